@@ -1,0 +1,1 @@
+//! Runnable programs that show the manager at work; see the `examples/` folder.

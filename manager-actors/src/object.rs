@@ -1,0 +1,116 @@
+//! What every object actor shares: the batch message that carries requests
+//! to it, the sink its replies go to, and its counters.
+//!
+//! # Batches
+//!
+//! The server bridge reads whatever frames one wakeup brings and sends each
+//! object the requests meant for it as one [`ObjectBatch`], in the order they
+//! arrived. The actor applies them in that order and sends each reply straight
+//! to the connection's [`ReplySink`], so the bridge pays one mailbox hop per
+//! batch, not per request.
+//!
+//! # Backpressure
+//!
+//! Object mailboxes are bounded ([`MAILBOX_CAPACITY`] batches). A sender
+//! that finds a mailbox full waits for room; nothing is dropped.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use actix::{Message, Recipient};
+use manager_core::reply::{Reply, ReplyFrame};
+use manager_core::request::{ObjectRequest, RequestId};
+use manager_core::{ManagerError, ObjectId, ObjectKind};
+use tokio::sync::mpsc;
+
+/// How many batches an object's mailbox holds before senders wait.
+pub const MAILBOX_CAPACITY: usize = 256;
+
+/// One request for an object, with the id its reply must carry.
+#[derive(Debug)]
+pub struct ObjectCall {
+    /// Echoed in the reply.
+    pub id: RequestId,
+    /// The operation.
+    pub op: ObjectRequest,
+}
+
+/// Requests for one object from one connection, applied in order.
+#[derive(Debug)]
+pub struct ObjectBatch {
+    /// The requests, in the order the client sent them.
+    pub calls: Vec<ObjectCall>,
+    /// Where the replies go.
+    pub replies: ReplySink,
+}
+
+impl Message for ObjectBatch {
+    type Result = ();
+}
+
+/// Asks an object actor to stop; sent by the registry when the object is
+/// removed.
+#[derive(Debug)]
+pub struct StopObject;
+
+impl Message for StopObject {
+    type Result = ();
+}
+
+/// Where an actor sends the replies of one connection.
+///
+/// Sending never blocks; if the connection has gone, the reply is dropped
+/// (there is no one left to read it).
+#[derive(Debug, Clone)]
+pub struct ReplySink(mpsc::UnboundedSender<ReplyFrame>);
+
+impl ReplySink {
+    /// A sink and the receiving end the connection's writer drains.
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<ReplyFrame>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (ReplySink(tx), rx)
+    }
+
+    /// Sends the outcome of request `id`.
+    pub fn send(&self, id: RequestId, result: Result<Reply, ManagerError>) {
+        // A closed sink means the connection is gone; the reply has no reader.
+        let _ = self.0.send(ReplyFrame { id, result });
+    }
+
+    /// Whether the connection behind this sink has gone.
+    pub fn is_closed(&self) -> bool {
+        self.0.is_closed()
+    }
+}
+
+/// Counters an object actor keeps and the registry reads without asking it.
+#[derive(Debug, Default)]
+pub struct ObjectStats {
+    handled: AtomicU64,
+}
+
+impl ObjectStats {
+    /// Counts `n` more handled requests.
+    pub fn add_handled(&self, n: u64) {
+        self.handled.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Requests handled so far.
+    pub fn handled(&self) -> u64 {
+        self.handled.load(Ordering::Relaxed)
+    }
+}
+
+/// How the bridge reaches one object: its id, kind and mailbox.
+#[derive(Debug, Clone)]
+pub struct ObjectHandle {
+    /// The object's id.
+    pub id: ObjectId,
+    /// The object's kind.
+    pub kind: ObjectKind,
+    /// The object's mailbox for request batches.
+    pub mailbox: Recipient<ObjectBatch>,
+}
+
+/// Counters shared between an actor and the registry.
+pub type SharedStats = Arc<ObjectStats>;

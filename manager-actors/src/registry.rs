@@ -1,0 +1,240 @@
+//! [`RegistryActor`]: maps object names to the actors that own them.
+//!
+//! The registry creates an object's actor on the first
+//! [`RegistryRequest::CreateOrGet`] for its name and hands out its
+//! [`ObjectHandle`]; later requests for that name get the same object. It also
+//! looks objects up, removes them (their actor stops and their id is never
+//! reused) and lists them with their counters.
+//!
+//! Clients never talk to it directly: the server bridge sends it one
+//! [`RegistryCall`] per registry request and keeps the handles it gets back,
+//! so object requests go straight to the object's own mailbox.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use actix::{Actor, Addr, Context, Handler, Message, MessageResult, Recipient};
+use manager_core::reply::{ObjectInfo, ObjectSummary, RegistryReply};
+use manager_core::request::RegistryRequest;
+use manager_core::{ManagerError, ObjectId, ObjectKind, ObjectName};
+
+use crate::namespace::NamespaceActor;
+use crate::object::{ObjectHandle, ObjectStats, SharedStats, StopObject};
+
+/// One registry request, as sent by the bridge.
+#[derive(Debug)]
+pub struct RegistryCall(pub RegistryRequest);
+
+/// The registry's answer to a [`RegistryCall`]: the reply for the client and,
+/// when the reply names an object, its handle for the bridge.
+#[derive(Debug)]
+pub struct RegistryOutcome {
+    /// What goes back to the client.
+    pub reply: Result<RegistryReply, ManagerError>,
+    /// How to reach the object the reply names, if any.
+    pub handle: Option<ObjectHandle>,
+}
+
+impl Message for RegistryCall {
+    type Result = RegistryOutcome;
+}
+
+/// Finds the handle of an object by id (for a connection that learned the id
+/// elsewhere, for example from another process).
+#[derive(Debug)]
+pub struct ResolveId(pub ObjectId);
+
+impl Message for ResolveId {
+    type Result = Option<ObjectHandle>;
+}
+
+#[derive(Debug)]
+struct Entry {
+    handle: ObjectHandle,
+    stop: Recipient<StopObject>,
+    stats: SharedStats,
+}
+
+/// The actor that owns the name → object map.
+#[derive(Debug, Default)]
+pub struct RegistryActor {
+    by_name: BTreeMap<ObjectName, Entry>,
+    by_id: HashMap<ObjectId, ObjectName>,
+    last_id: u64,
+}
+
+impl RegistryActor {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn spawn_object(&mut self, name: &ObjectName, kind: ObjectKind) -> Entry {
+        self.last_id += 1;
+        let id = ObjectId(self.last_id);
+        let stats: SharedStats = Arc::new(ObjectStats::default());
+        let (mailbox, stop) = match kind {
+            ObjectKind::Namespace => {
+                let addr: Addr<NamespaceActor> =
+                    NamespaceActor::new(id, name.clone(), stats.clone()).start();
+                (addr.clone().recipient(), addr.recipient())
+            }
+        };
+        tracing::info!(%id, %name, %kind, "object created");
+        Entry {
+            handle: ObjectHandle { id, kind, mailbox },
+            stop,
+            stats,
+        }
+    }
+
+    fn info(entry: &Entry, name: &ObjectName, created: bool) -> ObjectInfo {
+        ObjectInfo {
+            id: entry.handle.id,
+            name: name.clone(),
+            kind: entry.handle.kind,
+            created,
+        }
+    }
+
+    fn apply(&mut self, request: RegistryRequest) -> RegistryOutcome {
+        match request {
+            RegistryRequest::CreateOrGet { name, kind } => {
+                let created = !self.by_name.contains_key(&name);
+                if created {
+                    let entry = self.spawn_object(&name, kind);
+                    self.by_id.insert(entry.handle.id, name.clone());
+                    self.by_name.insert(name.clone(), entry);
+                }
+                let entry = &self.by_name[&name];
+                if entry.handle.kind != kind {
+                    return RegistryOutcome {
+                        reply: Err(ManagerError::KindMismatch {
+                            name: name.to_string(),
+                            existing: entry.handle.kind,
+                            requested: kind,
+                        }),
+                        handle: None,
+                    };
+                }
+                RegistryOutcome {
+                    reply: Ok(RegistryReply::Object(Self::info(entry, &name, created))),
+                    handle: Some(entry.handle.clone()),
+                }
+            }
+            RegistryRequest::Lookup { name } => match self.by_name.get(&name) {
+                Some(entry) => RegistryOutcome {
+                    reply: Ok(RegistryReply::Object(Self::info(entry, &name, false))),
+                    handle: Some(entry.handle.clone()),
+                },
+                None => RegistryOutcome {
+                    reply: Err(ManagerError::NoSuchObject {
+                        name: name.to_string(),
+                    }),
+                    handle: None,
+                },
+            },
+            RegistryRequest::Remove { name } => {
+                let removed = self.by_name.remove(&name);
+                if let Some(entry) = &removed {
+                    self.by_id.remove(&entry.handle.id);
+                    // A stop must not be lost to a full mailbox; it is one
+                    // message per removal, so ignoring the bound is safe.
+                    entry.stop.do_send(StopObject);
+                    tracing::info!(id = %entry.handle.id, %name, "object removed");
+                }
+                RegistryOutcome {
+                    reply: Ok(RegistryReply::Removed(removed.is_some())),
+                    handle: None,
+                }
+            }
+            RegistryRequest::List => RegistryOutcome {
+                reply: Ok(RegistryReply::Objects(self.summaries())),
+                handle: None,
+            },
+        }
+    }
+
+    /// Every object, sorted by name, with its counters.
+    pub fn summaries(&self) -> Vec<ObjectSummary> {
+        self.by_name
+            .iter()
+            .map(|(name, entry)| ObjectSummary {
+                id: entry.handle.id,
+                name: name.clone(),
+                kind: entry.handle.kind,
+                messages_handled: entry.stats.handled(),
+            })
+            .collect()
+    }
+}
+
+impl Actor for RegistryActor {
+    type Context = Context<Self>;
+}
+
+impl Handler<RegistryCall> for RegistryActor {
+    type Result = MessageResult<RegistryCall>;
+
+    fn handle(&mut self, call: RegistryCall, _ctx: &mut Self::Context) -> Self::Result {
+        MessageResult(self.apply(call.0))
+    }
+}
+
+impl Handler<ResolveId> for RegistryActor {
+    type Result = Option<ObjectHandle>;
+
+    fn handle(&mut self, msg: ResolveId, _ctx: &mut Self::Context) -> Self::Result {
+        let name = self.by_id.get(&msg.0)?;
+        Some(self.by_name[name].handle.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(s: &str) -> ObjectName {
+        ObjectName::new(s).unwrap()
+    }
+
+    #[actix::test]
+    async fn create_or_get_reuses_and_checks_kind() {
+        let registry = RegistryActor::new().start();
+        let create = || {
+            RegistryCall(RegistryRequest::CreateOrGet {
+                name: name("cfg"),
+                kind: ObjectKind::Namespace,
+            })
+        };
+        let first = registry.send(create()).await.unwrap();
+        let second = registry.send(create()).await.unwrap();
+        let (Ok(RegistryReply::Object(a)), Ok(RegistryReply::Object(b))) =
+            (first.reply, second.reply)
+        else {
+            panic!("create-or-get failed");
+        };
+        assert!(a.created && !b.created);
+        assert_eq!(a.id, b.id);
+
+        let removed = registry
+            .send(RegistryCall(RegistryRequest::Remove { name: name("cfg") }))
+            .await
+            .unwrap();
+        assert_eq!(removed.reply, Ok(RegistryReply::Removed(true)));
+        assert!(registry.send(ResolveId(a.id)).await.unwrap().is_none());
+        let lookup = registry
+            .send(RegistryCall(RegistryRequest::Lookup { name: name("cfg") }))
+            .await
+            .unwrap();
+        assert!(matches!(
+            lookup.reply,
+            Err(ManagerError::NoSuchObject { .. })
+        ));
+        let again = registry.send(create()).await.unwrap();
+        let Ok(RegistryReply::Object(c)) = again.reply else {
+            panic!("recreate failed")
+        };
+        assert_ne!(c.id, a.id, "ids are never reused");
+    }
+}

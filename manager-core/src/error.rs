@@ -1,0 +1,104 @@
+//! [`ManagerError`]: why the manager refused or failed one request.
+//!
+//! It is encoded into the reply of the request that failed, so it must say
+//! what failed and why without the client's context. It fails that request
+//! only: the connection and every other request go on.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ObjectId, ObjectKind};
+
+/// The manager's answer when one request cannot be carried out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[non_exhaustive]
+pub enum ManagerError {
+    /// No object has this name.
+    #[error("no object named `{name}`")]
+    NoSuchObject {
+        /// The name asked for.
+        name: String,
+    },
+    /// The name exists with another kind.
+    #[error("object `{name}` is a {existing}, not a {requested}")]
+    KindMismatch {
+        /// The name asked for.
+        name: String,
+        /// The kind the registry holds under that name.
+        existing: ObjectKind,
+        /// The kind the request asked for.
+        requested: ObjectKind,
+    },
+    /// The object was removed (or never existed) and its id is stale.
+    #[error("object {id} no longer exists")]
+    ObjectGone {
+        /// The stale id.
+        id: ObjectId,
+    },
+    /// A request for one kind of object reached an object of another kind.
+    #[error("object {id} is a {actual}; it cannot take a {requested} request")]
+    WrongKind {
+        /// The target.
+        id: ObjectId,
+        /// What the target is.
+        actual: ObjectKind,
+        /// What the request was for.
+        requested: ObjectKind,
+    },
+    /// A name that is not a valid object name.
+    #[error("`{name}` is not a valid object name: {reason}")]
+    InvalidName {
+        /// The (possibly shortened) name.
+        name: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// The namespace has no such attribute.
+    #[error("namespace `{namespace}` has no attribute `{attribute}`")]
+    NoSuchAttribute {
+        /// The namespace's name.
+        namespace: String,
+        /// The attribute asked for.
+        attribute: String,
+    },
+    /// A stored value was asked for as another type.
+    #[error("{what} holds a value of type `{stored}`, not `{requested}`")]
+    WrongType {
+        /// What was read, for example "attribute `x` of namespace `cfg`".
+        what: String,
+        /// The type it was stored as.
+        stored: String,
+        /// The type asked for.
+        requested: String,
+    },
+    /// A stored value's bytes do not decode as its own type (a client built
+    /// from other sources wrote it).
+    #[error("{what} cannot be decoded: {reason}")]
+    Undecodable {
+        /// What was read.
+        what: String,
+        /// The decoder's complaint.
+        reason: String,
+    },
+    /// An atomic add would overflow `i64`.
+    #[error("adding {delta} to {what} (now {current}) overflows i64")]
+    Overflow {
+        /// What was added to.
+        what: String,
+        /// Its value before the add.
+        current: i64,
+        /// The amount added.
+        delta: i64,
+    },
+    /// The target's mailbox is full and the request could not be queued.
+    #[error("{target} is busy: its mailbox is full")]
+    Busy {
+        /// The object that is busy.
+        target: String,
+    },
+    /// The manager is shutting down and no longer takes requests.
+    #[error("the manager is shutting down")]
+    ShuttingDown,
+    /// A request the manager could not make sense of.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+}

@@ -1,0 +1,55 @@
+//! The vocabulary a manager and its clients agree on.
+//!
+//! A manager owns shared objects (today: [`ObjectKind::Namespace`]) and clients
+//! reach them through requests. This crate holds everything both sides must
+//! agree on, and nothing else: no actors, no sockets.
+//!
+//! - [`kind`]: which kinds of shared object exist.
+//! - [`name`]: object names (validated) and ids.
+//! - [`value`]: a user's value as it travels: encoded bytes plus a type tag, so
+//!   a read with the wrong type is an error, not garbage.
+//! - [`request`] and [`reply`]: what a client asks and what the manager answers,
+//!   one enum per object kind, wrapped in [`request::RequestFrame`] and
+//!   [`reply::ReplyFrame`] that carry request ids.
+//! - [`error`]: [`ManagerError`], the typed error that crosses the wire.
+//! - [`protocol`]: the protocol version and the handshake messages.
+//! - [`codec`]: the one place that turns values into bytes (bincode 2 + serde).
+//!
+//! # Example
+//!
+//! ```
+//! use manager_core::codec;
+//! use manager_core::request::{NamespaceRequest, ObjectRequest, Request, RequestFrame, RequestId};
+//! use manager_core::{ObjectId, Value};
+//!
+//! let frame = RequestFrame {
+//!     id: RequestId(7),
+//!     request: Request::Object {
+//!         target: ObjectId(1),
+//!         op: ObjectRequest::Namespace(NamespaceRequest::Set {
+//!             attribute: "x".into(),
+//!             value: Value::encode(&42_i64)?,
+//!         }),
+//!     },
+//! };
+//! let bytes = codec::encode(&frame)?;
+//! let back: RequestFrame = codec::decode(&bytes)?;
+//! assert_eq!(back, frame);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod codec;
+pub mod error;
+pub mod kind;
+pub mod name;
+pub mod protocol;
+pub mod reply;
+pub mod request;
+pub mod value;
+
+pub use codec::CodecError;
+pub use error::ManagerError;
+pub use kind::ObjectKind;
+pub use name::{ObjectId, ObjectName};
+pub use protocol::PROTOCOL_VERSION;
+pub use value::{TypeTag, Value};

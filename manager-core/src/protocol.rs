@@ -1,0 +1,65 @@
+//! The protocol version and the messages of the connection handshake.
+//!
+//! A connection starts with three messages, each a frame holding one of the
+//! types below:
+//!
+//! 1. manager → client: [`ServerHello`], with the manager's protocol version
+//!    and a random nonce.
+//! 2. client → manager: [`ClientAuth`], with the client's version, its own
+//!    nonce and an HMAC-SHA256 over both nonces keyed with the authkey.
+//! 3. manager → client: [`ServerVerdict`]; on success it carries the manager's
+//!    own HMAC, so the client knows the manager holds the key too.
+//!
+//! The key itself never crosses the wire. After the handshake, the client
+//! sends [`RequestFrame`](crate::request::RequestFrame)s and the manager
+//! answers with [`ReplyFrame`](crate::reply::ReplyFrame)s.
+
+use serde::{Deserialize, Serialize};
+
+/// The version of the wire protocol; both sides must speak the same one.
+pub const PROTOCOL_VERSION: u16 = 1;
+
+/// Bytes every handshake starts with, so a stray peer is told apart early.
+pub const MAGIC: [u8; 4] = *b"RMGR";
+
+/// Length of each side's random nonce.
+pub const NONCE_LEN: usize = 32;
+
+/// The manager's opening message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerHello {
+    /// Always [`MAGIC`].
+    pub magic: [u8; 4],
+    /// The manager's [`PROTOCOL_VERSION`].
+    pub version: u16,
+    /// The manager's challenge.
+    pub nonce: [u8; NONCE_LEN],
+}
+
+/// The client's answer to [`ServerHello`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientAuth {
+    /// The client's [`PROTOCOL_VERSION`].
+    pub version: u16,
+    /// The client's challenge to the manager.
+    pub nonce: [u8; NONCE_LEN],
+    /// HMAC-SHA256(authkey, "client" ‖ server nonce ‖ client nonce).
+    pub mac: Vec<u8>,
+}
+
+/// The manager's decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServerVerdict {
+    /// Authenticated; requests may follow.
+    Welcome {
+        /// HMAC-SHA256(authkey, "server" ‖ client nonce ‖ server nonce).
+        mac: Vec<u8>,
+        /// The manager's number for this connection, for logs and inspection.
+        connection: u64,
+    },
+    /// Refused; the manager closes the connection after this.
+    Rejected {
+        /// Why, for example "authentication failed".
+        reason: String,
+    },
+}
