@@ -95,6 +95,14 @@ pub enum ManagerError {
         /// The object that is busy.
         target: String,
     },
+    /// A reply would not fit in one frame.
+    #[error("the reply of {size} bytes exceeds the maximum frame size of {max} bytes")]
+    ReplyTooLarge {
+        /// The encoded reply's size.
+        size: usize,
+        /// The largest frame allowed.
+        max: usize,
+    },
     /// The manager is shutting down and no longer takes requests.
     #[error("the manager is shutting down")]
     ShuttingDown,

@@ -1,1 +1,56 @@
-//! wip
+//! Share objects between OS processes through a manager, the way Python's
+//! `multiprocessing.Manager` does, but typed, pipelined and authenticated.
+//!
+//! A [`Manager`] runs the actors of `manager-actors` on a thread of its own
+//! and serves them on a socket. Processes (the app itself, workers it
+//! launches, or any process that has the address and key) connect with one
+//! [`Client`] each and use typed proxies such as [`proxy::Namespace`]; each
+//! proxy call is one request frame on that connection.
+//!
+//! - [`Manager`]: start, address, authkey, launcher, shutdown.
+//! - [`Client`] and [`proxy`]: async API; [`blocking`]: the same for plain
+//!   threads.
+//! - [`launcher`]: start worker processes that connect with one call.
+//! - [`frame`] and [`handshake`]: the wire: length-prefixed frames and the
+//!   HMAC challenge both ways.
+//! - [`auth`], [`address`], [`error`]: keys, addresses, errors.
+//!
+//! # Example
+//!
+//! ```
+//! use manager_ipc::Manager;
+//!
+//! let manager = Manager::start()?;
+//! let ns = manager.connect()?.namespace("config")?;
+//! ns.set("greeting", "hello")?;
+//! ns.add("visits", 1)?;
+//! assert_eq!(ns.get::<String>("greeting")?, "hello");
+//! assert_eq!(ns.names()?, ["greeting", "visits"]);
+//! // A String is not an i64: a typed error, not garbage.
+//! assert!(ns.get::<i64>("greeting").is_err());
+//! manager.shutdown();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Worker processes are shown in [`launcher`].
+
+pub mod address;
+pub mod auth;
+pub mod blocking;
+pub mod client;
+pub mod error;
+pub mod frame;
+pub mod handshake;
+pub mod launcher;
+pub mod manager;
+mod platform;
+pub mod proxy;
+mod server;
+mod transport;
+
+pub use address::Address;
+pub use auth::AuthKey;
+pub use client::Client;
+pub use error::{Error, LaunchError, StartError, WorkerError};
+pub use manager::{Manager, ManagerBuilder};
+pub use manager_core::{ManagerError, ObjectKind};

@@ -1,0 +1,420 @@
+//! [`Client`]: one authenticated connection to a manager, shared by every
+//! proxy of a process.
+//!
+//! Opening or finding an object is one request on the existing connection
+//! (Python opens new connections per proxy). Every call gets a fresh request
+//! id; a background task reads replies and hands each to the call waiting for
+//! its id, so many calls may be in flight at once and their replies may come
+//! back in any order.
+//!
+//! # Timeouts and cancellation
+//!
+//! A call may carry a deadline ([`Client::with_timeout`]). A call that times
+//! out, or whose future is dropped, forgets its id: a late reply is discarded
+//! and the connection stays in step. The manager may still apply the request.
+//!
+//! # Disconnection
+//!
+//! When the connection ends (the manager stopped or died), every waiting call
+//! and every later call fails with [`Error::ManagerGone`].
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use manager_core::reply::{ObjectInfo, ObjectSummary, RegistryReply, Reply, ReplyFrame};
+use manager_core::request::{RegistryRequest, Request, RequestFrame, RequestId};
+use manager_core::{ManagerError, ObjectKind, ObjectName};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::sync::oneshot;
+
+use crate::address::Address;
+use crate::auth::AuthKey;
+use crate::error::Error;
+use crate::frame::{DEFAULT_MAX_FRAME, FrameBuffer, FrameError, HANDSHAKE_MAX_FRAME, encode_frame};
+use crate::handshake;
+use crate::proxy::Namespace;
+use crate::transport::{self, AnyStream, Stream};
+
+type Waiter = oneshot::Sender<Result<Reply, ManagerError>>;
+
+/// Calls waiting for replies, or why there will be no more replies.
+enum Pending {
+    Open(HashMap<RequestId, Waiter>),
+    Closed,
+}
+
+struct Writer {
+    half: Box<dyn AsyncWrite + Send + Unpin>,
+    /// Bytes of frames not yet written. A call cancelled in the middle of a
+    /// write leaves the rest here, and the next call writes it first, so a
+    /// frame is never cut short.
+    unsent: BytesMut,
+}
+
+struct Inner {
+    address: Address,
+    connection: u64,
+    max_frame: usize,
+    next_id: AtomicU64,
+    pending: Mutex<Pending>,
+    writer: tokio::sync::Mutex<Writer>,
+    reader: std::sync::OnceLock<tokio::task::AbortHandle>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(reader) = self.reader.get() {
+            reader.abort();
+        }
+    }
+}
+
+/// A connection to a manager, for async code; clone it freely (clones share
+/// the connection).
+///
+/// Needs a tokio runtime. Plain threads use [`blocking::Client`](crate::blocking::Client).
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let manager = manager_ipc::Manager::start()?;
+/// let client = manager_ipc::Client::connect(manager.address(), manager.authkey()).await?;
+/// let hits = client.namespace("stats").await?;
+/// assert_eq!(hits.add("hits", 1).await?, 1);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+    timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("address", &self.inner.address)
+            .field("connection", &self.inner.connection)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Connects to the manager at `address` and authenticates with `key`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Connect`] if nothing answers at the address, and
+    /// [`Error::Handshake`] if authentication fails (for example a wrong key)
+    /// or the protocol versions differ.
+    pub async fn connect(address: &Address, key: &AuthKey) -> Result<Client, Error> {
+        let connect_err = |source| Error::Connect {
+            address: address.clone(),
+            source,
+        };
+        match transport::connect(address).await.map_err(connect_err)? {
+            AnyStream::Unix(s) => Self::start(s, address, key).await,
+            AnyStream::Tcp(s) => Self::start(s, address, key).await,
+        }
+    }
+
+    /// Connects with the address and key a launcher put in this process's
+    /// environment (see [`crate::launcher`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Environment`] if they are missing or malformed, otherwise as
+    /// [`Client::connect`].
+    pub async fn from_env() -> Result<Client, Error> {
+        let (address, key) = crate::launcher::manager_from_env()?;
+        Self::connect(&address, &key).await
+    }
+
+    async fn start<S: Stream>(
+        mut stream: S,
+        address: &Address,
+        key: &AuthKey,
+    ) -> Result<Client, Error> {
+        let mut buf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
+        let connection = handshake::initiate(&mut stream, &mut buf, key)
+            .await
+            .map_err(|source| Error::Handshake {
+                address: address.clone(),
+                source,
+            })?;
+        buf.set_max_frame(DEFAULT_MAX_FRAME);
+        let (read, write) = stream.into_split();
+        let inner = Arc::new(Inner {
+            address: address.clone(),
+            connection,
+            max_frame: DEFAULT_MAX_FRAME,
+            next_id: AtomicU64::new(1),
+            pending: Mutex::new(Pending::Open(HashMap::new())),
+            writer: tokio::sync::Mutex::new(Writer {
+                half: Box::new(write),
+                unsent: BytesMut::new(),
+            }),
+            reader: std::sync::OnceLock::new(),
+        });
+        let reader = tokio::spawn(read_replies(read, buf, Arc::downgrade(&inner)));
+        let _ = inner.reader.set(reader.abort_handle());
+        Ok(Client {
+            inner,
+            timeout: None,
+        })
+    }
+
+    /// The manager's address.
+    pub fn address(&self) -> &Address {
+        &self.inner.address
+    }
+
+    /// The manager's number for this connection.
+    pub fn connection_id(&self) -> u64 {
+        self.inner.connection
+    }
+
+    /// A handle on the same connection whose calls (and those of the
+    /// proxies made from it) fail with [`Error::Timeout`] after `timeout`.
+    pub fn with_timeout(&self, timeout: Duration) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            timeout: Some(timeout),
+        }
+    }
+
+    /// The deadline this handle puts on each call, if any.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// Finds the namespace called `name`, creating it if needed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Manager`] with [`ManagerError::InvalidName`] or
+    /// [`ManagerError::KindMismatch`], and the errors of every call.
+    pub async fn namespace(&self, name: &str) -> Result<Namespace, Error> {
+        let info = self.create_or_get(name, ObjectKind::Namespace).await?;
+        Ok(Namespace::new(self.clone(), info))
+    }
+
+    /// Finds or creates the object `name` of `kind` and returns what the
+    /// registry knows of it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::namespace`].
+    pub async fn create_or_get(&self, name: &str, kind: ObjectKind) -> Result<ObjectInfo, Error> {
+        let name = ObjectName::new(name)?;
+        match self
+            .call(Request::Registry(RegistryRequest::CreateOrGet {
+                name,
+                kind,
+            }))
+            .await?
+        {
+            Reply::Registry(RegistryReply::Object(info)) => Ok(info),
+            other => Err(self.unexpected(&other)),
+        }
+    }
+
+    /// Finds an existing object.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Manager`] with [`ManagerError::NoSuchObject`] if there is none.
+    pub async fn lookup(&self, name: &str) -> Result<ObjectInfo, Error> {
+        let name = ObjectName::new(name)?;
+        match self
+            .call(Request::Registry(RegistryRequest::Lookup { name }))
+            .await?
+        {
+            Reply::Registry(RegistryReply::Object(info)) => Ok(info),
+            other => Err(self.unexpected(&other)),
+        }
+    }
+
+    /// Removes an object; returns whether it existed. Proxies to it fail
+    /// with [`ManagerError::ObjectGone`] afterwards.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn remove(&self, name: &str) -> Result<bool, Error> {
+        let name = ObjectName::new(name)?;
+        match self
+            .call(Request::Registry(RegistryRequest::Remove { name }))
+            .await?
+        {
+            Reply::Registry(RegistryReply::Removed(removed)) => Ok(removed),
+            other => Err(self.unexpected(&other)),
+        }
+    }
+
+    /// Every object the manager holds, sorted by name.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn objects(&self) -> Result<Vec<ObjectSummary>, Error> {
+        match self.call(Request::Registry(RegistryRequest::List)).await? {
+            Reply::Registry(RegistryReply::Objects(list)) => Ok(list),
+            other => Err(self.unexpected(&other)),
+        }
+    }
+
+    pub(crate) fn unexpected(&self, reply: &Reply) -> Error {
+        Error::Protocol {
+            address: self.inner.address.clone(),
+            reason: format!("unexpected reply {reply:?}"),
+        }
+    }
+
+    /// Sends one request and waits for its reply, within this handle's
+    /// timeout if it has one. Typed proxies are built on this.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Manager`] if the manager refused the request,
+    /// [`Error::ManagerGone`] if the connection ended, [`Error::Timeout`] if
+    /// the deadline passed, and [`Error::Encode`] if the request cannot be
+    /// encoded.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe in that dropping the future never corrupts the
+    /// connection; the request may or may not have been sent and applied.
+    pub async fn call(&self, request: Request) -> Result<Reply, Error> {
+        match self.timeout {
+            None => self.call_inner(request).await,
+            Some(after) => match tokio::time::timeout(after, self.call_inner(request)).await {
+                Ok(result) => result,
+                Err(_) => Err(Error::Timeout { after }),
+            },
+        }
+    }
+
+    async fn call_inner(&self, request: Request) -> Result<Reply, Error> {
+        let id = RequestId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
+        let mut frame = Vec::new();
+        encode_frame(
+            &RequestFrame { id, request },
+            &mut frame,
+            self.inner.max_frame,
+        )
+        .map_err(Error::Encode)?;
+        let (tx, rx) = oneshot::channel();
+        match &mut *self.inner.pending.lock().expect("pending map poisoned") {
+            Pending::Open(map) => {
+                map.insert(id, tx);
+            }
+            Pending::Closed => return Err(self.gone()),
+        }
+        // Forget the id if this future is dropped or fails, so a late reply
+        // is discarded.
+        let _forget = ForgetOnDrop {
+            inner: &self.inner,
+            id,
+        };
+        if let Err(e) = self.write(&frame).await {
+            tracing::debug!(error = %e, "write to manager failed");
+            close(&self.inner);
+            return Err(self.gone());
+        }
+        match rx.await {
+            Ok(result) => result.map_err(Error::Manager),
+            Err(_) => Err(self.gone()),
+        }
+    }
+
+    async fn write(&self, frame: &[u8]) -> std::io::Result<()> {
+        let mut writer = self.inner.writer.lock().await;
+        let Writer { half, unsent } = &mut *writer;
+        unsent.extend_from_slice(frame);
+        while !unsent.is_empty() {
+            let n = half.write(unsent).await?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            unsent.advance(n);
+        }
+        Ok(())
+    }
+
+    fn gone(&self) -> Error {
+        Error::ManagerGone {
+            address: self.inner.address.clone(),
+        }
+    }
+}
+
+struct ForgetOnDrop<'a> {
+    inner: &'a Inner,
+    id: RequestId,
+}
+
+impl Drop for ForgetOnDrop<'_> {
+    fn drop(&mut self) {
+        if let Pending::Open(map) = &mut *self.inner.pending.lock().expect("pending map poisoned") {
+            map.remove(&self.id);
+        }
+    }
+}
+
+/// Marks the connection closed and fails every waiting call.
+fn close(inner: &Inner) {
+    let pending = std::mem::replace(
+        &mut *inner.pending.lock().expect("pending map poisoned"),
+        Pending::Closed,
+    );
+    // Dropping the senders wakes each waiter with "gone".
+    drop(pending);
+}
+
+async fn read_replies<R: AsyncRead + Unpin>(
+    mut read: R,
+    mut buf: FrameBuffer,
+    inner: std::sync::Weak<Inner>,
+) {
+    let outcome = read_loop(&mut read, &mut buf, &inner).await;
+    if let Some(inner) = inner.upgrade() {
+        match outcome {
+            Ok(()) => tracing::debug!(address = %inner.address, "manager closed the connection"),
+            Err(e) => {
+                tracing::warn!(address = %inner.address, error = %e, "connection to manager failed")
+            }
+        }
+        close(&inner);
+    }
+}
+
+async fn read_loop<R: AsyncRead + Unpin>(
+    read: &mut R,
+    buf: &mut FrameBuffer,
+    inner: &std::sync::Weak<Inner>,
+) -> Result<(), FrameError> {
+    while buf.fill(read).await? {
+        let Some(inner) = inner.upgrade() else {
+            return Ok(());
+        };
+        let mut pending = inner.pending.lock().expect("pending map poisoned");
+        while let Some(frame) = buf.next_frame()? {
+            let ReplyFrame { id, result } = manager_core::codec::decode(&frame)?;
+            if let Pending::Open(map) = &mut *pending {
+                if let Some(waiter) = map.remove(&id) {
+                    // The caller may have given up meanwhile; then the reply
+                    // is simply dropped.
+                    let _ = waiter.send(result);
+                }
+            }
+        }
+    }
+    Ok(())
+}

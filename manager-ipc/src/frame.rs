@@ -1,0 +1,257 @@
+//! Framing: each message is a 4-byte little-endian length, then that many
+//! bytes of the codec's encoding.
+//!
+//! The length is checked against the maximum frame size before anything is
+//! allocated for it, so a peer that announces a 4 GiB frame is refused after
+//! four bytes. [`FrameBuffer`] reads whatever the socket has and then hands
+//! out every complete frame in it, which is how the server bridge batches the
+//! requests that one wakeup brings.
+
+use bytes::{Buf, Bytes, BytesMut};
+use manager_core::{CodecError, codec};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// Bytes in a frame header.
+pub const HEADER_LEN: usize = 4;
+
+/// The default largest frame, in bytes (16 MiB).
+pub const DEFAULT_MAX_FRAME: usize = 16 * 1024 * 1024;
+
+/// The largest frame accepted during the handshake, in bytes.
+pub const HANDSHAKE_MAX_FRAME: usize = 1024;
+
+/// A frame could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FrameError {
+    /// The peer announced, or we tried to send, a frame over the limit.
+    #[error("frame of {len} bytes exceeds the maximum of {max} bytes")]
+    TooLarge {
+        /// The announced length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The peer closed the connection in the middle of a frame.
+    #[error("connection closed in the middle of a frame ({buffered} bytes buffered)")]
+    Truncated {
+        /// Bytes of the unfinished frame.
+        buffered: usize,
+    },
+    /// The peer closed the connection between frames.
+    #[error("connection closed")]
+    Closed,
+    /// The frame's bytes are not the expected message.
+    #[error("bad frame: {0}")]
+    Codec(#[from] CodecError),
+    /// The socket failed.
+    #[error("socket error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Bytes read from a socket, cut into frames.
+#[derive(Debug)]
+pub struct FrameBuffer {
+    buf: BytesMut,
+    max_frame: usize,
+}
+
+impl FrameBuffer {
+    /// An empty buffer that refuses frames over `max_frame` bytes.
+    pub fn new(max_frame: usize) -> Self {
+        FrameBuffer {
+            buf: BytesMut::with_capacity(8 * 1024),
+            max_frame,
+        }
+    }
+
+    /// Changes the limit (the handshake uses a small one).
+    pub fn set_max_frame(&mut self, max_frame: usize) {
+        self.max_frame = max_frame;
+    }
+
+    /// Reads once from `reader` into the buffer.
+    ///
+    /// Returns `Ok(false)` on a clean end of stream (no partial frame left).
+    ///
+    /// # Errors
+    ///
+    /// [`FrameError::Truncated`] if the stream ended inside a frame, and
+    /// [`FrameError::Io`] if the read failed.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: bytes are either in the buffer or still in the socket.
+    pub async fn fill<R: AsyncRead + Unpin>(&mut self, reader: &mut R) -> Result<bool, FrameError> {
+        if self.buf.capacity() - self.buf.len() < 4096 {
+            self.buf.reserve(8 * 1024);
+        }
+        if reader.read_buf(&mut self.buf).await? == 0 {
+            if self.buf.is_empty() {
+                return Ok(false);
+            }
+            return Err(FrameError::Truncated {
+                buffered: self.buf.len(),
+            });
+        }
+        Ok(true)
+    }
+
+    /// Takes the next complete frame's payload out of the buffer, if there is
+    /// one.
+    ///
+    /// # Errors
+    ///
+    /// [`FrameError::TooLarge`] as soon as a header announces too much.
+    pub fn next_frame(&mut self) -> Result<Option<Bytes>, FrameError> {
+        if self.buf.len() < HEADER_LEN {
+            return Ok(None);
+        }
+        let len =
+            u32::from_le_bytes(self.buf[..HEADER_LEN].try_into().expect("four bytes")) as usize;
+        if len > self.max_frame {
+            return Err(FrameError::TooLarge {
+                len,
+                max: self.max_frame,
+            });
+        }
+        if self.buf.len() < HEADER_LEN + len {
+            // Make room for the rest of this frame in one go.
+            self.buf.reserve(HEADER_LEN + len - self.buf.len());
+            return Ok(None);
+        }
+        self.buf.advance(HEADER_LEN);
+        Ok(Some(self.buf.split_to(len).freeze()))
+    }
+
+    /// Reads until one whole frame is in, and decodes it as a `T`.
+    ///
+    /// # Errors
+    ///
+    /// [`FrameError::Closed`] on a clean end of stream, otherwise as
+    /// [`FrameBuffer::fill`] and [`FrameBuffer::next_frame`], and
+    /// [`FrameError::Codec`] if the frame is not a `T`.
+    pub async fn read_one<T: DeserializeOwned, R: AsyncRead + Unpin>(
+        &mut self,
+        reader: &mut R,
+    ) -> Result<T, FrameError> {
+        loop {
+            if let Some(frame) = self.next_frame()? {
+                return Ok(codec::decode(&frame)?);
+            }
+            if !self.fill(reader).await? {
+                return Err(FrameError::Closed);
+            }
+        }
+    }
+}
+
+/// Appends `message` to `out` as one frame.
+///
+/// # Errors
+///
+/// [`FrameError::TooLarge`] if it would exceed `max_frame` (then `out` is
+/// left as it was), [`FrameError::Codec`] if it cannot be encoded.
+pub fn encode_frame<T: Serialize + ?Sized>(
+    message: &T,
+    out: &mut Vec<u8>,
+    max_frame: usize,
+) -> Result<(), FrameError> {
+    let start = out.len();
+    out.extend_from_slice(&[0; HEADER_LEN]);
+    let len = match codec::encode_into(message, out) {
+        Ok(len) => len,
+        Err(e) => {
+            out.truncate(start);
+            return Err(e.into());
+        }
+    };
+    if len > max_frame || len > u32::MAX as usize {
+        out.truncate(start);
+        return Err(FrameError::TooLarge {
+            len,
+            max: max_frame,
+        });
+    }
+    out[start..start + HEADER_LEN].copy_from_slice(&(len as u32).to_le_bytes());
+    Ok(())
+}
+
+/// Writes `message` as one frame and flushes it.
+///
+/// # Errors
+///
+/// As [`encode_frame`], and [`FrameError::Io`] if the write fails.
+pub async fn write_one<T: Serialize + ?Sized, W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    message: &T,
+    max_frame: usize,
+) -> Result<(), FrameError> {
+    let mut out = Vec::new();
+    encode_frame(message, &mut out, max_frame)?;
+    writer.write_all(&out).await?;
+    writer.flush().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn frames_split_across_reads_and_batched_in_one() {
+        let mut bytes = Vec::new();
+        for i in 0..3_u32 {
+            encode_frame(&i, &mut bytes, 64).unwrap();
+        }
+        let (mut client, mut server) = tokio::io::duplex(4);
+        let writer = tokio::spawn(async move { client.write_all(&bytes).await });
+        let mut buf = FrameBuffer::new(64);
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            while let Some(frame) = buf.next_frame().unwrap() {
+                got.push(codec::decode::<u32>(&frame).unwrap());
+            }
+            if got.len() < 3 {
+                assert!(buf.fill(&mut server).await.unwrap());
+            }
+        }
+        assert_eq!(got, [0, 1, 2]);
+        writer.await.unwrap().unwrap();
+    }
+
+    #[test]
+    fn oversized_header_is_refused_before_allocating() {
+        let mut buf = FrameBuffer::new(16);
+        buf.buf.extend_from_slice(&u32::MAX.to_le_bytes());
+        assert!(matches!(
+            buf.next_frame(),
+            Err(FrameError::TooLarge { max: 16, .. })
+        ));
+        assert!(buf.buf.capacity() < 1 << 20);
+    }
+
+    #[test]
+    fn oversized_message_is_not_encoded() {
+        let mut out = vec![1];
+        assert!(matches!(
+            encode_frame(&vec![0_u8; 100], &mut out, 16),
+            Err(FrameError::TooLarge { .. })
+        ));
+        assert_eq!(out, [1]);
+    }
+
+    #[tokio::test]
+    async fn truncated_stream_is_reported() {
+        let (mut client, mut server) = tokio::io::duplex(64);
+        client.write_all(&[10, 0, 0, 0, 1]).await.unwrap();
+        drop(client);
+        let mut buf = FrameBuffer::new(64);
+        assert!(matches!(
+            buf.read_one::<u32, _>(&mut server).await,
+            Err(FrameError::Truncated { buffered: 5 })
+        ));
+    }
+}

@@ -1,0 +1,163 @@
+//! The connection handshake: protocol version, then mutual authentication.
+//!
+//! See [`manager_core::protocol`] for the three messages. The manager runs
+//! [`accept`] under a deadline with a small frame limit, so a silent, slow or
+//! chatty peer costs it one short-lived task and nothing else.
+
+use manager_core::PROTOCOL_VERSION;
+use manager_core::protocol::{ClientAuth, MAGIC, ServerHello, ServerVerdict};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::auth::{self, AuthKey};
+use crate::frame::{FrameBuffer, FrameError, HANDSHAKE_MAX_FRAME, write_one};
+
+const CLIENT_LABEL: &[u8] = b"manager-ipc client";
+const SERVER_LABEL: &[u8] = b"manager-ipc server";
+
+/// Why a handshake failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HandshakeError {
+    /// The peer does not speak this protocol at all.
+    #[error("the peer is not a manager (bad greeting)")]
+    NotAManager,
+    /// Both sides speak the protocol, but different versions of it.
+    #[error("protocol version mismatch: manager speaks v{manager}, client v{client}")]
+    VersionMismatch {
+        /// The manager's version.
+        manager: u16,
+        /// The client's version.
+        client: u16,
+    },
+    /// The manager refused the client's proof of the key.
+    #[error("authentication failed: {0}")]
+    Rejected(String),
+    /// The manager could not prove that it holds the key.
+    #[error("authentication failed: the manager does not hold the same authkey")]
+    ManagerNotAuthenticated,
+    /// The client's proof was wrong (seen on the manager's side).
+    #[error("authentication failed: wrong authkey")]
+    WrongKey,
+    /// The handshake did not finish in time.
+    #[error("handshake timed out after {0:?}")]
+    Timeout(std::time::Duration),
+    /// A message could not be read or written.
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+}
+
+/// The manager's side. On success the connection may carry requests.
+pub(crate) async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    buf: &mut FrameBuffer,
+    key: &AuthKey,
+    connection: u64,
+) -> Result<(), HandshakeError> {
+    let server_nonce = auth::nonce().map_err(FrameError::Io)?;
+    let hello = ServerHello {
+        magic: MAGIC,
+        version: PROTOCOL_VERSION,
+        nonce: server_nonce,
+    };
+    write_one(stream, &hello, HANDSHAKE_MAX_FRAME).await?;
+    let answer: ClientAuth = buf.read_one(stream).await?;
+    let refusal = if answer.version != PROTOCOL_VERSION {
+        Some(HandshakeError::VersionMismatch {
+            manager: PROTOCOL_VERSION,
+            client: answer.version,
+        })
+    } else if !key.verify(CLIENT_LABEL, &server_nonce, &answer.nonce, &answer.mac) {
+        Some(HandshakeError::WrongKey)
+    } else {
+        None
+    };
+    if let Some(refusal) = refusal {
+        let verdict = ServerVerdict::Rejected {
+            reason: match &refusal {
+                HandshakeError::WrongKey => "wrong authkey".to_owned(),
+                other => other.to_string(),
+            },
+        };
+        // Best effort: the peer may already be gone.
+        let _ = write_one(stream, &verdict, HANDSHAKE_MAX_FRAME).await;
+        return Err(refusal);
+    }
+    let verdict = ServerVerdict::Welcome {
+        mac: key.mac(SERVER_LABEL, &answer.nonce, &server_nonce),
+        connection,
+    };
+    write_one(stream, &verdict, HANDSHAKE_MAX_FRAME).await?;
+    Ok(())
+}
+
+/// The client's side. Returns the manager's number for this connection.
+pub(crate) async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    buf: &mut FrameBuffer,
+    key: &AuthKey,
+) -> Result<u64, HandshakeError> {
+    let hello: ServerHello = buf.read_one(stream).await.map_err(|e| match e {
+        FrameError::Codec(_) | FrameError::TooLarge { .. } => HandshakeError::NotAManager,
+        other => other.into(),
+    })?;
+    if hello.magic != MAGIC {
+        return Err(HandshakeError::NotAManager);
+    }
+    if hello.version != PROTOCOL_VERSION {
+        return Err(HandshakeError::VersionMismatch {
+            manager: hello.version,
+            client: PROTOCOL_VERSION,
+        });
+    }
+    let client_nonce = auth::nonce().map_err(FrameError::Io)?;
+    let answer = ClientAuth {
+        version: PROTOCOL_VERSION,
+        nonce: client_nonce,
+        mac: key.mac(CLIENT_LABEL, &hello.nonce, &client_nonce),
+    };
+    write_one(stream, &answer, HANDSHAKE_MAX_FRAME).await?;
+    match buf.read_one::<ServerVerdict, _>(stream).await? {
+        ServerVerdict::Welcome { mac, connection } => {
+            if key.verify(SERVER_LABEL, &client_nonce, &hello.nonce, &mac) {
+                Ok(connection)
+            } else {
+                Err(HandshakeError::ManagerNotAuthenticated)
+            }
+        }
+        ServerVerdict::Rejected { reason } => Err(HandshakeError::Rejected(reason)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn run(
+        server_key: &AuthKey,
+        client_key: &AuthKey,
+    ) -> (Result<(), HandshakeError>, Result<u64, HandshakeError>) {
+        let (mut a, mut b) = tokio::io::duplex(4096);
+        let mut sbuf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
+        let mut cbuf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
+        tokio::join!(
+            accept(&mut a, &mut sbuf, server_key, 9),
+            initiate(&mut b, &mut cbuf, client_key)
+        )
+    }
+
+    #[tokio::test]
+    async fn same_key_succeeds() {
+        let key = AuthKey::random().unwrap();
+        let (server, client) = run(&key, &key).await;
+        server.unwrap();
+        assert_eq!(client.unwrap(), 9);
+    }
+
+    #[tokio::test]
+    async fn wrong_key_fails_on_both_sides() {
+        let (server, client) = run(&AuthKey::random().unwrap(), &AuthKey::random().unwrap()).await;
+        assert!(matches!(server, Err(HandshakeError::WrongKey)));
+        let err = client.unwrap_err();
+        assert_eq!(err.to_string(), "authentication failed: wrong authkey");
+    }
+}

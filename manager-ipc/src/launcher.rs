@@ -1,0 +1,411 @@
+//! The launcher: starts worker OS processes that connect to a manager.
+//!
+//! A worker is a program started with the manager's address and authkey in
+//! its environment (never on its command line, where `ps` would show the
+//! key). It connects with one call, [`blocking::Client::from_env`](crate::blocking::Client::from_env).
+//!
+//! # Entries
+//!
+//! Most programs launch copies of themselves: `main` first hands control to
+//! [`Entries::run_if_worker`], which runs the named entry function with its
+//! serde-encoded arguments and exits if this process is a worker, and
+//! returns otherwise. A separate worker binary does the same with its own
+//! entries and [`Launcher::spawn_program`].
+//!
+//! # What happens when a worker ends
+//!
+//! [`Worker::join`] returns `Ok` for an entry that returned `Ok`, and a
+//! [`WorkerError`] that says how it ended otherwise: an error or a non-zero
+//! exit code, a panic, or a signal. A worker's connection dies with it; the
+//! manager and other workers go on.
+//!
+//! # No orphans
+//!
+//! Dropping a [`Worker`] that has not been joined kills and reaps it. On
+//! Linux a worker is also killed by the kernel when the thread that launched
+//! it exits, so workers die with their app even if the app is killed. Launch
+//! workers from a thread that lives as long as they should.
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::os::unix::process::ExitStatusExt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::process::{Child, Command, ExitStatus};
+use std::time::{Duration, Instant};
+
+use manager_core::codec;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, LaunchError, WorkerError};
+use crate::{Address, AuthKey, platform};
+
+/// Environment variable holding the manager's address.
+pub const ENV_ADDRESS: &str = "MANAGER_ADDRESS";
+/// Environment variable holding the authkey, in hex.
+pub const ENV_AUTHKEY: &str = "MANAGER_AUTHKEY";
+/// Environment variable naming the entry a worker runs.
+pub const ENV_ENTRY: &str = "MANAGER_WORKER_ENTRY";
+/// Environment variable holding the entry's encoded arguments, in hex.
+pub const ENV_ARGS: &str = "MANAGER_WORKER_ARGS";
+
+/// The most bytes of encoded arguments an entry may be given (they travel in
+/// one environment variable, which Linux limits to 128 KiB).
+pub const MAX_ARGS_LEN: usize = 60 * 1024;
+
+/// The exit code of a worker whose entry panicked (Rust's own for a panic).
+pub const PANIC_EXIT_CODE: i32 = 101;
+
+/// Reads the manager's address and key from the environment.
+pub(crate) fn manager_from_env() -> Result<(Address, AuthKey), Error> {
+    let var = |name: &str| {
+        std::env::var(name).map_err(|_| {
+            Error::Environment(format!(
+                "{name} is not set; was this process started by a launcher?"
+            ))
+        })
+    };
+    let address = var(ENV_ADDRESS)?
+        .parse::<Address>()
+        .map_err(|e| Error::Environment(format!("{ENV_ADDRESS}: {e}")))?;
+    let key = AuthKey::from_hex(&var(ENV_AUTHKEY)?)
+        .map_err(|e| Error::Environment(format!("{ENV_AUTHKEY}: {e}")))?;
+    Ok((address, key))
+}
+
+/// Starts workers for one manager.
+///
+/// # Examples
+///
+/// ```no_run
+/// use manager_ipc::launcher::Entries;
+/// use manager_ipc::{Manager, blocking};
+///
+/// fn count(times: u32) -> Result<(), manager_ipc::Error> {
+///     let ns = blocking::Client::from_env()?.namespace("stats")?;
+///     for _ in 0..times {
+///         ns.add("count", 1)?;
+///     }
+///     Ok(())
+/// }
+///
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     Entries::new().entry("count", count).run_if_worker();
+///
+///     let manager = Manager::start()?;
+///     let mut workers = (0..4)
+///         .map(|_| manager.launcher().spawn("count", &100_u32))
+///         .collect::<Result<Vec<_>, _>>()?;
+///     for worker in &mut workers {
+///         worker.join()?;
+///     }
+///     assert_eq!(manager.connect()?.namespace("stats")?.get::<i64>("count")?, 400);
+///     Ok(())
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Launcher {
+    address: Address,
+    authkey: AuthKey,
+}
+
+impl Launcher {
+    /// A launcher for the manager at `address` with `authkey`.
+    pub fn new(address: Address, authkey: AuthKey) -> Self {
+        Launcher { address, authkey }
+    }
+
+    /// Starts a copy of the running program as worker `entry` with `args`.
+    ///
+    /// # Errors
+    ///
+    /// [`LaunchError`] if the arguments cannot be encoded or are too large,
+    /// or the process cannot be started.
+    pub fn spawn<A: Serialize + ?Sized>(
+        &self,
+        entry: &str,
+        args: &A,
+    ) -> Result<Worker, LaunchError> {
+        let program = std::env::current_exe().map_err(LaunchError::CurrentExe)?;
+        self.spawn_program(program, entry, args)
+    }
+
+    /// Starts `program`, a binary that runs [`Entries`], as worker `entry`
+    /// with `args`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Launcher::spawn`].
+    pub fn spawn_program<A: Serialize + ?Sized>(
+        &self,
+        program: impl AsRef<OsStr>,
+        entry: &str,
+        args: &A,
+    ) -> Result<Worker, LaunchError> {
+        let encoded = codec::encode(args).map_err(|source| LaunchError::Args {
+            entry: entry.to_owned(),
+            source,
+        })?;
+        if encoded.len() > MAX_ARGS_LEN {
+            return Err(LaunchError::ArgsTooLarge {
+                entry: entry.to_owned(),
+                size: encoded.len(),
+                max: MAX_ARGS_LEN,
+            });
+        }
+        let mut command = self.command(program.as_ref());
+        command
+            .env(ENV_ENTRY, entry)
+            .env(ENV_ARGS, hex::encode(encoded));
+        let child = command.spawn().map_err(|source| LaunchError::Spawn {
+            entry: entry.to_owned(),
+            program: program.as_ref().to_string_lossy().into_owned(),
+            source,
+        })?;
+        tracing::debug!(entry, pid = child.id(), "worker started");
+        Ok(Worker {
+            entry: entry.to_owned(),
+            child,
+            status: None,
+        })
+    }
+
+    /// A command for any program, with the manager's address and key in its
+    /// environment and (on Linux) tied to this thread's life. Use it for
+    /// workers that do not use [`Entries`]; spawn it yourself.
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command
+            .env(ENV_ADDRESS, self.address.to_string())
+            .env(ENV_AUTHKEY, self.authkey.to_hex())
+            .env_remove(ENV_ENTRY)
+            .env_remove(ENV_ARGS);
+        platform::kill_when_parent_dies(&mut command);
+        command
+    }
+}
+
+/// A running (or finished) worker process.
+///
+/// Dropping it before it was joined kills it and waits for it.
+#[derive(Debug)]
+pub struct Worker {
+    entry: String,
+    child: Child,
+    status: Option<ExitStatus>,
+}
+
+impl Worker {
+    /// The worker's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The entry it runs.
+    pub fn entry(&self) -> &str {
+        &self.entry
+    }
+
+    /// Waits for the worker to end.
+    ///
+    /// # Errors
+    ///
+    /// [`WorkerError`] if it failed, panicked or was killed, or if waiting
+    /// failed.
+    pub fn join(&mut self) -> Result<(), WorkerError> {
+        let status = match self.status {
+            Some(status) => status,
+            None => {
+                let status = self
+                    .child
+                    .wait()
+                    .map_err(|source| self.wait_error(source))?;
+                self.status = Some(status);
+                status
+            }
+        };
+        self.judge(status)
+    }
+
+    /// Waits at most `timeout` for the worker to end.
+    ///
+    /// # Errors
+    ///
+    /// [`WorkerError::Timeout`] if it is still running then (it is left
+    /// running), otherwise as [`Worker::join`].
+    pub fn join_timeout(&mut self, timeout: Duration) -> Result<(), WorkerError> {
+        let deadline = Instant::now() + timeout;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            if let Some(status) = self.try_status()? {
+                return self.judge(status);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(WorkerError::Timeout {
+                    entry: self.entry.clone(),
+                    pid: self.pid(),
+                    after: timeout,
+                });
+            }
+            // Poll with a growing pause: std offers no wait with a deadline.
+            std::thread::sleep(pause.min(deadline - now));
+            pause = (pause * 2).min(Duration::from_millis(20));
+        }
+    }
+
+    /// The exit status if the worker has ended, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`WorkerError::Wait`] if the status cannot be read.
+    pub fn try_status(&mut self) -> Result<Option<ExitStatus>, WorkerError> {
+        if self.status.is_none() {
+            self.status = self
+                .child
+                .try_wait()
+                .map_err(|source| self.wait_error(source))?;
+        }
+        Ok(self.status)
+    }
+
+    /// Kills the worker with SIGKILL (if it is still running) and waits for
+    /// it to end.
+    ///
+    /// # Errors
+    ///
+    /// [`WorkerError::Wait`] if it cannot be killed or waited for.
+    pub fn kill(&mut self) -> Result<(), WorkerError> {
+        if self.status.is_some() {
+            return Ok(());
+        }
+        // An error here means it has already exited; wait reaps it either way.
+        let _ = self.child.kill();
+        let status = self
+            .child
+            .wait()
+            .map_err(|source| self.wait_error(source))?;
+        self.status = Some(status);
+        Ok(())
+    }
+
+    fn wait_error(&self, source: std::io::Error) -> WorkerError {
+        WorkerError::Wait {
+            entry: self.entry.clone(),
+            pid: self.pid(),
+            source,
+        }
+    }
+
+    fn judge(&self, status: ExitStatus) -> Result<(), WorkerError> {
+        let (entry, pid) = (self.entry.clone(), self.pid());
+        match (status.code(), status.signal()) {
+            (Some(0), _) => Ok(()),
+            (Some(PANIC_EXIT_CODE), _) => Err(WorkerError::Panicked { entry, pid }),
+            (Some(code), _) => Err(WorkerError::Failed { entry, pid, code }),
+            (None, Some(signal)) => Err(WorkerError::Killed { entry, pid, signal }),
+            (None, None) => Err(WorkerError::Failed {
+                entry,
+                pid,
+                code: -1,
+            }),
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if self.status.is_none() {
+            let _ = self.kill();
+        }
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type EntryFn = Box<dyn Fn(&str) -> Result<(), BoxError>>;
+
+/// The entry functions a program can run as a worker.
+pub struct Entries {
+    entries: BTreeMap<String, EntryFn>,
+}
+
+impl std::fmt::Debug for Entries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.entries.keys()).finish()
+    }
+}
+
+impl Default for Entries {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Entries {
+    /// No entries yet.
+    pub fn new() -> Self {
+        Entries {
+            entries: BTreeMap::new(),
+        }
+    }
+
+    /// Registers `function` under `name`; a worker launched with that name
+    /// runs it with the arguments its launcher gave.
+    pub fn entry<A, E, F>(mut self, name: &str, function: F) -> Self
+    where
+        A: DeserializeOwned,
+        E: Into<BoxError>,
+        F: Fn(A) -> Result<(), E> + 'static,
+    {
+        let owned = name.to_owned();
+        self.entries.insert(
+            name.to_owned(),
+            Box::new(move |hex_args: &str| {
+                let bytes =
+                    hex::decode(hex_args).map_err(|e| format!("{ENV_ARGS} is not hex: {e}"))?;
+                let args: A = codec::decode(&bytes)
+                    .map_err(|e| format!("arguments of worker `{owned}`: {e}"))?;
+                function(args).map_err(Into::into)
+            }),
+        );
+        self
+    }
+
+    /// If this process was launched as a worker, runs its entry and exits
+    /// with its outcome (0: success, 1: error, 101: panic, 2: no such
+    /// entry). Otherwise returns at once.
+    pub fn run_if_worker(&self) {
+        if let Ok(entry) = std::env::var(ENV_ENTRY) {
+            std::process::exit(self.run_entry(&entry));
+        }
+    }
+
+    /// Runs the entry named in the environment and exits; for binaries that
+    /// only ever run as workers. Exits with code 2 if none is named.
+    pub fn run(&self) -> ! {
+        self.run_if_worker();
+        eprintln!("this program runs only as a worker: {ENV_ENTRY} is not set");
+        std::process::exit(2);
+    }
+
+    fn run_entry(&self, entry: &str) -> i32 {
+        let Some(function) = self.entries.get(entry) else {
+            let known: Vec<_> = self.entries.keys().map(String::as_str).collect();
+            eprintln!(
+                "no worker entry named `{entry}` (known: {})",
+                known.join(", ")
+            );
+            return 2;
+        };
+        let args = std::env::var(ENV_ARGS).unwrap_or_default();
+        match catch_unwind(AssertUnwindSafe(|| function(&args))) {
+            Ok(Ok(())) => 0,
+            Ok(Err(e)) => {
+                eprintln!("worker `{entry}` (pid {}) failed: {e}", std::process::id());
+                1
+            }
+            // The panic hook has already printed the message.
+            Err(_) => PANIC_EXIT_CODE,
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! [`Manager`]: the embedded manager, an actor system plus its IPC server.
+//!
+//! [`Manager::start`] starts the actors on a thread of their own, binds the
+//! server (a Unix domain socket in a fresh private directory unless told
+//! otherwise) and returns a handle with the address and authkey that
+//! clients and workers need.
+//!
+//! # Shutdown
+//!
+//! [`Manager::shutdown`], or dropping the handle, stops every actor and closes
+//! every connection: clients get [`Error::ManagerGone`](crate::Error) on
+//! their next call, or on the calls they are waiting on. The socket file and
+//! its private directory are removed.
+
+use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use manager_actors::ActorSystem;
+use tokio::net::{TcpListener, UnixListener};
+
+use crate::address::Address;
+use crate::auth::AuthKey;
+use crate::error::StartError;
+use crate::frame::DEFAULT_MAX_FRAME;
+use crate::launcher::Launcher;
+use crate::server::{self, Listener, ServerConfig};
+use crate::{Client, blocking};
+
+/// The default deadline for a connecting client to finish its handshake.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The default cap on requests one connection may have unanswered.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 4096;
+
+/// Configures a [`Manager`] before starting it.
+#[derive(Debug, Clone)]
+pub struct ManagerBuilder {
+    /// Where to listen; `None`: a socket in a fresh private directory.
+    bind: Option<Address>,
+    authkey: Option<AuthKey>,
+    config: ServerConfig,
+}
+
+impl Default for ManagerBuilder {
+    fn default() -> Self {
+        ManagerBuilder {
+            bind: None,
+            authkey: None,
+            config: ServerConfig {
+                max_frame: DEFAULT_MAX_FRAME,
+                handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+                max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            },
+        }
+    }
+}
+
+impl ManagerBuilder {
+    /// Listens on a Unix domain socket at `path` (mode 0600) instead of one
+    /// in a fresh private directory. The file is removed at shutdown.
+    pub fn unix(mut self, path: impl Into<PathBuf>) -> Self {
+        self.bind = Some(Address::Unix(path.into()));
+        self
+    }
+
+    /// Listens on TCP at `addr`. Use a loopback address unless other hosts
+    /// must connect; port 0 picks a free port.
+    pub fn tcp(mut self, addr: SocketAddr) -> Self {
+        self.bind = Some(Address::Tcp(addr));
+        self
+    }
+
+    /// Uses this key instead of a random one.
+    pub fn authkey(mut self, key: AuthKey) -> Self {
+        self.authkey = Some(key);
+        self
+    }
+
+    /// The largest frame accepted or sent, in bytes (default 16 MiB).
+    pub fn max_frame(mut self, bytes: usize) -> Self {
+        self.config.max_frame = bytes;
+        self
+    }
+
+    /// How long a connecting client has to authenticate (default 5 s).
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.config.handshake_timeout = timeout;
+        self
+    }
+
+    /// How many requests one connection may have unanswered before the
+    /// manager stops reading from it (default 4096).
+    pub fn max_in_flight(mut self, requests: usize) -> Self {
+        self.config.max_in_flight = requests.max(1);
+        self
+    }
+
+    /// Starts the manager.
+    ///
+    /// # Errors
+    ///
+    /// [`StartError::Bind`] if the address cannot be bound (for example it is
+    /// in use), [`StartError::AuthKey`] if no random key can be made, and
+    /// [`StartError::System`] if the actor thread cannot start.
+    pub fn start(self) -> Result<Manager, StartError> {
+        let authkey = match self.authkey {
+            Some(key) => key,
+            None => AuthKey::random()?,
+        };
+        let (socket_dir, bind) = match self.bind {
+            None => {
+                // tempfile creates the directory with mode 0700.
+                let dir = tempfile::Builder::new()
+                    .prefix("manager-")
+                    .tempdir()
+                    .map_err(StartError::PrivateDir)?;
+                let path = dir.path().join("manager.sock");
+                (Some(dir), Address::Unix(path))
+            }
+            Some(address) => (None, address),
+        };
+        let key = authkey.clone();
+        let config = self.config;
+        let (system, address) = ActorSystem::start("manager", move |registry| async move {
+            let (listener, address) = bind_listener(&bind)?;
+            actix_rt::spawn(server::serve(listener, registry, key, config));
+            Ok::<_, StartError>(address)
+        })
+        .map_err(|e| match e {
+            manager_actors::StartError::Setup(inner) => match inner.downcast::<StartError>() {
+                Ok(start) => *start,
+                Err(other) => StartError::System(manager_actors::StartError::Setup(other)),
+            },
+            other => StartError::System(other),
+        })?;
+        tracing::info!(%address, "manager listening");
+        Ok(Manager {
+            system: Some(system),
+            address,
+            authkey,
+            socket_dir,
+        })
+    }
+}
+
+fn bind_listener(address: &Address) -> Result<(Listener, Address), StartError> {
+    let bind_err = |source| StartError::Bind {
+        address: address.clone(),
+        source,
+    };
+    match address {
+        Address::Unix(path) => {
+            let listener = UnixListener::bind(path).map_err(bind_err)?;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .map_err(bind_err)?;
+            Ok((Listener::Unix(listener), address.clone()))
+        }
+        Address::Tcp(addr) => {
+            let listener = std::net::TcpListener::bind(addr).map_err(bind_err)?;
+            let local = listener.local_addr().map_err(bind_err)?;
+            listener.set_nonblocking(true).map_err(bind_err)?;
+            let listener = TcpListener::from_std(listener).map_err(bind_err)?;
+            Ok((Listener::Tcp(listener), Address::Tcp(local)))
+        }
+    }
+}
+
+/// A running embedded manager.
+///
+/// # Examples
+///
+/// ```
+/// use manager_ipc::Manager;
+///
+/// let manager = Manager::start()?;
+/// let client = manager.connect()?;
+/// let ns = client.namespace("config")?;
+/// ns.set("workers", &4_u32)?;
+/// assert_eq!(ns.get::<u32>("workers")?, 4);
+/// manager.shutdown();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Manager {
+    system: Option<ActorSystem>,
+    address: Address,
+    authkey: AuthKey,
+    socket_dir: Option<tempfile::TempDir>,
+}
+
+impl Manager {
+    /// Starts a manager on a Unix domain socket in a fresh private
+    /// directory, with a random authkey.
+    ///
+    /// # Errors
+    ///
+    /// As [`ManagerBuilder::start`].
+    pub fn start() -> Result<Manager, StartError> {
+        ManagerBuilder::default().start()
+    }
+
+    /// Configures a manager before starting it.
+    pub fn builder() -> ManagerBuilder {
+        ManagerBuilder::default()
+    }
+
+    /// Where the manager listens.
+    pub fn address(&self) -> &Address {
+        &self.address
+    }
+
+    /// The key clients must prove they hold.
+    pub fn authkey(&self) -> &AuthKey {
+        &self.authkey
+    }
+
+    /// A launcher for worker processes that connect to this manager.
+    pub fn launcher(&self) -> Launcher {
+        Launcher::new(self.address.clone(), self.authkey.clone())
+    }
+
+    /// Connects a blocking client, for the app's own use of shared objects.
+    ///
+    /// # Errors
+    ///
+    /// As [`blocking::Client::connect`].
+    pub fn connect(&self) -> Result<blocking::Client, crate::Error> {
+        blocking::Client::connect(&self.address, &self.authkey)
+    }
+
+    /// Connects an async client; call it inside a tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::connect`].
+    pub async fn connect_async(&self) -> Result<Client, crate::Error> {
+        Client::connect(&self.address, &self.authkey).await
+    }
+
+    /// Stops every actor, closes every connection and removes the socket.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        if let Some(system) = self.system.take() {
+            system.shutdown();
+            if let (Address::Unix(path), None) = (&self.address, &self.socket_dir) {
+                let _ = std::fs::remove_file(path);
+            }
+            // Dropping the private directory removes it and the socket.
+            self.socket_dir.take();
+            tracing::info!(address = %self.address, "manager stopped");
+        }
+    }
+}
+
+impl Drop for Manager {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

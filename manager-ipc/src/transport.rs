@@ -1,0 +1,53 @@
+//! The two transports, Unix domain sockets and TCP, behind one trait so the
+//! handshake, the bridge and the client are written once.
+
+use std::io;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpStream, UnixStream, tcp, unix};
+
+use crate::Address;
+
+/// A connected byte stream that splits into owned halves.
+pub(crate) trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+    type Read: AsyncRead + Unpin + Send + 'static;
+    type Write: AsyncWrite + Unpin + Send + 'static;
+
+    fn into_split(self) -> (Self::Read, Self::Write);
+}
+
+impl Stream for UnixStream {
+    type Read = unix::OwnedReadHalf;
+    type Write = unix::OwnedWriteHalf;
+
+    fn into_split(self) -> (Self::Read, Self::Write) {
+        UnixStream::into_split(self)
+    }
+}
+
+impl Stream for TcpStream {
+    type Read = tcp::OwnedReadHalf;
+    type Write = tcp::OwnedWriteHalf;
+
+    fn into_split(self) -> (Self::Read, Self::Write) {
+        TcpStream::into_split(self)
+    }
+}
+
+/// A stream of either transport, as a client opens it.
+pub(crate) enum AnyStream {
+    Unix(UnixStream),
+    Tcp(TcpStream),
+}
+
+/// Opens a connection to `address`.
+pub(crate) async fn connect(address: &Address) -> io::Result<AnyStream> {
+    match address {
+        Address::Unix(path) => Ok(AnyStream::Unix(UnixStream::connect(path).await?)),
+        Address::Tcp(addr) => {
+            let stream = TcpStream::connect(addr).await?;
+            stream.set_nodelay(true)?;
+            Ok(AnyStream::Tcp(stream))
+        }
+    }
+}
