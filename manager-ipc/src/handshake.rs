@@ -90,8 +90,15 @@ pub(crate) async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
     Ok(())
 }
 
-/// The client's side. Returns the manager's number for this connection.
-pub(crate) async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
+/// The client's side, for tools that speak the protocol on a stream of their
+/// own ([`Client`](crate::Client) runs it for you). Returns the manager's
+/// number for this connection; `buf` may hold bytes that followed the
+/// handshake.
+///
+/// # Errors
+///
+/// [`HandshakeError`] says why the manager or this side refused.
+pub async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     buf: &mut FrameBuffer,
     key: &AuthKey,

@@ -111,9 +111,9 @@ impl ManagerBuilder {
         };
         let (socket_dir, bind) = match self.bind {
             None => {
-                // tempfile creates the directory with mode 0700.
                 let dir = tempfile::Builder::new()
                     .prefix("manager-")
+                    .permissions(std::fs::Permissions::from_mode(0o700))
                     .tempdir()
                     .map_err(StartError::PrivateDir)?;
                 let path = dir.path().join("manager.sock");

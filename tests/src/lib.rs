@@ -1,1 +1,92 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the cross-process integration tests in `tests/`.
+//!
+//! The tests start a real [`Manager`], launch real worker processes (the
+//! `test-worker` binary of this package, whose entries live in
+//! `src/bin/test-worker.rs`) and talk over real sockets. Every wait has a
+//! deadline, so a bug fails a test instead of hanging it.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use manager_ipc::{Manager, blocking};
+use serde::{Deserialize, Serialize};
+
+/// How long any single wait in a test may take before the test fails.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// The path of the `test-worker` binary; expands in the test crate, where
+/// cargo sets `CARGO_BIN_EXE_test-worker`.
+#[macro_export]
+macro_rules! worker_program {
+    () => {
+        env!("CARGO_BIN_EXE_test-worker")
+    };
+}
+
+/// Arguments of the `set_and_read` worker entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetAndRead {
+    /// The worker's index, used in the names of the attributes it writes.
+    pub index: u32,
+    /// How many attributes it writes.
+    pub count: u32,
+    /// Attributes the main process set, which the worker must read back.
+    pub expected: Vec<(String, i64)>,
+}
+
+/// Arguments of the `add` worker entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Add {
+    /// The attribute to add to.
+    pub attribute: String,
+    /// How many adds of 1.
+    pub times: u32,
+}
+
+/// Name of the namespace the worker entries use.
+pub const SHARED: &str = "shared";
+
+/// A manager on a private Unix socket, with logs going to the test output
+/// when `RUST_LOG` is set.
+pub fn start_manager() -> anyhow::Result<Manager> {
+    Manager::start().context("start manager")
+}
+
+/// A blocking client of `manager` whose calls fail after [`DEADLINE`]
+/// instead of hanging.
+pub fn connect(manager: &Manager) -> anyhow::Result<blocking::Client> {
+    Ok(manager.connect()?.with_timeout(DEADLINE))
+}
+
+/// Polls `condition` until it holds or [`DEADLINE`] passes, pausing a little
+/// longer each time. For conditions that no event announces (another
+/// process's progress, a process's death).
+pub fn wait_until(
+    what: &str,
+    mut condition: impl FnMut() -> anyhow::Result<bool>,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + DEADLINE;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if condition()? {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            bail!("timed out after {DEADLINE:?} waiting until {what}");
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// Whether process `pid` has ended (gone, or a zombie nobody reaped).
+pub fn process_is_dead(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // The state follows the command name, which is in parentheses.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state == "Z" || state == "X"),
+    }
+}
