@@ -21,7 +21,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::runtime::Runtime;
 
-use crate::proxy::{self, NamespaceSnapshot};
+pub use crate::proxy::NamespaceSnapshot;
+
+use crate::proxy;
 use crate::{Address, AuthKey, Error};
 
 /// A blocking connection to a manager; clone it freely (clones share the

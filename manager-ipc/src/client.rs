@@ -407,12 +407,12 @@ async fn read_loop<R: AsyncRead + Unpin>(
         let mut pending = inner.pending.lock().expect("pending map poisoned");
         while let Some(frame) = buf.next_frame()? {
             let ReplyFrame { id, result } = manager_core::codec::decode(&frame)?;
-            if let Pending::Open(map) = &mut *pending {
-                if let Some(waiter) = map.remove(&id) {
-                    // The caller may have given up meanwhile; then the reply
-                    // is simply dropped.
-                    let _ = waiter.send(result);
-                }
+            if let Pending::Open(map) = &mut *pending
+                && let Some(waiter) = map.remove(&id)
+            {
+                // The caller may have given up meanwhile; then the reply is
+                // simply dropped.
+                let _ = waiter.send(result);
             }
         }
     }

@@ -53,4 +53,5 @@ pub use auth::AuthKey;
 pub use client::Client;
 pub use error::{Error, LaunchError, StartError, WorkerError};
 pub use manager::{Manager, ManagerBuilder};
-pub use manager_core::{ManagerError, ObjectKind};
+pub use manager_core::reply::{ObjectInfo, ObjectSummary};
+pub use manager_core::{ManagerError, ObjectId, ObjectKind, ObjectName, Value};

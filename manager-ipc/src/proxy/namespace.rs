@@ -292,6 +292,14 @@ impl NamespaceSnapshot {
         self.attributes.iter().map(|(name, _)| name.as_str())
     }
 
+    /// Each attribute with its raw value, sorted by name; decode a value with
+    /// [`Value::decode`] or [`NamespaceSnapshot::get`].
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.attributes
+            .iter()
+            .map(|(name, value)| (name.as_str(), value))
+    }
+
     /// How many attributes there were.
     pub fn len(&self) -> usize {
         self.attributes.len()
