@@ -7,6 +7,7 @@
 //! client: four processes doing a thousand adds each end at exactly 4,000.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use actix::{Actor, Context, Handler};
 use manager_core::reply::{NamespaceReply, Reply};
@@ -70,11 +71,12 @@ impl NamespaceActor {
                     .collect(),
             ),
             NamespaceRequest::SetIfAbsent { attribute, value } => {
-                if self.attributes.contains_key(&attribute) {
-                    R::Bool(false)
-                } else {
-                    self.attributes.insert(attribute, value);
-                    R::Bool(true)
+                match self.attributes.entry(attribute) {
+                    Entry::Occupied(_) => R::Bool(false),
+                    Entry::Vacant(slot) => {
+                        slot.insert(value);
+                        R::Bool(true)
+                    }
                 }
             }
             NamespaceRequest::CompareAndSwap {
