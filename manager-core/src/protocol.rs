@@ -56,6 +56,9 @@ pub enum ServerVerdict {
         mac: Vec<u8>,
         /// The manager's number for this connection, for logs and inspection.
         connection: u64,
+        /// The largest frame the manager accepts and sends, in bytes; the
+        /// client holds its own frames to the same limit.
+        max_frame: u32,
     },
     /// Refused; the manager closes the connection after this.
     Rejected {

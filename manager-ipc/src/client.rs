@@ -33,7 +33,7 @@ use tokio::sync::oneshot;
 use crate::address::Address;
 use crate::auth::AuthKey;
 use crate::error::Error;
-use crate::frame::{DEFAULT_MAX_FRAME, FrameBuffer, FrameError, HANDSHAKE_MAX_FRAME, encode_frame};
+use crate::frame::{FrameBuffer, FrameError, HANDSHAKE_MAX_FRAME, encode_frame};
 use crate::handshake;
 use crate::proxy::Namespace;
 use crate::transport::{self, AnyStream, Stream};
@@ -142,18 +142,18 @@ impl Client {
         key: &AuthKey,
     ) -> Result<Client, Error> {
         let mut buf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
-        let connection = handshake::initiate(&mut stream, &mut buf, key)
+        let session = handshake::initiate(&mut stream, &mut buf, key)
             .await
             .map_err(|source| Error::Handshake {
                 address: address.clone(),
                 source,
             })?;
-        buf.set_max_frame(DEFAULT_MAX_FRAME);
+        buf.set_max_frame(session.max_frame);
         let (read, write) = stream.into_split();
         let inner = Arc::new(Inner {
             address: address.clone(),
-            connection,
-            max_frame: DEFAULT_MAX_FRAME,
+            connection: session.connection,
+            max_frame: session.max_frame,
             next_id: AtomicU64::new(1),
             pending: Mutex::new(Pending::Open(HashMap::new())),
             writer: tokio::sync::Mutex::new(Writer {

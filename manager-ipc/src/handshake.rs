@@ -46,12 +46,21 @@ pub enum HandshakeError {
     Frame(#[from] FrameError),
 }
 
+/// What a successful handshake establishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    /// The manager's number for this connection.
+    pub connection: u64,
+    /// The largest frame either side may send on it, in bytes.
+    pub max_frame: usize,
+}
+
 /// The manager's side. On success the connection may carry requests.
 pub(crate) async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     buf: &mut FrameBuffer,
     key: &AuthKey,
-    connection: u64,
+    session: Session,
 ) -> Result<(), HandshakeError> {
     let server_nonce = auth::nonce().map_err(FrameError::Io)?;
     let hello = ServerHello {
@@ -84,7 +93,8 @@ pub(crate) async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
     }
     let verdict = ServerVerdict::Welcome {
         mac: key.mac(SERVER_LABEL, &answer.nonce, &server_nonce),
-        connection,
+        connection: session.connection,
+        max_frame: u32::try_from(session.max_frame).unwrap_or(u32::MAX),
     };
     write_one(stream, &verdict, HANDSHAKE_MAX_FRAME).await?;
     Ok(())
@@ -92,8 +102,8 @@ pub(crate) async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
 
 /// The client's side, for tools that speak the protocol on a stream of their
 /// own ([`Client`](crate::Client) runs it for you). Returns the manager's
-/// number for this connection; `buf` may hold bytes that followed the
-/// handshake.
+/// number for this connection and its frame limit; `buf` may hold bytes that
+/// followed the handshake.
 ///
 /// # Errors
 ///
@@ -102,7 +112,7 @@ pub async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     buf: &mut FrameBuffer,
     key: &AuthKey,
-) -> Result<u64, HandshakeError> {
+) -> Result<Session, HandshakeError> {
     let hello: ServerHello = buf.read_one(stream).await.map_err(|e| match e {
         FrameError::Codec(_) | FrameError::TooLarge { .. } => HandshakeError::NotAManager,
         other => other.into(),
@@ -124,9 +134,16 @@ pub async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
     };
     write_one(stream, &answer, HANDSHAKE_MAX_FRAME).await?;
     match buf.read_one::<ServerVerdict, _>(stream).await? {
-        ServerVerdict::Welcome { mac, connection } => {
+        ServerVerdict::Welcome {
+            mac,
+            connection,
+            max_frame,
+        } => {
             if key.verify(SERVER_LABEL, &client_nonce, &hello.nonce, &mac) {
-                Ok(connection)
+                Ok(Session {
+                    connection,
+                    max_frame: max_frame as usize,
+                })
             } else {
                 Err(HandshakeError::ManagerNotAuthenticated)
             }
@@ -147,7 +164,7 @@ mod tests {
         let mut sbuf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
         let mut cbuf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
         tokio::join!(
-            accept(&mut a, &mut sbuf, server_key, 9),
+            accept(&mut a, &mut sbuf, server_key, SESSION),
             initiate(&mut b, &mut cbuf, client_key)
         )
     }
@@ -157,7 +174,7 @@ mod tests {
         let key = AuthKey::random().unwrap();
         let (server, client) = run(&key, &key).await;
         server.unwrap();
-        assert_eq!(client.unwrap(), 9);
+        assert_eq!(client.unwrap(), SESSION);
     }
 
     #[tokio::test]

@@ -48,7 +48,7 @@ use tokio::sync::{Semaphore, mpsc};
 
 use crate::auth::AuthKey;
 use crate::frame::{FrameBuffer, FrameError, HANDSHAKE_MAX_FRAME, encode_frame};
-use crate::handshake;
+use crate::handshake::{self, Session};
 use crate::transport::Stream;
 
 /// Limits the bridge applies to every connection.
@@ -111,9 +111,13 @@ pub(crate) async fn serve(
 async fn connection<S: Stream>(mut stream: S, id: u64, shared: Arc<Shared>) {
     let mut buf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
     let timeout = shared.config.handshake_timeout;
+    let session = Session {
+        connection: id,
+        max_frame: shared.config.max_frame,
+    };
     match tokio::time::timeout(
         timeout,
-        handshake::accept(&mut stream, &mut buf, &shared.key, id),
+        handshake::accept(&mut stream, &mut buf, &shared.key, session),
     )
     .await
     {
@@ -288,6 +292,8 @@ async fn write_replies<W: AsyncWrite + Unpin>(
         }
         if let Err(e) = write.write_all(&out).await {
             tracing::debug!(error = %e, "write to client failed");
+            // Wake a reader waiting for permits that will never come back.
+            in_flight.close();
             return;
         }
         out.clear();

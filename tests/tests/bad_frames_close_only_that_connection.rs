@@ -76,3 +76,24 @@ fn each_bad_input_closes_only_its_own_connection() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn a_request_over_the_managers_frame_limit_fails_alone() -> anyhow::Result<()> {
+    let manager = Manager::builder().max_frame(4 * 1024).start()?;
+    let ns = manager
+        .connect()?
+        .with_timeout(DEADLINE)
+        .namespace("data")?;
+    // The client learned the manager's limit in the handshake and refuses
+    // to send the frame, so the connection stays up.
+    let err = ns.set("big", &vec![7_u8; 8 * 1024]).unwrap_err();
+    assert!(matches!(err, manager_ipc::Error::Encode(_)), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("exceeds the maximum of 4096 bytes"),
+        "{err}"
+    );
+    ns.set("small", &vec![7_u8; 1024])?;
+    assert_eq!(ns.get::<Vec<u8>>("small")?.len(), 1024);
+    Ok(())
+}

@@ -88,7 +88,16 @@ fn cancelled_async_calls_leave_later_replies_in_step() -> anyhow::Result<()> {
 
 #[test]
 fn many_calls_in_flight_on_one_connection_each_get_their_reply() -> anyhow::Result<()> {
-    let manager = start_manager()?;
+    many_calls_in_flight(start_manager()?)
+}
+
+#[test]
+fn a_tight_in_flight_bound_slows_a_connection_without_losing_calls() -> anyhow::Result<()> {
+    many_calls_in_flight(manager_ipc::Manager::builder().max_in_flight(2).start()?)
+}
+
+/// 256 tasks share one connection, each setting, reading back and adding.
+fn many_calls_in_flight(manager: manager_ipc::Manager) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
