@@ -156,10 +156,15 @@ pub async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
 mod tests {
     use super::*;
 
+    const SESSION: Session = Session {
+        connection: 9,
+        max_frame: 1234,
+    };
+
     async fn run(
         server_key: &AuthKey,
         client_key: &AuthKey,
-    ) -> (Result<(), HandshakeError>, Result<u64, HandshakeError>) {
+    ) -> (Result<(), HandshakeError>, Result<Session, HandshakeError>) {
         let (mut a, mut b) = tokio::io::duplex(4096);
         let mut sbuf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
         let mut cbuf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
