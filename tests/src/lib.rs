@@ -90,3 +90,22 @@ pub fn process_is_dead(pid: u32) -> bool {
             .is_some_and(|state| state == "Z" || state == "X"),
     }
 }
+
+/// Launches one `program` worker running `entry` per item of `args`, all at
+/// once, and waits for every one to succeed within [`DEADLINE`].
+pub fn run_workers<A: Serialize>(
+    manager: &Manager,
+    program: &str,
+    entry: &str,
+    args: impl IntoIterator<Item = A>,
+) -> anyhow::Result<()> {
+    let launcher = manager.launcher();
+    let mut workers = args
+        .into_iter()
+        .map(|a| launcher.spawn_program(program, entry, &a))
+        .collect::<Result<Vec<_>, _>>()?;
+    for worker in &mut workers {
+        worker.join_timeout(DEADLINE)?;
+    }
+    Ok(())
+}

@@ -2,7 +2,7 @@
 //! one name is one object, whoever asks first.
 
 use manager_core::ObjectKind;
-use tests::{Add, DEADLINE, connect, start_manager, worker_program};
+use tests::{Add, connect, run_workers, start_manager, worker_program};
 
 #[test]
 fn workers_and_main_share_objects_by_name() -> anyhow::Result<()> {
@@ -16,16 +16,7 @@ fn workers_and_main_share_objects_by_name() -> anyhow::Result<()> {
         attribute: "n".into(),
         times: 10,
     };
-    let mut workers = (0..3)
-        .map(|_| {
-            manager
-                .launcher()
-                .spawn_program(worker_program!(), "add", &args)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    for worker in &mut workers {
-        worker.join_timeout(DEADLINE)?;
-    }
+    run_workers(&manager, worker_program!(), "add", vec![args; 3])?;
 
     let shared = client.lookup("shared")?;
     assert_eq!(shared.kind, ObjectKind::Namespace);

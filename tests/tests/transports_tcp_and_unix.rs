@@ -5,7 +5,7 @@
 use std::os::unix::fs::PermissionsExt;
 
 use manager_ipc::{Address, Manager, StartError};
-use tests::{Add, DEADLINE, SHARED, worker_program};
+use tests::{Add, SHARED, run_workers, worker_program};
 
 #[test]
 fn workers_use_a_tcp_manager() -> anyhow::Result<()> {
@@ -15,16 +15,7 @@ fn workers_use_a_tcp_manager() -> anyhow::Result<()> {
         attribute: "n".into(),
         times: 100,
     };
-    let mut workers = (0..2)
-        .map(|_| {
-            manager
-                .launcher()
-                .spawn_program(worker_program!(), "add", &args)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    for worker in &mut workers {
-        worker.join_timeout(DEADLINE)?;
-    }
+    run_workers(&manager, worker_program!(), "add", vec![args; 2])?;
     assert_eq!(manager.connect()?.namespace(SHARED)?.get::<i64>("n")?, 200);
     Ok(())
 }
