@@ -1,9 +1,10 @@
 //! Blocking handles for plain threads: [`Client`] and the [`Namespace`]
 //! proxy.
 //!
-//! Each wraps its async twin and runs it on a small tokio runtime that the
-//! blocking client owns (one background thread reads replies); the calling
-//! thread sends its request itself and sleeps until its reply arrives.
+//! Each wraps its async twin and runs it on a current-thread tokio runtime
+//! that the blocking client owns, driven by the threads blocked in calls: a
+//! call writes its request, reads replies and wakes itself on the calling
+//! thread. Several threads may share one client; one of them reads for all.
 //!
 //! # Panics
 //!
@@ -131,10 +132,11 @@ impl Client {
     }
 }
 
+/// A current-thread runtime: whichever thread is blocked in a call drives the
+/// connection's tasks, so a lone call sends, waits and reads its reply on
+/// one thread, with no hand-over between threads.
 fn runtime() -> Result<Runtime, Error> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("manager-client")
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(Error::Runtime)

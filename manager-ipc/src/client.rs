@@ -23,11 +23,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::{Buf, BytesMut};
 use manager_core::reply::{ObjectInfo, ObjectSummary, RegistryReply, Reply, ReplyFrame};
 use manager_core::request::{RegistryRequest, Request, RequestFrame, RequestId};
 use manager_core::{ManagerError, ObjectKind, ObjectName};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncRead;
 use tokio::sync::oneshot;
 
 use crate::address::Address;
@@ -35,6 +34,7 @@ use crate::auth::AuthKey;
 use crate::error::Error;
 use crate::frame::{FrameBuffer, FrameError, HANDSHAKE_MAX_FRAME, encode_frame};
 use crate::handshake;
+use crate::outbox::Outbox;
 use crate::proxy::Namespace;
 use crate::transport::{self, AnyStream, Stream};
 
@@ -46,28 +46,21 @@ enum Pending {
     Closed,
 }
 
-struct Writer {
-    half: Box<dyn AsyncWrite + Send + Unpin>,
-    /// Bytes of frames not yet written. A call cancelled in the middle of a
-    /// write leaves the rest here, and the next call writes it first, so a
-    /// frame is never cut short.
-    unsent: BytesMut,
-}
-
 struct Inner {
     address: Address,
     connection: u64,
     max_frame: usize,
     next_id: AtomicU64,
     pending: Mutex<Pending>,
-    writer: tokio::sync::Mutex<Writer>,
-    reader: std::sync::OnceLock<tokio::task::AbortHandle>,
+    outbox: Arc<Outbox>,
+    /// The reader and flush tasks, stopped when the last handle goes.
+    tasks: std::sync::OnceLock<[tokio::task::AbortHandle; 2]>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let Some(reader) = self.reader.get() {
-            reader.abort();
+        for task in self.tasks.get().into_iter().flatten() {
+            task.abort();
         }
     }
 }
@@ -156,14 +149,14 @@ impl Client {
             max_frame: session.max_frame,
             next_id: AtomicU64::new(1),
             pending: Mutex::new(Pending::Open(HashMap::new())),
-            writer: tokio::sync::Mutex::new(Writer {
-                half: Box::new(write),
-                unsent: BytesMut::new(),
-            }),
-            reader: std::sync::OnceLock::new(),
+            outbox: Arc::new(Outbox::new(write.into())),
+            tasks: std::sync::OnceLock::new(),
         });
         let reader = tokio::spawn(read_replies(read, buf, Arc::downgrade(&inner)));
-        let _ = inner.reader.set(reader.abort_handle());
+        let flusher = tokio::spawn(flush(inner.outbox.clone(), Arc::downgrade(&inner)));
+        let _ = inner
+            .tasks
+            .set([reader.abort_handle(), flusher.abort_handle()]);
         Ok(Client {
             inner,
             timeout: None,
@@ -311,19 +304,21 @@ impl Client {
         )
         .map_err(Error::Encode)?;
         let (tx, rx) = oneshot::channel();
-        match &mut *self.inner.pending.lock().expect("pending map poisoned") {
+        let alone = match &mut *self.inner.pending.lock().expect("pending map poisoned") {
             Pending::Open(map) => {
+                let alone = map.is_empty();
                 map.insert(id, tx);
+                alone
             }
             Pending::Closed => return Err(self.gone()),
-        }
+        };
         // Forget the id if this future is dropped or fails, so a late reply
         // is discarded.
         let _forget = ForgetOnDrop {
             inner: &self.inner,
             id,
         };
-        if let Err(e) = self.write(&frame).await {
+        if let Err(e) = self.inner.outbox.submit(&frame, alone) {
             tracing::debug!(error = %e, "write to manager failed");
             close(&self.inner);
             return Err(self.gone());
@@ -332,20 +327,6 @@ impl Client {
             Ok(result) => result.map_err(Error::Manager),
             Err(_) => Err(self.gone()),
         }
-    }
-
-    async fn write(&self, frame: &[u8]) -> std::io::Result<()> {
-        let mut writer = self.inner.writer.lock().await;
-        let Writer { half, unsent } = &mut *writer;
-        unsent.extend_from_slice(frame);
-        while !unsent.is_empty() {
-            let n = half.write(unsent).await?;
-            if n == 0 {
-                return Err(std::io::ErrorKind::WriteZero.into());
-            }
-            unsent.advance(n);
-        }
-        Ok(())
     }
 
     fn gone(&self) -> Error {
@@ -365,6 +346,14 @@ impl Drop for ForgetOnDrop<'_> {
         if let Pending::Open(map) = &mut *self.inner.pending.lock().expect("pending map poisoned") {
             map.remove(&self.id);
         }
+    }
+}
+
+async fn flush(outbox: Arc<Outbox>, inner: std::sync::Weak<Inner>) {
+    let error = outbox.flush_forever().await;
+    if let Some(inner) = inner.upgrade() {
+        tracing::warn!(address = %inner.address, %error, "write to manager failed");
+        close(&inner);
     }
 }
 

@@ -43,6 +43,7 @@ pub mod frame;
 pub mod handshake;
 pub mod launcher;
 pub mod manager;
+mod outbox;
 mod platform;
 pub mod proxy;
 mod server;

@@ -11,7 +11,7 @@ use crate::Address;
 /// A connected byte stream that splits into owned halves.
 pub(crate) trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {
     type Read: AsyncRead + Unpin + Send + 'static;
-    type Write: AsyncWrite + Unpin + Send + 'static;
+    type Write: AsyncWrite + Unpin + Send + Into<AnyWriteHalf> + 'static;
 
     fn into_split(self) -> (Self::Read, Self::Write);
 }
@@ -49,5 +49,43 @@ pub(crate) async fn connect(address: &Address) -> io::Result<AnyStream> {
             stream.set_nodelay(true)?;
             Ok(AnyStream::Tcp(stream))
         }
+    }
+}
+
+/// The write half of either transport, written without awaiting
+/// ([`AnyWriteHalf::try_write`]) by the client's outbox.
+#[derive(Debug)]
+pub(crate) enum AnyWriteHalf {
+    Unix(unix::OwnedWriteHalf),
+    Tcp(tcp::OwnedWriteHalf),
+}
+
+impl AnyWriteHalf {
+    /// Writes what the socket takes now; `WouldBlock` if nothing.
+    pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            AnyWriteHalf::Unix(w) => w.try_write(buf),
+            AnyWriteHalf::Tcp(w) => w.try_write(buf),
+        }
+    }
+
+    /// Waits until the socket may take more bytes.
+    pub(crate) async fn writable(&self) -> io::Result<()> {
+        match self {
+            AnyWriteHalf::Unix(w) => w.writable().await,
+            AnyWriteHalf::Tcp(w) => w.writable().await,
+        }
+    }
+}
+
+impl From<unix::OwnedWriteHalf> for AnyWriteHalf {
+    fn from(half: unix::OwnedWriteHalf) -> Self {
+        AnyWriteHalf::Unix(half)
+    }
+}
+
+impl From<tcp::OwnedWriteHalf> for AnyWriteHalf {
+    fn from(half: tcp::OwnedWriteHalf) -> Self {
+        AnyWriteHalf::Tcp(half)
     }
 }
