@@ -750,7 +750,7 @@ struct Floor<'a> {
     /// our client and server must.
     codec: bool,
     /// Whether the client writes each request frame with a write of its
-    /// own, as our client does, instead of all `depth` in one.
+    /// own, as our client did before it coalesced writes, instead of all `depth` in one.
     write_each: bool,
     /// Where the echo threads run.
     server_cpus: &'a [usize],
