@@ -26,7 +26,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
-use manager_ipc::Value;
+use manager_ipc::Encoded;
 use manager_ipc::launcher::Entries;
 use manager_ipc::{Manager, blocking};
 use serde::{Deserialize, Serialize};
@@ -221,7 +221,7 @@ fn print_snapshot(snapshot: &blocking::NamespaceSnapshot) {
 
 /// Shows a stored value, decoding it as whichever of the types this example
 /// stores its tag names.
-fn render(value: &Value) -> String {
+fn render(value: &Encoded) -> String {
     if let Ok(n) = value.decode::<i64>("") {
         n.to_string()
     } else if let Ok(n) = value.decode::<u32>("") {

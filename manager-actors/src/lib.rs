@@ -2,9 +2,13 @@
 //!
 //! - [`registry::RegistryActor`] maps names to objects: create-or-get, look
 //!   up, remove, list.
-//! - [`namespace::NamespaceActor`] owns one namespace's attributes.
-//! - [`object`] holds what every object actor shares: the [`ObjectBatch`]
-//!   message the bridge sends, the [`ReplySink`] replies go to, and counters.
+//! - [`actor::ObjectActor`] is the actor behind every shared object; what
+//!   differs by kind is its state, one file per kind in [`objects`].
+//! - [`object`] holds what the bridge and the objects exchange: the
+//!   [`ObjectBatch`] message, the [`ReplySink`] replies go to, the
+//!   connection-closed notice, and counters.
+//! - [`waiters`] parks requests that must wait (a queue `get`, a lock
+//!   `acquire`) without blocking the actor.
 //! - [`system::ActorSystem`] runs all of it on a thread of its own, so the
 //!   host application need not use actix.
 //!
@@ -18,14 +22,14 @@
 //! use manager_actors::system::ActorSystem;
 //! use manager_core::reply::RegistryReply;
 //! use manager_core::request::RegistryRequest;
-//! use manager_core::{ObjectKind, ObjectName};
+//! use manager_core::{ObjectName, ObjectSpec};
 //!
 //! let (system, ()) = ActorSystem::start("manager", |_registry| async {
 //!     Ok::<(), std::io::Error>(())
 //! })?;
 //! let name = ObjectName::new("config")?;
 //! let outcome = futures_lite_block_on(system.registry().send(RegistryCall(
-//!     RegistryRequest::CreateOrGet { name, kind: ObjectKind::Namespace },
+//!     RegistryRequest::CreateOrGet { name, spec: ObjectSpec::Namespace },
 //! )))?;
 //! assert!(matches!(outcome.reply, Ok(RegistryReply::Object(info)) if info.created));
 //! system.shutdown();
@@ -35,13 +39,17 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod actor;
 pub mod error;
-pub mod namespace;
 pub mod object;
+pub mod objects;
 pub mod registry;
 pub mod system;
+pub mod waiters;
 
 pub use error::StartError;
-pub use object::{ObjectBatch, ObjectCall, ObjectHandle, ReplySink};
+pub use object::{
+    Caller, ConnectionClosed, ConnectionId, ObjectBatch, ObjectCall, ObjectHandle, ReplySink,
+};
 pub use registry::RegistryActor;
 pub use system::ActorSystem;

@@ -35,13 +35,61 @@ pub struct ObjectCall {
     pub op: ObjectRequest,
 }
 
+/// The bridge's number for one client connection: who holds a lock, whose
+/// waiters to drop when it closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId(pub u64);
+
+impl std::fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "connection {}", self.0)
+    }
+}
+
 /// Requests for one object from one connection, applied in order.
 #[derive(Debug)]
 pub struct ObjectBatch {
+    /// The connection they came on.
+    pub connection: ConnectionId,
     /// The requests, in the order the client sent them.
     pub calls: Vec<ObjectCall>,
     /// Where the replies go.
     pub replies: ReplySink,
+}
+
+/// Tells an object that a connection has closed: what its owners held is
+/// released and its parked requests are dropped. The bridge sends it, after
+/// the connection's last batch, to every object the connection used.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionClosed(pub ConnectionId);
+
+impl Message for ConnectionClosed {
+    type Result = ();
+}
+
+/// Who made one request and where its reply goes. Every request gets
+/// exactly one reply through its caller, now or (for a parked request)
+/// later.
+#[derive(Debug)]
+pub struct Caller {
+    /// The connection it came on.
+    pub connection: ConnectionId,
+    /// Its id, echoed in the reply.
+    pub id: RequestId,
+    /// The connection's reply sink.
+    pub replies: ReplySink,
+}
+
+impl Caller {
+    /// Sends the reply.
+    pub fn reply(self, result: Result<Reply, ManagerError>) {
+        self.replies.send(self.id, result);
+    }
+
+    /// Whether the caller's connection has gone (its reply would be lost).
+    pub fn is_gone(&self) -> bool {
+        self.replies.is_closed()
+    }
 }
 
 impl Message for ObjectBatch {
@@ -110,6 +158,8 @@ pub struct ObjectHandle {
     pub kind: ObjectKind,
     /// The object's mailbox for request batches.
     pub mailbox: Recipient<ObjectBatch>,
+    /// The same mailbox, for connection-closed notices.
+    pub closed: Recipient<ConnectionClosed>,
 }
 
 /// Counters shared between an actor and the registry.

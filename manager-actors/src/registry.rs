@@ -13,13 +13,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use actix::{Actor, Addr, Context, Handler, Message, MessageResult, Recipient};
+use actix::{Actor, Context, Handler, Message, MessageResult, Recipient};
 use manager_core::reply::{ObjectInfo, ObjectSummary, RegistryReply};
 use manager_core::request::RegistryRequest;
-use manager_core::{ManagerError, ObjectId, ObjectKind, ObjectName};
+use manager_core::{ManagerError, ObjectId, ObjectName, ObjectSpec};
 
-use crate::namespace::NamespaceActor;
 use crate::object::{ObjectHandle, ObjectStats, SharedStats, StopObject};
+use crate::objects;
 
 /// One registry request, as sent by the bridge.
 #[derive(Debug)]
@@ -69,23 +69,18 @@ impl RegistryActor {
         Self::default()
     }
 
-    fn spawn_object(&mut self, name: &ObjectName, kind: ObjectKind) -> Entry {
-        self.last_id += 1;
-        let id = ObjectId(self.last_id);
+    fn spawn_object(&mut self, name: &ObjectName, spec: ObjectSpec) -> Result<Entry, ManagerError> {
+        let id = ObjectId(self.last_id + 1);
+        let kind = spec.kind();
         let stats: SharedStats = Arc::new(ObjectStats::default());
-        let (mailbox, stop) = match kind {
-            ObjectKind::Namespace => {
-                let addr: Addr<NamespaceActor> =
-                    NamespaceActor::new(id, name.clone(), stats.clone()).start();
-                (addr.clone().recipient(), addr.recipient())
-            }
-        };
+        let (handle, stop) = objects::spawn(spec, id, name.clone(), stats.clone())?;
+        self.last_id = id.0;
         tracing::info!(%id, %name, %kind, "object created");
-        Entry {
-            handle: ObjectHandle { id, kind, mailbox },
+        Ok(Entry {
+            handle,
             stop,
             stats,
-        }
+        })
     }
 
     fn info(entry: &Entry, name: &ObjectName, created: bool) -> ObjectInfo {
@@ -99,12 +94,22 @@ impl RegistryActor {
 
     fn apply(&mut self, request: RegistryRequest) -> RegistryOutcome {
         match request {
-            RegistryRequest::CreateOrGet { name, kind } => {
+            RegistryRequest::CreateOrGet { name, spec } => {
+                let kind = spec.kind();
                 let created = !self.by_name.contains_key(&name);
                 if created {
-                    let entry = self.spawn_object(&name, kind);
-                    self.by_id.insert(entry.handle.id, name.clone());
-                    self.by_name.insert(name.clone(), entry);
+                    match self.spawn_object(&name, spec) {
+                        Ok(entry) => {
+                            self.by_id.insert(entry.handle.id, name.clone());
+                            self.by_name.insert(name.clone(), entry);
+                        }
+                        Err(e) => {
+                            return RegistryOutcome {
+                                reply: Err(e),
+                                handle: None,
+                            };
+                        }
+                    }
                 }
                 let entry = &self.by_name[&name];
                 if entry.handle.kind != kind {
@@ -204,7 +209,7 @@ mod tests {
         let create = || {
             RegistryCall(RegistryRequest::CreateOrGet {
                 name: name("cfg"),
-                kind: ObjectKind::Namespace,
+                spec: ObjectSpec::Namespace,
             })
         };
         let first = registry.send(create()).await.unwrap();

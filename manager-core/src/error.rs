@@ -35,14 +35,82 @@ pub enum ManagerError {
         id: ObjectId,
     },
     /// A request for one kind of object reached an object of another kind.
-    #[error("object {id} is a {actual}; it cannot take a {requested} request")]
+    #[error("{object} is a {actual}; it cannot take a {requested} request")]
     WrongKind {
-        /// The target.
-        id: ObjectId,
+        /// The target, by name.
+        object: String,
         /// What the target is.
         actual: ObjectKind,
-        /// What the request was for.
-        requested: ObjectKind,
+        /// The request's family, for example "queue".
+        requested: String,
+    },
+    /// The object's kind does not have this operation (for example
+    /// `task_done` on a plain queue).
+    #[error("{object} is a {kind}, which has no {operation}")]
+    Unsupported {
+        /// The target, by name.
+        object: String,
+        /// Its kind.
+        kind: ObjectKind,
+        /// The operation.
+        operation: String,
+    },
+    /// An index outside a list or array.
+    #[error("index {index} is out of range for {what} of length {len}")]
+    IndexOutOfRange {
+        /// The sequence, for example "list `jobs`".
+        what: String,
+        /// The index asked for.
+        index: i64,
+        /// The sequence's length.
+        len: u64,
+    },
+    /// A dict has no such key.
+    #[error("{what} has no such key")]
+    NoSuchKey {
+        /// The dict, for example "dict `cache`".
+        what: String,
+    },
+    /// A value looked for is not there (`list.remove`, `list.index`,
+    /// `set.remove`).
+    #[error("{what} does not contain the value")]
+    NotFound {
+        /// The collection.
+        what: String,
+    },
+    /// Nothing to take: an empty queue (after its wait), an empty list or
+    /// set to pop from.
+    #[error("{what} is empty")]
+    Empty {
+        /// The collection.
+        what: String,
+    },
+    /// A bounded queue stayed full for the whole wait.
+    #[error("{what} is full")]
+    Full {
+        /// The queue.
+        what: String,
+    },
+    /// Release (or wait, or notify) by an owner that does not hold the lock.
+    #[error("{what} is not held by this owner")]
+    NotHeld {
+        /// The lock or condition.
+        what: String,
+    },
+    /// More releases than acquires: a bounded semaphore past its bound, or
+    /// `task_done` more often than items were put.
+    #[error("{what}: {detail}")]
+    TooManyReleases {
+        /// The object.
+        what: String,
+        /// What exactly, for example "released past its bound of 3".
+        detail: String,
+    },
+    /// The barrier was broken (aborted, reset, or a wait timed out).
+    #[error("{what} is broken")]
+    BrokenBarrier {
+        /// The barrier.
+        what: String,
     },
     /// A name that is not a valid object name.
     #[error("`{name}` is not a valid object name: {reason}")]

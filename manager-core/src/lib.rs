@@ -1,16 +1,19 @@
 //! The vocabulary a manager and its clients agree on.
 //!
-//! A manager owns shared objects (today: [`ObjectKind::Namespace`]) and clients
-//! reach them through requests. This crate holds everything both sides must
+//! A manager owns shared objects (namespaces, lists, dicts, queues, locks and
+//! the rest of Python's `SyncManager`, see [`ObjectKind`]) and clients reach
+//! them through requests. This crate holds everything both sides must
 //! agree on, and nothing else: no actors, no sockets.
 //!
-//! - [`kind`]: which kinds of shared object exist.
+//! - [`kind`]: which kinds of shared object exist, and what creating each
+//!   takes ([`ObjectSpec`]).
 //! - [`name`]: object names (validated) and ids.
 //! - [`value`]: a user's value as it travels: encoded bytes plus a type tag, so
 //!   a read with the wrong type is an error, not garbage.
-//! - [`request`] and [`reply`]: what a client asks and what the manager answers,
-//!   one enum per object kind, wrapped in [`request::RequestFrame`] and
-//!   [`reply::ReplyFrame`] that carry request ids.
+//! - [`request`] and [`reply`]: what a client asks (one enum per object kind)
+//!   and what the manager answers (a few shapes shared by all kinds), wrapped
+//!   in [`request::RequestFrame`] and [`reply::ReplyFrame`] that carry
+//!   request ids.
 //! - [`error`]: [`ManagerError`], the typed error that crosses the wire.
 //! - [`protocol`]: the protocol version and the handshake messages.
 //! - [`codec`]: the one place that turns values into bytes (bincode 2 + serde).
@@ -20,7 +23,7 @@
 //! ```
 //! use manager_core::codec;
 //! use manager_core::request::{NamespaceRequest, ObjectRequest, Request, RequestFrame, RequestId};
-//! use manager_core::{ObjectId, Value};
+//! use manager_core::{Encoded, ObjectId};
 //!
 //! let frame = RequestFrame {
 //!     id: RequestId(7),
@@ -28,7 +31,7 @@
 //!         target: ObjectId(1),
 //!         op: ObjectRequest::Namespace(NamespaceRequest::Set {
 //!             attribute: "x".into(),
-//!             value: Value::encode(&42_i64)?,
+//!             value: Encoded::encode(&42_i64)?,
 //!         }),
 //!     },
 //! };
@@ -49,7 +52,7 @@ pub mod value;
 
 pub use codec::CodecError;
 pub use error::ManagerError;
-pub use kind::ObjectKind;
+pub use kind::{ObjectKind, ObjectSpec};
 pub use name::{ObjectId, ObjectName};
 pub use protocol::PROTOCOL_VERSION;
-pub use value::{TypeTag, Value};
+pub use value::{Encoded, TypeTag};

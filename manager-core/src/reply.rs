@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::request::RequestId;
-use crate::{ManagerError, ObjectId, ObjectKind, ObjectName, Value};
+use crate::{Encoded, ManagerError, ObjectId, ObjectKind, ObjectName};
 
 /// One reply with the id of the request it answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,13 +18,48 @@ pub struct ReplyFrame {
     pub result: Result<Reply, ManagerError>,
 }
 
-/// A successful outcome, by who answered.
+/// A successful outcome. Object replies come in a few shapes shared by
+/// every kind; each request variant documents which shape answers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Reply {
     /// From the registry.
     Registry(RegistryReply),
-    /// From a namespace.
-    Namespace(NamespaceReply),
+    /// The operation was applied.
+    Done,
+    /// A yes or no.
+    Bool(bool),
+    /// A length, an index or a count.
+    Count(u64),
+    /// The result of an atomic add.
+    Integer(i64),
+    /// One value.
+    Value(Encoded),
+    /// A value or nothing.
+    MaybeValue(Option<Encoded>),
+    /// Several values, in order.
+    Values(Vec<Encoded>),
+    /// One key and value.
+    Pair(Encoded, Encoded),
+    /// Keys and values, in order.
+    Pairs(Vec<(Encoded, Encoded)>),
+    /// Attribute names, sorted.
+    Names(Vec<String>),
+    /// Attributes with their values, sorted by name.
+    Attributes(Vec<(String, Encoded)>),
+    /// The outcome of a compare-and-swap.
+    Swapped {
+        /// Whether the new value was stored.
+        swapped: bool,
+        /// When not swapped, what is there instead (`None`: absent).
+        current: Option<Encoded>,
+    },
+    /// Values with the version they were read at.
+    Versioned {
+        /// The version.
+        version: u64,
+        /// The values.
+        values: Vec<Encoded>,
+    },
 }
 
 /// The registry's answers.
@@ -62,29 +97,4 @@ pub struct ObjectSummary {
     pub kind: ObjectKind,
     /// Requests the object has carried out (failed ones included).
     pub messages_handled: u64,
-}
-
-/// A namespace's answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum NamespaceReply {
-    /// The operation was applied.
-    Done,
-    /// A value read.
-    Value(Value),
-    /// A yes or no.
-    Bool(bool),
-    /// Attribute names, sorted.
-    Names(Vec<String>),
-    /// Attributes with their values, sorted by name.
-    Snapshot(Vec<(String, Value)>),
-    /// The outcome of a compare-and-swap: whether it swapped, and if not,
-    /// what the attribute holds instead.
-    Swapped {
-        /// Whether the new value was stored.
-        swapped: bool,
-        /// When not swapped, the current value (`None`: absent).
-        current: Option<Value>,
-    },
-    /// The result of an atomic add.
-    Integer(i64),
 }

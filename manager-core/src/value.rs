@@ -1,7 +1,7 @@
-//! A user's value as it travels and as the manager stores it.
+//! [`Encoded`]: a user's value as it travels and as the manager stores it.
 //!
 //! The manager does not know the users' types: a stand-alone manager serves
-//! any client. A [`Value`] is therefore the codec's bytes of the user's value
+//! any client. An [`Encoded`] value is therefore the codec's bytes of the user's value
 //! plus a [`TypeTag`] naming its Rust type. The manager stores both and hands
 //! them back unchanged; a proxy decodes them only if the tag matches the type
 //! asked for, so reading a `String` as an `i64` is a clear
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{CodecError, ManagerError, codec};
 
-/// The name of the Rust type a [`Value`] was encoded from.
+/// The name of the Rust type an [`Encoded`] value was encoded from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TypeTag(String);
 
@@ -52,19 +52,19 @@ impl fmt::Display for TypeTag {
 
 /// An encoded user value together with the name of its type.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Value {
+pub struct Encoded {
     tag: TypeTag,
     bytes: Vec<u8>,
 }
 
-impl Value {
+impl Encoded {
     /// Encodes `value`.
     ///
     /// # Errors
     ///
     /// [`CodecError::Encode`] if the value's `Serialize` fails.
     pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Self, CodecError> {
-        Ok(Value {
+        Ok(Encoded {
             tag: TypeTag::of::<T>(),
             bytes: codec::encode(value)?,
         })
@@ -116,13 +116,13 @@ mod tests {
     fn str_and_string_share_a_tag() {
         assert_eq!(TypeTag::of::<&str>(), TypeTag::of::<String>());
         assert_eq!(TypeTag::of::<&&i64>(), TypeTag::of::<i64>());
-        let v = Value::encode("hi").unwrap();
+        let v = Encoded::encode("hi").unwrap();
         assert_eq!(v.decode::<String>("v").unwrap(), "hi");
     }
 
     #[test]
     fn wrong_type_is_an_error() {
-        let v = Value::encode(&"ab".to_string()).unwrap();
+        let v = Encoded::encode(&"ab".to_string()).unwrap();
         let err = v.decode::<i64>("attribute `x`").unwrap_err();
         assert_eq!(
             err.to_string(),

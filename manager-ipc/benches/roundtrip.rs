@@ -59,9 +59,9 @@ use anyhow::{Context, bail, ensure};
 use futures_util::StreamExt;
 use futures_util::future::join_all;
 use futures_util::stream::FuturesUnordered;
-use manager_core::reply::{NamespaceReply, Reply, ReplyFrame};
+use manager_core::reply::{Reply, ReplyFrame};
 use manager_core::request::{NamespaceRequest, ObjectRequest, Request, RequestFrame, RequestId};
-use manager_core::{ObjectId, Value, codec};
+use manager_core::{Encoded, ObjectId, codec};
 use manager_ipc::frame::{DEFAULT_MAX_FRAME, encode_frame};
 use manager_ipc::{Address, Manager, blocking, proxy};
 
@@ -280,15 +280,15 @@ struct Frames {
 
 struct OpFrames {
     request: Request,
-    reply: NamespaceReply,
+    reply: Reply,
     request_bytes: Vec<u8>,
     reply_bytes: Vec<u8>,
 }
 
 impl Frames {
     fn new(target: ObjectId) -> Self {
-        let value = Value::encode(&VALUE).expect("an i64 encodes");
-        let op_frames = |op, reply: NamespaceReply| {
+        let value = Encoded::encode(&VALUE).expect("an i64 encodes");
+        let op_frames = |op, reply: Reply| {
             let request = Request::Object {
                 target,
                 op: ObjectRequest::Namespace(op),
@@ -300,7 +300,7 @@ impl Frames {
                 }),
                 reply_bytes: frame(&ReplyFrame {
                     id: TYPICAL_ID,
-                    result: Ok(Reply::Namespace(reply.clone())),
+                    result: Ok(reply.clone()),
                 }),
                 request,
                 reply,
@@ -312,13 +312,13 @@ impl Frames {
                     attribute: ATTRIBUTE.to_owned(),
                     value: value.clone(),
                 },
-                NamespaceReply::Done,
+                Reply::Done,
             ),
             get: op_frames(
                 NamespaceRequest::Get {
                     attribute: ATTRIBUTE.to_owned(),
                 },
-                NamespaceReply::Value(value),
+                Reply::Value(value),
             ),
         }
     }
@@ -801,7 +801,7 @@ impl Floor<'_> {
                     let request: RequestFrame = codec::decode(payload).expect("a request frame");
                     let reply = ReplyFrame {
                         id: request.id,
-                        result: Ok(Reply::Namespace(frames.reply.clone())),
+                        result: Ok(frames.reply.clone()),
                     };
                     encode_frame(&reply, &mut out, DEFAULT_MAX_FRAME).expect("a reply encodes");
                 } else {

@@ -25,7 +25,8 @@ use std::time::Duration;
 
 use manager_core::reply::{ObjectInfo, ObjectSummary, RegistryReply, Reply, ReplyFrame};
 use manager_core::request::{RegistryRequest, Request, RequestFrame, RequestId};
-use manager_core::{ManagerError, ObjectKind, ObjectName};
+use manager_core::{ManagerError, ObjectName, ObjectSpec};
+use serde::Serialize;
 use tokio::io::AsyncRead;
 use tokio::sync::oneshot;
 
@@ -35,7 +36,10 @@ use crate::error::Error;
 use crate::frame::{FrameBuffer, FrameError, HANDSHAKE_MAX_FRAME, encode_frame};
 use crate::handshake;
 use crate::outbox::Outbox;
-use crate::proxy::Namespace;
+use crate::proxy::{
+    self, Array, Barrier, BoundedSemaphore, Condition, Dict, Event, JoinableQueue, List, Lock,
+    Namespace, ObjectRef, Queue, RLock, Semaphore, Set, Value,
+};
 use crate::transport::{self, AnyStream, Stream};
 
 type Waiter = oneshot::Sender<Result<Reply, ManagerError>>;
@@ -187,35 +191,192 @@ impl Client {
         self.timeout
     }
 
-    /// Finds the namespace called `name`, creating it if needed.
+    /// Finds the object `name`, creating it from `spec` if there is none,
+    /// and returns an untyped handle on it. The typed constructors below
+    /// ([`Client::namespace`], [`Client::queue`], ...) are built on this.
     ///
     /// # Errors
     ///
     /// [`Error::Manager`] with [`ManagerError::InvalidName`] or
     /// [`ManagerError::KindMismatch`], and the errors of every call.
-    pub async fn namespace(&self, name: &str) -> Result<Namespace, Error> {
-        let info = self.create_or_get(name, ObjectKind::Namespace).await?;
-        Ok(Namespace::new(self.clone(), info))
-    }
-
-    /// Finds or creates the object `name` of `kind` and returns what the
-    /// registry knows of it.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::namespace`].
-    pub async fn create_or_get(&self, name: &str, kind: ObjectKind) -> Result<ObjectInfo, Error> {
+    pub async fn object(&self, name: &str, spec: ObjectSpec) -> Result<ObjectRef, Error> {
         let name = ObjectName::new(name)?;
         match self
             .call(Request::Registry(RegistryRequest::CreateOrGet {
                 name,
-                kind,
+                spec,
             }))
             .await?
         {
-            Reply::Registry(RegistryReply::Object(info)) => Ok(info),
+            Reply::Registry(RegistryReply::Object(info)) => Ok(ObjectRef::new(self.clone(), info)),
             other => Err(self.unexpected(&other)),
         }
+    }
+
+    /// Finds or creates the namespace `name`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub async fn namespace(&self, name: &str) -> Result<Namespace, Error> {
+        Ok(Namespace::new(
+            self.object(name, ObjectSpec::Namespace).await?,
+        ))
+    }
+
+    /// Finds or creates the list `name` of `T`s.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub async fn list<T>(&self, name: &str) -> Result<List<T>, Error> {
+        Ok(List::new(self.object(name, ObjectSpec::List).await?))
+    }
+
+    /// Finds or creates the dict `name` from `K`s to `V`s.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub async fn dict<K, V>(&self, name: &str) -> Result<Dict<K, V>, Error> {
+        Ok(Dict::new(self.object(name, ObjectSpec::Dict).await?))
+    }
+
+    /// Finds or creates the set `name` of `T`s.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub async fn set<T>(&self, name: &str) -> Result<Set<T>, Error> {
+        Ok(Set::new(self.object(name, ObjectSpec::Set).await?))
+    }
+
+    /// Finds the value `name`, or creates it holding `initial`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`], and [`Error::EncodeValue`].
+    pub async fn value<T: Serialize>(&self, name: &str, initial: &T) -> Result<Value<T>, Error> {
+        let spec = ObjectSpec::Value {
+            initial: proxy::encode(initial)?,
+        };
+        Ok(Value::new(self.object(name, spec).await?))
+    }
+
+    /// Finds the array `name`, or creates it holding `items` (its length is
+    /// fixed from then on).
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::value`].
+    pub async fn array<T: Serialize>(&self, name: &str, items: &[T]) -> Result<Array<T>, Error> {
+        let spec = ObjectSpec::Array {
+            items: proxy::encode_all(items)?,
+        };
+        Ok(Array::new(self.object(name, spec).await?))
+    }
+
+    /// Finds or creates the queue `name`; `maxsize` bounds a new one.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub async fn queue<T>(&self, name: &str, maxsize: Option<usize>) -> Result<Queue<T>, Error> {
+        let spec = ObjectSpec::Queue {
+            maxsize: maxsize.map(|n| n as u64),
+        };
+        Ok(Queue::new(self.object(name, spec).await?))
+    }
+
+    /// Finds or creates the joinable queue `name`; `maxsize` bounds a new one.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub async fn joinable_queue<T>(
+        &self,
+        name: &str,
+        maxsize: Option<usize>,
+    ) -> Result<JoinableQueue<T>, Error> {
+        let spec = ObjectSpec::JoinableQueue {
+            maxsize: maxsize.map(|n| n as u64),
+        };
+        Ok(JoinableQueue::new(self.object(name, spec).await?))
+    }
+
+    /// Finds or creates the lock `name`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub async fn lock(&self, name: &str) -> Result<Lock, Error> {
+        Ok(Lock::new(self.object(name, ObjectSpec::Lock).await?))
+    }
+
+    /// Finds or creates the re-entrant lock `name`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub async fn rlock(&self, name: &str) -> Result<RLock, Error> {
+        Ok(RLock::new(self.object(name, ObjectSpec::RLock).await?))
+    }
+
+    /// Finds the semaphore `name`, or creates it with `value` units.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub async fn semaphore(&self, name: &str, value: u64) -> Result<Semaphore, Error> {
+        Ok(Semaphore::new(
+            self.object(name, ObjectSpec::Semaphore { value }).await?,
+        ))
+    }
+
+    /// Finds the bounded semaphore `name`, or creates it with `value` units.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub async fn bounded_semaphore(
+        &self,
+        name: &str,
+        value: u64,
+    ) -> Result<BoundedSemaphore, Error> {
+        let spec = ObjectSpec::BoundedSemaphore { value };
+        Ok(BoundedSemaphore::new(self.object(name, spec).await?))
+    }
+
+    /// Finds or creates the event `name`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub async fn event(&self, name: &str) -> Result<Event, Error> {
+        Ok(Event::new(self.object(name, ObjectSpec::Event).await?))
+    }
+
+    /// Finds or creates the condition `name`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub async fn condition(&self, name: &str) -> Result<Condition, Error> {
+        Ok(Condition::new(
+            self.object(name, ObjectSpec::Condition).await?,
+        ))
+    }
+
+    /// Finds the barrier `name`, or creates it for `parties` waiters.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`]; a barrier for 0 parties is a `BadRequest`.
+    pub async fn barrier(&self, name: &str, parties: usize) -> Result<Barrier, Error> {
+        let spec = ObjectSpec::Barrier {
+            parties: parties as u64,
+        };
+        Ok(Barrier::new(self.object(name, spec).await?))
     }
 
     /// Finds an existing object.
@@ -261,6 +422,28 @@ impl Client {
             Reply::Registry(RegistryReply::Objects(list)) => Ok(list),
             other => Err(self.unexpected(&other)),
         }
+    }
+
+    /// Sends one request without keeping a place for its reply, which is
+    /// discarded when it comes. For a guard's release in `drop`, which cannot
+    /// wait.
+    pub(crate) fn send_detached(&self, request: Request) -> Result<(), Error> {
+        let id = RequestId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
+        let mut frame = Vec::new();
+        encode_frame(
+            &RequestFrame { id, request },
+            &mut frame,
+            self.inner.max_frame,
+        )
+        .map_err(Error::Encode)?;
+        let alone = match &*self.inner.pending.lock().expect("pending map poisoned") {
+            Pending::Open(map) => map.is_empty(),
+            Pending::Closed => return Err(self.gone()),
+        };
+        self.inner.outbox.submit(&frame, alone).map_err(|_| {
+            close(&self.inner);
+            self.gone()
+        })
     }
 
     pub(crate) fn unexpected(&self, reply: &Reply) -> Error {

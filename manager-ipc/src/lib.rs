@@ -55,4 +55,4 @@ pub use client::Client;
 pub use error::{Error, LaunchError, StartError, WorkerError};
 pub use manager::{Manager, ManagerBuilder};
 pub use manager_core::reply::{ObjectInfo, ObjectSummary};
-pub use manager_core::{ManagerError, ObjectId, ObjectKind, ObjectName, Value};
+pub use manager_core::{Encoded, ManagerError, ObjectId, ObjectKind, ObjectName, ObjectSpec};

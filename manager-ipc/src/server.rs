@@ -38,7 +38,9 @@ use std::time::Duration;
 use actix::Addr;
 use futures_util::future::join_all;
 use manager_actors::registry::{RegistryCall, ResolveId};
-use manager_actors::{ObjectBatch, ObjectCall, ObjectHandle, RegistryActor, ReplySink};
+use manager_actors::{
+    ConnectionClosed, ConnectionId, ObjectBatch, ObjectCall, ObjectHandle, RegistryActor, ReplySink,
+};
 use manager_core::reply::{Reply, ReplyFrame};
 use manager_core::request::{Request, RequestFrame};
 use manager_core::{ManagerError, ObjectId, codec};
@@ -142,6 +144,7 @@ async fn connection<S: Stream>(mut stream: S, id: u64, shared: Arc<Shared>) {
         shared.config.max_frame,
     ));
     let mut reader = Reader {
+        connection: ConnectionId(id),
         buf,
         sink,
         in_flight,
@@ -154,9 +157,11 @@ async fn connection<S: Stream>(mut stream: S, id: u64, shared: Arc<Shared>) {
         Err(e) => tracing::warn!(connection = id, error = %e, "closing connection"),
     }
     writer.abort();
+    reader.notify_closed();
 }
 
 struct Reader {
+    connection: ConnectionId,
     buf: FrameBuffer,
     sink: ReplySink,
     in_flight: Rc<Semaphore>,
@@ -241,6 +246,7 @@ impl Reader {
             };
             let ids: Vec<_> = calls.iter().map(|c| c.id).collect();
             let batch = ObjectBatch {
+                connection: self.connection,
                 calls,
                 replies: self.sink.clone(),
             };
@@ -256,6 +262,17 @@ impl Reader {
                         .send(id, Err(ManagerError::ObjectGone { id: target }));
                 }
             }
+        }
+    }
+
+    /// Tells every object this connection used that it has closed, so they
+    /// release what it held and drop its parked requests. Sent after the
+    /// connection's last batch, so it arrives after them.
+    fn notify_closed(&self) {
+        for handle in self.handles.values() {
+            // A release must not be lost to a full mailbox; it is one message
+            // per object per connection, so ignoring the bound is safe.
+            handle.closed.do_send(ConnectionClosed(self.connection));
         }
     }
 

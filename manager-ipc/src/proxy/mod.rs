@@ -2,8 +2,33 @@
 //! requests on the process's [`Client`](crate::Client) connection.
 //!
 //! Each proxy is cheap to clone and shares its client's connection. These are
-//! the async proxies; [`crate::blocking`] wraps each for plain threads.
+//! the async proxies; [`crate::blocking`] has the same for plain threads.
+//! Every proxy wraps an [`ObjectRef`]; one file per object kind.
 
+mod array;
+mod barrier;
+mod condition;
+mod dict;
+mod event;
+mod list;
+mod lock;
 mod namespace;
+mod object;
+mod queue;
+mod semaphore;
+mod set;
+mod value;
 
+pub use array::Array;
+pub use barrier::Barrier;
+pub use condition::Condition;
+pub use dict::Dict;
+pub use event::Event;
+pub use list::List;
+pub use lock::{Lock, RLock};
 pub use namespace::{Namespace, NamespaceSnapshot};
+pub use object::{ObjectRef, current_owner, encode, encode_all};
+pub use queue::{JoinableQueue, Queue};
+pub use semaphore::{BoundedSemaphore, Semaphore};
+pub use set::Set;
+pub use value::Value;

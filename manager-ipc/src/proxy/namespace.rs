@@ -2,13 +2,14 @@
 
 use std::time::Duration;
 
-use manager_core::reply::{NamespaceReply, ObjectInfo, Reply};
-use manager_core::request::{NamespaceRequest, ObjectRequest, Request};
-use manager_core::{ManagerError, ObjectId, ObjectName, Value};
+use manager_core::reply::Reply;
+use manager_core::request::{NamespaceRequest, ObjectRequest};
+use manager_core::{Encoded, ManagerError, ObjectId, ObjectName};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::{Client, Error};
+use super::object::{ObjectRef, encode};
+use crate::Error;
 
 /// A handle on a shared namespace: named attributes of any serde type, plus
 /// atomic updates.
@@ -31,51 +32,44 @@ use crate::{Client, Error};
 /// ```
 #[derive(Debug, Clone)]
 pub struct Namespace {
-    client: Client,
-    id: ObjectId,
-    name: ObjectName,
+    object: ObjectRef,
 }
 
 impl Namespace {
-    pub(crate) fn new(client: Client, info: ObjectInfo) -> Self {
-        Namespace {
-            client,
-            id: info.id,
-            name: info.name,
-        }
+    pub(crate) fn new(object: ObjectRef) -> Self {
+        Namespace { object }
     }
 
     /// The namespace's name.
     pub fn name(&self) -> &ObjectName {
-        &self.name
+        self.object.name()
     }
 
     /// The namespace's id in the manager's registry.
     pub fn id(&self) -> ObjectId {
-        self.id
+        self.object.id()
     }
 
     /// A proxy of the same namespace whose calls time out after `timeout`.
     pub fn with_timeout(&self, timeout: Duration) -> Namespace {
         Namespace {
-            client: self.client.with_timeout(timeout),
-            ..self.clone()
+            object: self.object.with_timeout(timeout),
         }
     }
 
-    async fn request(&self, request: NamespaceRequest) -> Result<NamespaceReply, Error> {
-        let request = Request::Object {
-            target: self.id,
-            op: ObjectRequest::Namespace(request),
-        };
-        match self.client.call(request).await? {
-            Reply::Namespace(reply) => Ok(reply),
-            other => Err(self.client.unexpected(&other)),
-        }
+    async fn request(&self, request: NamespaceRequest) -> Result<Reply, Error> {
+        self.object.call(ObjectRequest::Namespace(request)).await
     }
 
     fn what(&self, attribute: &str) -> String {
-        format!("attribute `{attribute}` of namespace `{}`", self.name)
+        format!(
+            "attribute `{attribute}` of namespace `{}`",
+            self.object.name()
+        )
+    }
+
+    fn unexpected(&self, reply: Reply) -> Error {
+        self.object.unexpected(&reply)
     }
 
     /// Sets `attribute` to `value` (Python's `ns.x = v`).
@@ -111,8 +105,8 @@ impl Namespace {
             })
             .await?
         {
-            NamespaceReply::Value(value) => Ok(value.decode(self.what(attribute))?),
-            other => Err(self.client.unexpected(&Reply::Namespace(other))),
+            Reply::Value(value) => Ok(value.decode(self.what(attribute))?),
+            other => Err(self.unexpected(other)),
         }
     }
 
@@ -160,8 +154,8 @@ impl Namespace {
     /// The errors of every call.
     pub async fn names(&self) -> Result<Vec<String>, Error> {
         match self.request(NamespaceRequest::Names).await? {
-            NamespaceReply::Names(names) => Ok(names),
-            other => Err(self.client.unexpected(&Reply::Namespace(other))),
+            Reply::Names(names) => Ok(names),
+            other => Err(self.unexpected(other)),
         }
     }
 
@@ -172,11 +166,11 @@ impl Namespace {
     /// The errors of every call.
     pub async fn snapshot(&self) -> Result<NamespaceSnapshot, Error> {
         match self.request(NamespaceRequest::Snapshot).await? {
-            NamespaceReply::Snapshot(attributes) => Ok(NamespaceSnapshot {
-                namespace: self.name.clone(),
+            Reply::Attributes(attributes) => Ok(NamespaceSnapshot {
+                namespace: self.object.name().clone(),
                 attributes,
             }),
-            other => Err(self.client.unexpected(&Reply::Namespace(other))),
+            other => Err(self.unexpected(other)),
         }
     }
 
@@ -225,8 +219,8 @@ impl Namespace {
             })
             .await?;
         match reply {
-            NamespaceReply::Swapped { swapped: true, .. } => Ok(Ok(())),
-            NamespaceReply::Swapped {
+            Reply::Swapped { swapped: true, .. } => Ok(Ok(())),
+            Reply::Swapped {
                 swapped: false,
                 current,
             } => {
@@ -235,7 +229,7 @@ impl Namespace {
                     .transpose()?;
                 Ok(Err(current))
             }
-            other => Err(self.client.unexpected(&Reply::Namespace(other))),
+            other => Err(self.unexpected(other)),
         }
     }
 
@@ -254,28 +248,24 @@ impl Namespace {
             })
             .await?
         {
-            NamespaceReply::Integer(value) => Ok(value),
-            other => Err(self.client.unexpected(&Reply::Namespace(other))),
+            Reply::Integer(value) => Ok(value),
+            other => Err(self.unexpected(other)),
         }
     }
 
     async fn expect_done(&self, request: NamespaceRequest) -> Result<(), Error> {
         match self.request(request).await? {
-            NamespaceReply::Done => Ok(()),
-            other => Err(self.client.unexpected(&Reply::Namespace(other))),
+            Reply::Done => Ok(()),
+            other => Err(self.unexpected(other)),
         }
     }
 
     async fn expect_bool(&self, request: NamespaceRequest) -> Result<bool, Error> {
         match self.request(request).await? {
-            NamespaceReply::Bool(b) => Ok(b),
-            other => Err(self.client.unexpected(&Reply::Namespace(other))),
+            Reply::Bool(b) => Ok(b),
+            other => Err(self.unexpected(other)),
         }
     }
-}
-
-fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Value, Error> {
-    Value::encode(value).map_err(Error::EncodeValue)
 }
 
 /// Every attribute of a namespace at one moment, as [`Namespace::snapshot`]
@@ -283,7 +273,7 @@ fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Value, Error> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamespaceSnapshot {
     namespace: ObjectName,
-    attributes: Vec<(String, Value)>,
+    attributes: Vec<(String, Encoded)>,
 }
 
 impl NamespaceSnapshot {
@@ -293,8 +283,8 @@ impl NamespaceSnapshot {
     }
 
     /// Each attribute with its raw value, sorted by name; decode a value with
-    /// [`Value::decode`] or [`NamespaceSnapshot::get`].
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+    /// [`Encoded::decode`] or [`NamespaceSnapshot::get`].
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Encoded)> {
         self.attributes
             .iter()
             .map(|(name, value)| (name.as_str(), value))
@@ -311,7 +301,7 @@ impl NamespaceSnapshot {
     }
 
     /// The raw value of `attribute`, if it was set.
-    pub fn value(&self, attribute: &str) -> Option<&Value> {
+    pub fn value(&self, attribute: &str) -> Option<&Encoded> {
         self.attributes
             .binary_search_by(|(name, _)| name.as_str().cmp(attribute))
             .ok()

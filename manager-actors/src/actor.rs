@@ -1,0 +1,218 @@
+//! [`ObjectActor`]: the one actor type behind every shared object, and
+//! [`ObjectState`], what each kind of object implements.
+//!
+//! An object's state, its request enum and its handlers live together in
+//! one file of [`crate::objects`]; this module gives each of them a mailbox,
+//! counters, timers and the connection-closed notice.
+//!
+//! # Disconnection
+//!
+//! When a connection closes, the bridge sends
+//! [`ConnectionClosed`] to every object the connection used, after its last
+//! batch. The state then releases what that connection's owners held and
+//! drops their parked requests.
+//!
+//! # Removal
+//!
+//! When the registry removes an object, its state's
+//! [`ObjectState::removed`] answers every parked request with
+//! [`ManagerError::ObjectGone`] before the actor stops.
+
+use std::time::Duration;
+
+use actix::{Actor, ActorContext, AsyncContext, Context, Handler, SpawnHandle};
+use manager_core::request::ObjectRequest;
+use manager_core::{ManagerError, ObjectId, ObjectKind, ObjectName};
+
+use crate::object::{
+    Caller, ConnectionClosed, ConnectionId, MAILBOX_CAPACITY, ObjectBatch, SharedStats, StopObject,
+};
+use crate::waiters::WaiterId;
+
+/// The state and behaviour of one kind of shared object.
+pub trait ObjectState: Sized + Unpin + 'static {
+    /// Carries out one request and answers it through `caller`, now or,
+    /// for a request that must wait, later (parked in a
+    /// [`Waiters`](crate::waiters::Waiters)).
+    fn handle(&mut self, request: ObjectRequest, caller: Caller, ctx: &mut ObjectContext<'_, Self>);
+
+    /// The wait of parked request `waiter` has ended.
+    fn timed_out(&mut self, waiter: WaiterId, ctx: &mut ObjectContext<'_, Self>) {
+        let _ = (waiter, ctx);
+    }
+
+    /// `connection` has closed: release what its owners held and drop its
+    /// parked requests.
+    fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
+        let _ = (connection, ctx);
+    }
+
+    /// The object is being removed: answer every parked request (with
+    /// [`ObjectContext::gone`]).
+    fn removed(&mut self, ctx: &mut ObjectContext<'_, Self>) {
+        let _ = ctx;
+    }
+}
+
+/// What a state may use while it handles a request: the object's identity
+/// for error messages, and timers.
+#[derive(Debug)]
+pub struct ObjectContext<'a, S: ObjectState> {
+    ctx: &'a mut Context<ObjectActor<S>>,
+    id: ObjectId,
+    name: &'a ObjectName,
+    kind: ObjectKind,
+}
+
+impl<S: ObjectState> ObjectContext<'_, S> {
+    /// The object's kind.
+    pub fn kind(&self) -> ObjectKind {
+        self.kind
+    }
+
+    /// The object's name.
+    pub fn name(&self) -> &ObjectName {
+        self.name
+    }
+
+    /// The object as error messages name it, for example "queue `jobs`".
+    pub fn what(&self) -> String {
+        format!("{} `{}`", self.kind, self.name)
+    }
+
+    /// The error for a request of another kind's family.
+    pub fn wrong_kind(&self, request: &ObjectRequest) -> ManagerError {
+        ManagerError::WrongKind {
+            object: self.what(),
+            actual: self.kind,
+            requested: request.family().to_owned(),
+        }
+    }
+
+    /// The error for an operation this kind does not have.
+    pub fn unsupported(&self, operation: &str) -> ManagerError {
+        ManagerError::Unsupported {
+            object: self.what(),
+            kind: self.kind,
+            operation: operation.to_owned(),
+        }
+    }
+
+    /// The error parked requests get when the object is removed.
+    pub fn gone(&self) -> ManagerError {
+        ManagerError::ObjectGone { id: self.id }
+    }
+
+    /// Calls the state's `timed_out(waiter)` after `after`.
+    pub(crate) fn timer(&mut self, after: Duration, waiter: WaiterId) -> SpawnHandle {
+        self.ctx.run_later(after, move |actor, ctx| {
+            let mut octx = ObjectContext {
+                ctx,
+                id: actor.id,
+                name: &actor.name,
+                kind: actor.kind,
+            };
+            actor.state.timed_out(waiter, &mut octx);
+        })
+    }
+
+    pub(crate) fn actix(&mut self) -> &mut Context<ObjectActor<S>> {
+        self.ctx
+    }
+}
+
+/// The actor that owns one shared object's state.
+#[derive(Debug)]
+pub struct ObjectActor<S: ObjectState> {
+    id: ObjectId,
+    name: ObjectName,
+    kind: ObjectKind,
+    state: S,
+    stats: SharedStats,
+}
+
+impl<S: ObjectState> ObjectActor<S> {
+    /// An actor for `state`, not yet started.
+    pub fn new(
+        id: ObjectId,
+        name: ObjectName,
+        kind: ObjectKind,
+        state: S,
+        stats: SharedStats,
+    ) -> Self {
+        ObjectActor {
+            id,
+            name,
+            kind,
+            state,
+            stats,
+        }
+    }
+
+    fn with_state(
+        &mut self,
+        ctx: &mut Context<Self>,
+        f: impl FnOnce(&mut S, &mut ObjectContext<'_, S>),
+    ) {
+        let mut octx = ObjectContext {
+            ctx,
+            id: self.id,
+            name: &self.name,
+            kind: self.kind,
+        };
+        f(&mut self.state, &mut octx);
+    }
+}
+
+impl<S: ObjectState> Actor for ObjectActor<S> {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(MAILBOX_CAPACITY);
+        tracing::debug!(id = %self.id, name = %self.name, kind = %self.kind, "object started");
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        tracing::debug!(id = %self.id, name = %self.name, kind = %self.kind, "object stopped");
+    }
+}
+
+impl<S: ObjectState> Handler<ObjectBatch> for ObjectActor<S> {
+    type Result = ();
+
+    fn handle(&mut self, batch: ObjectBatch, ctx: &mut Self::Context) {
+        self.stats.add_handled(batch.calls.len() as u64);
+        let ObjectBatch {
+            connection,
+            calls,
+            replies,
+        } = batch;
+        self.with_state(ctx, |state, octx| {
+            for call in calls {
+                let caller = Caller {
+                    connection,
+                    id: call.id,
+                    replies: replies.clone(),
+                };
+                state.handle(call.op, caller, octx);
+            }
+        });
+    }
+}
+
+impl<S: ObjectState> Handler<ConnectionClosed> for ObjectActor<S> {
+    type Result = ();
+
+    fn handle(&mut self, msg: ConnectionClosed, ctx: &mut Self::Context) {
+        self.with_state(ctx, |state, octx| state.connection_closed(msg.0, octx));
+    }
+}
+
+impl<S: ObjectState> Handler<StopObject> for ObjectActor<S> {
+    type Result = ();
+
+    fn handle(&mut self, _msg: StopObject, ctx: &mut Self::Context) {
+        self.with_state(ctx, |state, octx| state.removed(octx));
+        ctx.stop();
+    }
+}

@@ -1,0 +1,31 @@
+//! [`DictState`]: a dict in insertion order, like Python's `Manager().dict()`.
+//!
+//! Not written yet: every request is refused as unsupported.
+
+use manager_core::request::ObjectRequest;
+
+use crate::actor::{ObjectContext, ObjectState};
+use crate::object::Caller;
+
+/// The state of one object of this kind.
+#[derive(Debug, Default)]
+pub struct DictState {}
+
+impl DictState {
+    /// An empty dict.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl ObjectState for DictState {
+    fn handle(
+        &mut self,
+        request: ObjectRequest,
+        caller: Caller,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
+        let _ = request;
+        caller.reply(Err(ctx.unsupported("this operation yet")));
+    }
+}

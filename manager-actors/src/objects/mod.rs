@@ -1,0 +1,120 @@
+//! The shared objects: one file per kind, each holding the kind's state and
+//! how it carries out its requests ([`ObjectState`]), plus [`spawn`], which
+//! starts the actor for a spec.
+//!
+//! | kind | state | request |
+//! |---|---|---|
+//! | namespace | [`NamespaceState`] | `NamespaceRequest` |
+//! | list | [`ListState`] | `ListRequest` |
+//! | dict | [`DictState`] | `DictRequest` |
+//! | set | [`SetState`] | `SetRequest` |
+//! | value | [`ValueState`] | `ValueRequest` |
+//! | array | [`ArrayState`] | `ArrayRequest` |
+//! | queue, joinable queue | [`QueueState`] | `QueueRequest` |
+//! | lock, rlock | [`LockState`] | `LockRequest` |
+//! | semaphore, bounded semaphore | [`SemaphoreState`] | `SemaphoreRequest` |
+//! | event | [`EventState`] | `EventRequest` |
+//! | condition | [`ConditionState`] | `ConditionRequest` |
+//! | barrier | [`BarrierState`] | `BarrierRequest` |
+
+use actix::{Actor, Addr, Recipient};
+use manager_core::{Encoded, ManagerError, ObjectId, ObjectName, ObjectSpec};
+
+use crate::actor::{ObjectActor, ObjectState};
+use crate::object::{ObjectHandle, SharedStats, StopObject};
+
+mod array;
+mod barrier;
+mod condition;
+mod dict;
+mod event;
+mod list;
+mod lock;
+mod namespace;
+mod queue;
+mod semaphore;
+pub mod sequence;
+mod set;
+mod value;
+
+pub use array::ArrayState;
+pub use barrier::BarrierState;
+pub use condition::ConditionState;
+pub use dict::DictState;
+pub use event::EventState;
+pub use list::ListState;
+pub use lock::LockState;
+pub use namespace::NamespaceState;
+pub use queue::QueueState;
+pub use semaphore::SemaphoreState;
+pub use set::SetState;
+pub use value::ValueState;
+
+/// Starts the actor of a new object made from `spec`.
+///
+/// # Errors
+///
+/// [`ManagerError::BadRequest`] for a spec that cannot make an object (a
+/// barrier for no parties).
+pub fn spawn(
+    spec: ObjectSpec,
+    id: ObjectId,
+    name: ObjectName,
+    stats: SharedStats,
+) -> Result<(ObjectHandle, Recipient<StopObject>), ManagerError> {
+    let kind = spec.kind();
+    fn start<S: ObjectState>(
+        state: S,
+        id: ObjectId,
+        name: ObjectName,
+        kind: manager_core::ObjectKind,
+        stats: SharedStats,
+    ) -> (ObjectHandle, Recipient<StopObject>) {
+        let addr: Addr<ObjectActor<S>> = ObjectActor::new(id, name, kind, state, stats).start();
+        let handle = ObjectHandle {
+            id,
+            kind,
+            mailbox: addr.clone().recipient(),
+            closed: addr.clone().recipient(),
+        };
+        (handle, addr.recipient())
+    }
+    Ok(match spec {
+        ObjectSpec::Namespace => start(NamespaceState::new(), id, name, kind, stats),
+        ObjectSpec::List => start(ListState::new(), id, name, kind, stats),
+        ObjectSpec::Dict => start(DictState::new(), id, name, kind, stats),
+        ObjectSpec::Set => start(SetState::new(), id, name, kind, stats),
+        ObjectSpec::Value { initial } => start(ValueState::new(initial), id, name, kind, stats),
+        ObjectSpec::Array { items } => start(ArrayState::new(items), id, name, kind, stats),
+        ObjectSpec::Queue { maxsize } => {
+            start(QueueState::new(maxsize, false), id, name, kind, stats)
+        }
+        ObjectSpec::JoinableQueue { maxsize } => {
+            start(QueueState::new(maxsize, true), id, name, kind, stats)
+        }
+        ObjectSpec::Lock => start(LockState::new(false), id, name, kind, stats),
+        ObjectSpec::RLock => start(LockState::new(true), id, name, kind, stats),
+        ObjectSpec::Semaphore { value } => {
+            start(SemaphoreState::new(value, false), id, name, kind, stats)
+        }
+        ObjectSpec::BoundedSemaphore { value } => {
+            start(SemaphoreState::new(value, true), id, name, kind, stats)
+        }
+        ObjectSpec::Event => start(EventState::new(), id, name, kind, stats),
+        ObjectSpec::Condition => start(ConditionState::new(), id, name, kind, stats),
+        ObjectSpec::Barrier { parties } => {
+            if parties == 0 {
+                return Err(ManagerError::BadRequest(
+                    "a barrier needs at least one party".to_owned(),
+                ));
+            }
+            start(BarrierState::new(parties), id, name, kind, stats)
+        }
+    })
+}
+
+/// Encodes an `i64` (the result of an atomic add); encoding an integer
+/// cannot fail.
+pub(crate) fn encode_i64(n: i64) -> Encoded {
+    Encoded::encode(&n).expect("an i64 always encodes")
+}

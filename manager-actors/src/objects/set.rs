@@ -1,0 +1,31 @@
+//! [`SetState`]: a set in insertion order, like Python 3.14's `Manager().set()`.
+//!
+//! Not written yet: every request is refused as unsupported.
+
+use manager_core::request::ObjectRequest;
+
+use crate::actor::{ObjectContext, ObjectState};
+use crate::object::Caller;
+
+/// The state of one object of this kind.
+#[derive(Debug, Default)]
+pub struct SetState {}
+
+impl SetState {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl ObjectState for SetState {
+    fn handle(
+        &mut self,
+        request: ObjectRequest,
+        caller: Caller,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
+        let _ = request;
+        caller.reply(Err(ctx.unsupported("this operation yet")));
+    }
+}

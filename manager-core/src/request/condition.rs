@@ -1,0 +1,49 @@
+//! [`ConditionRequest`]: a condition variable with its own re-entrant lock.
+//!
+//! Each variant says which [`Reply`](crate::reply::Reply) variant answers it.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Owner, Wait};
+
+/// A condition's operations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConditionRequest {
+    /// Take the condition's lock. Replies `Bool`: `false` if the wait ended
+    /// first.
+    Acquire {
+        /// Who takes it.
+        owner: Owner,
+        /// How long to wait.
+        wait: Wait,
+    },
+    /// Release the lock once. Replies `Done`; `NotHeld` if `owner` does not
+    /// hold it.
+    Release {
+        /// Who releases it.
+        owner: Owner,
+    },
+    /// Release the lock (however many times `owner` took it), wait for a
+    /// notify, then take the lock back as it was before replying. Replies
+    /// `Bool`: `false` if the wait ended without a notify. `owner` must hold
+    /// the lock.
+    Wait {
+        /// Who waits.
+        owner: Owner,
+        /// How long to wait for a notify.
+        wait: Wait,
+    },
+    /// Wake up to `n` waiters. `owner` must hold the lock. Replies `Count`:
+    /// how many were woken.
+    Notify {
+        /// Who notifies.
+        owner: Owner,
+        /// How many waiters at most.
+        n: u64,
+    },
+    /// Wake every waiter. `owner` must hold the lock. Replies `Count`.
+    NotifyAll {
+        /// Who notifies.
+        owner: Owner,
+    },
+}

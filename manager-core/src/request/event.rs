@@ -1,0 +1,24 @@
+//! [`EventRequest`]: a flag that processes wait for.
+//!
+//! Each variant says which [`Reply`](crate::reply::Reply) variant answers it.
+
+use serde::{Deserialize, Serialize};
+
+use super::Wait;
+
+/// An event's operations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventRequest {
+    /// Set the flag and release every waiter. Replies `Done`.
+    Set,
+    /// Clear the flag. Replies `Done`.
+    Clear,
+    /// Whether the flag is set. Replies `Bool`.
+    IsSet,
+    /// Wait until the flag is set. Replies `Bool`: `false` if the wait ended
+    /// first.
+    Wait {
+        /// How long to wait.
+        wait: Wait,
+    },
+}

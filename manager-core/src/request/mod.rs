@@ -1,0 +1,189 @@
+//! What a client asks of the manager.
+//!
+//! Every request travels in a [`RequestFrame`] with a [`RequestId`] chosen by
+//! the client; the reply carries the same id, so one connection can have many
+//! requests in flight and take their replies in any order.
+//!
+//! A request goes either to the registry ([`RegistryRequest`]) or to one
+//! object, addressed by the [`ObjectId`] the registry handed out
+//! ([`ObjectRequest`], one enum per object kind, each in a file of this
+//! folder named for the kind).
+//!
+//! # Waiting
+//!
+//! Operations that may wait (a `get` on an empty queue, an `acquire` of a
+//! held lock) carry a [`Wait`]. The manager parks such a request in the
+//! object's state and answers it when it can proceed or when its wait ends;
+//! it never blocks the object meanwhile.
+//!
+//! # Owners
+//!
+//! Locks, semaphores and conditions are held by an *owner*: the connection
+//! the request came on plus an [`Owner`] number the client picks (its thread
+//! or task), so two threads of one process do not share an `RLock`. When a
+//! connection closes, everything its owners hold is released.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ObjectId, ObjectName, ObjectSpec};
+
+mod array;
+mod barrier;
+mod condition;
+mod dict;
+mod event;
+mod list;
+mod lock;
+mod namespace;
+mod queue;
+mod semaphore;
+mod set;
+mod value;
+
+pub use array::ArrayRequest;
+pub use barrier::BarrierRequest;
+pub use condition::ConditionRequest;
+pub use dict::DictRequest;
+pub use event::EventRequest;
+pub use list::ListRequest;
+pub use lock::LockRequest;
+pub use namespace::NamespaceRequest;
+pub use queue::QueueRequest;
+pub use semaphore::SemaphoreRequest;
+pub use set::SetRequest;
+pub use value::ValueRequest;
+
+/// How long an operation may wait before it gives up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Wait {
+    /// Do not wait: succeed now or fail now (Python's `block=False`).
+    No,
+    /// Wait at most this long.
+    For(Duration),
+    /// Wait as long as it takes.
+    Forever,
+}
+
+impl Wait {
+    /// `Wait::For(timeout)`, or `Wait::Forever` for `None`.
+    pub fn from_timeout(timeout: Option<Duration>) -> Self {
+        match timeout {
+            Some(t) if t.is_zero() => Wait::No,
+            Some(t) => Wait::For(t),
+            None => Wait::Forever,
+        }
+    }
+}
+
+/// A client's number for whoever holds a lock, semaphore unit or condition:
+/// a thread or task of that client. Together with the connection it names a
+/// holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Owner(pub u64);
+
+/// A client's number for one request, echoed in its reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RequestId(pub u64);
+
+/// One request with its id: the unit a client sends after the handshake.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestFrame {
+    /// Echoed in the reply.
+    pub id: RequestId,
+    /// What is asked.
+    pub request: Request,
+}
+
+/// Where a request goes and what it asks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    /// A request to the registry.
+    Registry(RegistryRequest),
+    /// A request to one object.
+    Object {
+        /// The object, by the id the registry gave it.
+        target: ObjectId,
+        /// The operation.
+        op: ObjectRequest,
+    },
+}
+
+/// The registry's operations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RegistryRequest {
+    /// Find the object with this name, or create it from this spec. An
+    /// existing object of another kind is an error; an existing object of the
+    /// same kind is returned as it is.
+    CreateOrGet {
+        /// The object's name.
+        name: ObjectName,
+        /// Its kind and initial parameters.
+        spec: ObjectSpec,
+    },
+    /// Find an existing object.
+    Lookup {
+        /// The object's name.
+        name: ObjectName,
+    },
+    /// Remove an object; its actor stops and later requests to its id fail.
+    Remove {
+        /// The object's name.
+        name: ObjectName,
+    },
+    /// List every object.
+    List,
+}
+
+/// An operation on one object, by object kind. Kinds that share
+/// operations share a request enum: `Queue` and `JoinableQueue` take
+/// [`QueueRequest`], `Lock` and `RLock` take [`LockRequest`], `Semaphore` and
+/// `BoundedSemaphore` take [`SemaphoreRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ObjectRequest {
+    /// For a namespace.
+    Namespace(NamespaceRequest),
+    /// For a list.
+    List(ListRequest),
+    /// For a dict.
+    Dict(DictRequest),
+    /// For a set.
+    Set(SetRequest),
+    /// For a value.
+    Value(ValueRequest),
+    /// For an array.
+    Array(ArrayRequest),
+    /// For a queue or joinable queue.
+    Queue(QueueRequest),
+    /// For a lock or re-entrant lock.
+    Lock(LockRequest),
+    /// For a semaphore or bounded semaphore.
+    Semaphore(SemaphoreRequest),
+    /// For an event.
+    Event(EventRequest),
+    /// For a condition.
+    Condition(ConditionRequest),
+    /// For a barrier.
+    Barrier(BarrierRequest),
+}
+
+impl ObjectRequest {
+    /// A short name of the request family, for error messages.
+    pub fn family(&self) -> &'static str {
+        match self {
+            ObjectRequest::Namespace(_) => "namespace",
+            ObjectRequest::List(_) => "list",
+            ObjectRequest::Dict(_) => "dict",
+            ObjectRequest::Set(_) => "set",
+            ObjectRequest::Value(_) => "value",
+            ObjectRequest::Array(_) => "array",
+            ObjectRequest::Queue(_) => "queue",
+            ObjectRequest::Lock(_) => "lock",
+            ObjectRequest::Semaphore(_) => "semaphore",
+            ObjectRequest::Event(_) => "event",
+            ObjectRequest::Condition(_) => "condition",
+            ObjectRequest::Barrier(_) => "barrier",
+        }
+    }
+}

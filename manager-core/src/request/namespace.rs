@@ -1,0 +1,65 @@
+//! [`NamespaceRequest`]: Python's attribute access plus atomic updates.
+//!
+//! Each variant says which [`Reply`](crate::reply::Reply) variant answers it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Encoded;
+
+/// A namespace's operations: Python's attribute access plus atomic updates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NamespaceRequest {
+    /// Set an attribute (`ns.x = v`). Replies `Done`.
+    Set {
+        /// The attribute.
+        attribute: String,
+        /// Its new value.
+        value: Encoded,
+    },
+    /// Read an attribute (`ns.x`). Replies `Value`; a missing attribute is
+    /// an error.
+    Get {
+        /// The attribute.
+        attribute: String,
+    },
+    /// Delete an attribute (`del ns.x`). Replies `Bool`: whether it existed.
+    Delete {
+        /// The attribute.
+        attribute: String,
+    },
+    /// Whether an attribute exists (`hasattr`). Replies `Bool`.
+    Contains {
+        /// The attribute.
+        attribute: String,
+    },
+    /// The attribute names, sorted. Replies `Names`.
+    Names,
+    /// Every attribute with its value, sorted by name. Replies `Attributes`.
+    Snapshot,
+    /// Set an attribute only if it is absent. Replies `Bool`: whether it was
+    /// set.
+    SetIfAbsent {
+        /// The attribute.
+        attribute: String,
+        /// The value to store if absent.
+        value: Encoded,
+    },
+    /// Replace the attribute's value with `new` if it equals `expected`
+    /// (`None`: if it is absent). Replies `Swapped`.
+    CompareAndSwap {
+        /// The attribute.
+        attribute: String,
+        /// The value it must hold now, or `None` for absent.
+        expected: Option<Encoded>,
+        /// The value to store.
+        new: Encoded,
+    },
+    /// Add `delta` to an `i64` attribute (absent counts as 0) and reply the
+    /// new value as `Integer`.
+    Add {
+        /// The attribute.
+        attribute: String,
+        /// The amount to add; may be negative.
+        delta: i64,
+    },
+}

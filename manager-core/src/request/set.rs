@@ -1,0 +1,55 @@
+//! [`SetRequest`]: Python's set operations, in insertion order.
+//!
+//! Each variant says which [`Reply`](crate::reply::Reply) variant answers it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Encoded;
+
+/// A set's operations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SetRequest {
+    /// Add an item. Replies `Bool`: whether it was new.
+    Add {
+        /// The item.
+        value: Encoded,
+    },
+    /// Remove an item that must be present. Replies `Done`.
+    Remove {
+        /// The item.
+        value: Encoded,
+    },
+    /// Remove an item if present. Replies `Bool`: whether it was.
+    Discard {
+        /// The item.
+        value: Encoded,
+    },
+    /// Whether an item is present. Replies `Bool`.
+    Contains {
+        /// The item.
+        value: Encoded,
+    },
+    /// The number of items. Replies `Count`.
+    Len,
+    /// Remove and return some item (the last added). Replies `Value`.
+    Pop,
+    /// Remove every item. Replies `Done`.
+    Clear,
+    /// The set's items together with `values`. Replies `Values`.
+    Union {
+        /// The other collection.
+        values: Vec<Encoded>,
+    },
+    /// The set's items that are also in `values`. Replies `Values`.
+    Intersection {
+        /// The other collection.
+        values: Vec<Encoded>,
+    },
+    /// The set's items that are not in `values`. Replies `Values`.
+    Difference {
+        /// The other collection.
+        values: Vec<Encoded>,
+    },
+    /// Every item. Replies `Values`.
+    Snapshot,
+}

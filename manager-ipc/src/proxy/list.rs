@@ -1,0 +1,57 @@
+//! [`List`]: the async proxy of a shared list of `T`s.
+//!
+//! Not written yet: only the handle itself.
+
+use std::time::Duration;
+
+use manager_core::{ObjectId, ObjectName};
+
+use super::object::Element;
+use super::object::ObjectRef;
+
+/// A handle on a shared list of `T`s, like Python's `Manager().list()`.
+pub struct List<T> {
+    object: ObjectRef,
+    _element: Element<T>,
+}
+
+impl<T> Clone for List<T> {
+    fn clone(&self) -> Self {
+        List {
+            object: self.object.clone(),
+            _element: Element::default(),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for List<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("List")
+            .field("object", &self.object)
+            .finish()
+    }
+}
+
+impl<T> List<T> {
+    pub(crate) fn new(object: ObjectRef) -> Self {
+        List {
+            object,
+            _element: Element::default(),
+        }
+    }
+
+    /// The object's name.
+    pub fn name(&self) -> &ObjectName {
+        self.object.name()
+    }
+
+    /// The object's id in the manager's registry.
+    pub fn id(&self) -> ObjectId {
+        self.object.id()
+    }
+
+    /// A handle on the same object whose calls time out after `timeout`.
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        Self::new(self.object.with_timeout(timeout))
+    }
+}

@@ -1,0 +1,245 @@
+//! [`ObjectRef`]: what every typed proxy holds (the connection, and which
+//! object), and the helpers that turn a [`Reply`] into a typed result.
+
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use manager_core::reply::{ObjectInfo, Reply};
+use manager_core::request::{ObjectRequest, Owner, Request};
+use manager_core::{Encoded, ObjectId, ObjectKind, ObjectName};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::{Client, Error};
+
+/// A handle on one object: the client connection and the object's id, name
+/// and kind. Every typed proxy wraps one.
+#[derive(Debug, Clone)]
+pub struct ObjectRef {
+    client: Client,
+    id: ObjectId,
+    name: ObjectName,
+    kind: ObjectKind,
+}
+
+impl ObjectRef {
+    pub(crate) fn new(client: Client, info: ObjectInfo) -> Self {
+        ObjectRef {
+            client,
+            id: info.id,
+            name: info.name,
+            kind: info.kind,
+        }
+    }
+
+    /// The object's name.
+    pub fn name(&self) -> &ObjectName {
+        &self.name
+    }
+
+    /// The object's id in the manager's registry.
+    pub fn id(&self) -> ObjectId {
+        self.id
+    }
+
+    /// The object's kind.
+    pub fn kind(&self) -> ObjectKind {
+        self.kind
+    }
+
+    /// The connection this handle uses.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The same object with calls that time out after `timeout`.
+    pub fn with_timeout(&self, timeout: Duration) -> ObjectRef {
+        ObjectRef {
+            client: self.client.with_timeout(timeout),
+            ..self.clone()
+        }
+    }
+
+    /// The object as error messages name it, for example "queue `jobs`".
+    pub fn what(&self) -> String {
+        format!("{} `{}`", self.kind, self.name)
+    }
+
+    /// Sends one operation to the object and waits for its reply.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::call`].
+    pub async fn call(&self, op: ObjectRequest) -> Result<Reply, Error> {
+        self.client
+            .call(Request::Object {
+                target: self.id,
+                op,
+            })
+            .await
+    }
+
+    /// Sends one operation without waiting for (or keeping) its reply; for
+    /// releases from a guard's `drop`, which cannot wait.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ManagerGone`] if the connection is closed.
+    pub fn send_detached(&self, op: ObjectRequest) -> Result<(), Error> {
+        self.client.send_detached(Request::Object {
+            target: self.id,
+            op,
+        })
+    }
+
+    /// The error for a reply of the wrong shape.
+    pub fn unexpected(&self, reply: &Reply) -> Error {
+        self.client.unexpected(reply)
+    }
+
+    /// Expects `Done`.
+    ///
+    /// # Errors
+    ///
+    /// As [`ObjectRef::call`], or [`Error::Protocol`] for another shape.
+    pub async fn call_done(&self, op: ObjectRequest) -> Result<(), Error> {
+        match self.call(op).await? {
+            Reply::Done => Ok(()),
+            other => Err(self.unexpected(&other)),
+        }
+    }
+
+    /// Expects `Bool`.
+    ///
+    /// # Errors
+    ///
+    /// As [`ObjectRef::call_done`].
+    pub async fn call_bool(&self, op: ObjectRequest) -> Result<bool, Error> {
+        match self.call(op).await? {
+            Reply::Bool(b) => Ok(b),
+            other => Err(self.unexpected(&other)),
+        }
+    }
+
+    /// Expects `Count`.
+    ///
+    /// # Errors
+    ///
+    /// As [`ObjectRef::call_done`].
+    pub async fn call_count(&self, op: ObjectRequest) -> Result<u64, Error> {
+        match self.call(op).await? {
+            Reply::Count(n) => Ok(n),
+            other => Err(self.unexpected(&other)),
+        }
+    }
+
+    /// Expects `Integer`.
+    ///
+    /// # Errors
+    ///
+    /// As [`ObjectRef::call_done`].
+    pub async fn call_integer(&self, op: ObjectRequest) -> Result<i64, Error> {
+        match self.call(op).await? {
+            Reply::Integer(n) => Ok(n),
+            other => Err(self.unexpected(&other)),
+        }
+    }
+
+    /// Expects `Value` and decodes it as a `T`.
+    ///
+    /// # Errors
+    ///
+    /// As [`ObjectRef::call_done`], and `WrongType` if it holds another type.
+    pub async fn call_value<T: DeserializeOwned>(&self, op: ObjectRequest) -> Result<T, Error> {
+        match self.call(op).await? {
+            Reply::Value(value) => self.decode(&value),
+            other => Err(self.unexpected(&other)),
+        }
+    }
+
+    /// Expects `MaybeValue` and decodes it as a `T`.
+    ///
+    /// # Errors
+    ///
+    /// As [`ObjectRef::call_value`].
+    pub async fn call_maybe<T: DeserializeOwned>(
+        &self,
+        op: ObjectRequest,
+    ) -> Result<Option<T>, Error> {
+        match self.call(op).await? {
+            Reply::MaybeValue(value) => value.map(|v| self.decode(&v)).transpose(),
+            other => Err(self.unexpected(&other)),
+        }
+    }
+
+    /// Expects `Values` and decodes each as a `T`.
+    ///
+    /// # Errors
+    ///
+    /// As [`ObjectRef::call_value`].
+    pub async fn call_values<T: DeserializeOwned>(
+        &self,
+        op: ObjectRequest,
+    ) -> Result<Vec<T>, Error> {
+        match self.call(op).await? {
+            Reply::Values(values) => values.iter().map(|v| self.decode(v)).collect(),
+            other => Err(self.unexpected(&other)),
+        }
+    }
+
+    /// Decodes one value of this object as a `T`.
+    ///
+    /// # Errors
+    ///
+    /// `WrongType` (as [`Error::Manager`]) if it holds another type.
+    pub fn decode<T: DeserializeOwned>(&self, value: &Encoded) -> Result<T, Error> {
+        Ok(value.decode(format_args!("a value of {}", self.what()))?)
+    }
+}
+
+/// Encodes one value for a request.
+///
+/// # Errors
+///
+/// [`Error::EncodeValue`] if its `Serialize` fails.
+pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Encoded, Error> {
+    Encoded::encode(value).map_err(Error::EncodeValue)
+}
+
+/// Encodes many values for one bulk request.
+///
+/// # Errors
+///
+/// As [`encode`].
+pub fn encode_all<'a, T: Serialize + 'a>(
+    values: impl IntoIterator<Item = &'a T>,
+) -> Result<Vec<Encoded>, Error> {
+    values.into_iter().map(|v| encode(v)).collect()
+}
+
+/// The [`Owner`] of the calling thread or task: the tokio task if there is
+/// one, else the thread. Locks, semaphores and conditions are held by
+/// owners, so two threads (or tasks) of one process do not share an `RLock`.
+pub fn current_owner() -> Owner {
+    use std::hash::{Hash, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    thread_local! {
+        static THREAD_OWNER: u64 = {
+            static NEXT: AtomicU64 = AtomicU64::new(1);
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        };
+    }
+    match tokio::task::try_id() {
+        Some(task) => {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            task.hash(&mut hasher);
+            // The top bit keeps task owners apart from thread owners.
+            Owner(hasher.finish() | 1 << 63)
+        }
+        None => Owner(THREAD_OWNER.with(|n| *n)),
+    }
+}
+
+/// Marks a proxy's element type without owning one.
+pub(crate) type Element<T> = PhantomData<fn() -> T>;
