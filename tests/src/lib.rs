@@ -7,6 +7,10 @@
 
 use std::time::{Duration, Instant};
 
+pub mod containers;
+pub mod locks;
+pub mod queues;
+
 use anyhow::{Context, bail};
 use manager_ipc::{Manager, blocking};
 use serde::{Deserialize, Serialize};

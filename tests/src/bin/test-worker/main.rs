@@ -1,5 +1,6 @@
 //! The worker program the integration tests launch: one entry per role a
-//! worker plays in a test. Each entry connects with
+//! worker plays in a test. Entries for the namespace and the launcher live
+//! here; those of each object family in a module named for it. Each entry connects with
 //! `blocking::Client::from_env()` and returns an error (exit code 1) if
 //! anything is not as the test expects.
 
@@ -10,8 +11,16 @@ use manager_ipc::launcher::Entries;
 use manager_ipc::{Error, ManagerError, blocking};
 use tests::{Add, DEADLINE, SHARED, SetAndRead};
 
+mod containers;
+mod locks;
+mod queues;
+
 fn main() {
-    Entries::new()
+    let entries = Entries::new();
+    let entries = containers::register(entries);
+    let entries = queues::register(entries);
+    let entries = locks::register(entries);
+    entries
         .entry("set_and_read", set_and_read)
         .entry("add", add)
         .entry("add_until_stopped", add_until_stopped)

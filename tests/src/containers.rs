@@ -1,0 +1,1 @@
+//! Arguments shared by the tests of lists, dicts, sets, values and arrays and their worker entries.

@@ -1,0 +1,1 @@
+//! Arguments shared by the tests of locks, re-entrant locks, semaphores and conditions and their worker entries.
