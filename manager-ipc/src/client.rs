@@ -468,7 +468,16 @@ impl Client {
     /// Cancel safe in that dropping the future never corrupts the
     /// connection; the request may or may not have been sent and applied.
     pub async fn call(&self, request: Request) -> Result<Reply, Error> {
-        match self.timeout {
+        self.call_within(request, self.timeout).await
+    }
+
+    /// [`Client::call`] with this deadline instead of the handle's.
+    pub(crate) async fn call_within(
+        &self,
+        request: Request,
+        deadline: Option<Duration>,
+    ) -> Result<Reply, Error> {
+        match deadline {
             None => self.call_inner(request).await,
             Some(after) => match tokio::time::timeout(after, self.call_inner(request)).await {
                 Ok(result) => result,

@@ -67,6 +67,15 @@ pub enum Wait {
 }
 
 impl Wait {
+    /// This wait, but no longer than `limit`.
+    pub fn at_most(self, limit: Duration) -> Wait {
+        match self {
+            Wait::No => Wait::No,
+            Wait::For(d) => Wait::For(d.min(limit)),
+            Wait::Forever => Wait::For(limit),
+        }
+    }
+
     /// `Wait::For(timeout)`, or `Wait::Forever` for `None`.
     pub fn from_timeout(timeout: Option<Duration>) -> Self {
         match timeout {
@@ -169,6 +178,26 @@ pub enum ObjectRequest {
 }
 
 impl ObjectRequest {
+    /// How long this request may wait on the manager's side, if it is one
+    /// that waits; for a client to bound it by its own deadline.
+    pub fn wait_mut(&mut self) -> Option<&mut Wait> {
+        match self {
+            ObjectRequest::Queue(
+                QueueRequest::Put { wait, .. }
+                | QueueRequest::Get { wait }
+                | QueueRequest::Join { wait },
+            )
+            | ObjectRequest::Lock(LockRequest::Acquire { wait, .. })
+            | ObjectRequest::Semaphore(SemaphoreRequest::Acquire { wait })
+            | ObjectRequest::Event(EventRequest::Wait { wait })
+            | ObjectRequest::Condition(
+                ConditionRequest::Acquire { wait, .. } | ConditionRequest::Wait { wait, .. },
+            )
+            | ObjectRequest::Barrier(BarrierRequest::Wait { wait }) => Some(wait),
+            _ => None,
+        }
+    }
+
     /// A short name of the request family, for error messages.
     pub fn family(&self) -> &'static str {
         match self {

@@ -27,7 +27,7 @@ pub use event::Event;
 pub use list::List;
 pub use lock::{Lock, RLock};
 pub use namespace::{Namespace, NamespaceSnapshot};
-pub use object::{ObjectRef, current_owner, encode, encode_all};
+pub use object::{ObjectRef, WAIT_GRACE, current_owner, encode, encode_all};
 pub use queue::{JoinableQueue, Queue};
 pub use semaphore::{BoundedSemaphore, Semaphore};
 pub use set::Set;

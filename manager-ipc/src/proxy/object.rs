@@ -12,6 +12,10 @@ use serde::de::DeserializeOwned;
 
 use crate::{Client, Error};
 
+/// How much longer than its own timeout a handle waits for the answer to an
+/// operation that the manager ended at that timeout.
+pub const WAIT_GRACE: Duration = Duration::from_secs(2);
+
 /// A handle on one object: the client connection and the object's id, name
 /// and kind. Every typed proxy wraps one.
 #[derive(Debug, Clone)]
@@ -67,16 +71,28 @@ impl ObjectRef {
 
     /// Sends one operation to the object and waits for its reply.
     ///
+    /// On a handle with a timeout, an operation that waits on the manager's
+    /// side (a queue `get`, a lock `acquire`) waits there no longer than the
+    /// timeout, and the call itself gets [`WAIT_GRACE`] more for the answer
+    /// to arrive: the manager, not the client's clock, ends the wait, so a
+    /// lock is not granted to a caller that has already given up.
+    ///
     /// # Errors
     ///
     /// As [`Client::call`].
-    pub async fn call(&self, op: ObjectRequest) -> Result<Reply, Error> {
-        self.client
-            .call(Request::Object {
-                target: self.id,
-                op,
-            })
-            .await
+    pub async fn call(&self, mut op: ObjectRequest) -> Result<Reply, Error> {
+        let deadline = match (self.client.timeout(), op.wait_mut()) {
+            (Some(limit), Some(wait)) => {
+                *wait = wait.at_most(limit);
+                Some(limit + WAIT_GRACE)
+            }
+            (limit, _) => limit,
+        };
+        let request = Request::Object {
+            target: self.id,
+            op,
+        };
+        self.client.call_within(request, deadline).await
     }
 
     /// Sends one operation without waiting for (or keeping) its reply; for
