@@ -17,6 +17,20 @@ fn signal(pid: u32, signal: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether every thread of process `pid` is stopped (state `T`).
+fn all_threads_stopped(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    tasks.flatten().all(|task| {
+        std::fs::read_to_string(task.path().join("stat")).is_ok_and(|stat| {
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+                .is_some_and(|state| state == "T" || state == "t")
+        })
+    })
+}
+
 #[test]
 fn timed_out_calls_leave_later_replies_in_step() -> anyhow::Result<()> {
     // The manager runs in a process of its own so the test can freeze it.
@@ -40,6 +54,10 @@ fn timed_out_calls_leave_later_replies_in_step() -> anyhow::Result<()> {
     }
 
     signal(server.pid(), "-STOP")?;
+    // The signal takes effect asynchronously: wait until every thread of
+    // the manager's process has stopped.
+    let pid = server.pid();
+    wait_until("the manager process is stopped", || Ok(all_threads_stopped(pid)))?;
     let hurried = ns.with_timeout(Duration::from_millis(100));
     for i in 0..5 {
         let err = hurried.get::<i64>(&format!("k{i}")).unwrap_err();

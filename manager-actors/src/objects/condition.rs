@@ -1,20 +1,161 @@
-//! [`ConditionState`]: a condition variable with its own re-entrant lock.
+//! [`ConditionState`]: a condition variable with its own re-entrant lock,
+//! like Python's `Manager().Condition()`.
 //!
-//! Not written yet: every request is refused as unsupported.
+//! The lock behaves as an `RLock` (see [`LockState`](super::LockState)):
+//! held by one owner, taken again by it at once, released only by it.
+//!
+//! # Wait and notify
+//!
+//! A [`ConditionRequest::Wait`] from the holder remembers how many times it
+//! took the lock, releases it completely (the next acquirer gets it) and
+//! parks the waiter until a notify or the end of its wait. A notify moves up
+//! to `n` waiters, longest-waiting first, to the back of the lock's acquirer
+//! queue; a waiter whose wait ends moves there too. When such a waiter gets
+//! the lock back, with its count restored, its reply goes out: `true` if it
+//! was notified, `false` if its wait ended first. So, as in Python, a `wait`
+//! always returns with the lock held again; taking it back is not bounded by
+//! the wait.
+//!
+//! # What happens when a holder dies
+//!
+//! When a connection closes, its acquires and waits are dropped and, if one
+//! of its owners holds the lock, the lock is released completely and handed
+//! to the next acquirer.
 
-use manager_core::request::ObjectRequest;
+use manager_core::ManagerError;
+use manager_core::reply::Reply;
+use manager_core::request::{ConditionRequest, ObjectRequest, Owner, Wait};
 
+use super::lock::Holder;
 use crate::actor::{ObjectContext, ObjectState};
-use crate::object::Caller;
+use crate::object::{Caller, ConnectionId};
+use crate::waiters::{WaiterId, Waiters};
 
-/// The state of one object of this kind.
+/// A request waiting for the lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Acquirer {
+    owner: Owner,
+    /// The count to restore on taking the lock.
+    count: u64,
+    /// The reply once it has the lock: `true` for an acquire or a notified
+    /// wait, `false` for a wait that ended without a notify.
+    reply: bool,
+}
+
+/// A `wait` waiting for a notify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Sleeper {
+    owner: Owner,
+    /// How many times it held the lock before it waited.
+    count: u64,
+}
+
+/// The state of one condition.
 #[derive(Debug, Default)]
-pub struct ConditionState {}
+pub struct ConditionState {
+    holder: Option<Holder>,
+    /// Acquires, and waits taking the lock back, in arrival order.
+    acquirers: Waiters<Acquirer>,
+    /// Waits parked until a notify.
+    sleepers: Waiters<Sleeper>,
+}
 
 impl ConditionState {
     /// A condition with an unheld lock.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Whether `owner` of `connection` holds the lock.
+    fn holds(&self, connection: ConnectionId, owner: Owner) -> bool {
+        self.holder.is_some_and(|h| h.is(connection, owner))
+    }
+
+    fn acquire(
+        &mut self,
+        owner: Owner,
+        wait: Wait,
+        caller: Caller,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
+        match &mut self.holder {
+            None => {
+                self.holder = Some(Holder {
+                    connection: caller.connection,
+                    owner,
+                    count: 1,
+                });
+                caller.reply(Ok(Reply::Bool(true)));
+            }
+            Some(holder) if holder.is(caller.connection, owner) => {
+                holder.count += 1;
+                caller.reply(Ok(Reply::Bool(true)));
+            }
+            Some(_) if wait == Wait::No => caller.reply(Ok(Reply::Bool(false))),
+            Some(_) => {
+                let acquirer = Acquirer {
+                    owner,
+                    count: 1,
+                    reply: true,
+                };
+                self.acquirers.park(caller, acquirer, wait, ctx);
+            }
+        }
+    }
+
+    /// Moves a waiter to the back of the acquirer queue, to take the lock
+    /// back with its count whenever its turn comes.
+    fn requeue(
+        &mut self,
+        caller: Caller,
+        sleeper: Sleeper,
+        notified: bool,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
+        let acquirer = Acquirer {
+            owner: sleeper.owner,
+            count: sleeper.count,
+            reply: notified,
+        };
+        self.acquirers.park(caller, acquirer, Wait::Forever, ctx);
+    }
+
+    /// Wakes up to `n` waiting `wait`s; returns how many.
+    fn notify(&mut self, n: u64, ctx: &mut ObjectContext<'_, Self>) -> u64 {
+        let mut woken = 0;
+        while woken < n {
+            let Some(sleeper) = self.sleepers.pop_front(ctx) else {
+                break;
+            };
+            self.requeue(sleeper.caller, sleeper.data, true, ctx);
+            woken += 1;
+        }
+        woken
+    }
+
+    /// Gives a free lock to the longest-waiting acquirer whose connection is
+    /// still open.
+    fn hand_over(&mut self, ctx: &mut ObjectContext<'_, Self>) {
+        if self.holder.is_some() {
+            return;
+        }
+        if let Some(waiter) = self.acquirers.pop_front(ctx) {
+            let Acquirer {
+                owner,
+                count,
+                reply,
+            } = waiter.data;
+            self.holder = Some(Holder {
+                connection: waiter.caller.connection,
+                owner,
+                count,
+            });
+            waiter.caller.reply(Ok(Reply::Bool(reply)));
+        }
+    }
+
+    fn not_held(ctx: &ObjectContext<'_, Self>) -> ManagerError {
+        ManagerError::NotHeld { what: ctx.what() }
     }
 }
 
@@ -25,7 +166,315 @@ impl ObjectState for ConditionState {
         caller: Caller,
         ctx: &mut ObjectContext<'_, Self>,
     ) {
-        let _ = request;
-        caller.reply(Err(ctx.unsupported("this operation yet")));
+        let request = match request {
+            ObjectRequest::Condition(request) => request,
+            other => return caller.reply(Err(ctx.wrong_kind(&other))),
+        };
+        match request {
+            ConditionRequest::Acquire { owner, wait } => self.acquire(owner, wait, caller, ctx),
+            ConditionRequest::Release { owner } => {
+                let Some(holder) = self
+                    .holder
+                    .as_mut()
+                    .filter(|h| h.is(caller.connection, owner))
+                else {
+                    return caller.reply(Err(Self::not_held(ctx)));
+                };
+                holder.count -= 1;
+                if holder.count == 0 {
+                    self.holder = None;
+                }
+                caller.reply(Ok(Reply::Done));
+                self.hand_over(ctx);
+            }
+            ConditionRequest::Wait { owner, wait } => {
+                let Some(holder) = self.holder.filter(|h| h.is(caller.connection, owner)) else {
+                    return caller.reply(Err(Self::not_held(ctx)));
+                };
+                self.holder = None;
+                let sleeper = Sleeper {
+                    owner,
+                    count: holder.count,
+                };
+                // `Wait::No` parks too, with a timer that ends it at once: it
+                // still lets acquirers in before taking the lock back, as
+                // Python's `wait(0)` does.
+                self.sleepers.park(caller, sleeper, wait, ctx);
+                self.hand_over(ctx);
+            }
+            ConditionRequest::Notify { owner, n } => {
+                if !self.holds(caller.connection, owner) {
+                    return caller.reply(Err(Self::not_held(ctx)));
+                }
+                let woken = self.notify(n, ctx);
+                caller.reply(Ok(Reply::Count(woken)));
+            }
+            ConditionRequest::NotifyAll { owner } => {
+                if !self.holds(caller.connection, owner) {
+                    return caller.reply(Err(Self::not_held(ctx)));
+                }
+                let woken = self.notify(u64::MAX, ctx);
+                caller.reply(Ok(Reply::Count(woken)));
+            }
+        }
+    }
+
+    fn timed_out(&mut self, waiter: WaiterId, ctx: &mut ObjectContext<'_, Self>) {
+        if let Some(sleeper) = self.sleepers.take(waiter, ctx) {
+            // Its wait ended without a notify: it takes the lock back, then
+            // answers `false`.
+            self.requeue(sleeper.caller, sleeper.data, false, ctx);
+            self.hand_over(ctx);
+        } else if let Some(acquirer) = self.acquirers.take(waiter, ctx) {
+            acquirer.caller.reply(Ok(Reply::Bool(false)));
+        }
+    }
+
+    fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
+        // Nobody is left to read these requests' replies.
+        drop(self.sleepers.remove_connection(connection, ctx));
+        drop(self.acquirers.remove_connection(connection, ctx));
+        if self.holder.is_some_and(|h| h.connection == connection) {
+            tracing::debug!(
+                condition = %ctx.what(),
+                %connection,
+                "holder's connection closed; lock released"
+            );
+            self.holder = None;
+            self.hand_over(ctx);
+        }
+    }
+
+    fn removed(&mut self, ctx: &mut ObjectContext<'_, Self>) {
+        let acquirers = self.acquirers.drain(ctx);
+        let sleepers = self.sleepers.drain(ctx);
+        for caller in acquirers
+            .into_iter()
+            .map(|w| w.caller)
+            .chain(sleepers.into_iter().map(|w| w.caller))
+        {
+            caller.reply(Err(ctx.gone()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use manager_core::ObjectSpec;
+
+    use super::super::lock::harness::{Conn, Harness};
+    use super::*;
+
+    fn acquire(owner: u64, wait: Wait) -> ObjectRequest {
+        ObjectRequest::Condition(ConditionRequest::Acquire {
+            owner: Owner(owner),
+            wait,
+        })
+    }
+
+    fn release(owner: u64) -> ObjectRequest {
+        ObjectRequest::Condition(ConditionRequest::Release {
+            owner: Owner(owner),
+        })
+    }
+
+    fn wait(owner: u64, wait: Wait) -> ObjectRequest {
+        ObjectRequest::Condition(ConditionRequest::Wait {
+            owner: Owner(owner),
+            wait,
+        })
+    }
+
+    fn notify(owner: u64, n: u64) -> ObjectRequest {
+        ObjectRequest::Condition(ConditionRequest::Notify {
+            owner: Owner(owner),
+            n,
+        })
+    }
+
+    fn notify_all(owner: u64) -> ObjectRequest {
+        ObjectRequest::Condition(ConditionRequest::NotifyAll {
+            owner: Owner(owner),
+        })
+    }
+
+    const T: Result<Reply, ManagerError> = Ok(Reply::Bool(true));
+
+    #[actix::test]
+    async fn wait_releases_and_notify_hands_the_lock_back() {
+        let h = Harness::new();
+        let cond = h.object("c", ObjectSpec::Condition).await;
+        let (mut a, mut b) = (Conn::new(1), Conn::new(2));
+        // a holds the lock twice, then waits: the lock is free for b.
+        assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+        assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+        let a_wait = a.send(&cond, wait(1, Wait::Forever)).await;
+        assert!(a.ready().is_none(), "a waits");
+        assert_eq!(b.call(&cond, acquire(1, Wait::No)).await, T);
+        assert_eq!(b.call(&cond, notify(1, 5)).await, Ok(Reply::Count(1)));
+        assert!(a.ready().is_none(), "a needs the lock back first");
+        assert_eq!(b.call(&cond, notify_all(1)).await, Ok(Reply::Count(0)));
+        assert_eq!(b.call(&cond, release(1)).await, Ok(Reply::Done));
+        let woke = a.next().await;
+        assert_eq!((woke.id, woke.result), (a_wait, T));
+        // a holds it twice again.
+        assert_eq!(
+            b.call(&cond, acquire(1, Wait::No)).await,
+            Ok(Reply::Bool(false))
+        );
+        assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
+        assert_eq!(
+            b.call(&cond, acquire(1, Wait::No)).await,
+            Ok(Reply::Bool(false))
+        );
+        assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
+        assert_eq!(b.call(&cond, acquire(1, Wait::No)).await, T);
+    }
+
+    #[actix::test]
+    async fn notify_wakes_in_arrival_order_and_at_most_n() {
+        let h = Harness::new();
+        let cond = h.object("c", ObjectSpec::Condition).await;
+        let mut conns: Vec<Conn> = (1..=3).map(Conn::new).collect();
+        let mut ids = Vec::new();
+        for conn in &mut conns {
+            assert_eq!(conn.call(&cond, acquire(1, Wait::Forever)).await, T);
+            ids.push(conn.send(&cond, wait(1, Wait::Forever)).await);
+        }
+        let mut n = Conn::new(9);
+        assert_eq!(n.call(&cond, acquire(1, Wait::Forever)).await, T);
+        assert_eq!(n.call(&cond, notify(1, 2)).await, Ok(Reply::Count(2)));
+        assert_eq!(n.call(&cond, release(1)).await, Ok(Reply::Done));
+        let first = conns[0].next().await;
+        assert_eq!((first.id, first.result), (ids[0], T));
+        assert!(conns[1].ready().is_none(), "the second waits for the lock");
+        assert_eq!(conns[0].call(&cond, release(1)).await, Ok(Reply::Done));
+        let second = conns[1].next().await;
+        assert_eq!((second.id, second.result), (ids[1], T));
+        assert_eq!(conns[1].call(&cond, release(1)).await, Ok(Reply::Done));
+        assert!(conns[2].ready().is_none(), "the third was not notified");
+        assert_eq!(n.call(&cond, acquire(1, Wait::Forever)).await, T);
+        assert_eq!(n.call(&cond, notify_all(1)).await, Ok(Reply::Count(1)));
+        assert_eq!(n.call(&cond, release(1)).await, Ok(Reply::Done));
+        let third = conns[2].next().await;
+        assert_eq!((third.id, third.result), (ids[2], T));
+    }
+
+    #[actix::test]
+    async fn a_wait_that_times_out_takes_the_lock_back_and_answers_false() {
+        let h = Harness::new();
+        let cond = h.object("c", ObjectSpec::Condition).await;
+        let (mut a, mut b) = (Conn::new(1), Conn::new(2));
+        assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+        let a_wait = a
+            .send(&cond, wait(1, Wait::For(Duration::from_millis(20))))
+            .await;
+        // b holds the lock when a's wait ends: a must wait for it.
+        assert_eq!(b.call(&cond, acquire(1, Wait::No)).await, T);
+        let b_id = b.send(&cond, release(1)).await;
+        // Until b's release a has no reply; the release itself is immediate,
+        // so wait for the timeout's reply, which needs the lock.
+        let released = b.ready().expect("release answers at once");
+        assert_eq!((released.id, released.result), (b_id, Ok(Reply::Done)));
+        let timed_out = a.next().await;
+        assert_eq!(
+            (timed_out.id, timed_out.result),
+            (a_wait, Ok(Reply::Bool(false)))
+        );
+        // a holds the lock again.
+        assert_eq!(a.call(&cond, notify(1, 1)).await, Ok(Reply::Count(0)));
+        assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
+    }
+
+    #[actix::test]
+    async fn a_timed_out_wait_queues_behind_the_holder() {
+        let h = Harness::new();
+        let cond = h.object("c", ObjectSpec::Condition).await;
+        let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
+        assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+        let a_wait = a.send(&cond, wait(1, Wait::No)).await;
+        // `Wait::No` still let b in before a took the lock back.
+        assert_eq!(b.call(&cond, acquire(1, Wait::No)).await, T);
+        // c's later timer ends after a's zero one has: a now queues for the
+        // lock b holds.
+        c.send(&cond, acquire(1, Wait::For(Duration::from_millis(10))))
+            .await;
+        assert_eq!(c.next().await.result, Ok(Reply::Bool(false)));
+        assert!(a.ready().is_none(), "a waits for b's release");
+        assert_eq!(b.call(&cond, release(1)).await, Ok(Reply::Done));
+        let answer = a.next().await;
+        assert_eq!((answer.id, answer.result), (a_wait, Ok(Reply::Bool(false))));
+    }
+
+    #[actix::test]
+    async fn wait_and_notify_need_the_lock() {
+        let h = Harness::new();
+        let cond = h.object("c", ObjectSpec::Condition).await;
+        let (mut a, mut b) = (Conn::new(1), Conn::new(2));
+        for op in [
+            wait(1, Wait::Forever),
+            notify(1, 1),
+            notify_all(1),
+            release(1),
+        ] {
+            assert!(matches!(
+                a.call(&cond, op).await,
+                Err(ManagerError::NotHeld { what }) if what == "condition `c`"
+            ));
+        }
+        assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+        // Another owner of the same connection, or the same owner number
+        // on another connection, does not hold it.
+        for (conn, owner) in [(&mut a, 2), (&mut b, 1)] {
+            for op in [wait(owner, Wait::Forever), notify(owner, 1), release(owner)] {
+                assert!(matches!(
+                    conn.call(&cond, op).await,
+                    Err(ManagerError::NotHeld { .. })
+                ));
+            }
+        }
+    }
+
+    #[actix::test]
+    async fn a_closed_connection_releases_the_lock_and_drops_its_waits() {
+        let h = Harness::new();
+        let cond = h.object("c", ObjectSpec::Condition).await;
+        let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
+        // b waits for a notify; then a takes the lock twice; c queues for it.
+        assert_eq!(b.call(&cond, acquire(1, Wait::Forever)).await, T);
+        b.send(&cond, wait(1, Wait::Forever)).await;
+        assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+        assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+        let c_id = c.send(&cond, acquire(1, Wait::Forever)).await;
+        b.close(&[&cond]).await;
+        a.close(&[&cond]).await;
+        let granted = c.next().await;
+        assert_eq!((granted.id, granted.result), (c_id, T));
+        assert_eq!(
+            c.call(&cond, notify_all(1)).await,
+            Ok(Reply::Count(0)),
+            "b's wait is gone"
+        );
+    }
+
+    #[actix::test]
+    async fn removal_answers_both_kinds_of_waiter() {
+        let h = Harness::new();
+        let cond = h.object("c", ObjectSpec::Condition).await;
+        let (mut a, mut b) = (Conn::new(1), Conn::new(2));
+        assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+        a.send(&cond, wait(1, Wait::Forever)).await;
+        assert_eq!(b.call(&cond, acquire(1, Wait::Forever)).await, T);
+        // A second owner of b queues for the lock b's first owner holds.
+        b.send(&cond, acquire(2, Wait::Forever)).await;
+        h.remove("c").await;
+        for conn in [&mut a, &mut b] {
+            assert!(matches!(
+                conn.next().await.result,
+                Err(ManagerError::ObjectGone { .. })
+            ));
+        }
     }
 }

@@ -1,20 +1,105 @@
 //! [`DictState`]: a dict in insertion order, like Python's `Manager().dict()`.
 //!
-//! Not written yet: every request is refused as unsupported.
+//! Keys are compared by their encoding and type tag ([`Encoded`]'s
+//! equality), so the `i64` 1 and the `u8` 1 are different keys. Entries keep
+//! the order their keys were first inserted in, as in Python: setting an
+//! existing key keeps its place, removing one closes the gap, and
+//! [`DictRequest::PopItem`] takes the last inserted entry.
+//!
+//! Every request is applied whole before the next one starts, so
+//! [`DictRequest::Add`], [`DictRequest::SetDefault`] and
+//! [`DictRequest::Update`] are atomic with respect to every other client.
 
-use manager_core::request::ObjectRequest;
+use indexmap::IndexMap;
+use manager_core::reply::Reply;
+use manager_core::request::{DictRequest, ObjectRequest};
+use manager_core::{Encoded, ManagerError};
 
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::Caller;
 
-/// The state of one object of this kind.
+/// One dict's entries, in insertion order.
 #[derive(Debug, Default)]
-pub struct DictState {}
+pub struct DictState {
+    entries: IndexMap<Encoded, Encoded>,
+}
 
 impl DictState {
     /// An empty dict.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Applies one request; `what` names the dict in errors (for example
+    /// "dict `cache`").
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NoSuchKey`] for a `pop` without default of a missing
+    /// key, [`ManagerError::Empty`] for a `popitem` of an empty dict, and for
+    /// `add`, [`ManagerError::WrongType`] if the value is not an `i64` and
+    /// [`ManagerError::Overflow`] if the sum overflows. A failed request
+    /// changes nothing.
+    pub fn apply(
+        &mut self,
+        request: DictRequest,
+        what: impl Fn() -> String,
+    ) -> Result<Reply, ManagerError> {
+        Ok(match request {
+            DictRequest::Len => Reply::Count(self.entries.len() as u64),
+            DictRequest::Get { key } => Reply::MaybeValue(self.entries.get(&key).cloned()),
+            DictRequest::Insert { key, value } => {
+                Reply::MaybeValue(self.entries.insert(key, value))
+            }
+            DictRequest::Remove { key } => Reply::MaybeValue(self.entries.shift_remove(&key)),
+            DictRequest::ContainsKey { key } => Reply::Bool(self.entries.contains_key(&key)),
+            DictRequest::Keys => Reply::Values(self.entries.keys().cloned().collect()),
+            DictRequest::Values => Reply::Values(self.entries.values().cloned().collect()),
+            DictRequest::Items => Reply::Pairs(
+                self.entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
+            DictRequest::Update { items } => {
+                self.entries.extend(items);
+                Reply::Done
+            }
+            DictRequest::SetDefault { key, default } => {
+                Reply::Value(self.entries.entry(key).or_insert(default).clone())
+            }
+            DictRequest::Pop { key, default } => match self.entries.shift_remove(&key) {
+                Some(value) => Reply::Value(value),
+                None => match default {
+                    Some(default) => Reply::Value(default),
+                    None => return Err(ManagerError::NoSuchKey { what: what() }),
+                },
+            },
+            DictRequest::PopItem => match self.entries.pop() {
+                Some((key, value)) => Reply::Pair(key, value),
+                None => return Err(ManagerError::Empty { what: what() }),
+            },
+            DictRequest::Clear => {
+                self.entries.clear();
+                Reply::Done
+            }
+            DictRequest::Add { key, delta } => {
+                let describe = || format!("a value of {}", what());
+                let current = match self.entries.get(&key) {
+                    Some(value) => value.decode::<i64>(describe())?,
+                    None => 0,
+                };
+                let sum = current
+                    .checked_add(delta)
+                    .ok_or_else(|| ManagerError::Overflow {
+                        what: describe(),
+                        current,
+                        delta,
+                    })?;
+                self.entries.insert(key, super::encode_i64(sum));
+                Reply::Integer(sum)
+            }
+        })
     }
 }
 
@@ -25,7 +110,246 @@ impl ObjectState for DictState {
         caller: Caller,
         ctx: &mut ObjectContext<'_, Self>,
     ) {
-        let _ = request;
-        caller.reply(Err(ctx.unsupported("this operation yet")));
+        let result = match request {
+            ObjectRequest::Dict(request) => self.apply(request, || ctx.what()),
+            other => Err(ctx.wrong_kind(&other)),
+        };
+        caller.reply(result);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k(s: &str) -> Encoded {
+        Encoded::encode(s).unwrap()
+    }
+
+    fn v(x: i64) -> Encoded {
+        Encoded::encode(&x).unwrap()
+    }
+
+    fn ap(dict: &mut DictState, request: DictRequest) -> Result<Reply, ManagerError> {
+        dict.apply(request, || "dict `d`".to_owned())
+    }
+
+    fn insert(dict: &mut DictState, key: &str, x: i64) -> Reply {
+        ap(
+            dict,
+            DictRequest::Insert {
+                key: k(key),
+                value: v(x),
+            },
+        )
+        .unwrap()
+    }
+
+    fn keys(dict: &mut DictState) -> Vec<Encoded> {
+        match ap(dict, DictRequest::Keys) {
+            Ok(Reply::Values(keys)) => keys,
+            other => panic!("keys: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn insertion_order_survives_overwrite_and_removal() {
+        let mut dict = DictState::new();
+        assert_eq!(insert(&mut dict, "a", 1), Reply::MaybeValue(None));
+        insert(&mut dict, "b", 2);
+        insert(&mut dict, "c", 3);
+        assert_eq!(insert(&mut dict, "a", 10), Reply::MaybeValue(Some(v(1))));
+        assert_eq!(keys(&mut dict), vec![k("a"), k("b"), k("c")]);
+        assert_eq!(
+            ap(&mut dict, DictRequest::Remove { key: k("b") }),
+            Ok(Reply::MaybeValue(Some(v(2))))
+        );
+        assert_eq!(
+            ap(&mut dict, DictRequest::Remove { key: k("b") }),
+            Ok(Reply::MaybeValue(None))
+        );
+        insert(&mut dict, "b", 4);
+        assert_eq!(keys(&mut dict), vec![k("a"), k("c"), k("b")]);
+        assert_eq!(
+            ap(&mut dict, DictRequest::Items),
+            Ok(Reply::Pairs(vec![
+                (k("a"), v(10)),
+                (k("c"), v(3)),
+                (k("b"), v(4))
+            ]))
+        );
+        assert_eq!(
+            ap(&mut dict, DictRequest::Values),
+            Ok(Reply::Values(vec![v(10), v(3), v(4)]))
+        );
+    }
+
+    #[test]
+    fn popitem_takes_the_last_inserted() {
+        let mut dict = DictState::new();
+        insert(&mut dict, "x", 1);
+        insert(&mut dict, "y", 2);
+        insert(&mut dict, "x", 3);
+        assert_eq!(
+            ap(&mut dict, DictRequest::PopItem),
+            Ok(Reply::Pair(k("y"), v(2)))
+        );
+        assert_eq!(
+            ap(&mut dict, DictRequest::PopItem),
+            Ok(Reply::Pair(k("x"), v(3)))
+        );
+        let err = ap(&mut dict, DictRequest::PopItem).unwrap_err();
+        assert_eq!(err.to_string(), "dict `d` is empty");
+    }
+
+    #[test]
+    fn pop_with_and_without_default() {
+        let mut dict = DictState::new();
+        insert(&mut dict, "x", 1);
+        assert_eq!(
+            ap(
+                &mut dict,
+                DictRequest::Pop {
+                    key: k("x"),
+                    default: None
+                }
+            ),
+            Ok(Reply::Value(v(1)))
+        );
+        assert_eq!(
+            ap(
+                &mut dict,
+                DictRequest::Pop {
+                    key: k("x"),
+                    default: Some(v(7))
+                }
+            ),
+            Ok(Reply::Value(v(7)))
+        );
+        let err = ap(
+            &mut dict,
+            DictRequest::Pop {
+                key: k("x"),
+                default: None,
+            },
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            ManagerError::NoSuchKey {
+                what: "dict `d`".into()
+            }
+        );
+        assert_eq!(ap(&mut dict, DictRequest::Len), Ok(Reply::Count(0)));
+    }
+
+    #[test]
+    fn setdefault_update_and_clear() {
+        let mut dict = DictState::new();
+        assert_eq!(
+            ap(
+                &mut dict,
+                DictRequest::SetDefault {
+                    key: k("a"),
+                    default: v(1)
+                }
+            ),
+            Ok(Reply::Value(v(1)))
+        );
+        assert_eq!(
+            ap(
+                &mut dict,
+                DictRequest::SetDefault {
+                    key: k("a"),
+                    default: v(2)
+                }
+            ),
+            Ok(Reply::Value(v(1)))
+        );
+        ap(
+            &mut dict,
+            DictRequest::Update {
+                items: vec![(k("b"), v(2)), (k("a"), v(3)), (k("b"), v(4))],
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            ap(&mut dict, DictRequest::Items),
+            Ok(Reply::Pairs(vec![(k("a"), v(3)), (k("b"), v(4))]))
+        );
+        assert_eq!(
+            ap(&mut dict, DictRequest::ContainsKey { key: k("b") }),
+            Ok(Reply::Bool(true))
+        );
+        ap(&mut dict, DictRequest::Clear).unwrap();
+        assert_eq!(
+            ap(&mut dict, DictRequest::Get { key: k("a") }),
+            Ok(Reply::MaybeValue(None))
+        );
+    }
+
+    #[test]
+    fn keys_of_different_types_are_different() {
+        let mut dict = DictState::new();
+        ap(
+            &mut dict,
+            DictRequest::Insert {
+                key: Encoded::encode(&1_i64).unwrap(),
+                value: v(1),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            ap(
+                &mut dict,
+                DictRequest::ContainsKey {
+                    key: Encoded::encode(&1_u8).unwrap()
+                }
+            ),
+            Ok(Reply::Bool(false))
+        );
+    }
+
+    #[test]
+    fn add_starts_at_zero_and_refuses_other_types_and_overflow() {
+        let mut dict = DictState::new();
+        let mut add = |key: &str, delta| ap(&mut dict, DictRequest::Add { key: k(key), delta });
+        assert_eq!(add("n", 5), Ok(Reply::Integer(5)));
+        assert_eq!(add("n", -7), Ok(Reply::Integer(-2)));
+        assert_eq!(add("m", i64::MAX), Ok(Reply::Integer(i64::MAX)));
+        let err = add("m", 1).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "adding 1 to a value of dict `d` (now {}) overflows i64",
+                i64::MAX
+            )
+        );
+        ap(
+            &mut dict,
+            DictRequest::Insert {
+                key: k("s"),
+                value: k("text"),
+            },
+        )
+        .unwrap();
+        let err = ap(
+            &mut dict,
+            DictRequest::Add {
+                key: k("s"),
+                delta: 1,
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(err, ManagerError::WrongType { .. }), "{err}");
+        // Failed adds changed nothing.
+        assert_eq!(
+            ap(&mut dict, DictRequest::Get { key: k("m") }),
+            Ok(Reply::MaybeValue(Some(v(i64::MAX))))
+        );
+        assert_eq!(
+            ap(&mut dict, DictRequest::Get { key: k("s") }),
+            Ok(Reply::MaybeValue(Some(k("text"))))
+        );
     }
 }

@@ -1,20 +1,139 @@
 //! [`ListState`]: a list, like Python's `Manager().list()`.
 //!
-//! Not written yet: every request is refused as unsupported.
+//! Indices follow Python ([`super::sequence`]): negative ones count from
+//! the end, slices clamp, `insert` clamps. Every request is applied whole
+//! before the next one starts, so `extend` of many items lands as one block
+//! and `pop` never hands one item to two clients.
+//!
+//! # Versions
+//!
+//! The list keeps a version number that changes with every modification.
+//! [`ListRequest::VersionedSnapshot`] reads the items with it, and
+//! [`ListRequest::ReplaceIfVersion`] replaces them only if nothing changed
+//! since: that is how a client sorts (read, sort locally, replace) without
+//! losing an item another client appended meanwhile.
 
-use manager_core::request::ObjectRequest;
+use manager_core::reply::Reply;
+use manager_core::request::{ListRequest, ObjectRequest};
+use manager_core::{Encoded, ManagerError};
 
+use super::sequence::{insert_position, resolve_index, slice_range};
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::Caller;
 
-/// The state of one object of this kind.
+/// One list's items and version.
 #[derive(Debug, Default)]
-pub struct ListState {}
+pub struct ListState {
+    items: Vec<Encoded>,
+    version: u64,
+}
 
 impl ListState {
     /// An empty list.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Applies one request; `what` names the list in errors (for example
+    /// "list `jobs`").
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::IndexOutOfRange`] for an index outside the list,
+    /// [`ManagerError::Empty`] for a pop from an empty list and
+    /// [`ManagerError::NotFound`] for `remove` or `index` of an absent item.
+    /// A failed request changes nothing.
+    pub fn apply(
+        &mut self,
+        request: ListRequest,
+        what: impl Fn() -> String,
+    ) -> Result<Reply, ManagerError> {
+        let len = self.items.len();
+        let out_of_range = |index: i64| ManagerError::IndexOutOfRange {
+            what: what(),
+            index,
+            len: len as u64,
+        };
+        let position = |value: &Encoded| self.items.iter().position(|item| item == value);
+        let reply = match request {
+            // Reads.
+            ListRequest::Len => return Ok(Reply::Count(len as u64)),
+            ListRequest::Get { index } => {
+                let i = resolve_index(index, len).ok_or_else(|| out_of_range(index))?;
+                return Ok(Reply::Value(self.items[i].clone()));
+            }
+            ListRequest::Index { value } => {
+                let i = position(&value).ok_or_else(|| ManagerError::NotFound { what: what() })?;
+                return Ok(Reply::Count(i as u64));
+            }
+            ListRequest::Count { value } => {
+                let n = self.items.iter().filter(|item| **item == value).count();
+                return Ok(Reply::Count(n as u64));
+            }
+            ListRequest::Contains { value } => return Ok(Reply::Bool(position(&value).is_some())),
+            ListRequest::Slice { start, stop } => {
+                let range = slice_range(start, stop, len);
+                return Ok(Reply::Values(self.items[range].to_vec()));
+            }
+            ListRequest::Snapshot => return Ok(Reply::Values(self.items.clone())),
+            ListRequest::VersionedSnapshot => {
+                return Ok(Reply::Versioned {
+                    version: self.version,
+                    values: self.items.clone(),
+                });
+            }
+            ListRequest::ReplaceIfVersion { version, values } => {
+                if version != self.version {
+                    return Ok(Reply::Bool(false));
+                }
+                self.items = values;
+                Reply::Bool(true)
+            }
+
+            // Modifications: each that succeeds bumps the version below.
+            ListRequest::Set { index, value } => {
+                let i = resolve_index(index, len).ok_or_else(|| out_of_range(index))?;
+                self.items[i] = value;
+                Reply::Done
+            }
+            ListRequest::Append { value } => {
+                self.items.push(value);
+                Reply::Done
+            }
+            ListRequest::Extend { values } => {
+                self.items.extend(values);
+                Reply::Done
+            }
+            ListRequest::Insert { index, value } => {
+                self.items.insert(insert_position(index, len), value);
+                Reply::Done
+            }
+            ListRequest::Pop { index } => {
+                if len == 0 {
+                    return Err(ManagerError::Empty { what: what() });
+                }
+                let i = match index {
+                    None => len - 1,
+                    Some(index) => resolve_index(index, len).ok_or_else(|| out_of_range(index))?,
+                };
+                Reply::Value(self.items.remove(i))
+            }
+            ListRequest::Remove { value } => {
+                let i = position(&value).ok_or_else(|| ManagerError::NotFound { what: what() })?;
+                self.items.remove(i);
+                Reply::Done
+            }
+            ListRequest::Clear => {
+                self.items.clear();
+                Reply::Done
+            }
+            ListRequest::Reverse => {
+                self.items.reverse();
+                Reply::Done
+            }
+        };
+        self.version = self.version.wrapping_add(1);
+        Ok(reply)
     }
 }
 
@@ -25,7 +144,281 @@ impl ObjectState for ListState {
         caller: Caller,
         ctx: &mut ObjectContext<'_, Self>,
     ) {
-        let _ = request;
-        caller.reply(Err(ctx.unsupported("this operation yet")));
+        let result = match request {
+            ObjectRequest::List(request) => self.apply(request, || ctx.what()),
+            other => Err(ctx.wrong_kind(&other)),
+        };
+        caller.reply(result);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use manager_core::request::RequestId;
+    use manager_core::{ObjectId, ObjectName, ObjectSpec};
+
+    use super::*;
+    use crate::object::{ConnectionId, ObjectBatch, ObjectCall, ReplySink};
+    use crate::objects::spawn;
+
+    fn v(x: i64) -> Encoded {
+        Encoded::encode(&x).unwrap()
+    }
+
+    fn vs(xs: &[i64]) -> Vec<Encoded> {
+        xs.iter().map(|&x| v(x)).collect()
+    }
+
+    fn ap(list: &mut ListState, request: ListRequest) -> Result<Reply, ManagerError> {
+        list.apply(request, || "list `l`".to_owned())
+    }
+
+    fn list_of(xs: &[i64]) -> ListState {
+        let mut list = ListState::new();
+        ap(&mut list, ListRequest::Extend { values: vs(xs) }).unwrap();
+        list
+    }
+
+    fn items(list: &mut ListState) -> Vec<Encoded> {
+        match ap(list, ListRequest::Snapshot) {
+            Ok(Reply::Values(values)) => values,
+            other => panic!("snapshot: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn negative_indices_count_from_the_end() {
+        let mut list = list_of(&[10, 20, 30]);
+        assert_eq!(
+            ap(&mut list, ListRequest::Get { index: -1 }),
+            Ok(Reply::Value(v(30)))
+        );
+        assert_eq!(
+            ap(&mut list, ListRequest::Get { index: -3 }),
+            Ok(Reply::Value(v(10)))
+        );
+        ap(
+            &mut list,
+            ListRequest::Set {
+                index: -2,
+                value: v(21),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            ap(&mut list, ListRequest::Pop { index: Some(-3) }),
+            Ok(Reply::Value(v(10)))
+        );
+        assert_eq!(items(&mut list), vs(&[21, 30]));
+    }
+
+    #[test]
+    fn out_of_range_names_the_list_and_changes_nothing() {
+        let mut list = list_of(&[1, 2, 3]);
+        for request in [
+            ListRequest::Get { index: 3 },
+            ListRequest::Get { index: -4 },
+            ListRequest::Set {
+                index: 5,
+                value: v(0),
+            },
+            ListRequest::Pop { index: Some(-4) },
+        ] {
+            let err = ap(&mut list, request).unwrap_err();
+            assert!(
+                matches!(err, ManagerError::IndexOutOfRange { len: 3, .. }),
+                "{err}"
+            );
+        }
+        let err = ap(&mut list, ListRequest::Get { index: 7 }).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "index 7 is out of range for list `l` of length 3"
+        );
+        assert_eq!(items(&mut list), vs(&[1, 2, 3]));
+    }
+
+    #[test]
+    fn insert_clamps_like_python() {
+        let mut list = list_of(&[1, 2, 3]);
+        let mut insert = |index, x| {
+            ap(&mut list, ListRequest::Insert { index, value: v(x) }).unwrap();
+        };
+        insert(-1, 9); // before the last: [1, 2, 9, 3]
+        insert(100, 7); // at the end
+        insert(-100, 0); // at the start
+        insert(1, 5);
+        assert_eq!(items(&mut list), vs(&[0, 5, 1, 2, 9, 3, 7]));
+    }
+
+    #[test]
+    fn pop_remove_index_count_contains() {
+        let mut list = list_of(&[1, 2, 1, 3]);
+        assert_eq!(
+            ap(&mut list, ListRequest::Index { value: v(1) }),
+            Ok(Reply::Count(0))
+        );
+        assert_eq!(
+            ap(&mut list, ListRequest::Count { value: v(1) }),
+            Ok(Reply::Count(2))
+        );
+        ap(&mut list, ListRequest::Remove { value: v(1) }).unwrap();
+        assert_eq!(items(&mut list), vs(&[2, 1, 3]));
+        assert!(matches!(
+            ap(&mut list, ListRequest::Remove { value: v(9) }),
+            Err(ManagerError::NotFound { .. })
+        ));
+        assert!(matches!(
+            ap(&mut list, ListRequest::Index { value: v(9) }),
+            Err(ManagerError::NotFound { .. })
+        ));
+        assert_eq!(
+            ap(&mut list, ListRequest::Contains { value: v(3) }),
+            Ok(Reply::Bool(true))
+        );
+        assert_eq!(
+            ap(&mut list, ListRequest::Pop { index: None }),
+            Ok(Reply::Value(v(3)))
+        );
+        ap(&mut list, ListRequest::Clear).unwrap();
+        let err = ap(&mut list, ListRequest::Pop { index: None }).unwrap_err();
+        assert_eq!(err.to_string(), "list `l` is empty");
+        assert!(matches!(
+            ap(&mut list, ListRequest::Pop { index: Some(0) }),
+            Err(ManagerError::Empty { .. })
+        ));
+    }
+
+    #[test]
+    fn slices_and_reverse() {
+        let mut list = list_of(&[0, 1, 2, 3, 4]);
+        let slice = |list: &mut ListState, start, stop| {
+            ap(list, ListRequest::Slice { start, stop }).unwrap()
+        };
+        assert_eq!(
+            slice(&mut list, Some(1), Some(-1)),
+            Reply::Values(vs(&[1, 2, 3]))
+        );
+        assert_eq!(slice(&mut list, Some(-2), None), Reply::Values(vs(&[3, 4])));
+        assert_eq!(slice(&mut list, Some(4), Some(1)), Reply::Values(vec![]));
+        assert_eq!(
+            slice(&mut list, None, Some(100)),
+            Reply::Values(vs(&[0, 1, 2, 3, 4]))
+        );
+        ap(&mut list, ListRequest::Reverse).unwrap();
+        assert_eq!(items(&mut list), vs(&[4, 3, 2, 1, 0]));
+    }
+
+    #[test]
+    fn replace_only_at_the_version_read() {
+        let mut list = list_of(&[3, 1, 2]);
+        let Ok(Reply::Versioned { version, values }) =
+            ap(&mut list, ListRequest::VersionedSnapshot)
+        else {
+            panic!("versioned snapshot");
+        };
+        assert_eq!(values, vs(&[3, 1, 2]));
+        // Someone appends in between: the replace is refused.
+        ap(&mut list, ListRequest::Append { value: v(0) }).unwrap();
+        assert_eq!(
+            ap(
+                &mut list,
+                ListRequest::ReplaceIfVersion {
+                    version,
+                    values: vs(&[1, 2, 3]),
+                }
+            ),
+            Ok(Reply::Bool(false))
+        );
+        let Ok(Reply::Versioned { version, .. }) = ap(&mut list, ListRequest::VersionedSnapshot)
+        else {
+            panic!("versioned snapshot");
+        };
+        assert_eq!(
+            ap(
+                &mut list,
+                ListRequest::ReplaceIfVersion {
+                    version,
+                    values: vs(&[0, 1, 2, 3]),
+                }
+            ),
+            Ok(Reply::Bool(true))
+        );
+        assert_eq!(items(&mut list), vs(&[0, 1, 2, 3]));
+        // The replace itself is a modification.
+        assert_eq!(
+            ap(
+                &mut list,
+                ListRequest::ReplaceIfVersion {
+                    version,
+                    values: vec![],
+                }
+            ),
+            Ok(Reply::Bool(false))
+        );
+    }
+
+    #[test]
+    fn failed_requests_and_reads_keep_the_version() {
+        let mut list = list_of(&[1]);
+        let version = |list: &mut ListState| match ap(list, ListRequest::VersionedSnapshot) {
+            Ok(Reply::Versioned { version, .. }) => version,
+            other => panic!("{other:?}"),
+        };
+        let before = version(&mut list);
+        let _ = ap(&mut list, ListRequest::Get { index: 0 });
+        let _ = ap(&mut list, ListRequest::Get { index: 5 });
+        let _ = ap(&mut list, ListRequest::Remove { value: v(9) });
+        assert_eq!(version(&mut list), before);
+        ap(&mut list, ListRequest::Append { value: v(2) }).unwrap();
+        assert_ne!(version(&mut list), before);
+    }
+
+    #[actix::test]
+    async fn the_actor_answers_list_requests_and_refuses_others() {
+        let (handle, _stop) = spawn(
+            ObjectSpec::List,
+            ObjectId(1),
+            ObjectName::new("l").unwrap(),
+            Default::default(),
+        )
+        .unwrap();
+        let (replies, mut rx) = ReplySink::new();
+        let call = |id, op| ObjectCall {
+            id: RequestId(id),
+            op,
+        };
+        handle
+            .mailbox
+            .send(ObjectBatch {
+                connection: ConnectionId(1),
+                calls: vec![
+                    call(1, ObjectRequest::List(ListRequest::Append { value: v(5) })),
+                    call(2, ObjectRequest::List(ListRequest::Get { index: 1 })),
+                    call(
+                        3,
+                        ObjectRequest::Value(manager_core::request::ValueRequest::Get),
+                    ),
+                    call(4, ObjectRequest::List(ListRequest::Get { index: -1 })),
+                ],
+                replies,
+            })
+            .await
+            .unwrap();
+        assert_eq!(rx.recv().await.unwrap().result, Ok(Reply::Done));
+        assert!(matches!(
+            rx.recv().await.unwrap().result,
+            Err(ManagerError::IndexOutOfRange {
+                index: 1,
+                len: 1,
+                ..
+            })
+        ));
+        let err = rx.recv().await.unwrap().result.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "list `l` is a list; it cannot take a value request"
+        );
+        assert_eq!(rx.recv().await.unwrap().result, Ok(Reply::Value(v(5))));
     }
 }

@@ -1,21 +1,134 @@
-//! [`LockState`]: a lock or re-entrant lock held by an owner.
+//! [`LockState`]: a lock or re-entrant lock held by an owner, like Python's
+//! `Manager().Lock()` and `Manager().RLock()`.
 //!
-//! Not written yet: every request is refused as unsupported.
+//! The holder is a connection plus the [`Owner`] (thread or task) the client
+//! named. An acquire of a held lock is parked, never blocking the object, and
+//! waiters get the lock in arrival order.
+//!
+//! # Who may release
+//!
+//! A re-entrant lock is released only by its holder, once per acquire; any
+//! other owner gets [`ManagerError::NotHeld`]. A plain lock, like Python's
+//! `threading.Lock`, may be released by any owner while it is held (one
+//! process takes it, another hands it on); releasing it while nobody holds it
+//! is [`ManagerError::NotHeld`]. A plain lock is not re-entrant: its holder
+//! acquiring it again waits like anyone else (and deadlocks itself without a
+//! timeout, as in Python).
+//!
+//! # What happens when a holder dies
+//!
+//! When the holder's connection closes (the process returned, panicked or was
+//! killed with SIGKILL), the lock is released completely, however many times
+//! it was taken, and handed to the next waiter. Python's manager keeps such a
+//! lock held forever and every other process deadlocks; this one does not.
 
-use manager_core::request::ObjectRequest;
+use manager_core::ManagerError;
+use manager_core::reply::Reply;
+use manager_core::request::{LockRequest, ObjectRequest, Owner, Wait};
 
 use crate::actor::{ObjectContext, ObjectState};
-use crate::object::Caller;
+use crate::object::{Caller, ConnectionId};
+use crate::waiters::{WaiterId, Waiters};
 
-/// The state of one object of this kind.
-#[derive(Debug, Default)]
-pub struct LockState {}
+/// Who holds a lock, and how many times over (always 1 for a plain lock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Holder {
+    /// The connection the holder's requests come on.
+    pub(crate) connection: ConnectionId,
+    /// The thread or task of that connection.
+    pub(crate) owner: Owner,
+    /// How many acquires are not yet released.
+    pub(crate) count: u64,
+}
+
+impl Holder {
+    /// Whether `owner` on `connection` is this holder.
+    pub(crate) fn is(&self, connection: ConnectionId, owner: Owner) -> bool {
+        self.connection == connection && self.owner == owner
+    }
+}
+
+/// The state of one lock or re-entrant lock.
+#[derive(Debug)]
+pub struct LockState {
+    reentrant: bool,
+    holder: Option<Holder>,
+    /// Parked acquires, with the owner each is for.
+    waiters: Waiters<Owner>,
+}
 
 impl LockState {
-    /// An unheld lock.
+    /// An unheld lock; `reentrant` makes it an `RLock`.
     pub fn new(reentrant: bool) -> Self {
-        let _ = reentrant;
-        Self::default()
+        LockState {
+            reentrant,
+            holder: None,
+            waiters: Waiters::default(),
+        }
+    }
+
+    fn acquire(
+        &mut self,
+        owner: Owner,
+        wait: Wait,
+        caller: Caller,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
+        match &mut self.holder {
+            None => {
+                self.holder = Some(Holder {
+                    connection: caller.connection,
+                    owner,
+                    count: 1,
+                });
+                caller.reply(Ok(Reply::Bool(true)));
+            }
+            Some(holder) if self.reentrant && holder.is(caller.connection, owner) => {
+                holder.count += 1;
+                caller.reply(Ok(Reply::Bool(true)));
+            }
+            Some(_) if wait == Wait::No => caller.reply(Ok(Reply::Bool(false))),
+            Some(_) => {
+                self.waiters.park(caller, owner, wait, ctx);
+            }
+        }
+    }
+
+    /// Releases the lock once for `owner` of `connection`; `false` if that
+    /// owner may not release it (see the module docs).
+    fn release(&mut self, connection: ConnectionId, owner: Owner) -> bool {
+        let Some(holder) = &mut self.holder else {
+            return false;
+        };
+        if self.reentrant {
+            if !holder.is(connection, owner) {
+                return false;
+            }
+            holder.count -= 1;
+            if holder.count == 0 {
+                self.holder = None;
+            }
+        } else {
+            // Like `threading.Lock`: any owner may release a held lock.
+            self.holder = None;
+        }
+        true
+    }
+
+    /// Gives a free lock to the longest-waiting acquire whose connection is
+    /// still open.
+    fn hand_over(&mut self, ctx: &mut ObjectContext<'_, Self>) {
+        if self.holder.is_some() {
+            return;
+        }
+        if let Some(waiter) = self.waiters.pop_front(ctx) {
+            self.holder = Some(Holder {
+                connection: waiter.caller.connection,
+                owner: waiter.data,
+                count: 1,
+            });
+            waiter.caller.reply(Ok(Reply::Bool(true)));
+        }
     }
 }
 
@@ -26,7 +139,380 @@ impl ObjectState for LockState {
         caller: Caller,
         ctx: &mut ObjectContext<'_, Self>,
     ) {
-        let _ = request;
-        caller.reply(Err(ctx.unsupported("this operation yet")));
+        let request = match request {
+            ObjectRequest::Lock(request) => request,
+            other => return caller.reply(Err(ctx.wrong_kind(&other))),
+        };
+        match request {
+            LockRequest::Acquire { owner, wait } => self.acquire(owner, wait, caller, ctx),
+            LockRequest::Release { owner } => {
+                if self.release(caller.connection, owner) {
+                    caller.reply(Ok(Reply::Done));
+                    self.hand_over(ctx);
+                } else {
+                    caller.reply(Err(ManagerError::NotHeld { what: ctx.what() }));
+                }
+            }
+            LockRequest::IsLocked => caller.reply(Ok(Reply::Bool(self.holder.is_some()))),
+        }
+    }
+
+    fn timed_out(&mut self, waiter: WaiterId, ctx: &mut ObjectContext<'_, Self>) {
+        if let Some(waiter) = self.waiters.take(waiter, ctx) {
+            waiter.caller.reply(Ok(Reply::Bool(false)));
+        }
+    }
+
+    fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
+        // Nobody is left to read these acquires' replies.
+        drop(self.waiters.remove_connection(connection, ctx));
+        if self
+            .holder
+            .is_some_and(|holder| holder.connection == connection)
+        {
+            tracing::debug!(
+                lock = %ctx.what(),
+                %connection,
+                "holder's connection closed; lock released"
+            );
+            self.holder = None;
+            self.hand_over(ctx);
+        }
+    }
+
+    fn removed(&mut self, ctx: &mut ObjectContext<'_, Self>) {
+        for waiter in self.waiters.drain(ctx) {
+            waiter.caller.reply(Err(ctx.gone()));
+        }
+    }
+}
+
+/// Drives object actors from unit tests: a registry, connections with their
+/// reply channels, and helpers to send requests and read replies.
+#[cfg(test)]
+pub(crate) mod harness {
+    use std::time::Duration;
+
+    use actix::{Actor, Addr};
+    use manager_core::reply::{RegistryReply, Reply, ReplyFrame};
+    use manager_core::request::{ObjectRequest, RegistryRequest, RequestId};
+    use manager_core::{ManagerError, ObjectName, ObjectSpec};
+    use tokio::sync::mpsc::UnboundedReceiver;
+    use tokio::sync::mpsc::error::TryRecvError;
+
+    use crate::object::{
+        ConnectionClosed, ConnectionId, ObjectBatch, ObjectCall, ObjectHandle, ReplySink,
+    };
+    use crate::registry::{RegistryActor, RegistryCall};
+
+    /// How long a test waits for a reply that must come.
+    const REPLY_DEADLINE: Duration = Duration::from_secs(10);
+
+    /// A registry to create objects in.
+    pub(crate) struct Harness {
+        registry: Addr<RegistryActor>,
+    }
+
+    impl Harness {
+        pub(crate) fn new() -> Self {
+            Harness {
+                registry: RegistryActor::new().start(),
+            }
+        }
+
+        /// Creates the object `name` from `spec`.
+        pub(crate) async fn object(&self, name: &str, spec: ObjectSpec) -> ObjectHandle {
+            let outcome = self
+                .registry
+                .send(RegistryCall(RegistryRequest::CreateOrGet {
+                    name: ObjectName::new(name).unwrap(),
+                    spec,
+                }))
+                .await
+                .unwrap();
+            assert!(matches!(outcome.reply, Ok(RegistryReply::Object(_))));
+            outcome.handle.unwrap()
+        }
+
+        /// Removes the object `name`.
+        pub(crate) async fn remove(&self, name: &str) {
+            let outcome = self
+                .registry
+                .send(RegistryCall(RegistryRequest::Remove {
+                    name: ObjectName::new(name).unwrap(),
+                }))
+                .await
+                .unwrap();
+            assert_eq!(outcome.reply, Ok(RegistryReply::Removed(true)));
+        }
+    }
+
+    /// One client connection: its id and the replies sent to it.
+    pub(crate) struct Conn {
+        id: ConnectionId,
+        sink: ReplySink,
+        replies: UnboundedReceiver<ReplyFrame>,
+        next: u64,
+    }
+
+    impl Conn {
+        pub(crate) fn new(id: u64) -> Self {
+            let (sink, replies) = ReplySink::new();
+            Conn {
+                id: ConnectionId(id),
+                sink,
+                replies,
+                next: 1,
+            }
+        }
+
+        /// Sends `op` to `object` and returns once the object has handled
+        /// it (so an immediate reply is already waiting).
+        pub(crate) async fn send(&mut self, object: &ObjectHandle, op: ObjectRequest) -> RequestId {
+            let id = RequestId(self.next);
+            self.next += 1;
+            object
+                .mailbox
+                .send(ObjectBatch {
+                    connection: self.id,
+                    calls: vec![ObjectCall { id, op }],
+                    replies: self.sink.clone(),
+                })
+                .await
+                .unwrap();
+            id
+        }
+
+        /// Sends `op` and returns its reply, which must come at once.
+        pub(crate) async fn call(
+            &mut self,
+            object: &ObjectHandle,
+            op: ObjectRequest,
+        ) -> Result<Reply, ManagerError> {
+            let id = self.send(object, op).await;
+            let frame = self.ready().expect("an immediate reply");
+            assert_eq!(frame.id, id);
+            frame.result
+        }
+
+        /// The next reply, waiting for it (a parked request answered later).
+        pub(crate) async fn next(&mut self) -> ReplyFrame {
+            tokio::time::timeout(REPLY_DEADLINE, self.replies.recv())
+                .await
+                .expect("a reply within the deadline")
+                .expect("the sink is open")
+        }
+
+        /// A reply already sent, if any.
+        pub(crate) fn ready(&mut self) -> Option<ReplyFrame> {
+            match self.replies.try_recv() {
+                Ok(frame) => Some(frame),
+                Err(TryRecvError::Empty) => None,
+                Err(TryRecvError::Disconnected) => panic!("the sink closed"),
+            }
+        }
+
+        /// Closes the connection: its replies have no reader any more, and
+        /// `objects` are told, as the bridge does.
+        pub(crate) async fn close(self, objects: &[&ObjectHandle]) {
+            let Conn { id, replies, .. } = self;
+            drop(replies);
+            for object in objects {
+                object.closed.send(ConnectionClosed(id)).await.unwrap();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use manager_core::ObjectSpec;
+
+    use super::harness::{Conn, Harness};
+    use super::*;
+
+    fn acquire(owner: u64, wait: Wait) -> ObjectRequest {
+        ObjectRequest::Lock(LockRequest::Acquire {
+            owner: Owner(owner),
+            wait,
+        })
+    }
+
+    fn release(owner: u64) -> ObjectRequest {
+        ObjectRequest::Lock(LockRequest::Release {
+            owner: Owner(owner),
+        })
+    }
+
+    const LOCKED: ObjectRequest = ObjectRequest::Lock(LockRequest::IsLocked);
+
+    #[actix::test]
+    async fn waiters_get_a_plain_lock_in_arrival_order() {
+        let h = Harness::new();
+        let lock = h.object("l", ObjectSpec::Lock).await;
+        let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
+        assert_eq!(a.call(&lock, LOCKED).await, Ok(Reply::Bool(false)));
+        assert_eq!(
+            a.call(&lock, acquire(1, Wait::Forever)).await,
+            Ok(Reply::Bool(true))
+        );
+        assert_eq!(a.call(&lock, LOCKED).await, Ok(Reply::Bool(true)));
+        assert_eq!(
+            b.call(&lock, acquire(1, Wait::No)).await,
+            Ok(Reply::Bool(false))
+        );
+        let b_id = b.send(&lock, acquire(1, Wait::Forever)).await;
+        let c_id = c.send(&lock, acquire(1, Wait::Forever)).await;
+        assert!(b.ready().is_none() && c.ready().is_none(), "both parked");
+
+        assert_eq!(a.call(&lock, release(1)).await, Ok(Reply::Done));
+        let granted = b.next().await;
+        assert_eq!((granted.id, granted.result), (b_id, Ok(Reply::Bool(true))));
+        assert!(c.ready().is_none(), "c still waits");
+
+        // A plain lock: another owner of another connection may release it.
+        assert_eq!(a.call(&lock, release(7)).await, Ok(Reply::Done));
+        let granted = c.next().await;
+        assert_eq!((granted.id, granted.result), (c_id, Ok(Reply::Bool(true))));
+        assert_eq!(c.call(&lock, release(1)).await, Ok(Reply::Done));
+        assert!(matches!(
+            c.call(&lock, release(1)).await,
+            Err(ManagerError::NotHeld { what }) if what == "lock `l`"
+        ));
+    }
+
+    #[actix::test]
+    async fn a_plain_lock_is_not_reentrant() {
+        let h = Harness::new();
+        let lock = h.object("l", ObjectSpec::Lock).await;
+        let mut a = Conn::new(1);
+        assert_eq!(
+            a.call(&lock, acquire(1, Wait::Forever)).await,
+            Ok(Reply::Bool(true))
+        );
+        assert_eq!(
+            a.call(&lock, acquire(1, Wait::No)).await,
+            Ok(Reply::Bool(false))
+        );
+    }
+
+    #[actix::test]
+    async fn an_rlock_counts_its_holders_acquires() {
+        let h = Harness::new();
+        let lock = h.object("r", ObjectSpec::RLock).await;
+        let (mut a, mut b) = (Conn::new(1), Conn::new(2));
+        for _ in 0..2 {
+            assert_eq!(
+                a.call(&lock, acquire(1, Wait::Forever)).await,
+                Ok(Reply::Bool(true))
+            );
+        }
+        // Another owner, on the same connection or another, waits.
+        assert_eq!(
+            a.call(&lock, acquire(2, Wait::No)).await,
+            Ok(Reply::Bool(false))
+        );
+        let b_id = b.send(&lock, acquire(1, Wait::Forever)).await;
+        // Only the holder may release.
+        for (conn, owner) in [(&mut a, 2), (&mut b, 1)] {
+            assert!(matches!(
+                conn.call(&lock, release(owner)).await,
+                Err(ManagerError::NotHeld { .. })
+            ));
+        }
+        assert_eq!(a.call(&lock, release(1)).await, Ok(Reply::Done));
+        assert!(b.ready().is_none(), "held once more");
+        assert_eq!(a.call(&lock, release(1)).await, Ok(Reply::Done));
+        let granted = b.next().await;
+        assert_eq!((granted.id, granted.result), (b_id, Ok(Reply::Bool(true))));
+        assert!(matches!(
+            a.call(&lock, release(1)).await,
+            Err(ManagerError::NotHeld { what }) if what == "rlock `r`"
+        ));
+    }
+
+    #[actix::test]
+    async fn a_timed_acquire_ends_false_and_leaves_the_queue() {
+        let h = Harness::new();
+        let lock = h.object("l", ObjectSpec::Lock).await;
+        let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
+        a.call(&lock, acquire(1, Wait::Forever)).await.unwrap();
+        let b_id = b
+            .send(&lock, acquire(1, Wait::For(Duration::from_millis(20))))
+            .await;
+        let c_id = c.send(&lock, acquire(1, Wait::Forever)).await;
+        let timed_out = b.next().await;
+        assert_eq!(
+            (timed_out.id, timed_out.result),
+            (b_id, Ok(Reply::Bool(false)))
+        );
+        a.call(&lock, release(1)).await.unwrap();
+        let granted = c.next().await;
+        assert_eq!((granted.id, granted.result), (c_id, Ok(Reply::Bool(true))));
+        assert!(
+            b.ready().is_none(),
+            "the timed-out acquire got nothing more"
+        );
+    }
+
+    #[actix::test]
+    async fn a_closed_holders_lock_goes_to_the_next_live_waiter() {
+        let h = Harness::new();
+        let lock = h.object("r", ObjectSpec::RLock).await;
+        let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
+        for _ in 0..3 {
+            a.call(&lock, acquire(1, Wait::Forever)).await.unwrap();
+        }
+        b.send(&lock, acquire(1, Wait::Forever)).await;
+        let c_id = c.send(&lock, acquire(1, Wait::Forever)).await;
+        // b dies waiting, then a dies holding the lock three times over.
+        b.close(&[&lock]).await;
+        a.close(&[&lock]).await;
+        let granted = c.next().await;
+        assert_eq!((granted.id, granted.result), (c_id, Ok(Reply::Bool(true))));
+        assert_eq!(c.call(&lock, release(1)).await, Ok(Reply::Done));
+        assert_eq!(c.call(&lock, LOCKED).await, Ok(Reply::Bool(false)));
+    }
+
+    #[actix::test]
+    async fn a_waiter_whose_connection_is_gone_is_skipped() {
+        let h = Harness::new();
+        let lock = h.object("l", ObjectSpec::Lock).await;
+        let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
+        a.call(&lock, acquire(1, Wait::Forever)).await.unwrap();
+        b.send(&lock, acquire(1, Wait::Forever)).await;
+        let c_id = c.send(&lock, acquire(1, Wait::Forever)).await;
+        // b's connection is gone but the object has not been told yet.
+        drop(b);
+        a.call(&lock, release(1)).await.unwrap();
+        let granted = c.next().await;
+        assert_eq!((granted.id, granted.result), (c_id, Ok(Reply::Bool(true))));
+    }
+
+    #[actix::test]
+    async fn removal_answers_waiters_with_gone() {
+        let h = Harness::new();
+        let lock = h.object("l", ObjectSpec::Lock).await;
+        let (mut a, mut b) = (Conn::new(1), Conn::new(2));
+        a.call(&lock, acquire(1, Wait::Forever)).await.unwrap();
+        let b_id = b.send(&lock, acquire(1, Wait::Forever)).await;
+        h.remove("l").await;
+        let gone = b.next().await;
+        assert_eq!(gone.id, b_id);
+        assert!(matches!(gone.result, Err(ManagerError::ObjectGone { .. })));
+    }
+
+    #[actix::test]
+    async fn other_families_are_wrong_kind() {
+        let h = Harness::new();
+        let lock = h.object("l", ObjectSpec::Lock).await;
+        let mut a = Conn::new(1);
+        let op = ObjectRequest::Semaphore(manager_core::request::SemaphoreRequest::Value);
+        assert!(matches!(
+            a.call(&lock, op).await,
+            Err(ManagerError::WrongKind { requested, .. }) if requested == "semaphore"
+        ));
     }
 }

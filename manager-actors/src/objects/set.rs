@@ -1,20 +1,93 @@
 //! [`SetState`]: a set in insertion order, like Python 3.14's `Manager().set()`.
 //!
-//! Not written yet: every request is refused as unsupported.
+//! Items are compared by their encoding and type tag ([`Encoded`]'s
+//! equality). Unlike Python's sets, this one keeps the order items were
+//! added in, so every answer is deterministic: [`SetRequest::Pop`] takes
+//! the last added item, and the results of [`SetRequest::Union`],
+//! [`SetRequest::Intersection`] and [`SetRequest::Difference`] list the
+//! set's items in its order, then (for a union) the new items in the order
+//! given.
 
-use manager_core::request::ObjectRequest;
+use std::collections::HashSet;
+
+use indexmap::IndexSet;
+use manager_core::reply::Reply;
+use manager_core::request::{ObjectRequest, SetRequest};
+use manager_core::{Encoded, ManagerError};
 
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::Caller;
 
-/// The state of one object of this kind.
+/// One set's items, in the order they were added.
 #[derive(Debug, Default)]
-pub struct SetState {}
+pub struct SetState {
+    items: IndexSet<Encoded>,
+}
 
 impl SetState {
     /// An empty set.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Applies one request; `what` names the set in errors (for example
+    /// "set `seen`").
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NotFound`] for a `remove` of an absent item and
+    /// [`ManagerError::Empty`] for a `pop` from an empty set.
+    pub fn apply(
+        &mut self,
+        request: SetRequest,
+        what: impl Fn() -> String,
+    ) -> Result<Reply, ManagerError> {
+        Ok(match request {
+            SetRequest::Add { value } => Reply::Bool(self.items.insert(value)),
+            SetRequest::Remove { value } => {
+                if !self.items.shift_remove(&value) {
+                    return Err(ManagerError::NotFound { what: what() });
+                }
+                Reply::Done
+            }
+            SetRequest::Discard { value } => Reply::Bool(self.items.shift_remove(&value)),
+            SetRequest::Contains { value } => Reply::Bool(self.items.contains(&value)),
+            SetRequest::Len => Reply::Count(self.items.len() as u64),
+            SetRequest::Pop => match self.items.pop() {
+                Some(value) => Reply::Value(value),
+                None => return Err(ManagerError::Empty { what: what() }),
+            },
+            SetRequest::Clear => {
+                self.items.clear();
+                Reply::Done
+            }
+            SetRequest::Union { values } => {
+                let mut union = self.items.clone();
+                union.extend(values);
+                Reply::Values(union.into_iter().collect())
+            }
+            SetRequest::Intersection { values } => {
+                let others: HashSet<&Encoded> = values.iter().collect();
+                Reply::Values(
+                    self.items
+                        .iter()
+                        .filter(|item| others.contains(item))
+                        .cloned()
+                        .collect(),
+                )
+            }
+            SetRequest::Difference { values } => {
+                let others: HashSet<&Encoded> = values.iter().collect();
+                Reply::Values(
+                    self.items
+                        .iter()
+                        .filter(|item| !others.contains(item))
+                        .cloned()
+                        .collect(),
+                )
+            }
+            SetRequest::Snapshot => Reply::Values(self.items.iter().cloned().collect()),
+        })
     }
 }
 
@@ -25,7 +98,116 @@ impl ObjectState for SetState {
         caller: Caller,
         ctx: &mut ObjectContext<'_, Self>,
     ) {
-        let _ = request;
-        caller.reply(Err(ctx.unsupported("this operation yet")));
+        let result = match request {
+            ObjectRequest::Set(request) => self.apply(request, || ctx.what()),
+            other => Err(ctx.wrong_kind(&other)),
+        };
+        caller.reply(result);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(x: i64) -> Encoded {
+        Encoded::encode(&x).unwrap()
+    }
+
+    fn vs(xs: &[i64]) -> Vec<Encoded> {
+        xs.iter().map(|&x| v(x)).collect()
+    }
+
+    fn ap(set: &mut SetState, request: SetRequest) -> Result<Reply, ManagerError> {
+        set.apply(request, || "set `s`".to_owned())
+    }
+
+    fn set_of(xs: &[i64]) -> SetState {
+        let mut set = SetState::new();
+        for &x in xs {
+            ap(&mut set, SetRequest::Add { value: v(x) }).unwrap();
+        }
+        set
+    }
+
+    #[test]
+    fn add_remove_discard_contains() {
+        let mut set = SetState::new();
+        assert_eq!(
+            ap(&mut set, SetRequest::Add { value: v(1) }),
+            Ok(Reply::Bool(true))
+        );
+        assert_eq!(
+            ap(&mut set, SetRequest::Add { value: v(1) }),
+            Ok(Reply::Bool(false))
+        );
+        assert_eq!(
+            ap(&mut set, SetRequest::Contains { value: v(1) }),
+            Ok(Reply::Bool(true))
+        );
+        assert_eq!(ap(&mut set, SetRequest::Len), Ok(Reply::Count(1)));
+        assert_eq!(
+            ap(&mut set, SetRequest::Remove { value: v(1) }),
+            Ok(Reply::Done)
+        );
+        let err = ap(&mut set, SetRequest::Remove { value: v(1) }).unwrap_err();
+        assert_eq!(err.to_string(), "set `s` does not contain the value");
+        assert_eq!(
+            ap(&mut set, SetRequest::Discard { value: v(1) }),
+            Ok(Reply::Bool(false))
+        );
+    }
+
+    #[test]
+    fn pop_takes_the_last_added_and_removal_keeps_order() {
+        let mut set = set_of(&[3, 1, 2]);
+        ap(&mut set, SetRequest::Discard { value: v(3) }).unwrap();
+        ap(&mut set, SetRequest::Add { value: v(3) }).unwrap();
+        assert_eq!(
+            ap(&mut set, SetRequest::Snapshot),
+            Ok(Reply::Values(vs(&[1, 2, 3])))
+        );
+        assert_eq!(ap(&mut set, SetRequest::Pop), Ok(Reply::Value(v(3))));
+        assert_eq!(ap(&mut set, SetRequest::Pop), Ok(Reply::Value(v(2))));
+        ap(&mut set, SetRequest::Clear).unwrap();
+        let err = ap(&mut set, SetRequest::Pop).unwrap_err();
+        assert_eq!(err.to_string(), "set `s` is empty");
+    }
+
+    #[test]
+    fn set_algebra_in_a_deterministic_order() {
+        let mut set = set_of(&[5, 1, 4, 2]);
+        assert_eq!(
+            ap(
+                &mut set,
+                SetRequest::Union {
+                    values: vs(&[9, 1, 7, 9])
+                }
+            ),
+            Ok(Reply::Values(vs(&[5, 1, 4, 2, 9, 7])))
+        );
+        assert_eq!(
+            ap(
+                &mut set,
+                SetRequest::Intersection {
+                    values: vs(&[2, 9, 5])
+                }
+            ),
+            Ok(Reply::Values(vs(&[5, 2])))
+        );
+        assert_eq!(
+            ap(
+                &mut set,
+                SetRequest::Difference {
+                    values: vs(&[2, 9, 5])
+                }
+            ),
+            Ok(Reply::Values(vs(&[1, 4])))
+        );
+        // None of them changed the set.
+        assert_eq!(
+            ap(&mut set, SetRequest::Snapshot),
+            Ok(Reply::Values(vs(&[5, 1, 4, 2])))
+        );
     }
 }

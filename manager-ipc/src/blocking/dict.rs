@@ -1,15 +1,30 @@
 //! [`Dict`]: the blocking proxies; see [`crate::proxy`] for what each method does.
-//!
-//! Not written yet: only the handle itself.
 
+use std::borrow::Borrow;
 use std::time::Duration;
 
 use manager_core::{ObjectId, ObjectName};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::Runner;
-use crate::proxy;
+use crate::{Error, proxy};
 
 /// The blocking handle of [`proxy::Dict`].
+///
+/// # Examples
+///
+/// ```
+/// let manager = manager_ipc::Manager::start()?;
+/// let words = manager.connect()?.dict::<String, i64>("words")?;
+/// for word in ["to", "be", "or", "not", "to", "be"] {
+///     words.add(&word.to_owned(), 1)?;
+/// }
+/// assert_eq!(words.get(&"be".to_owned())?, Some(2));
+/// assert_eq!(words.keys()?, ["to", "be", "or", "not"]);
+/// assert!(words.pop(&"xyz".to_owned()).is_err(), "no such key");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Dict<K, V> {
     inner: proxy::Dict<K, V>,
     runtime: Runner,
@@ -53,5 +68,178 @@ impl<K, V> Dict<K, V> {
     /// A handle on the same object whose calls time out after `timeout`.
     pub fn with_timeout(&self, timeout: Duration) -> Self {
         Self::new(self.inner.with_timeout(timeout), self.runtime.clone())
+    }
+
+    /// See [`proxy::Dict::len`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn len(&self) -> Result<usize, Error> {
+        self.runtime.run(self.inner.len())
+    }
+
+    /// See [`proxy::Dict::is_empty`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn is_empty(&self) -> Result<bool, Error> {
+        self.runtime.run(self.inner.is_empty())
+    }
+
+    /// See [`proxy::Dict::clear`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn clear(&self) -> Result<(), Error> {
+        self.runtime.run(self.inner.clear())
+    }
+}
+
+impl<K: Serialize, V> Dict<K, V> {
+    /// See [`proxy::Dict::contains_key`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn contains_key(&self, key: &K) -> Result<bool, Error> {
+        self.runtime.run(self.inner.contains_key(key))
+    }
+}
+
+impl<K: Serialize, V: Serialize> Dict<K, V> {
+    /// See [`proxy::Dict::update`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn update<Q, W>(&self, items: impl IntoIterator<Item = (Q, W)>) -> Result<(), Error>
+    where
+        Q: Borrow<K>,
+        W: Borrow<V>,
+    {
+        self.runtime.run(self.inner.update(items))
+    }
+}
+
+impl<K: Serialize, V: DeserializeOwned> Dict<K, V> {
+    /// See [`proxy::Dict::get`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn get(&self, key: &K) -> Result<Option<V>, Error> {
+        self.runtime.run(self.inner.get(key))
+    }
+
+    /// See [`proxy::Dict::remove`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn remove(&self, key: &K) -> Result<Option<V>, Error> {
+        self.runtime.run(self.inner.remove(key))
+    }
+
+    /// See [`proxy::Dict::pop`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn pop(&self, key: &K) -> Result<V, Error> {
+        self.runtime.run(self.inner.pop(key))
+    }
+}
+
+impl<K: Serialize, V: Serialize + DeserializeOwned> Dict<K, V> {
+    /// See [`proxy::Dict::insert`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn insert(&self, key: &K, value: &V) -> Result<Option<V>, Error> {
+        self.runtime.run(self.inner.insert(key, value))
+    }
+
+    /// See [`proxy::Dict::setdefault`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn setdefault(&self, key: &K, default: &V) -> Result<V, Error> {
+        self.runtime.run(self.inner.setdefault(key, default))
+    }
+
+    /// See [`proxy::Dict::pop_or`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn pop_or(&self, key: &K, default: &V) -> Result<V, Error> {
+        self.runtime.run(self.inner.pop_or(key, default))
+    }
+}
+
+impl<K: DeserializeOwned, V> Dict<K, V> {
+    /// See [`proxy::Dict::keys`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn keys(&self) -> Result<Vec<K>, Error> {
+        self.runtime.run(self.inner.keys())
+    }
+}
+
+impl<K, V: DeserializeOwned> Dict<K, V> {
+    /// See [`proxy::Dict::values`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn values(&self) -> Result<Vec<V>, Error> {
+        self.runtime.run(self.inner.values())
+    }
+}
+
+impl<K: DeserializeOwned, V: DeserializeOwned> Dict<K, V> {
+    /// See [`proxy::Dict::items`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn items(&self) -> Result<Vec<(K, V)>, Error> {
+        self.runtime.run(self.inner.items())
+    }
+
+    /// See [`proxy::Dict::snapshot`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn snapshot<M: FromIterator<(K, V)>>(&self) -> Result<M, Error> {
+        self.runtime.run(self.inner.snapshot())
+    }
+
+    /// See [`proxy::Dict::popitem`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn popitem(&self) -> Result<(K, V), Error> {
+        self.runtime.run(self.inner.popitem())
+    }
+}
+
+impl<K: Serialize> Dict<K, i64> {
+    /// See [`proxy::Dict::add`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn add(&self, key: &K, delta: i64) -> Result<i64, Error> {
+        self.runtime.run(self.inner.add(key, delta))
     }
 }

@@ -1,15 +1,35 @@
-//! [`Lock`], [`RLock`]: the blocking proxies; see [`crate::proxy`] for what each method does.
+//! [`Lock`], [`RLock`]: the blocking proxies of a shared lock and
+//! re-entrant lock, and [`LockGuard`], which releases when dropped; see
+//! [`proxy::Lock`] and [`proxy::RLock`] for what each method does.
 //!
-//! Not written yet: only the handle itself.
+//! The owner is the calling thread: two threads sharing one client are two
+//! owners.
 
 use std::time::Duration;
 
+use manager_core::request::{Owner, Wait};
 use manager_core::{ObjectId, ObjectName};
 
 use super::Runner;
-use crate::proxy;
+use crate::Error;
+use crate::proxy::{self, current_owner};
 
-/// The blocking handle of [`proxy::Lock`].
+/// The blocking handle of [`proxy::Lock`]: a lock one thread of one process
+/// holds at a time, which any owner may release while it is held.
+///
+/// # Examples
+///
+/// ```
+/// let manager = manager_ipc::Manager::start()?;
+/// let lock = manager.connect()?.lock("accounts")?;
+/// {
+///     let _guard = lock.lock()?;
+///     assert!(lock.locked()?);
+/// } // released here
+/// assert!(lock.try_acquire()?);
+/// lock.release()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Lock {
     inner: proxy::Lock,
@@ -40,9 +60,87 @@ impl Lock {
     pub fn with_timeout(&self, timeout: Duration) -> Self {
         Self::new(self.inner.with_timeout(timeout), self.runtime.clone())
     }
+
+    /// See [`proxy::Lock::acquire`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn acquire(&self) -> Result<(), Error> {
+        self.runtime.run(self.inner.acquire_as(current_owner()))
+    }
+
+    /// See [`proxy::Lock::acquire_timeout`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+        let wait = Wait::from_timeout(Some(timeout));
+        self.runtime
+            .run(self.inner.acquire_wait_as(current_owner(), wait))
+    }
+
+    /// See [`proxy::Lock::try_acquire`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn try_acquire(&self) -> Result<bool, Error> {
+        self.runtime
+            .run(self.inner.acquire_wait_as(current_owner(), Wait::No))
+    }
+
+    /// See [`proxy::Lock::release`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn release(&self) -> Result<(), Error> {
+        self.runtime.run(self.inner.release_as(current_owner()))
+    }
+
+    /// See [`proxy::Lock::locked`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn locked(&self) -> Result<bool, Error> {
+        self.runtime.run(self.inner.locked())
+    }
+
+    /// Takes the lock (as [`Lock::acquire`]) and returns a guard that
+    /// releases it when dropped, before `drop` returns.
+    ///
+    /// # Errors
+    ///
+    /// As [`Lock::acquire`].
+    pub fn lock(&self) -> Result<LockGuard, Error> {
+        let owner = current_owner();
+        self.runtime.run(self.inner.acquire_as(owner))?;
+        Ok(LockGuard {
+            lock: Some(Held::Lock(self.clone())),
+            owner,
+        })
+    }
 }
 
-/// The blocking handle of [`proxy::RLock`].
+/// The blocking handle of [`proxy::RLock`]: a lock its holding thread may
+/// take again, released only by that thread.
+///
+/// # Examples
+///
+/// ```
+/// let manager = manager_ipc::Manager::start()?;
+/// let lock = manager.connect()?.rlock("tree")?;
+/// let outer = lock.lock()?;
+/// let inner = lock.lock()?; // the holder takes it again
+/// drop(inner);
+/// assert!(lock.locked()?, "still held once");
+/// drop(outer);
+/// assert!(!lock.locked()?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct RLock {
     inner: proxy::RLock,
@@ -72,5 +170,119 @@ impl RLock {
     /// A handle on the same object whose calls time out after `timeout`.
     pub fn with_timeout(&self, timeout: Duration) -> Self {
         Self::new(self.inner.with_timeout(timeout), self.runtime.clone())
+    }
+
+    /// See [`proxy::RLock::acquire`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn acquire(&self) -> Result<(), Error> {
+        self.runtime.run(self.inner.acquire_as(current_owner()))
+    }
+
+    /// See [`proxy::RLock::acquire_timeout`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+        let wait = Wait::from_timeout(Some(timeout));
+        self.runtime
+            .run(self.inner.acquire_wait_as(current_owner(), wait))
+    }
+
+    /// See [`proxy::RLock::try_acquire`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn try_acquire(&self) -> Result<bool, Error> {
+        self.runtime
+            .run(self.inner.acquire_wait_as(current_owner(), Wait::No))
+    }
+
+    /// See [`proxy::RLock::release`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn release(&self) -> Result<(), Error> {
+        self.runtime.run(self.inner.release_as(current_owner()))
+    }
+
+    /// See [`proxy::RLock::locked`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn locked(&self) -> Result<bool, Error> {
+        self.runtime.run(self.inner.locked())
+    }
+
+    /// Takes the lock (as [`RLock::acquire`]) and returns a guard that
+    /// releases it once when dropped, before `drop` returns.
+    ///
+    /// # Errors
+    ///
+    /// As [`RLock::acquire`].
+    pub fn lock(&self) -> Result<LockGuard, Error> {
+        let owner = current_owner();
+        self.runtime.run(self.inner.acquire_as(owner))?;
+        Ok(LockGuard {
+            lock: Some(Held::RLock(self.clone())),
+            owner,
+        })
+    }
+}
+
+#[derive(Debug)]
+enum Held {
+    Lock(Lock),
+    RLock(RLock),
+}
+
+/// Holds a blocking [`Lock`] or [`RLock`] (once) until dropped or released.
+///
+/// Dropping it releases the lock before `drop` returns, as the thread that
+/// took it, even while unwinding from a panic. An error of that release is
+/// logged (at debug level) and otherwise ignored; use
+/// [`LockGuard::release`] to see it.
+///
+/// # Panics
+///
+/// Dropping it inside an async runtime panics, like every blocking call.
+#[derive(Debug)]
+#[must_use = "the lock is released when the guard is dropped"]
+pub struct LockGuard {
+    lock: Option<Held>,
+    owner: Owner,
+}
+
+impl LockGuard {
+    /// Releases the lock now and returns the manager's answer.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if it was
+    /// released meanwhile by other means, and the errors of every call.
+    pub fn release(mut self) -> Result<(), Error> {
+        self.release_now()
+    }
+
+    fn release_now(&mut self) -> Result<(), Error> {
+        match self.lock.take() {
+            Some(Held::Lock(lock)) => lock.runtime.run(lock.inner.release_as(self.owner)),
+            Some(Held::RLock(lock)) => lock.runtime.run(lock.inner.release_as(self.owner)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        if let Err(error) = self.release_now() {
+            tracing::debug!(%error, "release from a dropped lock guard failed");
+        }
     }
 }

@@ -39,14 +39,14 @@ mod value;
 
 pub use array::Array;
 pub use barrier::Barrier;
-pub use condition::Condition;
+pub use condition::{Condition, ConditionGuard};
 pub use dict::Dict;
 pub use event::Event;
 pub use list::List;
-pub use lock::{Lock, RLock};
+pub use lock::{Lock, LockGuard, RLock};
 pub use namespace::Namespace;
 pub use queue::{JoinableQueue, Queue};
-pub use semaphore::{BoundedSemaphore, Semaphore};
+pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
 pub use set::Set;
 pub use value::Value;
 

@@ -1,15 +1,31 @@
-//! [`Semaphore`], [`BoundedSemaphore`]: the blocking proxies; see [`crate::proxy`] for what each method does.
-//!
-//! Not written yet: only the handle itself.
+//! [`Semaphore`], [`BoundedSemaphore`]: the blocking proxies of a shared
+//! counting semaphore, and [`SemaphoreGuard`], which gives its unit back
+//! when dropped; see [`proxy::Semaphore`] and [`proxy::BoundedSemaphore`]
+//! for what each method does.
 
 use std::time::Duration;
 
 use manager_core::{ObjectId, ObjectName};
 
 use super::Runner;
+use crate::Error;
 use crate::proxy;
 
 /// The blocking handle of [`proxy::Semaphore`].
+///
+/// # Examples
+///
+/// ```
+/// let manager = manager_ipc::Manager::start()?;
+/// let slots = manager.connect()?.semaphore("download-slots", 2)?;
+/// let _first = slots.guard()?;
+/// slots.acquire()?;
+/// assert_eq!(slots.value()?, 0);
+/// assert!(!slots.try_acquire()?);
+/// slots.release()?;
+/// assert_eq!(slots.value()?, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Semaphore {
     inner: proxy::Semaphore,
@@ -40,9 +56,92 @@ impl Semaphore {
     pub fn with_timeout(&self, timeout: Duration) -> Self {
         Self::new(self.inner.with_timeout(timeout), self.runtime.clone())
     }
+
+    /// See [`proxy::Semaphore::acquire`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn acquire(&self) -> Result<(), Error> {
+        self.runtime.run(self.inner.acquire())
+    }
+
+    /// See [`proxy::Semaphore::acquire_timeout`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+        self.runtime.run(self.inner.acquire_timeout(timeout))
+    }
+
+    /// See [`proxy::Semaphore::try_acquire`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn try_acquire(&self) -> Result<bool, Error> {
+        self.runtime.run(self.inner.try_acquire())
+    }
+
+    /// See [`proxy::Semaphore::release`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn release(&self) -> Result<(), Error> {
+        self.runtime.run(self.inner.release())
+    }
+
+    /// See [`proxy::Semaphore::release_n`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn release_n(&self, n: u64) -> Result<(), Error> {
+        self.runtime.run(self.inner.release_n(n))
+    }
+
+    /// See [`proxy::Semaphore::value`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn value(&self) -> Result<u64, Error> {
+        self.runtime.run(self.inner.value())
+    }
+
+    /// Takes one unit (as [`Semaphore::acquire`]) and returns a guard that
+    /// gives it back when dropped, before `drop` returns.
+    ///
+    /// # Errors
+    ///
+    /// As [`Semaphore::acquire`].
+    pub fn guard(&self) -> Result<SemaphoreGuard, Error> {
+        self.acquire()?;
+        Ok(SemaphoreGuard {
+            semaphore: Some(Held::Semaphore(self.clone())),
+        })
+    }
 }
 
 /// The blocking handle of [`proxy::BoundedSemaphore`].
+///
+/// # Examples
+///
+/// ```
+/// use manager_ipc::{Error, ManagerError};
+///
+/// let manager = manager_ipc::Manager::start()?;
+/// let pool = manager.connect()?.bounded_semaphore("db-connections", 1)?;
+/// pool.acquire()?;
+/// pool.release()?;
+/// assert!(matches!(
+///     pool.release(),
+///     Err(Error::Manager(ManagerError::TooManyReleases { .. }))
+/// ));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct BoundedSemaphore {
     inner: proxy::BoundedSemaphore,
@@ -72,5 +171,123 @@ impl BoundedSemaphore {
     /// A handle on the same object whose calls time out after `timeout`.
     pub fn with_timeout(&self, timeout: Duration) -> Self {
         Self::new(self.inner.with_timeout(timeout), self.runtime.clone())
+    }
+
+    /// See [`proxy::BoundedSemaphore::acquire`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn acquire(&self) -> Result<(), Error> {
+        self.runtime.run(self.inner.acquire())
+    }
+
+    /// See [`proxy::BoundedSemaphore::acquire_timeout`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+        self.runtime.run(self.inner.acquire_timeout(timeout))
+    }
+
+    /// See [`proxy::BoundedSemaphore::try_acquire`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn try_acquire(&self) -> Result<bool, Error> {
+        self.runtime.run(self.inner.try_acquire())
+    }
+
+    /// See [`proxy::BoundedSemaphore::release`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn release(&self) -> Result<(), Error> {
+        self.runtime.run(self.inner.release())
+    }
+
+    /// See [`proxy::BoundedSemaphore::release_n`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn release_n(&self, n: u64) -> Result<(), Error> {
+        self.runtime.run(self.inner.release_n(n))
+    }
+
+    /// See [`proxy::BoundedSemaphore::value`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn value(&self) -> Result<u64, Error> {
+        self.runtime.run(self.inner.value())
+    }
+
+    /// Takes one unit (as [`BoundedSemaphore::acquire`]) and returns a guard
+    /// that gives it back when dropped, before `drop` returns.
+    ///
+    /// # Errors
+    ///
+    /// As [`BoundedSemaphore::acquire`].
+    pub fn guard(&self) -> Result<SemaphoreGuard, Error> {
+        self.acquire()?;
+        Ok(SemaphoreGuard {
+            semaphore: Some(Held::Bounded(self.clone())),
+        })
+    }
+}
+
+#[derive(Debug)]
+enum Held {
+    Semaphore(Semaphore),
+    Bounded(BoundedSemaphore),
+}
+
+/// Holds one unit of a blocking [`Semaphore`] or [`BoundedSemaphore`] until
+/// dropped or released.
+///
+/// Dropping it gives the unit back before `drop` returns, even while
+/// unwinding from a panic. An error of that release is logged (at debug
+/// level) and otherwise ignored; use [`SemaphoreGuard::release`] to see it.
+///
+/// # Panics
+///
+/// Dropping it inside an async runtime panics, like every blocking call.
+#[derive(Debug)]
+#[must_use = "the unit is given back when the guard is dropped"]
+pub struct SemaphoreGuard {
+    semaphore: Option<Held>,
+}
+
+impl SemaphoreGuard {
+    /// Gives the unit back now and returns the manager's answer.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::TooManyReleases`](crate::ManagerError::TooManyReleases)
+    /// if a bounded semaphore is already at its bound, and the errors of
+    /// every call.
+    pub fn release(mut self) -> Result<(), Error> {
+        self.release_now()
+    }
+
+    fn release_now(&mut self) -> Result<(), Error> {
+        match self.semaphore.take() {
+            Some(Held::Semaphore(semaphore)) => semaphore.release(),
+            Some(Held::Bounded(semaphore)) => semaphore.release(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for SemaphoreGuard {
+    fn drop(&mut self) {
+        if let Err(error) = self.release_now() {
+            tracing::debug!(%error, "release from a dropped semaphore guard failed");
+        }
     }
 }

@@ -1,15 +1,27 @@
 //! [`Set`]: the blocking proxies; see [`crate::proxy`] for what each method does.
-//!
-//! Not written yet: only the handle itself.
 
 use std::time::Duration;
 
 use manager_core::{ObjectId, ObjectName};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::Runner;
-use crate::proxy;
+use crate::{Error, proxy};
 
 /// The blocking handle of [`proxy::Set`].
+///
+/// # Examples
+///
+/// ```
+/// let manager = manager_ipc::Manager::start()?;
+/// let seen = manager.connect()?.set::<String>("seen")?;
+/// assert!(seen.add(&"a".to_owned())?);
+/// assert!(!seen.add(&"a".to_owned())?);
+/// assert!(seen.contains(&"a".to_owned())?);
+/// assert_eq!(seen.difference(&["a".to_owned()])?, Vec::<String>::new());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Set<T> {
     inner: proxy::Set<T>,
     runtime: Runner,
@@ -53,5 +65,128 @@ impl<T> Set<T> {
     /// A handle on the same object whose calls time out after `timeout`.
     pub fn with_timeout(&self, timeout: Duration) -> Self {
         Self::new(self.inner.with_timeout(timeout), self.runtime.clone())
+    }
+
+    /// See [`proxy::Set::len`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn len(&self) -> Result<usize, Error> {
+        self.runtime.run(self.inner.len())
+    }
+
+    /// See [`proxy::Set::is_empty`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn is_empty(&self) -> Result<bool, Error> {
+        self.runtime.run(self.inner.is_empty())
+    }
+
+    /// See [`proxy::Set::clear`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn clear(&self) -> Result<(), Error> {
+        self.runtime.run(self.inner.clear())
+    }
+}
+
+impl<T: Serialize> Set<T> {
+    /// See [`proxy::Set::add`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn add(&self, value: &T) -> Result<bool, Error> {
+        self.runtime.run(self.inner.add(value))
+    }
+
+    /// See [`proxy::Set::remove`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn remove(&self, value: &T) -> Result<(), Error> {
+        self.runtime.run(self.inner.remove(value))
+    }
+
+    /// See [`proxy::Set::discard`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn discard(&self, value: &T) -> Result<bool, Error> {
+        self.runtime.run(self.inner.discard(value))
+    }
+
+    /// See [`proxy::Set::contains`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn contains(&self, value: &T) -> Result<bool, Error> {
+        self.runtime.run(self.inner.contains(value))
+    }
+}
+
+impl<T: DeserializeOwned> Set<T> {
+    /// See [`proxy::Set::pop`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn pop(&self) -> Result<T, Error> {
+        self.runtime.run(self.inner.pop())
+    }
+
+    /// See [`proxy::Set::snapshot`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn snapshot(&self) -> Result<Vec<T>, Error> {
+        self.runtime.run(self.inner.snapshot())
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Set<T> {
+    /// See [`proxy::Set::union`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn union<'a>(&self, values: impl IntoIterator<Item = &'a T>) -> Result<Vec<T>, Error>
+    where
+        T: 'a,
+    {
+        self.runtime.run(self.inner.union(values))
+    }
+
+    /// See [`proxy::Set::intersection`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn intersection<'a>(&self, values: impl IntoIterator<Item = &'a T>) -> Result<Vec<T>, Error>
+    where
+        T: 'a,
+    {
+        self.runtime.run(self.inner.intersection(values))
+    }
+
+    /// See [`proxy::Set::difference`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn difference<'a>(&self, values: impl IntoIterator<Item = &'a T>) -> Result<Vec<T>, Error>
+    where
+        T: 'a,
+    {
+        self.runtime.run(self.inner.difference(values))
     }
 }

@@ -1,15 +1,26 @@
 //! [`Value`]: the blocking proxies; see [`crate::proxy`] for what each method does.
-//!
-//! Not written yet: only the handle itself.
 
 use std::time::Duration;
 
 use manager_core::{ObjectId, ObjectName};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::Runner;
-use crate::proxy;
+use crate::{Error, proxy};
 
 /// The blocking handle of [`proxy::Value`].
+///
+/// # Examples
+///
+/// ```
+/// let manager = manager_ipc::Manager::start()?;
+/// let total = manager.connect()?.value("total", &10_i64)?;
+/// assert_eq!(total.add(5)?, 15);
+/// assert_eq!(total.compare_and_swap(&15, &0)?, Ok(()));
+/// assert_eq!(total.get()?, 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Value<T> {
     inner: proxy::Value<T>,
     runtime: Runner,
@@ -53,5 +64,67 @@ impl<T> Value<T> {
     /// A handle on the same object whose calls time out after `timeout`.
     pub fn with_timeout(&self, timeout: Duration) -> Self {
         Self::new(self.inner.with_timeout(timeout), self.runtime.clone())
+    }
+}
+
+impl<T: Serialize> Value<T> {
+    /// See [`proxy::Value::set`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn set(&self, value: &T) -> Result<(), Error> {
+        self.runtime.run(self.inner.set(value))
+    }
+}
+
+impl<T: DeserializeOwned> Value<T> {
+    /// See [`proxy::Value::get`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn get(&self) -> Result<T, Error> {
+        self.runtime.run(self.inner.get())
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Value<T> {
+    /// See [`proxy::Value::swap`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn swap(&self, value: &T) -> Result<T, Error> {
+        self.runtime.run(self.inner.swap(value))
+    }
+
+    /// See [`proxy::Value::compare_and_swap`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn compare_and_swap(&self, expected: &T, new: &T) -> Result<Result<(), T>, Error> {
+        self.runtime.run(self.inner.compare_and_swap(expected, new))
+    }
+}
+
+impl Value<i64> {
+    /// See [`proxy::Value::add`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn add(&self, delta: i64) -> Result<i64, Error> {
+        self.runtime.run(self.inner.add(delta))
+    }
+
+    /// See [`proxy::Value::sub`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn sub(&self, delta: i64) -> Result<i64, Error> {
+        self.runtime.run(self.inner.sub(delta))
     }
 }

@@ -1,15 +1,44 @@
 //! [`Dict`]: the async proxy of a shared dict from `K`s to `V`s in insertion order.
 //!
-//! Not written yet: only the handle itself.
+//! Keys are compared by their encoded bytes and type, not by `K`'s `Eq`:
+//! two keys are the same key when they encode the same. Entries keep the
+//! order their keys were first inserted in, as in Python.
+//!
+//! Each method is one request, applied whole before any other client's
+//! next one: [`Dict::update`] of many entries lands as one block, and
+//! [`Dict::add`], [`Dict::setdefault`] and [`Dict::pop`] are atomic.
 
+use std::borrow::Borrow;
 use std::time::Duration;
 
+use manager_core::reply::Reply;
+use manager_core::request::{DictRequest, ObjectRequest};
 use manager_core::{ObjectId, ObjectName};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-use super::object::Element;
-use super::object::ObjectRef;
+use super::object::{Element, ObjectRef, encode};
+use crate::Error;
 
 /// A handle on a shared dict from `K`s to `V`s in insertion order, like Python's `Manager().dict()`.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let manager = manager_ipc::Manager::start()?;
+/// # let client = manager.connect_async().await?;
+/// let ages = client.dict::<String, i64>("ages").await?;
+/// ages.insert(&"ada".to_owned(), &36).await?;
+/// ages.update([("alan".to_owned(), 41), ("grace".to_owned(), 85)]).await?;
+/// assert_eq!(ages.get(&"alan".to_owned()).await?, Some(41));
+/// assert_eq!(ages.add(&"ada".to_owned(), 1).await?, 37);
+/// assert_eq!(ages.keys().await?, ["ada", "alan", "grace"]);
+/// assert_eq!(ages.popitem().await?, ("grace".to_owned(), 85));
+/// # Ok(())
+/// # }
+/// ```
 pub struct Dict<K, V> {
     object: ObjectRef,
     _element: Element<(K, V)>,
@@ -53,5 +82,262 @@ impl<K, V> Dict<K, V> {
     /// A handle on the same object whose calls time out after `timeout`.
     pub fn with_timeout(&self, timeout: Duration) -> Self {
         Self::new(self.object.with_timeout(timeout))
+    }
+
+    async fn call(&self, request: DictRequest) -> Result<Reply, Error> {
+        self.object.call(ObjectRequest::Dict(request)).await
+    }
+
+    /// The number of entries (Python's `len(d)`).
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call (see [`Client::call`](crate::Client::call)).
+    pub async fn len(&self) -> Result<usize, Error> {
+        let n = self
+            .object
+            .call_count(ObjectRequest::Dict(DictRequest::Len))
+            .await?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    /// Whether the dict has no entries.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn is_empty(&self) -> Result<bool, Error> {
+        Ok(self.len().await? == 0)
+    }
+
+    /// Removes every entry (Python's `d.clear()`).
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn clear(&self) -> Result<(), Error> {
+        self.object
+            .call_done(ObjectRequest::Dict(DictRequest::Clear))
+            .await
+    }
+}
+
+impl<K: Serialize, V> Dict<K, V> {
+    /// Whether `key` is present (Python's `k in d`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EncodeValue`] if the key cannot be encoded, and the errors
+    /// of every call.
+    pub async fn contains_key(&self, key: &K) -> Result<bool, Error> {
+        let key = encode(key)?;
+        self.object
+            .call_bool(ObjectRequest::Dict(DictRequest::ContainsKey { key }))
+            .await
+    }
+}
+
+impl<K: Serialize, V: Serialize> Dict<K, V> {
+    /// Sets many entries in one request (Python's `d.update(pairs)`); later
+    /// pairs win over earlier ones with the same key. Takes owned pairs or
+    /// pairs of references.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EncodeValue`] if a key or value cannot be encoded (then
+    /// nothing is sent), and the errors of every call.
+    pub async fn update<Q, W>(&self, items: impl IntoIterator<Item = (Q, W)>) -> Result<(), Error>
+    where
+        Q: Borrow<K>,
+        W: Borrow<V>,
+    {
+        let items = items
+            .into_iter()
+            .map(|(k, v)| Ok((encode(k.borrow())?, encode(v.borrow())?)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        self.object
+            .call_done(ObjectRequest::Dict(DictRequest::Update { items }))
+            .await
+    }
+}
+
+impl<K: Serialize, V: DeserializeOwned> Dict<K, V> {
+    /// The value of `key`, if present (Python's `d.get(k)`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) (as
+    /// [`Error::Manager`]) if the value was stored as another type than `V`,
+    /// [`Error::EncodeValue`] if the key cannot be encoded, and the errors of
+    /// every call.
+    pub async fn get(&self, key: &K) -> Result<Option<V>, Error> {
+        let key = encode(key)?;
+        self.object
+            .call_maybe(ObjectRequest::Dict(DictRequest::Get { key }))
+            .await
+    }
+
+    /// Removes `key`; returns the value it had, if any (Python's
+    /// `d.pop(k, None)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Dict::get`].
+    pub async fn remove(&self, key: &K) -> Result<Option<V>, Error> {
+        let key = encode(key)?;
+        self.object
+            .call_maybe(ObjectRequest::Dict(DictRequest::Remove { key }))
+            .await
+    }
+
+    /// Removes `key` and returns its value (Python's `d.pop(k)`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NoSuchKey`](crate::ManagerError::NoSuchKey) (as
+    /// [`Error::Manager`]) if the key is absent, otherwise as [`Dict::get`].
+    pub async fn pop(&self, key: &K) -> Result<V, Error> {
+        let key = encode(key)?;
+        self.object
+            .call_value(ObjectRequest::Dict(DictRequest::Pop { key, default: None }))
+            .await
+    }
+}
+
+impl<K: Serialize, V: Serialize + DeserializeOwned> Dict<K, V> {
+    /// Sets `key` to `value`; returns the old value, if any (Python's
+    /// `d[k] = v`). An existing key keeps its place in the order.
+    ///
+    /// # Errors
+    ///
+    /// As [`Dict::get`], and [`Error::EncodeValue`] for the value.
+    pub async fn insert(&self, key: &K, value: &V) -> Result<Option<V>, Error> {
+        let key = encode(key)?;
+        let value = encode(value)?;
+        self.object
+            .call_maybe(ObjectRequest::Dict(DictRequest::Insert { key, value }))
+            .await
+    }
+
+    /// The value of `key`, setting it to `default` first if absent
+    /// (Python's `d.setdefault(k, default)`), atomically.
+    ///
+    /// # Errors
+    ///
+    /// As [`Dict::insert`].
+    pub async fn setdefault(&self, key: &K, default: &V) -> Result<V, Error> {
+        let key = encode(key)?;
+        let default = encode(default)?;
+        self.object
+            .call_value(ObjectRequest::Dict(DictRequest::SetDefault {
+                key,
+                default,
+            }))
+            .await
+    }
+
+    /// Removes `key` and returns its value, or `default` if it is absent
+    /// (Python's `d.pop(k, default)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Dict::insert`].
+    pub async fn pop_or(&self, key: &K, default: &V) -> Result<V, Error> {
+        let key = encode(key)?;
+        let default = Some(encode(default)?);
+        self.object
+            .call_value(ObjectRequest::Dict(DictRequest::Pop { key, default }))
+            .await
+    }
+}
+
+impl<K: DeserializeOwned, V> Dict<K, V> {
+    /// Every key, in insertion order (Python's `list(d.keys())`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if a key
+    /// was stored as another type than `K`, and the errors of every call.
+    pub async fn keys(&self) -> Result<Vec<K>, Error> {
+        self.object
+            .call_values(ObjectRequest::Dict(DictRequest::Keys))
+            .await
+    }
+}
+
+impl<K, V: DeserializeOwned> Dict<K, V> {
+    /// Every value, in insertion order (Python's `list(d.values())`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if a
+    /// value was stored as another type than `V`, and the errors of every
+    /// call.
+    pub async fn values(&self) -> Result<Vec<V>, Error> {
+        self.object
+            .call_values(ObjectRequest::Dict(DictRequest::Values))
+            .await
+    }
+}
+
+impl<K: DeserializeOwned, V: DeserializeOwned> Dict<K, V> {
+    /// Every entry, in insertion order, read in one request (Python's
+    /// `list(d.items())`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if a key
+    /// or value was stored as another type, and the errors of every call.
+    pub async fn items(&self) -> Result<Vec<(K, V)>, Error> {
+        match self.call(DictRequest::Items).await? {
+            Reply::Pairs(pairs) => pairs
+                .iter()
+                .map(|(k, v)| Ok((self.object.decode(k)?, self.object.decode(v)?)))
+                .collect(),
+            other => Err(self.object.unexpected(&other)),
+        }
+    }
+
+    /// Every entry, read in one request, collected into any collection of
+    /// pairs: a `HashMap`, a `BTreeMap`, a `Vec<(K, V)>`...
+    ///
+    /// # Errors
+    ///
+    /// As [`Dict::items`].
+    pub async fn snapshot<M: FromIterator<(K, V)>>(&self) -> Result<M, Error> {
+        Ok(self.items().await?.into_iter().collect())
+    }
+
+    /// Removes and returns the last inserted entry (Python's
+    /// `d.popitem()`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::Empty`](crate::ManagerError::Empty) (as
+    /// [`Error::Manager`]) if the dict is empty, otherwise as [`Dict::items`].
+    pub async fn popitem(&self) -> Result<(K, V), Error> {
+        match self.call(DictRequest::PopItem).await? {
+            Reply::Pair(k, v) => Ok((self.object.decode(&k)?, self.object.decode(&v)?)),
+            other => Err(self.object.unexpected(&other)),
+        }
+    }
+}
+
+impl<K: Serialize> Dict<K, i64> {
+    /// Adds `delta` to the `i64` at `key` (absent counts as 0) and returns
+    /// the new value, atomically: no update from any process is lost.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if the
+    /// key holds something other than an `i64`,
+    /// [`ManagerError::Overflow`](crate::ManagerError::Overflow) if the sum
+    /// overflows (both as [`Error::Manager`]; the entry is unchanged), and as
+    /// [`Dict::contains_key`].
+    pub async fn add(&self, key: &K, delta: i64) -> Result<i64, Error> {
+        let key = encode(key)?;
+        self.object
+            .call_integer(ObjectRequest::Dict(DictRequest::Add { key, delta }))
+            .await
     }
 }

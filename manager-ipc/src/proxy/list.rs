@@ -1,15 +1,51 @@
 //! [`List`]: the async proxy of a shared list of `T`s.
 //!
-//! Not written yet: only the handle itself.
+//! Indices are `i64` and follow Python: `-1` is the last item, slices clamp
+//! to the list, `insert` past either end puts the item at that end. Each
+//! method is one request, applied whole before any other client's next one:
+//! an [`extend`](List::extend) lands as one block, a [`pop`](List::pop)
+//! never hands one item to two processes.
+//!
+//! # Sorting
+//!
+//! The manager does not know how to compare users' values, so
+//! [`List::sort`] reads the list with its version, sorts it here and writes
+//! it back only if no other client changed the list meanwhile; if one did,
+//! it reads again and retries. Nothing another process appended during a
+//! sort is ever lost.
 
+use std::cmp::Ordering;
 use std::time::Duration;
 
-use manager_core::{ObjectId, ObjectName};
+use manager_core::reply::Reply;
+use manager_core::request::{ListRequest, ObjectRequest};
+use manager_core::{Encoded, ObjectId, ObjectName};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-use super::object::Element;
-use super::object::ObjectRef;
+use super::object::{Element, ObjectRef, encode, encode_all};
+use crate::Error;
 
 /// A handle on a shared list of `T`s, like Python's `Manager().list()`.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let manager = manager_ipc::Manager::start()?;
+/// # let client = manager.connect_async().await?;
+/// let sizes = client.list::<i64>("sizes").await?;
+/// sizes.append(&30).await?;
+/// sizes.extend(&[10, 20]).await?;
+/// assert_eq!(sizes.get(-1).await?, 20);
+/// sizes.sort().await?;
+/// assert_eq!(sizes.snapshot().await?, [10, 20, 30]);
+/// assert_eq!(sizes.pop().await?, 30);
+/// assert_eq!(sizes.len().await?, 2);
+/// # Ok(())
+/// # }
+/// ```
 pub struct List<T> {
     object: ObjectRef,
     _element: Element<T>,
@@ -53,5 +89,324 @@ impl<T> List<T> {
     /// A handle on the same object whose calls time out after `timeout`.
     pub fn with_timeout(&self, timeout: Duration) -> Self {
         Self::new(self.object.with_timeout(timeout))
+    }
+
+    async fn call(&self, request: ListRequest) -> Result<Reply, Error> {
+        self.object.call(ObjectRequest::List(request)).await
+    }
+
+    async fn done(&self, request: ListRequest) -> Result<(), Error> {
+        self.object.call_done(ObjectRequest::List(request)).await
+    }
+
+    async fn count_of(&self, request: ListRequest) -> Result<usize, Error> {
+        let n = self.object.call_count(ObjectRequest::List(request)).await?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    /// The number of items (Python's `len(l)`).
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call (see [`Client::call`](crate::Client::call)).
+    pub async fn len(&self) -> Result<usize, Error> {
+        self.count_of(ListRequest::Len).await
+    }
+
+    /// Whether the list has no items.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn is_empty(&self) -> Result<bool, Error> {
+        Ok(self.len().await? == 0)
+    }
+
+    /// Removes every item (Python's `l.clear()`).
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn clear(&self) -> Result<(), Error> {
+        self.done(ListRequest::Clear).await
+    }
+
+    /// Reverses the list in place (Python's `l.reverse()`).
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn reverse(&self) -> Result<(), Error> {
+        self.done(ListRequest::Reverse).await
+    }
+}
+
+impl<T: Serialize> List<T> {
+    /// Replaces the item at `index` (Python's `l[i] = x`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::IndexOutOfRange`](crate::ManagerError::IndexOutOfRange)
+    /// (as [`Error::Manager`]) if `index` is outside the list,
+    /// [`Error::EncodeValue`] if the value cannot be encoded, and the errors
+    /// of every call.
+    pub async fn set(&self, index: i64, value: &T) -> Result<(), Error> {
+        let value = encode(value)?;
+        self.done(ListRequest::Set { index, value }).await
+    }
+
+    /// Adds an item at the end (Python's `l.append(x)`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EncodeValue`] if the value cannot be encoded, and the errors
+    /// of every call.
+    pub async fn append(&self, value: &T) -> Result<(), Error> {
+        let value = encode(value)?;
+        self.done(ListRequest::Append { value }).await
+    }
+
+    /// Adds items at the end in one request (Python's `l.extend(xs)`): no
+    /// other client's item lands between them.
+    ///
+    /// # Errors
+    ///
+    /// As [`List::append`]; if one value cannot be encoded, nothing is sent.
+    pub async fn extend<'a>(&self, values: impl IntoIterator<Item = &'a T>) -> Result<(), Error>
+    where
+        T: 'a,
+    {
+        let values = encode_all(values)?;
+        self.done(ListRequest::Extend { values }).await
+    }
+
+    /// Inserts an item before `index` (Python's `l.insert(i, x)`): an index
+    /// past the end appends, one before the start prepends.
+    ///
+    /// # Errors
+    ///
+    /// As [`List::append`].
+    pub async fn insert(&self, index: i64, value: &T) -> Result<(), Error> {
+        let value = encode(value)?;
+        self.done(ListRequest::Insert { index, value }).await
+    }
+
+    /// Removes the first item equal to `value` (Python's `l.remove(x)`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NotFound`](crate::ManagerError::NotFound) (as
+    /// [`Error::Manager`]) if there is none, otherwise as [`List::append`].
+    pub async fn remove(&self, value: &T) -> Result<(), Error> {
+        let value = encode(value)?;
+        self.done(ListRequest::Remove { value }).await
+    }
+
+    /// The index of the first item equal to `value` (Python's `l.index(x)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`List::remove`].
+    pub async fn index(&self, value: &T) -> Result<usize, Error> {
+        let value = encode(value)?;
+        self.count_of(ListRequest::Index { value }).await
+    }
+
+    /// How many items equal `value` (Python's `l.count(x)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`List::append`].
+    pub async fn count(&self, value: &T) -> Result<usize, Error> {
+        let value = encode(value)?;
+        self.count_of(ListRequest::Count { value }).await
+    }
+
+    /// Whether an item equals `value` (Python's `x in l`).
+    ///
+    /// # Errors
+    ///
+    /// As [`List::append`].
+    pub async fn contains(&self, value: &T) -> Result<bool, Error> {
+        let value = encode(value)?;
+        self.object
+            .call_bool(ObjectRequest::List(ListRequest::Contains { value }))
+            .await
+    }
+
+    /// Replaces every item with `values` if the list is still at `version`
+    /// (from [`List::versioned_snapshot`]); returns whether it replaced. The
+    /// building block of read-modify-write updates such as [`List::sort`].
+    ///
+    /// # Errors
+    ///
+    /// As [`List::extend`].
+    pub async fn replace_if_version<'a>(
+        &self,
+        version: u64,
+        values: impl IntoIterator<Item = &'a T>,
+    ) -> Result<bool, Error>
+    where
+        T: 'a,
+    {
+        let values = encode_all(values)?;
+        self.object
+            .call_bool(ObjectRequest::List(ListRequest::ReplaceIfVersion {
+                version,
+                values,
+            }))
+            .await
+    }
+}
+
+impl<T: DeserializeOwned> List<T> {
+    /// The item at `index` (Python's `l[i]`; `-1` is the last).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::IndexOutOfRange`](crate::ManagerError::IndexOutOfRange)
+    /// if `index` is outside the list, and
+    /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if the
+    /// item was stored as another type than `T` (both as [`Error::Manager`]),
+    /// and the errors of every call.
+    pub async fn get(&self, index: i64) -> Result<T, Error> {
+        self.object
+            .call_value(ObjectRequest::List(ListRequest::Get { index }))
+            .await
+    }
+
+    /// Removes and returns the last item (Python's `l.pop()`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::Empty`](crate::ManagerError::Empty) if the list is
+    /// empty, otherwise as [`List::get`].
+    pub async fn pop(&self) -> Result<T, Error> {
+        self.object
+            .call_value(ObjectRequest::List(ListRequest::Pop { index: None }))
+            .await
+    }
+
+    /// Removes and returns the item at `index` (Python's `l.pop(i)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`List::pop`] and [`List::get`].
+    pub async fn pop_index(&self, index: i64) -> Result<T, Error> {
+        self.object
+            .call_value(ObjectRequest::List(ListRequest::Pop { index: Some(index) }))
+            .await
+    }
+
+    /// A copy of `l[start:stop]` (`None`: from the start, to the end), with
+    /// Python's slice rules: negative bounds count from the end, bounds
+    /// outside the list are clamped, never an error.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if an item
+    /// was stored as another type, and the errors of every call.
+    pub async fn slice(&self, start: Option<i64>, stop: Option<i64>) -> Result<Vec<T>, Error> {
+        self.object
+            .call_values(ObjectRequest::List(ListRequest::Slice { start, stop }))
+            .await
+    }
+
+    /// Every item, read in one request.
+    ///
+    /// # Errors
+    ///
+    /// As [`List::slice`].
+    pub async fn snapshot(&self) -> Result<Vec<T>, Error> {
+        self.object
+            .call_values(ObjectRequest::List(ListRequest::Snapshot))
+            .await
+    }
+
+    /// Every item with the list's version, which changes with every
+    /// modification; see [`List::replace_if_version`].
+    ///
+    /// # Errors
+    ///
+    /// As [`List::slice`].
+    pub async fn versioned_snapshot(&self) -> Result<(u64, Vec<T>), Error> {
+        let (version, values) = self.versioned().await?;
+        let items = values
+            .iter()
+            .map(|v| self.object.decode(v))
+            .collect::<Result<_, _>>()?;
+        Ok((version, items))
+    }
+
+    async fn versioned(&self) -> Result<(u64, Vec<Encoded>), Error> {
+        match self.call(ListRequest::VersionedSnapshot).await? {
+            Reply::Versioned { version, values } => Ok((version, values)),
+            other => Err(self.object.unexpected(&other)),
+        }
+    }
+
+    /// Sorts the list in place, stably, by `T`'s order (Python's
+    /// `l.sort()`).
+    ///
+    /// Reads the list, sorts it here and writes it back if no other client
+    /// changed it meanwhile; otherwise reads it again and retries, until
+    /// one attempt goes through. Each retry means another client changed
+    /// the list, so the loop ends once they pause. The items are written
+    /// back exactly as they were stored, only reordered.
+    ///
+    /// # Errors
+    ///
+    /// As [`List::slice`].
+    pub async fn sort(&self) -> Result<(), Error>
+    where
+        T: Ord,
+    {
+        self.sort_by(T::cmp).await
+    }
+
+    /// Sorts the list in place, stably, by `compare`; see [`List::sort`].
+    ///
+    /// # Errors
+    ///
+    /// As [`List::slice`].
+    pub async fn sort_by(&self, mut compare: impl FnMut(&T, &T) -> Ordering) -> Result<(), Error> {
+        self.reorder(|items| items.sort_by(|a, b| compare(&a.0, &b.0)))
+            .await
+    }
+
+    /// Sorts the list in place, stably, by the key `key` gives each item
+    /// (Python's `l.sort(key=...)`); see [`List::sort`].
+    ///
+    /// # Errors
+    ///
+    /// As [`List::slice`].
+    pub async fn sort_by_key<K: Ord>(&self, mut key: impl FnMut(&T) -> K) -> Result<(), Error> {
+        self.reorder(|items| items.sort_by_key(|item| key(&item.0)))
+            .await
+    }
+
+    /// Reads the list, lets `order` permute its items (each decoded, next to
+    /// its stored form) and writes the permutation back if the list did not
+    /// change meanwhile; retries until it did not.
+    async fn reorder(&self, mut order: impl FnMut(&mut [(T, Encoded)])) -> Result<(), Error> {
+        loop {
+            let (version, values) = self.versioned().await?;
+            let mut items = values
+                .into_iter()
+                .map(|stored| Ok((self.object.decode(&stored)?, stored)))
+                .collect::<Result<Vec<_>, Error>>()?;
+            order(&mut items);
+            let values = items.into_iter().map(|(_, stored)| stored).collect();
+            let replaced = self
+                .object
+                .call_bool(ObjectRequest::List(ListRequest::ReplaceIfVersion {
+                    version,
+                    values,
+                }))
+                .await?;
+            if replaced {
+                return Ok(());
+            }
+        }
     }
 }

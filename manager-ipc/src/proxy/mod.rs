@@ -21,14 +21,14 @@ mod value;
 
 pub use array::Array;
 pub use barrier::Barrier;
-pub use condition::Condition;
+pub use condition::{Condition, ConditionGuard};
 pub use dict::Dict;
 pub use event::Event;
 pub use list::List;
-pub use lock::{Lock, RLock};
+pub use lock::{Lock, LockGuard, RLock};
 pub use namespace::{Namespace, NamespaceSnapshot};
 pub use object::{ObjectRef, WAIT_GRACE, current_owner, encode, encode_all};
 pub use queue::{JoinableQueue, Queue};
-pub use semaphore::{BoundedSemaphore, Semaphore};
+pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
 pub use set::Set;
 pub use value::Value;
