@@ -57,7 +57,9 @@ fn timed_out_calls_leave_later_replies_in_step() -> anyhow::Result<()> {
     // The signal takes effect asynchronously: wait until every thread of
     // the manager's process has stopped.
     let pid = server.pid();
-    wait_until("the manager process is stopped", || Ok(all_threads_stopped(pid)))?;
+    wait_until("the manager process is stopped", || {
+        Ok(all_threads_stopped(pid))
+    })?;
     let hurried = ns.with_timeout(Duration::from_millis(100));
     for i in 0..5 {
         let err = hurried.get::<i64>(&format!("k{i}")).unwrap_err();

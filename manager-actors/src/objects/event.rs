@@ -1,15 +1,37 @@
-//! [`EventState`]: a flag processes wait for.
+//! [`EventState`]: a flag processes wait for, like Python's
+//! `Manager().Event()`.
 //!
-//! Not written yet: every request is refused as unsupported.
+//! `set` raises the flag and answers every parked `wait` with `true`; a
+//! `wait` while the flag is up answers `true` at once. `clear` lowers it;
+//! waits that arrive afterwards park again. A wait that ends first answers
+//! `false`, as Python's `Event.wait(timeout)` does.
+//!
+//! # What happens when a worker dies
+//!
+//! Its parked waits are dropped when its connection closes; the flag is
+//! left as it is.
+//!
+//! # Removal
+//!
+//! Every parked wait is answered with [`ManagerError::ObjectGone`].
+//!
+//! [`ManagerError::ObjectGone`]: manager_core::ManagerError::ObjectGone
 
-use manager_core::request::ObjectRequest;
+use manager_core::reply::Reply;
+use manager_core::request::{EventRequest, ObjectRequest, Wait};
 
 use crate::actor::{ObjectContext, ObjectState};
-use crate::object::Caller;
+use crate::object::{Caller, ConnectionId};
+use crate::waiters::{WaiterId, Waiters};
 
-/// The state of one object of this kind.
+/// The state of one event.
 #[derive(Debug, Default)]
-pub struct EventState {}
+pub struct EventState {
+    /// Whether the flag is up.
+    flag: bool,
+    /// Waits parked until the flag goes up.
+    waiters: Waiters<()>,
+}
 
 impl EventState {
     /// A clear event.
@@ -25,7 +47,122 @@ impl ObjectState for EventState {
         caller: Caller,
         ctx: &mut ObjectContext<'_, Self>,
     ) {
-        let _ = request;
-        caller.reply(Err(ctx.unsupported("this operation yet")));
+        let request = match request {
+            ObjectRequest::Event(request) => request,
+            other => return caller.reply(Err(ctx.wrong_kind(&other))),
+        };
+        match request {
+            EventRequest::Set => {
+                self.flag = true;
+                for waiter in self.waiters.drain(ctx) {
+                    waiter.caller.reply(Ok(Reply::Bool(true)));
+                }
+                caller.reply(Ok(Reply::Done));
+            }
+            EventRequest::Clear => {
+                self.flag = false;
+                caller.reply(Ok(Reply::Done));
+            }
+            EventRequest::IsSet => caller.reply(Ok(Reply::Bool(self.flag))),
+            EventRequest::Wait { wait } => {
+                if self.flag {
+                    caller.reply(Ok(Reply::Bool(true)));
+                } else if wait == Wait::No {
+                    caller.reply(Ok(Reply::Bool(false)));
+                } else {
+                    self.waiters.park(caller, (), wait, ctx);
+                }
+            }
+        }
+    }
+
+    fn timed_out(&mut self, waiter: WaiterId, ctx: &mut ObjectContext<'_, Self>) {
+        if let Some(waiter) = self.waiters.take(waiter, ctx) {
+            waiter.caller.reply(Ok(Reply::Bool(false)));
+        }
+    }
+
+    fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
+        self.waiters.remove_connection(connection, ctx);
+    }
+
+    fn removed(&mut self, ctx: &mut ObjectContext<'_, Self>) {
+        for waiter in self.waiters.drain(ctx) {
+            waiter.caller.reply(Err(ctx.gone()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use manager_core::reply::Reply;
+    use manager_core::request::{EventRequest, ObjectRequest, QueueRequest, Wait};
+    use manager_core::{ManagerError, ObjectSpec};
+
+    use super::super::queue::harness::Harness;
+
+    fn e(request: EventRequest) -> ObjectRequest {
+        ObjectRequest::Event(request)
+    }
+
+    fn wait(wait: Wait) -> ObjectRequest {
+        e(EventRequest::Wait { wait })
+    }
+
+    #[actix::test]
+    async fn set_releases_every_waiter_and_later_waits_pass() {
+        let mut h = Harness::start(ObjectSpec::Event);
+        let mut a = h.connect();
+        let mut b = h.connect();
+        assert_eq!(
+            h.call(&mut a, e(EventRequest::IsSet)).await,
+            Ok(Reply::Bool(false))
+        );
+        assert_eq!(h.call(&mut a, wait(Wait::No)).await, Ok(Reply::Bool(false)));
+        let wa = h.send(&a, wait(Wait::Forever)).await;
+        let wb = h.send(&b, wait(Wait::For(Duration::from_secs(60)))).await;
+        a.nothing();
+        b.nothing();
+        let s = h.send(&b, e(EventRequest::Set)).await;
+        assert_eq!(a.now(wa), Ok(Reply::Bool(true)));
+        assert_eq!(b.now(wb), Ok(Reply::Bool(true)));
+        assert_eq!(b.now(s), Ok(Reply::Done));
+        assert_eq!(h.call(&mut a, wait(Wait::No)).await, Ok(Reply::Bool(true)));
+        assert_eq!(
+            h.call(&mut a, e(EventRequest::IsSet)).await,
+            Ok(Reply::Bool(true))
+        );
+        assert_eq!(
+            h.call(&mut a, e(EventRequest::Clear)).await,
+            Ok(Reply::Done)
+        );
+        assert_eq!(
+            h.call(&mut a, e(EventRequest::IsSet)).await,
+            Ok(Reply::Bool(false))
+        );
+        let w = h.send(&a, wait(Wait::Forever)).await;
+        a.nothing();
+        h.remove().await;
+        assert!(matches!(a.now(w), Err(ManagerError::ObjectGone { .. })));
+    }
+
+    #[actix::test]
+    async fn a_wait_that_ends_answers_false() {
+        let mut h = Harness::start(ObjectSpec::Event);
+        let mut a = h.connect();
+        let w = h.send(&a, wait(Wait::For(Duration::from_millis(30)))).await;
+        assert_eq!(a.later(w).await, Ok(Reply::Bool(false)));
+        // A closed connection's waits are dropped, and `set` still works.
+        let dead = h.connect();
+        let _ = h.send(&dead, wait(Wait::Forever)).await;
+        h.close(dead).await;
+        assert_eq!(h.call(&mut a, e(EventRequest::Set)).await, Ok(Reply::Done));
+        assert!(matches!(
+            h.call(&mut a, ObjectRequest::Queue(QueueRequest::Len))
+                .await,
+            Err(ManagerError::WrongKind { .. })
+        ));
     }
 }

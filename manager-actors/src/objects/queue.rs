@@ -1,21 +1,179 @@
-//! [`QueueState`]: a FIFO queue, optionally bounded and joinable.
+//! [`QueueState`]: a FIFO queue, optionally bounded, like Python's
+//! `Manager().Queue()`; with `joinable` set, also `task_done` and `join`,
+//! like `Manager().JoinableQueue()`.
 //!
-//! Not written yet: every request is refused as unsupported.
+//! # Waiting
+//!
+//! A `get` on an empty queue and a `put` on a full one are parked in the
+//! state, never blocking the actor, and served in arrival order: the
+//! longest-waiting getter takes the next item, the longest-waiting putter
+//! gets the next free place. A `put` while a getter waits hands the item
+//! straight to that getter. A wait that ends first fails with
+//! [`ManagerError::Empty`] (getter) or [`ManagerError::Full`] (putter); a
+//! `join` that ends first answers `false`.
+//!
+//! # Backpressure
+//!
+//! With a `maxsize`, at most that many items are held; further puts wait
+//! (holding their item, which has not entered the queue) until a `get` makes
+//! room. A `maxsize` of 0 means unbounded, as in Python.
+//!
+//! # What happens when a worker dies
+//!
+//! Its parked getters, putters and joiners are dropped when its connection
+//! closes. An item is never handed to a getter whose connection is known to
+//! be gone while a live one waits: such getters are skipped. A dead putter's
+//! item never entered the queue and is dropped with it. Items already taken
+//! by a worker that dies before `task_done` stay unfinished, so a `join`
+//! waits for them (as in Python).
+//!
+//! # Removal
+//!
+//! Every parked request is answered with [`ManagerError::ObjectGone`].
 
-use manager_core::request::ObjectRequest;
+use std::collections::VecDeque;
+
+use manager_core::reply::Reply;
+use manager_core::request::{ObjectRequest, QueueRequest, Wait};
+use manager_core::{Encoded, ManagerError};
 
 use crate::actor::{ObjectContext, ObjectState};
-use crate::object::Caller;
+use crate::object::{Caller, ConnectionId};
+use crate::waiters::{WaiterId, Waiters};
 
-/// The state of one object of this kind.
+/// The state of one queue or joinable queue.
 #[derive(Debug, Default)]
-pub struct QueueState {}
+pub struct QueueState {
+    /// The items, front first.
+    items: VecDeque<Encoded>,
+    /// The most items held; `None` for unbounded.
+    maxsize: Option<u64>,
+    /// Whether `task_done` and `join` are allowed.
+    joinable: bool,
+    /// Items that entered the queue (or went straight to a getter) and have
+    /// not been marked done.
+    unfinished: u64,
+    /// Gets waiting for an item.
+    getters: Waiters<()>,
+    /// Puts waiting for room, each with its item.
+    putters: Waiters<Encoded>,
+    /// Joins waiting for `unfinished` to reach 0.
+    joiners: Waiters<()>,
+}
 
 impl QueueState {
-    /// An empty queue.
+    /// An empty queue holding at most `maxsize` items (`None` or `Some(0)`:
+    /// unbounded); `joinable` allows `task_done` and `join`.
     pub fn new(maxsize: Option<u64>, joinable: bool) -> Self {
-        let _ = (maxsize, joinable);
-        Self::default()
+        QueueState {
+            maxsize: maxsize.filter(|&m| m > 0),
+            joinable,
+            ..Self::default()
+        }
+    }
+
+    fn has_room(&self) -> bool {
+        self.maxsize.is_none_or(|m| (self.items.len() as u64) < m)
+    }
+
+    fn is_full(&self) -> bool {
+        !self.has_room()
+    }
+
+    /// Moves items to waiting getters and waiting putters' items into the
+    /// queue for as long as either can proceed. Afterwards, a non-empty queue
+    /// has no getter parked, and a queue with room has no putter parked.
+    fn settle(&mut self, ctx: &mut ObjectContext<'_, Self>) {
+        loop {
+            let mut moved = false;
+            while !self.items.is_empty() && !self.getters.is_empty() {
+                let Some(getter) = self.getters.pop_front(ctx) else {
+                    break;
+                };
+                let item = self.items.pop_front().expect("checked non-empty");
+                getter.caller.reply(Ok(Reply::Value(item)));
+                moved = true;
+            }
+            while self.has_room() && !self.putters.is_empty() {
+                let Some(putter) = self.putters.pop_front(ctx) else {
+                    break;
+                };
+                self.items.push_back(putter.data);
+                self.unfinished += 1;
+                putter.caller.reply(Ok(Reply::Done));
+                moved = true;
+            }
+            if !moved {
+                return;
+            }
+        }
+    }
+
+    fn put(
+        &mut self,
+        value: Encoded,
+        wait: Wait,
+        caller: Caller,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
+        // After `settle`, room means no putter is parked, so this put does
+        // not overtake one.
+        if self.has_room() {
+            self.items.push_back(value);
+            self.unfinished += 1;
+            caller.reply(Ok(Reply::Done));
+            // Hands the item to the first live getter, if one waits.
+            self.settle(ctx);
+        } else if wait == Wait::No {
+            caller.reply(Err(ManagerError::Full { what: ctx.what() }));
+        } else {
+            self.putters.park(caller, value, wait, ctx);
+        }
+    }
+
+    fn get(&mut self, wait: Wait, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
+        // After `settle`, an item means no getter is parked, so this get
+        // does not overtake one.
+        if let Some(item) = self.items.pop_front() {
+            caller.reply(Ok(Reply::Value(item)));
+            // Lets the first live putter's item in.
+            self.settle(ctx);
+        } else if wait == Wait::No {
+            caller.reply(Err(ManagerError::Empty { what: ctx.what() }));
+        } else {
+            self.getters.park(caller, (), wait, ctx);
+        }
+    }
+
+    fn task_done(&mut self, ctx: &mut ObjectContext<'_, Self>) -> Result<Reply, ManagerError> {
+        if !self.joinable {
+            return Err(ctx.unsupported("task_done"));
+        }
+        if self.unfinished == 0 {
+            return Err(ManagerError::TooManyReleases {
+                what: ctx.what(),
+                detail: "task_done() called more times than items were put".to_owned(),
+            });
+        }
+        self.unfinished -= 1;
+        if self.unfinished == 0 {
+            for joiner in self.joiners.drain(ctx) {
+                joiner.caller.reply(Ok(Reply::Bool(true)));
+            }
+        }
+        Ok(Reply::Done)
+    }
+
+    fn join(&mut self, wait: Wait, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
+        if !self.joinable {
+            caller.reply(Err(ctx.unsupported("join")));
+        } else if self.unfinished == 0 {
+            caller.reply(Ok(Reply::Bool(true)));
+        } else if wait == Wait::No {
+            caller.reply(Ok(Reply::Bool(false)));
+        } else {
+            self.joiners.park(caller, (), wait, ctx);
+        }
     }
 }
 
@@ -26,7 +184,460 @@ impl ObjectState for QueueState {
         caller: Caller,
         ctx: &mut ObjectContext<'_, Self>,
     ) {
-        let _ = request;
-        caller.reply(Err(ctx.unsupported("this operation yet")));
+        let request = match request {
+            ObjectRequest::Queue(request) => request,
+            other => return caller.reply(Err(ctx.wrong_kind(&other))),
+        };
+        match request {
+            QueueRequest::Put { value, wait } => self.put(value, wait, caller, ctx),
+            QueueRequest::Get { wait } => self.get(wait, caller, ctx),
+            QueueRequest::Len => caller.reply(Ok(Reply::Count(self.items.len() as u64))),
+            QueueRequest::IsEmpty => caller.reply(Ok(Reply::Bool(self.items.is_empty()))),
+            QueueRequest::IsFull => caller.reply(Ok(Reply::Bool(self.is_full()))),
+            QueueRequest::TaskDone => {
+                let result = self.task_done(ctx);
+                caller.reply(result);
+            }
+            QueueRequest::Join { wait } => self.join(wait, caller, ctx),
+        }
+    }
+
+    fn timed_out(&mut self, waiter: WaiterId, ctx: &mut ObjectContext<'_, Self>) {
+        if let Some(getter) = self.getters.take(waiter, ctx) {
+            getter
+                .caller
+                .reply(Err(ManagerError::Empty { what: ctx.what() }));
+        } else if let Some(putter) = self.putters.take(waiter, ctx) {
+            // Its item never entered the queue.
+            putter
+                .caller
+                .reply(Err(ManagerError::Full { what: ctx.what() }));
+        } else if let Some(joiner) = self.joiners.take(waiter, ctx) {
+            joiner.caller.reply(Ok(Reply::Bool(false)));
+        }
+    }
+
+    fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
+        // Nobody is left to answer; a dead putter's item is dropped with it.
+        self.getters.remove_connection(connection, ctx);
+        self.putters.remove_connection(connection, ctx);
+        self.joiners.remove_connection(connection, ctx);
+        self.settle(ctx);
+    }
+
+    fn removed(&mut self, ctx: &mut ObjectContext<'_, Self>) {
+        for getter in self.getters.drain(ctx) {
+            getter.caller.reply(Err(ctx.gone()));
+        }
+        for putter in self.putters.drain(ctx) {
+            putter.caller.reply(Err(ctx.gone()));
+        }
+        for joiner in self.joiners.drain(ctx) {
+            joiner.caller.reply(Err(ctx.gone()));
+        }
+    }
+}
+
+/// Drives an object actor from a test: connections with their own reply
+/// sinks, batches sent one by one, and replies read back.
+#[cfg(test)]
+pub(super) mod harness {
+    use std::time::Duration;
+
+    use actix::Recipient;
+    use manager_core::reply::{Reply, ReplyFrame};
+    use manager_core::request::{ObjectRequest, RequestId};
+    use manager_core::{ManagerError, ObjectId, ObjectName, ObjectSpec};
+    use tokio::sync::mpsc::UnboundedReceiver;
+    use tokio::sync::mpsc::error::TryRecvError;
+
+    use crate::object::{
+        ConnectionClosed, ConnectionId, ObjectBatch, ObjectCall, ObjectHandle, ReplySink,
+        StopObject,
+    };
+
+    /// How long a test waits for a reply that must come.
+    const REPLY_DEADLINE: Duration = Duration::from_secs(5);
+
+    /// One object actor under test.
+    pub(crate) struct Harness {
+        handle: ObjectHandle,
+        stop: Recipient<StopObject>,
+        next_request: u64,
+        next_connection: u64,
+    }
+
+    /// One fake client connection.
+    pub(crate) struct Conn {
+        id: ConnectionId,
+        sink: ReplySink,
+        replies: UnboundedReceiver<ReplyFrame>,
+    }
+
+    impl Harness {
+        /// Starts the actor for `spec`, named `t`.
+        pub(crate) fn start(spec: ObjectSpec) -> Self {
+            let (handle, stop) = super::super::spawn(
+                spec,
+                ObjectId(1),
+                ObjectName::new("t").unwrap(),
+                Default::default(),
+            )
+            .unwrap();
+            Harness {
+                handle,
+                stop,
+                next_request: 0,
+                next_connection: 0,
+            }
+        }
+
+        /// A new connection.
+        pub(crate) fn connect(&mut self) -> Conn {
+            self.next_connection += 1;
+            let (sink, replies) = ReplySink::new();
+            Conn {
+                id: ConnectionId(self.next_connection),
+                sink,
+                replies,
+            }
+        }
+
+        /// Sends `op` from `conn`; returns once the actor has handled it.
+        pub(crate) async fn send(&mut self, conn: &Conn, op: ObjectRequest) -> RequestId {
+            self.next_request += 1;
+            let id = RequestId(self.next_request);
+            self.handle
+                .mailbox
+                .send(ObjectBatch {
+                    connection: conn.id,
+                    calls: vec![ObjectCall { id, op }],
+                    replies: conn.sink.clone(),
+                })
+                .await
+                .unwrap();
+            id
+        }
+
+        /// Sends `op` and returns its immediate reply.
+        pub(crate) async fn call(
+            &mut self,
+            conn: &mut Conn,
+            op: ObjectRequest,
+        ) -> Result<Reply, ManagerError> {
+            let id = self.send(conn, op).await;
+            conn.now(id)
+        }
+
+        /// Closes `conn`: its sink closes, then the actor hears of it.
+        pub(crate) async fn close(&mut self, conn: Conn) {
+            let id = conn.id;
+            drop(conn);
+            self.handle.closed.send(ConnectionClosed(id)).await.unwrap();
+        }
+
+        /// Removes the object.
+        pub(crate) async fn remove(&mut self) {
+            self.stop.send(StopObject).await.unwrap();
+        }
+    }
+
+    impl Conn {
+        /// The reply to `id`, which must already be there.
+        pub(crate) fn now(&mut self, id: RequestId) -> Result<Reply, ManagerError> {
+            let frame = self
+                .replies
+                .try_recv()
+                .unwrap_or_else(|e| panic!("no reply to {id:?}: {e}"));
+            assert_eq!(frame.id, id, "replies out of order");
+            frame.result
+        }
+
+        /// The reply to `id`, waiting for it (a timer's).
+        pub(crate) async fn later(&mut self, id: RequestId) -> Result<Reply, ManagerError> {
+            let frame = tokio::time::timeout(REPLY_DEADLINE, self.replies.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no reply to {id:?} within {REPLY_DEADLINE:?}"))
+                .expect("sink open");
+            assert_eq!(frame.id, id, "replies out of order");
+            frame.result
+        }
+
+        /// Asserts that nothing has been answered on this connection.
+        pub(crate) fn nothing(&mut self) {
+            match self.replies.try_recv() {
+                Err(TryRecvError::Empty) => {}
+                other => panic!("expected no reply, got {other:?}"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use manager_core::reply::Reply;
+    use manager_core::request::{NamespaceRequest, ObjectRequest, QueueRequest, Wait};
+    use manager_core::{Encoded, ManagerError, ObjectSpec};
+
+    use super::harness::Harness;
+
+    fn v(n: i64) -> Encoded {
+        Encoded::encode(&n).unwrap()
+    }
+
+    fn put(n: i64, wait: Wait) -> ObjectRequest {
+        ObjectRequest::Queue(QueueRequest::Put { value: v(n), wait })
+    }
+
+    fn get(wait: Wait) -> ObjectRequest {
+        ObjectRequest::Queue(QueueRequest::Get { wait })
+    }
+
+    fn q(request: QueueRequest) -> ObjectRequest {
+        ObjectRequest::Queue(request)
+    }
+
+    fn bounded(maxsize: u64) -> Harness {
+        Harness::start(ObjectSpec::Queue {
+            maxsize: Some(maxsize),
+        })
+    }
+
+    fn joinable() -> Harness {
+        Harness::start(ObjectSpec::JoinableQueue { maxsize: None })
+    }
+
+    const SHORT: Wait = Wait::For(Duration::from_millis(30));
+
+    #[actix::test]
+    async fn fifo_len_empty_full() {
+        let mut h = bounded(2);
+        let mut a = h.connect();
+        assert_eq!(
+            h.call(&mut a, q(QueueRequest::IsEmpty)).await,
+            Ok(Reply::Bool(true))
+        );
+        assert_eq!(h.call(&mut a, put(1, Wait::No)).await, Ok(Reply::Done));
+        assert_eq!(h.call(&mut a, put(2, Wait::No)).await, Ok(Reply::Done));
+        assert_eq!(
+            h.call(&mut a, q(QueueRequest::Len)).await,
+            Ok(Reply::Count(2))
+        );
+        assert_eq!(
+            h.call(&mut a, q(QueueRequest::IsFull)).await,
+            Ok(Reply::Bool(true))
+        );
+        assert_eq!(
+            h.call(&mut a, put(3, Wait::No)).await,
+            Err(ManagerError::Full {
+                what: "queue `t`".into()
+            })
+        );
+        assert_eq!(h.call(&mut a, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+        assert_eq!(h.call(&mut a, get(Wait::No)).await, Ok(Reply::Value(v(2))));
+        assert_eq!(
+            h.call(&mut a, get(Wait::No)).await,
+            Err(ManagerError::Empty {
+                what: "queue `t`".into()
+            })
+        );
+    }
+
+    #[actix::test]
+    async fn zero_maxsize_is_unbounded() {
+        let mut h = bounded(0);
+        let mut a = h.connect();
+        for n in 0..100 {
+            assert_eq!(h.call(&mut a, put(n, Wait::No)).await, Ok(Reply::Done));
+        }
+        assert_eq!(
+            h.call(&mut a, q(QueueRequest::IsFull)).await,
+            Ok(Reply::Bool(false))
+        );
+    }
+
+    #[actix::test]
+    async fn getters_are_served_in_arrival_order() {
+        let mut h = bounded(1);
+        let mut a = h.connect();
+        let mut b = h.connect();
+        let ga = h.send(&a, get(Wait::Forever)).await;
+        let gb = h.send(&b, get(Wait::Forever)).await;
+        a.nothing();
+        b.nothing();
+        // Straight to the first getter: the queue never holds it.
+        assert_eq!(h.call(&mut a, put(1, Wait::No)).await, Ok(Reply::Done));
+        assert_eq!(a.now(ga), Ok(Reply::Value(v(1))));
+        b.nothing();
+        assert_eq!(h.call(&mut a, put(2, Wait::No)).await, Ok(Reply::Done));
+        assert_eq!(b.now(gb), Ok(Reply::Value(v(2))));
+        assert_eq!(
+            h.call(&mut a, q(QueueRequest::Len)).await,
+            Ok(Reply::Count(0))
+        );
+    }
+
+    #[actix::test]
+    async fn parked_putters_enter_in_order_as_room_appears() {
+        let mut h = bounded(1);
+        let mut a = h.connect();
+        let mut b = h.connect();
+        h.call(&mut a, put(1, Wait::No)).await.unwrap();
+        let pa = h.send(&a, put(2, Wait::Forever)).await;
+        let pb = h.send(&b, put(3, Wait::Forever)).await;
+        a.nothing();
+        b.nothing();
+        assert_eq!(h.call(&mut a, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+        assert_eq!(a.now(pa), Ok(Reply::Done));
+        b.nothing();
+        assert_eq!(h.call(&mut a, get(Wait::No)).await, Ok(Reply::Value(v(2))));
+        assert_eq!(b.now(pb), Ok(Reply::Done));
+        assert_eq!(h.call(&mut a, get(Wait::No)).await, Ok(Reply::Value(v(3))));
+    }
+
+    #[actix::test]
+    async fn waits_that_end_fail_with_empty_and_full() {
+        let mut h = bounded(1);
+        let mut a = h.connect();
+        let g = h.send(&a, get(SHORT)).await;
+        assert!(matches!(a.later(g).await, Err(ManagerError::Empty { .. })));
+        h.call(&mut a, put(1, Wait::No)).await.unwrap();
+        let p = h.send(&a, put(2, SHORT)).await;
+        assert!(matches!(a.later(p).await, Err(ManagerError::Full { .. })));
+        // The timed-out put's item never entered.
+        assert_eq!(h.call(&mut a, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+        assert!(h.call(&mut a, get(Wait::No)).await.is_err());
+    }
+
+    #[actix::test]
+    async fn dead_getter_is_skipped_and_dead_putter_dropped() {
+        let mut h = bounded(1);
+        let mut live = h.connect();
+        let dead = h.connect();
+        let _ = h.send(&dead, get(Wait::Forever)).await;
+        let g = h.send(&live, get(Wait::Forever)).await;
+        // The dead connection's sink closes before the manager hears of it.
+        drop(dead);
+        assert_eq!(h.call(&mut live, put(7, Wait::No)).await, Ok(Reply::Done));
+        assert_eq!(live.now(g), Ok(Reply::Value(v(7))));
+
+        let dead = h.connect();
+        h.call(&mut live, put(1, Wait::No)).await.unwrap();
+        let _ = h.send(&dead, put(2, Wait::Forever)).await;
+        h.close(dead).await;
+        assert_eq!(
+            h.call(&mut live, get(Wait::No)).await,
+            Ok(Reply::Value(v(1)))
+        );
+        assert!(matches!(
+            h.call(&mut live, get(Wait::No)).await,
+            Err(ManagerError::Empty { .. })
+        ));
+    }
+
+    #[actix::test]
+    async fn join_waits_for_every_task_done() {
+        let mut h = joinable();
+        let mut a = h.connect();
+        assert_eq!(
+            h.call(&mut a, q(QueueRequest::Join { wait: Wait::No }))
+                .await,
+            Ok(Reply::Bool(true))
+        );
+        h.call(&mut a, put(1, Wait::No)).await.unwrap();
+        h.call(&mut a, put(2, Wait::No)).await.unwrap();
+        assert_eq!(
+            h.call(&mut a, q(QueueRequest::Join { wait: Wait::No }))
+                .await,
+            Ok(Reply::Bool(false))
+        );
+        let mut b = h.connect();
+        let j = h
+            .send(
+                &b,
+                q(QueueRequest::Join {
+                    wait: Wait::Forever,
+                }),
+            )
+            .await;
+        let t = h.send(&b, q(QueueRequest::Join { wait: SHORT })).await;
+        assert_eq!(b.later(t).await, Ok(Reply::Bool(false)));
+        h.call(&mut a, get(Wait::No)).await.unwrap();
+        assert_eq!(
+            h.call(&mut a, q(QueueRequest::TaskDone)).await,
+            Ok(Reply::Done)
+        );
+        b.nothing();
+        h.call(&mut a, get(Wait::No)).await.unwrap();
+        assert_eq!(
+            h.call(&mut a, q(QueueRequest::TaskDone)).await,
+            Ok(Reply::Done)
+        );
+        assert_eq!(b.now(j), Ok(Reply::Bool(true)));
+        assert!(matches!(
+            h.call(&mut a, q(QueueRequest::TaskDone)).await,
+            Err(ManagerError::TooManyReleases { .. })
+        ));
+    }
+
+    #[actix::test]
+    async fn items_handed_to_getters_count_as_unfinished() {
+        let mut h = joinable();
+        let mut a = h.connect();
+        let g = h.send(&a, get(Wait::Forever)).await;
+        h.call(&mut a, put(1, Wait::No)).await.unwrap();
+        assert_eq!(a.now(g), Ok(Reply::Value(v(1))));
+        assert_eq!(
+            h.call(&mut a, q(QueueRequest::Join { wait: Wait::No }))
+                .await,
+            Ok(Reply::Bool(false))
+        );
+        assert_eq!(
+            h.call(&mut a, q(QueueRequest::TaskDone)).await,
+            Ok(Reply::Done)
+        );
+    }
+
+    #[actix::test]
+    async fn plain_queue_has_no_task_done_or_join_and_refuses_other_families() {
+        let mut h = bounded(1);
+        let mut a = h.connect();
+        assert!(matches!(
+            h.call(&mut a, q(QueueRequest::TaskDone)).await,
+            Err(ManagerError::Unsupported { operation, .. }) if operation == "task_done"
+        ));
+        assert!(matches!(
+            h.call(&mut a, q(QueueRequest::Join { wait: Wait::No })).await,
+            Err(ManagerError::Unsupported { operation, .. }) if operation == "join"
+        ));
+        assert!(matches!(
+            h.call(&mut a, ObjectRequest::Namespace(NamespaceRequest::Names))
+                .await,
+            Err(ManagerError::WrongKind { .. })
+        ));
+    }
+
+    #[actix::test]
+    async fn removal_answers_every_parked_request() {
+        let mut h = Harness::start(ObjectSpec::JoinableQueue { maxsize: Some(1) });
+        let mut a = h.connect();
+        let g = h.send(&a, get(Wait::Forever)).await;
+        h.call(&mut a, put(1, Wait::No)).await.unwrap();
+        assert_eq!(a.now(g), Ok(Reply::Value(v(1))));
+        h.call(&mut a, put(2, Wait::No)).await.unwrap();
+        let p = h.send(&a, put(3, Wait::Forever)).await;
+        let j = h
+            .send(
+                &a,
+                q(QueueRequest::Join {
+                    wait: Wait::Forever,
+                }),
+            )
+            .await;
+        h.remove().await;
+        assert!(matches!(a.now(p), Err(ManagerError::ObjectGone { .. })));
+        assert!(matches!(a.now(j), Err(ManagerError::ObjectGone { .. })));
     }
 }

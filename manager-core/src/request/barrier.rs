@@ -10,8 +10,8 @@ use super::Wait;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BarrierRequest {
     /// Wait until `parties` waiters have arrived. Replies `Count`: this
-    /// waiter's arrival index, from `parties - 1` (first) down to 0 (last),
-    /// as in Python. A wait that ends first breaks the barrier, and every
+    /// waiter's arrival index, from 0 (first) up to `parties - 1` (last), as
+    /// in Python. A wait that ends first breaks the barrier, and every
     /// waiter gets `BrokenBarrier`.
     Wait {
         /// How long to wait.

@@ -1,8 +1,203 @@
 //! Worker entries for the tests of queues, joinable queues, events and barriers.
 
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::task::Poll;
+use std::time::Duration;
+
+use anyhow::{Context, bail, ensure};
 use manager_ipc::launcher::Entries;
+use manager_ipc::{Error, ManagerError, blocking};
+use tests::queues::{
+    Announce, BarrierWait, Consume, Expect, GetWhenParked, Produce, WaitForEvent, WorkJoinable,
+};
+use tests::{DEADLINE, SHARED};
+
+/// A call timeout far past any test's deadline: for waits whose ending
+/// early is what a test checks, so that their own timeout cannot pass for
+/// the behaviour under test.
+const PATIENT: Duration = Duration::from_secs(4 * DEADLINE.as_secs());
 
 /// Adds this family's entries.
 pub(crate) fn register(entries: Entries) -> Entries {
     entries
+        .entry("produce", produce)
+        .entry("consume", consume)
+        .entry("work_joinable", work_joinable)
+        .entry("get_when_parked", get_when_parked)
+        .entry("queue_errors", queue_errors)
+        .entry("wait_for_event", wait_for_event)
+        .entry("barrier_wait", barrier_wait)
+}
+
+/// Puts `count` numbers in order; waits for room in a bounded queue.
+fn produce(args: Produce) -> anyhow::Result<()> {
+    let queue = super::client()?.queue::<Option<u64>>(&args.queue, None)?;
+    for n in args.first..args.first + args.count {
+        queue.put(&Some(n))?;
+    }
+    Ok(())
+}
+
+/// Takes numbers until the `None` sentinel and reports each one.
+fn consume(args: Consume) -> anyhow::Result<()> {
+    let client = super::client()?;
+    let queue = client.queue::<Option<u64>>(&args.queue, None)?;
+    let results = client.queue::<(u32, u64)>(&args.results, None)?;
+    while let Some(n) = queue.get()? {
+        results.put(&(args.index, n))?;
+    }
+    Ok(())
+}
+
+/// Waits for the gate, then processes items until the sentinel, counting
+/// each in the namespace before marking it done.
+fn work_joinable(args: WorkJoinable) -> anyhow::Result<()> {
+    let client = super::client()?;
+    let queue = client.joinable_queue::<Option<u64>>(&args.queue, None)?;
+    let ns = client.namespace(SHARED)?;
+    ensure!(
+        client.event(&args.gate)?.wait()?,
+        "the gate did not open in time"
+    );
+    loop {
+        let item = queue.get()?;
+        if item.is_some() {
+            ns.add("done", 1)?;
+        }
+        queue.task_done()?;
+        if item.is_none() {
+            return Ok(());
+        }
+    }
+}
+
+/// Polls `future` once: far enough for a call to write its request.
+async fn poll_once<F: Future + Unpin>(future: &mut F) -> Option<F::Output> {
+    std::future::poll_fn(|cx| {
+        Poll::Ready(match Pin::new(&mut *future).poll(cx) {
+            Poll::Ready(output) => Some(output),
+            Poll::Pending => None,
+        })
+    })
+    .await
+}
+
+/// Sends a `get`, makes sure it is parked, announces it, and reports the
+/// item it eventually takes.
+fn get_when_parked(args: GetWhenParked) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let client = manager_ipc::Client::from_env()
+            .await
+            .context("connect from the environment")?
+            .with_timeout(PATIENT);
+        let queue = client.queue::<u64>(&args.queue, None).await?;
+        let results = client.queue::<u64>(&args.results, None).await?;
+
+        let mut get = pin!(queue.get());
+        if let Some(answer) = poll_once(&mut get).await {
+            bail!("the get was answered before it was sent: {answer:?}");
+        }
+        // Same connection, same object: the manager applies this after the
+        // get, so once it is answered the get is parked.
+        queue.len().await?;
+        // Kept alive (parked in the barrier) while the get waits.
+        let mut witness = None;
+        match &args.announce {
+            Announce::WaitInBarrier(name) => {
+                let barrier = client.barrier(name, 2).await?;
+                let mut wait = Box::pin(async move { barrier.wait().await });
+                if let Some(answer) = poll_once(&mut wait).await {
+                    bail!("the barrier wait was answered before it was sent: {answer:?}");
+                }
+                witness = Some(wait);
+            }
+            Announce::SetEvent(name) => client.event(name).await?.set().await?,
+        }
+        let item = get.await?;
+        results.put(&item).await?;
+        drop(witness);
+        Ok(())
+    })
+}
+
+/// Checks that every misuse of a queue is a typed error naming it, for that
+/// call only.
+fn queue_errors(name: String) -> anyhow::Result<()> {
+    let client = super::client()?;
+    let queue = client.queue::<u64>(&name, Some(1))?;
+    let what = format!("queue `{name}`");
+
+    match queue.get_nowait() {
+        Err(Error::Manager(ManagerError::Empty { what: w })) if w == what => {}
+        other => bail!("get_nowait on an empty queue: expected Empty, got {other:?}"),
+    }
+    match queue.get_timeout(Duration::from_millis(20)) {
+        Err(Error::Manager(ManagerError::Empty { .. })) => {}
+        other => bail!("get_timeout on an empty queue: expected Empty, got {other:?}"),
+    }
+    ensure!(queue.try_get()?.is_none(), "try_get on an empty queue");
+    queue.put_nowait(&1)?;
+    ensure!(
+        queue.is_full()? && queue.full()?,
+        "one item fills maxsize 1"
+    );
+    match queue.put_nowait(&2) {
+        Err(Error::Manager(ManagerError::Full { what: w })) if w == what => {}
+        other => bail!("put_nowait on a full queue: expected Full, got {other:?}"),
+    }
+    match queue.put_timeout(&3, Duration::from_millis(20)) {
+        Err(Error::Manager(ManagerError::Full { .. })) => {}
+        other => bail!("put_timeout on a full queue: expected Full, got {other:?}"),
+    }
+    match client.queue::<String>(&name, None)?.get_nowait() {
+        Err(Error::Manager(ManagerError::WrongType { .. })) => {}
+        other => bail!("reading a u64 as a String: expected WrongType, got {other:?}"),
+    }
+    // The item read as the wrong type was taken; nothing else was added.
+    ensure!(queue.len()? == 0, "the failed puts added nothing");
+    match client.joinable_queue::<u64>(&name, None) {
+        Err(Error::Manager(ManagerError::KindMismatch { .. })) => {}
+        other => bail!("a queue asked for as a joinable queue: got {other:?}"),
+    }
+    // The queue's connection is fine after all that.
+    queue.put(&4)?;
+    ensure!(queue.get()? == 4, "the queue still works");
+    Ok(())
+}
+
+/// Says it has arrived, waits for the event, reports.
+fn wait_for_event(args: WaitForEvent) -> anyhow::Result<()> {
+    let client = super::client()?;
+    let event = client.event(&args.event)?;
+    let results = client.queue::<u32>(&args.results, None)?;
+    client.namespace(SHARED)?.add("arrived", 1)?;
+    ensure!(event.wait()?, "the event was not set in time");
+    results.put(&args.index)?;
+    Ok(())
+}
+
+/// Waits at a barrier as `expect` says, reporting each arrival index.
+fn barrier_wait(args: BarrierWait) -> anyhow::Result<()> {
+    let client = blocking::Client::from_env()
+        .context("connect from the environment")?
+        .with_timeout(PATIENT);
+    let barrier = client.barrier(&args.barrier, args.parties)?;
+    let results = client.queue::<(u32, u64)>(&args.results, None)?;
+    match args.expect {
+        Expect::Released { rounds } => {
+            for _ in 0..rounds {
+                let index = barrier.wait()?;
+                results.put(&(args.index, index))?;
+            }
+            Ok(())
+        }
+        Expect::Broken => match barrier.wait() {
+            Err(Error::Manager(ManagerError::BrokenBarrier { .. })) => Ok(()),
+            other => bail!("expected BrokenBarrier, got {other:?}"),
+        },
+    }
 }
