@@ -8,13 +8,20 @@
 //!   blocking client (1, 2 and 4 clients, each its own connection and
 //!   thread), the async client (one client), and one async connection with
 //!   64 gets in flight.
+//! - **Ours, other objects**: with one blocking client on one thread, a
+//!   dict set (`insert`) and get, a list append, a value get, and two pairs
+//!   of round trips: a queue put then get, and a lock acquire then release.
 //! - **Floor**: a raw Unix-socket ping-pong between two threads with frames
 //!   of exactly the sizes of our request and reply frames, 4-byte length
 //!   prefix included (1, 2 and 4 pairs), and the same with 64 frames per
 //!   write. A second floor also encodes and decodes every frame with our
-//!   codec, to tell the cost of the codec from the rest.
+//!   codec, to tell the cost of the codec from the rest. Each of the other
+//!   objects' rows has a raw floor of its own with that operation's frames;
+//!   for a pair, the floor makes the same two round trips, one after the
+//!   other.
 //! - **Python**: `shared/bench/py_manager_bench.py`, if `python3` and the
-//!   script are there, with the same thread placement.
+//!   script are there, with the same thread placement; its latency rows for
+//!   the namespace, the dict, the list, the queue, the lock and the value.
 //!
 //! # Placement
 //!
@@ -43,6 +50,9 @@
 //! Raw sockets have read and write timeouts, the Python script is killed
 //! (with its process group) after two minutes, and a watchdog thread ends the
 //! process, removing the manager's socket, if any stage overruns its limit.
+//! That also bounds the queue `get` and the lock `acquire`, which wait
+//! without a limit as Python's do (neither should wait: the queue holds the
+//! item just put, and the lock is free).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -60,15 +70,23 @@ use futures_util::StreamExt;
 use futures_util::future::join_all;
 use futures_util::stream::FuturesUnordered;
 use manager_core::reply::{Reply, ReplyFrame};
-use manager_core::request::{NamespaceRequest, ObjectRequest, Request, RequestFrame, RequestId};
+use manager_core::request::{
+    DictRequest, ListRequest, LockRequest, NamespaceRequest, ObjectRequest, QueueRequest, Request,
+    RequestFrame, RequestId, ValueRequest, Wait,
+};
 use manager_core::{Encoded, ObjectId, codec};
 use manager_ipc::frame::{DEFAULT_MAX_FRAME, encode_frame};
 use manager_ipc::{Address, Manager, blocking, proxy};
 
 /// The attribute every row sets and gets, as Python's bench does `ns.x`.
 const ATTRIBUTE: &str = "x";
-/// The value stored, as Python's `ns.x = 1`.
+/// The value stored, as Python's `ns.x = 1`, `d["k"] = 1`, `l.append(1)`
+/// and `q.put(1)`.
 const VALUE: i64 = 1;
+/// The dict rows' key, as Python's `d["k"]`.
+const DICT_KEY: &str = "k";
+/// What the shared value holds, as Python's `Value("i", 7)`.
+const SHARED_VALUE: i64 = 7;
 /// Requests kept in flight on one connection in the pipelined rows.
 const DEPTH: usize = 64;
 /// Client counts of the concurrent rows.
@@ -271,11 +289,20 @@ fn threads_named(name: &str) -> io::Result<Vec<libc::pid_t>> {
 
 // ------------------------------------------------------------------ frames
 
-/// Our requests and replies for a Namespace set and get of `x = 1`, and
-/// their exact bytes.
+/// Our requests and replies for every row, and their exact bytes: a
+/// Namespace set and get of `x = 1`, and the operations of the other
+/// objects' rows, built as their proxies build them.
 struct Frames {
     set: OpFrames,
     get: OpFrames,
+    dict_set: OpFrames,
+    dict_get: OpFrames,
+    list_append: OpFrames,
+    queue_put: OpFrames,
+    queue_get: OpFrames,
+    lock_acquire: OpFrames,
+    lock_release: OpFrames,
+    value_get: OpFrames,
 }
 
 struct OpFrames {
@@ -285,40 +312,95 @@ struct OpFrames {
     reply_bytes: Vec<u8>,
 }
 
+impl OpFrames {
+    fn new(target: ObjectId, op: ObjectRequest, reply: Reply) -> Self {
+        let request = Request::Object { target, op };
+        OpFrames {
+            request_bytes: frame(&RequestFrame {
+                id: TYPICAL_ID,
+                request: request.clone(),
+            }),
+            reply_bytes: frame(&ReplyFrame {
+                id: TYPICAL_ID,
+                result: Ok(reply.clone()),
+            }),
+            request,
+            reply,
+        }
+    }
+}
+
 impl Frames {
-    fn new(target: ObjectId) -> Self {
-        let value = Encoded::encode(&VALUE).expect("an i64 encodes");
-        let op_frames = |op, reply: Reply| {
-            let request = Request::Object {
-                target,
-                op: ObjectRequest::Namespace(op),
-            };
-            OpFrames {
-                request_bytes: frame(&RequestFrame {
-                    id: TYPICAL_ID,
-                    request: request.clone(),
-                }),
-                reply_bytes: frame(&ReplyFrame {
-                    id: TYPICAL_ID,
-                    result: Ok(reply.clone()),
-                }),
-                request,
-                reply,
-            }
+    fn new(ns: ObjectId, objects: &Objects) -> Self {
+        let encode = |v: &i64| Encoded::encode(v).expect("an i64 encodes");
+        let value = encode(&VALUE);
+        // The dict's proxy encodes a `&String` key, as `Dict<String, i64>`.
+        let key = Encoded::encode(&DICT_KEY.to_owned()).expect("a string encodes");
+        // A blocking call is owned by its thread. Threads are numbered from
+        // 1 as they first ask, so the bench's owners stay below 251: one
+        // byte in the codec, as this thread's.
+        let owner = proxy::current_owner();
+        // An insert and a get both answer with the value the key had: 1,
+        // set before the first round.
+        let dict = |op| {
+            let reply = Reply::MaybeValue(Some(value.clone()));
+            OpFrames::new(objects.dict.id(), ObjectRequest::Dict(op), reply)
         };
+        let queue = |op, reply| OpFrames::new(objects.queue.id(), ObjectRequest::Queue(op), reply);
+        let lock = |op, reply| OpFrames::new(objects.lock.id(), ObjectRequest::Lock(op), reply);
         Frames {
-            set: op_frames(
-                NamespaceRequest::Set {
+            set: OpFrames::new(
+                ns,
+                ObjectRequest::Namespace(NamespaceRequest::Set {
                     attribute: ATTRIBUTE.to_owned(),
                     value: value.clone(),
+                }),
+                Reply::Done,
+            ),
+            get: OpFrames::new(
+                ns,
+                ObjectRequest::Namespace(NamespaceRequest::Get {
+                    attribute: ATTRIBUTE.to_owned(),
+                }),
+                Reply::Value(value.clone()),
+            ),
+            dict_set: dict(DictRequest::Insert {
+                key: key.clone(),
+                value: value.clone(),
+            }),
+            dict_get: dict(DictRequest::Get { key }),
+            list_append: OpFrames::new(
+                objects.list.id(),
+                ObjectRequest::List(ListRequest::Append {
+                    value: value.clone(),
+                }),
+                Reply::Done,
+            ),
+            queue_put: queue(
+                QueueRequest::Put {
+                    value: value.clone(),
+                    wait: Wait::Forever,
                 },
                 Reply::Done,
             ),
-            get: op_frames(
-                NamespaceRequest::Get {
-                    attribute: ATTRIBUTE.to_owned(),
+            queue_get: queue(
+                QueueRequest::Get {
+                    wait: Wait::Forever,
                 },
-                Reply::Value(value),
+                Reply::Value(value.clone()),
+            ),
+            lock_acquire: lock(
+                LockRequest::Acquire {
+                    owner,
+                    wait: Wait::Forever,
+                },
+                Reply::Bool(true),
+            ),
+            lock_release: lock(LockRequest::Release { owner }, Reply::Done),
+            value_get: OpFrames::new(
+                objects.value.id(),
+                ObjectRequest::Value(ValueRequest::Get),
+                Reply::Value(encode(&SHARED_VALUE)),
             ),
         }
     }
@@ -328,6 +410,27 @@ impl Frames {
             Op::Set => &self.set,
             Op::Get => &self.get,
         }
+    }
+
+    /// The round trips of one call of `obj`, in order.
+    fn steps(&self, obj: Obj) -> Vec<&OpFrames> {
+        match obj {
+            Obj::DictSet => vec![&self.dict_set],
+            Obj::DictGet => vec![&self.dict_get],
+            Obj::ListAppend => vec![&self.list_append],
+            Obj::QueuePair => vec![&self.queue_put, &self.queue_get],
+            Obj::LockPair => vec![&self.lock_acquire, &self.lock_release],
+            Obj::ValueGet => vec![&self.value_get],
+        }
+    }
+
+    /// `request → reply` bytes of each of `obj`'s round trips.
+    fn sizes(&self, obj: Obj) -> String {
+        self.steps(obj)
+            .iter()
+            .map(|f| format!("{} → {} B", f.request_bytes.len(), f.reply_bytes.len()))
+            .collect::<Vec<_>>()
+            .join(", then ")
     }
 }
 
@@ -350,6 +453,66 @@ impl Op {
         match self {
             Op::Set => "set",
             Op::Get => "get",
+        }
+    }
+
+    /// The same operation's row in the Python script's latency suite.
+    fn python_label(self) -> &'static str {
+        match self {
+            Op::Set => "Namespace set (ns.x = v)",
+            Op::Get => "Namespace get (ns.x)",
+        }
+    }
+}
+
+/// An operation on one of the other objects, by one blocking client. A call
+/// of a pair is two round trips.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Obj {
+    /// `Dict::insert` of `"k" → 1`.
+    DictSet,
+    /// `Dict::get` of `"k"`.
+    DictGet,
+    /// `List::append` of 1.
+    ListAppend,
+    /// `Queue::put` of 1, then `Queue::get`.
+    QueuePair,
+    /// `Lock::acquire`, then `Lock::release`.
+    LockPair,
+    /// `Value::get`.
+    ValueGet,
+}
+
+impl Obj {
+    const ALL: [Obj; 6] = [
+        Obj::DictSet,
+        Obj::DictGet,
+        Obj::ListAppend,
+        Obj::QueuePair,
+        Obj::LockPair,
+        Obj::ValueGet,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Obj::DictSet => "dict set",
+            Obj::DictGet => "dict get",
+            Obj::ListAppend => "list append",
+            Obj::QueuePair => "queue put+get pair",
+            Obj::LockPair => "lock acq+rel pair",
+            Obj::ValueGet => "value get",
+        }
+    }
+
+    /// The same operation's row in the Python script's latency suite.
+    fn python_label(self) -> &'static str {
+        match self {
+            Obj::DictSet => "dict __setitem__",
+            Obj::DictGet => "dict __getitem__",
+            Obj::ListAppend => "list append",
+            Obj::QueuePair => "Queue put+get pair",
+            Obj::LockPair => "Lock acquire+release pair",
+            Obj::ValueGet => "Value get (v.value)",
         }
     }
 }
@@ -375,6 +538,10 @@ enum Row {
     AsyncWaves,
     /// Async client, 64 gets kept in flight.
     AsyncWindow,
+    /// Raw socket ping-pong with the frames of one call of `Obj`, one pair.
+    ObjFloor(Obj),
+    /// `Obj` by one blocking client.
+    Obj(Obj),
 }
 
 impl Row {
@@ -386,6 +553,9 @@ impl Row {
             rows.push(Row::FloorCodec(op));
             rows.extend(CLIENTS.map(|n| Row::Blocking(op, n)));
             rows.push(Row::Async(op));
+        }
+        for obj in Obj::ALL {
+            rows.extend([Row::ObjFloor(obj), Row::Obj(obj)]);
         }
         rows.extend([
             Row::FloorPipelined,
@@ -400,7 +570,8 @@ impl Row {
     /// The raw floor this row is compared with; `None` for the raw floors.
     fn floor(self) -> Option<Row> {
         match self {
-            Row::Floor(..) | Row::FloorPipelined => None,
+            Row::Floor(..) | Row::FloorPipelined | Row::ObjFloor(_) => None,
+            Row::Obj(obj) => Some(Row::ObjFloor(obj)),
             Row::FloorCodec(op) | Row::Async(op) => Some(Row::Floor(op, 1)),
             Row::Blocking(op, n) => Some(Row::Floor(op, n)),
             Row::FloorCodecPipelined
@@ -421,6 +592,8 @@ impl Row {
             Row::Async(op) => format!("ns.{}, async client", op.name()),
             Row::AsyncWaves => format!("ns.get, async, join_all of {DEPTH}"),
             Row::AsyncWindow => format!("ns.get, async, {DEPTH} kept in flight"),
+            Row::ObjFloor(obj) => format!("floor: raw ping-pong, {} frames", obj.name()),
+            Row::Obj(obj) => format!("{}, blocking client", obj.name()),
         }
     }
 
@@ -573,11 +746,13 @@ fn run_placement(
         let client = manager.connect_async().await?;
         client.namespace("bench").await
     })?;
-    let frames = Frames::new(async_ns.id());
+    let objects = Objects::connect(&manager).context("connect the objects' client")?;
+    let frames = Frames::new(async_ns.id(), &objects);
     let ours = Ours {
         blocking: &blocking_ns,
         rt: &rt,
         ns: &async_ns,
+        objects: &objects,
     };
 
     println!(
@@ -593,6 +768,9 @@ fn run_placement(
         frames.get.request_bytes.len(),
         frames.get.reply_bytes.len(),
     );
+    for obj in Obj::ALL {
+        println!("  {}: {}", obj.name(), frames.sizes(obj));
+    }
 
     let mut results = Results::default();
     // One shorter, unrecorded round first: page faults, socket buffers,
@@ -612,6 +790,7 @@ fn run_placement(
     drop(async_ns);
     drop(rt);
     drop(blocking_ns);
+    drop(objects);
     manager.shutdown();
     Ok(results)
 }
@@ -621,6 +800,31 @@ struct Ours<'a> {
     blocking: &'a [blocking::Namespace],
     rt: &'a tokio::runtime::Runtime,
     ns: &'a proxy::Namespace,
+    objects: &'a Objects,
+}
+
+/// The other objects' proxies, on one blocking client of their own.
+struct Objects {
+    dict: blocking::Dict<String, i64>,
+    list: blocking::List<i64>,
+    queue: blocking::Queue<i64>,
+    lock: blocking::Lock,
+    value: blocking::Value<i64>,
+}
+
+impl Objects {
+    fn connect(manager: &Manager) -> anyhow::Result<Self> {
+        let client = manager.connect()?;
+        let objects = Objects {
+            dict: client.dict("bench-dict")?,
+            list: client.list("bench-list")?,
+            queue: client.queue("bench-queue", None)?,
+            lock: client.lock("bench-lock")?,
+            value: client.value("bench-value", &SHARED_VALUE)?,
+        };
+        objects.dict.insert(&DICT_KEY.to_owned(), &VALUE)?;
+        Ok(objects)
+    }
 }
 
 /// One round: every row once, each floor right before the rows compared
@@ -642,7 +846,7 @@ fn run_round(
                 write_each: false,
                 server_cpus,
             };
-            out.push(Row::Floor(op, n), floor.run(row, f)?);
+            out.push(Row::Floor(op, n), floor.run(row, &[f])?);
             out.push(
                 Row::Blocking(op, n),
                 blocking_row(row, op, &ours.blocking[..n]),
@@ -652,13 +856,28 @@ fn run_round(
                     codec: true,
                     ..floor
                 };
-                out.push(Row::FloorCodec(op), floor.run(row, f)?);
+                out.push(Row::FloorCodec(op), floor.run(row, &[f])?);
                 out.push(
                     Row::Async(op),
                     ours.rt.block_on(async_single(row, op, ours.ns))?,
                 );
             }
         }
+    }
+    for obj in Obj::ALL {
+        let floor = Floor {
+            pairs: 1,
+            depth: 1,
+            codec: false,
+            write_each: false,
+            server_cpus,
+        };
+        out.push(Row::ObjFloor(obj), floor.run(row, &frames.steps(obj))?);
+        if obj == Obj::ListAppend {
+            // Keeps the list from growing over the rounds; not timed.
+            ours.objects.list.clear()?;
+        }
+        out.push(Row::Obj(obj), object_row(row, obj, ours.objects));
     }
     let pipelined = Floor {
         pairs: 1,
@@ -667,17 +886,23 @@ fn run_round(
         write_each: false,
         server_cpus,
     };
-    out.push(Row::FloorPipelined, pipelined.run(row, &frames.get)?);
+    out.push(Row::FloorPipelined, pipelined.run(row, &[&frames.get])?);
     let with_codec = Floor {
         codec: true,
         ..pipelined
     };
-    out.push(Row::FloorCodecPipelined, with_codec.run(row, &frames.get)?);
+    out.push(
+        Row::FloorCodecPipelined,
+        with_codec.run(row, &[&frames.get])?,
+    );
     let write_each = Floor {
         write_each: true,
         ..with_codec
     };
-    out.push(Row::FloorCodecWriteEach, write_each.run(row, &frames.get)?);
+    out.push(
+        Row::FloorCodecWriteEach,
+        write_each.run(row, &[&frames.get])?,
+    );
     out.push(
         Row::AsyncWaves,
         ours.rt.block_on(async_waves(row, ours.ns))?,
@@ -757,7 +982,13 @@ struct Floor<'a> {
 }
 
 impl Floor<'_> {
-    fn run(self, row: Duration, frames: &OpFrames) -> anyhow::Result<Sample> {
+    /// Runs the ping-pong; a call makes the round trips of `steps` in
+    /// order, `depth` requests each.
+    fn run(self, row: Duration, steps: &[&OpFrames]) -> anyhow::Result<Sample> {
+        assert!(
+            self.depth == 1 || steps.len() == 1,
+            "pipelined floors have one step"
+        );
         let mut clients = Vec::with_capacity(self.pairs);
         let mut servers = Vec::with_capacity(self.pairs);
         for _ in 0..self.pairs {
@@ -772,11 +1003,11 @@ impl Floor<'_> {
         thread::scope(|s| {
             let echoes: Vec<_> = servers
                 .into_iter()
-                .map(|server| s.spawn(move || self.echo(server, frames)))
+                .map(|server| s.spawn(move || self.echo(server, steps)))
                 .collect();
             let workers: Vec<_> = clients
                 .into_iter()
-                .map(|client| self.client(client, frames))
+                .map(|client| self.client(client, steps))
                 .collect();
             // The workers own the client ends: once they are done, the echo
             // threads see the end of their streams and return.
@@ -789,23 +1020,28 @@ impl Floor<'_> {
     }
 
     /// The echo side: one reply frame for every whole request frame, all the
-    /// replies of one read in one write, as our server does.
-    fn echo(self, mut stream: UnixStream, frames: &OpFrames) -> anyhow::Result<()> {
+    /// replies of one read in one write, as our server does. The `k`-th
+    /// request (from 0) gets the reply of step `k / depth`, modulo the steps.
+    fn echo(self, mut stream: UnixStream, steps: &[&OpFrames]) -> anyhow::Result<()> {
         set_affinity(0, self.server_cpus)?;
         let mut reader = FrameReader::new();
-        let mut out = Vec::with_capacity(frames.reply_bytes.len() * DEPTH);
+        let longest = steps.iter().map(|f| f.reply_bytes.len()).max();
+        let mut out = Vec::with_capacity(longest.unwrap_or(0) * DEPTH);
+        let mut seen = 0;
         loop {
             out.clear();
             let read = reader.read_frames(&mut stream, |payload| {
+                let step = steps[(seen / self.depth) % steps.len()];
+                seen += 1;
                 if self.codec {
                     let request: RequestFrame = codec::decode(payload).expect("a request frame");
                     let reply = ReplyFrame {
                         id: request.id,
-                        result: Ok(frames.reply.clone()),
+                        result: Ok(step.reply.clone()),
                     };
                     encode_frame(&reply, &mut out, DEFAULT_MAX_FRAME).expect("a reply encodes");
                 } else {
-                    out.extend_from_slice(&frames.reply_bytes);
+                    out.extend_from_slice(&step.reply_bytes);
                 }
             })?;
             match read {
@@ -816,45 +1052,56 @@ impl Floor<'_> {
         }
     }
 
-    /// One call of the client side: `depth` requests in one write (or one
-    /// write each), then read until as many replies are in.
-    fn client<'a>(self, mut stream: UnixStream, frames: &'a OpFrames) -> impl FnMut() + Send + 'a {
-        let raw = frames.request_bytes.repeat(self.depth);
-        let mut out = Vec::with_capacity(raw.len());
+    /// One call of the client side: for each step, `depth` requests in one
+    /// write (or one write each), then read until as many replies are in.
+    fn client<'a>(
+        self,
+        mut stream: UnixStream,
+        steps: &'a [&'a OpFrames],
+    ) -> impl FnMut() + Send + 'a {
+        let raws: Vec<Vec<u8>> = steps
+            .iter()
+            .map(|f| f.request_bytes.repeat(self.depth))
+            .collect();
+        let longest = raws.iter().map(Vec::len).max();
+        let mut out = Vec::with_capacity(longest.unwrap_or(0));
         let mut reader = FrameReader::new();
         let mut next_id = 0;
         move || {
-            if self.codec {
-                out.clear();
-                for _ in 0..self.depth {
-                    next_id += 1;
-                    let request = RequestFrame {
-                        id: RequestId(next_id),
-                        request: frames.request.clone(),
-                    };
-                    let start = out.len();
-                    encode_frame(&request, &mut out, DEFAULT_MAX_FRAME).expect("a request encodes");
-                    if self.write_each {
-                        stream.write_all(&out[start..]).expect("floor write");
+            for (frames, raw) in steps.iter().zip(&raws) {
+                if self.codec {
+                    out.clear();
+                    for _ in 0..self.depth {
+                        next_id += 1;
+                        let request = RequestFrame {
+                            id: RequestId(next_id),
+                            request: frames.request.clone(),
+                        };
+                        let start = out.len();
+                        encode_frame(&request, &mut out, DEFAULT_MAX_FRAME)
+                            .expect("a request encodes");
+                        if self.write_each {
+                            stream.write_all(&out[start..]).expect("floor write");
+                        }
                     }
-                }
-                if !self.write_each {
-                    stream.write_all(&out).expect("floor write");
-                }
-            } else {
-                stream.write_all(&raw).expect("floor write");
-            }
-            let mut got = 0;
-            while got < self.depth {
-                let read = reader.read_frames(&mut stream, |payload| {
-                    if self.codec {
-                        let reply: ReplyFrame = codec::decode(payload).expect("a reply frame");
-                        assert!(reply.result.is_ok());
+                    if !self.write_each {
+                        stream.write_all(&out).expect("floor write");
                     }
-                });
-                match read.expect("floor read") {
-                    Some(n) => got += n,
-                    None => panic!("the echo thread closed its socket"),
+                } else {
+                    stream.write_all(raw).expect("floor write");
+                }
+                let mut got = 0;
+                while got < self.depth {
+                    let read = reader.read_frames(&mut stream, |payload| {
+                        if self.codec {
+                            let reply: ReplyFrame = codec::decode(payload).expect("a reply frame");
+                            assert!(reply.result.is_ok());
+                        }
+                    });
+                    match read.expect("floor read") {
+                        Some(n) => got += n,
+                        None => panic!("the echo thread closed its socket"),
+                    }
                 }
             }
         }
@@ -862,6 +1109,29 @@ impl Floor<'_> {
 }
 
 // --------------------------------------------------------------------- ours
+
+/// One blocking client on one thread calling `obj`'s operation.
+fn object_row(row: Duration, obj: Obj, objects: &Objects) -> Sample {
+    let key = DICT_KEY.to_owned();
+    let call = move || match obj {
+        Obj::DictSet => {
+            let old = objects.dict.insert(&key, &VALUE).expect("dict insert");
+            assert_eq!(old, Some(VALUE));
+        }
+        Obj::DictGet => assert_eq!(objects.dict.get(&key).expect("dict get"), Some(VALUE)),
+        Obj::ListAppend => objects.list.append(&VALUE).expect("list append"),
+        Obj::QueuePair => {
+            objects.queue.put(&VALUE).expect("queue put");
+            assert_eq!(objects.queue.get().expect("queue get"), VALUE);
+        }
+        Obj::LockPair => {
+            objects.lock.acquire().expect("lock acquire");
+            objects.lock.release().expect("lock release");
+        }
+        Obj::ValueGet => assert_eq!(objects.value.get().expect("value get"), SHARED_VALUE),
+    };
+    measure_threads(row, 1, vec![call])
+}
 
 fn blocking_row(row: Duration, op: Op, namespaces: &[blocking::Namespace]) -> Sample {
     let workers: Vec<_> = namespaces
@@ -990,7 +1260,7 @@ fn ratio_range(ours: &[Sample], floor: &[Sample]) -> (f64, f64) {
 fn print_table(placement: Placement, results: &Results) {
     println!("\nplacement {}: medians over the rounds", placement.name());
     println!(
-        "{:<38} {:>2} {:>10} {:>8} | {:>10} {:>8} | {:>6} {:>6} {:>12}",
+        "{:<47} {:>2} {:>10} {:>8} | {:>10} {:>8} | {:>6} {:>6} {:>12}",
         "row", "n", "ops/s", "p50 us", "floor op/s", "floor us", "x lat", "x ops", "x ops range"
     );
     for row in Row::all() {
@@ -999,7 +1269,7 @@ fn print_table(placement: Placement, results: &Results) {
         };
         let ours = summary(samples);
         let head = format!(
-            "{:<38} {:>2} {:>10.0} {:>8.1} |",
+            "{:<47} {:>2} {:>10.0} {:>8.1} |",
             row.label(),
             row.clients(),
             ours.ops_per_s,
@@ -1031,7 +1301,8 @@ fn print_table(placement: Placement, results: &Results) {
     println!(
         "x lat = p50 / floor p50; x ops = floor ops/s / ops/s; 1.00 is the floor, the \
          aim is 1.20 or less.\nx ops range: that ratio in the best and worst round. \
-         p50 of the pipelined floor and join_all rows is one wave of {DEPTH}."
+         p50 of the pipelined floor and join_all rows is one wave of {DEPTH}.\n\
+         A pair row's op is the pair: two round trips, against a floor of the same two."
     );
 }
 
@@ -1041,17 +1312,19 @@ fn print_table(placement: Placement, results: &Results) {
 struct Python(HashMap<String, f64>);
 
 /// Prints the few numbers the table needs from the script's JSON, one
-/// `key value` a line, so that the bench needs no JSON crate.
+/// `key<TAB>value` a line, so that the bench needs no JSON crate. The keys
+/// are `<latency row>.median_us`, `<latency row>.ops_per_s` (the rows as the
+/// script names them, for example `dict __setitem__`) and
+/// `dict_set.<workers>`.
 const PYTHON_EXTRACT: &str = r#"
 import json, sys
 doc = json.load(open(sys.argv[1]))
 res = doc.get("median_of_runs") or doc["runs"][0]
-for op, key in (("Namespace set (ns.x = v)", "set"), ("Namespace get (ns.x)", "get")):
-    row = res["latency"][op]
-    print(key + ".median_us", row["median_us"])
-    print(key + ".ops_per_s", row["ops_per_s"])
+for op, row in res["latency"].items():
+    print("%s.median_us\t%s" % (op, row["median_us"]))
+    print("%s.ops_per_s\t%s" % (op, row["ops_per_s"]))
 for workers, row in res["throughput_dict_set"].items():
-    print("dict_set." + workers, row["ops_per_s"])
+    print("dict_set.%s\t%s" % (workers, row["ops_per_s"]))
 "#;
 
 fn python_reference(placement: Placement) -> anyhow::Result<Option<Python>> {
@@ -1125,7 +1398,7 @@ fn python_reference(placement: Placement) -> anyhow::Result<Option<Python>> {
     );
     let mut values = HashMap::new();
     for line in String::from_utf8_lossy(&extract.stdout).lines() {
-        if let Some((key, value)) = line.split_once(' ') {
+        if let Some((key, value)) = line.split_once('\t') {
             let value = value.trim().parse().with_context(|| line.to_owned())?;
             values.insert(key.to_owned(), value);
         }
@@ -1165,17 +1438,36 @@ fn print_python(placement: Placement, results: &Results, python: &Python) {
             continue;
         };
         let ours = summary(samples);
-        let name = op.name();
+        let (name, py) = (op.name(), op.python_label());
         line(
             format!("ns.{name} p50 us, blocking, 1 client"),
             ours.median_us,
-            python.0.get(&format!("{name}.median_us")),
+            python.0.get(&format!("{py}.median_us")),
             true,
         );
         line(
             format!("ns.{name} ops/s, blocking, 1 client"),
             ours.ops_per_s,
-            python.0.get(&format!("{name}.ops_per_s")),
+            python.0.get(&format!("{py}.ops_per_s")),
+            false,
+        );
+    }
+    for obj in Obj::ALL {
+        let Some(samples) = results.0.get(&Row::Obj(obj)) else {
+            continue;
+        };
+        let ours = summary(samples);
+        let (name, py) = (obj.name(), obj.python_label());
+        line(
+            format!("{name} p50 us, blocking"),
+            ours.median_us,
+            python.0.get(&format!("{py}.median_us")),
+            true,
+        );
+        line(
+            format!("{name} ops/s, blocking"),
+            ours.ops_per_s,
+            python.0.get(&format!("{py}.ops_per_s")),
             false,
         );
     }
