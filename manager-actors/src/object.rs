@@ -15,13 +15,13 @@
 //! that finds a mailbox full waits for room; nothing is dropped.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use actix::{Message, Recipient};
 use manager_core::reply::{Reply, ReplyFrame};
 use manager_core::request::{ObjectRequest, RequestId};
 use manager_core::{ManagerError, ObjectId, ObjectKind};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 /// How many batches an object's mailbox holds before senders wait.
 pub const MAILBOX_CAPACITY: usize = 256;
@@ -108,26 +108,103 @@ impl Message for StopObject {
 /// Where an actor sends the replies of one connection.
 ///
 /// Sending never blocks; if the connection has gone, the reply is dropped
-/// (there is no one left to read it).
+/// (there is no one left to read it). The sink counts replies sent but not
+/// yet written, so the bridge can stop reading a connection whose client
+/// does not read its replies ([`ReplyQueue::wait_for_room`]).
 #[derive(Debug, Clone)]
-pub struct ReplySink(mpsc::UnboundedSender<ReplyFrame>);
+pub struct ReplySink {
+    tx: mpsc::UnboundedSender<ReplyFrame>,
+    backlog: Arc<Backlog>,
+}
+
+#[derive(Debug, Default)]
+struct Backlog {
+    /// Replies sent and not yet written.
+    queued: AtomicUsize,
+    /// Set when the writer has stopped for good.
+    closed: AtomicBool,
+    /// Woken when replies are written or the writer stops.
+    changed: Notify,
+}
 
 impl ReplySink {
-    /// A sink and the receiving end the connection's writer drains.
-    pub fn new() -> (Self, mpsc::UnboundedReceiver<ReplyFrame>) {
+    /// A sink and the queue the connection's writer drains.
+    pub fn new() -> (Self, ReplyQueue) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (ReplySink(tx), rx)
+        let backlog = Arc::new(Backlog::default());
+        (
+            ReplySink {
+                tx,
+                backlog: backlog.clone(),
+            },
+            ReplyQueue { rx, backlog },
+        )
     }
 
     /// Sends the outcome of request `id`.
     pub fn send(&self, id: RequestId, result: Result<Reply, ManagerError>) {
-        // A closed sink means the connection is gone; the reply has no reader.
-        let _ = self.0.send(ReplyFrame { id, result });
+        self.backlog.queued.fetch_add(1, Ordering::Relaxed);
+        if self.tx.send(ReplyFrame { id, result }).is_err() {
+            // The connection is gone; the reply has no reader.
+            self.backlog.queued.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
     /// Whether the connection behind this sink has gone.
     pub fn is_closed(&self) -> bool {
-        self.0.is_closed()
+        self.tx.is_closed()
+    }
+
+    /// Waits until fewer than `limit` replies wait to be written. Returns
+    /// `false` if the writer has stopped (the connection is over).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn wait_for_room(&self, limit: usize) -> bool {
+        loop {
+            let changed = self.backlog.changed.notified();
+            if self.backlog.closed.load(Ordering::Acquire) {
+                return false;
+            }
+            if self.backlog.queued.load(Ordering::Acquire) < limit {
+                return true;
+            }
+            changed.await;
+        }
+    }
+}
+
+/// The receiving end of a [`ReplySink`], drained by the connection's writer.
+#[derive(Debug)]
+pub struct ReplyQueue {
+    rx: mpsc::UnboundedReceiver<ReplyFrame>,
+    backlog: Arc<Backlog>,
+}
+
+impl ReplyQueue {
+    /// The next reply; `None` when every sink is gone.
+    pub async fn recv(&mut self) -> Option<ReplyFrame> {
+        self.rx.recv().await
+    }
+
+    /// The next reply if one is ready.
+    pub fn try_recv(&mut self) -> Option<ReplyFrame> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Records that `n` replies have been written.
+    pub fn written(&self, n: usize) {
+        self.backlog.queued.fetch_sub(n, Ordering::AcqRel);
+        self.backlog.changed.notify_waiters();
+    }
+}
+
+impl Drop for ReplyQueue {
+    fn drop(&mut self) {
+        // The writer has stopped: wake a reader waiting for room.
+        self.backlog.closed.store(true, Ordering::Release);
+        self.backlog.changed.notify_waiters();
     }
 }
 

@@ -31,8 +31,12 @@ use crate::{Client, blocking};
 /// The default deadline for a connecting client to finish its handshake.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The default cap on requests one connection may have unanswered.
+/// The default cap on replies one connection may have waiting to be
+/// written before the manager stops reading its requests.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 4096;
+
+/// The smallest frame limit a manager accepts (every error reply fits).
+pub const MIN_MAX_FRAME: usize = 1024;
 
 /// Configures a [`Manager`] before starting it.
 #[derive(Debug, Clone)]
@@ -78,9 +82,10 @@ impl ManagerBuilder {
         self
     }
 
-    /// The largest frame accepted or sent, in bytes (default 16 MiB).
+    /// The largest frame accepted or sent, in bytes (default 16 MiB, at
+    /// least [`MIN_MAX_FRAME`]).
     pub fn max_frame(mut self, bytes: usize) -> Self {
-        self.config.max_frame = bytes;
+        self.config.max_frame = bytes.max(MIN_MAX_FRAME);
         self
     }
 
@@ -90,8 +95,9 @@ impl ManagerBuilder {
         self
     }
 
-    /// How many requests one connection may have unanswered before the
-    /// manager stops reading from it (default 4096).
+    /// How many replies one connection may have waiting to be written (its
+    /// client is not reading them) before the manager stops reading its
+    /// requests (default 4096). Parked requests do not count.
     pub fn max_in_flight(mut self, requests: usize) -> Self {
         self.config.max_in_flight = requests.max(1);
         self

@@ -21,8 +21,11 @@
 //! # Backpressure
 //!
 //! A full object mailbox makes the reader wait, and so does a connection with
-//! `max_in_flight` requests not yet answered; either way the client's writes
-//! slow down. Nothing is dropped.
+//! `max_in_flight` replies not yet written (its client is not reading them);
+//! either way the client's writes slow down. Nothing is dropped. Parked
+//! requests (a queue `get` waiting for an item) owe no reply yet and do not
+//! count, so any number of them never stops the reader from taking the
+//! request that would release them, or from seeing the client close.
 //!
 //! # Bad input
 //!
@@ -31,12 +34,12 @@
 //! already read are still applied.
 
 use std::collections::HashMap;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::Addr;
 use futures_util::future::join_all;
+use manager_actors::object::ReplyQueue;
 use manager_actors::registry::{RegistryCall, ResolveId};
 use manager_actors::{
     ConnectionClosed, ConnectionId, ObjectBatch, ObjectCall, ObjectHandle, RegistryActor, ReplySink,
@@ -46,7 +49,6 @@ use manager_core::request::{Request, RequestFrame};
 use manager_core::{ManagerError, ObjectId, codec};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener};
-use tokio::sync::{Semaphore, mpsc};
 
 use crate::auth::AuthKey;
 use crate::frame::{FrameBuffer, FrameError, HANDSHAKE_MAX_FRAME, encode_frame};
@@ -136,18 +138,12 @@ async fn connection<S: Stream>(mut stream: S, id: u64, shared: Arc<Shared>) {
     buf.set_max_frame(shared.config.max_frame);
     let (read, write) = stream.into_split();
     let (sink, replies) = ReplySink::new();
-    let in_flight = Rc::new(Semaphore::new(shared.config.max_in_flight));
-    let writer = actix_rt::spawn(write_replies(
-        write,
-        replies,
-        in_flight.clone(),
-        shared.config.max_frame,
-    ));
+    let writer = actix_rt::spawn(write_replies(write, replies, shared.config.max_frame));
     let mut reader = Reader {
         connection: ConnectionId(id),
         buf,
         sink,
-        in_flight,
+        max_backlog: shared.config.max_in_flight,
         registry: shared.registry.clone(),
         handles: HashMap::new(),
         groups: Vec::new(),
@@ -164,7 +160,8 @@ struct Reader {
     connection: ConnectionId,
     buf: FrameBuffer,
     sink: ReplySink,
-    in_flight: Rc<Semaphore>,
+    /// How many unwritten replies make the reader stop reading.
+    max_backlog: usize,
     registry: Addr<RegistryActor>,
     /// Handles of the objects this connection has used.
     handles: HashMap<ObjectId, ObjectHandle>,
@@ -182,22 +179,17 @@ impl Reader {
     }
 
     async fn read_all<R: AsyncRead + Unpin>(&mut self, mut read: R) -> Result<(), FrameError> {
-        while self.buf.fill(&mut read).await? {
+        loop {
+            // A client that does not read its replies stops being read.
+            // Parked requests owe no reply yet and do not count, so waiting
+            // requests never keep the reader from seeing the client close.
+            if !self.sink.wait_for_room(self.max_backlog).await {
+                return Ok(());
+            }
+            if !self.buf.fill(&mut read).await? {
+                return Ok(());
+            }
             while let Some(frame) = self.buf.next_frame()? {
-                // Bound the replies owed to this connection; send what is
-                // pending first so waiting cannot hold back a request that
-                // would free a permit.
-                let in_flight = self.in_flight.clone();
-                match in_flight.try_acquire() {
-                    Ok(permit) => permit.forget(),
-                    Err(_) => {
-                        self.dispatch().await;
-                        match in_flight.acquire().await {
-                            Ok(permit) => permit.forget(),
-                            Err(_) => return Ok(()),
-                        }
-                    }
-                }
                 let RequestFrame { id, request } = codec::decode(&frame)?;
                 match request {
                     Request::Object { target, op } => {
@@ -226,7 +218,6 @@ impl Reader {
             }
             self.dispatch().await;
         }
-        Ok(())
     }
 
     /// Sends every pending group to its object and waits until each has been
@@ -289,32 +280,35 @@ impl Reader {
 /// Writes replies as they come, every ready one in a single write.
 async fn write_replies<W: AsyncWrite + Unpin>(
     mut write: W,
-    mut replies: mpsc::UnboundedReceiver<ReplyFrame>,
-    in_flight: Rc<Semaphore>,
+    mut replies: ReplyQueue,
     max_frame: usize,
 ) {
     const FLUSH_AT: usize = 256 * 1024;
-    let mut out = Vec::with_capacity(16 * 1024);
+    const KEEP: usize = 64 * 1024;
+    let mut out = Vec::with_capacity(KEEP);
     while let Some(first) = replies.recv().await {
         let mut count = 1;
         encode_reply(&first, &mut out, max_frame);
         while out.len() < FLUSH_AT {
             match replies.try_recv() {
-                Ok(next) => {
+                Some(next) => {
                     encode_reply(&next, &mut out, max_frame);
                     count += 1;
                 }
-                Err(_) => break,
+                None => break,
             }
         }
         if let Err(e) = write.write_all(&out).await {
+            // Dropping the queue wakes a reader waiting for room.
             tracing::debug!(error = %e, "write to client failed");
-            // Wake a reader waiting for permits that will never come back.
-            in_flight.close();
             return;
         }
+        replies.written(count);
         out.clear();
-        in_flight.add_permits(count);
+        if out.capacity() > 4 * KEEP {
+            // Do not keep a huge reply's buffer for the connection's life.
+            out = Vec::with_capacity(KEEP);
+        }
     }
 }
 
