@@ -189,8 +189,12 @@ impl ReplyQueue {
     }
 
     /// The next reply if one is ready.
-    pub fn try_recv(&mut self) -> Option<ReplyFrame> {
-        self.rx.try_recv().ok()
+    ///
+    /// # Errors
+    ///
+    /// `Empty` if none is ready, `Disconnected` if every sink is gone.
+    pub fn try_recv(&mut self) -> Result<ReplyFrame, mpsc::error::TryRecvError> {
+        self.rx.try_recv()
     }
 
     /// Records that `n` replies have been written.

@@ -291,11 +291,11 @@ async fn write_replies<W: AsyncWrite + Unpin>(
         encode_reply(&first, &mut out, max_frame);
         while out.len() < FLUSH_AT {
             match replies.try_recv() {
-                Some(next) => {
+                Ok(next) => {
                     encode_reply(&next, &mut out, max_frame);
                     count += 1;
                 }
-                None => break,
+                Err(_) => break,
             }
         }
         if let Err(e) = write.write_all(&out).await {
