@@ -42,12 +42,38 @@ use crate::proxy::{
 };
 use crate::transport::{self, AnyStream, Stream};
 
-type Waiter = oneshot::Sender<Result<Reply, ManagerError>>;
+/// A call waiting for its reply.
+struct Waiter {
+    reply: oneshot::Sender<Result<Reply, ManagerError>>,
+    /// What to send if the manager grants this request after the caller
+    /// gave up (a late `acquire`: release it again).
+    undo: Option<Request>,
+}
 
 /// Calls waiting for replies, or why there will be no more replies.
 enum Pending {
-    Open(HashMap<RequestId, Waiter>),
+    Open {
+        /// Calls whose caller still waits, by id.
+        waiting: HashMap<RequestId, Waiter>,
+        /// Abandoned calls whose grant must be undone if it comes.
+        abandoned: HashMap<RequestId, Request>,
+    },
     Closed,
+}
+
+impl Pending {
+    fn open() -> Self {
+        Pending::Open {
+            waiting: HashMap::new(),
+            abandoned: HashMap::new(),
+        }
+    }
+}
+
+/// Whether a reply granted what its request asked to take (a lock, a
+/// unit), so an abandoned caller's grant must be given back.
+fn granted(result: &Result<Reply, ManagerError>) -> bool {
+    matches!(result, Ok(Reply::Bool(true)))
 }
 
 struct Inner {
@@ -152,7 +178,7 @@ impl Client {
             connection: session.connection,
             max_frame: session.max_frame,
             next_id: AtomicU64::new(1),
-            pending: Mutex::new(Pending::Open(HashMap::new())),
+            pending: Mutex::new(Pending::open()),
             outbox: Arc::new(Outbox::new(write.into())),
             tasks: std::sync::OnceLock::new(),
         });
@@ -437,7 +463,7 @@ impl Client {
         )
         .map_err(Error::Encode)?;
         let alone = match &*self.inner.pending.lock().expect("pending map poisoned") {
-            Pending::Open(map) => map.is_empty(),
+            Pending::Open { waiting, .. } => waiting.is_empty(),
             Pending::Closed => return Err(self.gone()),
         };
         self.inner.outbox.submit(&frame, alone).map_err(|_| {
@@ -468,25 +494,33 @@ impl Client {
     /// Cancel safe in that dropping the future never corrupts the
     /// connection; the request may or may not have been sent and applied.
     pub async fn call(&self, request: Request) -> Result<Reply, Error> {
-        self.call_within(request, self.timeout).await
+        self.call_within(request, self.timeout, None).await
     }
 
     /// [`Client::call`] with this deadline instead of the handle's.
+    ///
+    /// If the caller gives up (deadline, or the future is dropped) and the
+    /// manager grants the request later (its reply is `Bool(true)`), `undo`
+    /// is sent, so a lock is not left held by a caller that believes it
+    /// failed.
     pub(crate) async fn call_within(
         &self,
         request: Request,
         deadline: Option<Duration>,
+        undo: Option<Request>,
     ) -> Result<Reply, Error> {
         match deadline {
-            None => self.call_inner(request).await,
-            Some(after) => match tokio::time::timeout(after, self.call_inner(request)).await {
-                Ok(result) => result,
-                Err(_) => Err(Error::Timeout { after }),
-            },
+            None => self.call_inner(request, undo).await,
+            Some(after) => {
+                match tokio::time::timeout(after, self.call_inner(request, undo)).await {
+                    Ok(result) => result,
+                    Err(_) => Err(Error::Timeout { after }),
+                }
+            }
         }
     }
 
-    async fn call_inner(&self, request: Request) -> Result<Reply, Error> {
+    async fn call_inner(&self, request: Request, undo: Option<Request>) -> Result<Reply, Error> {
         let id = RequestId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
         let mut frame = Vec::new();
         encode_frame(
@@ -497,9 +531,9 @@ impl Client {
         .map_err(Error::Encode)?;
         let (tx, rx) = oneshot::channel();
         let alone = match &mut *self.inner.pending.lock().expect("pending map poisoned") {
-            Pending::Open(map) => {
-                let alone = map.is_empty();
-                map.insert(id, tx);
+            Pending::Open { waiting, .. } => {
+                let alone = waiting.is_empty();
+                waiting.insert(id, Waiter { reply: tx, undo });
                 alone
             }
             Pending::Closed => return Err(self.gone()),
@@ -535,8 +569,14 @@ struct ForgetOnDrop<'a> {
 
 impl Drop for ForgetOnDrop<'_> {
     fn drop(&mut self) {
-        if let Pending::Open(map) = &mut *self.inner.pending.lock().expect("pending map poisoned") {
-            map.remove(&self.id);
+        if let Pending::Open { waiting, abandoned } =
+            &mut *self.inner.pending.lock().expect("pending map poisoned")
+            && let Some(Waiter {
+                undo: Some(undo), ..
+            }) = waiting.remove(&self.id)
+        {
+            // No reply yet: if a grant comes later, give it back.
+            abandoned.insert(self.id, undo);
         }
     }
 }
@@ -581,19 +621,47 @@ async fn read_loop<R: AsyncRead + Unpin>(
     buf: &mut FrameBuffer,
     inner: &std::sync::Weak<Inner>,
 ) -> Result<(), FrameError> {
+    let mut undos = Vec::new();
     while buf.fill(read).await? {
         let Some(inner) = inner.upgrade() else {
             return Ok(());
         };
-        let mut pending = inner.pending.lock().expect("pending map poisoned");
-        while let Some(frame) = buf.next_frame()? {
-            let ReplyFrame { id, result } = manager_core::codec::decode(&frame)?;
-            if let Pending::Open(map) = &mut *pending
-                && let Some(waiter) = map.remove(&id)
-            {
-                // The caller may have given up meanwhile; then the reply is
-                // simply dropped.
-                let _ = waiter.send(result);
+        {
+            let mut pending = inner.pending.lock().expect("pending map poisoned");
+            while let Some(frame) = buf.next_frame()? {
+                let ReplyFrame { id, result } = manager_core::codec::decode(&frame)?;
+                let Pending::Open { waiting, abandoned } = &mut *pending else {
+                    continue;
+                };
+                if let Some(waiter) = waiting.remove(&id) {
+                    // The caller may have given up just now; then its grant
+                    // is given back.
+                    if let Err(result) = waiter.reply.send(result)
+                        && let Some(undo) = waiter.undo
+                        && granted(&result)
+                    {
+                        undos.push(undo);
+                    }
+                } else if let Some(undo) = abandoned.remove(&id)
+                    && granted(&result)
+                {
+                    undos.push(undo);
+                }
+            }
+        }
+        if !undos.is_empty() {
+            let client = Client {
+                inner: inner.clone(),
+                timeout: None,
+            };
+            for undo in undos.drain(..) {
+                tracing::debug!(
+                    ?undo,
+                    "giving back a grant that came after its caller gave up"
+                );
+                if client.send_detached(undo).is_err() {
+                    break;
+                }
             }
         }
     }

@@ -198,6 +198,23 @@ impl ObjectRequest {
         }
     }
 
+    /// What gives back what this request takes if the manager grants it
+    /// (replies `Bool(true)`) after its caller gave up: the release of a
+    /// lock acquire. `None` for requests that take nothing.
+    pub fn undo_if_granted(&self) -> Option<ObjectRequest> {
+        match self {
+            ObjectRequest::Lock(LockRequest::Acquire { owner, .. }) => {
+                Some(ObjectRequest::Lock(LockRequest::Release { owner: *owner }))
+            }
+            ObjectRequest::Condition(ConditionRequest::Acquire { owner, .. }) => {
+                Some(ObjectRequest::Condition(ConditionRequest::Release {
+                    owner: *owner,
+                }))
+            }
+            _ => None,
+        }
+    }
+
     /// A short name of the request family, for error messages.
     pub fn family(&self) -> &'static str {
         match self {

@@ -74,8 +74,10 @@ impl ObjectRef {
     /// On a handle with a timeout, an operation that waits on the manager's
     /// side (a queue `get`, a lock `acquire`) waits there no longer than the
     /// timeout, and the call itself gets [`WAIT_GRACE`] more for the answer
-    /// to arrive: the manager, not the client's clock, ends the wait, so a
-    /// lock is not granted to a caller that has already given up.
+    /// to arrive: the manager, not the client's clock, ends the wait. Should
+    /// the call still give up first (the request sat in a busy manager), or
+    /// its future be dropped, a lock or unit granted afterwards is released
+    /// again as soon as the grant arrives.
     ///
     /// # Errors
     ///
@@ -84,15 +86,20 @@ impl ObjectRef {
         let deadline = match (self.client.timeout(), op.wait_mut()) {
             (Some(limit), Some(wait)) => {
                 *wait = wait.at_most(limit);
-                Some(limit + WAIT_GRACE)
+                Some(limit.saturating_add(WAIT_GRACE))
             }
             (limit, _) => limit,
         };
+        // A grant that comes after this call gave up is given back.
+        let undo = op.undo_if_granted().map(|op| Request::Object {
+            target: self.id,
+            op,
+        });
         let request = Request::Object {
             target: self.id,
             op,
         };
-        self.client.call_within(request, deadline).await
+        self.client.call_within(request, deadline, undo).await
     }
 
     /// Sends one operation without waiting for (or keeping) its reply; for
