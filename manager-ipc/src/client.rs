@@ -34,13 +34,17 @@ use crate::address::Address;
 use crate::auth::AuthKey;
 use crate::error::Error;
 use crate::frame::{FrameBuffer, FrameError, HANDSHAKE_MAX_FRAME, encode_frame};
-use crate::handshake;
+use crate::handshake::{self, HandshakeError};
 use crate::outbox::Outbox;
 use crate::proxy::{
     self, Array, Barrier, BoundedSemaphore, Condition, Dict, Event, JoinableQueue, List, Lock,
     Namespace, ObjectRef, Queue, RLock, Semaphore, Set, Value,
 };
 use crate::transport::{self, AnyStream, Stream};
+
+/// How long a connecting client waits for the manager to finish the
+/// handshake.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A call waiting for its reply.
 struct Waiter {
@@ -134,8 +138,9 @@ impl Client {
     /// # Errors
     ///
     /// [`Error::Connect`] if nothing answers at the address, and
-    /// [`Error::Handshake`] if authentication fails (for example a wrong key)
-    /// or the protocol versions differ.
+    /// [`Error::Handshake`] if authentication fails (for example a wrong key),
+    /// the protocol versions differ, or the manager does not finish the
+    /// handshake within [`CONNECT_TIMEOUT`].
     pub async fn connect(address: &Address, key: &AuthKey) -> Result<Client, Error> {
         let connect_err = |source| Error::Connect {
             address: address.clone(),
@@ -165,12 +170,17 @@ impl Client {
         key: &AuthKey,
     ) -> Result<Client, Error> {
         let mut buf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
-        let session = handshake::initiate(&mut stream, &mut buf, key)
-            .await
-            .map_err(|source| Error::Handshake {
-                address: address.clone(),
-                source,
-            })?;
+        // A peer that accepts but never answers (a stopped manager) must not
+        // hang the connect.
+        let handshake = tokio::time::timeout(CONNECT_TIMEOUT, handshake::initiate(&mut stream, &mut buf, key));
+        let session = match handshake.await {
+            Ok(result) => result,
+            Err(_) => Err(HandshakeError::Timeout(CONNECT_TIMEOUT)),
+        }
+        .map_err(|source| Error::Handshake {
+            address: address.clone(),
+            source,
+        })?;
         buf.set_max_frame(session.max_frame);
         let (read, write) = stream.into_split();
         let inner = Arc::new(Inner {

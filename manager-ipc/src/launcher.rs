@@ -22,9 +22,9 @@
 //! # No orphans
 //!
 //! Dropping a [`Worker`] that has not been joined kills and reaps it. On
-//! Linux a worker is also killed by the kernel when the thread that launched
-//! it exits, so workers die with their app even if the app is killed. Launch
-//! workers from a thread that lives as long as they should.
+//! Linux a worker is also killed by the kernel when its app exits, however
+//! it exits (SIGKILL included): every worker is spawned from one launcher
+//! thread that lives as long as the process.
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -71,6 +71,45 @@ pub(crate) fn manager_from_env() -> Result<(Address, AuthKey), Error> {
     let key = AuthKey::from_hex(&var(ENV_AUTHKEY)?)
         .map_err(|e| Error::Environment(format!("{ENV_AUTHKEY}: {e}")))?;
     Ok((address, key))
+}
+
+/// Spawns `command` from one long-lived thread of this process.
+///
+/// On Linux a worker is killed when the *thread* that spawned it exits
+/// (`PR_SET_PDEATHSIG` follows the thread, not the process). Spawning every
+/// worker from one thread that lives as long as the process makes workers
+/// die with the app, not with whichever pool thread happened to launch them.
+fn spawn_from_launcher_thread(command: Command) -> std::io::Result<Child> {
+    use std::sync::mpsc::{Sender, channel};
+    use std::sync::{Mutex, OnceLock};
+
+    type Job = (Command, Sender<std::io::Result<Child>>);
+    static SPAWNER: OnceLock<Mutex<Sender<Job>>> = OnceLock::new();
+    let spawner = SPAWNER.get_or_init(|| {
+        let (jobs, inbox) = channel::<Job>();
+        let started = std::thread::Builder::new()
+            .name("manager-launcher".to_owned())
+            .spawn(move || {
+                for (mut command, reply) in inbox {
+                    let _ = reply.send(command.spawn());
+                }
+            });
+        if let Err(e) = started {
+            tracing::error!(error = %e, "cannot start the launcher thread");
+        }
+        Mutex::new(jobs)
+    });
+    let (reply, answer) = channel();
+    let sent = spawner
+        .lock()
+        .map_err(|_| std::io::Error::other("launcher thread poisoned"))?
+        .send((command, reply));
+    if sent.is_err() {
+        return Err(std::io::Error::other("the launcher thread is not running"));
+    }
+    answer
+        .recv()
+        .map_err(|_| std::io::Error::other("the launcher thread did not answer"))?
 }
 
 /// Starts workers for one manager.
@@ -157,7 +196,7 @@ impl Launcher {
         command
             .env(ENV_ENTRY, entry)
             .env(ENV_ARGS, hex::encode(encoded));
-        let child = command.spawn().map_err(|source| LaunchError::Spawn {
+        let child = spawn_from_launcher_thread(command).map_err(|source| LaunchError::Spawn {
             entry: entry.to_owned(),
             program: program.as_ref().to_string_lossy().into_owned(),
             source,
@@ -171,8 +210,11 @@ impl Launcher {
     }
 
     /// A command for any program, with the manager's address and key in its
-    /// environment and (on Linux) tied to this thread's life. Use it for
-    /// workers that do not use [`Entries`]; spawn it yourself.
+    /// environment. Use it for workers that do not use [`Entries`] and spawn
+    /// it yourself. On Linux the process it starts is killed when the thread
+    /// that spawns it exits, so spawn it from a thread that lives as long as
+    /// the worker should (workers of [`Launcher::spawn`] are spawned from a
+    /// thread that lives as long as the process).
     pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
         let mut command = Command::new(program);
         command
@@ -234,7 +276,8 @@ impl Worker {
     /// [`WorkerError::Timeout`] if it is still running then (it is left
     /// running), otherwise as [`Worker::join`].
     pub fn join_timeout(&mut self, timeout: Duration) -> Result<(), WorkerError> {
-        let deadline = Instant::now() + timeout;
+        let start = Instant::now();
+        let deadline = start.checked_add(timeout).unwrap_or(start + Duration::from_secs(86_400 * 365));
         let mut pause = Duration::from_millis(1);
         loop {
             if let Some(status) = self.try_status()? {
