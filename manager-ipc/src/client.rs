@@ -172,7 +172,10 @@ impl Client {
         let mut buf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
         // A peer that accepts but never answers (a stopped manager) must not
         // hang the connect.
-        let handshake = tokio::time::timeout(CONNECT_TIMEOUT, handshake::initiate(&mut stream, &mut buf, key));
+        let handshake = tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            handshake::initiate(&mut stream, &mut buf, key),
+        );
         let session = match handshake.await {
             Ok(result) => result,
             Err(_) => Err(HandshakeError::Timeout(CONNECT_TIMEOUT)),

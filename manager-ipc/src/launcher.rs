@@ -277,7 +277,9 @@ impl Worker {
     /// running), otherwise as [`Worker::join`].
     pub fn join_timeout(&mut self, timeout: Duration) -> Result<(), WorkerError> {
         let start = Instant::now();
-        let deadline = start.checked_add(timeout).unwrap_or(start + Duration::from_secs(86_400 * 365));
+        let deadline = start
+            .checked_add(timeout)
+            .unwrap_or(start + Duration::from_secs(86_400 * 365));
         let mut pause = Duration::from_millis(1);
         loop {
             if let Some(status) = self.try_status()? {

@@ -74,19 +74,30 @@ pub struct SemaphoreHold {
     pub times: u32,
 }
 
-/// Arguments of the `semaphore_take_and_park` entry: takes `units` units of
-/// the bounded semaphore `semaphore` (created with `bound` units), sets
-/// `announce` to its pid, and parks until killed.
+/// Arguments of the `semaphore_take_and_park` entry: opens the semaphore
+/// `semaphore` (bounded or not, created with `value` units if new), takes
+/// `guarded` units through guards and then `plain` units with plain
+/// acquires, and sets `announce` to its pid. Then it waits for the event
+/// `gate`, if there is one, and parks one more plain acquire, which a test
+/// sees in `n_waiting` and sees leave when the worker's connection closes.
+/// It fails if that acquire is ever granted; otherwise it waits until
+/// killed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SemaphoreTake {
-    /// The bounded semaphore.
+    /// The semaphore.
     pub semaphore: String,
-    /// Its bound.
-    pub bound: u64,
-    /// How many units to take.
-    pub units: u64,
+    /// A bounded semaphore rather than a plain one.
+    pub bounded: bool,
+    /// Its initial value (and bound, if bounded).
+    pub value: u64,
+    /// How many units to take through guards.
+    pub guarded: u64,
+    /// How many units to take with plain acquires.
+    pub plain: u64,
     /// The attribute that announces it holds them.
     pub announce: String,
+    /// The event to wait for before parking the last acquire.
+    pub gate: Option<String>,
 }
 
 /// Arguments of the `bounded_over_release` entry: on the bounded semaphore

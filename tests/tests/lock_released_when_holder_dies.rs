@@ -1,7 +1,7 @@
 //! A process killed with SIGKILL while holding a lock does not take the
 //! lock with it: the manager releases it (however many times an `RLock`
-//! was taken) and hands it to the next waiter. Python's manager keeps such
-//! a lock held, and every other process deadlocks on it.
+//! was taken) and hands it to the waiter parked on it. Python's manager
+//! keeps such a lock held, and every other process deadlocks on it.
 
 use manager_ipc::WorkerError;
 use tests::locks::{HoldLock, LockKind};
@@ -32,7 +32,6 @@ fn killed_holder_releases(kind: LockKind, depth: u32) -> anyhow::Result<()> {
                 LockKind::Lock => {
                     let lock = client.lock("resource")?;
                     let got = lock.acquire_timeout(DEADLINE)?;
-                    // A plain lock: this thread releases it for the test.
                     got && lock.release().is_ok()
                 }
                 LockKind::RLock => {
@@ -54,6 +53,15 @@ fn killed_holder_releases(kind: LockKind, depth: u32) -> anyhow::Result<()> {
         }
     };
     assert!(locked && !taken, "the worker holds the lock");
+    // Kill the holder only once the waiter is parked on the manager, so
+    // the lock is handed to a parked waiter, not merely found free later.
+    let n_waiting = || -> anyhow::Result<usize> {
+        Ok(match kind {
+            LockKind::Lock => client.lock("resource")?.n_waiting()?,
+            LockKind::RLock => client.rlock("resource")?.n_waiting()?,
+        })
+    };
+    wait_until("the waiter is parked on the lock", || Ok(n_waiting()? == 1))?;
 
     holder.kill()?;
     let err = holder.join().unwrap_err();
@@ -64,6 +72,7 @@ fn killed_holder_releases(kind: LockKind, depth: u32) -> anyhow::Result<()> {
 
     let got = waiter.join().expect("the waiter thread panicked")?;
     assert!(got, "the waiter got the dead holder's lock and released it");
+    assert_eq!(n_waiting()?, 0);
     // And it is free for anyone now.
     match kind {
         LockKind::Lock => {

@@ -21,6 +21,13 @@
 //! When a connection closes, its acquires and waits are dropped and, if one
 //! of its owners holds the lock, the lock is released completely and handed
 //! to the next acquirer.
+//!
+//! A notify is not lost on a dead waiter. A waiter whose process died
+//! after the notify picked it (while it queued for the lock) is dropped
+//! when its connection is known closed, or when its turn for the lock comes
+//! and its connection is found gone; either way the notify passes to the
+//! longest-waiting live `wait`, if there is one. (A `wait` whose connection
+//! is already gone when the notify comes is skipped at once.)
 
 use manager_core::ManagerError;
 use manager_core::reply::Reply;
@@ -31,15 +38,26 @@ use crate::actor::{ObjectContext, ObjectState};
 use crate::object::{Caller, ConnectionId};
 use crate::waiters::{WaiterId, Waiters};
 
+/// Why a request waits for the lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resume {
+    /// An acquire; replies `true`.
+    Acquire,
+    /// A notified wait taking the lock back; replies `true`.
+    Notified,
+    /// A wait that ended without a notify taking the lock back; replies
+    /// `false`.
+    TimedOut,
+}
+
 /// A request waiting for the lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Acquirer {
     owner: Owner,
     /// The count to restore on taking the lock.
     count: u64,
-    /// The reply once it has the lock: `true` for an acquire or a notified
-    /// wait, `false` for a wait that ended without a notify.
-    reply: bool,
+    /// What it is, which says its reply once it has the lock.
+    resume: Resume,
 }
 
 /// A `wait` waiting for a notify.
@@ -96,7 +114,7 @@ impl ConditionState {
                 let acquirer = Acquirer {
                     owner,
                     count: 1,
-                    reply: true,
+                    resume: Resume::Acquire,
                 };
                 self.acquirers.park(caller, acquirer, wait, ctx);
             }
@@ -109,13 +127,13 @@ impl ConditionState {
         &mut self,
         caller: Caller,
         sleeper: Sleeper,
-        notified: bool,
+        resume: Resume,
         ctx: &mut ObjectContext<'_, Self>,
     ) {
         let acquirer = Acquirer {
             owner: sleeper.owner,
             count: sleeper.count,
-            reply: notified,
+            resume,
         };
         self.acquirers.park(caller, acquirer, Wait::Forever, ctx);
     }
@@ -127,30 +145,62 @@ impl ConditionState {
             let Some(sleeper) = self.sleepers.pop_front(ctx) else {
                 break;
             };
-            self.requeue(sleeper.caller, sleeper.data, true, ctx);
+            self.requeue(sleeper.caller, sleeper.data, Resume::Notified, ctx);
             woken += 1;
         }
         woken
     }
 
-    /// Gives a free lock to the longest-waiting acquirer whose connection is
-    /// still open.
-    fn hand_over(&mut self, ctx: &mut ObjectContext<'_, Self>) {
-        if self.holder.is_some() {
-            return;
+    /// Passes on the notifies of `dropped` acquirers that will never take
+    /// the lock back, each to one more live waiter.
+    fn pass_on_notifies<'a>(
+        &mut self,
+        dropped: impl IntoIterator<Item = &'a Acquirer>,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
+        let lost = dropped
+            .into_iter()
+            .filter(|a| a.resume == Resume::Notified)
+            .count() as u64;
+        if lost > 0 {
+            let woken = self.notify(lost, ctx);
+            tracing::debug!(
+                condition = %ctx.what(),
+                lost,
+                woken,
+                "notified waiters' connections closed; notifies passed on"
+            );
         }
-        if let Some(waiter) = self.acquirers.pop_front(ctx) {
+    }
+
+    /// Gives a free lock to the longest-waiting acquirer whose connection is
+    /// still open. Those found gone on the way are dropped, and their
+    /// notifies passed on.
+    fn hand_over(&mut self, ctx: &mut ObjectContext<'_, Self>) {
+        while self.holder.is_none() {
+            let Some(front) = self.acquirers.iter().next().map(|w| w.id) else {
+                return;
+            };
+            let Some(waiter) = self.acquirers.take(front, ctx) else {
+                return;
+            };
+            if waiter.caller.is_gone() {
+                self.pass_on_notifies([&waiter.data], ctx);
+                continue;
+            }
             let Acquirer {
                 owner,
                 count,
-                reply,
+                resume,
             } = waiter.data;
             self.holder = Some(Holder {
                 connection: waiter.caller.connection,
                 owner,
                 count,
             });
-            waiter.caller.reply(Ok(Reply::Bool(reply)));
+            waiter
+                .caller
+                .reply(Ok(Reply::Bool(resume != Resume::TimedOut)));
         }
     }
 
@@ -223,7 +273,7 @@ impl ObjectState for ConditionState {
         if let Some(sleeper) = self.sleepers.take(waiter, ctx) {
             // Its wait ended without a notify: it takes the lock back, then
             // answers `false`.
-            self.requeue(sleeper.caller, sleeper.data, false, ctx);
+            self.requeue(sleeper.caller, sleeper.data, Resume::TimedOut, ctx);
             self.hand_over(ctx);
         } else if let Some(acquirer) = self.acquirers.take(waiter, ctx) {
             acquirer.caller.reply(Ok(Reply::Bool(false)));
@@ -233,7 +283,9 @@ impl ObjectState for ConditionState {
     fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
         // Nobody is left to read these requests' replies.
         drop(self.sleepers.remove_connection(connection, ctx));
-        drop(self.acquirers.remove_connection(connection, ctx));
+        let dropped = self.acquirers.remove_connection(connection, ctx);
+        // A notify that picked one of these waits wakes another instead.
+        self.pass_on_notifies(dropped.iter().map(|w| &w.data), ctx);
         if self.holder.is_some_and(|h| h.connection == connection) {
             tracing::debug!(
                 condition = %ctx.what(),
@@ -241,8 +293,8 @@ impl ObjectState for ConditionState {
                 "holder's connection closed; lock released"
             );
             self.holder = None;
-            self.hand_over(ctx);
         }
+        self.hand_over(ctx);
     }
 
     fn removed(&mut self, ctx: &mut ObjectContext<'_, Self>) {
@@ -457,6 +509,72 @@ mod tests {
             Ok(Reply::Count(0)),
             "b's wait is gone"
         );
+    }
+
+    /// b and c wait; a notifies one, which picks b. b's process dies before
+    /// it has the lock back: the notify goes to c instead of being lost.
+    #[actix::test]
+    async fn a_notify_picking_a_waiter_that_then_closes_wakes_the_next() {
+        let h = Harness::new();
+        let cond = h.object("c", ObjectSpec::Condition).await;
+        let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
+        assert_eq!(b.call(&cond, acquire(1, Wait::Forever)).await, T);
+        b.send(&cond, wait(1, Wait::Forever)).await;
+        assert_eq!(c.call(&cond, acquire(1, Wait::Forever)).await, T);
+        let c_wait = c.send(&cond, wait(1, Wait::Forever)).await;
+        assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+        assert_eq!(a.call(&cond, notify(1, 1)).await, Ok(Reply::Count(1)));
+        // b's connection closes while a still holds the lock.
+        b.close(&[&cond]).await;
+        assert!(c.ready().is_none(), "c needs the lock back first");
+        assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
+        let woke = c.next().await;
+        assert_eq!((woke.id, woke.result), (c_wait, T));
+        // Nobody is left waiting.
+        assert_eq!(c.call(&cond, notify_all(1)).await, Ok(Reply::Count(0)));
+        assert_eq!(c.call(&cond, release(1)).await, Ok(Reply::Done));
+    }
+
+    /// As above, but the lock comes free before the object is told that
+    /// b's connection closed: its turn comes, it is found gone and the
+    /// notify goes to c.
+    #[actix::test]
+    async fn a_notified_waiter_found_gone_at_its_turn_passes_the_notify_on() {
+        let h = Harness::new();
+        let cond = h.object("c", ObjectSpec::Condition).await;
+        let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
+        assert_eq!(b.call(&cond, acquire(1, Wait::Forever)).await, T);
+        b.send(&cond, wait(1, Wait::Forever)).await;
+        assert_eq!(c.call(&cond, acquire(1, Wait::Forever)).await, T);
+        let c_wait = c.send(&cond, wait(1, Wait::Forever)).await;
+        assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+        assert_eq!(a.call(&cond, notify(1, 1)).await, Ok(Reply::Count(1)));
+        drop(b);
+        assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
+        let woke = c.next().await;
+        assert_eq!((woke.id, woke.result), (c_wait, T));
+        assert_eq!(c.call(&cond, release(1)).await, Ok(Reply::Done));
+    }
+
+    /// A timed-out wait or a plain acquire of a closed connection carries
+    /// no notify: nobody else wakes for it.
+    #[actix::test]
+    async fn only_notified_waits_pass_anything_on() {
+        let h = Harness::new();
+        let cond = h.object("c", ObjectSpec::Condition).await;
+        let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
+        assert_eq!(c.call(&cond, acquire(1, Wait::Forever)).await, T);
+        let c_wait = c.send(&cond, wait(1, Wait::Forever)).await;
+        assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+        b.send(&cond, acquire(1, Wait::Forever)).await;
+        b.close(&[&cond]).await;
+        assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
+        assert!(c.ready().is_none(), "c was not notified");
+        assert_eq!(a.call(&cond, acquire(1, Wait::No)).await, T);
+        assert_eq!(a.call(&cond, notify(1, 1)).await, Ok(Reply::Count(1)));
+        assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
+        let woke = c.next().await;
+        assert_eq!((woke.id, woke.result), (c_wait, T));
     }
 
     #[actix::test]

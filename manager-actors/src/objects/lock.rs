@@ -9,9 +9,13 @@
 //!
 //! A re-entrant lock is released only by its holder, once per acquire; any
 //! other owner gets [`ManagerError::NotHeld`]. A plain lock, like Python's
-//! `threading.Lock`, may be released by any owner while it is held (one
-//! process takes it, another hands it on); releasing it while nobody holds it
-//! is [`ManagerError::NotHeld`]. A plain lock is not re-entrant: its holder
+//! `threading.Lock`, may be released by another thread or task than the one
+//! that took it, but only one of the holding process: any owner on the
+//! holding connection. Another connection, or anyone while nobody holds it,
+//! gets [`ManagerError::NotHeld`]. (Python also lets another process release
+//! it; here that would race with release-on-death: the holder dies, its lock
+//! goes to the next waiter, and a release meant for the dead holder's lock
+//! would free the new holder's.) A plain lock is not re-entrant: its holder
 //! acquiring it again waits like anyone else (and deadlocks itself without a
 //! timeout, as in Python).
 //!
@@ -109,7 +113,11 @@ impl LockState {
                 self.holder = None;
             }
         } else {
-            // Like `threading.Lock`: any owner may release a held lock.
+            // Like `threading.Lock` within one process: any owner of the
+            // holding connection may release it.
+            if holder.connection != connection {
+                return false;
+            }
             self.holder = None;
         }
         true
@@ -154,6 +162,9 @@ impl ObjectState for LockState {
                 }
             }
             LockRequest::IsLocked => caller.reply(Ok(Reply::Bool(self.holder.is_some()))),
+            LockRequest::NWaiting => {
+                caller.reply(Ok(Reply::Count(self.waiters.len() as u64)));
+            }
         }
     }
 
@@ -193,11 +204,11 @@ impl ObjectState for LockState {
 pub(crate) mod harness {
     use std::time::Duration;
 
+    use crate::object::ReplyQueue;
     use actix::{Actor, Addr};
     use manager_core::reply::{RegistryReply, Reply, ReplyFrame};
     use manager_core::request::{ObjectRequest, RegistryRequest, RequestId};
     use manager_core::{ManagerError, ObjectName, ObjectSpec};
-    use tokio::sync::mpsc::UnboundedReceiver;
     use tokio::sync::mpsc::error::TryRecvError;
 
     use crate::object::{
@@ -251,7 +262,7 @@ pub(crate) mod harness {
     pub(crate) struct Conn {
         id: ConnectionId,
         sink: ReplySink,
-        replies: UnboundedReceiver<ReplyFrame>,
+        replies: ReplyQueue,
         next: u64,
     }
 
@@ -347,6 +358,7 @@ mod tests {
     }
 
     const LOCKED: ObjectRequest = ObjectRequest::Lock(LockRequest::IsLocked);
+    const N_WAITING: ObjectRequest = ObjectRequest::Lock(LockRequest::NWaiting);
 
     #[actix::test]
     async fn waiters_get_a_plain_lock_in_arrival_order() {
@@ -372,8 +384,17 @@ mod tests {
         assert_eq!((granted.id, granted.result), (b_id, Ok(Reply::Bool(true))));
         assert!(c.ready().is_none(), "c still waits");
 
-        // A plain lock: another owner of another connection may release it.
-        assert_eq!(a.call(&lock, release(7)).await, Ok(Reply::Done));
+        // A plain lock: another owner of the holding connection may release
+        // it; no owner of another connection may.
+        assert_eq!(a.call(&lock, N_WAITING).await, Ok(Reply::Count(1)));
+        for owner in [1, 7] {
+            assert!(matches!(
+                a.call(&lock, release(owner)).await,
+                Err(ManagerError::NotHeld { what }) if what == "lock `l`"
+            ));
+        }
+        assert!(c.ready().is_none(), "c still waits");
+        assert_eq!(b.call(&lock, release(7)).await, Ok(Reply::Done));
         let granted = c.next().await;
         assert_eq!((granted.id, granted.result), (c_id, Ok(Reply::Bool(true))));
         assert_eq!(c.call(&lock, release(1)).await, Ok(Reply::Done));
@@ -474,6 +495,34 @@ mod tests {
         assert_eq!((granted.id, granted.result), (c_id, Ok(Reply::Bool(true))));
         assert_eq!(c.call(&lock, release(1)).await, Ok(Reply::Done));
         assert_eq!(c.call(&lock, LOCKED).await, Ok(Reply::Bool(false)));
+    }
+
+    /// A process that meant to release a plain lock for its holder must
+    /// not free it for whoever got it after the holder died.
+    #[actix::test]
+    async fn a_release_from_another_connection_cannot_free_the_next_holder() {
+        let h = Harness::new();
+        let lock = h.object("l", ObjectSpec::Lock).await;
+        let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
+        a.call(&lock, acquire(1, Wait::Forever)).await.unwrap();
+        let c_id = c.send(&lock, acquire(1, Wait::Forever)).await;
+        assert_eq!(b.call(&lock, N_WAITING).await, Ok(Reply::Count(1)));
+        a.close(&[&lock]).await;
+        let granted = c.next().await;
+        assert_eq!((granted.id, granted.result), (c_id, Ok(Reply::Bool(true))));
+        assert_eq!(b.call(&lock, N_WAITING).await, Ok(Reply::Count(0)));
+        assert!(matches!(
+            b.call(&lock, release(1)).await,
+            Err(ManagerError::NotHeld { .. })
+        ));
+        assert_eq!(
+            b.call(&lock, LOCKED).await,
+            Ok(Reply::Bool(true)),
+            "c holds it"
+        );
+        // Another thread of c's process releases it.
+        assert_eq!(c.call(&lock, release(2)).await, Ok(Reply::Done));
+        assert_eq!(b.call(&lock, LOCKED).await, Ok(Reply::Bool(false)));
     }
 
     #[actix::test]

@@ -2,29 +2,40 @@
 //! `Manager().Semaphore()` and `Manager().BoundedSemaphore()`.
 //!
 //! An acquire takes one unit or, when there is none, is parked; parked
-//! acquires get units in arrival order as releases bring them. Any
-//! connection may release, as in Python.
+//! acquires get units in arrival order as releases bring them.
+//!
+//! # Plain and owned units
+//!
+//! A plain unit ([`SemaphoreRequest::Acquire`]) is only counted, as in
+//! Python: any connection may release units ([`SemaphoreRequest::Release`]),
+//! so one process can signal another through a semaphore of 0, and nobody
+//! keeps track of who took what. An owned unit
+//! ([`SemaphoreRequest::AcquireOwned`], what a proxy's guard takes) is held
+//! by an owner of one connection, and only that owner gives it back
+//! ([`SemaphoreRequest::ReleaseOwned`]). A plain release never gives back
+//! an owned unit.
 //!
 //! # Bounds
 //!
-//! A bounded semaphore's initial value is also its bound: a release that
-//! would take the value past it fails with
-//! [`ManagerError::TooManyReleases`] and changes nothing.
+//! A bounded semaphore's initial value is also its bound. The units
+//! available plus the owned units out never pass it: a plain release that
+//! would take them past it fails with [`ManagerError::TooManyReleases`] and
+//! changes nothing. Giving back an owned unit moves it from "out" to
+//! "available", so it never passes the bound.
 //!
 //! # What happens when a holder dies
 //!
-//! The semaphore counts the units each connection has acquired and not yet
-//! released. When a connection closes, its parked acquires are dropped and
-//! the units it still holds come back (a bounded semaphore's never past its
-//! bound), going at once to whoever waits. A release is counted against the
-//! releasing connection's own units; a connection that releases units
-//! another one acquired does not lower that other connection's count.
+//! When a connection closes, its parked acquires are dropped and the owned
+//! units its owners still hold come back, going at once to whoever waits.
+//! Its plain units do not come back: the manager cannot tell them from
+//! units another process already released on its behalf (a hand-off), and
+//! giving them back would create units nobody released.
 
 use std::collections::HashMap;
 
 use manager_core::ManagerError;
 use manager_core::reply::Reply;
-use manager_core::request::{ObjectRequest, SemaphoreRequest, Wait};
+use manager_core::request::{ObjectRequest, Owner, SemaphoreRequest, Wait};
 
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::{Caller, ConnectionId};
@@ -35,12 +46,14 @@ use crate::waiters::{WaiterId, Waiters};
 pub struct SemaphoreState {
     /// Units available now.
     value: u64,
-    /// The most units a bounded semaphore may have.
+    /// The most units a bounded semaphore may have, available and owned.
     bound: Option<u64>,
-    /// Units each connection acquired and has not released.
-    held: HashMap<ConnectionId, u64>,
-    /// Parked acquires.
-    waiters: Waiters<()>,
+    /// Owned units each owner of each connection holds; never 0.
+    owned: HashMap<(ConnectionId, Owner), u64>,
+    /// The sum of `owned`.
+    owned_total: u64,
+    /// Parked acquires, with the owner of an owned one.
+    waiters: Waiters<Option<Owner>>,
 }
 
 impl SemaphoreState {
@@ -49,48 +62,83 @@ impl SemaphoreState {
         SemaphoreState {
             value,
             bound: bounded.then_some(value),
-            held: HashMap::new(),
+            owned: HashMap::new(),
+            owned_total: 0,
             waiters: Waiters::default(),
         }
     }
 
-    /// Hands one unit to `caller`.
-    fn grant(&mut self, caller: Caller) {
+    /// Hands one unit to `caller`, owned by `owner` if there is one.
+    fn grant(&mut self, caller: Caller, owner: Option<Owner>) {
         self.value -= 1;
-        *self.held.entry(caller.connection).or_default() += 1;
+        if let Some(owner) = owner {
+            *self.owned.entry((caller.connection, owner)).or_default() += 1;
+            self.owned_total += 1;
+        }
         caller.reply(Ok(Reply::Bool(true)));
     }
 
-    /// Gives `n` units back for `connection`, or says why not.
-    fn release(
+    fn acquire(
+        &mut self,
+        owner: Option<Owner>,
+        wait: Wait,
+        caller: Caller,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
+        if self.value > 0 {
+            // Parked acquires are served whenever units come, so a unit
+            // available now has nobody waiting ahead for it.
+            self.grant(caller, owner);
+        } else if wait == Wait::No {
+            caller.reply(Ok(Reply::Bool(false)));
+        } else {
+            self.waiters.park(caller, owner, wait, ctx);
+        }
+    }
+
+    /// Gives back `n` plain units, or says why not (and changes nothing).
+    fn release(&mut self, n: u64, what: String) -> Result<(), ManagerError> {
+        let Some(value) = self.value.checked_add(n) else {
+            return Err(ManagerError::TooManyReleases {
+                what,
+                detail: format!("releasing {n} more units overflows u64"),
+            });
+        };
+        if let Some(bound) = self.bound
+            && value.saturating_add(self.owned_total) > bound
+        {
+            return Err(ManagerError::TooManyReleases {
+                what,
+                detail: format!("released past its bound of {bound}"),
+            });
+        }
+        self.value = value;
+        Ok(())
+    }
+
+    /// Gives back `n` units `owner` of `connection` owns, or says why not
+    /// (and changes nothing).
+    fn release_owned(
         &mut self,
         connection: ConnectionId,
+        owner: Owner,
         n: u64,
         what: String,
     ) -> Result<(), ManagerError> {
-        let value = self.value.checked_add(n);
-        match (value, self.bound) {
-            (Some(value), Some(bound)) if value <= bound => self.value = value,
-            (Some(value), None) => self.value = value,
-            (_, Some(bound)) => {
-                return Err(ManagerError::TooManyReleases {
-                    what,
-                    detail: format!("released past its bound of {bound}"),
-                });
-            }
-            (None, None) => {
-                return Err(ManagerError::TooManyReleases {
-                    what,
-                    detail: format!("releasing {n} more units overflows u64"),
-                });
-            }
+        let key = (connection, owner);
+        let held = self.owned.get(&key).copied().unwrap_or(0);
+        if held < n {
+            return Err(ManagerError::NotHeld { what });
         }
-        if let Some(held) = self.held.get_mut(&connection) {
-            *held = held.saturating_sub(n);
-            if *held == 0 {
-                self.held.remove(&connection);
-            }
+        if held == n {
+            self.owned.remove(&key);
+        } else {
+            self.owned.insert(key, held - n);
         }
+        self.owned_total -= n;
+        // The owned units were counted out of `value`, which they return
+        // to: no overflow, no bound passed.
+        self.value += n;
         Ok(())
     }
 
@@ -99,7 +147,7 @@ impl SemaphoreState {
     fn serve(&mut self, ctx: &mut ObjectContext<'_, Self>) {
         while self.value > 0 {
             match self.waiters.pop_front(ctx) {
-                Some(waiter) => self.grant(waiter.caller),
+                Some(waiter) => self.grant(waiter.caller, waiter.data),
                 None => break,
             }
         }
@@ -118,21 +166,24 @@ impl ObjectState for SemaphoreState {
             other => return caller.reply(Err(ctx.wrong_kind(&other))),
         };
         match request {
-            // Parked acquires are served whenever units come, so a unit
-            // available now has nobody waiting ahead for it.
-            SemaphoreRequest::Acquire { .. } if self.value > 0 => self.grant(caller),
-            SemaphoreRequest::Acquire { wait: Wait::No } => {
-                caller.reply(Ok(Reply::Bool(false)));
-            }
-            SemaphoreRequest::Acquire { wait } => {
-                self.waiters.park(caller, (), wait, ctx);
+            SemaphoreRequest::Acquire { wait } => self.acquire(None, wait, caller, ctx),
+            SemaphoreRequest::AcquireOwned { owner, wait } => {
+                self.acquire(Some(owner), wait, caller, ctx);
             }
             SemaphoreRequest::Release { n } => {
-                let result = self.release(caller.connection, n, ctx.what());
+                let result = self.release(n, ctx.what());
+                caller.reply(result.map(|()| Reply::Done));
+                self.serve(ctx);
+            }
+            SemaphoreRequest::ReleaseOwned { owner, n } => {
+                let result = self.release_owned(caller.connection, owner, n, ctx.what());
                 caller.reply(result.map(|()| Reply::Done));
                 self.serve(ctx);
             }
             SemaphoreRequest::Value => caller.reply(Ok(Reply::Count(self.value))),
+            SemaphoreRequest::NWaiting => {
+                caller.reply(Ok(Reply::Count(self.waiters.len() as u64)));
+            }
         }
     }
 
@@ -145,19 +196,30 @@ impl ObjectState for SemaphoreState {
     fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
         // Nobody is left to read these acquires' replies.
         drop(self.waiters.remove_connection(connection, ctx));
-        let Some(units) = self.held.remove(&connection) else {
+        let mut units = 0;
+        self.owned.retain(|(holder, _), held| {
+            if *holder == connection {
+                units += *held;
+            }
+            *holder != connection
+        });
+        if units == 0 {
             return;
-        };
+        }
+        self.owned_total -= units;
+        // Owned units count against the bound while out, so this cannot
+        // pass it; the cap only keeps that true should the books ever be
+        // wrong.
         let value = self.value.saturating_add(units);
         self.value = match self.bound {
-            Some(bound) => value.min(bound),
+            Some(bound) => value.min(bound.saturating_sub(self.owned_total)),
             None => value,
         };
         tracing::debug!(
             semaphore = %ctx.what(),
             %connection,
             units,
-            "holder's connection closed; its units came back"
+            "holder's connection closed; its owned units came back"
         );
         self.serve(ctx);
     }
@@ -182,11 +244,27 @@ mod tests {
         ObjectRequest::Semaphore(SemaphoreRequest::Acquire { wait })
     }
 
+    fn acquire_owned(owner: u64, wait: Wait) -> ObjectRequest {
+        ObjectRequest::Semaphore(SemaphoreRequest::AcquireOwned {
+            owner: Owner(owner),
+            wait,
+        })
+    }
+
     fn release(n: u64) -> ObjectRequest {
         ObjectRequest::Semaphore(SemaphoreRequest::Release { n })
     }
 
+    fn release_owned(owner: u64, n: u64) -> ObjectRequest {
+        ObjectRequest::Semaphore(SemaphoreRequest::ReleaseOwned {
+            owner: Owner(owner),
+            n,
+        })
+    }
+
     const VALUE: ObjectRequest = ObjectRequest::Semaphore(SemaphoreRequest::Value);
+    const N_WAITING: ObjectRequest = ObjectRequest::Semaphore(SemaphoreRequest::NWaiting);
+    const T: Result<Reply, ManagerError> = Ok(Reply::Bool(true));
 
     #[actix::test]
     async fn units_limit_holders_and_waiters_are_served_in_order() {
@@ -194,31 +272,31 @@ mod tests {
         let sem = h.object("s", ObjectSpec::Semaphore { value: 2 }).await;
         let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
         assert_eq!(a.call(&sem, VALUE).await, Ok(Reply::Count(2)));
-        for _ in 0..2 {
-            assert_eq!(
-                a.call(&sem, acquire(Wait::Forever)).await,
-                Ok(Reply::Bool(true))
-            );
-        }
+        assert_eq!(a.call(&sem, acquire(Wait::Forever)).await, T);
+        assert_eq!(a.call(&sem, acquire_owned(1, Wait::Forever)).await, T);
         assert_eq!(a.call(&sem, VALUE).await, Ok(Reply::Count(0)));
         assert_eq!(
             b.call(&sem, acquire(Wait::No)).await,
             Ok(Reply::Bool(false))
         );
-        let b_id = b.send(&sem, acquire(Wait::Forever)).await;
+        assert_eq!(a.call(&sem, N_WAITING).await, Ok(Reply::Count(0)));
+        let b_id = b.send(&sem, acquire_owned(1, Wait::Forever)).await;
         let c_id = c.send(&sem, acquire(Wait::Forever)).await;
         assert!(b.ready().is_none() && c.ready().is_none());
+        assert_eq!(a.call(&sem, N_WAITING).await, Ok(Reply::Count(2)));
 
         assert_eq!(a.call(&sem, release(1)).await, Ok(Reply::Done));
         let granted = b.next().await;
-        assert_eq!((granted.id, granted.result), (b_id, Ok(Reply::Bool(true))));
+        assert_eq!((granted.id, granted.result), (b_id, T));
         assert!(c.ready().is_none());
+        assert_eq!(a.call(&sem, N_WAITING).await, Ok(Reply::Count(1)));
 
         // An unbounded semaphore takes releases past its initial value.
         assert_eq!(a.call(&sem, release(3)).await, Ok(Reply::Done));
         let granted = c.next().await;
-        assert_eq!((granted.id, granted.result), (c_id, Ok(Reply::Bool(true))));
+        assert_eq!((granted.id, granted.result), (c_id, T));
         assert_eq!(a.call(&sem, VALUE).await, Ok(Reply::Count(2)));
+        assert_eq!(a.call(&sem, N_WAITING).await, Ok(Reply::Count(0)));
     }
 
     #[actix::test]
@@ -247,38 +325,111 @@ mod tests {
     }
 
     #[actix::test]
-    async fn a_closed_connections_units_come_back_to_waiters() {
+    async fn owned_units_count_against_the_bound() {
         let h = Harness::new();
         let sem = h
             .object("b", ObjectSpec::BoundedSemaphore { value: 2 })
             .await;
-        let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
-        a.call(&sem, acquire(Wait::Forever)).await.unwrap();
-        a.call(&sem, acquire(Wait::Forever)).await.unwrap();
-        b.send(&sem, acquire(Wait::Forever)).await;
-        let c_id = c.send(&sem, acquire(Wait::Forever)).await;
-        b.close(&[&sem]).await;
-        a.close(&[&sem]).await;
-        // b's acquire is dropped, so c gets one unit and one stays free.
-        let granted = c.next().await;
-        assert_eq!((granted.id, granted.result), (c_id, Ok(Reply::Bool(true))));
-        assert_eq!(c.call(&sem, VALUE).await, Ok(Reply::Count(1)));
-        assert_eq!(c.call(&sem, release(1)).await, Ok(Reply::Done));
-        assert_eq!(c.call(&sem, VALUE).await, Ok(Reply::Count(2)));
+        let (mut a, mut b) = (Conn::new(1), Conn::new(2));
+        assert_eq!(a.call(&sem, acquire_owned(1, Wait::Forever)).await, T);
+        assert_eq!(b.call(&sem, acquire(Wait::Forever)).await, T);
+        // b's plain unit may come back; a's owned unit is not b's to give.
+        assert_eq!(b.call(&sem, release(1)).await, Ok(Reply::Done));
+        assert!(matches!(
+            b.call(&sem, release(1)).await,
+            Err(ManagerError::TooManyReleases { .. })
+        ));
+        assert_eq!(b.call(&sem, VALUE).await, Ok(Reply::Count(1)));
+        // Only a's owner 1 gives its unit back.
+        for (conn, owner) in [(&mut a, 2), (&mut b, 1)] {
+            assert!(matches!(
+                conn.call(&sem, release_owned(owner, 1)).await,
+                Err(ManagerError::NotHeld { what }) if what == "bounded semaphore `b`"
+            ));
+        }
+        assert!(matches!(
+            a.call(&sem, release_owned(1, 2)).await,
+            Err(ManagerError::NotHeld { .. })
+        ));
+        assert_eq!(a.call(&sem, VALUE).await, Ok(Reply::Count(1)), "unchanged");
+        assert_eq!(a.call(&sem, release_owned(1, 1)).await, Ok(Reply::Done));
+        assert_eq!(a.call(&sem, VALUE).await, Ok(Reply::Count(2)));
+        assert!(matches!(
+            a.call(&sem, release_owned(1, 1)).await,
+            Err(ManagerError::NotHeld { .. })
+        ));
     }
 
     #[actix::test]
-    async fn returned_units_never_pass_the_bound() {
+    async fn a_closed_connections_owned_units_come_back_to_waiters() {
         let h = Harness::new();
         let sem = h
-            .object("b", ObjectSpec::BoundedSemaphore { value: 1 })
+            .object("b", ObjectSpec::BoundedSemaphore { value: 3 })
             .await;
-        let (mut a, mut b) = (Conn::new(1), Conn::new(2));
+        let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
+        // a holds two owned units (two owners) and a plain one.
+        a.call(&sem, acquire_owned(1, Wait::Forever)).await.unwrap();
+        a.call(&sem, acquire_owned(2, Wait::Forever)).await.unwrap();
         a.call(&sem, acquire(Wait::Forever)).await.unwrap();
-        // b releases the unit a acquired; a's count is still 1.
-        assert_eq!(b.call(&sem, release(1)).await, Ok(Reply::Done));
+        b.send(&sem, acquire_owned(1, Wait::Forever)).await;
+        let c_id = c.send(&sem, acquire(Wait::Forever)).await;
+        b.close(&[&sem]).await;
+        assert_eq!(c.call(&sem, N_WAITING).await, Ok(Reply::Count(1)));
         a.close(&[&sem]).await;
-        assert_eq!(b.call(&sem, VALUE).await, Ok(Reply::Count(1)));
+        // b's acquire is dropped, so c gets one owned unit of a's and the
+        // other stays free; a's plain unit does not come back.
+        let granted = c.next().await;
+        assert_eq!((granted.id, granted.result), (c_id, T));
+        assert_eq!(c.call(&sem, VALUE).await, Ok(Reply::Count(1)));
+        assert_eq!(c.call(&sem, N_WAITING).await, Ok(Reply::Count(0)));
+        // Plain releases bring the plain units back, up to the bound.
+        assert_eq!(c.call(&sem, release(2)).await, Ok(Reply::Done));
+        assert_eq!(c.call(&sem, VALUE).await, Ok(Reply::Count(3)));
+        assert!(matches!(
+            c.call(&sem, release(1)).await,
+            Err(ManagerError::TooManyReleases { .. })
+        ));
+    }
+
+    /// A semaphore of 0 as a signal: b releases, a acquires, a's connection
+    /// closes. The unit was b's release, consumed by a: none comes back.
+    #[actix::test]
+    async fn a_signal_consumed_by_a_closed_connection_does_not_come_back() {
+        let h = Harness::new();
+        let sem = h.object("sig", ObjectSpec::Semaphore { value: 0 }).await;
+        let (mut a, mut b) = (Conn::new(1), Conn::new(2));
+        assert_eq!(b.call(&sem, release(1)).await, Ok(Reply::Done));
+        assert_eq!(a.call(&sem, acquire(Wait::Forever)).await, T);
+        a.close(&[&sem]).await;
+        assert_eq!(b.call(&sem, VALUE).await, Ok(Reply::Count(0)));
+        assert_eq!(
+            b.call(&sem, acquire(Wait::No)).await,
+            Ok(Reply::Bool(false))
+        );
+    }
+
+    /// A semaphore of 1 as a mutex handed across connections: a acquires,
+    /// b releases for it and acquires. When a's connection closes, b still
+    /// holds the only unit.
+    #[actix::test]
+    async fn a_handed_off_unit_does_not_come_back_twice() {
+        for bounded in [false, true] {
+            let h = Harness::new();
+            let spec = if bounded {
+                ObjectSpec::BoundedSemaphore { value: 1 }
+            } else {
+                ObjectSpec::Semaphore { value: 1 }
+            };
+            let sem = h.object("mutex", spec).await;
+            let (mut a, mut b) = (Conn::new(1), Conn::new(2));
+            assert_eq!(a.call(&sem, acquire(Wait::Forever)).await, T);
+            assert_eq!(b.call(&sem, release(1)).await, Ok(Reply::Done));
+            assert_eq!(b.call(&sem, acquire(Wait::Forever)).await, T);
+            a.close(&[&sem]).await;
+            assert_eq!(b.call(&sem, VALUE).await, Ok(Reply::Count(0)), "{bounded}");
+            assert_eq!(b.call(&sem, release(1)).await, Ok(Reply::Done));
+            assert_eq!(b.call(&sem, VALUE).await, Ok(Reply::Count(1)));
+        }
     }
 
     #[actix::test]
@@ -287,7 +438,7 @@ mod tests {
         let sem = h.object("s", ObjectSpec::Semaphore { value: 0 }).await;
         let (mut a, mut b) = (Conn::new(1), Conn::new(2));
         let a_id = a
-            .send(&sem, acquire(Wait::For(Duration::from_millis(20))))
+            .send(&sem, acquire_owned(1, Wait::For(Duration::from_millis(20))))
             .await;
         let b_id = b.send(&sem, acquire(Wait::Forever)).await;
         let timed_out = a.next().await;
@@ -295,9 +446,16 @@ mod tests {
             (timed_out.id, timed_out.result),
             (a_id, Ok(Reply::Bool(false)))
         );
+        assert!(
+            matches!(
+                a.call(&sem, release_owned(1, 1)).await,
+                Err(ManagerError::NotHeld { .. })
+            ),
+            "a timed-out owned acquire owns nothing"
+        );
         assert_eq!(a.call(&sem, release(1)).await, Ok(Reply::Done));
         let granted = b.next().await;
-        assert_eq!((granted.id, granted.result), (b_id, Ok(Reply::Bool(true))));
+        assert_eq!((granted.id, granted.result), (b_id, T));
     }
 
     #[actix::test]
@@ -306,10 +464,13 @@ mod tests {
         let sem = h.object("s", ObjectSpec::Semaphore { value: 0 }).await;
         let mut a = Conn::new(1);
         a.send(&sem, acquire(Wait::Forever)).await;
+        a.send(&sem, acquire_owned(1, Wait::Forever)).await;
         h.remove("s").await;
-        assert!(matches!(
-            a.next().await.result,
-            Err(ManagerError::ObjectGone { .. })
-        ));
+        for _ in 0..2 {
+            assert!(matches!(
+                a.next().await.result,
+                Err(ManagerError::ObjectGone { .. })
+            ));
+        }
     }
 }

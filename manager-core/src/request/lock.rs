@@ -1,6 +1,7 @@
 //! [`LockRequest`]: a lock or re-entrant lock, held by an owner.
 //!
 //! Each variant says which [`Reply`](crate::reply::Reply) variant answers it.
+//! The variants are encoded by their position; new ones go at the end.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,12 +19,18 @@ pub enum LockRequest {
         /// How long to wait.
         wait: Wait,
     },
-    /// Release the lock (once, for a re-entrant lock). Releasing a lock
-    /// `owner` does not hold is an error (`NotHeld`). Replies `Done`.
+    /// Release the lock (once, for a re-entrant lock). Replies `Done`, or
+    /// `NotHeld` (and nothing changes) if this request may not release it:
+    /// a re-entrant lock only its holder (`owner` of the holding connection)
+    /// releases; a plain lock any owner of the holding connection may
+    /// release, as a thread of a Python process may release a `Lock`
+    /// another thread took, but never another connection.
     Release {
         /// Who releases it.
         owner: Owner,
     },
     /// Whether anyone holds it. Replies `Bool`.
     IsLocked,
+    /// How many acquires are parked, waiting for the lock. Replies `Count`.
+    NWaiting,
 }

@@ -18,10 +18,12 @@
 //!
 //! # Owners
 //!
-//! Locks, semaphores and conditions are held by an *owner*: the connection
-//! the request came on plus an [`Owner`] number the client picks (its thread
-//! or task), so two threads of one process do not share an `RLock`. When a
-//! connection closes, everything its owners hold is released.
+//! Locks, owned semaphore units (taken by a guard) and a condition's lock are
+//! held by an *owner*: the connection the request came on plus an [`Owner`]
+//! number the client picks (its thread or task), so two threads of one
+//! process do not share an `RLock`. When a connection closes, everything its
+//! owners hold is released. Plain semaphore units are counted as in Python,
+//! not held by anyone, and do not come back.
 
 use std::time::Duration;
 
@@ -188,7 +190,9 @@ impl ObjectRequest {
                 | QueueRequest::Join { wait },
             )
             | ObjectRequest::Lock(LockRequest::Acquire { wait, .. })
-            | ObjectRequest::Semaphore(SemaphoreRequest::Acquire { wait })
+            | ObjectRequest::Semaphore(
+                SemaphoreRequest::Acquire { wait } | SemaphoreRequest::AcquireOwned { wait, .. },
+            )
             | ObjectRequest::Event(EventRequest::Wait { wait })
             | ObjectRequest::Condition(
                 ConditionRequest::Acquire { wait, .. } | ConditionRequest::Wait { wait, .. },
@@ -200,7 +204,7 @@ impl ObjectRequest {
 
     /// What gives back what this request takes if the manager grants it
     /// (replies `Bool(true)`) after its caller gave up: the release of a
-    /// lock acquire. `None` for requests that take nothing.
+    /// lock or semaphore acquire. `None` for requests that take nothing.
     pub fn undo_if_granted(&self) -> Option<ObjectRequest> {
         match self {
             ObjectRequest::Lock(LockRequest::Acquire { owner, .. }) => {

@@ -15,7 +15,8 @@ use crate::Error;
 use crate::proxy::{self, current_owner};
 
 /// The blocking handle of [`proxy::Lock`]: a lock one thread of one process
-/// holds at a time, which any owner may release while it is held.
+/// holds at a time, which any thread of the holding process (not another
+/// process) may release.
 ///
 /// # Examples
 ///
@@ -107,6 +108,15 @@ impl Lock {
     /// As there.
     pub fn locked(&self) -> Result<bool, Error> {
         self.runtime.run(self.inner.locked())
+    }
+
+    /// See [`proxy::Lock::n_waiting`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn n_waiting(&self) -> Result<usize, Error> {
+        self.runtime.run(self.inner.n_waiting())
     }
 
     /// Takes the lock (as [`Lock::acquire`]) and returns a guard that
@@ -218,6 +228,15 @@ impl RLock {
     /// As there.
     pub fn locked(&self) -> Result<bool, Error> {
         self.runtime.run(self.inner.locked())
+    }
+
+    /// See [`proxy::RLock::n_waiting`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn n_waiting(&self) -> Result<usize, Error> {
+        self.runtime.run(self.inner.n_waiting())
     }
 
     /// Takes the lock (as [`RLock::acquire`]) and returns a guard that

@@ -2,14 +2,22 @@
 //! counting semaphore, and [`SemaphoreGuard`], which gives its unit back
 //! when dropped; see [`proxy::Semaphore`] and [`proxy::BoundedSemaphore`]
 //! for what each method does.
+//!
+//! # What happens when a holder dies
+//!
+//! As with the async proxies: units held by **guards** come back when
+//! their process dies, however it dies; units taken with a plain
+//! `acquire` do **not** (another process may release them, as in Python).
+//! A guard's unit is owned by the thread that took it.
 
 use std::time::Duration;
 
+use manager_core::request::Wait;
 use manager_core::{ObjectId, ObjectName};
 
 use super::Runner;
 use crate::Error;
-use crate::proxy;
+use crate::proxy::{self, current_owner};
 
 /// The blocking handle of [`proxy::Semaphore`].
 ///
@@ -111,17 +119,51 @@ impl Semaphore {
         self.runtime.run(self.inner.value())
     }
 
-    /// Takes one unit (as [`Semaphore::acquire`]) and returns a guard that
-    /// gives it back when dropped, before `drop` returns.
+    /// See [`proxy::Semaphore::n_waiting`].
     ///
     /// # Errors
     ///
-    /// As [`Semaphore::acquire`].
+    /// As there.
+    pub fn n_waiting(&self) -> Result<usize, Error> {
+        self.runtime.run(self.inner.n_waiting())
+    }
+
+    /// See [`proxy::Semaphore::guard`]: takes one unit for this thread and
+    /// returns a guard that gives it back when dropped, before `drop`
+    /// returns. The unit comes back if this process dies with the guard
+    /// alive.
+    ///
+    /// # Errors
+    ///
+    /// As there.
     pub fn guard(&self) -> Result<SemaphoreGuard, Error> {
-        self.acquire()?;
-        Ok(SemaphoreGuard {
-            semaphore: Some(Held::Semaphore(self.clone())),
-        })
+        let guard = self.runtime.run(self.inner.guard_as(current_owner()))?;
+        Ok(SemaphoreGuard::new(guard, &self.runtime))
+    }
+
+    /// See [`proxy::Semaphore::guard_timeout`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn guard_timeout(&self, timeout: Duration) -> Result<Option<SemaphoreGuard>, Error> {
+        let wait = Wait::from_timeout(Some(timeout));
+        let guard = self
+            .runtime
+            .run(self.inner.guard_wait_as(current_owner(), wait))?;
+        Ok(guard.map(|guard| SemaphoreGuard::new(guard, &self.runtime)))
+    }
+
+    /// See [`proxy::Semaphore::try_guard`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn try_guard(&self) -> Result<Option<SemaphoreGuard>, Error> {
+        let guard = self
+            .runtime
+            .run(self.inner.guard_wait_as(current_owner(), Wait::No))?;
+        Ok(guard.map(|guard| SemaphoreGuard::new(guard, &self.runtime)))
     }
 }
 
@@ -227,28 +269,56 @@ impl BoundedSemaphore {
         self.runtime.run(self.inner.value())
     }
 
-    /// Takes one unit (as [`BoundedSemaphore::acquire`]) and returns a guard
-    /// that gives it back when dropped, before `drop` returns.
+    /// See [`proxy::BoundedSemaphore::n_waiting`].
     ///
     /// # Errors
     ///
-    /// As [`BoundedSemaphore::acquire`].
+    /// As there.
+    pub fn n_waiting(&self) -> Result<usize, Error> {
+        self.runtime.run(self.inner.n_waiting())
+    }
+
+    /// See [`proxy::BoundedSemaphore::guard`]: takes one unit for this thread and
+    /// returns a guard that gives it back when dropped, before `drop`
+    /// returns. The unit comes back if this process dies with the guard
+    /// alive.
+    ///
+    /// # Errors
+    ///
+    /// As there.
     pub fn guard(&self) -> Result<SemaphoreGuard, Error> {
-        self.acquire()?;
-        Ok(SemaphoreGuard {
-            semaphore: Some(Held::Bounded(self.clone())),
-        })
+        let guard = self.runtime.run(self.inner.guard_as(current_owner()))?;
+        Ok(SemaphoreGuard::new(guard, &self.runtime))
+    }
+
+    /// See [`proxy::BoundedSemaphore::guard_timeout`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn guard_timeout(&self, timeout: Duration) -> Result<Option<SemaphoreGuard>, Error> {
+        let wait = Wait::from_timeout(Some(timeout));
+        let guard = self
+            .runtime
+            .run(self.inner.guard_wait_as(current_owner(), wait))?;
+        Ok(guard.map(|guard| SemaphoreGuard::new(guard, &self.runtime)))
+    }
+
+    /// See [`proxy::BoundedSemaphore::try_guard`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn try_guard(&self) -> Result<Option<SemaphoreGuard>, Error> {
+        let guard = self
+            .runtime
+            .run(self.inner.guard_wait_as(current_owner(), Wait::No))?;
+        Ok(guard.map(|guard| SemaphoreGuard::new(guard, &self.runtime)))
     }
 }
 
-#[derive(Debug)]
-enum Held {
-    Semaphore(Semaphore),
-    Bounded(BoundedSemaphore),
-}
-
-/// Holds one unit of a blocking [`Semaphore`] or [`BoundedSemaphore`] until
-/// dropped or released.
+/// Holds one owned unit of a blocking [`Semaphore`] or [`BoundedSemaphore`]
+/// until dropped or released; see [`proxy::SemaphoreGuard`].
 ///
 /// Dropping it gives the unit back before `drop` returns, even while
 /// unwinding from a panic. An error of that release is logged (at debug
@@ -260,25 +330,30 @@ enum Held {
 #[derive(Debug)]
 #[must_use = "the unit is given back when the guard is dropped"]
 pub struct SemaphoreGuard {
-    semaphore: Option<Held>,
+    guard: Option<proxy::SemaphoreGuard>,
+    runtime: Runner,
 }
 
 impl SemaphoreGuard {
+    fn new(guard: proxy::SemaphoreGuard, runtime: &Runner) -> Self {
+        SemaphoreGuard {
+            guard: Some(guard),
+            runtime: runtime.clone(),
+        }
+    }
+
     /// Gives the unit back now and returns the manager's answer.
     ///
     /// # Errors
     ///
-    /// [`ManagerError::TooManyReleases`](crate::ManagerError::TooManyReleases)
-    /// if a bounded semaphore is already at its bound, and the errors of
-    /// every call.
+    /// The errors of every call.
     pub fn release(mut self) -> Result<(), Error> {
         self.release_now()
     }
 
     fn release_now(&mut self) -> Result<(), Error> {
-        match self.semaphore.take() {
-            Some(Held::Semaphore(semaphore)) => semaphore.release(),
-            Some(Held::Bounded(semaphore)) => semaphore.release(),
+        match self.guard.take() {
+            Some(guard) => self.runtime.run(guard.release()),
             None => Ok(()),
         }
     }

@@ -15,7 +15,9 @@
 //! # What happens when a holder dies
 //!
 //! When a process ends, however it ends, its waits are dropped and, if it
-//! held the lock, the lock is released and handed to the next in line.
+//! held the lock, the lock is released and handed to the next in line. A
+//! notify that picked one of its waits before it died is not lost: it wakes
+//! the longest-waiting live waiter instead, if there is one.
 
 use std::future::Future;
 use std::time::{Duration, Instant};

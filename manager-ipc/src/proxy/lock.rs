@@ -14,6 +14,11 @@
 //! connection closes and the manager releases the lock and hands it to the
 //! next waiter. Python's manager keeps such a lock held and every other
 //! process deadlocks.
+//!
+//! That is why a [`Lock`] may be released only from the process that holds
+//! it (any of its tasks or threads), not from another process as Python
+//! allows: a release sent for a holder that has just died would otherwise
+//! free the lock of whoever got it next.
 
 use std::time::Duration;
 
@@ -29,8 +34,10 @@ use crate::Error;
 /// One owner (task or thread of a process) holds it at a time; the others
 /// wait in arrival order. Like Python's `threading.Lock` it is not
 /// re-entrant (its holder acquiring it again waits like anyone else), and
-/// any owner may release it while it is held; use [`RLock`] for a lock only
-/// its holder releases.
+/// another task or thread than the one that took it may release it, but
+/// only one of the holding process: a release from another process, meant
+/// for a holder that has just died, would otherwise free the lock of
+/// whoever got it next. Use [`RLock`] for a lock only its holder releases.
 ///
 /// # Examples
 ///
@@ -123,13 +130,15 @@ impl Lock {
         acquire_wait(&self.object, current_owner(), Wait::No).await
     }
 
-    /// Releases the lock. Any owner may release a held lock, as with
-    /// Python's `threading.Lock`.
+    /// Releases the lock. Any task or thread of the holding process may,
+    /// as with Python's `threading.Lock` within one process; another
+    /// process may not.
     ///
     /// # Errors
     ///
     /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if nobody
-    /// holds it, and the errors of every call.
+    /// holds it or another process does (nothing changes then), and the
+    /// errors of every call.
     pub async fn release(&self) -> Result<(), Error> {
         release(&self.object, current_owner()).await
     }
@@ -141,6 +150,15 @@ impl Lock {
     /// The errors of every call.
     pub async fn locked(&self) -> Result<bool, Error> {
         locked(&self.object).await
+    }
+
+    /// How many acquires are waiting for the lock now.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn n_waiting(&self) -> Result<usize, Error> {
+        n_waiting(&self.object).await
     }
 
     /// Takes the lock (as [`Lock::acquire`]) and returns a guard that
@@ -282,6 +300,15 @@ impl RLock {
         locked(&self.object).await
     }
 
+    /// How many acquires are waiting for the lock now.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn n_waiting(&self) -> Result<usize, Error> {
+        n_waiting(&self.object).await
+    }
+
     /// Takes the lock (as [`RLock::acquire`]) and returns a guard that
     /// releases it once when dropped.
     ///
@@ -384,6 +411,13 @@ async fn locked(object: &ObjectRef) -> Result<bool, Error> {
     object
         .call_bool(ObjectRequest::Lock(LockRequest::IsLocked))
         .await
+}
+
+async fn n_waiting(object: &ObjectRef) -> Result<usize, Error> {
+    let n = object
+        .call_count(ObjectRequest::Lock(LockRequest::NWaiting))
+        .await?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 /// The error of a wait without a limit that the manager ended anyway: the

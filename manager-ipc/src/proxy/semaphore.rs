@@ -2,22 +2,37 @@
 //! counting semaphore, and [`SemaphoreGuard`], which gives its unit back
 //! when dropped.
 //!
-//! Units are counted per connection, not per owner: any task or thread may
-//! release a unit, as in Python.
+//! # Plain units and guarded units
+//!
+//! `acquire`/`release` work as in Python: the semaphore only counts. Any
+//! task, thread or process may release a unit, whoever took it, so a
+//! semaphore of 0 can carry signals from one process to another, and a unit
+//! taken here may be given back by another process.
+//!
+//! [`Semaphore::guard`] takes a unit *owned* by this task (or thread) of
+//! this process: only the guard gives it back, and a plain `release` from
+//! anywhere never does. On a [`BoundedSemaphore`] a guarded unit counts
+//! against the bound while it is out, so a stray plain release cannot let
+//! one more holder in.
 //!
 //! # What happens when a holder dies
 //!
-//! When a process ends, however it ends, the units its connection acquired
-//! and did not release come back (a bounded semaphore's never past its
-//! bound) and go to whoever waits.
+//! When a process ends, however it ends (SIGKILL included), the units its
+//! **guards** held come back and go to whoever waits. Units it took with a
+//! plain `acquire` (or `try_acquire`, `acquire_timeout`) do **not** come
+//! back: the manager cannot tell them from units another process has
+//! already released on its behalf, and giving them back could let two
+//! holders in where there is room for one. Use a guard for a unit that must
+//! not be lost with its process; use plain units for hand-offs and signals
+//! between processes.
 
 use std::time::Duration;
 
-use manager_core::request::{ObjectRequest, SemaphoreRequest, Wait};
+use manager_core::request::{ObjectRequest, Owner, SemaphoreRequest, Wait};
 use manager_core::{ObjectId, ObjectName};
 
 use super::lock::wait_cut_short;
-use super::object::ObjectRef;
+use super::object::{ObjectRef, current_owner};
 use crate::Error;
 
 /// A handle on a shared counting semaphore, like Python's
@@ -27,6 +42,11 @@ use crate::Error;
 /// waiting in arrival order while there is none, and a release gives units
 /// back (any number, even past the initial value; see
 /// [`BoundedSemaphore`] for one that refuses that).
+///
+/// Units taken with [`Semaphore::guard`] come back if this process dies;
+/// units taken with [`Semaphore::acquire`] do not: any process may release
+/// a plain unit, so the manager cannot tell whether a dead process's plain
+/// unit was already released for it.
 ///
 /// # Examples
 ///
@@ -83,8 +103,13 @@ impl Semaphore {
     /// # Cancel safety
     ///
     /// Not cancel safe: if the future is dropped after the request went
-    /// out, the manager may still grant the unit, which then counts as this
-    /// connection's until released or until the connection closes.
+    /// out, the manager may still grant the unit, which then stays taken
+    /// until someone releases it.
+    ///
+    /// # What happens when this process dies
+    ///
+    /// A unit taken this way does not come back on its own; use
+    /// [`Semaphore::guard`] for one that does.
     pub async fn acquire(&self) -> Result<(), Error> {
         acquire(&self.object).await
     }
@@ -113,7 +138,9 @@ impl Semaphore {
         acquire_wait(&self.object, Wait::No).await
     }
 
-    /// Gives one unit back.
+    /// Gives one unit back (Python's `release()`). Any task or process may,
+    /// whoever took the unit. It never gives back a guard's unit: that is
+    /// the guard's to give back.
     ///
     /// # Errors
     ///
@@ -142,8 +169,25 @@ impl Semaphore {
         value(&self.object).await
     }
 
-    /// Takes one unit (as [`Semaphore::acquire`]) and returns a guard that
-    /// gives it back when dropped (Python's `with semaphore:`).
+    /// How many acquires are waiting for a unit now.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn n_waiting(&self) -> Result<usize, Error> {
+        n_waiting(&self.object).await
+    }
+
+    /// Takes one unit for this task (or thread), waiting as long as there is
+    /// none, and returns a guard that gives it back when dropped (Python's
+    /// `with semaphore:`).
+    ///
+    /// # What happens when this process dies
+    ///
+    /// The unit is owned: if this process dies with the guard alive, the
+    /// manager gives the unit back and hands it to the next waiter. Only
+    /// the guard gives it back otherwise; a plain [`Semaphore::release`]
+    /// never does.
     ///
     /// # Errors
     ///
@@ -151,9 +195,52 @@ impl Semaphore {
     ///
     /// # Cancel safety
     ///
-    /// As [`Semaphore::acquire`].
+    /// Not cancel safe: if the future is dropped after the request went
+    /// out, the manager may still grant the unit, which then stays owned,
+    /// with no guard to give it back, until this process's connection
+    /// closes.
     pub async fn guard(&self) -> Result<SemaphoreGuard, Error> {
-        guard(&self.object).await
+        guard(&self.object, current_owner()).await
+    }
+
+    /// As [`Semaphore::guard`], waiting at most `timeout`; `None` if no unit
+    /// came.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Semaphore::guard`].
+    pub async fn guard_timeout(&self, timeout: Duration) -> Result<Option<SemaphoreGuard>, Error> {
+        guard_wait(
+            &self.object,
+            current_owner(),
+            Wait::from_timeout(Some(timeout)),
+        )
+        .await
+    }
+
+    /// As [`Semaphore::guard`] if a unit is available now; `None` if not.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn try_guard(&self) -> Result<Option<SemaphoreGuard>, Error> {
+        guard_wait(&self.object, current_owner(), Wait::No).await
+    }
+
+    pub(crate) async fn guard_as(&self, owner: Owner) -> Result<SemaphoreGuard, Error> {
+        guard(&self.object, owner).await
+    }
+
+    pub(crate) async fn guard_wait_as(
+        &self,
+        owner: Owner,
+        wait: Wait,
+    ) -> Result<Option<SemaphoreGuard>, Error> {
+        guard_wait(&self.object, owner, wait).await
     }
 }
 
@@ -163,7 +250,12 @@ impl Semaphore {
 /// A release that would take the value past the bound fails with
 /// [`ManagerError::TooManyReleases`](crate::ManagerError::TooManyReleases)
 /// and changes nothing, so a stray extra release shows up as an error
-/// instead of quietly letting one more holder in.
+/// instead of quietly letting one more holder in. Units out under guards
+/// count against the bound too.
+///
+/// Units taken with [`BoundedSemaphore::guard`] come back if this process
+/// dies; units taken with [`BoundedSemaphore::acquire`] do not, as with
+/// [`Semaphore`].
 ///
 /// # Examples
 ///
@@ -221,6 +313,11 @@ impl BoundedSemaphore {
     /// # Cancel safety
     ///
     /// As [`Semaphore::acquire`].
+    ///
+    /// # What happens when this process dies
+    ///
+    /// A unit taken this way does not come back on its own; use
+    /// [`BoundedSemaphore::guard`] for one that does.
     pub async fn acquire(&self) -> Result<(), Error> {
         acquire(&self.object).await
     }
@@ -248,13 +345,14 @@ impl BoundedSemaphore {
         acquire_wait(&self.object, Wait::No).await
     }
 
-    /// Gives one unit back.
+    /// Gives one unit back. Any task or process may, whoever took the unit;
+    /// it never gives back a guard's unit.
     ///
     /// # Errors
     ///
     /// [`ManagerError::TooManyReleases`](crate::ManagerError::TooManyReleases)
-    /// if the value would pass the bound (nothing changes then), and the
-    /// errors of every call.
+    /// if the units available plus those out under guards would pass the
+    /// bound (nothing changes then), and the errors of every call.
     pub async fn release(&self) -> Result<(), Error> {
         release(&self.object, 1).await
     }
@@ -277,7 +375,18 @@ impl BoundedSemaphore {
         value(&self.object).await
     }
 
-    /// Takes one unit and returns a guard that gives it back when dropped.
+    /// How many acquires are waiting for a unit now.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn n_waiting(&self) -> Result<usize, Error> {
+        n_waiting(&self.object).await
+    }
+
+    /// Takes one unit for this task (or thread) and returns a guard that
+    /// gives it back when dropped. As with [`Semaphore::guard`], the unit
+    /// comes back if this process dies with the guard alive.
     ///
     /// # Errors
     ///
@@ -285,14 +394,59 @@ impl BoundedSemaphore {
     ///
     /// # Cancel safety
     ///
-    /// As [`Semaphore::acquire`].
+    /// As [`Semaphore::guard`].
     pub async fn guard(&self) -> Result<SemaphoreGuard, Error> {
-        guard(&self.object).await
+        guard(&self.object, current_owner()).await
+    }
+
+    /// As [`BoundedSemaphore::guard`], waiting at most `timeout`; `None` if
+    /// no unit came.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Semaphore::guard`].
+    pub async fn guard_timeout(&self, timeout: Duration) -> Result<Option<SemaphoreGuard>, Error> {
+        guard_wait(
+            &self.object,
+            current_owner(),
+            Wait::from_timeout(Some(timeout)),
+        )
+        .await
+    }
+
+    /// As [`BoundedSemaphore::guard`] if a unit is available now; `None` if
+    /// not.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn try_guard(&self) -> Result<Option<SemaphoreGuard>, Error> {
+        guard_wait(&self.object, current_owner(), Wait::No).await
+    }
+
+    pub(crate) async fn guard_as(&self, owner: Owner) -> Result<SemaphoreGuard, Error> {
+        guard(&self.object, owner).await
+    }
+
+    pub(crate) async fn guard_wait_as(
+        &self,
+        owner: Owner,
+        wait: Wait,
+    ) -> Result<Option<SemaphoreGuard>, Error> {
+        guard_wait(&self.object, owner, wait).await
     }
 }
 
-/// Holds one unit of a [`Semaphore`] or [`BoundedSemaphore`] until dropped
-/// or released.
+/// Holds one owned unit of a [`Semaphore`] or [`BoundedSemaphore`] until
+/// dropped or released.
+///
+/// The unit belongs to the task (or thread) that took it, of this process;
+/// the guard gives it back as that owner, from whichever task drops it. If
+/// the process dies first, the manager gives it back.
 ///
 /// Dropping it sends the release without waiting for the answer (a `drop`
 /// cannot wait), in order with this connection's later requests. Use
@@ -301,6 +455,7 @@ impl BoundedSemaphore {
 #[must_use = "the unit is given back when the guard is dropped"]
 pub struct SemaphoreGuard {
     object: ObjectRef,
+    owner: Owner,
     held: bool,
 }
 
@@ -309,21 +464,22 @@ impl SemaphoreGuard {
     ///
     /// # Errors
     ///
-    /// [`ManagerError::TooManyReleases`](crate::ManagerError::TooManyReleases)
-    /// if a bounded semaphore is already at its bound (the unit was given
-    /// back by other means), and the errors of every call.
+    /// The errors of every call.
     pub async fn release(mut self) -> Result<(), Error> {
         self.held = false;
-        release(&self.object, 1).await
+        release_owned(&self.object, self.owner).await
     }
 }
 
 impl Drop for SemaphoreGuard {
     fn drop(&mut self) {
         if self.held
-            && let Err(error) = self
-                .object
-                .send_detached(ObjectRequest::Semaphore(SemaphoreRequest::Release { n: 1 }))
+            && let Err(error) = self.object.send_detached(ObjectRequest::Semaphore(
+                SemaphoreRequest::ReleaseOwned {
+                    owner: self.owner,
+                    n: 1,
+                },
+            ))
         {
             tracing::debug!(
                 semaphore = %self.object.what(),
@@ -334,12 +490,45 @@ impl Drop for SemaphoreGuard {
     }
 }
 
-async fn guard(object: &ObjectRef) -> Result<SemaphoreGuard, Error> {
-    acquire(object).await?;
-    Ok(SemaphoreGuard {
+async fn guard(object: &ObjectRef, owner: Owner) -> Result<SemaphoreGuard, Error> {
+    match guard_wait(object, owner, Wait::Forever).await? {
+        Some(guard) => Ok(guard),
+        None => Err(wait_cut_short(object)),
+    }
+}
+
+async fn guard_wait(
+    object: &ObjectRef,
+    owner: Owner,
+    wait: Wait,
+) -> Result<Option<SemaphoreGuard>, Error> {
+    let granted = object
+        .call_bool(ObjectRequest::Semaphore(SemaphoreRequest::AcquireOwned {
+            owner,
+            wait,
+        }))
+        .await?;
+    Ok(granted.then(|| SemaphoreGuard {
         object: object.clone(),
+        owner,
         held: true,
-    })
+    }))
+}
+
+async fn release_owned(object: &ObjectRef, owner: Owner) -> Result<(), Error> {
+    object
+        .call_done(ObjectRequest::Semaphore(SemaphoreRequest::ReleaseOwned {
+            owner,
+            n: 1,
+        }))
+        .await
+}
+
+async fn n_waiting(object: &ObjectRef) -> Result<usize, Error> {
+    let n = object
+        .call_count(ObjectRequest::Semaphore(SemaphoreRequest::NWaiting))
+        .await?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 async fn acquire(object: &ObjectRef) -> Result<(), Error> {

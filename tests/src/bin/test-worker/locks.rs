@@ -156,17 +156,73 @@ fn raise_peak(ns: &blocking::Namespace, seen: i64) -> anyhow::Result<()> {
     }
 }
 
+/// Either kind of semaphore, as far as these entries use them.
+enum AnySemaphore {
+    Plain(blocking::Semaphore),
+    Bounded(blocking::BoundedSemaphore),
+}
+
+impl AnySemaphore {
+    fn open(
+        client: &blocking::Client,
+        name: &str,
+        bounded: bool,
+        value: u64,
+    ) -> anyhow::Result<Self> {
+        Ok(if bounded {
+            AnySemaphore::Bounded(client.bounded_semaphore(name, value)?)
+        } else {
+            AnySemaphore::Plain(client.semaphore(name, value)?)
+        })
+    }
+
+    fn guard(&self) -> Result<blocking::SemaphoreGuard, Error> {
+        match self {
+            AnySemaphore::Plain(s) => s.guard(),
+            AnySemaphore::Bounded(s) => s.guard(),
+        }
+    }
+
+    fn acquire(&self) -> Result<(), Error> {
+        match self {
+            AnySemaphore::Plain(s) => s.acquire(),
+            AnySemaphore::Bounded(s) => s.acquire(),
+        }
+    }
+
+    fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+        match self {
+            AnySemaphore::Plain(s) => s.acquire_timeout(timeout),
+            AnySemaphore::Bounded(s) => s.acquire_timeout(timeout),
+        }
+    }
+}
+
 fn semaphore_take_and_park(args: SemaphoreTake) -> anyhow::Result<()> {
     let client = client()?;
-    let semaphore = client.bounded_semaphore(&args.semaphore, args.bound)?;
-    for _ in 0..args.units {
+    let semaphore = AnySemaphore::open(&client, &args.semaphore, args.bounded, args.value)?;
+    // Kept until the process is killed.
+    let guards = (0..args.guarded)
+        .map(|_| semaphore.guard())
+        .collect::<Result<Vec<_>, _>>()?;
+    for _ in 0..args.plain {
         semaphore.acquire()?;
     }
     client
         .namespace(SHARED)?
         .set(&args.announce, &std::process::id())?;
+    if let Some(gate) = &args.gate {
+        ensure!(
+            client.event(gate)?.wait_timeout(DEADLINE)?,
+            "the gate `{gate}` stayed closed for {DEADLINE:?}"
+        );
+    }
     loop {
-        std::thread::park_timeout(Duration::from_secs(3600));
+        ensure!(
+            !semaphore.acquire_timeout(DEADLINE)?,
+            "the parked acquire got a unit (holding {} guards)",
+            guards.len()
+        );
     }
 }
 
