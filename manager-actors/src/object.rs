@@ -110,7 +110,7 @@ impl Message for StopObject {
 /// Sending never blocks; if the connection has gone, the reply is dropped
 /// (there is no one left to read it). The sink counts replies sent but not
 /// yet written, so the bridge can stop reading a connection whose client
-/// does not read its replies ([`ReplyQueue::wait_for_room`]).
+/// does not read its replies ([`ReplySink::wait_for_room`]).
 #[derive(Debug, Clone)]
 pub struct ReplySink {
     tx: mpsc::UnboundedSender<ReplyFrame>,

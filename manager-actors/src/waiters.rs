@@ -3,7 +3,7 @@
 //! A waiting operation never blocks an actor: the object parks the caller
 //! here and goes on serving others. A parked request leaves when the object
 //! serves it (in arrival order), when its [`Wait`] ends (the object's
-//! [`ObjectState::timed_out`](crate::actor::ObjectState::timed_out) is
+//! [`crate::actor::ObjectState::timed_out`] is
 //! called with its [`WaiterId`]), or when its connection closes.
 
 use std::collections::VecDeque;

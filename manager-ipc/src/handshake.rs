@@ -1,7 +1,7 @@
 //! The connection handshake: protocol version, then mutual authentication.
 //!
 //! See [`manager_core::protocol`] for the three messages. The manager runs
-//! [`accept`] under a deadline with a small frame limit, so a silent, slow or
+//! its side of the handshake under a deadline with a small frame limit, so a silent, slow or
 //! chatty peer costs it one short-lived task and nothing else.
 
 use manager_core::PROTOCOL_VERSION;

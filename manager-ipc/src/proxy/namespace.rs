@@ -77,7 +77,7 @@ impl Namespace {
     /// # Errors
     ///
     /// [`Error::Encode`] if the value cannot be encoded, and the errors of
-    /// every call (see [`Client::call`]).
+    /// every call (see [`Client::call`](crate::Client::call)).
     pub async fn set<T: Serialize + ?Sized>(
         &self,
         attribute: &str,
