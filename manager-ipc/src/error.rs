@@ -70,6 +70,22 @@ pub enum Error {
     /// The blocking client's runtime could not be started.
     #[error("start client runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    /// A read-modify-write done on the client ([`List::sort`]) found the
+    /// object changed by other clients on every attempt, and gave up. It
+    /// changed nothing; trying again later may succeed.
+    ///
+    /// [`List::sort`]: crate::proxy::List::sort
+    #[error(
+        "{operation} of {what} gave up after {attempts} attempts: other clients kept changing it"
+    )]
+    Contended {
+        /// What was attempted, for example "sort".
+        operation: String,
+        /// The object, for example "list `jobs`".
+        what: String,
+        /// How many attempts were made.
+        attempts: u32,
+    },
 }
 
 /// A manager could not be started.

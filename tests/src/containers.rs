@@ -83,6 +83,10 @@ pub struct ListAppend {
     pub index: i64,
     /// How many items it appends, alternating single appends and extends.
     pub count: i64,
+    /// An event to wait for before the first append, if any.
+    pub start: Option<String>,
+    /// An event to wait for before appending the second half, if any.
+    pub resume: Option<String>,
 }
 
 impl ListAppend {

@@ -9,12 +9,21 @@
 //! Every request is applied whole before the next one starts, so
 //! [`DictRequest::Add`], [`DictRequest::SetDefault`] and
 //! [`DictRequest::Update`] are atomic with respect to every other client.
+//!
+//! # Types
+//!
+//! The requests that remove an entry and hand it back
+//! ([`DictRequest::Remove`], [`DictRequest::Pop`], [`DictRequest::PopItem`])
+//! may name the types their caller will decode it as. The dict checks the
+//! stored tags first: an entry of other types stays where it is and the
+//! request fails with [`ManagerError::WrongType`].
 
 use indexmap::IndexMap;
 use manager_core::reply::Reply;
 use manager_core::request::{DictRequest, ObjectRequest};
 use manager_core::{Encoded, ManagerError};
 
+use super::list::check_type;
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::Caller;
 
@@ -36,8 +45,10 @@ impl DictState {
     /// # Errors
     ///
     /// [`ManagerError::NoSuchKey`] for a `pop` without default of a missing
-    /// key, [`ManagerError::Empty`] for a `popitem` of an empty dict, and for
-    /// `add`, [`ManagerError::WrongType`] if the value is not an `i64` and
+    /// key, [`ManagerError::Empty`] for a `popitem` of an empty dict,
+    /// [`ManagerError::WrongType`] for a `remove`, `pop` or `popitem` of an
+    /// entry stored as other types than the ones expected, and for `add`,
+    /// [`ManagerError::WrongType`] if the value is not an `i64` and
     /// [`ManagerError::Overflow`] if the sum overflows. A failed request
     /// changes nothing.
     pub fn apply(
@@ -51,7 +62,12 @@ impl DictState {
             DictRequest::Insert { key, value } => {
                 Reply::MaybeValue(self.entries.insert(key, value))
             }
-            DictRequest::Remove { key } => Reply::MaybeValue(self.entries.shift_remove(&key)),
+            DictRequest::Remove { key, expect } => {
+                if let Some(value) = self.entries.get(&key) {
+                    check_type(value, expect.as_ref(), &what)?;
+                }
+                Reply::MaybeValue(self.entries.shift_remove(&key))
+            }
             DictRequest::ContainsKey { key } => Reply::Bool(self.entries.contains_key(&key)),
             DictRequest::Keys => Reply::Values(self.entries.keys().cloned().collect()),
             DictRequest::Values => Reply::Values(self.entries.values().cloned().collect()),
@@ -68,17 +84,33 @@ impl DictState {
             DictRequest::SetDefault { key, default } => {
                 Reply::Value(self.entries.entry(key).or_insert(default).clone())
             }
-            DictRequest::Pop { key, default } => match self.entries.shift_remove(&key) {
-                Some(value) => Reply::Value(value),
-                None => match default {
-                    Some(default) => Reply::Value(default),
-                    None => return Err(ManagerError::NoSuchKey { what: what() }),
-                },
-            },
-            DictRequest::PopItem => match self.entries.pop() {
-                Some((key, value)) => Reply::Pair(key, value),
-                None => return Err(ManagerError::Empty { what: what() }),
-            },
+            DictRequest::Pop {
+                key,
+                default,
+                expect,
+            } => {
+                if let Some(value) = self.entries.get(&key) {
+                    check_type(value, expect.as_ref(), &what)?;
+                }
+                match self.entries.shift_remove(&key) {
+                    Some(value) => Reply::Value(value),
+                    None => match default {
+                        Some(default) => Reply::Value(default),
+                        None => return Err(ManagerError::NoSuchKey { what: what() }),
+                    },
+                }
+            }
+            DictRequest::PopItem { expect } => {
+                let Some((key, value)) = self.entries.last() else {
+                    return Err(ManagerError::Empty { what: what() });
+                };
+                if let Some((key_type, value_type)) = &expect {
+                    check_type(key, Some(key_type), &what)?;
+                    check_type(value, Some(value_type), &what)?;
+                }
+                let (key, value) = self.entries.pop().expect("checked non-empty");
+                Reply::Pair(key, value)
+            }
             DictRequest::Clear => {
                 self.entries.clear();
                 Reply::Done
@@ -120,6 +152,8 @@ impl ObjectState for DictState {
 
 #[cfg(test)]
 mod tests {
+    use manager_core::TypeTag;
+
     use super::*;
 
     fn k(s: &str) -> Encoded {
@@ -161,11 +195,23 @@ mod tests {
         assert_eq!(insert(&mut dict, "a", 10), Reply::MaybeValue(Some(v(1))));
         assert_eq!(keys(&mut dict), vec![k("a"), k("b"), k("c")]);
         assert_eq!(
-            ap(&mut dict, DictRequest::Remove { key: k("b") }),
+            ap(
+                &mut dict,
+                DictRequest::Remove {
+                    key: k("b"),
+                    expect: None
+                }
+            ),
             Ok(Reply::MaybeValue(Some(v(2))))
         );
         assert_eq!(
-            ap(&mut dict, DictRequest::Remove { key: k("b") }),
+            ap(
+                &mut dict,
+                DictRequest::Remove {
+                    key: k("b"),
+                    expect: None
+                }
+            ),
             Ok(Reply::MaybeValue(None))
         );
         insert(&mut dict, "b", 4);
@@ -191,14 +237,14 @@ mod tests {
         insert(&mut dict, "y", 2);
         insert(&mut dict, "x", 3);
         assert_eq!(
-            ap(&mut dict, DictRequest::PopItem),
+            ap(&mut dict, DictRequest::PopItem { expect: None }),
             Ok(Reply::Pair(k("y"), v(2)))
         );
         assert_eq!(
-            ap(&mut dict, DictRequest::PopItem),
+            ap(&mut dict, DictRequest::PopItem { expect: None }),
             Ok(Reply::Pair(k("x"), v(3)))
         );
-        let err = ap(&mut dict, DictRequest::PopItem).unwrap_err();
+        let err = ap(&mut dict, DictRequest::PopItem { expect: None }).unwrap_err();
         assert_eq!(err.to_string(), "dict `d` is empty");
     }
 
@@ -211,7 +257,8 @@ mod tests {
                 &mut dict,
                 DictRequest::Pop {
                     key: k("x"),
-                    default: None
+                    default: None,
+                    expect: None,
                 }
             ),
             Ok(Reply::Value(v(1)))
@@ -221,7 +268,8 @@ mod tests {
                 &mut dict,
                 DictRequest::Pop {
                     key: k("x"),
-                    default: Some(v(7))
+                    default: Some(v(7)),
+                    expect: None,
                 }
             ),
             Ok(Reply::Value(v(7)))
@@ -231,6 +279,7 @@ mod tests {
             DictRequest::Pop {
                 key: k("x"),
                 default: None,
+                expect: None,
             },
         )
         .unwrap_err();
@@ -241,6 +290,110 @@ mod tests {
             }
         );
         assert_eq!(ap(&mut dict, DictRequest::Len), Ok(Reply::Count(0)));
+    }
+
+    #[test]
+    fn removals_of_another_type_leave_the_entry() {
+        let mut dict = DictState::new();
+        insert(&mut dict, "a", 1);
+        insert(&mut dict, "b", 2);
+        let text = Some(TypeTag::of::<String>());
+        let wrong = |stored: &str, requested: &str| {
+            Err(ManagerError::WrongType {
+                what: "dict `d`".into(),
+                stored: stored.into(),
+                requested: requested.into(),
+            })
+        };
+        assert_eq!(
+            ap(
+                &mut dict,
+                DictRequest::Remove {
+                    key: k("a"),
+                    expect: text.clone(),
+                }
+            ),
+            wrong("i64", "alloc::string::String")
+        );
+        assert_eq!(
+            ap(
+                &mut dict,
+                DictRequest::Pop {
+                    key: k("a"),
+                    default: None,
+                    expect: text.clone(),
+                }
+            ),
+            wrong("i64", "alloc::string::String")
+        );
+        assert_eq!(
+            ap(
+                &mut dict,
+                DictRequest::Pop {
+                    key: k("a"),
+                    default: Some(k("x")),
+                    expect: text.clone(),
+                }
+            ),
+            wrong("i64", "alloc::string::String")
+        );
+        // A wrong value type, then a wrong key type.
+        for (key, value, stored, requested) in [
+            (TypeTag::of::<String>(), TypeTag::of::<u8>(), "i64", "u8"),
+            (
+                TypeTag::of::<u8>(),
+                TypeTag::of::<i64>(),
+                "alloc::string::String",
+                "u8",
+            ),
+        ] {
+            assert_eq!(
+                ap(
+                    &mut dict,
+                    DictRequest::PopItem {
+                        expect: Some((key, value)),
+                    }
+                ),
+                wrong(stored, requested)
+            );
+        }
+        assert_eq!(
+            ap(&mut dict, DictRequest::Items),
+            Ok(Reply::Pairs(vec![(k("a"), v(1)), (k("b"), v(2))]))
+        );
+        // Absent keys are not a type question.
+        assert_eq!(
+            ap(
+                &mut dict,
+                DictRequest::Remove {
+                    key: k("zz"),
+                    expect: text.clone(),
+                }
+            ),
+            Ok(Reply::MaybeValue(None))
+        );
+        // The right types take the entries.
+        let as_i64 = Some(TypeTag::of::<i64>());
+        assert_eq!(
+            ap(
+                &mut dict,
+                DictRequest::Pop {
+                    key: k("a"),
+                    default: None,
+                    expect: as_i64,
+                }
+            ),
+            Ok(Reply::Value(v(1)))
+        );
+        assert_eq!(
+            ap(
+                &mut dict,
+                DictRequest::PopItem {
+                    expect: Some((TypeTag::of::<String>(), TypeTag::of::<i64>())),
+                }
+            ),
+            Ok(Reply::Pair(k("b"), v(2)))
+        );
     }
 
     #[test]

@@ -12,14 +12,40 @@
 //! [`ListRequest::ReplaceIfVersion`] replaces them only if nothing changed
 //! since: that is how a client sorts (read, sort locally, replace) without
 //! losing an item another client appended meanwhile.
+//!
+//! # Types
+//!
+//! A pop that names the type its caller will decode the item as
+//! ([`ListRequest::Pop`]'s `expect`) checks the item's tag first: an item of
+//! another type is not removed, and the pop fails with
+//! [`ManagerError::WrongType`].
 
 use manager_core::reply::Reply;
 use manager_core::request::{ListRequest, ObjectRequest};
-use manager_core::{Encoded, ManagerError};
+use manager_core::{Encoded, ManagerError, TypeTag};
 
 use super::sequence::{insert_position, resolve_index, slice_range};
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::Caller;
+
+/// Fails with [`ManagerError::WrongType`], naming `what`, if `item` was not
+/// stored as `expect` (`None`: any type will do). Requests that take an item
+/// out (a queue's get, a list's, set's or dict's pop) call it *before*
+/// removing anything, so an item read as the wrong type is never destroyed.
+pub(super) fn check_type(
+    item: &Encoded,
+    expect: Option<&TypeTag>,
+    what: impl FnOnce() -> String,
+) -> Result<(), ManagerError> {
+    match expect {
+        Some(wanted) if wanted != item.tag() => Err(ManagerError::WrongType {
+            what: what(),
+            stored: item.tag().to_string(),
+            requested: wanted.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
 
 /// One list's items and version.
 #[derive(Debug, Default)]
@@ -40,9 +66,11 @@ impl ListState {
     /// # Errors
     ///
     /// [`ManagerError::IndexOutOfRange`] for an index outside the list,
-    /// [`ManagerError::Empty`] for a pop from an empty list and
-    /// [`ManagerError::NotFound`] for `remove` or `index` of an absent item.
-    /// A failed request changes nothing.
+    /// [`ManagerError::Empty`] for a pop from an empty list,
+    /// [`ManagerError::WrongType`] for a pop of an item stored as another
+    /// type than the one expected, and [`ManagerError::NotFound`] for
+    /// `remove` or `index` of an absent item. A failed request changes
+    /// nothing.
     pub fn apply(
         &mut self,
         request: ListRequest,
@@ -108,7 +136,7 @@ impl ListState {
                 self.items.insert(insert_position(index, len), value);
                 Reply::Done
             }
-            ListRequest::Pop { index } => {
+            ListRequest::Pop { index, expect } => {
                 if len == 0 {
                     return Err(ManagerError::Empty { what: what() });
                 }
@@ -116,6 +144,7 @@ impl ListState {
                     None => len - 1,
                     Some(index) => resolve_index(index, len).ok_or_else(|| out_of_range(index))?,
                 };
+                check_type(&self.items[i], expect.as_ref(), &what)?;
                 Reply::Value(self.items.remove(i))
             }
             ListRequest::Remove { value } => {
@@ -206,7 +235,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            ap(&mut list, ListRequest::Pop { index: Some(-3) }),
+            ap(
+                &mut list,
+                ListRequest::Pop {
+                    index: Some(-3),
+                    expect: None
+                }
+            ),
             Ok(Reply::Value(v(10)))
         );
         assert_eq!(items(&mut list), vs(&[21, 30]));
@@ -222,7 +257,10 @@ mod tests {
                 index: 5,
                 value: v(0),
             },
-            ListRequest::Pop { index: Some(-4) },
+            ListRequest::Pop {
+                index: Some(-4),
+                expect: None,
+            },
         ] {
             let err = ap(&mut list, request).unwrap_err();
             assert!(
@@ -277,16 +315,88 @@ mod tests {
             Ok(Reply::Bool(true))
         );
         assert_eq!(
-            ap(&mut list, ListRequest::Pop { index: None }),
+            ap(
+                &mut list,
+                ListRequest::Pop {
+                    index: None,
+                    expect: None
+                }
+            ),
             Ok(Reply::Value(v(3)))
         );
         ap(&mut list, ListRequest::Clear).unwrap();
-        let err = ap(&mut list, ListRequest::Pop { index: None }).unwrap_err();
+        let err = ap(
+            &mut list,
+            ListRequest::Pop {
+                index: None,
+                expect: None,
+            },
+        )
+        .unwrap_err();
         assert_eq!(err.to_string(), "list `l` is empty");
         assert!(matches!(
-            ap(&mut list, ListRequest::Pop { index: Some(0) }),
+            ap(
+                &mut list,
+                ListRequest::Pop {
+                    index: Some(0),
+                    expect: None
+                }
+            ),
             Err(ManagerError::Empty { .. })
         ));
+    }
+
+    #[test]
+    fn a_pop_of_another_type_leaves_the_item() {
+        let mut list = list_of(&[1, 2, 3]);
+        let before = match ap(&mut list, ListRequest::VersionedSnapshot) {
+            Ok(Reply::Versioned { version, .. }) => version,
+            other => panic!("{other:?}"),
+        };
+        for index in [None, Some(0), Some(-2)] {
+            assert_eq!(
+                ap(
+                    &mut list,
+                    ListRequest::Pop {
+                        index,
+                        expect: Some(TypeTag::of::<String>()),
+                    }
+                ),
+                Err(ManagerError::WrongType {
+                    what: "list `l`".into(),
+                    stored: "i64".into(),
+                    requested: "alloc::string::String".into(),
+                })
+            );
+        }
+        // An index outside the list is still reported as such.
+        assert!(matches!(
+            ap(
+                &mut list,
+                ListRequest::Pop {
+                    index: Some(9),
+                    expect: Some(TypeTag::of::<String>()),
+                }
+            ),
+            Err(ManagerError::IndexOutOfRange { .. })
+        ));
+        assert_eq!(items(&mut list), vs(&[1, 2, 3]));
+        let after = match ap(&mut list, ListRequest::VersionedSnapshot) {
+            Ok(Reply::Versioned { version, .. }) => version,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(before, after, "a refused pop is no modification");
+        assert_eq!(
+            ap(
+                &mut list,
+                ListRequest::Pop {
+                    index: Some(0),
+                    expect: Some(TypeTag::of::<i64>()),
+                }
+            ),
+            Ok(Reply::Value(v(1)))
+        );
+        assert_eq!(items(&mut list), vs(&[2, 3]));
     }
 
     #[test]

@@ -12,6 +12,20 @@
 //! [`ManagerError::Empty`] (getter) or [`ManagerError::Full`] (putter); a
 //! `join` that ends first answers `false`.
 //!
+//! # Types
+//!
+//! A typed get ([`QueueRequest::GetAs`]) names the type its caller will
+//! decode the item as, and the queue checks the front item's tag before
+//! taking it. An item of another type is never taken by such a get: it
+//! stays at the front and the get fails at once with
+//! [`ManagerError::WrongType`]. The same holds for a parked getter that a
+//! put would hand an item to: on a mismatch that getter is answered
+//! `WrongType` (it does not stay parked: a queue holding an item it cannot
+//! read would otherwise keep it waiting for ever) and the item goes to the
+//! next parked getter, or into the queue. A consumer built with the wrong
+//! type therefore fails loudly and destroys nothing; a consumer of the
+//! right type then takes the item.
+//!
 //! # Backpressure
 //!
 //! With a `maxsize`, at most that many items are held; further puts wait
@@ -35,8 +49,9 @@ use std::collections::VecDeque;
 
 use manager_core::reply::Reply;
 use manager_core::request::{ObjectRequest, QueueRequest, Wait};
-use manager_core::{Encoded, ManagerError};
+use manager_core::{Encoded, ManagerError, TypeTag};
 
+use super::list::check_type;
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::{Caller, ConnectionId};
 use crate::waiters::{WaiterId, Waiters};
@@ -53,8 +68,8 @@ pub struct QueueState {
     /// Items that entered the queue (or went straight to a getter) and have
     /// not been marked done.
     unfinished: u64,
-    /// Gets waiting for an item.
-    getters: Waiters<()>,
+    /// Gets waiting for an item, each with the type it expects (`None`: any).
+    getters: Waiters<Option<TypeTag>>,
     /// Puts waiting for room, each with its item.
     putters: Waiters<Encoded>,
     /// Joins waiting for `unfinished` to reach 0.
@@ -83,13 +98,20 @@ impl QueueState {
     /// Moves items to waiting getters and waiting putters' items into the
     /// queue for as long as either can proceed. Afterwards, a non-empty queue
     /// has no getter parked, and a queue with room has no putter parked.
+    ///
+    /// A getter that expects another type than the front item's is answered
+    /// `WrongType` and leaves; the item stays for the next getter.
     fn settle(&mut self, ctx: &mut ObjectContext<'_, Self>) {
         loop {
             let mut moved = false;
-            while !self.items.is_empty() && !self.getters.is_empty() {
+            while let Some(front) = self.items.front() {
                 let Some(getter) = self.getters.pop_front(ctx) else {
                     break;
                 };
+                if let Err(e) = check_type(front, getter.data.as_ref(), || ctx.what()) {
+                    getter.caller.reply(Err(e));
+                    continue;
+                }
                 let item = self.items.pop_front().expect("checked non-empty");
                 getter.caller.reply(Ok(Reply::Value(item)));
                 moved = true;
@@ -131,17 +153,29 @@ impl QueueState {
         }
     }
 
-    fn get(&mut self, wait: Wait, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
+    /// A get; with `expect`, only an item of that type is taken.
+    fn get(
+        &mut self,
+        expect: Option<TypeTag>,
+        wait: Wait,
+        caller: Caller,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
         // After `settle`, an item means no getter is parked, so this get
         // does not overtake one.
-        if let Some(item) = self.items.pop_front() {
+        if let Some(front) = self.items.front() {
+            if let Err(e) = check_type(front, expect.as_ref(), || ctx.what()) {
+                // The item stays at the front; nothing changed.
+                return caller.reply(Err(e));
+            }
+            let item = self.items.pop_front().expect("checked non-empty");
             caller.reply(Ok(Reply::Value(item)));
             // Lets the first live putter's item in.
             self.settle(ctx);
         } else if wait == Wait::No {
             caller.reply(Err(ManagerError::Empty { what: ctx.what() }));
         } else {
-            self.getters.park(caller, (), wait, ctx);
+            self.getters.park(caller, expect, wait, ctx);
         }
     }
 
@@ -190,7 +224,8 @@ impl ObjectState for QueueState {
         };
         match request {
             QueueRequest::Put { value, wait } => self.put(value, wait, caller, ctx),
-            QueueRequest::Get { wait } => self.get(wait, caller, ctx),
+            QueueRequest::Get { wait } => self.get(None, wait, caller, ctx),
+            QueueRequest::GetAs { expect, wait } => self.get(Some(expect), wait, caller, ctx),
             QueueRequest::Len => caller.reply(Ok(Reply::Count(self.items.len() as u64))),
             QueueRequest::IsEmpty => caller.reply(Ok(Reply::Bool(self.items.is_empty()))),
             QueueRequest::IsFull => caller.reply(Ok(Reply::Bool(self.is_full()))),
@@ -244,11 +279,11 @@ impl ObjectState for QueueState {
 pub(super) mod harness {
     use std::time::Duration;
 
+    use crate::object::ReplyQueue;
     use actix::Recipient;
-    use manager_core::reply::{Reply, ReplyFrame};
+    use manager_core::reply::Reply;
     use manager_core::request::{ObjectRequest, RequestId};
     use manager_core::{ManagerError, ObjectId, ObjectName, ObjectSpec};
-    use tokio::sync::mpsc::UnboundedReceiver;
     use tokio::sync::mpsc::error::TryRecvError;
 
     use crate::object::{
@@ -271,7 +306,7 @@ pub(super) mod harness {
     pub(crate) struct Conn {
         id: ConnectionId,
         sink: ReplySink,
-        replies: UnboundedReceiver<ReplyFrame>,
+        replies: ReplyQueue,
     }
 
     impl Harness {
@@ -379,7 +414,7 @@ mod tests {
 
     use manager_core::reply::Reply;
     use manager_core::request::{NamespaceRequest, ObjectRequest, QueueRequest, Wait};
-    use manager_core::{Encoded, ManagerError, ObjectSpec};
+    use manager_core::{Encoded, ManagerError, ObjectSpec, TypeTag};
 
     use super::harness::Harness;
 
@@ -393,6 +428,21 @@ mod tests {
 
     fn get(wait: Wait) -> ObjectRequest {
         ObjectRequest::Queue(QueueRequest::Get { wait })
+    }
+
+    fn get_as<T>(wait: Wait) -> ObjectRequest {
+        ObjectRequest::Queue(QueueRequest::GetAs {
+            expect: TypeTag::of::<T>(),
+            wait,
+        })
+    }
+
+    fn wrong_type<T>() -> ManagerError {
+        ManagerError::WrongType {
+            what: "queue `t`".into(),
+            stored: "i64".into(),
+            requested: TypeTag::of::<T>().to_string(),
+        }
     }
 
     fn q(request: QueueRequest) -> ObjectRequest {
@@ -535,6 +585,92 @@ mod tests {
             h.call(&mut live, get(Wait::No)).await,
             Err(ManagerError::Empty { .. })
         ));
+    }
+
+    #[actix::test]
+    async fn a_wrong_typed_get_leaves_the_item_at_the_front() {
+        let mut h = bounded(2);
+        let mut a = h.connect();
+        h.call(&mut a, put(1, Wait::No)).await.unwrap();
+        h.call(&mut a, put(2, Wait::No)).await.unwrap();
+        // Refused at once, whatever the wait: the queue is not empty.
+        for wait in [Wait::No, SHORT, Wait::Forever] {
+            assert_eq!(
+                h.call(&mut a, get_as::<String>(wait)).await,
+                Err(wrong_type::<String>())
+            );
+        }
+        assert_eq!(
+            h.call(&mut a, q(QueueRequest::Len)).await,
+            Ok(Reply::Count(2))
+        );
+        // A get of the right type then takes it, in order.
+        assert_eq!(
+            h.call(&mut a, get_as::<i64>(Wait::No)).await,
+            Ok(Reply::Value(v(1)))
+        );
+        assert_eq!(
+            h.call(&mut a, get_as::<i64>(Wait::No)).await,
+            Ok(Reply::Value(v(2)))
+        );
+    }
+
+    #[actix::test]
+    async fn a_parked_getter_of_another_type_is_refused_and_the_item_goes_on() {
+        let mut h = bounded(1);
+        let mut a = h.connect();
+        let mut b = h.connect();
+        let ga = h.send(&a, get_as::<String>(Wait::Forever)).await;
+        let gb = h.send(&b, get_as::<i64>(Wait::Forever)).await;
+        a.nothing();
+        b.nothing();
+        // The first getter expects a `String`: it is answered `WrongType`,
+        // and the item goes to the next getter.
+        assert_eq!(h.call(&mut a, put(7, Wait::No)).await, Ok(Reply::Done));
+        assert_eq!(a.now(ga), Err(wrong_type::<String>()));
+        assert_eq!(b.now(gb), Ok(Reply::Value(v(7))));
+
+        // With no getter of the right type parked, the item enters the
+        // queue and waits there for one.
+        let ga = h.send(&a, get_as::<String>(Wait::Forever)).await;
+        assert_eq!(h.call(&mut b, put(8, Wait::No)).await, Ok(Reply::Done));
+        assert_eq!(a.now(ga), Err(wrong_type::<String>()));
+        assert_eq!(
+            h.call(&mut b, q(QueueRequest::Len)).await,
+            Ok(Reply::Count(1))
+        );
+        assert_eq!(
+            h.call(&mut b, get_as::<i64>(Wait::No)).await,
+            Ok(Reply::Value(v(8)))
+        );
+    }
+
+    #[actix::test]
+    async fn a_refused_getter_does_not_stop_a_putter_from_entering() {
+        let mut h = Harness::start(ObjectSpec::JoinableQueue { maxsize: Some(1) });
+        let mut a = h.connect();
+        h.call(&mut a, put(1, Wait::No)).await.unwrap();
+        let p = h.send(&a, put(2, Wait::Forever)).await;
+        assert!(matches!(
+            h.call(&mut a, get_as::<u8>(Wait::No)).await,
+            Err(ManagerError::WrongType { what, .. }) if what == "joinable queue `t`"
+        ));
+        // Still full, the putter still parked; nothing was marked taken.
+        a.nothing();
+        assert_eq!(
+            h.call(&mut a, get_as::<i64>(Wait::No)).await,
+            Ok(Reply::Value(v(1)))
+        );
+        assert_eq!(a.now(p), Ok(Reply::Done));
+        assert_eq!(h.call(&mut a, get(Wait::No)).await, Ok(Reply::Value(v(2))));
+        for _ in 0..2 {
+            h.call(&mut a, q(QueueRequest::TaskDone)).await.unwrap();
+        }
+        assert_eq!(
+            h.call(&mut a, q(QueueRequest::Join { wait: Wait::No }))
+                .await,
+            Ok(Reply::Bool(true))
+        );
     }
 
     #[actix::test]

@@ -7,6 +7,10 @@
 //! [`SetRequest::Intersection`] and [`SetRequest::Difference`] list the
 //! set's items in its order, then (for a union) the new items in the order
 //! given.
+//!
+//! A pop that names the type its caller will decode the item as checks the
+//! item's tag first: an item of another type stays in the set and the pop
+//! fails with [`ManagerError::WrongType`].
 
 use std::collections::HashSet;
 
@@ -15,6 +19,7 @@ use manager_core::reply::Reply;
 use manager_core::request::{ObjectRequest, SetRequest};
 use manager_core::{Encoded, ManagerError};
 
+use super::list::check_type;
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::Caller;
 
@@ -35,8 +40,10 @@ impl SetState {
     ///
     /// # Errors
     ///
-    /// [`ManagerError::NotFound`] for a `remove` of an absent item and
-    /// [`ManagerError::Empty`] for a `pop` from an empty set.
+    /// [`ManagerError::NotFound`] for a `remove` of an absent item,
+    /// [`ManagerError::Empty`] for a `pop` from an empty set and
+    /// [`ManagerError::WrongType`] for a `pop` of an item stored as another
+    /// type than the one expected. A failed request changes nothing.
     pub fn apply(
         &mut self,
         request: SetRequest,
@@ -53,10 +60,13 @@ impl SetState {
             SetRequest::Discard { value } => Reply::Bool(self.items.shift_remove(&value)),
             SetRequest::Contains { value } => Reply::Bool(self.items.contains(&value)),
             SetRequest::Len => Reply::Count(self.items.len() as u64),
-            SetRequest::Pop => match self.items.pop() {
-                Some(value) => Reply::Value(value),
-                None => return Err(ManagerError::Empty { what: what() }),
-            },
+            SetRequest::Pop { expect } => {
+                let Some(last) = self.items.last() else {
+                    return Err(ManagerError::Empty { what: what() });
+                };
+                check_type(last, expect.as_ref(), what)?;
+                Reply::Value(self.items.pop().expect("checked non-empty"))
+            }
             SetRequest::Clear => {
                 self.items.clear();
                 Reply::Done
@@ -108,6 +118,8 @@ impl ObjectState for SetState {
 
 #[cfg(test)]
 mod tests {
+    use manager_core::TypeTag;
+
     use super::*;
 
     fn v(x: i64) -> Encoded {
@@ -167,11 +179,58 @@ mod tests {
             ap(&mut set, SetRequest::Snapshot),
             Ok(Reply::Values(vs(&[1, 2, 3])))
         );
-        assert_eq!(ap(&mut set, SetRequest::Pop), Ok(Reply::Value(v(3))));
-        assert_eq!(ap(&mut set, SetRequest::Pop), Ok(Reply::Value(v(2))));
+        assert_eq!(
+            ap(&mut set, SetRequest::Pop { expect: None }),
+            Ok(Reply::Value(v(3)))
+        );
+        assert_eq!(
+            ap(&mut set, SetRequest::Pop { expect: None }),
+            Ok(Reply::Value(v(2)))
+        );
         ap(&mut set, SetRequest::Clear).unwrap();
-        let err = ap(&mut set, SetRequest::Pop).unwrap_err();
+        let err = ap(&mut set, SetRequest::Pop { expect: None }).unwrap_err();
         assert_eq!(err.to_string(), "set `s` is empty");
+    }
+
+    #[test]
+    fn a_pop_of_another_type_leaves_the_item() {
+        let mut set = set_of(&[1, 2]);
+        assert_eq!(
+            ap(
+                &mut set,
+                SetRequest::Pop {
+                    expect: Some(TypeTag::of::<u8>())
+                }
+            ),
+            Err(ManagerError::WrongType {
+                what: "set `s`".into(),
+                stored: "i64".into(),
+                requested: "u8".into(),
+            })
+        );
+        assert_eq!(
+            ap(&mut set, SetRequest::Snapshot),
+            Ok(Reply::Values(vs(&[1, 2])))
+        );
+        assert_eq!(
+            ap(
+                &mut set,
+                SetRequest::Pop {
+                    expect: Some(TypeTag::of::<i64>())
+                }
+            ),
+            Ok(Reply::Value(v(2)))
+        );
+        ap(&mut set, SetRequest::Clear).unwrap();
+        assert!(matches!(
+            ap(
+                &mut set,
+                SetRequest::Pop {
+                    expect: Some(TypeTag::of::<u8>())
+                }
+            ),
+            Err(ManagerError::Empty { .. })
+        ));
     }
 
     #[test]

@@ -2,10 +2,18 @@
 //!
 //! Keys are compared by their encoding and type. Each variant says which
 //! [`Reply`](crate::reply::Reply) variant answers it.
+//!
+//! # Typed removals
+//!
+//! The requests that remove an entry and return it ([`DictRequest::Remove`],
+//! [`DictRequest::Pop`], [`DictRequest::PopItem`]) carry the type(s) the
+//! caller will decode it as. The manager checks the stored [`TypeTag`]s
+//! before removing anything: an entry of other types stays in the dict and
+//! the request fails with `WrongType`.
 
 use serde::{Deserialize, Serialize};
 
-use crate::Encoded;
+use crate::{Encoded, TypeTag};
 
 /// A dict's operations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,10 +33,15 @@ pub enum DictRequest {
         /// The value.
         value: Encoded,
     },
-    /// Remove `key`. Replies `MaybeValue`: the value it had.
+    /// Remove `key`. Replies `MaybeValue`: the value it had. If `expect`
+    /// names a type and the value was stored as another, nothing is removed
+    /// and the reply is `WrongType`.
     Remove {
         /// The key.
         key: Encoded,
+        /// The type the caller will decode the value as; `None` takes it
+        /// whatever its type.
+        expect: Option<TypeTag>,
     },
     /// Whether `key` is present. Replies `Bool`.
     ContainsKey {
@@ -55,15 +68,26 @@ pub enum DictRequest {
         default: Encoded,
     },
     /// Remove `key` and return its value, or `default` if absent (no
-    /// default: an error). Replies `Value`.
+    /// default: an error). Replies `Value`. If `expect` names a type and the
+    /// value was stored as another, nothing is removed and the reply is
+    /// `WrongType`.
     Pop {
         /// The key.
         key: Encoded,
         /// What to return if absent.
         default: Option<Encoded>,
+        /// The type the caller will decode the value as; `None` takes it
+        /// whatever its type.
+        expect: Option<TypeTag>,
     },
-    /// Remove and return the last inserted entry. Replies `Pair`.
-    PopItem,
+    /// Remove and return the last inserted entry. Replies `Pair`. If
+    /// `expect` names types and the entry's key or value was stored as
+    /// another, nothing is removed and the reply is `WrongType`.
+    PopItem {
+        /// The types the caller will decode the key and the value as;
+        /// `None` takes the entry whatever its types.
+        expect: Option<(TypeTag, TypeTag)>,
+    },
     /// Remove every entry. Replies `Done`.
     Clear,
     /// Add `delta` to the `i64` at `key` (absent counts as 0). Replies

@@ -3,10 +3,16 @@
 //! Indices are `i64` and may be negative, counting from the end, as in
 //! Python. Each variant says which [`Reply`](crate::reply::Reply) variant
 //! answers it.
+//!
+//! # Typed pops
+//!
+//! [`ListRequest::Pop`] carries the type the caller will decode the item as.
+//! The manager checks the item's [`TypeTag`] before removing it: an item of
+//! another type stays where it is and the pop fails with `WrongType`.
 
 use serde::{Deserialize, Serialize};
 
-use crate::Encoded;
+use crate::{Encoded, TypeTag};
 
 /// A list's operations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,10 +50,14 @@ pub enum ListRequest {
         value: Encoded,
     },
     /// Remove and return the item at `index` (`None`: the last). Replies
-    /// `Value`.
+    /// `Value`. If `expect` names a type and the item was stored as another,
+    /// nothing is removed and the reply is `WrongType`.
     Pop {
         /// The index, or `None` for the last item.
         index: Option<i64>,
+        /// The type the caller will decode the item as; `None` takes it
+        /// whatever its type.
+        expect: Option<TypeTag>,
     },
     /// Remove the first item equal to `value`. Replies `Done`.
     Remove {

@@ -187,6 +187,7 @@ impl ObjectRequest {
             ObjectRequest::Queue(
                 QueueRequest::Put { wait, .. }
                 | QueueRequest::Get { wait }
+                | QueueRequest::GetAs { wait, .. }
                 | QueueRequest::Join { wait },
             )
             | ObjectRequest::Lock(LockRequest::Acquire { wait, .. })

@@ -2,11 +2,21 @@
 //! joinable queue.
 //!
 //! Each variant says which [`Reply`](crate::reply::Reply) variant answers it.
+//!
+//! # Typed gets
+//!
+//! A proxy takes items with [`QueueRequest::GetAs`], naming the type it
+//! will decode the item as. The manager compares that with the front item's
+//! [`TypeTag`] *before* removing it: an item of another type stays at the
+//! front and the get fails with `WrongType`, so a consumer built with the
+//! wrong type (or another version of a type that moved) cannot drain and
+//! destroy the queue. [`QueueRequest::Get`] takes the front item whatever its
+//! type, for callers that do not decode it.
 
 use serde::{Deserialize, Serialize};
 
 use super::Wait;
-use crate::Encoded;
+use crate::{Encoded, TypeTag};
 
 /// A queue's operations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,8 +29,9 @@ pub enum QueueRequest {
         /// How long to wait for room.
         wait: Wait,
     },
-    /// Take the item at the front, waiting for one. Replies `Value`; a wait
-    /// that ends without an item is an error (`Empty`).
+    /// Take the item at the front whatever its type, waiting for one.
+    /// Replies `Value`; a wait that ends without an item is an error
+    /// (`Empty`). Typed proxies send [`QueueRequest::GetAs`] instead.
     Get {
         /// How long to wait for an item.
         wait: Wait,
@@ -37,6 +48,21 @@ pub enum QueueRequest {
     /// `false` if the wait ended first.
     Join {
         /// How long to wait.
+        wait: Wait,
+    },
+    /// Take the item at the front if it was put as the type `expect`,
+    /// waiting for one. Replies `Value`.
+    ///
+    /// An item of another type is not taken: it stays at the front and this
+    /// request fails at once with `WrongType` (what the queue holds, what was
+    /// asked for). A getter parked on an empty queue is checked the same way
+    /// when a put hands it an item: on a mismatch it gets `WrongType`, the
+    /// item goes to the next parked getter or into the queue, and nothing is
+    /// lost. A wait that ends without an item is an error (`Empty`).
+    GetAs {
+        /// The type the caller will decode the item as.
+        expect: TypeTag,
+        /// How long to wait for an item.
         wait: Wait,
     },
 }

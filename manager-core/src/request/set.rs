@@ -1,10 +1,16 @@
 //! [`SetRequest`]: Python's set operations, in insertion order.
 //!
 //! Each variant says which [`Reply`](crate::reply::Reply) variant answers it.
+//!
+//! # Typed pops
+//!
+//! [`SetRequest::Pop`] carries the type the caller will decode the item as.
+//! The manager checks the item's [`TypeTag`] before removing it: an item of
+//! another type stays in the set and the pop fails with `WrongType`.
 
 use serde::{Deserialize, Serialize};
 
-use crate::Encoded;
+use crate::{Encoded, TypeTag};
 
 /// A set's operations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,8 +37,14 @@ pub enum SetRequest {
     },
     /// The number of items. Replies `Count`.
     Len,
-    /// Remove and return some item (the last added). Replies `Value`.
-    Pop,
+    /// Remove and return some item (the last added). Replies `Value`. If
+    /// `expect` names a type and the item was stored as another, nothing is
+    /// removed and the reply is `WrongType`.
+    Pop {
+        /// The type the caller will decode the item as; `None` takes it
+        /// whatever its type.
+        expect: Option<TypeTag>,
+    },
     /// Remove every item. Replies `Done`.
     Clear,
     /// The set's items together with `values`. Replies `Values`.

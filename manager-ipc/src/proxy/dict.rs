@@ -7,13 +7,22 @@
 //! Each method is one request, applied whole before any other client's
 //! next one: [`Dict::update`] of many entries lands as one block, and
 //! [`Dict::add`], [`Dict::setdefault`] and [`Dict::pop`] are atomic.
+//!
+//! # Types
+//!
+//! The methods that remove an entry and return it ([`Dict::remove`],
+//! [`Dict::pop`], [`Dict::pop_or`], [`Dict::popitem`]) tell the manager
+//! which types they will decode it as. An entry stored as other types is not
+//! removed: the call fails with
+//! [`ManagerError::WrongType`](crate::ManagerError::WrongType) and the dict
+//! is unchanged.
 
 use std::borrow::Borrow;
 use std::time::Duration;
 
 use manager_core::reply::Reply;
 use manager_core::request::{DictRequest, ObjectRequest};
-use manager_core::{ObjectId, ObjectName};
+use manager_core::{ObjectId, ObjectName, TypeTag};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -182,11 +191,15 @@ impl<K: Serialize, V: DeserializeOwned> Dict<K, V> {
     ///
     /// # Errors
     ///
-    /// As [`Dict::get`].
+    /// As [`Dict::get`]; a value stored as another type than `V` is not
+    /// removed.
     pub async fn remove(&self, key: &K) -> Result<Option<V>, Error> {
         let key = encode(key)?;
         self.object
-            .call_maybe(ObjectRequest::Dict(DictRequest::Remove { key }))
+            .call_maybe(ObjectRequest::Dict(DictRequest::Remove {
+                key,
+                expect: Some(TypeTag::of::<V>()),
+            }))
             .await
     }
 
@@ -195,11 +208,16 @@ impl<K: Serialize, V: DeserializeOwned> Dict<K, V> {
     /// # Errors
     ///
     /// [`ManagerError::NoSuchKey`](crate::ManagerError::NoSuchKey) (as
-    /// [`Error::Manager`]) if the key is absent, otherwise as [`Dict::get`].
+    /// [`Error::Manager`]) if the key is absent, otherwise as [`Dict::get`];
+    /// a value stored as another type than `V` is not removed.
     pub async fn pop(&self, key: &K) -> Result<V, Error> {
         let key = encode(key)?;
         self.object
-            .call_value(ObjectRequest::Dict(DictRequest::Pop { key, default: None }))
+            .call_value(ObjectRequest::Dict(DictRequest::Pop {
+                key,
+                default: None,
+                expect: Some(TypeTag::of::<V>()),
+            }))
             .await
     }
 }
@@ -241,12 +259,17 @@ impl<K: Serialize, V: Serialize + DeserializeOwned> Dict<K, V> {
     ///
     /// # Errors
     ///
-    /// As [`Dict::insert`].
+    /// As [`Dict::insert`]; a value stored as another type than `V` is not
+    /// removed.
     pub async fn pop_or(&self, key: &K, default: &V) -> Result<V, Error> {
         let key = encode(key)?;
         let default = Some(encode(default)?);
         self.object
-            .call_value(ObjectRequest::Dict(DictRequest::Pop { key, default }))
+            .call_value(ObjectRequest::Dict(DictRequest::Pop {
+                key,
+                default,
+                expect: Some(TypeTag::of::<V>()),
+            }))
             .await
     }
 }
@@ -314,9 +337,12 @@ impl<K: DeserializeOwned, V: DeserializeOwned> Dict<K, V> {
     /// # Errors
     ///
     /// [`ManagerError::Empty`](crate::ManagerError::Empty) (as
-    /// [`Error::Manager`]) if the dict is empty, otherwise as [`Dict::items`].
+    /// [`Error::Manager`]) if the dict is empty, otherwise as [`Dict::items`];
+    /// an entry whose key or value was stored as another type than `K` or
+    /// `V` is not removed.
     pub async fn popitem(&self) -> Result<(K, V), Error> {
-        match self.call(DictRequest::PopItem).await? {
+        let expect = Some((TypeTag::of::<K>(), TypeTag::of::<V>()));
+        match self.call(DictRequest::PopItem { expect }).await? {
             Reply::Pair(k, v) => Ok((self.object.decode(&k)?, self.object.decode(&v)?)),
             other => Err(self.object.unexpected(&other)),
         }

@@ -11,20 +11,38 @@
 //! The manager does not know how to compare users' values, so
 //! [`List::sort`] reads the list with its version, sorts it here and writes
 //! it back only if no other client changed the list meanwhile; if one did,
-//! it reads again and retries. Nothing another process appended during a
-//! sort is ever lost.
+//! it waits a little (a few milliseconds, growing) and retries. Nothing
+//! another process appended during a sort is ever lost. Under changes that
+//! never pause, the sort gives up after [`List::SORT_ATTEMPTS`] attempts
+//! (or once the handle's timeout has passed) with [`Error::Contended`],
+//! leaving the list as it is.
+//!
+//! # Types
+//!
+//! [`List::pop`] and [`List::pop_index`] tell the manager which type they
+//! will decode the item as; an item stored as another type is not removed,
+//! and the pop fails with
+//! [`ManagerError::WrongType`](crate::ManagerError::WrongType).
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use manager_core::reply::Reply;
 use manager_core::request::{ListRequest, ObjectRequest};
-use manager_core::{Encoded, ObjectId, ObjectName};
+use manager_core::{Encoded, ObjectId, ObjectName, TypeTag};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::object::{Element, ObjectRef, encode, encode_all};
 use crate::Error;
+
+/// The pause after the first failed sort attempt; it doubles after each
+/// further one, up to [`SORT_BACKOFF_MAX`].
+const SORT_BACKOFF_FIRST: Duration = Duration::from_millis(1);
+
+/// The longest pause between two sort attempts.
+const SORT_BACKOFF_MAX: Duration = Duration::from_millis(8);
 
 /// A handle on a shared list of `T`s, like Python's `Manager().list()`.
 ///
@@ -69,6 +87,11 @@ impl<T> std::fmt::Debug for List<T> {
 }
 
 impl<T> List<T> {
+    /// How many times [`List::sort`] (and `sort_by`, `sort_by_key`) reads,
+    /// sorts and tries to write back before it gives up with
+    /// [`Error::Contended`].
+    pub const SORT_ATTEMPTS: u32 = 32;
+
     pub(crate) fn new(object: ObjectRef) -> Self {
         List {
             object,
@@ -280,10 +303,15 @@ impl<T: DeserializeOwned> List<T> {
     /// # Errors
     ///
     /// [`ManagerError::Empty`](crate::ManagerError::Empty) if the list is
-    /// empty, otherwise as [`List::get`].
+    /// empty, otherwise as [`List::get`]. An item stored as another type
+    /// than `T` is not removed: the pop fails with `WrongType` and the list
+    /// is unchanged.
     pub async fn pop(&self) -> Result<T, Error> {
         self.object
-            .call_value(ObjectRequest::List(ListRequest::Pop { index: None }))
+            .call_value(ObjectRequest::List(ListRequest::Pop {
+                index: None,
+                expect: Some(TypeTag::of::<T>()),
+            }))
             .await
     }
 
@@ -294,7 +322,10 @@ impl<T: DeserializeOwned> List<T> {
     /// As [`List::pop`] and [`List::get`].
     pub async fn pop_index(&self, index: i64) -> Result<T, Error> {
         self.object
-            .call_value(ObjectRequest::List(ListRequest::Pop { index: Some(index) }))
+            .call_value(ObjectRequest::List(ListRequest::Pop {
+                index: Some(index),
+                expect: Some(TypeTag::of::<T>()),
+            }))
             .await
     }
 
@@ -349,14 +380,23 @@ impl<T: DeserializeOwned> List<T> {
     /// `l.sort()`).
     ///
     /// Reads the list, sorts it here and writes it back if no other client
-    /// changed it meanwhile; otherwise reads it again and retries, until
-    /// one attempt goes through. Each retry means another client changed
-    /// the list, so the loop ends once they pause. The items are written
-    /// back exactly as they were stored, only reordered.
+    /// changed it meanwhile; otherwise pauses a little (1 ms, doubling up
+    /// to 8 ms) and tries again, at most [`List::SORT_ATTEMPTS`] times in
+    /// all.
+    /// The items are written back exactly as they were stored, only
+    /// reordered; an attempt that fails changes nothing.
+    ///
+    /// On a handle with a timeout, the whole sort, every attempt and pause
+    /// included, lasts at most about that long: no attempt starts after it
+    /// has passed, and each call gets only what is left of it.
     ///
     /// # Errors
     ///
-    /// As [`List::slice`].
+    /// [`Error::Contended`] if other clients changed the list during every
+    /// attempt (or every attempt before the handle's timeout passed): the
+    /// list was not sorted, and nothing was lost. [`Error::Timeout`] if a
+    /// call got no answer in what was left of the handle's timeout.
+    /// Otherwise as [`List::slice`].
     pub async fn sort(&self) -> Result<(), Error>
     where
         T: Ord,
@@ -366,9 +406,11 @@ impl<T: DeserializeOwned> List<T> {
 
     /// Sorts the list in place, stably, by `compare`; see [`List::sort`].
     ///
+    /// `compare` is called afresh on each attempt.
+    ///
     /// # Errors
     ///
-    /// As [`List::slice`].
+    /// As [`List::sort`].
     pub async fn sort_by(&self, mut compare: impl FnMut(&T, &T) -> Ordering) -> Result<(), Error> {
         self.reorder(|items| items.sort_by(|a, b| compare(&a.0, &b.0)))
             .await
@@ -379,7 +421,7 @@ impl<T: DeserializeOwned> List<T> {
     ///
     /// # Errors
     ///
-    /// As [`List::slice`].
+    /// As [`List::sort`].
     pub async fn sort_by_key<K: Ord>(&self, mut key: impl FnMut(&T) -> K) -> Result<(), Error> {
         self.reorder(|items| items.sort_by_key(|item| key(&item.0)))
             .await
@@ -387,26 +429,78 @@ impl<T: DeserializeOwned> List<T> {
 
     /// Reads the list, lets `order` permute its items (each decoded, next to
     /// its stored form) and writes the permutation back if the list did not
-    /// change meanwhile; retries until it did not.
+    /// change meanwhile; retries after a short, growing pause while it did,
+    /// at most [`List::SORT_ATTEMPTS`] times and within the handle's timeout.
     async fn reorder(&self, mut order: impl FnMut(&mut [(T, Encoded)])) -> Result<(), Error> {
+        let started = Instant::now();
+        let limit = self.object.client().timeout();
+        // What is left of the handle's timeout; `None` when it has none.
+        let left = || limit.map(|limit| limit.saturating_sub(started.elapsed()));
+        let mut pause = SORT_BACKOFF_FIRST;
+        let mut attempts = 0;
         loop {
-            let (version, values) = self.versioned().await?;
-            let mut items = values
-                .into_iter()
-                .map(|stored| Ok((self.object.decode(&stored)?, stored)))
-                .collect::<Result<Vec<_>, Error>>()?;
-            order(&mut items);
-            let values = items.into_iter().map(|(_, stored)| stored).collect();
-            let replaced = self
-                .object
-                .call_bool(ObjectRequest::List(ListRequest::ReplaceIfVersion {
-                    version,
-                    values,
-                }))
-                .await?;
-            if replaced {
+            // The first attempt always runs, with the handle as it is.
+            let object = match left() {
+                Some(left) if attempts > 0 => {
+                    if left.is_zero() {
+                        break;
+                    }
+                    Cow::Owned(self.object.with_timeout(left))
+                }
+                _ => Cow::Borrowed(&self.object),
+            };
+            attempts += 1;
+            // A call that runs out of what is left reports the sort's whole
+            // timeout, the deadline that passed.
+            let timed_out = |e: Error| match (e, limit) {
+                (Error::Timeout { .. }, Some(limit)) => Error::Timeout { after: limit },
+                (e, _) => e,
+            };
+            if Self::attempt(&object, &mut order)
+                .await
+                .map_err(timed_out)?
+            {
                 return Ok(());
             }
+            if attempts == Self::SORT_ATTEMPTS {
+                break;
+            }
+            let nap = left().map_or(pause, |left| pause.min(left));
+            tokio::time::sleep(nap).await;
+            pause = (pause * 2).min(SORT_BACKOFF_MAX);
         }
+        Err(Error::Contended {
+            operation: "sort".to_owned(),
+            what: self.object.what(),
+            attempts,
+        })
+    }
+
+    /// One read, reorder and conditional write through `object` (this
+    /// list, perhaps with a shorter timeout); whether the write went
+    /// through.
+    async fn attempt(
+        object: &ObjectRef,
+        order: &mut impl FnMut(&mut [(T, Encoded)]),
+    ) -> Result<bool, Error> {
+        let (version, values) = match object
+            .call(ObjectRequest::List(ListRequest::VersionedSnapshot))
+            .await?
+        {
+            Reply::Versioned { version, values } => (version, values),
+            other => return Err(object.unexpected(&other)),
+        };
+        let mut items = values
+            .into_iter()
+            .map(|stored| Ok((object.decode(&stored)?, stored)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        order(&mut items);
+        let values = items.into_iter().map(|(_, stored)| stored).collect();
+        object
+            .call_bool(ObjectRequest::List(ListRequest::ReplaceIfVersion {
+                version,
+                values,
+            }))
+            .await
     }
 }

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use manager_core::request::{ObjectRequest, QueueRequest, Wait};
-use manager_core::{ManagerError, ObjectId, ObjectName};
+use manager_core::{ManagerError, ObjectId, ObjectName, TypeTag};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -27,10 +27,15 @@ impl Ops<'_> {
             .await
     }
 
+    /// A typed get: the manager takes the front item only if it was put as
+    /// a `T`, and otherwise answers `WrongType` and leaves it there.
     async fn get<T: DeserializeOwned>(&self, timeout: Option<Duration>) -> Result<T, Error> {
         let wait = Wait::from_timeout(timeout);
         self.0
-            .call_value(ObjectRequest::Queue(QueueRequest::Get { wait }))
+            .call_value(ObjectRequest::Queue(QueueRequest::GetAs {
+                expect: TypeTag::of::<T>(),
+                wait,
+            }))
             .await
     }
 
@@ -107,6 +112,21 @@ impl Ops<'_> {
 /// take an item later, and a `put` that gave up never adds its item. Only
 /// if the manager does not answer within [`WAIT_GRACE`] after that does the
 /// call fail with [`Error::Timeout`].
+///
+/// # Types
+///
+/// A `get` tells the manager which type it will decode the item as, and the
+/// manager checks the front item's type before taking it. An item put as
+/// another type is never taken by this handle: the `get` fails with
+/// [`ManagerError::WrongType`] and the item stays at the front, for a
+/// consumer of the right type. A `get` parked on an empty queue is checked
+/// the same way when an item arrives: it fails with `WrongType` and the item
+/// goes to the next getter or into the queue. So a consumer built from the
+/// wrong type fails on the first item instead of draining the queue.
+///
+/// Types are compared by name ([`TypeTag`]); an item of a type with the
+/// same name but another layout (a struct changed between two builds) is
+/// taken, then fails to decode with [`ManagerError::Undecodable`].
 ///
 /// # Backpressure
 ///
@@ -282,9 +302,11 @@ impl<T: DeserializeOwned> Queue<T> {
     ///
     /// # Errors
     ///
-    /// [`ManagerError::WrongType`] if the item was put as another type; on a
-    /// handle with a timeout, [`ManagerError::Empty`] if no item came within
-    /// it (both as [`Error::Manager`]); and the errors of every call.
+    /// [`ManagerError::WrongType`] if the item at the front was put as
+    /// another type: it is *not* taken, it stays at the front for a
+    /// consumer of the right type. On a handle with a timeout,
+    /// [`ManagerError::Empty`] if no item came within it (both as
+    /// [`Error::Manager`]); and the errors of every call.
     ///
     /// # Cancel safety
     ///

@@ -6,11 +6,15 @@
 //! and [`Set::union`], [`Set::intersection`] and [`Set::difference`] list
 //! the set's items in its order, then (for a union) the new items in the
 //! order given. None of those three changes the set.
+//!
+//! [`Set::pop`] tells the manager which type it will decode the item as; an
+//! item stored as another type is not removed, and the pop fails with
+//! [`ManagerError::WrongType`](crate::ManagerError::WrongType).
 
 use std::time::Duration;
 
 use manager_core::request::{ObjectRequest, SetRequest};
-use manager_core::{ObjectId, ObjectName};
+use manager_core::{ObjectId, ObjectName, TypeTag};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -181,10 +185,13 @@ impl<T: DeserializeOwned> Set<T> {
     /// [`ManagerError::Empty`](crate::ManagerError::Empty) if the set is
     /// empty, [`ManagerError::WrongType`](crate::ManagerError::WrongType) if
     /// the item was stored as another type than `T` (both as
-    /// [`Error::Manager`]), and the errors of every call.
+    /// [`Error::Manager`]; the item is then not removed), and the errors of
+    /// every call.
     pub async fn pop(&self) -> Result<T, Error> {
         self.object
-            .call_value(ObjectRequest::Set(SetRequest::Pop))
+            .call_value(ObjectRequest::Set(SetRequest::Pop {
+                expect: Some(TypeTag::of::<T>()),
+            }))
             .await
     }
 

@@ -48,11 +48,27 @@ fn dict_random_ops(args: RandomOps) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Appends its items: one alone, the next three in one `extend`, and so on.
+/// Appends its items: one alone, the next three in one `extend`, and so on;
+/// with gates, only once the first is open, and the second half only once
+/// the second is.
 fn list_append(args: ListAppend) -> anyhow::Result<()> {
-    let list = client()?.list::<i64>(&args.list)?;
+    let client = client()?;
+    let list = client.list::<i64>(&args.list)?;
+    // Each wait ends at the client's timeout at the latest.
+    let pass = |gate: &Option<String>, which: &str| -> anyhow::Result<()> {
+        if let Some(gate) = gate {
+            ensure!(client.event(gate)?.wait()?, "the {which} gate did not open");
+        }
+        Ok(())
+    };
+    pass(&args.start, "start")?;
     let items: Vec<i64> = args.items().collect();
-    for (round, chunk) in items.chunks(4).enumerate() {
+    let chunks: Vec<&[i64]> = items.chunks(4).collect();
+    let halfway = chunks.len() / 2;
+    for (round, chunk) in chunks.into_iter().enumerate() {
+        if round == halfway {
+            pass(&args.resume, "resume")?;
+        }
         let (first, rest) = chunk.split_first().expect("chunks are never empty");
         list.append(first)?;
         if round % 2 == 0 {
@@ -94,6 +110,11 @@ fn list_check_errors(name: String) -> anyhow::Result<()> {
         })) if stored == "i64" && requested.contains("String") => {}
         other => bail!("get as String: expected WrongType, got {other:?}"),
     }
+    // A pop as the wrong type removes nothing (checked below).
+    match client.list::<String>(&name)?.pop() {
+        Err(Error::Manager(ManagerError::WrongType { what: named, .. })) if named == what => {}
+        other => bail!("pop as String: expected WrongType, got {other:?}"),
+    }
     let empty = client.list::<i64>(&format!("{name}-empty"))?;
     match empty.pop() {
         Err(Error::Manager(ManagerError::Empty { .. })) => {}
@@ -134,6 +155,17 @@ fn dict_check_errors(name: String) -> anyhow::Result<()> {
         Err(Error::Manager(ManagerError::WrongType { .. })) => {}
         other => bail!("get of a String as i64: expected WrongType, got {other:?}"),
     }
+    match dict.pop(&"s".to_owned()) {
+        Err(Error::Manager(ManagerError::WrongType { what: named, .. })) if named == what => {}
+        other => bail!("pop of a String as i64: expected WrongType, got {other:?}"),
+    }
+    ensure!(
+        client
+            .dict::<String, String>(&name)?
+            .get(&"s".to_owned())?
+            .is_some(),
+        "the String popped as an i64 is still there"
+    );
     ensure!(
         dict.add(&"n".to_owned(), 1)? == 2,
         "the connection still works"

@@ -153,12 +153,30 @@ fn queue_errors(name: String) -> anyhow::Result<()> {
         Err(Error::Manager(ManagerError::Full { .. })) => {}
         other => bail!("put_timeout on a full queue: expected Full, got {other:?}"),
     }
-    match client.queue::<String>(&name, None)?.get_nowait() {
-        Err(Error::Manager(ManagerError::WrongType { .. })) => {}
-        other => bail!("reading a u64 as a String: expected WrongType, got {other:?}"),
+    let as_text = client.queue::<String>(&name, None)?;
+    // Refused at once, waiting or not: the front item is there, of
+    // another type.
+    for get in [
+        as_text.get_nowait(),
+        as_text.get_timeout(Duration::from_millis(20)),
+        as_text.get(),
+    ] {
+        match get {
+            Err(Error::Manager(ManagerError::WrongType {
+                what: w,
+                stored,
+                requested,
+            })) if w == what && stored == "u64" && requested.contains("String") => {}
+            other => bail!("reading a u64 as a String: expected WrongType, got {other:?}"),
+        }
     }
-    // The item read as the wrong type was taken; nothing else was added.
-    ensure!(queue.len()? == 0, "the failed puts added nothing");
+    // The item read as the wrong type was not taken, and the failed puts
+    // added nothing: a get of the right type takes that one item.
+    ensure!(
+        queue.len()? == 1,
+        "the item read as a String is still there"
+    );
+    ensure!(queue.get_nowait()? == 1, "a u64 get takes the item");
     match client.joinable_queue::<u64>(&name, None) {
         Err(Error::Manager(ManagerError::KindMismatch { .. })) => {}
         other => bail!("a queue asked for as a joinable queue: got {other:?}"),

@@ -1,0 +1,29 @@
+//! A set `pop` of the wrong type removes nothing: the manager checks the
+//! item's type before removing it and answers `WrongType`, so the item is
+//! still there for a reader of the right type.
+
+use manager_ipc::{Error, ManagerError};
+use tests::{connect, start_manager};
+
+#[test]
+fn the_item_survives_and_a_pop_of_the_right_type_takes_it() -> anyhow::Result<()> {
+    let manager = start_manager()?;
+    let client = connect(&manager)?;
+    let set = client.set::<i64>("seen")?;
+    set.add(&1)?;
+    set.add(&2)?;
+
+    let err = client.set::<u32>("seen")?.pop().unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Manager(ManagerError::WrongType { what, stored, requested })
+                if what == "set `seen`" && stored == "i64" && requested == "u32"
+        ),
+        "{err}"
+    );
+    assert_eq!(set.snapshot()?, [1, 2], "nothing was removed");
+    assert_eq!(set.pop()?, 2);
+    assert_eq!(set.snapshot()?, [1]);
+    Ok(())
+}
