@@ -79,7 +79,7 @@ pub(crate) fn manager_from_env() -> Result<(Address, AuthKey), Error> {
 /// (`PR_SET_PDEATHSIG` follows the thread, not the process). Spawning every
 /// worker from one thread that lives as long as the process makes workers
 /// die with the app, not with whichever pool thread happened to launch them.
-fn spawn_from_launcher_thread(command: Command) -> std::io::Result<Child> {
+pub(crate) fn spawn_from_launcher_thread(command: Command) -> std::io::Result<Child> {
     use std::sync::mpsc::{Sender, channel};
     use std::sync::{Mutex, OnceLock};
 
@@ -419,8 +419,16 @@ impl Entries {
     /// If this process was launched as a worker, runs its entry and exits
     /// with its outcome (0: success, 1: error, 101: panic, 2: no such
     /// entry). Otherwise returns at once.
+    ///
+    /// It also runs the built-in entry of a
+    /// [`ManagerProcess`](crate::manager_process::ManagerProcess): the
+    /// manager server, until it is told to stop or its parent dies.
     pub fn run_if_worker(&self) {
         if let Ok(entry) = std::env::var(ENV_ENTRY) {
+            // Built-in entry: the server of a `ManagerProcess` (issue 4).
+            if entry == crate::manager_process::SERVER_ENTRY {
+                std::process::exit(crate::manager_process::run_server_entry());
+            }
             std::process::exit(self.run_entry(&entry));
         }
     }

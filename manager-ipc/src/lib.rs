@@ -11,6 +11,9 @@
 //! - [`Client`] and [`proxy`]: async API; [`blocking`]: the same for plain
 //!   threads.
 //! - [`launcher`]: start worker processes that connect with one call.
+//! - [`manager_process`]: the manager as a child process of its own
+//!   (Python's `Manager()` default), and the `manager-server` binary that
+//!   serves a manager stand-alone.
 //! - [`frame`] and [`handshake`]: the wire: length-prefixed frames and the
 //!   HMAC challenge both ways.
 //! - [`auth`], [`address`], [`error`]: keys, addresses, errors.
@@ -43,6 +46,7 @@ pub mod frame;
 pub mod handshake;
 pub mod launcher;
 pub mod manager;
+pub mod manager_process;
 mod outbox;
 mod platform;
 pub mod proxy;
@@ -56,3 +60,4 @@ pub use error::{Error, LaunchError, StartError, WorkerError};
 pub use manager::{Manager, ManagerBuilder};
 pub use manager_core::reply::{ObjectInfo, ObjectSummary};
 pub use manager_core::{Encoded, ManagerError, ObjectId, ObjectKind, ObjectName, ObjectSpec};
+pub use manager_process::{ManagerProcess, ManagerProcessBuilder, ManagerProcessError};

@@ -2,7 +2,9 @@
 //!
 //! Workers ask the kernel to kill them when their parent dies
 //! (`PR_SET_PDEATHSIG`), so no worker outlives the app that launched it, even
-//! when that app is killed with SIGKILL. On other systems this is a no-op.
+//! when that app is killed with SIGKILL; a manager process asks for SIGTERM
+//! instead, so it can remove its socket. On other systems workers are not
+//! tied to their parent.
 
 #![allow(unsafe_code)]
 
@@ -41,3 +43,43 @@ pub(crate) fn kill_when_parent_dies(command: &mut Command) {
 /// Elsewhere workers are not tied to their parent's life.
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn kill_when_parent_dies(_command: &mut Command) {}
+
+/// Sends SIGTERM to `pid`.
+pub(crate) fn terminate(pid: u32) -> std::io::Result<()> {
+    let pid = libc::pid_t::try_from(pid).map_err(std::io::Error::other)?;
+    // SAFETY: kill takes two integers and touches no memory of ours.
+    if unsafe { libc::kill(pid, libc::SIGTERM) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Turns the parent-death signal the launcher set (SIGKILL) into
+/// SIGTERM, so the server can remove its socket when its app dies. The
+/// switch is atomic: at no moment is the process without one.
+#[cfg(target_os = "linux")]
+pub(crate) fn terminate_when_parent_dies() -> std::io::Result<()> {
+    // SAFETY: prctl(PR_SET_PDEATHSIG) takes integers only and touches
+    // no memory of ours.
+    let rc = unsafe {
+        libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            libc::SIGTERM as libc::c_ulong,
+            0,
+            0,
+            0,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Elsewhere the child is not tied to its parent's life.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn terminate_when_parent_dies() -> std::io::Result<()> {
+    Ok(())
+}

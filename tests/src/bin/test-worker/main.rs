@@ -14,12 +14,14 @@ use tests::{Add, DEADLINE, SHARED, SetAndRead};
 mod containers;
 mod locks;
 mod queues;
+mod server;
 
 fn main() {
     let entries = Entries::new();
     let entries = containers::register(entries);
     let entries = queues::register(entries);
     let entries = locks::register(entries);
+    let entries = server::register(entries);
     entries
         .entry("set_and_read", set_and_read)
         .entry("add", add)

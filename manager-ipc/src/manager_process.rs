@@ -1,0 +1,750 @@
+//! A manager in a process of its own: [`ManagerProcess`] and the
+//! stand-alone `manager-server`.
+//!
+//! Python's `Manager()` runs its server in a child process, and
+//! `BaseManager(address, authkey).get_server().serve_forever()` serves at a
+//! fixed address that any process holding the key may connect to. Both are
+//! here, beside the embedded [`Manager`]:
+//!
+//! - [`ManagerProcess::start`] re-executes the current program as a manager
+//!   server (the built-in entry [`SERVER_ENTRY`], which
+//!   [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker)
+//!   recognises) and returns once it listens. Shared objects then live in
+//!   that child, not in the app's memory.
+//! - The `manager-server` binary (this crate, feature `server-cli`, on by
+//!   default) serves a manager at a Unix socket path or a TCP address until
+//!   SIGINT or SIGTERM:
+//!
+//!   ```sh
+//!   export MANAGER_AUTHKEY=$(openssl rand -hex 32)
+//!   manager-server --unix /run/app/manager.sock      # or --tcp 127.0.0.1:5000
+//!   manager-server --tcp 127.0.0.1:5000 --authkey-file /etc/app/manager.key
+//!   ```
+//!
+//!   The key comes from an environment variable (`--authkey-env NAME`,
+//!   default `MANAGER_AUTHKEY`) or a file (`--authkey-file PATH`), in hex,
+//!   never from the command line, where `ps` would show it. Logs go to
+//!   stderr, filtered by `RUST_LOG` (default `info`).
+//!
+//! # Connecting from any process
+//!
+//! A client needs only the address and the key, however the manager was
+//! started and whoever started the client:
+//!
+//! ```no_run
+//! use manager_ipc::{Address, AuthKey, blocking};
+//!
+//! let address: Address = "unix:/run/app/manager.sock".parse()?;
+//! let key = AuthKey::from_hex(&std::env::var("MANAGER_AUTHKEY")?)?;
+//! let client = blocking::Client::connect(&address, &key)?;
+//! let jobs = client.queue::<String>("jobs", None)?;
+//! jobs.put(&"resize cat.png".to_owned())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Async code uses [`Client::connect`](crate::Client::connect) the same
+//! way. A process that has `MANAGER_ADDRESS` and `MANAGER_AUTHKEY` in its
+//! environment can use [`blocking::Client::from_env`] instead.
+//!
+//! # Readiness
+//!
+//! Once it listens, a server prints one line on stdout, [`READY_PREFIX`]
+//! followed by its address (`listening on unix:/run/app/manager.sock`,
+//! `listening on tcp:127.0.0.1:5000`), and nothing else: a parent waits for
+//! readiness by reading that line. With `--tcp 127.0.0.1:0` the line gives
+//! the port that was picked.
+//!
+//! # Errors at start
+//!
+//! A missing or malformed key, or an address that cannot be bound, is one
+//! line on stderr and exit code 1 (2 for bad usage). A second server on an
+//! address in use fails that way and leaves the first one alone; for a Unix
+//! socket path the line says whether a server answers there or the file is
+//! a stale socket left by one that was killed.
+//!
+//! # Shutdown
+//!
+//! SIGTERM (and SIGINT, for `manager-server`) stops the manager as
+//! [`Manager::shutdown`] does: every connection closes, so clients get
+//! [`Error::ManagerGone`](crate::Error::ManagerGone), and the socket file is
+//! removed; the process exits with code 0. [`ManagerProcess::shutdown`] sends
+//! SIGTERM and waits, bounded, killing the child if it does not stop.
+//!
+//! # What happens when the app dies
+//!
+//! The child of a [`ManagerProcess`] is spawned from the launcher's thread
+//! with a parent-death signal, like a worker; on Linux it then asks for
+//! SIGTERM instead of SIGKILL, so when the app exits, however it exits
+//! (SIGKILL included), the child shuts down cleanly and removes its socket.
+//! Python's manager process is left running, orphaned. It ignores SIGINT,
+//! as Python's does: a Ctrl-C in a terminal reaches the whole process group,
+//! and the app, not its manager, decides what happens then.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::auth::AuthKeyError;
+use crate::error::StartError;
+use crate::launcher::{ENV_ADDRESS, ENV_ARGS, ENV_AUTHKEY, ENV_ENTRY, Launcher};
+use crate::manager::{Manager, ManagerBuilder};
+use crate::{Address, AuthKey, Client, blocking, platform};
+
+#[cfg(feature = "server-cli")]
+mod server_cli;
+
+#[cfg(feature = "server-cli")]
+pub use server_cli::server_main;
+
+/// The name of the built-in worker entry that runs a [`ManagerProcess`]'s
+/// server. It reads where to listen from `MANAGER_ADDRESS` (a private
+/// socket if unset) and the key from `MANAGER_AUTHKEY`.
+pub const SERVER_ENTRY: &str = "__manager_server";
+
+/// What a server prints on stdout, followed by its address, once it listens.
+pub const READY_PREFIX: &str = "listening on ";
+
+/// What the built-in server prints on stdout, followed by the reason, if it
+/// cannot start.
+const FAILED_PREFIX: &str = "error: ";
+
+/// How long [`ManagerProcess::start`] waits for the child to listen, by
+/// default.
+pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long [`ManagerProcess::shutdown`] waits after SIGTERM before it
+/// kills the child, by default.
+pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A manager process could not be started or did not stop cleanly.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ManagerProcessError {
+    /// This process is itself the child a `ManagerProcess` started: its
+    /// `main` reached [`ManagerProcess::start`] without first calling
+    /// [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker).
+    #[error(
+        "this process was started as a manager process, but its main did not call Entries::run_if_worker first"
+    )]
+    InManagerProcess,
+    /// No random key could be made.
+    #[error(transparent)]
+    AuthKey(#[from] AuthKeyError),
+    /// The path of the running program could not be found.
+    #[error("find the current executable: {0}")]
+    CurrentExe(#[source] std::io::Error),
+    /// The OS refused to start the process.
+    #[error("start manager process {program}: {source}")]
+    Spawn {
+        /// The program.
+        program: String,
+        /// The OS's reason.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The child reported that its manager could not start (for example the
+    /// address is in use).
+    #[error("manager process {program} (pid {pid}): {reason}")]
+    Failed {
+        /// The program.
+        program: String,
+        /// Its process id.
+        pid: u32,
+        /// What the child said.
+        reason: String,
+    },
+    /// The child ended before it listened.
+    #[error(
+        "manager process {program} (pid {pid}) ended before it listened ({status}); does its main call Entries::run_if_worker first?"
+    )]
+    EndedEarly {
+        /// The program.
+        program: String,
+        /// Its process id.
+        pid: u32,
+        /// How it ended.
+        status: ExitStatus,
+    },
+    /// The child did not listen in time; it was killed.
+    #[error("manager process {program} (pid {pid}) was not listening after {after:?}; killed it")]
+    NotReady {
+        /// The program.
+        program: String,
+        /// Its process id.
+        pid: u32,
+        /// How long the wait lasted.
+        after: Duration,
+    },
+    /// The child ended badly: by a signal other than our SIGTERM, or with an
+    /// exit code other than 0.
+    #[error("manager process (pid {pid}) ended badly: {status}")]
+    Ended {
+        /// Its process id.
+        pid: u32,
+        /// How it ended.
+        status: ExitStatus,
+    },
+    /// The child did not stop within the deadline after SIGTERM; it was
+    /// killed.
+    #[error("manager process (pid {pid}) did not stop within {after:?} of SIGTERM; killed it")]
+    StopTimeout {
+        /// Its process id.
+        pid: u32,
+        /// The deadline that passed.
+        after: Duration,
+    },
+    /// Signalling or waiting for the child failed.
+    #[error("stop manager process (pid {pid}): {source}")]
+    Wait {
+        /// Its process id.
+        pid: u32,
+        /// The OS's reason.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Configures a [`ManagerProcess`] before starting it.
+#[derive(Debug, Clone)]
+pub struct ManagerProcessBuilder {
+    bind: Option<Address>,
+    authkey: Option<AuthKey>,
+    program: Option<PathBuf>,
+    start_timeout: Duration,
+    stop_timeout: Duration,
+}
+
+impl Default for ManagerProcessBuilder {
+    fn default() -> Self {
+        ManagerProcessBuilder {
+            bind: None,
+            authkey: None,
+            program: None,
+            start_timeout: DEFAULT_START_TIMEOUT,
+            stop_timeout: DEFAULT_STOP_TIMEOUT,
+        }
+    }
+}
+
+impl ManagerProcessBuilder {
+    /// Listens on a Unix domain socket at `path` instead of one in a fresh
+    /// private directory.
+    pub fn unix(mut self, path: impl Into<PathBuf>) -> Self {
+        self.bind = Some(Address::Unix(path.into()));
+        self
+    }
+
+    /// Listens on TCP at `addr`; port 0 picks a free port.
+    pub fn tcp(mut self, addr: std::net::SocketAddr) -> Self {
+        self.bind = Some(Address::Tcp(addr));
+        self
+    }
+
+    /// Uses this key instead of a random one.
+    pub fn authkey(mut self, key: AuthKey) -> Self {
+        self.authkey = Some(key);
+        self
+    }
+
+    /// Runs `program` as the server instead of the current executable. It
+    /// must call [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker)
+    /// (or [`Entries::run`](crate::launcher::Entries::run)) first thing in
+    /// `main`; `manager-server` does too. Integration tests need this: the
+    /// current executable there is the test harness, which does not.
+    pub fn program(mut self, program: impl Into<PathBuf>) -> Self {
+        self.program = Some(program.into());
+        self
+    }
+
+    /// How long [`start`](Self::start) waits for the child to listen
+    /// (default 10 s).
+    pub fn start_timeout(mut self, timeout: Duration) -> Self {
+        self.start_timeout = timeout;
+        self
+    }
+
+    /// How long [`ManagerProcess::shutdown`] (and drop) wait after SIGTERM
+    /// before killing the child (default 5 s).
+    pub fn stop_timeout(mut self, timeout: Duration) -> Self {
+        self.stop_timeout = timeout;
+        self
+    }
+
+    /// Starts the child and waits until it listens.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerProcessError::InManagerProcess`] when called in the child
+    /// itself; [`Spawn`](ManagerProcessError::Spawn) if it cannot be
+    /// started; [`Failed`](ManagerProcessError::Failed) if its manager
+    /// cannot start (the address is in use, ...);
+    /// [`EndedEarly`](ManagerProcessError::EndedEarly) or
+    /// [`NotReady`](ManagerProcessError::NotReady) if it ends or stays
+    /// silent instead of listening. In every case no child is left running.
+    pub fn start(self) -> Result<ManagerProcess, ManagerProcessError> {
+        // Without this guard a program that forgot `run_if_worker` would
+        // start a manager process from its manager process, and so on.
+        if std::env::var(ENV_ENTRY).is_ok_and(|entry| entry == SERVER_ENTRY) {
+            return Err(ManagerProcessError::InManagerProcess);
+        }
+        let authkey = match self.authkey {
+            Some(key) => key,
+            None => AuthKey::random()?,
+        };
+        let program = match self.program {
+            Some(program) => program,
+            None => std::env::current_exe().map_err(ManagerProcessError::CurrentExe)?,
+        };
+        let program_name = program.display().to_string();
+
+        let mut command = Command::new(&program);
+        command
+            .env(ENV_ENTRY, SERVER_ENTRY)
+            .env(ENV_AUTHKEY, authkey.to_hex())
+            .env_remove(ENV_ARGS)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped());
+        match &self.bind {
+            Some(address) => command.env(ENV_ADDRESS, address.to_string()),
+            None => command.env_remove(ENV_ADDRESS),
+        };
+        platform::kill_when_parent_dies(&mut command);
+        let mut child = crate::launcher::spawn_from_launcher_thread(command).map_err(|source| {
+            ManagerProcessError::Spawn {
+                program: program_name.clone(),
+                source,
+            }
+        })?;
+        let pid = child.id();
+
+        let reports = match child.stdout.take() {
+            Some(stdout) => watch_stdout(stdout),
+            None => {
+                // Cannot happen: stdout was piped. Fail without a leftover.
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(ManagerProcessError::Spawn {
+                    program: program_name,
+                    source: std::io::Error::other("the child's stdout is not a pipe"),
+                });
+            }
+        };
+        let failure = match reports.recv_timeout(self.start_timeout) {
+            Ok(Report::Ready(line)) => match line.parse::<Address>() {
+                Ok(address) => {
+                    tracing::debug!(pid, %address, "manager process listening");
+                    return Ok(ManagerProcess {
+                        child,
+                        address,
+                        authkey,
+                        stop_timeout: self.stop_timeout,
+                        status: None,
+                    });
+                }
+                Err(e) => ManagerProcessError::Failed {
+                    program: program_name,
+                    pid,
+                    reason: format!("it reported an unreadable address: {e}"),
+                },
+            },
+            Ok(Report::Failed(reason)) => ManagerProcessError::Failed {
+                program: program_name,
+                pid,
+                reason,
+            },
+            Ok(Report::Closed) | Err(mpsc::RecvTimeoutError::Disconnected) => {
+                // Its stdout closed: it is ending. Reap it to say how.
+                match wait_timeout(&mut child, self.stop_timeout) {
+                    Ok(Some(status)) => ManagerProcessError::EndedEarly {
+                        program: program_name,
+                        pid,
+                        status,
+                    },
+                    _ => ManagerProcessError::NotReady {
+                        program: program_name,
+                        pid,
+                        after: self.start_timeout,
+                    },
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => ManagerProcessError::NotReady {
+                program: program_name,
+                pid,
+                after: self.start_timeout,
+            },
+        };
+        let _ = child.kill();
+        let _ = child.wait();
+        Err(failure)
+    }
+}
+
+/// A manager server running in a child process of this one.
+///
+/// Shared objects live in the child; this handle knows its address and key,
+/// connects clients and launches workers as [`Manager`] does. Shutting it
+/// down, or dropping it, stops the child (SIGTERM, then SIGKILL after a
+/// deadline). See the [module docs](self) for what happens when the app
+/// dies.
+///
+/// # Examples
+///
+/// ```no_run
+/// use manager_ipc::launcher::Entries;
+/// use manager_ipc::manager_process::ManagerProcess;
+///
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     // In the manager process (and in workers) this runs their part and exits.
+///     Entries::new().run_if_worker();
+///
+///     let manager = ManagerProcess::start()?;
+///     let ns = manager.connect()?.namespace("config")?;
+///     ns.set("workers", &4_u32)?;
+///     // Any process with these two can connect.
+///     println!("{} {}", manager.address(), manager.authkey().to_hex());
+///     manager.shutdown()?;
+///     Ok(())
+/// }
+/// ```
+#[derive(Debug)]
+pub struct ManagerProcess {
+    child: Child,
+    address: Address,
+    authkey: AuthKey,
+    stop_timeout: Duration,
+    status: Option<ExitStatus>,
+}
+
+impl ManagerProcess {
+    /// Starts a manager process on a Unix socket in a fresh private
+    /// directory, with a random authkey, by re-executing the current
+    /// program; returns once it listens.
+    ///
+    /// # Errors
+    ///
+    /// As [`ManagerProcessBuilder::start`].
+    pub fn start() -> Result<ManagerProcess, ManagerProcessError> {
+        ManagerProcessBuilder::default().start()
+    }
+
+    /// Configures a manager process before starting it.
+    pub fn builder() -> ManagerProcessBuilder {
+        ManagerProcessBuilder::default()
+    }
+
+    /// Where the manager listens.
+    pub fn address(&self) -> &Address {
+        &self.address
+    }
+
+    /// The key clients must prove they hold.
+    pub fn authkey(&self) -> &AuthKey {
+        &self.authkey
+    }
+
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// A launcher for worker processes that connect to this manager.
+    pub fn launcher(&self) -> Launcher {
+        Launcher::new(self.address.clone(), self.authkey.clone())
+    }
+
+    /// Connects a blocking client.
+    ///
+    /// # Errors
+    ///
+    /// As [`blocking::Client::connect`].
+    pub fn connect(&self) -> Result<blocking::Client, crate::Error> {
+        blocking::Client::connect(&self.address, &self.authkey)
+    }
+
+    /// Connects an async client; call it inside a tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::connect`].
+    pub async fn connect_async(&self) -> Result<Client, crate::Error> {
+        Client::connect(&self.address, &self.authkey).await
+    }
+
+    /// Stops the child: SIGTERM, then waits for it to end (it closes every
+    /// connection and removes its socket), killing it if it has not ended
+    /// within the stop timeout.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerProcessError::StopTimeout`] if it had to be killed,
+    /// [`Ended`](ManagerProcessError::Ended) if it had already ended badly
+    /// (killed by someone else, say), [`Wait`](ManagerProcessError::Wait)
+    /// if it could not be signalled or waited for. It is not running
+    /// afterwards in any case but the last.
+    pub fn shutdown(mut self) -> Result<(), ManagerProcessError> {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> Result<(), ManagerProcessError> {
+        let pid = self.pid();
+        let wait_err = |source| ManagerProcessError::Wait { pid, source };
+        if self.status.is_none() {
+            // Not reaped yet, so the pid is still this child's, even if it
+            // has exited: the signal cannot reach another process.
+            self.status = self.child.try_wait().map_err(wait_err)?;
+        }
+        let status = match self.status {
+            Some(status) => status,
+            None => {
+                platform::terminate(pid).map_err(wait_err)?;
+                match wait_timeout(&mut self.child, self.stop_timeout).map_err(wait_err)? {
+                    Some(status) => status,
+                    None => {
+                        let _ = self.child.kill();
+                        self.status = Some(self.child.wait().map_err(wait_err)?);
+                        return Err(ManagerProcessError::StopTimeout {
+                            pid,
+                            after: self.stop_timeout,
+                        });
+                    }
+                }
+            }
+        };
+        self.status = Some(status);
+        if status.success() {
+            tracing::debug!(pid, address = %self.address, "manager process stopped");
+            Ok(())
+        } else {
+            Err(ManagerProcessError::Ended { pid, status })
+        }
+    }
+}
+
+impl Drop for ManagerProcess {
+    fn drop(&mut self) {
+        if self.status.is_none()
+            && let Err(e) = self.stop()
+        {
+            tracing::warn!(error = %e, "stopping the manager process");
+        }
+    }
+}
+
+/// What the child said on stdout.
+enum Report {
+    Ready(String),
+    Failed(String),
+    Closed,
+}
+
+/// Reads the child's stdout on a thread of its own until it reports, so the
+/// wait for it can have a deadline. Lines that are not reports (the program
+/// printed something before `run_if_worker`) are skipped.
+fn watch_stdout(stdout: ChildStdout) -> mpsc::Receiver<Report> {
+    let (tx, rx) = mpsc::channel();
+    let watch = move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = Vec::new();
+        let report = loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => break Report::Closed,
+                Ok(_) => {
+                    let text = String::from_utf8_lossy(&line);
+                    let text = text.trim_end();
+                    if let Some(address) = text.strip_prefix(READY_PREFIX) {
+                        break Report::Ready(address.to_owned());
+                    }
+                    if let Some(reason) = text.strip_prefix(FAILED_PREFIX) {
+                        break Report::Failed(reason.to_owned());
+                    }
+                    tracing::debug!(line = %text, "manager process said");
+                }
+            }
+        };
+        let _ = tx.send(report);
+    };
+    // If no thread can be started the sender is dropped, which reads as
+    // `Closed`.
+    let _ = std::thread::Builder::new()
+        .name("manager-process-stdout".to_owned())
+        .spawn(watch);
+    rx
+}
+
+/// Waits at most `timeout` for `child` to end; std has no wait with a
+/// deadline, so this polls with a growing pause.
+fn wait_timeout(child: &mut Child, timeout: Duration) -> std::io::Result<Option<ExitStatus>> {
+    let start = Instant::now();
+    let deadline = start
+        .checked_add(timeout)
+        .unwrap_or(start + Duration::from_secs(86_400));
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
+}
+
+/// Who runs [`serve`], which decides what SIGINT does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// `manager-server`: SIGINT and SIGTERM stop it.
+    Standalone,
+    /// The child of a [`ManagerProcess`]: SIGTERM stops it (its parent's,
+    /// or the kernel's when the parent dies); SIGINT is ignored.
+    Child,
+}
+
+/// Why a server could not run.
+#[derive(Debug, thiserror::Error)]
+enum ServeError {
+    #[error("start the server's runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    #[error("start the signal handlers: {0}")]
+    Signals(#[source] std::io::Error),
+    #[error("ask for SIGTERM when the parent dies: {0}")]
+    ParentDeath(#[source] std::io::Error),
+    #[error("{error}{hint}")]
+    Start { error: StartError, hint: String },
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Starts `builder`'s manager, prints the ready line, and serves until told
+/// to stop; then shuts the manager down (removing its socket).
+fn serve(builder: ManagerBuilder, role: Role) -> Result<(), ServeError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(ServeError::Runtime)?;
+    // Handlers first: from here on SIGTERM is a request, not death.
+    let (mut terminate, mut interrupt) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let _context = runtime.enter();
+        (
+            signal(SignalKind::terminate()).map_err(ServeError::Signals)?,
+            signal(SignalKind::interrupt()).map_err(ServeError::Signals)?,
+        )
+    };
+    if role == Role::Child {
+        platform::terminate_when_parent_dies().map_err(ServeError::ParentDeath)?;
+    }
+    let manager = builder
+        .start()
+        .map_err(|e| explain_start_error(&runtime, e))?;
+    let address = manager.address().clone();
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = writeln!(stdout, "{READY_PREFIX}{address}").and_then(|()| stdout.flush()) {
+        tracing::warn!(error = %e, "cannot print the ready line on stdout");
+    }
+    drop(stdout);
+
+    let signal = runtime.block_on(async {
+        loop {
+            tokio::select! {
+                _ = terminate.recv() => break "SIGTERM",
+                _ = interrupt.recv() => {
+                    if role == Role::Standalone {
+                        break "SIGINT";
+                    }
+                    tracing::debug!("manager process ignores SIGINT; its parent decides");
+                }
+            }
+        }
+    });
+    tracing::info!(%address, signal, "stopping the manager");
+    manager.shutdown();
+    Ok(())
+}
+
+/// A bind error, with a hint for the common case of a Unix socket path that
+/// exists: is a server there, or is it a stale file? (The probe connects and
+/// leaves at once; the server there logs a failed handshake.)
+fn explain_start_error(runtime: &tokio::runtime::Runtime, error: StartError) -> ServeError {
+    let mut hint = String::new();
+    if let StartError::Bind {
+        address: Address::Unix(path),
+        source,
+    } = &error
+        && source.kind() == std::io::ErrorKind::AddrInUse
+    {
+        // A connect with a deadline: a server whose backlog is full would
+        // keep a blocking one waiting.
+        let probe = runtime.block_on(async {
+            tokio::time::timeout(
+                Duration::from_secs(1),
+                tokio::net::UnixStream::connect(path),
+            )
+            .await
+        });
+        hint = match probe {
+            Ok(Ok(_)) => "; another server is listening there".to_owned(),
+            Ok(Err(_)) => format!(
+                "; nothing answers there: if no server runs, remove the stale socket file {}",
+                path.display()
+            ),
+            Err(_) => "; something holds it but does not answer".to_owned(),
+        };
+    }
+    ServeError::Start { error, hint }
+}
+
+/// The built-in entry [`SERVER_ENTRY`]: runs the server of a
+/// [`ManagerProcess`] and returns the process's exit code. A failure to
+/// start is reported on stdout, where the parent is waiting for the ready
+/// line.
+pub(crate) fn run_server_entry() -> i32 {
+    init_logging("warn");
+    let result = server_from_env().and_then(|builder| serve(builder, Role::Child));
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            println!("{FAILED_PREFIX}{e}");
+            1
+        }
+    }
+}
+
+/// The builder the parent described in the environment.
+fn server_from_env() -> Result<ManagerBuilder, ServeError> {
+    let hex = std::env::var(ENV_AUTHKEY)
+        .map_err(|_| ServeError::Config(format!("{ENV_AUTHKEY} is not set")))?;
+    let key =
+        AuthKey::from_hex(&hex).map_err(|e| ServeError::Config(format!("{ENV_AUTHKEY}: {e}")))?;
+    let builder = Manager::builder().authkey(key);
+    Ok(match std::env::var(ENV_ADDRESS) {
+        Err(_) => builder,
+        Ok(text) => match text.parse::<Address>() {
+            Ok(Address::Unix(path)) => builder.unix(path),
+            Ok(Address::Tcp(addr)) => builder.tcp(addr),
+            Err(e) => return Err(ServeError::Config(format!("{ENV_ADDRESS}: {e}"))),
+        },
+    })
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (else `default`), unless the
+/// program already set a subscriber.
+fn init_logging(default: &str) {
+    #[cfg(feature = "server-cli")]
+    {
+        use tracing_subscriber::EnvFilter;
+        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init();
+    }
+    #[cfg(not(feature = "server-cli"))]
+    let _ = default;
+}

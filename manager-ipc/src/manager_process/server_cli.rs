@@ -1,0 +1,192 @@
+//! The `manager-server` command line: arguments, the key, the exit code.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser};
+
+use super::{Role, SERVER_ENTRY, ServeError, init_logging, run_server_entry, serve};
+use crate::auth::AuthKeyError;
+use crate::launcher::{ENV_AUTHKEY, ENV_ENTRY};
+use crate::manager::Manager;
+use crate::{AuthKey, ManagerBuilder};
+
+/// Serves a manager of shared objects until SIGINT or SIGTERM.
+///
+/// Prints `listening on ADDRESS` on stdout once ready. The authkey (hex)
+/// comes from an environment variable or a file, never from the command
+/// line.
+#[derive(Debug, Parser)]
+#[command(name = "manager-server", version)]
+struct Cli {
+    #[command(flatten)]
+    listen: Listen,
+
+    /// The environment variable holding the authkey, in hex.
+    #[arg(long, value_name = "NAME", default_value = ENV_AUTHKEY)]
+    authkey_env: String,
+
+    /// A file holding the authkey, in hex (surrounding whitespace is
+    /// ignored); keep it mode 0600.
+    #[arg(long, value_name = "PATH", conflicts_with = "authkey_env")]
+    authkey_file: Option<PathBuf>,
+
+    /// The largest frame accepted or sent, in bytes (default 16 MiB).
+    #[arg(long, value_name = "BYTES")]
+    max_frame: Option<usize>,
+}
+
+/// Where to listen: exactly one of the two.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+struct Listen {
+    /// Listen on a Unix domain socket at this path (mode 0600; removed at
+    /// shutdown).
+    #[arg(long, value_name = "PATH")]
+    unix: Option<PathBuf>,
+
+    /// Listen on TCP at this address, e.g. 127.0.0.1:5000 (port 0 picks a
+    /// free one). Use loopback unless other hosts must connect.
+    #[arg(long, value_name = "IP:PORT")]
+    tcp: Option<SocketAddr>,
+}
+
+/// The `main` of `manager-server`: parses the command line, serves until
+/// SIGINT or SIGTERM, and returns the exit code (0 after a clean stop, 1 if
+/// the server cannot start, 2 for bad usage). Errors are one line on
+/// stderr.
+///
+/// The program also runs the built-in entry of a
+/// [`ManagerProcess`](super::ManagerProcess), so it can be given to
+/// [`ManagerProcessBuilder::program`](super::ManagerProcessBuilder::program).
+///
+/// # Examples
+///
+/// A binary of your own that is a `manager-server`:
+///
+/// ```no_run
+/// fn main() -> std::process::ExitCode {
+///     manager_ipc::manager_process::server_main()
+/// }
+/// ```
+pub fn server_main() -> ExitCode {
+    if std::env::var(ENV_ENTRY).is_ok_and(|entry| entry == SERVER_ENTRY) {
+        return exit_code(run_server_entry());
+    }
+    let cli = Cli::parse();
+    init_logging("info");
+    match builder(&cli).and_then(|builder| serve(builder, Role::Standalone)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("manager-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn exit_code(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+fn builder(cli: &Cli) -> Result<ManagerBuilder, ServeError> {
+    let mut builder = Manager::builder().authkey(authkey(cli)?);
+    builder = match (&cli.listen.unix, cli.listen.tcp) {
+        (Some(path), _) => builder.unix(path),
+        (None, Some(addr)) => builder.tcp(addr),
+        // clap requires one of the two.
+        (None, None) => {
+            return Err(ServeError::Config(
+                "give --unix PATH or --tcp IP:PORT".into(),
+            ));
+        }
+    };
+    if let Some(bytes) = cli.max_frame {
+        builder = builder.max_frame(bytes);
+    }
+    Ok(builder)
+}
+
+fn authkey(cli: &Cli) -> Result<AuthKey, ServeError> {
+    let (text, source) = match &cli.authkey_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ServeError::Config(format!("read the authkey file {}: {e}", path.display()))
+            })?;
+            (text, format!("the authkey file {}", path.display()))
+        }
+        None => {
+            let name = &cli.authkey_env;
+            let text = std::env::var(name).map_err(|e| {
+                ServeError::Config(match e {
+                    std::env::VarError::NotPresent => format!(
+                        "no authkey: the environment variable {name} is not set (put a hex key there, or use --authkey-file PATH)"
+                    ),
+                    std::env::VarError::NotUnicode(_) => {
+                        format!("the authkey in the environment variable {name} is not hex")
+                    }
+                })
+            })?;
+            (text, format!("the environment variable {name}"))
+        }
+    };
+    let key = AuthKey::from_hex(&text).map_err(|e| {
+        ServeError::Config(match e {
+            // Not the decoder's message: it quotes a character of the key.
+            AuthKeyError::NotHex(_) => {
+                format!("the authkey in {source} is not hex (an even number of 0-9, a-f digits)")
+            }
+            other => format!("the authkey in {source}: {other}"),
+        })
+    })?;
+    if let Some(path) = &cli.authkey_file {
+        warn_if_others_can_read(path);
+    }
+    Ok(key)
+}
+
+fn warn_if_others_can_read(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                file = %path.display(),
+                mode = format_args!("{mode:o}"),
+                "the authkey file can be read by other users; chmod 600 it"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn exactly_one_address_and_at_most_one_key_source() {
+        let parse = |args: &[&str]| Cli::try_parse_from(["manager-server"].iter().chain(args));
+        assert!(parse(&[]).is_err());
+        assert!(parse(&["--unix", "/tmp/x", "--tcp", "127.0.0.1:1"]).is_err());
+        assert!(parse(&["--unix", "/tmp/x"]).is_ok());
+        assert!(parse(&["--tcp", "127.0.0.1:0", "--authkey-file", "/k"]).is_ok());
+        assert!(
+            parse(&[
+                "--tcp",
+                "127.0.0.1:0",
+                "--authkey-env",
+                "K",
+                "--authkey-file",
+                "/k"
+            ])
+            .is_err()
+        );
+        assert!(parse(&["--tcp", "localhost"]).is_err());
+    }
+}
