@@ -13,6 +13,7 @@ use tests::{Add, DEADLINE, SHARED, SetAndRead};
 
 mod containers;
 mod locks;
+mod pool;
 mod queues;
 mod server;
 
@@ -22,6 +23,7 @@ fn main() {
     let entries = queues::register(entries);
     let entries = locks::register(entries);
     let entries = server::register(entries);
+    let entries = pool::register(entries);
     entries
         .entry("set_and_read", set_and_read)
         .entry("add", add)

@@ -1,0 +1,59 @@
+//! Tasks for the tests of the worker pool (`tests/pool_*.rs`), served by the
+//! pool's built-in worker entry.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::bail;
+use manager_ipc::launcher::Entries;
+use manager_ipc::pool::Tasks;
+
+use crate::client;
+
+/// What the `remember` initializer stored in this worker (0: never ran).
+static REMEMBERED: AtomicU64 = AtomicU64::new(0);
+
+/// Adds the pool's tasks.
+pub(crate) fn register(entries: Entries) -> Entries {
+    entries.tasks(
+        Tasks::new()
+            .task("square", |x: u64| -> anyhow::Result<u64> { Ok(x * x) })
+            .task("fail_if_odd", |x: u64| -> anyhow::Result<u64> {
+                if x % 2 == 1 {
+                    bail!("{x} is odd");
+                }
+                Ok(x)
+            })
+            .task("fail_with", |message: String| -> anyhow::Result<()> {
+                bail!(message)
+            })
+            .task("panic_with", |message: String| -> anyhow::Result<()> {
+                panic!("{message}")
+            })
+            .task("pid", |(): ()| -> anyhow::Result<u32> {
+                Ok(std::process::id())
+            })
+            .task("remember", |value: u64| -> anyhow::Result<()> {
+                // An initializer runs once per worker: a second run is a bug.
+                if REMEMBERED.swap(value, Ordering::SeqCst) != 0 {
+                    bail!("initializer ran twice");
+                }
+                Ok(())
+            })
+            .task("remembered", |(): ()| -> anyhow::Result<u64> {
+                Ok(REMEMBERED.load(Ordering::SeqCst))
+            })
+            .task("park_until_killed", park_until_killed),
+    )
+}
+
+/// Puts this worker's pid on the queue `{prefix}/pids`, then waits forever
+/// on the event `{prefix}/never`, which nobody sets.
+fn park_until_killed(prefix: String) -> anyhow::Result<()> {
+    let client = client()?;
+    client
+        .queue::<u32>(&format!("{prefix}/pids"), None)?
+        .put(&std::process::id())?;
+    let never = manager_ipc::blocking::Client::from_env()?.event(&format!("{prefix}/never"))?;
+    never.wait()?;
+    bail!("the event `{prefix}/never` was set")
+}
