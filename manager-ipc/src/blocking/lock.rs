@@ -14,245 +14,162 @@ use super::Runner;
 use crate::Error;
 use crate::proxy::{self, current_owner};
 
-/// The blocking handle of [`proxy::Lock`]: a lock one thread of one process
-/// holds at a time, which any thread of the holding process (not another
-/// process) may release.
-///
-/// # Examples
-///
-/// ```
-/// let manager = manager_ipc::Manager::start()?;
-/// let lock = manager.connect()?.lock("accounts")?;
-/// {
-///     let _guard = lock.lock()?;
-///     assert!(lock.locked()?);
-/// } // released here
-/// assert!(lock.try_acquire()?);
-/// lock.release()?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct Lock {
-    inner: proxy::Lock,
-    runtime: Runner,
+/// Defines a blocking lock handle type over the async one of the same name
+/// in [`proxy`]: the struct, with `$type_doc` as its docs, and every method,
+/// written once for [`Lock`] and [`RLock`].
+macro_rules! blocking_lock {
+    ($(#[$type_doc:meta])* pub struct $Lock:ident;) => {
+        $(#[$type_doc])*
+        #[derive(Debug, Clone)]
+        pub struct $Lock {
+            inner: proxy::$Lock,
+            runtime: Runner,
+        }
+
+        impl $Lock {
+            pub(crate) fn new(inner: proxy::$Lock, runtime: Runner) -> Self {
+                $Lock { inner, runtime }
+            }
+
+            /// The object's name.
+            pub fn name(&self) -> &ObjectName {
+                self.inner.name()
+            }
+
+            /// The object's id in the manager's registry.
+            pub fn id(&self) -> ObjectId {
+                self.inner.id()
+            }
+
+            /// The async handle underneath.
+            pub fn as_async(&self) -> &proxy::$Lock {
+                &self.inner
+            }
+
+            /// A handle on the same object whose calls time out after `timeout`.
+            pub fn with_timeout(&self, timeout: Duration) -> Self {
+                Self::new(self.inner.with_timeout(timeout), self.runtime.clone())
+            }
+
+            #[doc = concat!("See [`proxy::", stringify!($Lock), "::acquire`].")]
+            ///
+            /// # Errors
+            ///
+            /// As there.
+            pub fn acquire(&self) -> Result<(), Error> {
+                self.runtime.run(self.inner.acquire_as(current_owner()))
+            }
+
+            #[doc = concat!("See [`proxy::", stringify!($Lock), "::acquire_timeout`].")]
+            ///
+            /// # Errors
+            ///
+            /// As there.
+            pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+                let wait = Wait::from_timeout(Some(timeout));
+                self.runtime
+                    .run(self.inner.acquire_wait_as(current_owner(), wait))
+            }
+
+            #[doc = concat!("See [`proxy::", stringify!($Lock), "::try_acquire`].")]
+            ///
+            /// # Errors
+            ///
+            /// As there.
+            pub fn try_acquire(&self) -> Result<bool, Error> {
+                self.runtime
+                    .run(self.inner.acquire_wait_as(current_owner(), Wait::No))
+            }
+
+            #[doc = concat!("See [`proxy::", stringify!($Lock), "::release`].")]
+            ///
+            /// # Errors
+            ///
+            /// As there.
+            pub fn release(&self) -> Result<(), Error> {
+                self.runtime.run(self.inner.release_as(current_owner()))
+            }
+
+            #[doc = concat!("See [`proxy::", stringify!($Lock), "::locked`].")]
+            ///
+            /// # Errors
+            ///
+            /// As there.
+            pub fn locked(&self) -> Result<bool, Error> {
+                self.runtime.run(self.inner.locked())
+            }
+
+            #[doc = concat!("See [`proxy::", stringify!($Lock), "::n_waiting`].")]
+            ///
+            /// # Errors
+            ///
+            /// As there.
+            pub fn n_waiting(&self) -> Result<usize, Error> {
+                self.runtime.run(self.inner.n_waiting())
+            }
+
+            #[doc = concat!("Takes the lock (as [`", stringify!($Lock), "::acquire`]) and returns a")]
+            /// guard that releases the hold it took when dropped, before `drop`
+            /// returns.
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("As [`", stringify!($Lock), "::acquire`].")]
+            pub fn lock(&self) -> Result<LockGuard, Error> {
+                let owner = current_owner();
+                self.runtime.run(self.inner.acquire_as(owner))?;
+                Ok(LockGuard {
+                    lock: Some(Held::$Lock(self.clone())),
+                    owner,
+                })
+            }
+
+            fn release_blocking(&self, owner: Owner) -> Result<(), Error> {
+                self.runtime.run(self.inner.release_as(owner))
+            }
+        }
+    };
 }
 
-impl Lock {
-    pub(crate) fn new(inner: proxy::Lock, runtime: Runner) -> Self {
-        Lock { inner, runtime }
-    }
-
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.inner.name()
-    }
-
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.inner.id()
-    }
-
-    /// The async handle underneath.
-    pub fn as_async(&self) -> &proxy::Lock {
-        &self.inner
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.inner.with_timeout(timeout), self.runtime.clone())
-    }
-
-    /// See [`proxy::Lock::acquire`].
+blocking_lock! {
+    /// The blocking handle of [`proxy::Lock`]: a lock one thread of one process
+    /// holds at a time, which any thread of the holding process (not another
+    /// process) may release.
     ///
-    /// # Errors
+    /// # Examples
     ///
-    /// As there.
-    pub fn acquire(&self) -> Result<(), Error> {
-        self.runtime.run(self.inner.acquire_as(current_owner()))
-    }
-
-    /// See [`proxy::Lock::acquire_timeout`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
-        let wait = Wait::from_timeout(Some(timeout));
-        self.runtime
-            .run(self.inner.acquire_wait_as(current_owner(), wait))
-    }
-
-    /// See [`proxy::Lock::try_acquire`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn try_acquire(&self) -> Result<bool, Error> {
-        self.runtime
-            .run(self.inner.acquire_wait_as(current_owner(), Wait::No))
-    }
-
-    /// See [`proxy::Lock::release`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn release(&self) -> Result<(), Error> {
-        self.runtime.run(self.inner.release_as(current_owner()))
-    }
-
-    /// See [`proxy::Lock::locked`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn locked(&self) -> Result<bool, Error> {
-        self.runtime.run(self.inner.locked())
-    }
-
-    /// See [`proxy::Lock::n_waiting`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn n_waiting(&self) -> Result<usize, Error> {
-        self.runtime.run(self.inner.n_waiting())
-    }
-
-    /// Takes the lock (as [`Lock::acquire`]) and returns a guard that
-    /// releases it when dropped, before `drop` returns.
-    ///
-    /// # Errors
-    ///
-    /// As [`Lock::acquire`].
-    pub fn lock(&self) -> Result<LockGuard, Error> {
-        let owner = current_owner();
-        self.runtime.run(self.inner.acquire_as(owner))?;
-        Ok(LockGuard {
-            lock: Some(Held::Lock(self.clone())),
-            owner,
-        })
-    }
+    /// ```
+    /// let manager = manager_ipc::Manager::start()?;
+    /// let lock = manager.connect()?.lock("accounts")?;
+    /// {
+    ///     let _guard = lock.lock()?;
+    ///     assert!(lock.locked()?);
+    /// } // released here
+    /// assert!(lock.try_acquire()?);
+    /// lock.release()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub struct Lock;
 }
 
-/// The blocking handle of [`proxy::RLock`]: a lock its holding thread may
-/// take again, released only by that thread.
-///
-/// # Examples
-///
-/// ```
-/// let manager = manager_ipc::Manager::start()?;
-/// let lock = manager.connect()?.rlock("tree")?;
-/// let outer = lock.lock()?;
-/// let inner = lock.lock()?; // the holder takes it again
-/// drop(inner);
-/// assert!(lock.locked()?, "still held once");
-/// drop(outer);
-/// assert!(!lock.locked()?);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct RLock {
-    inner: proxy::RLock,
-    runtime: Runner,
-}
-
-impl RLock {
-    pub(crate) fn new(inner: proxy::RLock, runtime: Runner) -> Self {
-        RLock { inner, runtime }
-    }
-
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.inner.name()
-    }
-
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.inner.id()
-    }
-
-    /// The async handle underneath.
-    pub fn as_async(&self) -> &proxy::RLock {
-        &self.inner
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.inner.with_timeout(timeout), self.runtime.clone())
-    }
-
-    /// See [`proxy::RLock::acquire`].
+blocking_lock! {
+    /// The blocking handle of [`proxy::RLock`]: a lock its holding thread may
+    /// take again, released only by that thread.
     ///
-    /// # Errors
+    /// # Examples
     ///
-    /// As there.
-    pub fn acquire(&self) -> Result<(), Error> {
-        self.runtime.run(self.inner.acquire_as(current_owner()))
-    }
-
-    /// See [`proxy::RLock::acquire_timeout`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
-        let wait = Wait::from_timeout(Some(timeout));
-        self.runtime
-            .run(self.inner.acquire_wait_as(current_owner(), wait))
-    }
-
-    /// See [`proxy::RLock::try_acquire`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn try_acquire(&self) -> Result<bool, Error> {
-        self.runtime
-            .run(self.inner.acquire_wait_as(current_owner(), Wait::No))
-    }
-
-    /// See [`proxy::RLock::release`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn release(&self) -> Result<(), Error> {
-        self.runtime.run(self.inner.release_as(current_owner()))
-    }
-
-    /// See [`proxy::RLock::locked`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn locked(&self) -> Result<bool, Error> {
-        self.runtime.run(self.inner.locked())
-    }
-
-    /// See [`proxy::RLock::n_waiting`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn n_waiting(&self) -> Result<usize, Error> {
-        self.runtime.run(self.inner.n_waiting())
-    }
-
-    /// Takes the lock (as [`RLock::acquire`]) and returns a guard that
-    /// releases it once when dropped, before `drop` returns.
-    ///
-    /// # Errors
-    ///
-    /// As [`RLock::acquire`].
-    pub fn lock(&self) -> Result<LockGuard, Error> {
-        let owner = current_owner();
-        self.runtime.run(self.inner.acquire_as(owner))?;
-        Ok(LockGuard {
-            lock: Some(Held::RLock(self.clone())),
-            owner,
-        })
-    }
+    /// ```
+    /// let manager = manager_ipc::Manager::start()?;
+    /// let lock = manager.connect()?.rlock("tree")?;
+    /// let outer = lock.lock()?;
+    /// let inner = lock.lock()?; // the holder takes it again
+    /// drop(inner);
+    /// assert!(lock.locked()?, "still held once");
+    /// drop(outer);
+    /// assert!(!lock.locked()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub struct RLock;
 }
 
 #[derive(Debug)]
@@ -291,8 +208,8 @@ impl LockGuard {
 
     fn release_now(&mut self) -> Result<(), Error> {
         match self.lock.take() {
-            Some(Held::Lock(lock)) => lock.runtime.run(lock.inner.release_as(self.owner)),
-            Some(Held::RLock(lock)) => lock.runtime.run(lock.inner.release_as(self.owner)),
+            Some(Held::Lock(lock)) => lock.release_blocking(self.owner),
+            Some(Held::RLock(lock)) => lock.release_blocking(self.owner),
             None => Ok(()),
         }
     }

@@ -19,302 +19,186 @@ use super::Runner;
 use crate::Error;
 use crate::proxy::{self, current_owner};
 
-/// The blocking handle of [`proxy::Semaphore`].
-///
-/// # Examples
-///
-/// ```
-/// let manager = manager_ipc::Manager::start()?;
-/// let slots = manager.connect()?.semaphore("download-slots", 2)?;
-/// let _first = slots.guard()?;
-/// slots.acquire()?;
-/// assert_eq!(slots.value()?, 0);
-/// assert!(!slots.try_acquire()?);
-/// slots.release()?;
-/// assert_eq!(slots.value()?, 1);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct Semaphore {
-    inner: proxy::Semaphore,
-    runtime: Runner,
+/// Defines a blocking semaphore handle type over the async one of the same
+/// name in [`proxy`]: the struct, with `$type_doc` as its docs, and every
+/// method, written once for [`Semaphore`] and [`BoundedSemaphore`].
+macro_rules! blocking_semaphore {
+    ($(#[$type_doc:meta])* pub struct $Semaphore:ident;) => {
+        $(#[$type_doc])*
+        #[derive(Debug, Clone)]
+        pub struct $Semaphore {
+            inner: proxy::$Semaphore,
+            runtime: Runner,
+        }
+
+        impl $Semaphore {
+            pub(crate) fn new(inner: proxy::$Semaphore, runtime: Runner) -> Self {
+                $Semaphore { inner, runtime }
+            }
+
+            /// The object's name.
+            pub fn name(&self) -> &ObjectName {
+                self.inner.name()
+            }
+
+            /// The object's id in the manager's registry.
+            pub fn id(&self) -> ObjectId {
+                self.inner.id()
+            }
+
+            /// The async handle underneath.
+            pub fn as_async(&self) -> &proxy::$Semaphore {
+                &self.inner
+            }
+
+            /// A handle on the same object whose calls time out after `timeout`.
+            pub fn with_timeout(&self, timeout: Duration) -> Self {
+                Self::new(self.inner.with_timeout(timeout), self.runtime.clone())
+            }
+
+            #[doc = concat!("See [`proxy::", stringify!($Semaphore), "::acquire`].")]
+            ///
+            /// # Errors
+            ///
+            /// As there.
+            pub fn acquire(&self) -> Result<(), Error> {
+                self.runtime.run(self.inner.acquire())
+            }
+
+            #[doc = concat!("See [`proxy::", stringify!($Semaphore), "::acquire_timeout`].")]
+            ///
+            /// # Errors
+            ///
+            /// As there.
+            pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+                self.runtime.run(self.inner.acquire_timeout(timeout))
+            }
+
+            #[doc = concat!("See [`proxy::", stringify!($Semaphore), "::try_acquire`].")]
+            ///
+            /// # Errors
+            ///
+            /// As there.
+            pub fn try_acquire(&self) -> Result<bool, Error> {
+                self.runtime.run(self.inner.try_acquire())
+            }
+
+            #[doc = concat!("See [`proxy::", stringify!($Semaphore), "::release`].")]
+            ///
+            /// # Errors
+            ///
+            /// As there.
+            pub fn release(&self) -> Result<(), Error> {
+                self.runtime.run(self.inner.release())
+            }
+
+            #[doc = concat!("See [`proxy::", stringify!($Semaphore), "::release_n`].")]
+            ///
+            /// # Errors
+            ///
+            /// As there.
+            pub fn release_n(&self, n: u64) -> Result<(), Error> {
+                self.runtime.run(self.inner.release_n(n))
+            }
+
+            #[doc = concat!("See [`proxy::", stringify!($Semaphore), "::value`].")]
+            ///
+            /// # Errors
+            ///
+            /// As there.
+            pub fn value(&self) -> Result<u64, Error> {
+                self.runtime.run(self.inner.value())
+            }
+
+            #[doc = concat!("See [`proxy::", stringify!($Semaphore), "::n_waiting`].")]
+            ///
+            /// # Errors
+            ///
+            /// As there.
+            pub fn n_waiting(&self) -> Result<usize, Error> {
+                self.runtime.run(self.inner.n_waiting())
+            }
+
+            #[doc = concat!("See [`proxy::", stringify!($Semaphore), "::guard`]: takes one unit for")]
+            /// this thread and returns a guard that gives it back when dropped,
+            /// before `drop` returns. The unit comes back if this process dies
+            /// with the guard alive.
+            ///
+            /// # Errors
+            ///
+            /// As there.
+            pub fn guard(&self) -> Result<SemaphoreGuard, Error> {
+                let guard = self.runtime.run(self.inner.guard_as(current_owner()))?;
+                Ok(SemaphoreGuard::new(guard, &self.runtime))
+            }
+
+            #[doc = concat!("See [`proxy::", stringify!($Semaphore), "::guard_timeout`].")]
+            ///
+            /// # Errors
+            ///
+            /// As there.
+            pub fn guard_timeout(&self, timeout: Duration) -> Result<Option<SemaphoreGuard>, Error> {
+                let wait = Wait::from_timeout(Some(timeout));
+                let guard = self
+                    .runtime
+                    .run(self.inner.guard_wait_as(current_owner(), wait))?;
+                Ok(guard.map(|guard| SemaphoreGuard::new(guard, &self.runtime)))
+            }
+
+            #[doc = concat!("See [`proxy::", stringify!($Semaphore), "::try_guard`].")]
+            ///
+            /// # Errors
+            ///
+            /// As there.
+            pub fn try_guard(&self) -> Result<Option<SemaphoreGuard>, Error> {
+                let guard = self
+                    .runtime
+                    .run(self.inner.guard_wait_as(current_owner(), Wait::No))?;
+                Ok(guard.map(|guard| SemaphoreGuard::new(guard, &self.runtime)))
+            }
+        }
+    };
 }
 
-impl Semaphore {
-    pub(crate) fn new(inner: proxy::Semaphore, runtime: Runner) -> Self {
-        Semaphore { inner, runtime }
-    }
-
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.inner.name()
-    }
-
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.inner.id()
-    }
-
-    /// The async handle underneath.
-    pub fn as_async(&self) -> &proxy::Semaphore {
-        &self.inner
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.inner.with_timeout(timeout), self.runtime.clone())
-    }
-
-    /// See [`proxy::Semaphore::acquire`].
+blocking_semaphore! {
+    /// The blocking handle of [`proxy::Semaphore`].
     ///
-    /// # Errors
+    /// # Examples
     ///
-    /// As there.
-    pub fn acquire(&self) -> Result<(), Error> {
-        self.runtime.run(self.inner.acquire())
-    }
-
-    /// See [`proxy::Semaphore::acquire_timeout`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
-        self.runtime.run(self.inner.acquire_timeout(timeout))
-    }
-
-    /// See [`proxy::Semaphore::try_acquire`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn try_acquire(&self) -> Result<bool, Error> {
-        self.runtime.run(self.inner.try_acquire())
-    }
-
-    /// See [`proxy::Semaphore::release`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn release(&self) -> Result<(), Error> {
-        self.runtime.run(self.inner.release())
-    }
-
-    /// See [`proxy::Semaphore::release_n`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn release_n(&self, n: u64) -> Result<(), Error> {
-        self.runtime.run(self.inner.release_n(n))
-    }
-
-    /// See [`proxy::Semaphore::value`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn value(&self) -> Result<u64, Error> {
-        self.runtime.run(self.inner.value())
-    }
-
-    /// See [`proxy::Semaphore::n_waiting`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn n_waiting(&self) -> Result<usize, Error> {
-        self.runtime.run(self.inner.n_waiting())
-    }
-
-    /// See [`proxy::Semaphore::guard`]: takes one unit for this thread and
-    /// returns a guard that gives it back when dropped, before `drop`
-    /// returns. The unit comes back if this process dies with the guard
-    /// alive.
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn guard(&self) -> Result<SemaphoreGuard, Error> {
-        let guard = self.runtime.run(self.inner.guard_as(current_owner()))?;
-        Ok(SemaphoreGuard::new(guard, &self.runtime))
-    }
-
-    /// See [`proxy::Semaphore::guard_timeout`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn guard_timeout(&self, timeout: Duration) -> Result<Option<SemaphoreGuard>, Error> {
-        let wait = Wait::from_timeout(Some(timeout));
-        let guard = self
-            .runtime
-            .run(self.inner.guard_wait_as(current_owner(), wait))?;
-        Ok(guard.map(|guard| SemaphoreGuard::new(guard, &self.runtime)))
-    }
-
-    /// See [`proxy::Semaphore::try_guard`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn try_guard(&self) -> Result<Option<SemaphoreGuard>, Error> {
-        let guard = self
-            .runtime
-            .run(self.inner.guard_wait_as(current_owner(), Wait::No))?;
-        Ok(guard.map(|guard| SemaphoreGuard::new(guard, &self.runtime)))
-    }
+    /// ```
+    /// let manager = manager_ipc::Manager::start()?;
+    /// let slots = manager.connect()?.semaphore("download-slots", 2)?;
+    /// let _first = slots.guard()?;
+    /// slots.acquire()?;
+    /// assert_eq!(slots.value()?, 0);
+    /// assert!(!slots.try_acquire()?);
+    /// slots.release()?;
+    /// assert_eq!(slots.value()?, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub struct Semaphore;
 }
 
-/// The blocking handle of [`proxy::BoundedSemaphore`].
-///
-/// # Examples
-///
-/// ```
-/// use manager_ipc::{Error, ManagerError};
-///
-/// let manager = manager_ipc::Manager::start()?;
-/// let pool = manager.connect()?.bounded_semaphore("db-connections", 1)?;
-/// pool.acquire()?;
-/// pool.release()?;
-/// assert!(matches!(
-///     pool.release(),
-///     Err(Error::Manager(ManagerError::TooManyReleases { .. }))
-/// ));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct BoundedSemaphore {
-    inner: proxy::BoundedSemaphore,
-    runtime: Runner,
-}
-
-impl BoundedSemaphore {
-    pub(crate) fn new(inner: proxy::BoundedSemaphore, runtime: Runner) -> Self {
-        BoundedSemaphore { inner, runtime }
-    }
-
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.inner.name()
-    }
-
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.inner.id()
-    }
-
-    /// The async handle underneath.
-    pub fn as_async(&self) -> &proxy::BoundedSemaphore {
-        &self.inner
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.inner.with_timeout(timeout), self.runtime.clone())
-    }
-
-    /// See [`proxy::BoundedSemaphore::acquire`].
+blocking_semaphore! {
+    /// The blocking handle of [`proxy::BoundedSemaphore`]: releases past its
+    /// bound are refused.
     ///
-    /// # Errors
+    /// # Examples
     ///
-    /// As there.
-    pub fn acquire(&self) -> Result<(), Error> {
-        self.runtime.run(self.inner.acquire())
-    }
-
-    /// See [`proxy::BoundedSemaphore::acquire_timeout`].
+    /// ```
+    /// use manager_ipc::{Error, ManagerError};
     ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
-        self.runtime.run(self.inner.acquire_timeout(timeout))
-    }
-
-    /// See [`proxy::BoundedSemaphore::try_acquire`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn try_acquire(&self) -> Result<bool, Error> {
-        self.runtime.run(self.inner.try_acquire())
-    }
-
-    /// See [`proxy::BoundedSemaphore::release`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn release(&self) -> Result<(), Error> {
-        self.runtime.run(self.inner.release())
-    }
-
-    /// See [`proxy::BoundedSemaphore::release_n`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn release_n(&self, n: u64) -> Result<(), Error> {
-        self.runtime.run(self.inner.release_n(n))
-    }
-
-    /// See [`proxy::BoundedSemaphore::value`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn value(&self) -> Result<u64, Error> {
-        self.runtime.run(self.inner.value())
-    }
-
-    /// See [`proxy::BoundedSemaphore::n_waiting`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn n_waiting(&self) -> Result<usize, Error> {
-        self.runtime.run(self.inner.n_waiting())
-    }
-
-    /// See [`proxy::BoundedSemaphore::guard`]: takes one unit for this thread and
-    /// returns a guard that gives it back when dropped, before `drop`
-    /// returns. The unit comes back if this process dies with the guard
-    /// alive.
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn guard(&self) -> Result<SemaphoreGuard, Error> {
-        let guard = self.runtime.run(self.inner.guard_as(current_owner()))?;
-        Ok(SemaphoreGuard::new(guard, &self.runtime))
-    }
-
-    /// See [`proxy::BoundedSemaphore::guard_timeout`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn guard_timeout(&self, timeout: Duration) -> Result<Option<SemaphoreGuard>, Error> {
-        let wait = Wait::from_timeout(Some(timeout));
-        let guard = self
-            .runtime
-            .run(self.inner.guard_wait_as(current_owner(), wait))?;
-        Ok(guard.map(|guard| SemaphoreGuard::new(guard, &self.runtime)))
-    }
-
-    /// See [`proxy::BoundedSemaphore::try_guard`].
-    ///
-    /// # Errors
-    ///
-    /// As there.
-    pub fn try_guard(&self) -> Result<Option<SemaphoreGuard>, Error> {
-        let guard = self
-            .runtime
-            .run(self.inner.guard_wait_as(current_owner(), Wait::No))?;
-        Ok(guard.map(|guard| SemaphoreGuard::new(guard, &self.runtime)))
-    }
+    /// let manager = manager_ipc::Manager::start()?;
+    /// let pool = manager.connect()?.bounded_semaphore("db-connections", 1)?;
+    /// pool.acquire()?;
+    /// pool.release()?;
+    /// assert!(matches!(
+    ///     pool.release(),
+    ///     Err(Error::Manager(ManagerError::TooManyReleases { .. }))
+    /// ));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub struct BoundedSemaphore;
 }
 
 /// Holds one owned unit of a blocking [`Semaphore`] or [`BoundedSemaphore`]

@@ -29,310 +29,236 @@ use manager_core::{ObjectId, ObjectName};
 use super::object::{ObjectRef, current_owner};
 use crate::Error;
 
-/// A handle on a shared lock, like Python's `Manager().Lock()`.
-///
-/// One owner (task or thread of a process) holds it at a time; the others
-/// wait in arrival order. Like Python's `threading.Lock` it is not
-/// re-entrant (its holder acquiring it again waits like anyone else), and
-/// another task or thread than the one that took it may release it, but
-/// only one of the holding process: a release from another process, meant
-/// for a holder that has just died, would otherwise free the lock of
-/// whoever got it next. Use [`RLock`] for a lock only its holder releases.
-///
-/// # Examples
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # let manager = manager_ipc::Manager::start()?;
-/// # let client = manager.connect_async().await?;
-/// let lock = client.lock("accounts").await?;
-/// {
-///     let _guard = lock.lock().await?;
-///     assert!(lock.locked().await?);
-///     assert!(!lock.try_acquire().await?, "held, even by us");
-/// } // released here
-/// assert!(lock.try_acquire().await?);
-/// lock.release().await?;
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone)]
-pub struct Lock {
-    object: ObjectRef,
+/// Defines a lock handle type: the struct, with `$type_doc` as its docs, and
+/// every method, written once for [`Lock`] and [`RLock`]. What differs
+/// between the two is said in their type docs and in the `acquire`,
+/// `try_acquire` and `release` docs passed in.
+macro_rules! lock_handle {
+    (
+        $(#[$type_doc:meta])*
+        pub struct $Lock:ident;
+        acquire: { $(#[$acquire_doc:meta])* }
+        try_acquire: { $(#[$try_acquire_doc:meta])* }
+        release: { $(#[$release_doc:meta])* }
+    ) => {
+        $(#[$type_doc])*
+        #[derive(Debug, Clone)]
+        pub struct $Lock {
+            object: ObjectRef,
+        }
+
+        impl $Lock {
+            pub(crate) fn new(object: ObjectRef) -> Self {
+                $Lock { object }
+            }
+
+            /// The object's name.
+            pub fn name(&self) -> &ObjectName {
+                self.object.name()
+            }
+
+            /// The object's id in the manager's registry.
+            pub fn id(&self) -> ObjectId {
+                self.object.id()
+            }
+
+            /// A handle on the same object whose calls time out after `timeout`.
+            pub fn with_timeout(&self, timeout: Duration) -> Self {
+                Self::new(self.object.with_timeout(timeout))
+            }
+
+            $(#[$acquire_doc])*
+            ///
+            /// # Errors
+            ///
+            /// [`Error::Timeout`] on a handle with a timeout
+            #[doc = concat!("([`", stringify!($Lock), "::with_timeout`])")]
+            /// if the lock stayed held that long, and the errors of every
+            /// call.
+            ///
+            /// # Cancel safety
+            ///
+            /// Not cancel safe: if the future is dropped after the request went
+            /// out, the manager may still grant the lock, which then stays held by
+            /// this task's owner until released or until the connection closes.
+            pub async fn acquire(&self) -> Result<(), Error> {
+                acquire(&self.object, current_owner()).await
+            }
+
+            /// Takes the lock, waiting at most `timeout`; returns whether it was
+            /// taken (Python's `acquire(timeout=...)`). The manager's clock ends the
+            /// wait, so a lock is never granted to a caller that gave up.
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            ///
+            /// # Cancel safety
+            ///
+            #[doc = concat!("As [`", stringify!($Lock), "::acquire`].")]
+            pub async fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+                acquire_wait(
+                    &self.object,
+                    current_owner(),
+                    Wait::from_timeout(Some(timeout)),
+                )
+                .await
+            }
+
+            $(#[$try_acquire_doc])*
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            pub async fn try_acquire(&self) -> Result<bool, Error> {
+                acquire_wait(&self.object, current_owner(), Wait::No).await
+            }
+
+            $(#[$release_doc])*
+            pub async fn release(&self) -> Result<(), Error> {
+                release(&self.object, current_owner()).await
+            }
+
+            /// Whether anyone holds the lock now (Python's `locked()`).
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            pub async fn locked(&self) -> Result<bool, Error> {
+                locked(&self.object).await
+            }
+
+            /// How many acquires are waiting for the lock now.
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            pub async fn n_waiting(&self) -> Result<usize, Error> {
+                n_waiting(&self.object).await
+            }
+
+            #[doc = concat!("Takes the lock (as [`", stringify!($Lock), "::acquire`]) and returns a")]
+            /// guard that releases the hold it took when dropped (Python's
+            /// `with lock:`).
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("As [`", stringify!($Lock), "::acquire`].")]
+            ///
+            /// # Cancel safety
+            ///
+            #[doc = concat!("As [`", stringify!($Lock), "::acquire`].")]
+            pub async fn lock(&self) -> Result<LockGuard, Error> {
+                guard(&self.object).await
+            }
+
+            pub(crate) async fn acquire_as(&self, owner: Owner) -> Result<(), Error> {
+                acquire(&self.object, owner).await
+            }
+
+            pub(crate) async fn acquire_wait_as(&self, owner: Owner, wait: Wait) -> Result<bool, Error> {
+                acquire_wait(&self.object, owner, wait).await
+            }
+
+            pub(crate) async fn release_as(&self, owner: Owner) -> Result<(), Error> {
+                release(&self.object, owner).await
+            }
+        }
+    };
 }
 
-impl Lock {
-    pub(crate) fn new(object: ObjectRef) -> Self {
-        Lock { object }
+lock_handle! {
+    /// A handle on a shared lock, like Python's `Manager().Lock()`.
+    ///
+    /// One owner (task or thread of a process) holds it at a time; the others
+    /// wait in arrival order. Like Python's `threading.Lock` it is not
+    /// re-entrant (its holder acquiring it again waits like anyone else), and
+    /// another task or thread than the one that took it may release it, but
+    /// only one of the holding process: a release from another process, meant
+    /// for a holder that has just died, would otherwise free the lock of
+    /// whoever got it next. Use [`RLock`] for a lock only its holder releases.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let manager = manager_ipc::Manager::start()?;
+    /// # let client = manager.connect_async().await?;
+    /// let lock = client.lock("accounts").await?;
+    /// {
+    ///     let _guard = lock.lock().await?;
+    ///     assert!(lock.locked().await?);
+    ///     assert!(!lock.try_acquire().await?, "held, even by us");
+    /// } // released here
+    /// assert!(lock.try_acquire().await?);
+    /// lock.release().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct Lock;
+    acquire: {
+        /// Takes the lock, waiting as long as another owner holds it (Python's
+        /// `acquire()`).
     }
-
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.object.name()
+    try_acquire: {
+        /// Takes the lock if it is free; returns whether it was taken (Python's
+        /// `acquire(blocking=False)`).
     }
-
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.object.id()
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.object.with_timeout(timeout))
-    }
-
-    /// Takes the lock, waiting as long as another owner holds it (Python's
-    /// `acquire()`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Timeout`] on a handle with a timeout
-    /// ([`Lock::with_timeout`]) if the lock stayed held that long, and the
-    /// errors of every call.
-    ///
-    /// # Cancel safety
-    ///
-    /// Not cancel safe: if the future is dropped after the request went
-    /// out, the manager may still grant the lock, which then stays held by
-    /// this task's owner until released or until the connection closes.
-    pub async fn acquire(&self) -> Result<(), Error> {
-        acquire(&self.object, current_owner()).await
-    }
-
-    /// Takes the lock, waiting at most `timeout`; returns whether it was
-    /// taken (Python's `acquire(timeout=...)`). The manager's clock ends the
-    /// wait, so a lock is never granted to a caller that gave up.
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    ///
-    /// # Cancel safety
-    ///
-    /// As [`Lock::acquire`].
-    pub async fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
-        acquire_wait(
-            &self.object,
-            current_owner(),
-            Wait::from_timeout(Some(timeout)),
-        )
-        .await
-    }
-
-    /// Takes the lock if it is free; returns whether it was taken (Python's
-    /// `acquire(blocking=False)`).
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    pub async fn try_acquire(&self) -> Result<bool, Error> {
-        acquire_wait(&self.object, current_owner(), Wait::No).await
-    }
-
-    /// Releases the lock. Any task or thread of the holding process may,
-    /// as with Python's `threading.Lock` within one process; another
-    /// process may not.
-    ///
-    /// # Errors
-    ///
-    /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if nobody
-    /// holds it or another process does (nothing changes then), and the
-    /// errors of every call.
-    pub async fn release(&self) -> Result<(), Error> {
-        release(&self.object, current_owner()).await
-    }
-
-    /// Whether anyone holds the lock now (Python's `locked()`).
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    pub async fn locked(&self) -> Result<bool, Error> {
-        locked(&self.object).await
-    }
-
-    /// How many acquires are waiting for the lock now.
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    pub async fn n_waiting(&self) -> Result<usize, Error> {
-        n_waiting(&self.object).await
-    }
-
-    /// Takes the lock (as [`Lock::acquire`]) and returns a guard that
-    /// releases it when dropped (Python's `with lock:`).
-    ///
-    /// # Errors
-    ///
-    /// As [`Lock::acquire`].
-    ///
-    /// # Cancel safety
-    ///
-    /// As [`Lock::acquire`].
-    pub async fn lock(&self) -> Result<LockGuard, Error> {
-        guard(&self.object).await
-    }
-
-    pub(crate) async fn acquire_as(&self, owner: Owner) -> Result<(), Error> {
-        acquire(&self.object, owner).await
-    }
-
-    pub(crate) async fn acquire_wait_as(&self, owner: Owner, wait: Wait) -> Result<bool, Error> {
-        acquire_wait(&self.object, owner, wait).await
-    }
-
-    pub(crate) async fn release_as(&self, owner: Owner) -> Result<(), Error> {
-        release(&self.object, owner).await
+    release: {
+        /// Releases the lock. Any task or thread of the holding process may,
+        /// as with Python's `threading.Lock` within one process; another
+        /// process may not.
+        ///
+        /// # Errors
+        ///
+        /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if nobody
+        /// holds it or another process does (nothing changes then), and the
+        /// errors of every call.
     }
 }
 
-/// A handle on a shared re-entrant lock, like Python's `Manager().RLock()`.
-///
-/// Its holder (an owner: a task or thread of one process) may take it again
-/// at once; it is free when the holder has released it as many times as it
-/// took it. Only the holder may release it. Two tasks or threads of one
-/// process are two owners and exclude each other.
-///
-/// # Examples
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # let manager = manager_ipc::Manager::start()?;
-/// # let client = manager.connect_async().await?;
-/// let lock = client.rlock("tree").await?;
-/// let outer = lock.lock().await?;
-/// let inner = lock.lock().await?; // the holder takes it again
-/// drop(inner);
-/// assert!(lock.locked().await?, "still held once");
-/// outer.release().await?;
-/// assert!(!lock.locked().await?);
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone)]
-pub struct RLock {
-    object: ObjectRef,
-}
-
-impl RLock {
-    pub(crate) fn new(object: ObjectRef) -> Self {
-        RLock { object }
+lock_handle! {
+    /// A handle on a shared re-entrant lock, like Python's `Manager().RLock()`.
+    ///
+    /// Its holder (an owner: a task or thread of one process) may take it again
+    /// at once; it is free when the holder has released it as many times as it
+    /// took it. Only the holder may release it. Two tasks or threads of one
+    /// process are two owners and exclude each other.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let manager = manager_ipc::Manager::start()?;
+    /// # let client = manager.connect_async().await?;
+    /// let lock = client.rlock("tree").await?;
+    /// let outer = lock.lock().await?;
+    /// let inner = lock.lock().await?; // the holder takes it again
+    /// drop(inner);
+    /// assert!(lock.locked().await?, "still held once");
+    /// outer.release().await?;
+    /// assert!(!lock.locked().await?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct RLock;
+    acquire: {
+        /// Takes the lock, at once if this owner holds it already, else waiting
+        /// as long as another owner holds it.
     }
-
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.object.name()
+    try_acquire: {
+        /// Takes the lock if it is free or held by this owner; returns whether
+        /// it was taken.
     }
-
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.object.id()
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.object.with_timeout(timeout))
-    }
-
-    /// Takes the lock, at once if this owner holds it already, else waiting
-    /// as long as another owner holds it.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Timeout`] on a handle with a timeout if the lock stayed held
-    /// that long, and the errors of every call.
-    ///
-    /// # Cancel safety
-    ///
-    /// As [`Lock::acquire`].
-    pub async fn acquire(&self) -> Result<(), Error> {
-        acquire(&self.object, current_owner()).await
-    }
-
-    /// Takes the lock, waiting at most `timeout`; returns whether it was
-    /// taken.
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    ///
-    /// # Cancel safety
-    ///
-    /// As [`Lock::acquire`].
-    pub async fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
-        acquire_wait(
-            &self.object,
-            current_owner(),
-            Wait::from_timeout(Some(timeout)),
-        )
-        .await
-    }
-
-    /// Takes the lock if it is free or held by this owner; returns whether
-    /// it was taken.
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    pub async fn try_acquire(&self) -> Result<bool, Error> {
-        acquire_wait(&self.object, current_owner(), Wait::No).await
-    }
-
-    /// Releases the lock once.
-    ///
-    /// # Errors
-    ///
-    /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if this
-    /// owner does not hold it, and the errors of every call.
-    pub async fn release(&self) -> Result<(), Error> {
-        release(&self.object, current_owner()).await
-    }
-
-    /// Whether anyone holds the lock now.
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    pub async fn locked(&self) -> Result<bool, Error> {
-        locked(&self.object).await
-    }
-
-    /// How many acquires are waiting for the lock now.
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    pub async fn n_waiting(&self) -> Result<usize, Error> {
-        n_waiting(&self.object).await
-    }
-
-    /// Takes the lock (as [`RLock::acquire`]) and returns a guard that
-    /// releases it once when dropped.
-    ///
-    /// # Errors
-    ///
-    /// As [`RLock::acquire`].
-    ///
-    /// # Cancel safety
-    ///
-    /// As [`Lock::acquire`].
-    pub async fn lock(&self) -> Result<LockGuard, Error> {
-        guard(&self.object).await
-    }
-
-    pub(crate) async fn acquire_as(&self, owner: Owner) -> Result<(), Error> {
-        acquire(&self.object, owner).await
-    }
-
-    pub(crate) async fn acquire_wait_as(&self, owner: Owner, wait: Wait) -> Result<bool, Error> {
-        acquire_wait(&self.object, owner, wait).await
-    }
-
-    pub(crate) async fn release_as(&self, owner: Owner) -> Result<(), Error> {
-        release(&self.object, owner).await
+    release: {
+        /// Releases the lock once.
+        ///
+        /// # Errors
+        ///
+        /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if this
+        /// owner does not hold it, and the errors of every call.
     }
 }
 

@@ -14,474 +14,374 @@ use serde::de::DeserializeOwned;
 use super::object::{Element, ObjectRef, encode};
 use crate::Error;
 
-/// What [`Queue`] and [`JoinableQueue`] share: the requests and the
-/// decoding of their replies.
-struct Ops<'a>(&'a ObjectRef);
-
-impl Ops<'_> {
-    async fn put<T: Serialize>(&self, item: &T, timeout: Option<Duration>) -> Result<(), Error> {
-        let value = encode(item)?;
-        let wait = Wait::from_timeout(timeout);
-        self.0
-            .call_done(ObjectRequest::Queue(QueueRequest::Put { value, wait }))
-            .await
-    }
-
-    /// A typed get: the manager takes the front item only if it was put as
-    /// a `T`, and otherwise answers `WrongType` and leaves it there.
-    async fn get<T: DeserializeOwned>(&self, timeout: Option<Duration>) -> Result<T, Error> {
-        let wait = Wait::from_timeout(timeout);
-        self.0
-            .call_value(ObjectRequest::Queue(QueueRequest::GetAs {
-                expect: TypeTag::of::<T>(),
-                wait,
-            }))
-            .await
-    }
-
-    async fn try_get<T: DeserializeOwned>(&self) -> Result<Option<T>, Error> {
-        match self.get(Some(Duration::ZERO)).await {
-            Ok(item) => Ok(Some(item)),
-            Err(Error::Manager(ManagerError::Empty { .. })) => Ok(None),
-            Err(e) => Err(e),
+/// Defines a queue handle type: the struct, with `$type_doc` as its docs,
+/// and every method of a plain queue, written once for [`Queue`] and
+/// [`JoinableQueue`] (which adds `task_done` and `join` below). `$put_doc`
+/// is the first paragraph of `put`'s docs.
+macro_rules! queue_handle {
+    (
+        $(#[$type_doc:meta])*
+        pub struct $Queue:ident<T>;
+        put: { $(#[$put_doc:meta])* }
+    ) => {
+        $(#[$type_doc])*
+        pub struct $Queue<T> {
+            object: ObjectRef,
+            _element: Element<T>,
         }
-    }
 
-    async fn len(&self) -> Result<usize, Error> {
-        let n = self
-            .0
-            .call_count(ObjectRequest::Queue(QueueRequest::Len))
-            .await?;
-        Ok(usize::try_from(n).unwrap_or(usize::MAX))
-    }
-
-    async fn is_empty(&self) -> Result<bool, Error> {
-        self.0
-            .call_bool(ObjectRequest::Queue(QueueRequest::IsEmpty))
-            .await
-    }
-
-    async fn is_full(&self) -> Result<bool, Error> {
-        self.0
-            .call_bool(ObjectRequest::Queue(QueueRequest::IsFull))
-            .await
-    }
-}
-
-/// A handle on a shared FIFO queue of `T`s, like Python's
-/// `Manager().Queue()`.
-///
-/// # Examples
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// use std::time::Duration;
-///
-/// use manager_ipc::{Error, ManagerError};
-///
-/// # let manager = manager_ipc::Manager::start()?;
-/// # let client = manager.connect_async().await?;
-/// let jobs = client.queue::<String>("jobs", Some(2)).await?;
-/// jobs.put(&"resize a.png".to_owned()).await?;
-/// jobs.put(&"resize b.png".to_owned()).await?;
-/// assert!(jobs.is_full().await?);
-/// // Full: `put_nowait` fails at once instead of waiting for room.
-/// let err = jobs.put_nowait(&"resize c.png".to_owned()).await.unwrap_err();
-/// assert!(matches!(err, Error::Manager(ManagerError::Full { .. })));
-///
-/// assert_eq!(jobs.get().await?, "resize a.png");
-/// assert_eq!(jobs.get_timeout(Duration::from_secs(1)).await?, "resize b.png");
-/// assert_eq!(jobs.try_get().await?, None);
-/// # Ok(())
-/// # }
-/// ```
-///
-/// # Waiting
-///
-/// `get` waits for an item and `put` (on a bounded queue) for room; neither
-/// blocks the manager: the request is parked there and answered when it can
-/// proceed. Waiters are served in arrival order. `*_timeout` methods bound
-/// the wait and fail with [`ManagerError::Empty`] / [`ManagerError::Full`]
-/// when it ends; `*_nowait` methods do not wait at all.
-///
-/// On a handle made with `with_timeout(d)`, a wait without a timeout of its
-/// own lasts at most `d`, and a `*_timeout` wait at most the shorter of the
-/// two. The manager ends such a wait itself (with `Empty`, `Full` or
-/// `false`), so nothing is left parked there: a `get` that gave up can never
-/// take an item later, and a `put` that gave up never adds its item. Only
-/// if the manager does not answer within [`WAIT_GRACE`] after that does the
-/// call fail with [`Error::Timeout`].
-///
-/// # Types
-///
-/// A `get` tells the manager which type it will decode the item as, and the
-/// manager checks the front item's type before taking it. An item put as
-/// another type is never taken by this handle: the `get` fails with
-/// [`ManagerError::WrongType`] and the item stays at the front, for a
-/// consumer of the right type. A `get` parked on an empty queue is checked
-/// the same way when an item arrives: it fails with `WrongType` and the item
-/// goes to the next getter or into the queue. So a consumer built from the
-/// wrong type fails on the first item instead of draining the queue.
-///
-/// Types are compared by name ([`TypeTag`]); an item of a type with the
-/// same name but another layout (a struct changed between two builds) is
-/// taken, then fails to decode with [`ManagerError::Undecodable`].
-///
-/// # Backpressure
-///
-/// A queue created with a `maxsize` holds at most that many items; `put`
-/// waits for a `get` to make room (Python's `maxsize`; 0 means unbounded).
-///
-/// # What happens when a worker dies
-///
-/// Its parked `get`s, `put`s and `join`s are dropped. An item is never
-/// handed to a getter the manager knows to be dead while a live one waits,
-/// and a dead worker's waiting `put` never adds its item. Items a worker
-/// took and did not mark done stay unfinished: a `join` waits for them.
-///
-/// # Cancel safety
-///
-/// `get` and `put` are not cancel safe: a future dropped after its request
-/// went out (in `select!`, or under `tokio::time::timeout`) leaves the
-/// request parked in the manager, and a `get` that is served then loses its
-/// item. To bound a wait, use [`Queue::get_timeout`] and
-/// [`Queue::put_timeout`], which the manager ends itself, rather than
-/// wrapping `get` or `put` in `tokio::time::timeout`.
-///
-/// [`WAIT_GRACE`]: crate::proxy::WAIT_GRACE
-pub struct Queue<T> {
-    object: ObjectRef,
-    _element: Element<T>,
-}
-
-impl<T> Clone for Queue<T> {
-    fn clone(&self) -> Self {
-        Queue {
-            object: self.object.clone(),
-            _element: Element::default(),
+        impl<T> Clone for $Queue<T> {
+            fn clone(&self) -> Self {
+                Self::new(self.object.clone())
+            }
         }
-    }
-}
 
-impl<T> std::fmt::Debug for Queue<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Queue")
-            .field("object", &self.object)
-            .finish()
-    }
-}
-
-impl<T> Queue<T> {
-    pub(crate) fn new(object: ObjectRef) -> Self {
-        Queue {
-            object,
-            _element: Element::default(),
+        impl<T> std::fmt::Debug for $Queue<T> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($Queue))
+                    .field("object", &self.object)
+                    .finish()
+            }
         }
-    }
 
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.object.name()
-    }
+        impl<T> $Queue<T> {
+            pub(crate) fn new(object: ObjectRef) -> Self {
+                $Queue {
+                    object,
+                    _element: Element::default(),
+                }
+            }
 
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.object.id()
-    }
+            /// The object's name.
+            pub fn name(&self) -> &ObjectName {
+                self.object.name()
+            }
 
-    /// A handle on the same object whose calls time out after `timeout`;
-    /// its waits last at most that long (see [`Queue`]).
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.object.with_timeout(timeout))
-    }
+            /// The object's id in the manager's registry.
+            pub fn id(&self) -> ObjectId {
+                self.object.id()
+            }
 
-    fn ops(&self) -> Ops<'_> {
-        Ops(&self.object)
-    }
+            /// A handle on the same object whose calls time out after `timeout`;
+            /// its waits last at most that long (see [`Queue`]).
+            pub fn with_timeout(&self, timeout: Duration) -> Self {
+                Self::new(self.object.with_timeout(timeout))
+            }
 
-    /// The number of items (Python's `qsize()`).
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call (see [`Client::call`](crate::Client::call)).
-    pub async fn len(&self) -> Result<usize, Error> {
-        self.ops().len().await
-    }
+            /// The number of items (Python's `qsize()`).
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call (see [`Client::call`](crate::Client::call)).
+            pub async fn len(&self) -> Result<usize, Error> {
+                let n = self
+                    .object
+                    .call_count(ObjectRequest::Queue(QueueRequest::Len))
+                    .await?;
+                Ok(usize::try_from(n).unwrap_or(usize::MAX))
+            }
 
-    /// Python's name for [`Queue::len`].
-    ///
-    /// # Errors
-    ///
-    /// As [`Queue::len`].
-    pub async fn qsize(&self) -> Result<usize, Error> {
-        self.len().await
-    }
+            #[doc = concat!("Python's name for [`", stringify!($Queue), "::len`].")]
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("As [`", stringify!($Queue), "::len`].")]
+            pub async fn qsize(&self) -> Result<usize, Error> {
+                self.len().await
+            }
 
-    /// Whether it holds no item (Python's `empty()`).
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    pub async fn is_empty(&self) -> Result<bool, Error> {
-        self.ops().is_empty().await
-    }
+            /// Whether it holds no item (Python's `empty()`).
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            pub async fn is_empty(&self) -> Result<bool, Error> {
+                self.object
+                    .call_bool(ObjectRequest::Queue(QueueRequest::IsEmpty))
+                    .await
+            }
 
-    /// Python's name for [`Queue::is_empty`].
-    ///
-    /// # Errors
-    ///
-    /// As [`Queue::is_empty`].
-    pub async fn empty(&self) -> Result<bool, Error> {
-        self.is_empty().await
-    }
+            #[doc = concat!("Python's name for [`", stringify!($Queue), "::is_empty`].")]
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("As [`", stringify!($Queue), "::is_empty`].")]
+            pub async fn empty(&self) -> Result<bool, Error> {
+                self.is_empty().await
+            }
 
-    /// Whether a bounded queue holds `maxsize` items (Python's `full()`);
-    /// always `false` for an unbounded one.
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    pub async fn is_full(&self) -> Result<bool, Error> {
-        self.ops().is_full().await
-    }
+            /// Whether a bounded queue holds `maxsize` items (Python's `full()`);
+            /// always `false` for an unbounded one.
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            pub async fn is_full(&self) -> Result<bool, Error> {
+                self.object
+                    .call_bool(ObjectRequest::Queue(QueueRequest::IsFull))
+                    .await
+            }
 
-    /// Python's name for [`Queue::is_full`].
-    ///
-    /// # Errors
-    ///
-    /// As [`Queue::is_full`].
-    pub async fn full(&self) -> Result<bool, Error> {
-        self.is_full().await
-    }
+            #[doc = concat!("Python's name for [`", stringify!($Queue), "::is_full`].")]
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("As [`", stringify!($Queue), "::is_full`].")]
+            pub async fn full(&self) -> Result<bool, Error> {
+                self.is_full().await
+            }
+        }
+
+        impl<T: Serialize> $Queue<T> {
+            $(#[$put_doc])*
+            ///
+            /// # Errors
+            ///
+            /// [`Error::EncodeValue`] if the item cannot be encoded; on a handle
+            /// with a timeout, [`ManagerError::Full`] (as [`Error::Manager`]) if
+            /// there was no room within it; and the errors of every call.
+            ///
+            /// # Cancel safety
+            ///
+            /// Not cancel safe: see [`Queue`](Queue#cancel-safety).
+            pub async fn put(&self, item: &T) -> Result<(), Error> {
+                self.put_within(item, None).await
+            }
+
+            /// Adds `item` at the back, waiting at most `timeout` for room (Python's
+            /// `put(item, timeout=...)`); a zero timeout does not wait.
+            ///
+            /// # Errors
+            ///
+            /// [`ManagerError::Full`] (as [`Error::Manager`]) if there was no room
+            #[doc = concat!("in time: the item was not added. Otherwise as [`", stringify!($Queue), "::put`].")]
+            pub async fn put_timeout(&self, item: &T, timeout: Duration) -> Result<(), Error> {
+                self.put_within(item, Some(timeout)).await
+            }
+
+            /// Adds `item` at the back if there is room now (Python's
+            /// `put_nowait(item)`).
+            ///
+            /// # Errors
+            ///
+            /// [`ManagerError::Full`] (as [`Error::Manager`]) if the queue is full:
+            #[doc = concat!("the item was not added. Otherwise as [`", stringify!($Queue), "::put`].")]
+            pub async fn put_nowait(&self, item: &T) -> Result<(), Error> {
+                self.put_within(item, Some(Duration::ZERO)).await
+            }
+
+            async fn put_within(&self, item: &T, timeout: Option<Duration>) -> Result<(), Error> {
+                let value = encode(item)?;
+                let wait = Wait::from_timeout(timeout);
+                self.object
+                    .call_done(ObjectRequest::Queue(QueueRequest::Put { value, wait }))
+                    .await
+            }
+        }
+
+        impl<T: DeserializeOwned> $Queue<T> {
+            /// Takes the item at the front, waiting as long as it takes for one
+            /// (Python's `get()`).
+            ///
+            /// # Errors
+            ///
+            /// [`ManagerError::WrongType`] if the item at the front was put as
+            /// another type: it is *not* taken, it stays at the front for a
+            /// consumer of the right type. On a handle with a timeout,
+            /// [`ManagerError::Empty`] if no item came within it (both as
+            /// [`Error::Manager`]); and the errors of every call.
+            ///
+            /// # Cancel safety
+            ///
+            /// Not cancel safe: a dropped `get` may still take an item, which is
+            /// then lost; see [`Queue`](Queue#cancel-safety).
+            pub async fn get(&self) -> Result<T, Error> {
+                self.get_within(None).await
+            }
+
+            /// Takes the item at the front, waiting at most `timeout` for one
+            /// (Python's `get(timeout=...)`); a zero timeout does not wait.
+            ///
+            /// # Errors
+            ///
+            /// [`ManagerError::Empty`] (as [`Error::Manager`]) if no item came in
+            #[doc = concat!("time. Otherwise as [`", stringify!($Queue), "::get`].")]
+            pub async fn get_timeout(&self, timeout: Duration) -> Result<T, Error> {
+                self.get_within(Some(timeout)).await
+            }
+
+            /// Takes the item at the front if there is one now (Python's
+            /// `get_nowait()`).
+            ///
+            /// # Errors
+            ///
+            /// [`ManagerError::Empty`] (as [`Error::Manager`]) if the queue is
+            #[doc = concat!("empty. Otherwise as [`", stringify!($Queue), "::get`].")]
+            pub async fn get_nowait(&self) -> Result<T, Error> {
+                self.get_within(Some(Duration::ZERO)).await
+            }
+
+            /// Takes the item at the front if there is one now, or `None`.
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("As [`", stringify!($Queue), "::get_nowait`], except that an empty queue is `Ok(None)`.")]
+            pub async fn try_get(&self) -> Result<Option<T>, Error> {
+                match self.get_nowait().await {
+                    Ok(item) => Ok(Some(item)),
+                    Err(Error::Manager(ManagerError::Empty { .. })) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+
+            /// A typed get: the manager takes the front item only if it was put as
+            /// a `T`, and otherwise answers `WrongType` and leaves it there.
+            async fn get_within(&self, timeout: Option<Duration>) -> Result<T, Error> {
+                let wait = Wait::from_timeout(timeout);
+                self.object
+                    .call_value(ObjectRequest::Queue(QueueRequest::GetAs {
+                        expect: TypeTag::of::<T>(),
+                        wait,
+                    }))
+                    .await
+            }
+        }
+    };
 }
 
-impl<T: Serialize> Queue<T> {
-    /// Adds `item` at the back, waiting as long as it takes for room in a
-    /// bounded queue (Python's `put(item)`).
+queue_handle! {
+    /// A handle on a shared FIFO queue of `T`s, like Python's
+    /// `Manager().Queue()`.
     ///
-    /// # Errors
+    /// It has no `task_done` or `join`; see [`JoinableQueue`] for a queue
+    /// whose consumers mark items done.
     ///
-    /// [`Error::EncodeValue`] if the item cannot be encoded; on a handle
-    /// with a timeout, [`ManagerError::Full`] (as [`Error::Manager`]) if
-    /// there was no room within it; and the errors of every call.
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// use manager_ipc::{Error, ManagerError};
+    ///
+    /// # let manager = manager_ipc::Manager::start()?;
+    /// # let client = manager.connect_async().await?;
+    /// let jobs = client.queue::<String>("jobs", Some(2)).await?;
+    /// jobs.put(&"resize a.png".to_owned()).await?;
+    /// jobs.put(&"resize b.png".to_owned()).await?;
+    /// assert!(jobs.is_full().await?);
+    /// // Full: `put_nowait` fails at once instead of waiting for room.
+    /// let err = jobs.put_nowait(&"resize c.png".to_owned()).await.unwrap_err();
+    /// assert!(matches!(err, Error::Manager(ManagerError::Full { .. })));
+    ///
+    /// assert_eq!(jobs.get().await?, "resize a.png");
+    /// assert_eq!(jobs.get_timeout(Duration::from_secs(1)).await?, "resize b.png");
+    /// assert_eq!(jobs.try_get().await?, None);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Waiting
+    ///
+    /// `get` waits for an item and `put` (on a bounded queue) for room; neither
+    /// blocks the manager: the request is parked there and answered when it can
+    /// proceed. Waiters are served in arrival order. `*_timeout` methods bound
+    /// the wait and fail with [`ManagerError::Empty`] / [`ManagerError::Full`]
+    /// when it ends; `*_nowait` methods do not wait at all.
+    ///
+    /// On a handle made with `with_timeout(d)`, a wait without a timeout of its
+    /// own lasts at most `d`, and a `*_timeout` wait at most the shorter of the
+    /// two. The manager ends such a wait itself (with `Empty`, `Full` or
+    /// `false`), so nothing is left parked there: a `get` that gave up can never
+    /// take an item later, and a `put` that gave up never adds its item. Only
+    /// if the manager does not answer within [`WAIT_GRACE`] after that does the
+    /// call fail with [`Error::Timeout`].
+    ///
+    /// # Types
+    ///
+    /// A `get` tells the manager which type it will decode the item as, and the
+    /// manager checks the front item's type before taking it. An item put as
+    /// another type is never taken by this handle: the `get` fails with
+    /// [`ManagerError::WrongType`] and the item stays at the front, for a
+    /// consumer of the right type. A `get` parked on an empty queue is checked
+    /// the same way when an item arrives: it fails with `WrongType` and the item
+    /// goes to the next getter or into the queue. So a consumer built from the
+    /// wrong type fails on the first item instead of draining the queue.
+    ///
+    /// Types are compared by name ([`TypeTag`]); an item of a type with the
+    /// same name but another layout (a struct changed between two builds) is
+    /// taken, then fails to decode with [`ManagerError::Undecodable`].
+    ///
+    /// # Backpressure
+    ///
+    /// A queue created with a `maxsize` holds at most that many items; `put`
+    /// waits for a `get` to make room (Python's `maxsize`; 0 means unbounded).
+    ///
+    /// # What happens when a worker dies
+    ///
+    /// Its parked `get`s, `put`s and `join`s are dropped. An item is never
+    /// handed to a getter the manager knows to be dead while a live one waits,
+    /// and a dead worker's waiting `put` never adds its item. Items a worker
+    /// took and did not mark done stay unfinished: a `join` waits for them.
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: see [`Queue`](Queue#cancel-safety).
-    pub async fn put(&self, item: &T) -> Result<(), Error> {
-        self.ops().put(item, None).await
-    }
-
-    /// Adds `item` at the back, waiting at most `timeout` for room (Python's
-    /// `put(item, timeout=...)`); a zero timeout does not wait.
+    /// `get` and `put` are not cancel safe: a future dropped after its request
+    /// went out (in `select!`, or under `tokio::time::timeout`) leaves the
+    /// request parked in the manager, and a `get` that is served then loses its
+    /// item. To bound a wait, use [`Queue::get_timeout`] and
+    /// [`Queue::put_timeout`], which the manager ends itself, rather than
+    /// wrapping `get` or `put` in `tokio::time::timeout`.
     ///
-    /// # Errors
-    ///
-    /// [`ManagerError::Full`] (as [`Error::Manager`]) if there was no room
-    /// in time: the item was not added. Otherwise as [`Queue::put`].
-    pub async fn put_timeout(&self, item: &T, timeout: Duration) -> Result<(), Error> {
-        self.ops().put(item, Some(timeout)).await
-    }
-
-    /// Adds `item` at the back if there is room now (Python's
-    /// `put_nowait(item)`).
-    ///
-    /// # Errors
-    ///
-    /// [`ManagerError::Full`] (as [`Error::Manager`]) if the queue is full:
-    /// the item was not added. Otherwise as [`Queue::put`].
-    pub async fn put_nowait(&self, item: &T) -> Result<(), Error> {
-        self.ops().put(item, Some(Duration::ZERO)).await
+    /// [`WAIT_GRACE`]: crate::proxy::WAIT_GRACE
+    pub struct Queue<T>;
+    put: {
+        /// Adds `item` at the back, waiting as long as it takes for room in a
+        /// bounded queue (Python's `put(item)`).
     }
 }
 
-impl<T: DeserializeOwned> Queue<T> {
-    /// Takes the item at the front, waiting as long as it takes for one
-    /// (Python's `get()`).
+queue_handle! {
+    /// A handle on a shared queue of `T`s whose consumers mark items done, like
+    /// Python's `Manager().JoinableQueue()`: a [`Queue`] plus
+    /// [`task_done`](JoinableQueue::task_done) and [`join`](JoinableQueue::join).
     ///
-    /// # Errors
+    /// Every item put counts as unfinished until a `task_done` marks it
+    /// processed; `join` waits until none is unfinished.
     ///
-    /// [`ManagerError::WrongType`] if the item at the front was put as
-    /// another type: it is *not* taken, it stays at the front for a
-    /// consumer of the right type. On a handle with a timeout,
-    /// [`ManagerError::Empty`] if no item came within it (both as
-    /// [`Error::Manager`]); and the errors of every call.
+    /// # Examples
     ///
-    /// # Cancel safety
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
     ///
-    /// Not cancel safe: a dropped `get` may still take an item, which is
-    /// then lost; see [`Queue`](Queue#cancel-safety).
-    pub async fn get(&self) -> Result<T, Error> {
-        self.ops().get(None).await
-    }
-
-    /// Takes the item at the front, waiting at most `timeout` for one
-    /// (Python's `get(timeout=...)`); a zero timeout does not wait.
+    /// # let manager = manager_ipc::Manager::start()?;
+    /// # let client = manager.connect_async().await?;
+    /// let tasks = client.joinable_queue::<u32>("tasks", None).await?;
+    /// tasks.put(&1).await?;
+    /// tasks.put(&2).await?;
+    /// // Two unfinished tasks: a join gives up.
+    /// assert!(!tasks.join_timeout(Duration::ZERO).await?);
     ///
-    /// # Errors
-    ///
-    /// [`ManagerError::Empty`] (as [`Error::Manager`]) if no item came in
-    /// time. Otherwise as [`Queue::get`].
-    pub async fn get_timeout(&self, timeout: Duration) -> Result<T, Error> {
-        self.ops().get(Some(timeout)).await
-    }
-
-    /// Takes the item at the front if there is one now (Python's
-    /// `get_nowait()`).
-    ///
-    /// # Errors
-    ///
-    /// [`ManagerError::Empty`] (as [`Error::Manager`]) if the queue is
-    /// empty. Otherwise as [`Queue::get`].
-    pub async fn get_nowait(&self) -> Result<T, Error> {
-        self.ops().get(Some(Duration::ZERO)).await
-    }
-
-    /// Takes the item at the front if there is one now, or `None`.
-    ///
-    /// # Errors
-    ///
-    /// As [`Queue::get_nowait`], except that an empty queue is `Ok(None)`.
-    pub async fn try_get(&self) -> Result<Option<T>, Error> {
-        self.ops().try_get().await
-    }
-}
-
-/// A handle on a shared queue of `T`s whose consumers mark items done, like
-/// Python's `Manager().JoinableQueue()`: a [`Queue`] plus
-/// [`task_done`](JoinableQueue::task_done) and [`join`](JoinableQueue::join).
-///
-/// Every item put counts as unfinished until a `task_done` marks it
-/// processed; `join` waits until none is unfinished.
-///
-/// # Examples
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// use std::time::Duration;
-///
-/// # let manager = manager_ipc::Manager::start()?;
-/// # let client = manager.connect_async().await?;
-/// let tasks = client.joinable_queue::<u32>("tasks", None).await?;
-/// tasks.put(&1).await?;
-/// tasks.put(&2).await?;
-/// // Two unfinished tasks: a join gives up.
-/// assert!(!tasks.join_timeout(Duration::ZERO).await?);
-///
-/// while let Some(task) = tasks.try_get().await? {
-///     println!("processing {task}");
-///     tasks.task_done().await?;
-/// }
-/// assert!(tasks.join().await?);
-/// # Ok(())
-/// # }
-/// ```
-pub struct JoinableQueue<T> {
-    object: ObjectRef,
-    _element: Element<T>,
-}
-
-impl<T> Clone for JoinableQueue<T> {
-    fn clone(&self) -> Self {
-        JoinableQueue {
-            object: self.object.clone(),
-            _element: Element::default(),
-        }
-    }
-}
-
-impl<T> std::fmt::Debug for JoinableQueue<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JoinableQueue")
-            .field("object", &self.object)
-            .finish()
+    /// while let Some(task) = tasks.try_get().await? {
+    ///     println!("processing {task}");
+    ///     tasks.task_done().await?;
+    /// }
+    /// assert!(tasks.join().await?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct JoinableQueue<T>;
+    put: {
+        /// Adds `item` at the back, waiting as long as it takes for room in a
+        /// bounded queue (Python's `put(item)`); it counts as unfinished
+        /// until a `task_done`.
     }
 }
 
 impl<T> JoinableQueue<T> {
-    pub(crate) fn new(object: ObjectRef) -> Self {
-        JoinableQueue {
-            object,
-            _element: Element::default(),
-        }
-    }
-
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.object.name()
-    }
-
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.object.id()
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`;
-    /// its waits last at most that long (see [`Queue`]).
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.object.with_timeout(timeout))
-    }
-
-    fn ops(&self) -> Ops<'_> {
-        Ops(&self.object)
-    }
-
-    /// The number of items (Python's `qsize()`).
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call (see [`Client::call`](crate::Client::call)).
-    pub async fn len(&self) -> Result<usize, Error> {
-        self.ops().len().await
-    }
-
-    /// Python's name for [`JoinableQueue::len`].
-    ///
-    /// # Errors
-    ///
-    /// As [`JoinableQueue::len`].
-    pub async fn qsize(&self) -> Result<usize, Error> {
-        self.len().await
-    }
-
-    /// Whether it holds no item (Python's `empty()`).
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    pub async fn is_empty(&self) -> Result<bool, Error> {
-        self.ops().is_empty().await
-    }
-
-    /// Python's name for [`JoinableQueue::is_empty`].
-    ///
-    /// # Errors
-    ///
-    /// As [`JoinableQueue::is_empty`].
-    pub async fn empty(&self) -> Result<bool, Error> {
-        self.is_empty().await
-    }
-
-    /// Whether a bounded queue holds `maxsize` items (Python's `full()`).
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    pub async fn is_full(&self) -> Result<bool, Error> {
-        self.ops().is_full().await
-    }
-
-    /// Python's name for [`JoinableQueue::is_full`].
-    ///
-    /// # Errors
-    ///
-    /// As [`JoinableQueue::is_full`].
-    pub async fn full(&self) -> Result<bool, Error> {
-        self.is_full().await
-    }
-
     /// Marks one item taken with `get` as processed (Python's
     /// `task_done()`). When every item put has been marked, waiting `join`s
     /// return `true`.
@@ -527,81 +427,5 @@ impl<T> JoinableQueue<T> {
         self.object
             .call_bool(ObjectRequest::Queue(QueueRequest::Join { wait }))
             .await
-    }
-}
-
-impl<T: Serialize> JoinableQueue<T> {
-    /// Adds `item` at the back, waiting as long as it takes for room; it
-    /// counts as unfinished until a `task_done`.
-    ///
-    /// # Errors
-    ///
-    /// As [`Queue::put`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Not cancel safe: see [`Queue`](Queue#cancel-safety).
-    pub async fn put(&self, item: &T) -> Result<(), Error> {
-        self.ops().put(item, None).await
-    }
-
-    /// Adds `item` at the back, waiting at most `timeout` for room.
-    ///
-    /// # Errors
-    ///
-    /// As [`Queue::put_timeout`].
-    pub async fn put_timeout(&self, item: &T, timeout: Duration) -> Result<(), Error> {
-        self.ops().put(item, Some(timeout)).await
-    }
-
-    /// Adds `item` at the back if there is room now.
-    ///
-    /// # Errors
-    ///
-    /// As [`Queue::put_nowait`].
-    pub async fn put_nowait(&self, item: &T) -> Result<(), Error> {
-        self.ops().put(item, Some(Duration::ZERO)).await
-    }
-}
-
-impl<T: DeserializeOwned> JoinableQueue<T> {
-    /// Takes the item at the front, waiting as long as it takes for one.
-    ///
-    /// # Errors
-    ///
-    /// As [`Queue::get`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Not cancel safe: see [`Queue`](Queue#cancel-safety).
-    pub async fn get(&self) -> Result<T, Error> {
-        self.ops().get(None).await
-    }
-
-    /// Takes the item at the front, waiting at most `timeout` for one.
-    ///
-    /// # Errors
-    ///
-    /// As [`Queue::get_timeout`].
-    pub async fn get_timeout(&self, timeout: Duration) -> Result<T, Error> {
-        self.ops().get(Some(timeout)).await
-    }
-
-    /// Takes the item at the front if there is one now.
-    ///
-    /// # Errors
-    ///
-    /// As [`Queue::get_nowait`].
-    pub async fn get_nowait(&self) -> Result<T, Error> {
-        self.ops().get(Some(Duration::ZERO)).await
-    }
-
-    /// Takes the item at the front if there is one now, or `None`.
-    ///
-    /// # Errors
-    ///
-    /// As [`Queue::try_get`].
-    pub async fn try_get(&self) -> Result<Option<T>, Error> {
-        self.ops().try_get().await
     }
 }

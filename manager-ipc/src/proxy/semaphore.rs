@@ -35,409 +35,291 @@ use super::lock::wait_cut_short;
 use super::object::{ObjectRef, current_owner};
 use crate::Error;
 
-/// A handle on a shared counting semaphore, like Python's
-/// `Manager().Semaphore()`.
-///
-/// It starts with the units it was created with; an acquire takes one,
-/// waiting in arrival order while there is none, and a release gives units
-/// back (any number, even past the initial value; see
-/// [`BoundedSemaphore`] for one that refuses that).
-///
-/// Units taken with [`Semaphore::guard`] come back if this process dies;
-/// units taken with [`Semaphore::acquire`] do not: any process may release
-/// a plain unit, so the manager cannot tell whether a dead process's plain
-/// unit was already released for it.
-///
-/// # Examples
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # let manager = manager_ipc::Manager::start()?;
-/// # let client = manager.connect_async().await?;
-/// let slots = client.semaphore("download-slots", 2).await?;
-/// let first = slots.guard().await?;
-/// slots.acquire().await?;
-/// assert_eq!(slots.value().await?, 0);
-/// assert!(!slots.try_acquire().await?);
-/// first.release().await?;
-/// slots.release().await?;
-/// assert_eq!(slots.value().await?, 2);
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone)]
-pub struct Semaphore {
-    object: ObjectRef,
+/// Defines a semaphore handle type: the struct, with `$type_doc` as its
+/// docs, and every method, written once for [`Semaphore`] and
+/// [`BoundedSemaphore`]. What differs between the two is said in their type
+/// docs and in the `release` and `release_n` docs passed in.
+macro_rules! semaphore_handle {
+    (
+        $(#[$type_doc:meta])*
+        pub struct $Semaphore:ident;
+        release: { $(#[$release_doc:meta])* }
+        release_n: { $(#[$release_n_doc:meta])* }
+    ) => {
+        $(#[$type_doc])*
+        #[derive(Debug, Clone)]
+        pub struct $Semaphore {
+            object: ObjectRef,
+        }
+
+        impl $Semaphore {
+            pub(crate) fn new(object: ObjectRef) -> Self {
+                $Semaphore { object }
+            }
+
+            /// The object's name.
+            pub fn name(&self) -> &ObjectName {
+                self.object.name()
+            }
+
+            /// The object's id in the manager's registry.
+            pub fn id(&self) -> ObjectId {
+                self.object.id()
+            }
+
+            /// A handle on the same object whose calls time out after `timeout`.
+            pub fn with_timeout(&self, timeout: Duration) -> Self {
+                Self::new(self.object.with_timeout(timeout))
+            }
+
+            /// Takes one unit, waiting as long as there is none (Python's
+            /// `acquire()`).
+            ///
+            /// # Errors
+            ///
+            /// [`Error::Timeout`] on a handle with a timeout
+            #[doc = concat!("([`", stringify!($Semaphore), "::with_timeout`])")]
+            /// if no unit came that long, and the errors of every call.
+            ///
+            /// # Cancel safety
+            ///
+            /// Not cancel safe: if the future is dropped after the request went
+            /// out, the manager may still grant the unit, which then stays taken
+            /// until someone releases it.
+            ///
+            /// # What happens when this process dies
+            ///
+            /// A unit taken this way does not come back on its own; use
+            #[doc = concat!("[`", stringify!($Semaphore), "::guard`] for one that does.")]
+            pub async fn acquire(&self) -> Result<(), Error> {
+                acquire(&self.object).await
+            }
+
+            /// Takes one unit, waiting at most `timeout`; returns whether it got
+            /// one. The manager's clock ends the wait.
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            ///
+            /// # Cancel safety
+            ///
+            #[doc = concat!("As [`", stringify!($Semaphore), "::acquire`].")]
+            pub async fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+                acquire_wait(&self.object, Wait::from_timeout(Some(timeout))).await
+            }
+
+            /// Takes one unit if there is one; returns whether it got one (Python's
+            /// `acquire(blocking=False)`).
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            pub async fn try_acquire(&self) -> Result<bool, Error> {
+                acquire_wait(&self.object, Wait::No).await
+            }
+
+            $(#[$release_doc])*
+            pub async fn release(&self) -> Result<(), Error> {
+                release(&self.object, 1).await
+            }
+
+            $(#[$release_n_doc])*
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("As [`", stringify!($Semaphore), "::release`].")]
+            pub async fn release_n(&self, n: u64) -> Result<(), Error> {
+                release(&self.object, n).await
+            }
+
+            /// The units available now.
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            pub async fn value(&self) -> Result<u64, Error> {
+                value(&self.object).await
+            }
+
+            /// How many acquires are waiting for a unit now.
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            pub async fn n_waiting(&self) -> Result<usize, Error> {
+                n_waiting(&self.object).await
+            }
+
+            /// Takes one unit for this task (or thread), waiting as long as there is
+            /// none, and returns a guard that gives it back when dropped (Python's
+            /// `with semaphore:`).
+            ///
+            /// # What happens when this process dies
+            ///
+            /// The unit is owned: if this process dies with the guard alive, the
+            /// manager gives the unit back and hands it to the next waiter. Only
+            /// the guard gives it back otherwise; a plain
+            #[doc = concat!("[`", stringify!($Semaphore), "::release`] never does.")]
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("As [`", stringify!($Semaphore), "::acquire`].")]
+            ///
+            /// # Cancel safety
+            ///
+            /// Not cancel safe: if the future is dropped after the request went
+            /// out, the manager may still grant the unit, which then stays owned,
+            /// with no guard to give it back, until this process's connection
+            /// closes.
+            pub async fn guard(&self) -> Result<SemaphoreGuard, Error> {
+                guard(&self.object, current_owner()).await
+            }
+
+            #[doc = concat!("As [`", stringify!($Semaphore), "::guard`], waiting at most `timeout`;")]
+            /// `None` if no unit came.
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            ///
+            /// # Cancel safety
+            ///
+            #[doc = concat!("As [`", stringify!($Semaphore), "::guard`].")]
+            pub async fn guard_timeout(
+                &self,
+                timeout: Duration,
+            ) -> Result<Option<SemaphoreGuard>, Error> {
+                guard_wait(
+                    &self.object,
+                    current_owner(),
+                    Wait::from_timeout(Some(timeout)),
+                )
+                .await
+            }
+
+            #[doc = concat!("As [`", stringify!($Semaphore), "::guard`] if a unit is available now;")]
+            /// `None` if not.
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            pub async fn try_guard(&self) -> Result<Option<SemaphoreGuard>, Error> {
+                guard_wait(&self.object, current_owner(), Wait::No).await
+            }
+
+            pub(crate) async fn guard_as(&self, owner: Owner) -> Result<SemaphoreGuard, Error> {
+                guard(&self.object, owner).await
+            }
+
+            pub(crate) async fn guard_wait_as(
+                &self,
+                owner: Owner,
+                wait: Wait,
+            ) -> Result<Option<SemaphoreGuard>, Error> {
+                guard_wait(&self.object, owner, wait).await
+            }
+        }
+    };
 }
 
-impl Semaphore {
-    pub(crate) fn new(object: ObjectRef) -> Self {
-        Semaphore { object }
+semaphore_handle! {
+    /// A handle on a shared counting semaphore, like Python's
+    /// `Manager().Semaphore()`.
+    ///
+    /// It starts with the units it was created with; an acquire takes one,
+    /// waiting in arrival order while there is none, and a release gives units
+    /// back (any number, even past the initial value; see
+    /// [`BoundedSemaphore`] for one that refuses that).
+    ///
+    /// Units taken with [`Semaphore::guard`] come back if this process dies;
+    /// units taken with [`Semaphore::acquire`] do not: any process may release
+    /// a plain unit, so the manager cannot tell whether a dead process's plain
+    /// unit was already released for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let manager = manager_ipc::Manager::start()?;
+    /// # let client = manager.connect_async().await?;
+    /// let slots = client.semaphore("download-slots", 2).await?;
+    /// let first = slots.guard().await?;
+    /// slots.acquire().await?;
+    /// assert_eq!(slots.value().await?, 0);
+    /// assert!(!slots.try_acquire().await?);
+    /// first.release().await?;
+    /// slots.release().await?;
+    /// assert_eq!(slots.value().await?, 2);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct Semaphore;
+    release: {
+        /// Gives one unit back (Python's `release()`). Any task or process may,
+        /// whoever took the unit. It never gives back a guard's unit: that is
+        /// the guard's to give back.
+        ///
+        /// # Errors
+        ///
+        /// [`ManagerError::TooManyReleases`](crate::ManagerError::TooManyReleases)
+        /// if the value would overflow `u64`, and the errors of every call.
     }
-
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.object.name()
+    release_n: {
+        /// Gives `n` units back at once (Python's `release(n)`); `n = 0` changes
+        /// nothing.
     }
+}
 
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.object.id()
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.object.with_timeout(timeout))
-    }
-
-    /// Takes one unit, waiting as long as there is none (Python's
-    /// `acquire()`).
+semaphore_handle! {
+    /// A handle on a shared semaphore that refuses releases past its initial
+    /// value, like Python's `Manager().BoundedSemaphore()`.
     ///
-    /// # Errors
-    ///
-    /// [`Error::Timeout`] on a handle with a timeout
-    /// ([`Semaphore::with_timeout`]) if no unit came that long, and the
-    /// errors of every call.
-    ///
-    /// # Cancel safety
-    ///
-    /// Not cancel safe: if the future is dropped after the request went
-    /// out, the manager may still grant the unit, which then stays taken
-    /// until someone releases it.
-    ///
-    /// # What happens when this process dies
-    ///
-    /// A unit taken this way does not come back on its own; use
-    /// [`Semaphore::guard`] for one that does.
-    pub async fn acquire(&self) -> Result<(), Error> {
-        acquire(&self.object).await
-    }
-
-    /// Takes one unit, waiting at most `timeout`; returns whether it got
-    /// one. The manager's clock ends the wait.
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    ///
-    /// # Cancel safety
-    ///
-    /// As [`Semaphore::acquire`].
-    pub async fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
-        acquire_wait(&self.object, Wait::from_timeout(Some(timeout))).await
-    }
-
-    /// Takes one unit if there is one; returns whether it got one (Python's
-    /// `acquire(blocking=False)`).
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    pub async fn try_acquire(&self) -> Result<bool, Error> {
-        acquire_wait(&self.object, Wait::No).await
-    }
-
-    /// Gives one unit back (Python's `release()`). Any task or process may,
-    /// whoever took the unit. It never gives back a guard's unit: that is
-    /// the guard's to give back.
-    ///
-    /// # Errors
-    ///
+    /// A release that would take the value past the bound fails with
     /// [`ManagerError::TooManyReleases`](crate::ManagerError::TooManyReleases)
-    /// if the value would overflow `u64`, and the errors of every call.
-    pub async fn release(&self) -> Result<(), Error> {
-        release(&self.object, 1).await
+    /// and changes nothing, so a stray extra release shows up as an error
+    /// instead of quietly letting one more holder in. Units out under guards
+    /// count against the bound too.
+    ///
+    /// Units taken with [`BoundedSemaphore::guard`] come back if this process
+    /// dies; units taken with [`BoundedSemaphore::acquire`] do not, as with
+    /// [`Semaphore`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let manager = manager_ipc::Manager::start()?;
+    /// # let client = manager.connect_async().await?;
+    /// use manager_ipc::{Error, ManagerError};
+    ///
+    /// let pool = client.bounded_semaphore("db-connections", 1).await?;
+    /// {
+    ///     let _unit = pool.guard().await?;
+    ///     assert_eq!(pool.value().await?, 0);
+    /// }
+    /// assert!(matches!(
+    ///     pool.release().await,
+    ///     Err(Error::Manager(ManagerError::TooManyReleases { .. }))
+    /// ));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct BoundedSemaphore;
+    release: {
+        /// Gives one unit back. Any task or process may, whoever took the unit;
+        /// it never gives back a guard's unit.
+        ///
+        /// # Errors
+        ///
+        /// [`ManagerError::TooManyReleases`](crate::ManagerError::TooManyReleases)
+        /// if the units available plus those out under guards would pass the
+        /// bound (nothing changes then), and the errors of every call.
     }
-
-    /// Gives `n` units back at once (Python's `release(n)`); `n = 0` changes
-    /// nothing.
-    ///
-    /// # Errors
-    ///
-    /// As [`Semaphore::release`].
-    pub async fn release_n(&self, n: u64) -> Result<(), Error> {
-        release(&self.object, n).await
-    }
-
-    /// The units available now.
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    pub async fn value(&self) -> Result<u64, Error> {
-        value(&self.object).await
-    }
-
-    /// How many acquires are waiting for a unit now.
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    pub async fn n_waiting(&self) -> Result<usize, Error> {
-        n_waiting(&self.object).await
-    }
-
-    /// Takes one unit for this task (or thread), waiting as long as there is
-    /// none, and returns a guard that gives it back when dropped (Python's
-    /// `with semaphore:`).
-    ///
-    /// # What happens when this process dies
-    ///
-    /// The unit is owned: if this process dies with the guard alive, the
-    /// manager gives the unit back and hands it to the next waiter. Only
-    /// the guard gives it back otherwise; a plain [`Semaphore::release`]
-    /// never does.
-    ///
-    /// # Errors
-    ///
-    /// As [`Semaphore::acquire`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Not cancel safe: if the future is dropped after the request went
-    /// out, the manager may still grant the unit, which then stays owned,
-    /// with no guard to give it back, until this process's connection
-    /// closes.
-    pub async fn guard(&self) -> Result<SemaphoreGuard, Error> {
-        guard(&self.object, current_owner()).await
-    }
-
-    /// As [`Semaphore::guard`], waiting at most `timeout`; `None` if no unit
-    /// came.
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    ///
-    /// # Cancel safety
-    ///
-    /// As [`Semaphore::guard`].
-    pub async fn guard_timeout(&self, timeout: Duration) -> Result<Option<SemaphoreGuard>, Error> {
-        guard_wait(
-            &self.object,
-            current_owner(),
-            Wait::from_timeout(Some(timeout)),
-        )
-        .await
-    }
-
-    /// As [`Semaphore::guard`] if a unit is available now; `None` if not.
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    pub async fn try_guard(&self) -> Result<Option<SemaphoreGuard>, Error> {
-        guard_wait(&self.object, current_owner(), Wait::No).await
-    }
-
-    pub(crate) async fn guard_as(&self, owner: Owner) -> Result<SemaphoreGuard, Error> {
-        guard(&self.object, owner).await
-    }
-
-    pub(crate) async fn guard_wait_as(
-        &self,
-        owner: Owner,
-        wait: Wait,
-    ) -> Result<Option<SemaphoreGuard>, Error> {
-        guard_wait(&self.object, owner, wait).await
-    }
-}
-
-/// A handle on a shared semaphore that refuses releases past its initial
-/// value, like Python's `Manager().BoundedSemaphore()`.
-///
-/// A release that would take the value past the bound fails with
-/// [`ManagerError::TooManyReleases`](crate::ManagerError::TooManyReleases)
-/// and changes nothing, so a stray extra release shows up as an error
-/// instead of quietly letting one more holder in. Units out under guards
-/// count against the bound too.
-///
-/// Units taken with [`BoundedSemaphore::guard`] come back if this process
-/// dies; units taken with [`BoundedSemaphore::acquire`] do not, as with
-/// [`Semaphore`].
-///
-/// # Examples
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # let manager = manager_ipc::Manager::start()?;
-/// # let client = manager.connect_async().await?;
-/// use manager_ipc::{Error, ManagerError};
-///
-/// let pool = client.bounded_semaphore("db-connections", 1).await?;
-/// {
-///     let _unit = pool.guard().await?;
-///     assert_eq!(pool.value().await?, 0);
-/// }
-/// assert!(matches!(
-///     pool.release().await,
-///     Err(Error::Manager(ManagerError::TooManyReleases { .. }))
-/// ));
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone)]
-pub struct BoundedSemaphore {
-    object: ObjectRef,
-}
-
-impl BoundedSemaphore {
-    pub(crate) fn new(object: ObjectRef) -> Self {
-        BoundedSemaphore { object }
-    }
-
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.object.name()
-    }
-
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.object.id()
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.object.with_timeout(timeout))
-    }
-
-    /// Takes one unit, waiting as long as there is none.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Timeout`] on a handle with a timeout if no unit came that
-    /// long, and the errors of every call.
-    ///
-    /// # Cancel safety
-    ///
-    /// As [`Semaphore::acquire`].
-    ///
-    /// # What happens when this process dies
-    ///
-    /// A unit taken this way does not come back on its own; use
-    /// [`BoundedSemaphore::guard`] for one that does.
-    pub async fn acquire(&self) -> Result<(), Error> {
-        acquire(&self.object).await
-    }
-
-    /// Takes one unit, waiting at most `timeout`; returns whether it got
-    /// one.
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    ///
-    /// # Cancel safety
-    ///
-    /// As [`Semaphore::acquire`].
-    pub async fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
-        acquire_wait(&self.object, Wait::from_timeout(Some(timeout))).await
-    }
-
-    /// Takes one unit if there is one; returns whether it got one.
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    pub async fn try_acquire(&self) -> Result<bool, Error> {
-        acquire_wait(&self.object, Wait::No).await
-    }
-
-    /// Gives one unit back. Any task or process may, whoever took the unit;
-    /// it never gives back a guard's unit.
-    ///
-    /// # Errors
-    ///
-    /// [`ManagerError::TooManyReleases`](crate::ManagerError::TooManyReleases)
-    /// if the units available plus those out under guards would pass the
-    /// bound (nothing changes then), and the errors of every call.
-    pub async fn release(&self) -> Result<(), Error> {
-        release(&self.object, 1).await
-    }
-
-    /// Gives `n` units back at once, or none if that would pass the bound.
-    ///
-    /// # Errors
-    ///
-    /// As [`BoundedSemaphore::release`].
-    pub async fn release_n(&self, n: u64) -> Result<(), Error> {
-        release(&self.object, n).await
-    }
-
-    /// The units available now.
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    pub async fn value(&self) -> Result<u64, Error> {
-        value(&self.object).await
-    }
-
-    /// How many acquires are waiting for a unit now.
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    pub async fn n_waiting(&self) -> Result<usize, Error> {
-        n_waiting(&self.object).await
-    }
-
-    /// Takes one unit for this task (or thread) and returns a guard that
-    /// gives it back when dropped. As with [`Semaphore::guard`], the unit
-    /// comes back if this process dies with the guard alive.
-    ///
-    /// # Errors
-    ///
-    /// As [`BoundedSemaphore::acquire`].
-    ///
-    /// # Cancel safety
-    ///
-    /// As [`Semaphore::guard`].
-    pub async fn guard(&self) -> Result<SemaphoreGuard, Error> {
-        guard(&self.object, current_owner()).await
-    }
-
-    /// As [`BoundedSemaphore::guard`], waiting at most `timeout`; `None` if
-    /// no unit came.
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    ///
-    /// # Cancel safety
-    ///
-    /// As [`Semaphore::guard`].
-    pub async fn guard_timeout(&self, timeout: Duration) -> Result<Option<SemaphoreGuard>, Error> {
-        guard_wait(
-            &self.object,
-            current_owner(),
-            Wait::from_timeout(Some(timeout)),
-        )
-        .await
-    }
-
-    /// As [`BoundedSemaphore::guard`] if a unit is available now; `None` if
-    /// not.
-    ///
-    /// # Errors
-    ///
-    /// The errors of every call.
-    pub async fn try_guard(&self) -> Result<Option<SemaphoreGuard>, Error> {
-        guard_wait(&self.object, current_owner(), Wait::No).await
-    }
-
-    pub(crate) async fn guard_as(&self, owner: Owner) -> Result<SemaphoreGuard, Error> {
-        guard(&self.object, owner).await
-    }
-
-    pub(crate) async fn guard_wait_as(
-        &self,
-        owner: Owner,
-        wait: Wait,
-    ) -> Result<Option<SemaphoreGuard>, Error> {
-        guard_wait(&self.object, owner, wait).await
+    release_n: {
+        /// Gives `n` units back at once, or none if that would pass the bound.
     }
 }
 
