@@ -118,7 +118,7 @@ impl DictState {
             DictRequest::Add { key, delta } => {
                 let describe = || format!("a value of {}", what());
                 let current = match self.entries.get(&key) {
-                    Some(value) => value.decode::<i64>(describe())?,
+                    Some(value) => value.decode::<i64>(super::Lazy(describe))?,
                     None => 0,
                 };
                 let sum = current

@@ -113,6 +113,16 @@ pub fn spawn(
     })
 }
 
+/// A description built only when displayed: error messages name their
+/// object without allocating on the paths that succeed.
+pub(crate) struct Lazy<F>(pub(crate) F);
+
+impl<F: Fn() -> String> std::fmt::Display for Lazy<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&(self.0)())
+    }
+}
+
 /// Encodes an `i64` (the result of an atomic add); encoding an integer
 /// cannot fail.
 pub(crate) fn encode_i64(n: i64) -> Encoded {

@@ -87,16 +87,17 @@ impl NamespaceState {
                 }
             }
             NamespaceRequest::Add { attribute, delta } => {
-                let what = describe(&attribute);
                 let current = match self.attributes.get(&attribute) {
-                    Some(value) => value.decode::<i64>(&what)?,
+                    Some(value) => value.decode::<i64>(super::Lazy(|| describe(&attribute)))?,
                     None => 0,
                 };
-                let sum = current.checked_add(delta).ok_or(ManagerError::Overflow {
-                    what,
-                    current,
-                    delta,
-                })?;
+                let sum = current
+                    .checked_add(delta)
+                    .ok_or_else(|| ManagerError::Overflow {
+                        what: describe(&attribute),
+                        current,
+                        delta,
+                    })?;
                 self.attributes.insert(attribute, super::encode_i64(sum));
                 Reply::Integer(sum)
             }

@@ -61,11 +61,12 @@ impl Namespace {
         self.object.call(ObjectRequest::Namespace(request)).await
     }
 
-    fn what(&self, attribute: &str) -> String {
-        format!(
-            "attribute `{attribute}` of namespace `{}`",
-            self.object.name()
-        )
+    /// Names `attribute` in errors; formatted only if one occurs.
+    fn what<'a>(&'a self, attribute: &'a str) -> impl std::fmt::Display + 'a {
+        AttributeOf {
+            attribute,
+            namespace: self.object.name(),
+        }
     }
 
     fn unexpected(&self, reply: Reply) -> Error {
@@ -324,5 +325,21 @@ impl NamespaceSnapshot {
             "attribute `{attribute}` of namespace `{}`",
             self.namespace
         ))
+    }
+}
+
+/// "attribute `x` of namespace `cfg`", written only when displayed.
+struct AttributeOf<'a> {
+    attribute: &'a str,
+    namespace: &'a ObjectName,
+}
+
+impl std::fmt::Display for AttributeOf<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "attribute `{}` of namespace `{}`",
+            self.attribute, self.namespace
+        )
     }
 }

@@ -216,7 +216,8 @@ impl ObjectRef {
     ///
     /// `WrongType` (as [`Error::Manager`]) if it holds another type.
     pub fn decode<T: DeserializeOwned>(&self, value: &Encoded) -> Result<T, Error> {
-        Ok(value.decode(format_args!("a value of {}", self.what()))?)
+        // Built from references: nothing is formatted unless it fails.
+        Ok(value.decode(format_args!("a value of {} `{}`", self.kind, self.name))?)
     }
 }
 
