@@ -61,12 +61,12 @@ pub struct ObjectContext<'a, S: ObjectState> {
     ctx: &'a mut Context<ObjectActor<S>>,
     id: ObjectId,
     name: &'a ObjectName,
-    kind: ObjectKind,
+    kind: &'a ObjectKind,
 }
 
 impl<S: ObjectState> ObjectContext<'_, S> {
     /// The object's kind.
-    pub fn kind(&self) -> ObjectKind {
+    pub fn kind(&self) -> &ObjectKind {
         self.kind
     }
 
@@ -84,7 +84,7 @@ impl<S: ObjectState> ObjectContext<'_, S> {
     pub fn wrong_kind(&self, request: &ObjectRequest) -> ManagerError {
         ManagerError::WrongKind {
             object: self.what(),
-            actual: self.kind,
+            actual: self.kind.clone(),
             requested: request.family().to_owned(),
         }
     }
@@ -93,7 +93,7 @@ impl<S: ObjectState> ObjectContext<'_, S> {
     pub fn unsupported(&self, operation: &str) -> ManagerError {
         ManagerError::Unsupported {
             object: self.what(),
-            kind: self.kind,
+            kind: self.kind.clone(),
             operation: operation.to_owned(),
         }
     }
@@ -110,7 +110,7 @@ impl<S: ObjectState> ObjectContext<'_, S> {
                 ctx,
                 id: actor.id,
                 name: &actor.name,
-                kind: actor.kind,
+                kind: &actor.kind,
             };
             actor.state.timed_out(waiter, &mut octx);
         })
@@ -158,7 +158,7 @@ impl<S: ObjectState> ObjectActor<S> {
             ctx,
             id: self.id,
             name: &self.name,
-            kind: self.kind,
+            kind: &self.kind,
         };
         f(&mut self.state, &mut octx);
     }

@@ -3,7 +3,8 @@
 //! - [`registry::RegistryActor`] maps names to objects: create-or-get, look
 //!   up, remove, list.
 //! - [`actor::ObjectActor`] is the actor behind every shared object; what
-//!   differs by kind is its state, one file per kind in [`objects`].
+//!   differs by kind is its state, one file per kind in [`objects`]. An
+//!   application adds kinds of its own with [`objects::CustomObject`].
 //! - [`object`] holds what the bridge and the objects exchange: the
 //!   [`ObjectBatch`] message, the [`ReplySink`] replies go to, the
 //!   connection-closed notice, and counters.
@@ -24,7 +25,8 @@
 //! use manager_core::request::RegistryRequest;
 //! use manager_core::{ObjectName, ObjectSpec};
 //!
-//! let (system, ()) = ActorSystem::start("manager", |_registry| async {
+//! let custom = manager_actors::objects::CustomTypes::new();
+//! let (system, ()) = ActorSystem::start("manager", custom, |_registry| async {
 //!     Ok::<(), std::io::Error>(())
 //! })?;
 //! let name = ObjectName::new("config")?;
@@ -51,5 +53,6 @@ pub use error::StartError;
 pub use object::{
     Caller, ConnectionClosed, ConnectionId, ObjectBatch, ObjectCall, ObjectHandle, ReplySink,
 };
+pub use objects::{CallInfo, CustomObject, CustomTypes};
 pub use registry::RegistryActor;
 pub use system::ActorSystem;

@@ -19,7 +19,7 @@ use manager_core::request::RegistryRequest;
 use manager_core::{ManagerError, ObjectId, ObjectName, ObjectSpec};
 
 use crate::object::{ObjectHandle, ObjectStats, SharedStats, StopObject};
-use crate::objects;
+use crate::objects::{self, CustomTypes};
 
 /// One registry request, as sent by the bridge.
 #[derive(Debug)]
@@ -61,19 +61,28 @@ pub struct RegistryActor {
     by_name: BTreeMap<ObjectName, Entry>,
     by_id: HashMap<ObjectId, ObjectName>,
     last_id: u64,
+    custom: CustomTypes,
 }
 
 impl RegistryActor {
-    /// An empty registry.
+    /// An empty registry that makes the built-in kinds only.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty registry that also makes the custom types in `custom`.
+    pub fn with_custom_types(custom: CustomTypes) -> Self {
+        RegistryActor {
+            custom,
+            ..Self::default()
+        }
     }
 
     fn spawn_object(&mut self, name: &ObjectName, spec: ObjectSpec) -> Result<Entry, ManagerError> {
         let id = ObjectId(self.last_id + 1);
         let kind = spec.kind();
         let stats: SharedStats = Arc::new(ObjectStats::default());
-        let (handle, stop) = objects::spawn(spec, id, name.clone(), stats.clone())?;
+        let (handle, stop) = objects::spawn(spec, &self.custom, id, name.clone(), stats.clone())?;
         self.last_id = id.0;
         tracing::info!(%id, %name, %kind, "object created");
         Ok(Entry {
@@ -87,7 +96,7 @@ impl RegistryActor {
         ObjectInfo {
             id: entry.handle.id,
             name: name.clone(),
-            kind: entry.handle.kind,
+            kind: entry.handle.kind.clone(),
             created,
         }
     }
@@ -116,7 +125,7 @@ impl RegistryActor {
                     return RegistryOutcome {
                         reply: Err(ManagerError::KindMismatch {
                             name: name.to_string(),
-                            existing: entry.handle.kind,
+                            existing: entry.handle.kind.clone(),
                             requested: kind,
                         }),
                         handle: None,
@@ -167,7 +176,7 @@ impl RegistryActor {
             .map(|(name, entry)| ObjectSummary {
                 id: entry.handle.id,
                 name: name.clone(),
-                kind: entry.handle.kind,
+                kind: entry.handle.kind.clone(),
                 messages_handled: entry.stats.handled(),
             })
             .collect()

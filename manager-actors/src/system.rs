@@ -1,7 +1,8 @@
 //! [`ActorSystem`]: the manager's actors on a thread of their own.
 //!
 //! The host application need not use actix or tokio: [`ActorSystem::start`]
-//! starts an actix system on a new thread, starts the registry in it, runs
+//! starts an actix system on a new thread, starts the registry in it (with
+//! the application's custom object types), runs
 //! the caller's async setup there (the IPC crate binds its listener this way)
 //! and returns once that setup has finished.
 //!
@@ -19,6 +20,7 @@ use std::thread;
 use actix::{Actor, Addr};
 
 use crate::error::StartError;
+use crate::objects::CustomTypes;
 use crate::registry::RegistryActor;
 
 /// A running actor system with its registry.
@@ -30,15 +32,20 @@ pub struct ActorSystem {
 }
 
 impl ActorSystem {
-    /// Starts the system on a new thread named `thread_name`, then runs
-    /// `setup` on it with the registry's address and returns its output.
+    /// Starts the system on a new thread named `thread_name` with a registry
+    /// that can also make the types in `custom`, then runs `setup` on it
+    /// with the registry's address and returns its output.
     ///
     /// # Errors
     ///
     /// [`StartError::Spawn`] if the thread cannot be started,
     /// [`StartError::Setup`] with `setup`'s error, and
     /// [`StartError::Died`] if the thread stopped before answering.
-    pub fn start<F, Fut, T, E>(thread_name: &str, setup: F) -> Result<(Self, T), StartError>
+    pub fn start<F, Fut, T, E>(
+        thread_name: &str,
+        custom: CustomTypes,
+        setup: F,
+    ) -> Result<(Self, T), StartError>
     where
         F: FnOnce(Addr<RegistryActor>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<T, E>>,
@@ -51,7 +58,7 @@ impl ActorSystem {
             .spawn(move || {
                 let runner = actix::System::new();
                 let started = runner.block_on(async move {
-                    let registry = RegistryActor::new().start();
+                    let registry = RegistryActor::with_custom_types(custom).start();
                     let output = setup(registry.clone()).await;
                     output.map(|t| (t, registry))
                 });

@@ -177,4 +177,39 @@ pub enum ManagerError {
     /// A request the manager could not make sense of.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A create asked for a custom type this manager has not registered.
+    #[error("this manager has no object type `{type_name}` (registered: {})", known_types(.registered))]
+    UnknownType {
+        /// The type asked for.
+        type_name: String,
+        /// The custom types the manager knows.
+        registered: Vec<String>,
+    },
+    /// A custom object's code panicked: in this request (`earlier` false),
+    /// or in an earlier one, which left the object poisoned.
+    #[error("{object} panicked{}: {message}", if *.earlier { " in an earlier request and serves no more" } else { "" })]
+    Panicked {
+        /// The object, for example "ledger `bank`".
+        object: String,
+        /// The panic's message.
+        message: String,
+        /// Whether the panic happened in an earlier request.
+        earlier: bool,
+    },
+    /// A custom type refused to create an object from its parameters.
+    #[error("cannot create {object}: {reason}")]
+    CreateFailed {
+        /// The object, for example "ledger `bank`".
+        object: String,
+        /// The type's explanation.
+        reason: String,
+    },
+}
+
+fn known_types(registered: &[String]) -> String {
+    if registered.is_empty() {
+        "none".to_owned()
+    } else {
+        registered.join(", ")
+    }
 }

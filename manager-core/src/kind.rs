@@ -1,17 +1,88 @@
 //! The kinds of shared object a manager can hold, and what creating each
 //! one takes.
+//!
+//! Fifteen kinds are built in (Python's `SyncManager` set); an application
+//! adds its own with [`CustomType`](crate::custom::CustomType), named by a
+//! [`TypeName`] and carried as [`ObjectKind::Custom`].
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::Encoded;
+use crate::{Encoded, ManagerError};
+
+/// The longest custom type name accepted, in bytes.
+pub const MAX_TYPE_NAME_LEN: usize = 64;
+
+/// The name a custom object type is registered under, for example
+/// `"bank.ledger"`: 1 to 64 ASCII letters, digits and `_ - . :`.
+///
+/// Checked when built and again when decoded.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TypeName(String);
+
+impl TypeName {
+    /// Checks and wraps a type name.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::InvalidName`] if it is empty, too long or holds a
+    /// character other than ASCII letters, digits and `_ - . :`.
+    pub fn new(name: impl Into<String>) -> Result<Self, ManagerError> {
+        let name = name.into();
+        let reason = if name.is_empty() {
+            Some("it is empty")
+        } else if name.len() > MAX_TYPE_NAME_LEN {
+            Some("it is longer than 64 bytes")
+        } else if !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b))
+        {
+            Some("a type name holds only ASCII letters, digits and `_ - . :`")
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => Err(ManagerError::InvalidName {
+                name: name.chars().take(64).collect(),
+                reason: reason.to_owned(),
+            }),
+            None => Ok(TypeName(name)),
+        }
+    }
+
+    /// The name as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TypeName {
+    type Error = ManagerError;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        TypeName::new(name)
+    }
+}
+
+impl From<TypeName> for String {
+    fn from(name: TypeName) -> String {
+        name.0
+    }
+}
+
+impl fmt::Display for TypeName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// The kind of a shared object, as named in the registry.
 ///
 /// Asking the registry for an existing name with a different kind is an error
 /// ([`crate::ManagerError::KindMismatch`]), never a silent reuse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ObjectKind {
     /// Named attributes, like Python's `Manager().Namespace()`.
     Namespace,
@@ -43,11 +114,15 @@ pub enum ObjectKind {
     Condition,
     /// A barrier for a fixed number of parties, like `Manager().Barrier()`.
     Barrier,
+    /// An application's own type, registered with the manager under this
+    /// name (Python's `BaseManager.register`).
+    Custom(TypeName),
 }
 
 impl ObjectKind {
-    /// The name used in tables and error messages.
-    pub fn as_str(self) -> &'static str {
+    /// The name used in tables and error messages; a custom kind's type
+    /// name.
+    pub fn as_str(&self) -> &str {
         match self {
             ObjectKind::Namespace => "namespace",
             ObjectKind::List => "list",
@@ -64,6 +139,7 @@ impl ObjectKind {
             ObjectKind::Event => "event",
             ObjectKind::Condition => "condition",
             ObjectKind::Barrier => "barrier",
+            ObjectKind::Custom(name) => name.as_str(),
         }
     }
 }
@@ -130,6 +206,14 @@ pub enum ObjectSpec {
         /// How many waiters release each other.
         parties: u64,
     },
+    /// An object of a custom type, made from `init` (the encoded
+    /// [`CustomType::Init`](crate::custom::CustomType::Init)).
+    Custom {
+        /// The type, as registered with the manager.
+        type_name: TypeName,
+        /// Its creation parameters.
+        init: Encoded,
+    },
 }
 
 impl ObjectSpec {
@@ -151,6 +235,32 @@ impl ObjectSpec {
             ObjectSpec::Event => ObjectKind::Event,
             ObjectSpec::Condition => ObjectKind::Condition,
             ObjectSpec::Barrier { .. } => ObjectKind::Barrier,
+            ObjectSpec::Custom { type_name, .. } => ObjectKind::Custom(type_name.clone()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec;
+
+    #[test]
+    fn type_names_are_checked() {
+        assert_eq!(
+            TypeName::new("bank.ledger").unwrap().as_str(),
+            "bank.ledger"
+        );
+        assert!(TypeName::new("").is_err());
+        assert!(TypeName::new("has space").is_err());
+        assert!(TypeName::new("x".repeat(65)).is_err());
+        let bytes = codec::encode(&"bad name".to_owned()).unwrap();
+        assert!(codec::decode::<TypeName>(&bytes).is_err());
+    }
+
+    #[test]
+    fn custom_kinds_show_their_type_name() {
+        let kind = ObjectKind::Custom(TypeName::new("ledger").unwrap());
+        assert_eq!(kind.to_string(), "ledger");
     }
 }

@@ -7,6 +7,8 @@
 //!
 //! - [`kind`]: which kinds of shared object exist, and what creating each
 //!   takes ([`ObjectSpec`]).
+//! - [`custom`]: [`custom::CustomType`], how an application adds its own
+//!   kind of shared object.
 //! - [`name`]: object names (validated) and ids.
 //! - [`value`]: a user's value as it travels: encoded bytes plus a type tag, so
 //!   a read with the wrong type is an error, not garbage.
@@ -42,6 +44,7 @@
 //! ```
 
 pub mod codec;
+pub mod custom;
 pub mod error;
 pub mod kind;
 pub mod name;
@@ -52,7 +55,7 @@ pub mod value;
 
 pub use codec::CodecError;
 pub use error::ManagerError;
-pub use kind::{ObjectKind, ObjectSpec};
+pub use kind::{ObjectKind, ObjectSpec, TypeName};
 pub use name::{ObjectId, ObjectName};
 pub use protocol::PROTOCOL_VERSION;
 pub use value::{Encoded, TypeTag};

@@ -369,14 +369,20 @@ impl Drop for Worker {
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type EntryFn = Box<dyn Fn(&str) -> Result<(), BoxError>>;
 
-/// The entry functions a program can run as a worker.
+/// The entry functions a program can run as a worker, and the custom
+/// object types it serves when it runs as a
+/// [`ManagerProcess`](crate::manager_process::ManagerProcess).
 pub struct Entries {
     entries: BTreeMap<String, EntryFn>,
+    custom: manager_actors::CustomTypes,
 }
 
 impl std::fmt::Debug for Entries {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_set().entries(self.entries.keys()).finish()
+        f.debug_struct("Entries")
+            .field("entries", &self.entries.keys().collect::<Vec<_>>())
+            .field("custom", &self.custom)
+            .finish()
     }
 }
 
@@ -391,7 +397,23 @@ impl Entries {
     pub fn new() -> Self {
         Entries {
             entries: BTreeMap::new(),
+            custom: manager_actors::CustomTypes::new(),
         }
+    }
+
+    /// Registers the custom object type `T` with the manager this program
+    /// serves when it is started as a
+    /// [`ManagerProcess`](crate::manager_process::ManagerProcess) (the
+    /// child runs `main` again, so this is where it learns the types). An
+    /// in-process manager takes them from
+    /// [`ManagerBuilder::register`](crate::ManagerBuilder::register) instead.
+    ///
+    /// # Panics
+    ///
+    /// As [`ManagerBuilder::register`](crate::ManagerBuilder::register).
+    pub fn register<T: manager_actors::CustomObject>(mut self) -> Self {
+        self.custom = self.custom.register::<T>();
+        self
     }
 
     /// Registers `function` under `name`; a worker launched with that name
@@ -427,7 +449,7 @@ impl Entries {
         if let Ok(entry) = std::env::var(ENV_ENTRY) {
             // Built-in entry: the server of a `ManagerProcess` (issue 4).
             if entry == crate::manager_process::SERVER_ENTRY {
-                std::process::exit(crate::manager_process::run_server_entry());
+                std::process::exit(crate::manager_process::run_server_entry(&self.custom));
             }
             std::process::exit(self.run_entry(&entry));
         }

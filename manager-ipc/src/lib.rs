@@ -59,7 +59,11 @@ pub use auth::AuthKey;
 pub use client::Client;
 pub use error::{Error, LaunchError, StartError, WorkerError};
 pub use manager::{Manager, ManagerBuilder};
+pub use manager_actors::{CallInfo, ConnectionId, CustomObject, CustomTypes};
+pub use manager_core::custom::CustomType;
 pub use manager_core::reply::{ObjectInfo, ObjectSummary};
-pub use manager_core::{Encoded, ManagerError, ObjectId, ObjectKind, ObjectName, ObjectSpec};
+pub use manager_core::{
+    Encoded, ManagerError, ObjectId, ObjectKind, ObjectName, ObjectSpec, TypeName,
+};
 pub use manager_process::{ManagerProcess, ManagerProcessBuilder, ManagerProcessError};
 pub use pool::{Pool, PoolError, Tasks};

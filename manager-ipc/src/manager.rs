@@ -17,7 +17,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use manager_actors::ActorSystem;
+use manager_actors::{ActorSystem, CustomObject, CustomTypes};
 use tokio::net::{TcpListener, UnixListener};
 
 use crate::address::Address;
@@ -45,6 +45,7 @@ pub struct ManagerBuilder {
     bind: Option<Address>,
     authkey: Option<AuthKey>,
     config: ServerConfig,
+    custom: CustomTypes,
 }
 
 impl Default for ManagerBuilder {
@@ -52,6 +53,7 @@ impl Default for ManagerBuilder {
         ManagerBuilder {
             bind: None,
             authkey: None,
+            custom: CustomTypes::new(),
             config: ServerConfig {
                 max_frame: DEFAULT_MAX_FRAME,
                 handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
@@ -103,6 +105,29 @@ impl ManagerBuilder {
         self
     }
 
+    /// Lets clients create objects of the application's own type `T`
+    /// (Python's `BaseManager.register`); see
+    /// [`CustomObject`](manager_actors::CustomObject).
+    ///
+    /// # Panics
+    ///
+    /// If `T::TYPE_NAME` is not a valid type name or another type was
+    /// registered under it.
+    pub fn register<T: CustomObject>(mut self) -> Self {
+        self.custom = self.custom.register::<T>();
+        self
+    }
+
+    /// Registers every type of `types` (see [`ManagerBuilder::register`]).
+    ///
+    /// # Panics
+    ///
+    /// As [`ManagerBuilder::register`].
+    pub fn custom_types(mut self, types: &CustomTypes) -> Self {
+        self.custom = self.custom.extend(types);
+        self
+    }
+
     /// Starts the manager.
     ///
     /// # Errors
@@ -129,18 +154,19 @@ impl ManagerBuilder {
         };
         let key = authkey.clone();
         let config = self.config;
-        let (system, address) = ActorSystem::start("manager", move |registry| async move {
-            let (listener, address) = bind_listener(&bind)?;
-            actix_rt::spawn(server::serve(listener, registry, key, config));
-            Ok::<_, StartError>(address)
-        })
-        .map_err(|e| match e {
-            manager_actors::StartError::Setup(inner) => match inner.downcast::<StartError>() {
-                Ok(start) => *start,
-                Err(other) => StartError::System(manager_actors::StartError::Setup(other)),
-            },
-            other => StartError::System(other),
-        })?;
+        let (system, address) =
+            ActorSystem::start("manager", self.custom, move |registry| async move {
+                let (listener, address) = bind_listener(&bind)?;
+                actix_rt::spawn(server::serve(listener, registry, key, config));
+                Ok::<_, StartError>(address)
+            })
+            .map_err(|e| match e {
+                manager_actors::StartError::Setup(inner) => match inner.downcast::<StartError>() {
+                    Ok(start) => *start,
+                    Err(other) => StartError::System(manager_actors::StartError::Setup(other)),
+                },
+                other => StartError::System(other),
+            })?;
         tracing::info!(%address, "manager listening");
         Ok(Manager {
             system: Some(system),

@@ -96,7 +96,7 @@ use crate::{Address, AuthKey, Client, blocking, platform};
 mod server_cli;
 
 #[cfg(feature = "server-cli")]
-pub use server_cli::server_main;
+pub use server_cli::{server_main, server_main_with};
 
 /// The name of the built-in worker entry that runs a [`ManagerProcess`]'s
 /// server. It reads where to listen from `MANAGER_ADDRESS` (a private
@@ -703,9 +703,10 @@ fn explain_start_error(runtime: &tokio::runtime::Runtime, error: StartError) -> 
 /// [`ManagerProcess`] and returns the process's exit code. A failure to
 /// start is reported on stdout, where the parent is waiting for the ready
 /// line.
-pub(crate) fn run_server_entry() -> i32 {
+pub(crate) fn run_server_entry(custom: &manager_actors::CustomTypes) -> i32 {
     init_logging("warn");
-    let result = server_from_env().and_then(|builder| serve(builder, Role::Child));
+    let result =
+        server_from_env().and_then(|builder| serve(builder.custom_types(custom), Role::Child));
     match result {
         Ok(()) => 0,
         Err(e) => {

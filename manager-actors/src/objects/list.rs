@@ -488,6 +488,7 @@ mod tests {
     async fn the_actor_answers_list_requests_and_refuses_others() {
         let (handle, _stop) = spawn(
             ObjectSpec::List,
+            &crate::CustomTypes::new(),
             ObjectId(1),
             ObjectName::new("l").unwrap(),
             Default::default(),

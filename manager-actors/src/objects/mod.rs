@@ -16,9 +16,10 @@
 //! | event | [`EventState`] | `EventRequest` |
 //! | condition | [`ConditionState`] | `ConditionRequest` |
 //! | barrier | [`BarrierState`] | `BarrierRequest` |
+//! | an application's own ([`custom`]) | [`CustomState`] | its `CustomType::Request`, encoded |
 
 use actix::{Actor, Addr, Recipient};
-use manager_core::{Encoded, ManagerError, ObjectId, ObjectName, ObjectSpec};
+use manager_core::{Encoded, ManagerError, ObjectId, ObjectKind, ObjectName, ObjectSpec};
 
 use crate::actor::{ObjectActor, ObjectState};
 use crate::object::{ObjectHandle, SharedStats, StopObject};
@@ -26,6 +27,7 @@ use crate::object::{ObjectHandle, SharedStats, StopObject};
 mod array;
 mod barrier;
 mod condition;
+pub mod custom;
 mod dict;
 mod event;
 mod list;
@@ -40,6 +42,7 @@ mod value;
 pub use array::ArrayState;
 pub use barrier::BarrierState;
 pub use condition::ConditionState;
+pub use custom::{CallInfo, CustomObject, CustomState, CustomTypes};
 pub use dict::DictState;
 pub use event::EventState;
 pub use list::ListState;
@@ -55,30 +58,17 @@ pub use value::ValueState;
 /// # Errors
 ///
 /// [`ManagerError::BadRequest`] for a spec that cannot make an object (a
-/// barrier for no parties).
+/// barrier for no parties); for a custom type,
+/// [`ManagerError::UnknownType`] if `custom` does not have it and
+/// [`ManagerError::CreateFailed`] if it refuses the parameters.
 pub fn spawn(
     spec: ObjectSpec,
+    custom: &CustomTypes,
     id: ObjectId,
     name: ObjectName,
     stats: SharedStats,
 ) -> Result<(ObjectHandle, Recipient<StopObject>), ManagerError> {
     let kind = spec.kind();
-    fn start<S: ObjectState>(
-        state: S,
-        id: ObjectId,
-        name: ObjectName,
-        kind: manager_core::ObjectKind,
-        stats: SharedStats,
-    ) -> (ObjectHandle, Recipient<StopObject>) {
-        let addr: Addr<ObjectActor<S>> = ObjectActor::new(id, name, kind, state, stats).start();
-        let handle = ObjectHandle {
-            id,
-            kind,
-            mailbox: addr.clone().recipient(),
-            closed: addr.clone().recipient(),
-        };
-        (handle, addr.recipient())
-    }
     Ok(match spec {
         ObjectSpec::Namespace => start(NamespaceState::new(), id, name, kind, stats),
         ObjectSpec::List => start(ListState::new(), id, name, kind, stats),
@@ -110,7 +100,28 @@ pub fn spawn(
             }
             start(BarrierState::new(parties), id, name, kind, stats)
         }
+        ObjectSpec::Custom { type_name, init } => {
+            return custom.spawn(type_name, init, id, name, stats);
+        }
     })
+}
+
+/// Starts the actor of `state`.
+pub(crate) fn start<S: ObjectState>(
+    state: S,
+    id: ObjectId,
+    name: ObjectName,
+    kind: ObjectKind,
+    stats: SharedStats,
+) -> (ObjectHandle, Recipient<StopObject>) {
+    let addr: Addr<ObjectActor<S>> = ObjectActor::new(id, name, kind.clone(), state, stats).start();
+    let handle = ObjectHandle {
+        id,
+        kind,
+        mailbox: addr.clone().recipient(),
+        closed: addr.clone().recipient(),
+    };
+    (handle, addr.recipient())
 }
 
 /// A description built only when displayed: error messages name their

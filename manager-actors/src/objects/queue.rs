@@ -314,6 +314,7 @@ pub(super) mod harness {
         pub(crate) fn start(spec: ObjectSpec) -> Self {
             let (handle, stop) = super::super::spawn(
                 spec,
+                &crate::CustomTypes::new(),
                 ObjectId(1),
                 ObjectName::new("t").unwrap(),
                 Default::default(),

@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ObjectId, ObjectName, ObjectSpec};
+use crate::{Encoded, ObjectId, ObjectName, ObjectSpec};
 
 mod array;
 mod barrier;
@@ -177,6 +177,11 @@ pub enum ObjectRequest {
     Condition(ConditionRequest),
     /// For a barrier.
     Barrier(BarrierRequest),
+    /// For an object of a custom type: its encoded
+    /// [`CustomType::Request`](crate::custom::CustomType::Request), answered
+    /// with `Value` holding the encoded
+    /// [`CustomType::Reply`](crate::custom::CustomType::Reply).
+    Custom(Encoded),
 }
 
 impl ObjectRequest {
@@ -235,6 +240,7 @@ impl ObjectRequest {
             ObjectRequest::Event(_) => "event",
             ObjectRequest::Condition(_) => "condition",
             ObjectRequest::Barrier(_) => "barrier",
+            ObjectRequest::Custom(_) => "custom",
         }
     }
 }

@@ -71,12 +71,40 @@ struct Listen {
 /// }
 /// ```
 pub fn server_main() -> ExitCode {
+    server_main_with(&manager_actors::CustomTypes::new())
+}
+
+/// [`server_main`] for a manager that also serves the application's own
+/// object types: a stand-alone server for them is a binary of the
+/// application's.
+///
+/// # Examples
+///
+/// ```no_run
+/// # struct Ledger;
+/// # impl manager_ipc::CustomType for Ledger {
+/// #     const TYPE_NAME: &'static str = "ledger";
+/// #     type Init = (); type Request = (); type Reply = ();
+/// # }
+/// # impl manager_ipc::CustomObject for Ledger {
+/// #     fn create((): ()) -> Result<Self, String> { Ok(Ledger) }
+/// #     fn handle(&mut self, (): (), _: &manager_ipc::CallInfo<'_>) {}
+/// # }
+/// fn main() -> std::process::ExitCode {
+///     let types = manager_ipc::CustomTypes::new().register::<Ledger>();
+///     manager_ipc::manager_process::server_main_with(&types)
+/// }
+/// ```
+pub fn server_main_with(custom: &manager_actors::CustomTypes) -> ExitCode {
     if std::env::var(ENV_ENTRY).is_ok_and(|entry| entry == SERVER_ENTRY) {
-        return exit_code(run_server_entry());
+        return exit_code(run_server_entry(custom));
     }
     let cli = Cli::parse();
     init_logging("info");
-    match builder(&cli).and_then(|builder| serve(builder, Role::Standalone)) {
+    match builder(&cli)
+        .map(|builder| builder.custom_types(custom))
+        .and_then(|builder| serve(builder, Role::Standalone))
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("manager-server: {e}");

@@ -8,6 +8,7 @@
 mod array;
 mod barrier;
 mod condition;
+mod custom;
 mod dict;
 mod event;
 mod list;
@@ -22,6 +23,7 @@ mod value;
 pub use array::Array;
 pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard};
+pub use custom::Custom;
 pub use dict::Dict;
 pub use event::Event;
 pub use list::List;

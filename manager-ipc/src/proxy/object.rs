@@ -47,8 +47,8 @@ impl ObjectRef {
     }
 
     /// The object's kind.
-    pub fn kind(&self) -> ObjectKind {
-        self.kind
+    pub fn kind(&self) -> &ObjectKind {
+        &self.kind
     }
 
     /// The connection this handle uses.

@@ -1,0 +1,357 @@
+//! Custom object types: an application's own shared objects, Python's
+//! `BaseManager.register(typeid, callable)`.
+//!
+//! The application implements [`CustomObject`] (its state and how it
+//! answers each request) on top of the wire-side
+//! [`CustomType`](manager_core::custom::CustomType), and registers it in a
+//! [`CustomTypes`] set that the manager is started with. From then on its
+//! objects are like the built-in ones: created or found by name through the
+//! registry, each an [`ObjectActor`](crate::actor::ObjectActor) with its own
+//! bounded mailbox and counters, listed and removed the same way. The
+//! built-in kinds are made by the same actor and registry; only their
+//! requests are typed in `manager-core` instead of encoded.
+//!
+//! # Panics in application code
+//!
+//! A panic in [`CustomObject::create`] fails that create; a panic in
+//! [`CustomObject::handle`] fails that request with
+//! [`ManagerError::Panicked`] and *poisons* the object, as a panic poisons
+//! a `std::sync::Mutex`: its state may be half-updated, so every later
+//! request gets the same error. The manager and every other object go on.
+//!
+//! # Waiting
+//!
+//! A custom object answers every request at once; it cannot park one (a
+//! rate limiter answers "retry after" instead of blocking the caller).
+
+use std::any::TypeId;
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use actix::Recipient;
+use manager_core::custom::CustomType;
+use manager_core::reply::Reply;
+use manager_core::request::ObjectRequest;
+use manager_core::{Encoded, ManagerError, ObjectId, ObjectKind, ObjectName, TypeName};
+
+use crate::actor::{ObjectContext, ObjectState};
+use crate::object::{Caller, ConnectionId, ObjectHandle, SharedStats, StopObject};
+
+/// The behaviour of a custom object type, run by the manager.
+///
+/// # Examples
+///
+/// ```
+/// use manager_actors::objects::{CallInfo, CustomObject, CustomTypes};
+/// use manager_core::custom::CustomType;
+/// use serde::{Deserialize, Serialize};
+///
+/// /// At most `limit` tokens per client at a time.
+/// #[derive(Default)]
+/// struct Tokens { held: std::collections::HashMap<u64, u32>, limit: u32 }
+///
+/// #[derive(Serialize, Deserialize)]
+/// enum TokensRequest { Take, Give }
+///
+/// impl CustomType for Tokens {
+///     const TYPE_NAME: &'static str = "tokens";
+///     type Init = u32;
+///     type Request = TokensRequest;
+///     type Reply = bool;
+/// }
+///
+/// impl CustomObject for Tokens {
+///     fn create(limit: u32) -> Result<Self, String> {
+///         Ok(Tokens { limit, ..Tokens::default() })
+///     }
+///
+///     fn handle(&mut self, request: TokensRequest, call: &CallInfo<'_>) -> bool {
+///         let held = self.held.entry(call.connection().0).or_default();
+///         match request {
+///             TokensRequest::Take if *held < self.limit => { *held += 1; true }
+///             TokensRequest::Give if *held > 0 => { *held -= 1; true }
+///             _ => false,
+///         }
+///     }
+///
+///     fn connection_closed(&mut self, connection: manager_actors::ConnectionId) {
+///         // A client that dies gives its tokens back.
+///         self.held.remove(&connection.0);
+///     }
+/// }
+///
+/// let types = CustomTypes::new().register::<Tokens>();
+/// assert_eq!(types.names(), ["tokens"]);
+/// ```
+pub trait CustomObject: CustomType + Unpin + Sized + 'static {
+    /// Makes a new object from its creation parameters; the `Err` message
+    /// fails the create with [`ManagerError::CreateFailed`].
+    ///
+    /// # Errors
+    ///
+    /// Whatever the type finds wrong with `init`.
+    fn create(init: Self::Init) -> Result<Self, String>;
+
+    /// Carries out one request and answers it. Requests to one object run
+    /// one at a time, each whole, so a read-modify-write here is atomic
+    /// with respect to every client.
+    fn handle(&mut self, request: Self::Request, call: &CallInfo<'_>) -> Self::Reply;
+
+    /// A connection that used this object has closed; release what its
+    /// client held. Does nothing by default.
+    fn connection_closed(&mut self, connection: ConnectionId) {
+        let _ = connection;
+    }
+}
+
+/// Who is calling a custom object, for [`CustomObject::handle`].
+#[derive(Debug)]
+pub struct CallInfo<'a> {
+    connection: ConnectionId,
+    object: &'a ObjectName,
+}
+
+impl CallInfo<'_> {
+    /// The connection the request came on: one per client process (or per
+    /// `Client` it opened).
+    pub fn connection(&self) -> ConnectionId {
+        self.connection
+    }
+
+    /// The name of the object called.
+    pub fn object(&self) -> &ObjectName {
+        self.object
+    }
+}
+
+/// Starts the actor of one custom object: decodes the creation parameters,
+/// creates the state and spawns it.
+type Factory = fn(
+    Encoded,
+    ObjectId,
+    ObjectName,
+    ObjectKind,
+    SharedStats,
+) -> Result<(ObjectHandle, Recipient<StopObject>), ManagerError>;
+
+#[derive(Clone, Copy)]
+struct Registered {
+    type_id: TypeId,
+    factory: Factory,
+}
+
+/// The custom object types a manager can create, by type name.
+#[derive(Clone, Default)]
+pub struct CustomTypes {
+    types: BTreeMap<TypeName, Registered>,
+}
+
+impl std::fmt::Debug for CustomTypes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.types.keys()).finish()
+    }
+}
+
+impl CustomTypes {
+    /// No custom types.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `T` under its [`CustomType::TYPE_NAME`]. Registering the same
+    /// type again changes nothing.
+    ///
+    /// # Panics
+    ///
+    /// If `T::TYPE_NAME` is not a valid [`TypeName`], or another type is
+    /// already registered under it: both are mistakes in the program, not
+    /// in its input.
+    pub fn register<T: CustomObject>(mut self) -> Self {
+        let name = match T::type_name() {
+            Ok(name) => name,
+            Err(e) => panic!("custom object type `{}`: {e}", T::TYPE_NAME),
+        };
+        let entry = Registered {
+            type_id: TypeId::of::<T>(),
+            factory: spawn_custom::<T>,
+        };
+        if let Some(existing) = self.types.get(&name) {
+            assert!(
+                existing.type_id == entry.type_id,
+                "two custom object types are registered as `{name}`"
+            );
+        }
+        self.types.insert(name, entry);
+        self
+    }
+
+    /// Adds every type of `other`.
+    ///
+    /// # Panics
+    ///
+    /// As [`CustomTypes::register`], if both hold different types under one
+    /// name.
+    pub fn extend(mut self, other: &CustomTypes) -> Self {
+        for (name, entry) in &other.types {
+            if let Some(existing) = self.types.get(name) {
+                assert!(
+                    existing.type_id == entry.type_id,
+                    "two custom object types are registered as `{name}`"
+                );
+            }
+            self.types.insert(name.clone(), *entry);
+        }
+        self
+    }
+
+    /// The registered type names, sorted.
+    pub fn names(&self) -> Vec<&str> {
+        self.types.keys().map(TypeName::as_str).collect()
+    }
+
+    /// Whether no type is registered.
+    pub fn is_empty(&self) -> bool {
+        self.types.is_empty()
+    }
+
+    /// Starts the actor of a new object of type `type_name`.
+    pub(crate) fn spawn(
+        &self,
+        type_name: TypeName,
+        init: Encoded,
+        id: ObjectId,
+        name: ObjectName,
+        stats: SharedStats,
+    ) -> Result<(ObjectHandle, Recipient<StopObject>), ManagerError> {
+        let Some(entry) = self.types.get(&type_name) else {
+            return Err(ManagerError::UnknownType {
+                type_name: type_name.to_string(),
+                registered: self.names().into_iter().map(str::to_owned).collect(),
+            });
+        };
+        (entry.factory)(init, id, name, ObjectKind::Custom(type_name), stats)
+    }
+}
+
+fn spawn_custom<T: CustomObject>(
+    init: Encoded,
+    id: ObjectId,
+    name: ObjectName,
+    kind: ObjectKind,
+    stats: SharedStats,
+) -> Result<(ObjectHandle, Recipient<StopObject>), ManagerError> {
+    let what = || format!("{kind} `{name}`");
+    let init: T::Init = init.decode(format_args!("the creation parameters of {}", what()))?;
+    let state = match catch_unwind(AssertUnwindSafe(|| T::create(init))) {
+        Ok(Ok(state)) => state,
+        Ok(Err(reason)) => {
+            return Err(ManagerError::CreateFailed {
+                object: what(),
+                reason,
+            });
+        }
+        Err(panic) => {
+            return Err(ManagerError::CreateFailed {
+                object: what(),
+                reason: format!("it panicked: {}", panic_message(&*panic)),
+            });
+        }
+    };
+    Ok(super::start(
+        CustomState {
+            state: Some(state),
+            poisoned: None,
+        },
+        id,
+        name,
+        kind,
+        stats,
+    ))
+}
+
+/// The [`ObjectState`] of a custom object: decodes each request, lets the
+/// application's state answer it and encodes the answer.
+#[derive(Debug)]
+pub struct CustomState<T> {
+    /// `None` once a request panicked.
+    state: Option<T>,
+    /// The message of the panic that poisoned the object.
+    poisoned: Option<String>,
+}
+
+impl<T: CustomObject> CustomState<T> {
+    fn call(
+        &mut self,
+        request: &Encoded,
+        connection: ConnectionId,
+        ctx: &ObjectContext<'_, Self>,
+    ) -> Result<Reply, ManagerError> {
+        let Some(state) = self.state.as_mut() else {
+            return Err(ManagerError::Panicked {
+                object: ctx.what(),
+                message: self.poisoned.clone().unwrap_or_default(),
+                earlier: true,
+            });
+        };
+        let request: T::Request =
+            request.decode(format_args!("a request to {}", super::Lazy(|| ctx.what())))?;
+        let info = CallInfo {
+            connection,
+            object: ctx.name(),
+        };
+        match catch_unwind(AssertUnwindSafe(|| state.handle(request, &info))) {
+            Ok(reply) => Encoded::encode(&reply).map(Reply::Value).map_err(|e| {
+                ManagerError::BadRequest(format!(
+                    "the reply of {} cannot be encoded: {e}",
+                    ctx.what()
+                ))
+            }),
+            Err(panic) => {
+                let message = panic_message(&*panic);
+                tracing::error!(object = %ctx.what(), %message, "custom object panicked; it is poisoned");
+                self.state = None;
+                self.poisoned = Some(message.clone());
+                Err(ManagerError::Panicked {
+                    object: ctx.what(),
+                    message,
+                    earlier: false,
+                })
+            }
+        }
+    }
+}
+
+impl<T: CustomObject> ObjectState for CustomState<T> {
+    fn handle(
+        &mut self,
+        request: ObjectRequest,
+        caller: Caller,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
+        let result = match &request {
+            ObjectRequest::Custom(encoded) => self.call(encoded, caller.connection, ctx),
+            other => Err(ctx.wrong_kind(other)),
+        };
+        caller.reply(result);
+    }
+
+    fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
+        if let Some(state) = self.state.as_mut()
+            && catch_unwind(AssertUnwindSafe(|| state.connection_closed(connection))).is_err()
+        {
+            tracing::error!(object = %ctx.what(), "custom object panicked in connection_closed; it is poisoned");
+            self.state = None;
+            self.poisoned = Some("it panicked while a connection closed".to_owned());
+        }
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
+}
