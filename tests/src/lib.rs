@@ -8,6 +8,7 @@
 use std::time::{Duration, Instant};
 
 pub mod containers;
+pub mod custom;
 pub mod locks;
 pub mod queues;
 

@@ -12,6 +12,7 @@ use manager_ipc::{Error, ManagerError, blocking};
 use tests::{Add, DEADLINE, SHARED, SetAndRead};
 
 mod containers;
+mod custom;
 mod locks;
 mod pool;
 mod queues;
@@ -20,6 +21,7 @@ mod server;
 fn main() {
     let entries = Entries::new();
     let entries = containers::register(entries);
+    let entries = custom::register(entries);
     let entries = queues::register(entries);
     let entries = locks::register(entries);
     let entries = server::register(entries);

@@ -1,0 +1,179 @@
+//! Custom object types the custom-type tests register with their manager
+//! and the worker entries call: an inventory (typed errors, atomic
+//! updates, a request that panics) and a lease (released when its holder's
+//! connection closes).
+
+use std::collections::BTreeMap;
+
+use manager_ipc::{CallInfo, ConnectionId, CustomObject, CustomType};
+use serde::{Deserialize, Serialize};
+
+/// Stock counts by item; taking more than there is fails without change.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    stock: BTreeMap<String, u64>,
+    /// Refuse to hold more than this of one item.
+    cap: u64,
+}
+
+/// What creating an [`Inventory`] takes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InventoryInit {
+    /// The most of one item it holds; 0 is refused at creation.
+    pub cap: u64,
+}
+
+/// The operations of an [`Inventory`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum InventoryRequest {
+    /// Adds `count` of `item`; answers the new count.
+    Stock {
+        /// The item.
+        item: String,
+        /// How many.
+        count: u64,
+    },
+    /// Takes `count` of `item` if there are that many; answers what is left.
+    Take {
+        /// The item.
+        item: String,
+        /// How many.
+        count: u64,
+    },
+    /// How many of `item` there are.
+    Count {
+        /// The item.
+        item: String,
+    },
+    /// The sum over every item.
+    Total,
+    /// Panics inside the manager, to test that only this object suffers.
+    Panic,
+}
+
+/// Why an [`Inventory`] refused a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InventoryError {
+    /// Fewer than asked for are in stock.
+    Short {
+        /// How many there are.
+        have: u64,
+    },
+    /// Stocking would pass the cap.
+    OverCap {
+        /// The cap.
+        cap: u64,
+    },
+}
+
+impl CustomType for Inventory {
+    const TYPE_NAME: &'static str = "tests.inventory";
+    type Init = InventoryInit;
+    type Request = InventoryRequest;
+    type Reply = Result<u64, InventoryError>;
+}
+
+impl CustomObject for Inventory {
+    fn create(init: InventoryInit) -> Result<Self, String> {
+        if init.cap == 0 {
+            return Err("an inventory needs a cap above 0".to_owned());
+        }
+        Ok(Inventory {
+            stock: BTreeMap::new(),
+            cap: init.cap,
+        })
+    }
+
+    fn handle(&mut self, request: InventoryRequest, _call: &CallInfo<'_>) -> Self::Reply {
+        match request {
+            InventoryRequest::Stock { item, count } => {
+                let have = self.stock.entry(item).or_default();
+                let new = have.saturating_add(count);
+                if new > self.cap {
+                    return Err(InventoryError::OverCap { cap: self.cap });
+                }
+                *have = new;
+                Ok(new)
+            }
+            InventoryRequest::Take { item, count } => {
+                let have = self.stock.get(&item).copied().unwrap_or(0);
+                if have < count {
+                    return Err(InventoryError::Short { have });
+                }
+                self.stock.insert(item, have - count);
+                Ok(have - count)
+            }
+            InventoryRequest::Count { item } => Ok(self.stock.get(&item).copied().unwrap_or(0)),
+            InventoryRequest::Total => Ok(self.stock.values().sum()),
+            InventoryRequest::Panic => panic!("inventory told to panic"),
+        }
+    }
+}
+
+/// A single lease: one connection holds it at a time, and it is free again
+/// when that connection closes, however its process ended.
+#[derive(Debug, Default)]
+pub struct Lease {
+    holder: Option<ConnectionId>,
+}
+
+/// The operations of a [`Lease`].
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub enum LeaseRequest {
+    /// Takes the lease if it is free; answers whether the caller holds it.
+    Take,
+    /// Whether anyone holds it.
+    IsHeld,
+}
+
+impl CustomType for Lease {
+    const TYPE_NAME: &'static str = "tests.lease";
+    type Init = ();
+    type Request = LeaseRequest;
+    type Reply = bool;
+}
+
+impl CustomObject for Lease {
+    fn create((): ()) -> Result<Self, String> {
+        Ok(Lease::default())
+    }
+
+    fn handle(&mut self, request: LeaseRequest, call: &CallInfo<'_>) -> bool {
+        match request {
+            LeaseRequest::Take => {
+                let holder = *self.holder.get_or_insert(call.connection());
+                holder == call.connection()
+            }
+            LeaseRequest::IsHeld => self.holder.is_some(),
+        }
+    }
+
+    fn connection_closed(&mut self, connection: ConnectionId) {
+        if self.holder == Some(connection) {
+            self.holder = None;
+        }
+    }
+}
+
+/// A type with the inventory's name but other request and reply types, as
+/// a client built from other sources would have.
+#[derive(Debug)]
+pub struct ImpostorInventory;
+
+impl CustomType for ImpostorInventory {
+    const TYPE_NAME: &'static str = "tests.inventory";
+    type Init = InventoryInit;
+    type Request = String;
+    type Reply = String;
+}
+
+/// Arguments of the `inventory_take` worker entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InventoryTake {
+    /// The inventory's name.
+    pub name: String,
+    /// The item to take.
+    pub item: String,
+    /// How many takes of 1 to try.
+    pub tries: u64,
+}
