@@ -10,6 +10,9 @@
 //! - [`Manager`]: start, address, authkey, launcher, shutdown.
 //! - [`Client`] and [`proxy`]: async API; [`blocking`]: the same for plain
 //!   threads.
+//! - Custom object types (Python's `BaseManager.register`): implement
+//!   [`CustomType`] and [`CustomObject`], register with
+//!   [`ManagerBuilder::register`], call through [`proxy::Custom`].
 //! - [`launcher`]: start worker processes that connect with one call.
 //! - [`manager_process`]: the manager as a child process of its own
 //!   (Python's `Manager()` default), and the `manager-server` binary that
