@@ -303,6 +303,7 @@ struct Frames {
     lock_acquire: OpFrames,
     lock_release: OpFrames,
     value_get: OpFrames,
+    custom_add: OpFrames,
 }
 
 struct OpFrames {
@@ -402,6 +403,13 @@ impl Frames {
                 ObjectRequest::Value(ValueRequest::Get),
                 Reply::Value(encode(&SHARED_VALUE)),
             ),
+            // The counter answers its total, which stays above 0: the
+            // bench adds 0 each call, after one add of SHARED_VALUE.
+            custom_add: OpFrames::new(
+                objects.custom.id(),
+                ObjectRequest::Custom(encode(&0)),
+                Reply::Value(encode(&SHARED_VALUE)),
+            ),
         }
     }
 
@@ -421,6 +429,7 @@ impl Frames {
             Obj::QueuePair => vec![&self.queue_put, &self.queue_get],
             Obj::LockPair => vec![&self.lock_acquire, &self.lock_release],
             Obj::ValueGet => vec![&self.value_get],
+            Obj::CustomAdd => vec![&self.custom_add],
         }
     }
 
@@ -481,16 +490,20 @@ enum Obj {
     LockPair,
     /// `Value::get`.
     ValueGet,
+    /// One call of a custom type (a counter's add), as registered by an
+    /// application.
+    CustomAdd,
 }
 
 impl Obj {
-    const ALL: [Obj; 6] = [
+    const ALL: [Obj; 7] = [
         Obj::DictSet,
         Obj::DictGet,
         Obj::ListAppend,
         Obj::QueuePair,
         Obj::LockPair,
         Obj::ValueGet,
+        Obj::CustomAdd,
     ];
 
     fn name(self) -> &'static str {
@@ -501,6 +514,7 @@ impl Obj {
             Obj::QueuePair => "queue put+get pair",
             Obj::LockPair => "lock acq+rel pair",
             Obj::ValueGet => "value get",
+            Obj::CustomAdd => "custom type call",
         }
     }
 
@@ -513,6 +527,8 @@ impl Obj {
             Obj::QueuePair => "Queue put+get pair",
             Obj::LockPair => "Lock acquire+release pair",
             Obj::ValueGet => "Value get (v.value)",
+            // The Python workload has no registered type of its own.
+            Obj::CustomAdd => "custom type call",
         }
     }
 }
@@ -722,7 +738,10 @@ fn run_placement(
     let client_cpus = placement.client_cpus(&settings.cpus);
     let server_cpus = placement.server_cpus(&settings.cpus);
     set_affinity(0, &client_cpus).context("pin the main thread")?;
-    let manager = Manager::start().context("start the manager")?;
+    let manager = Manager::builder()
+        .register::<BenchCounter>()
+        .start()
+        .context("start the manager")?;
     if let Address::Unix(path) = manager.address() {
         watchdog.remove_on_abort(path.clone());
     }
@@ -810,6 +829,7 @@ struct Objects {
     queue: blocking::Queue<i64>,
     lock: blocking::Lock,
     value: blocking::Value<i64>,
+    custom: blocking::Custom<BenchCounter>,
 }
 
 impl Objects {
@@ -821,7 +841,9 @@ impl Objects {
             queue: client.queue("bench-queue", None)?,
             lock: client.lock("bench-lock")?,
             value: client.value("bench-value", &SHARED_VALUE)?,
+            custom: client.custom::<BenchCounter>("bench-custom", &())?,
         };
+        objects.custom.call(SHARED_VALUE)?;
         objects.dict.insert(&DICT_KEY.to_owned(), &VALUE)?;
         Ok(objects)
     }
@@ -1110,6 +1132,29 @@ impl Floor<'_> {
 
 // --------------------------------------------------------------------- ours
 
+/// The custom type of the `custom type call` row: a counter whose request
+/// is the amount to add and whose reply is the new total.
+#[derive(Debug, Default)]
+struct BenchCounter(i64);
+
+impl manager_ipc::CustomType for BenchCounter {
+    const TYPE_NAME: &'static str = "bench.counter";
+    type Init = ();
+    type Request = i64;
+    type Reply = i64;
+}
+
+impl manager_ipc::CustomObject for BenchCounter {
+    fn create((): ()) -> Result<Self, String> {
+        Ok(BenchCounter(0))
+    }
+
+    fn handle(&mut self, delta: i64, _call: &manager_ipc::CallInfo<'_>) -> i64 {
+        self.0 += delta;
+        self.0
+    }
+}
+
 /// One blocking client on one thread calling `obj`'s operation.
 fn object_row(row: Duration, obj: Obj, objects: &Objects) -> Sample {
     let key = DICT_KEY.to_owned();
@@ -1129,6 +1174,7 @@ fn object_row(row: Duration, obj: Obj, objects: &Objects) -> Sample {
             objects.lock.release().expect("lock release");
         }
         Obj::ValueGet => assert_eq!(objects.value.get().expect("value get"), SHARED_VALUE),
+        Obj::CustomAdd => assert_eq!(objects.custom.call(0).expect("custom call"), SHARED_VALUE),
     };
     measure_threads(row, 1, vec![call])
 }
