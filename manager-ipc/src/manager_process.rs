@@ -106,6 +106,16 @@ pub const SERVER_ENTRY: &str = "__manager_server";
 /// What a server prints on stdout, followed by its address, once it listens.
 pub const READY_PREFIX: &str = "listening on ";
 
+/// Where the built-in server finds [`ManagerProcessBuilder::max_frame`]: a
+/// decimal number of bytes. Unset: the default of
+/// [`ManagerBuilder::max_frame`].
+pub const ENV_MAX_FRAME: &str = "MANAGER_MAX_FRAME";
+
+/// Where the built-in server finds [`ManagerProcessBuilder::handshake_timeout`]:
+/// a decimal number of milliseconds. Unset: the default of
+/// [`ManagerBuilder::handshake_timeout`].
+pub const ENV_HANDSHAKE_TIMEOUT_MS: &str = "MANAGER_HANDSHAKE_TIMEOUT_MS";
+
 /// What the built-in server prints on stdout, followed by the reason, if it
 /// cannot start.
 const FAILED_PREFIX: &str = "error: ";
@@ -214,6 +224,8 @@ pub struct ManagerProcessBuilder {
     program: Option<PathBuf>,
     start_timeout: Duration,
     stop_timeout: Duration,
+    max_frame: Option<usize>,
+    handshake_timeout: Option<Duration>,
 }
 
 impl Default for ManagerProcessBuilder {
@@ -224,6 +236,8 @@ impl Default for ManagerProcessBuilder {
             program: None,
             start_timeout: DEFAULT_START_TIMEOUT,
             stop_timeout: DEFAULT_STOP_TIMEOUT,
+            max_frame: None,
+            handshake_timeout: None,
         }
     }
 }
@@ -245,6 +259,23 @@ impl ManagerProcessBuilder {
     /// Uses this key instead of a random one.
     pub fn authkey(mut self, key: AuthKey) -> Self {
         self.authkey = Some(key);
+        self
+    }
+
+    /// The largest frame the manager accepts or sends, in bytes, as
+    /// [`ManagerBuilder::max_frame`] (default 16 MiB, at least
+    /// [`MIN_MAX_FRAME`](crate::manager::MIN_MAX_FRAME)). Clients learn it
+    /// in the handshake and refuse to send a larger request.
+    pub fn max_frame(mut self, bytes: usize) -> Self {
+        self.max_frame = Some(bytes);
+        self
+    }
+
+    /// How long a connecting client has to authenticate, as
+    /// [`ManagerBuilder::handshake_timeout`] (default 5 s). It reaches the
+    /// child in whole milliseconds, rounded up.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = Some(timeout);
         self
     }
 
@@ -309,6 +340,17 @@ impl ManagerProcessBuilder {
         match &self.bind {
             Some(address) => command.env(ENV_ADDRESS, address.to_string()),
             None => command.env_remove(ENV_ADDRESS),
+        };
+        // Set or removed, never inherited from this process's environment.
+        match self.max_frame {
+            Some(bytes) => command.env(ENV_MAX_FRAME, bytes.to_string()),
+            None => command.env_remove(ENV_MAX_FRAME),
+        };
+        match self.handshake_timeout {
+            Some(timeout) => {
+                command.env(ENV_HANDSHAKE_TIMEOUT_MS, ceil_millis(timeout).to_string())
+            }
+            None => command.env_remove(ENV_HANDSHAKE_TIMEOUT_MS),
         };
         platform::kill_when_parent_dies(&mut command);
         let mut child = crate::launcher::spawn_from_launcher_thread(command).map_err(|source| {
@@ -722,15 +764,58 @@ fn server_from_env() -> Result<ManagerBuilder, ServeError> {
         .map_err(|_| ServeError::Config(format!("{ENV_AUTHKEY} is not set")))?;
     let key =
         AuthKey::from_hex(&hex).map_err(|e| ServeError::Config(format!("{ENV_AUTHKEY}: {e}")))?;
-    let builder = Manager::builder().authkey(key);
-    Ok(match std::env::var(ENV_ADDRESS) {
+    let mut builder = Manager::builder().authkey(key);
+    builder = match std::env::var(ENV_ADDRESS) {
         Err(_) => builder,
         Ok(text) => match text.parse::<Address>() {
             Ok(Address::Unix(path)) => builder.unix(path),
             Ok(Address::Tcp(addr)) => builder.tcp(addr),
             Err(e) => return Err(ServeError::Config(format!("{ENV_ADDRESS}: {e}"))),
         },
-    })
+    };
+    if let Some(bytes) = number_from_env(ENV_MAX_FRAME, "a number of bytes")? {
+        let bytes = usize::try_from(bytes).map_err(|_| {
+            ServeError::Config(format!("{ENV_MAX_FRAME}: {bytes} bytes is too large"))
+        })?;
+        builder = builder.max_frame(bytes);
+    }
+    if let Some(millis) = number_from_env(ENV_HANDSHAKE_TIMEOUT_MS, "a number of milliseconds")? {
+        builder = builder.handshake_timeout(Duration::from_millis(millis));
+    }
+    Ok(builder)
+}
+
+/// The value of the variable `name`, if set: decimal digits only (no sign,
+/// no spaces, no unit), which must fit in a `u64`.
+fn number_from_env(name: &str, what: &str) -> Result<Option<u64>, ServeError> {
+    let text = match std::env::var(name) {
+        Ok(text) => text,
+        Err(std::env::VarError::NotPresent) => return Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(ServeError::Config(format!(
+                "{name}: not {what} (not even UTF-8)"
+            )));
+        }
+    };
+    parse_number(&text)
+        .map(Some)
+        .ok_or_else(|| ServeError::Config(format!("{name}: `{text}` is not {what}")))
+}
+
+/// `text` as a decimal `u64`, strictly: one or more ASCII digits and
+/// nothing else.
+fn parse_number(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// `timeout` in whole milliseconds, rounded up so that a non-zero timeout
+/// stays non-zero; saturates at `u64::MAX`.
+fn ceil_millis(timeout: Duration) -> u64 {
+    let millis = timeout.as_nanos().div_ceil(1_000_000);
+    u64::try_from(millis).unwrap_or(u64::MAX)
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (else `default`), unless the
@@ -748,4 +833,39 @@ fn init_logging(default: &str) {
     }
     #[cfg(not(feature = "server-cli"))]
     let _ = default;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_the_environment_are_parsed_strictly() {
+        assert_eq!(parse_number("0"), Some(0));
+        assert_eq!(parse_number("4096"), Some(4096));
+        assert_eq!(parse_number("18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            "",
+            " 1",
+            "1 ",
+            "+1",
+            "-1",
+            "1e3",
+            "1.5",
+            "0x10",
+            "4k",
+            "18446744073709551616",
+        ] {
+            assert_eq!(parse_number(bad), None, "`{bad}`");
+        }
+    }
+
+    #[test]
+    fn timeouts_travel_in_whole_milliseconds_rounded_up() {
+        assert_eq!(ceil_millis(Duration::ZERO), 0);
+        assert_eq!(ceil_millis(Duration::from_micros(1)), 1);
+        assert_eq!(ceil_millis(Duration::from_millis(1500)), 1500);
+        assert_eq!(ceil_millis(Duration::from_nanos(1_500_001)), 2);
+        assert_eq!(ceil_millis(Duration::MAX), u64::MAX);
+    }
 }

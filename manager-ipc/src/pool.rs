@@ -54,19 +54,34 @@
 //!
 //! # Shutdown
 //!
-//! [`Pool::close`] tells every worker to stop after its current job, waits a
-//! bounded time, kills what is left and removes the pool's queues. Dropping
-//! the pool kills its workers at once (Python's `terminate`). Either way no
-//! worker process is left behind, and work not finished fails with
-//! [`PoolError::Closed`].
+//! [`Pool::close`] is Python's `close()` followed by `join()`: the pool takes
+//! no new work, finishes every task already submitted (queued ones
+//! included; their results still reach the [`AsyncResult`], [`Imap`] and
+//! [`ImapUnordered`] handles), then stops the workers. A worker that dies
+//! meanwhile is replaced while submitted work remains. The wait is bounded
+//! by [`PoolBuilder::close_timeout`] ([`DEFAULT_CLOSE_TIMEOUT`], 5 minutes,
+//! unless set): a close never hangs on a task that never ends. When it
+//! passes, the workers are killed, every unfinished item fails with
+//! [`PoolError::CloseTimeout`] and so does `close`.
+//!
+//! [`Pool::terminate`], and dropping the pool, stop at once (Python's
+//! `terminate()`): the workers are killed and every unfinished item, running
+//! or queued, fails with [`PoolError::Terminated`]. Results that had already
+//! arrived are still delivered.
+//!
+//! In every case no worker process is left running (each is killed if need
+//! be, and reaped) and the pool's queues are removed from the manager.
+//! `close` and `terminate` take the pool by value, so no call can start
+//! while they run; a handle whose result can no longer come for any other
+//! reason reports [`PoolError::Closed`].
 
 use std::collections::{BTreeMap, VecDeque};
 use std::ffi::OsString;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, mpsc};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use manager_core::{ManagerError, codec};
 use serde::de::DeserializeOwned;
@@ -82,8 +97,13 @@ pub const WORKER_ENTRY: &str = "__pool_worker";
 const POLL: Duration = Duration::from_millis(100);
 /// The deadline of each call the pool makes to the manager.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long [`Pool::close`] waits for each worker to stop before killing it.
+/// How long [`Pool::close`] waits, once the work is done, for the idle
+/// workers to exit before killing them.
 const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// How long [`Pool::close`] waits for the submitted work to finish, unless
+/// [`PoolBuilder::close_timeout`] says otherwise: 5 minutes.
+pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// What went wrong with a pool or one of its tasks.
 #[derive(Debug, thiserror::Error)]
@@ -135,9 +155,19 @@ pub enum PoolError {
     /// started (the pool logs why).
     #[error("no pool worker is running")]
     NoWorkers,
-    /// The pool was closed before the item's result came.
+    /// The pool takes no more work (its results queue failed), or a handle's
+    /// result can no longer come for a reason no other variant names.
     #[error("the pool is closed")]
     Closed,
+    /// [`Pool::terminate`] (or dropping the pool) stopped the workers before
+    /// the item finished.
+    #[error("the pool was terminated before the task finished")]
+    Terminated,
+    /// [`Pool::close`] waited this long for the submitted work, then killed
+    /// the workers before the item finished. `close` itself returns this
+    /// error too.
+    #[error("the pool's close gave up after {0:?} and killed its workers before the task finished")]
+    CloseTimeout(Duration),
     /// A call to the manager failed.
     #[error("manager: {0}")]
     Manager(String),
@@ -347,6 +377,8 @@ struct Shared {
     results: blocking::Queue<Report>,
     initializer: Option<(String, Vec<u8>)>,
     state: Mutex<State>,
+    /// Signalled whenever a job ends or is dropped; [`Pool::close`] waits on it.
+    changed: Condvar,
     stopping: AtomicBool,
 }
 
@@ -358,6 +390,7 @@ pub struct PoolBuilder<'a> {
     chunksize: Option<usize>,
     initializer: Option<(String, Result<Vec<u8>, String>)>,
     program: Option<OsString>,
+    close_timeout: Duration,
 }
 
 impl PoolBuilder<'_> {
@@ -385,6 +418,14 @@ impl PoolBuilder<'_> {
     /// [`Entries::tasks`]) instead of a copy of the running program.
     pub fn program(mut self, program: impl Into<OsString>) -> Self {
         self.program = Some(program.into());
+        self
+    }
+
+    /// How long [`Pool::close`] waits for the submitted work to finish
+    /// before it kills the workers (default [`DEFAULT_CLOSE_TIMEOUT`], 5
+    /// minutes). There is no "forever": a close always ends.
+    pub fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
         self
     }
 
@@ -421,12 +462,14 @@ impl PoolBuilder<'_> {
             results,
             initializer,
             state: Mutex::new(State::default()),
+            changed: Condvar::new(),
             stopping: AtomicBool::new(false),
         });
         let mut pool = Pool {
             shared: Arc::clone(&shared),
             chunksize: self.chunksize,
             workers: self.workers,
+            close_timeout: self.close_timeout,
             collector: None,
         };
         {
@@ -453,6 +496,7 @@ pub struct Pool {
     shared: Arc<Shared>,
     chunksize: Option<usize>,
     workers: usize,
+    close_timeout: Duration,
     collector: Option<JoinHandle<()>>,
 }
 
@@ -473,6 +517,7 @@ impl Pool {
             chunksize: None,
             initializer: None,
             program: None,
+            close_timeout: DEFAULT_CLOSE_TIMEOUT,
         }
     }
 
@@ -612,44 +657,113 @@ impl Pool {
         })
     }
 
-    /// Stops the workers after their current job (waiting at most a few
-    /// seconds each, then killing them) and removes the pool's queues.
+    /// Takes no new work, waits for every task already submitted to finish
+    /// (queued ones included, their results delivered to the handles), then
+    /// stops the workers and removes the pool's queues: Python's `close()`
+    /// and `join()`. The wait is bounded by [`PoolBuilder::close_timeout`].
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::CloseTimeout`] if the work had not finished in time: the
+    /// workers were killed and each unfinished item failed with the same
+    /// error. [`PoolError::Manager`] if a queue cannot be removed. Either
+    /// way no worker is left running.
+    pub fn close(mut self) -> Result<(), PoolError> {
+        let ending = if self.finish_submitted() {
+            Ending::Finished
+        } else {
+            Ending::TimedOut
+        };
+        self.stop(ending)
+    }
+
+    /// Stops at once, as dropping the pool does (Python's `terminate()`):
+    /// kills the workers and fails every unfinished item, running or queued,
+    /// with [`PoolError::Terminated`]; removes the pool's queues.
     ///
     /// # Errors
     ///
     /// [`PoolError::Manager`] if a queue cannot be removed; the workers are
     /// stopped regardless.
-    pub fn close(mut self) -> Result<(), PoolError> {
-        self.shutdown(true)
+    pub fn terminate(mut self) -> Result<(), PoolError> {
+        self.stop(Ending::Terminated)
     }
 
-    fn shutdown(&mut self, graceful: bool) -> Result<(), PoolError> {
+    /// Closes the pool to new work and waits, at most the close timeout,
+    /// until no job is queued or running. Meanwhile the collector goes on
+    /// handing out jobs and replacing dead workers. Returns whether it got
+    /// there.
+    fn finish_submitted(&self) -> bool {
+        let start = Instant::now();
+        let deadline = start
+            .checked_add(self.close_timeout)
+            .unwrap_or(start + Duration::from_secs(86_400 * 365));
+        let mut state = self.shared.lock();
+        state.closed = true;
+        loop {
+            if state.is_idle() {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                tracing::warn!(
+                    after = ?self.close_timeout,
+                    "pool close timed out; killing the workers"
+                );
+                return false;
+            }
+            state = match self.shared.changed.wait_timeout(state, deadline - now) {
+                Ok((state, _)) => state,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+
+    /// Stops the collector, fails what is unfinished as `ending` says,
+    /// stops or kills the workers and removes the queues.
+    fn stop(&mut self, ending: Ending) -> Result<(), PoolError> {
         self.shared.stopping.store(true, Ordering::SeqCst);
         if let Some(collector) = self.collector.take() {
             let _ = collector.join();
         }
+        let close_timeout = self.close_timeout;
+        let error = |_: usize| match ending {
+            Ending::TimedOut => PoolError::CloseTimeout(close_timeout),
+            Ending::Finished | Ending::Terminated => PoolError::Terminated,
+        };
         let mut state = self.shared.lock();
         state.closed = true;
-        // Dropping the senders ends every wait on them with `Closed`.
-        state.pending.clear();
-        let slots = std::mem::take(&mut state.slots);
+        let pending = std::mem::take(&mut state.pending);
         drop(state);
+        for job in pending {
+            fail(job, error);
+        }
+        if ending != Ending::Finished {
+            // A result sent before the end still counts. (No job is queued
+            // any more, so this hands out no new work.)
+            while let Ok(Some(report)) = self.shared.results.try_get() {
+                self.shared.on_report(report);
+            }
+        }
+        let slots = std::mem::take(&mut self.shared.lock().slots);
         let mut names = vec![self.shared.results_name.clone()];
         let mut slots: Vec<Slot> = slots
             .into_iter()
             .map(|mut slot| {
-                slot.running = None;
-                if graceful {
+                if let Some(running) = slot.running.take() {
+                    fail(running, error);
+                }
+                if ending == Ending::Finished {
                     let _ = slot.queue.put(&Order::Stop);
                 }
                 slot
             })
             .collect();
         // One grace for the whole pool, not one per worker.
-        let deadline = std::time::Instant::now() + STOP_GRACE;
+        let deadline = Instant::now() + STOP_GRACE;
         for slot in &mut slots {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if !graceful || slot.worker.join_timeout(left).is_err() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if ending != Ending::Finished || slot.worker.join_timeout(left).is_err() {
                 let _ = slot.worker.kill();
             }
             names.push(slot.queue_name.clone());
@@ -660,15 +774,36 @@ impl Pool {
                 failed.get_or_insert(PoolError::from(e));
             }
         }
+        if ending == Ending::TimedOut {
+            return Err(PoolError::CloseTimeout(close_timeout));
+        }
         failed.map_or(Ok(()), Err)
     }
+}
+
+/// How a pool's work ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// Everything submitted finished: the workers are told to stop.
+    Finished,
+    /// The close timeout passed first: the workers are killed.
+    TimedOut,
+    /// Terminated or dropped: the workers are killed.
+    Terminated,
 }
 
 impl Drop for Pool {
     fn drop(&mut self) {
         if self.collector.is_some() || !self.shared.lock().slots.is_empty() {
-            let _ = self.shutdown(false);
+            let _ = self.stop(Ending::Terminated);
         }
+    }
+}
+
+impl State {
+    /// No job is queued or running.
+    fn is_idle(&self) -> bool {
+        self.pending.is_empty() && self.slots.iter().all(|s| s.running.is_none())
     }
 }
 
@@ -843,6 +978,7 @@ impl Shared {
                 }
             }
         }
+        self.changed.notify_all();
     }
 
     /// Fails the job of each dead worker and starts a replacement.
@@ -889,7 +1025,9 @@ impl Shared {
                 }
             }
             let _ = self.client.remove(&slot.queue_name);
-            if state.broken.is_some() || state.closed {
+            // A closing pool still replaces workers while submitted work
+            // waits for one.
+            if state.broken.is_some() || (state.closed && state.pending.is_empty()) {
                 continue;
             }
             match self.start_worker(&mut state) {
@@ -903,6 +1041,7 @@ impl Shared {
             }
         }
         self.dispatch(&mut state);
+        self.changed.notify_all();
     }
 
     fn fail_all(&self, message: &str) {
@@ -916,6 +1055,7 @@ impl Shared {
                 fail(running, |_| PoolError::Manager(message.to_owned()));
             }
         }
+        self.changed.notify_all();
     }
 }
 
@@ -970,8 +1110,9 @@ impl<R: DeserializeOwned> AsyncResult<R> {
     /// # Errors
     ///
     /// [`PoolError::Task`] if the task failed or panicked,
-    /// [`PoolError::WorkerDied`] if its worker died, [`PoolError::Closed`] if
-    /// the pool closed first.
+    /// [`PoolError::WorkerDied`] if its worker died,
+    /// [`PoolError::Terminated`] or [`PoolError::CloseTimeout`] if the pool
+    /// was stopped first.
     pub fn get(self) -> Result<R, PoolError> {
         let (_, result) = self.replies.recv().map_err(|_| PoolError::Closed)?;
         decode(&self.task, result)

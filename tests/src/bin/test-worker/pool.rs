@@ -7,6 +7,8 @@ use anyhow::bail;
 use manager_ipc::launcher::Entries;
 use manager_ipc::pool::Tasks;
 
+use tests::DEADLINE;
+
 use crate::client;
 
 /// What the `remember` initializer stored in this worker (0: never ran).
@@ -42,8 +44,25 @@ pub(crate) fn register(entries: Entries) -> Entries {
             .task("remembered", |(): ()| -> anyhow::Result<u64> {
                 Ok(REMEMBERED.load(Ordering::SeqCst))
             })
-            .task("park_until_killed", park_until_killed),
+            .task("shared_list_append", crate::shared::shared_list_append)
+            .task("park_until_killed", park_until_killed)
+            .task("square_after_gate", square_after_gate),
     )
+}
+
+/// Puts this worker's pid on the queue `{prefix}/started`, waits (at most
+/// [`DEADLINE`]) for the event `{prefix}/gate`, then returns `x * x`.
+fn square_after_gate((prefix, x): (String, u64)) -> anyhow::Result<u64> {
+    let client = client()?;
+    client
+        .queue::<u32>(&format!("{prefix}/started"), None)?
+        .put(&std::process::id())?;
+    // A client of its own without a call deadline: the wait has its own.
+    let gate = manager_ipc::blocking::Client::from_env()?.event(&format!("{prefix}/gate"))?;
+    if !gate.wait_timeout(DEADLINE)? {
+        bail!("the event `{prefix}/gate` was not set within {DEADLINE:?}");
+    }
+    Ok(x * x)
 }
 
 /// Puts this worker's pid on the queue `{prefix}/pids`, then waits forever
