@@ -107,7 +107,7 @@ impl ManagerBuilder {
 
     /// Lets clients create objects of the application's own type `T`
     /// (Python's `BaseManager.register`); see
-    /// [`CustomObject`](manager_actors::CustomObject).
+    /// [`CustomObject`].
     ///
     /// # Panics
     ///

@@ -3,7 +3,7 @@
 //!
 //! The application implements [`CustomObject`] (its state and how it
 //! answers each request) on top of the wire-side
-//! [`CustomType`](manager_core::custom::CustomType), and registers it in a
+//! [`CustomType`], and registers it in a
 //! [`CustomTypes`] set that the manager is started with. From then on its
 //! objects are like the built-in ones: created or found by name through the
 //! registry, each an [`ObjectActor`](crate::actor::ObjectActor) with its own

@@ -18,6 +18,7 @@ mod object;
 mod queue;
 mod semaphore;
 mod set;
+pub mod shared;
 mod value;
 
 pub use array::Array;
@@ -33,4 +34,5 @@ pub use object::{ObjectRef, WAIT_GRACE, current_owner, encode, encode_all};
 pub use queue::{JoinableQueue, Queue};
 pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
 pub use set::Set;
+pub use shared::{Proxy, Shared};
 pub use value::Value;

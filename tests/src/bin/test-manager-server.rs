@@ -1,6 +1,14 @@
 //! `manager-server` as a binary of the tests package, for
-//! `tests/server_*.rs`: the same `main` as manager-ipc's.
+//! `tests/server_*.rs`: the same `main` as manager-ipc's, plus the custom
+//! object types of the tests (a stand-alone server of an application's own
+//! types is built this way).
+
+use manager_ipc::CustomTypes;
+use tests::custom::{Inventory, Lease};
 
 fn main() -> std::process::ExitCode {
-    manager_ipc::manager_process::server_main()
+    let types = CustomTypes::new()
+        .register::<Inventory>()
+        .register::<Lease>();
+    manager_ipc::manager_process::server_main_with(&types)
 }
