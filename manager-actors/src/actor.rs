@@ -20,12 +20,16 @@
 
 use std::time::Duration;
 
-use actix::{Actor, ActorContext, AsyncContext, Context, Handler, SpawnHandle};
+use actix::{Actor, ActorContext, AsyncContext, Context, Handler, MessageResult, SpawnHandle};
+#[cfg(doc)]
+use manager_core::inspect::KindDetail;
+use manager_core::inspect::ObjectDetail;
 use manager_core::request::ObjectRequest;
 use manager_core::{ManagerError, ObjectId, ObjectKind, ObjectName};
 
 use crate::object::{
-    Caller, ConnectionClosed, ConnectionId, MAILBOX_CAPACITY, ObjectBatch, SharedStats, StopObject,
+    Caller, ConnectionClosed, ConnectionId, MAILBOX_CAPACITY, ObjectBatch, ReportObject,
+    SharedStats, StopObject,
 };
 use crate::waiters::WaiterId;
 
@@ -51,6 +55,14 @@ pub trait ObjectState: Sized + Unpin + 'static {
     /// [`ObjectContext::gone`]).
     fn removed(&mut self, ctx: &mut ObjectContext<'_, Self>) {
         let _ = ctx;
+    }
+
+    /// What the state reports for an inspection: its kind-specific size,
+    /// parked requests, approximate bytes held and holders. Called on the
+    /// actor's thread between batches; keep it to a walk over the state.
+    /// The default reports nothing ([`KindDetail::Opaque`]).
+    fn report(&self) -> ObjectDetail {
+        ObjectDetail::default()
     }
 }
 
@@ -181,7 +193,7 @@ impl<S: ObjectState> Handler<ObjectBatch> for ObjectActor<S> {
     type Result = ();
 
     fn handle(&mut self, batch: ObjectBatch, ctx: &mut Self::Context) {
-        self.stats.add_handled(batch.calls.len() as u64);
+        self.stats.took_batch(batch.calls.len() as u64);
         let ObjectBatch {
             connection,
             calls,
@@ -214,5 +226,13 @@ impl<S: ObjectState> Handler<StopObject> for ObjectActor<S> {
     fn handle(&mut self, _msg: StopObject, ctx: &mut Self::Context) {
         self.with_state(ctx, |state, octx| state.removed(octx));
         ctx.stop();
+    }
+}
+
+impl<S: ObjectState> Handler<ReportObject> for ObjectActor<S> {
+    type Result = MessageResult<ReportObject>;
+
+    fn handle(&mut self, _msg: ReportObject, _ctx: &mut Self::Context) -> Self::Result {
+        MessageResult(self.state.report())
     }
 }

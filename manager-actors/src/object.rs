@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use actix::{Message, Recipient};
+use manager_core::inspect::{ObjectDetail, UnixMillis};
 use manager_core::reply::{Reply, ReplyFrame};
 use manager_core::request::{ObjectRequest, RequestId};
 use manager_core::{ManagerError, ObjectId, ObjectKind};
@@ -213,21 +214,92 @@ impl Drop for ReplyQueue {
 }
 
 /// Counters an object actor keeps and the registry reads without asking it.
-#[derive(Debug, Default)]
+///
+/// The bridge counts requests it sends ([`ObjectStats::add_sent`]) and the
+/// actor those it takes ([`ObjectStats::took_batch`]), so the requests still
+/// in the mailbox are the difference, known without asking the actor. Every
+/// update is one relaxed atomic operation, per batch, not per request.
+#[derive(Debug)]
 pub struct ObjectStats {
+    sent: AtomicU64,
     handled: AtomicU64,
+    /// [`UnixMillis`] of the last batch taken; 0 if none yet.
+    last_operation: AtomicU64,
+    created_at: UnixMillis,
+}
+
+impl Default for ObjectStats {
+    fn default() -> Self {
+        ObjectStats::new()
+    }
 }
 
 impl ObjectStats {
+    /// Counters of an object created now.
+    pub fn new() -> Self {
+        ObjectStats {
+            sent: AtomicU64::new(0),
+            handled: AtomicU64::new(0),
+            last_operation: AtomicU64::new(0),
+            created_at: UnixMillis::now(),
+        }
+    }
+
+    /// Counts `n` more requests sent to the object's mailbox.
+    pub fn add_sent(&self, n: u64) {
+        self.sent.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Takes back `n` requests counted as sent that never reached the
+    /// mailbox (the actor had stopped).
+    pub fn sub_sent(&self, n: u64) {
+        self.sent.fetch_sub(n, Ordering::Relaxed);
+    }
+
     /// Counts `n` more handled requests.
     pub fn add_handled(&self, n: u64) {
         self.handled.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts a batch of `n` requests taken from the mailbox now.
+    pub fn took_batch(&self, n: u64) {
+        self.add_handled(n);
+        self.last_operation
+            .store(UnixMillis::now().0, Ordering::Relaxed);
     }
 
     /// Requests handled so far.
     pub fn handled(&self) -> u64 {
         self.handled.load(Ordering::Relaxed)
     }
+
+    /// Requests sent and not yet taken from the mailbox.
+    pub fn in_mailbox(&self) -> u64 {
+        let handled = self.handled();
+        self.sent.load(Ordering::Relaxed).saturating_sub(handled)
+    }
+
+    /// When the object took its last batch; `None` if never.
+    pub fn last_operation(&self) -> Option<UnixMillis> {
+        match self.last_operation.load(Ordering::Relaxed) {
+            0 => None,
+            millis => Some(UnixMillis(millis)),
+        }
+    }
+
+    /// When the object was created.
+    pub fn created_at(&self) -> UnixMillis {
+        self.created_at
+    }
+}
+
+/// Asks an object actor for its [`ObjectDetail`]; sent by the registry for
+/// an inspection. Answered after the batches already in the mailbox.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportObject;
+
+impl Message for ReportObject {
+    type Result = ObjectDetail;
 }
 
 /// How the bridge reaches one object: its id, kind and mailbox.
@@ -241,6 +313,10 @@ pub struct ObjectHandle {
     pub mailbox: Recipient<ObjectBatch>,
     /// The same mailbox, for connection-closed notices.
     pub closed: Recipient<ConnectionClosed>,
+    /// The same mailbox, for inspection reports.
+    pub report: Recipient<ReportObject>,
+    /// The object's counters; the bridge counts what it sends.
+    pub stats: SharedStats,
 }
 
 /// Counters shared between an actor and the registry.

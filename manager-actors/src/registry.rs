@@ -6,19 +6,26 @@
 //! looks objects up, removes them (their actor stops and their id is never
 //! reused) and lists them with their counters.
 //!
+//! For an inspection it gathers every object's counters and asks each actor
+//! for its [`ObjectDetail`](manager_core::inspect::ObjectDetail)
+//! ([`InspectObjects`]), waiting for the answers no longer than a deadline,
+//! so one busy object cannot stall the snapshot.
+//!
 //! Clients never talk to it directly: the server bridge sends it one
 //! [`RegistryCall`] per registry request and keeps the handles it gets back,
 //! so object requests go straight to the object's own mailbox.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::Duration;
 
-use actix::{Actor, Context, Handler, Message, MessageResult, Recipient};
+use actix::{Actor, Context, Handler, Message, MessageResult, Recipient, ResponseFuture};
+use manager_core::inspect::ObjectReport;
 use manager_core::reply::{ObjectInfo, ObjectSummary, RegistryReply};
 use manager_core::request::RegistryRequest;
 use manager_core::{ManagerError, ObjectId, ObjectName, ObjectSpec};
 
-use crate::object::{ObjectHandle, ObjectStats, SharedStats, StopObject};
+use crate::object::{ObjectHandle, ObjectStats, ReportObject, SharedStats, StopObject};
 use crate::objects::{self, CustomTypes};
 
 /// One registry request, as sent by the bridge.
@@ -46,6 +53,32 @@ pub struct ResolveId(pub ObjectId);
 
 impl Message for ResolveId {
     type Result = Option<ObjectHandle>;
+}
+
+/// How long an inspection waits for the objects' reports by default.
+pub const INSPECT_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Reports every object, sorted by name: its counters, read at once, and its
+/// actor's [`ObjectDetail`](manager_core::inspect::ObjectDetail), for which
+/// the registry waits at most `timeout` in all. An actor that has not
+/// answered by then (its mailbox is full of work) is reported with
+/// `detail: None`.
+#[derive(Debug, Clone, Copy)]
+pub struct InspectObjects {
+    /// The longest wait for all the reports together.
+    pub timeout: Duration,
+}
+
+impl Default for InspectObjects {
+    fn default() -> Self {
+        InspectObjects {
+            timeout: INSPECT_TIMEOUT,
+        }
+    }
+}
+
+impl Message for InspectObjects {
+    type Result = Vec<ObjectReport>;
 }
 
 #[derive(Debug)]
@@ -81,7 +114,7 @@ impl RegistryActor {
     fn spawn_object(&mut self, name: &ObjectName, spec: ObjectSpec) -> Result<Entry, ManagerError> {
         let id = ObjectId(self.last_id + 1);
         let kind = spec.kind();
-        let stats: SharedStats = Arc::new(ObjectStats::default());
+        let stats: SharedStats = Arc::new(ObjectStats::new());
         let (handle, stop) = objects::spawn(spec, &self.custom, id, name.clone(), stats.clone())?;
         self.last_id = id.0;
         tracing::info!(%id, %name, %kind, "object created");
@@ -166,6 +199,16 @@ impl RegistryActor {
                 reply: Ok(RegistryReply::Objects(self.summaries())),
                 handle: None,
             },
+            // A snapshot needs the bridge's connections too: the bridge
+            // answers it, asking for the objects' part with
+            // `InspectObjects`.
+            RegistryRequest::Inspect => RegistryOutcome {
+                reply: Err(ManagerError::BadRequest(
+                    "an inspection is answered by the server bridge, not the registry alone"
+                        .to_owned(),
+                )),
+                handle: None,
+            },
         }
     }
 
@@ -192,6 +235,49 @@ impl Handler<RegistryCall> for RegistryActor {
 
     fn handle(&mut self, call: RegistryCall, _ctx: &mut Self::Context) -> Self::Result {
         MessageResult(self.apply(call.0))
+    }
+}
+
+impl Handler<InspectObjects> for RegistryActor {
+    type Result = ResponseFuture<Vec<ObjectReport>>;
+
+    fn handle(&mut self, msg: InspectObjects, _ctx: &mut Self::Context) -> Self::Result {
+        let deadline = tokio::time::Instant::now() + msg.timeout;
+        // Every request is queued now, so the actors work on them at once;
+        // only the waiting for the answers is sequential.
+        let asked: Vec<_> = self
+            .by_name
+            .iter()
+            .map(|(name, entry)| {
+                let stats = &entry.stats;
+                let report = ObjectReport {
+                    id: entry.handle.id,
+                    name: name.clone(),
+                    kind: entry.handle.kind.clone(),
+                    created_at: stats.created_at(),
+                    messages_handled: stats.handled(),
+                    mailbox: stats.in_mailbox(),
+                    last_operation: stats.last_operation(),
+                    detail: None,
+                };
+                (report, entry.handle.report.send(ReportObject))
+            })
+            .collect();
+        Box::pin(async move {
+            let mut reports = Vec::with_capacity(asked.len());
+            for (mut report, answer) in asked {
+                // An answer already in is taken even past the deadline.
+                report.detail = tokio::time::timeout_at(deadline, answer)
+                    .await
+                    .ok()
+                    .and_then(Result::ok);
+                if report.detail.is_none() {
+                    tracing::debug!(id = %report.id, name = %report.name, "no report in time");
+                }
+                reports.push(report);
+            }
+            reports
+        })
     }
 }
 

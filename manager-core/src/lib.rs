@@ -17,6 +17,8 @@
 //!   in [`request::RequestFrame`] and [`reply::ReplyFrame`] that carry
 //!   request ids.
 //! - [`error`]: [`ManagerError`], the typed error that crosses the wire.
+//! - [`inspect`]: what a running manager reports about itself
+//!   ([`inspect::ManagerSnapshot`]).
 //! - [`protocol`]: the protocol version and the handshake messages.
 //! - [`codec`]: the one place that turns values into bytes (bincode 2 + serde).
 //!
@@ -46,6 +48,7 @@
 pub mod codec;
 pub mod custom;
 pub mod error;
+pub mod inspect;
 pub mod kind;
 pub mod name;
 pub mod protocol;

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::inspect::ManagerSnapshot;
 use crate::request::RequestId;
 use crate::{Encoded, ManagerError, ObjectId, ObjectKind, ObjectName};
 
@@ -71,6 +72,8 @@ pub enum RegistryReply {
     Removed(bool),
     /// Every object, sorted by name.
     Objects(Vec<ObjectSummary>),
+    /// What the manager holds, for `Inspect`.
+    Snapshot(ManagerSnapshot),
 }
 
 /// Identifies one object.

@@ -47,6 +47,7 @@ pub mod client;
 pub mod error;
 pub mod frame;
 pub mod handshake;
+pub mod inspect;
 pub mod launcher;
 pub mod manager;
 pub mod manager_process;
@@ -61,12 +62,13 @@ pub use address::Address;
 pub use auth::AuthKey;
 pub use client::Client;
 pub use error::{Error, LaunchError, StartError, WorkerError};
+pub use inspect::ManagerSnapshot;
 pub use manager::{Manager, ManagerBuilder};
 pub use manager_actors::{CallInfo, ConnectionId, CustomObject, CustomTypes};
 pub use manager_core::custom::CustomType;
 pub use manager_core::reply::{ObjectInfo, ObjectSummary};
 pub use manager_core::{
-    Encoded, ManagerError, ObjectId, ObjectKind, ObjectName, ObjectSpec, TypeName,
+    Encoded, ManagerError, ObjectId, ObjectKind, ObjectName, ObjectSpec, PROTOCOL_VERSION, TypeName,
 };
 pub use manager_process::{ManagerProcess, ManagerProcessBuilder, ManagerProcessError};
 pub use pool::{Pool, PoolError, Tasks};

@@ -32,21 +32,35 @@
 //! A failed handshake, a frame over the limit, bytes that do not decode or a
 //! stream cut mid-frame close that connection only. Requests the manager had
 //! already read are still applied.
+//!
+//! # Inspection
+//!
+//! The bridge keeps a table of live connections (peer, since when, requests
+//! read and replies written) and counts requests manager-wide; a ticker
+//! samples that count every second, so the request rate over the last few
+//! seconds costs the hot path nothing but one relaxed add per socket read.
+//! An `Inspect` request is answered by a task of its own (the connection
+//! goes on meanwhile) from this table and the registry's
+//! [`InspectObjects`].
 
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use actix::Addr;
 use futures_util::future::join_all;
 use manager_actors::object::ReplyQueue;
-use manager_actors::registry::{RegistryCall, ResolveId};
+use manager_actors::registry::{InspectObjects, RegistryCall, ResolveId};
 use manager_actors::{
     ConnectionClosed, ConnectionId, ObjectBatch, ObjectCall, ObjectHandle, RegistryActor, ReplySink,
 };
-use manager_core::reply::{Reply, ReplyFrame};
-use manager_core::request::{Request, RequestFrame};
-use manager_core::{ManagerError, ObjectId, codec};
+use manager_core::inspect::{
+    ConnectionReport, HeldObject, ManagerSnapshot, ObjectReport, Peer, Totals, UnixMillis,
+};
+use manager_core::reply::{RegistryReply, Reply, ReplyFrame};
+use manager_core::request::{RegistryRequest, Request, RequestFrame, RequestId};
+use manager_core::{ManagerError, ObjectId, PROTOCOL_VERSION, codec};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener};
 
@@ -74,6 +88,109 @@ struct Shared {
     registry: Addr<RegistryActor>,
     key: AuthKey,
     config: ServerConfig,
+    started: Instant,
+    started_at: UnixMillis,
+    /// Connections accepted so far (each one's id is the count then).
+    accepted: AtomicU64,
+    /// Requests read so far, from every connection.
+    requests: AtomicU64,
+    /// Authenticated connections that are still open, by id.
+    live: Mutex<BTreeMap<u64, LiveConnection>>,
+    /// Samples of `requests`, one a second.
+    rate: Mutex<RateWindow>,
+}
+
+/// One row of the table of live connections.
+struct LiveConnection {
+    peer: Peer,
+    since: UnixMillis,
+    counters: Arc<ConnectionCounters>,
+}
+
+/// What a connection's reader and writer count, one relaxed add per socket
+/// read or write.
+#[derive(Debug, Default)]
+struct ConnectionCounters {
+    /// Requests read.
+    read: AtomicU64,
+    /// Replies written.
+    written: AtomicU64,
+}
+
+/// Removes a connection from the table when it ends, however it ends.
+struct Registered<'a> {
+    shared: &'a Shared,
+    id: u64,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.shared.live().remove(&self.id);
+    }
+}
+
+impl Shared {
+    fn live(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, LiveConnection>> {
+        // The table is only ever changed whole under the lock; a panic
+        // elsewhere cannot leave it half-updated.
+        self.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn rate(&self) -> std::sync::MutexGuard<'_, RateWindow> {
+        self.rate.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// How many one-second samples of the request count are kept: the rate
+/// covers the last `RATE_SAMPLES - 1` seconds or so.
+const RATE_SAMPLES: usize = 6;
+
+/// The last few samples of a running count, oldest first, to tell its rate
+/// over the last few seconds.
+#[derive(Debug)]
+struct RateWindow {
+    samples: VecDeque<(Instant, u64)>,
+}
+
+impl RateWindow {
+    /// A window whose count was 0 at `start`.
+    fn new(start: Instant) -> Self {
+        let mut samples = VecDeque::with_capacity(RATE_SAMPLES + 1);
+        samples.push_back((start, 0));
+        RateWindow { samples }
+    }
+
+    /// Records that the count was `total` at `at`, forgetting the oldest
+    /// sample past [`RATE_SAMPLES`].
+    fn record(&mut self, at: Instant, total: u64) {
+        self.samples.push_back((at, total));
+        while self.samples.len() > RATE_SAMPLES {
+            self.samples.pop_front();
+        }
+    }
+
+    /// How much the count grew from the oldest sample to `total` at `now`,
+    /// and over how long.
+    fn recent(&self, now: Instant, total: u64) -> (u64, Duration) {
+        match self.samples.front() {
+            Some(&(at, count)) => (
+                total.saturating_sub(count),
+                now.saturating_duration_since(at),
+            ),
+            None => (0, Duration::ZERO),
+        }
+    }
+}
+
+/// Samples the request count every second, for the rate.
+async fn sample_requests(shared: Arc<Shared>) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let total = shared.requests.load(Ordering::Relaxed);
+        shared.rate().record(Instant::now(), total);
+    }
 }
 
 /// Accepts connections until the actor system stops.
@@ -83,23 +200,41 @@ pub(crate) async fn serve(
     key: AuthKey,
     config: ServerConfig,
 ) {
+    let started = Instant::now();
     let shared = Arc::new(Shared {
         registry,
         key,
         config,
+        started,
+        started_at: UnixMillis::now(),
+        accepted: AtomicU64::new(0),
+        requests: AtomicU64::new(0),
+        live: Mutex::new(BTreeMap::new()),
+        rate: Mutex::new(RateWindow::new(started)),
     });
-    let mut next_connection = 0_u64;
+    actix_rt::spawn(sample_requests(shared.clone()));
     loop {
-        next_connection += 1;
-        let id = next_connection;
         let accepted = match &listener {
             Listener::Unix(l) => l.accept().await.map(|(s, _)| {
-                actix_rt::spawn(connection(s, id, shared.clone()));
+                // The kernel's word on who connected; not every system
+                // gives a pid.
+                let peer = match s.peer_cred() {
+                    Ok(cred) => Peer::Unix {
+                        pid: cred.pid().and_then(|pid| u32::try_from(pid).ok()),
+                        uid: Some(cred.uid()),
+                    },
+                    Err(_) => Peer::Unix {
+                        pid: None,
+                        uid: None,
+                    },
+                };
+                let id = shared.accepted.fetch_add(1, Ordering::Relaxed) + 1;
+                actix_rt::spawn(connection(s, id, peer, shared.clone()));
             }),
-            Listener::Tcp(l) => l.accept().await.and_then(|(s, peer)| {
+            Listener::Tcp(l) => l.accept().await.and_then(|(s, address)| {
                 s.set_nodelay(true)?;
-                tracing::debug!(connection = id, %peer, "tcp connection");
-                actix_rt::spawn(connection(s, id, shared.clone()));
+                let id = shared.accepted.fetch_add(1, Ordering::Relaxed) + 1;
+                actix_rt::spawn(connection(s, id, Peer::Tcp { address }, shared.clone()));
                 Ok(())
             }),
         };
@@ -112,7 +247,8 @@ pub(crate) async fn serve(
     }
 }
 
-async fn connection<S: Stream>(mut stream: S, id: u64, shared: Arc<Shared>) {
+async fn connection<S: Stream>(mut stream: S, id: u64, peer: Peer, shared: Arc<Shared>) {
+    tracing::debug!(connection = id, %peer, "connection accepted");
     let mut buf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
     let timeout = shared.config.handshake_timeout;
     let session = Session {
@@ -125,32 +261,51 @@ async fn connection<S: Stream>(mut stream: S, id: u64, shared: Arc<Shared>) {
     )
     .await
     {
-        Ok(Ok(())) => tracing::debug!(connection = id, "client authenticated"),
+        Ok(Ok(())) => tracing::info!(connection = id, %peer, "client connected"),
         Ok(Err(e)) => {
-            tracing::warn!(connection = id, error = %e, "handshake failed");
+            tracing::warn!(connection = id, %peer, error = %e, "handshake failed");
             return;
         }
         Err(_) => {
-            tracing::warn!(connection = id, ?timeout, "handshake timed out");
+            tracing::warn!(connection = id, %peer, ?timeout, "handshake timed out");
             return;
         }
     }
+    let counters = Arc::new(ConnectionCounters::default());
+    shared.live().insert(
+        id,
+        LiveConnection {
+            peer: peer.clone(),
+            since: UnixMillis::now(),
+            counters: counters.clone(),
+        },
+    );
+    let _registered = Registered {
+        shared: &shared,
+        id,
+    };
     buf.set_max_frame(shared.config.max_frame);
     let (read, write) = stream.into_split();
     let (sink, replies) = ReplySink::new();
-    let writer = actix_rt::spawn(write_replies(write, replies, shared.config.max_frame));
+    let writer = actix_rt::spawn(write_replies(
+        write,
+        replies,
+        shared.config.max_frame,
+        counters.clone(),
+    ));
     let mut reader = Reader {
         connection: ConnectionId(id),
         buf,
         sink,
         max_backlog: shared.config.max_in_flight,
-        registry: shared.registry.clone(),
+        shared: shared.clone(),
+        counters,
         handles: HashMap::new(),
         groups: Vec::new(),
     };
     match reader.run(read).await {
-        Ok(()) => tracing::debug!(connection = id, "client disconnected"),
-        Err(e) => tracing::warn!(connection = id, error = %e, "closing connection"),
+        Ok(()) => tracing::info!(connection = id, %peer, "client disconnected"),
+        Err(e) => tracing::warn!(connection = id, %peer, error = %e, "closing connection"),
     }
     writer.abort();
     reader.notify_closed();
@@ -162,7 +317,8 @@ struct Reader {
     sink: ReplySink,
     /// How many unwritten replies make the reader stop reading.
     max_backlog: usize,
-    registry: Addr<RegistryActor>,
+    shared: Arc<Shared>,
+    counters: Arc<ConnectionCounters>,
     /// Handles of the objects this connection has used.
     handles: HashMap<ObjectId, ObjectHandle>,
     /// Object requests read but not yet sent, grouped by target in arrival
@@ -189,8 +345,13 @@ impl Reader {
             if !self.buf.fill(&mut read).await? {
                 return Ok(());
             }
+            let mut read_now = 0;
             while let Some(frame) = self.buf.next_frame()? {
                 let RequestFrame { id, request } = codec::decode(&frame)?;
+                // Counted before anything can await, so its reply is never
+                // counted as written before the request as read.
+                self.counters.read.fetch_add(1, Ordering::Relaxed);
+                read_now += 1;
                 match request {
                     Request::Object { target, op } => {
                         let call = ObjectCall { id, op };
@@ -199,11 +360,18 @@ impl Reader {
                             None => self.groups.push((target, vec![call])),
                         }
                     }
+                    Request::Registry(RegistryRequest::Inspect) => {
+                        // What came before is applied first; the snapshot is
+                        // gathered by a task of its own, so a slow object
+                        // does not hold up this connection.
+                        self.dispatch().await;
+                        self.inspect(id);
+                    }
                     Request::Registry(request) => {
                         // Keep the connection's order: what came before this
                         // registry request reaches its objects first.
                         self.dispatch().await;
-                        let result = match self.registry.send(RegistryCall(request)).await {
+                        let result = match self.shared.registry.send(RegistryCall(request)).await {
                             Ok(outcome) => {
                                 if let Some(handle) = outcome.handle {
                                     self.handles.insert(handle.id, handle);
@@ -216,8 +384,25 @@ impl Reader {
                     }
                 }
             }
+            self.shared.requests.fetch_add(read_now, Ordering::Relaxed);
             self.dispatch().await;
         }
+    }
+
+    /// Answers an `Inspect` request `id` from a task of its own.
+    fn inspect(&self, id: RequestId) {
+        let shared = self.shared.clone();
+        let sink = self.sink.clone();
+        let asker = self.connection.0;
+        actix_rt::spawn(async move {
+            let result = match shared.registry.send(InspectObjects::default()).await {
+                Ok(objects) => Ok(Reply::Registry(RegistryReply::Snapshot(snapshot(
+                    &shared, objects, asker,
+                )))),
+                Err(_) => Err(ManagerError::ShuttingDown),
+            };
+            sink.send(id, result);
+        });
     }
 
     /// Sends every pending group to its object and waits until each has been
@@ -228,26 +413,35 @@ impl Reader {
         }
         let mut sends = Vec::with_capacity(self.groups.len());
         for (target, calls) in std::mem::take(&mut self.groups) {
-            let Some(handle) = self.handle(target).await else {
+            if !self.resolve(target).await {
                 for call in calls {
                     self.sink
                         .send(call.id, Err(ManagerError::ObjectGone { id: target }));
                 }
                 continue;
-            };
+            }
+            let handle = &self.handles[&target];
             let ids: Vec<_> = calls.iter().map(|c| c.id).collect();
+            // Counted before it is queued, so the mailbox depth (sent minus
+            // handled) never goes below zero.
+            handle.stats.add_sent(ids.len() as u64);
             let batch = ObjectBatch {
                 connection: self.connection,
                 calls,
                 replies: self.sink.clone(),
             };
-            sends.push(async move { (target, ids, handle.mailbox.send(batch).await) });
+            // The batch is queued now; the future only waits for the actor
+            // to take it.
+            let request = handle.mailbox.send(batch);
+            sends.push(async move { (target, ids, request.await) });
         }
         for (target, ids, sent) in join_all(sends).await {
             if sent.is_err() {
                 // The actor stopped (the object was removed) before taking
                 // the batch, so none of it was applied.
-                self.handles.remove(&target);
+                if let Some(handle) = self.handles.remove(&target) {
+                    handle.stats.sub_sent(ids.len() as u64);
+                }
                 for id in ids {
                     self.sink
                         .send(id, Err(ManagerError::ObjectGone { id: target }));
@@ -267,13 +461,85 @@ impl Reader {
         }
     }
 
-    async fn handle(&mut self, target: ObjectId) -> Option<ObjectHandle> {
-        if let Some(handle) = self.handles.get(&target) {
-            return Some(handle.clone());
+    /// Makes sure the handle of `target` is known; `false` if there is no
+    /// such object.
+    async fn resolve(&mut self, target: ObjectId) -> bool {
+        if self.handles.contains_key(&target) {
+            return true;
         }
-        let handle = self.registry.send(ResolveId(target)).await.ok().flatten()?;
-        self.handles.insert(target, handle.clone());
-        Some(handle)
+        let Some(handle) = self
+            .shared
+            .registry
+            .send(ResolveId(target))
+            .await
+            .ok()
+            .flatten()
+        else {
+            return false;
+        };
+        self.handles.insert(target, handle);
+        true
+    }
+}
+
+/// Builds a snapshot from the registry's `objects` and the table of live
+/// connections; `asker` is the connection that asked.
+fn snapshot(shared: &Shared, objects: Vec<ObjectReport>, asker: u64) -> ManagerSnapshot {
+    let now = Instant::now();
+    let taken_at = UnixMillis::now();
+    let requests_total = shared.requests.load(Ordering::Relaxed);
+    let (recent_requests, rate_window) = shared.rate().recent(now, requests_total);
+    let mut connections: Vec<ConnectionReport> = shared
+        .live()
+        .iter()
+        .map(|(&id, live)| {
+            // Written is loaded first: a request is counted as read before
+            // its reply can be written, so in flight never looks negative.
+            let written = live.counters.written.load(Ordering::Relaxed);
+            let read = live.counters.read.load(Ordering::Relaxed);
+            ConnectionReport {
+                id,
+                peer: live.peer.clone(),
+                connected_at: live.since,
+                requests_served: written,
+                requests_in_flight: read.saturating_sub(written),
+                holds: Vec::new(),
+            }
+        })
+        .collect();
+    // Who holds what, as each object reported it.
+    for object in &objects {
+        let Some(detail) = &object.detail else {
+            continue;
+        };
+        for holding in &detail.holders {
+            if let Ok(i) = connections.binary_search_by_key(&holding.connection, |c| c.id) {
+                connections[i].holds.push(HeldObject {
+                    id: object.id,
+                    name: object.name.clone(),
+                    kind: object.kind.clone(),
+                    owner: holding.owner,
+                    count: holding.count,
+                });
+            }
+        }
+    }
+    ManagerSnapshot {
+        totals: Totals {
+            taken_at,
+            started_at: shared.started_at,
+            uptime: now.saturating_duration_since(shared.started),
+            connections_now: connections.len() as u64,
+            connections_total: shared.accepted.load(Ordering::Relaxed),
+            requests_total,
+            recent_requests,
+            rate_window,
+            protocol_version: PROTOCOL_VERSION,
+            build_version: env!("CARGO_PKG_VERSION").to_owned(),
+        },
+        objects,
+        connections,
+        requested_by: asker,
     }
 }
 
@@ -282,6 +548,7 @@ async fn write_replies<W: AsyncWrite + Unpin>(
     mut write: W,
     mut replies: ReplyQueue,
     max_frame: usize,
+    counters: Arc<ConnectionCounters>,
 ) {
     const FLUSH_AT: usize = 256 * 1024;
     const KEEP: usize = 64 * 1024;
@@ -304,6 +571,7 @@ async fn write_replies<W: AsyncWrite + Unpin>(
             return;
         }
         replies.written(count);
+        counters.written.fetch_add(count as u64, Ordering::Relaxed);
         out.clear();
         if out.capacity() > 4 * KEEP {
             // Do not keep a huge reply's buffer for the connection's life.
@@ -336,5 +604,31 @@ fn encode_reply(reply: &ReplyFrame, out: &mut Vec<u8>, max_frame: usize) {
             encode_frame(&refusal, out, max_frame)
                 .expect("a short error reply always fits a frame");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_covers_the_last_few_samples() {
+        let start = Instant::now();
+        let at = |secs| start + Duration::from_secs(secs);
+        let mut window = RateWindow::new(start);
+        assert_eq!(window.recent(start, 0), (0, Duration::ZERO));
+        // Just after the start the window is as long as the uptime.
+        assert_eq!(window.recent(at(1), 30), (30, Duration::from_secs(1)));
+        for s in 1..=10 {
+            window.record(at(s), s * 100);
+        }
+        // Only the last RATE_SAMPLES samples are kept: the oldest is at 5 s.
+        assert_eq!(window.samples.len(), RATE_SAMPLES);
+        assert_eq!(window.recent(at(10), 1_000), (500, Duration::from_secs(5)));
+        // Between samples the newest count still counts.
+        let (count, span) = window.recent(at(10) + Duration::from_millis(500), 1_050);
+        assert_eq!((count, span), (550, Duration::from_millis(5_500)));
+        // A count never runs backwards, but a stale sample must not wrap.
+        assert_eq!(window.recent(at(10), 0).0, 0);
     }
 }

@@ -28,6 +28,7 @@
 //! Every parked wait is answered with [`ManagerError::ObjectGone`].
 
 use manager_core::ManagerError;
+use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
 use manager_core::request::{BarrierRequest, ObjectRequest, Wait};
 
@@ -96,6 +97,18 @@ impl BarrierState {
 }
 
 impl ObjectState for BarrierState {
+    fn report(&self) -> ObjectDetail {
+        ObjectDetail {
+            size: KindDetail::Barrier {
+                parties: self.parties,
+                waiting: self.waiters.len() as u64,
+                broken: self.broken,
+            },
+            waiters: self.waiters.len() as u64,
+            ..ObjectDetail::default()
+        }
+    }
+
     fn handle(
         &mut self,
         request: ObjectRequest,

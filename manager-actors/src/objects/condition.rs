@@ -30,6 +30,7 @@
 //! is already gone when the notify comes is skipped at once.)
 
 use manager_core::ManagerError;
+use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
 use manager_core::request::{ConditionRequest, ObjectRequest, Owner, Wait};
 
@@ -210,6 +211,18 @@ impl ConditionState {
 }
 
 impl ObjectState for ConditionState {
+    fn report(&self) -> ObjectDetail {
+        ObjectDetail {
+            size: KindDetail::Condition {
+                locked: self.holder.is_some(),
+                sleepers: self.sleepers.len() as u64,
+            },
+            waiters: (self.acquirers.len() + self.sleepers.len()) as u64,
+            bytes_held: 0,
+            holders: self.holder.iter().map(Holder::holding).collect(),
+        }
+    }
+
     fn handle(
         &mut self,
         request: ObjectRequest,

@@ -19,6 +19,7 @@
 //! request fails with [`ManagerError::WrongType`].
 
 use indexmap::IndexMap;
+use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
 use manager_core::request::{DictRequest, ObjectRequest};
 use manager_core::{Encoded, ManagerError};
@@ -136,6 +137,17 @@ impl DictState {
 }
 
 impl ObjectState for DictState {
+    fn report(&self) -> ObjectDetail {
+        ObjectDetail {
+            size: KindDetail::Items {
+                len: self.entries.len() as u64,
+            },
+            bytes_held: super::bytes_held(self.entries.keys())
+                + super::bytes_held(self.entries.values()),
+            ..ObjectDetail::default()
+        }
+    }
+
     fn handle(
         &mut self,
         request: ObjectRequest,

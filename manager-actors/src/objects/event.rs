@@ -17,6 +17,7 @@
 //!
 //! [`ManagerError::ObjectGone`]: manager_core::ManagerError::ObjectGone
 
+use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
 use manager_core::request::{EventRequest, ObjectRequest, Wait};
 
@@ -41,6 +42,14 @@ impl EventState {
 }
 
 impl ObjectState for EventState {
+    fn report(&self) -> ObjectDetail {
+        ObjectDetail {
+            size: KindDetail::Event { set: self.flag },
+            waiters: self.waiters.len() as u64,
+            ..ObjectDetail::default()
+        }
+    }
+
     fn handle(
         &mut self,
         request: ObjectRequest,

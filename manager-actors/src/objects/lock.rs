@@ -27,6 +27,7 @@
 //! lock held forever and every other process deadlocks; this one does not.
 
 use manager_core::ManagerError;
+use manager_core::inspect::{Holding, KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
 use manager_core::request::{LockRequest, ObjectRequest, Owner, Wait};
 
@@ -46,6 +47,15 @@ pub(crate) struct Holder {
 }
 
 impl Holder {
+    /// As an inspection reports it.
+    pub(crate) fn holding(&self) -> Holding {
+        Holding {
+            connection: self.connection.0,
+            owner: self.owner.0,
+            count: self.count,
+        }
+    }
+
     /// Whether `owner` on `connection` is this holder.
     pub(crate) fn is(&self, connection: ConnectionId, owner: Owner) -> bool {
         self.connection == connection && self.owner == owner
@@ -141,6 +151,17 @@ impl LockState {
 }
 
 impl ObjectState for LockState {
+    fn report(&self) -> ObjectDetail {
+        ObjectDetail {
+            size: KindDetail::Lock {
+                depth: self.holder.map_or(0, |h| h.count),
+            },
+            waiters: self.waiters.len() as u64,
+            bytes_held: 0,
+            holders: self.holder.iter().map(Holder::holding).collect(),
+        }
+    }
+
     fn handle(
         &mut self,
         request: ObjectRequest,
@@ -214,7 +235,8 @@ pub(crate) mod harness {
     use crate::object::{
         ConnectionClosed, ConnectionId, ObjectBatch, ObjectCall, ObjectHandle, ReplySink,
     };
-    use crate::registry::{RegistryActor, RegistryCall};
+    use crate::registry::{InspectObjects, RegistryActor, RegistryCall};
+    use manager_core::inspect::ObjectReport;
 
     /// How long a test waits for a reply that must come.
     const REPLY_DEADLINE: Duration = Duration::from_secs(10);
@@ -243,6 +265,16 @@ pub(crate) mod harness {
                 .unwrap();
             assert!(matches!(outcome.reply, Ok(RegistryReply::Object(_))));
             outcome.handle.unwrap()
+        }
+
+        /// Every object's report, as an inspection gathers them.
+        pub(crate) async fn inspect(&self) -> Vec<ObjectReport> {
+            self.registry
+                .send(InspectObjects {
+                    timeout: REPLY_DEADLINE,
+                })
+                .await
+                .unwrap()
         }
 
         /// Removes the object `name`.
@@ -282,6 +314,8 @@ pub(crate) mod harness {
         pub(crate) async fn send(&mut self, object: &ObjectHandle, op: ObjectRequest) -> RequestId {
             let id = RequestId(self.next);
             self.next += 1;
+            // Counted as the bridge counts it.
+            object.stats.add_sent(1);
             object
                 .mailbox
                 .send(ObjectBatch {
@@ -563,5 +597,116 @@ mod tests {
             a.call(&lock, op).await,
             Err(ManagerError::WrongKind { requested, .. }) if requested == "semaphore"
         ));
+    }
+
+    #[actix::test]
+    async fn inspect_reports_each_kind() {
+        use manager_core::inspect::{Holding, KindDetail};
+        use manager_core::request::{
+            DictRequest, LockRequest, ObjectRequest, Owner, QueueRequest, SemaphoreRequest, Wait,
+        };
+        use manager_core::{Encoded, ObjectKind};
+
+        use super::harness::{Conn, Harness};
+
+        let harness = Harness::new();
+        let queue = harness
+            .object("jobs", ObjectSpec::JoinableQueue { maxsize: Some(10) })
+            .await;
+        let dict = harness.object("table", ObjectSpec::Dict).await;
+        let lock = harness.object("mutex", ObjectSpec::RLock).await;
+        let semaphore = harness
+            .object("slots", ObjectSpec::BoundedSemaphore { value: 3 })
+            .await;
+        let mut one = Conn::new(1);
+        let mut two = Conn::new(2);
+        let item = Encoded::encode(&7_u64).unwrap();
+        for _ in 0..4 {
+            let put = QueueRequest::Put {
+                value: item.clone(),
+                wait: Wait::No,
+            };
+            one.call(&queue, ObjectRequest::Queue(put)).await.unwrap();
+        }
+        let items = (0..5_u32)
+            .map(|k| (Encoded::encode(&k).unwrap(), item.clone()))
+            .collect();
+        one.call(&dict, ObjectRequest::Dict(DictRequest::Update { items }))
+            .await
+            .unwrap();
+        let acquire = |owner| {
+            ObjectRequest::Lock(LockRequest::Acquire {
+                owner: Owner(owner),
+                wait: Wait::Forever,
+            })
+        };
+        one.call(&lock, acquire(9)).await.unwrap();
+        one.call(&lock, acquire(9)).await.unwrap();
+        two.send(&lock, acquire(1)).await;
+        let owned = SemaphoreRequest::AcquireOwned {
+            owner: Owner(4),
+            wait: Wait::No,
+        };
+        two.call(&semaphore, ObjectRequest::Semaphore(owned))
+            .await
+            .unwrap();
+
+        let reports = harness.inspect().await;
+        let names: Vec<_> = reports.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["jobs", "mutex", "slots", "table"], "sorted by name");
+        let by_name = |n: &str| reports.iter().find(|r| r.name.as_str() == n).unwrap();
+
+        let jobs = by_name("jobs");
+        assert_eq!(jobs.kind, ObjectKind::JoinableQueue);
+        assert_eq!((jobs.messages_handled, jobs.mailbox), (4, 0));
+        assert!(jobs.last_operation.is_some_and(|t| t >= jobs.created_at));
+        let detail = jobs.detail.as_ref().unwrap();
+        assert_eq!(
+            detail.size,
+            KindDetail::Queue {
+                len: 4,
+                maxsize: Some(10),
+                unfinished: Some(4)
+            }
+        );
+        assert_eq!(detail.bytes_held, 4 * item.heap_size() as u64);
+
+        let table = by_name("table").detail.clone().unwrap();
+        assert_eq!(table.size, KindDetail::Items { len: 5 });
+        assert!(table.bytes_held > 5 * item.heap_size() as u64);
+
+        let mutex = by_name("mutex").detail.clone().unwrap();
+        assert_eq!(mutex.size, KindDetail::Lock { depth: 2 });
+        assert_eq!(mutex.waiters, 1);
+        assert_eq!(
+            mutex.holders,
+            [Holding {
+                connection: 1,
+                owner: 9,
+                count: 2
+            }]
+        );
+
+        let slots = by_name("slots").detail.clone().unwrap();
+        assert_eq!(
+            slots.size,
+            KindDetail::Semaphore {
+                value: 2,
+                bound: Some(3),
+                owned: 1
+            }
+        );
+        assert_eq!(
+            slots.holders,
+            [Holding {
+                connection: 2,
+                owner: 4,
+                count: 1
+            }]
+        );
+        two.close(&[&lock, &semaphore]).await;
+        let reports = harness.inspect().await;
+        let slots = reports.iter().find(|r| r.name.as_str() == "slots").unwrap();
+        assert!(slots.detail.as_ref().unwrap().holders.is_empty());
     }
 }

@@ -114,12 +114,15 @@ pub(crate) fn start<S: ObjectState>(
     kind: ObjectKind,
     stats: SharedStats,
 ) -> (ObjectHandle, Recipient<StopObject>) {
-    let addr: Addr<ObjectActor<S>> = ObjectActor::new(id, name, kind.clone(), state, stats).start();
+    let addr: Addr<ObjectActor<S>> =
+        ObjectActor::new(id, name, kind.clone(), state, stats.clone()).start();
     let handle = ObjectHandle {
         id,
         kind,
         mailbox: addr.clone().recipient(),
         closed: addr.clone().recipient(),
+        report: addr.clone().recipient(),
+        stats,
     };
     (handle, addr.recipient())
 }
@@ -132,6 +135,12 @@ impl<F: Fn() -> String> std::fmt::Display for Lazy<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&(self.0)())
     }
+}
+
+/// Approximate heap bytes of `values` (encodings plus type tags), for an
+/// inspection.
+pub(crate) fn bytes_held<'a>(values: impl IntoIterator<Item = &'a Encoded>) -> u64 {
+    values.into_iter().map(|v| v.heap_size() as u64).sum()
 }
 
 /// Encodes an `i64` (the result of an atomic add); encoding an integer

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
+use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
 use manager_core::request::{NamespaceRequest, ObjectRequest};
 use manager_core::{Encoded, ManagerError};
@@ -106,6 +107,20 @@ impl NamespaceState {
 }
 
 impl ObjectState for NamespaceState {
+    fn report(&self) -> ObjectDetail {
+        ObjectDetail {
+            size: KindDetail::Items {
+                len: self.attributes.len() as u64,
+            },
+            bytes_held: self
+                .attributes
+                .iter()
+                .map(|(name, value)| (name.len() + value.heap_size()) as u64)
+                .sum(),
+            ..ObjectDetail::default()
+        }
+    }
+
     fn handle(
         &mut self,
         request: ObjectRequest,

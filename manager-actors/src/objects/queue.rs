@@ -47,6 +47,7 @@
 
 use std::collections::VecDeque;
 
+use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
 use manager_core::request::{ObjectRequest, QueueRequest, Wait};
 use manager_core::{Encoded, ManagerError, TypeTag};
@@ -212,6 +213,21 @@ impl QueueState {
 }
 
 impl ObjectState for QueueState {
+    fn report(&self) -> ObjectDetail {
+        ObjectDetail {
+            size: KindDetail::Queue {
+                len: self.items.len() as u64,
+                maxsize: self.maxsize,
+                unfinished: self.joinable.then_some(self.unfinished),
+            },
+            waiters: (self.getters.len() + self.putters.len() + self.joiners.len()) as u64,
+            // Items parked with their putters are held too.
+            bytes_held: super::bytes_held(&self.items)
+                + super::bytes_held(self.putters.iter().map(|w| &w.data)),
+            holders: Vec::new(),
+        }
+    }
+
     fn handle(
         &mut self,
         request: ObjectRequest,

@@ -34,6 +34,7 @@
 use std::collections::HashMap;
 
 use manager_core::ManagerError;
+use manager_core::inspect::{Holding, KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
 use manager_core::request::{ObjectRequest, Owner, SemaphoreRequest, Wait};
 
@@ -155,6 +156,29 @@ impl SemaphoreState {
 }
 
 impl ObjectState for SemaphoreState {
+    fn report(&self) -> ObjectDetail {
+        let mut holders: Vec<Holding> = self
+            .owned
+            .iter()
+            .map(|(&(connection, owner), &count)| Holding {
+                connection: connection.0,
+                owner: owner.0,
+                count,
+            })
+            .collect();
+        holders.sort_unstable();
+        ObjectDetail {
+            size: KindDetail::Semaphore {
+                value: self.value,
+                bound: self.bound,
+                owned: self.owned_total,
+            },
+            waiters: self.waiters.len() as u64,
+            bytes_held: 0,
+            holders,
+        }
+    }
+
     fn handle(
         &mut self,
         request: ObjectRequest,

@@ -15,6 +15,7 @@
 use std::collections::HashSet;
 
 use indexmap::IndexSet;
+use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
 use manager_core::request::{ObjectRequest, SetRequest};
 use manager_core::{Encoded, ManagerError};
@@ -102,6 +103,16 @@ impl SetState {
 }
 
 impl ObjectState for SetState {
+    fn report(&self) -> ObjectDetail {
+        ObjectDetail {
+            size: KindDetail::Items {
+                len: self.items.len() as u64,
+            },
+            bytes_held: super::bytes_held(&self.items),
+            ..ObjectDetail::default()
+        }
+    }
+
     fn handle(
         &mut self,
         request: ObjectRequest,

@@ -7,6 +7,7 @@
 //! four processes doing 500 adds each end at exactly 2,000. Python's
 //! `v.value += 1` is a read and a write, and loses updates.
 
+use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
 use manager_core::request::{ObjectRequest, ValueRequest};
 use manager_core::{Encoded, ManagerError};
@@ -77,6 +78,14 @@ impl ValueState {
 }
 
 impl ObjectState for ValueState {
+    fn report(&self) -> ObjectDetail {
+        ObjectDetail {
+            size: KindDetail::Value,
+            bytes_held: self.value.heap_size() as u64,
+            ..ObjectDetail::default()
+        }
+    }
+
     fn handle(
         &mut self,
         request: ObjectRequest,

@@ -145,6 +145,10 @@ pub enum RegistryRequest {
     },
     /// List every object.
     List,
+    /// Report what the manager holds: every object with its counters,
+    /// every connection, totals. Answered with
+    /// [`RegistryReply::Snapshot`](crate::reply::RegistryReply::Snapshot).
+    Inspect,
 }
 
 /// An operation on one object, by object kind. Kinds that share

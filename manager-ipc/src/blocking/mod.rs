@@ -36,8 +36,13 @@ mod namespace;
 mod queue;
 mod semaphore;
 mod set;
+mod shared;
 mod value;
 
+pub use crate::proxy::Proxy;
+/// A token of the async proxy's type: `Shared<proxy::Queue<T>>` for a
+/// [`Queue<T>`].
+pub use crate::proxy::Shared;
 pub use array::Array;
 pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard};
@@ -50,6 +55,7 @@ pub use namespace::Namespace;
 pub use queue::{JoinableQueue, Queue};
 pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
 pub use set::Set;
+pub use shared::BlockingProxy;
 pub use value::Value;
 
 /// The runtime a blocking client and its proxies drive from the calling
@@ -318,6 +324,28 @@ impl Client {
     /// As [`crate::Client::objects`].
     pub fn objects(&self) -> Result<Vec<ObjectSummary>, Error> {
         self.runtime.run(self.inner.objects())
+    }
+
+    /// What the manager holds now: every object, every live connection,
+    /// totals.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let manager = manager_ipc::Manager::start()?;
+    /// let client = manager.connect()?;
+    /// client.dict::<String, u32>("scores")?.insert(&"ann".to_owned(), &3)?;
+    /// let snapshot = client.inspect()?;
+    /// assert_eq!(snapshot.objects.len(), 1);
+    /// assert_eq!(snapshot.totals.connections_now, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::Client::inspect`].
+    pub fn inspect(&self) -> Result<crate::inspect::ManagerSnapshot, Error> {
+        self.runtime.run(self.inner.inspect())
     }
 }
 

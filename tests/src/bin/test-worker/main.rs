@@ -13,10 +13,12 @@ use tests::{Add, DEADLINE, SHARED, SetAndRead};
 
 mod containers;
 mod custom;
+mod inspect;
 mod locks;
 mod pool;
 mod queues;
 mod server;
+mod shared;
 
 fn main() {
     let entries = Entries::new();
@@ -26,6 +28,8 @@ fn main() {
     let entries = locks::register(entries);
     let entries = server::register(entries);
     let entries = pool::register(entries);
+    let entries = inspect::register(entries);
+    let entries = shared::register(entries);
     entries
         .entry("set_and_read", set_and_read)
         .entry("add", add)
