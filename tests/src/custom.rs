@@ -108,6 +108,10 @@ impl CustomObject for Inventory {
             InventoryRequest::Panic => panic!("inventory told to panic"),
         }
     }
+
+    fn len(&self) -> Option<u64> {
+        Some(self.stock.len() as u64)
+    }
 }
 
 /// A single lease: one connection holds it at a time, and it is free again

@@ -3,6 +3,7 @@
 //! and take from it at once. Each request runs whole on the manager, so
 //! the stock is never oversold: exactly what was stocked is taken.
 
+use manager_ipc::inspect::KindDetail;
 use manager_ipc::{Manager, ObjectKind, TypeName};
 use tests::custom::{Inventory, InventoryError, InventoryInit, InventoryRequest, InventoryTake};
 use tests::{DEADLINE, SHARED, run_workers, worker_program};
@@ -51,6 +52,12 @@ fn workers_take_exactly_what_was_stocked() -> anyhow::Result<()> {
         .find(|o| o.name.as_str() == "store")
         .expect("store is listed");
     assert!(row.messages_handled >= 300, "{row:?}");
+
+    // Inspection shows its size, as the type reports it (one item kind).
+    let snapshot = client.inspect()?;
+    let report = snapshot.object("store").expect("store is inspected");
+    let detail = report.detail.as_ref().expect("the actor answered");
+    assert_eq!(detail.size, KindDetail::Items { len: 1 });
     Ok(())
 }
 

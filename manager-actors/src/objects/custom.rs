@@ -30,6 +30,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use actix::Recipient;
 use manager_core::custom::CustomType;
+use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
 use manager_core::request::ObjectRequest;
 use manager_core::{Encoded, ManagerError, ObjectId, ObjectKind, ObjectName, TypeName};
@@ -101,6 +102,13 @@ pub trait CustomObject: CustomType + Unpin + Sized + 'static {
     /// client held. Does nothing by default.
     fn connection_closed(&mut self, connection: ConnectionId) {
         let _ = connection;
+    }
+
+    /// How many entries the object holds, if it is a collection of some
+    /// sort: shown by inspection (`manager-inspect`) as its size. `None`
+    /// (the default) shows no size.
+    fn len(&self) -> Option<u64> {
+        None
     }
 }
 
@@ -333,6 +341,18 @@ impl<T: CustomObject> ObjectState for CustomState<T> {
             other => Err(ctx.wrong_kind(other)),
         };
         caller.reply(result);
+    }
+
+    fn report(&self) -> ObjectDetail {
+        let len = self.state.as_ref().and_then(|state| {
+            catch_unwind(AssertUnwindSafe(|| state.len()))
+                .ok()
+                .flatten()
+        });
+        ObjectDetail {
+            size: len.map_or(KindDetail::Opaque, |len| KindDetail::Items { len }),
+            ..ObjectDetail::default()
+        }
     }
 
     fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
