@@ -1,74 +1,177 @@
-//! Inspecting a manager: what objects it holds and how busy each has been.
+//! Inspecting a running manager: its objects (actors), its clients and
+//! totals, live, as `manager-inspect` shows them.
 //!
-//! The main process starts an embedded [`Manager`] and fills a few
-//! namespaces: `config` (settings the workers read), `stats` (counters every
-//! worker adds to), one namespace per job (`jobs/resize`, `jobs/upload`:
-//! progress of that job) and `scratch` (which no worker touches). It then
-//! launches [`WORKERS`] worker processes; each reads `config`, does a fixed
-//! number of work units on its job, counting them in the job's namespace
-//! and in `stats`, and exits.
+//! The main process starts an embedded [`Manager`] and launches worker
+//! processes that keep it busy until told to stop:
 //!
-//! Once all workers have ended (joined with a deadline), the main process
-//! checks the counts and prints the registry, as [`blocking::Client::objects`]
-//! lists it, as a table: name, kind, id and how many requests each object
-//! has handled.
+//! - one **producer** puts jobs on the bounded queue `jobs` faster than the
+//!   consumers take them, so the queue holds a backlog (up to [`BACKLOG`]);
+//! - [`CONSUMERS`] **consumers** take jobs, work a little on each and count
+//!   them in the namespace `stats`;
+//! - [`PRINTERS`] **printer users** take turns holding the lock `printer`:
+//!   one holds it while the others wait, parked on the manager.
+//!
+//! Every [`PAGE_EVERY`] the main process asks the manager for a snapshot
+//! ([`blocking::Client::inspect`]) and prints the same page as
+//! `manager-inspect`: each object with its size, parked waiters, mailbox,
+//! requests handled and holders; each client with its pid, requests served
+//! and in flight and what it holds; and totals. Then it sets the event
+//! `stop`, joins the workers and checks that the pages showed the backlog,
+//! the held lock with its waiters and every worker's connection.
 //!
 //! Run it with
 //!
 //! ```text
-//! cargo run -p examples --example inspect
-//! RUST_LOG=debug cargo run -p examples --example inspect
+//! cargo run -p examples --example inspect              # about 6 seconds
+//! cargo run -p examples --example inspect -- 60        # keep it busy 60 seconds
 //! ```
 //!
-//! Logs go to stderr, the report to stdout.
+//! and, while it runs, watch it from a second terminal with the command it
+//! prints (the key is in a file next to the socket, readable by you only):
+//!
+//! ```text
+//! cargo run -p manager-inspect -- --unix /tmp/manager-XXXX/manager.sock \
+//!     --authkey-file /tmp/manager-XXXX/authkey --watch
+//! ```
+//!
+//! `RUST_LOG=info` adds the manager's logs (connections, objects) on stderr.
 
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, ensure};
-use manager_ipc::ObjectSummary;
+use anyhow::{Context, Result, bail, ensure};
+use manager_ipc::inspect::{KindDetail, ManagerSnapshot};
 use manager_ipc::launcher::Entries;
-use manager_ipc::{Manager, blocking};
-use serde::{Deserialize, Serialize};
+use manager_ipc::{Address, Error, Manager, ManagerError, blocking};
 use tracing_subscriber::EnvFilter;
 
-/// How many worker processes to launch.
-const WORKERS: u32 = 4;
-/// How many work units each worker does.
-const UNITS: i64 = 250;
-/// The jobs; see [`job_of`] for who works on which.
-const JOBS: [&str; 2] = ["jobs/resize", "jobs/upload"];
-/// How long the workers together may take before the example gives up.
-const JOIN_DEADLINE: Duration = Duration::from_secs(10);
+/// How many consumer processes take jobs.
+const CONSUMERS: u32 = 2;
+/// How many processes take turns on the printer lock.
+const PRINTERS: u32 = 3;
+/// The most jobs the queue holds.
+const BACKLOG: usize = 200;
+/// How long the workers stay busy unless a number of seconds is given.
+const DEFAULT_RUN: Duration = Duration::from_secs(6);
+/// How often the main process prints a page.
+const PAGE_EVERY: Duration = Duration::from_secs(2);
+/// How long a producer or consumer waits on the queue before it checks
+/// whether to stop.
+const POLL: Duration = Duration::from_millis(100);
+/// How long each consumer works on one job.
+const JOB_WORK: Duration = Duration::from_millis(10);
+/// How long a printer user holds the lock.
+const PRINT_TIME: Duration = Duration::from_millis(50);
 /// How long any one call may wait for the manager.
-const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the workers may take to stop once told.
+const JOIN_DEADLINE: Duration = Duration::from_secs(20);
 
-/// What the main process hands each worker.
-#[derive(Debug, Serialize, Deserialize)]
-struct Assignment {
-    /// The namespace of the job to work on.
-    job: String,
+fn client() -> Result<blocking::Client> {
+    Ok(blocking::Client::from_env()
+        .context("connect to the manager")?
+        .with_timeout(CALL_TIMEOUT))
 }
 
-/// A worker's entry: runs in a child process launched by `main`.
-fn worker(assignment: Assignment) -> Result<()> {
-    let pid = std::process::id();
-    let client = blocking::Client::from_env()
-        .context("connect to the manager")?
-        .with_timeout(CALL_TIMEOUT);
-    let config = client.namespace("config")?;
-    let stats = client.namespace("stats")?;
-    let job = client.namespace(&assignment.job)?;
-
-    let units: i64 = config.get("units_per_worker")?;
-    let app: String = config.get("app")?;
-
-    for _ in 0..units {
-        job.add("done", 1)?;
-        stats.add("units", 1)?;
+/// Puts jobs on `jobs` as fast as it takes them, until `stop` is set.
+fn producer((): ()) -> Result<()> {
+    let client = client()?;
+    let (jobs, stop) = (
+        client.queue::<u64>("jobs", Some(BACKLOG))?,
+        client.event("stop")?,
+    );
+    let mut next = 0_u64;
+    while !stop.is_set()? {
+        match jobs.put_timeout(&next, POLL) {
+            Ok(()) => next += 1,
+            Err(Error::Manager(ManagerError::Full { .. })) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
-    job.set(&format!("worker-{pid}"), &format!("{app}: {units} units"))?;
-    stats.add("workers_finished", 1)?;
     Ok(())
+}
+
+/// Takes jobs, works a little on each and counts them, until `stop` is
+/// set.
+fn consumer((): ()) -> Result<()> {
+    let client = client()?;
+    let (jobs, stop) = (
+        client.queue::<u64>("jobs", Some(BACKLOG))?,
+        client.event("stop")?,
+    );
+    let stats = client.namespace("stats")?;
+    while !stop.is_set()? {
+        match jobs.get_timeout(POLL) {
+            Ok(_job) => {
+                std::thread::sleep(JOB_WORK); // the "work"
+                stats.add("jobs_done", 1)?;
+            }
+            Err(Error::Manager(ManagerError::Empty { .. })) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Takes turns holding the printer lock, until `stop` is set.
+fn printer_user((): ()) -> Result<()> {
+    let client = client()?;
+    let (printer, stop) = (client.lock("printer")?, client.event("stop")?);
+    let stats = client.namespace("stats")?;
+    while !stop.is_set()? {
+        let _guard = printer.lock()?; // released at the end of the turn
+        std::thread::sleep(PRINT_TIME); // the "printing"
+        stats.add("pages_printed", 1)?;
+    }
+    Ok(())
+}
+
+/// What the pages showed at their busiest.
+#[derive(Debug, Default)]
+struct Seen {
+    backlog: u64,
+    lock_waiters: u64,
+    lock_held: bool,
+    worker_connections: usize,
+}
+
+impl Seen {
+    fn update(&mut self, snapshot: &ManagerSnapshot, pids: &[u32]) {
+        let detail = |name| snapshot.object(name).and_then(|o| o.detail.as_ref());
+        if let Some(d) = detail("jobs")
+            && let KindDetail::Queue { len, .. } = d.size
+        {
+            self.backlog = self.backlog.max(len);
+        }
+        if let Some(d) = detail("printer") {
+            self.lock_waiters = self.lock_waiters.max(d.waiters);
+            self.lock_held |= matches!(d.size, KindDetail::Lock { depth: 1 });
+        }
+        let connected = pids
+            .iter()
+            .filter(|&&pid| snapshot.connections_of_pid(pid).next().is_some())
+            .count();
+        self.worker_connections = self.worker_connections.max(connected);
+    }
+}
+
+/// Writes the key, in hex, to a file only the owner can read, next to the
+/// socket in the manager's private directory (removed at shutdown).
+fn write_key_file(manager: &Manager) -> Result<Option<PathBuf>> {
+    let Address::Unix(socket) = manager.address() else {
+        return Ok(None);
+    };
+    let path = socket.with_file_name("authkey");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("create {}", path.display()))?;
+    writeln!(file, "{}", manager.authkey().to_hex())?;
+    Ok(Some(path))
 }
 
 fn main() -> Result<()> {
@@ -79,131 +182,96 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     // In a worker process this runs the entry and exits; here it returns.
-    Entries::new().entry("do_units", worker).run_if_worker();
+    Entries::new()
+        .entry("producer", producer)
+        .entry("consumer", consumer)
+        .entry("printer_user", printer_user)
+        .run_if_worker();
+
+    let run = match std::env::args().nth(1) {
+        None => DEFAULT_RUN,
+        Some(arg) => match arg.parse::<u64>() {
+            Ok(secs) => Duration::from_secs(secs.max(1)),
+            Err(_) => bail!("usage: inspect [SECONDS]; `{arg}` is not a number of seconds"),
+        },
+    };
 
     let manager = Manager::start().context("start the manager")?;
-    let client = manager
-        .connect()
-        .context("connect to the manager")?
-        .with_timeout(CALL_TIMEOUT);
-
-    let config = client.namespace("config")?;
-    config.set("app", "thumbnailer")?;
-    config.set("units_per_worker", &UNITS)?;
-    config.set("workers", &WORKERS)?;
-    let stats = client.namespace("stats")?;
-    stats.set("units", &0_i64)?;
-    stats.set("workers_finished", &0_i64)?;
-    for name in JOBS {
-        let job = client.namespace(name)?;
-        job.set("done", &0_i64)?;
-        job.set("total", &(UNITS * workers_on(name)))?;
-    }
-    client
-        .namespace("scratch")?
-        .set("note", "nobody reads this")?;
-
-    // Dropping a `Worker` that was not joined kills it, so an early return
-    // from here on leaves no process behind.
-    let started = Instant::now();
-    let launcher = manager.launcher();
-    let mut workers = (0..WORKERS)
-        .map(|i| {
-            let job = job_of(i).to_owned();
-            launcher.spawn("do_units", &Assignment { job })
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .context("launch the workers")?;
-    let deadline = started + JOIN_DEADLINE;
-    for worker in &mut workers {
-        worker.join_timeout(deadline.saturating_duration_since(Instant::now()))?;
-    }
-    let elapsed = started.elapsed();
-
-    // Check the work before listing, so the table shows these reads too.
-    for name in JOBS {
-        let job = client.namespace(name)?;
-        let (done, total): (i64, i64) = (job.get("done")?, job.get("total")?);
-        ensure!(done == total, "{name}: {done} units done of {total}");
-    }
-    let units: i64 = stats.get("units")?;
-    ensure!(
-        units == i64::from(WORKERS) * UNITS,
-        "stats.units is {units}, expected {WORKERS} x {UNITS}"
-    );
-    ensure!(
-        stats.get::<i64>("workers_finished")? == i64::from(WORKERS),
-        "not every worker counted itself finished"
-    );
-
-    let objects = client.objects()?;
-    for object in &objects {
-        ensure!(
-            object.messages_handled > 0,
-            "object `{}` handled no messages",
-            object.name
-        );
-    }
+    let client = manager.connect()?.with_timeout(CALL_TIMEOUT);
+    client.queue::<u64>("jobs", Some(BACKLOG))?;
+    client.lock("printer")?;
+    client.event("stop")?;
+    client.namespace("stats")?;
 
     println!("Inspect example");
     println!("===============");
     println!("manager listening at {}", manager.address());
-    println!(
-        "{WORKERS} workers did {UNITS} units each on {} jobs in {} ms, then exited",
-        JOBS.len(),
-        elapsed.as_millis()
-    );
+    if let (Address::Unix(socket), Some(key)) = (manager.address(), write_key_file(&manager)?) {
+        println!(
+            "watch it live from a second terminal while this runs ({} s):",
+            run.as_secs()
+        );
+        println!(
+            "  cargo run -p manager-inspect -- --unix {} --authkey-file {} --watch",
+            socket.display(),
+            key.display()
+        );
+    }
     println!();
-    println!("registry ({} objects):", objects.len());
-    print_table(&objects);
-    println!();
-    println!("ok: every job is done and stats.units = {units}");
 
+    // Dropping a `Worker` that was not joined kills it, so an early return
+    // from here on leaves no process behind.
+    let launcher = manager.launcher();
+    let mut workers = vec![launcher.spawn("producer", &())?];
+    for _ in 0..CONSUMERS {
+        workers.push(launcher.spawn("consumer", &())?);
+    }
+    for _ in 0..PRINTERS {
+        workers.push(launcher.spawn("printer_user", &())?);
+    }
+    let pids: Vec<u32> = workers.iter().map(|w| w.pid()).collect();
+
+    let started = Instant::now();
+    let mut seen = Seen::default();
+    let mut page_at = started + PAGE_EVERY;
+    while page_at <= started + run {
+        std::thread::sleep(page_at.saturating_duration_since(Instant::now()));
+        let snapshot = client.inspect()?;
+        seen.update(&snapshot, &pids);
+        println!("--- after {} s ---", started.elapsed().as_secs());
+        println!("{}", manager_inspect::render(manager.address(), &snapshot));
+        page_at += PAGE_EVERY;
+    }
+
+    client.event("stop")?.set()?;
+    let deadline = Instant::now() + JOIN_DEADLINE;
+    for worker in &mut workers {
+        worker.join_timeout(deadline.saturating_duration_since(Instant::now()))?;
+    }
+    let stats = client.namespace("stats")?;
+    let (jobs_done, pages): (i64, i64) = (stats.get("jobs_done")?, stats.get("pages_printed")?);
+    println!("stopped: {jobs_done} jobs done, {pages} pages printed");
+
+    ensure!(
+        seen.backlog > 0,
+        "no page showed a backlog on `jobs`: {seen:?}"
+    );
+    ensure!(
+        seen.lock_held && seen.lock_waiters > 0,
+        "no page showed `printer` held with waiters: {seen:?}"
+    );
+    ensure!(
+        seen.worker_connections == workers.len(),
+        "the pages showed {} of {} worker connections",
+        seen.worker_connections,
+        workers.len()
+    );
+    println!(
+        "the pages showed a backlog of up to {} jobs, `printer` held with up to {} waiters, and all {} workers connected",
+        seen.backlog,
+        seen.lock_waiters,
+        workers.len()
+    );
     manager.shutdown();
     Ok(())
-}
-
-/// The job worker `index` works on.
-fn job_of(index: u32) -> &'static str {
-    JOBS[index as usize % JOBS.len()]
-}
-
-/// How many workers work on job `name`.
-fn workers_on(name: &str) -> i64 {
-    (0..WORKERS).filter(|&i| job_of(i) == name).map(|_| 1).sum()
-}
-
-/// Prints the registry as a table with aligned columns and a total.
-fn print_table(objects: &[ObjectSummary]) {
-    let rows: Vec<[String; 4]> = objects
-        .iter()
-        .map(|o| {
-            [
-                o.name.to_string(),
-                o.kind.to_string(),
-                o.id.to_string(),
-                o.messages_handled.to_string(),
-            ]
-        })
-        .collect();
-    let total: u64 = objects.iter().map(|o| o.messages_handled).sum();
-    let header = ["NAME", "KIND", "ID", "MESSAGES HANDLED"];
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.len());
-        }
-    }
-    widths[3] = widths[3].max(total.to_string().len());
-    let [w0, w1, w2, w3] = widths;
-
-    let [name, kind, id, handled] = header;
-    println!("  {name:<w0$}  {kind:<w1$}  {id:>w2$}  {handled:>w3$}");
-    println!("  {}", "-".repeat(w0 + w1 + w2 + w3 + 6));
-    for [name, kind, id, handled] in &rows {
-        println!("  {name:<w0$}  {kind:<w1$}  {id:>w2$}  {handled:>w3$}");
-    }
-    println!("  {}", "-".repeat(w0 + w1 + w2 + w3 + 6));
-    let (label, empty) = ("total", "");
-    println!("  {label:<w0$}  {empty:<w1$}  {empty:>w2$}  {total:>w3$}");
 }

@@ -13,6 +13,8 @@
 //! - Custom object types (Python's `BaseManager.register`): implement
 //!   [`CustomType`] and [`CustomObject`], register with
 //!   [`ManagerBuilder::register`], call through [`proxy::Custom`].
+//! - [`inspect`]: what a running manager holds, its clients and totals
+//!   ([`Client::inspect`]).
 //! - [`launcher`]: start worker processes that connect with one call.
 //! - [`manager_process`]: the manager as a child process of its own
 //!   (Python's `Manager()` default), and the `manager-server` binary that
