@@ -109,7 +109,7 @@ impl CustomObject for Inventory {
         }
     }
 
-    fn len(&self) -> Option<u64> {
+    fn size(&self) -> Option<u64> {
         Some(self.stock.len() as u64)
     }
 }

@@ -107,7 +107,7 @@ pub trait CustomObject: CustomType + Unpin + Sized + 'static {
     /// How many entries the object holds, if it is a collection of some
     /// sort: shown by inspection (`manager-inspect`) as its size. `None`
     /// (the default) shows no size.
-    fn len(&self) -> Option<u64> {
+    fn size(&self) -> Option<u64> {
         None
     }
 }
@@ -345,7 +345,7 @@ impl<T: CustomObject> ObjectState for CustomState<T> {
 
     fn report(&self) -> ObjectDetail {
         let len = self.state.as_ref().and_then(|state| {
-            catch_unwind(AssertUnwindSafe(|| state.len()))
+            catch_unwind(AssertUnwindSafe(|| state.size()))
                 .ok()
                 .flatten()
         });
