@@ -61,6 +61,12 @@ fn bar(label: &str) -> anyhow::Result<ProgressBar> {
 }
 
 fn main() -> anyhow::Result<()> {
+    // Installed before `run_if_worker` so that workers, which run this same
+    // program and inherit RUST_LOG, log too.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     // In a pool worker this serves the tasks and exits.
     Entries::new()
         .tasks(Tasks::new().task("count_primes", count_primes))

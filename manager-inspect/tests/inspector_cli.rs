@@ -108,3 +108,69 @@ fn wrong_key_is_one_line_and_fails() -> anyhow::Result<()> {
     assert!(stderr.contains("MANAGER_AUTHKEY"), "{stderr}");
     Ok(())
 }
+
+/// Kills and reaps the child on drop, so a failed assertion leaves no
+/// inspector running.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn watch_redraws_the_page_as_the_manager_changes() -> anyhow::Result<()> {
+    use std::io::Read as _;
+    use std::time::{Duration, Instant};
+
+    let (manager, client) = manager_with_a_queue()?;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_manager-inspect"));
+    let Address::Unix(path) = manager.address() else {
+        unreachable!("a Unix socket by default")
+    };
+    command
+        .arg("--unix")
+        .arg(path)
+        .arg("--watch")
+        .env("MANAGER_AUTHKEY", manager.authkey().to_hex())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut child = Reaped(command.spawn()?);
+    let mut stdout = child.0.stdout.take().expect("piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0_u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = Vec::new();
+    let mut wait_for = |needle: &str| -> anyhow::Result<()> {
+        while !String::from_utf8_lossy(&seen).contains(needle) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(bytes) => seen.extend(bytes),
+                Err(_) => anyhow::bail!(
+                    "no `{needle}` from --watch; got:\n{}",
+                    String::from_utf8_lossy(&seen)
+                ),
+            }
+        }
+        Ok(())
+    };
+    wait_for("3/10 items")?;
+    // The page is drawn from the top of the screen, in place.
+    wait_for("\x1b[H")?;
+    client.queue::<u32>("jobs", Some(10))?.put(&3)?;
+    wait_for("4/10 items")?;
+    assert!(
+        child.0.try_wait()?.is_none(),
+        "--watch keeps running until interrupted"
+    );
+    Ok(())
+}
