@@ -9,74 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Encoded, ManagerError};
-
-/// The longest custom type name accepted, in bytes.
-pub const MAX_TYPE_NAME_LEN: usize = 64;
-
-/// The name a custom object type is registered under, for example
-/// `"bank.ledger"`: 1 to 64 ASCII letters, digits and `_ - . :`.
-///
-/// Checked when built and again when decoded.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct TypeName(String);
-
-impl TypeName {
-    /// Checks and wraps a type name.
-    ///
-    /// # Errors
-    ///
-    /// [`ManagerError::InvalidName`] if it is empty, too long or holds a
-    /// character other than ASCII letters, digits and `_ - . :`.
-    pub fn new(name: impl Into<String>) -> Result<Self, ManagerError> {
-        let name = name.into();
-        let reason = if name.is_empty() {
-            Some("it is empty")
-        } else if name.len() > MAX_TYPE_NAME_LEN {
-            Some("it is longer than 64 bytes")
-        } else if !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b))
-        {
-            Some("a type name holds only ASCII letters, digits and `_ - . :`")
-        } else {
-            None
-        };
-        match reason {
-            Some(reason) => Err(ManagerError::InvalidName {
-                name: name.chars().take(64).collect(),
-                reason: reason.to_owned(),
-            }),
-            None => Ok(TypeName(name)),
-        }
-    }
-
-    /// The name as a string slice.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for TypeName {
-    type Error = ManagerError;
-
-    fn try_from(name: String) -> Result<Self, Self::Error> {
-        TypeName::new(name)
-    }
-}
-
-impl From<TypeName> for String {
-    fn from(name: TypeName) -> String {
-        name.0
-    }
-}
-
-impl fmt::Display for TypeName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use crate::{Encoded, TypeName};
 
 /// The kind of a shared object, as named in the registry.
 ///
@@ -243,20 +176,6 @@ impl ObjectSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec;
-
-    #[test]
-    fn type_names_are_checked() {
-        assert_eq!(
-            TypeName::new("bank.ledger").unwrap().as_str(),
-            "bank.ledger"
-        );
-        assert!(TypeName::new("").is_err());
-        assert!(TypeName::new("has space").is_err());
-        assert!(TypeName::new("x".repeat(65)).is_err());
-        let bytes = codec::encode(&"bad name".to_owned()).unwrap();
-        assert!(codec::decode::<TypeName>(&bytes).is_err());
-    }
 
     #[test]
     fn custom_kinds_show_their_type_name() {

@@ -1,4 +1,5 @@
-//! Object names, chosen by users, and object ids, chosen by the registry.
+//! Names, chosen by users: of objects ([`ObjectName`]) and of custom object
+//! types ([`TypeName`]); and object ids, chosen by the registry.
 
 use std::fmt;
 
@@ -27,22 +28,12 @@ impl ObjectName {
     /// [`MAX_NAME_LEN`] bytes or holds a control character.
     pub fn new(name: impl Into<String>) -> Result<Self, ManagerError> {
         let name = name.into();
-        let reason = if name.is_empty() {
-            Some("it is empty")
-        } else if name.len() > MAX_NAME_LEN {
-            Some("it is longer than 255 bytes")
-        } else if name.chars().any(char::is_control) {
+        let reason = if name.chars().any(char::is_control) {
             Some("it holds a control character")
         } else {
             None
         };
-        match reason {
-            Some(reason) => Err(ManagerError::InvalidName {
-                name: name.chars().take(64).collect(),
-                reason: reason.to_owned(),
-            }),
-            None => Ok(ObjectName(name)),
-        }
+        checked(name, MAX_NAME_LEN, reason).map(ObjectName)
     }
 
     /// The name as a string slice.
@@ -79,6 +70,82 @@ impl fmt::Display for ObjectName {
     }
 }
 
+/// The longest custom type name accepted, in bytes.
+pub const MAX_TYPE_NAME_LEN: usize = 64;
+
+/// The name a custom object type is registered under, for example
+/// `"bank.ledger"`: 1 to 64 ASCII letters, digits and `_ - . :`.
+///
+/// Checked when built and again when decoded.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TypeName(String);
+
+impl TypeName {
+    /// Checks and wraps a type name.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::InvalidName`] if it is empty, too long or holds a
+    /// character other than ASCII letters, digits and `_ - . :`.
+    pub fn new(name: impl Into<String>) -> Result<Self, ManagerError> {
+        let name = name.into();
+        let reason = if name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b))
+        {
+            None
+        } else {
+            Some("a type name holds only ASCII letters, digits and `_ - . :`")
+        };
+        checked(name, MAX_TYPE_NAME_LEN, reason).map(TypeName)
+    }
+
+    /// The name as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TypeName {
+    type Error = ManagerError;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        TypeName::new(name)
+    }
+}
+
+impl From<TypeName> for String {
+    fn from(name: TypeName) -> String {
+        name.0
+    }
+}
+
+impl fmt::Display for TypeName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `name` if it is not empty, at most `max` bytes long and has no other
+/// `problem`; else the error that says which.
+fn checked(name: String, max: usize, problem: Option<&str>) -> Result<String, ManagerError> {
+    let reason = if name.is_empty() {
+        Some("it is empty".to_owned())
+    } else if name.len() > max {
+        Some(format!("it is longer than {max} bytes"))
+    } else {
+        problem.map(str::to_owned)
+    };
+    match reason {
+        Some(reason) => Err(ManagerError::InvalidName {
+            name: name.chars().take(64).collect(),
+            reason,
+        }),
+        None => Ok(name),
+    }
+}
+
 /// The registry's id for an object, unique for the life of a manager: a
 /// removed object's id is never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -108,6 +175,19 @@ mod tests {
         assert!(ObjectName::new("").is_err());
         assert!(ObjectName::new("a\nb").is_err());
         assert!(ObjectName::new("x".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn type_names_are_checked() {
+        assert_eq!(
+            TypeName::new("bank.ledger").unwrap().as_str(),
+            "bank.ledger"
+        );
+        assert!(TypeName::new("").is_err());
+        assert!(TypeName::new("has space").is_err());
+        assert!(TypeName::new("x".repeat(65)).is_err());
+        let bytes = codec::encode(&"bad name".to_owned()).unwrap();
+        assert!(codec::decode::<TypeName>(&bytes).is_err());
     }
 
     #[test]
