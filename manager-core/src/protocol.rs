@@ -17,7 +17,9 @@
 use serde::{Deserialize, Serialize};
 
 /// The version of the wire protocol; both sides must speak the same one.
-pub const PROTOCOL_VERSION: u16 = 1;
+///
+/// 2: custom object types, inspection, and the errors they brought.
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// Bytes every handshake starts with, so a stray peer is told apart early.
 pub const MAGIC: [u8; 4] = *b"RMGR";

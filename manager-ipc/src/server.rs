@@ -38,10 +38,15 @@
 //! The bridge keeps a table of live connections (peer, since when, requests
 //! read and replies written) and counts requests manager-wide; a ticker
 //! samples that count every second, so the request rate over the last few
-//! seconds costs the hot path nothing but one relaxed add per socket read.
+//! seconds costs the hot path nothing but relaxed adds (one per request
+//! read, one per socket read and one per write of replies).
 //! An `Inspect` request is answered by a task of its own (the connection
 //! goes on meanwhile) from this table and the registry's
-//! [`InspectObjects`].
+//! [`InspectObjects`]. A connection has one inspection in flight at a time:
+//! a second one waits, and the connection's later requests with it, until
+//! the first has been answered, so a client that pipelines inspections
+//! cannot pile up tasks (each asking every actor for a report) faster than
+//! they finish.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -300,6 +305,7 @@ async fn connection<S: Stream>(mut stream: S, id: u64, peer: Peer, shared: Arc<S
         max_backlog: shared.config.max_in_flight,
         shared: shared.clone(),
         counters,
+        inspecting: Arc::new(tokio::sync::Semaphore::new(1)),
         handles: HashMap::new(),
         groups: Vec::new(),
     };
@@ -319,6 +325,8 @@ struct Reader {
     max_backlog: usize,
     shared: Arc<Shared>,
     counters: Arc<ConnectionCounters>,
+    /// One permit: held by this connection's inspection in flight, if any.
+    inspecting: Arc<tokio::sync::Semaphore>,
     /// Handles of the objects this connection has used.
     handles: HashMap<ObjectId, ObjectHandle>,
     /// Object requests read but not yet sent, grouped by target in arrival
@@ -365,7 +373,7 @@ impl Reader {
                         // gathered by a task of its own, so a slow object
                         // does not hold up this connection.
                         self.dispatch().await;
-                        self.inspect(id);
+                        self.inspect(id).await;
                     }
                     Request::Registry(request) => {
                         // Keep the connection's order: what came before this
@@ -389,12 +397,16 @@ impl Reader {
         }
     }
 
-    /// Answers an `Inspect` request `id` from a task of its own.
-    fn inspect(&self, id: RequestId) {
+    /// Answers an `Inspect` request `id` from a task of its own, once this
+    /// connection's previous inspection, if any, has been answered.
+    async fn inspect(&self, id: RequestId) {
+        // The semaphore is never closed, so this always gets the permit.
+        let permit = self.inspecting.clone().acquire_owned().await.ok();
         let shared = self.shared.clone();
         let sink = self.sink.clone();
         let asker = self.connection.0;
         actix_rt::spawn(async move {
+            let _permit = permit;
             let result = match shared.registry.send(InspectObjects::default()).await {
                 Ok(objects) => Ok(Reply::Registry(RegistryReply::Snapshot(snapshot(
                     &shared, objects, asker,

@@ -42,23 +42,16 @@ fn a_removed_object_is_gone_even_if_its_name_is_taken_again() -> anyhow::Result<
 }
 
 #[test]
-fn another_kind_under_the_name_is_a_kind_mismatch() -> anyhow::Result<()> {
+fn another_kind_under_the_name_is_object_gone() -> anyhow::Result<()> {
     let manager = start_manager()?;
     let client = connect(&manager)?;
-    let token = client.list::<i64>("thing")?.share();
+    let list = client.list::<i64>("thing")?;
+    let token = list.share();
     client.remove("thing")?;
     client.queue::<i64>("thing", None)?;
     match client.attach(&token) {
-        Err(Error::Manager(ManagerError::KindMismatch {
-            name,
-            existing,
-            requested,
-        })) => {
-            assert_eq!(name, "thing");
-            assert_eq!(existing, ObjectKind::Queue);
-            assert_eq!(requested, ObjectKind::List);
-        }
-        other => panic!("expected KindMismatch, got {other:?}"),
+        Err(Error::Manager(ManagerError::ObjectGone { id })) => assert_eq!(id, list.id()),
+        other => panic!("expected ObjectGone, got {other:?}"),
     }
     Ok(())
 }

@@ -17,7 +17,10 @@
 //! [`CustomObject::handle`] fails that request with
 //! [`ManagerError::Panicked`] and *poisons* the object, as a panic poisons
 //! a `std::sync::Mutex`: its state may be half-updated, so every later
-//! request gets the same error. The manager and every other object go on.
+//! request gets the same error. A panic in the type's own `Deserialize` of
+//! its `Init` or `Request`, or `Serialize` of its `Reply`, fails that create
+//! or request only, without poisoning: the state was not touched. The
+//! manager and every other object go on.
 //!
 //! # Waiting
 //!
@@ -249,7 +252,23 @@ fn spawn_custom<T: CustomObject>(
     stats: SharedStats,
 ) -> Result<(ObjectHandle, Recipient<StopObject>), ManagerError> {
     let what = || format!("{kind} `{name}`");
-    let init: T::Init = init.decode(format_args!("the creation parameters of {}", what()))?;
+    // The type's own `Deserialize` runs here, on the registry's actor: a
+    // panic in it must fail this create only.
+    let decoded = catch_unwind(AssertUnwindSafe(|| {
+        init.decode::<T::Init>(format_args!("the creation parameters of {}", what()))
+    }));
+    let init = match decoded {
+        Ok(init) => init?,
+        Err(panic) => {
+            return Err(ManagerError::CreateFailed {
+                object: what(),
+                reason: format!(
+                    "decoding its parameters panicked: {}",
+                    panic_message(&*panic)
+                ),
+            });
+        }
+    };
     let state = match catch_unwind(AssertUnwindSafe(|| T::create(init))) {
         Ok(Ok(state)) => state,
         Ok(Err(reason)) => {
@@ -301,19 +320,33 @@ impl<T: CustomObject> CustomState<T> {
                 earlier: true,
             });
         };
-        let request: T::Request =
-            request.decode(format_args!("a request to {}", super::Lazy(|| ctx.what())))?;
+        // The type's own `Deserialize` and `Serialize` run outside `handle`
+        // and leave the state as it is: a panic in them fails the request
+        // without poisoning the object.
+        let panicked = |panic: Box<dyn std::any::Any + Send>| ManagerError::Panicked {
+            object: ctx.what(),
+            message: panic_message(&*panic),
+            earlier: false,
+        };
+        let decoded = catch_unwind(AssertUnwindSafe(|| {
+            request
+                .decode::<T::Request>(format_args!("a request to {}", super::Lazy(|| ctx.what())))
+        }));
+        let request = decoded.map_err(panicked)??;
         let info = CallInfo {
             connection,
             object: ctx.name(),
         };
         match catch_unwind(AssertUnwindSafe(|| state.handle(request, &info))) {
-            Ok(reply) => Encoded::encode(&reply).map(Reply::Value).map_err(|e| {
-                ManagerError::BadRequest(format!(
-                    "the reply of {} cannot be encoded: {e}",
-                    ctx.what()
-                ))
-            }),
+            Ok(reply) => catch_unwind(AssertUnwindSafe(|| Encoded::encode(&reply)))
+                .map_err(panicked)?
+                .map(Reply::Value)
+                .map_err(|e| {
+                    ManagerError::BadRequest(format!(
+                        "the reply of {} cannot be encoded: {e}",
+                        ctx.what()
+                    ))
+                }),
             Err(panic) => {
                 let message = panic_message(&*panic);
                 tracing::error!(object = %ctx.what(), %message, "custom object panicked; it is poisoned");
@@ -373,5 +406,88 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         s.clone()
     } else {
         "a panic without a message".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use manager_core::request::ObjectRequest;
+    use manager_core::{Encoded, ManagerError, ObjectSpec, TypeName};
+    use serde::{Deserialize, Deserializer, Serialize};
+
+    use super::{CallInfo, CustomObject, CustomType, CustomTypes};
+    use crate::objects::lock::harness::{Conn, Harness};
+
+    /// A number whose `Deserialize` panics on 13, as an application's
+    /// hand-written impl might on input it did not expect.
+    #[derive(Debug, Serialize)]
+    struct Touchy(u8);
+
+    impl<'de> Deserialize<'de> for Touchy {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let n = u8::deserialize(deserializer)?;
+            assert!(n != 13, "unlucky number");
+            Ok(Touchy(n))
+        }
+    }
+
+    /// Answers the number it is sent plus the one it was made with.
+    struct Adder(u8);
+
+    impl CustomType for Adder {
+        const TYPE_NAME: &'static str = "tests.adder";
+        type Init = Touchy;
+        type Request = Touchy;
+        type Reply = u8;
+    }
+
+    impl CustomObject for Adder {
+        fn create(init: Touchy) -> Result<Self, String> {
+            Ok(Adder(init.0))
+        }
+
+        fn handle(&mut self, request: Touchy, _call: &CallInfo<'_>) -> u8 {
+            self.0.wrapping_add(request.0)
+        }
+    }
+
+    fn spec(init: u8) -> ObjectSpec {
+        ObjectSpec::Custom {
+            type_name: TypeName::new(Adder::TYPE_NAME).unwrap(),
+            init: Encoded::encode(&Touchy(init)).unwrap(),
+        }
+    }
+
+    fn request(n: u8) -> ObjectRequest {
+        ObjectRequest::Custom(Encoded::encode(&Touchy(n)).unwrap())
+    }
+
+    #[actix::test]
+    async fn a_panic_decoding_the_types_values_fails_that_request_only() {
+        let harness = Harness::with_custom_types(CustomTypes::new().register::<Adder>());
+        match harness.try_object("unlucky", spec(13)).await {
+            Err(ManagerError::CreateFailed { reason, .. }) => {
+                assert!(reason.contains("unlucky number"), "{reason}");
+            }
+            other => panic!("expected CreateFailed, got {other:?}"),
+        }
+        // The registry goes on.
+        let adder = harness.object("adder", spec(1)).await;
+
+        let mut conn = Conn::new(1);
+        match conn.call(&adder, request(13)).await {
+            Err(ManagerError::Panicked {
+                message,
+                earlier: false,
+                ..
+            }) => assert_eq!(message, "unlucky number"),
+            other => panic!("expected Panicked, got {other:?}"),
+        }
+        // The state was never touched: the object is not poisoned.
+        let reply = conn.call(&adder, request(2)).await.unwrap();
+        let manager_core::reply::Reply::Value(sum) = reply else {
+            panic!("expected a value, got {reply:?}");
+        };
+        assert_eq!(sum.decode::<u8>("the sum").unwrap(), 3);
     }
 }

@@ -248,13 +248,27 @@ pub(crate) mod harness {
 
     impl Harness {
         pub(crate) fn new() -> Self {
+            Self::with_custom_types(crate::CustomTypes::new())
+        }
+
+        /// A harness whose registry also makes the types in `custom`.
+        pub(crate) fn with_custom_types(custom: crate::CustomTypes) -> Self {
             Harness {
-                registry: RegistryActor::new().start(),
+                registry: RegistryActor::with_custom_types(custom).start(),
             }
         }
 
         /// Creates the object `name` from `spec`.
         pub(crate) async fn object(&self, name: &str, spec: ObjectSpec) -> ObjectHandle {
+            self.try_object(name, spec).await.unwrap()
+        }
+
+        /// Creates the object `name` from `spec`, or says why not.
+        pub(crate) async fn try_object(
+            &self,
+            name: &str,
+            spec: ObjectSpec,
+        ) -> Result<ObjectHandle, ManagerError> {
             let outcome = self
                 .registry
                 .send(RegistryCall(RegistryRequest::CreateOrGet {
@@ -262,9 +276,12 @@ pub(crate) mod harness {
                     spec,
                 }))
                 .await
-                .unwrap();
-            assert!(matches!(outcome.reply, Ok(RegistryReply::Object(_))));
-            outcome.handle.unwrap()
+                .expect("the registry is running");
+            match outcome.reply {
+                Ok(RegistryReply::Object(_)) => Ok(outcome.handle.unwrap()),
+                Ok(other) => panic!("a create answered {other:?}"),
+                Err(e) => Err(e),
+            }
         }
 
         /// Every object's report, as an inspection gathers them.

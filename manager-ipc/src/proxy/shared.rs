@@ -19,11 +19,13 @@
 //!
 //! # What attaching checks
 //!
-//! [`Client::attach`] looks the name up once. The object must be of the
-//! token's kind ([`ManagerError::KindMismatch`] otherwise) and be the very
+//! [`Client::attach`] looks the name up once. The object must be the very
 //! object the token was made from ([`ManagerError::ObjectGone`] if it was
-//! removed, even if the name was created afresh since): like a Python
-//! proxy, a token refers to one object, not to a name.
+//! removed, even if the name holds another object since, of whatever
+//! kind): like a Python proxy, a token refers to one object, not to a
+//! name. It must also be of the token's kind
+//! ([`ManagerError::KindMismatch`] otherwise, which only a token not made
+//! by `share` can meet).
 //!
 //! # Examples
 //!
@@ -271,9 +273,10 @@ impl Client {
     /// # Errors
     ///
     /// [`ManagerError::ObjectGone`] (as [`Error::Manager`]) if the object
-    /// was removed, whether or not its name now holds another object;
-    /// [`ManagerError::KindMismatch`] if the name now holds an object of
-    /// another kind; and the errors of every call (see [`Client::call`]).
+    /// was removed, whether or not its name now holds another object (of
+    /// any kind); [`ManagerError::KindMismatch`] if the object is not of the
+    /// token's kind (a token not made by `share`); and the errors of every
+    /// call (see [`Client::call`]).
     ///
     /// # Cancel safety
     ///
@@ -293,15 +296,19 @@ impl Client {
             Err(Error::Manager(ManagerError::NoSuchObject { .. })) => return Err(gone()),
             Err(e) => return Err(e),
         };
+        // Another object under the name, of whatever kind, means the
+        // token's object is gone: a token refers to one object.
+        if info.id != shared.id {
+            return Err(gone());
+        }
+        // The same object of another kind: a token that was not made by
+        // `share` for this proxy type.
         if info.kind != shared.kind || !P::accepts(&info.kind) {
             return Err(Error::Manager(ManagerError::KindMismatch {
                 name: info.name.to_string(),
                 existing: info.kind,
                 requested: shared.kind.clone(),
             }));
-        }
-        if info.id != shared.id {
-            return Err(gone());
         }
         Ok(ObjectRef::new(self.clone(), info))
     }
