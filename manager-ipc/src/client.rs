@@ -49,9 +49,10 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A call waiting for its reply.
 struct Waiter {
     reply: oneshot::Sender<Result<Reply, ManagerError>>,
-    /// What to send if the manager grants this request after the caller
-    /// gave up (a late `acquire`: release it again).
-    undo: Option<Request>,
+    /// The request itself, kept if it may take something (a lock, a unit,
+    /// a queue item) that must be given back should its reply come after
+    /// the caller gave up.
+    takes: Option<Request>,
 }
 
 /// Calls waiting for replies, or why there will be no more replies.
@@ -74,10 +75,15 @@ impl Pending {
     }
 }
 
-/// Whether a reply granted what its request asked to take (a lock, a
-/// unit), so an abandoned caller's grant must be given back.
-fn granted(result: &Result<Reply, ManagerError>) -> bool {
-    matches!(result, Ok(Reply::Bool(true)))
+/// What gives back what `request` took, judging by its late `result` (see
+/// [`ObjectRequest::undo_for`](manager_core::request::ObjectRequest::undo_for)).
+fn undo_for(request: Request, result: &Result<Reply, ManagerError>) -> Option<Request> {
+    match (request, result) {
+        (Request::Object { target, op }, Ok(reply)) => {
+            op.undo_for(reply).map(|op| Request::Object { target, op })
+        }
+        _ => None,
+    }
 }
 
 struct Inner {
@@ -512,20 +518,21 @@ impl Client {
 
     /// [`Client::call`] with this deadline instead of the handle's.
     ///
-    /// If the caller gives up (deadline, or the future is dropped) and the
-    /// manager grants the request later (its reply is `Bool(true)`), `undo`
-    /// is sent, so a lock is not left held by a caller that believes it
-    /// failed.
+    /// If the caller gives up (deadline, or the future is dropped) on a
+    /// request that may take something (`takes`: a copy of the request) and
+    /// its reply comes later with what it took, the request that gives it
+    /// back is sent, so a lock is not left held and an item not lost by a
+    /// caller that believes it failed.
     pub(crate) async fn call_within(
         &self,
         request: Request,
         deadline: Option<Duration>,
-        undo: Option<Request>,
+        takes: Option<Request>,
     ) -> Result<Reply, Error> {
         match deadline {
-            None => self.call_inner(request, undo).await,
+            None => self.call_inner(request, takes).await,
             Some(after) => {
-                match tokio::time::timeout(after, self.call_inner(request, undo)).await {
+                match tokio::time::timeout(after, self.call_inner(request, takes)).await {
                     Ok(result) => result,
                     Err(_) => Err(Error::Timeout { after }),
                 }
@@ -533,7 +540,7 @@ impl Client {
         }
     }
 
-    async fn call_inner(&self, request: Request, undo: Option<Request>) -> Result<Reply, Error> {
+    async fn call_inner(&self, request: Request, takes: Option<Request>) -> Result<Reply, Error> {
         let id = RequestId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
         let mut frame = Vec::new();
         encode_frame(
@@ -546,7 +553,7 @@ impl Client {
         let alone = match &mut *self.inner.pending.lock().expect("pending map poisoned") {
             Pending::Open { waiting, .. } => {
                 let alone = waiting.is_empty();
-                waiting.insert(id, Waiter { reply: tx, undo });
+                waiting.insert(id, Waiter { reply: tx, takes });
                 alone
             }
             Pending::Closed => return Err(self.gone()),
@@ -585,11 +592,12 @@ impl Drop for ForgetOnDrop<'_> {
         if let Pending::Open { waiting, abandoned } =
             &mut *self.inner.pending.lock().expect("pending map poisoned")
             && let Some(Waiter {
-                undo: Some(undo), ..
+                takes: Some(request),
+                ..
             }) = waiting.remove(&self.id)
         {
             // No reply yet: if a grant comes later, give it back.
-            abandoned.insert(self.id, undo);
+            abandoned.insert(self.id, request);
         }
     }
 }
@@ -650,13 +658,13 @@ async fn read_loop<R: AsyncRead + Unpin>(
                     // The caller may have given up just now; then its grant
                     // is given back.
                     if let Err(result) = waiter.reply.send(result)
-                        && let Some(undo) = waiter.undo
-                        && granted(&result)
+                        && let Some(request) = waiter.takes
+                        && let Some(undo) = undo_for(request, &result)
                     {
                         undos.push(undo);
                     }
-                } else if let Some(undo) = abandoned.remove(&id)
-                    && granted(&result)
+                } else if let Some(request) = abandoned.remove(&id)
+                    && let Some(undo) = undo_for(request, &result)
                 {
                     undos.push(undo);
                 }

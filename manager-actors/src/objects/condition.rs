@@ -279,6 +279,17 @@ impl ObjectState for ConditionState {
                 let woken = self.notify(u64::MAX, ctx);
                 caller.reply(Ok(Reply::Count(woken)));
             }
+            ConditionRequest::ReleaseAll { owner } => {
+                let released = match self.holder {
+                    Some(holder) if holder.is(caller.connection, owner) => {
+                        self.holder = None;
+                        holder.count
+                    }
+                    _ => 0,
+                };
+                caller.reply(Ok(Reply::Count(released)));
+                self.hand_over(ctx);
+            }
         }
     }
 
@@ -396,6 +407,24 @@ mod tests {
         );
         assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
         assert_eq!(b.call(&cond, acquire(1, Wait::No)).await, T);
+    }
+
+    #[actix::test]
+    async fn release_all_frees_the_lock_however_often_it_was_taken() {
+        let h = Harness::new();
+        let cond = h.object("c", ObjectSpec::Condition).await;
+        let (mut a, mut b) = (Conn::new(1), Conn::new(2));
+        let release_all =
+            || ObjectRequest::Condition(ConditionRequest::ReleaseAll { owner: Owner(1) });
+        assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+        assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+        let b_acquire = b.send(&cond, acquire(1, Wait::Forever)).await;
+        // Another connection's owner 1 holds nothing: 0, not an error.
+        assert_eq!(b.call(&cond, release_all()).await, Ok(Reply::Count(0)));
+        assert_eq!(a.call(&cond, release_all()).await, Ok(Reply::Count(2)));
+        let got = b.next().await;
+        assert_eq!((got.id, got.result), (b_acquire, T), "handed on");
+        assert_eq!(a.call(&cond, release_all()).await, Ok(Reply::Count(0)));
     }
 
     #[actix::test]

@@ -250,6 +250,13 @@ impl ObjectState for QueueState {
                 caller.reply(result);
             }
             QueueRequest::Join { wait } => self.join(wait, caller, ctx),
+            QueueRequest::Return { value } => {
+                // Back where it was taken from; not a new task, and not
+                // refused by the bound.
+                self.items.push_front(value);
+                caller.reply(Ok(Reply::Done));
+                self.settle(ctx);
+            }
         }
     }
 
@@ -509,6 +516,33 @@ mod tests {
             Err(ManagerError::Empty {
                 what: "queue `t`".into()
             })
+        );
+    }
+
+    #[actix::test]
+    async fn a_returned_item_goes_to_the_front_or_to_a_parked_getter() {
+        let mut h = joinable();
+        let mut a = h.connect();
+        let ret = |n| q(QueueRequest::Return { value: v(n) });
+        assert_eq!(h.call(&mut a, put(2, Wait::No)).await, Ok(Reply::Done));
+        assert_eq!(h.call(&mut a, ret(1)).await, Ok(Reply::Done));
+        assert_eq!(h.call(&mut a, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+        assert_eq!(h.call(&mut a, get(Wait::No)).await, Ok(Reply::Value(v(2))));
+        // A parked getter takes a returned item at once.
+        let mut b = h.connect();
+        let gb = h.send(&b, get(Wait::Forever)).await;
+        b.nothing();
+        assert_eq!(h.call(&mut a, ret(3)).await, Ok(Reply::Done));
+        assert_eq!(b.now(gb), Ok(Reply::Value(v(3))));
+        // One put, one task: a return is not a new one.
+        assert_eq!(
+            h.call(&mut a, q(QueueRequest::TaskDone)).await,
+            Ok(Reply::Done)
+        );
+        assert_eq!(
+            h.call(&mut a, q(QueueRequest::Join { wait: Wait::No }))
+                .await,
+            Ok(Reply::Bool(true))
         );
     }
 

@@ -46,4 +46,12 @@ pub enum ConditionRequest {
         /// Who notifies.
         owner: Owner,
     },
+    /// Release the lock completely, however many times `owner` holds it.
+    /// Replies `Count`: how many times it held it, 0 if it did not hold it
+    /// (not an error). A client sends it when a `Wait` took the lock back
+    /// after its caller gave up, so the lock is not left held.
+    ReleaseAll {
+        /// Who releases it.
+        owner: Owner,
+    },
 }

@@ -212,19 +212,62 @@ impl ObjectRequest {
         }
     }
 
-    /// What gives back what this request takes if the manager grants it
-    /// (replies `Bool(true)`) after its caller gave up: the release of a
-    /// lock or semaphore acquire. `None` for requests that take nothing.
-    pub fn undo_if_granted(&self) -> Option<ObjectRequest> {
-        match self {
-            ObjectRequest::Lock(LockRequest::Acquire { owner, .. }) => {
+    /// Whether this request may take something (a lock, a semaphore unit,
+    /// a queue item) that must be given back if its reply comes after its
+    /// caller gave up; see [`ObjectRequest::undo_for`].
+    pub fn may_take(&self) -> bool {
+        matches!(
+            self,
+            ObjectRequest::Lock(LockRequest::Acquire { .. })
+                | ObjectRequest::Semaphore(
+                    SemaphoreRequest::Acquire { .. } | SemaphoreRequest::AcquireOwned { .. }
+                )
+                | ObjectRequest::Condition(
+                    ConditionRequest::Acquire { .. } | ConditionRequest::Wait { .. }
+                )
+                | ObjectRequest::Queue(QueueRequest::Get { .. } | QueueRequest::GetAs { .. })
+        )
+    }
+
+    /// What gives back what this request took, judging by `reply`, when
+    /// that reply came after the caller gave up (a timeout, a dropped
+    /// future): the release of a granted lock or semaphore unit, the full
+    /// release of a condition's lock that a `Wait` took back (it always
+    /// does, notified or not), the return of a queue item to the front.
+    /// `None` if the reply took nothing.
+    pub fn undo_for(&self, reply: &crate::reply::Reply) -> Option<ObjectRequest> {
+        use crate::reply::Reply;
+        match (self, reply) {
+            (ObjectRequest::Lock(LockRequest::Acquire { owner, .. }), Reply::Bool(true)) => {
                 Some(ObjectRequest::Lock(LockRequest::Release { owner: *owner }))
             }
-            ObjectRequest::Condition(ConditionRequest::Acquire { owner, .. }) => {
-                Some(ObjectRequest::Condition(ConditionRequest::Release {
+            (ObjectRequest::Semaphore(SemaphoreRequest::Acquire { .. }), Reply::Bool(true)) => {
+                Some(ObjectRequest::Semaphore(SemaphoreRequest::Release { n: 1 }))
+            }
+            (
+                ObjectRequest::Semaphore(SemaphoreRequest::AcquireOwned { owner, .. }),
+                Reply::Bool(true),
+            ) => Some(ObjectRequest::Semaphore(SemaphoreRequest::ReleaseOwned {
+                owner: *owner,
+                n: 1,
+            })),
+            (
+                ObjectRequest::Condition(ConditionRequest::Acquire { owner, .. }),
+                Reply::Bool(true),
+            ) => Some(ObjectRequest::Condition(ConditionRequest::Release {
+                owner: *owner,
+            })),
+            (ObjectRequest::Condition(ConditionRequest::Wait { owner, .. }), Reply::Bool(_)) => {
+                Some(ObjectRequest::Condition(ConditionRequest::ReleaseAll {
                     owner: *owner,
                 }))
             }
+            (
+                ObjectRequest::Queue(QueueRequest::Get { .. } | QueueRequest::GetAs { .. }),
+                Reply::Value(value),
+            ) => Some(ObjectRequest::Queue(QueueRequest::Return {
+                value: value.clone(),
+            })),
             _ => None,
         }
     }

@@ -65,4 +65,14 @@ pub enum QueueRequest {
         /// How long to wait for an item.
         wait: Wait,
     },
+    /// Put back at the front an item a get took after its caller gave up
+    /// (its reply came too late): a client sends it so the item is not
+    /// lost. It does not wait and is not refused by the bound (the item was
+    /// in the queue a moment ago, so a bounded queue may hold one more than
+    /// its bound for a while), and it is not a new task for `join`. Replies
+    /// `Done`.
+    Return {
+        /// The item, as the get's reply carried it.
+        value: Encoded,
+    },
 }

@@ -105,9 +105,9 @@ impl Condition {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: if the future is dropped after the request went
-    /// out, the manager may still grant the lock, which then stays held by
-    /// this task's owner until released or until the connection closes.
+    /// Cancel safe: if the future is dropped after the request went out
+    /// and the manager grants the lock afterwards, the client releases it
+    /// again as soon as the grant arrives.
     pub async fn acquire(&self) -> Result<(), Error> {
         acquire(&self.object, current_owner()).await
     }
@@ -184,8 +184,10 @@ impl Condition {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: dropping the future does not stop the wait, and the
-    /// lock, taken back afterwards, stays held by this owner.
+    /// Dropping the future does not stop the wait on the manager; when it
+    /// ends, the lock it takes back is released completely by the client,
+    /// so the owner no longer holds the lock (a guard it holds then
+    /// releases nothing).
     pub async fn wait(&self) -> Result<bool, Error> {
         wait(&self.object, current_owner(), Wait::Forever).await
     }

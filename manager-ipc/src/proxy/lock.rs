@@ -78,9 +78,9 @@ macro_rules! lock_handle {
             ///
             /// # Cancel safety
             ///
-            /// Not cancel safe: if the future is dropped after the request went
-            /// out, the manager may still grant the lock, which then stays held by
-            /// this task's owner until released or until the connection closes.
+            /// Cancel safe: if the future is dropped after the request went
+            /// out and the manager grants the lock afterwards, the client
+            /// releases it again as soon as the grant arrives.
             pub async fn acquire(&self) -> Result<(), Error> {
                 acquire(&self.object, current_owner()).await
             }

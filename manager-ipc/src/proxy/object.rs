@@ -76,8 +76,11 @@ impl ObjectRef {
     /// timeout, and the call itself gets [`WAIT_GRACE`] more for the answer
     /// to arrive: the manager, not the client's clock, ends the wait. Should
     /// the call still give up first (the request sat in a busy manager), or
-    /// its future be dropped, a lock or unit granted afterwards is released
-    /// again as soon as the grant arrives.
+    /// its future be dropped, what a late reply took is given back as soon
+    /// as it arrives: a lock or semaphore unit is released, a condition's
+    /// lock taken back by a `wait` is released completely, and a queue item
+    /// is put back at the front (see
+    /// [`ObjectRequest::undo_for`](manager_core::request::ObjectRequest::undo_for)).
     ///
     /// # Errors
     ///
@@ -90,16 +93,16 @@ impl ObjectRef {
             }
             (limit, _) => limit,
         };
-        // A grant that comes after this call gave up is given back.
-        let undo = op.undo_if_granted().map(|op| Request::Object {
+        // What a late reply takes after this call gave up is given back.
+        let takes = op.may_take().then(|| Request::Object {
             target: self.id,
-            op,
+            op: op.clone(),
         });
         let request = Request::Object {
             target: self.id,
             op,
         };
-        self.client.call_within(request, deadline, undo).await
+        self.client.call_within(request, deadline, takes).await
     }
 
     /// Sends one operation without waiting for (or keeping) its reply; for

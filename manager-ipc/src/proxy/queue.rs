@@ -193,8 +193,8 @@ macro_rules! queue_handle {
             ///
             /// # Cancel safety
             ///
-            /// Not cancel safe: a dropped `get` may still take an item, which is
-            /// then lost; see [`Queue`](Queue#cancel-safety).
+            /// Cancel safe: an item a dropped `get` takes afterwards is put
+            /// back; see [`Queue`](Queue#cancel-safety).
             pub async fn get(&self) -> Result<T, Error> {
                 self.get_within(None).await
             }
@@ -327,12 +327,13 @@ queue_handle! {
     ///
     /// # Cancel safety
     ///
-    /// `get` and `put` are not cancel safe: a future dropped after its request
-    /// went out (in `select!`, or under `tokio::time::timeout`) leaves the
-    /// request parked in the manager, and a `get` that is served then loses its
-    /// item. To bound a wait, use [`Queue::get_timeout`] and
-    /// [`Queue::put_timeout`], which the manager ends itself, rather than
-    /// wrapping `get` or `put` in `tokio::time::timeout`.
+    /// A future dropped after its request went out (in `select!`, or under
+    /// `tokio::time::timeout`) leaves the request parked in the manager. A
+    /// `get` served then does not lose its item: the client puts it back at
+    /// the front of the queue as soon as it arrives. A `put` is not cancel
+    /// safe: its item may still be added. To bound a wait, prefer
+    /// [`Queue::get_timeout`] and [`Queue::put_timeout`], which the manager
+    /// ends itself.
     ///
     /// [`WAIT_GRACE`]: crate::proxy::WAIT_GRACE
     pub struct Queue<T>;

@@ -83,9 +83,9 @@ macro_rules! semaphore_handle {
             ///
             /// # Cancel safety
             ///
-            /// Not cancel safe: if the future is dropped after the request went
-            /// out, the manager may still grant the unit, which then stays taken
-            /// until someone releases it.
+            /// Cancel safe: if the future is dropped after the request went
+            /// out and the manager grants the unit afterwards, the client
+            /// releases it again as soon as the grant arrives.
             ///
             /// # What happens when this process dies
             ///
@@ -168,10 +168,9 @@ macro_rules! semaphore_handle {
             ///
             /// # Cancel safety
             ///
-            /// Not cancel safe: if the future is dropped after the request went
-            /// out, the manager may still grant the unit, which then stays owned,
-            /// with no guard to give it back, until this process's connection
-            /// closes.
+            /// Cancel safe: if the future is dropped after the request went
+            /// out and the manager grants the unit afterwards, the client gives
+            /// it back as soon as the grant arrives.
             pub async fn guard(&self) -> Result<SemaphoreGuard, Error> {
                 guard(&self.object, current_owner()).await
             }
