@@ -168,7 +168,8 @@ mod tests {
     use manager_core::request::{BarrierRequest, EventRequest, ObjectRequest, Wait};
     use manager_core::{ManagerError, ObjectSpec};
 
-    use super::super::queue::harness::Harness;
+    use crate::object::ObjectHandle;
+    use crate::objects::testing::{Conn, Harness};
 
     fn b(request: BarrierRequest) -> ObjectRequest {
         ObjectRequest::Barrier(request)
@@ -178,8 +179,8 @@ mod tests {
         b(BarrierRequest::Wait { wait })
     }
 
-    fn barrier(parties: u64) -> Harness {
-        Harness::start(ObjectSpec::Barrier { parties })
+    async fn barrier(parties: u64) -> (Harness, ObjectHandle) {
+        Harness::start(ObjectSpec::Barrier { parties }).await
     }
 
     fn is_broken(result: Result<Reply, ManagerError>) -> bool {
@@ -188,32 +189,32 @@ mod tests {
 
     #[actix::test]
     async fn last_arrival_releases_everyone_with_arrival_indices_and_rounds_repeat() {
-        let mut h = barrier(3);
-        let mut a = h.connect();
-        let mut c = h.connect();
+        let (_h, t) = barrier(3).await;
+        let mut a = Conn::new(1);
+        let mut c = Conn::new(2);
         assert_eq!(
-            h.call(&mut a, b(BarrierRequest::Parties)).await,
+            a.call(&t, b(BarrierRequest::Parties)).await,
             Ok(Reply::Count(3))
         );
         for _round in 0..2 {
-            let w1 = h.send(&a, wait(Wait::Forever)).await;
-            let w2 = h.send(&c, wait(Wait::For(Duration::from_secs(60)))).await;
+            let w1 = a.send(&t, wait(Wait::Forever)).await;
+            let w2 = c.send(&t, wait(Wait::For(Duration::from_secs(60)))).await;
             a.nothing();
             c.nothing();
             assert_eq!(
-                h.call(&mut a, b(BarrierRequest::NWaiting)).await,
+                a.call(&t, b(BarrierRequest::NWaiting)).await,
                 Ok(Reply::Count(2))
             );
-            let w3 = h.send(&c, wait(Wait::No)).await;
+            let w3 = c.send(&t, wait(Wait::No)).await;
             assert_eq!(a.now(w1), Ok(Reply::Count(0)));
             assert_eq!(c.now(w2), Ok(Reply::Count(1)));
             assert_eq!(c.now(w3), Ok(Reply::Count(2)));
             assert_eq!(
-                h.call(&mut a, b(BarrierRequest::NWaiting)).await,
+                a.call(&t, b(BarrierRequest::NWaiting)).await,
                 Ok(Reply::Count(0))
             );
             assert_eq!(
-                h.call(&mut a, b(BarrierRequest::Broken)).await,
+                a.call(&t, b(BarrierRequest::Broken)).await,
                 Ok(Reply::Bool(false))
             );
         }
@@ -221,86 +222,82 @@ mod tests {
 
     #[actix::test]
     async fn one_party_never_waits() {
-        let mut h = barrier(1);
-        let mut a = h.connect();
-        assert_eq!(h.call(&mut a, wait(Wait::No)).await, Ok(Reply::Count(0)));
+        let (_h, t) = barrier(1).await;
+        let mut a = Conn::new(1);
+        assert_eq!(a.call(&t, wait(Wait::No)).await, Ok(Reply::Count(0)));
     }
 
     #[actix::test]
     async fn a_timeout_breaks_it_until_reset() {
-        let mut h = barrier(3);
-        let mut a = h.connect();
-        let mut c = h.connect();
-        let w1 = h.send(&a, wait(Wait::Forever)).await;
-        let w2 = h.send(&c, wait(Wait::For(Duration::from_millis(30)))).await;
+        let (_h, t) = barrier(3).await;
+        let mut a = Conn::new(1);
+        let mut c = Conn::new(2);
+        let w1 = a.send(&t, wait(Wait::Forever)).await;
+        let w2 = c.send(&t, wait(Wait::For(Duration::from_millis(30)))).await;
         // The timed-out wait is answered first, then the others.
         assert!(is_broken(c.later(w2).await));
         assert!(is_broken(a.now(w1)));
         assert_eq!(
-            h.call(&mut a, b(BarrierRequest::Broken)).await,
+            a.call(&t, b(BarrierRequest::Broken)).await,
             Ok(Reply::Bool(true))
         );
-        assert!(is_broken(h.call(&mut a, wait(Wait::Forever)).await));
+        assert!(is_broken(a.call(&t, wait(Wait::Forever)).await));
+        assert_eq!(a.call(&t, b(BarrierRequest::Reset)).await, Ok(Reply::Done));
         assert_eq!(
-            h.call(&mut a, b(BarrierRequest::Reset)).await,
-            Ok(Reply::Done)
-        );
-        assert_eq!(
-            h.call(&mut a, b(BarrierRequest::Broken)).await,
+            a.call(&t, b(BarrierRequest::Broken)).await,
             Ok(Reply::Bool(false))
         );
-        let w = h.send(&a, wait(Wait::Forever)).await;
+        let w = a.send(&t, wait(Wait::Forever)).await;
         a.nothing();
         // A non-waiting wait that is not the last breaks it at once.
-        assert!(is_broken(h.call(&mut c, wait(Wait::No)).await));
+        assert!(is_broken(c.call(&t, wait(Wait::No)).await));
         assert!(is_broken(a.now(w)));
     }
 
     #[actix::test]
     async fn abort_and_reset_fail_the_parked() {
-        let mut h = barrier(2);
-        let mut a = h.connect();
-        let w = h.send(&a, wait(Wait::Forever)).await;
-        let r = h.send(&a, b(BarrierRequest::Reset)).await;
+        let (_h, t) = barrier(2).await;
+        let mut a = Conn::new(1);
+        let w = a.send(&t, wait(Wait::Forever)).await;
+        let r = a.send(&t, b(BarrierRequest::Reset)).await;
         assert!(is_broken(a.now(w)));
         assert_eq!(a.now(r), Ok(Reply::Done));
         assert_eq!(
-            h.call(&mut a, b(BarrierRequest::Broken)).await,
+            a.call(&t, b(BarrierRequest::Broken)).await,
             Ok(Reply::Bool(false))
         );
-        let w = h.send(&a, wait(Wait::Forever)).await;
-        let x = h.send(&a, b(BarrierRequest::Abort)).await;
+        let w = a.send(&t, wait(Wait::Forever)).await;
+        let x = a.send(&t, b(BarrierRequest::Abort)).await;
         assert!(is_broken(a.now(w)));
         assert_eq!(a.now(x), Ok(Reply::Done));
-        assert!(is_broken(h.call(&mut a, wait(Wait::Forever)).await));
+        assert!(is_broken(a.call(&t, wait(Wait::Forever)).await));
     }
 
     #[actix::test]
     async fn a_closed_waiting_connection_breaks_it_and_removal_answers_gone() {
-        let mut h = barrier(3);
-        let mut a = h.connect();
-        let dead = h.connect();
-        let w = h.send(&a, wait(Wait::Forever)).await;
-        let _ = h.send(&dead, wait(Wait::Forever)).await;
-        h.close(dead).await;
+        let (h, t) = barrier(3).await;
+        let mut a = Conn::new(1);
+        let mut dead = Conn::new(2);
+        let w = a.send(&t, wait(Wait::Forever)).await;
+        let _ = dead.send(&t, wait(Wait::Forever)).await;
+        dead.close(&[&t]).await;
         assert!(is_broken(a.now(w)));
 
         // A connection that closes without waiting changes nothing.
-        h.call(&mut a, b(BarrierRequest::Reset)).await.unwrap();
-        let idle = h.connect();
-        let w = h.send(&a, wait(Wait::Forever)).await;
-        h.close(idle).await;
+        a.call(&t, b(BarrierRequest::Reset)).await.unwrap();
+        let idle = Conn::new(3);
+        let w = a.send(&t, wait(Wait::Forever)).await;
+        idle.close(&[&t]).await;
         a.nothing();
         assert_eq!(
-            h.call(&mut a, b(BarrierRequest::Broken)).await,
+            a.call(&t, b(BarrierRequest::Broken)).await,
             Ok(Reply::Bool(false))
         );
         assert!(matches!(
-            h.call(&mut a, ObjectRequest::Event(EventRequest::IsSet))
-                .await,
+            a.call(&t, ObjectRequest::Event(EventRequest::IsSet)).await,
             Err(ManagerError::WrongKind { .. })
         ));
-        h.remove().await;
+        h.remove("t").await;
         assert!(matches!(a.now(w), Err(ManagerError::ObjectGone { .. })));
     }
 }

@@ -340,8 +340,8 @@ mod tests {
 
     use manager_core::ObjectSpec;
 
-    use super::super::lock::harness::{Conn, Harness};
     use super::*;
+    use crate::objects::testing::{Conn, Harness};
 
     fn acquire(owner: u64, wait: Wait) -> ObjectRequest {
         ObjectRequest::Condition(ConditionRequest::Acquire {

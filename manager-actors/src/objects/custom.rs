@@ -416,7 +416,7 @@ mod tests {
     use serde::{Deserialize, Deserializer, Serialize};
 
     use super::{CallInfo, CustomObject, CustomType, CustomTypes};
-    use crate::objects::lock::harness::{Conn, Harness};
+    use crate::objects::testing::{Conn, Harness};
 
     /// A number whose `Deserialize` panics on 13, as an application's
     /// hand-written impl might on input it did not expect.

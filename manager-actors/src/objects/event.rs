@@ -110,7 +110,7 @@ mod tests {
     use manager_core::request::{EventRequest, ObjectRequest, QueueRequest, Wait};
     use manager_core::{ManagerError, ObjectSpec};
 
-    use super::super::queue::harness::Harness;
+    use crate::objects::testing::{Conn, Harness};
 
     fn e(request: EventRequest) -> ObjectRequest {
         ObjectRequest::Event(request)
@@ -122,55 +122,51 @@ mod tests {
 
     #[actix::test]
     async fn set_releases_every_waiter_and_later_waits_pass() {
-        let mut h = Harness::start(ObjectSpec::Event);
-        let mut a = h.connect();
-        let mut b = h.connect();
+        let (h, t) = Harness::start(ObjectSpec::Event).await;
+        let mut a = Conn::new(1);
+        let mut b = Conn::new(2);
         assert_eq!(
-            h.call(&mut a, e(EventRequest::IsSet)).await,
+            a.call(&t, e(EventRequest::IsSet)).await,
             Ok(Reply::Bool(false))
         );
-        assert_eq!(h.call(&mut a, wait(Wait::No)).await, Ok(Reply::Bool(false)));
-        let wa = h.send(&a, wait(Wait::Forever)).await;
-        let wb = h.send(&b, wait(Wait::For(Duration::from_secs(60)))).await;
+        assert_eq!(a.call(&t, wait(Wait::No)).await, Ok(Reply::Bool(false)));
+        let wa = a.send(&t, wait(Wait::Forever)).await;
+        let wb = b.send(&t, wait(Wait::For(Duration::from_secs(60)))).await;
         a.nothing();
         b.nothing();
-        let s = h.send(&b, e(EventRequest::Set)).await;
+        let s = b.send(&t, e(EventRequest::Set)).await;
         assert_eq!(a.now(wa), Ok(Reply::Bool(true)));
         assert_eq!(b.now(wb), Ok(Reply::Bool(true)));
         assert_eq!(b.now(s), Ok(Reply::Done));
-        assert_eq!(h.call(&mut a, wait(Wait::No)).await, Ok(Reply::Bool(true)));
+        assert_eq!(a.call(&t, wait(Wait::No)).await, Ok(Reply::Bool(true)));
         assert_eq!(
-            h.call(&mut a, e(EventRequest::IsSet)).await,
+            a.call(&t, e(EventRequest::IsSet)).await,
             Ok(Reply::Bool(true))
         );
+        assert_eq!(a.call(&t, e(EventRequest::Clear)).await, Ok(Reply::Done));
         assert_eq!(
-            h.call(&mut a, e(EventRequest::Clear)).await,
-            Ok(Reply::Done)
-        );
-        assert_eq!(
-            h.call(&mut a, e(EventRequest::IsSet)).await,
+            a.call(&t, e(EventRequest::IsSet)).await,
             Ok(Reply::Bool(false))
         );
-        let w = h.send(&a, wait(Wait::Forever)).await;
+        let w = a.send(&t, wait(Wait::Forever)).await;
         a.nothing();
-        h.remove().await;
+        h.remove("t").await;
         assert!(matches!(a.now(w), Err(ManagerError::ObjectGone { .. })));
     }
 
     #[actix::test]
     async fn a_wait_that_ends_answers_false() {
-        let mut h = Harness::start(ObjectSpec::Event);
-        let mut a = h.connect();
-        let w = h.send(&a, wait(Wait::For(Duration::from_millis(30)))).await;
+        let (_h, t) = Harness::start(ObjectSpec::Event).await;
+        let mut a = Conn::new(1);
+        let w = a.send(&t, wait(Wait::For(Duration::from_millis(30)))).await;
         assert_eq!(a.later(w).await, Ok(Reply::Bool(false)));
         // A closed connection's waits are dropped, and `set` still works.
-        let dead = h.connect();
-        let _ = h.send(&dead, wait(Wait::Forever)).await;
-        h.close(dead).await;
-        assert_eq!(h.call(&mut a, e(EventRequest::Set)).await, Ok(Reply::Done));
+        let mut dead = Conn::new(2);
+        let _ = dead.send(&t, wait(Wait::Forever)).await;
+        dead.close(&[&t]).await;
+        assert_eq!(a.call(&t, e(EventRequest::Set)).await, Ok(Reply::Done));
         assert!(matches!(
-            h.call(&mut a, ObjectRequest::Queue(QueueRequest::Len))
-                .await,
+            a.call(&t, ObjectRequest::Queue(QueueRequest::Len)).await,
             Err(ManagerError::WrongKind { .. })
         ));
     }

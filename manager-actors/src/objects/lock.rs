@@ -219,181 +219,14 @@ impl ObjectState for LockState {
     }
 }
 
-/// Drives object actors from unit tests: a registry, connections with their
-/// reply channels, and helpers to send requests and read replies.
-#[cfg(test)]
-pub(crate) mod harness {
-    use std::time::Duration;
-
-    use crate::object::ReplyQueue;
-    use actix::{Actor, Addr};
-    use manager_core::reply::{RegistryReply, Reply, ReplyFrame};
-    use manager_core::request::{ObjectRequest, RegistryRequest, RequestId};
-    use manager_core::{ManagerError, ObjectName, ObjectSpec};
-    use tokio::sync::mpsc::error::TryRecvError;
-
-    use crate::object::{
-        ConnectionClosed, ConnectionId, ObjectBatch, ObjectCall, ObjectHandle, ReplySink,
-    };
-    use crate::registry::{InspectObjects, RegistryActor, RegistryCall};
-    use manager_core::inspect::ObjectReport;
-
-    /// How long a test waits for a reply that must come.
-    const REPLY_DEADLINE: Duration = Duration::from_secs(10);
-
-    /// A registry to create objects in.
-    pub(crate) struct Harness {
-        registry: Addr<RegistryActor>,
-    }
-
-    impl Harness {
-        pub(crate) fn new() -> Self {
-            Self::with_custom_types(crate::CustomTypes::new())
-        }
-
-        /// A harness whose registry also makes the types in `custom`.
-        pub(crate) fn with_custom_types(custom: crate::CustomTypes) -> Self {
-            Harness {
-                registry: RegistryActor::with_custom_types(custom).start(),
-            }
-        }
-
-        /// Creates the object `name` from `spec`.
-        pub(crate) async fn object(&self, name: &str, spec: ObjectSpec) -> ObjectHandle {
-            self.try_object(name, spec).await.unwrap()
-        }
-
-        /// Creates the object `name` from `spec`, or says why not.
-        pub(crate) async fn try_object(
-            &self,
-            name: &str,
-            spec: ObjectSpec,
-        ) -> Result<ObjectHandle, ManagerError> {
-            let outcome = self
-                .registry
-                .send(RegistryCall(RegistryRequest::CreateOrGet {
-                    name: ObjectName::new(name).unwrap(),
-                    spec,
-                }))
-                .await
-                .expect("the registry is running");
-            match outcome.reply {
-                Ok(RegistryReply::Object(_)) => Ok(outcome.handle.unwrap()),
-                Ok(other) => panic!("a create answered {other:?}"),
-                Err(e) => Err(e),
-            }
-        }
-
-        /// Every object's report, as an inspection gathers them.
-        pub(crate) async fn inspect(&self) -> Vec<ObjectReport> {
-            self.registry
-                .send(InspectObjects {
-                    timeout: REPLY_DEADLINE,
-                })
-                .await
-                .unwrap()
-        }
-
-        /// Removes the object `name`.
-        pub(crate) async fn remove(&self, name: &str) {
-            let outcome = self
-                .registry
-                .send(RegistryCall(RegistryRequest::Remove {
-                    name: ObjectName::new(name).unwrap(),
-                }))
-                .await
-                .unwrap();
-            assert_eq!(outcome.reply, Ok(RegistryReply::Removed(true)));
-        }
-    }
-
-    /// One client connection: its id and the replies sent to it.
-    pub(crate) struct Conn {
-        id: ConnectionId,
-        sink: ReplySink,
-        replies: ReplyQueue,
-        next: u64,
-    }
-
-    impl Conn {
-        pub(crate) fn new(id: u64) -> Self {
-            let (sink, replies) = ReplySink::new();
-            Conn {
-                id: ConnectionId(id),
-                sink,
-                replies,
-                next: 1,
-            }
-        }
-
-        /// Sends `op` to `object` and returns once the object has handled
-        /// it (so an immediate reply is already waiting).
-        pub(crate) async fn send(&mut self, object: &ObjectHandle, op: ObjectRequest) -> RequestId {
-            let id = RequestId(self.next);
-            self.next += 1;
-            // Counted as the bridge counts it.
-            object.stats.add_sent(1);
-            object
-                .mailbox
-                .send(ObjectBatch {
-                    connection: self.id,
-                    calls: vec![ObjectCall { id, op }],
-                    replies: self.sink.clone(),
-                })
-                .await
-                .unwrap();
-            id
-        }
-
-        /// Sends `op` and returns its reply, which must come at once.
-        pub(crate) async fn call(
-            &mut self,
-            object: &ObjectHandle,
-            op: ObjectRequest,
-        ) -> Result<Reply, ManagerError> {
-            let id = self.send(object, op).await;
-            let frame = self.ready().expect("an immediate reply");
-            assert_eq!(frame.id, id);
-            frame.result
-        }
-
-        /// The next reply, waiting for it (a parked request answered later).
-        pub(crate) async fn next(&mut self) -> ReplyFrame {
-            tokio::time::timeout(REPLY_DEADLINE, self.replies.recv())
-                .await
-                .expect("a reply within the deadline")
-                .expect("the sink is open")
-        }
-
-        /// A reply already sent, if any.
-        pub(crate) fn ready(&mut self) -> Option<ReplyFrame> {
-            match self.replies.try_recv() {
-                Ok(frame) => Some(frame),
-                Err(TryRecvError::Empty) => None,
-                Err(TryRecvError::Disconnected) => panic!("the sink closed"),
-            }
-        }
-
-        /// Closes the connection: its replies have no reader any more, and
-        /// `objects` are told, as the bridge does.
-        pub(crate) async fn close(self, objects: &[&ObjectHandle]) {
-            let Conn { id, replies, .. } = self;
-            drop(replies);
-            for object in objects {
-                object.closed.send(ConnectionClosed(id)).await.unwrap();
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
     use manager_core::ObjectSpec;
 
-    use super::harness::{Conn, Harness};
     use super::*;
+    use crate::objects::testing::{Conn, Harness};
 
     fn acquire(owner: u64, wait: Wait) -> ObjectRequest {
         ObjectRequest::Lock(LockRequest::Acquire {
@@ -623,8 +456,6 @@ mod tests {
             DictRequest, LockRequest, ObjectRequest, Owner, QueueRequest, SemaphoreRequest, Wait,
         };
         use manager_core::{Encoded, ObjectKind};
-
-        use super::harness::{Conn, Harness};
 
         let harness = Harness::new();
         let queue = harness

@@ -37,6 +37,8 @@ mod queue;
 mod semaphore;
 pub mod sequence;
 mod set;
+#[cfg(test)]
+pub(crate) mod testing;
 mod value;
 
 pub use array::ArrayState;

@@ -296,142 +296,6 @@ impl ObjectState for QueueState {
     }
 }
 
-/// Drives an object actor from a test: connections with their own reply
-/// sinks, batches sent one by one, and replies read back.
-#[cfg(test)]
-pub(super) mod harness {
-    use std::time::Duration;
-
-    use crate::object::ReplyQueue;
-    use actix::Recipient;
-    use manager_core::reply::Reply;
-    use manager_core::request::{ObjectRequest, RequestId};
-    use manager_core::{ManagerError, ObjectId, ObjectName, ObjectSpec};
-    use tokio::sync::mpsc::error::TryRecvError;
-
-    use crate::object::{
-        ConnectionClosed, ConnectionId, ObjectBatch, ObjectCall, ObjectHandle, ReplySink,
-        StopObject,
-    };
-
-    /// How long a test waits for a reply that must come.
-    const REPLY_DEADLINE: Duration = Duration::from_secs(5);
-
-    /// One object actor under test.
-    pub(crate) struct Harness {
-        handle: ObjectHandle,
-        stop: Recipient<StopObject>,
-        next_request: u64,
-        next_connection: u64,
-    }
-
-    /// One fake client connection.
-    pub(crate) struct Conn {
-        id: ConnectionId,
-        sink: ReplySink,
-        replies: ReplyQueue,
-    }
-
-    impl Harness {
-        /// Starts the actor for `spec`, named `t`.
-        pub(crate) fn start(spec: ObjectSpec) -> Self {
-            let (handle, stop) = super::super::spawn(
-                spec,
-                &crate::CustomTypes::new(),
-                ObjectId(1),
-                ObjectName::new("t").unwrap(),
-                Default::default(),
-            )
-            .unwrap();
-            Harness {
-                handle,
-                stop,
-                next_request: 0,
-                next_connection: 0,
-            }
-        }
-
-        /// A new connection.
-        pub(crate) fn connect(&mut self) -> Conn {
-            self.next_connection += 1;
-            let (sink, replies) = ReplySink::new();
-            Conn {
-                id: ConnectionId(self.next_connection),
-                sink,
-                replies,
-            }
-        }
-
-        /// Sends `op` from `conn`; returns once the actor has handled it.
-        pub(crate) async fn send(&mut self, conn: &Conn, op: ObjectRequest) -> RequestId {
-            self.next_request += 1;
-            let id = RequestId(self.next_request);
-            self.handle
-                .mailbox
-                .send(ObjectBatch {
-                    connection: conn.id,
-                    calls: vec![ObjectCall { id, op }],
-                    replies: conn.sink.clone(),
-                })
-                .await
-                .unwrap();
-            id
-        }
-
-        /// Sends `op` and returns its immediate reply.
-        pub(crate) async fn call(
-            &mut self,
-            conn: &mut Conn,
-            op: ObjectRequest,
-        ) -> Result<Reply, ManagerError> {
-            let id = self.send(conn, op).await;
-            conn.now(id)
-        }
-
-        /// Closes `conn`: its sink closes, then the actor hears of it.
-        pub(crate) async fn close(&mut self, conn: Conn) {
-            let id = conn.id;
-            drop(conn);
-            self.handle.closed.send(ConnectionClosed(id)).await.unwrap();
-        }
-
-        /// Removes the object.
-        pub(crate) async fn remove(&mut self) {
-            self.stop.send(StopObject).await.unwrap();
-        }
-    }
-
-    impl Conn {
-        /// The reply to `id`, which must already be there.
-        pub(crate) fn now(&mut self, id: RequestId) -> Result<Reply, ManagerError> {
-            let frame = self
-                .replies
-                .try_recv()
-                .unwrap_or_else(|e| panic!("no reply to {id:?}: {e}"));
-            assert_eq!(frame.id, id, "replies out of order");
-            frame.result
-        }
-
-        /// The reply to `id`, waiting for it (a timer's).
-        pub(crate) async fn later(&mut self, id: RequestId) -> Result<Reply, ManagerError> {
-            let frame = tokio::time::timeout(REPLY_DEADLINE, self.replies.recv())
-                .await
-                .unwrap_or_else(|_| panic!("no reply to {id:?} within {REPLY_DEADLINE:?}"))
-                .expect("sink open");
-            assert_eq!(frame.id, id, "replies out of order");
-            frame.result
-        }
-
-        /// Asserts that nothing has been answered on this connection.
-        pub(crate) fn nothing(&mut self) {
-            match self.replies.try_recv() {
-                Err(TryRecvError::Empty) => {}
-                other => panic!("expected no reply, got {other:?}"),
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -440,7 +304,8 @@ mod tests {
     use manager_core::request::{NamespaceRequest, ObjectRequest, QueueRequest, Wait};
     use manager_core::{Encoded, ManagerError, ObjectSpec, TypeTag};
 
-    use super::harness::Harness;
+    use crate::object::ObjectHandle;
+    use crate::objects::testing::{Conn, Harness};
 
     fn v(n: i64) -> Encoded {
         Encoded::encode(&n).unwrap()
@@ -473,46 +338,44 @@ mod tests {
         ObjectRequest::Queue(request)
     }
 
-    fn bounded(maxsize: u64) -> Harness {
+    async fn bounded(maxsize: u64) -> (Harness, ObjectHandle) {
         Harness::start(ObjectSpec::Queue {
             maxsize: Some(maxsize),
         })
+        .await
     }
 
-    fn joinable() -> Harness {
-        Harness::start(ObjectSpec::JoinableQueue { maxsize: None })
+    async fn joinable() -> (Harness, ObjectHandle) {
+        Harness::start(ObjectSpec::JoinableQueue { maxsize: None }).await
     }
 
     const SHORT: Wait = Wait::For(Duration::from_millis(30));
 
     #[actix::test]
     async fn fifo_len_empty_full() {
-        let mut h = bounded(2);
-        let mut a = h.connect();
+        let (_h, t) = bounded(2).await;
+        let mut a = Conn::new(1);
         assert_eq!(
-            h.call(&mut a, q(QueueRequest::IsEmpty)).await,
+            a.call(&t, q(QueueRequest::IsEmpty)).await,
             Ok(Reply::Bool(true))
         );
-        assert_eq!(h.call(&mut a, put(1, Wait::No)).await, Ok(Reply::Done));
-        assert_eq!(h.call(&mut a, put(2, Wait::No)).await, Ok(Reply::Done));
+        assert_eq!(a.call(&t, put(1, Wait::No)).await, Ok(Reply::Done));
+        assert_eq!(a.call(&t, put(2, Wait::No)).await, Ok(Reply::Done));
+        assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(2)));
         assert_eq!(
-            h.call(&mut a, q(QueueRequest::Len)).await,
-            Ok(Reply::Count(2))
-        );
-        assert_eq!(
-            h.call(&mut a, q(QueueRequest::IsFull)).await,
+            a.call(&t, q(QueueRequest::IsFull)).await,
             Ok(Reply::Bool(true))
         );
         assert_eq!(
-            h.call(&mut a, put(3, Wait::No)).await,
+            a.call(&t, put(3, Wait::No)).await,
             Err(ManagerError::Full {
                 what: "queue `t`".into()
             })
         );
-        assert_eq!(h.call(&mut a, get(Wait::No)).await, Ok(Reply::Value(v(1))));
-        assert_eq!(h.call(&mut a, get(Wait::No)).await, Ok(Reply::Value(v(2))));
+        assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+        assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(2))));
         assert_eq!(
-            h.call(&mut a, get(Wait::No)).await,
+            a.call(&t, get(Wait::No)).await,
             Err(ManagerError::Empty {
                 what: "queue `t`".into()
             })
@@ -521,286 +384,257 @@ mod tests {
 
     #[actix::test]
     async fn a_returned_item_goes_to_the_front_or_to_a_parked_getter() {
-        let mut h = joinable();
-        let mut a = h.connect();
+        let (_h, t) = joinable().await;
+        let mut a = Conn::new(1);
         let ret = |n| q(QueueRequest::Return { value: v(n) });
-        assert_eq!(h.call(&mut a, put(2, Wait::No)).await, Ok(Reply::Done));
-        assert_eq!(h.call(&mut a, ret(1)).await, Ok(Reply::Done));
-        assert_eq!(h.call(&mut a, get(Wait::No)).await, Ok(Reply::Value(v(1))));
-        assert_eq!(h.call(&mut a, get(Wait::No)).await, Ok(Reply::Value(v(2))));
+        assert_eq!(a.call(&t, put(2, Wait::No)).await, Ok(Reply::Done));
+        assert_eq!(a.call(&t, ret(1)).await, Ok(Reply::Done));
+        assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+        assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(2))));
         // A parked getter takes a returned item at once.
-        let mut b = h.connect();
-        let gb = h.send(&b, get(Wait::Forever)).await;
+        let mut b = Conn::new(2);
+        let gb = b.send(&t, get(Wait::Forever)).await;
         b.nothing();
-        assert_eq!(h.call(&mut a, ret(3)).await, Ok(Reply::Done));
+        assert_eq!(a.call(&t, ret(3)).await, Ok(Reply::Done));
         assert_eq!(b.now(gb), Ok(Reply::Value(v(3))));
         // One put, one task: a return is not a new one.
+        assert_eq!(a.call(&t, q(QueueRequest::TaskDone)).await, Ok(Reply::Done));
         assert_eq!(
-            h.call(&mut a, q(QueueRequest::TaskDone)).await,
-            Ok(Reply::Done)
-        );
-        assert_eq!(
-            h.call(&mut a, q(QueueRequest::Join { wait: Wait::No }))
-                .await,
+            a.call(&t, q(QueueRequest::Join { wait: Wait::No })).await,
             Ok(Reply::Bool(true))
         );
     }
 
     #[actix::test]
     async fn zero_maxsize_is_unbounded() {
-        let mut h = bounded(0);
-        let mut a = h.connect();
+        let (_h, t) = bounded(0).await;
+        let mut a = Conn::new(1);
         for n in 0..100 {
-            assert_eq!(h.call(&mut a, put(n, Wait::No)).await, Ok(Reply::Done));
+            assert_eq!(a.call(&t, put(n, Wait::No)).await, Ok(Reply::Done));
         }
         assert_eq!(
-            h.call(&mut a, q(QueueRequest::IsFull)).await,
+            a.call(&t, q(QueueRequest::IsFull)).await,
             Ok(Reply::Bool(false))
         );
     }
 
     #[actix::test]
     async fn getters_are_served_in_arrival_order() {
-        let mut h = bounded(1);
-        let mut a = h.connect();
-        let mut b = h.connect();
-        let ga = h.send(&a, get(Wait::Forever)).await;
-        let gb = h.send(&b, get(Wait::Forever)).await;
+        let (_h, t) = bounded(1).await;
+        let mut a = Conn::new(1);
+        let mut b = Conn::new(2);
+        let ga = a.send(&t, get(Wait::Forever)).await;
+        let gb = b.send(&t, get(Wait::Forever)).await;
         a.nothing();
         b.nothing();
         // Straight to the first getter: the queue never holds it.
-        assert_eq!(h.call(&mut a, put(1, Wait::No)).await, Ok(Reply::Done));
+        assert_eq!(a.call(&t, put(1, Wait::No)).await, Ok(Reply::Done));
         assert_eq!(a.now(ga), Ok(Reply::Value(v(1))));
         b.nothing();
-        assert_eq!(h.call(&mut a, put(2, Wait::No)).await, Ok(Reply::Done));
+        assert_eq!(a.call(&t, put(2, Wait::No)).await, Ok(Reply::Done));
         assert_eq!(b.now(gb), Ok(Reply::Value(v(2))));
-        assert_eq!(
-            h.call(&mut a, q(QueueRequest::Len)).await,
-            Ok(Reply::Count(0))
-        );
+        assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(0)));
     }
 
     #[actix::test]
     async fn parked_putters_enter_in_order_as_room_appears() {
-        let mut h = bounded(1);
-        let mut a = h.connect();
-        let mut b = h.connect();
-        h.call(&mut a, put(1, Wait::No)).await.unwrap();
-        let pa = h.send(&a, put(2, Wait::Forever)).await;
-        let pb = h.send(&b, put(3, Wait::Forever)).await;
+        let (_h, t) = bounded(1).await;
+        let mut a = Conn::new(1);
+        let mut b = Conn::new(2);
+        a.call(&t, put(1, Wait::No)).await.unwrap();
+        let pa = a.send(&t, put(2, Wait::Forever)).await;
+        let pb = b.send(&t, put(3, Wait::Forever)).await;
         a.nothing();
         b.nothing();
-        assert_eq!(h.call(&mut a, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+        assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
         assert_eq!(a.now(pa), Ok(Reply::Done));
         b.nothing();
-        assert_eq!(h.call(&mut a, get(Wait::No)).await, Ok(Reply::Value(v(2))));
+        assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(2))));
         assert_eq!(b.now(pb), Ok(Reply::Done));
-        assert_eq!(h.call(&mut a, get(Wait::No)).await, Ok(Reply::Value(v(3))));
+        assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(3))));
     }
 
     #[actix::test]
     async fn waits_that_end_fail_with_empty_and_full() {
-        let mut h = bounded(1);
-        let mut a = h.connect();
-        let g = h.send(&a, get(SHORT)).await;
+        let (_h, t) = bounded(1).await;
+        let mut a = Conn::new(1);
+        let g = a.send(&t, get(SHORT)).await;
         assert!(matches!(a.later(g).await, Err(ManagerError::Empty { .. })));
-        h.call(&mut a, put(1, Wait::No)).await.unwrap();
-        let p = h.send(&a, put(2, SHORT)).await;
+        a.call(&t, put(1, Wait::No)).await.unwrap();
+        let p = a.send(&t, put(2, SHORT)).await;
         assert!(matches!(a.later(p).await, Err(ManagerError::Full { .. })));
         // The timed-out put's item never entered.
-        assert_eq!(h.call(&mut a, get(Wait::No)).await, Ok(Reply::Value(v(1))));
-        assert!(h.call(&mut a, get(Wait::No)).await.is_err());
+        assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+        assert!(a.call(&t, get(Wait::No)).await.is_err());
     }
 
     #[actix::test]
     async fn dead_getter_is_skipped_and_dead_putter_dropped() {
-        let mut h = bounded(1);
-        let mut live = h.connect();
-        let dead = h.connect();
-        let _ = h.send(&dead, get(Wait::Forever)).await;
-        let g = h.send(&live, get(Wait::Forever)).await;
+        let (_h, t) = bounded(1).await;
+        let mut live = Conn::new(1);
+        let mut dead = Conn::new(2);
+        let _ = dead.send(&t, get(Wait::Forever)).await;
+        let g = live.send(&t, get(Wait::Forever)).await;
         // The dead connection's sink closes before the manager hears of it.
         drop(dead);
-        assert_eq!(h.call(&mut live, put(7, Wait::No)).await, Ok(Reply::Done));
+        assert_eq!(live.call(&t, put(7, Wait::No)).await, Ok(Reply::Done));
         assert_eq!(live.now(g), Ok(Reply::Value(v(7))));
 
-        let dead = h.connect();
-        h.call(&mut live, put(1, Wait::No)).await.unwrap();
-        let _ = h.send(&dead, put(2, Wait::Forever)).await;
-        h.close(dead).await;
-        assert_eq!(
-            h.call(&mut live, get(Wait::No)).await,
-            Ok(Reply::Value(v(1)))
-        );
+        let mut dead = Conn::new(3);
+        live.call(&t, put(1, Wait::No)).await.unwrap();
+        let _ = dead.send(&t, put(2, Wait::Forever)).await;
+        dead.close(&[&t]).await;
+        assert_eq!(live.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
         assert!(matches!(
-            h.call(&mut live, get(Wait::No)).await,
+            live.call(&t, get(Wait::No)).await,
             Err(ManagerError::Empty { .. })
         ));
     }
 
     #[actix::test]
     async fn a_wrong_typed_get_leaves_the_item_at_the_front() {
-        let mut h = bounded(2);
-        let mut a = h.connect();
-        h.call(&mut a, put(1, Wait::No)).await.unwrap();
-        h.call(&mut a, put(2, Wait::No)).await.unwrap();
+        let (_h, t) = bounded(2).await;
+        let mut a = Conn::new(1);
+        a.call(&t, put(1, Wait::No)).await.unwrap();
+        a.call(&t, put(2, Wait::No)).await.unwrap();
         // Refused at once, whatever the wait: the queue is not empty.
         for wait in [Wait::No, SHORT, Wait::Forever] {
             assert_eq!(
-                h.call(&mut a, get_as::<String>(wait)).await,
+                a.call(&t, get_as::<String>(wait)).await,
                 Err(wrong_type::<String>())
             );
         }
-        assert_eq!(
-            h.call(&mut a, q(QueueRequest::Len)).await,
-            Ok(Reply::Count(2))
-        );
+        assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(2)));
         // A get of the right type then takes it, in order.
         assert_eq!(
-            h.call(&mut a, get_as::<i64>(Wait::No)).await,
+            a.call(&t, get_as::<i64>(Wait::No)).await,
             Ok(Reply::Value(v(1)))
         );
         assert_eq!(
-            h.call(&mut a, get_as::<i64>(Wait::No)).await,
+            a.call(&t, get_as::<i64>(Wait::No)).await,
             Ok(Reply::Value(v(2)))
         );
     }
 
     #[actix::test]
     async fn a_parked_getter_of_another_type_is_refused_and_the_item_goes_on() {
-        let mut h = bounded(1);
-        let mut a = h.connect();
-        let mut b = h.connect();
-        let ga = h.send(&a, get_as::<String>(Wait::Forever)).await;
-        let gb = h.send(&b, get_as::<i64>(Wait::Forever)).await;
+        let (_h, t) = bounded(1).await;
+        let mut a = Conn::new(1);
+        let mut b = Conn::new(2);
+        let ga = a.send(&t, get_as::<String>(Wait::Forever)).await;
+        let gb = b.send(&t, get_as::<i64>(Wait::Forever)).await;
         a.nothing();
         b.nothing();
         // The first getter expects a `String`: it is answered `WrongType`,
         // and the item goes to the next getter.
-        assert_eq!(h.call(&mut a, put(7, Wait::No)).await, Ok(Reply::Done));
+        assert_eq!(a.call(&t, put(7, Wait::No)).await, Ok(Reply::Done));
         assert_eq!(a.now(ga), Err(wrong_type::<String>()));
         assert_eq!(b.now(gb), Ok(Reply::Value(v(7))));
 
         // With no getter of the right type parked, the item enters the
         // queue and waits there for one.
-        let ga = h.send(&a, get_as::<String>(Wait::Forever)).await;
-        assert_eq!(h.call(&mut b, put(8, Wait::No)).await, Ok(Reply::Done));
+        let ga = a.send(&t, get_as::<String>(Wait::Forever)).await;
+        assert_eq!(b.call(&t, put(8, Wait::No)).await, Ok(Reply::Done));
         assert_eq!(a.now(ga), Err(wrong_type::<String>()));
+        assert_eq!(b.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(1)));
         assert_eq!(
-            h.call(&mut b, q(QueueRequest::Len)).await,
-            Ok(Reply::Count(1))
-        );
-        assert_eq!(
-            h.call(&mut b, get_as::<i64>(Wait::No)).await,
+            b.call(&t, get_as::<i64>(Wait::No)).await,
             Ok(Reply::Value(v(8)))
         );
     }
 
     #[actix::test]
     async fn a_refused_getter_does_not_stop_a_putter_from_entering() {
-        let mut h = Harness::start(ObjectSpec::JoinableQueue { maxsize: Some(1) });
-        let mut a = h.connect();
-        h.call(&mut a, put(1, Wait::No)).await.unwrap();
-        let p = h.send(&a, put(2, Wait::Forever)).await;
+        let (_h, t) = Harness::start(ObjectSpec::JoinableQueue { maxsize: Some(1) }).await;
+        let mut a = Conn::new(1);
+        a.call(&t, put(1, Wait::No)).await.unwrap();
+        let p = a.send(&t, put(2, Wait::Forever)).await;
         assert!(matches!(
-            h.call(&mut a, get_as::<u8>(Wait::No)).await,
+            a.call(&t, get_as::<u8>(Wait::No)).await,
             Err(ManagerError::WrongType { what, .. }) if what == "joinable queue `t`"
         ));
         // Still full, the putter still parked; nothing was marked taken.
         a.nothing();
         assert_eq!(
-            h.call(&mut a, get_as::<i64>(Wait::No)).await,
+            a.call(&t, get_as::<i64>(Wait::No)).await,
             Ok(Reply::Value(v(1)))
         );
         assert_eq!(a.now(p), Ok(Reply::Done));
-        assert_eq!(h.call(&mut a, get(Wait::No)).await, Ok(Reply::Value(v(2))));
+        assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(2))));
         for _ in 0..2 {
-            h.call(&mut a, q(QueueRequest::TaskDone)).await.unwrap();
+            a.call(&t, q(QueueRequest::TaskDone)).await.unwrap();
         }
         assert_eq!(
-            h.call(&mut a, q(QueueRequest::Join { wait: Wait::No }))
-                .await,
+            a.call(&t, q(QueueRequest::Join { wait: Wait::No })).await,
             Ok(Reply::Bool(true))
         );
     }
 
     #[actix::test]
     async fn join_waits_for_every_task_done() {
-        let mut h = joinable();
-        let mut a = h.connect();
+        let (_h, t) = joinable().await;
+        let mut a = Conn::new(1);
         assert_eq!(
-            h.call(&mut a, q(QueueRequest::Join { wait: Wait::No }))
-                .await,
+            a.call(&t, q(QueueRequest::Join { wait: Wait::No })).await,
             Ok(Reply::Bool(true))
         );
-        h.call(&mut a, put(1, Wait::No)).await.unwrap();
-        h.call(&mut a, put(2, Wait::No)).await.unwrap();
+        a.call(&t, put(1, Wait::No)).await.unwrap();
+        a.call(&t, put(2, Wait::No)).await.unwrap();
         assert_eq!(
-            h.call(&mut a, q(QueueRequest::Join { wait: Wait::No }))
-                .await,
+            a.call(&t, q(QueueRequest::Join { wait: Wait::No })).await,
             Ok(Reply::Bool(false))
         );
-        let mut b = h.connect();
-        let j = h
+        let mut b = Conn::new(2);
+        let j = b
             .send(
-                &b,
+                &t,
                 q(QueueRequest::Join {
                     wait: Wait::Forever,
                 }),
             )
             .await;
-        let t = h.send(&b, q(QueueRequest::Join { wait: SHORT })).await;
-        assert_eq!(b.later(t).await, Ok(Reply::Bool(false)));
-        h.call(&mut a, get(Wait::No)).await.unwrap();
-        assert_eq!(
-            h.call(&mut a, q(QueueRequest::TaskDone)).await,
-            Ok(Reply::Done)
-        );
+        let timed = b.send(&t, q(QueueRequest::Join { wait: SHORT })).await;
+        assert_eq!(b.later(timed).await, Ok(Reply::Bool(false)));
+        a.call(&t, get(Wait::No)).await.unwrap();
+        assert_eq!(a.call(&t, q(QueueRequest::TaskDone)).await, Ok(Reply::Done));
         b.nothing();
-        h.call(&mut a, get(Wait::No)).await.unwrap();
-        assert_eq!(
-            h.call(&mut a, q(QueueRequest::TaskDone)).await,
-            Ok(Reply::Done)
-        );
+        a.call(&t, get(Wait::No)).await.unwrap();
+        assert_eq!(a.call(&t, q(QueueRequest::TaskDone)).await, Ok(Reply::Done));
         assert_eq!(b.now(j), Ok(Reply::Bool(true)));
         assert!(matches!(
-            h.call(&mut a, q(QueueRequest::TaskDone)).await,
+            a.call(&t, q(QueueRequest::TaskDone)).await,
             Err(ManagerError::TooManyReleases { .. })
         ));
     }
 
     #[actix::test]
     async fn items_handed_to_getters_count_as_unfinished() {
-        let mut h = joinable();
-        let mut a = h.connect();
-        let g = h.send(&a, get(Wait::Forever)).await;
-        h.call(&mut a, put(1, Wait::No)).await.unwrap();
+        let (_h, t) = joinable().await;
+        let mut a = Conn::new(1);
+        let g = a.send(&t, get(Wait::Forever)).await;
+        a.call(&t, put(1, Wait::No)).await.unwrap();
         assert_eq!(a.now(g), Ok(Reply::Value(v(1))));
         assert_eq!(
-            h.call(&mut a, q(QueueRequest::Join { wait: Wait::No }))
-                .await,
+            a.call(&t, q(QueueRequest::Join { wait: Wait::No })).await,
             Ok(Reply::Bool(false))
         );
-        assert_eq!(
-            h.call(&mut a, q(QueueRequest::TaskDone)).await,
-            Ok(Reply::Done)
-        );
+        assert_eq!(a.call(&t, q(QueueRequest::TaskDone)).await, Ok(Reply::Done));
     }
 
     #[actix::test]
     async fn plain_queue_has_no_task_done_or_join_and_refuses_other_families() {
-        let mut h = bounded(1);
-        let mut a = h.connect();
+        let (_h, t) = bounded(1).await;
+        let mut a = Conn::new(1);
         assert!(matches!(
-            h.call(&mut a, q(QueueRequest::TaskDone)).await,
+            a.call(&t, q(QueueRequest::TaskDone)).await,
             Err(ManagerError::Unsupported { operation, .. }) if operation == "task_done"
         ));
         assert!(matches!(
-            h.call(&mut a, q(QueueRequest::Join { wait: Wait::No })).await,
+            a.call(&t, q(QueueRequest::Join { wait: Wait::No })).await,
             Err(ManagerError::Unsupported { operation, .. }) if operation == "join"
         ));
         assert!(matches!(
-            h.call(&mut a, ObjectRequest::Namespace(NamespaceRequest::Names))
+            a.call(&t, ObjectRequest::Namespace(NamespaceRequest::Names))
                 .await,
             Err(ManagerError::WrongKind { .. })
         ));
@@ -808,22 +642,22 @@ mod tests {
 
     #[actix::test]
     async fn removal_answers_every_parked_request() {
-        let mut h = Harness::start(ObjectSpec::JoinableQueue { maxsize: Some(1) });
-        let mut a = h.connect();
-        let g = h.send(&a, get(Wait::Forever)).await;
-        h.call(&mut a, put(1, Wait::No)).await.unwrap();
+        let (h, t) = Harness::start(ObjectSpec::JoinableQueue { maxsize: Some(1) }).await;
+        let mut a = Conn::new(1);
+        let g = a.send(&t, get(Wait::Forever)).await;
+        a.call(&t, put(1, Wait::No)).await.unwrap();
         assert_eq!(a.now(g), Ok(Reply::Value(v(1))));
-        h.call(&mut a, put(2, Wait::No)).await.unwrap();
-        let p = h.send(&a, put(3, Wait::Forever)).await;
-        let j = h
+        a.call(&t, put(2, Wait::No)).await.unwrap();
+        let p = a.send(&t, put(3, Wait::Forever)).await;
+        let j = a
             .send(
-                &a,
+                &t,
                 q(QueueRequest::Join {
                     wait: Wait::Forever,
                 }),
             )
             .await;
-        h.remove().await;
+        h.remove("t").await;
         assert!(matches!(a.now(p), Err(ManagerError::ObjectGone { .. })));
         assert!(matches!(a.now(j), Err(ManagerError::ObjectGone { .. })));
     }

@@ -261,8 +261,8 @@ mod tests {
 
     use manager_core::ObjectSpec;
 
-    use super::super::lock::harness::{Conn, Harness};
     use super::*;
+    use crate::objects::testing::{Conn, Harness};
 
     fn acquire(wait: Wait) -> ObjectRequest {
         ObjectRequest::Semaphore(SemaphoreRequest::Acquire { wait })
