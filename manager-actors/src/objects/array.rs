@@ -6,7 +6,7 @@
 //! [`ArrayRequest::SetRange`] must fit inside the array; one that does not
 //! fails whole and changes nothing.
 
-use manager_core::inspect::{KindDetail, ObjectDetail};
+use manager_core::inspect::ObjectDetail;
 use manager_core::reply::Reply;
 use manager_core::request::{ArrayRequest, ObjectRequest};
 use manager_core::{Encoded, ManagerError};
@@ -95,13 +95,7 @@ fn fitting_range(start: i64, count: usize, len: usize) -> Result<std::ops::Range
 
 impl ObjectState for ArrayState {
     fn report(&self) -> ObjectDetail {
-        ObjectDetail {
-            size: KindDetail::Items {
-                len: self.items.len() as u64,
-            },
-            bytes_held: super::bytes_held(&self.items),
-            ..ObjectDetail::default()
-        }
+        super::items_report(&self.items)
     }
 
     fn handle(

@@ -20,7 +20,7 @@
 //! another type is not removed, and the pop fails with
 //! [`ManagerError::WrongType`].
 
-use manager_core::inspect::{KindDetail, ObjectDetail};
+use manager_core::inspect::ObjectDetail;
 use manager_core::reply::Reply;
 use manager_core::request::{ListRequest, ObjectRequest};
 use manager_core::{Encoded, ManagerError, TypeTag};
@@ -169,13 +169,7 @@ impl ListState {
 
 impl ObjectState for ListState {
     fn report(&self) -> ObjectDetail {
-        ObjectDetail {
-            size: KindDetail::Items {
-                len: self.items.len() as u64,
-            },
-            bytes_held: super::bytes_held(&self.items),
-            ..ObjectDetail::default()
-        }
+        super::items_report(&self.items)
     }
 
     fn handle(

@@ -145,6 +145,22 @@ pub(crate) fn bytes_held<'a>(values: impl IntoIterator<Item = &'a Encoded>) -> u
     values.into_iter().map(|v| v.heap_size() as u64).sum()
 }
 
+/// The report of a collection of encoded items (a list, an array, a set):
+/// its length and the bytes its items hold.
+pub(crate) fn items_report<'a, I>(items: I) -> manager_core::inspect::ObjectDetail
+where
+    I: IntoIterator<Item = &'a Encoded>,
+    I::IntoIter: ExactSizeIterator,
+{
+    let items = items.into_iter();
+    let len = items.len() as u64;
+    manager_core::inspect::ObjectDetail {
+        size: manager_core::inspect::KindDetail::Items { len },
+        bytes_held: bytes_held(items),
+        ..Default::default()
+    }
+}
+
 /// Encodes an `i64` (the result of an atomic add); encoding an integer
 /// cannot fail.
 pub(crate) fn encode_i64(n: i64) -> Encoded {

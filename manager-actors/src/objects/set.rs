@@ -15,7 +15,7 @@
 use std::collections::HashSet;
 
 use indexmap::IndexSet;
-use manager_core::inspect::{KindDetail, ObjectDetail};
+use manager_core::inspect::ObjectDetail;
 use manager_core::reply::Reply;
 use manager_core::request::{ObjectRequest, SetRequest};
 use manager_core::{Encoded, ManagerError};
@@ -104,13 +104,7 @@ impl SetState {
 
 impl ObjectState for SetState {
     fn report(&self) -> ObjectDetail {
-        ObjectDetail {
-            size: KindDetail::Items {
-                len: self.items.len() as u64,
-            },
-            bytes_held: super::bytes_held(&self.items),
-            ..ObjectDetail::default()
-        }
+        super::items_report(&self.items)
     }
 
     fn handle(
