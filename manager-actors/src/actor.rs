@@ -12,6 +12,13 @@
 //! batch. The state then releases what that connection's owners held and
 //! drops their parked requests.
 //!
+//! # Replies that are not delivered
+//!
+//! A reply that hands something over (a queue item, a unit, a lock) and
+//! cannot be delivered comes back as [`Undelivered`] (see
+//! [`crate::reply`]); the state's [`ObjectState::undelivered`] gives the
+//! thing back.
+//!
 //! # Removal
 //!
 //! When the registry removes an object, its state's
@@ -24,6 +31,7 @@ use actix::{Actor, ActorContext, AsyncContext, Context, Handler, MessageResult, 
 #[cfg(doc)]
 use manager_core::inspect::KindDetail;
 use manager_core::inspect::ObjectDetail;
+use manager_core::reply::Reply;
 use manager_core::request::ObjectRequest;
 use manager_core::{ManagerError, ObjectId, ObjectKind, ObjectName};
 
@@ -31,6 +39,7 @@ use crate::object::{
     Caller, ConnectionClosed, ConnectionId, MAILBOX_CAPACITY, ObjectBatch, ReportObject,
     SharedStats, StopObject,
 };
+use crate::reply::Undelivered;
 use crate::waiters::WaiterId;
 
 /// The state and behaviour of one kind of shared object.
@@ -55,6 +64,32 @@ pub trait ObjectState: Sized + Unpin + 'static {
     /// [`ObjectContext::gone`]).
     fn removed(&mut self, ctx: &mut ObjectContext<'_, Self>) {
         let _ = ctx;
+    }
+
+    /// Whether the reply to `request` may hand something over (a queue
+    /// item, a unit, a lock) that must be given back if the reply is not
+    /// delivered; such a request's [`Caller`] carries a give-back and the
+    /// state's [`ObjectState::undelivered`] is called for it. By default
+    /// the requests [`ObjectRequest::may_take`] names.
+    fn gives_back(&self, request: &ObjectRequest) -> bool {
+        request.may_take()
+    }
+
+    /// The `reply` to `request` from `connection` handed something over and
+    /// was not delivered (the connection had gone): give it back. By
+    /// default the state carries out [`ObjectRequest::undo_for`] on the
+    /// connection's behalf, as a client does for a grant that came after
+    /// it gave up; its reply goes nowhere.
+    fn undelivered(
+        &mut self,
+        connection: ConnectionId,
+        request: ObjectRequest,
+        reply: Reply,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
+        if let Some(undo) = request.undo_for(&reply) {
+            self.handle(undo, Caller::internal(connection), ctx);
+        }
     }
 
     /// What the state reports for an inspection: its kind-specific size,
@@ -201,11 +236,11 @@ impl<S: ObjectState> Handler<ObjectBatch> for ObjectActor<S> {
         } = batch;
         self.with_state(ctx, |state, octx| {
             for call in calls {
-                let caller = Caller {
-                    connection,
-                    id: call.id,
-                    replies: replies.clone(),
-                };
+                let mut caller = Caller::new(connection, call.id, replies.clone());
+                if state.gives_back(&call.op) {
+                    let me = octx.actix().address().recipient();
+                    caller = caller.giving_back_to(me, call.op.clone());
+                }
                 state.handle(call.op, caller, octx);
             }
         });
@@ -217,6 +252,21 @@ impl<S: ObjectState> Handler<ConnectionClosed> for ObjectActor<S> {
 
     fn handle(&mut self, msg: ConnectionClosed, ctx: &mut Self::Context) {
         self.with_state(ctx, |state, octx| state.connection_closed(msg.0, octx));
+    }
+}
+
+impl<S: ObjectState> Handler<Undelivered> for ObjectActor<S> {
+    type Result = ();
+
+    fn handle(&mut self, msg: Undelivered, ctx: &mut Self::Context) {
+        let Undelivered {
+            connection,
+            request,
+            reply,
+        } = msg;
+        self.with_state(ctx, |state, octx| {
+            state.undelivered(connection, request, reply, octx);
+        });
     }
 }
 

@@ -6,8 +6,9 @@
 //!   differs by kind is its state, one file per kind in [`objects`]. An
 //!   application adds kinds of its own with [`objects::CustomObject`].
 //! - [`object`] holds what the bridge and the objects exchange: the
-//!   [`ObjectBatch`] message, the [`ReplySink`] replies go to, the
-//!   connection-closed notice, and counters.
+//!   [`ObjectBatch`] message, the connection-closed notice, and counters.
+//! - [`reply`] is where replies go, the [`ReplySink`], and how a reply that
+//!   hands something over is given back when it cannot be delivered.
 //! - [`waiters`] parks requests that must wait (a queue `get`, a lock
 //!   `acquire`) without blocking the actor.
 //! - [`system::ActorSystem`] runs all of it on a thread of its own, so the
@@ -46,6 +47,7 @@ pub mod error;
 pub mod object;
 pub mod objects;
 pub mod registry;
+pub mod reply;
 pub mod system;
 pub mod waiters;
 

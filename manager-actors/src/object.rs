@@ -1,5 +1,6 @@
 //! What every object actor shares: the batch message that carries requests
-//! to it, the sink its replies go to, and its counters.
+//! to it, who made each request ([`Caller`]), and its counters. Where the
+//! replies go is [`crate::reply`].
 //!
 //! # Batches
 //!
@@ -15,14 +16,16 @@
 //! that finds a mailbox full waits for room; nothing is dropped.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix::{Message, Recipient};
 use manager_core::inspect::{ObjectDetail, UnixMillis};
-use manager_core::reply::{Reply, ReplyFrame};
+use manager_core::reply::Reply;
 use manager_core::request::{ObjectRequest, RequestId};
 use manager_core::{ManagerError, ObjectId, ObjectKind};
-use tokio::sync::{Notify, mpsc};
+
+use crate::reply::{GiveBack, Outgoing, Undelivered};
+pub use crate::reply::{ReplyQueue, ReplySink};
 
 /// How many batches an object's mailbox holds before senders wait.
 pub const MAILBOX_CAPACITY: usize = 256;
@@ -71,6 +74,11 @@ impl Message for ConnectionClosed {
 /// Who made one request and where its reply goes. Every request gets
 /// exactly one reply through its caller, now or (for a parked request)
 /// later.
+///
+/// A caller whose request may take something (see
+/// [`ObjectState::gives_back`](crate::actor::ObjectState::gives_back))
+/// carries a [`GiveBack`]: its successful reply is sent as a hand-off,
+/// given back to the object if it is not delivered.
 #[derive(Debug)]
 pub struct Caller {
     /// The connection it came on.
@@ -79,12 +87,49 @@ pub struct Caller {
     pub id: RequestId,
     /// The connection's reply sink.
     pub replies: ReplySink,
+    give_back: Option<GiveBack>,
 }
 
 impl Caller {
+    /// A caller whose reply hands nothing over.
+    pub fn new(connection: ConnectionId, id: RequestId, replies: ReplySink) -> Self {
+        Caller {
+            connection,
+            id,
+            replies,
+            give_back: None,
+        }
+    }
+
+    /// A caller of the manager itself, whose reply goes nowhere: for a
+    /// request the manager makes on `connection`'s behalf (a give-back).
+    pub fn internal(connection: ConnectionId) -> Self {
+        Caller::new(connection, RequestId(0), ReplySink::discard())
+    }
+
+    /// This caller, its successful reply given back to `object` through
+    /// [`Undelivered`] if it is not delivered.
+    pub fn giving_back_to(
+        mut self,
+        object: Recipient<Undelivered>,
+        request: ObjectRequest,
+    ) -> Self {
+        self.give_back = Some(GiveBack {
+            object,
+            connection: self.connection,
+            request,
+        });
+        self
+    }
+
     /// Sends the reply.
     pub fn reply(self, result: Result<Reply, ManagerError>) {
-        self.replies.send(self.id, result);
+        match (self.give_back, result) {
+            (Some(give_back), Ok(reply)) => self
+                .replies
+                .send_outgoing(Outgoing::handing_over(self.id, reply, give_back)),
+            (_, result) => self.replies.send(self.id, result),
+        }
     }
 
     /// Whether the caller's connection has gone (its reply would be lost).
@@ -104,113 +149,6 @@ pub struct StopObject;
 
 impl Message for StopObject {
     type Result = ();
-}
-
-/// Where an actor sends the replies of one connection.
-///
-/// Sending never blocks; if the connection has gone, the reply is dropped
-/// (there is no one left to read it). The sink counts replies sent but not
-/// yet written, so the bridge can stop reading a connection whose client
-/// does not read its replies ([`ReplySink::wait_for_room`]).
-#[derive(Debug, Clone)]
-pub struct ReplySink {
-    tx: mpsc::UnboundedSender<ReplyFrame>,
-    backlog: Arc<Backlog>,
-}
-
-#[derive(Debug, Default)]
-struct Backlog {
-    /// Replies sent and not yet written.
-    queued: AtomicUsize,
-    /// Set when the writer has stopped for good.
-    closed: AtomicBool,
-    /// Woken when replies are written or the writer stops.
-    changed: Notify,
-}
-
-impl ReplySink {
-    /// A sink and the queue the connection's writer drains.
-    pub fn new() -> (Self, ReplyQueue) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let backlog = Arc::new(Backlog::default());
-        (
-            ReplySink {
-                tx,
-                backlog: backlog.clone(),
-            },
-            ReplyQueue { rx, backlog },
-        )
-    }
-
-    /// Sends the outcome of request `id`.
-    pub fn send(&self, id: RequestId, result: Result<Reply, ManagerError>) {
-        self.backlog.queued.fetch_add(1, Ordering::Relaxed);
-        if self.tx.send(ReplyFrame { id, result }).is_err() {
-            // The connection is gone; the reply has no reader.
-            self.backlog.queued.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
-
-    /// Whether the connection behind this sink has gone.
-    pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
-    }
-
-    /// Waits until fewer than `limit` replies wait to be written. Returns
-    /// `false` if the writer has stopped (the connection is over).
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe.
-    pub async fn wait_for_room(&self, limit: usize) -> bool {
-        loop {
-            let changed = self.backlog.changed.notified();
-            if self.backlog.closed.load(Ordering::Acquire) {
-                return false;
-            }
-            if self.backlog.queued.load(Ordering::Acquire) < limit {
-                return true;
-            }
-            changed.await;
-        }
-    }
-}
-
-/// The receiving end of a [`ReplySink`], drained by the connection's writer.
-#[derive(Debug)]
-pub struct ReplyQueue {
-    rx: mpsc::UnboundedReceiver<ReplyFrame>,
-    backlog: Arc<Backlog>,
-}
-
-impl ReplyQueue {
-    /// The next reply; `None` when every sink is gone.
-    pub async fn recv(&mut self) -> Option<ReplyFrame> {
-        self.rx.recv().await
-    }
-
-    /// The next reply if one is ready.
-    ///
-    /// # Errors
-    ///
-    /// `Empty` if none is ready, `Disconnected` if every sink is gone.
-    pub fn try_recv(&mut self) -> Result<ReplyFrame, mpsc::error::TryRecvError> {
-        self.rx.try_recv()
-    }
-
-    /// Records that `n` replies have been written.
-    pub fn written(&self, n: usize) {
-        self.backlog.queued.fetch_sub(n, Ordering::AcqRel);
-        self.backlog.changed.notify_waiters();
-    }
-}
-
-impl Drop for ReplyQueue {
-    fn drop(&mut self) {
-        // The writer has stopped: wake a reader waiting for room.
-        self.backlog.closed.store(true, Ordering::Release);
-        self.backlog.changed.notify_waiters();
-    }
 }
 
 /// Counters an object actor keeps and the registry reads without asking it.

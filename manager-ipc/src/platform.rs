@@ -1,4 +1,4 @@
-//! Linux-specific process control, kept in one place.
+//! Linux-specific process and socket calls, kept in one place.
 //!
 //! Workers ask the kernel to kill them when their parent dies
 //! (`PR_SET_PDEATHSIG`), so no worker outlives the app that launched it, even
@@ -8,6 +8,7 @@
 
 #![allow(unsafe_code)]
 
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::process::Command;
 
 /// Arranges for the process `command` starts to get SIGKILL when the thread
@@ -82,4 +83,27 @@ pub(crate) fn terminate_when_parent_dies() -> std::io::Result<()> {
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn terminate_when_parent_dies() -> std::io::Result<()> {
     Ok(())
+}
+
+/// Whether the peer of the connected socket `fd` has hung up (closed or
+/// shut down its end) or the socket has failed, without reading from it or
+/// waiting. On Linux a peer's orderly close is seen before any byte
+/// following it is read (`POLLRDHUP`); elsewhere only a full hang-up or an
+/// error is.
+pub(crate) fn peer_hung_up(fd: impl AsFd) -> bool {
+    #[cfg(target_os = "linux")]
+    const EVENTS: libc::c_short = libc::POLLRDHUP;
+    #[cfg(not(target_os = "linux"))]
+    const EVENTS: libc::c_short = 0;
+    let fd: BorrowedFd<'_> = fd.as_fd();
+    let mut poll = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: EVENTS,
+        revents: 0,
+    };
+    // SAFETY: `poll` points to one valid pollfd that lives across the call;
+    // the descriptor is borrowed, so it stays open; a zero timeout never
+    // blocks.
+    let ready = unsafe { libc::poll(&mut poll, 1, 0) };
+    ready > 0 && poll.revents & (EVENTS | libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
 }

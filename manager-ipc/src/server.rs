@@ -55,8 +55,8 @@ use std::time::{Duration, Instant};
 
 use actix::Addr;
 use futures_util::future::join_all;
-use manager_actors::object::ReplyQueue;
 use manager_actors::registry::{InspectObjects, RegistryCall, ResolveId};
+use manager_actors::reply::{Outgoing, PeerCheck, ReplyQueue};
 use manager_actors::{
     ConnectionClosed, ConnectionId, ObjectBatch, ObjectCall, ObjectHandle, RegistryActor, ReplySink,
 };
@@ -72,6 +72,7 @@ use tokio::net::{TcpListener, UnixListener};
 use crate::auth::AuthKey;
 use crate::frame::{FrameBuffer, FrameError, HANDSHAKE_MAX_FRAME, encode_frame};
 use crate::handshake::{self, Session};
+use crate::platform;
 use crate::transport::Stream;
 
 /// Limits the bridge applies to every connection.
@@ -290,8 +291,13 @@ async fn connection<S: Stream>(mut stream: S, id: u64, peer: Peer, shared: Arc<S
         id,
     };
     buf.set_max_frame(shared.config.max_frame);
+    let socket_peer = SocketPeer::of(&stream);
+    let _closes_peer = ClosesPeer(socket_peer.clone());
     let (read, write) = stream.into_split();
-    let (sink, replies) = ReplySink::new();
+    let (sink, replies) = match &socket_peer {
+        Some(check) => ReplySink::with_peer_check(check.clone()),
+        None => ReplySink::new(),
+    };
     let writer = actix_rt::spawn(write_replies(
         write,
         replies,
@@ -315,6 +321,56 @@ async fn connection<S: Stream>(mut stream: S, id: u64, peer: Peer, shared: Arc<S
     }
     writer.abort();
     reader.notify_closed();
+}
+
+/// Asks a connection's socket whether its peer has hung up, through a
+/// duplicate of its descriptor that the connection closes when it ends.
+#[derive(Debug)]
+struct SocketPeer {
+    fd: Mutex<Option<std::os::fd::OwnedFd>>,
+}
+
+impl SocketPeer {
+    /// A check of `stream`'s peer; `None` if the descriptor cannot be
+    /// duplicated (out of descriptors): then hand-offs rely on failed
+    /// writes alone.
+    fn of<S: Stream>(stream: &S) -> Option<Arc<SocketPeer>> {
+        match stream.as_fd().try_clone_to_owned() {
+            Ok(fd) => Some(Arc::new(SocketPeer {
+                fd: Mutex::new(Some(fd)),
+            })),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot duplicate a connection's descriptor; no peer checks");
+                None
+            }
+        }
+    }
+
+    fn fd(&self) -> std::sync::MutexGuard<'_, Option<std::os::fd::OwnedFd>> {
+        self.fd.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl PeerCheck for SocketPeer {
+    fn hung_up(&self) -> bool {
+        match &*self.fd() {
+            Some(fd) => platform::peer_hung_up(fd),
+            // The connection is over.
+            None => true,
+        }
+    }
+}
+
+/// Closes a connection's [`SocketPeer`] when the connection ends, so the
+/// socket closes with it.
+struct ClosesPeer(Option<Arc<SocketPeer>>);
+
+impl Drop for ClosesPeer {
+    fn drop(&mut self) {
+        if let Some(peer) = &self.0 {
+            peer.fd().take();
+        }
+    }
 }
 
 struct Reader {
@@ -556,6 +612,13 @@ fn snapshot(shared: &Shared, objects: Vec<ObjectReport>, asker: u64) -> ManagerS
 }
 
 /// Writes replies as they come, every ready one in a single write.
+///
+/// A reply that hands something over counts as delivered once every byte
+/// of its frame has been written; until then it is held here, and if the
+/// write fails, the peer is found to have hung up or this task is aborted,
+/// it is dropped undelivered and its object takes back what it handed over
+/// (see [`manager_actors::reply`]). Replies still queued when this task
+/// ends are given back the same way when the queue drops.
 async fn write_replies<W: AsyncWrite + Unpin>(
     mut write: W,
     mut replies: ReplyQueue,
@@ -565,20 +628,37 @@ async fn write_replies<W: AsyncWrite + Unpin>(
     const FLUSH_AT: usize = 256 * 1024;
     const KEEP: usize = 64 * 1024;
     let mut out = Vec::with_capacity(KEEP);
+    // Hand-offs in `out`, each with where its frame ends, until written.
+    let mut handoffs: VecDeque<(usize, Outgoing)> = VecDeque::new();
     while let Some(first) = replies.recv().await {
-        let mut count = 1;
-        encode_reply(&first, &mut out, max_frame);
-        while out.len() < FLUSH_AT {
-            match replies.try_recv() {
-                Ok(next) => {
-                    encode_reply(&next, &mut out, max_frame);
-                    count += 1;
+        let mut count = 0;
+        let mut next = Some(first);
+        while let Some(reply) = next.take() {
+            let whole = encode_reply(reply.frame(), &mut out, max_frame);
+            count += 1;
+            if reply.hands_over() {
+                if whole {
+                    handoffs.push_back((out.len(), reply));
+                } else {
+                    // The client gets an error instead of the reply, so
+                    // what it would have handed over goes back now.
+                    drop(reply);
                 }
-                Err(_) => break,
+            }
+            if out.len() < FLUSH_AT {
+                next = replies.try_recv().ok();
             }
         }
-        if let Err(e) = write.write_all(&out).await {
-            // Dropping the queue wakes a reader waiting for room.
+        if !handoffs.is_empty() && replies.peer_hung_up() {
+            // Checked before a hand-off because a write into a closed TCP
+            // peer can still succeed. Dropping the hand-offs and the queue
+            // gives back what they hand over.
+            tracing::debug!("peer hung up; replies that hand something over go back");
+            return;
+        }
+        if let Err(e) = write_tracking(&mut write, &out, &mut handoffs).await {
+            // Dropping the queue wakes a reader waiting for room, and the
+            // hand-offs not written go back.
             tracing::debug!(error = %e, "write to client failed");
             return;
         }
@@ -592,9 +672,35 @@ async fn write_replies<W: AsyncWrite + Unpin>(
     }
 }
 
-fn encode_reply(reply: &ReplyFrame, out: &mut Vec<u8>, max_frame: usize) {
+/// Writes all of `out`, marking each hand-off delivered as soon as its
+/// whole frame has been written (`handoffs` are in order of where their
+/// frames end).
+async fn write_tracking<W: AsyncWrite + Unpin>(
+    write: &mut W,
+    out: &[u8],
+    handoffs: &mut VecDeque<(usize, Outgoing)>,
+) -> std::io::Result<()> {
+    let mut written = 0;
+    while written < out.len() {
+        let n = write.write(&out[written..]).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        written += n;
+        while handoffs.front().is_some_and(|(end, _)| *end <= written) {
+            if let Some((_, reply)) = handoffs.pop_front() {
+                reply.deliver();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Appends `reply` to `out` as a frame; `false` if it did not fit (or did
+/// not encode) and an error reply went in its place.
+fn encode_reply(reply: &ReplyFrame, out: &mut Vec<u8>, max_frame: usize) -> bool {
     match encode_frame(reply, out, max_frame) {
-        Ok(()) => {}
+        Ok(()) => true,
         Err(FrameError::TooLarge { len, max }) => {
             let refusal = ReplyFrame {
                 id: reply.id,
@@ -602,6 +708,7 @@ fn encode_reply(reply: &ReplyFrame, out: &mut Vec<u8>, max_frame: usize) {
             };
             encode_frame(&refusal, out, max_frame)
                 .expect("a short error reply always fits a frame");
+            false
         }
         Err(e) => {
             // Replies are built from decoded data, so this is a bug; answer
@@ -615,6 +722,7 @@ fn encode_reply(reply: &ReplyFrame, out: &mut Vec<u8>, max_frame: usize) {
             };
             encode_frame(&refusal, out, max_frame)
                 .expect("a short error reply always fits a frame");
+            false
         }
     }
 }

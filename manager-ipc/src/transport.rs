@@ -2,6 +2,7 @@
 //! handshake, the bridge and the client are written once.
 
 use std::io;
+use std::os::fd::AsFd;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpStream, UnixStream, tcp, unix};
@@ -9,7 +10,7 @@ use tokio::net::{TcpStream, UnixStream, tcp, unix};
 use crate::Address;
 
 /// A connected byte stream that splits into owned halves.
-pub(crate) trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+pub(crate) trait Stream: AsyncRead + AsyncWrite + AsFd + Unpin + Send + 'static {
     type Read: AsyncRead + Unpin + Send + 'static;
     type Write: AsyncWrite + Unpin + Send + Into<AnyWriteHalf> + 'static;
 

@@ -11,6 +11,7 @@ pub mod containers;
 pub mod custom;
 pub mod locks;
 pub mod queues;
+pub mod raw;
 
 use anyhow::{Context, bail};
 use manager_ipc::{Manager, blocking};

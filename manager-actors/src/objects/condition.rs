@@ -27,7 +27,9 @@
 //! when its connection is known closed, or when its turn for the lock comes
 //! and its connection is found gone; either way the notify passes to the
 //! longest-waiting live `wait`, if there is one. (A `wait` whose connection
-//! is already gone when the notify comes is skipped at once.)
+//! is already gone when the notify comes is skipped at once.) A notified
+//! wait whose reply, with the lock, could not be delivered gives both
+//! back: the lock is released completely and the notify passes on.
 
 use manager_core::ManagerError;
 use manager_core::inspect::{KindDetail, ObjectDetail};
@@ -290,6 +292,37 @@ impl ObjectState for ConditionState {
                 caller.reply(Ok(Reply::Count(released)));
                 self.hand_over(ctx);
             }
+        }
+    }
+
+    fn undelivered(
+        &mut self,
+        connection: ConnectionId,
+        request: ObjectRequest,
+        reply: Reply,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
+        let notified = matches!(
+            (&request, &reply),
+            (
+                ObjectRequest::Condition(ConditionRequest::Wait { .. }),
+                Reply::Bool(true)
+            )
+        );
+        // The lock it took goes back (to the next acquirer) ...
+        if let Some(undo) = request.undo_for(&reply) {
+            self.handle(undo, Caller::internal(connection), ctx);
+        }
+        // ... and the notify that woke it wakes another wait instead.
+        if notified {
+            let woken = self.notify(1, ctx);
+            tracing::debug!(
+                condition = %ctx.what(),
+                %connection,
+                woken,
+                "a notified wait's reply was not delivered; notify passed on"
+            );
+            self.hand_over(ctx);
         }
     }
 

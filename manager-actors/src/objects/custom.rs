@@ -107,6 +107,19 @@ pub trait CustomObject: CustomType + Unpin + Sized + 'static {
         let _ = connection;
     }
 
+    /// A `reply` this object gave to `connection` was not delivered: the
+    /// connection closed before the manager could write it. A type whose
+    /// replies hand something over (an item taken out, a lease granted)
+    /// takes it back here, so nothing is lost with a client that died
+    /// while its request was being answered. Does nothing by default.
+    ///
+    /// A reply that was delivered but whose client died before reading
+    /// it does not come here: [`CustomObject::connection_closed`] is the
+    /// place for what a dead client held.
+    fn reply_undelivered(&mut self, reply: Self::Reply, connection: ConnectionId) {
+        let _ = (reply, connection);
+    }
+
     /// How many entries the object holds, if it is a collection of some
     /// sort: shown by inspection (`manager-inspect`) as its size. `None`
     /// (the default) shows no size.
@@ -374,6 +387,48 @@ impl<T: CustomObject> ObjectState for CustomState<T> {
             other => Err(ctx.wrong_kind(other)),
         };
         caller.reply(result);
+    }
+
+    fn gives_back(&self, _request: &ObjectRequest) -> bool {
+        // Only the type knows whether its reply hands something over.
+        true
+    }
+
+    fn undelivered(
+        &mut self,
+        connection: ConnectionId,
+        _request: ObjectRequest,
+        reply: Reply,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
+        let (Some(state), Reply::Value(encoded)) = (self.state.as_mut(), reply) else {
+            return;
+        };
+        // A panic in the type's own `Deserialize` leaves the state as it
+        // is; one in `reply_undelivered` poisons the object.
+        let decoded = catch_unwind(AssertUnwindSafe(|| {
+            encoded.decode::<T::Reply>("an undelivered reply")
+        }));
+        let reply = match decoded {
+            Ok(Ok(reply)) => reply,
+            Ok(Err(e)) => {
+                tracing::error!(object = %ctx.what(), error = %e, "cannot decode an undelivered reply");
+                return;
+            }
+            Err(_) => {
+                tracing::error!(object = %ctx.what(), "decoding an undelivered reply panicked");
+                return;
+            }
+        };
+        if catch_unwind(AssertUnwindSafe(|| {
+            state.reply_undelivered(reply, connection)
+        }))
+        .is_err()
+        {
+            tracing::error!(object = %ctx.what(), "custom object panicked in reply_undelivered; it is poisoned");
+            self.state = None;
+            self.poisoned = Some("it panicked taking back an undelivered reply".to_owned());
+        }
     }
 
     fn report(&self) -> ObjectDetail {

@@ -521,20 +521,23 @@ mod tests {
             })
             .await
             .unwrap();
-        assert_eq!(rx.recv().await.unwrap().result, Ok(Reply::Done));
+        assert_eq!(rx.recv().await.unwrap().deliver().result, Ok(Reply::Done));
         assert!(matches!(
-            rx.recv().await.unwrap().result,
+            rx.recv().await.unwrap().deliver().result,
             Err(ManagerError::IndexOutOfRange {
                 index: 1,
                 len: 1,
                 ..
             })
         ));
-        let err = rx.recv().await.unwrap().result.unwrap_err();
+        let err = rx.recv().await.unwrap().deliver().result.unwrap_err();
         assert_eq!(
             err.to_string(),
             "list `l` is a list; it cannot take a value request"
         );
-        assert_eq!(rx.recv().await.unwrap().result, Ok(Reply::Value(v(5))));
+        assert_eq!(
+            rx.recv().await.unwrap().deliver().result,
+            Ok(Reply::Value(v(5)))
+        );
     }
 }

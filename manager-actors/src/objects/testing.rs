@@ -164,12 +164,13 @@ impl Conn {
             .await
             .expect("a reply within the deadline")
             .expect("the sink is open")
+            .deliver()
     }
 
     /// A reply already sent, if any.
     pub(crate) fn ready(&mut self) -> Option<ReplyFrame> {
         match self.replies.try_recv() {
-            Ok(frame) => Some(frame),
+            Ok(reply) => Some(reply.deliver()),
             Err(TryRecvError::Empty) => None,
             Err(TryRecvError::Disconnected) => panic!("the sink closed"),
         }
@@ -180,7 +181,8 @@ impl Conn {
         let frame = self
             .replies
             .try_recv()
-            .unwrap_or_else(|e| panic!("no reply to {id:?}: {e}"));
+            .unwrap_or_else(|e| panic!("no reply to {id:?}: {e}"))
+            .deliver();
         assert_eq!(frame.id, id, "replies out of order");
         frame.result
     }
@@ -191,7 +193,8 @@ impl Conn {
         let frame = tokio::time::timeout(REPLY_DEADLINE, self.replies.recv())
             .await
             .unwrap_or_else(|_| panic!("no reply to {id:?} within {REPLY_DEADLINE:?}"))
-            .expect("sink open");
+            .expect("sink open")
+            .deliver();
         assert_eq!(frame.id, id, "replies out of order");
         frame.result
     }

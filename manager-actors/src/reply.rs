@@ -1,0 +1,311 @@
+//! Where an object's replies go ([`ReplySink`], drained by the connection's
+//! writer through [`ReplyQueue`]), and how a reply that hands something
+//! over is given back when it cannot be delivered.
+//!
+//! # Hand-offs
+//!
+//! Some replies hand the caller something the object no longer holds: a
+//! queue item, a semaphore unit, a lock or a condition's lock and notify.
+//! Such a reply travels as an [`Outgoing`] that carries its *give-back*: the
+//! object to tell and the request it answered. Until the writer has put
+//! every byte of it into the socket ([`Outgoing::deliver`]), the reply is
+//! not delivered, and dropping it undelivered, wherever that happens (the
+//! sink finds the connection gone, the writer's queue is dropped with it
+//! inside, a write fails half-way, the writer finds the peer has hung up,
+//! the writer task is aborted), sends the object an [`Undelivered`]
+//! message. The object gives the thing back exactly as a client gives back
+//! a grant that came after it stopped waiting (see
+//! [`ObjectRequest::undo_for`]): the item returns to the front of its queue,
+//! the unit or the lock is released, the notify passes to another waiter.
+//!
+//! # What counts as delivered
+//!
+//! A reply is delivered once the kernel has taken all of its bytes for the
+//! peer's socket. On a Unix socket a write to a peer that has closed fails,
+//! so a reply to a process that died before it was written comes back. A
+//! process that dies after its reply was written, but before it read it,
+//! loses what it held (its socket buffer goes with it): the manager cannot
+//! tell that apart from a process that read the reply and then died. On
+//! TCP the writer also checks, before each write that hands something
+//! over, whether the peer has hung up ([`PeerCheck`]); a write can still
+//! succeed into the buffer of a peer that has died but whose close has not
+//! reached this host, and then what it handed over is lost.
+//!
+//! # Backpressure
+//!
+//! Sending never blocks; the sink counts replies sent but not yet written,
+//! so the bridge can stop reading a connection whose client does not read
+//! its replies ([`ReplySink::wait_for_room`]).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use actix::{Message, Recipient};
+use manager_core::ManagerError;
+use manager_core::reply::{Reply, ReplyFrame};
+use manager_core::request::{ObjectRequest, RequestId};
+use tokio::sync::{Notify, mpsc};
+
+use crate::object::ConnectionId;
+
+/// Tells an object that a reply which handed something over was not
+/// delivered, so it gives that back. Sent by [`Outgoing`]'s drop.
+#[derive(Debug)]
+pub struct Undelivered {
+    /// The connection the reply was for.
+    pub connection: ConnectionId,
+    /// The request the reply answered.
+    pub request: ObjectRequest,
+    /// The reply, with what it handed over.
+    pub reply: Reply,
+}
+
+impl Message for Undelivered {
+    type Result = ();
+}
+
+/// Where a hand-off goes back to if its reply is not delivered.
+#[derive(Debug)]
+pub struct GiveBack {
+    /// The object that handed it over.
+    pub object: Recipient<Undelivered>,
+    /// The connection it was handed to.
+    pub connection: ConnectionId,
+    /// The request it answered.
+    pub request: ObjectRequest,
+}
+
+/// One reply on its way to a connection's writer.
+///
+/// A reply that hands something over carries its [`GiveBack`]: dropped
+/// before [`Outgoing::deliver`] is called, it sends the object
+/// [`Undelivered`].
+#[derive(Debug)]
+pub struct Outgoing {
+    frame: ReplyFrame,
+    give_back: Option<GiveBack>,
+}
+
+impl Outgoing {
+    /// A reply that hands nothing over.
+    pub fn plain(id: RequestId, result: Result<Reply, ManagerError>) -> Self {
+        Outgoing {
+            frame: ReplyFrame { id, result },
+            give_back: None,
+        }
+    }
+
+    /// A reply that hands something over, given back through `give_back`
+    /// unless delivered.
+    pub fn handing_over(id: RequestId, reply: Reply, give_back: GiveBack) -> Self {
+        Outgoing {
+            frame: ReplyFrame {
+                id,
+                result: Ok(reply),
+            },
+            give_back: Some(give_back),
+        }
+    }
+
+    /// The reply, to encode.
+    pub fn frame(&self) -> &ReplyFrame {
+        &self.frame
+    }
+
+    /// Whether dropping this reply undelivered gives something back.
+    pub fn hands_over(&self) -> bool {
+        self.give_back.is_some()
+    }
+
+    /// The reply has reached its peer: nothing is to be given back.
+    /// Returns the frame.
+    pub fn deliver(mut self) -> ReplyFrame {
+        self.give_back = None;
+        let result = std::mem::replace(&mut self.frame.result, Ok(Reply::Done));
+        ReplyFrame {
+            id: self.frame.id,
+            result,
+        }
+    }
+}
+
+impl Drop for Outgoing {
+    fn drop(&mut self) {
+        let Some(give_back) = self.give_back.take() else {
+            return;
+        };
+        let Ok(reply) = std::mem::replace(&mut self.frame.result, Ok(Reply::Done)) else {
+            return;
+        };
+        tracing::debug!(
+            connection = %give_back.connection,
+            request = ?self.frame.id,
+            "reply not delivered; what it handed over goes back"
+        );
+        // One message per undelivered hand-off, which the object must not
+        // miss; an object that has stopped has nothing to give back to.
+        give_back.object.do_send(Undelivered {
+            connection: give_back.connection,
+            request: give_back.request,
+            reply,
+        });
+    }
+}
+
+/// Tells whether a connection's peer has hung up, where the socket can
+/// tell before anything is read from it.
+pub trait PeerCheck: std::fmt::Debug + Send + Sync {
+    /// Whether the peer has closed its end (or the connection is over).
+    fn hung_up(&self) -> bool;
+}
+
+/// Where an actor sends the replies of one connection.
+///
+/// Sending never blocks. A reply that finds the connection gone is dropped,
+/// and if it handed something over, that is given back (see the module
+/// docs).
+#[derive(Debug, Clone)]
+pub struct ReplySink {
+    tx: mpsc::UnboundedSender<Outgoing>,
+    backlog: Arc<Backlog>,
+}
+
+#[derive(Debug, Default)]
+struct Backlog {
+    /// Replies sent and not yet written.
+    queued: AtomicUsize,
+    /// Set when the writer has stopped for good.
+    closed: AtomicBool,
+    /// Woken when replies are written or the writer stops.
+    changed: Notify,
+    /// Asks the socket whether the peer has hung up; `None` where there is
+    /// no socket (tests, internal callers).
+    peer: Option<Arc<dyn PeerCheck>>,
+}
+
+impl ReplySink {
+    /// A sink and the queue the connection's writer drains.
+    pub fn new() -> (Self, ReplyQueue) {
+        Self::build(None)
+    }
+
+    /// A sink whose [`ReplySink::is_closed`] also asks `peer`.
+    pub fn with_peer_check(peer: Arc<dyn PeerCheck>) -> (Self, ReplyQueue) {
+        Self::build(Some(peer))
+    }
+
+    fn build(peer: Option<Arc<dyn PeerCheck>>) -> (Self, ReplyQueue) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let backlog = Arc::new(Backlog {
+            peer,
+            ..Backlog::default()
+        });
+        (
+            ReplySink {
+                tx,
+                backlog: backlog.clone(),
+            },
+            ReplyQueue { rx, backlog },
+        )
+    }
+
+    /// A sink whose replies go nowhere, for requests the manager makes of
+    /// itself (a give-back); nothing sent to it is given back.
+    pub fn discard() -> Self {
+        ReplySink::new().0
+    }
+
+    /// Sends the outcome of request `id`.
+    pub fn send(&self, id: RequestId, result: Result<Reply, ManagerError>) {
+        self.send_outgoing(Outgoing::plain(id, result));
+    }
+
+    /// Sends a reply; if the connection has gone, the reply is dropped
+    /// undelivered (and gives back what it handed over).
+    pub fn send_outgoing(&self, reply: Outgoing) {
+        self.backlog.queued.fetch_add(1, Ordering::Relaxed);
+        if let Err(returned) = self.tx.send(reply) {
+            // The connection is gone; the reply has no reader.
+            self.backlog.queued.fetch_sub(1, Ordering::Relaxed);
+            drop(returned);
+        }
+    }
+
+    /// Whether the connection behind this sink has gone: its writer has
+    /// stopped, or its peer has hung up.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+            || self.backlog.closed.load(Ordering::Acquire)
+            || self.backlog.peer.as_ref().is_some_and(|p| p.hung_up())
+    }
+
+    /// Waits until fewer than `limit` replies wait to be written. Returns
+    /// `false` if the writer has stopped (the connection is over).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn wait_for_room(&self, limit: usize) -> bool {
+        loop {
+            let changed = self.backlog.changed.notified();
+            if self.backlog.closed.load(Ordering::Acquire) {
+                return false;
+            }
+            if self.backlog.queued.load(Ordering::Acquire) < limit {
+                return true;
+            }
+            changed.await;
+        }
+    }
+}
+
+/// The receiving end of a [`ReplySink`], drained by the connection's writer.
+///
+/// Dropping it (the writer stopped, or was aborted) drops every reply still
+/// queued undelivered, so what they handed over is given back.
+#[derive(Debug)]
+pub struct ReplyQueue {
+    rx: mpsc::UnboundedReceiver<Outgoing>,
+    backlog: Arc<Backlog>,
+}
+
+impl ReplyQueue {
+    /// The next reply; `None` when every sink is gone.
+    pub async fn recv(&mut self) -> Option<Outgoing> {
+        self.rx.recv().await
+    }
+
+    /// The next reply if one is ready.
+    ///
+    /// # Errors
+    ///
+    /// `Empty` if none is ready, `Disconnected` if every sink is gone.
+    pub fn try_recv(&mut self) -> Result<Outgoing, mpsc::error::TryRecvError> {
+        self.rx.try_recv()
+    }
+
+    /// Whether the peer has hung up, if the sink was made with a
+    /// [`PeerCheck`]; `false` otherwise.
+    pub fn peer_hung_up(&self) -> bool {
+        self.backlog.peer.as_ref().is_some_and(|p| p.hung_up())
+    }
+
+    /// Records that `n` replies have been written.
+    pub fn written(&self, n: usize) {
+        self.backlog.queued.fetch_sub(n, Ordering::AcqRel);
+        self.backlog.changed.notify_waiters();
+    }
+}
+
+impl Drop for ReplyQueue {
+    fn drop(&mut self) {
+        // The writer has stopped: later sends fail (and give back), a
+        // reader waiting for room wakes.
+        self.backlog.closed.store(true, Ordering::Release);
+        self.rx.close();
+        while let Ok(reply) = self.rx.try_recv() {
+            drop(reply);
+        }
+        self.backlog.changed.notify_waiters();
+    }
+}

@@ -1,0 +1,122 @@
+//! [`RawConnection`]: one authenticated connection that speaks the protocol
+//! frame by frame, for tests that must control exactly what is sent and when
+//! the connection dies.
+//!
+//! Dropping a `RawConnection` closes its socket at once, without a word to
+//! the manager: to the manager that is what a process killed with SIGKILL
+//! looks like (the kernel closes its sockets), only faster to repeat.
+
+use anyhow::{Context, bail};
+use manager_core::reply::{Reply, ReplyFrame};
+use manager_core::request::{ObjectRequest, Request, RequestFrame, RequestId};
+use manager_core::{ManagerError, ObjectId};
+use manager_ipc::frame::{FrameBuffer, HANDSHAKE_MAX_FRAME, encode_frame};
+use manager_ipc::{Address, AuthKey, handshake};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpStream, UnixStream};
+
+use crate::DEADLINE;
+
+/// A byte stream of either transport.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// One connection to a manager, driven frame by frame.
+pub struct RawConnection {
+    stream: Box<dyn Io>,
+    buf: FrameBuffer,
+    max_frame: usize,
+    next_id: u64,
+}
+
+impl std::fmt::Debug for RawConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawConnection")
+            .field("next_id", &self.next_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RawConnection {
+    /// Connects to `address` and authenticates with `key`.
+    pub async fn open(address: &Address, key: &AuthKey) -> anyhow::Result<Self> {
+        let mut stream: Box<dyn Io> = match address {
+            Address::Unix(path) => Box::new(UnixStream::connect(path).await?),
+            Address::Tcp(addr) => {
+                let stream = TcpStream::connect(addr).await?;
+                stream.set_nodelay(true)?;
+                Box::new(stream)
+            }
+        };
+        let mut buf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
+        let session =
+            tokio::time::timeout(DEADLINE, handshake::initiate(&mut stream, &mut buf, key))
+                .await
+                .context("handshake timed out")??;
+        buf.set_max_frame(session.max_frame);
+        Ok(RawConnection {
+            stream,
+            buf,
+            max_frame: session.max_frame,
+            next_id: 1,
+        })
+    }
+
+    /// Sends `op` to object `target` without waiting for its reply; returns
+    /// the request's id.
+    pub async fn send(&mut self, target: ObjectId, op: ObjectRequest) -> anyhow::Result<RequestId> {
+        let id = RequestId(self.next_id);
+        self.next_id += 1;
+        let mut out = Vec::new();
+        let frame = RequestFrame {
+            id,
+            request: Request::Object { target, op },
+        };
+        encode_frame(&frame, &mut out, self.max_frame)?;
+        self.stream.write_all(&out).await?;
+        Ok(id)
+    }
+
+    /// The next reply, whatever its id.
+    pub async fn recv(&mut self) -> anyhow::Result<ReplyFrame> {
+        let read = async {
+            loop {
+                if let Some(frame) = self.buf.next_frame()? {
+                    return anyhow::Ok(manager_core::codec::decode::<ReplyFrame>(&frame)?);
+                }
+                if !self.buf.fill(&mut self.stream).await? {
+                    bail!("the manager closed the connection");
+                }
+            }
+        };
+        tokio::time::timeout(DEADLINE, read)
+            .await
+            .with_context(|| format!("no reply within {DEADLINE:?}"))?
+    }
+
+    /// Waits until some bytes of a reply have arrived, and takes what one
+    /// read brings (a large reply stays mostly unread).
+    pub async fn wait_for_bytes(&mut self) -> anyhow::Result<()> {
+        match tokio::time::timeout(DEADLINE, self.buf.fill(&mut self.stream)).await {
+            Ok(Ok(true)) => Ok(()),
+            Ok(Ok(false)) => bail!("the manager closed the connection"),
+            Ok(Err(e)) => Err(e.into()),
+            Err(_) => bail!("no reply within {DEADLINE:?}"),
+        }
+    }
+
+    /// Sends `op` to `target` and waits for its reply; replies to earlier
+    /// requests that come first are an error.
+    pub async fn call(
+        &mut self,
+        target: ObjectId,
+        op: ObjectRequest,
+    ) -> anyhow::Result<Result<Reply, ManagerError>> {
+        let id = self.send(target, op).await?;
+        let reply = self.recv().await?;
+        if reply.id != id {
+            bail!("expected the reply to {id:?}, got one to {:?}", reply.id);
+        }
+        Ok(reply.result)
+    }
+}
