@@ -49,7 +49,7 @@ impl DictState {
     /// key, [`ManagerError::Empty`] for a `popitem` of an empty dict,
     /// [`ManagerError::WrongType`] for a `remove`, `pop` or `popitem` of an
     /// entry stored as other types than the ones expected, and for `add`,
-    /// [`ManagerError::WrongType`] if the value is not an `i64` and
+    /// [`ManagerError::WrongType`] if the value is not an integer and
     /// [`ManagerError::Overflow`] if the sum overflows. A failed request
     /// changes nothing.
     pub fn apply(
@@ -118,18 +118,9 @@ impl DictState {
             }
             DictRequest::Add { key, delta } => {
                 let describe = || format!("a value of {}", what());
-                let current = match self.entries.get(&key) {
-                    Some(value) => value.decode::<i64>(super::Lazy(describe))?,
-                    None => 0,
-                };
-                let sum = current
-                    .checked_add(delta)
-                    .ok_or_else(|| ManagerError::Overflow {
-                        what: describe(),
-                        current,
-                        delta,
-                    })?;
-                self.entries.insert(key, super::encode_i64(sum));
+                let (stored, sum) =
+                    super::add(self.entries.get(&key), delta, super::Lazy(describe))?;
+                self.entries.insert(key, stored);
                 Reply::Integer(sum)
             }
         })
@@ -351,7 +342,12 @@ mod tests {
         );
         // A wrong value type, then a wrong key type.
         for (key, value, stored, requested) in [
-            (TypeTag::of::<String>(), TypeTag::of::<u8>(), "i64", "u8"),
+            (
+                TypeTag::of::<String>(),
+                TypeTag::of::<bool>(),
+                "i64",
+                "bool",
+            ),
             (
                 TypeTag::of::<u8>(),
                 TypeTag::of::<i64>(),
@@ -486,7 +482,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             format!(
-                "adding 1 to a value of dict `d` (now {}) overflows i64",
+                "adding 1 to a value of dict `d` (now {}) overflows its type `i64`",
                 i64::MAX
             )
         );

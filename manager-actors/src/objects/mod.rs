@@ -161,8 +161,20 @@ where
     }
 }
 
-/// Encodes an `i64` (the result of an atomic add); encoding an integer
-/// cannot fail.
-pub(crate) fn encode_i64(n: i64) -> Encoded {
-    Encoded::encode(&n).expect("an i64 always encodes")
+/// The atomic add of every kind that has one: adds `delta` to `current`
+/// (absent: stored as an `i64` 0), an integer of any width, and returns the
+/// sum encoded as the same width, with the sum as the `i64` the reply
+/// carries ([`Encoded::checked_add`]).
+pub(crate) fn add(
+    current: Option<&Encoded>,
+    delta: i64,
+    what: impl std::fmt::Display,
+) -> Result<(Encoded, i64), ManagerError> {
+    match current {
+        Some(value) => value.checked_add(delta, what),
+        None => Ok((
+            Encoded::encode(&delta).expect("an i64 always encodes"),
+            delta,
+        )),
+    }
 }

@@ -90,8 +90,8 @@ pub enum DictRequest {
     },
     /// Remove every entry. Replies `Done`.
     Clear,
-    /// Add `delta` to the `i64` at `key` (absent counts as 0). Replies
-    /// `Integer`: the new value.
+    /// Add `delta` to the integer of any width at `key` (absent counts as
+    /// an `i64` 0), keeping its width. Replies `Integer`: the new value.
     Add {
         /// The key.
         key: Encoded,

@@ -350,15 +350,17 @@ impl<K: DeserializeOwned, V: DeserializeOwned> Dict<K, V> {
 }
 
 impl<K: Serialize> Dict<K, i64> {
-    /// Adds `delta` to the `i64` at `key` (absent counts as 0) and returns
-    /// the new value, atomically: no update from any process is lost.
+    /// Adds `delta` to the integer at `key` (absent counts as an `i64` 0)
+    /// and returns the new value, atomically: no update from any process is
+    /// lost. An integer stored as another width is added to in that width.
     ///
     /// # Errors
     ///
     /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if the
-    /// key holds something other than an `i64`,
+    /// key holds something other than an integer,
     /// [`ManagerError::Overflow`](crate::ManagerError::Overflow) if the sum
-    /// overflows (both as [`Error::Manager`]; the entry is unchanged), and as
+    /// overflows its type or the `i64` returned (both as [`Error::Manager`];
+    /// the entry is unchanged), and as
     /// [`Dict::contains_key`].
     pub async fn add(&self, key: &K, delta: i64) -> Result<i64, Error> {
         let key = encode(key)?;

@@ -161,9 +161,10 @@ impl Value<i64> {
     ///
     /// # Errors
     ///
-    /// [`ManagerError::Overflow`] if the sum overflows `i64` (the value is
-    /// unchanged), [`ManagerError::WrongType`] if the value holds another
-    /// type (both as [`Error::Manager`]), and the errors of every call.
+    /// [`ManagerError::Overflow`] if the sum overflows `i64`, or the width
+    /// the value is stored in (the value is unchanged),
+    /// [`ManagerError::WrongType`] if the value holds no integer (both as
+    /// [`Error::Manager`]), and the errors of every call.
     pub async fn add(&self, delta: i64) -> Result<i64, Error> {
         self.object
             .call_integer(ObjectRequest::Value(ValueRequest::Add { delta }))
@@ -188,8 +189,10 @@ impl Value<i64> {
                 .checked_sub(delta)
                 .ok_or_else(|| ManagerError::Overflow {
                     what: self.object.what(),
-                    current,
+                    current: current.to_string(),
                     delta,
+                    stored: "i64".to_owned(),
+                    bound: "i64".to_owned(),
                 })?;
             match self.compare_and_swap(&current, &next).await? {
                 Ok(()) => return Ok(next),
