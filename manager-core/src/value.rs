@@ -32,7 +32,7 @@
 //! and [`Encoded::checked_add`] is the manager's atomic add on an integer of
 //! any width.
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::fmt;
 
 use serde::de::DeserializeOwned;
@@ -199,6 +199,31 @@ impl Encoded {
     pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Self, CodecError> {
         Ok(Encoded {
             tag: TypeTag::of::<T>(),
+            bytes: codec::encode(value)?,
+        })
+    }
+
+    /// Encodes `value`, borrowed from an owned `K` (a `&str` of a `String`
+    /// key, a `&[u8]` of a `Vec<u8>`), as that `K` would be: under `K`'s tag.
+    /// This is how a `Dict<String, V>` is looked up with a `&str`, as a
+    /// `HashMap` is.
+    ///
+    /// The bytes are `value`'s own; they equal the owned key's wherever the
+    /// borrowed form serializes as the owned one does, as it does for the
+    /// standard library's pairs (`String`/`str`, `Vec<T>`/`[T]`,
+    /// `Box<T>`/`T`, `PathBuf`/`Path`) and must for any pair used this way,
+    /// as [`Borrow`] already asks of `Eq` and `Hash`.
+    ///
+    /// # Errors
+    ///
+    /// [`CodecError::Encode`] if the value's `Serialize` fails.
+    pub fn encode_borrowed<K, Q>(value: &Q) -> Result<Self, CodecError>
+    where
+        K: Borrow<Q> + ?Sized,
+        Q: Serialize + ?Sized,
+    {
+        Ok(Encoded {
+            tag: TypeTag::of::<K>(),
             bytes: codec::encode(value)?,
         })
     }
@@ -374,6 +399,31 @@ mod tests {
         assert_eq!(TypeTag::of::<&&i64>(), TypeTag::of::<i64>());
         let v = Encoded::encode("hi").unwrap();
         assert_eq!(v.decode::<String>("v").unwrap(), "hi");
+    }
+
+    #[test]
+    fn a_borrowed_key_encodes_as_its_owned_form() {
+        use std::path::{Path, PathBuf};
+        assert_eq!(
+            Encoded::encode_borrowed::<String, str>("ada").unwrap(),
+            Encoded::encode(&"ada".to_owned()).unwrap()
+        );
+        assert_eq!(
+            Encoded::encode_borrowed::<Vec<u8>, [u8]>(&[1, 2, 3][..]).unwrap(),
+            Encoded::encode(&vec![1_u8, 2, 3]).unwrap()
+        );
+        assert_eq!(
+            Encoded::encode_borrowed::<Vec<i64>, [i64]>(&[-1, 300][..]).unwrap(),
+            Encoded::encode(&vec![-1_i64, 300]).unwrap()
+        );
+        assert_eq!(
+            Encoded::encode_borrowed::<Box<u32>, u32>(&7).unwrap(),
+            Encoded::encode(&Box::new(7_u32)).unwrap()
+        );
+        assert_eq!(
+            Encoded::encode_borrowed::<PathBuf, Path>(Path::new("/tmp/x")).unwrap(),
+            Encoded::encode(&PathBuf::from("/tmp/x")).unwrap()
+        );
     }
 
     #[test]
