@@ -82,3 +82,26 @@ fn an_add_that_overflows_the_stored_width_fails_and_changes_nothing() -> anyhow:
     assert_eq!(ns.get::<f64>("single")?, f64::from(0.1_f32));
     Ok(())
 }
+
+#[test]
+fn values_and_dicts_of_literals_add_too() -> anyhow::Result<()> {
+    let manager = start_manager()?;
+    let client = connect(&manager)?;
+    // `&0` makes a `Value<i32>`; it adds like a `Value<i64>`.
+    let hits = client.value("hits", &0)?;
+    assert_eq!(hits.add(5)?, 5);
+    assert_eq!(hits.get()?, 5_i32);
+    let err = client.value("tiny", &250_u8)?.add(6).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "adding 6 to value `tiny` (now 250) overflows its type `u8`"
+    );
+
+    let counts = client.dict::<String, u16>("counts")?;
+    assert_eq!(counts.add("a", 2)?, 2, "absent counts as 0");
+    counts.insert("b", &7)?;
+    assert_eq!(counts.add("b", 1)?, 8);
+    assert_eq!(counts.get("b")?, Some(8));
+    assert_eq!(client.dict::<String, i64>("counts")?.get("b")?, Some(8));
+    Ok(())
+}

@@ -261,7 +261,8 @@ impl<K: DeserializeOwned, V: DeserializeOwned> Dict<K, V> {
     }
 }
 
-impl<K: Serialize> Dict<K, i64> {
+/// `V` is an integer type, of any width.
+impl<K: Serialize, V: TryFrom<i64>> Dict<K, V> {
     /// See [`proxy::Dict::add`].
     ///
     /// # Errors

@@ -383,10 +383,12 @@ impl<K: DeserializeOwned, V: DeserializeOwned> Dict<K, V> {
     }
 }
 
-impl<K: Serialize> Dict<K, i64> {
-    /// Adds `delta` to the integer at `key` (absent counts as an `i64` 0)
-    /// and returns the new value, atomically: no update from any process is
-    /// lost. An integer stored as another width is added to in that width.
+/// `V` is an integer type, of any width.
+impl<K: Serialize, V: TryFrom<i64>> Dict<K, V> {
+    /// Adds `delta` to the integer at `key` (absent counts as a 0 of type
+    /// `V`) and returns the new value, atomically: no update from any
+    /// process is lost. The sum is checked and stored in the width the entry
+    /// is stored in (`V` for a new entry).
     ///
     /// # Errors
     ///
@@ -403,7 +405,11 @@ impl<K: Serialize> Dict<K, i64> {
     {
         let key = encode_key::<K, Q>(key)?;
         self.object
-            .call_integer(ObjectRequest::Dict(DictRequest::Add { key, delta }))
+            .call_integer(ObjectRequest::Dict(DictRequest::Add {
+                key,
+                delta,
+                absent_as: Some(TypeTag::of::<V>()),
+            }))
             .await
     }
 }

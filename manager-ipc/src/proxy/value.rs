@@ -155,14 +155,17 @@ impl<T: Serialize + DeserializeOwned> Value<T> {
     }
 }
 
-impl Value<i64> {
+/// `T` is an integer type: `i64`, or any other width (`Value<i32>`, as
+/// `client.value("n", &0)` makes).
+impl<T: TryFrom<i64>> Value<T> {
     /// Adds `delta` and returns the new value, atomically: no update from
-    /// any process is lost.
+    /// any process is lost. The sum is checked and stored in the width the
+    /// value is stored in.
     ///
     /// # Errors
     ///
-    /// [`ManagerError::Overflow`] if the sum overflows `i64`, or the width
-    /// the value is stored in (the value is unchanged),
+    /// [`ManagerError::Overflow`] if the sum overflows the width the value
+    /// is stored in, or the `i64` returned (the value is unchanged),
     /// [`ManagerError::WrongType`] if the value holds no integer (both as
     /// [`Error::Manager`]), and the errors of every call.
     pub async fn add(&self, delta: i64) -> Result<i64, Error> {
@@ -170,7 +173,9 @@ impl Value<i64> {
             .call_integer(ObjectRequest::Value(ValueRequest::Add { delta }))
             .await
     }
+}
 
+impl Value<i64> {
     /// Subtracts `delta` and returns the new value, atomically.
     ///
     /// # Errors
