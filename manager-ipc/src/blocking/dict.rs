@@ -18,11 +18,11 @@ use crate::{Error, proxy};
 /// let manager = manager_ipc::Manager::start()?;
 /// let words = manager.connect()?.dict::<String, i64>("words")?;
 /// for word in ["to", "be", "or", "not", "to", "be"] {
-///     words.add(&word.to_owned(), 1)?;
+///     words.add(word, 1)?; // a `&str` for a `String` key, as in a `HashMap`
 /// }
-/// assert_eq!(words.get(&"be".to_owned())?, Some(2));
+/// assert_eq!(words.get("be")?, Some(2));
 /// assert_eq!(words.keys()?, ["to", "be", "or", "not"]);
-/// assert!(words.pop(&"xyz".to_owned()).is_err(), "no such key");
+/// assert!(words.pop("xyz").is_err(), "no such key");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Dict<K, V> {

@@ -17,9 +17,9 @@ use crate::{Error, proxy};
 /// ```
 /// let manager = manager_ipc::Manager::start()?;
 /// let seen = manager.connect()?.set::<String>("seen")?;
-/// assert!(seen.add(&"a".to_owned())?);
-/// assert!(!seen.add(&"a".to_owned())?);
-/// assert!(seen.contains(&"a".to_owned())?);
+/// assert!(seen.add("a")?);
+/// assert!(!seen.add(&"a".to_owned())?, "the same item, owned or borrowed");
+/// assert!(seen.contains("a")?);
 /// assert_eq!(seen.difference(&["a".to_owned()])?, Vec::<String>::new());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

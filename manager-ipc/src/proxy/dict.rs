@@ -45,10 +45,10 @@ use crate::Error;
 /// # let manager = manager_ipc::Manager::start()?;
 /// # let client = manager.connect_async().await?;
 /// let ages = client.dict::<String, i64>("ages").await?;
-/// ages.insert(&"ada".to_owned(), &36).await?;
+/// ages.insert("ada", &36).await?;
 /// ages.update([("alan".to_owned(), 41), ("grace".to_owned(), 85)]).await?;
-/// assert_eq!(ages.get(&"alan".to_owned()).await?, Some(41));
-/// assert_eq!(ages.add(&"ada".to_owned(), 1).await?, 37);
+/// assert_eq!(ages.get("alan").await?, Some(41));
+/// assert_eq!(ages.add("ada", 1).await?, 37);
 /// assert_eq!(ages.keys().await?, ["ada", "alan", "grace"]);
 /// assert_eq!(ages.popitem().await?, ("grace".to_owned(), 85));
 /// # Ok(())
