@@ -8,8 +8,11 @@
 //! on how much a single decode may claim, so a hostile length prefix inside a
 //! frame cannot make the decoder allocate more than the frame could hold.
 
+use bincode::error::{DecodeError, IntegerType};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use crate::value::short_type_name;
 
 /// The most a single decode may claim for containers, in bytes.
 const DECODE_LIMIT: usize = 1 << 30;
@@ -19,21 +22,69 @@ fn config() -> impl bincode::config::Config {
 }
 
 /// Encoding or decoding failed.
+///
+/// A decode error says, in the words of a Rust user, which type was expected
+/// and what the bytes held instead; it never shows the serialization
+/// library's own vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CodecError {
     /// The value could not be encoded.
     #[error("encode failed: {0}")]
     Encode(String),
-    /// The bytes are not a valid encoding of the expected type.
-    #[error("decode failed: {0}")]
-    Decode(String),
+    /// The bytes ended before the value did.
+    #[error("expected a `{expected}`, but the value ended {} early", bytes(*.missing))]
+    Truncated {
+        /// The type being decoded, as a Rust user writes it.
+        expected: String,
+        /// How many more bytes the decoder needed at least.
+        missing: usize,
+    },
     /// The bytes held a valid value followed by bytes that belong to nothing.
-    #[error("decode failed: {extra} trailing bytes after the value")]
+    #[error(
+        "expected a `{expected}`, but {} left over after the value",
+        were(bytes(*.extra), *.extra)
+    )]
     TrailingBytes {
+        /// The type decoded, as a Rust user writes it.
+        expected: String,
         /// How many bytes were left over.
         extra: usize,
     },
+    /// A length inside the bytes claims more than a decode may take.
+    #[error("expected a `{expected}`, but a length in it exceeds the limit of {limit} bytes")]
+    TooLong {
+        /// The type being decoded, as a Rust user writes it.
+        expected: String,
+        /// The most a single decode may claim.
+        limit: usize,
+    },
+    /// The bytes are not a valid encoding of the expected type.
+    #[error("expected a `{expected}`, but the bytes hold {found}")]
+    Invalid {
+        /// The type being decoded, as a Rust user writes it.
+        expected: String,
+        /// What came instead, for example "an invalid UTF-8 string".
+        found: String,
+    },
+}
+
+/// "1 byte", "5 bytes".
+fn bytes(n: usize) -> String {
+    if n == 1 {
+        "1 byte".to_owned()
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// "1 byte was", "5 bytes were".
+fn were(counted: String, n: usize) -> String {
+    if n == 1 {
+        format!("{counted} was")
+    } else {
+        format!("{counted} were")
+    }
 }
 
 /// Encodes `value` into a new buffer.
@@ -65,17 +116,109 @@ pub fn encode_into<T: Serialize + ?Sized>(
 ///
 /// # Errors
 ///
-/// [`CodecError::Decode`] if the bytes are not a `T`, and
-/// [`CodecError::TrailingBytes`] if bytes are left over after it.
+/// [`CodecError::Truncated`] if the bytes end before the value,
+/// [`CodecError::TrailingBytes`] if bytes are left over after it,
+/// [`CodecError::TooLong`] if a length in them claims more than the limit,
+/// and [`CodecError::Invalid`] if they are not a `T` for another reason.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
-    let (value, used) = bincode::serde::decode_from_slice(bytes, config())
-        .map_err(|e| CodecError::Decode(e.to_string()))?;
+    let expected = || short_type_name(std::any::type_name::<T>());
+    let (value, used) =
+        bincode::serde::decode_from_slice(bytes, config()).map_err(|e| describe(e, expected()))?;
     if used != bytes.len() {
         return Err(CodecError::TrailingBytes {
+            expected: expected(),
             extra: bytes.len() - used,
         });
     }
     Ok(value)
+}
+
+/// Says what went wrong in a decode of `expected`, in our words.
+fn describe(error: DecodeError, expected: String) -> CodecError {
+    let found = match error {
+        DecodeError::UnexpectedEnd { additional } => {
+            return CodecError::Truncated {
+                expected,
+                missing: additional,
+            };
+        }
+        DecodeError::Io { additional, .. } => {
+            return CodecError::Truncated {
+                expected,
+                missing: additional,
+            };
+        }
+        DecodeError::LimitExceeded => {
+            return CodecError::TooLong {
+                expected,
+                limit: DECODE_LIMIT,
+            };
+        }
+        DecodeError::InvalidIntegerType {
+            expected: wanted, ..
+        } => {
+            format!("an integer too large for `{}`", integer_name(wanted))
+        }
+        DecodeError::NonZeroTypeIsZero { non_zero_type } => {
+            format!(
+                "a zero where a non-zero `{}` belongs",
+                integer_name(non_zero_type)
+            )
+        }
+        DecodeError::UnexpectedVariant {
+            type_name, found, ..
+        } => format!(
+            "variant number {found}, which `{}` does not have",
+            short_type_name(type_name)
+        ),
+        DecodeError::Utf8 { .. } => "an invalid UTF-8 string".to_owned(),
+        DecodeError::InvalidCharEncoding(_) => "an invalid `char`".to_owned(),
+        DecodeError::InvalidBooleanValue(v) => format!("{v} where a `bool` (0 or 1) belongs"),
+        DecodeError::ArrayLengthMismatch { required, found } => {
+            format!("an array of {found} items where {required} belong")
+        }
+        DecodeError::OutsideUsizeRange(n) => format!("{n}, more than a `usize` holds here"),
+        DecodeError::EmptyEnum { type_name } => format!(
+            "a value of `{}`, which has no values",
+            short_type_name(type_name)
+        ),
+        DecodeError::InvalidDuration { secs, nanos } => {
+            format!("an invalid duration ({secs} s and {nanos} ns)")
+        }
+        DecodeError::InvalidSystemTime { .. } => "an invalid system time".to_owned(),
+        DecodeError::CStringNulError { position } => {
+            format!("a C string with a nul byte at {position}")
+        }
+        // The type's own `Deserialize` refused the value, in its own words.
+        DecodeError::Other(message) => format!("a value its `Deserialize` refused: {message}"),
+        DecodeError::OtherString(message) => {
+            format!("a value its `Deserialize` refused: {message}")
+        }
+        DecodeError::Serde(_) => "a type whose `Deserialize` needs a self-describing format, \
+             which this codec is not"
+            .to_owned(),
+        _ => "an invalid encoding".to_owned(),
+    };
+    CodecError::Invalid { expected, found }
+}
+
+/// An integer type's name as a Rust user writes it.
+fn integer_name(t: IntegerType) -> &'static str {
+    match t {
+        IntegerType::U8 => "u8",
+        IntegerType::U16 => "u16",
+        IntegerType::U32 => "u32",
+        IntegerType::U64 => "u64",
+        IntegerType::U128 => "u128",
+        IntegerType::Usize => "usize",
+        IntegerType::I8 => "i8",
+        IntegerType::I16 => "i16",
+        IntegerType::I32 => "i32",
+        IntegerType::I64 => "i64",
+        IntegerType::I128 => "i128",
+        IntegerType::Isize => "isize",
+        _ => "integer",
+    }
 }
 
 #[cfg(test)]
@@ -95,19 +238,62 @@ mod tests {
     fn trailing_bytes_are_an_error() {
         let mut bytes = encode(&5_u32).unwrap();
         bytes.push(0);
+        let err = decode::<u32>(&bytes).unwrap_err();
         assert_eq!(
-            decode::<u32>(&bytes),
-            Err(CodecError::TrailingBytes { extra: 1 })
+            err,
+            CodecError::TrailingBytes {
+                expected: "u32".into(),
+                extra: 1
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "expected a `u32`, but 1 byte was left over after the value"
+        );
+        bytes.extend([0; 4]);
+        assert_eq!(
+            decode::<u32>(&bytes).unwrap_err().to_string(),
+            "expected a `u32`, but 5 bytes were left over after the value"
         );
     }
 
     #[test]
     fn truncated_input_is_an_error() {
         let bytes = encode(&"hello".to_string()).unwrap();
-        assert!(matches!(
-            decode::<String>(&bytes[..3]),
-            Err(CodecError::Decode(_))
-        ));
+        let err = decode::<String>(&bytes[..3]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "expected a `String`, but the value ended 3 bytes early"
+        );
+        let bytes = encode(&(1_u8, 7_u64 << 60)).unwrap();
+        assert_eq!(
+            decode::<(u8, u64)>(&bytes[..2]).unwrap_err().to_string(),
+            "expected a `(u8, u64)`, but the value ended 8 bytes early"
+        );
+    }
+
+    #[test]
+    fn invalid_contents_are_named_in_plain_words() {
+        let mut bytes = encode(&"hi".to_string()).unwrap();
+        bytes[1] = 0xff;
+        assert_eq!(
+            decode::<String>(&bytes).unwrap_err().to_string(),
+            "expected a `String`, but the bytes hold an invalid UTF-8 string"
+        );
+        assert_eq!(
+            decode::<bool>(&[7]).unwrap_err().to_string(),
+            "expected a `bool`, but the bytes hold 7 where a `bool` (0 or 1) belongs"
+        );
+        assert_eq!(
+            decode::<Option<Vec<u8>>>(&[9]).unwrap_err().to_string(),
+            "expected a `Option<Vec<u8>>`, but the bytes hold variant number 9, \
+             which `Option<T>` does not have"
+        );
+        // A varint that announces a u32 where a u16 belongs.
+        assert_eq!(
+            decode::<u16>(&[252, 0, 0, 1, 0]).unwrap_err().to_string(),
+            "expected a `u16`, but the bytes hold an integer too large for `u16`"
+        );
     }
 
     #[test]
@@ -116,5 +302,11 @@ mod tests {
         let bytes = [253_u8, 255, 255, 255, 255, 255, 255, 255, 255];
         assert!(decode::<Vec<u64>>(&bytes).is_err());
         assert!(decode::<String>(&bytes).is_err());
+        // A string that claims 2 GiB.
+        let bytes = [253_u8, 0, 0, 0, 128, 0, 0, 0, 0];
+        assert_eq!(
+            decode::<String>(&bytes).unwrap_err().to_string(),
+            "expected a `String`, but a length in it exceeds the limit of 1073741824 bytes"
+        );
     }
 }

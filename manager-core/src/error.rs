@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::value::short_type_name;
 use crate::{ObjectId, ObjectKind};
 
 /// The manager's answer when one request cannot be carried out.
@@ -128,11 +129,34 @@ pub enum ManagerError {
         /// The attribute asked for.
         attribute: String,
     },
-    /// A stored value was asked for as another type.
-    #[error("{what} holds a value of type `{stored}`, not `{requested}`")]
+    /// A stored value was asked for as another type. The message names
+    /// the types as a Rust user writes them (`String`); the fields hold the
+    /// full type tags (`alloc::string::String`).
+    #[error(
+        "{what} holds a value of type `{}`, not `{}`",
+        short_type_name(.stored),
+        short_type_name(.requested)
+    )]
     WrongType {
         /// What was read, for example "attribute `x` of namespace `cfg`".
         what: String,
+        /// The type it was stored as.
+        stored: String,
+        /// The type asked for.
+        requested: String,
+    },
+    /// A number was asked for as another type of its family (an integer
+    /// width, or a float) that cannot hold it exactly.
+    #[error(
+        "{what} holds the `{}` {value}, which `{}` cannot hold",
+        short_type_name(.stored),
+        short_type_name(.requested)
+    )]
+    DoesNotFit {
+        /// What was read, for example "attribute `x` of namespace `cfg`".
+        what: String,
+        /// The number.
+        value: String,
         /// The type it was stored as.
         stored: String,
         /// The type asked for.
@@ -147,15 +171,21 @@ pub enum ManagerError {
         /// The decoder's complaint.
         reason: String,
     },
-    /// An atomic add would overflow `i64`.
-    #[error("adding {delta} to {what} (now {current}) overflows i64")]
+    /// An atomic add would overflow the type the value is stored as, or
+    /// the `i64` an add returns.
+    #[error("adding {delta} to {what} (now {current}) overflows {}", overflowed(.stored, .bound))]
     Overflow {
         /// What was added to.
         what: String,
         /// Its value before the add.
-        current: i64,
+        current: String,
         /// The amount added.
         delta: i64,
+        /// The type the value is stored as, for example `i32`.
+        stored: String,
+        /// The type whose range the sum leaves: `stored`, or `i64` when the
+        /// sum fits the stored type but not the `i64` an add returns.
+        bound: String,
     },
     /// The target's mailbox is full and the request could not be queued.
     #[error("{target} is busy: its mailbox is full")]
@@ -204,6 +234,14 @@ pub enum ManagerError {
         /// The type's explanation.
         reason: String,
     },
+}
+
+fn overflowed(stored: &str, bound: &str) -> String {
+    if stored == bound {
+        format!("its type `{}`", short_type_name(stored))
+    } else {
+        format!("`{bound}`, the type an add returns")
+    }
 }
 
 fn known_types(registered: &[String]) -> String {

@@ -61,4 +61,4 @@ pub use error::ManagerError;
 pub use kind::{ObjectKind, ObjectSpec};
 pub use name::{ObjectId, ObjectName, TypeName};
 pub use protocol::PROTOCOL_VERSION;
-pub use value::{Encoded, TypeTag};
+pub use value::{Encoded, TypeTag, short_type_name};

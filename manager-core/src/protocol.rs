@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 /// The version of the wire protocol; both sides must speak the same one.
 ///
 /// 2: custom object types, inspection, and the errors they brought.
-pub const PROTOCOL_VERSION: u16 = 2;
+/// 3: numbers read across widths: `ManagerError::DoesNotFit`, and
+/// `Overflow` naming the stored type.
+pub const PROTOCOL_VERSION: u16 = 3;
 
 /// Bytes every handshake starts with, so a stray peer is told apart early.
 pub const MAGIC: [u8; 4] = *b"RMGR";

@@ -16,7 +16,7 @@ fn the_item_survives_and_a_pop_of_the_right_type_takes_it() -> anyhow::Result<()
     let err = wrong.pop().unwrap_err();
     assert_eq!(
         err.to_string(),
-        "list `jobs` holds a value of type `i64`, not `alloc::string::String`"
+        "list `jobs` holds a value of type `i64`, not `String`"
     );
     let err = wrong.pop_index(0).unwrap_err();
     assert!(

@@ -25,7 +25,7 @@ fn errors_in_the_main_process() -> anyhow::Result<()> {
     ));
     assert_eq!(
         err.to_string(),
-        "attribute `name` of namespace `cfg` holds a value of type `alloc::string::String`, not `i64`"
+        "attribute `name` of namespace `cfg` holds a value of type `String`, not `i64`"
     );
     let err = ns.add("name", 1).unwrap_err();
     assert!(

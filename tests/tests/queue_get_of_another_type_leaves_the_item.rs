@@ -48,7 +48,7 @@ fn a_get_of_another_type_takes_nothing() -> anyhow::Result<()> {
     let err = wrong.get_timeout(DEADLINE).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "queue `jobs` holds a value of type `u64`, not `alloc::string::String`"
+        "queue `jobs` holds a value of type `u64`, not `String`"
     );
 
     assert_eq!(jobs.len()?, 3, "nothing was taken");

@@ -53,7 +53,7 @@ fn adds_refuse_other_types_and_overflow() -> anyhow::Result<()> {
     let err = as_int.add(1).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "value `label` holds a value of type `alloc::string::String`, not `i64`"
+        "value `label` holds a value of type `String`, not `i64`"
     );
 
     let n = client.value("n", &(i64::MAX - 1))?;
@@ -61,12 +61,12 @@ fn adds_refuse_other_types_and_overflow() -> anyhow::Result<()> {
     let err = n.add(1).unwrap_err();
     assert!(
         matches!(
-            err,
+            &err,
             Error::Manager(ManagerError::Overflow {
-                current: i64::MAX,
+                current,
                 delta: 1,
                 ..
-            })
+            }) if current.as_str() == i64::MAX.to_string()
         ),
         "{err}"
     );
@@ -79,8 +79,8 @@ fn adds_refuse_other_types_and_overflow() -> anyhow::Result<()> {
     let err = n.sub(i64::MIN).unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Manager(ManagerError::Overflow { current: 0, .. })
+            &err,
+            Error::Manager(ManagerError::Overflow { current, .. }) if current.as_str() == "0"
         ),
         "{err}"
     );

@@ -23,6 +23,7 @@ use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
 use manager_core::request::{DictRequest, ObjectRequest};
 use manager_core::{Encoded, ManagerError};
+use std::borrow::Cow;
 
 use super::list::check_type;
 use crate::actor::{ObjectContext, ObjectState};
@@ -49,7 +50,7 @@ impl DictState {
     /// key, [`ManagerError::Empty`] for a `popitem` of an empty dict,
     /// [`ManagerError::WrongType`] for a `remove`, `pop` or `popitem` of an
     /// entry stored as other types than the ones expected, and for `add`,
-    /// [`ManagerError::WrongType`] if the value is not an `i64` and
+    /// [`ManagerError::WrongType`] if the value is not an integer and
     /// [`ManagerError::Overflow`] if the sum overflows. A failed request
     /// changes nothing.
     pub fn apply(
@@ -116,20 +117,18 @@ impl DictState {
                 self.entries.clear();
                 Reply::Done
             }
-            DictRequest::Add { key, delta } => {
+            DictRequest::Add {
+                key,
+                delta,
+                absent_as,
+            } => {
                 let describe = || format!("a value of {}", what());
                 let current = match self.entries.get(&key) {
-                    Some(value) => value.decode::<i64>(super::Lazy(describe))?,
-                    None => 0,
+                    Some(value) => Cow::Borrowed(value),
+                    None => Cow::Owned(super::zero(absent_as.as_ref(), super::Lazy(describe))?),
                 };
-                let sum = current
-                    .checked_add(delta)
-                    .ok_or_else(|| ManagerError::Overflow {
-                        what: describe(),
-                        current,
-                        delta,
-                    })?;
-                self.entries.insert(key, super::encode_i64(sum));
+                let (stored, sum) = current.checked_add(delta, super::Lazy(describe))?;
+                self.entries.insert(key, stored);
                 Reply::Integer(sum)
             }
         })
@@ -351,7 +350,12 @@ mod tests {
         );
         // A wrong value type, then a wrong key type.
         for (key, value, stored, requested) in [
-            (TypeTag::of::<String>(), TypeTag::of::<u8>(), "i64", "u8"),
+            (
+                TypeTag::of::<String>(),
+                TypeTag::of::<bool>(),
+                "i64",
+                "bool",
+            ),
             (
                 TypeTag::of::<u8>(),
                 TypeTag::of::<i64>(),
@@ -478,7 +482,16 @@ mod tests {
     #[test]
     fn add_starts_at_zero_and_refuses_other_types_and_overflow() {
         let mut dict = DictState::new();
-        let mut add = |key: &str, delta| ap(&mut dict, DictRequest::Add { key: k(key), delta });
+        let mut add = |key: &str, delta| {
+            ap(
+                &mut dict,
+                DictRequest::Add {
+                    key: k(key),
+                    delta,
+                    absent_as: None,
+                },
+            )
+        };
         assert_eq!(add("n", 5), Ok(Reply::Integer(5)));
         assert_eq!(add("n", -7), Ok(Reply::Integer(-2)));
         assert_eq!(add("m", i64::MAX), Ok(Reply::Integer(i64::MAX)));
@@ -486,7 +499,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             format!(
-                "adding 1 to a value of dict `d` (now {}) overflows i64",
+                "adding 1 to a value of dict `d` (now {}) overflows its type `i64`",
                 i64::MAX
             )
         );
@@ -503,10 +516,35 @@ mod tests {
             DictRequest::Add {
                 key: k("s"),
                 delta: 1,
+                absent_as: None,
             },
         )
         .unwrap_err();
         assert!(matches!(err, ManagerError::WrongType { .. }), "{err}");
+        // An absent entry starts as a 0 of the type asked for.
+        let mut add_as = |key: &str, delta, tag: TypeTag| {
+            ap(
+                &mut dict,
+                DictRequest::Add {
+                    key: k(key),
+                    delta,
+                    absent_as: Some(tag),
+                },
+            )
+        };
+        assert!(matches!(
+            add_as("u", -1, TypeTag::of::<u8>()),
+            Err(ManagerError::Overflow { .. })
+        ));
+        assert_eq!(add_as("u", 3, TypeTag::of::<u8>()), Ok(Reply::Integer(3)));
+        assert!(matches!(
+            add_as("f", 1, TypeTag::of::<f64>()),
+            Err(ManagerError::WrongType { .. })
+        ));
+        assert_eq!(
+            ap(&mut dict, DictRequest::Get { key: k("u") }),
+            Ok(Reply::MaybeValue(Some(Encoded::encode(&3_u8).unwrap())))
+        );
         // Failed adds changed nothing.
         assert_eq!(
             ap(&mut dict, DictRequest::Get { key: k("m") }),

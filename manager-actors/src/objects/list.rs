@@ -29,22 +29,20 @@ use super::sequence::{insert_position, resolve_index, slice_range};
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::Caller;
 
-/// Fails with [`ManagerError::WrongType`], naming `what`, if `item` was not
-/// stored as `expect` (`None`: any type will do). Requests that take an item
-/// out (a queue's get, a list's, set's or dict's pop) call it *before*
+/// Fails, naming `what`, if `item` cannot be read as `expect` (`None`: any
+/// type will do): [`ManagerError::WrongType`] if it was stored as another
+/// type, [`ManagerError::DoesNotFit`] if it is a number of another width
+/// that `expect` cannot hold ([`Encoded::read_as`]). Requests that take an
+/// item out (a queue's get, a list's, set's or dict's pop) call it *before*
 /// removing anything, so an item read as the wrong type is never destroyed.
 pub(super) fn check_type(
     item: &Encoded,
     expect: Option<&TypeTag>,
-    what: impl FnOnce() -> String,
+    what: impl Fn() -> String,
 ) -> Result<(), ManagerError> {
     match expect {
-        Some(wanted) if wanted != item.tag() => Err(ManagerError::WrongType {
-            what: what(),
-            stored: item.tag().to_string(),
-            requested: wanted.to_string(),
-        }),
-        _ => Ok(()),
+        Some(wanted) => item.read_as(wanted, super::Lazy(what)).map(drop),
+        None => Ok(()),
     }
 }
 

@@ -19,7 +19,7 @@
 //! | an application's own ([`custom`]) | [`CustomState`] | its `CustomType::Request`, encoded |
 
 use actix::{Actor, Addr, Recipient};
-use manager_core::{Encoded, ManagerError, ObjectId, ObjectKind, ObjectName, ObjectSpec};
+use manager_core::{Encoded, ManagerError, ObjectId, ObjectKind, ObjectName, ObjectSpec, TypeTag};
 
 use crate::actor::{ObjectActor, ObjectState};
 use crate::object::{ObjectHandle, SharedStats, StopObject};
@@ -161,8 +161,41 @@ where
     }
 }
 
-/// Encodes an `i64` (the result of an atomic add); encoding an integer
-/// cannot fail.
-pub(crate) fn encode_i64(n: i64) -> Encoded {
-    Encoded::encode(&n).expect("an i64 always encodes")
+/// The atomic add of the kinds that have one: adds `delta` to `current`
+/// (absent: an `i64` 0), an integer of any width, and returns the sum
+/// encoded as the same width, with the sum as the `i64` the reply carries
+/// ([`Encoded::checked_add`]).
+pub(crate) fn add(
+    current: Option<&Encoded>,
+    delta: i64,
+    what: impl std::fmt::Display,
+) -> Result<(Encoded, i64), ManagerError> {
+    match current {
+        Some(value) => value.checked_add(delta, what),
+        None => zero(None, &what)?.checked_add(delta, what),
+    }
+}
+
+/// A 0 of the integer type `tag` (`None`: `i64`), where an add starts from
+/// an absent entry.
+///
+/// # Errors
+///
+/// [`ManagerError::WrongType`] if `tag` names no integer type.
+pub(crate) fn zero(
+    tag: Option<&TypeTag>,
+    what: impl std::fmt::Display,
+) -> Result<Encoded, ManagerError> {
+    let zero = Encoded::encode(&0_i64).expect("an i64 always encodes");
+    match tag {
+        None => Ok(zero),
+        Some(tag) => zero
+            .read_as(tag, &what)
+            .map(std::borrow::Cow::into_owned)
+            .map_err(|_| ManagerError::WrongType {
+                what: what.to_string(),
+                stored: tag.as_str().to_owned(),
+                requested: "i64".to_owned(),
+            }),
+    }
 }

@@ -74,7 +74,12 @@ impl NamespaceState {
                 new,
             } => {
                 let current = self.attributes.get(&attribute);
-                if current == expected.as_ref() {
+                let matches = match (current, &expected) {
+                    (None, None) => true,
+                    (Some(current), Some(expected)) => current.matches(expected),
+                    _ => false,
+                };
+                if matches {
                     self.attributes.insert(attribute, new);
                     Reply::Swapped {
                         swapped: true,
@@ -88,18 +93,12 @@ impl NamespaceState {
                 }
             }
             NamespaceRequest::Add { attribute, delta } => {
-                let current = match self.attributes.get(&attribute) {
-                    Some(value) => value.decode::<i64>(super::Lazy(|| describe(&attribute)))?,
-                    None => 0,
-                };
-                let sum = current
-                    .checked_add(delta)
-                    .ok_or_else(|| ManagerError::Overflow {
-                        what: describe(&attribute),
-                        current,
-                        delta,
-                    })?;
-                self.attributes.insert(attribute, super::encode_i64(sum));
+                let (stored, sum) = super::add(
+                    self.attributes.get(&attribute),
+                    delta,
+                    super::Lazy(|| describe(&attribute)),
+                )?;
+                self.attributes.insert(attribute, stored);
                 Reply::Integer(sum)
             }
         })

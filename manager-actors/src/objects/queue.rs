@@ -330,7 +330,7 @@ mod tests {
         ManagerError::WrongType {
             what: "queue `t`".into(),
             stored: "i64".into(),
-            requested: TypeTag::of::<T>().to_string(),
+            requested: TypeTag::of::<T>().as_str().to_owned(),
         }
     }
 
@@ -550,7 +550,7 @@ mod tests {
         a.call(&t, put(1, Wait::No)).await.unwrap();
         let p = a.send(&t, put(2, Wait::Forever)).await;
         assert!(matches!(
-            a.call(&t, get_as::<u8>(Wait::No)).await,
+            a.call(&t, get_as::<bool>(Wait::No)).await,
             Err(ManagerError::WrongType { what, .. }) if what == "joinable queue `t`"
         ));
         // Still full, the putter still parked; nothing was marked taken.

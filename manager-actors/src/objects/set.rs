@@ -199,7 +199,20 @@ mod tests {
 
     #[test]
     fn a_pop_of_another_type_leaves_the_item() {
-        let mut set = set_of(&[1, 2]);
+        let mut set = set_of(&[1, 1000]);
+        assert_eq!(
+            ap(
+                &mut set,
+                SetRequest::Pop {
+                    expect: Some(TypeTag::of::<bool>())
+                }
+            ),
+            Err(ManagerError::WrongType {
+                what: "set `s`".into(),
+                stored: "i64".into(),
+                requested: "bool".into(),
+            })
+        );
         assert_eq!(
             ap(
                 &mut set,
@@ -207,24 +220,25 @@ mod tests {
                     expect: Some(TypeTag::of::<u8>())
                 }
             ),
-            Err(ManagerError::WrongType {
+            Err(ManagerError::DoesNotFit {
                 what: "set `s`".into(),
+                value: "1000".into(),
                 stored: "i64".into(),
                 requested: "u8".into(),
             })
         );
         assert_eq!(
             ap(&mut set, SetRequest::Snapshot),
-            Ok(Reply::Values(vs(&[1, 2])))
+            Ok(Reply::Values(vs(&[1, 1000])))
         );
         assert_eq!(
             ap(
                 &mut set,
                 SetRequest::Pop {
-                    expect: Some(TypeTag::of::<i64>())
+                    expect: Some(TypeTag::of::<u16>())
                 }
             ),
-            Ok(Reply::Value(v(2)))
+            Ok(Reply::Value(v(1000)))
         );
         ap(&mut set, SetRequest::Clear).unwrap();
         assert!(matches!(

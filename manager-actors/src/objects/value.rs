@@ -32,7 +32,7 @@ impl ValueState {
     ///
     /// # Errors
     ///
-    /// For `add`: [`ManagerError::WrongType`] if the value is not an `i64`,
+    /// For `add`: [`ManagerError::WrongType`] if the value is not an integer,
     /// and [`ManagerError::Overflow`] if the sum overflows. A failed request
     /// changes nothing.
     pub fn apply(
@@ -48,7 +48,7 @@ impl ValueState {
             }
             ValueRequest::Swap { value } => Reply::Value(std::mem::replace(&mut self.value, value)),
             ValueRequest::CompareAndSwap { expected, new } => {
-                if self.value == expected {
+                if self.value.matches(&expected) {
                     self.value = new;
                     Reply::Swapped {
                         swapped: true,
@@ -62,15 +62,8 @@ impl ValueState {
                 }
             }
             ValueRequest::Add { delta } => {
-                let current = self.value.decode::<i64>(what())?;
-                let sum = current
-                    .checked_add(delta)
-                    .ok_or_else(|| ManagerError::Overflow {
-                        what: what(),
-                        current,
-                        delta,
-                    })?;
-                self.value = super::encode_i64(sum);
+                let (stored, sum) = super::add(Some(&self.value), delta, super::Lazy(&what))?;
+                self.value = stored;
                 Reply::Integer(sum)
             }
         })
@@ -153,7 +146,8 @@ mod tests {
                 current: Some(v(2))
             })
         );
-        // Equality is on type and bytes: a u8 1 is not an i64 1.
+        // Numbers compare across widths: a u8 1 is an i64 1. Other types
+        // compare on type and bytes.
         let mut value = ValueState::new(v(1));
         assert_eq!(
             ap(
@@ -164,8 +158,21 @@ mod tests {
                 }
             ),
             Ok(Reply::Swapped {
+                swapped: true,
+                current: None
+            })
+        );
+        assert_eq!(
+            ap(
+                &mut value,
+                ValueRequest::CompareAndSwap {
+                    expected: Encoded::encode("3").unwrap(),
+                    new: v(4)
+                }
+            ),
+            Ok(Reply::Swapped {
                 swapped: false,
-                current: Some(v(1))
+                current: Some(v(3))
             })
         );
     }
@@ -182,8 +189,10 @@ mod tests {
             err,
             ManagerError::Overflow {
                 what: "value `v`".into(),
-                current: i64::MAX,
-                delta: 1
+                current: i64::MAX.to_string(),
+                delta: 1,
+                stored: "i64".into(),
+                bound: "i64".into(),
             }
         );
         assert_eq!(
@@ -195,7 +204,7 @@ mod tests {
         let err = ap(&mut text, ValueRequest::Add { delta: 1 }).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "value `v` holds a value of type `alloc::string::String`, not `i64`"
+            "value `v` holds a value of type `String`, not `i64`"
         );
         assert_eq!(
             ap(&mut text, ValueRequest::Get),

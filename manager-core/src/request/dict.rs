@@ -90,12 +90,16 @@ pub enum DictRequest {
     },
     /// Remove every entry. Replies `Done`.
     Clear,
-    /// Add `delta` to the `i64` at `key` (absent counts as 0). Replies
+    /// Add `delta` to the integer of any width at `key`, keeping its
+    /// width; an absent key counts as a 0 of type `absent_as`. Replies
     /// `Integer`: the new value.
     Add {
         /// The key.
         key: Encoded,
         /// The amount; may be negative.
         delta: i64,
+        /// The integer type an absent entry starts as (the proxy's `V`);
+        /// `None`: `i64`.
+        absent_as: Option<TypeTag>,
     },
 }

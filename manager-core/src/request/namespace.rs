@@ -54,8 +54,8 @@ pub enum NamespaceRequest {
         /// The value to store.
         new: Encoded,
     },
-    /// Add `delta` to an `i64` attribute (absent counts as 0) and reply the
-    /// new value as `Integer`.
+    /// Add `delta` to an integer attribute of any width (absent counts as an
+    /// `i64` 0), keeping its width, and reply the new value as `Integer`.
     Add {
         /// The attribute.
         attribute: String,

@@ -28,7 +28,8 @@ pub enum ValueRequest {
         /// The new value.
         new: Encoded,
     },
-    /// Add `delta` to an `i64` value. Replies `Integer`: the new value.
+    /// Add `delta` to an integer value of any width, keeping its width.
+    /// Replies `Integer`: the new value.
     Add {
         /// The amount; may be negative.
         delta: i64,

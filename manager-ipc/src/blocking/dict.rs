@@ -18,11 +18,11 @@ use crate::{Error, proxy};
 /// let manager = manager_ipc::Manager::start()?;
 /// let words = manager.connect()?.dict::<String, i64>("words")?;
 /// for word in ["to", "be", "or", "not", "to", "be"] {
-///     words.add(&word.to_owned(), 1)?;
+///     words.add(word, 1)?; // a `&str` for a `String` key, as in a `HashMap`
 /// }
-/// assert_eq!(words.get(&"be".to_owned())?, Some(2));
+/// assert_eq!(words.get("be")?, Some(2));
 /// assert_eq!(words.keys()?, ["to", "be", "or", "not"]);
-/// assert!(words.pop(&"xyz".to_owned()).is_err(), "no such key");
+/// assert!(words.pop("xyz").is_err(), "no such key");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Dict<K, V> {
@@ -104,7 +104,11 @@ impl<K: Serialize, V> Dict<K, V> {
     /// # Errors
     ///
     /// As there.
-    pub fn contains_key(&self, key: &K) -> Result<bool, Error> {
+    pub fn contains_key<Q>(&self, key: &Q) -> Result<bool, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
         self.runtime.run(self.inner.contains_key(key))
     }
 }
@@ -130,7 +134,11 @@ impl<K: Serialize, V: DeserializeOwned> Dict<K, V> {
     /// # Errors
     ///
     /// As there.
-    pub fn get(&self, key: &K) -> Result<Option<V>, Error> {
+    pub fn get<Q>(&self, key: &Q) -> Result<Option<V>, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
         self.runtime.run(self.inner.get(key))
     }
 
@@ -139,7 +147,11 @@ impl<K: Serialize, V: DeserializeOwned> Dict<K, V> {
     /// # Errors
     ///
     /// As there.
-    pub fn remove(&self, key: &K) -> Result<Option<V>, Error> {
+    pub fn remove<Q>(&self, key: &Q) -> Result<Option<V>, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
         self.runtime.run(self.inner.remove(key))
     }
 
@@ -148,7 +160,11 @@ impl<K: Serialize, V: DeserializeOwned> Dict<K, V> {
     /// # Errors
     ///
     /// As there.
-    pub fn pop(&self, key: &K) -> Result<V, Error> {
+    pub fn pop<Q>(&self, key: &Q) -> Result<V, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
         self.runtime.run(self.inner.pop(key))
     }
 }
@@ -159,7 +175,11 @@ impl<K: Serialize, V: Serialize + DeserializeOwned> Dict<K, V> {
     /// # Errors
     ///
     /// As there.
-    pub fn insert(&self, key: &K, value: &V) -> Result<Option<V>, Error> {
+    pub fn insert<Q>(&self, key: &Q, value: &V) -> Result<Option<V>, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
         self.runtime.run(self.inner.insert(key, value))
     }
 
@@ -168,7 +188,11 @@ impl<K: Serialize, V: Serialize + DeserializeOwned> Dict<K, V> {
     /// # Errors
     ///
     /// As there.
-    pub fn setdefault(&self, key: &K, default: &V) -> Result<V, Error> {
+    pub fn setdefault<Q>(&self, key: &Q, default: &V) -> Result<V, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
         self.runtime.run(self.inner.setdefault(key, default))
     }
 
@@ -177,7 +201,11 @@ impl<K: Serialize, V: Serialize + DeserializeOwned> Dict<K, V> {
     /// # Errors
     ///
     /// As there.
-    pub fn pop_or(&self, key: &K, default: &V) -> Result<V, Error> {
+    pub fn pop_or<Q>(&self, key: &Q, default: &V) -> Result<V, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
         self.runtime.run(self.inner.pop_or(key, default))
     }
 }
@@ -233,13 +261,18 @@ impl<K: DeserializeOwned, V: DeserializeOwned> Dict<K, V> {
     }
 }
 
-impl<K: Serialize> Dict<K, i64> {
+/// `V` is an integer type, of any width.
+impl<K: Serialize, V: TryFrom<i64>> Dict<K, V> {
     /// See [`proxy::Dict::add`].
     ///
     /// # Errors
     ///
     /// As there.
-    pub fn add(&self, key: &K, delta: i64) -> Result<i64, Error> {
+    pub fn add<Q>(&self, key: &Q, delta: i64) -> Result<i64, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
         self.runtime.run(self.inner.add(key, delta))
     }
 }

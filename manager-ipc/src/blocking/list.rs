@@ -1,5 +1,6 @@
 //! [`List`]: the blocking proxies; see [`crate::proxy`] for what each method does.
 
+use std::borrow::Borrow;
 use std::cmp::Ordering;
 use std::time::Duration;
 
@@ -150,7 +151,11 @@ impl<T: Serialize> List<T> {
     /// # Errors
     ///
     /// As there.
-    pub fn remove(&self, value: &T) -> Result<(), Error> {
+    pub fn remove<Q>(&self, value: &Q) -> Result<(), Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
         self.runtime.run(self.inner.remove(value))
     }
 
@@ -159,7 +164,11 @@ impl<T: Serialize> List<T> {
     /// # Errors
     ///
     /// As there.
-    pub fn index(&self, value: &T) -> Result<usize, Error> {
+    pub fn index<Q>(&self, value: &Q) -> Result<usize, Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
         self.runtime.run(self.inner.index(value))
     }
 
@@ -168,7 +177,11 @@ impl<T: Serialize> List<T> {
     /// # Errors
     ///
     /// As there.
-    pub fn count(&self, value: &T) -> Result<usize, Error> {
+    pub fn count<Q>(&self, value: &Q) -> Result<usize, Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
         self.runtime.run(self.inner.count(value))
     }
 
@@ -177,7 +190,11 @@ impl<T: Serialize> List<T> {
     /// # Errors
     ///
     /// As there.
-    pub fn contains(&self, value: &T) -> Result<bool, Error> {
+    pub fn contains<Q>(&self, value: &Q) -> Result<bool, Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
         self.runtime.run(self.inner.contains(value))
     }
 

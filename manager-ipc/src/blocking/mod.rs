@@ -334,7 +334,7 @@ impl Client {
     /// ```
     /// let manager = manager_ipc::Manager::start()?;
     /// let client = manager.connect()?;
-    /// client.dict::<String, u32>("scores")?.insert(&"ann".to_owned(), &3)?;
+    /// client.dict::<String, u32>("scores")?.insert("ann", &3)?;
     /// let snapshot = client.inspect()?;
     /// assert_eq!(snapshot.objects.len(), 1);
     /// assert_eq!(snapshot.totals.connections_now, 1);

@@ -1,5 +1,6 @@
 //! [`Set`]: the blocking proxies; see [`crate::proxy`] for what each method does.
 
+use std::borrow::Borrow;
 use std::time::Duration;
 
 use manager_core::{ObjectId, ObjectName};
@@ -16,9 +17,9 @@ use crate::{Error, proxy};
 /// ```
 /// let manager = manager_ipc::Manager::start()?;
 /// let seen = manager.connect()?.set::<String>("seen")?;
-/// assert!(seen.add(&"a".to_owned())?);
-/// assert!(!seen.add(&"a".to_owned())?);
-/// assert!(seen.contains(&"a".to_owned())?);
+/// assert!(seen.add("a")?);
+/// assert!(!seen.add(&"a".to_owned())?, "the same item, owned or borrowed");
+/// assert!(seen.contains("a")?);
 /// assert_eq!(seen.difference(&["a".to_owned()])?, Vec::<String>::new());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -101,7 +102,11 @@ impl<T: Serialize> Set<T> {
     /// # Errors
     ///
     /// As there.
-    pub fn add(&self, value: &T) -> Result<bool, Error> {
+    pub fn add<Q>(&self, value: &Q) -> Result<bool, Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
         self.runtime.run(self.inner.add(value))
     }
 
@@ -110,7 +115,11 @@ impl<T: Serialize> Set<T> {
     /// # Errors
     ///
     /// As there.
-    pub fn remove(&self, value: &T) -> Result<(), Error> {
+    pub fn remove<Q>(&self, value: &Q) -> Result<(), Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
         self.runtime.run(self.inner.remove(value))
     }
 
@@ -119,7 +128,11 @@ impl<T: Serialize> Set<T> {
     /// # Errors
     ///
     /// As there.
-    pub fn discard(&self, value: &T) -> Result<bool, Error> {
+    pub fn discard<Q>(&self, value: &Q) -> Result<bool, Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
         self.runtime.run(self.inner.discard(value))
     }
 
@@ -128,7 +141,11 @@ impl<T: Serialize> Set<T> {
     /// # Errors
     ///
     /// As there.
-    pub fn contains(&self, value: &T) -> Result<bool, Error> {
+    pub fn contains<Q>(&self, value: &Q) -> Result<bool, Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
         self.runtime.run(self.inner.contains(value))
     }
 }

@@ -109,7 +109,8 @@ impl<T: Serialize + DeserializeOwned> Value<T> {
     }
 }
 
-impl Value<i64> {
+/// `T` is an integer type, of any width.
+impl<T: TryFrom<i64>> Value<T> {
     /// See [`proxy::Value::add`].
     ///
     /// # Errors
@@ -118,7 +119,9 @@ impl Value<i64> {
     pub fn add(&self, delta: i64) -> Result<i64, Error> {
         self.runtime.run(self.inner.add(delta))
     }
+}
 
+impl Value<i64> {
     /// See [`proxy::Value::sub`].
     ///
     /// # Errors

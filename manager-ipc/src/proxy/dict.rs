@@ -4,6 +4,12 @@
 //! two keys are the same key when they encode the same. Entries keep the
 //! order their keys were first inserted in, as in Python.
 //!
+//! Methods that take a key take any `&Q` that `K` borrows as, as
+//! `HashMap`'s do: a `Dict<String, V>` is used with `d.get("ada")`, a
+//! `Dict<Vec<u8>, V>` with a `&[u8]`. The borrowed key is encoded under
+//! `K`'s type tag, so it is the same key as the owned one. Integer keys are
+//! width-exact: an `i32` 1 and an `i64` 1 are two keys.
+//!
 //! Each method is one request, applied whole before any other client's
 //! next one: [`Dict::update`] of many entries lands as one block, and
 //! [`Dict::add`], [`Dict::setdefault`] and [`Dict::pop`] are atomic.
@@ -26,7 +32,7 @@ use manager_core::{ObjectId, ObjectName, TypeTag};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::object::{Element, ObjectRef, encode};
+use super::object::{Element, ObjectRef, encode, encode_key};
 use crate::Error;
 
 /// A handle on a shared dict from `K`s to `V`s in insertion order, like Python's `Manager().dict()`.
@@ -39,10 +45,10 @@ use crate::Error;
 /// # let manager = manager_ipc::Manager::start()?;
 /// # let client = manager.connect_async().await?;
 /// let ages = client.dict::<String, i64>("ages").await?;
-/// ages.insert(&"ada".to_owned(), &36).await?;
+/// ages.insert("ada", &36).await?;
 /// ages.update([("alan".to_owned(), 41), ("grace".to_owned(), 85)]).await?;
-/// assert_eq!(ages.get(&"alan".to_owned()).await?, Some(41));
-/// assert_eq!(ages.add(&"ada".to_owned(), 1).await?, 37);
+/// assert_eq!(ages.get("alan").await?, Some(41));
+/// assert_eq!(ages.add("ada", 1).await?, 37);
 /// assert_eq!(ages.keys().await?, ["ada", "alan", "grace"]);
 /// assert_eq!(ages.popitem().await?, ("grace".to_owned(), 85));
 /// # Ok(())
@@ -138,8 +144,12 @@ impl<K: Serialize, V> Dict<K, V> {
     ///
     /// [`Error::EncodeValue`] if the key cannot be encoded, and the errors
     /// of every call.
-    pub async fn contains_key(&self, key: &K) -> Result<bool, Error> {
-        let key = encode(key)?;
+    pub async fn contains_key<Q>(&self, key: &Q) -> Result<bool, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let key = encode_key::<K, Q>(key)?;
         self.object
             .call_bool(ObjectRequest::Dict(DictRequest::ContainsKey { key }))
             .await
@@ -179,8 +189,12 @@ impl<K: Serialize, V: DeserializeOwned> Dict<K, V> {
     /// [`Error::Manager`]) if the value was stored as another type than `V`,
     /// [`Error::EncodeValue`] if the key cannot be encoded, and the errors of
     /// every call.
-    pub async fn get(&self, key: &K) -> Result<Option<V>, Error> {
-        let key = encode(key)?;
+    pub async fn get<Q>(&self, key: &Q) -> Result<Option<V>, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let key = encode_key::<K, Q>(key)?;
         self.object
             .call_maybe(ObjectRequest::Dict(DictRequest::Get { key }))
             .await
@@ -193,8 +207,12 @@ impl<K: Serialize, V: DeserializeOwned> Dict<K, V> {
     ///
     /// As [`Dict::get`]; a value stored as another type than `V` is not
     /// removed.
-    pub async fn remove(&self, key: &K) -> Result<Option<V>, Error> {
-        let key = encode(key)?;
+    pub async fn remove<Q>(&self, key: &Q) -> Result<Option<V>, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let key = encode_key::<K, Q>(key)?;
         self.object
             .call_maybe(ObjectRequest::Dict(DictRequest::Remove {
                 key,
@@ -210,8 +228,12 @@ impl<K: Serialize, V: DeserializeOwned> Dict<K, V> {
     /// [`ManagerError::NoSuchKey`](crate::ManagerError::NoSuchKey) (as
     /// [`Error::Manager`]) if the key is absent, otherwise as [`Dict::get`];
     /// a value stored as another type than `V` is not removed.
-    pub async fn pop(&self, key: &K) -> Result<V, Error> {
-        let key = encode(key)?;
+    pub async fn pop<Q>(&self, key: &Q) -> Result<V, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let key = encode_key::<K, Q>(key)?;
         self.object
             .call_value(ObjectRequest::Dict(DictRequest::Pop {
                 key,
@@ -229,8 +251,12 @@ impl<K: Serialize, V: Serialize + DeserializeOwned> Dict<K, V> {
     /// # Errors
     ///
     /// As [`Dict::get`], and [`Error::EncodeValue`] for the value.
-    pub async fn insert(&self, key: &K, value: &V) -> Result<Option<V>, Error> {
-        let key = encode(key)?;
+    pub async fn insert<Q>(&self, key: &Q, value: &V) -> Result<Option<V>, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let key = encode_key::<K, Q>(key)?;
         let value = encode(value)?;
         self.object
             .call_maybe(ObjectRequest::Dict(DictRequest::Insert { key, value }))
@@ -243,8 +269,12 @@ impl<K: Serialize, V: Serialize + DeserializeOwned> Dict<K, V> {
     /// # Errors
     ///
     /// As [`Dict::insert`].
-    pub async fn setdefault(&self, key: &K, default: &V) -> Result<V, Error> {
-        let key = encode(key)?;
+    pub async fn setdefault<Q>(&self, key: &Q, default: &V) -> Result<V, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let key = encode_key::<K, Q>(key)?;
         let default = encode(default)?;
         self.object
             .call_value(ObjectRequest::Dict(DictRequest::SetDefault {
@@ -261,8 +291,12 @@ impl<K: Serialize, V: Serialize + DeserializeOwned> Dict<K, V> {
     ///
     /// As [`Dict::insert`]; a value stored as another type than `V` is not
     /// removed.
-    pub async fn pop_or(&self, key: &K, default: &V) -> Result<V, Error> {
-        let key = encode(key)?;
+    pub async fn pop_or<Q>(&self, key: &Q, default: &V) -> Result<V, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let key = encode_key::<K, Q>(key)?;
         let default = Some(encode(default)?);
         self.object
             .call_value(ObjectRequest::Dict(DictRequest::Pop {
@@ -349,21 +383,33 @@ impl<K: DeserializeOwned, V: DeserializeOwned> Dict<K, V> {
     }
 }
 
-impl<K: Serialize> Dict<K, i64> {
-    /// Adds `delta` to the `i64` at `key` (absent counts as 0) and returns
-    /// the new value, atomically: no update from any process is lost.
+/// `V` is an integer type, of any width.
+impl<K: Serialize, V: TryFrom<i64>> Dict<K, V> {
+    /// Adds `delta` to the integer at `key` (absent counts as a 0 of type
+    /// `V`) and returns the new value, atomically: no update from any
+    /// process is lost. The sum is checked and stored in the width the entry
+    /// is stored in (`V` for a new entry).
     ///
     /// # Errors
     ///
     /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if the
-    /// key holds something other than an `i64`,
+    /// key holds something other than an integer,
     /// [`ManagerError::Overflow`](crate::ManagerError::Overflow) if the sum
-    /// overflows (both as [`Error::Manager`]; the entry is unchanged), and as
+    /// overflows its type or the `i64` returned (both as [`Error::Manager`];
+    /// the entry is unchanged), and as
     /// [`Dict::contains_key`].
-    pub async fn add(&self, key: &K, delta: i64) -> Result<i64, Error> {
-        let key = encode(key)?;
+    pub async fn add<Q>(&self, key: &Q, delta: i64) -> Result<i64, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let key = encode_key::<K, Q>(key)?;
         self.object
-            .call_integer(ObjectRequest::Dict(DictRequest::Add { key, delta }))
+            .call_integer(ObjectRequest::Dict(DictRequest::Add {
+                key,
+                delta,
+                absent_as: Some(TypeTag::of::<V>()),
+            }))
             .await
     }
 }

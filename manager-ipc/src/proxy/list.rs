@@ -22,9 +22,14 @@
 //! [`List::pop`] and [`List::pop_index`] tell the manager which type they
 //! will decode the item as; an item stored as another type is not removed,
 //! and the pop fails with
-//! [`ManagerError::WrongType`](crate::ManagerError::WrongType).
+//! [`ManagerError::WrongType`](crate::ManagerError::WrongType) (an integer
+//! of another width is taken if it fits, see `docs/semantics.md`).
+//!
+//! The searches ([`List::contains`], [`List::index`], [`List::count`],
+//! [`List::remove`]) take any `&Q` that `T` borrows as (a `&str` for a
+//! `List<String>`), encoded as the owned item would be.
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::cmp::Ordering;
 use std::time::{Duration, Instant};
 
@@ -34,7 +39,7 @@ use manager_core::{Encoded, ObjectId, ObjectName, TypeTag};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::object::{Element, ObjectRef, encode, encode_all};
+use super::object::{Element, ObjectRef, encode, encode_all, encode_key};
 use crate::Error;
 
 /// The pause after the first failed sort attempt; it doubles after each
@@ -220,8 +225,12 @@ impl<T: Serialize> List<T> {
     ///
     /// [`ManagerError::NotFound`](crate::ManagerError::NotFound) (as
     /// [`Error::Manager`]) if there is none, otherwise as [`List::append`].
-    pub async fn remove(&self, value: &T) -> Result<(), Error> {
-        let value = encode(value)?;
+    pub async fn remove<Q>(&self, value: &Q) -> Result<(), Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let value = encode_key::<T, Q>(value)?;
         self.done(ListRequest::Remove { value }).await
     }
 
@@ -230,8 +239,12 @@ impl<T: Serialize> List<T> {
     /// # Errors
     ///
     /// As [`List::remove`].
-    pub async fn index(&self, value: &T) -> Result<usize, Error> {
-        let value = encode(value)?;
+    pub async fn index<Q>(&self, value: &Q) -> Result<usize, Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let value = encode_key::<T, Q>(value)?;
         self.count_of(ListRequest::Index { value }).await
     }
 
@@ -240,8 +253,12 @@ impl<T: Serialize> List<T> {
     /// # Errors
     ///
     /// As [`List::append`].
-    pub async fn count(&self, value: &T) -> Result<usize, Error> {
-        let value = encode(value)?;
+    pub async fn count<Q>(&self, value: &Q) -> Result<usize, Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let value = encode_key::<T, Q>(value)?;
         self.count_of(ListRequest::Count { value }).await
     }
 
@@ -250,8 +267,12 @@ impl<T: Serialize> List<T> {
     /// # Errors
     ///
     /// As [`List::append`].
-    pub async fn contains(&self, value: &T) -> Result<bool, Error> {
-        let value = encode(value)?;
+    pub async fn contains<Q>(&self, value: &Q) -> Result<bool, Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let value = encode_key::<T, Q>(value)?;
         self.object
             .call_bool(ObjectRequest::List(ListRequest::Contains { value }))
             .await

@@ -234,13 +234,17 @@ impl Namespace {
         }
     }
 
-    /// Adds `delta` to the `i64` in `attribute` (not set counts as 0) and
-    /// returns the new value, atomically: no update from any process is lost.
+    /// Adds `delta` to the integer in `attribute` (not set counts as an
+    /// `i64` 0) and returns the new value, atomically: no update from any
+    /// process is lost. The integer may be of any width (`set("n", &0)`
+    /// stores an `i32`); the sum is stored in that same width.
     ///
     /// # Errors
     ///
     /// [`ManagerError::WrongType`] if the attribute holds something other
-    /// than an `i64`, and [`ManagerError::Overflow`] if the sum overflows.
+    /// than an integer, and [`ManagerError::Overflow`] if the sum overflows
+    /// the attribute's type, or the `i64` returned (the attribute is then
+    /// unchanged).
     pub async fn add(&self, attribute: &str, delta: i64) -> Result<i64, Error> {
         match self
             .request(NamespaceRequest::Add {

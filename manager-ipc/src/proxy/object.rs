@@ -1,6 +1,7 @@
 //! [`ObjectRef`]: what every typed proxy holds (the connection, and which
 //! object), and the helpers that turn a [`Reply`] into a typed result.
 
+use std::borrow::Borrow;
 use std::marker::PhantomData;
 use std::time::Duration;
 
@@ -231,6 +232,21 @@ impl ObjectRef {
 /// [`Error::EncodeValue`] if its `Serialize` fails.
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Encoded, Error> {
     Encoded::encode(value).map_err(Error::EncodeValue)
+}
+
+/// Encodes `key`, borrowed from an owned `K` (a `&str` of a `String`), with
+/// the bytes and tag the owned key has ([`Encoded::encode_borrowed`]), so
+/// it finds the entry the owned key made.
+///
+/// # Errors
+///
+/// As [`encode`].
+pub(super) fn encode_key<K, Q>(key: &Q) -> Result<Encoded, Error>
+where
+    K: Borrow<Q> + ?Sized,
+    Q: Serialize + ?Sized,
+{
+    Encoded::encode_borrowed::<K, Q>(key).map_err(Error::EncodeValue)
 }
 
 /// Encodes many values for one bulk request.

@@ -1,6 +1,9 @@
 //! [`Set`]: the async proxy of a shared set of `T`s in insertion order.
 //!
 //! Items are compared by their encoded bytes and type, not by `T`'s `Eq`.
+//! [`Set::add`], [`Set::remove`], [`Set::discard`] and [`Set::contains`]
+//! take any `&Q` that `T` borrows as (a `&str` for a `Set<String>`),
+//! encoded as the owned item would be.
 //! Unlike Python's sets, this one keeps the order items were added in, so
 //! every answer is deterministic: [`Set::pop`] takes the last added item,
 //! and [`Set::union`], [`Set::intersection`] and [`Set::difference`] list
@@ -11,6 +14,7 @@
 //! item stored as another type is not removed, and the pop fails with
 //! [`ManagerError::WrongType`](crate::ManagerError::WrongType).
 
+use std::borrow::Borrow;
 use std::time::Duration;
 
 use manager_core::request::{ObjectRequest, SetRequest};
@@ -18,7 +22,7 @@ use manager_core::{ObjectId, ObjectName, TypeTag};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::object::{Element, ObjectRef, encode, encode_all};
+use super::object::{Element, ObjectRef, encode_all, encode_key};
 use crate::Error;
 
 /// A handle on a shared set of `T`s in insertion order, like Python 3.14's `Manager().set()`.
@@ -118,12 +122,16 @@ impl<T> Set<T> {
 }
 
 impl<T: Serialize> Set<T> {
-    async fn with_value(
+    async fn with_value<Q>(
         &self,
-        value: &T,
+        value: &Q,
         request: impl FnOnce(manager_core::Encoded) -> SetRequest,
-    ) -> Result<bool, Error> {
-        let value = encode(value)?;
+    ) -> Result<bool, Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let value = encode_key::<T, Q>(value)?;
         self.object
             .call_bool(ObjectRequest::Set(request(value)))
             .await
@@ -136,7 +144,11 @@ impl<T: Serialize> Set<T> {
     ///
     /// [`Error::EncodeValue`] if the value cannot be encoded, and the errors
     /// of every call.
-    pub async fn add(&self, value: &T) -> Result<bool, Error> {
+    pub async fn add<Q>(&self, value: &Q) -> Result<bool, Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
         self.with_value(value, |value| SetRequest::Add { value })
             .await
     }
@@ -147,8 +159,12 @@ impl<T: Serialize> Set<T> {
     ///
     /// [`ManagerError::NotFound`](crate::ManagerError::NotFound) (as
     /// [`Error::Manager`]) if it is absent, otherwise as [`Set::add`].
-    pub async fn remove(&self, value: &T) -> Result<(), Error> {
-        let value = encode(value)?;
+    pub async fn remove<Q>(&self, value: &Q) -> Result<(), Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let value = encode_key::<T, Q>(value)?;
         self.object
             .call_done(ObjectRequest::Set(SetRequest::Remove { value }))
             .await
@@ -160,7 +176,11 @@ impl<T: Serialize> Set<T> {
     /// # Errors
     ///
     /// As [`Set::add`].
-    pub async fn discard(&self, value: &T) -> Result<bool, Error> {
+    pub async fn discard<Q>(&self, value: &Q) -> Result<bool, Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
         self.with_value(value, |value| SetRequest::Discard { value })
             .await
     }
@@ -170,7 +190,11 @@ impl<T: Serialize> Set<T> {
     /// # Errors
     ///
     /// As [`Set::add`].
-    pub async fn contains(&self, value: &T) -> Result<bool, Error> {
+    pub async fn contains<Q>(&self, value: &Q) -> Result<bool, Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
         self.with_value(value, |value| SetRequest::Contains { value })
             .await
     }

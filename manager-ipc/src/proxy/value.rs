@@ -155,21 +155,27 @@ impl<T: Serialize + DeserializeOwned> Value<T> {
     }
 }
 
-impl Value<i64> {
+/// `T` is an integer type: `i64`, or any other width (`Value<i32>`, as
+/// `client.value("n", &0)` makes).
+impl<T: TryFrom<i64>> Value<T> {
     /// Adds `delta` and returns the new value, atomically: no update from
-    /// any process is lost.
+    /// any process is lost. The sum is checked and stored in the width the
+    /// value is stored in.
     ///
     /// # Errors
     ///
-    /// [`ManagerError::Overflow`] if the sum overflows `i64` (the value is
-    /// unchanged), [`ManagerError::WrongType`] if the value holds another
-    /// type (both as [`Error::Manager`]), and the errors of every call.
+    /// [`ManagerError::Overflow`] if the sum overflows the width the value
+    /// is stored in, or the `i64` returned (the value is unchanged),
+    /// [`ManagerError::WrongType`] if the value holds no integer (both as
+    /// [`Error::Manager`]), and the errors of every call.
     pub async fn add(&self, delta: i64) -> Result<i64, Error> {
         self.object
             .call_integer(ObjectRequest::Value(ValueRequest::Add { delta }))
             .await
     }
+}
 
+impl Value<i64> {
     /// Subtracts `delta` and returns the new value, atomically.
     ///
     /// # Errors
@@ -188,8 +194,10 @@ impl Value<i64> {
                 .checked_sub(delta)
                 .ok_or_else(|| ManagerError::Overflow {
                     what: self.object.what(),
-                    current,
+                    current: current.to_string(),
                     delta,
+                    stored: "i64".to_owned(),
+                    bound: "i64".to_owned(),
                 })?;
             match self.compare_and_swap(&current, &next).await? {
                 Ok(()) => return Ok(next),
