@@ -30,6 +30,11 @@ const MAX_REPORT: usize = 16 * 1024;
 /// The longest message a report carries, in bytes.
 const MAX_MESSAGE: usize = 4 * 1024;
 
+/// How many entry names a report of an unknown entry carries, and the
+/// longest each may be, in bytes.
+const MAX_NAMES: usize = 64;
+const MAX_NAME: usize = 128;
+
 /// Why a worker did not end well, as it tells its parent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Outcome {
@@ -88,9 +93,15 @@ pub(crate) fn report(outcome: &Outcome) {
         Outcome::Panicked(m) => Outcome::Panicked(m.as_deref().map(cut)),
         Outcome::BadArgs(m) => Outcome::BadArgs(cut(m)),
         Outcome::NotDispatched(m) => Outcome::NotDispatched(cut(m)),
-        Outcome::UnknownEntry(known) => {
-            Outcome::UnknownEntry(known.iter().take(64).map(|k| cut(k)).collect())
-        }
+        // At most 64 names of at most 128 bytes: the report stays within
+        // what the parent reads.
+        Outcome::UnknownEntry(known) => Outcome::UnknownEntry(
+            known
+                .iter()
+                .take(MAX_NAMES)
+                .map(|k| cut_to(k, MAX_NAME))
+                .collect(),
+        ),
         Outcome::WrongArgs { expected, given } => Outcome::WrongArgs {
             expected: cut(expected),
             given: cut(given),
@@ -105,10 +116,15 @@ pub(crate) fn report(outcome: &Outcome) {
 
 /// The longest prefix of `message` within [`MAX_MESSAGE`] bytes.
 fn cut(message: &str) -> String {
-    if message.len() <= MAX_MESSAGE {
+    cut_to(message, MAX_MESSAGE)
+}
+
+/// The longest prefix of `message` within `max` bytes, marked as cut.
+fn cut_to(message: &str, max: usize) -> String {
+    if message.len() <= max {
         return message.to_owned();
     }
-    let mut end = MAX_MESSAGE;
+    let mut end = max;
     while !message.is_char_boundary(end) {
         end -= 1;
     }
