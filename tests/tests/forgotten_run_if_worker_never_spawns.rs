@@ -1,6 +1,6 @@
 //! A program whose `main` forgets `Entries::run_if_worker` does not launch
-//! workers without end: a launched copy that reaches `Manager::start` or
-//! the launcher fails at once with an error naming the fix, the parent's
+//! workers without end: a launched copy that reaches `Manager::start`, the
+//! launcher or `ManagerProcess::start` fails at once with an error naming the fix, the parent's
 //! `join` says so, and no socket directory is left behind.
 
 use std::process::{Command, Stdio};
@@ -65,6 +65,15 @@ fn a_launched_copy_refuses_to_launch() -> anyhow::Result<()> {
     let (stdout, copies) = run("launcher")?;
     assert!(stdout.contains("Entries::run_if_worker"), "{stdout}");
     assert!(stdout.contains("Launcher::spawn"), "{stdout}");
+    assert_eq!(copies, 2, "{stdout}");
+    Ok(())
+}
+
+#[test]
+fn a_launched_copy_refuses_to_start_a_manager_process() -> anyhow::Result<()> {
+    let (stdout, copies) = run("manager_process")?;
+    assert!(stdout.contains("Entries::run_if_worker"), "{stdout}");
+    assert!(stdout.contains("ManagerProcess::start"), "{stdout}");
     assert_eq!(copies, 2, "{stdout}");
     Ok(())
 }

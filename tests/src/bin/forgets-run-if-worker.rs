@@ -4,8 +4,9 @@
 //!
 //! Environment: `FORGETFUL_COUNT`, a file every copy appends its pid to;
 //! `FORGETFUL_MODE`, `manager` (each copy starts a `Manager` and launches a
-//! worker) or `launcher` (a launched copy launches through the manager it
-//! was started with). The first copy prints how its worker ended.
+//! worker), `launcher` (a launched copy launches through the manager it
+//! was started with) or `manager_process` (a launched copy starts a
+//! `ManagerProcess`). The first copy prints how its worker ended.
 
 use std::io::Write;
 
@@ -30,6 +31,9 @@ fn main() -> anyhow::Result<()> {
     }
     let mode = std::env::var("FORGETFUL_MODE").context("FORGETFUL_MODE")?;
     let launched = std::env::var(ENV_ADDRESS).is_ok();
+    if mode == "manager_process" && launched {
+        manager_ipc::ManagerProcess::start()?;
+    }
     let (manager, launcher) = if mode == "launcher" && launched {
         let address: Address = std::env::var(ENV_ADDRESS)?.parse()?;
         let key = AuthKey::from_hex(&std::env::var(ENV_AUTHKEY)?)?;
