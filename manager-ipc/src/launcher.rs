@@ -19,6 +19,8 @@
 //! before the entry runs, and its parent's [`Worker::join`] returns
 //! [`WorkerError::WrongArgs`] naming the entry and both types: `-1_i64`
 //! given to an entry that takes a `u64` is an error, never a wrong number.
+//! A process started without arguments (no [`ENV_ARGS`], as a program run
+//! by hand with only [`ENV_ENTRY`] set) is given `()`.
 //!
 //! # What happens when a worker ends
 //!
@@ -606,11 +608,16 @@ impl Entries {
 }
 
 /// Reads an entry's arguments from their hex form in [`ENV_ARGS`], refusing
-/// them if they are not of type `A`.
+/// them if they are not of type `A`. No arguments at all (the variable unset
+/// or empty, as for a process started without a launcher) are `()`.
 fn decode_args<A: DeserializeOwned>(entry: &str, hex_args: &str) -> Result<A, Outcome> {
-    let bytes = hex::decode(hex_args)
-        .map_err(|e| Outcome::BadArgs(format!("{ENV_ARGS} is not hex: {e}")))?;
-    let value: Encoded = codec::decode(&bytes).map_err(|e| Outcome::BadArgs(e.to_string()))?;
+    let value: Encoded = if hex_args.is_empty() {
+        Encoded::encode(&()).map_err(|e| Outcome::BadArgs(e.to_string()))?
+    } else {
+        let bytes = hex::decode(hex_args)
+            .map_err(|e| Outcome::BadArgs(format!("{ENV_ARGS} is not hex: {e}")))?;
+        codec::decode(&bytes).map_err(|e| Outcome::BadArgs(e.to_string()))?
+    };
     value
         .decode::<A>(format_args!("arguments of worker `{entry}`"))
         .map_err(|e| match e {
