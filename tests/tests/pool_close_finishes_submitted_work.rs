@@ -51,7 +51,7 @@ fn close_finishes_queued_work_and_delivers_every_result() -> anyhow::Result<()> 
     // Both workers wait behind the gate...
     let gated = [100_u64, 101]
         .iter()
-        .map(|&x| pool.apply_async::<_, u64>("square_after_gate", &(prefix.to_owned(), x)))
+        .map(|&x| pool.apply_async::<_, u64>("square_after_gate", &(prefix, x)))
         .collect::<Result<Vec<_>, _>>()?;
     for _ in 0..2 {
         let pid = started.get_timeout(DEADLINE)?;
