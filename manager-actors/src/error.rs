@@ -6,10 +6,10 @@
 pub enum StartError {
     /// The OS refused a new thread.
     #[error("start actor system thread: {0}")]
-    Spawn(#[source] std::io::Error),
+    Spawn(std::io::Error),
     /// The caller's setup failed.
     #[error("set up actor system: {0}")]
-    Setup(#[source] Box<dyn std::error::Error + Send + Sync>),
+    Setup(Box<dyn std::error::Error + Send + Sync>),
     /// The thread ended before it reported back (it panicked).
     #[error("actor system thread died while starting")]
     Died,

@@ -19,8 +19,9 @@ use serde::{Deserialize, Serialize};
 /// The version of the wire protocol; both sides must speak the same one.
 ///
 /// 2: custom object types, inspection, and the errors they brought.
-/// 3: numbers read across widths: `ManagerError::DoesNotFit`, and
-/// `Overflow` naming the stored type.
+/// 3: numbers read across widths (`ManagerError::DoesNotFit`, `Overflow`
+/// naming the stored type) and the manager's identity in
+/// [`ServerVerdict::Welcome`].
 pub const PROTOCOL_VERSION: u16 = 3;
 
 /// Bytes every handshake starts with, so a stray peer is told apart early.
@@ -60,6 +61,10 @@ pub enum ServerVerdict {
         mac: Vec<u8>,
         /// The manager's number for this connection, for logs and inspection.
         connection: u64,
+        /// The manager's identity: a random number it chose when it started,
+        /// so a token of one of its objects is not taken for an object of
+        /// another manager.
+        manager: u64,
         /// The largest frame the manager accepts and sends, in bytes; the
         /// client holds its own frames to the same limit.
         max_frame: u32,

@@ -10,8 +10,9 @@
 //! # Type tags
 //!
 //! The tag is the type's name from [`std::any::type_name`], with references
-//! stripped and `str` spelled as `String`, so `set("x", &"hi")` can be read back
-//! with `get::<String>`. Two programs built by the same compiler agree on
+//! stripped and `str` spelled as `String` at any depth, so `set("x", &"hi")`
+//! can be read back with `get::<String>` and `("a", &v)` as
+//! `(String, Vec<_>)`. Two programs built by the same compiler agree on
 //! tags; a type that moves to another module changes its tag. Messages name
 //! types as a Rust user writes them ([`short_type_name`]: `String`, not
 //! `alloc::string::String`); the tags themselves keep the full name.
@@ -47,14 +48,7 @@ pub struct TypeTag(String);
 impl TypeTag {
     /// The tag for `T`.
     pub fn of<T: ?Sized>() -> Self {
-        let mut name = std::any::type_name::<T>();
-        while let Some(rest) = name.strip_prefix('&') {
-            name = rest.strip_prefix("mut ").unwrap_or(rest);
-        }
-        if name == "str" {
-            name = std::any::type_name::<String>();
-        }
-        TypeTag(name.to_owned())
+        TypeTag(without_references(std::any::type_name::<T>()))
     }
 
     /// The tag as a string: the full name, for example
@@ -183,10 +177,42 @@ impl Number {
     }
 }
 
+/// `name` with every reference dropped and every `str` spelled `String`,
+/// at any depth: serde encodes `&T` as `T` and `str` as `String`, so
+/// `("a", &v)` and `(String, Vec<u64>)` are one type on the wire (a worker's
+/// arguments are often written the first way and read the second).
+fn without_references(name: &str) -> String {
+    const STRING: &str = "alloc::string::String";
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(c) = rest.chars().next() {
+        if c == '&' {
+            rest = &rest[1..];
+            rest = rest.strip_prefix("mut ").unwrap_or(rest);
+            continue;
+        }
+        if c.is_alphanumeric() || c == '_' {
+            let end = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                .unwrap_or(rest.len());
+            let word = &rest[..end];
+            out.push_str(if word == "str" { STRING } else { word });
+            rest = &rest[end..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
 /// An encoded user value together with the name of its type.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Encoded {
     tag: TypeTag,
+    /// As one byte string, not a sequence of `u8`s: the same bytes on the
+    /// wire, encoded and decoded in one copy.
+    #[serde(with = "serde_bytes")]
     bytes: Vec<u8>,
 }
 
@@ -394,6 +420,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn bytes_travel_as_a_byte_string_of_the_same_wire_form() {
+        // What `Encoded` was before its bytes were one byte string.
+        #[derive(Serialize, Deserialize)]
+        struct AsSequence {
+            tag: TypeTag,
+            bytes: Vec<u8>,
+        }
+        let value = Encoded::encode(&"héllo".repeat(100)).unwrap();
+        let old = AsSequence {
+            tag: value.tag().clone(),
+            bytes: value.bytes().to_vec(),
+        };
+        let wire = codec::encode(&value).unwrap();
+        assert_eq!(wire, codec::encode(&old).unwrap());
+        let back: Encoded = codec::decode(&wire).unwrap();
+        assert_eq!(back, value);
+    }
+
+    #[test]
     fn str_and_string_share_a_tag() {
         assert_eq!(TypeTag::of::<&str>(), TypeTag::of::<String>());
         assert_eq!(TypeTag::of::<&&i64>(), TypeTag::of::<i64>());
@@ -423,6 +468,25 @@ mod tests {
         assert_eq!(
             Encoded::encode_borrowed::<PathBuf, Path>(Path::new("/tmp/x")).unwrap(),
             Encoded::encode(&PathBuf::from("/tmp/x")).unwrap()
+        );
+    }
+
+    #[test]
+    fn references_inside_a_type_are_dropped() {
+        assert_eq!(
+            TypeTag::of::<(&str, &&Vec<&str>, u64)>(),
+            TypeTag::of::<(String, Vec<String>, u64)>()
+        );
+        assert_eq!(
+            TypeTag::of::<Option<&mut str>>(),
+            TypeTag::of::<Option<String>>()
+        );
+        // A path that merely contains `str` keeps its name.
+        assert_ne!(TypeTag::of::<std::string::String>(), TypeTag::of::<u8>());
+        let v = Encoded::encode(&("hi", &vec![1_u64])).unwrap();
+        assert_eq!(
+            v.decode::<(String, Vec<u64>)>("v").unwrap(),
+            ("hi".to_owned(), vec![1])
         );
     }
 

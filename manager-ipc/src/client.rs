@@ -89,6 +89,7 @@ fn undo_for(request: Request, result: &Result<Reply, ManagerError>) -> Option<Re
 struct Inner {
     address: Address,
     connection: u64,
+    manager: u64,
     max_frame: usize,
     next_id: AtomicU64,
     pending: Mutex<Pending>,
@@ -148,9 +149,9 @@ impl Client {
     /// the protocol versions differ, or the manager does not finish the
     /// handshake within [`CONNECT_TIMEOUT`].
     pub async fn connect(address: &Address, key: &AuthKey) -> Result<Client, Error> {
-        let connect_err = |source| Error::Connect {
+        let connect_err = |cause| Error::Connect {
             address: address.clone(),
-            source,
+            cause,
         };
         match transport::connect(address).await.map_err(connect_err)? {
             AnyStream::Unix(s) => Self::start(s, address, key).await,
@@ -186,15 +187,16 @@ impl Client {
             Ok(result) => result,
             Err(_) => Err(HandshakeError::Timeout(CONNECT_TIMEOUT)),
         }
-        .map_err(|source| Error::Handshake {
+        .map_err(|cause| Error::Handshake {
             address: address.clone(),
-            source,
+            cause,
         })?;
         buf.set_max_frame(session.max_frame);
         let (read, write) = stream.into_split();
         let inner = Arc::new(Inner {
             address: address.clone(),
             connection: session.connection,
+            manager: session.manager,
             max_frame: session.max_frame,
             next_id: AtomicU64::new(1),
             pending: Mutex::new(Pending::open()),
@@ -220,6 +222,13 @@ impl Client {
     /// The manager's number for this connection.
     pub fn connection_id(&self) -> u64 {
         self.inner.connection
+    }
+
+    /// The identity of the manager this client is connected to: a random
+    /// number it chose when it started. [`Shared`](crate::proxy::Shared)
+    /// tokens carry it, so a token attaches only on its own manager.
+    pub fn manager_id(&self) -> u64 {
+        self.inner.manager
     }
 
     /// A handle on the same connection whose calls (and those of the

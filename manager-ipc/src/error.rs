@@ -1,5 +1,13 @@
 //! Errors of this crate: [`Error`] for calls, [`StartError`] for starting a
 //! manager, [`LaunchError`] and [`WorkerError`] for worker processes.
+//!
+//! # Causes are printed, not chained
+//!
+//! An error whose cause is another error says it in its `Display` ("connect
+//! to unix:/run/app.sock: authentication failed: wrong authkey") and keeps
+//! it in a field (`cause`), but does not return it from
+//! [`source`](std::error::Error::source): doing both prints every cause
+//! twice when the chain is printed (as `anyhow` does).
 
 use std::time::Duration;
 
@@ -15,23 +23,21 @@ use crate::handshake::HandshakeError;
 #[non_exhaustive]
 pub enum Error {
     /// Nothing accepted the connection.
-    #[error("connect to {address}: {source}")]
+    #[error("connect to {address}: {cause}")]
     Connect {
         /// The manager's address.
         address: Address,
         /// The OS's reason.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The connection was accepted but the handshake failed (wrong key,
     /// other protocol version, not a manager).
-    #[error("connect to {address}: {source}")]
+    #[error("connect to {address}: {cause}")]
     Handshake {
         /// The manager's address.
         address: Address,
         /// Why.
-        #[source]
-        source: HandshakeError,
+        cause: HandshakeError,
     },
     /// The connection to the manager ended: it stopped or died.
     #[error("manager at {address} is gone")]
@@ -60,16 +66,27 @@ pub enum Error {
     /// The request could not be framed (for example it exceeds the maximum
     /// frame size).
     #[error("cannot send request: {0}")]
-    Encode(#[source] FrameError),
+    Encode(FrameError),
     /// A value could not be encoded.
     #[error("cannot encode value: {0}")]
-    EncodeValue(#[source] CodecError),
+    EncodeValue(CodecError),
     /// The environment a launcher sets up is missing or malformed.
     #[error("worker environment: {0}")]
     Environment(String),
     /// The blocking client's runtime could not be started.
     #[error("start client runtime: {0}")]
-    Runtime(#[source] std::io::Error),
+    Runtime(std::io::Error),
+    /// A [`Shared`](crate::proxy::Shared) token was attached on another
+    /// manager than the one that made it.
+    #[error(
+        "the token of `{name}` was made on another manager, not on the one at {address}; attach it with a client of its own manager"
+    )]
+    OtherManager {
+        /// The object's name in the token.
+        name: String,
+        /// The address of the manager it was attached on.
+        address: Address,
+    },
     /// A read-modify-write done on the client ([`List::sort`]) found the
     /// object changed by other clients on every attempt, and gave up. It
     /// changed nothing; trying again later may succeed.
@@ -93,23 +110,27 @@ pub enum Error {
 #[non_exhaustive]
 pub enum StartError {
     /// The address could not be bound (in use, no permission, ...).
-    #[error("bind {address}: {source}")]
+    #[error("bind {address}: {cause}")]
     Bind {
         /// The address.
         address: Address,
         /// The OS's reason.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The private socket directory could not be made.
     #[error("create private socket directory: {0}")]
-    PrivateDir(#[source] std::io::Error),
+    PrivateDir(std::io::Error),
     /// No authkey could be made.
     #[error(transparent)]
     AuthKey(#[from] AuthKeyError),
     /// The actor system could not start.
     #[error(transparent)]
     System(manager_actors::StartError),
+    /// This process was launched as a worker but its `main` did not call
+    /// [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker)
+    /// first: a manager started here would launch workers without end.
+    #[error("{0}; call it at the start of main")]
+    NotDispatched(String),
 }
 
 /// A worker process could not be launched.
@@ -118,26 +139,34 @@ pub enum StartError {
 pub enum LaunchError {
     /// The path of the running program could not be found.
     #[error("find the current executable: {0}")]
-    CurrentExe(#[source] std::io::Error),
+    CurrentExe(std::io::Error),
     /// The OS refused to start the process.
-    #[error("spawn worker `{entry}` from {program}: {source}")]
+    #[error("spawn worker `{entry}` from {program}: {cause}")]
     Spawn {
         /// The worker's entry name.
         entry: String,
         /// The program.
         program: String,
         /// The OS's reason.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The arguments could not be encoded.
-    #[error("encode arguments of worker `{entry}`: {source}")]
+    #[error("encode arguments of worker `{entry}`: {cause}")]
     Args {
         /// The worker's entry name.
         entry: String,
         /// The codec's reason.
-        #[source]
-        source: CodecError,
+        cause: CodecError,
+    },
+    /// This process was launched as a worker but its `main` did not call
+    /// [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker)
+    /// first: it would launch workers without end.
+    #[error("launch worker `{entry}`: {reason}; call it at the start of main")]
+    NotDispatched {
+        /// The entry it was asked to launch.
+        entry: String,
+        /// What was refused, and why.
+        reason: String,
     },
     /// The encoded arguments are too large for the environment.
     #[error(
@@ -157,7 +186,9 @@ pub enum LaunchError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WorkerError {
-    /// It returned an error or exited with a non-zero code.
+    /// It exited with a non-zero code without saying why (a program that
+    /// does not run [`Entries`](crate::launcher::Entries), or one that
+    /// exited on its own).
     #[error("worker `{entry}` (pid {pid}) exited with code {code}")]
     Failed {
         /// The worker's entry name.
@@ -167,13 +198,76 @@ pub enum WorkerError {
         /// Its exit code.
         code: i32,
     },
+    /// Its entry returned an error.
+    #[error("worker `{entry}` (pid {pid}) failed: {message}")]
+    EntryFailed {
+        /// The worker's entry name.
+        entry: String,
+        /// Its process id.
+        pid: u32,
+        /// The error's message, with its causes.
+        message: String,
+    },
     /// It panicked.
-    #[error("worker `{entry}` (pid {pid}) panicked")]
+    #[error("worker `{entry}` (pid {pid}) panicked{}", .message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
     Panicked {
         /// The worker's entry name.
         entry: String,
         /// Its process id.
         pid: u32,
+        /// The panic's message, if it had one and the worker could say it.
+        message: Option<String>,
+    },
+    /// The program has no entry of this name.
+    #[error("worker `{entry}` (pid {pid}) did not start: no worker entry named `{entry}` (known: {})", .known.join(", "))]
+    UnknownEntry {
+        /// The entry name asked for.
+        entry: String,
+        /// Its process id.
+        pid: u32,
+        /// The entries the program has.
+        known: Vec<String>,
+    },
+    /// Its arguments are of another type than the entry takes; the entry
+    /// did not run.
+    #[error(
+        "worker `{entry}` (pid {pid}) refused its arguments: it takes `{expected}`, but was given `{given}`"
+    )]
+    WrongArgs {
+        /// The worker's entry name.
+        entry: String,
+        /// Its process id.
+        pid: u32,
+        /// The type the entry takes.
+        expected: String,
+        /// The type the arguments were encoded from.
+        given: String,
+    },
+    /// Its arguments could not be read; the entry did not run.
+    #[error("worker `{entry}` (pid {pid}) cannot read its arguments: {reason}")]
+    BadArgs {
+        /// The worker's entry name.
+        entry: String,
+        /// Its process id.
+        pid: u32,
+        /// Why.
+        reason: String,
+    },
+    /// Its `main` did not call
+    /// [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker)
+    /// first, and reached a call that would have started a manager or
+    /// launched workers (refused, so it launched none); the entry did not
+    /// run.
+    #[error(
+        "worker `{entry}` (pid {pid}) did not run its entry: its main reached {reached} without calling Entries::run_if_worker first; call it at the start of main"
+    )]
+    NotDispatched {
+        /// The worker's entry name.
+        entry: String,
+        /// Its process id.
+        pid: u32,
+        /// The refused call, for example "Manager::start".
+        reached: String,
     },
     /// A signal ended it.
     #[error("worker `{entry}` (pid {pid}) was killed by signal {signal}")]
@@ -196,14 +290,13 @@ pub enum WorkerError {
         after: Duration,
     },
     /// Waiting for it failed.
-    #[error("wait for worker `{entry}` (pid {pid}): {source}")]
+    #[error("wait for worker `{entry}` (pid {pid}): {cause}")]
     Wait {
         /// The worker's entry name.
         entry: String,
         /// Its process id.
         pid: u32,
         /// The OS's reason.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }

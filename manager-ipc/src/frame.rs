@@ -45,10 +45,22 @@ pub enum FrameError {
     Closed,
     /// The frame's bytes are not the expected message.
     #[error("bad frame: {0}")]
-    Codec(#[from] CodecError),
+    Codec(CodecError),
     /// The socket failed.
     #[error("socket error: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
+}
+
+impl From<CodecError> for FrameError {
+    fn from(e: CodecError) -> Self {
+        FrameError::Codec(e)
+    }
+}
+
+impl From<std::io::Error> for FrameError {
+    fn from(e: std::io::Error) -> Self {
+        FrameError::Io(e)
+    }
 }
 
 /// Bytes read from a socket, cut into frames.

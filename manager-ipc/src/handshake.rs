@@ -51,6 +51,8 @@ pub enum HandshakeError {
 pub struct Session {
     /// The manager's number for this connection.
     pub connection: u64,
+    /// The manager's identity, a random number it chose when it started.
+    pub manager: u64,
     /// The largest frame either side may send on it, in bytes.
     pub max_frame: usize,
 }
@@ -94,6 +96,7 @@ pub(crate) async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
     let verdict = ServerVerdict::Welcome {
         mac: key.mac(SERVER_LABEL, &answer.nonce, &server_nonce),
         connection: session.connection,
+        manager: session.manager,
         max_frame: u32::try_from(session.max_frame).unwrap_or(u32::MAX),
     };
     write_one(stream, &verdict, HANDSHAKE_MAX_FRAME).await?;
@@ -137,11 +140,13 @@ pub async fn initiate<S: AsyncRead + AsyncWrite + Unpin>(
         ServerVerdict::Welcome {
             mac,
             connection,
+            manager,
             max_frame,
         } => {
             if key.verify(SERVER_LABEL, &client_nonce, &hello.nonce, &mac) {
                 Ok(Session {
                     connection,
+                    manager,
                     max_frame: max_frame as usize,
                 })
             } else {
@@ -158,6 +163,7 @@ mod tests {
 
     const SESSION: Session = Session {
         connection: 9,
+        manager: 77,
         max_frame: 1234,
     };
 

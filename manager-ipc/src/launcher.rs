@@ -12,12 +12,37 @@
 //! returns otherwise. A separate worker binary does the same with its own
 //! entries and [`Launcher::spawn_program`].
 //!
+//! # Arguments are typed
+//!
+//! Arguments travel as an [`Encoded`] value: the codec's bytes and the name
+//! of their type. A worker whose entry takes another type refuses them
+//! before the entry runs, and its parent's [`Worker::join`] returns
+//! [`WorkerError::WrongArgs`] naming the entry and both types: `-1_i64`
+//! given to an entry that takes a `u64` is an error, never a wrong number.
+//! A process started without arguments (no [`ENV_ARGS`], as a program run
+//! by hand with only [`ENV_ENTRY`] set) is given `()`.
+//!
 //! # What happens when a worker ends
 //!
 //! [`Worker::join`] returns `Ok` for an entry that returned `Ok`, and a
-//! [`WorkerError`] that says how it ended otherwise: an error or a non-zero
-//! exit code, a panic, or a signal. A worker's connection dies with it; the
-//! manager and other workers go on.
+//! [`WorkerError`] that says how it ended otherwise: the entry's error
+//! message ([`WorkerError::EntryFailed`]), a panic and its message, an
+//! unknown entry, refused arguments, a non-zero exit code, or a signal.
+//! The worker tells its parent why it failed through a pipe the launcher
+//! gives it (its fd number in [`ENV_REPORT_FD`]); a worker that dies
+//! without a word is judged by its exit status alone. A worker's
+//! connection dies with it; the manager and other workers go on.
+//!
+//! # A forgotten `run_if_worker`
+//!
+//! A program whose `main` does not call [`Entries::run_if_worker`] first
+//! would run its whole `main` again in every worker, each starting a
+//! manager and launching more workers, without end. So a process that was
+//! launched as a worker but not dispatched by [`Entries`] is refused by
+//! [`Manager::start`](crate::Manager::start), [`Launcher::spawn`] (and
+//! [`Launcher::spawn_program`]) and [`PoolBuilder::build`](crate::pool::PoolBuilder::build):
+//! they fail at once with an error naming the fix, and its parent's
+//! [`Worker::join`] returns [`WorkerError::NotDispatched`].
 //!
 //! # No orphans
 //!
@@ -33,11 +58,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
-use manager_core::codec;
+use manager_core::{Encoded, ManagerError, codec};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, LaunchError, WorkerError};
+use crate::worker_report::{self, Outcome, ReportReader, short_type_name};
 use crate::{Address, AuthKey, platform};
 
 /// Environment variable holding the manager's address.
@@ -46,8 +72,12 @@ pub const ENV_ADDRESS: &str = "MANAGER_ADDRESS";
 pub const ENV_AUTHKEY: &str = "MANAGER_AUTHKEY";
 /// Environment variable naming the entry a worker runs.
 pub const ENV_ENTRY: &str = "MANAGER_WORKER_ENTRY";
-/// Environment variable holding the entry's encoded arguments, in hex.
+/// Environment variable holding the entry's arguments, in hex: an
+/// [`Encoded`] value (the codec's bytes and the arguments' type).
 pub const ENV_ARGS: &str = "MANAGER_WORKER_ARGS";
+/// Environment variable holding the number of the fd a worker reports its
+/// failure on (see [What happens when a worker ends](self#what-happens-when-a-worker-ends)).
+pub const ENV_REPORT_FD: &str = "MANAGER_WORKER_REPORT_FD";
 
 /// The most bytes of encoded arguments an entry may be given (they travel in
 /// one environment variable, which Linux limits to 128 KiB).
@@ -55,6 +85,12 @@ pub const MAX_ARGS_LEN: usize = 60 * 1024;
 
 /// The exit code of a worker whose entry panicked (Rust's own for a panic).
 pub const PANIC_EXIT_CODE: i32 = 101;
+
+/// The exit code of a worker that found no entry of its name.
+pub const UNKNOWN_ENTRY_EXIT_CODE: i32 = 2;
+
+/// The exit code of a worker that refused its arguments.
+pub const ARGS_EXIT_CODE: i32 = 3;
 
 /// Reads the manager's address and key from the environment.
 pub(crate) fn manager_from_env() -> Result<(Address, AuthKey), Error> {
@@ -159,7 +195,9 @@ impl Launcher {
     /// # Errors
     ///
     /// [`LaunchError`] if the arguments cannot be encoded or are too large,
-    /// or the process cannot be started.
+    /// or the process cannot be started; [`LaunchError::NotDispatched`] if
+    /// this process is itself a worker whose `main` did not call
+    /// [`Entries::run_if_worker`] first.
     pub fn spawn<A: Serialize + ?Sized>(
         &self,
         entry: &str,
@@ -181,10 +219,18 @@ impl Launcher {
         entry: &str,
         args: &A,
     ) -> Result<Worker, LaunchError> {
-        let encoded = codec::encode(args).map_err(|source| LaunchError::Args {
-            entry: entry.to_owned(),
-            source,
+        worker_report::refuse_undispatched("Launcher::spawn").map_err(|reason| {
+            LaunchError::NotDispatched {
+                entry: entry.to_owned(),
+                reason,
+            }
         })?;
+        let encoded = Encoded::encode(args)
+            .and_then(|value| codec::encode(&value))
+            .map_err(|cause| LaunchError::Args {
+                entry: entry.to_owned(),
+                cause,
+            })?;
         if encoded.len() > MAX_ARGS_LEN {
             return Err(LaunchError::ArgsTooLarge {
                 entry: entry.to_owned(),
@@ -192,20 +238,28 @@ impl Launcher {
                 max: MAX_ARGS_LEN,
             });
         }
+        let spawn_error = |cause| LaunchError::Spawn {
+            entry: entry.to_owned(),
+            program: program.as_ref().to_string_lossy().into_owned(),
+            cause,
+        };
+        let (report, writer) = ReportReader::new().map_err(spawn_error)?;
+        let fd = worker_report::fd_of(&writer);
         let mut command = self.command(program.as_ref());
         command
             .env(ENV_ENTRY, entry)
-            .env(ENV_ARGS, hex::encode(encoded));
-        let child = spawn_from_launcher_thread(command).map_err(|source| LaunchError::Spawn {
-            entry: entry.to_owned(),
-            program: program.as_ref().to_string_lossy().into_owned(),
-            source,
-        })?;
+            .env(ENV_ARGS, hex::encode(encoded))
+            .env(ENV_REPORT_FD, fd.to_string());
+        platform::inherit_fd(&mut command, fd);
+        let child = spawn_from_launcher_thread(command).map_err(spawn_error)?;
+        // The worker holds its own copy of the write end now.
+        drop(writer);
         tracing::debug!(entry, pid = child.id(), "worker started");
         Ok(Worker {
             entry: entry.to_owned(),
             child,
             status: None,
+            report,
         })
     }
 
@@ -221,7 +275,8 @@ impl Launcher {
             .env(ENV_ADDRESS, self.address.to_string())
             .env(ENV_AUTHKEY, self.authkey.to_hex())
             .env_remove(ENV_ENTRY)
-            .env_remove(ENV_ARGS);
+            .env_remove(ENV_ARGS)
+            .env_remove(ENV_REPORT_FD);
         platform::kill_when_parent_dies(&mut command);
         command
     }
@@ -235,6 +290,8 @@ pub struct Worker {
     entry: String,
     child: Child,
     status: Option<ExitStatus>,
+    /// What the worker says about how it ended.
+    report: ReportReader,
 }
 
 impl Worker {
@@ -252,8 +309,8 @@ impl Worker {
     ///
     /// # Errors
     ///
-    /// [`WorkerError`] if it failed, panicked or was killed, or if waiting
-    /// failed.
+    /// [`WorkerError`] if it failed, panicked, refused its arguments, did
+    /// not find its entry or was killed, or if waiting failed.
     pub fn join(&mut self) -> Result<(), WorkerError> {
         let status = match self.status {
             Some(status) => status,
@@ -334,22 +391,60 @@ impl Worker {
         Ok(())
     }
 
-    fn wait_error(&self, source: std::io::Error) -> WorkerError {
+    fn wait_error(&self, cause: std::io::Error) -> WorkerError {
         WorkerError::Wait {
             entry: self.entry.clone(),
             pid: self.pid(),
-            source,
+            cause,
         }
     }
 
-    fn judge(&self, status: ExitStatus) -> Result<(), WorkerError> {
+    fn judge(&mut self, status: ExitStatus) -> Result<(), WorkerError> {
         let (entry, pid) = (self.entry.clone(), self.pid());
-        match (status.code(), status.signal()) {
-            (Some(0), _) => Ok(()),
-            (Some(PANIC_EXIT_CODE), _) => Err(WorkerError::Panicked { entry, pid }),
-            (Some(code), _) => Err(WorkerError::Failed { entry, pid, code }),
-            (None, Some(signal)) => Err(WorkerError::Killed { entry, pid, signal }),
-            (None, None) => Err(WorkerError::Failed {
+        let outcome = self.report.outcome().cloned();
+        match (status.code(), status.signal(), outcome) {
+            // A main that went on after its refusal still never ran the entry.
+            (Some(_), _, Some(Outcome::NotDispatched(reached))) => {
+                Err(WorkerError::NotDispatched {
+                    entry,
+                    pid,
+                    reached,
+                })
+            }
+            (Some(0), _, _) => Ok(()),
+            (Some(_), _, Some(outcome)) => Err(match outcome {
+                Outcome::Failed(message) => WorkerError::EntryFailed {
+                    entry,
+                    pid,
+                    message,
+                },
+                Outcome::Panicked(message) => WorkerError::Panicked {
+                    entry,
+                    pid,
+                    message,
+                },
+                Outcome::UnknownEntry(known) => WorkerError::UnknownEntry { entry, pid, known },
+                Outcome::WrongArgs { expected, given } => WorkerError::WrongArgs {
+                    entry,
+                    pid,
+                    expected,
+                    given,
+                },
+                Outcome::BadArgs(reason) => WorkerError::BadArgs { entry, pid, reason },
+                Outcome::NotDispatched(reached) => WorkerError::NotDispatched {
+                    entry,
+                    pid,
+                    reached,
+                },
+            }),
+            (Some(PANIC_EXIT_CODE), _, None) => Err(WorkerError::Panicked {
+                entry,
+                pid,
+                message: None,
+            }),
+            (Some(code), _, None) => Err(WorkerError::Failed { entry, pid, code }),
+            (None, Some(signal), _) => Err(WorkerError::Killed { entry, pid, signal }),
+            (None, None, _) => Err(WorkerError::Failed {
                 entry,
                 pid,
                 code: -1,
@@ -367,11 +462,12 @@ impl Drop for Worker {
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type EntryFn = Box<dyn Fn(&str) -> Result<(), BoxError>>;
+type EntryFn = Box<dyn Fn(&str) -> Result<(), Outcome>>;
 
 /// The entry functions a program can run as a worker, and the custom
 /// object types it serves when it runs as a
 /// [`ManagerProcess`](crate::manager_process::ManagerProcess).
+#[must_use = "call `run_if_worker` (or `run`) at the start of main, or workers run main again"]
 pub struct Entries {
     entries: BTreeMap<String, EntryFn>,
     custom: manager_actors::CustomTypes,
@@ -417,7 +513,9 @@ impl Entries {
     }
 
     /// Registers `function` under `name`; a worker launched with that name
-    /// runs it with the arguments its launcher gave.
+    /// runs it with the arguments its launcher gave, if they are of type
+    /// `A` (otherwise it refuses them, see
+    /// [Arguments are typed](self#arguments-are-typed)).
     pub fn entry<A, E, F>(mut self, name: &str, function: F) -> Self
     where
         A: DeserializeOwned,
@@ -428,11 +526,8 @@ impl Entries {
         self.entries.insert(
             name.to_owned(),
             Box::new(move |hex_args: &str| {
-                let bytes =
-                    hex::decode(hex_args).map_err(|e| format!("{ENV_ARGS} is not hex: {e}"))?;
-                let args: A = codec::decode(&bytes)
-                    .map_err(|e| format!("arguments of worker `{owned}`: {e}"))?;
-                function(args).map_err(Into::into)
+                let args: A = decode_args(&owned, hex_args)?;
+                function(args).map_err(|e| Outcome::Failed(error_chain(&*e.into())))
             }),
         );
         self
@@ -440,13 +535,15 @@ impl Entries {
 
     /// If this process was launched as a worker, runs its entry and exits
     /// with its outcome (0: success, 1: error, 101: panic, 2: no such
-    /// entry). Otherwise returns at once.
+    /// entry, 3: arguments refused), which it also reports to its parent.
+    /// Otherwise returns at once.
     ///
     /// It also runs the built-in entry of a
     /// [`ManagerProcess`](crate::manager_process::ManagerProcess): the
     /// manager server, until it is told to stop or its parent dies.
     pub fn run_if_worker(&self) {
         if let Ok(entry) = std::env::var(ENV_ENTRY) {
+            worker_report::mark_dispatched();
             // Built-in entry: the server of a `ManagerProcess` (issue 4).
             if entry == crate::manager_process::SERVER_ENTRY {
                 std::process::exit(crate::manager_process::run_server_entry(&self.custom));
@@ -465,22 +562,95 @@ impl Entries {
 
     fn run_entry(&self, entry: &str) -> i32 {
         let Some(function) = self.entries.get(entry) else {
-            let known: Vec<_> = self.entries.keys().map(String::as_str).collect();
+            let known: Vec<String> = self.entries.keys().cloned().collect();
             eprintln!(
                 "no worker entry named `{entry}` (known: {})",
                 known.join(", ")
             );
-            return 2;
+            worker_report::report(&Outcome::UnknownEntry(known));
+            return UNKNOWN_ENTRY_EXIT_CODE;
         };
         let args = std::env::var(ENV_ARGS).unwrap_or_default();
-        match catch_unwind(AssertUnwindSafe(|| function(&args))) {
-            Ok(Ok(())) => 0,
-            Ok(Err(e)) => {
-                eprintln!("worker `{entry}` (pid {}) failed: {e}", std::process::id());
+        let outcome = match catch_unwind(AssertUnwindSafe(|| function(&args))) {
+            Ok(Ok(())) => return 0,
+            Ok(Err(outcome)) => outcome,
+            // The panic hook has already printed the message.
+            Err(payload) => Outcome::Panicked(panic_message(&*payload)),
+        };
+        let code = match &outcome {
+            Outcome::Failed(message) => {
+                eprintln!(
+                    "worker `{entry}` (pid {}) failed: {message}",
+                    std::process::id()
+                );
                 1
             }
-            // The panic hook has already printed the message.
-            Err(_) => PANIC_EXIT_CODE,
-        }
+            Outcome::WrongArgs { expected, given } => {
+                eprintln!(
+                    "worker `{entry}` (pid {}) refused its arguments: it takes `{expected}`, but was given `{given}`",
+                    std::process::id()
+                );
+                ARGS_EXIT_CODE
+            }
+            Outcome::BadArgs(reason) => {
+                eprintln!(
+                    "worker `{entry}` (pid {}) cannot read its arguments: {reason}",
+                    std::process::id()
+                );
+                ARGS_EXIT_CODE
+            }
+            Outcome::Panicked(_) => PANIC_EXIT_CODE,
+            Outcome::UnknownEntry(_) | Outcome::NotDispatched(_) => 1,
+        };
+        worker_report::report(&outcome);
+        code
     }
+}
+
+/// Reads an entry's arguments from their hex form in [`ENV_ARGS`], refusing
+/// them if they are not of type `A`. No arguments at all (the variable unset
+/// or empty, as for a process started without a launcher) are `()`.
+fn decode_args<A: DeserializeOwned>(entry: &str, hex_args: &str) -> Result<A, Outcome> {
+    let value: Encoded = if hex_args.is_empty() {
+        Encoded::encode(&()).map_err(|e| Outcome::BadArgs(e.to_string()))?
+    } else {
+        let bytes = hex::decode(hex_args)
+            .map_err(|e| Outcome::BadArgs(format!("{ENV_ARGS} is not hex: {e}")))?;
+        codec::decode(&bytes).map_err(|e| Outcome::BadArgs(e.to_string()))?
+    };
+    value
+        .decode::<A>(format_args!("arguments of worker `{entry}`"))
+        .map_err(|e| match e {
+            ManagerError::WrongType {
+                stored, requested, ..
+            } => Outcome::WrongArgs {
+                expected: short_type_name(&requested),
+                given: short_type_name(&stored),
+            },
+            other => Outcome::BadArgs(other.to_string()),
+        })
+}
+
+/// An error's message followed by those of its sources that it does not
+/// already say, joined with ": ".
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !message.contains(&said) {
+            message.push_str(": ");
+            message.push_str(&said);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+/// The message a panic was started with, if it was a string.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> Option<String> {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
 }

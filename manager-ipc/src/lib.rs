@@ -59,6 +59,7 @@ pub mod pool;
 pub mod proxy;
 mod server;
 mod transport;
+mod worker_report;
 
 pub use address::Address;
 pub use auth::AuthKey;

@@ -40,6 +40,7 @@ pub const MIN_MAX_FRAME: usize = 1024;
 
 /// Configures a [`Manager`] before starting it.
 #[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `start` is called"]
 pub struct ManagerBuilder {
     /// Where to listen; `None`: a socket in a fresh private directory.
     bind: Option<Address>,
@@ -55,6 +56,7 @@ impl Default for ManagerBuilder {
             authkey: None,
             custom: CustomTypes::new(),
             config: ServerConfig {
+                manager_id: 0,
                 max_frame: DEFAULT_MAX_FRAME,
                 handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
                 max_in_flight: DEFAULT_MAX_IN_FLIGHT,
@@ -133,9 +135,15 @@ impl ManagerBuilder {
     /// # Errors
     ///
     /// [`StartError::Bind`] if the address cannot be bound (for example it is
-    /// in use), [`StartError::AuthKey`] if no random key can be made, and
-    /// [`StartError::System`] if the actor thread cannot start.
+    /// in use), [`StartError::AuthKey`] if no random key can be made,
+    /// [`StartError::System`] if the actor thread cannot start, and
+    /// [`StartError::NotDispatched`] if this process is itself a worker
+    /// whose `main` did not call
+    /// [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker)
+    /// first (it would launch workers without end).
     pub fn start(self) -> Result<Manager, StartError> {
+        crate::worker_report::refuse_undispatched("Manager::start")
+            .map_err(StartError::NotDispatched)?;
         let authkey = match self.authkey {
             Some(key) => key,
             None => AuthKey::random()?,
@@ -153,7 +161,9 @@ impl ManagerBuilder {
             Some(address) => (None, address),
         };
         let key = authkey.clone();
-        let config = self.config;
+        let mut config = self.config;
+        config.manager_id = random_id()?;
+        let manager_id = config.manager_id;
         let (system, address) =
             ActorSystem::start("manager", self.custom, move |registry| async move {
                 let (listener, address) = bind_listener(&bind)?;
@@ -169,6 +179,7 @@ impl ManagerBuilder {
             })?;
         tracing::info!(%address, "manager listening");
         Ok(Manager {
+            id: manager_id,
             system: Some(system),
             address,
             authkey,
@@ -177,10 +188,18 @@ impl ManagerBuilder {
     }
 }
 
+/// A random identity for a new manager.
+fn random_id() -> Result<u64, StartError> {
+    let mut bytes = [0_u8; 8];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| StartError::AuthKey(crate::auth::AuthKeyError::Random(e.to_string())))?;
+    Ok(u64::from_le_bytes(bytes))
+}
+
 fn bind_listener(address: &Address) -> Result<(Listener, Address), StartError> {
-    let bind_err = |source| StartError::Bind {
+    let bind_err = |cause| StartError::Bind {
         address: address.clone(),
-        source,
+        cause,
     };
     match address {
         Address::Unix(path) => {
@@ -216,6 +235,7 @@ fn bind_listener(address: &Address) -> Result<(Listener, Address), StartError> {
 /// ```
 #[derive(Debug)]
 pub struct Manager {
+    id: u64,
     system: Option<ActorSystem>,
     address: Address,
     authkey: AuthKey,
@@ -236,6 +256,13 @@ impl Manager {
     /// Configures a manager before starting it.
     pub fn builder() -> ManagerBuilder {
         ManagerBuilder::default()
+    }
+
+    /// The manager's identity: a random number chosen when it started,
+    /// which its clients learn in the handshake
+    /// ([`Client::manager_id`](crate::Client::manager_id)).
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// Where the manager listens.

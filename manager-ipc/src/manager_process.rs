@@ -139,20 +139,25 @@ pub enum ManagerProcessError {
         "this process was started as a manager process, but its main did not call Entries::run_if_worker first"
     )]
     InManagerProcess,
+    /// This process was launched as a worker, but its `main` reached
+    /// [`ManagerProcess::start`] without first calling
+    /// [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker):
+    /// it would launch processes without end.
+    #[error("{0}; call it at the start of main")]
+    NotDispatched(String),
     /// No random key could be made.
     #[error(transparent)]
     AuthKey(#[from] AuthKeyError),
     /// The path of the running program could not be found.
     #[error("find the current executable: {0}")]
-    CurrentExe(#[source] std::io::Error),
+    CurrentExe(std::io::Error),
     /// The OS refused to start the process.
-    #[error("start manager process {program}: {source}")]
+    #[error("start manager process {program}: {cause}")]
     Spawn {
         /// The program.
         program: String,
         /// The OS's reason.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The child reported that its manager could not start (for example the
     /// address is in use).
@@ -206,18 +211,18 @@ pub enum ManagerProcessError {
         after: Duration,
     },
     /// Signalling or waiting for the child failed.
-    #[error("stop manager process (pid {pid}): {source}")]
+    #[error("stop manager process (pid {pid}): {cause}")]
     Wait {
         /// Its process id.
         pid: u32,
         /// The OS's reason.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
 /// Configures a [`ManagerProcess`] before starting it.
 #[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `start` is called"]
 pub struct ManagerProcessBuilder {
     bind: Option<Address>,
     authkey: Option<AuthKey>,
@@ -308,7 +313,10 @@ impl ManagerProcessBuilder {
     /// # Errors
     ///
     /// [`ManagerProcessError::InManagerProcess`] when called in the child
-    /// itself; [`Spawn`](ManagerProcessError::Spawn) if it cannot be
+    /// itself; [`NotDispatched`](ManagerProcessError::NotDispatched) when
+    /// called in a worker whose `main` did not call
+    /// [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker)
+    /// first; [`Spawn`](ManagerProcessError::Spawn) if it cannot be
     /// started; [`Failed`](ManagerProcessError::Failed) if its manager
     /// cannot start (the address is in use, ...);
     /// [`EndedEarly`](ManagerProcessError::EndedEarly) or
@@ -320,6 +328,9 @@ impl ManagerProcessBuilder {
         if std::env::var(ENV_ENTRY).is_ok_and(|entry| entry == SERVER_ENTRY) {
             return Err(ManagerProcessError::InManagerProcess);
         }
+        // The same for a worker whose main forgot it.
+        crate::worker_report::refuse_undispatched("ManagerProcess::start")
+            .map_err(ManagerProcessError::NotDispatched)?;
         let authkey = match self.authkey {
             Some(key) => key,
             None => AuthKey::random()?,
@@ -353,10 +364,10 @@ impl ManagerProcessBuilder {
             None => command.env_remove(ENV_HANDSHAKE_TIMEOUT_MS),
         };
         platform::kill_when_parent_dies(&mut command);
-        let mut child = crate::launcher::spawn_from_launcher_thread(command).map_err(|source| {
+        let mut child = crate::launcher::spawn_from_launcher_thread(command).map_err(|cause| {
             ManagerProcessError::Spawn {
                 program: program_name.clone(),
-                source,
+                cause,
             }
         })?;
         let pid = child.id();
@@ -369,7 +380,7 @@ impl ManagerProcessBuilder {
                 let _ = child.wait();
                 return Err(ManagerProcessError::Spawn {
                     program: program_name,
-                    source: std::io::Error::other("the child's stdout is not a pipe"),
+                    cause: std::io::Error::other("the child's stdout is not a pipe"),
                 });
             }
         };
@@ -531,7 +542,7 @@ impl ManagerProcess {
 
     fn stop(&mut self) -> Result<(), ManagerProcessError> {
         let pid = self.pid();
-        let wait_err = |source| ManagerProcessError::Wait { pid, source };
+        let wait_err = |cause| ManagerProcessError::Wait { pid, cause };
         if self.status.is_none() {
             // Not reaped yet, so the pid is still this child's, even if it
             // has exited: the signal cannot reach another process.
@@ -651,11 +662,11 @@ enum Role {
 #[derive(Debug, thiserror::Error)]
 enum ServeError {
     #[error("start the server's runtime: {0}")]
-    Runtime(#[source] std::io::Error),
+    Runtime(std::io::Error),
     #[error("start the signal handlers: {0}")]
-    Signals(#[source] std::io::Error),
+    Signals(std::io::Error),
     #[error("ask for SIGTERM when the parent dies: {0}")]
-    ParentDeath(#[source] std::io::Error),
+    ParentDeath(std::io::Error),
     #[error("{error}{hint}")]
     Start { error: StartError, hint: String },
     #[error("{0}")]
@@ -716,9 +727,9 @@ fn explain_start_error(runtime: &tokio::runtime::Runtime, error: StartError) -> 
     let mut hint = String::new();
     if let StartError::Bind {
         address: Address::Unix(path),
-        source,
+        cause,
     } = &error
-        && source.kind() == std::io::ErrorKind::AddrInUse
+        && cause.kind() == std::io::ErrorKind::AddrInUse
     {
         // A connect with a deadline: a server whose backlog is full would
         // keep a blocking one waiting.
@@ -746,6 +757,7 @@ fn explain_start_error(runtime: &tokio::runtime::Runtime, error: StartError) -> 
 /// start is reported on stdout, where the parent is waiting for the ready
 /// line.
 pub(crate) fn run_server_entry(custom: &manager_actors::CustomTypes) -> i32 {
+    crate::worker_report::mark_dispatched();
     init_logging("warn");
     let result =
         server_from_env().and_then(|builder| serve(builder.custom_types(custom), Role::Child));

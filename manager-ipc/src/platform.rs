@@ -107,3 +107,75 @@ pub(crate) fn peer_hung_up(fd: impl AsFd) -> bool {
     let ready = unsafe { libc::poll(&mut poll, 1, 0) };
     ready > 0 && poll.revents & (EVENTS | libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
 }
+
+/// Lets the process `command` starts inherit `fd` (which this process
+/// opened close-on-exec): the flag is cleared in the child only, so no
+/// other process this one starts meanwhile inherits it.
+pub(crate) fn inherit_fd(command: &mut Command, fd: std::os::fd::RawFd) {
+    use std::os::unix::process::CommandExt;
+
+    // SAFETY: the closure runs in the child between fork and exec and only
+    // calls the async-signal-safe function fcntl, on an fd number.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Makes reads of `fd` return at once when nothing is there.
+pub(crate) fn set_nonblocking(fd: &impl std::os::fd::AsRawFd) -> std::io::Result<()> {
+    let fd = fd.as_raw_fd();
+    // SAFETY: fcntl with F_GETFL/F_SETFL takes integers only and touches no
+    // memory of ours; `fd` is open, borrowed from its owner.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags == -1 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } == -1 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Marks the inherited fd number `fd` close-on-exec, so processes this one
+/// starts do not inherit it. A wrong number is ignored.
+pub(crate) fn close_on_exec(fd: std::os::fd::RawFd) {
+    // SAFETY: fcntl with F_SETFD takes integers only; a bad fd is EBADF.
+    unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+}
+
+/// Writes all of `bytes` to the inherited pipe `fd`. The fd is not taken
+/// over: it is only written to, by number, so a wrong number is an error
+/// (EBADF), never a write into memory of ours; and only if it is a pipe,
+/// so a stale number that now names a file of this process is left alone.
+pub(crate) fn write_to_pipe(fd: std::os::fd::RawFd, mut bytes: &[u8]) -> std::io::Result<()> {
+    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: fstat writes a `stat` into the buffer it is given, which is
+    // large enough; it is read only if fstat succeeded.
+    if unsafe { libc::fstat(fd, stat.as_mut_ptr()) } == -1 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: fstat succeeded, so it filled the buffer.
+    let mode = unsafe { stat.assume_init() }.st_mode;
+    if mode & libc::S_IFMT != libc::S_IFIFO {
+        return Err(std::io::Error::other("the report fd is not a pipe"));
+    }
+    while !bytes.is_empty() {
+        // SAFETY: `bytes` is a live slice; write reads at most its length.
+        let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        bytes = &bytes[n.unsigned_abs()..];
+    }
+    Ok(())
+}

@@ -41,6 +41,17 @@
 //! wait and checks between reads whether each worker is still alive. A
 //! worker is given one job (a chunk of items) at a time.
 //!
+//! # Inputs and results are typed
+//!
+//! Inputs, the initializer's arguments and results travel as [`Encoded`]
+//! values (the codec's bytes and the name of their type). An input of
+//! another type than the task takes fails that item with
+//! [`PoolError::WrongArgs`] before the task runs; a result read as
+//! another type than the task returned fails it with
+//! [`PoolError::WrongResult`]; both name the task and the two types. An
+//! initializer's arguments of another type fail the pool as a failed
+//! initializer does ([`PoolError::Initializer`]).
+//!
 //! # Errors in tasks
 //!
 //! A task that returns an error or panics fails that item only, with
@@ -83,11 +94,12 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use manager_core::{ManagerError, codec};
+use manager_core::{Encoded, ManagerError};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::launcher::{Entries, Launcher, Worker};
+use crate::launcher::{Entries, Launcher, Worker, panic_message};
+use crate::worker_report::{self, short_type_name};
 use crate::{Error, LaunchError, Manager, blocking};
 
 /// The name of the built-in entry that serves a pool's tasks.
@@ -140,6 +152,33 @@ pub enum PoolError {
         /// Its error's message.
         message: String,
     },
+    /// An input is of another type than the task takes; the task did not
+    /// run on it.
+    #[error("task `{task}` takes `{expected}`, but item {index} is a `{given}`")]
+    WrongArgs {
+        /// The task's name.
+        task: String,
+        /// The item's index among the call's inputs.
+        index: usize,
+        /// The type the task takes.
+        expected: String,
+        /// The type of the input.
+        given: String,
+    },
+    /// A result is of another type than the caller asked for.
+    #[error(
+        "task `{task}` returned a `{given}` for item {index}, but a `{expected}` was asked for"
+    )]
+    WrongResult {
+        /// The task's name.
+        task: String,
+        /// The item's index among the call's inputs.
+        index: usize,
+        /// The type asked for.
+        expected: String,
+        /// The type the task returned.
+        given: String,
+    },
     /// An argument could not be encoded, or a result decoded.
     #[error("task `{task}`: {message}")]
     Codec {
@@ -171,9 +210,18 @@ pub enum PoolError {
     /// A call to the manager failed.
     #[error("manager: {0}")]
     Manager(String),
-    /// A worker could not be started.
+    /// A worker could not be started (or this process, a worker whose
+    /// `main` did not call
+    /// [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker)
+    /// first, may not start any: [`LaunchError::NotDispatched`]).
     #[error("start a pool worker: {0}")]
-    Launch(#[from] LaunchError),
+    Launch(LaunchError),
+}
+
+impl From<LaunchError> for PoolError {
+    fn from(e: LaunchError) -> Self {
+        PoolError::Launch(e)
+    }
 }
 
 impl From<Error> for PoolError {
@@ -184,11 +232,32 @@ impl From<Error> for PoolError {
 
 // ---------------------------------------------------------------- tasks
 
-type TaskFn = Box<dyn Fn(&[u8]) -> Result<Vec<u8>, String>>;
+type TaskFn = Box<dyn Fn(&Encoded) -> Result<Encoded, Failure>>;
+
+/// Why a task gave no result, as a worker tells the parent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Failure {
+    /// The task failed, panicked or does not exist; the message says which.
+    Failed(String),
+    /// The input is of another type than the task takes.
+    WrongArgs { expected: String, given: String },
+}
+
+impl Failure {
+    fn message(&self) -> String {
+        match self {
+            Failure::Failed(message) => message.clone(),
+            Failure::WrongArgs { expected, given } => {
+                format!("it takes `{expected}`, but was given `{given}`")
+            }
+        }
+    }
+}
 
 /// Task functions a worker can run, by name.
 ///
 /// Register it with [`Entries::tasks`]; the pool runs tasks by these names.
+#[must_use = "register it with `Entries::tasks`"]
 pub struct Tasks {
     tasks: BTreeMap<String, TaskFn>,
 }
@@ -214,8 +283,9 @@ impl Tasks {
     }
 
     /// Registers `function` under `name`. An error it returns, or a panic,
-    /// reaches the caller as [`PoolError::Task`] with its message. An
-    /// initializer is a task too (its result is ignored).
+    /// reaches the caller as [`PoolError::Task`] with its message. An input
+    /// that is not an `A` fails with [`PoolError::WrongArgs`] before the
+    /// task runs. An initializer is a task too (its result is ignored).
     pub fn task<A, R, E, F>(mut self, name: &str, function: F) -> Self
     where
         A: DeserializeOwned,
@@ -223,36 +293,43 @@ impl Tasks {
         E: std::fmt::Display,
         F: Fn(A) -> Result<R, E> + 'static,
     {
+        let owned = name.to_owned();
         self.tasks.insert(
             name.to_owned(),
-            Box::new(move |bytes: &[u8]| {
-                let args: A =
-                    codec::decode(bytes).map_err(|e| format!("cannot decode the argument: {e}"))?;
-                let result = function(args).map_err(|e| e.to_string())?;
-                codec::encode(&result).map_err(|e| format!("cannot encode the result: {e}"))
+            Box::new(move |input: &Encoded| {
+                let args: A = input
+                    .decode(format_args!("the input of task `{owned}`"))
+                    .map_err(|e| match e {
+                        ManagerError::WrongType {
+                            stored, requested, ..
+                        } => Failure::WrongArgs {
+                            expected: short_type_name(&requested),
+                            given: short_type_name(&stored),
+                        },
+                        other => Failure::Failed(other.to_string()),
+                    })?;
+                let result = function(args).map_err(|e| Failure::Failed(e.to_string()))?;
+                Encoded::encode(&result)
+                    .map_err(|e| Failure::Failed(format!("cannot encode the result: {e}")))
             }),
         );
         self
     }
 
-    /// Runs task `name` on encoded `args`, catching a panic.
-    fn call(&self, name: &str, args: &[u8]) -> Result<Vec<u8>, String> {
+    /// Runs task `name` on `args`, catching a panic.
+    fn call(&self, name: &str, args: &Encoded) -> Result<Encoded, Failure> {
         let Some(function) = self.tasks.get(name) else {
             let known: Vec<_> = self.tasks.keys().map(String::as_str).collect();
-            return Err(format!(
+            return Err(Failure::Failed(format!(
                 "no task named `{name}` (known: {})",
                 known.join(", ")
-            ));
+            )));
         };
         match catch_unwind(AssertUnwindSafe(|| function(args))) {
             Ok(result) => result,
             Err(payload) => {
-                let message = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "(no message)".to_owned());
-                Err(format!("panicked: {message}"))
+                let message = panic_message(&*payload).unwrap_or_else(|| "(no message)".to_owned());
+                Err(Failure::Failed(format!("panicked: {message}")))
             }
         }
     }
@@ -275,7 +352,7 @@ struct WorkerArgs {
     worker: u64,
     tasks: String,
     results: String,
-    initializer: Option<(String, Vec<u8>)>,
+    initializer: Option<(String, Encoded)>,
 }
 
 /// A chunk of items of one task.
@@ -283,7 +360,7 @@ struct WorkerArgs {
 struct Job {
     id: u64,
     task: String,
-    items: Vec<(usize, Vec<u8>)>,
+    items: Vec<(usize, Encoded)>,
 }
 
 /// The parent to a worker.
@@ -299,7 +376,7 @@ enum Report {
     Done {
         worker: u64,
         job: u64,
-        results: Vec<(usize, Result<Vec<u8>, String>)>,
+        results: Vec<(usize, Result<Encoded, Failure>)>,
     },
     InitFailed {
         worker: u64,
@@ -312,12 +389,12 @@ fn serve(tasks: &Tasks, args: &WorkerArgs) -> Result<(), Error> {
     let client = blocking::Client::from_env()?;
     let orders = client.queue::<Order>(&args.tasks, None)?;
     let results = client.queue::<Report>(&args.results, None)?;
-    if let Some((name, bytes)) = &args.initializer
-        && let Err(message) = tasks.call(name, bytes)
+    if let Some((name, input)) = &args.initializer
+        && let Err(failure) = tasks.call(name, input)
     {
         results.put(&Report::InitFailed {
             worker: args.worker,
-            message,
+            message: failure.message(),
         })?;
         return Ok(());
     }
@@ -343,7 +420,7 @@ fn serve(tasks: &Tasks, args: &WorkerArgs) -> Result<(), Error> {
 // ---------------------------------------------------------------- pool
 
 /// One item's outcome, still encoded.
-type Item = (usize, Result<Vec<u8>, PoolError>);
+type Item = (usize, Result<Encoded, PoolError>);
 
 struct Pending {
     job: Job,
@@ -375,7 +452,7 @@ struct Shared {
     prefix: String,
     results_name: String,
     results: blocking::Queue<Report>,
-    initializer: Option<(String, Vec<u8>)>,
+    initializer: Option<(String, Encoded)>,
     state: Mutex<State>,
     /// Signalled whenever a job ends or is dropped; [`Pool::close`] waits on it.
     changed: Condvar,
@@ -384,11 +461,12 @@ struct Shared {
 
 /// Builds a [`Pool`]; see [`Pool::builder`].
 #[derive(Debug)]
+#[must_use = "a builder does nothing until `build` is called"]
 pub struct PoolBuilder<'a> {
     manager: &'a Manager,
     workers: usize,
     chunksize: Option<usize>,
-    initializer: Option<(String, Result<Vec<u8>, String>)>,
+    initializer: Option<(String, Result<Encoded, String>)>,
     program: Option<OsString>,
     close_timeout: Duration,
 }
@@ -407,9 +485,11 @@ impl PoolBuilder<'_> {
         self
     }
 
-    /// Runs task `name` with `args` once in each worker before it takes work.
+    /// Runs task `name` with `args` once in each worker before it takes
+    /// work. Arguments of another type than the task takes fail it, and
+    /// with it the pool ([`PoolError::Initializer`]).
     pub fn initializer<A: Serialize + ?Sized>(mut self, name: &str, args: &A) -> Self {
-        let encoded = codec::encode(args).map_err(|e| e.to_string());
+        let encoded = Encoded::encode(args).map_err(|e| e.to_string());
         self.initializer = Some((name.to_owned(), encoded));
         self
     }
@@ -434,12 +514,21 @@ impl PoolBuilder<'_> {
     /// # Errors
     ///
     /// [`PoolError`] if the manager cannot be reached, the initializer's
-    /// arguments cannot be encoded or a worker cannot be started.
+    /// arguments cannot be encoded or a worker cannot be started;
+    /// [`PoolError::Launch`] with [`LaunchError::NotDispatched`] if this
+    /// process is itself a worker whose `main` did not call
+    /// [`Entries::run_if_worker`] first.
     pub fn build(self) -> Result<Pool, PoolError> {
         static POOLS: AtomicU64 = AtomicU64::new(0);
+        worker_report::refuse_undispatched("PoolBuilder::build").map_err(|reason| {
+            LaunchError::NotDispatched {
+                entry: WORKER_ENTRY.to_owned(),
+                reason,
+            }
+        })?;
         let initializer = match self.initializer {
             None => None,
-            Some((task, Ok(bytes))) => Some((task, bytes)),
+            Some((task, Ok(input))) => Some((task, input)),
             Some((task, Err(message))) => return Err(PoolError::Codec { task, message }),
         };
         let client = self.manager.connect()?.with_timeout(CALL_TIMEOUT);
@@ -555,7 +644,7 @@ impl Pool {
         let mut results: Vec<Option<Result<R, PoolError>>> = (0..n).map(|_| None).collect();
         for _ in 0..n {
             let (index, result) = replies.recv().map_err(|_| PoolError::Closed)?;
-            results[index] = Some(decode(task, result));
+            results[index] = Some(decode(task, index, result));
         }
         results
             .into_iter()
@@ -645,11 +734,11 @@ impl Pool {
         A: Serialize + ?Sized,
         R: DeserializeOwned,
     {
-        let bytes = codec::encode(args).map_err(|e| PoolError::Codec {
+        let input = Encoded::encode(args).map_err(|e| PoolError::Codec {
             task: task.to_owned(),
             message: e.to_string(),
         })?;
-        let replies = self.shared.submit(task, vec![(0, bytes)], 1)?;
+        let replies = self.shared.submit(task, vec![(0, input)], 1)?;
         Ok(AsyncResult {
             task: task.to_owned(),
             replies,
@@ -847,7 +936,7 @@ impl Shared {
     fn submit(
         &self,
         task: &str,
-        items: Vec<(usize, Vec<u8>)>,
+        items: Vec<(usize, Encoded)>,
         chunksize: usize,
     ) -> Result<mpsc::Receiver<Item>, PoolError> {
         let (reply, replies) = mpsc::channel();
@@ -940,10 +1029,19 @@ impl Shared {
                 }
                 if let Some(done) = slot.running.take() {
                     for (index, result) in results {
-                        let result = result.map_err(|message| PoolError::Task {
-                            task: done.job.task.clone(),
-                            index,
-                            message,
+                        let task = done.job.task.clone();
+                        let result = result.map_err(|failure| match failure {
+                            Failure::Failed(message) => PoolError::Task {
+                                task,
+                                index,
+                                message,
+                            },
+                            Failure::WrongArgs { expected, given } => PoolError::WrongArgs {
+                                task,
+                                index,
+                                expected,
+                                given,
+                            },
                         });
                         let _ = done.reply.send((index, result));
                     }
@@ -1069,13 +1167,13 @@ fn fail(pending: Pending, error: impl Fn(usize) -> PoolError) {
 fn encode_all<A: Serialize>(
     task: &str,
     inputs: impl IntoIterator<Item = A>,
-) -> Result<Vec<(usize, Vec<u8>)>, PoolError> {
+) -> Result<Vec<(usize, Encoded)>, PoolError> {
     inputs
         .into_iter()
         .enumerate()
         .map(|(index, input)| {
-            codec::encode(&input)
-                .map(|bytes| (index, bytes))
+            Encoded::encode(&input)
+                .map(|encoded| (index, encoded))
                 .map_err(|e| PoolError::Codec {
                     task: task.to_owned(),
                     message: format!("item {index}: {e}"),
@@ -1084,14 +1182,28 @@ fn encode_all<A: Serialize>(
         .collect()
 }
 
+/// Item `index`'s result as an `R`.
 fn decode<R: DeserializeOwned>(
     task: &str,
-    result: Result<Vec<u8>, PoolError>,
+    index: usize,
+    result: Result<Encoded, PoolError>,
 ) -> Result<R, PoolError> {
-    codec::decode(&result?).map_err(|e| PoolError::Codec {
-        task: task.to_owned(),
-        message: format!("cannot decode the result: {e}"),
-    })
+    result?
+        .decode(format_args!("the result of task `{task}` on item {index}"))
+        .map_err(|e| match e {
+            ManagerError::WrongType {
+                stored, requested, ..
+            } => PoolError::WrongResult {
+                task: task.to_owned(),
+                index,
+                expected: short_type_name(&requested),
+                given: short_type_name(&stored),
+            },
+            other => PoolError::Codec {
+                task: task.to_owned(),
+                message: format!("cannot decode the result of item {index}: {other}"),
+            },
+        })
 }
 
 // ---------------------------------------------------------------- handles
@@ -1114,8 +1226,8 @@ impl<R: DeserializeOwned> AsyncResult<R> {
     /// [`PoolError::Terminated`] or [`PoolError::CloseTimeout`] if the pool
     /// was stopped first.
     pub fn get(self) -> Result<R, PoolError> {
-        let (_, result) = self.replies.recv().map_err(|_| PoolError::Closed)?;
-        decode(&self.task, result)
+        let (index, result) = self.replies.recv().map_err(|_| PoolError::Closed)?;
+        decode(&self.task, index, result)
     }
 
     /// Waits at most `timeout` for the result.
@@ -1126,7 +1238,7 @@ impl<R: DeserializeOwned> AsyncResult<R> {
     /// wait again), otherwise as [`AsyncResult::get`].
     pub fn get_timeout(&self, timeout: Duration) -> Result<R, PoolError> {
         match self.replies.recv_timeout(timeout) {
-            Ok((_, result)) => decode(&self.task, result),
+            Ok((index, result)) => decode(&self.task, index, result),
             Err(mpsc::RecvTimeoutError::Timeout) => Err(PoolError::Timeout(timeout)),
             Err(mpsc::RecvTimeoutError::Disconnected) => Err(PoolError::Closed),
         }
@@ -1140,7 +1252,7 @@ pub struct Imap<R> {
     replies: mpsc::Receiver<Item>,
     total: usize,
     next: usize,
-    early: BTreeMap<usize, Result<Vec<u8>, PoolError>>,
+    early: BTreeMap<usize, Result<Encoded, PoolError>>,
     _result: std::marker::PhantomData<fn() -> R>,
 }
 
@@ -1155,7 +1267,7 @@ impl<R: DeserializeOwned> Iterator for Imap<R> {
         self.next += 1;
         loop {
             if let Some(result) = self.early.remove(&index) {
-                return Some(decode(&self.task, result));
+                return Some(decode(&self.task, index, result));
             }
             match self.replies.recv() {
                 Ok((i, result)) => {
@@ -1185,7 +1297,7 @@ impl<R: DeserializeOwned> Iterator for ImapUnordered<R> {
         }
         self.remaining -= 1;
         Some(match self.replies.recv() {
-            Ok((_, result)) => decode(&self.task, result),
+            Ok((index, result)) => decode(&self.task, index, result),
             Err(_) => Err(PoolError::Closed),
         })
     }

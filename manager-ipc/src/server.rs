@@ -78,6 +78,8 @@ use crate::transport::Stream;
 /// Limits the bridge applies to every connection.
 #[derive(Debug, Clone)]
 pub(crate) struct ServerConfig {
+    /// The manager's identity, told to every client in the handshake.
+    pub(crate) manager_id: u64,
     pub(crate) max_frame: usize,
     pub(crate) handshake_timeout: Duration,
     pub(crate) max_in_flight: usize,
@@ -259,6 +261,7 @@ async fn connection<S: Stream>(mut stream: S, id: u64, peer: Peer, shared: Arc<S
     let timeout = shared.config.handshake_timeout;
     let session = Session {
         connection: id,
+        manager: shared.config.manager_id,
         max_frame: shared.config.max_frame,
     };
     match tokio::time::timeout(

@@ -13,9 +13,12 @@ use manager_core::{ManagerError, ObjectId};
 use manager_ipc::frame::{FrameBuffer, HANDSHAKE_MAX_FRAME, encode_frame};
 use manager_ipc::{Address, AuthKey, handshake};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpStream, UnixStream};
+use tokio::net::{TcpSocket, UnixStream};
 
 use crate::DEADLINE;
+
+/// The receive buffer of a TCP connection (the kernel doubles it).
+const RECV_BUFFER: u32 = 64 * 1024;
 
 /// A byte stream of either transport.
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -43,7 +46,15 @@ impl RawConnection {
         let mut stream: Box<dyn Io> = match address {
             Address::Unix(path) => Box::new(UnixStream::connect(path).await?),
             Address::Tcp(addr) => {
-                let stream = TcpStream::connect(addr).await?;
+                let socket = if addr.is_ipv4() {
+                    TcpSocket::new_v4()?
+                } else {
+                    TcpSocket::new_v6()?
+                };
+                // A small, fixed receive buffer: a connection that stops
+                // reading stalls the manager's writer after little data.
+                socket.set_recv_buffer_size(RECV_BUFFER)?;
+                let stream = socket.connect(*addr).await?;
                 stream.set_nodelay(true)?;
                 Box::new(stream)
             }

@@ -19,7 +19,9 @@
 //!   written.
 //!
 //! Either way a live waiter must then get the thing. A loss shows as a
-//! live wait that never ends (bounded by the test's deadline).
+//! live wait that never ends (bounded by the test's deadline). Over TCP
+//! only the second variant runs: there a close can reach the manager after
+//! a write into the dead peer has already succeeded.
 //!
 //! `handoff_to_a_killed_worker_is_given_back` below runs the same race
 //! with real worker processes killed with SIGKILL and reaped, fewer times.
@@ -35,18 +37,29 @@ use manager_ipc::{Address, Client, Manager};
 use tests::DEADLINE;
 use tests::raw::RawConnection;
 
-/// Rounds per kind and transport, half of them of each variant.
-const ROUNDS: usize = 200;
+/// Rounds per kind and transport (over Unix sockets alternating the two
+/// variants).
+const ROUNDS: usize = 1_000;
 
 impl Transport {
+    /// Whether only the *stalled* variant is run. On TCP a peer's close
+    /// travels as a segment that may reach the manager's socket after a
+    /// write the kernel already accepted (and then threw away), so what is
+    /// handed to a peer that has just closed is not guaranteed to come back
+    /// (docs/semantics.md, *When a worker dies*); what is guaranteed is
+    /// that a reply never written comes back.
+    fn stalls_only(self) -> bool {
+        matches!(self, Transport::Tcp)
+    }
+
     /// The size of a reply that stalls a connection's writer when nobody
     /// reads: well over what the socket buffers (a Unix socket's send
-    /// buffer is about 200 KiB; loopback TCP's send buffer grows to 4 MiB,
-    /// the receive window of a peer that does not read stays small).
+    /// buffer is about 200 KiB; a TCP send buffer grows to 4 MiB at most
+    /// here, and [`RawConnection`] keeps its receive buffer small).
     fn stall_bytes(self) -> usize {
         match self {
-            Transport::Unix => 2 << 20,
-            Transport::Tcp => 12 << 20,
+            Transport::Unix => 1 << 20,
+            Transport::Tcp => 6 << 20,
         }
     }
 }
@@ -98,7 +111,7 @@ fn race(transport: Transport, kind: Kind) -> anyhow::Result<()> {
             stall_first: false,
         };
         for round in 0..ROUNDS {
-            race.stall_first = round % 2 == 1;
+            race.stall_first = transport.stalls_only() || round % 2 == 1;
             race.round(kind)
                 .await
                 .with_context(|| format!("{kind:?} over {transport:?}, round {round}"))?;
@@ -423,7 +436,7 @@ fn condition_over_tcp() -> anyhow::Result<()> {
 }
 
 /// How many rounds with real worker processes, per kind.
-const WORKER_ROUNDS: usize = 300;
+const WORKER_ROUNDS: usize = 100;
 
 #[test]
 fn handoff_to_a_killed_worker_is_given_back() -> anyhow::Result<()> {

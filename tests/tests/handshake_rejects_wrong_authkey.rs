@@ -22,7 +22,7 @@ fn wrong_authkey_is_rejected_and_others_are_served() -> anyhow::Result<()> {
         matches!(
             &err,
             Error::Handshake {
-                source: HandshakeError::Rejected(_),
+                cause: HandshakeError::Rejected(_),
                 ..
             }
         ),

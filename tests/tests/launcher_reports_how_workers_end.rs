@@ -15,7 +15,7 @@ fn error_panic_unknown_entry_and_kill_are_reported() -> anyhow::Result<()> {
 
     let mut failing = launcher.spawn_program(worker_program!(), "fail", "no luck")?;
     let err = failing.join_timeout(DEADLINE).unwrap_err();
-    assert!(matches!(err, WorkerError::Failed { code: 1, .. }), "{err}");
+    assert!(matches!(err, WorkerError::EntryFailed { .. }), "{err}");
     assert!(err.to_string().starts_with("worker `fail` (pid "), "{err}");
 
     let mut panicking = launcher.spawn_program(worker_program!(), "panic", "boom")?;
@@ -24,7 +24,7 @@ fn error_panic_unknown_entry_and_kill_are_reported() -> anyhow::Result<()> {
 
     let mut unknown = launcher.spawn_program(worker_program!(), "no-such-entry", &())?;
     let err = unknown.join_timeout(DEADLINE).unwrap_err();
-    assert!(matches!(err, WorkerError::Failed { code: 2, .. }), "{err}");
+    assert!(matches!(err, WorkerError::UnknownEntry { .. }), "{err}");
 
     let mut parked = launcher.spawn_program(worker_program!(), "park", &())?;
     let err = parked.join_timeout(Duration::from_millis(50)).unwrap_err();

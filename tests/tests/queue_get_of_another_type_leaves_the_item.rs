@@ -122,7 +122,7 @@ fn a_consumer_process_of_another_type_destroys_no_job() -> anyhow::Result<()> {
         .join_timeout(DEADLINE)
         .unwrap_err();
     assert!(
-        matches!(err, WorkerError::Failed { code: 1, .. }),
+        matches!(err, WorkerError::EntryFailed { .. }),
         "the consumer fails on its first get: {err}"
     );
     assert_eq!(jobs.len()?, 5, "every job is still there");

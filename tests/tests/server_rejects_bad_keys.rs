@@ -21,7 +21,7 @@ fn wrong_authkey_is_rejected_with_a_clear_error() -> anyhow::Result<()> {
         matches!(
             &err,
             Error::Handshake {
-                source: HandshakeError::Rejected(_),
+                cause: HandshakeError::Rejected(_),
                 ..
             }
         ),

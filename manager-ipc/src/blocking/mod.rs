@@ -126,6 +126,12 @@ impl Client {
         self.inner.address()
     }
 
+    /// The identity of the manager this client is connected to (see
+    /// [`crate::Client::manager_id`]).
+    pub fn manager_id(&self) -> u64 {
+        self.inner.manager_id()
+    }
+
     /// A handle on the same connection whose calls time out after `timeout`.
     pub fn with_timeout(&self, timeout: Duration) -> Client {
         Client {

@@ -63,7 +63,7 @@ use crate::Error;
 /// that one of them is gone instead of waiting for it forever.
 #[derive(Debug, Clone)]
 pub struct Barrier {
-    object: ObjectRef,
+    pub(super) object: ObjectRef,
 }
 
 impl Barrier {

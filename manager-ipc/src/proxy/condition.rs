@@ -71,7 +71,7 @@ use crate::Error;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Condition {
-    object: ObjectRef,
+    pub(super) object: ObjectRef,
 }
 
 impl Condition {

@@ -69,7 +69,7 @@ use crate::{Client, Error};
 /// # }
 /// ```
 pub struct Custom<T> {
-    object: ObjectRef,
+    pub(super) object: ObjectRef,
     _type: Element<T>,
 }
 

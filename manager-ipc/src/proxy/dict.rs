@@ -55,7 +55,7 @@ use crate::Error;
 /// # }
 /// ```
 pub struct Dict<K, V> {
-    object: ObjectRef,
+    pub(super) object: ObjectRef,
     _element: Element<(K, V)>,
 }
 

@@ -52,7 +52,7 @@ use crate::Error;
 /// Its waits are dropped; the flag stays as it is.
 #[derive(Debug, Clone)]
 pub struct Event {
-    object: ObjectRef,
+    pub(super) object: ObjectRef,
 }
 
 impl Event {

@@ -70,7 +70,7 @@ const SORT_BACKOFF_MAX: Duration = Duration::from_millis(8);
 /// # }
 /// ```
 pub struct List<T> {
-    object: ObjectRef,
+    pub(super) object: ObjectRef,
     _element: Element<T>,
 }
 

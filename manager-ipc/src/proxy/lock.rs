@@ -44,7 +44,7 @@ macro_rules! lock_handle {
         $(#[$type_doc])*
         #[derive(Debug, Clone)]
         pub struct $Lock {
-            object: ObjectRef,
+            pub(super) object: ObjectRef,
         }
 
         impl $Lock {

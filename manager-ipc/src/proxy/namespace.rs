@@ -32,7 +32,7 @@ use crate::Error;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Namespace {
-    object: ObjectRef,
+    pub(super) object: ObjectRef,
 }
 
 impl Namespace {

@@ -26,7 +26,7 @@ macro_rules! queue_handle {
     ) => {
         $(#[$type_doc])*
         pub struct $Queue<T> {
-            object: ObjectRef,
+            pub(super) object: ObjectRef,
             _element: Element<T>,
         }
 

@@ -49,7 +49,7 @@ macro_rules! semaphore_handle {
         $(#[$type_doc])*
         #[derive(Debug, Clone)]
         pub struct $Semaphore {
-            object: ObjectRef,
+            pub(super) object: ObjectRef,
         }
 
         impl $Semaphore {

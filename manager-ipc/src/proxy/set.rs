@@ -45,7 +45,7 @@ use crate::Error;
 /// # }
 /// ```
 pub struct Set<T> {
-    object: ObjectRef,
+    pub(super) object: ObjectRef,
     _element: Element<T>,
 }
 

@@ -10,7 +10,9 @@
 //!
 //! # What a token holds
 //!
-//! The object's id, name and kind, and, in its type, which proxy it is for.
+//! The object's id, name and kind, the identity of the manager that holds
+//! it (a random number the manager chose when it started), and, in its
+//! type, which proxy it is for.
 //! No key and no connection: a token is useless to a process that cannot
 //! connect to the manager with its authkey, and attaching uses the
 //! attaching process's own connection. Its type tag names the proxy type,
@@ -19,7 +21,12 @@
 //!
 //! # What attaching checks
 //!
-//! [`Client::attach`] looks the name up once. The object must be the very
+//! The token must come from the manager the attaching client is connected
+//! to ([`Error::OtherManager`] otherwise): two managers number their
+//! objects alike, so without this check a token of one would attach to
+//! whatever the other holds under the same id and name.
+//!
+//! [`Client::attach`] then looks the name up once. The object must be the very
 //! object the token was made from ([`ManagerError::ObjectGone`] if it was
 //! removed, even if the name holds another object since, of whatever
 //! kind): like a Python proxy, a token refers to one object, not to a
@@ -77,6 +84,7 @@ use crate::{Client, Error, blocking};
 #[derive(Serialize, Deserialize)]
 #[serde(bound = "")]
 pub struct Shared<P> {
+    manager: u64,
     id: ObjectId,
     name: ObjectName,
     kind: ObjectKind,
@@ -85,13 +93,20 @@ pub struct Shared<P> {
 }
 
 impl<P> Shared<P> {
-    fn new(id: ObjectId, name: ObjectName, kind: ObjectKind) -> Self {
+    fn new(object: &ObjectRef, kind: ObjectKind) -> Self {
         Shared {
-            id,
-            name,
+            manager: object.client().manager_id(),
+            id: object.id(),
+            name: object.name().clone(),
             kind,
             proxy: PhantomData,
         }
+    }
+
+    /// The identity of the manager that holds the object (see
+    /// [`Client::manager_id`]).
+    pub fn manager_id(&self) -> u64 {
+        self.manager
     }
 
     /// The object's id in the manager's registry.
@@ -112,13 +127,20 @@ impl<P> Shared<P> {
 
 impl<P> Clone for Shared<P> {
     fn clone(&self) -> Self {
-        Shared::new(self.id, self.name.clone(), self.kind.clone())
+        Shared {
+            manager: self.manager,
+            id: self.id,
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            proxy: PhantomData,
+        }
     }
 }
 
 impl<P> std::fmt::Debug for Shared<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shared")
+            .field("manager", &self.manager)
             .field("id", &self.id)
             .field("name", &self.name)
             .field("kind", &self.kind)
@@ -129,7 +151,10 @@ impl<P> std::fmt::Debug for Shared<P> {
 
 impl<P> PartialEq for Shared<P> {
     fn eq(&self, other: &Self) -> bool {
-        self.id == other.id && self.name == other.name && self.kind == other.kind
+        self.manager == other.manager
+            && self.id == other.id
+            && self.name == other.name
+            && self.kind == other.kind
     }
 }
 
@@ -137,6 +162,7 @@ impl<P> Eq for Shared<P> {}
 
 impl<P> std::hash::Hash for Shared<P> {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.manager.hash(state);
         self.id.hash(state);
         self.name.hash(state);
         self.kind.hash(state);
@@ -188,7 +214,7 @@ macro_rules! fixed_kind_proxies {
             }
 
             fn share(&self) -> Shared<Self> {
-                Shared::new(self.id(), self.name().clone(), ObjectKind::$kind)
+                Shared::new(&self.object, ObjectKind::$kind)
             }
         }
 
@@ -235,7 +261,7 @@ impl<T: CustomType> Proxy for Custom<T> {
 
     fn share(&self) -> Shared<Self> {
         let object = self.object();
-        Shared::new(object.id(), object.name().clone(), object.kind().clone())
+        Shared::new(object, object.kind().clone())
     }
 }
 
@@ -272,7 +298,8 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`ManagerError::ObjectGone`] (as [`Error::Manager`]) if the object
+    /// [`Error::OtherManager`] if the token was made on another manager
+    /// than this client's; [`ManagerError::ObjectGone`] (as [`Error::Manager`]) if the object
     /// was removed, whether or not its name now holds another object (of
     /// any kind); [`ManagerError::KindMismatch`] if the object is not of the
     /// token's kind (a token not made by `share`); and the errors of every
@@ -290,6 +317,12 @@ impl Client {
         &self,
         shared: &Shared<P>,
     ) -> Result<ObjectRef, Error> {
+        if shared.manager != self.manager_id() {
+            return Err(Error::OtherManager {
+                name: shared.name.to_string(),
+                address: self.address().clone(),
+            });
+        }
         let gone = || Error::Manager(ManagerError::ObjectGone { id: shared.id });
         let info = match self.lookup(shared.name.as_str()).await {
             Ok(info) => info,

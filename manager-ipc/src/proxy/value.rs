@@ -37,7 +37,7 @@ use crate::Error;
 /// # }
 /// ```
 pub struct Value<T> {
-    object: ObjectRef,
+    pub(super) object: ObjectRef,
     _element: Element<T>,
 }
 

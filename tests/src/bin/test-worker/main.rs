@@ -41,6 +41,10 @@ fn main() {
         .entry("panic", |message: String| -> anyhow::Result<()> {
             panic!("{message}")
         })
+        .entry("takes_u64", |value: u64| record_ran("takes_u64", value))
+        .entry("takes_u32", |value: u32| {
+            record_ran("takes_u32", u64::from(value))
+        })
         .entry("spawn_and_park", spawn_and_park)
         .entry("park", park)
         .entry("check_errors", check_errors)
@@ -109,6 +113,14 @@ fn call_until_disconnected(_: ()) -> anyhow::Result<()> {
             Err(e) => bail!("expected ManagerGone, got: {e}"),
         }
     }
+}
+
+/// Records in the shared namespace that entry `name` ran with `value`.
+fn record_ran(name: &str, value: u64) -> anyhow::Result<()> {
+    client()?
+        .namespace(SHARED)?
+        .set(&format!("ran-{name}"), &value)?;
+    Ok(())
 }
 
 /// Launches a `park` worker from its own program (the re-exec path),
