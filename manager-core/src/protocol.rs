@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 /// 2: custom object types, inspection, and the errors they brought.
 /// 3: numbers read across widths (`ManagerError::DoesNotFit`, `Overflow`
 /// naming the stored type) and the manager's identity in
-/// [`ServerVerdict::Welcome`].
+/// [`ServerVerdict::Welcome`], acknowledged queue gets (`Receive`, `Ack`,
+/// `Requeue`, `Delivery`).
 pub const PROTOCOL_VERSION: u16 = 3;
 
 /// Bytes every handshake starts with, so a stray peer is told apart early.

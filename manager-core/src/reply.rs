@@ -54,6 +54,14 @@ pub enum Reply {
         /// When not swapped, what is there instead (`None`: absent).
         current: Option<Encoded>,
     },
+    /// An item received with a receipt, to acknowledge
+    /// ([`QueueRequest::Receive`](crate::request::QueueRequest::Receive)).
+    Delivery {
+        /// The receipt, unique in its queue.
+        receipt: u64,
+        /// The item.
+        value: Encoded,
+    },
     /// Values with the version they were read at.
     Versioned {
         /// The version.

@@ -108,3 +108,29 @@ pub struct BarrierWait {
     /// What its waits should do.
     pub expect: Expect,
 }
+
+/// What a `receive_and_hold` worker does with the item it received with a
+/// receipt before it announces and waits to be killed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Holding {
+    /// Nothing: it has read the reply and not started on the item.
+    JustRead,
+    /// Part of the work: adds the item to the attribute `partial` of the
+    /// namespace [`crate::SHARED`].
+    Working,
+    /// All of it: acknowledges the item.
+    Acknowledged,
+}
+
+/// Arguments of the `receive_and_hold` entry: receives one `u64` from the
+/// joinable queue `queue` with a receipt, does what `holding` says, sets
+/// the event `announce`, then waits (to be killed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReceiveAndHold {
+    /// The joinable queue of `u64`.
+    pub queue: String,
+    /// How far it gets with the item.
+    pub holding: Holding,
+    /// The event it sets once there.
+    pub announce: String,
+}

@@ -30,6 +30,7 @@ pub struct RawConnection {
     buf: FrameBuffer,
     max_frame: usize,
     next_id: u64,
+    connection: u64,
 }
 
 impl std::fmt::Debug for RawConnection {
@@ -70,7 +71,13 @@ impl RawConnection {
             buf,
             max_frame: session.max_frame,
             next_id: 1,
+            connection: session.connection,
         })
+    }
+
+    /// The manager's number for this connection, as inspection shows it.
+    pub fn connection(&self) -> u64 {
+        self.connection
     }
 
     /// Sends `op` to object `target` without waiting for its reply; returns

@@ -26,6 +26,18 @@
 //! type therefore fails loudly and destroys nothing; a consumer of the
 //! right type then takes the item.
 //!
+//! # Acknowledged gets
+//!
+//! A [`QueueRequest::Receive`] takes an item as a get does but keeps it *in
+//! flight* for the receiving connection under a receipt, until that
+//! connection sends [`QueueRequest::Ack`] (or gives it back with
+//! [`QueueRequest::Requeue`]). If the connection closes first, however its
+//! process ended (before the reply was read, after, in the middle of the
+//! work), its unacknowledged items return to the front of the queue in the
+//! order they were taken, as [`QueueRequest::Return`] does: not new tasks
+//! for `join`, not refused by the bound. The queue's length does not count
+//! items in flight.
+//!
 //! # Backpressure
 //!
 //! With a `maxsize`, at most that many items are held; further puts wait
@@ -45,7 +57,7 @@
 //!
 //! Every parked request is answered with [`ManagerError::ObjectGone`].
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
@@ -56,6 +68,22 @@ use super::list::check_type;
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::{Caller, ConnectionId};
 use crate::waiters::{WaiterId, Waiters};
+
+/// A parked get.
+#[derive(Debug)]
+struct Getter {
+    /// The type it expects (`None`: any).
+    expect: Option<TypeTag>,
+    /// Whether it takes the item with a receipt (`Receive`).
+    receipt: bool,
+}
+
+/// An item received with a receipt, until acknowledged.
+#[derive(Debug)]
+struct InFlight {
+    connection: ConnectionId,
+    value: Encoded,
+}
 
 /// The state of one queue or joinable queue.
 #[derive(Debug, Default)]
@@ -69,8 +97,13 @@ pub struct QueueState {
     /// Items that entered the queue (or went straight to a getter) and have
     /// not been marked done.
     unfinished: u64,
-    /// Gets waiting for an item, each with the type it expects (`None`: any).
-    getters: Waiters<Option<TypeTag>>,
+    /// Gets waiting for an item.
+    getters: Waiters<Getter>,
+    /// Items received with a receipt and not yet acknowledged, by receipt
+    /// (so in the order they were taken).
+    in_flight: BTreeMap<u64, InFlight>,
+    /// The receipt the next received item gets.
+    next_receipt: u64,
     /// Puts waiting for room, each with its item.
     putters: Waiters<Encoded>,
     /// Joins waiting for `unfinished` to reach 0.
@@ -109,12 +142,13 @@ impl QueueState {
                 let Some(getter) = self.getters.pop_front(ctx) else {
                     break;
                 };
-                if let Err(e) = check_type(front, getter.data.as_ref(), || ctx.what()) {
+                if let Err(e) = check_type(front, getter.data.expect.as_ref(), || ctx.what()) {
                     getter.caller.reply(Err(e));
                     continue;
                 }
                 let item = self.items.pop_front().expect("checked non-empty");
-                getter.caller.reply(Ok(Reply::Value(item)));
+                let reply = self.hand_over(item, getter.data.receipt, getter.caller.connection);
+                getter.caller.reply(Ok(reply));
                 moved = true;
             }
             while self.has_room() && !self.putters.is_empty() {
@@ -129,6 +163,44 @@ impl QueueState {
             if !moved {
                 return;
             }
+        }
+    }
+
+    /// The reply that hands `item` to a get of `connection`: with a
+    /// receipt, the item is kept in flight until acknowledged.
+    fn hand_over(&mut self, item: Encoded, receipt: bool, connection: ConnectionId) -> Reply {
+        if !receipt {
+            return Reply::Value(item);
+        }
+        let receipt = self.next_receipt;
+        self.next_receipt += 1;
+        self.in_flight.insert(
+            receipt,
+            InFlight {
+                connection,
+                value: item.clone(),
+            },
+        );
+        Reply::Delivery {
+            receipt,
+            value: item,
+        }
+    }
+
+    /// Takes the item in flight under `receipt` if `connection` received it.
+    fn take_in_flight(
+        &mut self,
+        receipt: u64,
+        connection: ConnectionId,
+        ctx: &ObjectContext<'_, Self>,
+    ) -> Result<Encoded, ManagerError> {
+        match self.in_flight.get(&receipt) {
+            Some(held) if held.connection == connection => {
+                Ok(self.in_flight.remove(&receipt).expect("just found").value)
+            }
+            _ => Err(ManagerError::NotHeld {
+                what: format!("receipt {receipt} of {}", ctx.what()),
+            }),
         }
     }
 
@@ -154,10 +226,12 @@ impl QueueState {
         }
     }
 
-    /// A get; with `expect`, only an item of that type is taken.
+    /// A get; with `expect`, only an item of that type is taken; with
+    /// `receipt`, it is kept in flight until acknowledged.
     fn get(
         &mut self,
         expect: Option<TypeTag>,
+        receipt: bool,
         wait: Wait,
         caller: Caller,
         ctx: &mut ObjectContext<'_, Self>,
@@ -170,13 +244,15 @@ impl QueueState {
                 return caller.reply(Err(e));
             }
             let item = self.items.pop_front().expect("checked non-empty");
-            caller.reply(Ok(Reply::Value(item)));
+            let reply = self.hand_over(item, receipt, caller.connection);
+            caller.reply(Ok(reply));
             // Lets the first live putter's item in.
             self.settle(ctx);
         } else if wait == Wait::No {
             caller.reply(Err(ManagerError::Empty { what: ctx.what() }));
         } else {
-            self.getters.park(caller, expect, wait, ctx);
+            self.getters
+                .park(caller, Getter { expect, receipt }, wait, ctx);
         }
     }
 
@@ -223,7 +299,8 @@ impl ObjectState for QueueState {
             waiters: (self.getters.len() + self.putters.len() + self.joiners.len()) as u64,
             // Items parked with their putters are held too.
             bytes_held: super::bytes_held(&self.items)
-                + super::bytes_held(self.putters.iter().map(|w| &w.data)),
+                + super::bytes_held(self.putters.iter().map(|w| &w.data))
+                + super::bytes_held(self.in_flight.values().map(|held| &held.value)),
             holders: Vec::new(),
         }
     }
@@ -240,8 +317,36 @@ impl ObjectState for QueueState {
         };
         match request {
             QueueRequest::Put { value, wait } => self.put(value, wait, caller, ctx),
-            QueueRequest::Get { wait } => self.get(None, wait, caller, ctx),
-            QueueRequest::GetAs { expect, wait } => self.get(Some(expect), wait, caller, ctx),
+            QueueRequest::Get { wait } => self.get(None, false, wait, caller, ctx),
+            QueueRequest::GetAs { expect, wait } => {
+                self.get(Some(expect), false, wait, caller, ctx);
+            }
+            QueueRequest::Receive { expect, wait } => self.get(expect, true, wait, caller, ctx),
+            QueueRequest::Ack { receipt, task_done } => {
+                if task_done && !self.joinable {
+                    return caller.reply(Err(ctx.unsupported("task_done")));
+                }
+                let result = self
+                    .take_in_flight(receipt, caller.connection, ctx)
+                    .and_then(|_| {
+                        if task_done {
+                            self.task_done(ctx)
+                        } else {
+                            Ok(Reply::Done)
+                        }
+                    });
+                caller.reply(result);
+            }
+            QueueRequest::Requeue { receipt } => {
+                match self.take_in_flight(receipt, caller.connection, ctx) {
+                    Ok(value) => {
+                        self.items.push_front(value);
+                        caller.reply(Ok(Reply::Done));
+                        self.settle(ctx);
+                    }
+                    Err(e) => caller.reply(Err(e)),
+                }
+            }
             QueueRequest::Len => caller.reply(Ok(Reply::Count(self.items.len() as u64))),
             QueueRequest::IsEmpty => caller.reply(Ok(Reply::Bool(self.items.is_empty()))),
             QueueRequest::IsFull => caller.reply(Ok(Reply::Bool(self.is_full()))),
@@ -280,6 +385,28 @@ impl ObjectState for QueueState {
         self.getters.remove_connection(connection, ctx);
         self.putters.remove_connection(connection, ctx);
         self.joiners.remove_connection(connection, ctx);
+        // What it received and never acknowledged goes back to the front,
+        // in the order it was taken: not new tasks, not refused by the
+        // bound.
+        let unacknowledged: Vec<u64> = self
+            .in_flight
+            .iter()
+            .filter(|(_, held)| held.connection == connection)
+            .map(|(&receipt, _)| receipt)
+            .collect();
+        if !unacknowledged.is_empty() {
+            tracing::debug!(
+                queue = %ctx.what(),
+                %connection,
+                items = unacknowledged.len(),
+                "connection closed; its unacknowledged items go back"
+            );
+        }
+        for receipt in unacknowledged.into_iter().rev() {
+            if let Some(held) = self.in_flight.remove(&receipt) {
+                self.items.push_front(held.value);
+            }
+        }
         self.settle(ctx);
     }
 

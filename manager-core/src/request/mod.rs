@@ -197,6 +197,7 @@ impl ObjectRequest {
                 QueueRequest::Put { wait, .. }
                 | QueueRequest::Get { wait }
                 | QueueRequest::GetAs { wait, .. }
+                | QueueRequest::Receive { wait, .. }
                 | QueueRequest::Join { wait },
             )
             | ObjectRequest::Lock(LockRequest::Acquire { wait, .. })
@@ -225,7 +226,11 @@ impl ObjectRequest {
                 | ObjectRequest::Condition(
                     ConditionRequest::Acquire { .. } | ConditionRequest::Wait { .. }
                 )
-                | ObjectRequest::Queue(QueueRequest::Get { .. } | QueueRequest::GetAs { .. })
+                | ObjectRequest::Queue(
+                    QueueRequest::Get { .. }
+                        | QueueRequest::GetAs { .. }
+                        | QueueRequest::Receive { .. }
+                )
         )
     }
 
@@ -233,7 +238,8 @@ impl ObjectRequest {
     /// that reply came after the caller gave up (a timeout, a dropped
     /// future): the release of a granted lock or semaphore unit, the full
     /// release of a condition's lock that a `Wait` took back (it always
-    /// does, notified or not), the return of a queue item to the front.
+    /// does, notified or not), the return of a queue item to the front (for
+    /// a received item, its requeue).
     /// `None` if the reply took nothing.
     pub fn undo_for(&self, reply: &crate::reply::Reply) -> Option<ObjectRequest> {
         use crate::reply::Reply;
@@ -267,6 +273,12 @@ impl ObjectRequest {
                 Reply::Value(value),
             ) => Some(ObjectRequest::Queue(QueueRequest::Return {
                 value: value.clone(),
+            })),
+            (
+                ObjectRequest::Queue(QueueRequest::Receive { .. }),
+                Reply::Delivery { receipt, .. },
+            ) => Some(ObjectRequest::Queue(QueueRequest::Requeue {
+                receipt: *receipt,
             })),
             _ => None,
         }

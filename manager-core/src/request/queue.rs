@@ -75,4 +75,34 @@ pub enum QueueRequest {
         /// The item, as the get's reply carried it.
         value: Encoded,
     },
+    /// An *acknowledged* get: take the item at the front (of type `expect`,
+    /// if given, checked as [`QueueRequest::GetAs`] does), waiting for one,
+    /// and keep it as in flight for this connection under a receipt until
+    /// the connection acknowledges it ([`QueueRequest::Ack`]). If the
+    /// connection closes first, however its process ended, the item goes
+    /// back to the front of the queue (not a new task for `join`). Replies
+    /// `Delivery`; a wait that ends without an item is an error (`Empty`).
+    Receive {
+        /// The type the caller will decode the item as; `None`: any.
+        expect: Option<TypeTag>,
+        /// How long to wait for an item.
+        wait: Wait,
+    },
+    /// The item received under `receipt` has been dealt with: the queue
+    /// forgets it; with `task_done`, it is also marked done for `join` (a
+    /// joinable queue only). Only the connection that received it may
+    /// acknowledge it (`NotHeld` otherwise). Replies `Done`.
+    Ack {
+        /// The receipt `Receive` gave.
+        receipt: u64,
+        /// Also mark the item done, as `TaskDone` does.
+        task_done: bool,
+    },
+    /// Give the item received under `receipt` back now: it returns to the
+    /// front of the queue, not a new task for `join`. Only the connection
+    /// that received it may. Replies `Done`.
+    Requeue {
+        /// The receipt `Receive` gave.
+        receipt: u64,
+    },
 }

@@ -52,7 +52,7 @@ pub use event::Event;
 pub use list::List;
 pub use lock::{Lock, LockGuard, RLock};
 pub use namespace::Namespace;
-pub use queue::{JoinableQueue, Queue};
+pub use queue::{Delivery, JoinableQueue, Queue};
 pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
 pub use set::Set;
 pub use shared::BlockingProxy;

@@ -166,6 +166,26 @@ macro_rules! blocking_queue {
                 self.runtime.run(self.inner.get_timeout(timeout))
             }
 
+            #[doc = concat!("See [`proxy::", stringify!($Queue), "::receive`]: an acknowledged get.")]
+            ///
+            /// # Errors
+            ///
+            /// As there.
+            pub fn receive(&self) -> Result<Delivery<T>, Error> {
+                let inner = self.runtime.run(self.inner.receive())?;
+                Ok(Delivery::new(inner, self.runtime.clone()))
+            }
+
+            #[doc = concat!("See [`proxy::", stringify!($Queue), "::receive_timeout`].")]
+            ///
+            /// # Errors
+            ///
+            /// As there.
+            pub fn receive_timeout(&self, timeout: Duration) -> Result<Delivery<T>, Error> {
+                let inner = self.runtime.run(self.inner.receive_timeout(timeout))?;
+                Ok(Delivery::new(inner, self.runtime.clone()))
+            }
+
             #[doc = concat!("See [`proxy::", stringify!($Queue), "::get_nowait`].")]
             ///
             /// # Errors
@@ -262,5 +282,86 @@ impl<T> JoinableQueue<T> {
     /// As there.
     pub fn join_timeout(&self, timeout: Duration) -> Result<bool, Error> {
         self.runtime.run(self.inner.join_timeout(timeout))
+    }
+}
+
+/// An item taken with a receipt, to acknowledge; see [`proxy::Delivery`].
+///
+/// Dropping it unacknowledged gives the item back before `drop` returns.
+#[derive(Debug)]
+#[must_use = "an item not acknowledged goes back to the queue when dropped"]
+pub struct Delivery<T> {
+    inner: Option<proxy::Delivery<T>>,
+    runtime: Runner,
+}
+
+impl<T> Delivery<T> {
+    fn new(inner: proxy::Delivery<T>, runtime: Runner) -> Self {
+        Delivery {
+            inner: Some(inner),
+            runtime,
+        }
+    }
+
+    fn take(&mut self) -> proxy::Delivery<T> {
+        self.inner.take().expect("held until settled")
+    }
+
+    /// The item.
+    pub fn item(&self) -> &T {
+        self.inner.as_ref().expect("held until settled").item()
+    }
+
+    /// The receipt the manager gave this item.
+    pub fn receipt(&self) -> u64 {
+        self.inner.as_ref().expect("held until settled").receipt()
+    }
+
+    /// See [`proxy::Delivery::ack`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn ack(mut self) -> Result<T, Error> {
+        let inner = self.take();
+        self.runtime.run(inner.ack())
+    }
+
+    /// See [`proxy::Delivery::task_done`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn task_done(mut self) -> Result<(), Error> {
+        let inner = self.take();
+        self.runtime.run(inner.task_done())
+    }
+
+    /// See [`proxy::Delivery::requeue`].
+    ///
+    /// # Errors
+    ///
+    /// As there.
+    pub fn requeue(mut self) -> Result<(), Error> {
+        let inner = self.take();
+        self.runtime.run(inner.requeue())
+    }
+}
+
+impl<T> std::ops::Deref for Delivery<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.item()
+    }
+}
+
+impl<T> Drop for Delivery<T> {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.take()
+            && let Err(error) = self.runtime.run(inner.requeue())
+        {
+            tracing::debug!(%error, "requeue from a dropped delivery failed");
+        }
     }
 }

@@ -31,7 +31,7 @@ pub use list::List;
 pub use lock::{Lock, LockGuard, RLock};
 pub use namespace::{Namespace, NamespaceSnapshot};
 pub use object::{ObjectRef, WAIT_GRACE, current_owner, encode, encode_all};
-pub use queue::{JoinableQueue, Queue};
+pub use queue::{Delivery, JoinableQueue, Queue};
 pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
 pub use set::Set;
 pub use shared::{Proxy, Shared};

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use manager_core::reply::Reply;
 use manager_core::request::{ObjectRequest, QueueRequest, Wait};
 use manager_core::{ManagerError, ObjectId, ObjectName, TypeTag};
 use serde::Serialize;
@@ -234,6 +235,53 @@ macro_rules! queue_handle {
                 }
             }
 
+            /// Takes the item at the front *with a receipt*, waiting as long as
+            /// it takes for one: an acknowledged get, as job queues offer
+            /// (RabbitMQ's consumer acks, SQS's receipt handles). The manager
+            /// keeps the item as in flight for this connection until the
+            /// [`Delivery`] is acknowledged ([`Delivery::ack`], or
+            /// [`Delivery::task_done`] on a joinable queue). If this process
+            /// dies first, at any moment (before it read the reply, after,
+            /// in the middle of the work), the item goes back to the front
+            /// of the queue for another consumer; so does a `Delivery`
+            /// dropped without an acknowledgement. A plain [`get`](Self::get)
+            /// forgets the item as soon as it is taken.
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("As [`", stringify!($Queue), "::get`].")]
+            ///
+            /// # Cancel safety
+            ///
+            /// Cancel safe: an item a dropped `receive` takes afterwards is
+            /// given back.
+            pub async fn receive(&self) -> Result<Delivery<T>, Error> {
+                self.receive_within(None).await
+            }
+
+            /// As [`receive`](Self::receive), waiting at most `timeout` for an
+            /// item; a zero timeout does not wait.
+            ///
+            /// # Errors
+            ///
+            /// [`ManagerError::Empty`] (as [`Error::Manager`]) if no item came in
+            #[doc = concat!("time. Otherwise as [`", stringify!($Queue), "::get`].")]
+            pub async fn receive_timeout(&self, timeout: Duration) -> Result<Delivery<T>, Error> {
+                self.receive_within(Some(timeout)).await
+            }
+
+            async fn receive_within(&self, timeout: Option<Duration>) -> Result<Delivery<T>, Error> {
+                let wait = Wait::from_timeout(timeout);
+                let reply = self
+                    .object
+                    .call(ObjectRequest::Queue(QueueRequest::Receive {
+                        expect: Some(TypeTag::of::<T>()),
+                        wait,
+                    }))
+                    .await?;
+                Delivery::from_reply(&self.object, reply)
+            }
+
             /// A typed get: the manager takes the front item only if it was put as
             /// a `T`, and otherwise answers `WrongType` and leaves it there.
             async fn get_within(&self, timeout: Option<Duration>) -> Result<T, Error> {
@@ -428,5 +476,130 @@ impl<T> JoinableQueue<T> {
         self.object
             .call_bool(ObjectRequest::Queue(QueueRequest::Join { wait }))
             .await
+    }
+}
+
+/// An item taken from a queue with a receipt ([`Queue::receive`],
+/// [`JoinableQueue::receive`]): the manager keeps it as in flight for this
+/// connection until it is acknowledged.
+///
+/// Acknowledge it once the work on it is done: [`Delivery::ack`], or on a
+/// joinable queue [`Delivery::task_done`] (acknowledged and marked done in
+/// one request). [`Delivery::requeue`] gives it back at once. Dropping it
+/// unacknowledged gives it back too (the request is sent without waiting
+/// for its answer, in order with this connection's later requests); if the
+/// whole process dies instead, the manager gives it back when the
+/// connection closes. Either way it returns to the front of the queue, not
+/// as a new task for `join`.
+#[derive(Debug)]
+#[must_use = "an item not acknowledged goes back to the queue when dropped"]
+pub struct Delivery<T> {
+    object: ObjectRef,
+    receipt: u64,
+    /// `None` only once acknowledged (taken out by `ack`).
+    item: Option<T>,
+    settled: bool,
+}
+
+impl<T: DeserializeOwned> Delivery<T> {
+    fn from_reply(object: &ObjectRef, reply: Reply) -> Result<Self, Error> {
+        match reply {
+            Reply::Delivery { receipt, value } => match object.decode(&value) {
+                Ok(item) => Ok(Delivery {
+                    object: object.clone(),
+                    receipt,
+                    item: Some(item),
+                    settled: false,
+                }),
+                Err(error) => {
+                    // Not ours to keep: it goes back for a consumer that
+                    // can read it.
+                    let _ = object
+                        .send_detached(ObjectRequest::Queue(QueueRequest::Requeue { receipt }));
+                    Err(error)
+                }
+            },
+            other => Err(object.unexpected(&other)),
+        }
+    }
+}
+
+impl<T> Delivery<T> {
+    /// The item.
+    pub fn item(&self) -> &T {
+        self.item.as_ref().expect("held until acknowledged")
+    }
+
+    /// The receipt the manager gave this item, unique in its queue.
+    pub fn receipt(&self) -> u64 {
+        self.receipt
+    }
+
+    /// Acknowledges the item: the manager forgets it. Returns the item.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NotHeld`] (as [`Error::Manager`]) if the manager no
+    /// longer holds it for this connection, and the errors of every call.
+    pub async fn ack(mut self) -> Result<T, Error> {
+        self.settle(false).await?;
+        Ok(self.item.take().expect("held until acknowledged"))
+    }
+
+    /// Acknowledges the item and marks it done for `join` (a joinable
+    /// queue's `task_done()`), in one request.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::Unsupported`] (as [`Error::Manager`]) on a plain
+    /// queue, and as [`Delivery::ack`].
+    pub async fn task_done(mut self) -> Result<(), Error> {
+        self.settle(true).await
+    }
+
+    /// Gives the item back now: it returns to the front of the queue.
+    ///
+    /// # Errors
+    ///
+    /// As [`Delivery::ack`].
+    pub async fn requeue(mut self) -> Result<(), Error> {
+        self.settled = true;
+        self.object
+            .call_done(ObjectRequest::Queue(QueueRequest::Requeue {
+                receipt: self.receipt,
+            }))
+            .await
+    }
+
+    async fn settle(&mut self, task_done: bool) -> Result<(), Error> {
+        self.settled = true;
+        self.object
+            .call_done(ObjectRequest::Queue(QueueRequest::Ack {
+                receipt: self.receipt,
+                task_done,
+            }))
+            .await
+    }
+}
+
+impl<T> std::ops::Deref for Delivery<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.item()
+    }
+}
+
+impl<T> Drop for Delivery<T> {
+    fn drop(&mut self) {
+        if !self.settled
+            && let Err(error) =
+                self.object
+                    .send_detached(ObjectRequest::Queue(QueueRequest::Requeue {
+                        receipt: self.receipt,
+                    }))
+        {
+            tracing::debug!(queue = %self.object.what(), %error, "requeue from a dropped delivery failed");
+        }
     }
 }

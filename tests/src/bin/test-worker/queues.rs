@@ -9,7 +9,8 @@ use anyhow::{Context, bail, ensure};
 use manager_ipc::launcher::Entries;
 use manager_ipc::{Error, ManagerError, blocking};
 use tests::queues::{
-    Announce, BarrierWait, Consume, Expect, GetWhenParked, Produce, WaitForEvent, WorkJoinable,
+    Announce, BarrierWait, Consume, Expect, GetWhenParked, Holding, Produce, ReceiveAndHold,
+    WaitForEvent, WorkJoinable,
 };
 use tests::{DEADLINE, SHARED};
 
@@ -28,6 +29,29 @@ pub(crate) fn register(entries: Entries) -> Entries {
         .entry("queue_errors", queue_errors)
         .entry("wait_for_event", wait_for_event)
         .entry("barrier_wait", barrier_wait)
+        .entry("receive_and_hold", receive_and_hold)
+}
+
+/// Receives an item with a receipt, gets as far as `holding` says with
+/// it, announces, then waits for ever (the test kills it).
+fn receive_and_hold(args: ReceiveAndHold) -> anyhow::Result<()> {
+    let client = super::client()?;
+    let queue = client.joinable_queue::<u64>(&args.queue, None)?;
+    let delivery = queue.receive()?;
+    match args.holding {
+        Holding::JustRead => {}
+        Holding::Working => {
+            client.namespace(SHARED)?.add("partial", *delivery as i64)?;
+        }
+        Holding::Acknowledged => {
+            delivery.task_done()?;
+        }
+    }
+    client.event(&args.announce)?.set()?;
+    // Killed while waiting here; a delivery still held is never settled.
+    let never = client.event("never")?.with_timeout(PATIENT);
+    let _ = never.wait();
+    bail!("receive_and_hold outlived its test")
 }
 
 /// Puts `count` numbers in order; waits for room in a bounded queue.
