@@ -60,8 +60,11 @@
 //! # What happens when a worker dies
 //!
 //! The job it was running fails, each of its items with
-//! [`PoolError::WorkerDied`]; a job handed to it but not yet taken goes to
-//! another worker. The pool starts a replacement and goes on.
+//! [`PoolError::WorkerDied`], unless the pool was built with
+//! [`PoolBuilder::retries`]: then it runs again on another worker, up to
+//! that many times. A job handed to it but not yet taken goes to another
+//! worker. The pool starts a replacement and goes on. The parent keeps
+//! every job until its results arrive, so no job is lost with a worker.
 //!
 //! # Shutdown
 //!
@@ -425,6 +428,8 @@ type Item = (usize, Result<Encoded, PoolError>);
 struct Pending {
     job: Job,
     reply: mpsc::Sender<Item>,
+    /// How many workers died running it so far.
+    deaths: u32,
 }
 
 struct Slot {
@@ -456,6 +461,8 @@ struct Shared {
     state: Mutex<State>,
     /// Signalled whenever a job ends or is dropped; [`Pool::close`] waits on it.
     changed: Condvar,
+    /// How many times a job whose worker died runs again.
+    retries: u32,
     stopping: AtomicBool,
 }
 
@@ -469,6 +476,7 @@ pub struct PoolBuilder<'a> {
     initializer: Option<(String, Result<Encoded, String>)>,
     program: Option<OsString>,
     close_timeout: Duration,
+    retries: u32,
 }
 
 impl PoolBuilder<'_> {
@@ -506,6 +514,18 @@ impl PoolBuilder<'_> {
     /// minutes). There is no "forever": a close always ends.
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
         self.close_timeout = timeout;
+        self
+    }
+
+    /// How many times a job whose worker dies while running it is run again
+    /// on another worker (default 0: its items fail with
+    /// [`PoolError::WorkerDied`]). A retried job may have run in part, so
+    /// retry only tasks that may run more than once (idempotent, or that
+    /// record their progress). After `n` deaths the items fail with
+    /// `WorkerDied`. A job handed to a worker that died before taking it
+    /// always goes to another worker and is not counted.
+    pub fn retries(mut self, n: u32) -> Self {
+        self.retries = n;
         self
     }
 
@@ -552,6 +572,7 @@ impl PoolBuilder<'_> {
             initializer,
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
+            retries: self.retries,
             stopping: AtomicBool::new(false),
         });
         let mut pool = Pool {
@@ -607,6 +628,7 @@ impl Pool {
             initializer: None,
             program: None,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
+            retries: 0,
         }
     }
 
@@ -966,6 +988,7 @@ impl Shared {
                     items: chunk,
                 },
                 reply: reply.clone(),
+                deaths: 0,
             });
         }
         self.dispatch(&mut state);
@@ -987,6 +1010,7 @@ impl Shared {
             let next = Pending {
                 job,
                 reply: next.reply,
+                deaths: next.deaths,
             };
             match sent {
                 Ok(()) => slot.running = Some(next),
@@ -1111,6 +1135,20 @@ impl Shared {
                     state.pending.push_front(Pending {
                         job,
                         reply: running.reply,
+                        deaths: running.deaths,
+                    });
+                } else if running.deaths < self.retries {
+                    // Taken, perhaps half done: run it again elsewhere.
+                    tracing::warn!(
+                        pid,
+                        task = %running.job.task,
+                        retry = running.deaths + 1,
+                        of = self.retries,
+                        "pool worker died running a job; it runs again"
+                    );
+                    state.pending.push_front(Pending {
+                        deaths: running.deaths + 1,
+                        ..running
                     });
                 } else {
                     let task = running.job.task.clone();

@@ -46,7 +46,8 @@ pub(crate) fn register(entries: Entries) -> Entries {
             })
             .task("shared_list_append", crate::shared::shared_list_append)
             .task("park_until_killed", park_until_killed)
-            .task("square_after_gate", square_after_gate),
+            .task("square_after_gate", square_after_gate)
+            .task("die_first_times", die_first_times),
     )
 }
 
@@ -75,4 +76,20 @@ fn park_until_killed(prefix: String) -> anyhow::Result<()> {
     let never = manager_ipc::blocking::Client::from_env()?.event(&format!("{prefix}/never"))?;
     never.wait()?;
     bail!("the event `{prefix}/never` was set")
+}
+
+/// Counts its run in the attribute `{prefix}/runs` of the namespace
+/// [`tests::SHARED`]; while that count is at most `deaths`, kills its own
+/// worker with SIGKILL; after that returns the count.
+fn die_first_times((prefix, deaths): (String, i64)) -> anyhow::Result<i64> {
+    let runs = client()?
+        .namespace(tests::SHARED)?
+        .add(&format!("{prefix}/runs"), 1)?;
+    if runs <= deaths {
+        std::process::Command::new("kill")
+            .args(["-KILL", &std::process::id().to_string()])
+            .status()?;
+        bail!("still alive after SIGKILL");
+    }
+    Ok(runs)
 }
