@@ -595,6 +595,122 @@ mod tests {
         assert!(a.call(&t, get(Wait::No)).await.is_err());
     }
 
+    fn receive(wait: Wait) -> ObjectRequest {
+        q(QueueRequest::Receive { expect: None, wait })
+    }
+
+    fn receipt_of(reply: Result<Reply, ManagerError>, item: i64) -> u64 {
+        match reply {
+            Ok(Reply::Delivery { receipt, value }) if value == v(item) => receipt,
+            other => panic!("expected a delivery of {item}, got {other:?}"),
+        }
+    }
+
+    #[actix::test]
+    async fn a_reply_never_read_gives_its_item_back() {
+        let (_h, t) = joinable().await;
+        let mut live = Conn::new(1);
+        let mut dead = Conn::new(2);
+        assert_eq!(live.call(&t, put(1, Wait::No)).await, Ok(Reply::Done));
+        // Answered at once, but the connection goes before its writer
+        // delivers the reply: the item comes back to the front.
+        let _ = dead.send(&t, get(Wait::No)).await;
+        // Dropping its reply queue gives back what the queued reply took;
+        // the give-back reaches the mailbox before the live get.
+        drop(dead);
+        assert_eq!(live.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+        // Not a new task: one task_done finishes the queue's work.
+        assert_eq!(
+            live.call(&t, q(QueueRequest::TaskDone)).await,
+            Ok(Reply::Done)
+        );
+        assert_eq!(
+            live.call(&t, q(QueueRequest::Join { wait: Wait::No }))
+                .await,
+            Ok(Reply::Bool(true))
+        );
+    }
+
+    #[actix::test]
+    async fn received_items_go_back_in_order_when_their_connection_closes() {
+        let (_h, t) = joinable().await;
+        let mut a = Conn::new(1);
+        let mut b = Conn::new(2);
+        for n in 1..=3 {
+            assert_eq!(a.call(&t, put(n, Wait::No)).await, Ok(Reply::Done));
+        }
+        let r1 = receipt_of(a.call(&t, receive(Wait::No)).await, 1);
+        let r2 = receipt_of(a.call(&t, receive(Wait::No)).await, 2);
+        assert_ne!(r1, r2);
+        let r3 = receipt_of(b.call(&t, receive(Wait::No)).await, 3);
+        // In flight: not in the queue.
+        assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(0)));
+        // Only the receiver acknowledges or requeues.
+        for op in [
+            QueueRequest::Ack {
+                receipt: r3,
+                task_done: false,
+            },
+            QueueRequest::Requeue { receipt: r3 },
+        ] {
+            assert!(matches!(
+                a.call(&t, q(op)).await,
+                Err(ManagerError::NotHeld { .. })
+            ));
+        }
+        assert_eq!(
+            b.call(
+                &t,
+                q(QueueRequest::Ack {
+                    receipt: r3,
+                    task_done: true
+                })
+            )
+            .await,
+            Ok(Reply::Done)
+        );
+        // Acknowledged once: a second ack finds nothing.
+        assert!(matches!(
+            b.call(
+                &t,
+                q(QueueRequest::Ack {
+                    receipt: r3,
+                    task_done: true
+                })
+            )
+            .await,
+            Err(ManagerError::NotHeld { .. })
+        ));
+        a.close(&[&t]).await;
+        // Back at the front in the order taken.
+        assert_eq!(b.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+        assert_eq!(b.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(2))));
+        // Three puts, three tasks.
+        for _ in 0..2 {
+            assert_eq!(b.call(&t, q(QueueRequest::TaskDone)).await, Ok(Reply::Done));
+        }
+        assert_eq!(
+            b.call(&t, q(QueueRequest::Join { wait: Wait::No })).await,
+            Ok(Reply::Bool(true))
+        );
+    }
+
+    #[actix::test]
+    async fn a_requeued_item_goes_to_a_parked_getter() {
+        let (_h, t) = bounded(1).await;
+        let mut a = Conn::new(1);
+        let mut b = Conn::new(2);
+        assert_eq!(a.call(&t, put(5, Wait::No)).await, Ok(Reply::Done));
+        let r = receipt_of(a.call(&t, receive(Wait::No)).await, 5);
+        let g = b.send(&t, receive(Wait::Forever)).await;
+        b.nothing();
+        assert_eq!(
+            a.call(&t, q(QueueRequest::Requeue { receipt: r })).await,
+            Ok(Reply::Done)
+        );
+        receipt_of(b.now(g), 5);
+    }
+
     #[actix::test]
     async fn dead_getter_is_skipped_and_dead_putter_dropped() {
         let (_h, t) = bounded(1).await;
