@@ -178,6 +178,9 @@ pub enum KindDetail {
         maxsize: Option<u64>,
         /// For a joinable queue, items put and not yet marked done.
         unfinished: Option<u64>,
+        /// Items received with a receipt and not yet acknowledged; not
+        /// counted in `len`.
+        in_flight: u64,
     },
     /// A lock or re-entrant lock.
     Lock {

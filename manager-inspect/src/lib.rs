@@ -144,11 +144,15 @@ fn size(detail: &KindDetail) -> String {
             len,
             maxsize,
             unfinished,
+            in_flight,
         } => {
             let mut s = match maxsize {
                 Some(max) => format!("{len}/{max} items"),
                 None => items(*len),
             };
+            if *in_flight > 0 {
+                let _ = write!(s, ", {in_flight} in flight");
+            }
             if let Some(n) = unfinished {
                 let _ = write!(s, ", {n} unfinished");
             }

@@ -54,7 +54,8 @@ fn json_snapshot_parses_and_matches() -> anyhow::Result<()> {
         Some(&KindDetail::Queue {
             len: 3,
             maxsize: Some(10),
-            unfinished: None
+            unfinished: None,
+            in_flight: 0,
         })
     );
     assert_eq!(jobs.messages_handled, 3);

@@ -113,7 +113,8 @@ fn check(snapshot: &ManagerSnapshot, asker: u64, holder_pid: u32) -> anyhow::Res
         KindDetail::Queue {
             len: u64::from(BACKLOG),
             maxsize: None,
-            unfinished: None
+            unfinished: None,
+            in_flight: 0,
         }
     );
     assert_eq!(detail.waiters, 0);

@@ -514,7 +514,8 @@ mod tests {
             KindDetail::Queue {
                 len: 4,
                 maxsize: Some(10),
-                unfinished: Some(4)
+                unfinished: Some(4),
+                in_flight: 0,
             }
         );
         assert_eq!(detail.bytes_held, 4 * item.heap_size() as u64);

@@ -295,6 +295,7 @@ impl ObjectState for QueueState {
                 len: self.items.len() as u64,
                 maxsize: self.maxsize,
                 unfinished: self.joinable.then_some(self.unfinished),
+                in_flight: self.in_flight.len() as u64,
             },
             waiters: (self.getters.len() + self.putters.len() + self.joiners.len()) as u64,
             // Items parked with their putters are held too.
@@ -430,6 +431,8 @@ mod tests {
     use manager_core::reply::Reply;
     use manager_core::request::{NamespaceRequest, ObjectRequest, QueueRequest, Wait};
     use manager_core::{Encoded, ManagerError, ObjectSpec, TypeTag};
+
+    use manager_core::inspect::KindDetail;
 
     use crate::object::ObjectHandle;
     use crate::objects::testing::{Conn, Harness};
@@ -633,7 +636,7 @@ mod tests {
 
     #[actix::test]
     async fn received_items_go_back_in_order_when_their_connection_closes() {
-        let (_h, t) = joinable().await;
+        let (h, t) = joinable().await;
         let mut a = Conn::new(1);
         let mut b = Conn::new(2);
         for n in 1..=3 {
@@ -643,8 +646,17 @@ mod tests {
         let r2 = receipt_of(a.call(&t, receive(Wait::No)).await, 2);
         assert_ne!(r1, r2);
         let r3 = receipt_of(b.call(&t, receive(Wait::No)).await, 3);
-        // In flight: not in the queue.
+        // In flight: not in the queue, and shown by inspection.
         assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(0)));
+        let report = h.inspect().await.remove(0);
+        assert!(matches!(
+            report.detail.map(|d| d.size),
+            Some(KindDetail::Queue {
+                len: 0,
+                in_flight: 3,
+                ..
+            })
+        ));
         // Only the receiver acknowledges or requeues.
         for op in [
             QueueRequest::Ack {
