@@ -33,7 +33,7 @@ use tokio::sync::oneshot;
 use crate::address::Address;
 use crate::auth::AuthKey;
 use crate::error::Error;
-use crate::frame::{FrameBuffer, FrameError, HANDSHAKE_MAX_FRAME, encode_frame};
+use crate::frame::{FrameBuffer, FrameError, HANDSHAKE_MAX_FRAME, REPLY_HEADROOM, encode_frame};
 use crate::handshake::{self, HandshakeError};
 use crate::outbox::Outbox;
 use crate::proxy::{
@@ -191,7 +191,8 @@ impl Client {
             address: address.clone(),
             cause,
         })?;
-        buf.set_max_frame(session.max_frame);
+        // Replies may carry a little more framing than requests.
+        buf.set_max_frame(session.max_frame + REPLY_HEADROOM);
         let (read, write) = stream.into_split();
         let inner = Arc::new(Inner {
             address: address.clone(),

@@ -19,6 +19,14 @@ pub const HEADER_LEN: usize = 4;
 /// The default largest frame, in bytes (16 MiB).
 pub const DEFAULT_MAX_FRAME: usize = 16 * 1024 * 1024;
 
+/// How many bytes a reply frame may exceed the announced frame limit by.
+///
+/// The limit bounds what a client sends. A reply that hands one item back
+/// (a queue get, a pop) carries the item with a little more framing than
+/// the request that put it there (the getter's request id, a receipt), so
+/// replies may be this much larger: an item that went in always comes out.
+pub const REPLY_HEADROOM: usize = 64;
+
 /// The largest frame accepted during the handshake, in bytes.
 pub const HANDSHAKE_MAX_FRAME: usize = 1024;
 

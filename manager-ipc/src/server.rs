@@ -70,7 +70,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener};
 
 use crate::auth::AuthKey;
-use crate::frame::{FrameBuffer, FrameError, HANDSHAKE_MAX_FRAME, encode_frame};
+use crate::frame::{FrameBuffer, FrameError, HANDSHAKE_MAX_FRAME, REPLY_HEADROOM, encode_frame};
 use crate::handshake::{self, Session};
 use crate::platform;
 use crate::transport::Stream;
@@ -304,7 +304,7 @@ async fn connection<S: Stream>(mut stream: S, id: u64, peer: Peer, shared: Arc<S
     let writer = actix_rt::spawn(write_replies(
         write,
         replies,
-        shared.config.max_frame,
+        shared.config.max_frame + REPLY_HEADROOM,
         counters.clone(),
     ));
     let mut reader = Reader {
@@ -323,6 +323,10 @@ async fn connection<S: Stream>(mut stream: S, id: u64, peer: Peer, shared: Arc<S
         Err(e) => tracing::warn!(connection = id, %peer, error = %e, "closing connection"),
     }
     writer.abort();
+    // Once the aborted writer has dropped its queue, what the replies
+    // still in it handed over is on its way back to the objects, ahead of
+    // the notices below in each mailbox.
+    let _ = writer.await;
     reader.notify_closed();
 }
 

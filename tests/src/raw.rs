@@ -65,7 +65,7 @@ impl RawConnection {
             tokio::time::timeout(DEADLINE, handshake::initiate(&mut stream, &mut buf, key))
                 .await
                 .context("handshake timed out")??;
-        buf.set_max_frame(session.max_frame);
+        buf.set_max_frame(session.max_frame + manager_ipc::frame::REPLY_HEADROOM);
         Ok(RawConnection {
             stream,
             buf,

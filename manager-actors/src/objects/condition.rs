@@ -28,8 +28,10 @@
 //! and its connection is found gone; either way the notify passes to the
 //! longest-waiting live `wait`, if there is one. (A `wait` whose connection
 //! is already gone when the notify comes is skipped at once.) A notified
-//! wait whose reply, with the lock, could not be delivered gives both
-//! back: the lock is released completely and the notify passes on.
+//! wait whose reply, with the lock, could not be delivered, or came after
+//! its caller gave up, gives both back
+//! ([`ConditionRequest::ReleaseAll`] with `pass_on_notify`): the lock is
+//! released completely and the notify passes on.
 
 use manager_core::ManagerError;
 use manager_core::inspect::{KindDetail, ObjectDetail};
@@ -281,7 +283,10 @@ impl ObjectState for ConditionState {
                 let woken = self.notify(u64::MAX, ctx);
                 caller.reply(Ok(Reply::Count(woken)));
             }
-            ConditionRequest::ReleaseAll { owner } => {
+            ConditionRequest::ReleaseAll {
+                owner,
+                pass_on_notify,
+            } => {
                 let released = match self.holder {
                     Some(holder) if holder.is(caller.connection, owner) => {
                         self.holder = None;
@@ -290,39 +295,19 @@ impl ObjectState for ConditionState {
                     _ => 0,
                 };
                 caller.reply(Ok(Reply::Count(released)));
+                // The lock goes to the next acquirer first; a woken wait
+                // queues behind it.
                 self.hand_over(ctx);
+                if pass_on_notify {
+                    let woken = self.notify(1, ctx);
+                    tracing::debug!(
+                        condition = %ctx.what(),
+                        woken,
+                        "a notified wait was given back; its notify passed on"
+                    );
+                    self.hand_over(ctx);
+                }
             }
-        }
-    }
-
-    fn undelivered(
-        &mut self,
-        connection: ConnectionId,
-        request: ObjectRequest,
-        reply: Reply,
-        ctx: &mut ObjectContext<'_, Self>,
-    ) {
-        let notified = matches!(
-            (&request, &reply),
-            (
-                ObjectRequest::Condition(ConditionRequest::Wait { .. }),
-                Reply::Bool(true)
-            )
-        );
-        // The lock it took goes back (to the next acquirer) ...
-        if let Some(undo) = request.undo_for(&reply) {
-            self.handle(undo, Caller::internal(connection), ctx);
-        }
-        // ... and the notify that woke it wakes another wait instead.
-        if notified {
-            let woken = self.notify(1, ctx);
-            tracing::debug!(
-                condition = %ctx.what(),
-                %connection,
-                woken,
-                "a notified wait's reply was not delivered; notify passed on"
-            );
-            self.hand_over(ctx);
         }
     }
 
@@ -447,8 +432,12 @@ mod tests {
         let h = Harness::new();
         let cond = h.object("c", ObjectSpec::Condition).await;
         let (mut a, mut b) = (Conn::new(1), Conn::new(2));
-        let release_all =
-            || ObjectRequest::Condition(ConditionRequest::ReleaseAll { owner: Owner(1) });
+        let release_all = || {
+            ObjectRequest::Condition(ConditionRequest::ReleaseAll {
+                owner: Owner(1),
+                pass_on_notify: false,
+            })
+        };
         assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
         assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
         let b_acquire = b.send(&cond, acquire(1, Wait::Forever)).await;

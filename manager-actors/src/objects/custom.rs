@@ -116,6 +116,13 @@ pub trait CustomObject: CustomType + Unpin + Sized + 'static {
     /// A reply that was delivered but whose client died before reading
     /// it does not come here: [`CustomObject::connection_closed`] is the
     /// place for what a dead client held.
+    ///
+    /// Both hooks may be called for one connection, in either order
+    /// (usually this one first). Give back here only what the state still
+    /// records as that connection's, and forget it, so that
+    /// `connection_closed` does not give it back a second time (and the
+    /// other way round): for example, a token the state lists as held by
+    /// `connection`.
     fn reply_undelivered(&mut self, reply: Self::Reply, connection: ConnectionId) {
         let _ = (reply, connection);
     }

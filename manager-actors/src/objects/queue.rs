@@ -36,7 +36,9 @@
 //! work), its unacknowledged items return to the front of the queue in the
 //! order they were taken, as [`QueueRequest::Return`] does: not new tasks
 //! for `join`, not refused by the bound. The queue's length does not count
-//! items in flight.
+//! items in flight, but its bound does: a bounded queue holds at most
+//! `maxsize` items, queued or in flight, so a put waits while consumers
+//! hold receipts, and an acknowledgement makes room.
 //!
 //! # Backpressure
 //!
@@ -121,8 +123,12 @@ impl QueueState {
         }
     }
 
+    /// Whether a put may enter: items in flight count toward the bound, so
+    /// a bounded queue holds at most `maxsize` items, queued or received
+    /// and not yet acknowledged.
     fn has_room(&self) -> bool {
-        self.maxsize.is_none_or(|m| (self.items.len() as u64) < m)
+        self.maxsize
+            .is_none_or(|m| ((self.items.len() + self.in_flight.len()) as u64) < m)
     }
 
     fn is_full(&self) -> bool {
@@ -198,9 +204,43 @@ impl QueueState {
             Some(held) if held.connection == connection => {
                 Ok(self.in_flight.remove(&receipt).expect("just found").value)
             }
-            _ => Err(ManagerError::NotHeld {
-                what: format!("receipt {receipt} of {}", ctx.what()),
-            }),
+            _ => Err(Self::not_received(receipt, ctx)),
+        }
+    }
+
+    /// Acknowledges the item in flight under `receipt` for `connection`;
+    /// with `task_done`, also marks it done. A refused request changes
+    /// nothing: the item stays in flight.
+    fn ack(
+        &mut self,
+        receipt: u64,
+        task_done: bool,
+        connection: ConnectionId,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) -> Result<Reply, ManagerError> {
+        if task_done && !self.joinable {
+            return Err(ctx.unsupported("task_done"));
+        }
+        if self
+            .in_flight
+            .get(&receipt)
+            .is_none_or(|held| held.connection != connection)
+        {
+            return Err(Self::not_received(receipt, ctx));
+        }
+        // Checked before the item leaves flight: task_done may refuse.
+        let reply = if task_done {
+            self.task_done(ctx)?
+        } else {
+            Reply::Done
+        };
+        self.in_flight.remove(&receipt);
+        Ok(reply)
+    }
+
+    fn not_received(receipt: u64, ctx: &ObjectContext<'_, Self>) -> ManagerError {
+        ManagerError::NotHeld {
+            what: format!("receipt {receipt} of {}", ctx.what()),
         }
     }
 
@@ -324,19 +364,10 @@ impl ObjectState for QueueState {
             }
             QueueRequest::Receive { expect, wait } => self.get(expect, true, wait, caller, ctx),
             QueueRequest::Ack { receipt, task_done } => {
-                if task_done && !self.joinable {
-                    return caller.reply(Err(ctx.unsupported("task_done")));
-                }
-                let result = self
-                    .take_in_flight(receipt, caller.connection, ctx)
-                    .and_then(|_| {
-                        if task_done {
-                            self.task_done(ctx)
-                        } else {
-                            Ok(Reply::Done)
-                        }
-                    });
+                let result = self.ack(receipt, task_done, caller.connection, ctx);
                 caller.reply(result);
+                // An item in flight no longer holds a place.
+                self.settle(ctx);
             }
             QueueRequest::Requeue { receipt } => {
                 match self.take_in_flight(receipt, caller.connection, ctx) {

@@ -48,10 +48,15 @@ pub enum ConditionRequest {
     },
     /// Release the lock completely, however many times `owner` holds it.
     /// Replies `Count`: how many times it held it, 0 if it did not hold it
-    /// (not an error). A client sends it when a `Wait` took the lock back
-    /// after its caller gave up, so the lock is not left held.
+    /// (not an error). Sent when a `Wait` took the lock back after its
+    /// caller gave up (by the client), or its reply could not be delivered
+    /// (by the manager itself), so the lock is not left held.
     ReleaseAll {
         /// Who releases it.
         owner: Owner,
+        /// The wait this gives back had been notified: the notify wakes
+        /// another wait instead (the longest-waiting, if any), so it is
+        /// not lost with a caller that never saw it.
+        pass_on_notify: bool,
     },
 }

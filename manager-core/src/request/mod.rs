@@ -263,11 +263,13 @@ impl ObjectRequest {
             ) => Some(ObjectRequest::Condition(ConditionRequest::Release {
                 owner: *owner,
             })),
-            (ObjectRequest::Condition(ConditionRequest::Wait { owner, .. }), Reply::Bool(_)) => {
-                Some(ObjectRequest::Condition(ConditionRequest::ReleaseAll {
-                    owner: *owner,
-                }))
-            }
+            (
+                ObjectRequest::Condition(ConditionRequest::Wait { owner, .. }),
+                Reply::Bool(notified),
+            ) => Some(ObjectRequest::Condition(ConditionRequest::ReleaseAll {
+                owner: *owner,
+                pass_on_notify: *notified,
+            })),
             (
                 ObjectRequest::Queue(QueueRequest::Get { .. } | QueueRequest::GetAs { .. }),
                 Reply::Value(value),
