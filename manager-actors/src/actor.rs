@@ -39,7 +39,7 @@ use crate::object::{
     Caller, ConnectionClosed, ConnectionId, MAILBOX_CAPACITY, ObjectBatch, ReportObject,
     SharedStats, StopObject,
 };
-use crate::reply::Undelivered;
+use crate::reply::{GiveBackNeeds, Undelivered};
 use crate::waiters::WaiterId;
 
 /// The state and behaviour of one kind of shared object.
@@ -68,11 +68,16 @@ pub trait ObjectState: Sized + Unpin + 'static {
 
     /// Whether the reply to `request` may hand something over (a queue
     /// item, a unit, a lock) that must be given back if the reply is not
-    /// delivered; such a request's [`Caller`] carries a give-back and the
-    /// state's [`ObjectState::undelivered`] is called for it. By default
-    /// the requests [`ObjectRequest::may_take`] names.
-    fn gives_back(&self, request: &ObjectRequest) -> bool {
-        request.may_take()
+    /// delivered, and what giving it back needs; such a request's
+    /// [`Caller`] carries a give-back and the state's
+    /// [`ObjectState::undelivered`] is called for it. By default the
+    /// requests [`ObjectRequest::may_take`] names, with the request kept.
+    fn gives_back(&self, request: &ObjectRequest) -> GiveBackNeeds {
+        if request.may_take() {
+            GiveBackNeeds::RequestAndReply
+        } else {
+            GiveBackNeeds::Nothing
+        }
     }
 
     /// The `reply` to `request` from `connection` handed something over and
@@ -83,11 +88,11 @@ pub trait ObjectState: Sized + Unpin + 'static {
     fn undelivered(
         &mut self,
         connection: ConnectionId,
-        request: ObjectRequest,
+        request: Option<ObjectRequest>,
         reply: Reply,
         ctx: &mut ObjectContext<'_, Self>,
     ) {
-        if let Some(undo) = request.undo_for(&reply) {
+        if let Some(undo) = request.and_then(|request| request.undo_for(&reply)) {
             self.handle(undo, Caller::internal(connection), ctx);
         }
     }
@@ -237,9 +242,14 @@ impl<S: ObjectState> Handler<ObjectBatch> for ObjectActor<S> {
         self.with_state(ctx, |state, octx| {
             for call in calls {
                 let mut caller = Caller::new(connection, call.id, replies.clone());
-                if state.gives_back(&call.op) {
+                let request = match state.gives_back(&call.op) {
+                    GiveBackNeeds::Nothing => None,
+                    GiveBackNeeds::Reply => Some(None),
+                    GiveBackNeeds::RequestAndReply => Some(Some(call.op.clone())),
+                };
+                if let Some(request) = request {
                     let me = octx.actix().address().recipient();
-                    caller = caller.giving_back_to(me, call.op.clone());
+                    caller = caller.giving_back_to(me, request);
                 }
                 state.handle(call.op, caller, octx);
             }

@@ -108,11 +108,11 @@ impl Caller {
     }
 
     /// This caller, its successful reply given back to `object` through
-    /// [`Undelivered`] if it is not delivered.
+    /// [`Undelivered`] (with `request`, if given) if it is not delivered.
     pub fn giving_back_to(
         mut self,
         object: Recipient<Undelivered>,
-        request: ObjectRequest,
+        request: Option<ObjectRequest>,
     ) -> Self {
         self.give_back = Some(GiveBack {
             object,

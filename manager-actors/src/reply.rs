@@ -54,10 +54,24 @@ use crate::object::ConnectionId;
 pub struct Undelivered {
     /// The connection the reply was for.
     pub connection: ConnectionId,
-    /// The request the reply answered.
-    pub request: ObjectRequest,
+    /// The request the reply answered, if the object asked to keep it
+    /// ([`GiveBackNeeds::RequestAndReply`]).
+    pub request: Option<ObjectRequest>,
     /// The reply, with what it handed over.
     pub reply: Reply,
+}
+
+/// What an object needs to give back what a reply handed over, should the
+/// reply not be delivered; see
+/// [`ObjectState::gives_back`](crate::actor::ObjectState::gives_back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GiveBackNeeds {
+    /// The reply hands nothing over.
+    Nothing,
+    /// The reply alone says what to give back.
+    Reply,
+    /// The request is needed too (to know who held what).
+    RequestAndReply,
 }
 
 impl Message for Undelivered {
@@ -71,8 +85,8 @@ pub struct GiveBack {
     pub object: Recipient<Undelivered>,
     /// The connection it was handed to.
     pub connection: ConnectionId,
-    /// The request it answered.
-    pub request: ObjectRequest,
+    /// The request it answered, if the object needs it.
+    pub request: Option<ObjectRequest>,
 }
 
 /// One reply on its way to a connection's writer.

@@ -40,6 +40,7 @@ use manager_core::{Encoded, ManagerError, ObjectId, ObjectKind, ObjectName, Type
 
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::{Caller, ConnectionId, ObjectHandle, SharedStats, StopObject};
+use crate::reply::GiveBackNeeds;
 
 /// The behaviour of a custom object type, run by the manager.
 ///
@@ -396,15 +397,16 @@ impl<T: CustomObject> ObjectState for CustomState<T> {
         caller.reply(result);
     }
 
-    fn gives_back(&self, _request: &ObjectRequest) -> bool {
-        // Only the type knows whether its reply hands something over.
-        true
+    fn gives_back(&self, _request: &ObjectRequest) -> GiveBackNeeds {
+        // Only the type knows whether its reply hands something over; the
+        // reply is all `reply_undelivered` gets.
+        GiveBackNeeds::Reply
     }
 
     fn undelivered(
         &mut self,
         connection: ConnectionId,
-        _request: ObjectRequest,
+        _request: Option<ObjectRequest>,
         reply: Reply,
         ctx: &mut ObjectContext<'_, Self>,
     ) {
