@@ -97,7 +97,9 @@ pub struct GiveBack {
 #[derive(Debug)]
 pub struct Outgoing {
     frame: ReplyFrame,
-    give_back: Option<GiveBack>,
+    /// Boxed: most replies hand nothing over, and every reply is moved
+    /// through the connection's queue.
+    give_back: Option<Box<GiveBack>>,
 }
 
 impl Outgoing {
@@ -117,7 +119,7 @@ impl Outgoing {
                 id,
                 result: Ok(reply),
             },
-            give_back: Some(give_back),
+            give_back: Some(Box::new(give_back)),
         }
     }
 
