@@ -21,7 +21,11 @@
 //! If the dead worker was parked in `wait`, the barrier breaks: the other
 //! parties learn at once that one of them is gone instead of waiting for an
 //! arrival that will never come (Python's barrier would hang them until
-//! their timeouts). A worker that dies while not waiting changes nothing.
+//! their timeouts). The last arrival checks the parked parties' peers
+//! first: one found gone breaks the barrier there and then, so the others
+//! are not released with a dead party. A worker that dies while not
+//! waiting changes nothing; one that dies after the release does not undo
+//! it (it did arrive).
 //!
 //! # Removal
 //!
@@ -79,7 +83,14 @@ impl BarrierState {
             return caller.reply(Err(Self::broken_error(ctx)));
         }
         let index = self.waiters.len() as u64;
-        if index + 1 == self.parties {
+        if index + 1 == self.parties && self.waiters.iter().any(|w| w.caller.is_gone()) {
+            // The last arrival, but a party's peer has gone and the bridge
+            // has not said so yet: it breaks the barrier, as its
+            // connection's close would a moment later, rather than
+            // releasing the others with a dead party.
+            self.break_it(ctx);
+            caller.reply(Err(Self::broken_error(ctx)));
+        } else if index + 1 == self.parties {
             // The last arrival: release this round; the next one starts
             // empty.
             for waiter in self.waiters.drain(ctx) {
@@ -271,6 +282,25 @@ mod tests {
         assert!(is_broken(a.now(w)));
         assert_eq!(a.now(x), Ok(Reply::Done));
         assert!(is_broken(a.call(&t, wait(Wait::Forever)).await));
+    }
+
+    #[actix::test]
+    async fn the_last_arrival_breaks_it_if_a_parked_party_is_gone() {
+        let (_h, t) = barrier(3).await;
+        let mut a = Conn::new(1);
+        let mut dead = Conn::new(2);
+        let mut last = Conn::new(3);
+        let w = a.send(&t, wait(Wait::Forever)).await;
+        let _ = dead.send(&t, wait(Wait::Forever)).await;
+        // Its peer is gone; the bridge has not told the barrier yet.
+        drop(dead);
+        let l = last.send(&t, wait(Wait::Forever)).await;
+        assert!(is_broken(last.now(l)));
+        assert!(is_broken(a.now(w)));
+        assert_eq!(
+            a.call(&t, b(BarrierRequest::Broken)).await,
+            Ok(Reply::Bool(true))
+        );
     }
 
     #[actix::test]
