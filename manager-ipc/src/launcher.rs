@@ -58,12 +58,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
-use manager_core::{Encoded, ManagerError, codec};
+use manager_core::{Encoded, codec};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, LaunchError, WorkerError};
-use crate::worker_report::{self, Outcome, ReportReader, short_type_name};
+use crate::worker_report::{self, Outcome, ReportReader};
 use crate::{Address, AuthKey, platform};
 
 /// Environment variable holding the manager's address.
@@ -269,14 +269,21 @@ impl Launcher {
     /// that spawns it exits, so spawn it from a thread that lives as long as
     /// the worker should (workers of [`Launcher::spawn`] are spawned from a
     /// thread that lives as long as the process).
+    ///
+    /// In a worker whose `main` forgot [`Entries::run_if_worker`], the
+    /// command keeps the worker's mark ([`ENV_ENTRY`]), so a copy of the
+    /// program it starts is refused by the same guards and cannot launch
+    /// more in turn.
     pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
         let mut command = Command::new(program);
         command
             .env(ENV_ADDRESS, self.address.to_string())
             .env(ENV_AUTHKEY, self.authkey.to_hex())
-            .env_remove(ENV_ENTRY)
             .env_remove(ENV_ARGS)
             .env_remove(ENV_REPORT_FD);
+        if !worker_report::is_undispatched_worker() {
+            command.env_remove(ENV_ENTRY);
+        }
         platform::kill_when_parent_dies(&mut command);
         command
     }
@@ -620,14 +627,9 @@ fn decode_args<A: DeserializeOwned>(entry: &str, hex_args: &str) -> Result<A, Ou
     };
     value
         .decode::<A>(format_args!("arguments of worker `{entry}`"))
-        .map_err(|e| match e {
-            ManagerError::WrongType {
-                stored, requested, ..
-            } => Outcome::WrongArgs {
-                expected: short_type_name(&requested),
-                given: short_type_name(&stored),
-            },
-            other => Outcome::BadArgs(other.to_string()),
+        .map_err(|e| match worker_report::mismatch(&e) {
+            Some((expected, given)) => Outcome::WrongArgs { expected, given },
+            None => Outcome::BadArgs(e.to_string()),
         })
 }
 

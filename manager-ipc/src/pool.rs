@@ -102,7 +102,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::launcher::{Entries, Launcher, Worker, panic_message};
-use crate::worker_report::{self, short_type_name};
+use crate::worker_report;
 use crate::{Error, LaunchError, Manager, blocking};
 
 /// The name of the built-in entry that serves a pool's tasks.
@@ -302,14 +302,9 @@ impl Tasks {
             Box::new(move |input: &Encoded| {
                 let args: A = input
                     .decode(format_args!("the input of task `{owned}`"))
-                    .map_err(|e| match e {
-                        ManagerError::WrongType {
-                            stored, requested, ..
-                        } => Failure::WrongArgs {
-                            expected: short_type_name(&requested),
-                            given: short_type_name(&stored),
-                        },
-                        other => Failure::Failed(other.to_string()),
+                    .map_err(|e| match worker_report::mismatch(&e) {
+                        Some((expected, given)) => Failure::WrongArgs { expected, given },
+                        None => Failure::Failed(e.to_string()),
                     })?;
                 let result = function(args).map_err(|e| Failure::Failed(e.to_string()))?;
                 Encoded::encode(&result)
@@ -1228,18 +1223,16 @@ fn decode<R: DeserializeOwned>(
 ) -> Result<R, PoolError> {
     result?
         .decode(format_args!("the result of task `{task}` on item {index}"))
-        .map_err(|e| match e {
-            ManagerError::WrongType {
-                stored, requested, ..
-            } => PoolError::WrongResult {
+        .map_err(|e| match worker_report::mismatch(&e) {
+            Some((expected, given)) => PoolError::WrongResult {
                 task: task.to_owned(),
                 index,
-                expected: short_type_name(&requested),
-                given: short_type_name(&stored),
+                expected,
+                given,
             },
-            other => PoolError::Codec {
+            None => PoolError::Codec {
                 task: task.to_owned(),
-                message: format!("cannot decode the result of item {index}: {other}"),
+                message: format!("cannot decode the result of item {index}: {e}"),
             },
         })
 }

@@ -17,7 +17,7 @@ use std::io::Read;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use manager_core::codec;
+use manager_core::{ManagerError, codec, short_type_name};
 use serde::{Deserialize, Serialize};
 
 use crate::launcher::{ENV_ENTRY, ENV_REPORT_FD};
@@ -136,6 +136,13 @@ fn cut_to(message: &str, max: usize) -> String {
 /// such a program runs its whole `main` in every worker, which would start
 /// managers and launch workers without end. Reports the refusal to the
 /// parent. Returns the message to put in the caller's error.
+/// Whether this process was launched as a worker and has not been
+/// dispatched to its entry (yet, or ever: its `main` forgot
+/// `Entries::run_if_worker`).
+pub(crate) fn is_undispatched_worker() -> bool {
+    std::env::var_os(ENV_ENTRY).is_some() && !DISPATCHED.load(Ordering::SeqCst)
+}
+
 pub(crate) fn refuse_undispatched(what: &str) -> Result<(), String> {
     let Ok(entry) = std::env::var(ENV_ENTRY) else {
         return Ok(());
@@ -197,26 +204,27 @@ pub(crate) fn fd_of(writer: &std::io::PipeWriter) -> RawFd {
     writer.as_raw_fd()
 }
 
-/// A Rust type name as a user writes it: the paths of `std`'s and
-/// everyone's types dropped, so `alloc::string::String` reads `String`
-/// and `alloc::vec::Vec<alloc::string::String>` reads `Vec<String>`.
-pub(crate) fn short_type_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    // Where the path segment being written started in `out`.
-    let mut segment = 0;
-    let mut chars = name.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == ':' && chars.peek() == Some(&':') {
-            chars.next();
-            out.truncate(segment);
-        } else {
-            out.push(c);
-            if !(c.is_alphanumeric() || c == '_') {
-                segment = out.len();
-            }
-        }
+/// The type a typed read wanted and what it was given, as a Rust user
+/// writes them, if `error` is such a read's refusal: another type
+/// (`WrongType`), or a number of the family that does not fit
+/// (`DoesNotFit`, given as the stored type and the value: `i64 -1`).
+/// `None` for any other error.
+pub(crate) fn mismatch(error: &ManagerError) -> Option<(String, String)> {
+    match error {
+        ManagerError::WrongType {
+            stored, requested, ..
+        } => Some((short_type_name(requested), short_type_name(stored))),
+        ManagerError::DoesNotFit {
+            value,
+            stored,
+            requested,
+            ..
+        } => Some((
+            short_type_name(requested),
+            format!("{} {value}", short_type_name(stored)),
+        )),
+        _ => None,
     }
-    out
 }
 
 #[cfg(test)]
@@ -224,20 +232,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn short_names() {
-        assert_eq!(short_type_name("alloc::string::String"), "String");
-        assert_eq!(short_type_name("u64"), "u64");
+    fn mismatches_name_types_as_written() {
+        let wrong = ManagerError::WrongType {
+            what: "v".into(),
+            stored: "alloc::string::String".into(),
+            requested: "my_app::Job".into(),
+        };
+        // A user's own path is kept: two `Job`s of two crates differ.
         assert_eq!(
-            short_type_name(
-                "std::collections::hash::map::HashMap<alloc::string::String, alloc::vec::Vec<u8>>"
-            ),
-            "HashMap<String, Vec<u8>>"
+            mismatch(&wrong),
+            Some(("my_app::Job".to_owned(), "String".to_owned()))
         );
+        let too_big = ManagerError::DoesNotFit {
+            what: "v".into(),
+            value: "-1".into(),
+            stored: "i64".into(),
+            requested: "u64".into(),
+        };
         assert_eq!(
-            short_type_name("(u32, alloc::string::String)"),
-            "(u32, String)"
+            mismatch(&too_big),
+            Some(("u64".to_owned(), "i64 -1".to_owned()))
         );
-        assert_eq!(short_type_name("[my_app::Job; 4]"), "[Job; 4]");
+        assert_eq!(mismatch(&ManagerError::ShuttingDown), None);
     }
 
     #[test]
