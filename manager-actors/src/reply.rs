@@ -199,6 +199,12 @@ struct Backlog {
     peer: Option<Arc<dyn PeerCheck>>,
 }
 
+impl Backlog {
+    fn peer_hung_up(&self) -> bool {
+        self.peer.as_ref().is_some_and(|p| p.hung_up())
+    }
+}
+
 impl ReplySink {
     /// A sink and the queue the connection's writer drains.
     pub fn new() -> (Self, ReplyQueue) {
@@ -250,9 +256,7 @@ impl ReplySink {
     /// Whether the connection behind this sink has gone: its writer has
     /// stopped, or its peer has hung up.
     pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
-            || self.backlog.closed.load(Ordering::Acquire)
-            || self.backlog.peer.as_ref().is_some_and(|p| p.hung_up())
+        self.tx.is_closed() || self.backlog.peer_hung_up()
     }
 
     /// Waits until fewer than `limit` replies wait to be written. Returns
@@ -303,7 +307,7 @@ impl ReplyQueue {
     /// Whether the peer has hung up, if the sink was made with a
     /// [`PeerCheck`]; `false` otherwise.
     pub fn peer_hung_up(&self) -> bool {
-        self.backlog.peer.as_ref().is_some_and(|p| p.hung_up())
+        self.backlog.peer_hung_up()
     }
 
     /// Records that `n` replies have been written.

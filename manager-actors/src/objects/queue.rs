@@ -193,6 +193,22 @@ impl QueueState {
         }
     }
 
+    /// Checks that `connection` received the item in flight under
+    /// `receipt`; only it may acknowledge or requeue it.
+    fn check_received(
+        &self,
+        receipt: u64,
+        connection: ConnectionId,
+        ctx: &ObjectContext<'_, Self>,
+    ) -> Result<(), ManagerError> {
+        match self.in_flight.get(&receipt) {
+            Some(held) if held.connection == connection => Ok(()),
+            _ => Err(ManagerError::NotHeld {
+                what: format!("receipt {receipt} of {}", ctx.what()),
+            }),
+        }
+    }
+
     /// Takes the item in flight under `receipt` if `connection` received it.
     fn take_in_flight(
         &mut self,
@@ -200,12 +216,8 @@ impl QueueState {
         connection: ConnectionId,
         ctx: &ObjectContext<'_, Self>,
     ) -> Result<Encoded, ManagerError> {
-        match self.in_flight.get(&receipt) {
-            Some(held) if held.connection == connection => {
-                Ok(self.in_flight.remove(&receipt).expect("just found").value)
-            }
-            _ => Err(Self::not_received(receipt, ctx)),
-        }
+        self.check_received(receipt, connection, ctx)?;
+        Ok(self.in_flight.remove(&receipt).expect("just checked").value)
     }
 
     /// Acknowledges the item in flight under `receipt` for `connection`;
@@ -221,13 +233,7 @@ impl QueueState {
         if task_done && !self.joinable {
             return Err(ctx.unsupported("task_done"));
         }
-        if self
-            .in_flight
-            .get(&receipt)
-            .is_none_or(|held| held.connection != connection)
-        {
-            return Err(Self::not_received(receipt, ctx));
-        }
+        self.check_received(receipt, connection, ctx)?;
         // Checked before the item leaves flight: task_done may refuse.
         let reply = if task_done {
             self.task_done(ctx)?
@@ -236,12 +242,6 @@ impl QueueState {
         };
         self.in_flight.remove(&receipt);
         Ok(reply)
-    }
-
-    fn not_received(receipt: u64, ctx: &ObjectContext<'_, Self>) -> ManagerError {
-        ManagerError::NotHeld {
-            what: format!("receipt {receipt} of {}", ctx.what()),
-        }
     }
 
     fn put(
