@@ -226,6 +226,17 @@ pub enum ManagerError {
         /// Whether the panic happened in an earlier request.
         earlier: bool,
     },
+    /// A limit of the manager refused the request: too many objects, parked
+    /// requests on one connection, and the like. Each limit is a setting of
+    /// the manager (see docs/security.md).
+    #[error("too many {what}: the limit is {max}")]
+    LimitReached {
+        /// What there would be too many of, for example "objects" or
+        /// "parked requests on this connection".
+        what: String,
+        /// The limit.
+        max: u64,
+    },
     /// A custom type refused to create an object from its parameters.
     #[error("cannot create {object}: {reason}")]
     CreateFailed {

@@ -23,7 +23,9 @@ use serde::{Deserialize, Serialize};
 /// naming the stored type) and the manager's identity in
 /// [`ServerVerdict::Welcome`], acknowledged queue gets (`Receive`, `Ack`,
 /// `Requeue`, `Delivery`).
-pub const PROTOCOL_VERSION: u16 = 3;
+/// 4: limits (`ManagerError::LimitReached`) and requests that fail alone
+/// when they do not decode.
+pub const PROTOCOL_VERSION: u16 = 4;
 
 /// Bytes every handshake starts with, so a stray peer is told apart early.
 pub const MAGIC: [u8; 4] = *b"RMGR";
