@@ -95,6 +95,13 @@ impl RawConnection {
         Ok(id)
     }
 
+    /// Writes `bytes` as they are: hand-made frames, a header alone, or
+    /// anything else a hostile client might send.
+    pub async fn send_raw(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        self.stream.write_all(bytes).await?;
+        Ok(())
+    }
+
     /// The next reply, whatever its id.
     pub async fn recv(&mut self) -> anyhow::Result<ReplyFrame> {
         let read = async {

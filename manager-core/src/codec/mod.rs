@@ -4,9 +4,20 @@
 //! user values, launcher arguments) goes through [`encode`] and [`decode`], so
 //! the wire format could be swapped here without touching any other file.
 //!
-//! Today the format is bincode 2 over serde, with varint integers and a limit
-//! on how much a single decode may claim, so a hostile length prefix inside a
-//! frame cannot make the decoder allocate more than the frame could hold.
+//! Today the format is bincode 2 over serde, with varint integers.
+//!
+//! # Hostile input
+//!
+//! Decoding never allocates more than the input holds, whatever lengths
+//! the input claims: strings and byte buffers are read as borrows of the
+//! input and copied from it (see `borrowing.rs`), and serde's collections
+//! reserve only a cautious amount before their items arrive. A length that
+//! claims more than the bytes that follow is [`CodecError::Truncated`]; one
+//! over [`DECODE_LIMIT`] is [`CodecError::TooLong`].
+
+mod borrowing;
+
+use std::marker::PhantomData;
 
 use bincode::error::{DecodeError, IntegerType};
 use serde::Serialize;
@@ -14,8 +25,10 @@ use serde::de::DeserializeOwned;
 
 use crate::value::short_type_name;
 
-/// The most a single decode may claim for containers, in bytes.
-const DECODE_LIMIT: usize = 1 << 30;
+/// The most one decode may claim in all, in bytes: a sanity bound far
+/// above any frame. What keeps a decode's allocations within its input is
+/// that strings and buffers are borrowed (see the module docs).
+pub const DECODE_LIMIT: usize = 1 << 30;
 
 fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<DECODE_LIMIT>()
@@ -122,8 +135,9 @@ pub fn encode_into<T: Serialize + ?Sized>(
 /// and [`CodecError::Invalid`] if they are not a `T` for another reason.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
     let expected = || short_type_name(std::any::type_name::<T>());
-    let (value, used) =
-        bincode::serde::decode_from_slice(bytes, config()).map_err(|e| describe(e, expected()))?;
+    let seed = borrowing::BorrowingSeed::<T>(PhantomData);
+    let (value, used) = bincode::serde::seed_decode_from_slice(seed, bytes, config())
+        .map_err(|e| describe(e, expected()))?;
     if used != bytes.len() {
         return Err(CodecError::TrailingBytes {
             expected: expected(),
@@ -308,5 +322,87 @@ mod tests {
             decode::<String>(&bytes).unwrap_err().to_string(),
             "expected a `String`, but a length in it exceeds the limit of 1073741824 bytes"
         );
+    }
+
+    /// This process's peak of reserved address space, in KiB.
+    fn vm_peak_kib() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").expect("Linux /proc");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmPeak:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .expect("VmPeak in /proc/self/status")
+    }
+
+    /// A varint length prefix claiming `len`, then one byte.
+    fn claim(len: u32) -> Vec<u8> {
+        let mut bytes = vec![252];
+        bytes.extend_from_slice(&len.to_le_bytes());
+        bytes.push(b'x');
+        bytes
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize, serde::Serialize)]
+    enum Nested {
+        Text { name: String },
+        Blob(#[serde(with = "serde_bytes")] Vec<u8>),
+        Pair(u8, Option<String>),
+    }
+
+    #[test]
+    fn a_claimed_length_reserves_nothing_the_input_does_not_hold() {
+        let before = vm_peak_kib();
+        let almost_a_gib = (1 << 30) - 64;
+        for _ in 0..4 {
+            let err = decode::<String>(&claim(almost_a_gib)).unwrap_err();
+            assert!(matches!(err, CodecError::Truncated { .. }), "{err}");
+            let err = decode::<serde_bytes::ByteBuf>(&claim(almost_a_gib)).unwrap_err();
+            assert!(matches!(err, CodecError::Truncated { .. }), "{err}");
+            // The same claims nested in options, maps, enums and structs.
+            let mut bytes = vec![1];
+            bytes.extend(claim(almost_a_gib));
+            assert!(decode::<Option<String>>(&bytes).is_err());
+            let mut bytes = vec![1];
+            bytes.extend(claim(almost_a_gib));
+            let err = decode::<std::collections::HashMap<String, u8>>(&bytes).unwrap_err();
+            assert!(matches!(err, CodecError::Truncated { .. }), "{err}");
+            for variant in 0..3_u8 {
+                let mut bytes = vec![variant];
+                if variant == 2 {
+                    bytes.extend([7, 1]);
+                }
+                bytes.extend(claim(almost_a_gib));
+                let err = decode::<Nested>(&bytes).unwrap_err();
+                assert!(matches!(err, CodecError::Truncated { .. }), "{err}");
+            }
+        }
+        let grown_mib = vm_peak_kib().saturating_sub(before) / 1024;
+        assert!(
+            grown_mib < 64,
+            "decoding 9-byte inputs reserved {grown_mib} MiB"
+        );
+    }
+
+    #[test]
+    fn borrowed_decoding_round_trips_every_shape() {
+        let values = vec![
+            Nested::Text {
+                name: "ünïcode".into(),
+            },
+            Nested::Blob(vec![0, 1, 2, 255]),
+            Nested::Pair(3, Some(String::new())),
+            Nested::Pair(4, None),
+        ];
+        let map: std::collections::BTreeMap<String, Vec<Nested>> =
+            [("k".to_string(), values)].into_iter().collect();
+        let value = (
+            map,
+            Some(vec!["a".to_string(), "bc".into()]),
+            'z',
+            1_u128 << 100,
+        );
+        let bytes = encode(&value).unwrap();
+        assert_eq!(decode::<(_, _, char, u128)>(&bytes).unwrap(), value);
     }
 }
