@@ -20,14 +20,14 @@
 //! # Example
 //!
 //! ```
-//! use manager_actors::registry::RegistryCall;
+//! use manager_actors::registry::{RegistryActor, RegistryCall};
 //! use manager_actors::system::ActorSystem;
 //! use manager_core::reply::RegistryReply;
 //! use manager_core::request::RegistryRequest;
 //! use manager_core::{ObjectName, ObjectSpec};
 //!
-//! let custom = manager_actors::objects::CustomTypes::new();
-//! let (system, ()) = ActorSystem::start("manager", custom, |_registry| async {
+//! let registry = RegistryActor::new().with_max_objects(10_000);
+//! let (system, ()) = ActorSystem::start("manager", registry, |_registry| async {
 //!     Ok::<(), std::io::Error>(())
 //! })?;
 //! let name = ObjectName::new("config")?;

@@ -89,12 +89,26 @@ struct Entry {
 }
 
 /// The actor that owns the name → object map.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RegistryActor {
     by_name: BTreeMap<ObjectName, Entry>,
     by_id: HashMap<ObjectId, ObjectName>,
     last_id: u64,
     custom: CustomTypes,
+    /// The most objects it holds at once.
+    max_objects: usize,
+}
+
+impl Default for RegistryActor {
+    fn default() -> Self {
+        RegistryActor {
+            by_name: BTreeMap::new(),
+            by_id: HashMap::new(),
+            last_id: 0,
+            custom: CustomTypes::default(),
+            max_objects: usize::MAX,
+        }
+    }
 }
 
 impl RegistryActor {
@@ -111,7 +125,21 @@ impl RegistryActor {
         }
     }
 
+    /// Holds at most `max` objects at once (at least one): a create beyond
+    /// that fails with [`ManagerError::LimitReached`]. Unlimited by default.
+    pub fn with_max_objects(mut self, max: usize) -> Self {
+        self.max_objects = max.max(1);
+        self
+    }
+
     fn spawn_object(&mut self, name: &ObjectName, spec: ObjectSpec) -> Result<Entry, ManagerError> {
+        if self.by_name.len() >= self.max_objects {
+            tracing::warn!(%name, max = self.max_objects, "object limit reached; create refused");
+            return Err(ManagerError::LimitReached {
+                what: "objects".to_owned(),
+                max: u64::try_from(self.max_objects).unwrap_or(u64::MAX),
+            });
+        }
         let id = ObjectId(self.last_id + 1);
         let kind = spec.kind();
         let stats: SharedStats = Arc::new(ObjectStats::new());

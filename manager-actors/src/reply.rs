@@ -34,16 +34,16 @@
 //! # Backpressure
 //!
 //! Sending never blocks; the sink counts replies sent but not yet written,
-//! so the bridge can stop reading a connection whose client does not read
-//! its replies ([`ReplySink::wait_for_room`]).
+//! and their encoded bytes, so the bridge can stop reading a connection
+//! whose client does not read its replies ([`ReplySink::wait_for_room`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use actix::{Message, Recipient};
-use manager_core::ManagerError;
 use manager_core::reply::{Reply, ReplyFrame};
 use manager_core::request::{ObjectRequest, RequestId};
+use manager_core::{ManagerError, codec};
 use tokio::sync::{Notify, mpsc};
 
 use crate::object::ConnectionId;
@@ -100,6 +100,8 @@ pub struct Outgoing {
     /// Boxed: most replies hand nothing over, and every reply is moved
     /// through the connection's queue.
     give_back: Option<Box<GiveBack>>,
+    /// The frame's encoded size with its header, counted when it is sent.
+    size: usize,
 }
 
 impl Outgoing {
@@ -108,6 +110,7 @@ impl Outgoing {
         Outgoing {
             frame: ReplyFrame { id, result },
             give_back: None,
+            size: 0,
         }
     }
 
@@ -120,6 +123,7 @@ impl Outgoing {
                 result: Ok(reply),
             },
             give_back: Some(Box::new(give_back)),
+            size: 0,
         }
     }
 
@@ -131,6 +135,12 @@ impl Outgoing {
     /// Whether dropping this reply undelivered gives something back.
     pub fn hands_over(&self) -> bool {
         self.give_back.is_some()
+    }
+
+    /// The reply's encoded size in bytes, frame header included, as the
+    /// sink counted it (0 before it was sent through a sink).
+    pub fn size(&self) -> usize {
+        self.size
     }
 
     /// The reply has reached its peer: nothing is to be given back.
@@ -186,10 +196,15 @@ pub struct ReplySink {
     backlog: Arc<Backlog>,
 }
 
+/// Bytes of a frame's length header (as the bridge frames replies).
+const FRAME_HEADER: usize = 4;
+
 #[derive(Debug, Default)]
 struct Backlog {
     /// Replies sent and not yet written.
     queued: AtomicUsize,
+    /// The encoded bytes of the replies in `queued`.
+    bytes: AtomicUsize,
     /// Set when the writer has stopped for good.
     closed: AtomicBool,
     /// Woken when replies are written or the writer stops.
@@ -244,11 +259,17 @@ impl ReplySink {
 
     /// Sends a reply; if the connection has gone, the reply is dropped
     /// undelivered (and gives back what it handed over).
-    pub fn send_outgoing(&self, reply: Outgoing) {
+    pub fn send_outgoing(&self, mut reply: Outgoing) {
+        // A reply that cannot be encoded is answered with a short error by
+        // the writer; it counts as a header's worth.
+        reply.size = FRAME_HEADER + codec::encoded_len(&reply.frame).unwrap_or(0);
+        let size = reply.size;
         self.backlog.queued.fetch_add(1, Ordering::Relaxed);
+        self.backlog.bytes.fetch_add(size, Ordering::Relaxed);
         if let Err(returned) = self.tx.send(reply) {
             // The connection is gone; the reply has no reader.
             self.backlog.queued.fetch_sub(1, Ordering::Relaxed);
+            self.backlog.bytes.fetch_sub(size, Ordering::Relaxed);
             drop(returned);
         }
     }
@@ -259,20 +280,46 @@ impl ReplySink {
         self.tx.is_closed() || self.backlog.peer_hung_up()
     }
 
-    /// Waits until fewer than `limit` replies wait to be written. Returns
-    /// `false` if the writer has stopped (the connection is over).
+    /// Waits until fewer than `replies` replies, of fewer than `bytes`
+    /// bytes in all, wait to be written. Returns `false` if the writer has
+    /// stopped (the connection is over).
     ///
     /// # Cancel safety
     ///
     /// Cancel safe.
-    pub async fn wait_for_room(&self, limit: usize) -> bool {
+    pub async fn wait_for_room(&self, replies: usize, bytes: usize) -> bool {
         loop {
             let changed = self.backlog.changed.notified();
             if self.backlog.closed.load(Ordering::Acquire) {
                 return false;
             }
-            if self.backlog.queued.load(Ordering::Acquire) < limit {
+            if !self.is_full(replies, bytes) {
                 return true;
+            }
+            changed.await;
+        }
+    }
+
+    /// Whether `replies` or more replies, or `bytes` or more bytes of
+    /// them, wait to be written.
+    pub fn is_full(&self, replies: usize, bytes: usize) -> bool {
+        self.backlog.queued.load(Ordering::Acquire) >= replies
+            || self.backlog.bytes.load(Ordering::Acquire) >= bytes
+    }
+
+    /// Waits until every reply sent so far has been written, or the writer
+    /// has stopped.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn wait_until_written(&self) {
+        loop {
+            let changed = self.backlog.changed.notified();
+            if self.backlog.closed.load(Ordering::Acquire)
+                || self.backlog.queued.load(Ordering::Acquire) == 0
+            {
+                return;
             }
             changed.await;
         }
@@ -310,9 +357,11 @@ impl ReplyQueue {
         self.backlog.peer_hung_up()
     }
 
-    /// Records that `n` replies have been written.
-    pub fn written(&self, n: usize) {
+    /// Records that `n` replies of `bytes` bytes in all (their
+    /// [`Outgoing::size`]s) have been written.
+    pub fn written(&self, n: usize, bytes: usize) {
         self.backlog.queued.fetch_sub(n, Ordering::AcqRel);
+        self.backlog.bytes.fetch_sub(bytes, Ordering::AcqRel);
         self.backlog.changed.notify_waiters();
     }
 }

@@ -20,7 +20,6 @@ use std::thread;
 use actix::{Actor, Addr};
 
 use crate::error::StartError;
-use crate::objects::CustomTypes;
 use crate::registry::RegistryActor;
 
 /// A running actor system with its registry.
@@ -32,9 +31,10 @@ pub struct ActorSystem {
 }
 
 impl ActorSystem {
-    /// Starts the system on a new thread named `thread_name` with a registry
-    /// that can also make the types in `custom`, then runs `setup` on it
-    /// with the registry's address and returns its output.
+    /// Starts the system on a new thread named `thread_name` with
+    /// `registry` (made with [`RegistryActor::with_custom_types`] and the
+    /// like, not yet started), then runs `setup` on it with the registry's
+    /// address and returns its output.
     ///
     /// # Errors
     ///
@@ -43,7 +43,7 @@ impl ActorSystem {
     /// [`StartError::Died`] if the thread stopped before answering.
     pub fn start<F, Fut, T, E>(
         thread_name: &str,
-        custom: CustomTypes,
+        registry: RegistryActor,
         setup: F,
     ) -> Result<(Self, T), StartError>
     where
@@ -58,7 +58,7 @@ impl ActorSystem {
             .spawn(move || {
                 let runner = actix::System::new();
                 let started = runner.block_on(async move {
-                    let registry = RegistryActor::with_custom_types(custom).start();
+                    let registry = registry.start();
                     let output = setup(registry.clone()).await;
                     output.map(|t| (t, registry))
                 });

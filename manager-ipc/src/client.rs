@@ -63,7 +63,8 @@ enum Pending {
         /// Abandoned calls whose grant must be undone if it comes.
         abandoned: HashMap<RequestId, Request>,
     },
-    Closed,
+    /// No more replies; with the manager's reason if it gave one.
+    Closed(Option<ManagerError>),
 }
 
 impl Pending {
@@ -493,10 +494,10 @@ impl Client {
         .map_err(Error::Encode)?;
         let alone = match &*self.inner.pending.lock().expect("pending map poisoned") {
             Pending::Open { waiting, .. } => waiting.is_empty(),
-            Pending::Closed => return Err(self.gone()),
+            Pending::Closed(_) => return Err(self.gone()),
         };
         self.inner.outbox.submit(&frame, alone).map_err(|_| {
-            close(&self.inner);
+            close(&self.inner, None);
             self.gone()
         })
     }
@@ -566,7 +567,7 @@ impl Client {
                 waiting.insert(id, Waiter { reply: tx, takes });
                 alone
             }
-            Pending::Closed => return Err(self.gone()),
+            Pending::Closed(_) => return Err(self.gone()),
         };
         // Forget the id if this future is dropped or fails, so a late reply
         // is discarded.
@@ -576,7 +577,7 @@ impl Client {
         };
         if let Err(e) = self.inner.outbox.submit(&frame, alone) {
             tracing::debug!(error = %e, "write to manager failed");
-            close(&self.inner);
+            close(&self.inner, None);
             return Err(self.gone());
         }
         match rx.await {
@@ -586,8 +587,13 @@ impl Client {
     }
 
     fn gone(&self) -> Error {
-        Error::ManagerGone {
-            address: self.inner.address.clone(),
+        let address = self.inner.address.clone();
+        match &*self.inner.pending.lock().expect("pending map poisoned") {
+            Pending::Closed(Some(reason)) => Error::Disconnected {
+                address,
+                reason: reason.clone(),
+            },
+            _ => Error::ManagerGone { address },
         }
     }
 }
@@ -616,16 +622,24 @@ async fn flush(outbox: Arc<Outbox>, inner: std::sync::Weak<Inner>) {
     let error = outbox.flush_forever().await;
     if let Some(inner) = inner.upgrade() {
         tracing::warn!(address = %inner.address, %error, "write to manager failed");
-        close(&inner);
+        close(&inner, None);
     }
 }
 
-/// Marks the connection closed and fails every waiting call.
-fn close(inner: &Inner) {
-    let pending = std::mem::replace(
-        &mut *inner.pending.lock().expect("pending map poisoned"),
-        Pending::Closed,
-    );
+/// Marks the connection closed, with the manager's `reason` if it gave
+/// one, and fails every waiting call.
+fn close(inner: &Inner, reason: Option<ManagerError>) {
+    let pending = {
+        let mut pending = inner.pending.lock().expect("pending map poisoned");
+        if let Pending::Closed(known) = &mut *pending {
+            // Closed already; a reason that came after is still kept.
+            if known.is_none() {
+                *known = reason;
+            }
+            return;
+        }
+        std::mem::replace(&mut *pending, Pending::Closed(reason))
+    };
     // Dropping the senders wakes each waiter with "gone".
     drop(pending);
 }
@@ -643,7 +657,7 @@ async fn read_replies<R: AsyncRead + Unpin>(
                 tracing::warn!(address = %inner.address, error = %e, "connection to manager failed")
             }
         }
-        close(&inner);
+        close(&inner, None);
     }
 }
 
@@ -661,6 +675,21 @@ async fn read_loop<R: AsyncRead + Unpin>(
             let mut pending = inner.pending.lock().expect("pending map poisoned");
             while let Some(frame) = buf.next_frame()? {
                 let ReplyFrame { id, result } = manager_core::codec::decode(&frame)?;
+                if id == RequestId::CONNECTION {
+                    // The manager's last word: why it closes the connection.
+                    let reason = result.err().unwrap_or_else(|| {
+                        ManagerError::BadRequest("the manager closed the connection".into())
+                    });
+                    tracing::warn!(address = %inner.address, %reason, "manager closed the connection");
+                    let Pending::Open { .. } = &*pending else {
+                        continue;
+                    };
+                    drop(std::mem::replace(
+                        &mut *pending,
+                        Pending::Closed(Some(reason)),
+                    ));
+                    continue;
+                }
                 let Pending::Open { waiting, abandoned } = &mut *pending else {
                     continue;
                 };

@@ -45,6 +45,17 @@ pub enum Error {
         /// The manager's address.
         address: Address,
     },
+    /// The manager closed the connection and said why: this client sent a
+    /// frame too large, too slow or that did not decode (see
+    /// [`Limits`](crate::Limits)). Requests sent before may have been
+    /// applied.
+    #[error("manager at {address} closed the connection: {reason}")]
+    Disconnected {
+        /// The manager's address.
+        address: Address,
+        /// What the manager said.
+        reason: manager_core::ManagerError,
+    },
     /// No reply came within the call's deadline. The manager may still apply
     /// the request; its late reply is discarded.
     #[error("no reply within {after:?}")]

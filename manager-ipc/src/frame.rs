@@ -6,6 +6,15 @@
 //! four bytes. [`FrameBuffer`] reads whatever the socket has and then hands
 //! out every complete frame in it, which is how the server bridge batches the
 //! requests that one wakeup brings.
+//!
+//! # Memory
+//!
+//! A frame's buffer grows with the bytes that arrive, never with what its
+//! header announces: a peer that announces 16 MiB and sends 100 bytes costs
+//! about 8 KiB, and one that sends the bytes costs at most twice what it
+//! sent. Once a large frame has been taken out, the buffer goes back to its
+//! small size. How long a begun frame may take to arrive is the reader's
+//! choice ([`FrameBuffer::in_frame`] says when one is under way).
 
 use bytes::{Buf, Bytes, BytesMut};
 use manager_core::{CodecError, codec};
@@ -51,6 +60,14 @@ pub enum FrameError {
     /// The peer closed the connection between frames.
     #[error("connection closed")]
     Closed,
+    /// A frame was begun but not finished in time.
+    #[error("a frame was not completed within {after:?} ({buffered} bytes of it arrived)")]
+    Timeout {
+        /// How long the frame may take.
+        after: std::time::Duration,
+        /// Bytes of it that arrived.
+        buffered: usize,
+    },
     /// The frame's bytes are not the expected message.
     #[error("bad frame: {0}")]
     Codec(CodecError),
@@ -78,13 +95,63 @@ pub struct FrameBuffer {
     max_frame: usize,
 }
 
+/// What a buffer starts with, and grows by at least.
+const INITIAL_CAPACITY: usize = 8 * 1024;
+
+/// Spare room below which a read first makes more.
+const MIN_SPARE: usize = 4 * 1024;
+
+/// A buffer larger than this, once emptied, is replaced by a small one.
+const KEEP_CAPACITY: usize = 64 * 1024;
+
 impl FrameBuffer {
     /// An empty buffer that refuses frames over `max_frame` bytes.
     pub fn new(max_frame: usize) -> Self {
         FrameBuffer {
-            buf: BytesMut::with_capacity(8 * 1024),
+            buf: BytesMut::with_capacity(INITIAL_CAPACITY),
             max_frame,
         }
+    }
+
+    /// Whether the bytes of an unfinished frame are buffered: a frame has
+    /// begun and not all of it has arrived.
+    pub fn in_frame(&self) -> bool {
+        !self.buf.is_empty()
+    }
+
+    /// How many bytes are buffered.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The buffer's capacity in bytes (what it holds in memory).
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Makes room for the next read: for the rest of a begun frame, but never
+    /// more than has arrived so far (at least [`INITIAL_CAPACITY`]), so the
+    /// buffer grows by doubling with the bytes that come, whatever the
+    /// header announced.
+    fn make_room(&mut self) {
+        let spare = self.buf.capacity() - self.buf.len();
+        if spare >= MIN_SPARE {
+            return;
+        }
+        let rest_of_frame = match self.announced() {
+            Some(len) => (HEADER_LEN + len).saturating_sub(self.buf.len()),
+            None => INITIAL_CAPACITY,
+        };
+        let grow = rest_of_frame
+            .min(self.buf.len().max(INITIAL_CAPACITY))
+            .max(MIN_SPARE);
+        self.buf.reserve(grow);
+    }
+
+    /// The length the buffered header announces, if a whole header is in.
+    fn announced(&self) -> Option<usize> {
+        let header = self.buf.get(..HEADER_LEN)?;
+        Some(u32::from_le_bytes(header.try_into().expect("four bytes")) as usize)
     }
 
     /// Changes the limit (the handshake uses a small one).
@@ -105,9 +172,7 @@ impl FrameBuffer {
     ///
     /// Cancel safe: bytes are either in the buffer or still in the socket.
     pub async fn fill<R: AsyncRead + Unpin>(&mut self, reader: &mut R) -> Result<bool, FrameError> {
-        if self.buf.capacity() - self.buf.len() < 4096 {
-            self.buf.reserve(8 * 1024);
-        }
+        self.make_room();
         if reader.read_buf(&mut self.buf).await? == 0 {
             if self.buf.is_empty() {
                 return Ok(false);
@@ -126,11 +191,9 @@ impl FrameBuffer {
     ///
     /// [`FrameError::TooLarge`] as soon as a header announces too much.
     pub fn next_frame(&mut self) -> Result<Option<Bytes>, FrameError> {
-        if self.buf.len() < HEADER_LEN {
+        let Some(len) = self.announced() else {
             return Ok(None);
-        }
-        let len =
-            u32::from_le_bytes(self.buf[..HEADER_LEN].try_into().expect("four bytes")) as usize;
+        };
         if len > self.max_frame {
             return Err(FrameError::TooLarge {
                 len,
@@ -138,12 +201,17 @@ impl FrameBuffer {
             });
         }
         if self.buf.len() < HEADER_LEN + len {
-            // Make room for the rest of this frame in one go.
-            self.buf.reserve(HEADER_LEN + len - self.buf.len());
+            // Room for the rest is made as its bytes arrive (`fill`).
             return Ok(None);
         }
         self.buf.advance(HEADER_LEN);
-        Ok(Some(self.buf.split_to(len).freeze()))
+        let frame = self.buf.split_to(len).freeze();
+        if self.buf.is_empty() && self.buf.capacity() > KEEP_CAPACITY {
+            // Do not keep a large frame's room for the connection's life;
+            // the frame keeps its own bytes until it is dropped.
+            self.buf = BytesMut::with_capacity(INITIAL_CAPACITY);
+        }
+        Ok(Some(frame))
     }
 
     /// Reads until one whole frame is in, and decodes it as a `T`.
@@ -251,6 +319,40 @@ mod tests {
             Err(FrameError::TooLarge { max: 16, .. })
         ));
         assert!(buf.buf.capacity() < 1 << 20);
+    }
+
+    #[tokio::test]
+    async fn a_frame_buffer_grows_with_the_bytes_that_arrive() {
+        let max = 16 << 20;
+        let mut buf = FrameBuffer::new(max);
+        // A header announcing 16 MiB and 100 bytes of it.
+        let mut bytes = u32::try_from(max).unwrap().to_le_bytes().to_vec();
+        bytes.extend([7; 100]);
+        let mut reader = &bytes[..];
+        assert!(buf.fill(&mut reader).await.unwrap());
+        assert!(buf.next_frame().unwrap().is_none());
+        assert!(buf.in_frame());
+        assert!(buf.capacity() <= 2 * INITIAL_CAPACITY, "{}", buf.capacity());
+
+        // Sent in full, the frame costs at most about twice its size, and
+        // the buffer shrinks back once it is taken.
+        let len = 1 << 20;
+        let mut bytes = u32::try_from(len).unwrap().to_le_bytes().to_vec();
+        bytes.extend(vec![1; len]);
+        let mut buf = FrameBuffer::new(max);
+        let mut reader = &bytes[..];
+        let mut peak = 0;
+        let frame = loop {
+            if let Some(frame) = buf.next_frame().unwrap() {
+                break frame;
+            }
+            assert!(buf.fill(&mut reader).await.unwrap());
+            peak = peak.max(buf.capacity());
+        };
+        assert_eq!(frame.len(), len);
+        assert!(peak <= 2 * (len + HEADER_LEN) + INITIAL_CAPACITY, "{peak}");
+        assert!(!buf.in_frame());
+        assert!(buf.capacity() <= KEEP_CAPACITY, "{}", buf.capacity());
     }
 
     #[test]

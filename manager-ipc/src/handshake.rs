@@ -29,9 +29,15 @@ pub enum HandshakeError {
         /// The client's version.
         client: u16,
     },
-    /// The manager refused the client's proof of the key.
-    #[error("authentication failed: {0}")]
+    /// The manager refused the client, in its own words (for example
+    /// "authentication failed: wrong authkey" or "too many connections: the
+    /// limit is 1024").
+    #[error("{0}")]
     Rejected(String),
+    /// The key was right but the manager cannot take the connection (seen
+    /// on the manager's side), for example at its connection limit.
+    #[error("refused: {0}")]
+    Refused(String),
     /// The manager could not prove that it holds the key.
     #[error("authentication failed: the manager does not hold the same authkey")]
     ManagerNotAuthenticated,
@@ -57,13 +63,17 @@ pub struct Session {
     pub max_frame: usize,
 }
 
-/// The manager's side. On success the connection may carry requests.
-pub(crate) async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
+/// The manager's side. Once the client has proved it holds the key,
+/// `admit` decides whether the manager takes it (what it returns, a slot
+/// under the connection limit, is handed back); its `Err` is the reason
+/// told to the client. On success the connection may carry requests.
+pub(crate) async fn accept<S: AsyncRead + AsyncWrite + Unpin, T>(
     stream: &mut S,
     buf: &mut FrameBuffer,
     key: &AuthKey,
     session: Session,
-) -> Result<(), HandshakeError> {
+    admit: impl FnOnce() -> Result<T, String>,
+) -> Result<T, HandshakeError> {
     let server_nonce = auth::nonce().map_err(FrameError::Io)?;
     let hello = ServerHello {
         magic: MAGIC,
@@ -82,17 +92,24 @@ pub(crate) async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
     } else {
         None
     };
-    if let Some(refusal) = refusal {
-        let verdict = ServerVerdict::Rejected {
-            reason: match &refusal {
-                HandshakeError::WrongKey => "wrong authkey".to_owned(),
-                other => other.to_string(),
-            },
-        };
-        // Best effort: the peer may already be gone.
-        let _ = write_one(stream, &verdict, HANDSHAKE_MAX_FRAME).await;
-        return Err(refusal);
-    }
+    let refusal = match refusal {
+        Some(refusal) => Err(refusal),
+        None => admit().map_err(HandshakeError::Refused),
+    };
+    let admitted = match refusal {
+        Ok(admitted) => admitted,
+        Err(refusal) => {
+            let verdict = ServerVerdict::Rejected {
+                reason: match &refusal {
+                    HandshakeError::Refused(reason) => reason.clone(),
+                    other => other.to_string(),
+                },
+            };
+            // Best effort: the peer may already be gone.
+            let _ = write_one(stream, &verdict, HANDSHAKE_MAX_FRAME).await;
+            return Err(refusal);
+        }
+    };
     let verdict = ServerVerdict::Welcome {
         mac: key.mac(SERVER_LABEL, &answer.nonce, &server_nonce),
         connection: session.connection,
@@ -100,7 +117,7 @@ pub(crate) async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
         max_frame: u32::try_from(session.max_frame).unwrap_or(u32::MAX),
     };
     write_one(stream, &verdict, HANDSHAKE_MAX_FRAME).await?;
-    Ok(())
+    Ok(admitted)
 }
 
 /// The client's side, for tools that speak the protocol on a stream of their
@@ -175,7 +192,7 @@ mod tests {
         let mut sbuf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
         let mut cbuf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
         tokio::join!(
-            accept(&mut a, &mut sbuf, server_key, SESSION),
+            accept(&mut a, &mut sbuf, server_key, SESSION, || Ok(())),
             initiate(&mut b, &mut cbuf, client_key)
         )
     }
@@ -194,5 +211,24 @@ mod tests {
         assert!(matches!(server, Err(HandshakeError::WrongKey)));
         let err = client.unwrap_err();
         assert_eq!(err.to_string(), "authentication failed: wrong authkey");
+    }
+
+    #[tokio::test]
+    async fn a_refusal_reaches_the_client_in_the_manager_s_words() {
+        let key = AuthKey::random().unwrap();
+        let (mut a, mut b) = tokio::io::duplex(4096);
+        let mut sbuf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
+        let mut cbuf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
+        let (server, client) = tokio::join!(
+            accept(&mut a, &mut sbuf, &key, SESSION, || {
+                Err::<(), _>("too many connections: the limit is 2".to_owned())
+            }),
+            initiate(&mut b, &mut cbuf, &key)
+        );
+        assert!(matches!(server, Err(HandshakeError::Refused(_))));
+        assert_eq!(
+            client.unwrap_err().to_string(),
+            "too many connections: the limit is 2"
+        );
     }
 }

@@ -17,26 +17,18 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use manager_actors::{ActorSystem, CustomObject, CustomTypes};
+use manager_actors::{ActorSystem, CustomObject, CustomTypes, RegistryActor};
 use tokio::net::{TcpListener, UnixListener};
 
 use crate::address::Address;
 use crate::auth::AuthKey;
 use crate::error::StartError;
-use crate::frame::DEFAULT_MAX_FRAME;
 use crate::launcher::Launcher;
+use crate::limits::Limits;
 use crate::server::{self, Listener, ServerConfig};
 use crate::{Client, blocking};
 
-/// The default deadline for a connecting client to finish its handshake.
-pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The default cap on replies one connection may have waiting to be
-/// written before the manager stops reading its requests.
-pub const DEFAULT_MAX_IN_FLIGHT: usize = 4096;
-
-/// The smallest frame limit a manager accepts (every error reply fits).
-pub const MIN_MAX_FRAME: usize = 1024;
+pub use crate::limits::{DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, MIN_MAX_FRAME};
 
 /// Configures a [`Manager`] before starting it.
 #[derive(Debug, Clone)]
@@ -57,9 +49,7 @@ impl Default for ManagerBuilder {
             custom: CustomTypes::new(),
             config: ServerConfig {
                 manager_id: 0,
-                max_frame: DEFAULT_MAX_FRAME,
-                handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
-                max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+                limits: Limits::default(),
             },
         }
     }
@@ -86,24 +76,35 @@ impl ManagerBuilder {
         self
     }
 
+    /// Sets every limit at once (see [`Limits`]).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.config.limits = limits.sane();
+        self
+    }
+
+    /// The limits set so far.
+    pub fn current_limits(&self) -> &Limits {
+        &self.config.limits
+    }
+
     /// The largest frame accepted or sent, in bytes (default 16 MiB, at
-    /// least [`MIN_MAX_FRAME`]).
+    /// least [`MIN_MAX_FRAME`]); see [`Limits::max_frame`].
     pub fn max_frame(mut self, bytes: usize) -> Self {
-        self.config.max_frame = bytes.max(MIN_MAX_FRAME);
+        self.config.limits.max_frame = bytes.max(MIN_MAX_FRAME);
         self
     }
 
-    /// How long a connecting client has to authenticate (default 5 s).
+    /// How long a connecting client has to authenticate (default 5 s); see
+    /// [`Limits::handshake_timeout`].
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.config.handshake_timeout = timeout;
+        self.config.limits.handshake_timeout = timeout;
         self
     }
 
-    /// How many replies one connection may have waiting to be written (its
-    /// client is not reading them) before the manager stops reading its
-    /// requests (default 4096). Parked requests do not count.
+    /// How many replies one connection may have waiting to be written
+    /// (default 4096); see [`Limits::max_in_flight`].
     pub fn max_in_flight(mut self, requests: usize) -> Self {
-        self.config.max_in_flight = requests.max(1);
+        self.config.limits.max_in_flight = requests.max(1);
         self
     }
 
@@ -164,8 +165,10 @@ impl ManagerBuilder {
         let mut config = self.config;
         config.manager_id = random_id()?;
         let manager_id = config.manager_id;
+        let registry = RegistryActor::with_custom_types(self.custom)
+            .with_max_objects(config.limits.max_objects);
         let (system, address) =
-            ActorSystem::start("manager", self.custom, move |registry| async move {
+            ActorSystem::start("manager", registry, move |registry| async move {
                 let (listener, address) = bind_listener(&bind)?;
                 actix_rt::spawn(server::serve(listener, registry, key, config));
                 Ok::<_, StartError>(address)

@@ -89,6 +89,7 @@ use std::time::{Duration, Instant};
 use crate::auth::AuthKeyError;
 use crate::error::StartError;
 use crate::launcher::{ENV_ADDRESS, ENV_ARGS, ENV_AUTHKEY, ENV_ENTRY, Launcher};
+use crate::limits::Limits;
 use crate::manager::{Manager, ManagerBuilder};
 use crate::{Address, AuthKey, Client, blocking, platform};
 
@@ -106,15 +107,12 @@ pub const SERVER_ENTRY: &str = "__manager_server";
 /// What a server prints on stdout, followed by its address, once it listens.
 pub const READY_PREFIX: &str = "listening on ";
 
-/// Where the built-in server finds [`ManagerProcessBuilder::max_frame`]: a
-/// decimal number of bytes. Unset: the default of
-/// [`ManagerBuilder::max_frame`].
-pub const ENV_MAX_FRAME: &str = "MANAGER_MAX_FRAME";
-
-/// Where the built-in server finds [`ManagerProcessBuilder::handshake_timeout`]:
-/// a decimal number of milliseconds. Unset: the default of
-/// [`ManagerBuilder::handshake_timeout`].
-pub const ENV_HANDSHAKE_TIMEOUT_MS: &str = "MANAGER_HANDSHAKE_TIMEOUT_MS";
+/// Where the built-in server finds its limits (see [`Limits`]); unset
+/// ones keep their defaults.
+pub use crate::limits::{
+    ENV_FRAME_TIMEOUT_MS, ENV_HANDSHAKE_TIMEOUT_MS, ENV_MAX_BACKLOG_BYTES, ENV_MAX_CONNECTIONS,
+    ENV_MAX_FRAME, ENV_MAX_HANDSHAKES, ENV_MAX_IN_FLIGHT, ENV_MAX_OBJECTS, ENV_MAX_PARKED,
+};
 
 /// What the built-in server prints on stdout, followed by the reason, if it
 /// cannot start.
@@ -229,8 +227,7 @@ pub struct ManagerProcessBuilder {
     program: Option<PathBuf>,
     start_timeout: Duration,
     stop_timeout: Duration,
-    max_frame: Option<usize>,
-    handshake_timeout: Option<Duration>,
+    limits: Limits,
 }
 
 impl Default for ManagerProcessBuilder {
@@ -241,8 +238,7 @@ impl Default for ManagerProcessBuilder {
             program: None,
             start_timeout: DEFAULT_START_TIMEOUT,
             stop_timeout: DEFAULT_STOP_TIMEOUT,
-            max_frame: None,
-            handshake_timeout: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -272,7 +268,7 @@ impl ManagerProcessBuilder {
     /// [`MIN_MAX_FRAME`](crate::manager::MIN_MAX_FRAME)). Clients learn it
     /// in the handshake and refuse to send a larger request.
     pub fn max_frame(mut self, bytes: usize) -> Self {
-        self.max_frame = Some(bytes);
+        self.limits.max_frame = bytes;
         self
     }
 
@@ -280,7 +276,15 @@ impl ManagerProcessBuilder {
     /// [`ManagerBuilder::handshake_timeout`] (default 5 s). It reaches the
     /// child in whole milliseconds, rounded up.
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.handshake_timeout = Some(timeout);
+        self.limits.handshake_timeout = timeout;
+        self
+    }
+
+    /// Every limit of the manager at once, as [`ManagerBuilder::limits`]
+    /// (see [`Limits`]). They reach the child in its environment, durations
+    /// in whole milliseconds, rounded up.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -352,17 +356,10 @@ impl ManagerProcessBuilder {
             Some(address) => command.env(ENV_ADDRESS, address.to_string()),
             None => command.env_remove(ENV_ADDRESS),
         };
-        // Set or removed, never inherited from this process's environment.
-        match self.max_frame {
-            Some(bytes) => command.env(ENV_MAX_FRAME, bytes.to_string()),
-            None => command.env_remove(ENV_MAX_FRAME),
-        };
-        match self.handshake_timeout {
-            Some(timeout) => {
-                command.env(ENV_HANDSHAKE_TIMEOUT_MS, ceil_millis(timeout).to_string())
-            }
-            None => command.env_remove(ENV_HANDSHAKE_TIMEOUT_MS),
-        };
+        // Always set, never inherited from this process's environment.
+        for (name, value) in self.limits.to_env() {
+            command.env(name, value.to_string());
+        }
         platform::kill_when_parent_dies(&mut command);
         let mut child = crate::launcher::spawn_from_launcher_thread(command).map_err(|cause| {
             ManagerProcessError::Spawn {
@@ -785,16 +782,20 @@ fn server_from_env() -> Result<ManagerBuilder, ServeError> {
             Err(e) => return Err(ServeError::Config(format!("{ENV_ADDRESS}: {e}"))),
         },
     };
-    if let Some(bytes) = number_from_env(ENV_MAX_FRAME, "a number of bytes")? {
-        let bytes = usize::try_from(bytes).map_err(|_| {
-            ServeError::Config(format!("{ENV_MAX_FRAME}: {bytes} bytes is too large"))
-        })?;
-        builder = builder.max_frame(bytes);
+    let mut limits = Limits::default();
+    for (name, _) in Limits::default().to_env() {
+        let what = if name.ends_with("_MS") {
+            "a number of milliseconds"
+        } else if name.ends_with("_FRAME") || name.ends_with("_BYTES") {
+            "a number of bytes"
+        } else {
+            "a number"
+        };
+        if let Some(value) = number_from_env(name, what)? {
+            limits.set_from_env(name, value);
+        }
     }
-    if let Some(millis) = number_from_env(ENV_HANDSHAKE_TIMEOUT_MS, "a number of milliseconds")? {
-        builder = builder.handshake_timeout(Duration::from_millis(millis));
-    }
-    Ok(builder)
+    Ok(builder.limits(limits))
 }
 
 /// The value of the variable `name`, if set: decimal digits only (no sign,
@@ -821,13 +822,6 @@ fn parse_number(text: &str) -> Option<u64> {
         return None;
     }
     text.parse().ok()
-}
-
-/// `timeout` in whole milliseconds, rounded up so that a non-zero timeout
-/// stays non-zero; saturates at `u64::MAX`.
-fn ceil_millis(timeout: Duration) -> u64 {
-    let millis = timeout.as_nanos().div_ceil(1_000_000);
-    u64::try_from(millis).unwrap_or(u64::MAX)
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (else `default`), unless the
@@ -870,14 +864,5 @@ mod tests {
         ] {
             assert_eq!(parse_number(bad), None, "`{bad}`");
         }
-    }
-
-    #[test]
-    fn timeouts_travel_in_whole_milliseconds_rounded_up() {
-        assert_eq!(ceil_millis(Duration::ZERO), 0);
-        assert_eq!(ceil_millis(Duration::from_micros(1)), 1);
-        assert_eq!(ceil_millis(Duration::from_millis(1500)), 1500);
-        assert_eq!(ceil_millis(Duration::from_nanos(1_500_001)), 2);
-        assert_eq!(ceil_millis(Duration::MAX), u64::MAX);
     }
 }

@@ -21,17 +21,32 @@
 //! # Backpressure
 //!
 //! A full object mailbox makes the reader wait, and so does a connection with
-//! `max_in_flight` replies not yet written (its client is not reading them);
-//! either way the client's writes slow down. Nothing is dropped. Parked
-//! requests (a queue `get` waiting for an item) owe no reply yet and do not
-//! count, so any number of them never stops the reader from taking the
-//! request that would release them, or from seeing the client close.
+//! `max_in_flight` replies, or `max_backlog_bytes` bytes of them, not yet
+//! written (its client is not reading them); either way the client's writes
+//! slow down. Nothing is dropped. The reader hands at most
+//! [`MAX_BATCH`] requests to the objects before it looks at the backlog
+//! again, and only one while the backlog is over a quarter full, so the
+//! replies of requests read before it stopped add at most that many to it.
+//! Parked requests (a queue `get` waiting for an item) owe no reply yet and
+//! do not count, so any number of them never stops the reader from taking
+//! the request that would release them, or from seeing the client close.
 //!
 //! # Bad input
 //!
-//! A failed handshake, a frame over the limit, bytes that do not decode or a
-//! stream cut mid-frame close that connection only. Requests the manager had
-//! already read are still applied.
+//! A failed handshake, a frame over the limit, a frame begun but not
+//! finished within `frame_timeout`, bytes that do not decode or a stream cut
+//! mid-frame close that connection only. Where the connection is still
+//! writable, the manager first tells the client why in a frame with
+//! [`RequestId::CONNECTION`]. Requests the manager had already read are
+//! still applied.
+//!
+//! # Limits on connections
+//!
+//! At most `max_handshakes` connections may be in their handshake at once
+//! (more are closed at once), and at most `max_connections` authenticated
+//! ones are kept (more are refused in the handshake, with the reason).
+//! Failed handshakes are counted and logged as a summary at most every
+//! [`FAILURE_LOG_EVERY`], not a line each.
 //!
 //! # Inspection
 //!
@@ -49,7 +64,7 @@
 //! they finish.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -72,18 +87,29 @@ use tokio::net::{TcpListener, UnixListener};
 use crate::auth::AuthKey;
 use crate::frame::{FrameBuffer, FrameError, HANDSHAKE_MAX_FRAME, REPLY_HEADROOM, encode_frame};
 use crate::handshake::{self, Session};
+use crate::limits::Limits;
 use crate::platform;
 use crate::transport::Stream;
 
-/// Limits the bridge applies to every connection.
+/// What the bridge needs to know besides its listener and key.
 #[derive(Debug, Clone)]
 pub(crate) struct ServerConfig {
     /// The manager's identity, told to every client in the handshake.
     pub(crate) manager_id: u64,
-    pub(crate) max_frame: usize,
-    pub(crate) handshake_timeout: Duration,
-    pub(crate) max_in_flight: usize,
+    /// What each connection, and all of them, may use.
+    pub(crate) limits: Limits,
 }
+
+/// The most requests the reader hands to the objects before it looks at
+/// the connection's backlog of unwritten replies again.
+pub(crate) const MAX_BATCH: usize = 64;
+
+/// How often failed handshakes are summed up in the log, at most.
+pub(crate) const FAILURE_LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// How long a connection closed for bad input has to take the frame that
+/// says why.
+const LAST_WORD_GRACE: Duration = Duration::from_secs(1);
 
 /// A bound listener of either transport.
 #[derive(Debug)]
@@ -100,6 +126,12 @@ struct Shared {
     started_at: UnixMillis,
     /// Connections accepted so far (each one's id is the count then).
     accepted: AtomicU64,
+    /// Connections in their handshake now.
+    handshaking: Arc<AtomicUsize>,
+    /// Authenticated connections now (slots taken under the limit).
+    connected: Arc<AtomicUsize>,
+    /// Failed handshakes, counted and summed up in the log.
+    failures: Mutex<FailureLog>,
     /// Requests read so far, from every connection.
     requests: AtomicU64,
     /// Authenticated connections that are still open, by id.
@@ -137,7 +169,93 @@ impl Drop for Registered<'_> {
     }
 }
 
+/// A slot under one of the connection limits, given back when dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    /// Takes a slot of `count` if fewer than `max` are taken.
+    fn take(count: &Arc<AtomicUsize>, max: usize) -> Option<Self> {
+        count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Slot(count.clone()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Failed handshakes: all counted, the first of each
+/// [`FAILURE_LOG_EVERY`] logged, the rest summed up when it has passed.
+#[derive(Debug)]
+struct FailureLog {
+    total: u64,
+    /// When a line was last logged; `None` before the first.
+    logged_at: Option<Instant>,
+    /// Failures since then that were not logged, and the last of them.
+    unlogged: u64,
+    last: String,
+}
+
+impl FailureLog {
+    fn new() -> Self {
+        FailureLog {
+            total: 0,
+            logged_at: None,
+            unlogged: 0,
+            last: String::new(),
+        }
+    }
+
+    /// Counts a failure described by `what`; logs it if no line was logged
+    /// in the last [`FAILURE_LOG_EVERY`].
+    fn record(&mut self, now: Instant, what: String) {
+        self.total += 1;
+        if self
+            .logged_at
+            .is_some_and(|at| now.saturating_duration_since(at) < FAILURE_LOG_EVERY)
+        {
+            self.unlogged += 1;
+            self.last = what;
+            return;
+        }
+        self.flush(now);
+        tracing::warn!(total = self.total, "handshake failed: {what}");
+        self.logged_at = Some(now);
+    }
+
+    /// Logs a summary of the failures not logged, if any, once
+    /// [`FAILURE_LOG_EVERY`] has passed since the last line.
+    fn flush(&mut self, now: Instant) {
+        if self.unlogged == 0
+            || self
+                .logged_at
+                .is_some_and(|at| now.saturating_duration_since(at) < FAILURE_LOG_EVERY)
+        {
+            return;
+        }
+        tracing::warn!(
+            total = self.total,
+            "{} more handshakes failed in the last {:?} (the last: {})",
+            self.unlogged,
+            FAILURE_LOG_EVERY,
+            self.last
+        );
+        self.unlogged = 0;
+        self.logged_at = Some(now);
+    }
+}
+
 impl Shared {
+    fn failures(&self) -> std::sync::MutexGuard<'_, FailureLog> {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn live(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, LiveConnection>> {
         // The table is only ever changed whole under the lock; a panic
         // elsewhere cannot leave it half-updated.
@@ -197,7 +315,9 @@ async fn sample_requests(shared: Arc<Shared>) {
     loop {
         ticks.tick().await;
         let total = shared.requests.load(Ordering::Relaxed);
-        shared.rate().record(Instant::now(), total);
+        let now = Instant::now();
+        shared.rate().record(now, total);
+        shared.failures().flush(now);
     }
 }
 
@@ -216,6 +336,9 @@ pub(crate) async fn serve(
         started,
         started_at: UnixMillis::now(),
         accepted: AtomicU64::new(0),
+        handshaking: Arc::new(AtomicUsize::new(0)),
+        connected: Arc::new(AtomicUsize::new(0)),
+        failures: Mutex::new(FailureLog::new()),
         requests: AtomicU64::new(0),
         live: Mutex::new(BTreeMap::new()),
         rate: Mutex::new(RateWindow::new(started)),
@@ -236,13 +359,11 @@ pub(crate) async fn serve(
                         uid: None,
                     },
                 };
-                let id = shared.accepted.fetch_add(1, Ordering::Relaxed) + 1;
-                actix_rt::spawn(connection(s, id, peer, shared.clone()));
+                admit(s, peer, &shared);
             }),
             Listener::Tcp(l) => l.accept().await.and_then(|(s, address)| {
                 s.set_nodelay(true)?;
-                let id = shared.accepted.fetch_add(1, Ordering::Relaxed) + 1;
-                actix_rt::spawn(connection(s, id, Peer::Tcp { address }, shared.clone()));
+                admit(s, Peer::Tcp { address }, &shared);
                 Ok(())
             }),
         };
@@ -255,31 +376,67 @@ pub(crate) async fn serve(
     }
 }
 
-async fn connection<S: Stream>(mut stream: S, id: u64, peer: Peer, shared: Arc<Shared>) {
+/// Starts serving an accepted stream, unless `max_handshakes` are under
+/// way: then it is closed at once.
+fn admit<S: Stream>(stream: S, peer: Peer, shared: &Arc<Shared>) {
+    let max = shared.config.limits.max_handshakes;
+    let Some(handshaking) = Slot::take(&shared.handshaking, max) else {
+        // Dropping the stream closes it.
+        shared.failures().record(
+            Instant::now(),
+            format!("{peer}: too many handshakes under way (the limit is {max}); closed at once"),
+        );
+        return;
+    };
+    let id = shared.accepted.fetch_add(1, Ordering::Relaxed) + 1;
+    actix_rt::spawn(connection(stream, id, peer, handshaking, shared.clone()));
+}
+
+async fn connection<S: Stream>(
+    mut stream: S,
+    id: u64,
+    peer: Peer,
+    handshaking: Slot,
+    shared: Arc<Shared>,
+) {
     tracing::debug!(connection = id, %peer, "connection accepted");
+    let limits = shared.config.limits.clone();
     let mut buf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
-    let timeout = shared.config.handshake_timeout;
+    let timeout = limits.handshake_timeout;
     let session = Session {
         connection: id,
         manager: shared.config.manager_id,
-        max_frame: shared.config.max_frame,
+        max_frame: limits.max_frame,
     };
-    match tokio::time::timeout(
-        timeout,
-        handshake::accept(&mut stream, &mut buf, &shared.key, session),
-    )
-    .await
-    {
-        Ok(Ok(())) => tracing::info!(connection = id, %peer, "client connected"),
+    let admit = || {
+        Slot::take(&shared.connected, limits.max_connections).ok_or_else(|| {
+            format!(
+                "too many connections: the limit is {}",
+                limits.max_connections
+            )
+        })
+    };
+    let handshake = handshake::accept(&mut stream, &mut buf, &shared.key, session, admit);
+    let _connected = match tokio::time::timeout(timeout, handshake).await {
+        Ok(Ok(slot)) => {
+            tracing::info!(connection = id, %peer, "client connected");
+            slot
+        }
         Ok(Err(e)) => {
-            tracing::warn!(connection = id, %peer, error = %e, "handshake failed");
+            shared
+                .failures()
+                .record(Instant::now(), format!("{peer}: {e}"));
             return;
         }
         Err(_) => {
-            tracing::warn!(connection = id, %peer, ?timeout, "handshake timed out");
+            shared.failures().record(
+                Instant::now(),
+                format!("{peer}: timed out after {timeout:?}"),
+            );
             return;
         }
-    }
+    };
+    drop(handshaking);
     let counters = Arc::new(ConnectionCounters::default());
     shared.live().insert(
         id,
@@ -293,7 +450,7 @@ async fn connection<S: Stream>(mut stream: S, id: u64, peer: Peer, shared: Arc<S
         shared: &shared,
         id,
     };
-    buf.set_max_frame(shared.config.max_frame);
+    buf.set_max_frame(limits.max_frame);
     let socket_peer = SocketPeer::of(&stream);
     let _closes_peer = ClosesPeer(socket_peer.clone());
     let (read, write) = stream.into_split();
@@ -304,14 +461,15 @@ async fn connection<S: Stream>(mut stream: S, id: u64, peer: Peer, shared: Arc<S
     let writer = actix_rt::spawn(write_replies(
         write,
         replies,
-        shared.config.max_frame + REPLY_HEADROOM,
+        limits.max_frame + REPLY_HEADROOM,
         counters.clone(),
     ));
     let mut reader = Reader {
         connection: ConnectionId(id),
         buf,
         sink,
-        max_backlog: shared.config.max_in_flight,
+        limits: limits.clone(),
+        frame_began: None,
         shared: shared.clone(),
         counters,
         inspecting: Arc::new(tokio::sync::Semaphore::new(1)),
@@ -320,7 +478,18 @@ async fn connection<S: Stream>(mut stream: S, id: u64, peer: Peer, shared: Arc<S
     };
     match reader.run(read).await {
         Ok(()) => tracing::info!(connection = id, %peer, "client disconnected"),
-        Err(e) => tracing::warn!(connection = id, %peer, error = %e, "closing connection"),
+        Err(e) => {
+            tracing::warn!(connection = id, %peer, error = %e, "closing connection");
+            if !matches!(e, FrameError::Io(_) | FrameError::Truncated { .. }) {
+                // Tell the client why, if it still reads.
+                reader.sink.send(
+                    RequestId::CONNECTION,
+                    Err(ManagerError::BadRequest(e.to_string())),
+                );
+                let _ =
+                    tokio::time::timeout(LAST_WORD_GRACE, reader.sink.wait_until_written()).await;
+            }
+        }
     }
     writer.abort();
     // Once the aborted writer has dropped its queue, what the replies
@@ -384,8 +553,10 @@ struct Reader {
     connection: ConnectionId,
     buf: FrameBuffer,
     sink: ReplySink,
-    /// How many unwritten replies make the reader stop reading.
-    max_backlog: usize,
+    /// The backlog and frame limits among them.
+    limits: Limits,
+    /// When the unfinished frame in `buf` began to arrive, if one has.
+    frame_began: Option<Instant>,
     shared: Arc<Shared>,
     counters: Arc<ConnectionCounters>,
     /// One permit: held by this connection's inspection in flight, if any.
@@ -405,19 +576,71 @@ impl Reader {
         result
     }
 
+    /// Waits until the connection's backlog of unwritten replies has room;
+    /// `false` if the connection is over.
+    async fn wait_for_room(&self) -> bool {
+        self.sink
+            .wait_for_room(self.limits.max_in_flight, self.limits.max_backlog_bytes)
+            .await
+    }
+
+    /// How many requests to hand to the objects before looking at the
+    /// backlog again: [`MAX_BATCH`], or one while it is over a quarter full.
+    fn batch_limit(&self) -> usize {
+        let quarter = (
+            self.limits.max_in_flight.div_ceil(4),
+            self.limits.max_backlog_bytes.div_ceil(4),
+        );
+        if self.sink.is_full(quarter.0, quarter.1) {
+            1
+        } else {
+            MAX_BATCH
+        }
+    }
+
+    /// Reads once more from the socket; a frame under way must arrive
+    /// whole within `frame_timeout` of its first bytes.
+    async fn fill<R: AsyncRead + Unpin>(&mut self, read: &mut R) -> Result<bool, FrameError> {
+        if !self.buf.in_frame() {
+            self.frame_began = None;
+            return self.buf.fill(read).await;
+        }
+        let began = *self.frame_began.get_or_insert_with(Instant::now);
+        let after = self.limits.frame_timeout;
+        let deadline = tokio::time::Instant::from_std(began) + after;
+        match tokio::time::timeout_at(deadline, self.buf.fill(read)).await {
+            Ok(filled) => filled,
+            Err(_) => Err(FrameError::Timeout {
+                after,
+                buffered: self.buf.buffered(),
+            }),
+        }
+    }
+
     async fn read_all<R: AsyncRead + Unpin>(&mut self, mut read: R) -> Result<(), FrameError> {
         loop {
             // A client that does not read its replies stops being read.
             // Parked requests owe no reply yet and do not count, so waiting
             // requests never keep the reader from seeing the client close.
-            if !self.sink.wait_for_room(self.max_backlog).await {
+            if !self.wait_for_room().await {
                 return Ok(());
             }
-            if !self.buf.fill(&mut read).await? {
+            if !self.fill(&mut read).await? {
                 return Ok(());
             }
             let mut read_now = 0;
+            let mut undispatched = 0;
             while let Some(frame) = self.buf.next_frame()? {
+                if undispatched >= self.batch_limit() {
+                    // The replies of what was handed over are in the backlog
+                    // once `dispatch` returns: look at it before going on.
+                    self.dispatch().await;
+                    undispatched = 0;
+                    if !self.wait_for_room().await {
+                        return Ok(());
+                    }
+                }
+                undispatched += 1;
                 let RequestFrame { id, request } = codec::decode(&frame)?;
                 // Counted before anything can await, so its reply is never
                 // counted as written before the request as read.
@@ -639,10 +862,12 @@ async fn write_replies<W: AsyncWrite + Unpin>(
     let mut handoffs: VecDeque<(usize, Outgoing)> = VecDeque::new();
     while let Some(first) = replies.recv().await {
         let mut count = 0;
+        let mut bytes = 0;
         let mut next = Some(first);
         while let Some(reply) = next.take() {
             let whole = encode_reply(reply.frame(), &mut out, max_frame);
             count += 1;
+            bytes += reply.size();
             if reply.hands_over() {
                 if whole {
                     handoffs.push_back((out.len(), reply));
@@ -669,7 +894,7 @@ async fn write_replies<W: AsyncWrite + Unpin>(
             tracing::debug!(error = %e, "write to client failed");
             return;
         }
-        replies.written(count);
+        replies.written(count, bytes);
         counters.written.fetch_add(count as u64, Ordering::Relaxed);
         out.clear();
         if out.capacity() > 4 * KEEP {

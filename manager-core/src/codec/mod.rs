@@ -125,6 +125,18 @@ pub fn encode_into<T: Serialize + ?Sized>(
         .map_err(|e| CodecError::Encode(e.to_string()))
 }
 
+/// How many bytes [`encode`] would take for `value`, without building them.
+///
+/// # Errors
+///
+/// As [`encode`].
+pub fn encoded_len<T: Serialize + ?Sized>(value: &T) -> Result<usize, CodecError> {
+    let mut size = bincode::enc::write::SizeWriter::default();
+    bincode::serde::encode_into_writer(value, &mut size, config())
+        .map_err(|e| CodecError::Encode(e.to_string()))?;
+    Ok(size.bytes_written)
+}
+
 /// Decodes a `T` that must fill `bytes` exactly.
 ///
 /// # Errors
@@ -246,6 +258,17 @@ mod tests {
             decode::<(u8, String, Vec<i64>)>(&encode(&v).unwrap()).unwrap(),
             v
         );
+    }
+
+    #[test]
+    fn encoded_len_is_the_encoding_s_length() {
+        let v = (
+            1_u8,
+            "two".to_string(),
+            vec![3_i64, -4_000_000],
+            Some(1_u128 << 90),
+        );
+        assert_eq!(encoded_len(&v).unwrap(), encode(&v).unwrap().len());
     }
 
     #[test]

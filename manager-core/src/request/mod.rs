@@ -98,6 +98,13 @@ pub struct Owner(pub u64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct RequestId(pub u64);
 
+impl RequestId {
+    /// Never names a request (clients number theirs from 1): a reply with
+    /// this id is the manager's last word on the connection, saying why it
+    /// closes it (a frame too large, too slow or that does not decode).
+    pub const CONNECTION: RequestId = RequestId(0);
+}
+
 /// One request with its id: the unit a client sends after the handshake.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestFrame {

@@ -10,7 +10,7 @@ use super::{Role, SERVER_ENTRY, ServeError, init_logging, run_server_entry, serv
 use crate::auth::AuthKeyError;
 use crate::launcher::{ENV_AUTHKEY, ENV_ENTRY};
 use crate::manager::Manager;
-use crate::{AuthKey, ManagerBuilder};
+use crate::{AuthKey, Limits, ManagerBuilder};
 
 /// Serves a manager of shared objects until SIGINT or SIGTERM.
 ///
@@ -32,9 +32,89 @@ struct Cli {
     #[arg(long, value_name = "PATH", conflicts_with = "authkey_env")]
     authkey_file: Option<PathBuf>,
 
+    #[command(flatten)]
+    limits: LimitFlags,
+}
+
+/// The manager's limits (see `Limits` in the library docs and
+/// docs/security.md); each unset one keeps its default.
+#[derive(Debug, Args)]
+struct LimitFlags {
     /// The largest frame accepted or sent, in bytes (default 16 MiB).
     #[arg(long, value_name = "BYTES")]
     max_frame: Option<usize>,
+
+    /// How long a client has to authenticate, in milliseconds (default
+    /// 5000).
+    #[arg(long, value_name = "MS")]
+    handshake_timeout_ms: Option<u64>,
+
+    /// How long a begun frame may take to arrive whole, in milliseconds
+    /// (default 30000).
+    #[arg(long, value_name = "MS")]
+    frame_timeout_ms: Option<u64>,
+
+    /// Unwritten replies per connection before its requests stop being read
+    /// (default 4096).
+    #[arg(long, value_name = "N")]
+    max_in_flight: Option<usize>,
+
+    /// Bytes of unwritten replies per connection before its requests stop
+    /// being read (default 64 MiB).
+    #[arg(long, value_name = "BYTES")]
+    max_backlog_bytes: Option<usize>,
+
+    /// Parked requests per connection (default 65536).
+    #[arg(long, value_name = "N")]
+    max_parked: Option<usize>,
+
+    /// Authenticated connections at once (default 1024).
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
+
+    /// Connections in their handshake at once (default 128).
+    #[arg(long, value_name = "N")]
+    max_handshakes: Option<usize>,
+
+    /// Objects at once (default 100000).
+    #[arg(long, value_name = "N")]
+    max_objects: Option<usize>,
+}
+
+impl LimitFlags {
+    /// The default limits with the flags given applied.
+    fn limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        let millis = std::time::Duration::from_millis;
+        if let Some(v) = self.max_frame {
+            limits.max_frame = v;
+        }
+        if let Some(v) = self.handshake_timeout_ms {
+            limits.handshake_timeout = millis(v);
+        }
+        if let Some(v) = self.frame_timeout_ms {
+            limits.frame_timeout = millis(v);
+        }
+        if let Some(v) = self.max_in_flight {
+            limits.max_in_flight = v;
+        }
+        if let Some(v) = self.max_backlog_bytes {
+            limits.max_backlog_bytes = v;
+        }
+        if let Some(v) = self.max_parked {
+            limits.max_parked = v;
+        }
+        if let Some(v) = self.max_connections {
+            limits.max_connections = v;
+        }
+        if let Some(v) = self.max_handshakes {
+            limits.max_handshakes = v;
+        }
+        if let Some(v) = self.max_objects {
+            limits.max_objects = v;
+        }
+        limits
+    }
 }
 
 /// Where to listen: exactly one of the two.
@@ -129,10 +209,7 @@ fn builder(cli: &Cli) -> Result<ManagerBuilder, ServeError> {
             ));
         }
     };
-    if let Some(bytes) = cli.max_frame {
-        builder = builder.max_frame(bytes);
-    }
-    Ok(builder)
+    Ok(builder.limits(cli.limits.limits()))
 }
 
 fn authkey(cli: &Cli) -> Result<AuthKey, ServeError> {
