@@ -31,6 +31,12 @@ use crate::frame::DEFAULT_MAX_FRAME;
 /// The smallest frame limit a manager accepts (every error reply fits).
 pub const MIN_MAX_FRAME: usize = 1024;
 
+/// The most requests the manager hands to its objects from one connection
+/// before it looks at that connection's backlog of unwritten replies
+/// again (one at a time while the backlog is over a quarter full). So the
+/// backlog exceeds `max_backlog_bytes` by at most this many replies.
+pub const MAX_BATCH: usize = 64;
+
 /// The default deadline for a connecting client to finish its handshake.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 

@@ -87,7 +87,7 @@ use tokio::net::{TcpListener, UnixListener};
 use crate::auth::AuthKey;
 use crate::frame::{FrameBuffer, FrameError, HANDSHAKE_MAX_FRAME, REPLY_HEADROOM, encode_frame};
 use crate::handshake::{self, Session};
-use crate::limits::Limits;
+use crate::limits::{Limits, MAX_BATCH};
 use crate::platform;
 use crate::transport::Stream;
 
@@ -99,10 +99,6 @@ pub(crate) struct ServerConfig {
     /// What each connection, and all of them, may use.
     pub(crate) limits: Limits,
 }
-
-/// The most requests the reader hands to the objects before it looks at
-/// the connection's backlog of unwritten replies again.
-pub(crate) const MAX_BATCH: usize = 64;
 
 /// How often failed handshakes are summed up in the log, at most.
 pub(crate) const FAILURE_LOG_EVERY: Duration = Duration::from_secs(10);
