@@ -203,9 +203,9 @@ fn bind_listener(address: &Address) -> Result<(Listener, Address), StartError> {
     };
     match address {
         Address::Unix(path) => {
-            let listener = UnixListener::bind(path).map_err(bind_err)?;
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-                .map_err(bind_err)?;
+            let listener = crate::platform::bind_private_unix_listener(path).map_err(bind_err)?;
+            listener.set_nonblocking(true).map_err(bind_err)?;
+            let listener = UnixListener::from_std(listener).map_err(bind_err)?;
             Ok((Listener::Unix(listener), address.clone()))
         }
         Address::Tcp(addr) => {
