@@ -227,3 +227,49 @@ pub(crate) fn bind_private_unix_listener(
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     Ok(listener)
 }
+
+/// Removes the variable `name` from this process's environment, if this
+/// process has no thread but the caller's; returns whether it did (also
+/// `false` where that cannot be told). Processes started afterwards do not
+/// inherit it. `/proc/PID/environ` still shows it: that is the environment
+/// the process started with.
+pub(crate) fn remove_env_var_while_alone(name: &str) -> bool {
+    if !is_single_threaded() {
+        return false;
+    }
+    // SAFETY: changing the environment is unsound only while another
+    // thread may read or write it; this process has no other thread, and
+    // none can start but from this one, which is here.
+    unsafe { std::env::remove_var(name) };
+    true
+}
+
+/// Whether this process has one thread: `/proc/self/task` has an entry per
+/// thread.
+#[cfg(target_os = "linux")]
+fn is_single_threaded() -> bool {
+    std::fs::read_dir("/proc/self/task").is_ok_and(|threads| threads.take(2).count() == 1)
+}
+
+/// Elsewhere the threads are not counted: the answer is "not known".
+#[cfg(not(target_os = "linux"))]
+fn is_single_threaded() -> bool {
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_environment_is_left_alone_while_another_thread_runs() {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let other = std::thread::spawn(move || {
+            let _ = stopped.recv();
+        });
+        assert!(!is_single_threaded());
+        assert!(!remove_env_var_while_alone("MANAGER_PLATFORM_TEST_UNSET"));
+        drop(stop);
+        other.join().expect("the other thread ends");
+    }
+}
