@@ -32,7 +32,7 @@
 //! })?;
 //! let name = ObjectName::new("config")?;
 //! let outcome = futures_lite_block_on(system.registry().send(RegistryCall(
-//!     RegistryRequest::CreateOrGet { name, spec: ObjectSpec::Namespace },
+//!     RegistryRequest::CreateOrGet { name: name.into(), spec: ObjectSpec::Namespace },
 //! )))?;
 //! assert!(matches!(outcome.reply, Ok(RegistryReply::Object(info)) if info.created));
 //! system.shutdown();

@@ -14,6 +14,12 @@
 //! Clients never talk to it directly: the server bridge sends it one
 //! [`RegistryCall`] per registry request and keeps the handles it gets back,
 //! so object requests go straight to the object's own mailbox.
+//!
+//! # Bad names
+//!
+//! Names arrive as the client sent them ([`WireName`](manager_core::WireName))
+//! and are checked here, before anything else: a bad one is
+//! [`ManagerError::InvalidName`] for that request alone.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -40,6 +46,17 @@ pub struct RegistryOutcome {
     pub reply: Result<RegistryReply, ManagerError>,
     /// How to reach the object the reply names, if any.
     pub handle: Option<ObjectHandle>,
+}
+
+impl RegistryOutcome {
+    /// The outcome of a request that failed: `error` for the client, no
+    /// handle.
+    fn failed(error: ManagerError) -> Self {
+        RegistryOutcome {
+            reply: Err(error),
+            handle: None,
+        }
+    }
 }
 
 impl Message for RegistryCall {
@@ -164,65 +181,18 @@ impl RegistryActor {
 
     fn apply(&mut self, request: RegistryRequest) -> RegistryOutcome {
         match request {
-            RegistryRequest::CreateOrGet { name, spec } => {
-                let kind = spec.kind();
-                let created = !self.by_name.contains_key(&name);
-                if created {
-                    match self.spawn_object(&name, spec) {
-                        Ok(entry) => {
-                            self.by_id.insert(entry.handle.id, name.clone());
-                            self.by_name.insert(name.clone(), entry);
-                        }
-                        Err(e) => {
-                            return RegistryOutcome {
-                                reply: Err(e),
-                                handle: None,
-                            };
-                        }
-                    }
-                }
-                let entry = &self.by_name[&name];
-                if entry.handle.kind != kind {
-                    return RegistryOutcome {
-                        reply: Err(ManagerError::KindMismatch {
-                            name: name.to_string(),
-                            existing: entry.handle.kind.clone(),
-                            requested: kind,
-                        }),
-                        handle: None,
-                    };
-                }
-                RegistryOutcome {
-                    reply: Ok(RegistryReply::Object(Self::info(entry, &name, created))),
-                    handle: Some(entry.handle.clone()),
-                }
-            }
-            RegistryRequest::Lookup { name } => match self.by_name.get(&name) {
-                Some(entry) => RegistryOutcome {
-                    reply: Ok(RegistryReply::Object(Self::info(entry, &name, false))),
-                    handle: Some(entry.handle.clone()),
-                },
-                None => RegistryOutcome {
-                    reply: Err(ManagerError::NoSuchObject {
-                        name: name.to_string(),
-                    }),
-                    handle: None,
-                },
+            RegistryRequest::CreateOrGet { name, spec } => match name.check() {
+                Ok(name) => self.create_or_get(name, spec),
+                Err(e) => RegistryOutcome::failed(e),
             },
-            RegistryRequest::Remove { name } => {
-                let removed = self.by_name.remove(&name);
-                if let Some(entry) = &removed {
-                    self.by_id.remove(&entry.handle.id);
-                    // A stop must not be lost to a full mailbox; it is one
-                    // message per removal, so ignoring the bound is safe.
-                    entry.stop.do_send(StopObject);
-                    tracing::info!(id = %entry.handle.id, %name, "object removed");
-                }
-                RegistryOutcome {
-                    reply: Ok(RegistryReply::Removed(removed.is_some())),
-                    handle: None,
-                }
-            }
+            RegistryRequest::Lookup { name } => match name.check() {
+                Ok(name) => self.lookup(&name),
+                Err(e) => RegistryOutcome::failed(e),
+            },
+            RegistryRequest::Remove { name } => match name.check() {
+                Ok(name) => self.remove(&name),
+                Err(e) => RegistryOutcome::failed(e),
+            },
             RegistryRequest::List => RegistryOutcome {
                 reply: Ok(RegistryReply::Objects(self.summaries())),
                 handle: None,
@@ -230,13 +200,62 @@ impl RegistryActor {
             // A snapshot needs the bridge's connections too: the bridge
             // answers it, asking for the objects' part with
             // `InspectObjects`.
-            RegistryRequest::Inspect => RegistryOutcome {
-                reply: Err(ManagerError::BadRequest(
-                    "an inspection is answered by the server bridge, not the registry alone"
-                        .to_owned(),
-                )),
-                handle: None,
+            RegistryRequest::Inspect => RegistryOutcome::failed(ManagerError::BadRequest(
+                "an inspection is answered by the server bridge, not the registry alone".to_owned(),
+            )),
+        }
+    }
+
+    fn create_or_get(&mut self, name: ObjectName, spec: ObjectSpec) -> RegistryOutcome {
+        let kind = spec.kind();
+        let created = !self.by_name.contains_key(&name);
+        if created {
+            match self.spawn_object(&name, spec) {
+                Ok(entry) => {
+                    self.by_id.insert(entry.handle.id, name.clone());
+                    self.by_name.insert(name.clone(), entry);
+                }
+                Err(e) => return RegistryOutcome::failed(e),
+            }
+        }
+        let entry = &self.by_name[&name];
+        if entry.handle.kind != kind {
+            return RegistryOutcome::failed(ManagerError::KindMismatch {
+                name: name.to_string(),
+                existing: entry.handle.kind.clone(),
+                requested: kind,
+            });
+        }
+        RegistryOutcome {
+            reply: Ok(RegistryReply::Object(Self::info(entry, &name, created))),
+            handle: Some(entry.handle.clone()),
+        }
+    }
+
+    fn lookup(&self, name: &ObjectName) -> RegistryOutcome {
+        match self.by_name.get(name) {
+            Some(entry) => RegistryOutcome {
+                reply: Ok(RegistryReply::Object(Self::info(entry, name, false))),
+                handle: Some(entry.handle.clone()),
             },
+            None => RegistryOutcome::failed(ManagerError::NoSuchObject {
+                name: name.to_string(),
+            }),
+        }
+    }
+
+    fn remove(&mut self, name: &ObjectName) -> RegistryOutcome {
+        let removed = self.by_name.remove(name);
+        if let Some(entry) = &removed {
+            self.by_id.remove(&entry.handle.id);
+            // A stop must not be lost to a full mailbox; it is one
+            // message per removal, so ignoring the bound is safe.
+            entry.stop.do_send(StopObject);
+            tracing::info!(id = %entry.handle.id, %name, "object removed");
+        }
+        RegistryOutcome {
+            reply: Ok(RegistryReply::Removed(removed.is_some())),
+            handle: None,
         }
     }
 
@@ -320,10 +339,12 @@ impl Handler<ResolveId> for RegistryActor {
 
 #[cfg(test)]
 mod tests {
+    use manager_core::WireName;
+
     use super::*;
 
-    fn name(s: &str) -> ObjectName {
-        ObjectName::new(s).unwrap()
+    fn name(s: &str) -> WireName {
+        ObjectName::new(s).unwrap().into()
     }
 
     #[actix::test]
@@ -364,5 +385,37 @@ mod tests {
             panic!("recreate failed")
         };
         assert_ne!(c.id, a.id, "ids are never reused");
+    }
+
+    #[actix::test]
+    async fn a_bad_name_fails_its_request_and_changes_nothing() {
+        let registry = RegistryActor::new().start();
+        for bad in ["x".repeat(300), "bad\u{7}name".to_owned(), String::new()] {
+            for request in [
+                RegistryRequest::CreateOrGet {
+                    name: WireName::new(bad.clone()),
+                    spec: ObjectSpec::Namespace,
+                },
+                RegistryRequest::Lookup {
+                    name: WireName::new(bad.clone()),
+                },
+                RegistryRequest::Remove {
+                    name: WireName::new(bad.clone()),
+                },
+            ] {
+                let outcome = registry.send(RegistryCall(request)).await.unwrap();
+                assert!(
+                    matches!(outcome.reply, Err(ManagerError::InvalidName { .. })),
+                    "{bad:?}: {:?}",
+                    outcome.reply
+                );
+                assert!(outcome.handle.is_none());
+            }
+        }
+        let list = registry
+            .send(RegistryCall(RegistryRequest::List))
+            .await
+            .unwrap();
+        assert_eq!(list.reply, Ok(RegistryReply::Objects(Vec::new())));
     }
 }

@@ -9,7 +9,9 @@
 //!   takes ([`ObjectSpec`]).
 //! - [`custom`]: [`custom::CustomType`], how an application adds its own
 //!   kind of shared object.
-//! - [`name`]: object and type names (validated), and object ids.
+//! - [`name`]: object and type names (validated; a request carries an
+//!   object name unchecked, as a [`WireName`], for the registry to check),
+//!   and object ids.
 //! - [`value`]: a user's value as it travels: encoded bytes plus a type tag, so
 //!   a read with the wrong type is an error, not garbage.
 //! - [`request`] and [`reply`]: what a client asks (one enum per object kind)
@@ -59,6 +61,6 @@ pub mod value;
 pub use codec::CodecError;
 pub use error::ManagerError;
 pub use kind::{ObjectKind, ObjectSpec};
-pub use name::{ObjectId, ObjectName, TypeName};
+pub use name::{ObjectId, ObjectName, TypeName, WireName};
 pub use protocol::PROTOCOL_VERSION;
 pub use value::{Encoded, TypeTag, short_type_name};

@@ -1,5 +1,16 @@
-//! Names, chosen by users: of objects ([`ObjectName`]) and of custom object
-//! types ([`TypeName`]); and object ids, chosen by the registry.
+//! Names, chosen by users: of objects ([`ObjectName`], carried in requests
+//! as a [`WireName`]) and of custom object types ([`TypeName`]); and object
+//! ids, chosen by the registry.
+//!
+//! # Bad names
+//!
+//! A name in a request travels unchecked, as a [`WireName`], and the
+//! registry checks it: a bad one (empty, too long, with a control
+//! character) is [`ManagerError::InvalidName`] for that request, and the
+//! connection goes on. Were it checked while the frame is decoded, the
+//! whole frame would fail to decode, and the manager would close the
+//! connection. Clients check names before sending them anyway
+//! ([`ObjectName::new`]).
 
 use std::fmt;
 
@@ -13,8 +24,9 @@ pub const MAX_NAME_LEN: usize = 255;
 /// The name of a shared object: 1 to 255 bytes of UTF-8 without control
 /// characters.
 ///
-/// Names are checked when built and again when decoded, so a peer cannot slip
-/// an invalid one into the registry.
+/// Names are checked when built and again when decoded (from a reply), so a
+/// peer cannot slip an invalid one in. Requests carry a name as a
+/// [`WireName`], which the registry checks (see [bad names](self#bad-names)).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ObjectName(String);
@@ -67,6 +79,60 @@ impl From<ObjectName> for String {
 impl fmt::Display for ObjectName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// An object name as a request carries it: any string, not yet checked.
+///
+/// The registry turns it into an [`ObjectName`] with [`WireName::check`]
+/// before it uses it, so a bad name fails only its own request (see [bad
+/// names](self#bad-names)). It is encoded as a plain string, as an
+/// [`ObjectName`] is, and is bounded only by the frame size.
+///
+/// # Examples
+///
+/// ```
+/// use manager_core::{ManagerError, ObjectName, WireName};
+///
+/// let sent = WireName::from(ObjectName::new("jobs")?);
+/// assert_eq!(sent.check()?.as_str(), "jobs");
+///
+/// let hostile = WireName::new("x".repeat(300));
+/// assert!(matches!(hostile.check(), Err(ManagerError::InvalidName { .. })));
+/// # Ok::<(), ManagerError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct WireName(String);
+
+impl WireName {
+    /// Wraps any string, valid name or not: for requests made by hand,
+    /// such as tests of the registry's checks. Clients convert a checked
+    /// [`ObjectName`] instead.
+    pub fn new(name: impl Into<String>) -> Self {
+        WireName(name.into())
+    }
+
+    /// The name, checked.
+    ///
+    /// # Errors
+    ///
+    /// As [`ObjectName::new`]: [`ManagerError::InvalidName`] if it is
+    /// empty, longer than [`MAX_NAME_LEN`] bytes or holds a control
+    /// character.
+    pub fn check(self) -> Result<ObjectName, ManagerError> {
+        ObjectName::new(self.0)
+    }
+
+    /// The name as sent, unchecked.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<ObjectName> for WireName {
+    fn from(name: ObjectName) -> Self {
+        WireName(name.0)
     }
 }
 
@@ -194,5 +260,27 @@ mod tests {
     fn decoding_checks_the_name() {
         let bytes = codec::encode(&String::new()).unwrap();
         assert!(codec::decode::<ObjectName>(&bytes).is_err());
+    }
+
+    #[test]
+    fn a_wire_name_decodes_unchecked_and_is_checked_later() {
+        for bad in [String::new(), "x".repeat(300), "bad\u{7}name".to_owned()] {
+            let bytes = codec::encode(&bad).unwrap();
+            let name = codec::decode::<WireName>(&bytes).unwrap();
+            assert_eq!(name.as_str(), bad);
+            assert!(matches!(
+                name.check(),
+                Err(ManagerError::InvalidName { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn a_wire_name_is_encoded_as_an_object_name_is() {
+        let name = ObjectName::new("jobs").unwrap();
+        assert_eq!(
+            codec::encode(&WireName::from(name.clone())).unwrap(),
+            codec::encode(&name).unwrap()
+        );
     }
 }

@@ -259,7 +259,7 @@ impl Client {
         let name = ObjectName::new(name)?;
         match self
             .call(Request::Registry(RegistryRequest::CreateOrGet {
-                name,
+                name: name.into(),
                 spec,
             }))
             .await?
@@ -443,7 +443,9 @@ impl Client {
     pub async fn lookup(&self, name: &str) -> Result<ObjectInfo, Error> {
         let name = ObjectName::new(name)?;
         match self
-            .call(Request::Registry(RegistryRequest::Lookup { name }))
+            .call(Request::Registry(RegistryRequest::Lookup {
+                name: name.into(),
+            }))
             .await?
         {
             Reply::Registry(RegistryReply::Object(info)) => Ok(info),
@@ -460,7 +462,9 @@ impl Client {
     pub async fn remove(&self, name: &str) -> Result<bool, Error> {
         let name = ObjectName::new(name)?;
         match self
-            .call(Request::Registry(RegistryRequest::Remove { name }))
+            .call(Request::Registry(RegistryRequest::Remove {
+                name: name.into(),
+            }))
             .await?
         {
             Reply::Registry(RegistryReply::Removed(removed)) => Ok(removed),

@@ -64,7 +64,9 @@ impl ManagerBuilder {
     }
 
     /// Listens on TCP at `addr`. Use a loopback address unless other hosts
-    /// must connect; port 0 picks a free port.
+    /// must connect: the authkey is then the only protection, and traffic
+    /// is not encrypted (the manager logs a warning saying so). Port 0
+    /// picks a free port.
     pub fn tcp(mut self, addr: SocketAddr) -> Self {
         self.bind = Some(Address::Tcp(addr));
         self
@@ -206,9 +208,9 @@ fn bind_listener(address: &Address) -> Result<(Listener, Address), StartError> {
     };
     match address {
         Address::Unix(path) => {
-            let listener = UnixListener::bind(path).map_err(bind_err)?;
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-                .map_err(bind_err)?;
+            let listener = crate::platform::bind_private_unix_listener(path).map_err(bind_err)?;
+            listener.set_nonblocking(true).map_err(bind_err)?;
+            let listener = UnixListener::from_std(listener).map_err(bind_err)?;
             Ok((Listener::Unix(listener), address.clone()))
         }
         Address::Tcp(addr) => {
@@ -216,9 +218,25 @@ fn bind_listener(address: &Address) -> Result<(Listener, Address), StartError> {
             let local = listener.local_addr().map_err(bind_err)?;
             listener.set_nonblocking(true).map_err(bind_err)?;
             let listener = TcpListener::from_std(listener).map_err(bind_err)?;
-            Ok((Listener::Tcp(listener), Address::Tcp(local)))
+            let address = Address::Tcp(local);
+            if reachable_from_other_hosts(local) {
+                tracing::warn!(
+                    %address,
+                    "other hosts can reach this address: the authkey is the only protection, and traffic \
+                     is not encrypted (use a loopback address unless other hosts must connect)"
+                );
+            }
+            Ok((Listener::Tcp(listener), address))
         }
     }
+}
+
+/// Whether a listener bound to `addr` can be reached from other hosts:
+/// every address but loopback (`127.0.0.0/8`, `::1`, and `127.x` mapped into
+/// IPv6); the unspecified addresses (`0.0.0.0`, `::`) listen on every
+/// interface.
+fn reachable_from_other_hosts(addr: SocketAddr) -> bool {
+    !addr.ip().to_canonical().is_loopback()
 }
 
 /// A running embedded manager.
@@ -322,5 +340,34 @@ impl Manager {
 impl Drop for Manager {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_is_private_to_this_host() {
+        for local in [
+            "127.0.0.1:5000",
+            "127.1.2.3:5000",
+            "[::1]:5000",
+            "[::ffff:127.0.0.1]:5000",
+        ] {
+            let addr: SocketAddr = local.parse().unwrap();
+            assert!(!reachable_from_other_hosts(addr), "{addr}");
+        }
+        for exposed in [
+            "0.0.0.0:5000",
+            "[::]:5000",
+            "192.168.1.5:5000",
+            "10.0.0.1:5000",
+            "[fe80::1]:5000",
+            "[::ffff:10.0.0.1]:5000",
+        ] {
+            let addr: SocketAddr = exposed.parse().unwrap();
+            assert!(reachable_from_other_hosts(addr), "{addr}");
+        }
     }
 }

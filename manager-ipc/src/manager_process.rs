@@ -26,6 +26,20 @@
 //!   never from the command line, where `ps` would show it. Logs go to
 //!   stderr, filtered by `RUST_LOG` (default `info`).
 //!
+//! # The authkey in the environment
+//!
+//! A server, stand-alone or the child of a [`ManagerProcess`], removes the
+//! variable it read the key from (`--authkey-env`, `MANAGER_AUTHKEY`) from
+//! its environment at once, so no process it starts (a custom object's
+//! handler may start some) inherits the key. Changing the environment is
+//! sound only while a process has a single thread, which is so when
+//! [`server_main`] or
+//! [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker) is
+//! called first thing in `main`; if other threads already run, the
+//! variable stays, with a warning. `/proc/PID/environ` goes on showing the
+//! environment the server started with, to its own user and root; only a
+//! key file (`--authkey-file`) keeps the key out of it.
+//!
 //! # Connecting from any process
 //!
 //! A client needs only the address and the key, however the manager was
@@ -767,9 +781,32 @@ pub(crate) fn run_server_entry(custom: &manager_actors::CustomTypes) -> i32 {
     }
 }
 
+/// The value of the environment variable `name`, which holds an authkey,
+/// and removes the variable from this process's environment, so that
+/// processes the server starts (a custom object's handler may start some)
+/// do not inherit the key. That is sound only while the process has one
+/// thread: otherwise the variable stays, with a warning. A name that no
+/// variable can have (empty, or holding `=` or NUL) is `NotPresent`.
+fn take_authkey_var(name: &str) -> Result<String, std::env::VarError> {
+    if name.is_empty() || name.contains(['=', '\0']) {
+        return Err(std::env::VarError::NotPresent);
+    }
+    let value = std::env::var(name);
+    if !matches!(value, Err(std::env::VarError::NotPresent))
+        && !platform::remove_env_var_while_alone(name)
+    {
+        tracing::warn!(
+            variable = name,
+            "the authkey stays in the environment, where processes the server starts inherit it: \
+             other threads already run, so it cannot be removed safely (start the server first thing in main)"
+        );
+    }
+    value
+}
+
 /// The builder the parent described in the environment.
 fn server_from_env() -> Result<ManagerBuilder, ServeError> {
-    let hex = std::env::var(ENV_AUTHKEY)
+    let hex = take_authkey_var(ENV_AUTHKEY)
         .map_err(|_| ServeError::Config(format!("{ENV_AUTHKEY} is not set")))?;
     let key =
         AuthKey::from_hex(&hex).map_err(|e| ServeError::Config(format!("{ENV_AUTHKEY}: {e}")))?;

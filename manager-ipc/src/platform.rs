@@ -5,6 +5,10 @@
 //! when that app is killed with SIGKILL; a manager process asks for SIGTERM
 //! instead, so it can remove its socket. On other systems workers are not
 //! tied to their parent.
+//!
+//! A Unix socket the manager listens on is created owner-only (mode 0600)
+//! by `bind` itself ([`bind_private_unix_listener`]), so there is no moment
+//! when another user could connect to it.
 
 #![allow(unsafe_code)]
 
@@ -178,4 +182,94 @@ pub(crate) fn write_to_pipe(fd: std::os::fd::RawFd, mut bytes: &[u8]) -> std::io
         bytes = &bytes[n.unsigned_abs()..];
     }
     Ok(())
+}
+
+/// Listens on a new Unix domain socket at `path`, whose file `bind` creates
+/// with mode 0600 (less any bits the umask removes; never more): on Linux
+/// the file takes the mode of the socket's own inode, so the socket is
+/// `fchmod`ed before it is bound, and no other user can connect to it at
+/// any moment. The listener is close-on-exec and blocking.
+///
+/// # Errors
+///
+/// The OS's, as for [`std::os::unix::net::UnixListener::bind`]; `AddrInUse`
+/// if `path` exists.
+#[cfg(target_os = "linux")]
+pub(crate) fn bind_private_unix_listener(
+    path: &std::path::Path,
+) -> std::io::Result<std::os::unix::net::UnixListener> {
+    use rustix::fs::{Mode, fchmod};
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+
+    let socket = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )?;
+    fchmod(&socket, Mode::RUSR | Mode::WUSR)?;
+    rustix::net::bind(&socket, &SocketAddrUnix::new(path)?)?;
+    // As std does on Linux: the kernel caps a negative backlog at
+    // net.core.somaxconn.
+    rustix::net::listen(&socket, -1)?;
+    Ok(std::os::unix::net::UnixListener::from(socket))
+}
+
+/// Elsewhere the mode of a socket's inode does not carry over to its file:
+/// the file is made 0600 right after `bind`.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn bind_private_unix_listener(
+    path: &std::path::Path,
+) -> std::io::Result<std::os::unix::net::UnixListener> {
+    use std::os::unix::fs::PermissionsExt;
+
+    let listener = std::os::unix::net::UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
+}
+
+/// Removes the variable `name` from this process's environment, if this
+/// process has no thread but the caller's; returns whether it did (also
+/// `false` where that cannot be told). Processes started afterwards do not
+/// inherit it. `/proc/PID/environ` still shows it: that is the environment
+/// the process started with.
+pub(crate) fn remove_env_var_while_alone(name: &str) -> bool {
+    if !is_single_threaded() {
+        return false;
+    }
+    // SAFETY: changing the environment is unsound only while another
+    // thread may read or write it; this process has no other thread, and
+    // none can start but from this one, which is here.
+    unsafe { std::env::remove_var(name) };
+    true
+}
+
+/// Whether this process has one thread: `/proc/self/task` has an entry per
+/// thread.
+#[cfg(target_os = "linux")]
+fn is_single_threaded() -> bool {
+    std::fs::read_dir("/proc/self/task").is_ok_and(|threads| threads.take(2).count() == 1)
+}
+
+/// Elsewhere the threads are not counted: the answer is "not known".
+#[cfg(not(target_os = "linux"))]
+fn is_single_threaded() -> bool {
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_environment_is_left_alone_while_another_thread_runs() {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let other = std::thread::spawn(move || {
+            let _ = stopped.recv();
+        });
+        assert!(!is_single_threaded());
+        assert!(!remove_env_var_while_alone("MANAGER_PLATFORM_TEST_UNSET"));
+        drop(stop);
+        other.join().expect("the other thread ends");
+    }
 }

@@ -1,7 +1,8 @@
 //! Custom object types the custom-type tests register with their manager
 //! and the worker entries call: an inventory (typed errors, atomic
-//! updates, a request that panics) and a lease (released when its holder's
-//! connection closes).
+//! updates, a request that panics), a lease (released when its holder's
+//! connection closes) and an environment probe (what the manager's process,
+//! and a process it starts, see in their environment).
 
 use std::collections::BTreeMap;
 
@@ -156,6 +157,56 @@ impl CustomObject for Lease {
         if self.holder == Some(connection) {
             self.holder = None;
         }
+    }
+}
+
+/// Looks at the environment of the manager's own process: application code
+/// running inside a manager (a custom object's handler) sees what a
+/// process the manager starts would inherit.
+#[derive(Debug, Default)]
+pub struct EnvProbe;
+
+/// What an [`EnvProbe`] found for one variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvSeen {
+    /// The manager's process has the variable.
+    pub by_manager: bool,
+    /// A process the manager starts (`env`) has it.
+    pub by_child: bool,
+}
+
+impl CustomType for EnvProbe {
+    const TYPE_NAME: &'static str = "tests.env_probe";
+    type Init = ();
+    /// The variable to look for.
+    type Request = String;
+    type Reply = Result<EnvSeen, String>;
+}
+
+impl CustomObject for EnvProbe {
+    fn create((): ()) -> Result<Self, String> {
+        Ok(EnvProbe)
+    }
+
+    fn handle(&mut self, name: String, _call: &CallInfo<'_>) -> Self::Reply {
+        let by_manager = std::env::var_os(&name).is_some();
+        // `env` prints its environment and exits: no wait to bound.
+        let output = std::process::Command::new("env")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| format!("run env: {e}"))?;
+        if !output.status.success() {
+            return Err(format!("env ended with {}", output.status));
+        }
+        let prefix = format!("{name}=");
+        let by_child = output
+            .stdout
+            .split(|&b| b == b'\n')
+            .any(|line| line.starts_with(prefix.as_bytes()));
+        Ok(EnvSeen {
+            by_manager,
+            by_child,
+        })
     }
 }
 

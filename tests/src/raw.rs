@@ -8,7 +8,7 @@
 
 use anyhow::{Context, bail};
 use manager_core::reply::{Reply, ReplyFrame};
-use manager_core::request::{ObjectRequest, Request, RequestFrame, RequestId};
+use manager_core::request::{ObjectRequest, RegistryRequest, Request, RequestFrame, RequestId};
 use manager_core::{ManagerError, ObjectId};
 use manager_ipc::frame::{FrameBuffer, HANDSHAKE_MAX_FRAME, encode_frame};
 use manager_ipc::{Address, AuthKey, handshake};
@@ -83,13 +83,15 @@ impl RawConnection {
     /// Sends `op` to object `target` without waiting for its reply; returns
     /// the request's id.
     pub async fn send(&mut self, target: ObjectId, op: ObjectRequest) -> anyhow::Result<RequestId> {
+        self.send_request(Request::Object { target, op }).await
+    }
+
+    /// Sends `request` without waiting for its reply; returns its id.
+    pub async fn send_request(&mut self, request: Request) -> anyhow::Result<RequestId> {
         let id = RequestId(self.next_id);
         self.next_id += 1;
         let mut out = Vec::new();
-        let frame = RequestFrame {
-            id,
-            request: Request::Object { target, op },
-        };
+        let frame = RequestFrame { id, request };
         encode_frame(&frame, &mut out, self.max_frame)?;
         self.stream.write_all(&out).await?;
         Ok(id)
@@ -137,7 +139,23 @@ impl RawConnection {
         target: ObjectId,
         op: ObjectRequest,
     ) -> anyhow::Result<Result<Reply, ManagerError>> {
-        let id = self.send(target, op).await?;
+        self.call_request(Request::Object { target, op }).await
+    }
+
+    /// Sends `request` to the registry and waits for its reply, as
+    /// [`RawConnection::call`] does.
+    pub async fn call_registry(
+        &mut self,
+        request: RegistryRequest,
+    ) -> anyhow::Result<Result<Reply, ManagerError>> {
+        self.call_request(Request::Registry(request)).await
+    }
+
+    async fn call_request(
+        &mut self,
+        request: Request,
+    ) -> anyhow::Result<Result<Reply, ManagerError>> {
+        let id = self.send_request(request).await?;
         let reply = self.recv().await?;
         if reply.id != id {
             bail!("expected the reply to {id:?}, got one to {:?}", reply.id);

@@ -65,7 +65,7 @@ impl Harness {
         let outcome = self
             .registry
             .send(RegistryCall(RegistryRequest::CreateOrGet {
-                name: ObjectName::new(name).unwrap(),
+                name: ObjectName::new(name).unwrap().into(),
                 spec,
             }))
             .await
@@ -93,13 +93,15 @@ impl Harness {
         let name = ObjectName::new(name).unwrap();
         let lookup = self
             .registry
-            .send(RegistryCall(RegistryRequest::Lookup { name: name.clone() }))
+            .send(RegistryCall(RegistryRequest::Lookup {
+                name: name.clone().into(),
+            }))
             .await
             .unwrap();
         let object = lookup.handle.expect("the object to remove exists");
         let outcome = self
             .registry
-            .send(RegistryCall(RegistryRequest::Remove { name }))
+            .send(RegistryCall(RegistryRequest::Remove { name: name.into() }))
             .await
             .unwrap();
         assert_eq!(outcome.reply, Ok(RegistryReply::Removed(true)));

@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Encoded, ObjectId, ObjectName, ObjectSpec};
+use crate::{Encoded, ObjectId, ObjectSpec, WireName};
 
 mod array;
 mod barrier;
@@ -129,6 +129,11 @@ pub enum Request {
 }
 
 /// The registry's operations.
+///
+/// Names travel unchecked ([`WireName`]): the registry checks them, so a
+/// bad one is [`ManagerError::InvalidName`](crate::ManagerError::InvalidName)
+/// for its request, not a frame that fails to decode and closes the
+/// connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RegistryRequest {
     /// Find the object with this name, or create it from this spec. An
@@ -136,19 +141,19 @@ pub enum RegistryRequest {
     /// same kind is returned as it is.
     CreateOrGet {
         /// The object's name.
-        name: ObjectName,
+        name: WireName,
         /// Its kind and initial parameters.
         spec: ObjectSpec,
     },
     /// Find an existing object.
     Lookup {
         /// The object's name.
-        name: ObjectName,
+        name: WireName,
     },
     /// Remove an object; its actor stops and later requests to its id fail.
     Remove {
         /// The object's name.
-        name: ObjectName,
+        name: WireName,
     },
     /// List every object.
     List,

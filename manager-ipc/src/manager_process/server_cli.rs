@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser};
 
-use super::{Role, SERVER_ENTRY, ServeError, init_logging, run_server_entry, serve};
+use super::{
+    Role, SERVER_ENTRY, ServeError, init_logging, run_server_entry, serve, take_authkey_var,
+};
 use crate::auth::AuthKeyError;
 use crate::launcher::{ENV_AUTHKEY, ENV_ENTRY};
 use crate::manager::Manager;
@@ -23,7 +25,8 @@ struct Cli {
     #[command(flatten)]
     listen: Listen,
 
-    /// The environment variable holding the authkey, in hex.
+    /// The environment variable holding the authkey, in hex; removed from
+    /// the server's environment once read.
     #[arg(long, value_name = "NAME", default_value = ENV_AUTHKEY)]
     authkey_env: String,
 
@@ -137,6 +140,10 @@ struct Listen {
 /// the server cannot start, 2 for bad usage). Errors are one line on
 /// stderr.
 ///
+/// Call it first thing in `main`: it removes the authkey's variable from
+/// the environment once read, which it can do only while no other thread
+/// runs (see [the authkey in the environment](super#the-authkey-in-the-environment)).
+///
 /// The program also runs the built-in entry of a
 /// [`ManagerProcess`](super::ManagerProcess), so it can be given to
 /// [`ManagerProcessBuilder::program`](super::ManagerProcessBuilder::program).
@@ -222,7 +229,7 @@ fn authkey(cli: &Cli) -> Result<AuthKey, ServeError> {
         }
         None => {
             let name = &cli.authkey_env;
-            let text = std::env::var(name).map_err(|e| {
+            let text = take_authkey_var(name).map_err(|e| {
                 ServeError::Config(match e {
                     std::env::VarError::NotPresent => format!(
                         "no authkey: the environment variable {name} is not set (put a hex key there, or use --authkey-file PATH)"

@@ -4,11 +4,12 @@
 //! types is built this way).
 
 use manager_ipc::CustomTypes;
-use tests::custom::{Inventory, Lease};
+use tests::custom::{EnvProbe, Inventory, Lease};
 
 fn main() -> std::process::ExitCode {
     let types = CustomTypes::new()
         .register::<Inventory>()
-        .register::<Lease>();
+        .register::<Lease>()
+        .register::<EnvProbe>();
     manager_ipc::manager_process::server_main_with(&types)
 }

@@ -8,7 +8,7 @@ use anyhow::{Context, ensure};
 use manager_ipc::blocking;
 use manager_ipc::launcher::Entries;
 use tests::custom::{
-    Inventory, InventoryError, InventoryRequest, InventoryTake, Lease, LeaseRequest,
+    EnvProbe, Inventory, InventoryError, InventoryRequest, InventoryTake, Lease, LeaseRequest,
 };
 use tests::{DEADLINE, SHARED};
 
@@ -17,6 +17,7 @@ pub(crate) fn register(entries: Entries) -> Entries {
     entries
         .register::<Inventory>()
         .register::<Lease>()
+        .register::<EnvProbe>()
         .entry("inventory_take", inventory_take)
         .entry("lease_take_and_park", lease_take_and_park)
 }
