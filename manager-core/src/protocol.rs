@@ -23,8 +23,9 @@ use serde::{Deserialize, Serialize};
 /// naming the stored type) and the manager's identity in
 /// [`ServerVerdict::Welcome`], acknowledged queue gets (`Receive`, `Ack`,
 /// `Requeue`, `Delivery`).
-/// 4: limits (`ManagerError::LimitReached`) and requests that fail alone
-/// when they do not decode.
+/// 4: limits (`ManagerError::LimitReached`), the manager's last word on a
+/// connection it closes (`RequestId::CONNECTION`), and object names checked
+/// by the registry, so an invalid one fails only its request.
 pub const PROTOCOL_VERSION: u16 = 4;
 
 /// Bytes every handshake starts with, so a stray peer is told apart early.

@@ -16,7 +16,7 @@ fn hostile_frame(claim: u32) -> Vec<u8> {
     let frame = RequestFrame {
         id: RequestId(1),
         request: Request::Registry(RegistryRequest::Lookup {
-            name: ObjectName::new(marker).expect("a valid name"),
+            name: ObjectName::new(marker).expect("a valid name").into(),
         }),
     };
     let bytes = manager_core::codec::encode(&frame).expect("encodes");
