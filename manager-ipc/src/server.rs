@@ -960,6 +960,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn failed_handshakes_are_counted_and_summed_up() {
+        let start = Instant::now();
+        let mut log = FailureLog::new();
+        log.record(start, "first".into());
+        assert_eq!((log.total, log.unlogged), (1, 0));
+        for i in 0..1000 {
+            log.record(start + Duration::from_millis(i), format!("peer {i}"));
+        }
+        // Within the window: counted, not logged.
+        assert_eq!((log.total, log.unlogged), (1001, 1000));
+        assert_eq!(log.last, "peer 999");
+        log.flush(start + Duration::from_secs(1));
+        assert_eq!(log.unlogged, 1000, "summed up before the window ended");
+        log.flush(start + FAILURE_LOG_EVERY);
+        assert_eq!((log.total, log.unlogged), (1001, 0));
+        // The next one opens a window of its own.
+        log.record(start + FAILURE_LOG_EVERY * 2, "later".into());
+        assert_eq!((log.total, log.unlogged), (1002, 0));
+    }
+
+    #[test]
+    fn a_slot_is_taken_only_under_the_limit_and_given_back() {
+        let count = Arc::new(AtomicUsize::new(0));
+        let a = Slot::take(&count, 2).expect("first");
+        let b = Slot::take(&count, 2).expect("second");
+        assert!(Slot::take(&count, 2).is_none());
+        drop(a);
+        let c = Slot::take(&count, 2).expect("freed");
+        drop((b, c));
+        assert_eq!(count.load(Ordering::Acquire), 0);
+    }
+
+    #[test]
     fn rate_covers_the_last_few_samples() {
         let start = Instant::now();
         let at = |secs| start + Duration::from_secs(secs);
