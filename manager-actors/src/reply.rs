@@ -194,6 +194,8 @@ pub trait PeerCheck: std::fmt::Debug + Send + Sync {
 pub struct ReplySink {
     tx: mpsc::UnboundedSender<Outgoing>,
     backlog: Arc<Backlog>,
+    /// The largest reply it takes, encoded, without its frame header.
+    max_reply: usize,
 }
 
 /// Bytes of a frame's length header (as the bridge frames replies).
@@ -241,9 +243,19 @@ impl ReplySink {
             ReplySink {
                 tx,
                 backlog: backlog.clone(),
+                max_reply: usize::MAX,
             },
             ReplyQueue { rx, backlog },
         )
+    }
+
+    /// Refuses replies over `bytes` encoded (the frame limit plus its
+    /// headroom): such a reply is replaced by
+    /// [`ManagerError::ReplyTooLarge`] when it is sent, before it is queued
+    /// or encoded, and what it handed over is given back.
+    pub fn with_max_reply(mut self, bytes: usize) -> Self {
+        self.max_reply = bytes;
+        self
     }
 
     /// A sink whose replies go nowhere, for requests the manager makes of
@@ -262,7 +274,22 @@ impl ReplySink {
     pub fn send_outgoing(&self, mut reply: Outgoing) {
         // A reply that cannot be encoded is answered with a short error by
         // the writer; it counts as a header's worth.
-        reply.size = FRAME_HEADER + codec::encoded_len(&reply.frame).unwrap_or(0);
+        let len = codec::encoded_len(&reply.frame).unwrap_or(0);
+        if len > self.max_reply {
+            // Refused before it is queued or encoded; dropping it gives
+            // back what it handed over.
+            let refusal = Outgoing::plain(
+                reply.frame.id,
+                Err(ManagerError::ReplyTooLarge {
+                    size: len,
+                    max: self.max_reply,
+                }),
+            );
+            drop(reply);
+            reply = refusal;
+            return self.send_outgoing(reply);
+        }
+        reply.size = FRAME_HEADER + len;
         let size = reply.size;
         self.backlog.queued.fetch_add(1, Ordering::Relaxed);
         self.backlog.bytes.fetch_add(size, Ordering::Relaxed);

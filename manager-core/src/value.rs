@@ -36,6 +36,7 @@
 use std::borrow::{Borrow, Cow};
 use std::fmt;
 
+use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -210,10 +211,10 @@ fn without_references(name: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Encoded {
     tag: TypeTag,
-    /// As one byte string, not a sequence of `u8`s: the same bytes on the
-    /// wire, encoded and decoded in one copy.
-    #[serde(with = "serde_bytes")]
-    bytes: Vec<u8>,
+    /// As one byte string, not a sequence of `u8`s: encoded and decoded in
+    /// one copy. Shared, not copied, when the value is cloned: a reply that
+    /// hands out a stored value (a get, a snapshot) holds the stored bytes.
+    bytes: Bytes,
 }
 
 impl Encoded {
@@ -225,7 +226,7 @@ impl Encoded {
     pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Self, CodecError> {
         Ok(Encoded {
             tag: TypeTag::of::<T>(),
-            bytes: codec::encode(value)?,
+            bytes: codec::encode(value)?.into(),
         })
     }
 
@@ -250,7 +251,7 @@ impl Encoded {
     {
         Ok(Encoded {
             tag: TypeTag::of::<K>(),
-            bytes: codec::encode(value)?,
+            bytes: codec::encode(value)?.into(),
         })
     }
 
@@ -315,7 +316,7 @@ impl Encoded {
             })?;
         Ok(Cow::Owned(Encoded {
             tag: wanted.clone(),
-            bytes,
+            bytes: bytes.into(),
         }))
     }
 
@@ -371,7 +372,7 @@ impl Encoded {
         Ok((
             Encoded {
                 tag: self.tag.clone(),
-                bytes,
+                bytes: bytes.into(),
             },
             reply,
         ))

@@ -454,6 +454,7 @@ async fn connection<S: Stream>(
         Some(check) => ReplySink::with_peer_check(check.clone()),
         None => ReplySink::new(),
     };
+    let sink = sink.with_max_reply(limits.max_frame + REPLY_HEADROOM);
     let writer = actix_rt::spawn(write_replies(
         write,
         replies,

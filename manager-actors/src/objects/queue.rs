@@ -666,6 +666,37 @@ mod tests {
     }
 
     #[actix::test]
+    async fn a_reply_over_the_limit_is_refused_and_its_item_given_back() {
+        let (_h, t) = joinable().await;
+        let mut live = Conn::new(1);
+        let mut small = Conn::with_max_reply(2, 16);
+        let big = ObjectRequest::Queue(QueueRequest::Put {
+            value: Encoded::encode(&vec![9_u8; 100]).unwrap(),
+            wait: Wait::No,
+        });
+        assert_eq!(live.call(&t, big).await, Ok(Reply::Done));
+        let refused = small.call(&t, get(Wait::No)).await;
+        assert!(
+            matches!(refused, Err(ManagerError::ReplyTooLarge { max: 16, .. })),
+            "{refused:?}"
+        );
+        // The item went back to the front, not as a new task.
+        let Ok(Reply::Value(item)) = live.call(&t, get(Wait::No)).await else {
+            panic!("the item was lost");
+        };
+        assert_eq!(item.decode::<Vec<u8>>("item").unwrap().len(), 100);
+        assert_eq!(
+            live.call(&t, q(QueueRequest::TaskDone)).await,
+            Ok(Reply::Done)
+        );
+        assert_eq!(
+            live.call(&t, q(QueueRequest::Join { wait: Wait::No }))
+                .await,
+            Ok(Reply::Bool(true))
+        );
+    }
+
+    #[actix::test]
     async fn received_items_go_back_in_order_when_their_connection_closes() {
         let (h, t) = joinable().await;
         let mut a = Conn::new(1);

@@ -131,6 +131,13 @@ impl Conn {
         }
     }
 
+    /// A connection whose sink refuses replies over `bytes` encoded.
+    pub(crate) fn with_max_reply(id: u64, bytes: usize) -> Self {
+        let mut conn = Conn::new(id);
+        conn.sink = conn.sink.with_max_reply(bytes);
+        conn
+    }
+
     /// Sends `op` to `object` and returns once the object has handled it
     /// (so an immediate reply is already waiting).
     pub(crate) async fn send(&mut self, object: &ObjectHandle, op: ObjectRequest) -> RequestId {
