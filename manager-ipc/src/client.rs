@@ -497,8 +497,12 @@ impl Client {
         )
         .map_err(Error::Encode)?;
         let alone = match &*self.inner.pending.lock().expect("pending map poisoned") {
-            Pending::Open { waiting, .. } => waiting.is_empty(),
-            Pending::Closed(_) => return Err(self.gone()),
+            Pending::Open { waiting, .. } => Some(waiting.is_empty()),
+            Pending::Closed(_) => None,
+        };
+        // `gone` takes the lock itself: asked once it is released.
+        let Some(alone) = alone else {
+            return Err(self.gone());
         };
         self.inner.outbox.submit(&frame, alone).map_err(|_| {
             close(&self.inner, None);
@@ -569,9 +573,13 @@ impl Client {
             Pending::Open { waiting, .. } => {
                 let alone = waiting.is_empty();
                 waiting.insert(id, Waiter { reply: tx, takes });
-                alone
+                Some(alone)
             }
-            Pending::Closed(_) => return Err(self.gone()),
+            Pending::Closed(_) => None,
+        };
+        // `gone` takes the lock itself: asked once it is released.
+        let Some(alone) = alone else {
+            return Err(self.gone());
         };
         // Forget the id if this future is dropped or fails, so a late reply
         // is discarded.
