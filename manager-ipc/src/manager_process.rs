@@ -713,9 +713,15 @@ fn serve(builder: ManagerBuilder, role: Role) -> Result<(), ServeError> {
     }
     drop(stdout);
 
+    // This process is only a manager: what it frees goes back to the
+    // system, at once for large blocks and every few seconds for the rest.
+    platform::give_memory_back();
     let signal = runtime.block_on(async {
+        let mut trim = tokio::time::interval(TRIM_EVERY);
+        trim.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
+                _ = trim.tick() => platform::trim_free_memory(),
                 _ = terminate.recv() => break "SIGTERM",
                 _ = interrupt.recv() => {
                     if role == Role::Standalone {
@@ -730,6 +736,9 @@ fn serve(builder: ManagerBuilder, role: Role) -> Result<(), ServeError> {
     manager.shutdown();
     Ok(())
 }
+
+/// How often a server process hands its allocator's free pages back.
+const TRIM_EVERY: Duration = Duration::from_secs(5);
 
 /// A bind error, with a hint for the common case of a Unix socket path that
 /// exists: is a server there, or is it a stale file? (The probe connects and

@@ -10,6 +10,12 @@
 //! by `bind` itself ([`bind_private_unix_listener`]), so there is no moment
 //! when another user could connect to it.
 
+//!
+//! A process that is only a manager (the stand-alone server, a manager
+//! process) tunes glibc's allocator to give freed memory back to the system
+//! ([`give_memory_back`], [`trim_free_memory`]); an embedded manager leaves
+//! its host's allocator alone.
+
 #![allow(unsafe_code)]
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
@@ -271,5 +277,38 @@ mod tests {
         assert!(!remove_env_var_while_alone("MANAGER_PLATFORM_TEST_UNSET"));
         drop(stop);
         other.join().expect("the other thread ends");
+    }
+}
+
+/// Blocks of this size or more are mapped on their own and unmapped when
+/// freed (glibc's default start, kept fixed instead of growing with the
+/// largest block freed so far).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MMAP_THRESHOLD: libc::c_int = 128 * 1024;
+
+/// Makes glibc give large blocks back to the system as soon as they are
+/// freed: by default the threshold for a block of its own grows to the
+/// largest block freed (up to 32 MiB), after which large values are carved
+/// from the heap and stay there once freed.
+pub(crate) fn give_memory_back() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallopt only changes the allocator's parameters and takes
+        // its own lock; it touches no memory of ours.
+        let ok = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD) };
+        if ok != 1 {
+            tracing::debug!("mallopt(M_MMAP_THRESHOLD) refused; freed memory may stay mapped");
+        }
+    }
+}
+
+/// Hands the free pages of the allocator's heaps back to the system (small
+/// blocks freed in bulk, as when an attacker's objects are removed).
+pub(crate) fn trim_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: malloc_trim takes the allocator's locks itself and only
+        // releases pages no block uses.
+        unsafe { libc::malloc_trim(0) };
     }
 }
