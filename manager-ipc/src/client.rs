@@ -603,7 +603,7 @@ impl Client {
         match &*self.inner.pending.lock().expect("pending map poisoned") {
             Pending::Closed(Some(reason)) => Error::Disconnected {
                 address,
-                reason: reason.clone(),
+                reason: Box::new(reason.clone()),
             },
             _ => Error::ManagerGone { address },
         }

@@ -53,8 +53,9 @@ pub enum Error {
     Disconnected {
         /// The manager's address.
         address: Address,
-        /// What the manager said.
-        reason: manager_core::ManagerError,
+        /// What the manager said (boxed: every call's error type carries
+        /// this variant).
+        reason: Box<manager_core::ManagerError>,
     },
     /// No reply came within the call's deadline. The manager may still apply
     /// the request; its late reply is discarded.

@@ -263,23 +263,6 @@ fn is_single_threaded() -> bool {
     false
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_environment_is_left_alone_while_another_thread_runs() {
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let other = std::thread::spawn(move || {
-            let _ = stopped.recv();
-        });
-        assert!(!is_single_threaded());
-        assert!(!remove_env_var_while_alone("MANAGER_PLATFORM_TEST_UNSET"));
-        drop(stop);
-        other.join().expect("the other thread ends");
-    }
-}
-
 /// Blocks of this size or more are mapped on their own and unmapped when
 /// freed (glibc's default start, kept fixed instead of growing with the
 /// largest block freed so far).
@@ -310,5 +293,22 @@ pub(crate) fn trim_free_memory() {
         // SAFETY: malloc_trim takes the allocator's locks itself and only
         // releases pages no block uses.
         unsafe { libc::malloc_trim(0) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_environment_is_left_alone_while_another_thread_runs() {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let other = std::thread::spawn(move || {
+            let _ = stopped.recv();
+        });
+        assert!(!is_single_threaded());
+        assert!(!remove_env_var_while_alone("MANAGER_PLATFORM_TEST_UNSET"));
+        drop(stop);
+        other.join().expect("the other thread ends");
     }
 }
