@@ -122,6 +122,8 @@ impl Drop for GoodClient {
 pub(crate) struct Latency {
     pub(crate) calls: usize,
     pub(crate) worst: Duration,
+    /// When the worst call started.
+    pub(crate) worst_start: Option<Instant>,
     pub(crate) p99: Duration,
     pub(crate) errors: usize,
     pub(crate) first_error: Option<String>,
@@ -133,6 +135,10 @@ impl Latency {
         let mut latency = Latency::default();
         for call in calls {
             took.push(call.took());
+            if call.took() >= latency.worst {
+                latency.worst = call.took();
+                latency.worst_start = Some(call.start);
+            }
             if let Some(e) = &call.error {
                 latency.errors += 1;
                 latency.first_error.get_or_insert_with(|| e.clone());
@@ -140,8 +146,7 @@ impl Latency {
         }
         took.sort_unstable();
         latency.calls = took.len();
-        if let Some(&worst) = took.last() {
-            latency.worst = worst;
+        if !took.is_empty() {
             let at = (took.len() * 99).div_ceil(100).saturating_sub(1);
             latency.p99 = took[at];
         }

@@ -119,6 +119,9 @@ pub(crate) struct RowResult {
     pub(crate) baseline: Latency,
     pub(crate) attack: Latency,
     pub(crate) attack_took: Duration,
+    /// When, after the attack's start, the worst call of the attack phase
+    /// started (it may have started just before).
+    pub(crate) worst_at: Option<Duration>,
     /// VmRSS before the attack, the most during it, and after; in KiB.
     pub(crate) rss: [u64; 3],
     /// Whether the peak is the kernel's VmHWM (reset at the attack's
@@ -225,6 +228,9 @@ fn run_row(
     watchdog.idle();
 
     let (baseline, during) = good::split(&calls, attack_start, attack_end);
+    let worst_at = during
+        .worst_start
+        .map(|t| t.saturating_duration_since(attack_start));
     let mut unexpected: Vec<String> = outcome.unexpected.into_iter().collect();
     if let Some(died) = &died {
         unexpected.push(format!("the manager died ({died})"));
@@ -250,6 +256,7 @@ fn run_row(
         baseline,
         attack: during,
         attack_took: attack_end - attack_start,
+        worst_at,
         rss: [start.rss, peak, after],
         exact_peak,
         log_warnings,

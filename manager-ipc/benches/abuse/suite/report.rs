@@ -114,6 +114,9 @@ pub(crate) fn markdown(settings: &Settings, results: &[RowResult], header: &str)
             r.attack.calls,
             duration(r.attack_took)
         );
+        if let Some(at) = r.worst_at {
+            let _ = write!(line, ", its worst call started at +{}", duration(at));
+        }
         if !r.flags.is_empty() {
             let _ = write!(line, ", server flags `{}`", r.flags.join(" "));
         }
