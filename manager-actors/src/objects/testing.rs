@@ -157,6 +157,35 @@ impl Conn {
         id
     }
 
+    /// Sends `ops` to `object` as one batch, as one socket read may bring
+    /// them, and returns once the object has handled them all.
+    pub(crate) async fn send_batch(
+        &mut self,
+        object: &ObjectHandle,
+        ops: Vec<ObjectRequest>,
+    ) -> Vec<RequestId> {
+        let calls: Vec<_> = ops
+            .into_iter()
+            .map(|op| {
+                let id = RequestId(self.next);
+                self.next += 1;
+                ObjectCall { id, op }
+            })
+            .collect();
+        let ids = calls.iter().map(|call| call.id).collect();
+        object.stats.add_sent(calls.len() as u64);
+        object
+            .mailbox
+            .send(ObjectBatch {
+                connection: self.id,
+                calls,
+                replies: self.sink.clone(),
+            })
+            .await
+            .unwrap();
+        ids
+    }
+
     /// Sends `op` and returns its reply, which must come at once.
     pub(crate) async fn call(
         &mut self,
