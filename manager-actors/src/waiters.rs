@@ -6,6 +6,16 @@
 //! [`crate::actor::ObjectState::timed_out`] is
 //! called with its [`WaiterId`]), or when its connection closes.
 //!
+//! # Limits
+//!
+//! A connection may have only so many requests parked at once, across all
+//! objects ([`ReplySink::max_parked`](crate::reply::ReplySink::max_parked)).
+//! [`Waiters::park`] refuses one more itself, answering it with
+//! [`ManagerError::LimitReached`](manager_core::ManagerError::LimitReached),
+//! so every kind of object refuses the same way. The place is held by the
+//! request's [`Caller`] and freed when the caller is answered or dropped,
+//! so no way of leaving forgets it.
+//!
 //! # Cost
 //!
 //! [`WaiterId`]s grow with every park in the whole manager, so the parked
@@ -16,7 +26,7 @@
 //! others.
 //!
 //! The deadlines of timed waits are not timers of their own: every
-//! [`Waiters`] of an object shares the object's [`Deadlines`], an ordered
+//! [`Waiters`] of an object shares the object's `Deadlines`, an ordered
 //! index of `(deadline, id)` with one actix timer armed for the earliest.
 //! When it fires, every wait whose deadline has passed ends, earliest
 //! first (ties in arrival order), and the timer is armed for the next. So
@@ -79,18 +89,39 @@ impl<T> Default for Waiters<T> {
 }
 
 impl<T> Waiters<T> {
-    /// Parks `caller` at the back. A [`Wait::For`] gets a deadline, after
-    /// which the state's `timed_out` is called with the returned id;
-    /// [`Wait::Forever`] has none. Callers handle [`Wait::No`] themselves
-    /// before parking; parking one anyway times it out at once (on the
-    /// actor's next turn).
+    /// Parks `caller` at the back and returns its id. A [`Wait::For`] gets
+    /// a deadline, after which the state's `timed_out` is called with that
+    /// id; [`Wait::Forever`] has none. Callers handle [`Wait::No`]
+    /// themselves before parking; parking one anyway times it out at once
+    /// (on the actor's next turn).
+    ///
+    /// The request takes a place in its connection's count of parked
+    /// requests ([`ReplySink::max_parked`](crate::reply::ReplySink::max_parked)),
+    /// which its caller holds until answered; a caller moved here from
+    /// another `Waiters` of the object keeps the place it has.
+    ///
+    /// Returns `None` if the connection has as many parked requests as it
+    /// may: the caller has then been answered with
+    /// [`ManagerError::LimitReached`](manager_core::ManagerError::LimitReached)
+    /// and nothing is parked, so the state must change nothing for it
+    /// (park before changing anything, or check the result).
     pub fn park<S: ObjectState>(
         &mut self,
-        caller: Caller,
+        mut caller: Caller,
         data: T,
         wait: Wait,
         ctx: &mut ObjectContext<'_, S>,
-    ) -> WaiterId {
+    ) -> Option<WaiterId> {
+        if let Err(refused) = caller.hold_parked_slot() {
+            tracing::warn!(
+                object = %ctx.what(),
+                connection = %caller.connection,
+                max = caller.replies.max_parked(),
+                "parked request limit reached; request refused"
+            );
+            caller.reply(Err(refused));
+            return None;
+        }
         let id = WaiterId::next();
         let deadline = match wait {
             Wait::Forever => None,
@@ -114,7 +145,7 @@ impl<T> Waiters<T> {
                 deadline,
             },
         );
-        id
+        Some(id)
     }
 
     /// Takes the longest-waiting request whose connection is still open
@@ -325,8 +356,9 @@ mod tests {
             match request {
                 ObjectRequest::Event(EventRequest::Wait { wait }) => {
                     let data = caller.id.0;
-                    let id = self.waiters.park(caller, data, wait, ctx);
-                    self.log.lock().unwrap().parked.push(id);
+                    if let Some(id) = self.waiters.park(caller, data, wait, ctx) {
+                        self.log.lock().unwrap().parked.push(id);
+                    }
                 }
                 // The request's own reply goes first, then the served one's.
                 ObjectRequest::Event(EventRequest::Set) => {
@@ -579,6 +611,63 @@ mod tests {
         let ids: Vec<_> = ids.iter().map(|id| id.0).collect();
         assert_eq!(log.lock().unwrap().timed_out, ids, "in arrival order");
         assert_eq!(deadlines(&mut conn, &object, &log).await, (0, None));
+    }
+
+    #[actix::test]
+    async fn parked_requests_are_capped_per_connection_and_counted_until_they_leave() {
+        let (object, log) = probe();
+        let (other, _other_log) = probe();
+        let (mut a, mut b) = (Conn::with_max_parked(1, 3), Conn::new(2));
+        let long = Duration::from_secs(600);
+        // Parks 0 to 2 (the third on another object): a's three.
+        let a0 = a.send(&object, wait_for(long)).await;
+        let a1 = a.send(&object, FOREVER).await;
+        let on_other = a.send(&other, FOREVER).await;
+        assert_eq!(a.sink().parked(), 3);
+        // The fourth is refused at once, and nothing is parked for it.
+        let limit = Err(manager_core::ManagerError::LimitReached {
+            what: "parked requests on this connection".into(),
+            max: 3,
+        });
+        assert_eq!(a.call(&object, wait_for(long)).await, limit);
+        assert_eq!(a.call(&object, FOREVER).await, limit);
+        assert_eq!(deadlines(&mut a, &object, &log).await.0, 1);
+        assert_eq!(log.lock().unwrap().parked.len(), 2);
+        // Another connection parks as before.
+        b.send(&object, FOREVER).await;
+        b.send(&object, wait_for(Duration::from_millis(10))).await;
+        assert_eq!(b.sink().parked(), 2);
+
+        // Served from the front: a's place is free before its answer comes.
+        assert_eq!(b.call(&object, SERVE_FRONT).await, Ok(Reply::Done));
+        let served = a.next().await;
+        assert_eq!((served.id, served.result), (a0, Ok(Reply::Bool(true))));
+        assert_eq!(a.sink().parked(), 2);
+        // Taken by id (park 1 is a1).
+        assert_eq!(b.call(&object, take_nth(1)).await, Ok(Reply::Done));
+        let taken = a.next().await;
+        assert_eq!((taken.id, taken.result), (a1, Ok(Reply::Bool(true))));
+        assert_eq!(a.sink().parked(), 1);
+        // Timed out: b's short wait.
+        assert_eq!(b.next().await.result, Ok(Reply::Bool(false)));
+        assert_eq!(b.sink().parked(), 1);
+
+        // a parks up to its cap again, then its connection closes.
+        a.send(&object, FOREVER).await;
+        a.send(&object, wait_for(long)).await;
+        assert_eq!(a.sink().parked(), 3);
+        assert_eq!(a.call(&other, FOREVER).await, limit);
+        assert_eq!(a.call(&other, take_nth(0)).await, Ok(Reply::Done));
+        let freed = a.next().await;
+        assert_eq!((freed.id, freed.result), (on_other, Ok(Reply::Bool(true))));
+        assert_eq!(a.sink().parked(), 2);
+        object
+            .closed
+            .send(ConnectionClosed(ConnectionId(1)))
+            .await
+            .unwrap();
+        assert_eq!(a.sink().parked(), 0, "dropped with its connection");
+        assert_eq!(b.sink().parked(), 1, "b's wait stays");
     }
 
     /// Not a test but a measurement (`cargo test --release -p

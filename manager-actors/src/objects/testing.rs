@@ -138,6 +138,18 @@ impl Conn {
         conn
     }
 
+    /// A connection that may have at most `max` requests parked.
+    pub(crate) fn with_max_parked(id: u64, max: usize) -> Self {
+        let mut conn = Conn::new(id);
+        conn.sink = conn.sink.with_max_parked(max);
+        conn
+    }
+
+    /// The connection's reply sink, to read its counts.
+    pub(crate) fn sink(&self) -> &ReplySink {
+        &self.sink
+    }
+
     /// Sends `op` to `object` and returns once the object has handled it
     /// (so an immediate reply is already waiting).
     pub(crate) async fn send(&mut self, object: &ObjectHandle, op: ObjectRequest) -> RequestId {
