@@ -3,7 +3,7 @@
 //!
 //! An object's state, its request enum and its handlers live together in
 //! one file of [`crate::objects`]; this module gives each of them a mailbox,
-//! counters, timers and the connection-closed notice.
+//! counters, the deadlines of timed waits and the connection-closed notice.
 //!
 //! # Disconnection
 //!
@@ -25,9 +25,9 @@
 //! [`ObjectState::removed`] answers every parked request with
 //! [`ManagerError::ObjectGone`] before the actor stops.
 
-use std::time::Duration;
+use std::time::Instant;
 
-use actix::{Actor, ActorContext, AsyncContext, Context, Handler, MessageResult, SpawnHandle};
+use actix::{Actor, ActorContext, AsyncContext, Context, Handler, MessageResult};
 #[cfg(doc)]
 use manager_core::inspect::KindDetail;
 use manager_core::inspect::ObjectDetail;
@@ -40,7 +40,7 @@ use crate::object::{
     SharedStats, StopObject,
 };
 use crate::reply::{GiveBackNeeds, Undelivered};
-use crate::waiters::WaiterId;
+use crate::waiters::{Deadlines, WaiterId};
 
 /// The state and behaviour of one kind of shared object.
 pub trait ObjectState: Sized + Unpin + 'static {
@@ -107,13 +107,14 @@ pub trait ObjectState: Sized + Unpin + 'static {
 }
 
 /// What a state may use while it handles a request: the object's identity
-/// for error messages, and timers.
+/// for error messages, and the deadlines of its timed waits.
 #[derive(Debug)]
 pub struct ObjectContext<'a, S: ObjectState> {
     ctx: &'a mut Context<ObjectActor<S>>,
     id: ObjectId,
     name: &'a ObjectName,
     kind: &'a ObjectKind,
+    deadlines: &'a mut Deadlines,
 }
 
 impl<S: ObjectState> ObjectContext<'_, S> {
@@ -155,17 +156,30 @@ impl<S: ObjectState> ObjectContext<'_, S> {
         ManagerError::ObjectGone { id: self.id }
     }
 
-    /// Calls the state's `timed_out(waiter)` after `after`.
-    pub(crate) fn timer(&mut self, after: Duration, waiter: WaiterId) -> SpawnHandle {
-        self.ctx.run_later(after, move |actor, ctx| {
-            let mut octx = ObjectContext {
-                ctx,
-                id: actor.id,
-                name: &actor.name,
-                kind: &actor.kind,
-            };
-            actor.state.timed_out(waiter, &mut octx);
-        })
+    /// Calls the state's `timed_out(waiter)` once `deadline` has passed,
+    /// unless [`ObjectContext::remove_deadline`] comes first.
+    pub(crate) fn add_deadline(&mut self, deadline: Instant, waiter: WaiterId) {
+        self.deadlines.insert(deadline, waiter);
+        arm(self.deadlines, self.ctx);
+    }
+
+    /// Forgets the deadline of `waiter`, which has left its waiters.
+    pub(crate) fn remove_deadline(&mut self, deadline: Instant, waiter: WaiterId) {
+        self.deadlines.remove(deadline, waiter);
+        if self.deadlines.is_empty() {
+            // Nothing left to end: no timer stays behind. (Otherwise a
+            // timer armed for an earlier deadline than the earliest left
+            // fires, ends nothing and is armed again.)
+            if let Some(timer) = self.deadlines.disarm() {
+                self.ctx.cancel_future(timer);
+            }
+        }
+    }
+
+    /// The object's deadlines, for tests.
+    #[cfg(test)]
+    pub(crate) fn deadlines(&self) -> &Deadlines {
+        self.deadlines
     }
 
     pub(crate) fn actix(&mut self) -> &mut Context<ObjectActor<S>> {
@@ -181,6 +195,8 @@ pub struct ObjectActor<S: ObjectState> {
     kind: ObjectKind,
     state: S,
     stats: SharedStats,
+    /// The deadlines of every timed wait parked in `state`.
+    deadlines: Deadlines,
 }
 
 impl<S: ObjectState> ObjectActor<S> {
@@ -198,6 +214,7 @@ impl<S: ObjectState> ObjectActor<S> {
             kind,
             state,
             stats,
+            deadlines: Deadlines::default(),
         }
     }
 
@@ -211,9 +228,46 @@ impl<S: ObjectState> ObjectActor<S> {
             id: self.id,
             name: &self.name,
             kind: &self.kind,
+            deadlines: &mut self.deadlines,
         };
         f(&mut self.state, &mut octx);
     }
+
+    /// The timer has fired: ends every wait whose deadline has passed,
+    /// earliest first, then arms the timer for the next deadline.
+    fn expire(&mut self, ctx: &mut Context<Self>) {
+        // This timer is spent; parks below may arm another.
+        self.deadlines.disarm();
+        // Only deadlines passed by `now` end in this turn, so the loop ends
+        // even if `timed_out` parks more (those arm the timer again).
+        let now = Instant::now();
+        self.with_state(ctx, |state, octx| {
+            while let Some(waiter) = octx.deadlines.pop_expired(now) {
+                state.timed_out(waiter, octx);
+            }
+        });
+        arm(&mut self.deadlines, ctx);
+    }
+}
+
+/// Arms the object's one timer for its earliest deadline, unless it is
+/// armed for that or an earlier one; stops it when there is no deadline.
+fn arm<S: ObjectState>(deadlines: &mut Deadlines, ctx: &mut Context<ObjectActor<S>>) {
+    let Some(earliest) = deadlines.earliest() else {
+        if let Some(timer) = deadlines.disarm() {
+            ctx.cancel_future(timer);
+        }
+        return;
+    };
+    if deadlines.armed_for().is_some_and(|at| at <= earliest) {
+        return;
+    }
+    if let Some(timer) = deadlines.disarm() {
+        ctx.cancel_future(timer);
+    }
+    let after = earliest.saturating_duration_since(Instant::now());
+    let timer = ctx.run_later(after, |actor, ctx| actor.expire(ctx));
+    deadlines.armed(earliest, timer);
 }
 
 impl<S: ObjectState> Actor for ObjectActor<S> {

@@ -24,7 +24,7 @@ use manager_core::reply::Reply;
 use manager_core::request::{ObjectRequest, RequestId};
 use manager_core::{ManagerError, ObjectId, ObjectKind};
 
-use crate::reply::{GiveBack, Outgoing, Undelivered};
+use crate::reply::{GiveBack, Outgoing, ParkedSlot, Undelivered};
 pub use crate::reply::{ReplyQueue, ReplySink};
 
 /// How many batches an object's mailbox holds before senders wait.
@@ -79,6 +79,10 @@ impl Message for ConnectionClosed {
 /// [`ObjectState::gives_back`](crate::actor::ObjectState::gives_back))
 /// carries a [`GiveBack`]: its successful reply is sent as a hand-off,
 /// given back to the object if it is not delivered.
+///
+/// A parked request's caller holds its place in the connection's count of
+/// parked requests ([`ReplySink::max_parked`]) until it is answered or
+/// dropped, so the count goes down however the request leaves.
 #[derive(Debug)]
 pub struct Caller {
     /// The connection it came on.
@@ -88,6 +92,8 @@ pub struct Caller {
     /// The connection's reply sink.
     pub replies: ReplySink,
     give_back: Option<GiveBack>,
+    /// Its place among the connection's parked requests, once parked.
+    parked: Option<ParkedSlot>,
 }
 
 impl Caller {
@@ -98,6 +104,7 @@ impl Caller {
             id,
             replies,
             give_back: None,
+            parked: None,
         }
     }
 
@@ -122,8 +129,25 @@ impl Caller {
         self
     }
 
+    /// Counts this caller among its connection's parked requests, unless
+    /// it is already (a request moving between an object's waiters).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::LimitReached`] if its connection has as many parked
+    /// requests as it may.
+    pub(crate) fn hold_parked_slot(&mut self) -> Result<(), ManagerError> {
+        if self.parked.is_none() {
+            self.parked = Some(self.replies.park_slot()?);
+        }
+        Ok(())
+    }
+
     /// Sends the reply.
-    pub fn reply(self, result: Result<Reply, ManagerError>) {
+    pub fn reply(mut self, result: Result<Reply, ManagerError>) {
+        // Leaves the parked count first: a client that has its answer may
+        // park another request at once, on this object or another.
+        self.parked = None;
         match (self.give_back, result) {
             (Some(give_back), Ok(reply)) => self
                 .replies

@@ -36,6 +36,17 @@
 //! Sending never blocks; the sink counts replies sent but not yet written,
 //! and their encoded bytes, so the bridge can stop reading a connection
 //! whose client does not read its replies ([`ReplySink::wait_for_room`]).
+//!
+//! # Parked requests
+//!
+//! Parked requests owe no reply yet, so they do not hold the reader back;
+//! instead the sink counts them, across every object the connection uses,
+//! and caps them ([`ReplySink::with_max_parked`]). An object parks a request
+//! only with a slot of that count, which the request's
+//! [`Caller`](crate::object::Caller) holds until it is answered or
+//! dropped; a request that finds every slot taken is refused with
+//! [`ManagerError::LimitReached`] (see
+//! [`Waiters::park`](crate::waiters::Waiters::park)).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -196,6 +207,8 @@ pub struct ReplySink {
     backlog: Arc<Backlog>,
     /// The largest reply it takes, encoded, without its frame header.
     max_reply: usize,
+    /// The most requests of its connection that may be parked at once.
+    max_parked: usize,
 }
 
 /// Bytes of a frame's length header (as the bridge frames replies).
@@ -207,6 +220,8 @@ struct Backlog {
     queued: AtomicUsize,
     /// The encoded bytes of the replies in `queued`.
     bytes: AtomicUsize,
+    /// Requests of this connection parked in objects.
+    parked: AtomicUsize,
     /// Set when the writer has stopped for good.
     closed: AtomicBool,
     /// Woken when replies are written or the writer stops.
@@ -244,6 +259,7 @@ impl ReplySink {
                 tx,
                 backlog: backlog.clone(),
                 max_reply: usize::MAX,
+                max_parked: usize::MAX,
             },
             ReplyQueue { rx, backlog },
         )
@@ -255,6 +271,16 @@ impl ReplySink {
     /// or encoded, and what it handed over is given back.
     pub fn with_max_reply(mut self, bytes: usize) -> Self {
         self.max_reply = bytes;
+        self
+    }
+
+    /// Caps the requests of this connection that may be parked at once,
+    /// across all objects, at `max`; without a cap (the default), any
+    /// number may be. A request that would park past it is refused with
+    /// [`ManagerError::LimitReached`] (see
+    /// [`Waiters::park`](crate::waiters::Waiters::park)).
+    pub fn with_max_parked(mut self, max: usize) -> Self {
+        self.max_parked = max;
         self
     }
 
@@ -307,6 +333,40 @@ impl ReplySink {
         self.tx.is_closed() || self.backlog.peer_hung_up()
     }
 
+    /// The most requests of this connection that may be parked at once
+    /// (`usize::MAX` without a cap; see [`ReplySink::with_max_parked`]).
+    pub fn max_parked(&self) -> usize {
+        self.max_parked
+    }
+
+    /// How many requests of this connection are parked now.
+    pub fn parked(&self) -> usize {
+        self.backlog.parked.load(Ordering::Acquire)
+    }
+
+    /// A slot for one more parked request of this connection, given back
+    /// when it is dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::LimitReached`] if [`ReplySink::max_parked`] requests
+    /// are parked already.
+    pub(crate) fn park_slot(&self) -> Result<ParkedSlot, ManagerError> {
+        let max = self.max_parked();
+        self.backlog
+            .parked
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .map_err(|_| ManagerError::LimitReached {
+                what: "parked requests on this connection".into(),
+                max: max as u64,
+            })?;
+        Ok(ParkedSlot {
+            backlog: self.backlog.clone(),
+        })
+    }
+
     /// Waits until fewer than `replies` replies, of fewer than `bytes`
     /// bytes in all, wait to be written. Returns `false` if the writer has
     /// stopped (the connection is over).
@@ -350,6 +410,19 @@ impl ReplySink {
             }
             changed.await;
         }
+    }
+}
+
+/// One parked request's place in its connection's count of parked
+/// requests ([`ReplySink::max_parked`]); dropping it frees the place.
+#[derive(Debug)]
+pub(crate) struct ParkedSlot {
+    backlog: Arc<Backlog>,
+}
+
+impl Drop for ParkedSlot {
+    fn drop(&mut self) {
+        self.backlog.parked.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -403,5 +476,39 @@ impl Drop for ReplyQueue {
             drop(reply);
         }
         self.backlog.changed.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parked_slots_are_capped_and_come_back_when_dropped() {
+        let (sink, _queue) = ReplySink::new();
+        assert_eq!(sink.max_parked(), usize::MAX, "no cap by default");
+        let sink = sink.with_max_parked(2);
+        let first = sink.park_slot().unwrap();
+        let other_clone = sink.clone();
+        let second = other_clone.park_slot().unwrap();
+        assert_eq!(sink.parked(), 2, "counted per connection, across clones");
+        assert_eq!(
+            sink.park_slot().unwrap_err(),
+            ManagerError::LimitReached {
+                what: "parked requests on this connection".into(),
+                max: 2,
+            }
+        );
+        assert_eq!(sink.parked(), 2, "a refusal takes no slot");
+        drop(first);
+        assert_eq!(sink.parked(), 1);
+        let third = sink.park_slot().unwrap();
+        drop((second, third));
+        assert_eq!(sink.parked(), 0);
+        // Another connection has its own count.
+        let (another, _queue) = ReplySink::new();
+        let another = another.with_max_parked(2);
+        let _slots = (another.park_slot().unwrap(), another.park_slot().unwrap());
+        assert!(sink.park_slot().is_ok());
     }
 }

@@ -110,6 +110,15 @@ impl ManagerBuilder {
         self
     }
 
+    /// How many requests one connection may have parked at once, over all
+    /// objects (default 65,536, at least 1); one more fails at once with
+    /// [`ManagerError::LimitReached`](crate::ManagerError::LimitReached).
+    /// See [`Limits::max_parked`].
+    pub fn max_parked(mut self, requests: usize) -> Self {
+        self.config.limits.max_parked = requests.max(1);
+        self
+    }
+
     /// Lets clients create objects of the application's own type `T`
     /// (Python's `BaseManager.register`); see
     /// [`CustomObject`].

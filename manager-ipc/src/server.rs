@@ -454,7 +454,9 @@ async fn connection<S: Stream>(
         Some(check) => ReplySink::with_peer_check(check.clone()),
         None => ReplySink::new(),
     };
-    let sink = sink.with_max_reply(limits.max_frame + REPLY_HEADROOM);
+    let sink = sink
+        .with_max_reply(limits.max_frame + REPLY_HEADROOM)
+        .with_max_parked(limits.max_parked);
     let writer = actix_rt::spawn(write_replies(
         write,
         replies,

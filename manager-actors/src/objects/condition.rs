@@ -140,7 +140,10 @@ impl ConditionState {
             count: sleeper.count,
             resume,
         };
-        self.acquirers.park(caller, acquirer, Wait::Forever, ctx);
+        // It keeps the place it had among its connection's parked requests,
+        // so it is never refused here.
+        let requeued = self.acquirers.park(caller, acquirer, Wait::Forever, ctx);
+        debug_assert!(requeued.is_some(), "a parked wait was refused its requeue");
     }
 
     /// Wakes up to `n` waiting `wait`s; returns how many.
@@ -258,16 +261,18 @@ impl ObjectState for ConditionState {
                 let Some(holder) = self.holder.filter(|h| h.is(caller.connection, owner)) else {
                     return caller.reply(Err(Self::not_held(ctx)));
                 };
-                self.holder = None;
                 let sleeper = Sleeper {
                     owner,
                     count: holder.count,
                 };
-                // `Wait::No` parks too, with a timer that ends it at once: it
-                // still lets acquirers in before taking the lock back, as
-                // Python's `wait(0)` does.
-                self.sleepers.park(caller, sleeper, wait, ctx);
-                self.hand_over(ctx);
+                // `Wait::No` parks too, with a deadline that ends it at once:
+                // it still lets acquirers in before taking the lock back, as
+                // Python's `wait(0)` does. A wait refused (its connection has
+                // too many parked requests) keeps the lock.
+                if self.sleepers.park(caller, sleeper, wait, ctx).is_some() {
+                    self.holder = None;
+                    self.hand_over(ctx);
+                }
             }
             ConditionRequest::Notify { owner, n } => {
                 if !self.holds(caller.connection, owner) {
@@ -425,6 +430,43 @@ mod tests {
         );
         assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
         assert_eq!(b.call(&cond, acquire(1, Wait::No)).await, T);
+    }
+
+    #[actix::test]
+    async fn a_wait_refused_for_the_parked_cap_keeps_the_lock() {
+        let h = Harness::new();
+        let cond = h.object("c", ObjectSpec::Condition).await;
+        let other = h.object("other", ObjectSpec::Condition).await;
+        let (mut a, mut b) = (Conn::with_max_parked(1, 1), Conn::new(2));
+        assert_eq!(b.call(&other, acquire(1, Wait::Forever)).await, T);
+        assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+        // a's one parked request, on another object.
+        let parked = a.send(&other, acquire(1, Wait::Forever)).await;
+        assert!(matches!(
+            a.call(&cond, wait(1, Wait::Forever)).await,
+            Err(ManagerError::LimitReached { max: 1, .. })
+        ));
+        // a still holds the lock: it may notify, b may not take it.
+        assert_eq!(a.call(&cond, notify(1, 1)).await, Ok(Reply::Count(0)));
+        assert_eq!(
+            b.call(&cond, acquire(1, Wait::No)).await,
+            Ok(Reply::Bool(false))
+        );
+        // Once its other request is served, a waits; a notify moves the wait
+        // to the lock's queue without counting it again.
+        assert_eq!(b.call(&other, release(1)).await, Ok(Reply::Done));
+        let got = a.next().await;
+        assert_eq!((got.id, got.result), (parked, T));
+        assert_eq!(a.sink().parked(), 0);
+        let a_wait = a.send(&cond, wait(1, Wait::Forever)).await;
+        assert_eq!(a.sink().parked(), 1);
+        assert_eq!(b.call(&cond, acquire(1, Wait::No)).await, T);
+        assert_eq!(b.call(&cond, notify(1, 1)).await, Ok(Reply::Count(1)));
+        assert_eq!(a.sink().parked(), 1, "still parked, for the lock");
+        assert_eq!(b.call(&cond, release(1)).await, Ok(Reply::Done));
+        let woke = a.next().await;
+        assert_eq!((woke.id, woke.result), (a_wait, T));
+        assert_eq!(a.sink().parked(), 0);
     }
 
     #[actix::test]

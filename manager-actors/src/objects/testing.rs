@@ -138,6 +138,18 @@ impl Conn {
         conn
     }
 
+    /// A connection that may have at most `max` requests parked.
+    pub(crate) fn with_max_parked(id: u64, max: usize) -> Self {
+        let mut conn = Conn::new(id);
+        conn.sink = conn.sink.with_max_parked(max);
+        conn
+    }
+
+    /// The connection's reply sink, to read its counts.
+    pub(crate) fn sink(&self) -> &ReplySink {
+        &self.sink
+    }
+
     /// Sends `op` to `object` and returns once the object has handled it
     /// (so an immediate reply is already waiting).
     pub(crate) async fn send(&mut self, object: &ObjectHandle, op: ObjectRequest) -> RequestId {
@@ -155,6 +167,35 @@ impl Conn {
             .await
             .unwrap();
         id
+    }
+
+    /// Sends `ops` to `object` as one batch, as one socket read may bring
+    /// them, and returns once the object has handled them all.
+    pub(crate) async fn send_batch(
+        &mut self,
+        object: &ObjectHandle,
+        ops: Vec<ObjectRequest>,
+    ) -> Vec<RequestId> {
+        let calls: Vec<_> = ops
+            .into_iter()
+            .map(|op| {
+                let id = RequestId(self.next);
+                self.next += 1;
+                ObjectCall { id, op }
+            })
+            .collect();
+        let ids = calls.iter().map(|call| call.id).collect();
+        object.stats.add_sent(calls.len() as u64);
+        object
+            .mailbox
+            .send(ObjectBatch {
+                connection: self.id,
+                calls,
+                replies: self.sink.clone(),
+            })
+            .await
+            .unwrap();
+        ids
     }
 
     /// Sends `op` and returns its reply, which must come at once.

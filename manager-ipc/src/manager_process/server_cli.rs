@@ -282,6 +282,14 @@ mod tests {
     }
 
     #[test]
+    fn max_parked_sets_that_limit() {
+        let parse = |args: &[&str]| Cli::try_parse_from(["manager-server"].iter().chain(args));
+        let cli = parse(&["--unix", "/tmp/x", "--max-parked", "8"]).unwrap();
+        assert_eq!(cli.limits.limits().max_parked, 8);
+        assert!(parse(&["--unix", "/tmp/x", "--max-parked", "-1"]).is_err());
+    }
+
+    #[test]
     fn exactly_one_address_and_at_most_one_key_source() {
         let parse = |args: &[&str]| Cli::try_parse_from(["manager-server"].iter().chain(args));
         assert!(parse(&[]).is_err());
