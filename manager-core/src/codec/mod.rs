@@ -400,9 +400,11 @@ mod tests {
                 assert!(matches!(err, CodecError::Truncated { .. }), "{err}");
             }
         }
+        // Each claim is a gigabyte; other tests' threads may add an
+        // allocator arena (64 MiB) or two to the peak meanwhile.
         let grown_mib = vm_peak_kib().saturating_sub(before) / 1024;
         assert!(
-            grown_mib < 64,
+            grown_mib < 512,
             "decoding 9-byte inputs reserved {grown_mib} MiB"
         );
     }
