@@ -19,7 +19,7 @@
 //! - A connection whose client does not read its replies stops being read
 //!   (`max_in_flight`, `max_backlog_bytes`) until it does: nothing fails.
 //! - A connection over `max_connections` is refused in the handshake; one
-//!   over `max_handshakes` is closed at once.
+//!   over `max_handshakes` closes the oldest handshake under way.
 //!
 //! Each is logged at warn, except failed handshakes, which are summed up
 //! every ten seconds.
@@ -88,7 +88,7 @@ pub struct Limits {
     /// (default 1024).
     pub max_connections: usize,
     /// How many connections may be in their handshake at once (default
-    /// 128); more are closed at once, unanswered.
+    /// 128); one more closes the oldest handshake under way.
     pub max_handshakes: usize,
     /// How many objects the manager holds at once (default 100,000).
     pub max_objects: usize,

@@ -42,8 +42,9 @@
 //!
 //! # Limits on connections
 //!
-//! At most `max_handshakes` connections may be in their handshake at once
-//! (more are closed at once), and at most `max_connections` authenticated
+//! At most `max_handshakes` connections may be in their handshake at once:
+//! one more closes the oldest handshake under way to make room, so silent
+//! peers cannot keep real clients out by filling the slots; and at most `max_connections` authenticated
 //! ones are kept (more are refused in the handshake, with the reason).
 //! Failed handshakes are counted and logged as a summary at most every
 //! [`FAILURE_LOG_EVERY`], not a line each.
@@ -124,6 +125,9 @@ struct Shared {
     accepted: AtomicU64,
     /// Connections in their handshake now.
     handshaking: Arc<AtomicUsize>,
+    /// Their tasks, oldest first, so a new connection at the limit can
+    /// close the oldest.
+    under_way: Arc<Mutex<VecDeque<(u64, tokio::task::AbortHandle)>>>,
     /// Authenticated connections now (slots taken under the limit).
     connected: Arc<AtomicUsize>,
     /// Failed handshakes, counted and summed up in the log.
@@ -177,6 +181,27 @@ impl Slot {
             })
             .ok()
             .map(|_| Slot(count.clone()))
+    }
+
+    /// Takes a slot of `count` whatever the limit (one being freed is not
+    /// given back yet).
+    fn force(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
+        Slot(count.clone())
+    }
+}
+
+/// Takes a connection off the list of handshakes under way when dropped:
+/// once its handshake has ended, however it ended.
+struct UnderWay {
+    list: Arc<Mutex<VecDeque<(u64, tokio::task::AbortHandle)>>>,
+    id: u64,
+}
+
+impl Drop for UnderWay {
+    fn drop(&mut self) {
+        let mut list = self.list.lock().unwrap_or_else(|e| e.into_inner());
+        list.retain(|(id, _)| *id != self.id);
     }
 }
 
@@ -248,6 +273,10 @@ impl FailureLog {
 }
 
 impl Shared {
+    fn under_way(&self) -> std::sync::MutexGuard<'_, VecDeque<(u64, tokio::task::AbortHandle)>> {
+        self.under_way.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn failures(&self) -> std::sync::MutexGuard<'_, FailureLog> {
         self.failures.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -333,6 +362,7 @@ pub(crate) async fn serve(
         started_at: UnixMillis::now(),
         accepted: AtomicU64::new(0),
         handshaking: Arc::new(AtomicUsize::new(0)),
+        under_way: Arc::new(Mutex::new(VecDeque::new())),
         connected: Arc::new(AtomicUsize::new(0)),
         failures: Mutex::new(FailureLog::new()),
         requests: AtomicU64::new(0),
@@ -372,20 +402,39 @@ pub(crate) async fn serve(
     }
 }
 
-/// Starts serving an accepted stream, unless `max_handshakes` are under
-/// way: then it is closed at once.
+/// Starts serving an accepted stream; if `max_handshakes` are under way,
+/// the oldest of them is closed to make room.
 fn admit<S: Stream>(stream: S, peer: Peer, shared: &Arc<Shared>) {
     let max = shared.config.limits.max_handshakes;
-    let Some(handshaking) = Slot::take(&shared.handshaking, max) else {
-        // Dropping the stream closes it.
-        shared.failures().record(
-            Instant::now(),
-            format!("{peer}: too many handshakes under way (the limit is {max}); closed at once"),
-        );
-        return;
+    let handshaking = match Slot::take(&shared.handshaking, max) {
+        Some(slot) => slot,
+        None => {
+            // At the limit, the oldest handshake under way makes room: a
+            // flood of silent peers must then outpace every real client's
+            // handshake (well under a millisecond), not merely fill the
+            // slots once and keep everyone out until they time out.
+            let oldest = shared.under_way().pop_front();
+            let Some((oldest, task)) = oldest else {
+                // Dropping the stream closes it.
+                return;
+            };
+            task.abort();
+            shared.failures().record(
+                Instant::now(),
+                format!(
+                    "{max} handshakes under way (the limit); the oldest, connection \
+                     {oldest}, was closed to make room for {peer}"
+                ),
+            );
+            // Its slot is given back once the aborted task is dropped.
+            Slot::force(&shared.handshaking)
+        }
     };
     let id = shared.accepted.fetch_add(1, Ordering::Relaxed) + 1;
-    actix_rt::spawn(connection(stream, id, peer, handshaking, shared.clone()));
+    let task = actix_rt::spawn(connection(stream, id, peer, handshaking, shared.clone()));
+    // Nothing runs between the spawn and this push: the task is listed
+    // before it can take itself off the list.
+    shared.under_way().push_back((id, task.abort_handle()));
 }
 
 async fn connection<S: Stream>(
@@ -396,6 +445,10 @@ async fn connection<S: Stream>(
     shared: Arc<Shared>,
 ) {
     tracing::debug!(connection = id, %peer, "connection accepted");
+    let under_way = UnderWay {
+        list: shared.under_way.clone(),
+        id,
+    };
     let limits = shared.config.limits.clone();
     let mut buf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
     let timeout = limits.handshake_timeout;
@@ -432,7 +485,7 @@ async fn connection<S: Stream>(
             return;
         }
     };
-    drop(handshaking);
+    drop((handshaking, under_way));
     let counters = Arc::new(ConnectionCounters::default());
     shared.live().insert(
         id,
