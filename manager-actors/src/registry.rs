@@ -114,6 +114,8 @@ pub struct RegistryActor {
     custom: CustomTypes,
     /// The most objects it holds at once.
     max_objects: usize,
+    /// Creates refused for `max_objects` so far.
+    refused_creates: u64,
 }
 
 impl Default for RegistryActor {
@@ -124,6 +126,7 @@ impl Default for RegistryActor {
             last_id: 0,
             custom: CustomTypes::default(),
             max_objects: usize::MAX,
+            refused_creates: 0,
         }
     }
 }
@@ -151,7 +154,17 @@ impl RegistryActor {
 
     fn spawn_object(&mut self, name: &ObjectName, spec: ObjectSpec) -> Result<Entry, ManagerError> {
         if self.by_name.len() >= self.max_objects {
-            tracing::warn!(%name, max = self.max_objects, "object limit reached; create refused");
+            // Logged at the 1st, 2nd, 4th, 8th... refusal: a client that
+            // keeps creating must not flood the log.
+            self.refused_creates += 1;
+            if self.refused_creates.is_power_of_two() {
+                tracing::warn!(
+                    %name,
+                    max = self.max_objects,
+                    refused = self.refused_creates,
+                    "object limit reached; create refused"
+                );
+            }
             return Err(ManagerError::LimitReached {
                 what: "objects".to_owned(),
                 max: u64::try_from(self.max_objects).unwrap_or(u64::MAX),

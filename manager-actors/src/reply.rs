@@ -222,6 +222,8 @@ struct Backlog {
     bytes: AtomicUsize,
     /// Requests of this connection parked in objects.
     parked: AtomicUsize,
+    /// Set once a request of this connection was refused for the cap.
+    parked_refused: AtomicBool,
     /// Set when the writer has stopped for good.
     closed: AtomicBool,
     /// Woken when replies are written or the writer stops.
@@ -337,6 +339,13 @@ impl ReplySink {
     /// (`usize::MAX` without a cap; see [`ReplySink::with_max_parked`]).
     pub fn max_parked(&self) -> usize {
         self.max_parked
+    }
+
+    /// Records that a request of this connection was refused for the
+    /// parked cap; `true` the first time only, so the log says it once per
+    /// connection, not once per refusal.
+    pub fn first_parked_refusal(&self) -> bool {
+        !self.backlog.parked_refused.swap(true, Ordering::AcqRel)
     }
 
     /// How many requests of this connection are parked now.

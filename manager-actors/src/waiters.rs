@@ -113,12 +113,19 @@ impl<T> Waiters<T> {
         ctx: &mut ObjectContext<'_, S>,
     ) -> Option<WaiterId> {
         if let Err(refused) = caller.hold_parked_slot() {
-            tracing::warn!(
-                object = %ctx.what(),
-                connection = %caller.connection,
-                max = caller.replies.max_parked(),
-                "parked request limit reached; request refused"
-            );
+            // Once per connection at warn: a client that keeps hitting the
+            // cap must not flood the log.
+            if caller.replies.first_parked_refusal() {
+                tracing::warn!(
+                    object = %ctx.what(),
+                    connection = %caller.connection,
+                    max = caller.replies.max_parked(),
+                    "parked request limit reached; requests over it are refused \
+                     (logged once per connection)"
+                );
+            } else {
+                tracing::debug!(object = %ctx.what(), connection = %caller.connection, "parked request refused");
+            }
             caller.reply(Err(refused));
             return None;
         }
