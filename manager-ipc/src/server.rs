@@ -49,6 +49,12 @@
 //! Failed handshakes are counted and logged as a summary at most every
 //! [`FAILURE_LOG_EVERY`], not a line each.
 //!
+//! # Large frames
+//!
+//! A frame of 256 KiB or more is decoded on a blocking thread while the
+//! reader waits, so its decode does not hold up the objects and the other
+//! connections, which share the manager's thread.
+//!
 //! # Inspection
 //!
 //! The bridge keeps a table of live connections (peer, since when, requests
@@ -103,6 +109,25 @@ pub(crate) struct ServerConfig {
 
 /// How often failed handshakes are summed up in the log, at most.
 pub(crate) const FAILURE_LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// Frames at least this large are decoded on a blocking thread: decoding
+/// one that holds millions of tiny values takes a second, which would hold
+/// up every object and connection on the manager's thread.
+const DECODE_APART: usize = 256 * 1024;
+
+/// Decodes a request frame, a large one on a blocking thread (the reader
+/// waits for it, so the connection's order holds).
+async fn decode_request(frame: bytes::Bytes) -> Result<RequestFrame, FrameError> {
+    if frame.len() < DECODE_APART {
+        return Ok(codec::decode(&frame)?);
+    }
+    match tokio::task::spawn_blocking(move || codec::decode::<RequestFrame>(&frame)).await {
+        Ok(decoded) => Ok(decoded?),
+        Err(e) => Err(FrameError::Io(std::io::Error::other(format!(
+            "decoding a large frame failed: {e}"
+        )))),
+    }
+}
 
 /// How long a connection closed for bad input has to take the frame that
 /// says why.
@@ -693,7 +718,7 @@ impl Reader {
                     }
                 }
                 undispatched += 1;
-                let RequestFrame { id, request } = codec::decode(&frame)?;
+                let RequestFrame { id, request } = decode_request(frame).await?;
                 // Counted before anything can await, so its reply is never
                 // counted as written before the request as read.
                 self.counters.read.fetch_add(1, Ordering::Relaxed);
