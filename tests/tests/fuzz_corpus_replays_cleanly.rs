@@ -29,23 +29,35 @@ fn files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 #[test]
 fn fuzz_corpus_replays_cleanly() -> anyhow::Result<()> {
     let fuzz = fuzz_dir();
-    let mut failed = Vec::new();
+    let mut inputs = Vec::new();
     for (target, check) in TARGETS {
         let corpus = files(&fuzz.join("corpus").join(target))?;
         // An empty replay proves nothing.
         anyhow::ensure!(!corpus.is_empty(), "no corpus for the fuzz target {target}");
         let regressions = files(&fuzz.join("regressions").join(target))?;
-        for path in corpus.iter().chain(&regressions) {
-            let bytes = std::fs::read(path)?;
-            if catch_unwind(AssertUnwindSafe(|| check(&bytes))).is_err() {
-                failed.push(path.clone());
-            }
+        for path in corpus.into_iter().chain(regressions) {
+            inputs.push((std::fs::read(&path)?, path, *check));
         }
     }
-    anyhow::ensure!(
-        failed.is_empty(),
-        "these inputs failed their target's check: {failed:#?}"
-    );
+    // Quietly, or a broken check prints a backtrace per input.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let failed: Vec<_> = inputs
+        .iter()
+        .filter(|(bytes, _, check)| catch_unwind(AssertUnwindSafe(|| check(bytes))).is_err())
+        .collect();
+    std::panic::set_hook(report);
+    if let Some((bytes, path, check)) = failed.first() {
+        let paths: Vec<_> = failed.iter().take(10).map(|(_, path, _)| path).collect();
+        eprintln!(
+            "{} of {} inputs failed their target's check, among them {paths:#?}",
+            failed.len(),
+            inputs.len()
+        );
+        eprintln!("the first of them again, {}:", path.display());
+        check(bytes);
+        panic!("{} failed only the first time", path.display());
+    }
     Ok(())
 }
 
@@ -59,9 +71,9 @@ fn every_fuzz_target_is_replayed() -> anyhow::Result<()> {
     }
     let mut checked: Vec<_> = TARGETS.iter().map(|(name, _)| name.to_string()).collect();
     checked.sort();
-    assert_eq!(
-        targets, checked,
-        "fuzz targets without a check, or checks without a target"
+    anyhow::ensure!(
+        targets == checked,
+        "fuzz targets {targets:?}, checks {checked:?}: each target needs a check"
     );
     Ok(())
 }
