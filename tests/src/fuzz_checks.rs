@@ -40,6 +40,9 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("value_read", value_read),
 ];
 
+/// What a frame buffer may hold beyond a few times the bytes it read.
+const SPARE_CAPACITY: usize = 64 * 1024;
+
 /// How long a handshake over an in-memory stream may take before the check
 /// calls it a hang.
 const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(10);
@@ -76,6 +79,9 @@ fn round_trip<T: Serialize + DeserializeOwned + PartialEq + Debug>(data: &[u8]) 
 /// limit, in reads cut by the first byte (0: each read takes all it can;
 /// n > 0: reads of 1 to 4n bytes, of sizes drawn from a generator seeded
 /// with n), and decodes every complete frame as a request and as a reply.
+///
+/// The buffer's memory must follow the bytes that arrived, whatever a
+/// header announces: a few times what was read, plus a constant.
 pub fn frame_reader(data: &[u8]) {
     let Some((&cut, data)) = data.split_first() else {
         return;
@@ -102,6 +108,12 @@ pub fn frame_reader(data: &[u8]) {
                 Ok(true) => {}
                 Ok(false) | Err(_) => return,
             }
+            let received = data.len() - reader.data.len();
+            assert!(
+                buf.capacity() <= 4 * received + SPARE_CAPACITY,
+                "{} bytes of buffer for {received} bytes read",
+                buf.capacity()
+            );
         }
     });
 }
