@@ -63,11 +63,21 @@ pub struct Session {
     pub max_frame: usize,
 }
 
-/// The manager's side. Once the client has proved it holds the key,
-/// `admit` decides whether the manager takes it (what it returns, a slot
-/// under the connection limit, is handed back); its `Err` is the reason
-/// told to the client. On success the connection may carry requests.
-pub(crate) async fn accept<S: AsyncRead + AsyncWrite + Unpin, T>(
+/// The manager's side, for servers of the protocol on a stream of their
+/// own (the manager runs it on every connection, under a deadline). Once
+/// the client has proved it holds the key, `admit` decides whether the
+/// manager takes it (what it returns, a slot under the connection limit,
+/// is handed back); its `Err` is the reason told to the client. On success
+/// the connection may carry requests; `buf` may hold bytes that followed
+/// the handshake. `session` is what the client is told.
+///
+/// # Errors
+///
+/// [`HandshakeError::VersionMismatch`], [`HandshakeError::WrongKey`] or
+/// [`HandshakeError::Refused`] if the client was refused (it has been told
+/// why), otherwise [`HandshakeError::Frame`] if a message could not be read
+/// or written.
+pub async fn accept<S: AsyncRead + AsyncWrite + Unpin, T>(
     stream: &mut S,
     buf: &mut FrameBuffer,
     key: &AuthKey,

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 pub mod containers;
 pub mod custom;
+pub mod fuzz_checks;
 pub mod locks;
 pub mod queues;
 pub mod raw;
