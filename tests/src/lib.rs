@@ -116,3 +116,40 @@ pub fn run_workers<A: Serialize>(
     }
     Ok(())
 }
+
+/// Polls the manager's inspection through `observer` until `holds` of the
+/// detail of object `name` (`what` says what, for the error), or
+/// [`DEADLINE`] passes; pausing a little longer each time.
+pub async fn until_detail(
+    observer: &manager_ipc::Client,
+    name: &str,
+    what: &str,
+    holds: impl Fn(&manager_ipc::inspect::ObjectDetail) -> bool,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + DEADLINE;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let snapshot = observer.inspect().await?;
+        if snapshot
+            .object(name)
+            .and_then(|o| o.detail.as_ref())
+            .is_some_and(&holds)
+        {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            bail!("{name}: not {what} after {DEADLINE:?}");
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// Waits until the object `name` reports `n` parked requests.
+pub async fn until_parked(
+    observer: &manager_ipc::Client,
+    name: &str,
+    n: u64,
+) -> anyhow::Result<()> {
+    until_detail(observer, name, &format!("{n} parked"), |d| d.waiters == n).await
+}

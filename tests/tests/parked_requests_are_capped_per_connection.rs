@@ -4,12 +4,11 @@
 //! a request that leaves (served, timed out, its object removed, its
 //! connection closed) frees its place.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::bail;
-use manager_ipc::inspect::ObjectDetail;
-use manager_ipc::{Client, Error, Manager, ManagerError};
-use tests::DEADLINE;
+use manager_ipc::{Error, Manager, ManagerError};
+use tests::{DEADLINE, until_parked};
 use tokio::runtime::Runtime;
 
 const CAP: usize = 8;
@@ -19,37 +18,6 @@ fn runtime() -> anyhow::Result<Runtime> {
         .worker_threads(2)
         .enable_all()
         .build()?)
-}
-
-/// Waits until `holds` of the detail of object `name`.
-async fn until(
-    observer: &Client,
-    name: &str,
-    what: &str,
-    holds: impl Fn(&ObjectDetail) -> bool,
-) -> anyhow::Result<()> {
-    let deadline = Instant::now() + DEADLINE;
-    let mut pause = Duration::from_millis(1);
-    loop {
-        let snapshot = observer.inspect().await?;
-        if snapshot
-            .object(name)
-            .and_then(|o| o.detail.as_ref())
-            .is_some_and(&holds)
-        {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            bail!("{name}: not {what} after {DEADLINE:?}");
-        }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_millis(50));
-    }
-}
-
-/// Waits until the object `name` reports `n` parked requests.
-async fn parked(observer: &Client, name: &str, n: u64) -> anyhow::Result<()> {
-    until(observer, name, &format!("{n} parked"), |d| d.waiters == n).await
 }
 
 /// Whether `outcome` is the refusal of a request past the cap.
@@ -79,7 +47,7 @@ fn a_connection_parks_up_to_its_cap_and_again_once_one_leaves() -> anyhow::Resul
                 tokio::spawn(async move { queue.get().await })
             })
             .collect();
-        parked(&observer, "q", CAP as u64).await?;
+        until_parked(&observer, "q", CAP as u64).await?;
 
         // One more, on this object or any other, is refused at once.
         refused(queue.get().await)?;
@@ -94,9 +62,9 @@ fn a_connection_parks_up_to_its_cap_and_again_once_one_leaves() -> anyhow::Resul
         refused(condition.wait().await)?;
         condition.notify(1).await?; // only the holder may notify
         condition.release().await?;
-        parked(&observer, "q", CAP as u64).await?;
-        parked(&observer, "e", 0).await?;
-        parked(&observer, "l", 0).await?;
+        until_parked(&observer, "q", CAP as u64).await?;
+        until_parked(&observer, "e", 0).await?;
+        until_parked(&observer, "l", 0).await?;
 
         // Another connection parks as before.
         let from_b = b.queue::<u64>("q", None).await?;
@@ -104,11 +72,11 @@ fn a_connection_parks_up_to_its_cap_and_again_once_one_leaves() -> anyhow::Resul
             let from_b = from_b.clone();
             async move { from_b.get().await }
         });
-        parked(&observer, "q", CAP as u64 + 1).await?;
+        until_parked(&observer, "q", CAP as u64 + 1).await?;
 
         // Served: one of a's gets takes the item, and a may park again.
         from_b.put(&1).await?;
-        parked(&observer, "q", CAP as u64).await?;
+        until_parked(&observer, "q", CAP as u64).await?;
         let timed = tokio::spawn({
             let queue = queue.clone();
             async move { queue.get_timeout(Duration::from_millis(200)).await }
@@ -122,7 +90,7 @@ fn a_connection_parks_up_to_its_cap_and_again_once_one_leaves() -> anyhow::Resul
             let queue = queue.clone();
             async move { queue.get().await }
         });
-        parked(&observer, "q", CAP as u64 + 1).await?;
+        until_parked(&observer, "q", CAP as u64 + 1).await?;
         refused(queue.get().await)?;
 
         // Removed with its object: every place comes back.
@@ -147,7 +115,7 @@ fn a_connection_parks_up_to_its_cap_and_again_once_one_leaves() -> anyhow::Resul
                 tokio::spawn(async move { event.wait().await })
             })
             .collect();
-        parked(&observer, "e", CAP as u64).await?;
+        until_parked(&observer, "e", CAP as u64).await?;
         refused(event.wait().await)?;
         b.event("e").await?.set().await?;
         for wait in waits {
@@ -179,15 +147,15 @@ fn a_connection_closing_with_parked_requests_frees_them() -> anyhow::Result<()> 
                     }
                 });
             }
-            parked(&observer, "q", CAP as u64 / 2).await?;
-            parked(&observer, "e", CAP as u64 / 2).await?;
+            until_parked(&observer, "q", CAP as u64 / 2).await?;
+            until_parked(&observer, "e", CAP as u64 / 2).await?;
             refused(queue.get().await)?;
             anyhow::Ok(())
         })?;
         doomed.shutdown_timeout(Duration::from_secs(5));
         rt.block_on(async {
-            parked(&observer, "q", 0).await?;
-            parked(&observer, "e", 0).await?;
+            until_parked(&observer, "q", 0).await?;
+            until_parked(&observer, "e", 0).await?;
             // The manager goes on: what a put brings stays for the next.
             let queue = observer.queue::<u64>("q", None).await?;
             queue.put(&round).await?;

@@ -8,40 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure};
-use manager_ipc::inspect::{KindDetail, ObjectDetail};
-use manager_ipc::{Client, Error, ManagerError};
-use tests::{DEADLINE, start_manager};
-
-/// Waits until `what` holds of the detail of object `name`.
-async fn until(
-    observer: &Client,
-    name: &str,
-    what: &str,
-    holds: impl Fn(&ObjectDetail) -> bool,
-) -> anyhow::Result<()> {
-    let deadline = Instant::now() + DEADLINE;
-    let mut pause = Duration::from_millis(1);
-    loop {
-        let snapshot = observer.inspect().await?;
-        if snapshot
-            .object(name)
-            .and_then(|o| o.detail.as_ref())
-            .is_some_and(&holds)
-        {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            bail!("{name}: not {what} after {DEADLINE:?}");
-        }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_millis(50));
-    }
-}
-
-/// Waits until the object `name` reports `n` parked requests.
-async fn parked(observer: &Client, name: &str, n: u64) -> anyhow::Result<()> {
-    until(observer, name, &format!("{n} parked"), |d| d.waiters == n).await
-}
+use manager_ipc::inspect::KindDetail;
+use manager_ipc::{Error, ManagerError};
+use tests::{DEADLINE, start_manager, until_detail, until_parked};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -70,11 +39,11 @@ async fn condition_waits_take_the_lock_back_in_deadline_order() -> anyhow::Resul
             condition.release().await?;
             anyhow::Ok(notified)
         }));
-        parked(&observer, "c", i as u64 + 1).await?;
+        until_parked(&observer, "c", i as u64 + 1).await?;
     }
     // Held while the waits end, so they queue for it as they end.
     condition.acquire().await?;
-    until(&observer, "c", "every wait ended", |d| {
+    until_detail(&observer, "c", "every wait ended", |d| {
         matches!(d.size, KindDetail::Condition { sleepers: 0, .. })
     })
     .await?;
@@ -113,7 +82,7 @@ async fn queue_gets_end_by_deadline_and_the_rest_are_served_in_arrival_order() -
             };
             (Instant::now(), outcome)
         }));
-        parked(&observer, "q", i as u64 + 1).await?;
+        until_parked(&observer, "q", i as u64 + 1).await?;
     }
     let mut tasks = tasks.into_iter();
     let (long, forever) = (tasks.next().unwrap(), tasks.next().unwrap());
@@ -130,7 +99,7 @@ async fn queue_gets_end_by_deadline_and_the_rest_are_served_in_arrival_order() -
     assert_eq!(order, [1, 2, 0], "ended by deadline: 300, 600, 900 ms");
 
     // The two left are served in the order they came.
-    parked(&observer, "q", 2).await?;
+    until_parked(&observer, "q", 2).await?;
     queue.put(&1).await?;
     queue.put(&2).await?;
     assert_eq!(long.await?.1?, 1);
@@ -170,7 +139,7 @@ async fn thousands_of_timed_gets_end_while_the_queue_keeps_serving() -> anyhow::
             other => bail!("a timed get ended with {other:?}, not Empty"),
         }
     }
-    parked(&other, "q", 0).await?;
+    until_parked(&other, "q", 0).await?;
     // Nothing of them is left behind: a put stays in the queue.
     from_other.put(&7).await?;
     assert_eq!(queue.get_nowait().await?, 7);
