@@ -37,6 +37,14 @@
 //! and their encoded bytes, so the bridge can stop reading a connection
 //! whose client does not read its replies ([`ReplySink::wait_for_room`]).
 //!
+//! A connection has at most one reply of a bulk request (a snapshot, keys,
+//! a listing: see
+//! [`ObjectRequest::replies_in_bulk`](manager_core::request::ObjectRequest::replies_in_bulk))
+//! under way at a time ([`ReplySink::begin_bulk`]). Such a reply is the one
+//! kind that may be larger than a frame: the sink takes it whole and the
+//! writer sends it in parts
+//! ([`manager_core::reply::parts`]).
+//!
 //! # Parked requests
 //!
 //! Parked requests owe no reply yet, so they do not hold the reader back;
@@ -49,7 +57,7 @@
 //! [`Waiters::park`](crate::waiters::Waiters::park)).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use actix::{Message, Recipient};
 use manager_core::reply::{Reply, ReplyFrame};
@@ -224,6 +232,11 @@ struct Backlog {
     parked: AtomicUsize,
     /// Set once a request of this connection was refused for the cap.
     parked_refused: AtomicBool,
+    /// Set while the reply of a bulk request (`bulk_id`) is not yet
+    /// written; see [`ReplySink::begin_bulk`].
+    bulk_under_way: AtomicBool,
+    /// The request whose bulk reply is under way.
+    bulk_id: AtomicU64,
     /// Set when the writer has stopped for good.
     closed: AtomicBool,
     /// Woken when replies are written or the writer stops.
@@ -270,7 +283,9 @@ impl ReplySink {
     /// Refuses replies over `bytes` encoded (the frame limit plus its
     /// headroom): such a reply is replaced by
     /// [`ManagerError::ReplyTooLarge`] when it is sent, before it is queued
-    /// or encoded, and what it handed over is given back.
+    /// or encoded, and what it handed over is given back. Lists
+    /// ([`Reply::comes_in_parts`]) are taken whatever their size: the
+    /// writer sends them in parts.
     pub fn with_max_reply(mut self, bytes: usize) -> Self {
         self.max_reply = bytes;
         self
@@ -303,7 +318,11 @@ impl ReplySink {
         // A reply that cannot be encoded is answered with a short error by
         // the writer; it counts as a header's worth.
         let len = codec::encoded_len(&reply.frame).unwrap_or(0);
-        if len > self.max_reply {
+        // A list too long for one frame goes in parts (the writer cuts it,
+        // see `manager_core::reply::parts`); a list never hands over.
+        let in_parts = reply.give_back.is_none()
+            && reply.frame.result.as_ref().is_ok_and(Reply::comes_in_parts);
+        if len > self.max_reply && !in_parts {
             // Refused before it is queued or encoded; dropping it gives
             // back what it handed over.
             let refusal = Outgoing::plain(
@@ -396,6 +415,38 @@ impl ReplySink {
         }
     }
 
+    /// Waits until no reply of a bulk request of this connection is under
+    /// way, then marks request `id`'s reply as one: it is under way until
+    /// the writer has written it ([`ReplyQueue::written`]). Returns `false`
+    /// if the writer has stopped (the connection is over).
+    ///
+    /// A bulk reply (a snapshot, keys, a listing) may hold as much as the
+    /// object it was taken from; one at a time per connection keeps what a
+    /// client that does not read its replies can make the manager hold to
+    /// one such reply and the byte budget.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the mark is set only when it returns `true`.
+    pub async fn begin_bulk(&self, id: RequestId) -> bool {
+        loop {
+            let changed = self.backlog.changed.notified();
+            if self.backlog.closed.load(Ordering::Acquire) {
+                return false;
+            }
+            if self
+                .backlog
+                .bulk_under_way
+                .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                self.backlog.bulk_id.store(id.0, Ordering::Release);
+                return true;
+            }
+            changed.await;
+        }
+    }
+
     /// Whether `replies` or more replies, or `bytes` or more bytes of
     /// them, wait to be written.
     pub fn is_full(&self, replies: usize, bytes: usize) -> bool {
@@ -466,11 +517,23 @@ impl ReplyQueue {
         self.backlog.peer_hung_up()
     }
 
+    /// Whether `id` is the request whose bulk reply is under way (see
+    /// [`ReplySink::begin_bulk`]); the writer passes what this says to
+    /// [`written`](Self::written) once that reply is written.
+    pub fn is_bulk(&self, id: RequestId) -> bool {
+        self.backlog.bulk_under_way.load(Ordering::Acquire)
+            && self.backlog.bulk_id.load(Ordering::Acquire) == id.0
+    }
+
     /// Records that `n` replies of `bytes` bytes in all (their
-    /// [`Outgoing::size`]s) have been written.
-    pub fn written(&self, n: usize, bytes: usize) {
+    /// [`Outgoing::size`]s) have been written, and with `bulk` that the
+    /// bulk reply under way was among them.
+    pub fn written(&self, n: usize, bytes: usize, bulk: bool) {
         self.backlog.queued.fetch_sub(n, Ordering::AcqRel);
         self.backlog.bytes.fetch_sub(bytes, Ordering::AcqRel);
+        if bulk {
+            self.backlog.bulk_under_way.store(false, Ordering::Release);
+        }
         self.backlog.changed.notify_waiters();
     }
 }

@@ -23,9 +23,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use manager_core::reply::{ObjectInfo, ObjectSummary, RegistryReply, Reply, ReplyFrame};
+use manager_core::reply::{ObjectInfo, ObjectSummary, Part, RegistryReply, Reply, ReplyFrame};
 use manager_core::request::{RegistryRequest, Request, RequestFrame, RequestId};
-use manager_core::{ManagerError, ObjectName, ObjectSpec};
+use manager_core::{CodecError, ManagerError, ObjectName, ObjectSpec};
 use serde::Serialize;
 use tokio::io::AsyncRead;
 use tokio::sync::oneshot;
@@ -46,6 +46,11 @@ use crate::transport::{self, AnyStream, Stream};
 /// handshake.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The most bytes of parts a reply that comes in several frames may carry
+/// (see [`manager_core::reply::parts`]); past it the call fails with
+/// [`ManagerError::LimitReached`] and the rest of its parts are dropped.
+pub const MAX_REPLY_BYTES: usize = 1 << 30;
+
 /// A call waiting for its reply.
 struct Waiter {
     reply: oneshot::Sender<Result<Reply, ManagerError>>,
@@ -53,6 +58,9 @@ struct Waiter {
     /// a queue item) that must be given back should its reply come after
     /// the caller gave up.
     takes: Option<Request>,
+    /// The parts of a long reply that came so far, and their frames' bytes.
+    parts: Vec<Part>,
+    part_bytes: usize,
 }
 
 /// Calls waiting for replies, or why there will be no more replies.
@@ -572,7 +580,15 @@ impl Client {
         let alone = match &mut *self.inner.pending.lock().expect("pending map poisoned") {
             Pending::Open { waiting, .. } => {
                 let alone = waiting.is_empty();
-                waiting.insert(id, Waiter { reply: tx, takes });
+                waiting.insert(
+                    id,
+                    Waiter {
+                        reply: tx,
+                        takes,
+                        parts: Vec::new(),
+                        part_bytes: 0,
+                    },
+                );
                 Some(alone)
             }
             Pending::Closed(_) => None,
@@ -686,7 +702,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
         {
             let mut pending = inner.pending.lock().expect("pending map poisoned");
             while let Some(frame) = buf.next_frame()? {
-                let ReplyFrame { id, result } = manager_core::codec::decode(&frame)?;
+                let ReplyFrame { id, mut result } = manager_core::codec::decode(&frame)?;
                 if id == RequestId::CONNECTION {
                     // The manager's last word: why it closes the connection.
                     let reason = result.err().unwrap_or_else(|| {
@@ -705,7 +721,34 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 let Pending::Open { waiting, abandoned } = &mut *pending else {
                     continue;
                 };
+                if let Ok(Reply::More(part)) = result {
+                    // A part of a long reply: kept until its last frame.
+                    if let Some(waiter) = waiting.get_mut(&id) {
+                        waiter.part_bytes += frame.len();
+                        if waiter.part_bytes <= MAX_REPLY_BYTES {
+                            waiter.parts.push(part);
+                        } else if let Some(waiter) = waiting.remove(&id) {
+                            // The rest of it is dropped as a reply to a
+                            // call nobody waits for.
+                            let _ = waiter.reply.send(Err(ManagerError::LimitReached {
+                                what: "bytes of one reply (client side)".into(),
+                                max: MAX_REPLY_BYTES as u64,
+                            }));
+                        }
+                    }
+                    continue;
+                }
                 if let Some(waiter) = waiting.remove(&id) {
+                    if !waiter.parts.is_empty()
+                        && let Ok(reply) = result
+                    {
+                        result = Ok(reply.after_parts(waiter.parts).map_err(|e| {
+                            FrameError::Codec(CodecError::Invalid {
+                                expected: "a reply in parts".into(),
+                                found: e.to_string(),
+                            })
+                        })?);
+                    }
                     // The caller may have given up just now; then its grant
                     // is given back.
                     if let Err(result) = waiter.reply.send(result)

@@ -549,7 +549,6 @@ async fn connection<S: Stream>(
         frame_began: None,
         shared: shared.clone(),
         counters,
-        inspecting: Arc::new(tokio::sync::Semaphore::new(1)),
         handles: HashMap::new(),
         groups: Vec::new(),
     };
@@ -636,8 +635,6 @@ struct Reader {
     frame_began: Option<Instant>,
     shared: Arc<Shared>,
     counters: Arc<ConnectionCounters>,
-    /// One permit: held by this connection's inspection in flight, if any.
-    inspecting: Arc<tokio::sync::Semaphore>,
     /// Handles of the objects this connection has used.
     handles: HashMap<ObjectId, ObjectHandle>,
     /// Object requests read but not yet sent, grouped by target in arrival
@@ -723,6 +720,19 @@ impl Reader {
                 // counted as written before the request as read.
                 self.counters.read.fetch_add(1, Ordering::Relaxed);
                 read_now += 1;
+                let bulk = match &request {
+                    Request::Object { op, .. } => op.replies_in_bulk(),
+                    Request::Registry(registry) => registry.replies_in_bulk(),
+                };
+                if bulk {
+                    // What came before goes first; then this waits until the
+                    // connection's previous bulk reply has been written.
+                    self.dispatch().await;
+                    undispatched = 1;
+                    if !self.sink.begin_bulk(id).await {
+                        return Ok(());
+                    }
+                }
                 match request {
                     Request::Object { target, op } => {
                         let call = ObjectCall { id, op };
@@ -760,16 +770,14 @@ impl Reader {
         }
     }
 
-    /// Answers an `Inspect` request `id` from a task of its own, once this
-    /// connection's previous inspection, if any, has been answered.
+    /// Answers an `Inspect` request `id` from a task of its own (the
+    /// reader made sure the connection's previous bulk reply, such as an
+    /// earlier inspection, has been written).
     async fn inspect(&self, id: RequestId) {
-        // The semaphore is never closed, so this always gets the permit.
-        let permit = self.inspecting.clone().acquire_owned().await.ok();
         let shared = self.shared.clone();
         let sink = self.sink.clone();
         let asker = self.connection.0;
         actix_rt::spawn(async move {
-            let _permit = permit;
             let result = match shared.registry.send(InspectObjects::default()).await {
                 Ok(objects) => Ok(Reply::Registry(RegistryReply::Snapshot(snapshot(
                     &shared, objects, asker,
@@ -926,25 +934,37 @@ fn snapshot(shared: &Shared, objects: Vec<ObjectReport>, asker: u64) -> ManagerS
 /// it is dropped undelivered and its object takes back what it handed over
 /// (see [`manager_actors::reply`]). Replies still queued when this task
 /// ends are given back the same way when the queue drops.
+///
+/// A list longer than [`part_bytes`] is written in parts, a write and a
+/// yield to other tasks after each [`FLUSH_AT`] bytes of them
+/// ([`manager_core::reply::parts`]).
 async fn write_replies<W: AsyncWrite + Unpin>(
     mut write: W,
     mut replies: ReplyQueue,
     max_frame: usize,
     counters: Arc<ConnectionCounters>,
 ) {
-    const FLUSH_AT: usize = 256 * 1024;
     const KEEP: usize = 64 * 1024;
+    let part_bytes = part_bytes(max_frame);
     let mut out = Vec::with_capacity(KEEP);
     // Hand-offs in `out`, each with where its frame ends, until written.
     let mut handoffs: VecDeque<(usize, Outgoing)> = VecDeque::new();
     while let Some(first) = replies.recv().await {
         let mut count = 0;
         let mut bytes = 0;
+        let mut bulk = false;
+        let mut long = None;
         let mut next = Some(first);
         while let Some(reply) = next.take() {
+            if reply.size() > part_bytes && is_list(&reply) {
+                // Written after what came before it, in parts.
+                long = Some(reply);
+                break;
+            }
             let whole = encode_reply(reply.frame(), &mut out, max_frame);
             count += 1;
             bytes += reply.size();
+            bulk |= replies.is_bulk(reply.frame().id);
             if reply.hands_over() {
                 if whole {
                     handoffs.push_back((out.len(), reply));
@@ -971,7 +991,18 @@ async fn write_replies<W: AsyncWrite + Unpin>(
             tracing::debug!(error = %e, "write to client failed");
             return;
         }
-        replies.written(count, bytes);
+        out.clear();
+        if let Some(reply) = long {
+            count += 1;
+            bytes += reply.size();
+            bulk |= replies.is_bulk(reply.frame().id);
+            if let Err(e) = write_in_parts(&mut write, reply, &mut out, max_frame, part_bytes).await
+            {
+                tracing::debug!(error = %e, "write to client failed");
+                return;
+            }
+        }
+        replies.written(count, bytes, bulk);
         counters.written.fetch_add(count as u64, Ordering::Relaxed);
         out.clear();
         if out.capacity() > 4 * KEEP {
@@ -979,6 +1010,71 @@ async fn write_replies<W: AsyncWrite + Unpin>(
             out = Vec::with_capacity(KEEP);
         }
     }
+}
+
+/// Bytes of encoded replies the writer gathers before it writes them.
+const FLUSH_AT: usize = 256 * 1024;
+
+/// How many bytes of items a part of a long reply holds (unless one item
+/// alone is larger): small enough that encoding one never keeps other
+/// connections waiting long, and at most half a frame.
+fn part_bytes(max_frame: usize) -> usize {
+    (max_frame / 2).clamp(1, 1 << 20)
+}
+
+/// Whether `reply` is a list, which may be sent in parts.
+fn is_list(reply: &Outgoing) -> bool {
+    !reply.hands_over()
+        && reply
+            .frame()
+            .result
+            .as_ref()
+            .is_ok_and(Reply::comes_in_parts)
+}
+
+/// Writes the list `reply` as parts of about `part_bytes` each, then its
+/// last frame (see [`manager_core::reply::parts`]); an item too large for
+/// a frame ends it with [`ManagerError::ReplyTooLarge`] instead.
+async fn write_in_parts<W: AsyncWrite + Unpin>(
+    write: &mut W,
+    reply: Outgoing,
+    out: &mut Vec<u8>,
+    max_frame: usize,
+    part_bytes: usize,
+) -> std::io::Result<()> {
+    // A list hands nothing over: delivering it gives nothing back.
+    let ReplyFrame { id, result } = reply.deliver();
+    let mut list = match result {
+        Ok(reply) => reply.into_parts(),
+        Err(e) => {
+            encode_reply(&ReplyFrame { id, result: Err(e) }, out, max_frame);
+            return write.write_all(out).await;
+        }
+    };
+    while let Some(part) = list.next_part(part_bytes) {
+        let frame = ReplyFrame {
+            id,
+            result: Ok(Reply::More(part)),
+        };
+        if !encode_reply(&frame, out, max_frame) {
+            // The error went in the part's place and ends the reply; the
+            // client drops the parts before it.
+            return write.write_all(out).await;
+        }
+        if out.len() >= FLUSH_AT {
+            write.write_all(out).await?;
+            out.clear();
+            // A write into a socket with room does not yield: let the
+            // other connections and objects have the thread between parts.
+            tokio::task::yield_now().await;
+        }
+    }
+    let last = ReplyFrame {
+        id,
+        result: Ok(list.into_last()),
+    };
+    encode_reply(&last, out, max_frame);
+    write.write_all(out).await
 }
 
 /// Writes all of `out`, marking each hand-off delivered as soon as its

@@ -121,6 +121,30 @@ impl RawConnection {
             .with_context(|| format!("no reply within {DEADLINE:?}"))?
     }
 
+    /// The next reply whole: the parts of a long reply are read and joined
+    /// (see [`manager_core::reply::parts`]).
+    pub async fn recv_whole(&mut self) -> anyhow::Result<ReplyFrame> {
+        let mut parts = Vec::new();
+        loop {
+            let ReplyFrame { id, result } = self.recv().await?;
+            match result {
+                Ok(manager_core::reply::Reply::More(part)) => parts.push((id, part)),
+                result => {
+                    anyhow::ensure!(
+                        parts.iter().all(|(of, _)| *of == id),
+                        "parts of another reply came before reply {id:?}"
+                    );
+                    let parts = parts.into_iter().map(|(_, part)| part).collect();
+                    let result = match result {
+                        Ok(reply) => Ok(reply.after_parts(parts)?),
+                        Err(e) => Err(e),
+                    };
+                    return Ok(ReplyFrame { id, result });
+                }
+            }
+        }
+    }
+
     /// Waits until some bytes of a reply have arrived, and takes what one
     /// read brings (a large reply stays mostly unread).
     pub async fn wait_for_bytes(&mut self) -> anyhow::Result<()> {

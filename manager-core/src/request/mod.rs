@@ -163,6 +163,14 @@ pub enum RegistryRequest {
     Inspect,
 }
 
+impl RegistryRequest {
+    /// Whether its reply grows with the number of objects (a listing, an
+    /// inspection); see [`ObjectRequest::replies_in_bulk`].
+    pub fn replies_in_bulk(&self) -> bool {
+        matches!(self, RegistryRequest::List | RegistryRequest::Inspect)
+    }
+}
+
 /// An operation on one object, by object kind. Kinds that share
 /// operations share a request enum: `Queue` and `JoinableQueue` take
 /// [`QueueRequest`], `Lock` and `RLock` take [`LockRequest`], `Semaphore` and
@@ -296,6 +304,30 @@ impl ObjectRequest {
             })),
             _ => None,
         }
+    }
+
+    /// Whether its reply is a list that grows with the object (keys, a
+    /// snapshot, a slice, a set operation): such a reply may be long, so the
+    /// bridge lets each connection have one of them under way at a time and
+    /// sends it in parts (see [`reply::parts`](crate::reply::parts)).
+    pub fn replies_in_bulk(&self) -> bool {
+        matches!(
+            self,
+            ObjectRequest::Namespace(NamespaceRequest::Names | NamespaceRequest::Snapshot)
+                | ObjectRequest::List(
+                    ListRequest::Slice { .. }
+                        | ListRequest::Snapshot
+                        | ListRequest::VersionedSnapshot
+                )
+                | ObjectRequest::Dict(DictRequest::Keys | DictRequest::Values | DictRequest::Items)
+                | ObjectRequest::Set(
+                    SetRequest::Union { .. }
+                        | SetRequest::Intersection { .. }
+                        | SetRequest::Difference { .. }
+                        | SetRequest::Snapshot
+                )
+                | ObjectRequest::Array(ArrayRequest::GetRange { .. } | ArrayRequest::Snapshot)
+        )
     }
 
     /// A short name of the request family, for error messages.

@@ -168,20 +168,33 @@ impl Raw {
     }
 
     /// Sends `request` and waits `within` for its reply, which must be the
-    /// next one; returns the result and the reply frame's length.
+    /// next one; returns the result (a reply in parts joined) and the
+    /// length of its frames.
     pub(crate) fn call(
         &mut self,
         request: Request,
         within: Duration,
     ) -> anyhow::Result<(Result<Reply, ManagerError>, usize)> {
         let id = self.send(request)?;
-        match self.recv(within)? {
-            Received::Frame(reply, len) if reply.id == id => Ok((reply.result, len)),
-            Received::Frame(reply, _) => {
-                bail!("expected the reply to {id:?}, got one to {:?}", reply.id)
+        let deadline = Instant::now() + within;
+        let mut parts = Vec::new();
+        let mut total = 0;
+        loop {
+            match self.recv(deadline.saturating_duration_since(Instant::now()))? {
+                Received::Frame(reply, len) if reply.id == id => {
+                    total += len;
+                    match reply.result {
+                        Ok(Reply::More(part)) => parts.push(part),
+                        Ok(last) => return Ok((Ok(last.after_parts(parts)?), total)),
+                        Err(e) => return Ok((Err(e), total)),
+                    }
+                }
+                Received::Frame(reply, _) => {
+                    bail!("expected the reply to {id:?}, got one to {:?}", reply.id)
+                }
+                Received::Closed => bail!("the manager closed the connection"),
+                Received::TimedOut => bail!("no reply within {within:?}"),
             }
-            Received::Closed => bail!("the manager closed the connection"),
-            Received::TimedOut => bail!("no reply within {within:?}"),
         }
     }
 

@@ -166,13 +166,21 @@ pub(super) fn listing(ctx: &Ctx<'_>) -> anyhow::Result<Outcome> {
     let took = start.elapsed();
     ctx.hold();
     let removal = remove_objects(&mut raw, ctx.sizes.objects)?;
-    Ok(Outcome::expected(format!(
-        "{made} (RSS +{} per object); the listing: {} after {}; removing them took {}",
-        bytes(per_object),
-        describe(&result, len),
-        duration(took),
-        duration(removal)
-    )))
+    let whole = matches!(
+        &result,
+        Ok(Reply::Registry(RegistryReply::Objects(rows))) if rows.len() >= made.created
+    );
+    Ok(Outcome::check(
+        format!(
+            "{made} (RSS +{} per object); the listing: {} after {}; removing them took {}",
+            bytes(per_object),
+            describe(&result, len),
+            duration(took),
+            duration(removal)
+        ),
+        whole,
+        "the listing did not hold every object",
+    ))
 }
 
 pub(super) fn inspect(ctx: &Ctx<'_>) -> anyhow::Result<Outcome> {
@@ -180,22 +188,31 @@ pub(super) fn inspect(ctx: &Ctx<'_>) -> anyhow::Result<Outcome> {
     let made = create_objects(&mut raw, ctx.sizes.objects)?;
     let mut took = Vec::new();
     let mut last = String::new();
+    let mut whole = true;
     for _ in 0..ctx.sizes.inspections {
         let start = Instant::now();
         let (result, len) = raw.call(Request::Registry(RegistryRequest::Inspect), REPLY_LIMIT)?;
         took.push(start.elapsed());
         last = describe(&result, len);
+        whole &= matches!(
+            &result,
+            Ok(Reply::Registry(RegistryReply::Snapshot(s))) if s.objects.len() >= made.created
+        );
     }
     let removal = remove_objects(&mut raw, ctx.sizes.objects)?;
     let fastest = took.iter().min().copied().unwrap_or_default();
     let slowest = took.iter().max().copied().unwrap_or_default();
-    Ok(Outcome::expected(format!(
-        "{made}; {} inspections took {} to {} each, the last answered {last}; removing them took {}",
-        took.len(),
-        duration(fastest),
-        duration(slowest),
-        duration(removal)
-    )))
+    Ok(Outcome::check(
+        format!(
+            "{made}; {} inspections took {} to {} each, the last answered {last}; removing them took {}",
+            took.len(),
+            duration(fastest),
+            duration(slowest),
+            duration(removal)
+        ),
+        whole,
+        "an inspection did not hold every object",
+    ))
 }
 
 pub(super) fn dict_values(ctx: &Ctx<'_>) -> anyhow::Result<Outcome> {
@@ -219,7 +236,8 @@ pub(super) fn dict_values(ctx: &Ctx<'_>) -> anyhow::Result<Outcome> {
     let took = start.elapsed();
     ctx.hold();
     raw.remove("values")?;
-    let too_large = matches!(result, Err(ManagerError::ReplyTooLarge { .. }));
+    let whole =
+        matches!(&result, Ok(Reply::Values(values)) if values.len() == ctx.sizes.dict_values);
     Ok(Outcome::check(
         format!(
             "{} values of {} stored; Dict Values answered {} after {}",
@@ -228,7 +246,7 @@ pub(super) fn dict_values(ctx: &Ctx<'_>) -> anyhow::Result<Outcome> {
             describe(&result, len),
             duration(took)
         ),
-        too_large,
-        "a reply larger than a frame was not refused",
+        whole,
+        "a reply larger than a frame did not arrive whole, in parts",
     ))
 }

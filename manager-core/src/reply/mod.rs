@@ -2,7 +2,12 @@
 //!
 //! Each [`ReplyFrame`] answers the [`RequestFrame`](crate::request::RequestFrame)
 //! with the same id. Its result is either a [`Reply`] or the
-//! [`ManagerError`] that failed that one request.
+//! [`ManagerError`] that failed that one request. A list-shaped reply too
+//! long for one frame comes in several, see [`parts`].
+
+pub mod parts;
+
+pub use parts::{Part, PartsMismatch, ReplyParts};
 
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +74,10 @@ pub enum Reply {
         /// The values.
         values: Vec<Encoded>,
     },
+    /// Part of a reply that comes in several frames: more frames with the
+    /// same request id follow, and the last of them is the reply itself
+    /// (see [`parts`]).
+    More(Part),
 }
 
 /// The registry's answers.
