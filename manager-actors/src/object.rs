@@ -94,6 +94,8 @@ pub struct Caller {
     give_back: Option<GiveBack>,
     /// Its place among the connection's parked requests, once parked.
     parked: Option<ParkedSlot>,
+    /// Whether the manager itself makes the request ([`Caller::internal`]).
+    internal: bool,
 }
 
 impl Caller {
@@ -105,13 +107,23 @@ impl Caller {
             replies,
             give_back: None,
             parked: None,
+            internal: false,
         }
     }
 
     /// A caller of the manager itself, whose reply goes nowhere: for a
     /// request the manager makes on `connection`'s behalf (a give-back).
     pub fn internal(connection: ConnectionId) -> Self {
-        Caller::new(connection, RequestId(0), ReplySink::discard())
+        Caller {
+            internal: true,
+            ..Caller::new(connection, RequestId(0), ReplySink::discard())
+        }
+    }
+
+    /// Whether the manager itself makes this request, on a connection's
+    /// behalf ([`Caller::internal`]), rather than a client.
+    pub fn is_internal(&self) -> bool {
+        self.internal
     }
 
     /// This caller, its successful reply given back to `object` through

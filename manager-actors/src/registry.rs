@@ -17,8 +17,9 @@
 //!
 //! # Bad names
 //!
-//! Names arrive as the client sent them ([`WireName`](manager_core::WireName))
-//! and are checked here, before anything else: a bad one is
+//! Names arrive as the client sent them ([`WireName`](manager_core::WireName),
+//! and a custom type's [`TypeName`](manager_core::TypeName) in its spec) and
+//! are checked here, before anything else: a bad one is
 //! [`ManagerError::InvalidName`] for that request alone.
 
 use std::collections::{BTreeMap, HashMap};
@@ -194,10 +195,12 @@ impl RegistryActor {
 
     fn apply(&mut self, request: RegistryRequest) -> RegistryOutcome {
         match request {
-            RegistryRequest::CreateOrGet { name, spec } => match name.check() {
-                Ok(name) => self.create_or_get(name, spec),
-                Err(e) => RegistryOutcome::failed(e),
-            },
+            RegistryRequest::CreateOrGet { name, spec } => {
+                match name.check().and_then(|name| spec.check().map(|()| name)) {
+                    Ok(name) => self.create_or_get(name, spec),
+                    Err(e) => RegistryOutcome::failed(e),
+                }
+            }
             RegistryRequest::Lookup { name } => match name.check() {
                 Ok(name) => self.lookup(&name),
                 Err(e) => RegistryOutcome::failed(e),
@@ -424,6 +427,24 @@ mod tests {
                 );
                 assert!(outcome.handle.is_none());
             }
+        }
+        // A custom type's name too, however long it came.
+        for bad in ["x".repeat(1 << 20), "no space".to_owned()] {
+            let type_name: manager_core::TypeName =
+                manager_core::codec::decode(&manager_core::codec::encode(&bad).unwrap()).unwrap();
+            let request = RegistryRequest::CreateOrGet {
+                name: name("custom"),
+                spec: ObjectSpec::Custom {
+                    type_name,
+                    init: manager_core::Encoded::encode(&()).unwrap(),
+                },
+            };
+            let outcome = registry.send(RegistryCall(request)).await.unwrap();
+            assert!(
+                matches!(outcome.reply, Err(ManagerError::InvalidName { .. })),
+                "{:?}",
+                outcome.reply
+            );
         }
         let list = registry
             .send(RegistryCall(RegistryRequest::List))

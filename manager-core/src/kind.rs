@@ -150,6 +150,20 @@ pub enum ObjectSpec {
 }
 
 impl ObjectSpec {
+    /// Checks what a spec that came over the wire holds beyond numbers: a
+    /// custom type's name.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::InvalidName`](crate::ManagerError::InvalidName) for a
+    /// bad type name.
+    pub fn check(&self) -> Result<(), crate::ManagerError> {
+        match self {
+            ObjectSpec::Custom { type_name, .. } => type_name.check(),
+            _ => Ok(()),
+        }
+    }
+
     /// The kind this spec creates.
     pub fn kind(&self) -> ObjectKind {
         match self {

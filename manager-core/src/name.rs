@@ -142,9 +142,13 @@ pub const MAX_TYPE_NAME_LEN: usize = 64;
 /// The name a custom object type is registered under, for example
 /// `"bank.ledger"`: 1 to 64 ASCII letters, digits and `_ - . :`.
 ///
-/// Checked when built and again when decoded.
+/// Checked when built. A decoded one is taken as it came, like a
+/// [`WireName`], and checked where it is used ([`TypeName::check`]): the
+/// registry refuses a bad one in a request with
+/// [`ManagerError::InvalidName`] for that request alone, instead of the
+/// whole frame failing to decode.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[serde(transparent)]
 pub struct TypeName(String);
 
 impl TypeName {
@@ -170,6 +174,24 @@ impl TypeName {
     /// The name as a string slice.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Checks a name that came over the wire, as [`TypeName::new`] does.
+    ///
+    /// # Errors
+    ///
+    /// As [`TypeName::new`].
+    pub fn check(&self) -> Result<(), ManagerError> {
+        if self.0.len() <= MAX_TYPE_NAME_LEN && TypeName::new(self.0.as_str()).is_ok() {
+            return Ok(());
+        }
+        TypeName::new(
+            self.0
+                .chars()
+                .take(MAX_TYPE_NAME_LEN + 1)
+                .collect::<String>(),
+        )
+        .map(drop)
     }
 }
 
@@ -252,8 +274,15 @@ mod tests {
         assert!(TypeName::new("").is_err());
         assert!(TypeName::new("has space").is_err());
         assert!(TypeName::new("x".repeat(65)).is_err());
-        let bytes = codec::encode(&"bad name".to_owned()).unwrap();
-        assert!(codec::decode::<TypeName>(&bytes).is_err());
+        // Decoded as it came; its check is what refuses it.
+        for bad in ["bad name".to_owned(), "x".repeat(100_000), String::new()] {
+            let bytes = codec::encode(&bad).unwrap();
+            let decoded = codec::decode::<TypeName>(&bytes).unwrap();
+            let err = decoded.check().unwrap_err();
+            assert!(matches!(err, ManagerError::InvalidName { .. }), "{err}");
+            assert!(err.to_string().len() < 400, "{err}");
+        }
+        TypeName::new("bank.ledger").unwrap().check().unwrap();
     }
 
     #[test]

@@ -48,6 +48,7 @@ pub mod blocking;
 pub mod client;
 pub mod error;
 pub mod frame;
+mod handles;
 pub mod handshake;
 pub mod inspect;
 pub mod launcher;

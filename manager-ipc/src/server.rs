@@ -70,7 +70,8 @@
 //! cannot pile up tasks (each asking every actor for a report) faster than
 //! they finish.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use crate::handles::Handles;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -80,7 +81,7 @@ use futures_util::future::join_all;
 use manager_actors::registry::{InspectObjects, RegistryCall, ResolveId};
 use manager_actors::reply::{Outgoing, PeerCheck, ReplyQueue};
 use manager_actors::{
-    ConnectionClosed, ConnectionId, ObjectBatch, ObjectCall, ObjectHandle, RegistryActor, ReplySink,
+    ConnectionClosed, ConnectionId, ObjectBatch, ObjectCall, RegistryActor, ReplySink,
 };
 use manager_core::inspect::{
     ConnectionReport, HeldObject, ManagerSnapshot, ObjectReport, Peer, Totals, UnixMillis,
@@ -549,7 +550,7 @@ async fn connection<S: Stream>(
         frame_began: None,
         shared: shared.clone(),
         counters,
-        handles: HashMap::new(),
+        handles: Handles::new(),
         groups: Vec::new(),
     };
     match reader.run(read).await {
@@ -636,7 +637,7 @@ struct Reader {
     shared: Arc<Shared>,
     counters: Arc<ConnectionCounters>,
     /// Handles of the objects this connection has used.
-    handles: HashMap<ObjectId, ObjectHandle>,
+    handles: Handles,
     /// Object requests read but not yet sent, grouped by target in arrival
     /// order.
     groups: Vec<(ObjectId, Vec<ObjectCall>)>,
@@ -755,7 +756,10 @@ impl Reader {
                         let result = match self.shared.registry.send(RegistryCall(request)).await {
                             Ok(outcome) => {
                                 if let Some(handle) = outcome.handle {
-                                    self.handles.insert(handle.id, handle);
+                                    self.handles.insert(handle);
+                                }
+                                if let Ok(RegistryReply::Removed(true)) = &outcome.reply {
+                                    self.handles.removed_one();
                                 }
                                 outcome.reply.map(Reply::Registry)
                             }
@@ -803,7 +807,9 @@ impl Reader {
                 }
                 continue;
             }
-            let handle = &self.handles[&target];
+            let Some(handle) = self.handles.get(&target) else {
+                continue;
+            };
             let ids: Vec<_> = calls.iter().map(|c| c.id).collect();
             // Counted before it is queued, so the mailbox depth (sent minus
             // handled) never goes below zero.
@@ -847,7 +853,7 @@ impl Reader {
     /// Makes sure the handle of `target` is known; `false` if there is no
     /// such object.
     async fn resolve(&mut self, target: ObjectId) -> bool {
-        if self.handles.contains_key(&target) {
+        if self.handles.contains(&target) {
             return true;
         }
         let Some(handle) = self
@@ -860,7 +866,7 @@ impl Reader {
         else {
             return false;
         };
-        self.handles.insert(target, handle);
+        self.handles.insert(handle);
         true
     }
 }

@@ -60,3 +60,68 @@ fn resident_memory_returns_near_the_start_once_objects_are_removed() -> anyhow::
     manager.shutdown()?;
     Ok(())
 }
+
+/// Many small objects created and removed by a connection that stays open:
+/// the connection does not keep what the removed objects held.
+#[test]
+fn memory_of_many_removed_objects_comes_back_while_their_creator_stays() -> anyhow::Result<()> {
+    const OBJECTS: usize = 20_000;
+    let manager = ManagerProcess::builder()
+        .program(worker_program!())
+        .start()?;
+    let pid = manager.pid();
+    let address = manager.address().clone();
+    let key = manager.authkey().clone();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let client = manager_ipc::Client::connect(&address, &key)
+            .await?
+            .with_timeout(DEADLINE);
+        client.namespace("warm").await?.set("x", &1_u8).await?;
+        client.remove("warm").await?;
+        let start = rss_kib(pid)?;
+        // Pipelined, a few hundred calls at a time.
+        for chunk in (0..OBJECTS).collect::<Vec<_>>().chunks(500) {
+            let mut calls = tokio::task::JoinSet::new();
+            for i in chunk {
+                let client = client.clone();
+                let name = format!("o{i}");
+                calls.spawn(async move { client.namespace(&name).await.map(drop) });
+            }
+            while let Some(made) = calls.join_next().await {
+                made??;
+            }
+        }
+        let filled = rss_kib(pid)?;
+        for chunk in (0..OBJECTS).collect::<Vec<_>>().chunks(500) {
+            let mut calls = tokio::task::JoinSet::new();
+            for i in chunk {
+                let client = client.clone();
+                let name = format!("o{i}");
+                calls.spawn(async move { client.remove(&name).await });
+            }
+            while let Some(removed) = calls.join_next().await {
+                anyhow::ensure!(removed??, "an object was not there to remove");
+            }
+        }
+        // Still connected, still in use.
+        client.namespace("after").await?.set("x", &2_u8).await?;
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let now = rss_kib(pid)?;
+            if now <= 2 * start {
+                break;
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "start {start} KiB, filled {filled} KiB, now {now} KiB"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        anyhow::Ok(())
+    })?;
+    manager.shutdown()?;
+    Ok(())
+}

@@ -46,6 +46,13 @@
 //! (holding their item, which has not entered the queue) until a `get` makes
 //! room. A `maxsize` of 0 means unbounded, as in Python.
 //!
+//! A client's [`QueueRequest::Return`] (of an item whose get it gave up on)
+//! waits for room the same way, then goes to the front; if its connection
+//! closes while it waits, its item goes with it, as a dead putter's does.
+//! Only what the manager itself gives back (an item, or one in flight, whose
+//! taker is gone) enters past the bound, so a bounded queue holds more than
+//! `maxsize` only by items that were in it a moment ago.
+//!
 //! # What happens when a worker dies
 //!
 //! Its parked getters, putters and joiners are dropped when its connection
@@ -106,10 +113,18 @@ pub struct QueueState {
     in_flight: BTreeMap<u64, InFlight>,
     /// The receipt the next received item gets.
     next_receipt: u64,
-    /// Puts waiting for room, each with its item.
-    putters: Waiters<Encoded>,
+    /// Puts (and clients' returns) waiting for room, each with its item.
+    putters: Waiters<Put>,
     /// Joins waiting for `unfinished` to reach 0.
     joiners: Waiters<()>,
+}
+
+/// A put waiting for room: its item, and whether it is a client's return
+/// that goes to the front ([`QueueRequest::Return`]).
+#[derive(Debug)]
+struct Put {
+    value: Encoded,
+    front: bool,
 }
 
 impl QueueState {
@@ -161,8 +176,14 @@ impl QueueState {
                 let Some(putter) = self.putters.pop_front(ctx) else {
                     break;
                 };
-                self.items.push_back(putter.data);
-                self.unfinished += 1;
+                let Put { value, front } = putter.data;
+                if front {
+                    // A returned item: back where it was, not a new task.
+                    self.items.push_front(value);
+                } else {
+                    self.items.push_back(value);
+                    self.unfinished += 1;
+                }
                 putter.caller.reply(Ok(Reply::Done));
                 moved = true;
             }
@@ -262,7 +283,32 @@ impl QueueState {
         } else if wait == Wait::No {
             caller.reply(Err(ManagerError::Full { what: ctx.what() }));
         } else {
-            self.putters.park(caller, value, wait, ctx);
+            self.putters.park(
+                caller,
+                Put {
+                    value,
+                    front: false,
+                },
+                wait,
+                ctx,
+            );
+        }
+    }
+
+    /// An item given back to the front, where it was taken from; not a new
+    /// task. The manager's own give-back (of a reply it could not deliver)
+    /// always goes in: that item left the queue a moment ago. A client's
+    /// waits for room like a put, so it cannot fill the queue past its
+    /// bound: a bounded queue holds more than its bound only by what the
+    /// manager gives back.
+    fn give_back(&mut self, value: Encoded, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
+        if caller.is_internal() || self.has_room() {
+            self.items.push_front(value);
+            caller.reply(Ok(Reply::Done));
+            self.settle(ctx);
+        } else {
+            self.putters
+                .park(caller, Put { value, front: true }, Wait::Forever, ctx);
         }
     }
 
@@ -340,7 +386,7 @@ impl ObjectState for QueueState {
             waiters: (self.getters.len() + self.putters.len() + self.joiners.len()) as u64,
             // Items parked with their putters are held too.
             bytes_held: super::bytes_held(&self.items)
-                + super::bytes_held(self.putters.iter().map(|w| &w.data))
+                + super::bytes_held(self.putters.iter().map(|w| &w.data.value))
                 + super::bytes_held(self.in_flight.values().map(|held| &held.value)),
             holders: Vec::new(),
         }
@@ -387,13 +433,7 @@ impl ObjectState for QueueState {
                 caller.reply(result);
             }
             QueueRequest::Join { wait } => self.join(wait, caller, ctx),
-            QueueRequest::Return { value } => {
-                // Back where it was taken from; not a new task, and not
-                // refused by the bound.
-                self.items.push_front(value);
-                caller.reply(Ok(Reply::Done));
-                self.settle(ctx);
-            }
+            QueueRequest::Return { value } => self.give_back(value, caller, ctx),
         }
     }
 
@@ -413,7 +453,9 @@ impl ObjectState for QueueState {
     }
 
     fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
-        // Nobody is left to answer; a dead putter's item is dropped with it.
+        // Nobody is left to answer; a dead putter's item is dropped with it,
+        // and so is the item of a return waiting for room: it was delivered
+        // to that process, which is gone.
         self.getters.remove_connection(connection, ctx);
         self.putters.remove_connection(connection, ctx);
         self.joiners.remove_connection(connection, ctx);
@@ -564,6 +606,28 @@ mod tests {
             a.call(&t, q(QueueRequest::Join { wait: Wait::No })).await,
             Ok(Reply::Bool(true))
         );
+    }
+
+    #[actix::test]
+    async fn a_client_s_return_waits_for_room_in_a_bounded_queue() {
+        let (_h, t) = bounded(1).await;
+        let mut a = Conn::new(1);
+        let ret = |n| q(QueueRequest::Return { value: v(n) });
+        assert_eq!(a.call(&t, put(1, Wait::No)).await, Ok(Reply::Done));
+        // Full: the return waits rather than pass the bound.
+        let parked = a.send(&t, ret(0)).await;
+        a.nothing();
+        assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(1)));
+        // A get makes room; the returned item goes to the front.
+        assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+        assert_eq!(a.now(parked), Ok(Reply::Done));
+        assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(0))));
+        // However many a client sends, the queue holds at most its bound.
+        assert_eq!(a.call(&t, put(2, Wait::No)).await, Ok(Reply::Done));
+        for n in 10..20 {
+            let _ = a.send(&t, ret(n)).await;
+        }
+        assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(1)));
     }
 
     #[actix::test]

@@ -67,10 +67,9 @@ pub enum QueueRequest {
     },
     /// Put back at the front an item a get took after its caller gave up
     /// (its reply came too late): a client sends it so the item is not
-    /// lost. It does not wait and is not refused by the bound (the item was
-    /// in the queue a moment ago, so a bounded queue may hold one more than
-    /// its bound for a while), and it is not a new task for `join`. Replies
-    /// `Done`.
+    /// lost. In a full bounded queue it waits for room like a put (so no
+    /// client can push a queue past its bound with returns), then goes to
+    /// the front; it is not a new task for `join`. Replies `Done`.
     Return {
         /// The item, as the get's reply carried it.
         value: Encoded,
