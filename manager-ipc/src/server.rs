@@ -573,7 +573,7 @@ async fn connection<S: Stream>(
     // still in it handed over is on its way back to the objects, ahead of
     // the notices below in each mailbox.
     let _ = writer.await;
-    reader.notify_closed();
+    reader.notify_closed().await;
 }
 
 /// Asks a connection's socket whether its peer has hung up, through a
@@ -841,12 +841,24 @@ impl Reader {
 
     /// Tells every object this connection used that it has closed, so they
     /// release what it held and drop its parked requests. Sent after the
-    /// connection's last batch, so it arrives after them.
-    fn notify_closed(&self) {
-        for handle in self.handles.values() {
+    /// connection's last batch, so it arrives after them; a window of
+    /// [`NOTICE_WINDOW`] objects at a time, with other tasks let run in
+    /// between, so a connection that used 100,000 objects does not wake
+    /// them all at once ahead of every other client.
+    async fn notify_closed(self) {
+        let handles: Vec<_> = self
+            .handles
+            .values()
+            .map(|handle| handle.closed.clone())
+            .collect();
+        let connection = self.connection;
+        for (i, closed) in handles.into_iter().enumerate() {
+            if i > 0 && i % NOTICE_WINDOW == 0 {
+                tokio::task::yield_now().await;
+            }
             // A release must not be lost to a full mailbox; it is one message
             // per object per connection, so ignoring the bound is safe.
-            handle.closed.do_send(ConnectionClosed(self.connection));
+            closed.do_send(ConnectionClosed(connection));
         }
     }
 
@@ -1017,6 +1029,10 @@ async fn write_replies<W: AsyncWrite + Unpin>(
         }
     }
 }
+
+/// How many objects a closed connection tells at a time before it lets
+/// other tasks run.
+const NOTICE_WINDOW: usize = 256;
 
 /// Bytes of encoded replies the writer gathers before it writes them.
 const FLUSH_AT: usize = 256 * 1024;
