@@ -452,6 +452,9 @@ impl ObjectState for QueueState {
         for joiner in self.joiners.drain(ctx) {
             joiner.caller.reply(Err(ctx.gone()));
         }
+        let items = std::mem::take(&mut self.items);
+        let len = items.len();
+        crate::discard::discard(items, len);
     }
 }
 

@@ -22,6 +22,7 @@ use manager_core::{Encoded, ManagerError};
 
 use super::list::check_type;
 use crate::actor::{ObjectContext, ObjectState};
+use crate::discard::discard;
 use crate::object::Caller;
 
 /// One set's items, in the order they were added.
@@ -69,7 +70,7 @@ impl SetState {
                 Reply::Value(self.items.pop().expect("checked non-empty"))
             }
             SetRequest::Clear => {
-                self.items.clear();
+                self.discard_items();
                 Reply::Done
             }
             SetRequest::Union { values } => {
@@ -100,6 +101,14 @@ impl SetState {
             SetRequest::Snapshot => Reply::Values(self.items.iter().cloned().collect()),
         })
     }
+
+    /// Empties the set, freeing its items off the actors' thread if there
+    /// are many.
+    fn discard_items(&mut self) {
+        let items = std::mem::take(&mut self.items);
+        let len = items.len();
+        discard(items, len);
+    }
 }
 
 impl ObjectState for SetState {
@@ -118,6 +127,10 @@ impl ObjectState for SetState {
             other => Err(ctx.wrong_kind(&other)),
         };
         caller.reply(result);
+    }
+
+    fn removed(&mut self, _ctx: &mut ObjectContext<'_, Self>) {
+        self.discard_items();
     }
 }
 
