@@ -22,8 +22,11 @@
 //! requests of a [`Waiters`] are kept in a map keyed by id, which is their
 //! arrival order: taking the front, taking one by id and parking are
 //! `O(log n)`. A second index by connection makes dropping a closed
-//! connection's requests `O(k log n)` for its `k` requests, whatever the
-//! others.
+//! connection's requests `O(k log n)` for its `k` requests when they are
+//! few among the others, and one `O(n)` pass that rebuilds the map when
+//! they are many (all of them: the map is taken whole). The requests
+//! dropped unanswered are freed off the actors' thread when they are many
+//! ([`crate::discard`]).
 //!
 //! The deadlines of timed waits are not timers of their own: every
 //! [`Waiters`] of an object shares the object's `Deadlines`, an ordered
@@ -43,6 +46,7 @@ use actix::SpawnHandle;
 use manager_core::request::Wait;
 
 use crate::actor::{ObjectContext, ObjectState};
+use crate::discard::discard;
 use crate::object::{Caller, ConnectionId};
 
 /// Names one parked request, unique in the whole manager. Ids grow with
@@ -56,6 +60,11 @@ impl WaiterId {
         WaiterId(NEXT.fetch_add(1, Ordering::Relaxed))
     }
 }
+
+/// [`Waiters::remove_connection`] rebuilds the map, rather than take the
+/// connection's requests out one by one, when they are more than one in
+/// this many of the parked requests.
+pub const REBUILD_SHARE: usize = 16;
 
 /// One parked request with what the object needs to serve it later.
 #[derive(Debug)]
@@ -181,6 +190,12 @@ impl<T> Waiters<T> {
     }
 
     /// Takes every request of `connection` out, in arrival order.
+    ///
+    /// When they are all the parked requests, the map is taken whole, and
+    /// when they are a large share (more than one in
+    /// [`REBUILD_SHARE`]), the map is rebuilt in one pass without them:
+    /// taking 65,536 waiters out one by one costs tens of milliseconds of
+    /// tree surgery, a pass over the map a few.
     pub fn remove_connection<S: ObjectState>(
         &mut self,
         connection: ConnectionId,
@@ -189,10 +204,52 @@ impl<T> Waiters<T> {
         let Some(ids) = self.by_connection.remove(&connection) else {
             return Vec::new();
         };
-        ids.into_iter()
-            .filter_map(|id| self.parked.remove(&id))
-            .inspect(|waiter| waiter.forget_deadline(ctx))
-            .collect()
+        let removed: Vec<Waiter<T>> = if self.by_connection.is_empty() {
+            std::mem::take(&mut self.parked).into_values().collect()
+        } else if ids.len() > self.parked.len() / REBUILD_SHARE {
+            let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.parked)
+                .into_values()
+                .partition(|waiter| waiter.caller.connection == connection);
+            // In id order already: the map is built in one pass.
+            self.parked = kept.into_iter().map(|waiter| (waiter.id, waiter)).collect();
+            removed
+        } else {
+            ids.iter().filter_map(|id| self.parked.remove(id)).collect()
+        };
+        for waiter in &removed {
+            waiter.forget_deadline(ctx);
+        }
+        discard(ids, removed.len());
+        removed
+    }
+
+    /// Drops every request of `connection`, unanswered (nobody is left to
+    /// read the answers): as [`Waiters::remove_connection`], but the
+    /// requests are freed off the actors' thread if there are many
+    /// ([`crate::discard`]), and when they are all the parked requests the
+    /// map goes there whole, not moved out waiter by waiter.
+    pub fn drop_connection<S: ObjectState>(
+        &mut self,
+        connection: ConnectionId,
+        ctx: &mut ObjectContext<'_, S>,
+    ) where
+        T: Send + 'static,
+    {
+        let all = self.by_connection.len() == 1 && self.by_connection.contains_key(&connection);
+        if all {
+            let ids = self.by_connection.remove(&connection);
+            let parked = std::mem::take(&mut self.parked);
+            for waiter in parked.values() {
+                waiter.forget_deadline(ctx);
+            }
+            let len = parked.len();
+            discard(ids, len);
+            discard(parked, len);
+            return;
+        }
+        let removed = self.remove_connection(connection, ctx);
+        let len = removed.len();
+        discard(removed, len);
     }
 
     /// Takes every parked request, in arrival order.
@@ -402,9 +459,7 @@ mod tests {
             connection: ConnectionId,
             ctx: &mut ObjectContext<'_, Self>,
         ) {
-            for waiter in self.waiters.remove_connection(connection, ctx) {
-                assert_eq!(waiter.caller.connection, connection);
-            }
+            self.waiters.drop_connection(connection, ctx);
             self.record(ctx);
         }
     }
@@ -535,6 +590,45 @@ mod tests {
         // A later deadline does not move the timer.
         conn.send(&object, wait_for(Duration::from_secs(900))).await;
         assert_eq!(deadlines(&mut conn, &object, &log).await, (2, Some(late)));
+    }
+
+    /// A closed connection's requests leave, whatever their share of the
+    /// parked ones (one by one, the map rebuilt, the map taken whole),
+    /// and the others stay in arrival order with their deadlines.
+    #[actix::test]
+    async fn a_closed_connections_requests_leave_whatever_their_share() {
+        let (object, log) = probe();
+        let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
+        let long = Duration::from_secs(600);
+        let mut kept = Vec::new();
+        for i in 0..40 {
+            if i % 4 == 0 {
+                kept.push(a.send(&object, wait_for(long)).await);
+            } else {
+                b.send(&object, wait_for(long)).await;
+            }
+            if i == 20 {
+                c.send(&object, FOREVER).await;
+            }
+        }
+        assert_eq!(deadlines(&mut a, &object, &log).await.0, 40);
+        // One of 41: taken out by id.
+        c.close(&[&object]).await;
+        assert_eq!(deadlines(&mut a, &object, &log).await.0, 40);
+        // 30 of 40: the map is rebuilt without them.
+        b.close(&[&object]).await;
+        assert_eq!(deadlines(&mut a, &object, &log).await.0, 10);
+        for expected in kept.drain(..5) {
+            assert_eq!(a.call(&object, SERVE_FRONT).await, Ok(Reply::Done));
+            assert_eq!(a.next().await.id, expected);
+        }
+        // All that are left: the map goes whole.
+        assert_eq!(deadlines(&mut a, &object, &log).await.0, 5);
+        a.close(&[&object]).await;
+        let mut e = Conn::new(5);
+        assert_eq!(deadlines(&mut e, &object, &log).await, (0, None));
+        assert_eq!(e.call(&object, SERVE_FRONT).await, Ok(Reply::Done));
+        e.nothing();
     }
 
     #[actix::test]

@@ -414,9 +414,9 @@ impl ObjectState for QueueState {
 
     fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
         // Nobody is left to answer; a dead putter's item is dropped with it.
-        self.getters.remove_connection(connection, ctx);
-        self.putters.remove_connection(connection, ctx);
-        self.joiners.remove_connection(connection, ctx);
+        self.getters.drop_connection(connection, ctx);
+        self.putters.drop_connection(connection, ctx);
+        self.joiners.drop_connection(connection, ctx);
         // What it received and never acknowledged goes back to the front,
         // in the order it was taken: not new tasks, not refused by the
         // bound.
