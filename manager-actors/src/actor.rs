@@ -211,9 +211,29 @@ impl<S: ObjectState> ObjectContext<'_, S> {
         arm(self.deadlines, self.ctx);
     }
 
+    /// How many timed waits the object has.
+    pub(crate) fn deadline_count(&self) -> usize {
+        self.deadlines.len()
+    }
+
+    /// Forgets the deadlines of the waiters in `ids`, which have left
+    /// their waiters: one pass over the object's deadlines.
+    pub(crate) fn remove_deadlines_of(&mut self, ids: &std::collections::BTreeSet<WaiterId>) {
+        if self.deadlines.is_empty() {
+            return;
+        }
+        self.deadlines.remove_all_of(ids);
+        self.disarm_if_none();
+    }
+
     /// Forgets the deadline of `waiter`, which has left its waiters.
     pub(crate) fn remove_deadline(&mut self, deadline: Instant, waiter: WaiterId) {
         self.deadlines.remove(deadline, waiter);
+        self.disarm_if_none();
+    }
+
+    /// Stops the timer if no deadline is left.
+    fn disarm_if_none(&mut self) {
         if self.deadlines.is_empty() {
             // Nothing left to end: no timer stays behind. (Otherwise a
             // timer armed for an earlier deadline than the earliest left

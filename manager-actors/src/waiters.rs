@@ -21,7 +21,8 @@
 //! [`WaiterId`]s grow with every park in the whole manager, so the parked
 //! requests of a [`Waiters`] are kept in a map keyed by id, which is their
 //! arrival order: taking the front, taking one by id and parking are
-//! `O(log n)`. A second index by connection makes dropping a closed
+//! `O(log n)`. They are boxed, so the map moves pointers, not requests of
+//! a few hundred bytes. A second index by connection makes dropping a closed
 //! connection's requests `O(k log n)` for its `k` requests when they are
 //! few among the others, and one `O(n)` pass that rebuilds the map when
 //! they are many (all of them: the map is taken whole). The requests
@@ -82,8 +83,9 @@ pub struct Waiter<T> {
 /// Parked requests in arrival order.
 #[derive(Debug)]
 pub struct Waiters<T> {
-    /// By id, which is arrival order.
-    parked: BTreeMap<WaiterId, Waiter<T>>,
+    /// By id, which is arrival order. Boxed: a waiter is a few hundred
+    /// bytes, and the map moves its entries as it changes.
+    parked: BTreeMap<WaiterId, Box<Waiter<T>>>,
     /// The ids of each connection's parked requests.
     by_connection: HashMap<ConnectionId, BTreeSet<WaiterId>>,
 }
@@ -154,12 +156,12 @@ impl<T> Waiters<T> {
             .insert(id);
         self.parked.insert(
             id,
-            Waiter {
+            Box::new(Waiter {
                 id,
                 caller,
                 data,
                 deadline,
-            },
+            }),
         );
         Some(id)
     }
@@ -171,7 +173,7 @@ impl<T> Waiters<T> {
         ctx: &mut ObjectContext<'_, S>,
     ) -> Option<Waiter<T>> {
         while let Some((_, waiter)) = self.parked.pop_first() {
-            let waiter = self.unindex(waiter, ctx);
+            let waiter = self.unindex(*waiter, ctx);
             if !waiter.caller.is_gone() {
                 return Some(waiter);
             }
@@ -185,49 +187,27 @@ impl<T> Waiters<T> {
         id: WaiterId,
         ctx: &mut ObjectContext<'_, S>,
     ) -> Option<Waiter<T>> {
-        let waiter = self.parked.remove(&id)?;
+        let waiter = *self.parked.remove(&id)?;
         Some(self.unindex(waiter, ctx))
     }
 
     /// Takes every request of `connection` out, in arrival order.
-    ///
-    /// When they are all the parked requests, the map is taken whole, and
-    /// when they are a large share (more than one in
-    /// [`REBUILD_SHARE`]), the map is rebuilt in one pass without them:
-    /// taking 65,536 waiters out one by one costs tens of milliseconds of
-    /// tree surgery, a pass over the map a few.
     pub fn remove_connection<S: ObjectState>(
         &mut self,
         connection: ConnectionId,
         ctx: &mut ObjectContext<'_, S>,
     ) -> Vec<Waiter<T>> {
-        let Some(ids) = self.by_connection.remove(&connection) else {
-            return Vec::new();
-        };
-        let removed: Vec<Waiter<T>> = if self.by_connection.is_empty() {
-            std::mem::take(&mut self.parked).into_values().collect()
-        } else if ids.len() > self.parked.len() / REBUILD_SHARE {
-            let (removed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.parked)
-                .into_values()
-                .partition(|waiter| waiter.caller.connection == connection);
-            // In id order already: the map is built in one pass.
-            self.parked = kept.into_iter().map(|waiter| (waiter.id, waiter)).collect();
-            removed
-        } else {
-            ids.iter().filter_map(|id| self.parked.remove(id)).collect()
-        };
-        for waiter in &removed {
-            waiter.forget_deadline(ctx);
-        }
-        discard(ids, removed.len());
-        removed
+        self.take_connection(connection, ctx)
+            .into_iter()
+            .map(|waiter| *waiter)
+            .collect()
     }
 
     /// Drops every request of `connection`, unanswered (nobody is left to
     /// read the answers): as [`Waiters::remove_connection`], but the
     /// requests are freed off the actors' thread if there are many
     /// ([`crate::discard`]), and when they are all the parked requests the
-    /// map goes there whole, not moved out waiter by waiter.
+    /// map goes there whole.
     pub fn drop_connection<S: ObjectState>(
         &mut self,
         connection: ConnectionId,
@@ -235,21 +215,68 @@ impl<T> Waiters<T> {
     ) where
         T: Send + 'static,
     {
-        let all = self.by_connection.len() == 1 && self.by_connection.contains_key(&connection);
-        if all {
-            let ids = self.by_connection.remove(&connection);
+        if self.by_connection.len() == 1 && self.by_connection.contains_key(&connection) {
+            // All of them: the map goes to the dropper whole, not even
+            // walked here.
+            let ids = self.by_connection.remove(&connection).unwrap_or_default();
             let parked = std::mem::take(&mut self.parked);
-            for waiter in parked.values() {
-                waiter.forget_deadline(ctx);
-            }
+            ctx.remove_deadlines_of(&ids);
             let len = parked.len();
             discard(ids, len);
             discard(parked, len);
             return;
         }
-        let removed = self.remove_connection(connection, ctx);
+        let removed = self.take_connection(connection, ctx);
         let len = removed.len();
         discard(removed, len);
+    }
+
+    /// Takes every request of `connection` out, in arrival order, still
+    /// boxed.
+    ///
+    /// When they are all the parked requests, the map is taken whole; when
+    /// they are a large share (more than one in [`REBUILD_SHARE`]), the
+    /// map is rebuilt in one pass without them; otherwise they are taken
+    /// out one by one, `O(log n)` each.
+    fn take_connection<S: ObjectState>(
+        &mut self,
+        connection: ConnectionId,
+        ctx: &mut ObjectContext<'_, S>,
+    ) -> Vec<Box<Waiter<T>>> {
+        let Some(ids) = self.by_connection.remove(&connection) else {
+            return Vec::new();
+        };
+        let removed: Vec<_> = if self.by_connection.is_empty() {
+            std::mem::take(&mut self.parked).into_values().collect()
+        } else if ids.len() > self.parked.len() / REBUILD_SHARE {
+            // Both in id order: one merge, never reading a waiter (each
+            // would be a cache miss).
+            let mut ids = ids.iter().peekable();
+            let mut removed = Vec::with_capacity(ids.len());
+            let mut kept = Vec::with_capacity(self.parked.len() - ids.len());
+            for (id, waiter) in std::mem::take(&mut self.parked) {
+                if ids.next_if_eq(&&id).is_some() {
+                    removed.push(waiter);
+                } else {
+                    kept.push((id, waiter));
+                }
+            }
+            // Sorted already: the map is built in one pass.
+            self.parked = kept.into_iter().collect();
+            removed
+        } else {
+            ids.iter().filter_map(|id| self.parked.remove(id)).collect()
+        };
+        // Whichever is fewer: the object's deadlines, or these waiters.
+        if ctx.deadline_count() <= removed.len() {
+            ctx.remove_deadlines_of(&ids);
+        } else {
+            for waiter in &removed {
+                waiter.forget_deadline(ctx);
+            }
+        }
+        discard(ids, removed.len());
+        removed
     }
 
     /// Takes every parked request, in arrival order.
@@ -257,6 +284,7 @@ impl<T> Waiters<T> {
         self.by_connection.clear();
         std::mem::take(&mut self.parked)
             .into_values()
+            .map(|waiter| *waiter)
             .inspect(|waiter| waiter.forget_deadline(ctx))
             .collect()
     }
@@ -273,7 +301,7 @@ impl<T> Waiters<T> {
 
     /// The parked requests, in arrival order.
     pub fn iter(&self) -> impl Iterator<Item = &Waiter<T>> {
-        self.parked.values()
+        self.parked.values().map(Box::as_ref)
     }
 
     /// Drops `waiter`, already out of `parked`, from the other indexes.
@@ -337,8 +365,12 @@ impl Deadlines {
         self.index.first().map(|&(deadline, _)| deadline)
     }
 
+    /// Forgets the deadlines of the waiters in `ids`.
+    pub(crate) fn remove_all_of(&mut self, ids: &BTreeSet<WaiterId>) {
+        self.index.retain(|(_, id)| !ids.contains(id));
+    }
+
     /// How many timed waits there are.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.index.len()
     }
