@@ -265,21 +265,47 @@ impl<S: ObjectState> ObjectContext<'_, S> {
         mut apply: impl FnMut(&mut S, Vec<T>) + 'static,
         finish: impl FnOnce(&mut S) -> Result<Reply, ManagerError> + 'static,
     ) {
+        self.in_slices_with(
+            state,
+            caller,
+            items,
+            (),
+            move |state, (), slice| apply(state, slice),
+            move |state, ()| finish(state),
+        );
+    }
+
+    /// As [`ObjectContext::in_slices`], for a request that gathers
+    /// something from its items before it answers (a set `intersection`
+    /// reads the values into a set first): `apply` adds each slice to
+    /// `gathered`, which `finish` then gets.
+    pub fn in_slices_with<T: 'static, A: 'static>(
+        &mut self,
+        state: &mut S,
+        caller: Caller,
+        items: Vec<T>,
+        mut gathered: A,
+        mut apply: impl FnMut(&mut S, &mut A, Vec<T>) + 'static,
+        finish: impl FnOnce(&mut S, A) -> Result<Reply, ManagerError> + 'static,
+    ) {
         if items.len() <= BULK_SLICE {
-            apply(state, items);
-            caller.reply(finish(state));
+            apply(state, &mut gathered, items);
+            caller.reply(finish(state, gathered));
             return;
         }
         debug_assert!(self.bulk.is_none(), "one bulk request at a time");
         let mut items = items.into_iter();
-        let mut finish = Some((finish, caller));
+        let mut rest = Some((gathered, finish, caller));
         let mut step = move |state: &mut S| {
-            apply(state, items.by_ref().take(BULK_SLICE).collect());
+            let Some((gathered, _, _)) = rest.as_mut() else {
+                return true;
+            };
+            apply(state, gathered, items.by_ref().take(BULK_SLICE).collect());
             if items.len() > 0 {
                 return false;
             }
-            if let Some((finish, caller)) = finish.take() {
-                caller.reply(finish(state));
+            if let Some((gathered, finish, caller)) = rest.take() {
+                caller.reply(finish(state, gathered));
             }
             true
         };
