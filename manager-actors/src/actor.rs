@@ -51,6 +51,7 @@ use manager_core::reply::Reply;
 use manager_core::request::ObjectRequest;
 use manager_core::{ManagerError, ObjectId, ObjectKind, ObjectName};
 
+use crate::discard::discard;
 use crate::object::{
     Caller, ConnectionClosed, ConnectionId, MAILBOX_CAPACITY, ObjectBatch, ObjectCall, ReplySink,
     ReportObject, SharedStats, StopObject,
@@ -256,8 +257,9 @@ impl<S: ObjectState> ObjectContext<'_, S> {
     /// batch. So `apply` must not fail: check whatever can fail before
     /// (a request that fails must change nothing), and let `finish` say
     /// what the reply is. A state starts at most one bulk request per
-    /// request it handles.
-    pub fn in_slices<T: 'static>(
+    /// request it handles. The request's own buffer is freed off the
+    /// actors' thread ([`crate::discard`]).
+    pub fn in_slices<T: Send + 'static>(
         &mut self,
         state: &mut S,
         caller: Caller,
@@ -279,7 +281,7 @@ impl<S: ObjectState> ObjectContext<'_, S> {
     /// something from its items before it answers (a set `intersection`
     /// reads the values into a set first): `apply` adds each slice to
     /// `gathered`, which `finish` then gets.
-    pub fn in_slices_with<T: 'static, A: 'static>(
+    pub fn in_slices_with<T: Send + 'static, A: 'static>(
         &mut self,
         state: &mut S,
         caller: Caller,
@@ -294,17 +296,20 @@ impl<S: ObjectState> ObjectContext<'_, S> {
             return;
         }
         debug_assert!(self.bulk.is_none(), "one bulk request at a time");
-        let mut items = items.into_iter();
-        let mut rest = Some((gathered, finish, caller));
+        let len = items.len();
+        let mut rest = Some((items.into_iter(), gathered, finish, caller));
         let mut step = move |state: &mut S| {
-            let Some((gathered, _, _)) = rest.as_mut() else {
+            let Some((items, gathered, _, _)) = rest.as_mut() else {
                 return true;
             };
             apply(state, gathered, items.by_ref().take(BULK_SLICE).collect());
             if items.len() > 0 {
                 return false;
             }
-            if let Some((gathered, finish, caller)) = rest.take() {
+            if let Some((items, gathered, finish, caller)) = rest.take() {
+                // The request's buffer, empty now but as large as it was
+                // (hundreds of megabytes, unmapped page by page).
+                discard(items, len);
                 caller.reply(finish(state, gathered));
             }
             true
