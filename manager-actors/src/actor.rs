@@ -24,10 +24,26 @@
 //! When the registry removes an object, its state's
 //! [`ObjectState::removed`] answers every parked request with
 //! [`ManagerError::ObjectGone`] before the actor stops.
+//!
+//! # Bulk requests
+//!
+//! Every object shares one thread, so a request that carries millions of
+//! items (a list `extend`, a dict `update`) would stall every other object
+//! while it is applied. A state applies such a request with
+//! [`ObjectContext::in_slices`]: at most [`BULK_SLICE`] items at a time,
+//! and between two slices the actor yields to the executor, so other
+//! objects and connections run. Meanwhile the object takes no message
+//! (actix's `ctx.wait`): no other request to it, not even the next one of
+//! the same batch, starts before the bulk request is applied whole and
+//! answered. To every client the request is as atomic as a small one, and
+//! one object's requests keep their order. A request of at most
+//! [`BULK_SLICE`] items is applied at once, as any other.
 
 use std::time::Instant;
 
-use actix::{Actor, ActorContext, AsyncContext, Context, Handler, MessageResult};
+use actix::{
+    Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, MessageResult, WrapFuture,
+};
 #[cfg(doc)]
 use manager_core::inspect::KindDetail;
 use manager_core::inspect::ObjectDetail;
@@ -35,12 +51,32 @@ use manager_core::reply::Reply;
 use manager_core::request::ObjectRequest;
 use manager_core::{ManagerError, ObjectId, ObjectKind, ObjectName};
 
+use crate::discard::discard;
 use crate::object::{
-    Caller, ConnectionClosed, ConnectionId, MAILBOX_CAPACITY, ObjectBatch, ReportObject,
-    SharedStats, StopObject,
+    Caller, ConnectionClosed, ConnectionId, MAILBOX_CAPACITY, ObjectBatch, ObjectCall, ReplySink,
+    ReportObject, SharedStats, StopObject,
 };
 use crate::reply::{GiveBackNeeds, Undelivered};
 use crate::waiters::{Deadlines, WaiterId};
+
+/// The most items of one bulk request an object applies in one turn
+/// before it yields the thread to other objects (see *Bulk requests*).
+/// About a millisecond of work for the costliest kind (a dict `update`,
+/// which hashes every key).
+pub const BULK_SLICE: usize = 16_384;
+
+/// The rest of a bulk request: applies its next slice and returns whether
+/// it is done (and answered).
+type BulkStep<S> = Box<dyn FnMut(&mut S) -> bool>;
+
+/// The calls of a batch not yet handled because a bulk request before
+/// them is being applied.
+#[derive(Debug)]
+struct RestOfBatch {
+    connection: ConnectionId,
+    calls: std::vec::IntoIter<ObjectCall>,
+    replies: ReplySink,
+}
 
 /// The state and behaviour of one kind of shared object.
 pub trait ObjectState: Sized + Unpin + 'static {
@@ -107,14 +143,27 @@ pub trait ObjectState: Sized + Unpin + 'static {
 }
 
 /// What a state may use while it handles a request: the object's identity
-/// for error messages, and the deadlines of its timed waits.
-#[derive(Debug)]
+/// for error messages, the deadlines of its timed waits, and bulk requests
+/// applied in slices.
 pub struct ObjectContext<'a, S: ObjectState> {
     ctx: &'a mut Context<ObjectActor<S>>,
     id: ObjectId,
     name: &'a ObjectName,
     kind: &'a ObjectKind,
     deadlines: &'a mut Deadlines,
+    /// The bulk request left to apply in later turns, if one was started.
+    bulk: &'a mut Option<BulkStep<S>>,
+}
+
+impl<S: ObjectState> std::fmt::Debug for ObjectContext<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectContext")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("bulk", &self.bulk.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<S: ObjectState> ObjectContext<'_, S> {
@@ -163,9 +212,29 @@ impl<S: ObjectState> ObjectContext<'_, S> {
         arm(self.deadlines, self.ctx);
     }
 
+    /// How many timed waits the object has.
+    pub(crate) fn deadline_count(&self) -> usize {
+        self.deadlines.len()
+    }
+
+    /// Forgets the deadlines of the waiters in `ids`, which have left
+    /// their waiters: one pass over the object's deadlines.
+    pub(crate) fn remove_deadlines_of(&mut self, ids: &std::collections::BTreeSet<WaiterId>) {
+        if self.deadlines.is_empty() {
+            return;
+        }
+        self.deadlines.remove_all_of(ids);
+        self.disarm_if_none();
+    }
+
     /// Forgets the deadline of `waiter`, which has left its waiters.
     pub(crate) fn remove_deadline(&mut self, deadline: Instant, waiter: WaiterId) {
         self.deadlines.remove(deadline, waiter);
+        self.disarm_if_none();
+    }
+
+    /// Stops the timer if no deadline is left.
+    fn disarm_if_none(&mut self) {
         if self.deadlines.is_empty() {
             // Nothing left to end: no timer stays behind. (Otherwise a
             // timer armed for an earlier deadline than the earliest left
@@ -174,6 +243,79 @@ impl<S: ObjectState> ObjectContext<'_, S> {
                 self.ctx.cancel_future(timer);
             }
         }
+    }
+
+    /// Applies a bulk request's `items` to `state` with `apply`, then
+    /// answers `caller` with what `finish` returns; see *Bulk requests* in
+    /// the module docs.
+    ///
+    /// At most [`BULK_SLICE`] items are applied at once. A request of that
+    /// many or fewer is applied and answered now, with no allocation of
+    /// its own. A larger one gets its first slice now; the object then
+    /// yields, takes no other message and applies the others one per turn,
+    /// in order, then calls `finish` and goes on with the rest of the
+    /// batch. So `apply` must not fail: check whatever can fail before
+    /// (a request that fails must change nothing), and let `finish` say
+    /// what the reply is. A state starts at most one bulk request per
+    /// request it handles. The request's own buffer is freed off the
+    /// actors' thread ([`crate::discard`]).
+    pub fn in_slices<T: Send + 'static>(
+        &mut self,
+        state: &mut S,
+        caller: Caller,
+        items: Vec<T>,
+        mut apply: impl FnMut(&mut S, Vec<T>) + 'static,
+        finish: impl FnOnce(&mut S) -> Result<Reply, ManagerError> + 'static,
+    ) {
+        self.in_slices_with(
+            state,
+            caller,
+            items,
+            (),
+            move |state, (), slice| apply(state, slice),
+            move |state, ()| finish(state),
+        );
+    }
+
+    /// As [`ObjectContext::in_slices`], for a request that gathers
+    /// something from its items before it answers (a set `intersection`
+    /// reads the values into a set first): `apply` adds each slice to
+    /// `gathered`, which `finish` then gets.
+    pub fn in_slices_with<T: Send + 'static, A: 'static>(
+        &mut self,
+        state: &mut S,
+        caller: Caller,
+        items: Vec<T>,
+        mut gathered: A,
+        mut apply: impl FnMut(&mut S, &mut A, Vec<T>) + 'static,
+        finish: impl FnOnce(&mut S, A) -> Result<Reply, ManagerError> + 'static,
+    ) {
+        if items.len() <= BULK_SLICE {
+            apply(state, &mut gathered, items);
+            caller.reply(finish(state, gathered));
+            return;
+        }
+        debug_assert!(self.bulk.is_none(), "one bulk request at a time");
+        let len = items.len();
+        let mut rest = Some((items.into_iter(), gathered, finish, caller));
+        let mut step = move |state: &mut S| {
+            let Some((items, gathered, _, _)) = rest.as_mut() else {
+                return true;
+            };
+            apply(state, gathered, items.by_ref().take(BULK_SLICE).collect());
+            if items.len() > 0 {
+                return false;
+            }
+            if let Some((items, gathered, finish, caller)) = rest.take() {
+                // The request's buffer, empty now but as large as it was
+                // (hundreds of megabytes, unmapped page by page).
+                discard(items, len);
+                caller.reply(finish(state, gathered));
+            }
+            true
+        };
+        step(state);
+        *self.bulk = Some(Box::new(step));
     }
 
     /// The object's deadlines, for tests.
@@ -218,19 +360,69 @@ impl<S: ObjectState> ObjectActor<S> {
         }
     }
 
+    /// Runs `f` on the state. If it started a bulk request, the rest of
+    /// it is applied in later turns, then the `RestOfBatch` `f` returns.
     fn with_state(
         &mut self,
         ctx: &mut Context<Self>,
-        f: impl FnOnce(&mut S, &mut ObjectContext<'_, S>),
+        f: impl FnOnce(&mut S, &mut ObjectContext<'_, S>) -> Option<RestOfBatch>,
     ) {
+        let mut bulk = None;
         let mut octx = ObjectContext {
             ctx,
             id: self.id,
             name: &self.name,
             kind: &self.kind,
             deadlines: &mut self.deadlines,
+            bulk: &mut bulk,
         };
-        f(&mut self.state, &mut octx);
+        let rest = f(&mut self.state, &mut octx);
+        if let Some(step) = bulk {
+            self.next_slice_later(step, rest, ctx);
+        }
+    }
+
+    /// Handles `batch`'s calls in order, stopping after one that starts a
+    /// bulk request (the rest then waits for it).
+    fn run_calls(&mut self, mut batch: RestOfBatch, ctx: &mut Context<Self>) {
+        self.with_state(ctx, |state, octx| {
+            while let Some(call) = batch.calls.next() {
+                let mut caller = Caller::new(batch.connection, call.id, batch.replies.clone());
+                let request = match state.gives_back(&call.op) {
+                    GiveBackNeeds::Nothing => None,
+                    GiveBackNeeds::Reply => Some(None),
+                    GiveBackNeeds::RequestAndReply => Some(Some(call.op.clone())),
+                };
+                if let Some(request) = request {
+                    let me = octx.actix().address().recipient();
+                    caller = caller.giving_back_to(me, request);
+                }
+                state.handle(call.op, caller, octx);
+                if octx.bulk.is_some() {
+                    return (batch.calls.len() > 0).then_some(batch);
+                }
+            }
+            None
+        });
+    }
+
+    /// Yields the thread, then applies the bulk request's next slice, the
+    /// mailbox closed meanwhile (`ctx.wait`); once the request is done,
+    /// handles `rest`.
+    fn next_slice_later(
+        &mut self,
+        mut step: BulkStep<S>,
+        rest: Option<RestOfBatch>,
+        ctx: &mut Context<Self>,
+    ) {
+        let turn = tokio::task::yield_now().into_actor(self);
+        ctx.wait(turn.map(move |(), actor, ctx| {
+            if !step(&mut actor.state) {
+                actor.next_slice_later(step, rest, ctx);
+            } else if let Some(rest) = rest {
+                actor.run_calls(rest, ctx);
+            }
+        }));
     }
 
     /// The timer has fired: ends every wait whose deadline has passed,
@@ -245,6 +437,7 @@ impl<S: ObjectState> ObjectActor<S> {
             while let Some(waiter) = octx.deadlines.pop_expired(now) {
                 state.timed_out(waiter, octx);
             }
+            None
         });
         arm(&mut self.deadlines, ctx);
     }
@@ -293,21 +486,12 @@ impl<S: ObjectState> Handler<ObjectBatch> for ObjectActor<S> {
             calls,
             replies,
         } = batch;
-        self.with_state(ctx, |state, octx| {
-            for call in calls {
-                let mut caller = Caller::new(connection, call.id, replies.clone());
-                let request = match state.gives_back(&call.op) {
-                    GiveBackNeeds::Nothing => None,
-                    GiveBackNeeds::Reply => Some(None),
-                    GiveBackNeeds::RequestAndReply => Some(Some(call.op.clone())),
-                };
-                if let Some(request) = request {
-                    let me = octx.actix().address().recipient();
-                    caller = caller.giving_back_to(me, request);
-                }
-                state.handle(call.op, caller, octx);
-            }
-        });
+        let batch = RestOfBatch {
+            connection,
+            calls: calls.into_iter(),
+            replies,
+        };
+        self.run_calls(batch, ctx);
     }
 }
 
@@ -315,7 +499,10 @@ impl<S: ObjectState> Handler<ConnectionClosed> for ObjectActor<S> {
     type Result = ();
 
     fn handle(&mut self, msg: ConnectionClosed, ctx: &mut Self::Context) {
-        self.with_state(ctx, |state, octx| state.connection_closed(msg.0, octx));
+        self.with_state(ctx, |state, octx| {
+            state.connection_closed(msg.0, octx);
+            None
+        });
     }
 }
 
@@ -330,6 +517,7 @@ impl<S: ObjectState> Handler<Undelivered> for ObjectActor<S> {
         } = msg;
         self.with_state(ctx, |state, octx| {
             state.undelivered(connection, request, reply, octx);
+            None
         });
     }
 }
@@ -338,7 +526,10 @@ impl<S: ObjectState> Handler<StopObject> for ObjectActor<S> {
     type Result = ();
 
     fn handle(&mut self, _msg: StopObject, ctx: &mut Self::Context) {
-        self.with_state(ctx, |state, octx| state.removed(octx));
+        self.with_state(ctx, |state, octx| {
+            state.removed(octx);
+            None
+        });
         ctx.stop();
     }
 }

@@ -11,6 +11,7 @@
 //!   hands something over is given back when it cannot be delivered.
 //! - [`waiters`] parks requests that must wait (a queue `get`, a lock
 //!   `acquire`) without blocking the actor.
+//! - [`discard`] frees large collections on a thread of their own.
 //! - [`system::ActorSystem`] runs all of it on a thread of its own, so the
 //!   host application need not use actix.
 //!
@@ -43,6 +44,7 @@
 //! ```
 
 pub mod actor;
+pub mod discard;
 pub mod error;
 pub mod object;
 pub mod objects;

@@ -11,6 +11,14 @@
 //! ([`InspectObjects`]), waiting for the answers no longer than a deadline,
 //! so one busy object cannot stall the snapshot.
 //!
+//! # Inspections do not stall the manager
+//!
+//! Every actor runs on one thread. Asking 100,000 objects at once would
+//! wake them all together, and every other client would wait for all of
+//! them to answer. So an inspection asks [`INSPECT_WINDOW`] objects at a
+//! time and waits for their answers before it asks the next ones; other
+//! requests are served in between.
+//!
 //! Clients never talk to it directly: the server bridge sends it one
 //! [`RegistryCall`] per registry request and keeps the handles it gets back,
 //! so object requests go straight to the object's own mailbox.
@@ -73,17 +81,23 @@ impl Message for ResolveId {
     type Result = Option<ObjectHandle>;
 }
 
-/// How long an inspection waits for the objects' reports by default.
+/// How long an inspection waits for the reports of one window of
+/// [`INSPECT_WINDOW`] objects by default.
 pub const INSPECT_TIMEOUT: Duration = Duration::from_millis(500);
 
+/// How many objects an inspection asks for their reports at once.
+pub const INSPECT_WINDOW: usize = 256;
+
 /// Reports every object, sorted by name: its counters, read at once, and its
-/// actor's [`ObjectDetail`](manager_core::inspect::ObjectDetail), for which
-/// the registry waits at most `timeout` in all. An actor that has not
-/// answered by then (its mailbox is full of work) is reported with
-/// `detail: None`.
+/// actor's [`ObjectDetail`](manager_core::inspect::ObjectDetail).
+///
+/// The registry asks the actors [`INSPECT_WINDOW`] at a time, in name
+/// order, and waits for each window's reports at most `timeout` from when
+/// it asked them. An actor that has not answered by then (its mailbox is
+/// full of work) is reported with `detail: None`.
 #[derive(Debug, Clone, Copy)]
 pub struct InspectObjects {
-    /// The longest wait for all the reports together.
+    /// The longest wait for the reports of one window.
     pub timeout: Duration,
 }
 
@@ -305,10 +319,9 @@ impl Handler<InspectObjects> for RegistryActor {
     type Result = ResponseFuture<Vec<ObjectReport>>;
 
     fn handle(&mut self, msg: InspectObjects, _ctx: &mut Self::Context) -> Self::Result {
-        let deadline = tokio::time::Instant::now() + msg.timeout;
-        // Every request is queued now, so the actors work on them at once;
-        // only the waiting for the answers is sequential.
-        let asked: Vec<_> = self
+        // What the registry knows is read now; the actors are asked later,
+        // a window at a time.
+        let to_ask: Vec<_> = self
             .by_name
             .iter()
             .map(|(name, entry)| {
@@ -323,21 +336,35 @@ impl Handler<InspectObjects> for RegistryActor {
                     last_operation: stats.last_operation(),
                     detail: None,
                 };
-                (report, entry.handle.report.send(ReportObject))
+                (report, entry.handle.report.clone())
             })
             .collect();
         Box::pin(async move {
-            let mut reports = Vec::with_capacity(asked.len());
-            for (mut report, answer) in asked {
-                // An answer already in is taken even past the deadline.
-                report.detail = tokio::time::timeout_at(deadline, answer)
-                    .await
-                    .ok()
-                    .and_then(Result::ok);
-                if report.detail.is_none() {
-                    tracing::debug!(id = %report.id, name = %report.name, "no report in time");
+            let mut reports = Vec::with_capacity(to_ask.len());
+            let mut to_ask = to_ask.into_iter();
+            loop {
+                // Every request of the window is queued now, so its actors
+                // work on them together; only the waiting is sequential.
+                let window: Vec<_> = to_ask
+                    .by_ref()
+                    .take(INSPECT_WINDOW)
+                    .map(|(report, actor)| (report, actor.send(ReportObject)))
+                    .collect();
+                if window.is_empty() {
+                    break;
                 }
-                reports.push(report);
+                let deadline = tokio::time::Instant::now() + msg.timeout;
+                for (mut report, answer) in window {
+                    // An answer already in is taken even past the deadline.
+                    report.detail = tokio::time::timeout_at(deadline, answer)
+                        .await
+                        .ok()
+                        .and_then(Result::ok);
+                    if report.detail.is_none() {
+                        tracing::debug!(id = %report.id, name = %report.name, "no report in time");
+                    }
+                    reports.push(report);
+                }
             }
             reports
         })
@@ -451,5 +478,113 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(list.reply, Ok(RegistryReply::Objects(Vec::new())));
+    }
+
+    thread_local! {
+        /// How many [`Counted`] objects have reported on this thread.
+        static REPORTED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    /// A custom object that counts its inspection reports.
+    #[derive(Debug)]
+    struct Counted;
+
+    impl manager_core::custom::CustomType for Counted {
+        const TYPE_NAME: &'static str = "tests.counted";
+        type Init = ();
+        type Request = ();
+        type Reply = ();
+    }
+
+    impl crate::CustomObject for Counted {
+        fn create((): ()) -> Result<Self, String> {
+            Ok(Counted)
+        }
+
+        fn handle(&mut self, (): (), _call: &crate::CallInfo<'_>) {}
+
+        fn size(&self) -> Option<u64> {
+            REPORTED.set(REPORTED.get() + 1);
+            None
+        }
+    }
+
+    /// An inspection of many objects asks them a window at a time: a
+    /// client's requests are answered between windows, not after every
+    /// object has reported. The result is every object, sorted by name,
+    /// each reported.
+    #[actix::test]
+    async fn an_inspection_lets_other_requests_through_between_windows() {
+        use std::cell::Cell;
+        use std::rc::Rc;
+
+        use manager_core::reply::Reply;
+        use manager_core::request::{ListRequest, ObjectRequest};
+        use manager_core::{Encoded, TypeName};
+
+        use crate::objects::testing::{Conn, Harness};
+
+        let windows = 8;
+        let types = CustomTypes::new().register::<Counted>();
+        let harness = Rc::new(Harness::with_custom_types(types));
+        for i in 0..INSPECT_WINDOW * windows {
+            let spec = ObjectSpec::Custom {
+                type_name: TypeName::new("tests.counted").unwrap(),
+                init: Encoded::encode(&()).unwrap(),
+            };
+            harness.object(&format!("o{i:05}"), spec).await;
+        }
+        let good = harness.object("good", ObjectSpec::List).await;
+        // Both sides are tasks of their own, as the bridge's connections
+        // are (the test's own future is polled out of turn). The client
+        // notes the most reports made between two of its answers.
+        let done = Rc::new(Cell::new(false));
+        let client = actix::spawn({
+            let done = done.clone();
+            async move {
+                let mut conn = Conn::new(1);
+                let (mut last, mut most) = (REPORTED.get(), 0);
+                while !done.get() {
+                    let len = conn
+                        .call(&good, ObjectRequest::List(ListRequest::Len))
+                        .await;
+                    assert_eq!(len, Ok(Reply::Count(0)));
+                    let now = REPORTED.get();
+                    most = most.max(now - last);
+                    last = now;
+                }
+                most
+            }
+        });
+        let inspection = actix::spawn({
+            let (harness, done) = (harness.clone(), done.clone());
+            async move {
+                let reports = harness.inspect().await;
+                done.set(true);
+                reports
+            }
+        });
+        let reports = tokio::time::timeout(Duration::from_secs(60), inspection)
+            .await
+            .expect("the inspection ends")
+            .unwrap();
+        let most = tokio::time::timeout(Duration::from_secs(10), client)
+            .await
+            .expect("the client stops")
+            .unwrap();
+        assert_eq!(REPORTED.get(), INSPECT_WINDOW * windows);
+        assert!(
+            most <= 2 * INSPECT_WINDOW,
+            "{most} objects reported between two answers to another client"
+        );
+        assert_eq!(reports.len(), INSPECT_WINDOW * windows + 1);
+        assert!(
+            reports.windows(2).all(|w| w[0].name < w[1].name),
+            "sorted by name"
+        );
+        assert!(
+            reports.iter().all(|r| r.detail.is_some()),
+            "every object reported"
+        );
     }
 }

@@ -21,9 +21,13 @@
 //! [`WaiterId`]s grow with every park in the whole manager, so the parked
 //! requests of a [`Waiters`] are kept in a map keyed by id, which is their
 //! arrival order: taking the front, taking one by id and parking are
-//! `O(log n)`. A second index by connection makes dropping a closed
-//! connection's requests `O(k log n)` for its `k` requests, whatever the
-//! others.
+//! `O(log n)`. They are boxed, so the map moves pointers, not requests of
+//! a few hundred bytes. A second index by connection makes dropping a closed
+//! connection's requests `O(k log n)` for its `k` requests when they are
+//! few among the others, and one `O(n)` pass that rebuilds the map when
+//! they are many (all of them: the map is taken whole). The requests
+//! dropped unanswered are freed off the actors' thread when they are many
+//! ([`crate::discard`]).
 //!
 //! The deadlines of timed waits are not timers of their own: every
 //! [`Waiters`] of an object shares the object's `Deadlines`, an ordered
@@ -43,6 +47,7 @@ use actix::SpawnHandle;
 use manager_core::request::Wait;
 
 use crate::actor::{ObjectContext, ObjectState};
+use crate::discard::discard;
 use crate::object::{Caller, ConnectionId};
 
 /// Names one parked request, unique in the whole manager. Ids grow with
@@ -56,6 +61,11 @@ impl WaiterId {
         WaiterId(NEXT.fetch_add(1, Ordering::Relaxed))
     }
 }
+
+/// [`Waiters::remove_connection`] rebuilds the map, rather than take the
+/// connection's requests out one by one, when they are more than one in
+/// this many of the parked requests.
+pub const REBUILD_SHARE: usize = 16;
 
 /// One parked request with what the object needs to serve it later.
 #[derive(Debug)]
@@ -73,8 +83,9 @@ pub struct Waiter<T> {
 /// Parked requests in arrival order.
 #[derive(Debug)]
 pub struct Waiters<T> {
-    /// By id, which is arrival order.
-    parked: BTreeMap<WaiterId, Waiter<T>>,
+    /// By id, which is arrival order. Boxed: a waiter is a few hundred
+    /// bytes, and the map moves its entries as it changes.
+    parked: BTreeMap<WaiterId, Box<Waiter<T>>>,
     /// The ids of each connection's parked requests.
     by_connection: HashMap<ConnectionId, BTreeSet<WaiterId>>,
 }
@@ -145,12 +156,12 @@ impl<T> Waiters<T> {
             .insert(id);
         self.parked.insert(
             id,
-            Waiter {
+            Box::new(Waiter {
                 id,
                 caller,
                 data,
                 deadline,
-            },
+            }),
         );
         Some(id)
     }
@@ -162,7 +173,7 @@ impl<T> Waiters<T> {
         ctx: &mut ObjectContext<'_, S>,
     ) -> Option<Waiter<T>> {
         while let Some((_, waiter)) = self.parked.pop_first() {
-            let waiter = self.unindex(waiter, ctx);
+            let waiter = self.unindex(*waiter, ctx);
             if !waiter.caller.is_gone() {
                 return Some(waiter);
             }
@@ -176,7 +187,7 @@ impl<T> Waiters<T> {
         id: WaiterId,
         ctx: &mut ObjectContext<'_, S>,
     ) -> Option<Waiter<T>> {
-        let waiter = self.parked.remove(&id)?;
+        let waiter = *self.parked.remove(&id)?;
         Some(self.unindex(waiter, ctx))
     }
 
@@ -186,13 +197,86 @@ impl<T> Waiters<T> {
         connection: ConnectionId,
         ctx: &mut ObjectContext<'_, S>,
     ) -> Vec<Waiter<T>> {
+        self.take_connection(connection, ctx)
+            .into_iter()
+            .map(|waiter| *waiter)
+            .collect()
+    }
+
+    /// Drops every request of `connection`, unanswered (nobody is left to
+    /// read the answers): as [`Waiters::remove_connection`], but the
+    /// requests are freed off the actors' thread if there are many
+    /// ([`crate::discard`]), and when they are all the parked requests the
+    /// map goes there whole.
+    pub fn drop_connection<S: ObjectState>(
+        &mut self,
+        connection: ConnectionId,
+        ctx: &mut ObjectContext<'_, S>,
+    ) where
+        T: Send + 'static,
+    {
+        if self.by_connection.len() == 1 && self.by_connection.contains_key(&connection) {
+            // All of them: the map goes to the dropper whole, not even
+            // walked here.
+            let ids = self.by_connection.remove(&connection).unwrap_or_default();
+            let parked = std::mem::take(&mut self.parked);
+            ctx.remove_deadlines_of(&ids);
+            let len = parked.len();
+            discard(ids, len);
+            discard(parked, len);
+            return;
+        }
+        let removed = self.take_connection(connection, ctx);
+        let len = removed.len();
+        discard(removed, len);
+    }
+
+    /// Takes every request of `connection` out, in arrival order, still
+    /// boxed.
+    ///
+    /// When they are all the parked requests, the map is taken whole; when
+    /// they are a large share (more than one in [`REBUILD_SHARE`]), the
+    /// map is rebuilt in one pass without them; otherwise they are taken
+    /// out one by one, `O(log n)` each.
+    fn take_connection<S: ObjectState>(
+        &mut self,
+        connection: ConnectionId,
+        ctx: &mut ObjectContext<'_, S>,
+    ) -> Vec<Box<Waiter<T>>> {
         let Some(ids) = self.by_connection.remove(&connection) else {
             return Vec::new();
         };
-        ids.into_iter()
-            .filter_map(|id| self.parked.remove(&id))
-            .inspect(|waiter| waiter.forget_deadline(ctx))
-            .collect()
+        let removed: Vec<_> = if self.by_connection.is_empty() {
+            std::mem::take(&mut self.parked).into_values().collect()
+        } else if ids.len() > self.parked.len() / REBUILD_SHARE {
+            // Both in id order: one merge, never reading a waiter (each
+            // would be a cache miss).
+            let mut ids = ids.iter().peekable();
+            let mut removed = Vec::with_capacity(ids.len());
+            let mut kept = Vec::with_capacity(self.parked.len() - ids.len());
+            for (id, waiter) in std::mem::take(&mut self.parked) {
+                if ids.next_if_eq(&&id).is_some() {
+                    removed.push(waiter);
+                } else {
+                    kept.push((id, waiter));
+                }
+            }
+            // Sorted already: the map is built in one pass.
+            self.parked = kept.into_iter().collect();
+            removed
+        } else {
+            ids.iter().filter_map(|id| self.parked.remove(id)).collect()
+        };
+        // Whichever is fewer: the object's deadlines, or these waiters.
+        if ctx.deadline_count() <= removed.len() {
+            ctx.remove_deadlines_of(&ids);
+        } else {
+            for waiter in &removed {
+                waiter.forget_deadline(ctx);
+            }
+        }
+        discard(ids, removed.len());
+        removed
     }
 
     /// Takes every parked request, in arrival order.
@@ -200,6 +284,7 @@ impl<T> Waiters<T> {
         self.by_connection.clear();
         std::mem::take(&mut self.parked)
             .into_values()
+            .map(|waiter| *waiter)
             .inspect(|waiter| waiter.forget_deadline(ctx))
             .collect()
     }
@@ -216,7 +301,7 @@ impl<T> Waiters<T> {
 
     /// The parked requests, in arrival order.
     pub fn iter(&self) -> impl Iterator<Item = &Waiter<T>> {
-        self.parked.values()
+        self.parked.values().map(Box::as_ref)
     }
 
     /// Drops `waiter`, already out of `parked`, from the other indexes.
@@ -280,8 +365,12 @@ impl Deadlines {
         self.index.first().map(|&(deadline, _)| deadline)
     }
 
+    /// Forgets the deadlines of the waiters in `ids`.
+    pub(crate) fn remove_all_of(&mut self, ids: &BTreeSet<WaiterId>) {
+        self.index.retain(|(_, id)| !ids.contains(id));
+    }
+
     /// How many timed waits there are.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.index.len()
     }
@@ -402,9 +491,7 @@ mod tests {
             connection: ConnectionId,
             ctx: &mut ObjectContext<'_, Self>,
         ) {
-            for waiter in self.waiters.remove_connection(connection, ctx) {
-                assert_eq!(waiter.caller.connection, connection);
-            }
+            self.waiters.drop_connection(connection, ctx);
             self.record(ctx);
         }
     }
@@ -535,6 +622,45 @@ mod tests {
         // A later deadline does not move the timer.
         conn.send(&object, wait_for(Duration::from_secs(900))).await;
         assert_eq!(deadlines(&mut conn, &object, &log).await, (2, Some(late)));
+    }
+
+    /// A closed connection's requests leave, whatever their share of the
+    /// parked ones (one by one, the map rebuilt, the map taken whole),
+    /// and the others stay in arrival order with their deadlines.
+    #[actix::test]
+    async fn a_closed_connections_requests_leave_whatever_their_share() {
+        let (object, log) = probe();
+        let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
+        let long = Duration::from_secs(600);
+        let mut kept = Vec::new();
+        for i in 0..40 {
+            if i % 4 == 0 {
+                kept.push(a.send(&object, wait_for(long)).await);
+            } else {
+                b.send(&object, wait_for(long)).await;
+            }
+            if i == 20 {
+                c.send(&object, FOREVER).await;
+            }
+        }
+        assert_eq!(deadlines(&mut a, &object, &log).await.0, 40);
+        // One of 41: taken out by id.
+        c.close(&[&object]).await;
+        assert_eq!(deadlines(&mut a, &object, &log).await.0, 40);
+        // 30 of 40: the map is rebuilt without them.
+        b.close(&[&object]).await;
+        assert_eq!(deadlines(&mut a, &object, &log).await.0, 10);
+        for expected in kept.drain(..5) {
+            assert_eq!(a.call(&object, SERVE_FRONT).await, Ok(Reply::Done));
+            assert_eq!(a.next().await.id, expected);
+        }
+        // All that are left: the map goes whole.
+        assert_eq!(deadlines(&mut a, &object, &log).await.0, 5);
+        a.close(&[&object]).await;
+        let mut e = Conn::new(5);
+        assert_eq!(deadlines(&mut e, &object, &log).await, (0, None));
+        assert_eq!(e.call(&object, SERVE_FRONT).await, Ok(Reply::Done));
+        e.nothing();
     }
 
     #[actix::test]

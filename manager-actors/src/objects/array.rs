@@ -4,7 +4,9 @@
 //! follow Python ([`super::sequence`]): negative ones count from the end,
 //! and [`ArrayRequest::GetRange`] clamps like a slice. A
 //! [`ArrayRequest::SetRange`] must fit inside the array; one that does not
-//! fails whole and changes nothing.
+//! fails whole and changes nothing. One that does and is large is applied
+//! in slices ([`ObjectContext::in_slices`]), the array taking no other
+//! request meanwhile.
 
 use manager_core::inspect::ObjectDetail;
 use manager_core::reply::Reply;
@@ -105,10 +107,37 @@ impl ObjectState for ArrayState {
         ctx: &mut ObjectContext<'_, Self>,
     ) {
         let result = match request {
+            ObjectRequest::Array(ArrayRequest::SetRange { start, values }) => {
+                let len = self.items.len();
+                match fitting_range(start, values.len(), len) {
+                    Ok(range) => {
+                        let mut at = range.start;
+                        return ctx.in_slices(
+                            self,
+                            caller,
+                            values,
+                            move |array, slice| {
+                                let end = at + slice.len();
+                                for (slot, value) in array.items[at..end].iter_mut().zip(slice) {
+                                    *slot = value;
+                                }
+                                at = end;
+                            },
+                            |_| Ok(Reply::Done),
+                        );
+                    }
+                    // As `apply` words it.
+                    Err(_) => self.apply(ArrayRequest::SetRange { start, values }, || ctx.what()),
+                }
+            }
             ObjectRequest::Array(request) => self.apply(request, || ctx.what()),
             other => Err(ctx.wrong_kind(&other)),
         };
         caller.reply(result);
+    }
+
+    fn removed(&mut self, _ctx: &mut ObjectContext<'_, Self>) {
+        super::list::discard_items(std::mem::take(&mut self.items));
     }
 }
 
@@ -246,5 +275,57 @@ mod tests {
         assert_eq!(fitting_range(-4, 0, 3), Err(-4));
         assert_eq!(fitting_range(0, 1, 0), Err(0));
         assert_eq!(fitting_range(0, 0, 0), Ok(0..0));
+    }
+
+    /// A large set_range is applied in slices and lands whole; one that
+    /// does not fit changes nothing.
+    #[actix::test]
+    async fn a_large_set_range_lands_whole_or_not_at_all() {
+        use crate::actor::BULK_SLICE;
+        use crate::objects::testing::{Conn, Harness};
+        use manager_core::ObjectSpec;
+
+        let len = BULK_SLICE * 3 + 7;
+        let zeros = vec![v(0); len];
+        let (_harness, array) = Harness::start(ObjectSpec::Array { items: zeros }).await;
+        let mut conn = Conn::new(1);
+        let values: Vec<Encoded> = (1..len as i64).map(v).collect();
+        let too_long: Vec<Encoded> = (0..len as i64).map(v).collect();
+        let ids = conn
+            .send_batch(
+                &array,
+                vec![
+                    ObjectRequest::Array(ArrayRequest::SetRange {
+                        start: 1,
+                        values: too_long,
+                    }),
+                    ObjectRequest::Array(ArrayRequest::SetRange {
+                        start: -(len as i64) + 1,
+                        values: values.clone(),
+                    }),
+                    ObjectRequest::Array(ArrayRequest::Get { index: -1 }),
+                ],
+            )
+            .await;
+        let next = conn.next().await;
+        assert_eq!(next.id, ids[0]);
+        assert!(matches!(
+            next.result,
+            Err(ManagerError::IndexOutOfRange { .. })
+        ));
+        for (id, expected) in [
+            (ids[1], Reply::Done),
+            (ids[2], Reply::Value(v(len as i64 - 1))),
+        ] {
+            let next = conn.next().await;
+            assert_eq!((next.id, next.result), (id, Ok(expected)));
+        }
+        let mut whole = vec![v(0)];
+        whole.extend(values);
+        assert!(
+            conn.call(&array, ObjectRequest::Array(ArrayRequest::Snapshot))
+                .await
+                == Ok(Reply::Values(whole))
+        );
     }
 }

@@ -329,10 +329,12 @@ impl ObjectState for ConditionState {
 
     fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
         // Nobody is left to read these requests' replies.
-        drop(self.sleepers.remove_connection(connection, ctx));
+        self.sleepers.drop_connection(connection, ctx);
         let dropped = self.acquirers.remove_connection(connection, ctx);
         // A notify that picked one of these waits wakes another instead.
         self.pass_on_notifies(dropped.iter().map(|w| &w.data), ctx);
+        let len = dropped.len();
+        crate::discard::discard(dropped, len);
         if self.holder.is_some_and(|h| h.connection == connection) {
             tracing::debug!(
                 condition = %ctx.what(),

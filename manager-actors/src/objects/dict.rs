@@ -9,6 +9,9 @@
 //! Every request is applied whole before the next one starts, so
 //! [`DictRequest::Add`], [`DictRequest::SetDefault`] and
 //! [`DictRequest::Update`] are atomic with respect to every other client.
+//! A large `update` is applied in slices ([`ObjectContext::in_slices`]),
+//! the dict taking no other request meanwhile; a large dict cleared or
+//! removed is freed off the actors' thread ([`crate::discard`]).
 //!
 //! # Types
 //!
@@ -27,6 +30,7 @@ use std::borrow::Cow;
 
 use super::list::check_type;
 use crate::actor::{ObjectContext, ObjectState};
+use crate::discard::discard;
 use crate::object::Caller;
 
 /// One dict's entries, in insertion order.
@@ -114,7 +118,7 @@ impl DictState {
                 Reply::Pair(key, value)
             }
             DictRequest::Clear => {
-                self.entries.clear();
+                self.discard_entries();
                 Reply::Done
             }
             DictRequest::Add {
@@ -132,6 +136,14 @@ impl DictState {
                 Reply::Integer(sum)
             }
         })
+    }
+
+    /// Empties the dict, freeing its entries off the actors' thread if
+    /// there are many.
+    fn discard_entries(&mut self) {
+        let entries = std::mem::take(&mut self.entries);
+        let len = entries.len();
+        discard(entries, len);
     }
 }
 
@@ -154,10 +166,23 @@ impl ObjectState for DictState {
         ctx: &mut ObjectContext<'_, Self>,
     ) {
         let result = match request {
+            ObjectRequest::Dict(DictRequest::Update { items }) => {
+                return ctx.in_slices(
+                    self,
+                    caller,
+                    items,
+                    |dict, slice| dict.entries.extend(slice),
+                    |_| Ok(Reply::Done),
+                );
+            }
             ObjectRequest::Dict(request) => self.apply(request, || ctx.what()),
             other => Err(ctx.wrong_kind(&other)),
         };
         caller.reply(result);
+    }
+
+    fn removed(&mut self, _ctx: &mut ObjectContext<'_, Self>) {
+        self.discard_entries();
     }
 }
 
@@ -554,5 +579,44 @@ mod tests {
             ap(&mut dict, DictRequest::Get { key: k("s") }),
             Ok(Reply::MaybeValue(Some(k("text"))))
         );
+    }
+
+    /// A large update is applied in slices and lands whole, later entries
+    /// of a key winning as in one `extend`.
+    #[actix::test]
+    async fn a_large_update_lands_whole() {
+        use crate::actor::BULK_SLICE;
+        use crate::objects::testing::{Conn, Harness};
+        use manager_core::ObjectSpec;
+
+        let (_harness, dict) = Harness::start(ObjectSpec::Dict).await;
+        let mut conn = Conn::new(1);
+        let n = BULK_SLICE * 2 + 3;
+        let mut items: Vec<(Encoded, Encoded)> = (0..n as i64).map(|i| (v(i), v(i))).collect();
+        // The first key again, last: its value is this one, its place the first.
+        items.push((v(0), v(-1)));
+        let ids = conn
+            .send_batch(
+                &dict,
+                vec![
+                    ObjectRequest::Dict(DictRequest::Update { items }),
+                    ObjectRequest::Dict(DictRequest::Len),
+                    ObjectRequest::Dict(DictRequest::Get { key: v(0) }),
+                ],
+            )
+            .await;
+        for (id, expected) in [
+            (ids[0], Reply::Done),
+            (ids[1], Reply::Count(n as u64)),
+            (ids[2], Reply::MaybeValue(Some(v(-1)))),
+        ] {
+            let next = conn.next().await;
+            assert_eq!((next.id, next.result), (id, Ok(expected)));
+        }
+        let keys = conn
+            .call(&dict, ObjectRequest::Dict(DictRequest::Keys))
+            .await;
+        let expected: Vec<Encoded> = (0..n as i64).map(v).collect();
+        assert!(keys == Ok(Reply::Values(expected)));
     }
 }

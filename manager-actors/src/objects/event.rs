@@ -92,7 +92,7 @@ impl ObjectState for EventState {
     }
 
     fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
-        self.waiters.remove_connection(connection, ctx);
+        self.waiters.drop_connection(connection, ctx);
     }
 
     fn removed(&mut self, ctx: &mut ObjectContext<'_, Self>) {

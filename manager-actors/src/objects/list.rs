@@ -3,7 +3,10 @@
 //! Indices follow Python ([`super::sequence`]): negative ones count from
 //! the end, slices clamp, `insert` clamps. Every request is applied whole
 //! before the next one starts, so `extend` of many items lands as one block
-//! and `pop` never hands one item to two clients.
+//! and `pop` never hands one item to two clients. A large `extend` is
+//! applied in slices ([`ObjectContext::in_slices`]), the list taking no
+//! other request meanwhile; a large list cleared or replaced is freed off
+//! the actors' thread ([`crate::discard`]).
 //!
 //! # Versions
 //!
@@ -27,6 +30,7 @@ use manager_core::{Encoded, ManagerError, TypeTag};
 
 use super::sequence::{insert_position, resolve_index, slice_range};
 use crate::actor::{ObjectContext, ObjectState};
+use crate::discard::discard;
 use crate::object::Caller;
 
 /// Fails, naming `what`, if `item` cannot be read as `expect` (`None`: any
@@ -111,9 +115,10 @@ impl ListState {
             }
             ListRequest::ReplaceIfVersion { version, values } => {
                 if version != self.version {
+                    discard_items(values);
                     return Ok(Reply::Bool(false));
                 }
-                self.items = values;
+                discard_items(std::mem::replace(&mut self.items, values));
                 Reply::Bool(true)
             }
 
@@ -152,7 +157,7 @@ impl ListState {
                 Reply::Done
             }
             ListRequest::Clear => {
-                self.items.clear();
+                discard_items(std::mem::take(&mut self.items));
                 Reply::Done
             }
             ListRequest::Reverse => {
@@ -160,9 +165,20 @@ impl ListState {
                 Reply::Done
             }
         };
-        self.version = self.version.wrapping_add(1);
+        self.modified();
         Ok(reply)
     }
+
+    /// Changes the version: the list has been modified.
+    fn modified(&mut self) {
+        self.version = self.version.wrapping_add(1);
+    }
+}
+
+/// Frees `items`, off the actors' thread if there are many.
+pub(super) fn discard_items(items: Vec<Encoded>) {
+    let len = items.len();
+    discard(items, len);
 }
 
 impl ObjectState for ListState {
@@ -177,10 +193,27 @@ impl ObjectState for ListState {
         ctx: &mut ObjectContext<'_, Self>,
     ) {
         let result = match request {
+            ObjectRequest::List(ListRequest::Extend { values }) => {
+                self.items.reserve(values.len());
+                return ctx.in_slices(
+                    self,
+                    caller,
+                    values,
+                    |list, slice| list.items.extend(slice),
+                    |list| {
+                        list.modified();
+                        Ok(Reply::Done)
+                    },
+                );
+            }
             ObjectRequest::List(request) => self.apply(request, || ctx.what()),
             other => Err(ctx.wrong_kind(&other)),
         };
         caller.reply(result);
+    }
+
+    fn removed(&mut self, _ctx: &mut ObjectContext<'_, Self>) {
+        discard_items(std::mem::take(&mut self.items));
     }
 }
 
@@ -485,6 +518,61 @@ mod tests {
         assert_eq!(version(&mut list), before);
         ap(&mut list, ListRequest::Append { value: v(2) }).unwrap();
         assert_ne!(version(&mut list), before);
+    }
+
+    /// A huge extend is applied in slices: between them another object
+    /// on the same thread answers, while the list takes nothing else; its
+    /// result is whole to the next request of its batch and to another
+    /// connection.
+    #[actix::test]
+    async fn a_huge_extend_lets_other_objects_run_and_stays_atomic() {
+        use crate::actor::BULK_SLICE;
+        use crate::objects::testing::{Conn, Harness};
+
+        let harness = Harness::new();
+        let big = harness.object("big", ObjectSpec::List).await;
+        let other = harness.object("other", ObjectSpec::List).await;
+        let n = BULK_SLICE * 32 + 5;
+        let values: Vec<Encoded> = (0..n as i64).map(v).collect();
+        let mut bulk = Conn::new(1);
+        // Returns once the object has taken the batch: the first slice is
+        // applied, the others are to come.
+        let ids = bulk
+            .send_batch(
+                &big,
+                vec![
+                    ObjectRequest::List(ListRequest::Extend {
+                        values: values.clone(),
+                    }),
+                    ObjectRequest::List(ListRequest::Len),
+                ],
+            )
+            .await;
+        let mut good = Conn::new(2);
+        assert_eq!(
+            good.call(
+                &other,
+                ObjectRequest::List(ListRequest::Append { value: v(1) })
+            )
+            .await,
+            Ok(Reply::Done),
+            "another object answers at once"
+        );
+        bulk.nothing();
+        // Another connection's request waits for the whole extend.
+        let mut third = Conn::new(3);
+        assert_eq!(
+            third
+                .call(&big, ObjectRequest::List(ListRequest::Len))
+                .await,
+            Ok(Reply::Count(n as u64))
+        );
+        assert_eq!(bulk.now(ids[0]), Ok(Reply::Done));
+        assert_eq!(bulk.now(ids[1]), Ok(Reply::Count(n as u64)));
+        let snapshot = third
+            .call(&big, ObjectRequest::List(ListRequest::Snapshot))
+            .await;
+        assert!(snapshot == Ok(Reply::Values(values)), "in order, whole");
     }
 
     #[actix::test]

@@ -197,7 +197,7 @@ impl ObjectState for LockState {
 
     fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
         // Nobody is left to read these acquires' replies.
-        drop(self.waiters.remove_connection(connection, ctx));
+        self.waiters.drop_connection(connection, ctx);
         if self
             .holder
             .is_some_and(|holder| holder.connection == connection)

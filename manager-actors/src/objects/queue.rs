@@ -456,9 +456,9 @@ impl ObjectState for QueueState {
         // Nobody is left to answer; a dead putter's item is dropped with it,
         // and so is the item of a return waiting for room: it was delivered
         // to that process, which is gone.
-        self.getters.remove_connection(connection, ctx);
-        self.putters.remove_connection(connection, ctx);
-        self.joiners.remove_connection(connection, ctx);
+        self.getters.drop_connection(connection, ctx);
+        self.putters.drop_connection(connection, ctx);
+        self.joiners.drop_connection(connection, ctx);
         // What it received and never acknowledged goes back to the front,
         // in the order it was taken: not new tasks, not refused by the
         // bound.
@@ -494,6 +494,9 @@ impl ObjectState for QueueState {
         for joiner in self.joiners.drain(ctx) {
             joiner.caller.reply(Err(ctx.gone()));
         }
+        let items = std::mem::take(&mut self.items);
+        let len = items.len();
+        crate::discard::discard(items, len);
     }
 }
 

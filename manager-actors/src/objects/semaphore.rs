@@ -219,7 +219,7 @@ impl ObjectState for SemaphoreState {
 
     fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
         // Nobody is left to read these acquires' replies.
-        drop(self.waiters.remove_connection(connection, ctx));
+        self.waiters.drop_connection(connection, ctx);
         let mut units = 0;
         self.owned.retain(|(holder, _), held| {
             if *holder == connection {

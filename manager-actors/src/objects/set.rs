@@ -8,6 +8,11 @@
 //! set's items in its order, then (for a union) the new items in the order
 //! given.
 //!
+//! Union, intersection and difference with many values read them a slice
+//! at a time ([`ObjectContext::in_slices_with`]), the set taking no other
+//! request meanwhile; a large set cleared or removed is freed off the
+//! actors' thread ([`crate::discard`]).
+//!
 //! A pop that names the type its caller will decode the item as checks the
 //! item's tag first: an item of another type stays in the set and the pop
 //! fails with [`ManagerError::WrongType`].
@@ -22,6 +27,7 @@ use manager_core::{Encoded, ManagerError};
 
 use super::list::check_type;
 use crate::actor::{ObjectContext, ObjectState};
+use crate::discard::discard;
 use crate::object::Caller;
 
 /// One set's items, in the order they were added.
@@ -69,7 +75,7 @@ impl SetState {
                 Reply::Value(self.items.pop().expect("checked non-empty"))
             }
             SetRequest::Clear => {
-                self.items.clear();
+                self.discard_items();
                 Reply::Done
             }
             SetRequest::Union { values } => {
@@ -78,27 +84,31 @@ impl SetState {
                 Reply::Values(union.into_iter().collect())
             }
             SetRequest::Intersection { values } => {
-                let others: HashSet<&Encoded> = values.iter().collect();
-                Reply::Values(
-                    self.items
-                        .iter()
-                        .filter(|item| others.contains(item))
-                        .cloned()
-                        .collect(),
-                )
+                Reply::Values(self.filtered(&values.into_iter().collect(), true))
             }
             SetRequest::Difference { values } => {
-                let others: HashSet<&Encoded> = values.iter().collect();
-                Reply::Values(
-                    self.items
-                        .iter()
-                        .filter(|item| !others.contains(item))
-                        .cloned()
-                        .collect(),
-                )
+                Reply::Values(self.filtered(&values.into_iter().collect(), false))
             }
             SetRequest::Snapshot => Reply::Values(self.items.iter().cloned().collect()),
         })
+    }
+
+    /// The set's items, in its order, that are (`in_others`) or are not
+    /// in `others`.
+    fn filtered(&self, others: &HashSet<Encoded>, in_others: bool) -> Vec<Encoded> {
+        self.items
+            .iter()
+            .filter(|item| others.contains(*item) == in_others)
+            .cloned()
+            .collect()
+    }
+
+    /// Empties the set, freeing its items off the actors' thread if there
+    /// are many.
+    fn discard_items(&mut self) {
+        let items = std::mem::take(&mut self.items);
+        let len = items.len();
+        discard(items, len);
     }
 }
 
@@ -114,10 +124,50 @@ impl ObjectState for SetState {
         ctx: &mut ObjectContext<'_, Self>,
     ) {
         let result = match request {
+            // Reads of many values gather them a slice at a time.
+            ObjectRequest::Set(SetRequest::Union { values }) => {
+                return ctx.in_slices_with(
+                    self,
+                    caller,
+                    values,
+                    None,
+                    |set, union: &mut Option<IndexSet<Encoded>>, slice| {
+                        union.get_or_insert_with(|| set.items.clone()).extend(slice);
+                    },
+                    |set, union| {
+                        let union = union.unwrap_or_else(|| set.items.clone());
+                        Ok(Reply::Values(union.into_iter().collect()))
+                    },
+                );
+            }
+            ObjectRequest::Set(SetRequest::Intersection { values }) => {
+                return ctx.in_slices_with(
+                    self,
+                    caller,
+                    values,
+                    HashSet::new(),
+                    |_, others, slice| others.extend(slice),
+                    |set, others| Ok(Reply::Values(set.filtered(&others, true))),
+                );
+            }
+            ObjectRequest::Set(SetRequest::Difference { values }) => {
+                return ctx.in_slices_with(
+                    self,
+                    caller,
+                    values,
+                    HashSet::new(),
+                    |_, others, slice| others.extend(slice),
+                    |set, others| Ok(Reply::Values(set.filtered(&others, false))),
+                );
+            }
             ObjectRequest::Set(request) => self.apply(request, || ctx.what()),
             other => Err(ctx.wrong_kind(&other)),
         };
         caller.reply(result);
+    }
+
+    fn removed(&mut self, _ctx: &mut ObjectContext<'_, Self>) {
+        self.discard_items();
     }
 }
 
@@ -287,5 +337,53 @@ mod tests {
             ap(&mut set, SetRequest::Snapshot),
             Ok(Reply::Values(vs(&[5, 1, 4, 2])))
         );
+    }
+
+    /// Union, intersection and difference with more values than a slice
+    /// gather them in slices and answer as with few.
+    #[actix::test]
+    async fn set_reads_of_many_values_answer_as_with_few() {
+        use crate::actor::BULK_SLICE;
+        use crate::objects::testing::{Conn, Harness};
+        use manager_core::ObjectSpec;
+
+        let (_harness, set) = Harness::start(ObjectSpec::Set).await;
+        let mut conn = Conn::new(1);
+        for x in [5, -1, 3, -2] {
+            conn.call(&set, ObjectRequest::Set(SetRequest::Add { value: v(x) }))
+                .await
+                .unwrap();
+        }
+        // 0..n twice over, the second time in reverse: 5 and 3 are in it.
+        let n = BULK_SLICE as i64 + 10;
+        let mut values: Vec<Encoded> = (0..n).map(v).collect();
+        values.extend((0..n).rev().map(v));
+        assert!(values.len() > BULK_SLICE * 2);
+        let ask = |request| ObjectRequest::Set(request);
+        let ids = conn
+            .send_batch(
+                &set,
+                vec![
+                    ask(SetRequest::Union {
+                        values: values.clone(),
+                    }),
+                    ask(SetRequest::Intersection {
+                        values: values.clone(),
+                    }),
+                    ask(SetRequest::Difference { values }),
+                ],
+            )
+            .await;
+        let mut union = vs(&[5, -1, 3, -2]);
+        union.extend((0..n).filter(|x| *x != 5 && *x != 3).map(v));
+        for (id, expected) in [
+            (ids[0], union),
+            (ids[1], vs(&[5, 3])),
+            (ids[2], vs(&[-1, -2])),
+        ] {
+            let next = conn.next().await;
+            assert_eq!(next.id, id);
+            assert!(next.result == Ok(Reply::Values(expected)), "{id:?}");
+        }
     }
 }
