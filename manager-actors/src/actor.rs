@@ -48,7 +48,7 @@ use actix::{
 use manager_core::inspect::KindDetail;
 use manager_core::inspect::ObjectDetail;
 use manager_core::reply::Reply;
-use manager_core::request::ObjectRequest;
+use manager_core::request::{ObjectRequest, RequestId};
 use manager_core::{ManagerError, ObjectId, ObjectKind, ObjectName};
 
 use crate::discard::discard;
@@ -94,6 +94,23 @@ pub trait ObjectState: Sized + Unpin + 'static {
     /// parked requests.
     fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
         let _ = (connection, ctx);
+    }
+
+    /// Request `request` of `connection` is to be taken back if it is still
+    /// parked ([`ObjectRequest::Cancel`]): take it out of its
+    /// [`Waiters`](crate::waiters::Waiters) (see
+    /// [`Waiters::take_request`](crate::waiters::Waiters::take_request)),
+    /// answer it [`ManagerError::Cancelled`], and return `true`. A kind
+    /// whose parked requests count toward a result (a barrier's parties)
+    /// keeps them and returns `false`, as the default does.
+    fn cancel(
+        &mut self,
+        connection: ConnectionId,
+        request: RequestId,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) -> bool {
+        let _ = (connection, request, ctx);
+        false
     }
 
     /// The object is being removed: answer every parked request (with
@@ -388,6 +405,11 @@ impl<S: ObjectState> ObjectActor<S> {
         self.with_state(ctx, |state, octx| {
             while let Some(call) = batch.calls.next() {
                 let mut caller = Caller::new(batch.connection, call.id, batch.replies.clone());
+                if let ObjectRequest::Cancel { request } = call.op {
+                    let cancelled = state.cancel(batch.connection, request, octx);
+                    caller.reply(Ok(Reply::Bool(cancelled)));
+                    continue;
+                }
                 let request = match state.gives_back(&call.op) {
                     GiveBackNeeds::Nothing => None,
                     GiveBackNeeds::Reply => Some(None),

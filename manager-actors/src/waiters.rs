@@ -4,7 +4,8 @@
 //! here and goes on serving others. A parked request leaves when the object
 //! serves it (in arrival order), when its [`Wait`] ends (the object's
 //! [`crate::actor::ObjectState::timed_out`] is
-//! called with its [`WaiterId`]), or when its connection closes.
+//! called with its [`WaiterId`]), when its caller cancels it
+//! ([`Waiters::take_request`]), or when its connection closes.
 //!
 //! # Limits
 //!
@@ -44,7 +45,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use actix::SpawnHandle;
-use manager_core::request::Wait;
+use manager_core::request::{RequestId, Wait};
 
 use crate::actor::{ObjectContext, ObjectState};
 use crate::discard::discard;
@@ -80,14 +81,23 @@ pub struct Waiter<T> {
     deadline: Option<Instant>,
 }
 
+/// One connection's parked requests in one [`Waiters`].
+#[derive(Debug, Default)]
+struct Parked {
+    /// Their ids, in arrival order.
+    ids: BTreeSet<WaiterId>,
+    /// Their ids by the connection's request ids, to cancel one.
+    by_request: HashMap<RequestId, WaiterId>,
+}
+
 /// Parked requests in arrival order.
 #[derive(Debug)]
 pub struct Waiters<T> {
     /// By id, which is arrival order. Boxed: a waiter is a few hundred
     /// bytes, and the map moves its entries as it changes.
     parked: BTreeMap<WaiterId, Box<Waiter<T>>>,
-    /// The ids of each connection's parked requests.
-    by_connection: HashMap<ConnectionId, BTreeSet<WaiterId>>,
+    /// Each connection's parked requests.
+    by_connection: HashMap<ConnectionId, Parked>,
 }
 
 impl<T> Default for Waiters<T> {
@@ -150,10 +160,10 @@ impl<T> Waiters<T> {
         if let Some(deadline) = deadline {
             ctx.add_deadline(deadline, id);
         }
-        self.by_connection
-            .entry(caller.connection)
-            .or_default()
-            .insert(id);
+        let mine = self.by_connection.entry(caller.connection).or_default();
+        mine.ids.insert(id);
+        // A client that reuses an id can cancel only the latest of them.
+        mine.by_request.insert(caller.id, id);
         self.parked.insert(
             id,
             Box::new(Waiter {
@@ -191,6 +201,45 @@ impl<T> Waiters<T> {
         Some(self.unindex(waiter, ctx))
     }
 
+    /// Takes request `request` of `connection` out, if it is parked here:
+    /// its caller gave up on it ([`ObjectRequest::Cancel`]).
+    ///
+    /// [`ObjectRequest::Cancel`]: manager_core::request::ObjectRequest::Cancel
+    pub fn take_request<S: ObjectState>(
+        &mut self,
+        connection: ConnectionId,
+        request: RequestId,
+        ctx: &mut ObjectContext<'_, S>,
+    ) -> Option<Waiter<T>> {
+        let id = *self
+            .by_connection
+            .get(&connection)?
+            .by_request
+            .get(&request)?;
+        self.take(id, ctx)
+    }
+
+    /// Takes request `request` of `connection` out and answers it
+    /// [`ManagerError::Cancelled`](manager_core::ManagerError::Cancelled),
+    /// for a kind whose parked requests hold nothing; `false` if it is not
+    /// parked here.
+    pub fn cancel<S: ObjectState>(
+        &mut self,
+        connection: ConnectionId,
+        request: RequestId,
+        ctx: &mut ObjectContext<'_, S>,
+    ) -> bool {
+        match self.take_request(connection, request, ctx) {
+            Some(waiter) => {
+                waiter
+                    .caller
+                    .reply(Err(manager_core::ManagerError::Cancelled));
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Takes every request of `connection` out, in arrival order.
     pub fn remove_connection<S: ObjectState>(
         &mut self,
@@ -218,7 +267,11 @@ impl<T> Waiters<T> {
         if self.by_connection.len() == 1 && self.by_connection.contains_key(&connection) {
             // All of them: the map goes to the dropper whole, not even
             // walked here.
-            let ids = self.by_connection.remove(&connection).unwrap_or_default();
+            let ids = self
+                .by_connection
+                .remove(&connection)
+                .unwrap_or_default()
+                .ids;
             let parked = std::mem::take(&mut self.parked);
             ctx.remove_deadlines_of(&ids);
             let len = parked.len();
@@ -243,7 +296,7 @@ impl<T> Waiters<T> {
         connection: ConnectionId,
         ctx: &mut ObjectContext<'_, S>,
     ) -> Vec<Box<Waiter<T>>> {
-        let Some(ids) = self.by_connection.remove(&connection) else {
+        let Some(Parked { ids, .. }) = self.by_connection.remove(&connection) else {
             return Vec::new();
         };
         let removed: Vec<_> = if self.by_connection.is_empty() {
@@ -311,9 +364,12 @@ impl<T> Waiters<T> {
         ctx: &mut ObjectContext<'_, S>,
     ) -> Waiter<T> {
         let connection = waiter.caller.connection;
-        if let Some(ids) = self.by_connection.get_mut(&connection) {
-            ids.remove(&waiter.id);
-            if ids.is_empty() {
+        if let Some(mine) = self.by_connection.get_mut(&connection) {
+            mine.ids.remove(&waiter.id);
+            if mine.by_request.get(&waiter.caller.id) == Some(&waiter.id) {
+                mine.by_request.remove(&waiter.caller.id);
+            }
+            if mine.ids.is_empty() {
                 self.by_connection.remove(&connection);
             }
         }

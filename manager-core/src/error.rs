@@ -245,6 +245,11 @@ pub enum ManagerError {
         /// The type's explanation.
         reason: String,
     },
+    /// A parked request was taken back by its caller
+    /// ([`ObjectRequest::Cancel`](crate::request::ObjectRequest::Cancel)):
+    /// it changed nothing.
+    #[error("cancelled by its caller while it waited")]
+    Cancelled,
 }
 
 fn overflowed(stored: &str, bound: &str) -> String {

@@ -26,7 +26,9 @@ use serde::{Deserialize, Serialize};
 /// 4: limits (`ManagerError::LimitReached`), the manager's last word on a
 /// connection it closes (`RequestId::CONNECTION`), and object names checked
 /// by the registry, so an invalid one fails only its request.
-/// 5: list-shaped replies in parts ([`Reply::More`](crate::reply::Reply::More)).
+/// 5: list-shaped replies in parts ([`Reply::More`](crate::reply::Reply::More)),
+/// parked requests taken back
+/// ([`ObjectRequest::Cancel`](crate::request::ObjectRequest::Cancel)).
 pub const PROTOCOL_VERSION: u16 = 5;
 
 /// Bytes every handshake starts with, so a stray peer is told apart early.

@@ -24,8 +24,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use manager_core::reply::{ObjectInfo, ObjectSummary, Part, RegistryReply, Reply, ReplyFrame};
-use manager_core::request::{RegistryRequest, Request, RequestFrame, RequestId};
-use manager_core::{CodecError, ManagerError, ObjectName, ObjectSpec};
+use manager_core::request::{
+    ObjectRequest, RegistryRequest, Request, RequestFrame, RequestId, Wait,
+};
+use manager_core::{CodecError, ManagerError, ObjectId, ObjectName, ObjectSpec};
 use serde::Serialize;
 use tokio::io::AsyncRead;
 use tokio::sync::oneshot;
@@ -58,6 +60,9 @@ struct Waiter {
     /// a queue item) that must be given back should its reply come after
     /// the caller gave up.
     takes: Option<Request>,
+    /// The object the request may park in, to take it back from should
+    /// its caller give up ([`ObjectRequest::Cancel`]).
+    parks: Option<ObjectId>,
     /// The parts of a long reply that came so far, and their frames' bytes.
     parts: Vec<Part>,
     part_bytes: usize,
@@ -567,8 +572,20 @@ impl Client {
         }
     }
 
-    async fn call_inner(&self, request: Request, takes: Option<Request>) -> Result<Reply, Error> {
+    async fn call_inner(
+        &self,
+        mut request: Request,
+        takes: Option<Request>,
+    ) -> Result<Reply, Error> {
         let id = RequestId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
+        // A request that may park is taken back if its caller gives up.
+        let parks = match &mut request {
+            Request::Object { target, op } => op
+                .wait_mut()
+                .is_some_and(|wait| *wait != Wait::No)
+                .then_some(*target),
+            Request::Registry(_) => None,
+        };
         let mut frame = Vec::new();
         encode_frame(
             &RequestFrame { id, request },
@@ -584,7 +601,8 @@ impl Client {
                     id,
                     Waiter {
                         reply: tx,
-                        takes,
+                        takes: takes.clone(),
+                        parks,
                         parts: Vec::new(),
                         part_bytes: 0,
                     },
@@ -599,16 +617,22 @@ impl Client {
         };
         // Forget the id if this future is dropped or fails, so a late reply
         // is discarded.
-        let _forget = ForgetOnDrop {
-            inner: &self.inner,
+        let mut forget = ForgetOnDrop {
+            client: self,
             id,
+            reply: Some(rx),
+            takes,
         };
         if let Err(e) = self.inner.outbox.submit(&frame, alone) {
             tracing::debug!(error = %e, "write to manager failed");
             close(&self.inner, None);
             return Err(self.gone());
         }
-        match rx.await {
+        let rx = forget.reply.as_mut().expect("taken only here or on drop");
+        let result = rx.await;
+        // Received: nothing is left in the channel for the guard to give back.
+        forget.reply = None;
+        match result {
             Ok(result) => result.map_err(Error::Manager),
             Err(_) => Err(self.gone()),
         }
@@ -626,22 +650,73 @@ impl Client {
     }
 }
 
+/// Forgets a call whose future is dropped before its reply was taken:
+/// a late reply is then discarded, and what it takes given back.
 struct ForgetOnDrop<'a> {
-    inner: &'a Inner,
+    client: &'a Client,
     id: RequestId,
+    /// The reply's channel until the caller has taken the reply: a reply
+    /// that reached it after the caller stopped polling is still in it.
+    reply: Option<oneshot::Receiver<Result<Reply, ManagerError>>>,
+    /// The request, if it may take something to give back.
+    takes: Option<Request>,
+}
+
+impl ForgetOnDrop<'_> {
+    /// Gives back what a reply left unread in the channel took.
+    fn give_back_unread(&mut self) {
+        let Some(mut reply) = self.reply.take() else {
+            return;
+        };
+        let (Ok(result), Some(request)) = (reply.try_recv(), self.takes.take()) else {
+            return;
+        };
+        if let Some(undo) = undo_for(request, &result) {
+            tracing::debug!(?undo, "giving back a grant its caller never read");
+            if let Err(e) = self.client.send_detached(undo) {
+                tracing::debug!(error = %e, "cannot give back an unread grant");
+            }
+        }
+    }
 }
 
 impl Drop for ForgetOnDrop<'_> {
     fn drop(&mut self) {
-        if let Pending::Open { waiting, abandoned } =
-            &mut *self.inner.pending.lock().expect("pending map poisoned")
-            && let Some(Waiter {
-                takes: Some(request),
-                ..
-            }) = waiting.remove(&self.id)
-        {
-            // No reply yet: if a grant comes later, give it back.
-            abandoned.insert(self.id, request);
+        let parked_at = {
+            let mut pending = self
+                .client
+                .inner
+                .pending
+                .lock()
+                .expect("pending map poisoned");
+            let Pending::Open { waiting, abandoned } = &mut *pending else {
+                return;
+            };
+            let Some(waiter) = waiting.remove(&self.id) else {
+                // The reply came: if the caller never took it from the
+                // channel, what it took goes back.
+                drop(pending);
+                self.give_back_unread();
+                return;
+            };
+            if let Some(request) = waiter.takes {
+                // If a grant comes later, give it back.
+                abandoned.insert(self.id, request);
+            }
+            waiter.parks
+        };
+        if let Some(target) = parked_at {
+            // Taken back if it is still parked, so it neither waits on in
+            // the manager nor takes what another caller is waiting for; a
+            // grant already on its way is given back as above. Sent once
+            // the lock is released: sending takes it.
+            let cancel = Request::Object {
+                target,
+                op: ObjectRequest::Cancel { request: self.id },
+            };
+            if let Err(e) = self.client.send_detached(cancel) {
+                tracing::debug!(error = %e, "cannot take back an abandoned request");
+            }
         }
     }
 }
@@ -781,4 +856,57 @@ async fn read_loop<R: AsyncRead + Unpin>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::time::Duration;
+
+    use super::*;
+
+    const DEADLINE: Duration = Duration::from_secs(30);
+
+    /// A grant whose reply reached its call's channel after the caller
+    /// stopped polling (the call dropped before it took the reply) is given
+    /// back: the lock is released, not kept by a caller that never knew.
+    #[test]
+    fn a_grant_left_unread_in_its_channel_is_given_back() -> anyhow::Result<()> {
+        let manager = crate::Manager::builder().start()?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        rt.block_on(async {
+            let client = manager.connect_async().await?;
+            let lock = client.lock("unread").await?;
+            let mut call = Box::pin(lock.acquire());
+            // Polled once: the request is sent.
+            let first = std::future::poll_fn(|cx| std::task::Poll::Ready(call.as_mut().poll(cx)));
+            assert!(first.await.is_pending());
+            // The reply reaches the call's channel: its waiter is gone.
+            tokio::time::timeout(DEADLINE, async {
+                loop {
+                    let answered = match &*client.inner.pending.lock().expect("not poisoned") {
+                        Pending::Open { waiting, .. } => waiting.is_empty(),
+                        Pending::Closed(_) => true,
+                    };
+                    if answered {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
+            })
+            .await?;
+            // Dropped unread.
+            drop(call);
+            let other = manager.connect_async().await?.lock("unread").await?;
+            assert!(
+                other.acquire_timeout(DEADLINE).await?,
+                "the unread grant was given back"
+            );
+            anyhow::Ok(())
+        })?;
+        manager.shutdown();
+        Ok(())
+    }
 }

@@ -1,5 +1,5 @@
-//! A waiting call whose caller gave up (its future dropped) but which the
-//! manager answers afterwards gives back what that answer took: a queue
+//! A waiting call whose caller gave up (its future dropped) is taken back;
+//! if the manager answered it first, what that answer took is given back: a queue
 //! item goes back to the front of the queue (it is not lost), a semaphore
 //! unit is released, and a condition's lock that a `wait` took back is
 //! released completely.
@@ -119,11 +119,13 @@ fn a_condition_lock_taken_back_by_an_abandoned_wait_is_released() -> anyhow::Res
     })?;
 
     // Another process takes the lock (the wait released it), notifies and
-    // releases: the abandoned wait takes the lock back, and its client
-    // releases it completely.
+    // releases. Either the client's cancel took the wait back first (the
+    // notify wakes nobody), or the notify came first: the abandoned wait
+    // takes the lock back, and its client releases it completely. Either
+    // way the lock ends up free.
     let other = observer.condition("ready")?;
     assert!(other.try_acquire()?, "the wait released the lock");
-    assert_eq!(other.notify(1)?, 1);
+    assert!(other.notify(1)? <= 1);
     other.release()?;
     wait_until("the lock is free again", || {
         let free = other.try_acquire()?;

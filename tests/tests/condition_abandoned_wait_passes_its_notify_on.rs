@@ -1,13 +1,16 @@
 //! A condition `wait` whose caller gave up (its future dropped) but which a
-//! notify then picks takes its lock back, and the client gives back both:
-//! the lock, released completely, and the notify, which wakes another wait
-//! parked on the condition (`ReleaseAll` with `pass_on_notify`), as the
-//! manager's own give-back of an undelivered notified wait does.
+//! notify picked before the client's cancel arrived takes its lock back;
+//! the client gives back both: the lock, released completely, and the
+//! notify, which wakes another wait parked on the condition (`ReleaseAll`
+//! with `pass_on_notify`, what `ObjectRequest::undo_for` says for that
+//! reply), as the manager's own give-back of an undelivered notified wait
+//! does. The abandoned caller here is a raw connection that sends what the
+//! client sends, so the race is pinned: the notify comes first.
 
 use anyhow::ensure;
 use manager_core::reply::Reply;
 use manager_core::request::{ConditionRequest, ObjectRequest, Owner, Wait};
-use manager_ipc::{Client, Manager, blocking};
+use manager_ipc::{Manager, blocking};
 use tests::raw::RawConnection;
 use tests::{DEADLINE, wait_until};
 
@@ -21,59 +24,81 @@ fn sleepers(observer: &blocking::Client, n: u64) -> anyhow::Result<()> {
     })
 }
 
-#[test]
-fn a_notify_that_picks_an_abandoned_wait_wakes_a_live_one() -> anyhow::Result<()> {
-    let manager = Manager::start()?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
-    let client: Client = rt.block_on(manager.connect_async())?;
-    let observer = manager.connect()?.with_timeout(DEADLINE);
-    let condition = rt.block_on(client.condition("ready"))?;
-    let id = condition.id();
-    // The first wait: its caller gives up while it sleeps.
-    let task = rt.spawn(async move {
-        condition.acquire().await?;
-        condition.wait().await
-    });
-    sleepers(&observer, 1)?;
-    task.abort();
-    let _ = rt.block_on(task);
-    // A live wait, second in line.
-    let mut live = rt.block_on(RawConnection::open(manager.address(), manager.authkey()))?;
-    rt.block_on(async {
-        let took = live
-            .call(
-                id,
-                ObjectRequest::Condition(ConditionRequest::Acquire {
-                    owner: Owner(1),
-                    wait: Wait::For(DEADLINE),
-                }),
-            )
-            .await?;
-        ensure!(took == Ok(Reply::Bool(true)), "{took:?}");
-        live.send(
+/// Takes the condition's lock as `owner`, then waits on it (unanswered).
+async fn acquire_and_wait(
+    raw: &mut RawConnection,
+    id: manager_core::ObjectId,
+    owner: Owner,
+) -> anyhow::Result<ObjectRequest> {
+    let took = raw
+        .call(
             id,
-            ObjectRequest::Condition(ConditionRequest::Wait {
-                owner: Owner(1),
-                wait: Wait::Forever,
+            ObjectRequest::Condition(ConditionRequest::Acquire {
+                owner,
+                wait: Wait::For(DEADLINE),
             }),
         )
         .await?;
-        anyhow::Ok(())
+    ensure!(took == Ok(Reply::Bool(true)), "{took:?}");
+    let wait = ObjectRequest::Condition(ConditionRequest::Wait {
+        owner,
+        wait: Wait::Forever,
+    });
+    raw.send(id, wait.clone()).await?;
+    Ok(wait)
+}
+
+#[test]
+fn a_notify_that_picks_an_abandoned_wait_wakes_a_live_one() -> anyhow::Result<()> {
+    let manager = Manager::start()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let observer = manager.connect()?.with_timeout(DEADLINE);
+    let id = observer.condition("ready")?.id();
+    let (mut abandoned, mut live) = rt.block_on(async {
+        let mut abandoned = RawConnection::open(manager.address(), manager.authkey()).await?;
+        let live = RawConnection::open(manager.address(), manager.authkey()).await?;
+        let wait = acquire_and_wait(&mut abandoned, id, Owner(1)).await?;
+        anyhow::Ok(((abandoned, wait), live))
     })?;
+    sleepers(&observer, 1)?;
+    // A live wait, second in line.
+    rt.block_on(acquire_and_wait(&mut live, id, Owner(2)))?;
     sleepers(&observer, 2)?;
-    // One notify: the abandoned wait is first; its client gives the lock
-    // back. The notify must then reach the live wait.
+    // One notify: the abandoned wait is first and takes the lock back.
     let other = observer.condition("ready")?;
     assert!(other.acquire_timeout(DEADLINE)?);
     assert_eq!(other.notify(1)?, 1);
     other.release()?;
-    let woke = rt.block_on(live.recv());
-    assert!(
-        matches!(&woke, Ok(frame) if frame.result == Ok(Reply::Bool(true))),
-        "the live wait was never woken: the notify went to the abandoned wait and was dropped: {woke:?}"
-    );
+    rt.block_on(async {
+        let (raw, wait) = &mut abandoned;
+        let late = raw.recv().await?;
+        let Ok(reply) = &late.result else {
+            anyhow::bail!("the abandoned wait was not granted: {late:?}");
+        };
+        // Its caller had given up: the client gives back what it took.
+        let undo = wait
+            .undo_for(reply)
+            .ok_or_else(|| anyhow::anyhow!("nothing to give back for {reply:?}"))?;
+        ensure!(
+            matches!(
+                undo,
+                ObjectRequest::Condition(ConditionRequest::ReleaseAll {
+                    pass_on_notify: true,
+                    ..
+                })
+            ),
+            "{undo:?}"
+        );
+        raw.send(id, undo).await?;
+        // The notify reaches the live wait.
+        let woke = live.recv().await?;
+        ensure!(
+            woke.result == Ok(Reply::Bool(true)),
+            "the live wait was never woken: the notify went to the abandoned wait and was dropped: {woke:?}"
+        );
+        anyhow::Ok(())
+    })?;
     Ok(())
 }

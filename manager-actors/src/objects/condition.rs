@@ -36,7 +36,7 @@
 use manager_core::ManagerError;
 use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
-use manager_core::request::{ConditionRequest, ObjectRequest, Owner, Wait};
+use manager_core::request::{ConditionRequest, ObjectRequest, Owner, RequestId, Wait};
 
 use super::lock::Holder;
 use crate::actor::{ObjectContext, ObjectState};
@@ -325,6 +325,27 @@ impl ObjectState for ConditionState {
         } else if let Some(acquirer) = self.acquirers.take(waiter, ctx) {
             acquirer.caller.reply(Ok(Reply::Bool(false)));
         }
+    }
+
+    fn cancel(
+        &mut self,
+        connection: ConnectionId,
+        request: RequestId,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) -> bool {
+        // A sleeping wait released the lock when it began: it holds nothing.
+        if self.sleepers.cancel(connection, request, ctx) {
+            return true;
+        }
+        let Some(acquirer) = self.acquirers.take_request(connection, request, ctx) else {
+            return false;
+        };
+        // A wait taking the lock back that a notify picked: the notify wakes
+        // another wait instead, as when its connection closes.
+        self.pass_on_notifies(std::iter::once(&acquirer.data), ctx);
+        acquirer.caller.reply(Err(ManagerError::Cancelled));
+        self.hand_over(ctx);
+        true
     }
 
     fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {

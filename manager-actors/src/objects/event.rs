@@ -19,7 +19,7 @@
 
 use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
-use manager_core::request::{EventRequest, ObjectRequest, Wait};
+use manager_core::request::{EventRequest, ObjectRequest, RequestId, Wait};
 
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::{Caller, ConnectionId};
@@ -89,6 +89,15 @@ impl ObjectState for EventState {
         if let Some(waiter) = self.waiters.take(waiter, ctx) {
             waiter.caller.reply(Ok(Reply::Bool(false)));
         }
+    }
+
+    fn cancel(
+        &mut self,
+        connection: ConnectionId,
+        request: RequestId,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) -> bool {
+        self.waiters.cancel(connection, request, ctx)
     }
 
     fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {

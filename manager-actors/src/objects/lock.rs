@@ -29,7 +29,7 @@
 use manager_core::ManagerError;
 use manager_core::inspect::{Holding, KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
-use manager_core::request::{LockRequest, ObjectRequest, Owner, Wait};
+use manager_core::request::{LockRequest, ObjectRequest, Owner, RequestId, Wait};
 
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::{Caller, ConnectionId};
@@ -193,6 +193,15 @@ impl ObjectState for LockState {
         if let Some(waiter) = self.waiters.take(waiter, ctx) {
             waiter.caller.reply(Ok(Reply::Bool(false)));
         }
+    }
+
+    fn cancel(
+        &mut self,
+        connection: ConnectionId,
+        request: RequestId,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) -> bool {
+        self.waiters.cancel(connection, request, ctx)
     }
 
     fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {

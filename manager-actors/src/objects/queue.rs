@@ -70,7 +70,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
-use manager_core::request::{ObjectRequest, QueueRequest, Wait};
+use manager_core::request::{ObjectRequest, QueueRequest, RequestId, Wait};
 use manager_core::{Encoded, ManagerError, TypeTag};
 
 use super::list::check_type;
@@ -452,6 +452,18 @@ impl ObjectState for QueueState {
         }
     }
 
+    fn cancel(
+        &mut self,
+        connection: ConnectionId,
+        request: RequestId,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) -> bool {
+        // A put's item never entered the queue; a get took nothing yet.
+        self.getters.cancel(connection, request, ctx)
+            || self.putters.cancel(connection, request, ctx)
+            || self.joiners.cancel(connection, request, ctx)
+    }
+
     fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
         // Nobody is left to answer; a dead putter's item is dropped with it,
         // and so is the item of a return waiting for room: it was delivered
@@ -631,6 +643,37 @@ mod tests {
             let _ = a.send(&t, ret(n)).await;
         }
         assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(1)));
+    }
+
+    #[actix::test]
+    async fn a_cancelled_get_leaves_and_takes_nothing() {
+        let (_h, t) = bounded(1).await;
+        let mut a = Conn::new(1);
+        let mut b = Conn::new(2);
+        let cancel = |request| ObjectRequest::Cancel { request };
+        let abandoned = a.send(&t, get(Wait::Forever)).await;
+        // Ids are per connection: b's get has another id than a's.
+        assert_eq!(b.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(0)));
+        let waiting = b.send(&t, get(Wait::Forever)).await;
+        assert_ne!(waiting, abandoned);
+        a.nothing();
+        // Another connection cannot take it back; its owner can, once.
+        assert_eq!(b.call(&t, cancel(abandoned)).await, Ok(Reply::Bool(false)));
+        let taken_back = a.send(&t, cancel(abandoned)).await;
+        assert_eq!(a.now(abandoned), Err(ManagerError::Cancelled));
+        assert_eq!(a.now(taken_back), Ok(Reply::Bool(true)));
+        assert_eq!(a.call(&t, cancel(abandoned)).await, Ok(Reply::Bool(false)));
+        // The next item goes to the getter still waiting.
+        assert_eq!(a.call(&t, put(1, Wait::No)).await, Ok(Reply::Done));
+        assert_eq!(b.now(waiting), Ok(Reply::Value(v(1))));
+        // A parked put leaves without its item entering.
+        assert_eq!(a.call(&t, put(2, Wait::No)).await, Ok(Reply::Done));
+        let put_back = a.send(&t, put(3, Wait::Forever)).await;
+        let taken_back = a.send(&t, cancel(put_back)).await;
+        assert_eq!(a.now(put_back), Err(ManagerError::Cancelled));
+        assert_eq!(a.now(taken_back), Ok(Reply::Bool(true)));
+        assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(2))));
+        assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(0)));
     }
 
     #[actix::test]

@@ -36,7 +36,7 @@ use std::collections::HashMap;
 use manager_core::ManagerError;
 use manager_core::inspect::{Holding, KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
-use manager_core::request::{ObjectRequest, Owner, SemaphoreRequest, Wait};
+use manager_core::request::{ObjectRequest, Owner, RequestId, SemaphoreRequest, Wait};
 
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::{Caller, ConnectionId};
@@ -215,6 +215,15 @@ impl ObjectState for SemaphoreState {
         if let Some(waiter) = self.waiters.take(waiter, ctx) {
             waiter.caller.reply(Ok(Reply::Bool(false)));
         }
+    }
+
+    fn cancel(
+        &mut self,
+        connection: ConnectionId,
+        request: RequestId,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) -> bool {
+        self.waiters.cancel(connection, request, ctx)
     }
 
     fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {

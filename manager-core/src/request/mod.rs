@@ -206,6 +206,18 @@ pub enum ObjectRequest {
     /// with `Value` holding the encoded
     /// [`CustomType::Reply`](crate::custom::CustomType::Reply).
     Custom(Encoded),
+    /// Take back request `request` of this connection if it is still parked
+    /// in the object (its caller stopped waiting for it: a dropped future,
+    /// a timeout): it is answered [`ManagerError::Cancelled`] and changes
+    /// nothing. For any kind; replies `Bool`, whether a parked request was
+    /// taken back. A request already answered, or one whose wait counts
+    /// toward a result (a barrier's party), is left as it is.
+    ///
+    /// [`ManagerError::Cancelled`]: crate::ManagerError::Cancelled
+    Cancel {
+        /// The id of the request to take back.
+        request: RequestId,
+    },
 }
 
 impl ObjectRequest {
@@ -346,6 +358,7 @@ impl ObjectRequest {
             ObjectRequest::Condition(_) => "condition",
             ObjectRequest::Barrier(_) => "barrier",
             ObjectRequest::Custom(_) => "custom",
+            ObjectRequest::Cancel { .. } => "cancel",
         }
     }
 }
