@@ -55,6 +55,9 @@ pub struct RegistryOutcome {
     pub reply: Result<RegistryReply, ManagerError>,
     /// How to reach the object the reply names, if any.
     pub handle: Option<ObjectHandle>,
+    /// The object a `Remove` removed, so the asking connection drops its
+    /// handle at once.
+    pub removed: Option<ObjectId>,
 }
 
 impl RegistryOutcome {
@@ -64,6 +67,7 @@ impl RegistryOutcome {
         RegistryOutcome {
             reply: Err(error),
             handle: None,
+            removed: None,
         }
     }
 }
@@ -190,7 +194,7 @@ impl RegistryActor {
         let stats: SharedStats = Arc::new(ObjectStats::new());
         let (handle, stop) = objects::spawn(spec, &self.custom, id, name.clone(), stats.clone())?;
         self.last_id = id.0;
-        tracing::info!(%id, %name, %kind, "object created");
+        tracing::debug!(%id, %name, %kind, "object created");
         Ok(Entry {
             handle,
             stop,
@@ -226,6 +230,7 @@ impl RegistryActor {
             RegistryRequest::List => RegistryOutcome {
                 reply: Ok(RegistryReply::Objects(self.summaries())),
                 handle: None,
+                removed: None,
             },
             // A snapshot needs the bridge's connections too: the bridge
             // answers it, asking for the objects' part with
@@ -259,6 +264,7 @@ impl RegistryActor {
         RegistryOutcome {
             reply: Ok(RegistryReply::Object(Self::info(entry, &name, created))),
             handle: Some(entry.handle.clone()),
+            removed: None,
         }
     }
 
@@ -267,6 +273,7 @@ impl RegistryActor {
             Some(entry) => RegistryOutcome {
                 reply: Ok(RegistryReply::Object(Self::info(entry, name, false))),
                 handle: Some(entry.handle.clone()),
+                removed: None,
             },
             None => RegistryOutcome::failed(ManagerError::NoSuchObject {
                 name: name.to_string(),
@@ -281,11 +288,12 @@ impl RegistryActor {
             // A stop must not be lost to a full mailbox; it is one
             // message per removal, so ignoring the bound is safe.
             entry.stop.do_send(StopObject);
-            tracing::info!(id = %entry.handle.id, %name, "object removed");
+            tracing::debug!(id = %entry.handle.id, %name, "object removed");
         }
         RegistryOutcome {
             reply: Ok(RegistryReply::Removed(removed.is_some())),
             handle: None,
+            removed: removed.map(|entry| entry.handle.id),
         }
     }
 

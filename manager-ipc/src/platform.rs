@@ -273,6 +273,13 @@ const MMAP_THRESHOLD: libc::c_int = 128 * 1024;
 /// freed: by default the threshold for a block of its own grows to the
 /// largest block freed (up to 32 MiB), after which large values are carved
 /// from the heap and stay there once freed.
+///
+/// Also turns glibc's fastbins off (`M_MXFAST` 0): freed small blocks then
+/// merge with their neighbours as they are freed, rather than pile up
+/// until a large block is freed and glibc merges all of them at once. With
+/// 100,000 objects removed, that one merge held the manager's thread for
+/// 150-250 ms. Small blocks are still recycled quickly by the per-thread
+/// cache (tcache).
 pub(crate) fn give_memory_back() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
@@ -281,6 +288,11 @@ pub(crate) fn give_memory_back() {
         let ok = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD) };
         if ok != 1 {
             tracing::debug!("mallopt(M_MMAP_THRESHOLD) refused; freed memory may stay mapped");
+        }
+        // SAFETY: as above.
+        let ok = unsafe { libc::mallopt(libc::M_MXFAST, 0) };
+        if ok != 1 {
+            tracing::debug!("mallopt(M_MXFAST) refused; freed small blocks merge in bulk");
         }
     }
 }

@@ -758,8 +758,8 @@ impl Reader {
                                 if let Some(handle) = outcome.handle {
                                     self.handles.insert(handle);
                                 }
-                                if let Ok(RegistryReply::Removed(true)) = &outcome.reply {
-                                    self.handles.removed_one();
+                                if let Some(removed) = outcome.removed {
+                                    self.handles.remove(&removed);
                                 }
                                 outcome.reply.map(Reply::Registry)
                             }

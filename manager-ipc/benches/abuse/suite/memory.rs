@@ -97,13 +97,17 @@ impl Drop for Sampler {
     }
 }
 
-/// `pid`'s RSS once it has stopped falling (no new low for a second), or
-/// after `limit`; in KiB.
+/// `pid`'s RSS once it has stopped falling (no new low for `limit` less a
+/// second, and at least a second: a manager process trims its heaps every
+/// 5 s, so a full run's 7 s see one trim), or after `limit`; in KiB.
 pub(crate) fn settled_rss(pid: u32, limit: Duration) -> io::Result<u64> {
     let deadline = Instant::now() + limit;
+    let quiet = limit
+        .saturating_sub(Duration::from_secs(1))
+        .max(Duration::from_secs(1));
     let mut low = status(pid)?.rss;
     let mut low_since = Instant::now();
-    while Instant::now() < deadline && low_since.elapsed() < Duration::from_secs(1) {
+    while Instant::now() < deadline && low_since.elapsed() < quiet {
         thread::sleep(Duration::from_millis(50));
         let now = status(pid)?.rss;
         if now < low {

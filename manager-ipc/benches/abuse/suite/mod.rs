@@ -52,7 +52,7 @@ impl Settings {
             quick: false,
             baseline: Duration::from_secs(2),
             hold: Duration::from_secs(2),
-            settle: Duration::from_secs(5),
+            settle: Duration::from_secs(7),
             only: Vec::new(),
         }
     }

@@ -97,7 +97,7 @@ pub(crate) fn markdown(settings: &Settings, results: &[RowResult], header: &str)
     let _ = writeln!(
         out,
         "- baseline: {} of the good client alone; attack: from the attack's start until the attacker has disconnected and its objects are removed; \
-         peak: VmHWM over the attack{}; after: VmRSS once it stopped falling (at most {}).",
+         peak: VmHWM over the attack{}; after: VmRSS once it stopped falling (no new low for all but a second of at most {}; the server trims its heaps every 5 s).",
         duration(settings.baseline),
         if results.iter().all(|r| r.exact_peak) {
             ""
