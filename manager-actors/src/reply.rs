@@ -583,4 +583,38 @@ mod tests {
         let _slots = (another.park_slot().unwrap(), another.park_slot().unwrap());
         assert!(sink.park_slot().is_ok());
     }
+
+    /// Review: the writer ends "the bulk reply under way" on any reply
+    /// whose id is the bulk request's id. A client may reuse ids (the
+    /// manager does not refuse them), so the reply of another request with
+    /// that id (a parked get, a request to another object sent in the same
+    /// batch) ends it early, and the reader starts the next bulk request
+    /// while the first bulk reply is still being gathered or queued: more
+    /// than one bulk reply per connection (and, for `Inspect`, more than
+    /// one inspection task at a time, which the removed semaphore used to
+    /// prevent).
+    #[actix::test]
+    async fn a_reply_of_another_request_with_the_same_id_does_not_end_the_bulk() {
+        use std::future::Future;
+        use std::task::Poll;
+
+        let (sink, mut queue) = ReplySink::new();
+        let id = RequestId(7);
+        assert!(sink.begin_bulk(id).await);
+        // Another request of the client with id 7 (e.g. a get parked
+        // before) is answered, and written, before the bulk reply is in.
+        sink.send(id, Ok(Reply::Done));
+        let reply = queue.recv().await.expect("queued");
+        let bulk = queue.is_bulk(reply.frame().id);
+        queue.written(1, reply.size(), bulk);
+        // Request 7's bulk reply was never written: a second bulk request
+        // must still wait.
+        let mut second = std::pin::pin!(sink.begin_bulk(RequestId(8)));
+        let began =
+            std::future::poll_fn(|cx| Poll::Ready(second.as_mut().poll(cx).is_ready())).await;
+        assert!(
+            !began,
+            "a second bulk reply began while the first was still under way"
+        );
+    }
 }
