@@ -177,6 +177,45 @@ mod tests {
         assert!(handles.values().all(|h| h.mailbox.connected()));
     }
 
+    /// Review: `Reader::resolve` inserts the handle the registry gave it
+    /// and returns `true`; `Reader::dispatch` then does
+    /// `let Some(handle) = self.handles.get(&target) else { continue; }`.
+    /// If the object stopped between the registry's answer and the insert
+    /// (another connection removed it), the insert's own sweep drops the
+    /// handle just inserted, so `get` finds nothing and the calls are
+    /// dropped with no reply at all: the client waits forever, and if one
+    /// was a bulk request, `begin_bulk` waits forever for its reply, so the
+    /// connection's reader stalls for good.
+    #[actix::test]
+    async fn a_handle_just_inserted_is_there() {
+        let registry = RegistryActor::new().start();
+        let handle = create(&registry, "soon-gone").await;
+        let id = handle.id;
+        let outcome = call(
+            &registry,
+            RegistryRequest::Remove {
+                name: WireName::new("soon-gone"),
+            },
+        )
+        .await;
+        assert_eq!(outcome.reply, Ok(RegistryReply::Removed(true)));
+        tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            while handle.mailbox.connected() {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("the removed object stops");
+        // What `resolve` does with the handle `ResolveId` returned just
+        // before the removal.
+        let mut handles = Handles::new();
+        handles.insert(handle);
+        assert!(
+            handles.get(&id).is_some(),
+            "resolve() returned true but dispatch() finds no handle: its calls get no reply"
+        );
+    }
+
     #[actix::test]
     async fn a_removed_handle_leaves_the_index_consistent() {
         let registry = RegistryActor::new().start();
