@@ -404,7 +404,8 @@ impl<S: ObjectState> ObjectActor<S> {
     fn run_calls(&mut self, mut batch: RestOfBatch, ctx: &mut Context<Self>) {
         self.with_state(ctx, |state, octx| {
             while let Some(call) = batch.calls.next() {
-                let mut caller = Caller::new(batch.connection, call.id, batch.replies.clone());
+                let mut caller = Caller::new(batch.connection, call.id, batch.replies.clone())
+                    .answering_bulk(call.bulk);
                 if let ObjectRequest::Cancel { request } = call.op {
                     let cancelled = state.cancel(batch.connection, request, octx);
                     caller.reply(Ok(Reply::Bool(cancelled)));

@@ -37,6 +37,9 @@ pub struct ObjectCall {
     pub id: RequestId,
     /// The operation.
     pub op: ObjectRequest,
+    /// Whether it is the connection's bulk request under way: its reply is
+    /// sent marked ([`ReplySink::send_marked`]).
+    pub bulk: bool,
 }
 
 /// The bridge's number for one client connection: who holds a lock, whose
@@ -96,6 +99,8 @@ pub struct Caller {
     parked: Option<ParkedSlot>,
     /// Whether the manager itself makes the request ([`Caller::internal`]).
     internal: bool,
+    /// Whether its reply ends the connection's bulk request under way.
+    bulk: bool,
 }
 
 impl Caller {
@@ -108,7 +113,15 @@ impl Caller {
             give_back: None,
             parked: None,
             internal: false,
+            bulk: false,
         }
+    }
+
+    /// This caller, its reply marked as the answer to the connection's bulk
+    /// request under way ([`ReplySink::send_marked`]).
+    pub fn answering_bulk(mut self, bulk: bool) -> Self {
+        self.bulk = bulk;
+        self
     }
 
     /// A caller of the manager itself, whose reply goes nowhere: for a
@@ -164,7 +177,7 @@ impl Caller {
             (Some(give_back), Ok(reply)) => self
                 .replies
                 .send_outgoing(Outgoing::handing_over(self.id, reply, give_back)),
-            (_, result) => self.replies.send(self.id, result),
+            (_, result) => self.replies.send_marked(self.id, result, self.bulk),
         }
     }
 

@@ -15,9 +15,11 @@
 //!
 //! Every actor runs on one thread. Asking 100,000 objects at once would
 //! wake them all together, and every other client would wait for all of
-//! them to answer. So an inspection asks [`INSPECT_WINDOW`] objects at a
-//! time and waits for their answers before it asks the next ones; other
-//! requests are served in between.
+//! them to answer. So an inspection reads the registry and asks the
+//! objects [`INSPECT_WINDOW`] at a time, and waits for their answers before
+//! it reads the next ones; other requests (to the registry too) are served
+//! in between. An object that exists for the whole inspection is in it;
+//! one created or removed meanwhile may or may not be.
 //!
 //! Clients never talk to it directly: the server bridge sends it one
 //! [`RegistryCall`] per registry request and keeps the handles it gets back,
@@ -34,7 +36,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix::{Actor, Context, Handler, Message, MessageResult, Recipient, ResponseFuture};
+use actix::{
+    Actor, AsyncContext, Context, Handler, Message, MessageResult, Recipient, ResponseFuture,
+};
 use manager_core::inspect::ObjectReport;
 use manager_core::reply::{ObjectInfo, ObjectSummary, RegistryReply};
 use manager_core::request::RegistryRequest;
@@ -92,11 +96,12 @@ pub const INSPECT_TIMEOUT: Duration = Duration::from_millis(500);
 /// How many objects an inspection asks for their reports at once.
 pub const INSPECT_WINDOW: usize = 256;
 
-/// Reports every object, sorted by name: its counters, read at once, and its
-/// actor's [`ObjectDetail`](manager_core::inspect::ObjectDetail).
+/// Reports every object, sorted by name: its counters, and its actor's
+/// [`ObjectDetail`](manager_core::inspect::ObjectDetail).
 ///
-/// The registry asks the actors [`INSPECT_WINDOW`] at a time, in name
-/// order, and waits for each window's reports at most `timeout` from when
+/// The registry reads its entries and asks the actors [`INSPECT_WINDOW`] at
+/// a time, in name order (an object created or removed during the
+/// inspection may or may not be in it), and waits for each window's reports at most `timeout` from when
 /// it asked them. An actor that has not answered by then (its mailbox is
 /// full of work) is reported with `detail: None`.
 #[derive(Debug, Clone, Copy)]
@@ -326,41 +331,32 @@ impl Handler<RegistryCall> for RegistryActor {
 impl Handler<InspectObjects> for RegistryActor {
     type Result = ResponseFuture<Vec<ObjectReport>>;
 
-    fn handle(&mut self, msg: InspectObjects, _ctx: &mut Self::Context) -> Self::Result {
-        // What the registry knows is read now; the actors are asked later,
-        // a window at a time.
-        let to_ask: Vec<_> = self
-            .by_name
-            .iter()
-            .map(|(name, entry)| {
-                let stats = &entry.stats;
-                let report = ObjectReport {
-                    id: entry.handle.id,
-                    name: name.clone(),
-                    kind: entry.handle.kind.clone(),
-                    created_at: stats.created_at(),
-                    messages_handled: stats.handled(),
-                    mailbox: stats.in_mailbox(),
-                    last_operation: stats.last_operation(),
-                    detail: None,
-                };
-                (report, entry.handle.report.clone())
-            })
-            .collect();
+    fn handle(&mut self, msg: InspectObjects, ctx: &mut Self::Context) -> Self::Result {
+        // The registry is read a window at a time too, each window by a
+        // message of its own, so reading 100,000 entries never holds the
+        // thread in one go, and requests to the registry go on in between.
+        let registry = ctx.address();
         Box::pin(async move {
-            let mut reports = Vec::with_capacity(to_ask.len());
-            let mut to_ask = to_ask.into_iter();
+            let mut reports = Vec::new();
+            let mut after = None;
             loop {
+                let read = ReadWindow {
+                    after: after.take(),
+                    max: INSPECT_WINDOW,
+                };
+                let Ok(to_ask) = registry.send(read).await else {
+                    break;
+                };
+                let Some((last, _)) = to_ask.last() else {
+                    break;
+                };
+                after = Some(last.name.clone());
                 // Every request of the window is queued now, so its actors
                 // work on them together; only the waiting is sequential.
                 let window: Vec<_> = to_ask
-                    .by_ref()
-                    .take(INSPECT_WINDOW)
+                    .into_iter()
                     .map(|(report, actor)| (report, actor.send(ReportObject)))
                     .collect();
-                if window.is_empty() {
-                    break;
-                }
                 let deadline = tokio::time::Instant::now() + msg.timeout;
                 for (mut report, answer) in window {
                     // An answer already in is taken even past the deadline.
@@ -376,6 +372,50 @@ impl Handler<InspectObjects> for RegistryActor {
             }
             reports
         })
+    }
+}
+
+/// One window of an inspection: what the registry knows of at most `max`
+/// objects whose names come after `after`, in name order, each with where
+/// to ask it for its detail.
+struct ReadWindow {
+    after: Option<ObjectName>,
+    max: usize,
+}
+
+impl Message for ReadWindow {
+    type Result = Vec<(ObjectReport, Recipient<ReportObject>)>;
+}
+
+impl Handler<ReadWindow> for RegistryActor {
+    type Result = MessageResult<ReadWindow>;
+
+    fn handle(&mut self, msg: ReadWindow, _ctx: &mut Self::Context) -> Self::Result {
+        use std::ops::Bound;
+        let from = match &msg.after {
+            Some(after) => Bound::Excluded(after),
+            None => Bound::Unbounded,
+        };
+        let window = self
+            .by_name
+            .range::<ObjectName, _>((from, Bound::Unbounded))
+            .take(msg.max)
+            .map(|(name, entry)| {
+                let stats = &entry.stats;
+                let report = ObjectReport {
+                    id: entry.handle.id,
+                    name: name.clone(),
+                    kind: entry.handle.kind.clone(),
+                    created_at: stats.created_at(),
+                    messages_handled: stats.handled(),
+                    mailbox: stats.in_mailbox(),
+                    last_operation: stats.last_operation(),
+                    detail: None,
+                };
+                (report, entry.handle.report.clone())
+            })
+            .collect();
+        MessageResult(window)
     }
 }
 

@@ -57,7 +57,7 @@
 //! [`Waiters::park`](crate::waiters::Waiters::park)).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use actix::{Message, Recipient};
 use manager_core::reply::{Reply, ReplyFrame};
@@ -121,6 +121,9 @@ pub struct Outgoing {
     give_back: Option<Box<GiveBack>>,
     /// The frame's encoded size with its header, counted when it is sent.
     size: usize,
+    /// Whether it answers the connection's bulk request under way
+    /// ([`ReplySink::begin_bulk`]): writing it ends that.
+    bulk: bool,
 }
 
 impl Outgoing {
@@ -130,6 +133,7 @@ impl Outgoing {
             frame: ReplyFrame { id, result },
             give_back: None,
             size: 0,
+            bulk: false,
         }
     }
 
@@ -143,6 +147,7 @@ impl Outgoing {
             },
             give_back: Some(Box::new(give_back)),
             size: 0,
+            bulk: false,
         }
     }
 
@@ -154,6 +159,12 @@ impl Outgoing {
     /// Whether dropping this reply undelivered gives something back.
     pub fn hands_over(&self) -> bool {
         self.give_back.is_some()
+    }
+
+    /// Whether it answers the connection's bulk request under way: once it
+    /// is written, the next may begin (see [`ReplySink::begin_bulk`]).
+    pub fn is_bulk(&self) -> bool {
+        self.bulk
     }
 
     /// The reply's encoded size in bytes, frame header included, as the
@@ -232,11 +243,9 @@ struct Backlog {
     parked: AtomicUsize,
     /// Set once a request of this connection was refused for the cap.
     parked_refused: AtomicBool,
-    /// Set while the reply of a bulk request (`bulk_id`) is not yet
-    /// written; see [`ReplySink::begin_bulk`].
+    /// Set while the reply of a bulk request is not yet written; see
+    /// [`ReplySink::begin_bulk`].
     bulk_under_way: AtomicBool,
-    /// The request whose bulk reply is under way.
-    bulk_id: AtomicU64,
     /// Set when the writer has stopped for good.
     closed: AtomicBool,
     /// Woken when replies are written or the writer stops.
@@ -312,6 +321,17 @@ impl ReplySink {
         self.send_outgoing(Outgoing::plain(id, result));
     }
 
+    /// Sends the outcome of request `id`, with `bulk` if it answers the
+    /// connection's bulk request under way ([`ReplySink::begin_bulk`]).
+    /// The mark goes with the reply, not with its id: a client may give
+    /// two requests the same id, and only this reply's writing ends the
+    /// bulk request.
+    pub fn send_marked(&self, id: RequestId, result: Result<Reply, ManagerError>, bulk: bool) {
+        let mut reply = Outgoing::plain(id, result);
+        reply.bulk = bulk;
+        self.send_outgoing(reply);
+    }
+
     /// Sends a reply; if the connection has gone, the reply is dropped
     /// undelivered (and gives back what it handed over).
     pub fn send_outgoing(&self, mut reply: Outgoing) {
@@ -325,13 +345,14 @@ impl ReplySink {
         if len > self.max_reply && !in_parts {
             // Refused before it is queued or encoded; dropping it gives
             // back what it handed over.
-            let refusal = Outgoing::plain(
+            let mut refusal = Outgoing::plain(
                 reply.frame.id,
                 Err(ManagerError::ReplyTooLarge {
                     size: len,
                     max: self.max_reply,
                 }),
             );
+            refusal.bulk = reply.bulk;
             drop(reply);
             reply = refusal;
             return self.send_outgoing(reply);
@@ -416,19 +437,22 @@ impl ReplySink {
     }
 
     /// Waits until no reply of a bulk request of this connection is under
-    /// way, then marks request `id`'s reply as one: it is under way until
-    /// the writer has written it ([`ReplyQueue::written`]). Returns `false`
-    /// if the writer has stopped (the connection is over).
+    /// way, then marks one as under way until the writer has written the
+    /// reply sent with the bulk mark ([`ReplySink::send_marked`],
+    /// [`Outgoing::is_bulk`], [`ReplyQueue::written`]). Returns `false` if
+    /// the writer has stopped (the connection is over).
     ///
     /// A bulk reply (a snapshot, keys, a listing) may hold as much as the
     /// object it was taken from; one at a time per connection keeps what a
     /// client that does not read its replies can make the manager hold to
-    /// one such reply and the byte budget.
+    /// one such reply and the byte budget. Every bulk request must be
+    /// answered with the mark, whatever its outcome, or the connection is
+    /// read no more.
     ///
     /// # Cancel safety
     ///
     /// Cancel safe: the mark is set only when it returns `true`.
-    pub async fn begin_bulk(&self, id: RequestId) -> bool {
+    pub async fn begin_bulk(&self) -> bool {
         loop {
             let changed = self.backlog.changed.notified();
             if self.backlog.closed.load(Ordering::Acquire) {
@@ -440,7 +464,6 @@ impl ReplySink {
                 .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
             {
-                self.backlog.bulk_id.store(id.0, Ordering::Release);
                 return true;
             }
             changed.await;
@@ -517,17 +540,9 @@ impl ReplyQueue {
         self.backlog.peer_hung_up()
     }
 
-    /// Whether `id` is the request whose bulk reply is under way (see
-    /// [`ReplySink::begin_bulk`]); the writer passes what this says to
-    /// [`written`](Self::written) once that reply is written.
-    pub fn is_bulk(&self, id: RequestId) -> bool {
-        self.backlog.bulk_under_way.load(Ordering::Acquire)
-            && self.backlog.bulk_id.load(Ordering::Acquire) == id.0
-    }
-
     /// Records that `n` replies of `bytes` bytes in all (their
     /// [`Outgoing::size`]s) have been written, and with `bulk` that the
-    /// bulk reply under way was among them.
+    /// reply marked bulk ([`Outgoing::is_bulk`]) was among them.
     pub fn written(&self, n: usize, bytes: usize, bulk: bool) {
         self.backlog.queued.fetch_sub(n, Ordering::AcqRel);
         self.backlog.bytes.fetch_sub(bytes, Ordering::AcqRel);
@@ -600,16 +615,15 @@ mod tests {
 
         let (sink, mut queue) = ReplySink::new();
         let id = RequestId(7);
-        assert!(sink.begin_bulk(id).await);
+        assert!(sink.begin_bulk().await);
         // Another request of the client with id 7 (e.g. a get parked
         // before) is answered, and written, before the bulk reply is in.
         sink.send(id, Ok(Reply::Done));
         let reply = queue.recv().await.expect("queued");
-        let bulk = queue.is_bulk(reply.frame().id);
-        queue.written(1, reply.size(), bulk);
+        queue.written(1, reply.size(), reply.is_bulk());
         // Request 7's bulk reply was never written: a second bulk request
         // must still wait.
-        let mut second = std::pin::pin!(sink.begin_bulk(RequestId(8)));
+        let mut second = std::pin::pin!(sink.begin_bulk());
         let began =
             std::future::poll_fn(|cx| Poll::Ready(second.as_mut().poll(cx).is_ready())).await;
         assert!(

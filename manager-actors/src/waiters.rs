@@ -219,6 +219,16 @@ impl<T> Waiters<T> {
         self.take(id, ctx)
     }
 
+    /// Request `request` of `connection`, if it is parked here.
+    pub fn get_request(&self, connection: ConnectionId, request: RequestId) -> Option<&Waiter<T>> {
+        let id = self
+            .by_connection
+            .get(&connection)?
+            .by_request
+            .get(&request)?;
+        self.parked.get(id).map(Box::as_ref)
+    }
+
     /// Takes request `request` of `connection` out and answers it
     /// [`ManagerError::Cancelled`](manager_core::ManagerError::Cancelled),
     /// for a kind whose parked requests hold nothing; `false` if it is not

@@ -49,8 +49,10 @@ impl Handles {
         self.index.contains_key(id)
     }
 
-    /// Adds (or replaces) `handle`, and checks a few others.
+    /// Checks a few handles, then adds (or replaces) `handle`: never swept
+    /// out by its own addition, so a handle just added is there to use.
     pub(crate) fn insert(&mut self, handle: ObjectHandle) {
+        self.sweep(SWEEP);
         match self.index.get(&handle.id) {
             Some(&slot) => self.slots[slot] = handle,
             None => {
@@ -58,7 +60,6 @@ impl Handles {
                 self.slots.push(handle);
             }
         }
-        self.sweep(SWEEP);
     }
 
     /// Drops the handle of `id`, if there is one.

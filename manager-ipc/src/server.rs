@@ -730,13 +730,13 @@ impl Reader {
                     // connection's previous bulk reply has been written.
                     self.dispatch().await;
                     undispatched = 1;
-                    if !self.sink.begin_bulk(id).await {
+                    if !self.sink.begin_bulk().await {
                         return Ok(());
                     }
                 }
                 match request {
                     Request::Object { target, op } => {
-                        let call = ObjectCall { id, op };
+                        let call = ObjectCall { id, op, bulk };
                         match self.groups.iter_mut().find(|(t, _)| *t == target) {
                             Some((_, calls)) => calls.push(call),
                             None => self.groups.push((target, vec![call])),
@@ -765,7 +765,7 @@ impl Reader {
                             }
                             Err(_) => Err(ManagerError::ShuttingDown),
                         };
-                        self.sink.send(id, result);
+                        self.sink.send_marked(id, result, bulk);
                     }
                 }
             }
@@ -788,7 +788,8 @@ impl Reader {
                 )))),
                 Err(_) => Err(ManagerError::ShuttingDown),
             };
-            sink.send(id, result);
+            // Inspections are bulk requests: this ends it.
+            sink.send_marked(id, result, true);
         });
     }
 
@@ -800,17 +801,24 @@ impl Reader {
         }
         let mut sends = Vec::with_capacity(self.groups.len());
         for (target, calls) in std::mem::take(&mut self.groups) {
-            if !self.resolve(target).await {
+            // A handle can be swept out as soon as it is added, if its
+            // object has stopped: then too the object is gone.
+            let handle = if self.resolve(target).await {
+                self.handles.get(&target)
+            } else {
+                None
+            };
+            let Some(handle) = handle else {
                 for call in calls {
-                    self.sink
-                        .send(call.id, Err(ManagerError::ObjectGone { id: target }));
+                    self.sink.send_marked(
+                        call.id,
+                        Err(ManagerError::ObjectGone { id: target }),
+                        call.bulk,
+                    );
                 }
                 continue;
-            }
-            let Some(handle) = self.handles.get(&target) else {
-                continue;
             };
-            let ids: Vec<_> = calls.iter().map(|c| c.id).collect();
+            let ids: Vec<_> = calls.iter().map(|c| (c.id, c.bulk)).collect();
             // Counted before it is queued, so the mailbox depth (sent minus
             // handled) never goes below zero.
             handle.stats.add_sent(ids.len() as u64);
@@ -831,9 +839,9 @@ impl Reader {
                 if let Some(handle) = self.handles.remove(&target) {
                     handle.stats.sub_sent(ids.len() as u64);
                 }
-                for id in ids {
+                for (id, bulk) in ids {
                     self.sink
-                        .send(id, Err(ManagerError::ObjectGone { id: target }));
+                        .send_marked(id, Err(ManagerError::ObjectGone { id: target }), bulk);
                 }
             }
         }
@@ -953,8 +961,8 @@ fn snapshot(shared: &Shared, objects: Vec<ObjectReport>, asker: u64) -> ManagerS
 /// (see [`manager_actors::reply`]). Replies still queued when this task
 /// ends are given back the same way when the queue drops.
 ///
-/// A list longer than [`part_bytes`] is written in parts, a write and a
-/// yield to other tasks after each [`FLUSH_AT`] bytes of them
+/// A list longer than [`part_bytes`] is written in parts, yielding to
+/// other tasks after each part and writing every [`FLUSH_AT`] bytes
 /// ([`manager_core::reply::parts`]).
 async fn write_replies<W: AsyncWrite + Unpin>(
     mut write: W,
@@ -982,7 +990,7 @@ async fn write_replies<W: AsyncWrite + Unpin>(
             let whole = encode_reply(reply.frame(), &mut out, max_frame);
             count += 1;
             bytes += reply.size();
-            bulk |= replies.is_bulk(reply.frame().id);
+            bulk |= reply.is_bulk();
             if reply.hands_over() {
                 if whole {
                     handoffs.push_back((out.len(), reply));
@@ -1013,7 +1021,7 @@ async fn write_replies<W: AsyncWrite + Unpin>(
         if let Some(reply) = long {
             count += 1;
             bytes += reply.size();
-            bulk |= replies.is_bulk(reply.frame().id);
+            bulk |= reply.is_bulk();
             if let Err(e) = write_in_parts(&mut write, reply, &mut out, max_frame, part_bytes).await
             {
                 tracing::debug!(error = %e, "write to client failed");
@@ -1086,10 +1094,10 @@ async fn write_in_parts<W: AsyncWrite + Unpin>(
         if out.len() >= FLUSH_AT {
             write.write_all(out).await?;
             out.clear();
-            // A write into a socket with room does not yield: let the
-            // other connections and objects have the thread between parts.
-            tokio::task::yield_now().await;
         }
+        // A write into a socket with room does not yield: let the other
+        // connections and objects have the thread between parts.
+        tokio::task::yield_now().await;
     }
     let last = ReplyFrame {
         id,

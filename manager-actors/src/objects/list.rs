@@ -589,6 +589,7 @@ mod tests {
         let call = |id, op| ObjectCall {
             id: RequestId(id),
             op,
+            bulk: false,
         };
         handle
             .mailbox

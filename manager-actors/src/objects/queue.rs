@@ -47,11 +47,13 @@
 //! room. A `maxsize` of 0 means unbounded, as in Python.
 //!
 //! A client's [`QueueRequest::Return`] (of an item whose get it gave up on)
-//! waits for room the same way, then goes to the front; if its connection
-//! closes while it waits, its item goes with it, as a dead putter's does.
-//! Only what the manager itself gives back (an item, or one in flight, whose
-//! taker is gone) enters past the bound, so a bounded queue holds more than
-//! `maxsize` only by items that were in it a moment ago.
+//! waits for room the same way, then goes to the front. A connection may
+//! return only as many items as plain gets handed it and it has not given
+//! back; any other return is refused. If the connection closes while a
+//! return waits, the item goes to the front past the bound (it had left the
+//! queue for a get whose caller never had it), as the manager's own
+//! give-backs and a dead consumer's unacknowledged items do. So a bounded
+//! queue holds more than `maxsize` only by items that were in it before.
 //!
 //! # What happens when a worker dies
 //!
@@ -66,7 +68,7 @@
 //!
 //! Every parked request is answered with [`ManagerError::ObjectGone`].
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
@@ -117,6 +119,9 @@ pub struct QueueState {
     putters: Waiters<Put>,
     /// Joins waiting for `unfinished` to reach 0.
     joiners: Waiters<()>,
+    /// Per connection, the items plain gets handed it and it has not given
+    /// back: what it may still return ([`QueueRequest::Return`]).
+    returnable: HashMap<ConnectionId, u64>,
 }
 
 /// A put waiting for room: its item, and whether it is a client's return
@@ -197,6 +202,7 @@ impl QueueState {
     /// receipt, the item is kept in flight until acknowledged.
     fn hand_over(&mut self, item: Encoded, receipt: bool, connection: ConnectionId) -> Reply {
         if !receipt {
+            *self.returnable.entry(connection).or_default() += 1;
             return Reply::Value(item);
         }
         let receipt = self.next_receipt;
@@ -302,6 +308,19 @@ impl QueueState {
     /// bound: a bounded queue holds more than its bound only by what the
     /// manager gives back.
     fn give_back(&mut self, value: Encoded, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
+        // Only what a get handed this connection may come back from it.
+        let returnable = self.returnable.get_mut(&caller.connection);
+        match returnable {
+            Some(count) if *count > 0 => *count -= 1,
+            _ if caller.is_internal() => {}
+            _ => {
+                caller.reply(Err(ManagerError::BadRequest(format!(
+                    "{}: nothing to return: no item taken from it by this connection is out",
+                    ctx.what()
+                ))));
+                return;
+            }
+        }
         if caller.is_internal() || self.has_room() {
             self.items.push_front(value);
             caller.reply(Ok(Reply::Done));
@@ -458,19 +477,33 @@ impl ObjectState for QueueState {
         request: RequestId,
         ctx: &mut ObjectContext<'_, Self>,
     ) -> bool {
-        // A put's item never entered the queue; a get took nothing yet.
+        // A put's item never entered the queue; a get took nothing yet. A
+        // return waiting for room is not taken back: its item has nowhere
+        // else to go.
+        let a_return = self
+            .putters
+            .get_request(connection, request)
+            .is_some_and(|put| put.data.front);
         self.getters.cancel(connection, request, ctx)
-            || self.putters.cancel(connection, request, ctx)
+            || (!a_return && self.putters.cancel(connection, request, ctx))
             || self.joiners.cancel(connection, request, ctx)
     }
 
     fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
-        // Nobody is left to answer; a dead putter's item is dropped with it,
-        // and so is the item of a return waiting for room: it was delivered
-        // to that process, which is gone.
+        // Nobody is left to answer; a dead putter's item is dropped with it.
+        // The item of a return waiting for room goes back to the front,
+        // past the bound, as an unacknowledged one does below: it had left
+        // the queue for a get whose caller never had it.
         self.getters.drop_connection(connection, ctx);
-        self.putters.drop_connection(connection, ctx);
+        let putters = self.putters.remove_connection(connection, ctx);
+        let (returns, puts): (Vec<_>, Vec<_>) = putters.into_iter().partition(|put| put.data.front);
+        for put in returns.into_iter().rev() {
+            self.items.push_front(put.data.value);
+        }
+        let len = puts.len();
+        crate::discard::discard(puts, len);
         self.joiners.drop_connection(connection, ctx);
+        self.returnable.remove(&connection);
         // What it received and never acknowledged goes back to the front,
         // in the order it was taken: not new tasks, not refused by the
         // bound.
@@ -605,7 +638,10 @@ mod tests {
         let (_h, t) = joinable().await;
         let mut a = Conn::new(1);
         let ret = |n| q(QueueRequest::Return { value: v(n) });
+        assert_eq!(a.call(&t, put(1, Wait::No)).await, Ok(Reply::Done));
         assert_eq!(a.call(&t, put(2, Wait::No)).await, Ok(Reply::Done));
+        // Taken, then given back: to the front, before 2.
+        assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
         assert_eq!(a.call(&t, ret(1)).await, Ok(Reply::Done));
         assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
         assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(2))));
@@ -613,10 +649,12 @@ mod tests {
         let mut b = Conn::new(2);
         let gb = b.send(&t, get(Wait::Forever)).await;
         b.nothing();
-        assert_eq!(a.call(&t, ret(3)).await, Ok(Reply::Done));
-        assert_eq!(b.now(gb), Ok(Reply::Value(v(3))));
-        // One put, one task: a return is not a new one.
-        assert_eq!(a.call(&t, q(QueueRequest::TaskDone)).await, Ok(Reply::Done));
+        assert_eq!(a.call(&t, ret(2)).await, Ok(Reply::Done));
+        assert_eq!(b.now(gb), Ok(Reply::Value(v(2))));
+        // Two puts, two tasks: a return is not a new one.
+        for _ in 0..2 {
+            assert_eq!(a.call(&t, q(QueueRequest::TaskDone)).await, Ok(Reply::Done));
+        }
         assert_eq!(
             a.call(&t, q(QueueRequest::Join { wait: Wait::No })).await,
             Ok(Reply::Bool(true))
@@ -624,25 +662,65 @@ mod tests {
     }
 
     #[actix::test]
+    async fn a_client_returns_only_what_it_took() {
+        let (_h, t) = bounded(4).await;
+        let mut a = Conn::new(1);
+        let mut b = Conn::new(2);
+        let ret = |n| q(QueueRequest::Return { value: v(n) });
+        // Nothing taken: nothing to return.
+        let refused = a.call(&t, ret(9)).await;
+        assert!(
+            matches!(&refused, Err(ManagerError::BadRequest(why)) if why.contains("nothing to return")),
+            "{refused:?}"
+        );
+        assert_eq!(a.call(&t, put(1, Wait::No)).await, Ok(Reply::Done));
+        assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+        // What a took is a's to return, once.
+        assert!(b.call(&t, ret(1)).await.is_err());
+        assert_eq!(a.call(&t, ret(1)).await, Ok(Reply::Done));
+        assert!(a.call(&t, ret(1)).await.is_err());
+        assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(1)));
+    }
+
+    #[actix::test]
     async fn a_client_s_return_waits_for_room_in_a_bounded_queue() {
         let (_h, t) = bounded(1).await;
         let mut a = Conn::new(1);
         let ret = |n| q(QueueRequest::Return { value: v(n) });
+        // a takes 0, and the queue fills again with 1.
+        assert_eq!(a.call(&t, put(0, Wait::No)).await, Ok(Reply::Done));
+        assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(0))));
         assert_eq!(a.call(&t, put(1, Wait::No)).await, Ok(Reply::Done));
-        // Full: the return waits rather than pass the bound.
+        // Full: the return waits rather than pass the bound, and a cancel
+        // does not take it back (its item has nowhere else to go).
         let parked = a.send(&t, ret(0)).await;
         a.nothing();
+        assert_eq!(
+            a.call(&t, ObjectRequest::Cancel { request: parked }).await,
+            Ok(Reply::Bool(false))
+        );
         assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(1)));
         // A get makes room; the returned item goes to the front.
         assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
         assert_eq!(a.now(parked), Ok(Reply::Done));
         assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(0))));
-        // However many a client sends, the queue holds at most its bound.
+        // However many a client sends, the queue holds at most its bound
+        // while it lives; returns beyond what it took are refused.
         assert_eq!(a.call(&t, put(2, Wait::No)).await, Ok(Reply::Done));
+        let mut sent = Vec::new();
         for n in 10..20 {
-            let _ = a.send(&t, ret(n)).await;
+            sent.push(a.send(&t, ret(n)).await);
+        }
+        // a took two it has not given back: two wait, the rest are refused.
+        for &id in &sent[2..] {
+            assert!(matches!(a.now(id), Err(ManagerError::BadRequest(_))));
         }
         assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(1)));
+        // When it closes, the returns it had waiting go back to the front
+        // past the bound (they were items it took), the others were refused.
+        a.close(&[&t]).await;
+        let mut b = Conn::new(2);
+        assert_eq!(b.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(3)));
     }
 
     #[actix::test]

@@ -161,7 +161,11 @@ impl Conn {
             .mailbox
             .send(ObjectBatch {
                 connection: self.id,
-                calls: vec![ObjectCall { id, op }],
+                calls: vec![ObjectCall {
+                    id,
+                    op,
+                    bulk: false,
+                }],
                 replies: self.sink.clone(),
             })
             .await
@@ -181,7 +185,11 @@ impl Conn {
             .map(|op| {
                 let id = RequestId(self.next);
                 self.next += 1;
-                ObjectCall { id, op }
+                ObjectCall {
+                    id,
+                    op,
+                    bulk: false,
+                }
             })
             .collect();
         let ids = calls.iter().map(|call| call.id).collect();

@@ -134,12 +134,17 @@ impl List {
     }
 }
 
+/// The most items a part holds, however small: a part is encoded without
+/// a pause, and its items are sized one by one.
+pub const MAX_PART_ITEMS: usize = 4096;
+
 /// Takes items from the front of `items` while they encode to at most
-/// `max_bytes` together, and at least one.
+/// `max_bytes` together (and are at most [`MAX_PART_ITEMS`]), and at least
+/// one.
 fn take<T: Serialize>(items: &mut vec::IntoIter<T>, max_bytes: usize) -> Vec<T> {
     let mut size = 0;
     let mut count = 0;
-    for item in items.as_slice() {
+    for item in items.as_slice().iter().take(MAX_PART_ITEMS) {
         // An item that cannot be encoded fails when its part is encoded.
         let len = codec::encoded_len(item).unwrap_or(0);
         if count > 0 && size + len > max_bytes {
@@ -180,8 +185,9 @@ pub struct ReplyParts {
 }
 
 impl ReplyParts {
-    /// The next part: items of at most `max_bytes` encoded together, or one
-    /// item if that alone is larger; `None` once every item was taken.
+    /// The next part: items of at most `max_bytes` encoded together (and at
+    /// most [`MAX_PART_ITEMS`]), or one item if that alone is larger; `None`
+    /// once every item was taken.
     pub fn next_part(&mut self, max_bytes: usize) -> Option<Part> {
         while self.lists.front().is_some_and(List::is_empty) {
             self.lists.pop_front();

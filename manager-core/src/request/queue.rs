@@ -69,7 +69,10 @@ pub enum QueueRequest {
     /// (its reply came too late): a client sends it so the item is not
     /// lost. In a full bounded queue it waits for room like a put (so no
     /// client can push a queue past its bound with returns), then goes to
-    /// the front; it is not a new task for `join`. Replies `Done`.
+    /// the front; it is not a new task for `join`. A connection may return
+    /// only as many items as its gets took and it has not returned (else
+    /// `BadRequest`); if it closes while a return waits, the item goes back
+    /// to the front anyway. Replies `Done`.
     Return {
         /// The item, as the get's reply carried it.
         value: Encoded,

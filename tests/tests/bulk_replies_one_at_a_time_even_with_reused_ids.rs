@@ -1,14 +1,13 @@
-//! Review: "a connection has one bulk reply (one inspection) under way at
-//! a time" holds only for clients that never reuse a request id.
+//! A connection has one bulk reply (one inspection) under way at a time,
+//! even for a client that reuses request ids.
 //!
-//! The writer ends the bulk reply under way on any reply whose id is the
-//! bulk request's id (`ReplyQueue::is_bulk`). A client that sends each
-//! `Inspect` followed by a cheap request with the same id gets the cheap
-//! reply written first, which ends "the bulk under way", so the reader
-//! reads on and starts the next inspection while the previous one is still
-//! gathering: inspections pile up, each a task asking every object for a
-//! report and holding a snapshot, which the removed per-connection
-//! semaphore used to prevent.
+//! The writer ends the bulk reply under way only when it writes the reply
+//! marked as its answer, not any reply with the bulk request's id. A client
+//! that sends each `Inspect` followed by a cheap request with the same id
+//! gets the cheap reply written first; were that to end "the bulk under
+//! way", the reader would read on and start the next inspection while the
+//! previous one is still gathering, and inspections would pile up, each a
+//! task asking every object for a report and holding a snapshot.
 
 use manager_core::reply::{RegistryReply, Reply};
 use manager_core::request::{

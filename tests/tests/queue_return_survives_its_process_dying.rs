@@ -1,13 +1,13 @@
-//! Review: an item a client gives back (`QueueRequest::Return`, what the
+//! An item a client gives back (`QueueRequest::Return`, what the
 //! client library sends for a get whose caller gave up after the item was
 //! taken) must not be lost when that client's process dies.
 //!
-//! Since returns wait for room, a return into a full bounded queue parks;
-//! if the returning process then dies, `connection_closed` drops the parked
-//! return together with its item. The item was taken out of the queue by a
-//! get the caller never saw, so nobody ever gets it: lost. In a joinable
-//! queue the item still counts as unfinished, so `join` never returns.
-//! (Before, a return always went in at once, past the bound.)
+//! Returns wait for room, so a return into a full bounded queue parks; if
+//! the returning process then dies, the parked return's item goes back to
+//! the front (past the bound), as a dead consumer's unacknowledged items
+//! do. Dropped with the connection, it would be lost: the item was taken
+//! out of the queue by a get the caller never saw, and in a joinable queue
+//! it would still count as unfinished, so `join` would never return.
 
 use manager_core::reply::{RegistryReply, Reply};
 use manager_core::request::{ObjectRequest, QueueRequest, RegistryRequest, Wait};
@@ -70,17 +70,18 @@ fn a_return_waiting_for_room_survives_its_process_dying() -> anyhow::Result<()> 
         drop(worker);
         until_parked(&observer, "jobs", 0).await?;
 
-        // Both items must still come out.
-        assert_eq!(
-            producer.call(q, get()).await?,
-            Ok(Reply::Value(Encoded::encode(&2_u32)?))
-        );
+        // Both items must still come out, the returned one first: it goes
+        // back to the front, where it was taken from.
         let returned = producer.call(q, get()).await?;
         assert!(
             returned == Ok(Reply::Value(Encoded::encode(&1_u32)?)),
             "the returned item was lost with its dead returner: {returned:?} \
              (expected item 1; Empty means it is gone, and the joinable queue's \
              unfinished count will never reach 0)"
+        );
+        assert_eq!(
+            producer.call(q, get()).await?,
+            Ok(Reply::Value(Encoded::encode(&2_u32)?))
         );
         anyhow::Ok(())
     })
