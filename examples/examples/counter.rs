@@ -19,7 +19,7 @@
 //!
 //! ```text
 //! cargo run -p examples --example counter
-//! RUST_LOG=manager_ipc=debug cargo run -p examples --example counter
+//! RUST_LOG=manager=debug cargo run -p examples --example counter
 //! ```
 //!
 //! Logs go to stderr, the report to stdout.
@@ -27,8 +27,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
-use manager_ipc::launcher::Entries;
-use manager_ipc::{Manager, blocking};
+use manager::launcher::Entries;
+use manager::{Manager, blocking};
 use serde::{Deserialize, Serialize};
 use tracing_subscriber::EnvFilter;
 

@@ -3,7 +3,7 @@
 //! Python's `BaseManager.register("Ledger", Ledger)` lets a manager serve
 //! any class; here the ledger is a Rust type with its own request and
 //! reply enums ([`CustomType`]) and its behaviour ([`CustomObject`]),
-//! registered with [`ManagerBuilder::register`](manager_ipc::ManagerBuilder::register).
+//! registered with [`ManagerBuilder::register`](manager::ManagerBuilder::register).
 //! The manager runs it as an actor of its own, like the built-in objects:
 //! requests to it run one at a time, each whole, so a transfer is atomic
 //! and an overdraft is refused instead of racing.
@@ -30,8 +30,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
-use manager_ipc::launcher::Entries;
-use manager_ipc::{CallInfo, CustomObject, CustomType, Manager, blocking};
+use manager::launcher::Entries;
+use manager::{CallInfo, CustomObject, CustomType, Manager, blocking};
 use serde::{Deserialize, Serialize};
 use tracing_subscriber::EnvFilter;
 

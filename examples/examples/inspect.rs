@@ -42,9 +42,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use manager_ipc::inspect::{KindDetail, ManagerSnapshot};
-use manager_ipc::launcher::Entries;
-use manager_ipc::{Address, Error, Manager, ManagerError, blocking};
+use manager::inspect::{KindDetail, ManagerSnapshot};
+use manager::launcher::Entries;
+use manager::{Address, Error, Manager, ManagerError, blocking};
 use tracing_subscriber::EnvFilter;
 
 /// How many consumer processes take jobs.

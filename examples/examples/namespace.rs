@@ -18,7 +18,7 @@
 //!
 //! ```text
 //! cargo run -p examples --example namespace
-//! RUST_LOG=manager_ipc=debug cargo run -p examples --example namespace
+//! RUST_LOG=manager=debug cargo run -p examples --example namespace
 //! ```
 //!
 //! Logs go to stderr, the report to stdout.
@@ -26,9 +26,9 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
-use manager_ipc::Encoded;
-use manager_ipc::launcher::Entries;
-use manager_ipc::{Manager, blocking};
+use manager::Encoded;
+use manager::launcher::Entries;
+use manager::{Manager, blocking};
 use serde::{Deserialize, Serialize};
 use tracing_subscriber::EnvFilter;
 

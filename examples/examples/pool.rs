@@ -25,9 +25,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
 use indicatif::{ProgressBar, ProgressStyle};
-use manager_ipc::Manager;
-use manager_ipc::launcher::Entries;
-use manager_ipc::pool::{Pool, Tasks};
+use manager::Manager;
+use manager::launcher::Entries;
+use manager::pool::{Pool, Tasks};
 
 /// How many blocks of numbers to count the primes of.
 const BLOCKS: u64 = 48;

@@ -31,7 +31,7 @@
 //!
 //! ```text
 //! cargo run -p examples --example queue_workers
-//! RUST_LOG=manager_ipc=debug cargo run -p examples --example queue_workers
+//! RUST_LOG=manager=debug cargo run -p examples --example queue_workers
 //! ```
 //!
 //! Logs go to stderr, the report to stdout. It exits 0 in well under a
@@ -41,8 +41,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
-use manager_ipc::launcher::Entries;
-use manager_ipc::{Manager, blocking};
+use manager::launcher::Entries;
+use manager::{Manager, blocking};
 use serde::{Deserialize, Serialize};
 use tracing_subscriber::EnvFilter;
 

@@ -30,7 +30,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use manager_ipc::{Client, Error, Manager, ManagerError, proxy::Queue};
+use manager::{Client, Error, Manager, ManagerError, proxy::Queue};
 
 /// How many timed waits to park, unless the command line says.
 const PARKED: usize = 40_000;

@@ -7,7 +7,7 @@
 //! # Example
 //!
 //! ```
-//! let manager = manager_ipc::Manager::start()?;
+//! let manager = manager::Manager::start()?;
 //! let client = manager.connect()?;
 //! client.queue::<u32>("jobs", None)?.put(&1)?;
 //! let page = manager_inspect::render(manager.address(), &client.inspect()?);
@@ -19,8 +19,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use manager_ipc::Address;
-use manager_ipc::inspect::{KindDetail, ManagerSnapshot, ObjectReport, Peer, UnixMillis};
+use manager::Address;
+use manager::inspect::{KindDetail, ManagerSnapshot, ObjectReport, Peer, UnixMillis};
 
 /// The page `manager-inspect` prints for one snapshot of the manager at
 /// `address`: a header with the totals, then the objects and clients

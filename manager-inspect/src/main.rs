@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser};
+use manager::{Address, AuthKey, Client};
 use manager_inspect::render;
-use manager_ipc::{Address, AuthKey, Client};
 
 /// Longest wait for one snapshot.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);

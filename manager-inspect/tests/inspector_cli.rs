@@ -4,8 +4,8 @@
 
 use std::process::{Command, Output};
 
-use manager_ipc::inspect::{KindDetail, ManagerSnapshot};
-use manager_ipc::{Address, AuthKey, Manager};
+use manager::inspect::{KindDetail, ManagerSnapshot};
+use manager::{Address, AuthKey, Manager};
 
 fn inspector(address: &Address, key_hex: &str, args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_manager-inspect"));
@@ -22,7 +22,7 @@ fn inspector(address: &Address, key_hex: &str, args: &[&str]) -> Output {
 
 /// A manager with a queue of 3 items, and the client that filled it (kept
 /// open, so the connections are known).
-fn manager_with_a_queue() -> anyhow::Result<(Manager, manager_ipc::blocking::Client)> {
+fn manager_with_a_queue() -> anyhow::Result<(Manager, manager::blocking::Client)> {
     let manager = Manager::start()?;
     let client = manager.connect()?;
     let jobs = client.queue::<u32>("jobs", Some(10))?;
@@ -61,10 +61,7 @@ fn json_snapshot_parses_and_matches() -> anyhow::Result<()> {
     assert_eq!(jobs.messages_handled, 3);
     // The manager's own client and the inspector.
     assert_eq!(snapshot.totals.connections_now, 2);
-    assert_eq!(
-        snapshot.totals.protocol_version,
-        manager_ipc::PROTOCOL_VERSION
-    );
+    assert_eq!(snapshot.totals.protocol_version, manager::PROTOCOL_VERSION);
     assert!(snapshot.connection(snapshot.requested_by).is_some());
 
     // The same through a key file, as tables.

@@ -131,7 +131,7 @@ pub async fn accept<S: AsyncRead + AsyncWrite + Unpin, T>(
 }
 
 /// The client's side, for tools that speak the protocol on a stream of their
-/// own ([`Client`](crate::Client) runs it for you). Returns the manager's
+/// own ([`Connection::connect`](crate::Connection::connect) runs it for you). Returns the manager's
 /// number for this connection and its frame limit; `buf` may hold bytes that
 /// followed the handshake.
 ///

@@ -1,80 +1,72 @@
-//! Share objects between OS processes through a manager, the way Python's
-//! `multiprocessing.Manager` does, but typed, pipelined and authenticated.
+//! The bridge between worker processes and a manager's actors: frames, the
+//! authkey handshake, the transports, the server that carries each
+//! connection's requests to the objects, and the client's [`Connection`].
 //!
-//! A [`Manager`] runs the actors of `manager-actors` on a thread of its own
-//! and serves them on a socket. Processes (the app itself, workers it
-//! launches, or any process that has the address and key) connect with one
-//! [`Client`] each and use typed proxies such as [`proxy::Namespace`]; each
-//! proxy call is one request frame on that connection.
+//! Everything here moves [`Request`](manager_core::request::Request)s and
+//! [`Reply`](manager_core::reply::Reply)s, untyped; the `manager` crate
+//! builds the user-facing manager, clients, typed proxies and launcher on
+//! it. Who owns what:
 //!
-//! - [`Manager`]: start, address, authkey, launcher, shutdown.
-//! - [`Client`] and [`proxy`]: async API; [`blocking`]: the same for plain
-//!   threads.
-//! - Custom object types (Python's `BaseManager.register`): implement
-//!   [`CustomType`] and [`CustomObject`], register with
-//!   [`ManagerBuilder::register`], call through [`proxy::Custom`].
-//! - [`inspect`]: what a running manager holds, its clients and totals
-//!   ([`Client::inspect`]).
-//! - [`launcher`]: start worker processes that connect with one call.
-//! - [`manager_process`]: the manager as a child process of its own
-//!   (Python's `Manager()` default), and the `manager-server` binary that
-//!   serves a manager stand-alone.
-//! - [`frame`] and [`handshake`]: the wire: length-prefixed frames and the
-//!   HMAC challenge both ways.
-//! - [`auth`], [`address`], [`error`]: keys, addresses, errors.
+//! - [`frame`]: length-prefixed frames and their limits, read into buffers
+//!   that grow with the bytes that arrive, never with what a header claims.
+//! - [`handshake`]: the HMAC challenge both ways ([`auth`]'s keys), the
+//!   protocol version, the manager's identity and its frame limit.
+//! - [`address`]: Unix domain socket paths (the default) and TCP addresses.
+//! - [`connection`]: the client's end: one socket shared by every call of a
+//!   process, many calls in flight, long replies joined from their parts,
+//!   and what a call that gave up took given back.
+//! - [`server`] (feature `server`, on by default): the manager's end: it
+//!   accepts, authenticates and serves connections on the actor system of
+//!   `manager-actors`, bounded by [`Limits`]. A client-only build turns the
+//!   feature off and does not link actix.
+//! - [`error`]: what a call or a connection fails with.
 //!
 //! # Example
 //!
-//! ```
-//! use manager_ipc::Manager;
+//! The handshake over a pair of connected sockets: each side proves it
+//! holds the key, and the client learns the manager's frame limit.
 //!
-//! let manager = Manager::start()?;
-//! let ns = manager.connect()?.namespace("config")?;
-//! ns.set("greeting", "hello")?;
-//! ns.add("visits", 1)?;
-//! assert_eq!(ns.get::<String>("greeting")?, "hello");
-//! assert_eq!(ns.names()?, ["greeting", "visits"]);
-//! // A String is not an i64: a typed error, not garbage.
-//! assert!(ns.get::<i64>("greeting").is_err());
-//! manager.shutdown();
-//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//! use manager_ipc::frame::{DEFAULT_MAX_FRAME, FrameBuffer, HANDSHAKE_MAX_FRAME};
+//! use manager_ipc::handshake::{self, Session};
+//! use manager_ipc::AuthKey;
 //!
-//! Worker processes are shown in [`launcher`].
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let key = AuthKey::random()?;
+//! let (mut manager_end, mut client_end) = tokio::net::UnixStream::pair()?;
+//! let session = Session { connection: 1, manager: 7, max_frame: DEFAULT_MAX_FRAME };
+//! let manager_key = key.clone();
+//! let manager = tokio::spawn(async move {
+//!     let mut buf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
+//!     handshake::accept(&mut manager_end, &mut buf, &manager_key, session, || Ok(())).await
+//! });
+//! let mut buf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
+//! let told = handshake::initiate(&mut client_end, &mut buf, &key).await?;
+//! assert_eq!((told.connection, told.max_frame), (1, DEFAULT_MAX_FRAME));
+//! manager.await??;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod address;
 pub mod auth;
-pub mod blocking;
-pub mod client;
+pub mod connection;
 pub mod error;
 pub mod frame;
+#[cfg(feature = "server")]
 mod handles;
 pub mod handshake;
-pub mod inspect;
-pub mod launcher;
 pub mod limits;
-pub mod manager;
-pub mod manager_process;
 mod outbox;
+#[cfg(feature = "server")]
 mod platform;
-pub mod pool;
-pub mod proxy;
-mod server;
+#[cfg(feature = "server")]
+pub mod server;
 mod transport;
-mod worker_report;
 
 pub use address::Address;
 pub use auth::AuthKey;
-pub use client::Client;
-pub use error::{Error, LaunchError, StartError, WorkerError};
-pub use inspect::ManagerSnapshot;
+pub use connection::Connection;
+pub use error::Error;
 pub use limits::Limits;
-pub use manager::{Manager, ManagerBuilder};
-pub use manager_actors::{CallInfo, ConnectionId, CustomObject, CustomTypes};
-pub use manager_core::custom::CustomType;
-pub use manager_core::reply::{ObjectInfo, ObjectSummary};
-pub use manager_core::{
-    Encoded, ManagerError, ObjectId, ObjectKind, ObjectName, ObjectSpec, PROTOCOL_VERSION, TypeName,
-};
-pub use manager_process::{ManagerProcess, ManagerProcessBuilder, ManagerProcessError};
-pub use pool::{Pool, PoolError, Tasks};

@@ -2,11 +2,10 @@
 //! together, so that no client, authenticated or not, can make it allocate
 //! without bound or stall the others.
 //!
-//! Every limit has a default fit for a manager on one machine, a setter on
-//! [`ManagerBuilder`](crate::ManagerBuilder) (through
-//! [`ManagerBuilder::limits`](crate::ManagerBuilder::limits)), a field that
-//! [`ManagerProcessBuilder`](crate::manager_process::ManagerProcessBuilder)
-//! passes to its child, and a flag of `manager-server`. docs/security.md
+//! Every limit has a default fit for a manager on one machine, a setting
+//! on the `manager` crate's `ManagerBuilder::limits`, a variable that its
+//! `ManagerProcessBuilder` passes to its child (`ENV_*`), and a flag of
+//! `manager-server`. docs/security.md
 //! says what each one protects against and what hitting it looks like.
 //!
 //! # What hitting a limit does
@@ -50,16 +49,16 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 4096;
 ///
 /// ```
 /// use std::time::Duration;
-/// use manager_ipc::{Limits, Manager};
+/// use manager_ipc::Limits;
 ///
+/// // Given to the `manager` crate's `Manager::builder().limits(..)`.
 /// let limits = Limits {
 ///     max_connections: 64,
 ///     frame_timeout: Duration::from_secs(5),
 ///     ..Limits::default()
 /// };
-/// let manager = Manager::builder().limits(limits).start()?;
-/// # manager.shutdown();
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// // How a manager process's child is told them.
+/// assert!(limits.to_env().contains(&("MANAGER_MAX_CONNECTIONS", 64)));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
@@ -113,7 +112,7 @@ impl Default for Limits {
 impl Limits {
     /// The limits with every value raised to its smallest workable one
     /// (a frame of [`MIN_MAX_FRAME`], at least one of every count).
-    pub(crate) fn sane(mut self) -> Self {
+    pub fn sane(mut self) -> Self {
         self.max_frame = self.max_frame.max(MIN_MAX_FRAME);
         self.max_in_flight = self.max_in_flight.max(1);
         self.max_backlog_bytes = self.max_backlog_bytes.max(1);
@@ -126,7 +125,7 @@ impl Limits {
 
     /// Each limit as the environment variable that carries it to a
     /// manager process, and its value (durations in milliseconds).
-    pub(crate) fn to_env(&self) -> Vec<(&'static str, u64)> {
+    pub fn to_env(&self) -> Vec<(&'static str, u64)> {
         let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         vec![
             (ENV_MAX_FRAME, count(self.max_frame)),
@@ -146,7 +145,7 @@ impl Limits {
 
     /// Sets the limit that `name` (one of the `ENV_*` names) carries to
     /// `value`; `false` if `name` is no limit's.
-    pub(crate) fn set_from_env(&mut self, name: &str, value: u64) -> bool {
+    pub fn set_from_env(&mut self, name: &str, value: u64) -> bool {
         let count = usize::try_from(value).unwrap_or(usize::MAX);
         let millis = Duration::from_millis(value);
         match name {

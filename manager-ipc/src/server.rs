@@ -5,7 +5,7 @@
 //!
 //! - the **reader** takes whatever frames one socket read brings, groups the
 //!   object requests by target and sends each target one
-//!   [`ObjectBatch`](manager_actors::ObjectBatch) (one mailbox hop per batch,
+//!   [`ObjectBatch`] (one mailbox hop per batch,
 //!   not per request). Registry requests go to the registry in order with
 //!   the rest.
 //! - the **writer** drains every reply that is ready and writes them with one
@@ -47,7 +47,7 @@
 //! peers cannot keep real clients out by filling the slots; and at most `max_connections` authenticated
 //! ones are kept (more are refused in the handshake, with the reason).
 //! Failed handshakes are counted and logged as a summary at most every
-//! [`FAILURE_LOG_EVERY`], not a line each.
+//! `FAILURE_LOG_EVERY` (10 s), not a line each.
 //!
 //! # Large frames
 //!
@@ -72,6 +72,7 @@
 
 use crate::handles::Handles;
 use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -92,6 +93,7 @@ use manager_core::{ManagerError, ObjectId, PROTOCOL_VERSION, codec};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener};
 
+use crate::address::Address;
 use crate::auth::AuthKey;
 use crate::frame::{FrameBuffer, FrameError, HANDSHAKE_MAX_FRAME, REPLY_HEADROOM, encode_frame};
 use crate::handshake::{self, Session};
@@ -101,11 +103,11 @@ use crate::transport::Stream;
 
 /// What the bridge needs to know besides its listener and key.
 #[derive(Debug, Clone)]
-pub(crate) struct ServerConfig {
+pub struct ServerConfig {
     /// The manager's identity, told to every client in the handshake.
-    pub(crate) manager_id: u64,
+    pub manager_id: u64,
     /// What each connection, and all of them, may use.
-    pub(crate) limits: Limits,
+    pub limits: Limits,
 }
 
 /// How often failed handshakes are summed up in the log, at most.
@@ -136,9 +138,55 @@ const LAST_WORD_GRACE: Duration = Duration::from_secs(1);
 
 /// A bound listener of either transport.
 #[derive(Debug)]
-pub(crate) enum Listener {
+pub enum Listener {
+    /// A Unix domain socket.
     Unix(UnixListener),
+    /// A TCP socket.
     Tcp(TcpListener),
+}
+
+impl Listener {
+    /// Binds `address`: a Unix socket is owner-only (0600) from the moment
+    /// it exists; a TCP address that other hosts can reach is named in a
+    /// warning. Returns the listener and the address it is bound to (with
+    /// the port a TCP `:0` got). Must be called inside a tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// The address cannot be bound (in use, no permission, ...).
+    pub fn bind(address: &Address) -> std::io::Result<(Listener, Address)> {
+        match address {
+            Address::Unix(path) => {
+                let listener = platform::bind_private_unix_listener(path)?;
+                listener.set_nonblocking(true)?;
+                let listener = UnixListener::from_std(listener)?;
+                Ok((Listener::Unix(listener), address.clone()))
+            }
+            Address::Tcp(addr) => {
+                let listener = std::net::TcpListener::bind(addr)?;
+                let local = listener.local_addr()?;
+                listener.set_nonblocking(true)?;
+                let listener = TcpListener::from_std(listener)?;
+                let address = Address::Tcp(local);
+                if reachable_from_other_hosts(local) {
+                    tracing::warn!(
+                        %address,
+                        "other hosts can reach this address: the authkey is the only protection, and traffic \
+                         is not encrypted (use a loopback address unless other hosts must connect)"
+                    );
+                }
+                Ok((Listener::Tcp(listener), address))
+            }
+        }
+    }
+}
+
+/// Whether a listener bound to `addr` can be reached from other hosts:
+/// every address but loopback (`127.0.0.0/8`, `::1`, and `127.x` mapped into
+/// IPv6); the unspecified addresses (`0.0.0.0`, `::`) listen on every
+/// interface.
+fn reachable_from_other_hosts(addr: SocketAddr) -> bool {
+    !addr.ip().to_canonical().is_loopback()
 }
 
 struct Shared {
@@ -372,8 +420,10 @@ async fn sample_requests(shared: Arc<Shared>) {
     }
 }
 
-/// Accepts connections until the actor system stops.
-pub(crate) async fn serve(
+/// Accepts connections on `listener`, authenticates each with `key` and
+/// carries its requests to the registry's objects, until the actor system
+/// it runs in stops. Must be spawned on that system's arbiter.
+pub async fn serve(
     listener: Listener,
     registry: Addr<RegistryActor>,
     key: AuthKey,
@@ -1165,6 +1215,30 @@ fn encode_reply(reply: &ReplyFrame, out: &mut Vec<u8>, max_frame: usize) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_loopback_is_private_to_this_host() {
+        for local in [
+            "127.0.0.1:5000",
+            "127.1.2.3:5000",
+            "[::1]:5000",
+            "[::ffff:127.0.0.1]:5000",
+        ] {
+            let addr: SocketAddr = local.parse().unwrap();
+            assert!(!reachable_from_other_hosts(addr), "{addr}");
+        }
+        for exposed in [
+            "0.0.0.0:5000",
+            "[::]:5000",
+            "192.168.1.5:5000",
+            "10.0.0.1:5000",
+            "[fe80::1]:5000",
+            "[::ffff:10.0.0.1]:5000",
+        ] {
+            let addr: SocketAddr = exposed.parse().unwrap();
+            assert!(reachable_from_other_hosts(addr), "{addr}");
+        }
+    }
 
     #[test]
     fn failed_handshakes_are_counted_and_summed_up() {

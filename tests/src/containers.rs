@@ -9,7 +9,7 @@
 //! replay what the worker did on its own model and compare.
 
 use anyhow::{bail, ensure};
-use manager_ipc::{Error, ManagerError, blocking};
+use manager::{Error, ManagerError, blocking};
 use serde::{Deserialize, Serialize};
 
 /// A small deterministic generator (xorshift64*): the same seed gives the

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use manager_ipc::{CallInfo, ConnectionId, CustomObject, CustomType};
+use manager::{CallInfo, ConnectionId, CustomObject, CustomType};
 use serde::{Deserialize, Serialize};
 
 /// Stock counts by item; taking more than there is fails without change.

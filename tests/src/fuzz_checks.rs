@@ -18,10 +18,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use manager::AuthKey;
 use manager_core::reply::ReplyFrame;
 use manager_core::request::RequestFrame;
 use manager_core::{Encoded, TypeTag, codec};
-use manager_ipc::AuthKey;
 use manager_ipc::frame::{DEFAULT_MAX_FRAME, FrameBuffer, HANDSHAKE_MAX_FRAME, HEADER_LEN};
 use manager_ipc::handshake::{self, Session};
 use serde::Serialize;

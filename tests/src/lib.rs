@@ -15,7 +15,7 @@ pub mod queues;
 pub mod raw;
 
 use anyhow::{Context, bail};
-use manager_ipc::{Manager, blocking};
+use manager::{Manager, blocking};
 use serde::{Deserialize, Serialize};
 
 /// How long any single wait in a test may take before the test fails.
@@ -121,10 +121,10 @@ pub fn run_workers<A: Serialize>(
 /// detail of object `name` (`what` says what, for the error), or
 /// [`DEADLINE`] passes; pausing a little longer each time.
 pub async fn until_detail(
-    observer: &manager_ipc::Client,
+    observer: &manager::Client,
     name: &str,
     what: &str,
-    holds: impl Fn(&manager_ipc::inspect::ObjectDetail) -> bool,
+    holds: impl Fn(&manager::inspect::ObjectDetail) -> bool,
 ) -> anyhow::Result<()> {
     let deadline = Instant::now() + DEADLINE;
     let mut pause = Duration::from_millis(1);
@@ -146,10 +146,6 @@ pub async fn until_detail(
 }
 
 /// Waits until the object `name` reports `n` parked requests.
-pub async fn until_parked(
-    observer: &manager_ipc::Client,
-    name: &str,
-    n: u64,
-) -> anyhow::Result<()> {
+pub async fn until_parked(observer: &manager::Client, name: &str, n: u64) -> anyhow::Result<()> {
     until_detail(observer, name, &format!("{n} parked"), |d| d.waiters == n).await
 }

@@ -7,11 +7,12 @@
 //! looks like (the kernel closes its sockets), only faster to repeat.
 
 use anyhow::{Context, bail};
+use manager::{Address, AuthKey};
 use manager_core::reply::{Reply, ReplyFrame};
 use manager_core::request::{ObjectRequest, RegistryRequest, Request, RequestFrame, RequestId};
 use manager_core::{ManagerError, ObjectId};
 use manager_ipc::frame::{FrameBuffer, HANDSHAKE_MAX_FRAME, encode_frame};
-use manager_ipc::{Address, AuthKey, handshake};
+use manager_ipc::handshake;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpSocket, UnixStream};
 

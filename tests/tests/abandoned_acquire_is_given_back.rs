@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use manager_ipc::Manager;
+use manager::Manager;
 use tests::{DEADLINE, wait_until};
 
 #[test]

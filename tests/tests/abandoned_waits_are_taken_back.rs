@@ -17,7 +17,7 @@ async fn abandon<F: std::future::Future>(future: F) {
 #[test]
 fn waits_given_up_in_a_select_loop_leave_the_manager() -> anyhow::Result<()> {
     const ROUNDS: u64 = 200;
-    let manager = manager_ipc::Manager::builder().start()?;
+    let manager = manager::Manager::builder().start()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

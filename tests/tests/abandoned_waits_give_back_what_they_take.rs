@@ -4,8 +4,8 @@
 //! unit is released, and a condition's lock that a `wait` took back is
 //! released completely.
 
-use manager_ipc::blocking;
-use manager_ipc::{Client, Manager};
+use manager::blocking;
+use manager::{Client, Manager};
 use tests::{DEADLINE, wait_until};
 
 /// A runtime whose one worker drives the async client's tasks.

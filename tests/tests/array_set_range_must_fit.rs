@@ -3,7 +3,7 @@
 //! changes nothing. Workers writing disjoint blocks never see each other's
 //! writes torn.
 
-use manager_ipc::{Error, ManagerError};
+use manager::{Error, ManagerError};
 use tests::containers::ArrayBlock;
 use tests::{connect, run_workers, start_manager, worker_program};
 

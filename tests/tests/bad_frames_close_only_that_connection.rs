@@ -2,8 +2,9 @@
 //! connection that sent them; the manager keeps serving everyone else and
 //! loses no data.
 
+use manager::{Address, Manager};
 use manager_ipc::frame::{FrameBuffer, HANDSHAKE_MAX_FRAME};
-use manager_ipc::{Address, Manager, handshake};
+use manager_ipc::handshake;
 use tests::DEADLINE;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
@@ -87,7 +88,7 @@ fn a_request_over_the_managers_frame_limit_fails_alone() -> anyhow::Result<()> {
     // The client learned the manager's limit in the handshake and refuses
     // to send the frame, so the connection stays up.
     let err = ns.set("big", &vec![7_u8; 8 * 1024]).unwrap_err();
-    assert!(matches!(err, manager_ipc::Error::Encode(_)), "{err:?}");
+    assert!(matches!(err, manager::Error::Encode(_)), "{err:?}");
     assert!(
         err.to_string()
             .contains("exceeds the maximum of 4096 bytes"),

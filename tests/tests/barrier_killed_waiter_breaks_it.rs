@@ -2,7 +2,7 @@
 //! other waiting process learns at once that a party is gone, instead of
 //! waiting for it forever.
 
-use manager_ipc::{Error, ManagerError, WorkerError};
+use manager::{Error, ManagerError, WorkerError};
 use tests::queues::{BarrierWait, Expect};
 use tests::{DEADLINE, connect, start_manager, wait_until, worker_program};
 

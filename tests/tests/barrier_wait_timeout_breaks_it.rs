@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use manager_ipc::{Error, ManagerError};
+use manager::{Error, ManagerError};
 use tests::queues::{BarrierWait, Expect};
 use tests::{DEADLINE, connect, start_manager, wait_until, worker_program};
 

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use manager_ipc::launcher::Launcher;
-use manager_ipc::{Address, AuthKey, Error, blocking};
+use manager::launcher::Launcher;
+use manager::{Address, AuthKey, Error, blocking};
 use tests::{DEADLINE, start_manager, wait_until, worker_program};
 
 /// Sends SIGSTOP or SIGCONT to `pid`.
@@ -113,11 +113,11 @@ fn many_calls_in_flight_on_one_connection_each_get_their_reply() -> anyhow::Resu
 
 #[test]
 fn a_tight_in_flight_bound_slows_a_connection_without_losing_calls() -> anyhow::Result<()> {
-    many_calls_in_flight(manager_ipc::Manager::builder().max_in_flight(2).start()?)
+    many_calls_in_flight(manager::Manager::builder().max_in_flight(2).start()?)
 }
 
 /// 256 tasks share one connection, each setting, reading back and adding.
-fn many_calls_in_flight(manager: manager_ipc::Manager) -> anyhow::Result<()> {
+fn many_calls_in_flight(manager: manager::Manager) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

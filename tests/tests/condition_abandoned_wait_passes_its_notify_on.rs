@@ -8,9 +8,9 @@
 //! client sends, so the race is pinned: the notify comes first.
 
 use anyhow::ensure;
+use manager::{Manager, blocking};
 use manager_core::reply::Reply;
 use manager_core::request::{ConditionRequest, ObjectRequest, Owner, Wait};
-use manager_ipc::{Manager, blocking};
 use tests::raw::RawConnection;
 use tests::{DEADLINE, wait_until};
 

@@ -2,7 +2,7 @@
 //! the caller does not hold fail with `NotHeld`, from any process and from
 //! another thread of the holder's process, and fail only that call.
 
-use manager_ipc::{Error, ManagerError, blocking};
+use manager::{Error, ManagerError, blocking};
 use tests::locks::ConditionProbe;
 use tests::{DEADLINE, connect, start_manager, worker_program};
 

@@ -8,11 +8,11 @@
 
 use std::time::Duration;
 
+use manager::{Client, Limits, Manager};
 use manager_core::ManagerError;
 use manager_core::reply::Reply;
 use manager_core::request::{NamespaceRequest, ObjectRequest, Request, RequestFrame, RequestId};
 use manager_ipc::frame::encode_frame;
-use manager_ipc::{Client, Limits, Manager};
 use tests::DEADLINE;
 use tests::raw::RawConnection;
 
@@ -71,7 +71,7 @@ fn a_client_that_does_not_read_stops_being_read_at_its_byte_budget() -> anyhow::
         }
         greedy.send_raw(&requests).await?;
         let full = (BACKLOG / VALUE) as u64;
-        let bound = full + manager_ipc::limits::MAX_BATCH as u64 + 1;
+        let bound = full + manager::limits::MAX_BATCH as u64 + 1;
         let deadline = tokio::time::Instant::now() + DEADLINE;
         let mut pause = Duration::from_millis(1);
         while in_flight(&good, greedy.connection()).await? < full {

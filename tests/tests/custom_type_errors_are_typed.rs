@@ -4,7 +4,7 @@
 //! types, and a panic in the type's code, which poisons that one object
 //! while the manager and every other object go on.
 
-use manager_ipc::{Error, Manager, ManagerError};
+use manager::{Error, Manager, ManagerError};
 use tests::DEADLINE;
 use tests::custom::{ImpostorInventory, Inventory, InventoryInit, InventoryRequest, Lease};
 

@@ -1,7 +1,7 @@
 //! A `ManagerProcess` serves the custom types its program registers in
 //! `Entries` (the child runs the same `main`), to the app and to workers.
 
-use manager_ipc::ManagerProcess;
+use manager::ManagerProcess;
 use tests::custom::{Inventory, InventoryInit, InventoryRequest, InventoryTake};
 use tests::{DEADLINE, SHARED, worker_program};
 

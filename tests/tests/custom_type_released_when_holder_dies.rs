@@ -2,7 +2,7 @@
 //! (`CustomObject::connection_closed`), so what a killed worker held in it
 //! comes back: a lease taken by a worker that is SIGKILLed becomes free.
 
-use manager_ipc::Manager;
+use manager::Manager;
 use tests::custom::{Lease, LeaseRequest};
 use tests::{DEADLINE, SHARED, wait_until, worker_program};
 

@@ -3,7 +3,7 @@
 
 mod server_support;
 
-use manager_ipc::{AuthKey, blocking};
+use manager::{AuthKey, blocking};
 use server_support::{Proc, server_with_key};
 use tests::DEADLINE;
 use tests::custom::{Inventory, InventoryInit, InventoryRequest};

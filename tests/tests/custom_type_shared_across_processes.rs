@@ -3,8 +3,8 @@
 //! and take from it at once. Each request runs whole on the manager, so
 //! the stock is never oversold: exactly what was stocked is taken.
 
-use manager_ipc::inspect::KindDetail;
-use manager_ipc::{Manager, ObjectKind, TypeName};
+use manager::inspect::KindDetail;
+use manager::{Manager, ObjectKind, TypeName};
 use tests::custom::{Inventory, InventoryError, InventoryInit, InventoryRequest, InventoryTake};
 use tests::{DEADLINE, SHARED, run_workers, worker_program};
 

@@ -7,9 +7,9 @@
 
 use std::collections::BTreeMap;
 
+use manager::{CallInfo, Client, ConnectionId, CustomObject, CustomType, Manager};
 use manager_core::request::{NamespaceRequest, ObjectRequest};
 use manager_core::{Encoded, ObjectId};
-use manager_ipc::{CallInfo, Client, ConnectionId, CustomObject, CustomType, Manager};
 use serde::{Deserialize, Serialize};
 use tests::raw::RawConnection;
 

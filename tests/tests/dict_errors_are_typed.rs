@@ -2,7 +2,7 @@
 //! no `i64` or that would overflow, reading a value as the wrong type) is a
 //! typed error that names the dict and fails that request only.
 
-use manager_ipc::{Error, ManagerError};
+use manager::{Error, ManagerError};
 use tests::{DEADLINE, connect, start_manager, worker_program};
 
 #[test]

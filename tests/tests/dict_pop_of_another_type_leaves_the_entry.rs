@@ -3,7 +3,7 @@
 //! answers `WrongType`, so the entry is still there for a reader of the
 //! right types.
 
-use manager_ipc::{Error, ManagerError};
+use manager::{Error, ManagerError};
 use tests::{connect, start_manager};
 
 fn wrong_type<T: std::fmt::Debug>(result: Result<T, Error>, stored: &str, requested: &str) {

@@ -1,7 +1,7 @@
 //! An error either prints its cause or returns it from `source()`, never
 //! both, so printing the whole chain says each thing once.
 
-use manager_ipc::{AuthKey, blocking};
+use manager::{AuthKey, blocking};
 use tests::start_manager;
 
 /// Fails if any error in the chain repeats its source's message.
@@ -29,7 +29,7 @@ fn connection_errors_say_their_cause_once() -> anyhow::Result<()> {
     assert_eq!(chain.matches("wrong authkey").count(), 1, "{chain}");
 
     let dir = tempfile::tempdir()?;
-    let nowhere = manager_ipc::Address::Unix(dir.path().join("none.sock"));
+    let nowhere = manager::Address::Unix(dir.path().join("none.sock"));
     let err = blocking::Client::connect(&nowhere, manager.authkey()).unwrap_err();
     assert_said_once(&err);
     Ok(())
@@ -43,7 +43,7 @@ fn launch_errors_say_their_cause_once() -> anyhow::Result<()> {
         .spawn_program("/nonexistent/program", "entry", &())
         .unwrap_err();
     assert_said_once(&err);
-    let err = manager_ipc::pool::Pool::builder(&manager)
+    let err = manager::pool::Pool::builder(&manager)
         .workers(1)
         .program("/nonexistent/program")
         .build()

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use manager_ipc::{Error, ManagerError};
+use manager::{Error, ManagerError};
 use tests::queues::WaitForEvent;
 use tests::{DEADLINE, SHARED, connect, start_manager, wait_until, worker_program};
 

@@ -8,8 +8,8 @@
 //! Roles by environment: the test (nothing set); the launched copy
 //! (MANAGER_WORKER_ENTRY set); the copy's copy (FORGETFUL_COPY_PROBE set).
 
-use manager_ipc::launcher::{ENV_ADDRESS, ENV_AUTHKEY, ENV_ENTRY, Launcher};
-use manager_ipc::{Address, AuthKey, Manager};
+use manager::launcher::{ENV_ADDRESS, ENV_AUTHKEY, ENV_ENTRY, Launcher};
+use manager::{Address, AuthKey, Manager};
 use tests::{DEADLINE, start_manager};
 
 const PROBE: &str = "FORGETFUL_COPY_PROBE";

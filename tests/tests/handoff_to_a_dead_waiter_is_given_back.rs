@@ -29,11 +29,11 @@
 use std::time::Duration;
 
 use anyhow::{Context, ensure};
+use manager::{Address, Client, Manager};
 use manager_core::reply::Reply;
 use manager_core::request::{
     ConditionRequest, LockRequest, ObjectRequest, Owner, QueueRequest, SemaphoreRequest, Wait,
 };
-use manager_ipc::{Address, Client, Manager};
 use tests::DEADLINE;
 use tests::raw::RawConnection;
 
@@ -122,7 +122,7 @@ fn race(transport: Transport, kind: Kind) -> anyhow::Result<()> {
 
 struct Race {
     address: Address,
-    key: manager_ipc::AuthKey,
+    key: manager::AuthKey,
     client: Client,
     /// The namespace holding the value that stalls a writer.
     stall: manager_core::ObjectId,

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
+use manager::{Address, AuthKey, Error, Manager, blocking};
 use manager_ipc::handshake::HandshakeError;
-use manager_ipc::{Address, AuthKey, Error, Manager, blocking};
 use std::io::Read;
 use tests::DEADLINE;
 

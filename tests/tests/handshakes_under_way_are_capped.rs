@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::os::unix::net::UnixStream;
 
-use manager_ipc::{Address, Limits, Manager};
+use manager::{Address, Limits, Manager};
 use tests::DEADLINE;
 
 /// Connects and reads the manager's first bytes: `Some` if it greeted,

@@ -4,8 +4,8 @@
 //! mailbox and request counts, and the totals. A worker process can ask
 //! too, over its own connection.
 
-use manager_ipc::inspect::{KindDetail, ManagerSnapshot, Peer};
-use manager_ipc::{Encoded, ObjectKind, PROTOCOL_VERSION, WorkerError};
+use manager::inspect::{KindDetail, ManagerSnapshot, Peer};
+use manager::{Encoded, ObjectKind, PROTOCOL_VERSION, WorkerError};
 use tests::locks::{HoldLock, LockKind};
 use tests::{DEADLINE, SHARED, connect, start_manager, wait_until, worker_program};
 

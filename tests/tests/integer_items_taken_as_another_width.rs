@@ -2,7 +2,7 @@
 //! width when it fits; one that does not fit is refused before anything is
 //! removed, so it stays for a reader of a type it fits.
 
-use manager_ipc::{Error, ManagerError};
+use manager::{Error, ManagerError};
 use tests::{connect, start_manager};
 
 fn does_not_fit<T: std::fmt::Debug>(result: Result<T, Error>, stored: &str, requested: &str) {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use manager_ipc::WorkerError;
+use manager::WorkerError;
 use tests::{
     DEADLINE, SHARED, connect, process_is_dead, start_manager, wait_until, worker_program,
 };

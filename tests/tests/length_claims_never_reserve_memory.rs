@@ -4,9 +4,9 @@
 //! Before, bincode reserved the claimed length before reading it, and the
 //! manager under the limit below died of SIGABRT.
 
+use manager::ManagerProcess;
 use manager_core::ObjectName;
 use manager_core::request::{RegistryRequest, Request, RequestFrame, RequestId};
-use manager_ipc::ManagerProcess;
 use tests::raw::RawConnection;
 use tests::{DEADLINE, process_is_dead, worker_program};
 

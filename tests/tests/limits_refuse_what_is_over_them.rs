@@ -4,8 +4,8 @@
 //! reason, a create over `max_objects` fails with `LimitReached`, and both
 //! work again once something has gone.
 
+use manager::{Error, Limits, Manager};
 use manager_core::ManagerError;
-use manager_ipc::{Error, Limits, Manager};
 use tests::{DEADLINE, wait_until};
 
 #[test]

@@ -6,7 +6,7 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use anyhow::ensure;
-use manager_ipc::Error;
+use manager::Error;
 use tests::containers::ListAppend;
 use tests::{DEADLINE, connect, run_workers, start_manager, wait_until, worker_program};
 

@@ -3,7 +3,7 @@
 //! that names the list and fails that request only: requests pipelined
 //! around it on the same connection succeed.
 
-use manager_ipc::{Error, ManagerError};
+use manager::{Error, ManagerError};
 use tests::{DEADLINE, connect, start_manager, worker_program};
 
 #[test]

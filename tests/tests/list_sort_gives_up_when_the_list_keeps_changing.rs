@@ -11,13 +11,13 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use manager_ipc::{Error, blocking};
+use manager::{Error, blocking};
 use tests::{DEADLINE, connect, start_manager};
 
 /// Runs `body` with a `meddle` function that makes another connection
 /// rewrite `l[0]` of `list` with `value`, and returns once it has.
 fn with_meddler<R>(
-    manager: &manager_ipc::Manager,
+    manager: &manager::Manager,
     list: &str,
     value: i64,
     body: impl FnOnce(&dyn Fn()) -> R,

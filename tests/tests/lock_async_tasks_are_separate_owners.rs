@@ -2,7 +2,7 @@
 //! one connection exclude each other on an `RLock` (re-entrancy is per
 //! task), and a guard dropped in a task releases the lock for the next.
 
-use manager_ipc::proxy::current_owner;
+use manager::proxy::current_owner;
 use tests::{DEADLINE, SHARED, start_manager};
 
 const TASKS: i64 = 4;

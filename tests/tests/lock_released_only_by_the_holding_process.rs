@@ -4,7 +4,7 @@
 //! process that meant to free it for the dead holder must not free it for
 //! the new one.
 
-use manager_ipc::{Error, ManagerError, WorkerError};
+use manager::{Error, ManagerError, WorkerError};
 use tests::locks::{HoldLock, LockKind};
 use tests::{DEADLINE, SHARED, connect, start_manager, wait_until, worker_program};
 

@@ -3,7 +3,7 @@
 //! was taken) and hands it to the waiter parked on it. Python's manager
 //! keeps such a lock held, and every other process deadlocks on it.
 
-use manager_ipc::WorkerError;
+use manager::WorkerError;
 use tests::locks::{HoldLock, LockKind};
 use tests::{DEADLINE, SHARED, connect, start_manager, wait_until, worker_program};
 

@@ -7,10 +7,10 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use manager::{Client, Manager, ManagerProcess};
 use manager_core::reply::Reply;
 use manager_core::request::{ListRequest, ObjectRequest, Request, RequestFrame, RequestId};
 use manager_ipc::frame::encode_frame;
-use manager_ipc::{Client, Manager, ManagerProcess};
 use tests::raw::RawConnection;
 use tests::{DEADLINE, worker_program};
 

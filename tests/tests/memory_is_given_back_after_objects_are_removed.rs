@@ -4,7 +4,7 @@
 //! process that is only a manager fixes glibc's mmap threshold and trims
 //! its heaps every few seconds.)
 
-use manager_ipc::ManagerProcess;
+use manager::ManagerProcess;
 use tests::{DEADLINE, wait_until, worker_program};
 
 /// A process's resident memory, in KiB.
@@ -76,7 +76,7 @@ fn memory_of_many_removed_objects_comes_back_while_their_creator_stays() -> anyh
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let client = manager_ipc::Client::connect(&address, &key)
+        let client = manager::Client::connect(&address, &key)
             .await?
             .with_timeout(DEADLINE);
         client.namespace("warm").await?.set("x", &1_u8).await?;

@@ -1,7 +1,7 @@
 //! Misuse is a clear, typed error for that request only: an unknown
 //! attribute, the wrong type, an unknown or removed object, a bad name.
 
-use manager_ipc::{Error, ManagerError};
+use manager::{Error, ManagerError};
 use tests::{DEADLINE, SHARED, connect, start_manager, worker_program};
 
 #[test]

@@ -3,7 +3,7 @@
 //! value that does not fit, or an add that would overflow the stored width,
 //! is a clear error naming the types, never a wrapped number.
 
-use manager_ipc::{Error, ManagerError};
+use manager::{Error, ManagerError};
 use tests::{Add, SHARED, connect, run_workers, start_manager, worker_program};
 
 #[test]

@@ -1,7 +1,7 @@
 //! Several worker processes read what the main process set and write their
 //! own attributes concurrently; afterwards every write is visible.
 
-use manager_ipc::launcher::Launcher;
+use manager::launcher::Launcher;
 use tests::{DEADLINE, SHARED, SetAndRead, connect, start_manager, worker_program};
 
 #[test]

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use anyhow::bail;
-use manager_ipc::{Error, Manager, ManagerError};
+use manager::{Error, Manager, ManagerError};
 use tests::{DEADLINE, until_parked};
 use tokio::runtime::Runtime;
 

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use manager_ipc::Manager;
+use manager::Manager;
 use tests::{DEADLINE, wait_until};
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -7,8 +7,8 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use manager_ipc::blocking;
-use manager_ipc::pool::{Pool, PoolError};
+use manager::blocking;
+use manager::pool::{Pool, PoolError};
 use tests::{DEADLINE, connect, process_is_dead, start_manager, worker_program};
 
 /// The pool objects still in the manager.

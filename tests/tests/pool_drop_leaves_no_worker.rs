@@ -1,7 +1,7 @@
 //! Dropping, terminating or closing a pool leaves no worker process and no
 //! queue behind.
 
-use manager_ipc::pool::{Pool, PoolError};
+use manager::pool::{Pool, PoolError};
 use tests::{DEADLINE, connect, process_is_dead, start_manager, worker_program};
 
 #[derive(Debug, Clone, Copy)]

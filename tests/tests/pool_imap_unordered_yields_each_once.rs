@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use manager_ipc::pool::Pool;
+use manager::pool::Pool;
 use tests::{start_manager, worker_program};
 
 #[test]

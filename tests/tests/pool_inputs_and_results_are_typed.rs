@@ -2,7 +2,7 @@
 //! their type: a mismatch fails with an error naming the task and both
 //! types, never a wrong value.
 
-use manager_ipc::pool::{Pool, PoolError};
+use manager::pool::{Pool, PoolError};
 use tests::{DEADLINE, start_manager, worker_program};
 
 fn assert_names(message: &str, parts: &[&str]) {

@@ -3,7 +3,7 @@
 //! `WorkerDied`. Without retries it fails at once (see
 //! `pool_worker_killed_mid_task.rs`).
 
-use manager_ipc::pool::{Pool, PoolError};
+use manager::pool::{Pool, PoolError};
 use tests::{SHARED, connect, start_manager, worker_program};
 
 #[test]

@@ -1,7 +1,7 @@
 //! `map`, `imap` and `apply` give results in input order, whatever the
 //! chunking, and the initializer runs once in each worker.
 
-use manager_ipc::pool::Pool;
+use manager::pool::Pool;
 use tests::{start_manager, worker_program};
 
 #[test]
@@ -68,8 +68,8 @@ fn pool_handles_are_send_sync() {
     fn is_send_sync<T: Send + Sync>() {}
     fn is_send<T: Send>() {}
     is_send_sync::<Pool>();
-    is_send_sync::<manager_ipc::pool::PoolError>();
-    is_send::<manager_ipc::pool::AsyncResult<u64>>();
-    is_send::<manager_ipc::pool::Imap<u64>>();
-    is_send::<manager_ipc::pool::ImapUnordered<u64>>();
+    is_send_sync::<manager::pool::PoolError>();
+    is_send::<manager::pool::AsyncResult<u64>>();
+    is_send::<manager::pool::Imap<u64>>();
+    is_send::<manager::pool::ImapUnordered<u64>>();
 }

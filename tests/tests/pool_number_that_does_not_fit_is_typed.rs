@@ -3,7 +3,7 @@
 //! `PoolError::WrongArgs` before the task runs, the result with
 //! `PoolError::WrongResult`, never a task failure or a codec error.
 
-use manager_ipc::pool::{Pool, PoolError};
+use manager::pool::{Pool, PoolError};
 use tests::{start_manager, worker_program};
 
 #[test]

@@ -1,7 +1,7 @@
 //! A task's error or panic reaches the caller with its message, and the
 //! worker goes on serving.
 
-use manager_ipc::pool::{Pool, PoolError};
+use manager::pool::{Pool, PoolError};
 use tests::{start_manager, worker_program};
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::sync::mpsc;
 
-use manager_ipc::pool::{Pool, PoolError};
+use manager::pool::{Pool, PoolError};
 use tests::{DEADLINE, connect, process_is_dead, start_manager, worker_program};
 
 #[test]

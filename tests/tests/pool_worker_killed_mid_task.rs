@@ -1,7 +1,7 @@
 //! A worker killed mid-task fails only that task; a replacement finishes
 //! the rest.
 
-use manager_ipc::pool::{Pool, PoolError};
+use manager::pool::{Pool, PoolError};
 use tests::{DEADLINE, connect, process_is_dead, start_manager, worker_program};
 
 #[test]

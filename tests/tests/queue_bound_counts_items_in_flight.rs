@@ -18,7 +18,7 @@ fn items_in_flight_count_toward_the_bound() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let client = manager_ipc::Client::connect(manager.address(), manager.authkey()).await?;
+        let client = manager::Client::connect(manager.address(), manager.authkey()).await?;
         let queue = client.queue::<u64>("bounded", Some(1)).await?;
         let id = queue.id();
         let mut raw = RawConnection::open(manager.address(), manager.authkey()).await?;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use anyhow::ensure;
-use manager_ipc::{Error, ManagerError};
+use manager::{Error, ManagerError};
 use tests::queues::{Consume, Produce};
 use tests::{DEADLINE, connect, start_manager, worker_program};
 

@@ -9,7 +9,7 @@ use std::future::Future;
 use std::pin::{Pin, pin};
 use std::task::Poll;
 
-use manager_ipc::{Error, ManagerError, WorkerError};
+use manager::{Error, ManagerError, WorkerError};
 use tests::queues::Consume;
 use tests::{DEADLINE, connect, start_manager, worker_program};
 

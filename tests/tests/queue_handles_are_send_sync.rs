@@ -8,12 +8,12 @@ fn assert_send_sync<T: Send + Sync>() {}
 #[test]
 fn queue_event_and_barrier_handles_are_send_and_sync() {
     // `Rc` is neither: the handles hold no `T`, only encode and decode it.
-    assert_send_sync::<manager_ipc::proxy::Queue<Rc<u8>>>();
-    assert_send_sync::<manager_ipc::proxy::JoinableQueue<Rc<u8>>>();
-    assert_send_sync::<manager_ipc::proxy::Event>();
-    assert_send_sync::<manager_ipc::proxy::Barrier>();
-    assert_send_sync::<manager_ipc::blocking::Queue<Rc<u8>>>();
-    assert_send_sync::<manager_ipc::blocking::JoinableQueue<Rc<u8>>>();
-    assert_send_sync::<manager_ipc::blocking::Event>();
-    assert_send_sync::<manager_ipc::blocking::Barrier>();
+    assert_send_sync::<manager::proxy::Queue<Rc<u8>>>();
+    assert_send_sync::<manager::proxy::JoinableQueue<Rc<u8>>>();
+    assert_send_sync::<manager::proxy::Event>();
+    assert_send_sync::<manager::proxy::Barrier>();
+    assert_send_sync::<manager::blocking::Queue<Rc<u8>>>();
+    assert_send_sync::<manager::blocking::JoinableQueue<Rc<u8>>>();
+    assert_send_sync::<manager::blocking::Event>();
+    assert_send_sync::<manager::blocking::Barrier>();
 }

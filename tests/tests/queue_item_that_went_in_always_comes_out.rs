@@ -4,11 +4,12 @@
 //! by `REPLY_HEADROOM`, so a get never fails with `ReplyTooLarge` on an item
 //! whose put fitted, and the items behind it are reached.
 
+use manager::{Address, AuthKey, Manager};
 use manager_core::reply::{Reply, ReplyFrame};
 use manager_core::request::{ObjectRequest, QueueRequest, Request, RequestFrame, RequestId, Wait};
 use manager_core::{Encoded, ManagerError, ObjectId, codec};
 use manager_ipc::frame::{FrameBuffer, HANDSHAKE_MAX_FRAME, encode_frame};
-use manager_ipc::{Address, AuthKey, Manager, handshake};
+use manager_ipc::handshake;
 use tests::DEADLINE;
 use tokio::io::AsyncWriteExt;
 use tokio::net::UnixStream;
@@ -79,7 +80,7 @@ fn an_item_that_fitted_its_put_is_deliverable_to_a_get() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let client = manager_ipc::Client::connect(manager.address(), manager.authkey()).await?;
+        let client = manager::Client::connect(manager.address(), manager.authkey()).await?;
         let queue = client.queue::<String>("jobs", None).await?;
         let id = queue.id();
         // The largest string whose put (request id 1) fits a frame exactly.

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use manager_ipc::{Error, ManagerError};
+use manager::{Error, ManagerError};
 use tests::queues::WorkJoinable;
 use tests::{DEADLINE, SHARED, connect, start_manager, worker_program};
 

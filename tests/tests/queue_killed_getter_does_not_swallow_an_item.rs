@@ -7,7 +7,7 @@
 //! dropped the dead getter too: the put that follows cannot race the
 //! manager's noticing the death.
 
-use manager_ipc::WorkerError;
+use manager::WorkerError;
 use tests::queues::{Announce, GetWhenParked};
 use tests::{DEADLINE, connect, start_manager, wait_until, worker_program};
 

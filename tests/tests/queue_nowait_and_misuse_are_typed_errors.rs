@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
+use manager::{Error, ManagerError};
 use manager_core::request::{ObjectRequest, QueueRequest};
-use manager_ipc::{Error, ManagerError};
 use tests::{DEADLINE, run_workers, start_manager, worker_program};
 
 #[test]
@@ -50,7 +50,7 @@ fn misuse_fails_only_that_call_with_a_typed_error() -> anyhow::Result<()> {
         // A plain queue has no task_done or join; the proxy has no such
         // methods, so ask through the raw handle.
         let raw = client
-            .object("main", manager_ipc::ObjectSpec::Queue { maxsize: None })
+            .object("main", manager::ObjectSpec::Queue { maxsize: None })
             .await?;
         match raw.call(ObjectRequest::Queue(QueueRequest::TaskDone)).await {
             Err(Error::Manager(ManagerError::Unsupported { operation, .. })) => {

@@ -19,7 +19,7 @@ fn a_refused_task_done_ack_leaves_the_item_in_flight() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let client = manager_ipc::Client::connect(manager.address(), manager.authkey()).await?;
+        let client = manager::Client::connect(manager.address(), manager.authkey()).await?;
         let queue = client.joinable_queue::<u64>("jobs", None).await?;
         let id = queue.id();
         let mut raw = RawConnection::open(manager.address(), manager.authkey()).await?;

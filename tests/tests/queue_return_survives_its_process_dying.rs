@@ -33,7 +33,7 @@ fn a_return_waiting_for_room_survives_its_process_dying() -> anyhow::Result<()> 
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let observer = manager_ipc::Client::connect(manager.address(), manager.authkey()).await?;
+        let observer = manager::Client::connect(manager.address(), manager.authkey()).await?;
         let mut producer = RawConnection::open(manager.address(), manager.authkey()).await?;
         let created = producer
             .call_registry(RegistryRequest::CreateOrGet {

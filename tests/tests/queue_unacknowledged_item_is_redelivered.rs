@@ -5,8 +5,8 @@
 //! An acknowledged item does not come back; a dropped delivery gives its
 //! item back; only the receiving connection may acknowledge.
 
+use manager::{Error, ManagerError, WorkerError};
 use manager_core::request::{ObjectRequest, QueueRequest, Wait};
-use manager_ipc::{Error, ManagerError, WorkerError};
 use tests::queues::{Holding, ReceiveAndHold};
 use tests::raw::RawConnection;
 use tests::{DEADLINE, SHARED, connect, start_manager, wait_until, worker_program};

@@ -2,7 +2,7 @@
 //! twice and must release it twice before another process (or another
 //! thread of its own) can take it, and nobody else may release it.
 
-use manager_ipc::{Error, ManagerError, blocking};
+use manager::{Error, ManagerError, blocking};
 use tests::locks::RLockProbe;
 use tests::{DEADLINE, SHARED, connect, start_manager, wait_until, worker_program};
 

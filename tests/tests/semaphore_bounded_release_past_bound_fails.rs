@@ -2,7 +2,7 @@
 //! `TooManyReleases` error naming it, and changes nothing; an unbounded one
 //! takes the same release.
 
-use manager_ipc::{Error, ManagerError};
+use manager::{Error, ManagerError};
 use tests::locks::BoundedOverRelease;
 use tests::{DEADLINE, connect, start_manager, worker_program};
 

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use manager_ipc::{Error, ManagerError};
+use manager::{Error, ManagerError};
 use tests::{connect, start_manager};
 
 #[test]

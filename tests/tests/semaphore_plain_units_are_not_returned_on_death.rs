@@ -12,8 +12,8 @@
 //! Each worker parks one more acquire after taking its unit; that acquire
 //! leaving `n_waiting` shows the manager has handled the worker's death.
 
-use manager_ipc::launcher::Worker;
-use manager_ipc::{Manager, WorkerError, blocking};
+use manager::launcher::Worker;
+use manager::{Manager, WorkerError, blocking};
 use tests::locks::SemaphoreTake;
 use tests::{SHARED, connect, start_manager, wait_until, worker_program};
 

@@ -3,7 +3,7 @@
 //! parked for them. The units it took with a plain `acquire` do not: as in
 //! Python, only a release brings those back.
 
-use manager_ipc::{Error, ManagerError, WorkerError};
+use manager::{Error, ManagerError, WorkerError};
 use tests::locks::SemaphoreTake;
 use tests::{DEADLINE, SHARED, connect, start_manager, wait_until, worker_program};
 

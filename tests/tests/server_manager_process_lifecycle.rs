@@ -6,8 +6,8 @@
 
 mod server_support;
 
-use manager_ipc::manager_process::ManagerProcessError;
-use manager_ipc::{Address, AuthKey, Error, ManagerProcess};
+use manager::manager_process::ManagerProcessError;
+use manager::{Address, AuthKey, Error, ManagerProcess};
 use tests::{Add, DEADLINE, SHARED, process_is_dead, worker_program};
 
 #[test]
@@ -60,7 +60,7 @@ fn manager_server_runs_as_a_manager_process_with_a_given_address_and_key() -> an
         .start()?;
     assert!(matches!(manager.address(), Address::Tcp(addr) if addr.port() != 0));
     assert_eq!(manager.authkey(), &key);
-    let client = manager_ipc::blocking::Client::connect(manager.address(), &key)?;
+    let client = manager::blocking::Client::connect(manager.address(), &key)?;
     assert_eq!(client.with_timeout(DEADLINE).value("v", &1_i64)?.add(2)?, 3);
     let pid = manager.pid();
     drop(manager);

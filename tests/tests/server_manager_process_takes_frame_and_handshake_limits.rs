@@ -9,9 +9,9 @@ mod server_support;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use manager_ipc::manager::DEFAULT_HANDSHAKE_TIMEOUT;
-use manager_ipc::manager_process::{ENV_HANDSHAKE_TIMEOUT_MS, ENV_MAX_FRAME, SERVER_ENTRY};
-use manager_ipc::{Address, AuthKey, Error, ManagerProcess};
+use manager::manager::DEFAULT_HANDSHAKE_TIMEOUT;
+use manager::manager_process::{ENV_HANDSHAKE_TIMEOUT_MS, ENV_MAX_FRAME, SERVER_ENTRY};
+use manager::{Address, AuthKey, Error, ManagerProcess};
 use server_support::{Proc, plain_worker};
 use tests::{DEADLINE, worker_program};
 

@@ -5,8 +5,8 @@
 
 mod server_support;
 
+use manager::{AuthKey, Error, blocking};
 use manager_ipc::handshake::HandshakeError;
-use manager_ipc::{AuthKey, Error, blocking};
 use server_support::{KEY_VAR, Proc, assert_one_line_error, server_command, server_with_key};
 use tests::DEADLINE;
 

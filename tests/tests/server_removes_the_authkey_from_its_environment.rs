@@ -11,8 +11,8 @@
 
 mod server_support;
 
-use manager_ipc::launcher::{ENV_AUTHKEY, ENV_ENTRY};
-use manager_ipc::{AuthKey, ManagerProcess, blocking};
+use manager::launcher::{ENV_AUTHKEY, ENV_ENTRY};
+use manager::{AuthKey, ManagerProcess, blocking};
 use server_support::{KEY_VAR, Proc, server_with_key};
 use tests::custom::{EnvProbe, EnvSeen};
 use tests::{DEADLINE, worker_program};

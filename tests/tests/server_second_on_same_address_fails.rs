@@ -4,7 +4,7 @@
 
 mod server_support;
 
-use manager_ipc::{Address, AuthKey, blocking};
+use manager::{Address, AuthKey, blocking};
 use server_support::{Proc, assert_one_line_error, server_with_key};
 use tests::DEADLINE;
 

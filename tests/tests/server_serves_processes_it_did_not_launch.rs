@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 
-use manager_ipc::{Address, AuthKey, Error, ManagerError, ObjectKind, blocking};
+use manager::{Address, AuthKey, Error, ManagerError, ObjectKind, blocking};
 use server_support::{Proc, plain_worker, server_command, server_with_key};
 use tests::DEADLINE;
 

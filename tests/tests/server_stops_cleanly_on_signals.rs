@@ -3,7 +3,7 @@
 
 mod server_support;
 
-use manager_ipc::{AuthKey, Error, blocking};
+use manager::{AuthKey, Error, blocking};
 use server_support::{Proc, server_with_key};
 use tests::DEADLINE;
 

@@ -4,7 +4,7 @@
 
 mod server_support;
 
-use manager_ipc::{Address, AuthKey};
+use manager::{Address, AuthKey};
 use server_support::{Proc, server_with_key};
 
 /// Starts a server on `tcp`, stops it, and returns its address and stderr.

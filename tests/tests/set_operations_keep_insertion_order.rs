@@ -2,7 +2,7 @@
 //! items were added in. `add` tells whether the item was new, atomically:
 //! of workers adding overlapping ranges, exactly one sees each item as new.
 
-use manager_ipc::{Error, ManagerError};
+use manager::{Error, ManagerError};
 use tests::containers::SetAddRange;
 use tests::{connect, run_workers, start_manager, worker_program};
 

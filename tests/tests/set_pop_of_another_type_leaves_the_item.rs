@@ -2,7 +2,7 @@
 //! item's type before removing it and answers `WrongType`, so the item is
 //! still there for a reader of the right type.
 
-use manager_ipc::{Error, ManagerError};
+use manager::{Error, ManagerError};
 use tests::{connect, start_manager};
 
 #[test]

@@ -1,7 +1,7 @@
 //! A proxy's token travels to a worker process as its launch argument, or
 //! inside a queue item, and the worker uses the object through it.
 
-use manager_ipc::proxy::{Queue, Shared};
+use manager::proxy::{Queue, Shared};
 use tests::{DEADLINE, connect, start_manager, worker_program};
 
 #[test]

@@ -4,9 +4,9 @@
 //! another proxy type is a type error. Blocking and async clients attach
 //! each other's tokens.
 
+use manager::proxy::{self, List, Queue, Shared};
+use manager::{Error, ManagerError};
 use manager_core::ObjectKind;
-use manager_ipc::proxy::{self, List, Queue, Shared};
-use manager_ipc::{Error, ManagerError};
 use tests::{DEADLINE, connect, start_manager, worker_program};
 
 #[test]

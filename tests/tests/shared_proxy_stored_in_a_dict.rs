@@ -1,7 +1,7 @@
 //! A proxy's token stored in a managed dict: a worker finds it there,
 //! attaches and appends, and the process that stored it sees the appends.
 
-use manager_ipc::proxy::{List, Shared};
+use manager::proxy::{List, Shared};
 use tests::{DEADLINE, connect, start_manager, worker_program};
 
 #[test]

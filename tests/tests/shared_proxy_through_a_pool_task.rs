@@ -1,7 +1,7 @@
 //! A pool task's argument may hold a proxy's token: each task attaches in
 //! its worker and appends to the list the caller shared.
 
-use manager_ipc::pool::Pool;
+use manager::pool::Pool;
 use tests::{connect, start_manager, worker_program};
 
 #[test]

@@ -1,7 +1,7 @@
 //! Shutting the manager down while clients are connected gives each a clear
 //! "manager is gone" error, not a hang; the socket file goes away.
 
-use manager_ipc::{Address, Error};
+use manager::{Address, Error};
 use tests::{DEADLINE, SHARED, connect, start_manager, wait_until, worker_program};
 
 #[test]

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure};
-use manager_ipc::inspect::KindDetail;
-use manager_ipc::{Error, ManagerError};
+use manager::inspect::KindDetail;
+use manager::{Error, ManagerError};
 use tests::{DEADLINE, start_manager, until_detail, until_parked};
 
 fn ms(n: u64) -> Duration {

@@ -4,7 +4,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use manager_ipc::{Address, Manager, StartError};
+use manager::{Address, Manager, StartError};
 use tests::{Add, SHARED, run_workers, worker_program};
 
 #[test]

@@ -17,7 +17,7 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::Context;
-use manager_ipc::{AuthKey, Manager, blocking};
+use manager::{AuthKey, Manager, blocking};
 use rustix::fs::inotify::{self, CreateFlags, ReadFlags, WatchFlags};
 use server_support::{Proc, server_with_key};
 use tests::DEADLINE;

@@ -2,7 +2,7 @@
 //! compare-and-swapped; adding to one that is no `i64`, or past `i64`'s
 //! range, is a typed error that changes nothing.
 
-use manager_ipc::{Error, ManagerError};
+use manager::{Error, ManagerError};
 use serde::{Deserialize, Serialize};
 use tests::{connect, start_manager};
 

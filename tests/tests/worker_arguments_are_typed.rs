@@ -2,7 +2,7 @@
 //! the entry takes are refused before the entry runs, and the parent's
 //! `join` says so, naming the entry and both types (never a wrong number).
 
-use manager_ipc::WorkerError;
+use manager::WorkerError;
 use tests::{DEADLINE, SHARED, connect, start_manager, worker_program};
 
 #[test]

@@ -3,7 +3,7 @@
 //! one last name are told apart; a number that does not fit is refused as
 //! `WrongArgs`, with its value.
 
-use manager_ipc::WorkerError;
+use manager::WorkerError;
 use tests::{DEADLINE, start_manager, worker_program};
 
 /// Same fields as `tests::Add` (the `add` entry's argument), other module.

@@ -2,7 +2,7 @@
 //! unknown, the parent's `join` error says so with the entry's name and the
 //! message, not only an exit code.
 
-use manager_ipc::WorkerError;
+use manager::WorkerError;
 use tests::{DEADLINE, start_manager, worker_program};
 
 #[test]

@@ -1,7 +1,7 @@
 //! A worker killed with SIGKILL in the middle of its work disturbs neither
 //! the manager nor the other workers.
 
-use manager_ipc::WorkerError;
+use manager::WorkerError;
 use tests::{DEADLINE, SHARED, connect, start_manager, wait_until, worker_program};
 
 #[test]

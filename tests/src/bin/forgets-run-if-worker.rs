@@ -11,8 +11,8 @@
 use std::io::Write;
 
 use anyhow::Context;
-use manager_ipc::launcher::{ENV_ADDRESS, ENV_AUTHKEY, Launcher};
-use manager_ipc::{Address, AuthKey, Manager};
+use manager::launcher::{ENV_ADDRESS, ENV_AUTHKEY, Launcher};
+use manager::{Address, AuthKey, Manager};
 
 /// More copies than this means the program runs away; stop (only the old
 /// code ever gets here).
@@ -32,7 +32,7 @@ fn main() -> anyhow::Result<()> {
     let mode = std::env::var("FORGETFUL_MODE").context("FORGETFUL_MODE")?;
     let launched = std::env::var(ENV_ADDRESS).is_ok();
     if mode == "manager_process" && launched {
-        manager_ipc::ManagerProcess::start()?;
+        manager::ManagerProcess::start()?;
     }
     let (manager, launcher) = if mode == "launcher" && launched {
         let address: Address = std::env::var(ENV_ADDRESS)?.parse()?;

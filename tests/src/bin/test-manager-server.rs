@@ -3,7 +3,7 @@
 //! object types of the tests (a stand-alone server of an application's own
 //! types is built this way).
 
-use manager_ipc::CustomTypes;
+use manager::CustomTypes;
 use tests::custom::{EnvProbe, Inventory, Lease};
 
 fn main() -> std::process::ExitCode {
@@ -11,5 +11,5 @@ fn main() -> std::process::ExitCode {
         .register::<Inventory>()
         .register::<Lease>()
         .register::<EnvProbe>();
-    manager_ipc::manager_process::server_main_with(&types)
+    manager_server::server_main_with(&types)
 }

@@ -9,9 +9,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 
 use anyhow::{Context, bail};
-use manager_ipc::launcher::{ENV_ADDRESS, ENV_ARGS, ENV_AUTHKEY, ENV_ENTRY};
-use manager_ipc::manager_process::READY_PREFIX;
-use manager_ipc::{Address, AuthKey};
+use manager::launcher::{ENV_ADDRESS, ENV_ARGS, ENV_AUTHKEY, ENV_ENTRY};
+use manager::manager_process::READY_PREFIX;
+use manager::{Address, AuthKey};
 use tests::{DEADLINE, wait_until};
 
 /// The variable the tests name with `--authkey-env`.

@@ -1,8 +1,8 @@
 //! Worker entries for the tests of lists, dicts, sets, values and arrays.
 
 use anyhow::{Context, bail, ensure};
-use manager_ipc::launcher::Entries;
-use manager_ipc::{Error, ManagerError, blocking};
+use manager::launcher::Entries;
+use manager::{Error, ManagerError, blocking};
 use tests::DEADLINE;
 use tests::containers::{
     ArrayBlock, DictModel, ListAppend, ListModel, RandomOps, SetAddRange, ValueAdd, check_dict_ops,

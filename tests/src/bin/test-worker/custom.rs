@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use anyhow::{Context, ensure};
-use manager_ipc::blocking;
-use manager_ipc::launcher::Entries;
+use manager::blocking;
+use manager::launcher::Entries;
 use tests::custom::{
     EnvProbe, Inventory, InventoryError, InventoryRequest, InventoryTake, Lease, LeaseRequest,
 };

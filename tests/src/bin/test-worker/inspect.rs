@@ -1,8 +1,8 @@
 //! Worker entries for the tests of inspection.
 
 use anyhow::{Context, ensure};
-use manager_ipc::inspect::Peer;
-use manager_ipc::launcher::Entries;
+use manager::inspect::Peer;
+use manager::launcher::Entries;
 use tests::DEADLINE;
 
 /// Adds this family's entries.
@@ -18,7 +18,7 @@ fn inspect_from_worker(lock: String) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let client = manager_ipc::Client::from_env()
+        let client = manager::Client::from_env()
             .await
             .context("connect from the environment")?
             .with_timeout(DEADLINE);

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use anyhow::{bail, ensure};
-use manager_ipc::launcher::Entries;
-use manager_ipc::{Error, ManagerError, blocking};
+use manager::launcher::Entries;
+use manager::{Error, ManagerError, blocking};
 use tests::locks::{
     BoundedOverRelease, ConditionConsume, ConditionProbe, ConditionProduce, HoldLock, LockKind,
     LockedIncrements, RLockProbe, SemaphoreHold, SemaphoreTake,

@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
-use manager_ipc::launcher::Entries;
-use manager_ipc::{Error, ManagerError, blocking};
+use manager::launcher::Entries;
+use manager::{Error, ManagerError, blocking};
 use tests::{Add, DEADLINE, SHARED, SetAndRead};
 
 mod containers;
@@ -128,8 +128,7 @@ fn record_ran(name: &str, value: u64) -> anyhow::Result<()> {
 fn spawn_and_park(_: ()) -> anyhow::Result<()> {
     let client = client()?;
     let ns = client.namespace(SHARED)?;
-    let launcher =
-        manager_ipc::launcher::Launcher::new(client.address().clone(), authkey_from_env()?);
+    let launcher = manager::launcher::Launcher::new(client.address().clone(), authkey_from_env()?);
     let child = launcher.spawn("park", &())?;
     ns.set("grandchild", &child.pid())?;
     // The child is meant to outlive this function only until this process is
@@ -140,9 +139,9 @@ fn spawn_and_park(_: ()) -> anyhow::Result<()> {
     }
 }
 
-fn authkey_from_env() -> anyhow::Result<manager_ipc::AuthKey> {
-    let hex = std::env::var(manager_ipc::launcher::ENV_AUTHKEY)?;
-    Ok(manager_ipc::AuthKey::from_hex(&hex)?)
+fn authkey_from_env() -> anyhow::Result<manager::AuthKey> {
+    let hex = std::env::var(manager::launcher::ENV_AUTHKEY)?;
+    Ok(manager::AuthKey::from_hex(&hex)?)
 }
 
 /// Connects, says so, and parks until killed.
@@ -180,9 +179,9 @@ fn check_errors(_: ()) -> anyhow::Result<()> {
 /// Runs a manager of its own on `socket` with the hex `key`, until killed;
 /// lets a test stop and continue the manager's whole process.
 fn serve((socket, key): (String, String)) -> anyhow::Result<()> {
-    let _manager = manager_ipc::Manager::builder()
+    let _manager = manager::Manager::builder()
         .unix(socket)
-        .authkey(manager_ipc::AuthKey::from_hex(&key)?)
+        .authkey(manager::AuthKey::from_hex(&key)?)
         .start()?;
     loop {
         std::thread::park();

@@ -4,8 +4,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::bail;
-use manager_ipc::launcher::Entries;
-use manager_ipc::pool::Tasks;
+use manager::launcher::Entries;
+use manager::pool::Tasks;
 
 use tests::DEADLINE;
 
@@ -59,7 +59,7 @@ fn square_after_gate((prefix, x): (String, u64)) -> anyhow::Result<u64> {
         .queue::<u32>(&format!("{prefix}/started"), None)?
         .put(&std::process::id())?;
     // A client of its own without a call deadline: the wait has its own.
-    let gate = manager_ipc::blocking::Client::from_env()?.event(&format!("{prefix}/gate"))?;
+    let gate = manager::blocking::Client::from_env()?.event(&format!("{prefix}/gate"))?;
     if !gate.wait_timeout(DEADLINE)? {
         bail!("the event `{prefix}/gate` was not set within {DEADLINE:?}");
     }
@@ -73,7 +73,7 @@ fn park_until_killed(prefix: String) -> anyhow::Result<()> {
     client
         .queue::<u32>(&format!("{prefix}/pids"), None)?
         .put(&std::process::id())?;
-    let never = manager_ipc::blocking::Client::from_env()?.event(&format!("{prefix}/never"))?;
+    let never = manager::blocking::Client::from_env()?.event(&format!("{prefix}/never"))?;
     never.wait()?;
     bail!("the event `{prefix}/never` was set")
 }

@@ -6,8 +6,8 @@ use std::task::Poll;
 use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
-use manager_ipc::launcher::Entries;
-use manager_ipc::{Error, ManagerError, blocking};
+use manager::launcher::Entries;
+use manager::{Error, ManagerError, blocking};
 use tests::queues::{
     Announce, BarrierWait, Consume, Expect, GetWhenParked, Holding, Produce, ReceiveAndHold,
     WaitForEvent, WorkJoinable,
@@ -114,7 +114,7 @@ fn get_when_parked(args: GetWhenParked) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let client = manager_ipc::Client::from_env()
+        let client = manager::Client::from_env()
             .await
             .context("connect from the environment")?
             .with_timeout(PATIENT);

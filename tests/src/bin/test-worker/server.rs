@@ -2,8 +2,8 @@
 //! `ManagerProcess` (`tests/server_*.rs`).
 
 use anyhow::{Context, bail, ensure};
-use manager_ipc::launcher::{ENV_ADDRESS, ENV_AUTHKEY, Entries};
-use manager_ipc::{Address, AuthKey, ManagerProcess, blocking};
+use manager::launcher::{ENV_ADDRESS, ENV_AUTHKEY, Entries};
+use manager::{Address, AuthKey, ManagerProcess, blocking};
 use tests::{DEADLINE, SHARED};
 
 use crate::client;

@@ -3,9 +3,9 @@
 //! queue item), attaches on its own connection and uses the object.
 
 use anyhow::{Context, bail, ensure};
-use manager_ipc::launcher::Entries;
-use manager_ipc::proxy::{List, Queue, Shared};
-use manager_ipc::{Error, ManagerError};
+use manager::launcher::Entries;
+use manager::proxy::{List, Queue, Shared};
+use manager::{Error, ManagerError};
 
 use crate::client;
 

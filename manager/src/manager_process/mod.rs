@@ -1,0 +1,663 @@
+//! A manager in a process of its own: [`ManagerProcess`] and the
+//! stand-alone `manager-server`.
+//!
+//! Python's `Manager()` runs its server in a child process, and
+//! `BaseManager(address, authkey).get_server().serve_forever()` serves at a
+//! fixed address that any process holding the key may connect to. Both are
+//! here, beside the embedded [`Manager`]:
+//!
+//! - [`ManagerProcess::start`] re-executes the current program as a manager
+//!   server (the built-in entry [`SERVER_ENTRY`], which
+//!   [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker)
+//!   recognises) and returns once it listens. Shared objects then live in
+//!   that child, not in the app's memory.
+//! - The `manager-server` binary (package `manager-server`, whose
+//!   `server_main_with` makes a server of your own) serves a manager at a Unix socket path or a TCP address until
+//!   SIGINT or SIGTERM:
+//!
+//!   ```sh
+//!   export MANAGER_AUTHKEY=$(openssl rand -hex 32)
+//!   manager-server --unix /run/app/manager.sock      # or --tcp 127.0.0.1:5000
+//!   manager-server --tcp 127.0.0.1:5000 --authkey-file /etc/app/manager.key
+//!   ```
+//!
+//!   The key comes from an environment variable (`--authkey-env NAME`,
+//!   default `MANAGER_AUTHKEY`) or a file (`--authkey-file PATH`), in hex,
+//!   never from the command line, where `ps` would show it. Logs go to
+//!   stderr, filtered by `RUST_LOG` (default `info`).
+//!
+//! # The authkey in the environment
+//!
+//! A server, stand-alone or the child of a [`ManagerProcess`], removes the
+//! variable it read the key from (`--authkey-env`, `MANAGER_AUTHKEY`) from
+//! its environment at once, so no process it starts (a custom object's
+//! handler may start some) inherits the key. Changing the environment is
+//! sound only while a process has a single thread, which is so when
+//! `manager_server::server_main` or
+//! [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker) is
+//! called first thing in `main`; if other threads already run, the
+//! variable stays, with a warning. `/proc/PID/environ` goes on showing the
+//! environment the server started with, to its own user and root; only a
+//! key file (`--authkey-file`) keeps the key out of it.
+//!
+//! # Connecting from any process
+//!
+//! A client needs only the address and the key, however the manager was
+//! started and whoever started the client:
+//!
+//! ```no_run
+//! use manager::{Address, AuthKey, blocking};
+//!
+//! let address: Address = "unix:/run/app/manager.sock".parse()?;
+//! let key = AuthKey::from_hex(&std::env::var("MANAGER_AUTHKEY")?)?;
+//! let client = blocking::Client::connect(&address, &key)?;
+//! let jobs = client.queue::<String>("jobs", None)?;
+//! jobs.put(&"resize cat.png".to_owned())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Async code uses [`Client::connect`](crate::Client::connect) the same
+//! way. A process that has `MANAGER_ADDRESS` and `MANAGER_AUTHKEY` in its
+//! environment can use [`blocking::Client::from_env`] instead.
+//!
+//! # Readiness
+//!
+//! Once it listens, a server prints one line on stdout, [`READY_PREFIX`]
+//! followed by its address (`listening on unix:/run/app/manager.sock`,
+//! `listening on tcp:127.0.0.1:5000`), and nothing else: a parent waits for
+//! readiness by reading that line. With `--tcp 127.0.0.1:0` the line gives
+//! the port that was picked.
+//!
+//! # Errors at start
+//!
+//! A missing or malformed key, or an address that cannot be bound, is one
+//! line on stderr and exit code 1 (2 for bad usage). A second server on an
+//! address in use fails that way and leaves the first one alone; for a Unix
+//! socket path the line says whether a server answers there or the file is
+//! a stale socket left by one that was killed.
+//!
+//! # Shutdown
+//!
+//! SIGTERM (and SIGINT, for `manager-server`) stops the manager as
+//! [`Manager::shutdown`] does: every connection closes, so clients get
+//! [`Error::ManagerGone`](crate::Error::ManagerGone), and the socket file is
+//! removed; the process exits with code 0. [`ManagerProcess::shutdown`] sends
+//! SIGTERM and waits, bounded, killing the child if it does not stop.
+//!
+//! # What happens when the app dies
+//!
+//! The child of a [`ManagerProcess`] is spawned from the launcher's thread
+//! with a parent-death signal, like a worker; on Linux it then asks for
+//! SIGTERM instead of SIGKILL, so when the app exits, however it exits
+//! (SIGKILL included), the child shuts down cleanly and removes its socket.
+//! Python's manager process is left running, orphaned. It ignores SIGINT,
+//! as Python's does: a Ctrl-C in a terminal reaches the whole process group,
+//! and the app, not its manager, decides what happens then.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::auth::AuthKeyError;
+use crate::launcher::{ENV_ADDRESS, ENV_ARGS, ENV_AUTHKEY, ENV_ENTRY, Launcher};
+use crate::limits::Limits;
+use crate::{Address, AuthKey, Client, blocking, platform};
+
+#[cfg(all(doc, feature = "manager"))]
+use crate::{Manager, ManagerBuilder};
+
+#[cfg(feature = "manager")]
+mod serve;
+
+#[cfg(feature = "manager")]
+pub(crate) use serve::run_server_entry;
+#[cfg(feature = "manager")]
+pub use serve::{ServeError, run_if_server_entry, serve_standalone, take_authkey_var};
+
+/// The name of the built-in worker entry that runs a [`ManagerProcess`]'s
+/// server. It reads where to listen from `MANAGER_ADDRESS` (a private
+/// socket if unset) and the key from `MANAGER_AUTHKEY`.
+pub const SERVER_ENTRY: &str = "__manager_server";
+
+/// What a server prints on stdout, followed by its address, once it listens.
+pub const READY_PREFIX: &str = "listening on ";
+
+/// Where the built-in server finds its limits (see [`Limits`]); unset
+/// ones keep their defaults.
+pub use crate::limits::{
+    ENV_FRAME_TIMEOUT_MS, ENV_HANDSHAKE_TIMEOUT_MS, ENV_MAX_BACKLOG_BYTES, ENV_MAX_CONNECTIONS,
+    ENV_MAX_FRAME, ENV_MAX_HANDSHAKES, ENV_MAX_IN_FLIGHT, ENV_MAX_OBJECTS, ENV_MAX_PARKED,
+};
+
+/// What the built-in server prints on stdout, followed by the reason, if it
+/// cannot start.
+const FAILED_PREFIX: &str = "error: ";
+
+/// How long [`ManagerProcess::start`] waits for the child to listen, by
+/// default.
+pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long [`ManagerProcess::shutdown`] waits after SIGTERM before it
+/// kills the child, by default.
+pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A manager process could not be started or did not stop cleanly.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ManagerProcessError {
+    /// This process is itself the child a `ManagerProcess` started: its
+    /// `main` reached [`ManagerProcess::start`] without first calling
+    /// [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker).
+    #[error(
+        "this process was started as a manager process, but its main did not call Entries::run_if_worker first"
+    )]
+    InManagerProcess,
+    /// This process was launched as a worker, but its `main` reached
+    /// [`ManagerProcess::start`] without first calling
+    /// [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker):
+    /// it would launch processes without end.
+    #[error("{0}; call it at the start of main")]
+    NotDispatched(String),
+    /// No random key could be made.
+    #[error(transparent)]
+    AuthKey(#[from] AuthKeyError),
+    /// The path of the running program could not be found.
+    #[error("find the current executable: {0}")]
+    CurrentExe(std::io::Error),
+    /// The OS refused to start the process.
+    #[error("start manager process {program}: {cause}")]
+    Spawn {
+        /// The program.
+        program: String,
+        /// The OS's reason.
+        cause: std::io::Error,
+    },
+    /// The child reported that its manager could not start (for example the
+    /// address is in use).
+    #[error("manager process {program} (pid {pid}): {reason}")]
+    Failed {
+        /// The program.
+        program: String,
+        /// Its process id.
+        pid: u32,
+        /// What the child said.
+        reason: String,
+    },
+    /// The child ended before it listened.
+    #[error(
+        "manager process {program} (pid {pid}) ended before it listened ({status}); does its main call Entries::run_if_worker first?"
+    )]
+    EndedEarly {
+        /// The program.
+        program: String,
+        /// Its process id.
+        pid: u32,
+        /// How it ended.
+        status: ExitStatus,
+    },
+    /// The child did not listen in time; it was killed.
+    #[error("manager process {program} (pid {pid}) was not listening after {after:?}; killed it")]
+    NotReady {
+        /// The program.
+        program: String,
+        /// Its process id.
+        pid: u32,
+        /// How long the wait lasted.
+        after: Duration,
+    },
+    /// The child ended badly: by a signal other than our SIGTERM, or with an
+    /// exit code other than 0.
+    #[error("manager process (pid {pid}) ended badly: {status}")]
+    Ended {
+        /// Its process id.
+        pid: u32,
+        /// How it ended.
+        status: ExitStatus,
+    },
+    /// The child did not stop within the deadline after SIGTERM; it was
+    /// killed.
+    #[error("manager process (pid {pid}) did not stop within {after:?} of SIGTERM; killed it")]
+    StopTimeout {
+        /// Its process id.
+        pid: u32,
+        /// The deadline that passed.
+        after: Duration,
+    },
+    /// Signalling or waiting for the child failed.
+    #[error("stop manager process (pid {pid}): {cause}")]
+    Wait {
+        /// Its process id.
+        pid: u32,
+        /// The OS's reason.
+        cause: std::io::Error,
+    },
+}
+
+/// Configures a [`ManagerProcess`] before starting it.
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `start` is called"]
+pub struct ManagerProcessBuilder {
+    bind: Option<Address>,
+    authkey: Option<AuthKey>,
+    program: Option<PathBuf>,
+    start_timeout: Duration,
+    stop_timeout: Duration,
+    limits: Limits,
+}
+
+impl Default for ManagerProcessBuilder {
+    fn default() -> Self {
+        ManagerProcessBuilder {
+            bind: None,
+            authkey: None,
+            program: None,
+            start_timeout: DEFAULT_START_TIMEOUT,
+            stop_timeout: DEFAULT_STOP_TIMEOUT,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl ManagerProcessBuilder {
+    /// Listens on a Unix domain socket at `path` instead of one in a fresh
+    /// private directory.
+    pub fn unix(mut self, path: impl Into<PathBuf>) -> Self {
+        self.bind = Some(Address::Unix(path.into()));
+        self
+    }
+
+    /// Listens on TCP at `addr`; port 0 picks a free port.
+    pub fn tcp(mut self, addr: std::net::SocketAddr) -> Self {
+        self.bind = Some(Address::Tcp(addr));
+        self
+    }
+
+    /// Uses this key instead of a random one.
+    pub fn authkey(mut self, key: AuthKey) -> Self {
+        self.authkey = Some(key);
+        self
+    }
+
+    /// The largest frame the manager accepts or sends, in bytes, as
+    /// [`ManagerBuilder::max_frame`] (default 16 MiB, at least
+    /// [`MIN_MAX_FRAME`](crate::manager::MIN_MAX_FRAME)). Clients learn it
+    /// in the handshake and refuse to send a larger request.
+    pub fn max_frame(mut self, bytes: usize) -> Self {
+        self.limits.max_frame = bytes;
+        self
+    }
+
+    /// How long a connecting client has to authenticate, as
+    /// [`ManagerBuilder::handshake_timeout`] (default 5 s). It reaches the
+    /// child in whole milliseconds, rounded up.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.handshake_timeout = timeout;
+        self
+    }
+
+    /// Every limit of the manager at once, as [`ManagerBuilder::limits`]
+    /// (see [`Limits`]). They reach the child in its environment, durations
+    /// in whole milliseconds, rounded up.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Runs `program` as the server instead of the current executable. It
+    /// must call [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker)
+    /// (or [`Entries::run`](crate::launcher::Entries::run)) first thing in
+    /// `main`; `manager-server` does too. Integration tests need this: the
+    /// current executable there is the test harness, which does not.
+    pub fn program(mut self, program: impl Into<PathBuf>) -> Self {
+        self.program = Some(program.into());
+        self
+    }
+
+    /// How long [`start`](Self::start) waits for the child to listen
+    /// (default 10 s).
+    pub fn start_timeout(mut self, timeout: Duration) -> Self {
+        self.start_timeout = timeout;
+        self
+    }
+
+    /// How long [`ManagerProcess::shutdown`] (and drop) wait after SIGTERM
+    /// before killing the child (default 5 s).
+    pub fn stop_timeout(mut self, timeout: Duration) -> Self {
+        self.stop_timeout = timeout;
+        self
+    }
+
+    /// Starts the child and waits until it listens.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerProcessError::InManagerProcess`] when called in the child
+    /// itself; [`NotDispatched`](ManagerProcessError::NotDispatched) when
+    /// called in a worker whose `main` did not call
+    /// [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker)
+    /// first; [`Spawn`](ManagerProcessError::Spawn) if it cannot be
+    /// started; [`Failed`](ManagerProcessError::Failed) if its manager
+    /// cannot start (the address is in use, ...);
+    /// [`EndedEarly`](ManagerProcessError::EndedEarly) or
+    /// [`NotReady`](ManagerProcessError::NotReady) if it ends or stays
+    /// silent instead of listening. In every case no child is left running.
+    pub fn start(self) -> Result<ManagerProcess, ManagerProcessError> {
+        // Without this guard a program that forgot `run_if_worker` would
+        // start a manager process from its manager process, and so on.
+        if std::env::var(ENV_ENTRY).is_ok_and(|entry| entry == SERVER_ENTRY) {
+            return Err(ManagerProcessError::InManagerProcess);
+        }
+        // The same for a worker whose main forgot it.
+        crate::worker_report::refuse_undispatched("ManagerProcess::start")
+            .map_err(ManagerProcessError::NotDispatched)?;
+        let authkey = match self.authkey {
+            Some(key) => key,
+            None => AuthKey::random()?,
+        };
+        let program = match self.program {
+            Some(program) => program,
+            None => std::env::current_exe().map_err(ManagerProcessError::CurrentExe)?,
+        };
+        let program_name = program.display().to_string();
+
+        let mut command = Command::new(&program);
+        command
+            .env(ENV_ENTRY, SERVER_ENTRY)
+            .env(ENV_AUTHKEY, authkey.to_hex())
+            .env_remove(ENV_ARGS)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped());
+        match &self.bind {
+            Some(address) => command.env(ENV_ADDRESS, address.to_string()),
+            None => command.env_remove(ENV_ADDRESS),
+        };
+        // Always set, never inherited from this process's environment.
+        for (name, value) in self.limits.to_env() {
+            command.env(name, value.to_string());
+        }
+        platform::kill_when_parent_dies(&mut command);
+        let mut child = crate::launcher::spawn_from_launcher_thread(command).map_err(|cause| {
+            ManagerProcessError::Spawn {
+                program: program_name.clone(),
+                cause,
+            }
+        })?;
+        let pid = child.id();
+
+        let reports = match child.stdout.take() {
+            Some(stdout) => watch_stdout(stdout),
+            None => {
+                // Cannot happen: stdout was piped. Fail without a leftover.
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(ManagerProcessError::Spawn {
+                    program: program_name,
+                    cause: std::io::Error::other("the child's stdout is not a pipe"),
+                });
+            }
+        };
+        let failure = match reports.recv_timeout(self.start_timeout) {
+            Ok(Report::Ready(line)) => match line.parse::<Address>() {
+                Ok(address) => {
+                    tracing::debug!(pid, %address, "manager process listening");
+                    return Ok(ManagerProcess {
+                        child,
+                        address,
+                        authkey,
+                        stop_timeout: self.stop_timeout,
+                        status: None,
+                    });
+                }
+                Err(e) => ManagerProcessError::Failed {
+                    program: program_name,
+                    pid,
+                    reason: format!("it reported an unreadable address: {e}"),
+                },
+            },
+            Ok(Report::Failed(reason)) => ManagerProcessError::Failed {
+                program: program_name,
+                pid,
+                reason,
+            },
+            Ok(Report::Closed) | Err(mpsc::RecvTimeoutError::Disconnected) => {
+                // Its stdout closed: it is ending. Reap it to say how.
+                match wait_timeout(&mut child, self.stop_timeout) {
+                    Ok(Some(status)) => ManagerProcessError::EndedEarly {
+                        program: program_name,
+                        pid,
+                        status,
+                    },
+                    _ => ManagerProcessError::NotReady {
+                        program: program_name,
+                        pid,
+                        after: self.start_timeout,
+                    },
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => ManagerProcessError::NotReady {
+                program: program_name,
+                pid,
+                after: self.start_timeout,
+            },
+        };
+        let _ = child.kill();
+        let _ = child.wait();
+        Err(failure)
+    }
+}
+
+/// A manager server running in a child process of this one.
+///
+/// Shared objects live in the child; this handle knows its address and key,
+/// connects clients and launches workers as [`Manager`] does. Shutting it
+/// down, or dropping it, stops the child (SIGTERM, then SIGKILL after a
+/// deadline). See the [module docs](self) for what happens when the app
+/// dies.
+///
+/// # Examples
+///
+/// ```no_run
+/// use manager::launcher::Entries;
+/// use manager::manager_process::ManagerProcess;
+///
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     // In the manager process (and in workers) this runs their part and exits.
+///     Entries::new().run_if_worker();
+///
+///     let manager = ManagerProcess::start()?;
+///     let ns = manager.connect()?.namespace("config")?;
+///     ns.set("workers", &4_u32)?;
+///     // Any process with these two can connect.
+///     println!("{} {}", manager.address(), manager.authkey().to_hex());
+///     manager.shutdown()?;
+///     Ok(())
+/// }
+/// ```
+#[derive(Debug)]
+pub struct ManagerProcess {
+    child: Child,
+    address: Address,
+    authkey: AuthKey,
+    stop_timeout: Duration,
+    status: Option<ExitStatus>,
+}
+
+impl ManagerProcess {
+    /// Starts a manager process on a Unix socket in a fresh private
+    /// directory, with a random authkey, by re-executing the current
+    /// program; returns once it listens.
+    ///
+    /// # Errors
+    ///
+    /// As [`ManagerProcessBuilder::start`].
+    pub fn start() -> Result<ManagerProcess, ManagerProcessError> {
+        ManagerProcessBuilder::default().start()
+    }
+
+    /// Configures a manager process before starting it.
+    pub fn builder() -> ManagerProcessBuilder {
+        ManagerProcessBuilder::default()
+    }
+
+    /// Where the manager listens.
+    pub fn address(&self) -> &Address {
+        &self.address
+    }
+
+    /// The key clients must prove they hold.
+    pub fn authkey(&self) -> &AuthKey {
+        &self.authkey
+    }
+
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// A launcher for worker processes that connect to this manager.
+    pub fn launcher(&self) -> Launcher {
+        Launcher::new(self.address.clone(), self.authkey.clone())
+    }
+
+    /// Connects a blocking client.
+    ///
+    /// # Errors
+    ///
+    /// As [`blocking::Client::connect`].
+    pub fn connect(&self) -> Result<blocking::Client, crate::Error> {
+        blocking::Client::connect(&self.address, &self.authkey)
+    }
+
+    /// Connects an async client; call it inside a tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::connect`].
+    pub async fn connect_async(&self) -> Result<Client, crate::Error> {
+        Client::connect(&self.address, &self.authkey).await
+    }
+
+    /// Stops the child: SIGTERM, then waits for it to end (it closes every
+    /// connection and removes its socket), killing it if it has not ended
+    /// within the stop timeout.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerProcessError::StopTimeout`] if it had to be killed,
+    /// [`Ended`](ManagerProcessError::Ended) if it had already ended badly
+    /// (killed by someone else, say), [`Wait`](ManagerProcessError::Wait)
+    /// if it could not be signalled or waited for. It is not running
+    /// afterwards in any case but the last.
+    pub fn shutdown(mut self) -> Result<(), ManagerProcessError> {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> Result<(), ManagerProcessError> {
+        let pid = self.pid();
+        let wait_err = |cause| ManagerProcessError::Wait { pid, cause };
+        if self.status.is_none() {
+            // Not reaped yet, so the pid is still this child's, even if it
+            // has exited: the signal cannot reach another process.
+            self.status = self.child.try_wait().map_err(wait_err)?;
+        }
+        let status = match self.status {
+            Some(status) => status,
+            None => {
+                platform::terminate(pid).map_err(wait_err)?;
+                match wait_timeout(&mut self.child, self.stop_timeout).map_err(wait_err)? {
+                    Some(status) => status,
+                    None => {
+                        let _ = self.child.kill();
+                        self.status = Some(self.child.wait().map_err(wait_err)?);
+                        return Err(ManagerProcessError::StopTimeout {
+                            pid,
+                            after: self.stop_timeout,
+                        });
+                    }
+                }
+            }
+        };
+        self.status = Some(status);
+        if status.success() {
+            tracing::debug!(pid, address = %self.address, "manager process stopped");
+            Ok(())
+        } else {
+            Err(ManagerProcessError::Ended { pid, status })
+        }
+    }
+}
+
+impl Drop for ManagerProcess {
+    fn drop(&mut self) {
+        if self.status.is_none()
+            && let Err(e) = self.stop()
+        {
+            tracing::warn!(error = %e, "stopping the manager process");
+        }
+    }
+}
+
+/// What the child said on stdout.
+enum Report {
+    Ready(String),
+    Failed(String),
+    Closed,
+}
+
+/// Reads the child's stdout on a thread of its own until it reports, so the
+/// wait for it can have a deadline. Lines that are not reports (the program
+/// printed something before `run_if_worker`) are skipped.
+fn watch_stdout(stdout: ChildStdout) -> mpsc::Receiver<Report> {
+    let (tx, rx) = mpsc::channel();
+    let watch = move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = Vec::new();
+        let report = loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => break Report::Closed,
+                Ok(_) => {
+                    let text = String::from_utf8_lossy(&line);
+                    let text = text.trim_end();
+                    if let Some(address) = text.strip_prefix(READY_PREFIX) {
+                        break Report::Ready(address.to_owned());
+                    }
+                    if let Some(reason) = text.strip_prefix(FAILED_PREFIX) {
+                        break Report::Failed(reason.to_owned());
+                    }
+                    tracing::debug!(line = %text, "manager process said");
+                }
+            }
+        };
+        let _ = tx.send(report);
+    };
+    // If no thread can be started the sender is dropped, which reads as
+    // `Closed`.
+    let _ = std::thread::Builder::new()
+        .name("manager-process-stdout".to_owned())
+        .spawn(watch);
+    rx
+}
+
+/// Waits at most `timeout` for `child` to end; std has no wait with a
+/// deadline, so this polls with a growing pause.
+fn wait_timeout(child: &mut Child, timeout: Duration) -> std::io::Result<Option<ExitStatus>> {
+    let start = Instant::now();
+    let deadline = start
+        .checked_add(timeout)
+        .unwrap_or(start + Duration::from_secs(86_400));
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
+}

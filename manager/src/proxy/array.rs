@@ -1,0 +1,190 @@
+//! [`Array`]: the async proxy of a shared fixed-length sequence of `T`s.
+//!
+//! The length is set when the array is created (by the first
+//! [`Client::array`](crate::Client::array) for its name) and never changes.
+//! Indices are `i64` and follow Python: `-1` is the last element, and
+//! [`Array::get_range`] clamps like a slice. [`Array::set_range`] must fit
+//! inside the array; one that does not fails whole and changes nothing.
+
+use std::time::Duration;
+
+use manager_core::request::{ArrayRequest, ObjectRequest};
+use manager_core::{ObjectId, ObjectName};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::object::{Element, ObjectRef, encode, encode_all};
+use crate::Error;
+
+/// A handle on a shared fixed-length sequence of `T`s, like Python's `Manager().Array()`.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let manager = manager::Manager::start()?;
+/// # let client = manager.connect_async().await?;
+/// let pixels = client.array("pixels", &[0_u8; 6]).await?;
+/// pixels.set(-1, &255).await?;
+/// pixels.set_range(1, &[7, 8]).await?;
+/// assert_eq!(pixels.snapshot().await?, [0, 7, 8, 0, 0, 255]);
+/// assert_eq!(pixels.get_range(Some(-2), None).await?, [0, 255]);
+/// // Writing past the end fails and changes nothing.
+/// assert!(pixels.set_range(5, &[1, 2]).await.is_err());
+/// assert_eq!(pixels.len().await?, 6);
+/// # Ok(())
+/// # }
+/// ```
+pub struct Array<T> {
+    pub(super) object: ObjectRef,
+    _element: Element<T>,
+}
+
+impl<T> Clone for Array<T> {
+    fn clone(&self) -> Self {
+        Array {
+            object: self.object.clone(),
+            _element: Element::default(),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Array<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Array")
+            .field("object", &self.object)
+            .finish()
+    }
+}
+
+impl<T> Array<T> {
+    pub(crate) fn new(object: ObjectRef) -> Self {
+        Array {
+            object,
+            _element: Element::default(),
+        }
+    }
+
+    /// The object's name.
+    pub fn name(&self) -> &ObjectName {
+        self.object.name()
+    }
+
+    /// The object's id in the manager's registry.
+    pub fn id(&self) -> ObjectId {
+        self.object.id()
+    }
+
+    /// A handle on the same object whose calls time out after `timeout`.
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        Self::new(self.object.with_timeout(timeout))
+    }
+
+    /// The length, fixed when the array was created (Python's `len(a)`).
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call (see [`Client::call`](crate::Client::call)).
+    pub async fn len(&self) -> Result<usize, Error> {
+        let n = self
+            .object
+            .call_count(ObjectRequest::Array(ArrayRequest::Len))
+            .await?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    /// Whether the array has no elements.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn is_empty(&self) -> Result<bool, Error> {
+        Ok(self.len().await? == 0)
+    }
+}
+
+impl<T: Serialize> Array<T> {
+    /// Replaces the element at `index` (Python's `a[i] = x`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::IndexOutOfRange`](crate::ManagerError::IndexOutOfRange)
+    /// (as [`Error::Manager`]) if `index` is outside the array,
+    /// [`Error::EncodeValue`] if the value cannot be encoded, and the errors
+    /// of every call.
+    pub async fn set(&self, index: i64, value: &T) -> Result<(), Error> {
+        let value = encode(value)?;
+        self.object
+            .call_done(ObjectRequest::Array(ArrayRequest::Set { index, value }))
+            .await
+    }
+
+    /// Replaces the elements from `start` on with `values`, in one request
+    /// (Python's `a[start:start + len(xs)] = xs`). A negative `start` counts
+    /// from the end.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::IndexOutOfRange`](crate::ManagerError::IndexOutOfRange)
+    /// if the values do not fit inside the array (then nothing changes),
+    /// otherwise as [`Array::set`].
+    pub async fn set_range<'a>(
+        &self,
+        start: i64,
+        values: impl IntoIterator<Item = &'a T>,
+    ) -> Result<(), Error>
+    where
+        T: 'a,
+    {
+        let values = encode_all(values)?;
+        self.object
+            .call_done(ObjectRequest::Array(ArrayRequest::SetRange {
+                start,
+                values,
+            }))
+            .await
+    }
+}
+
+impl<T: DeserializeOwned> Array<T> {
+    /// The element at `index` (Python's `a[i]`; `-1` is the last).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::IndexOutOfRange`](crate::ManagerError::IndexOutOfRange)
+    /// if `index` is outside the array,
+    /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if the
+    /// element was stored as another type than `T` (both as
+    /// [`Error::Manager`]), and the errors of every call.
+    pub async fn get(&self, index: i64) -> Result<T, Error> {
+        self.object
+            .call_value(ObjectRequest::Array(ArrayRequest::Get { index }))
+            .await
+    }
+
+    /// A copy of `a[start:stop]` (`None`: from the start, to the end), with
+    /// Python's slice rules: negative bounds count from the end, bounds
+    /// outside the array are clamped, never an error.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if an
+    /// element was stored as another type, and the errors of every call.
+    pub async fn get_range(&self, start: Option<i64>, stop: Option<i64>) -> Result<Vec<T>, Error> {
+        self.object
+            .call_values(ObjectRequest::Array(ArrayRequest::GetRange { start, stop }))
+            .await
+    }
+
+    /// Every element, read in one request.
+    ///
+    /// # Errors
+    ///
+    /// As [`Array::get_range`].
+    pub async fn snapshot(&self) -> Result<Vec<T>, Error> {
+        self.object
+            .call_values(ObjectRequest::Array(ArrayRequest::Snapshot))
+            .await
+    }
+}

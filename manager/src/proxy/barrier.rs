@@ -1,0 +1,190 @@
+//! [`Barrier`]: the async proxy of a shared barrier for a fixed number of
+//! parties, like Python's `Manager().Barrier()`.
+//!
+//! The [`Barrier`] type's docs say how waiting, breaking and dead workers
+//! work.
+
+use std::time::Duration;
+
+#[cfg(doc)]
+use manager_core::ManagerError;
+use manager_core::request::{BarrierRequest, ObjectRequest, Wait};
+use manager_core::{ObjectId, ObjectName};
+
+use super::object::ObjectRef;
+use crate::Error;
+
+/// A handle on a shared barrier for a fixed number of parties, like
+/// Python's `Manager().Barrier()`.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let manager = manager::Manager::start()?;
+/// # let client = manager.connect_async().await?;
+/// let start = client.barrier("start", 2).await?;
+/// assert_eq!(start.parties().await?, 2);
+///
+/// // Two parties (here tasks; usually processes) meet at the barrier.
+/// let other = tokio::spawn({
+///     let start = start.clone();
+///     async move { start.wait().await }
+/// });
+/// let mine = start.wait().await?;
+/// let theirs = other.await??;
+/// // Each got its own arrival index: one 0 and one 1.
+/// assert_eq!(mine + theirs, 1);
+/// assert!(!start.broken().await?);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Waiting
+///
+/// [`Barrier::wait`] parks in the manager (never blocking it) until
+/// `parties` waits have arrived; then all are released and the barrier is
+/// ready for the next round. Each gets its arrival index, as in Python: 0 for
+/// the first to arrive up to `parties - 1` for the last, so exactly one party
+/// gets 0 (what `if barrier.wait() == 0` relies on).
+///
+/// # Breaking
+///
+/// A wait that times out, an [`abort`](Barrier::abort), or the death of a
+/// party parked in `wait` breaks the barrier: every waiting party, and every
+/// later wait until a [`reset`](Barrier::reset), fails with
+/// [`ManagerError::BrokenBarrier`]. On a handle made with `with_timeout(d)`,
+/// a wait lasts at most `d`, and its end breaks the barrier too.
+///
+/// # What happens when a worker dies
+///
+/// If it was waiting, the barrier breaks at once, so the other parties learn
+/// that one of them is gone instead of waiting for it forever.
+#[derive(Debug, Clone)]
+pub struct Barrier {
+    pub(super) object: ObjectRef,
+}
+
+impl Barrier {
+    pub(crate) fn new(object: ObjectRef) -> Self {
+        Barrier { object }
+    }
+
+    /// The object's name.
+    pub fn name(&self) -> &ObjectName {
+        self.object.name()
+    }
+
+    /// The object's id in the manager's registry.
+    pub fn id(&self) -> ObjectId {
+        self.object.id()
+    }
+
+    /// A handle on the same object whose calls time out after `timeout`;
+    /// its waits last at most that long (and break the barrier when they
+    /// end).
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        Self::new(self.object.with_timeout(timeout))
+    }
+
+    /// Waits until `parties` waits have arrived (Python's `wait()`), and
+    /// returns this wait's arrival index: 0 for the first to arrive up to
+    /// `parties - 1` for the last, as in Python.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::BrokenBarrier`] (as [`Error::Manager`]) if the
+    /// barrier is or becomes broken while waiting (on a handle with a
+    /// timeout, also when that passes first: the barrier breaks), and the
+    /// errors of every call.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: a dropped wait still counts as arrived in the
+    /// manager. Use [`Barrier::wait_timeout`] instead of dropping it.
+    pub async fn wait(&self) -> Result<u64, Error> {
+        self.wait_within(None).await
+    }
+
+    /// Waits at most `timeout` for the other parties (Python's
+    /// `wait(timeout)`); if they do not all arrive in time, the barrier
+    /// breaks.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::BrokenBarrier`] (as [`Error::Manager`]) if the
+    /// barrier is broken, or breaks, among others by this wait's timeout.
+    /// Otherwise as [`Barrier::wait`].
+    pub async fn wait_timeout(&self, timeout: Duration) -> Result<u64, Error> {
+        self.wait_within(Some(timeout)).await
+    }
+
+    async fn wait_within(&self, timeout: Option<Duration>) -> Result<u64, Error> {
+        let wait = Wait::from_timeout(timeout);
+        self.object
+            .call_count(ObjectRequest::Barrier(BarrierRequest::Wait { wait }))
+            .await
+    }
+
+    /// Breaks the barrier (Python's `abort()`): waiting parties and later
+    /// waits fail with [`ManagerError::BrokenBarrier`] until a reset.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call (see [`Client::call`](crate::Client::call)).
+    pub async fn abort(&self) -> Result<(), Error> {
+        self.object
+            .call_done(ObjectRequest::Barrier(BarrierRequest::Abort))
+            .await
+    }
+
+    /// Makes the barrier usable again (Python's `reset()`); parties waiting
+    /// now fail with [`ManagerError::BrokenBarrier`].
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn reset(&self) -> Result<(), Error> {
+        self.object
+            .call_done(ObjectRequest::Barrier(BarrierRequest::Reset))
+            .await
+    }
+
+    /// How many parties release each other (Python's `parties`).
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn parties(&self) -> Result<usize, Error> {
+        self.count(BarrierRequest::Parties).await
+    }
+
+    /// How many parties are waiting now (Python's `n_waiting`).
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn n_waiting(&self) -> Result<usize, Error> {
+        self.count(BarrierRequest::NWaiting).await
+    }
+
+    /// Whether the barrier is broken (Python's `broken`).
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn broken(&self) -> Result<bool, Error> {
+        self.object
+            .call_bool(ObjectRequest::Barrier(BarrierRequest::Broken))
+            .await
+    }
+
+    async fn count(&self, request: BarrierRequest) -> Result<usize, Error> {
+        let n = self
+            .object
+            .call_count(ObjectRequest::Barrier(request))
+            .await?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+}

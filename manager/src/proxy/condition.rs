@@ -1,0 +1,429 @@
+//! [`Condition`]: the async proxy of a shared condition variable with its
+//! own re-entrant lock, and [`ConditionGuard`], which releases the lock when
+//! dropped.
+//!
+//! # Waiting and notifying
+//!
+//! As in Python, `wait` and `notify` need the condition's lock: a waiter
+//! holds it, `wait` releases it (however many times this owner took it)
+//! while waiting, and takes it back before returning, whether it was
+//! notified or its wait ended. Wake-ups come in order: `notify(n)` wakes the
+//! `n` longest-waiting. A woken waiter then queues for the lock behind
+//! whoever asked for it before, so it must check its condition again; use
+//! [`Condition::wait_for`], which loops for you.
+//!
+//! # What happens when a holder dies
+//!
+//! When a process ends, however it ends, its waits are dropped and, if it
+//! held the lock, the lock is released and handed to the next in line. A
+//! notify that picked one of its waits before it died is not lost: it wakes
+//! the longest-waiting live waiter instead, if there is one.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use manager_core::request::{ConditionRequest, ObjectRequest, Owner, Wait};
+use manager_core::{ObjectId, ObjectName};
+
+use super::lock::wait_cut_short;
+use super::object::{ObjectRef, current_owner};
+use crate::Error;
+
+/// A handle on a shared condition variable with its own lock, like Python's
+/// `Manager().Condition()`.
+///
+/// The lock is re-entrant and held by an owner: this connection plus the
+/// task (or thread) that acquired it ([`current_owner`]).
+///
+/// # Examples
+///
+/// One task waits until another has set a flag:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let manager = manager::Manager::start()?;
+/// # let client = manager.connect_async().await?;
+/// use std::time::Duration;
+///
+/// let ready = client.condition("ready").await?;
+/// let flags = client.namespace("flags").await?;
+/// let setter = {
+///     let (ready, flags) = (ready.clone(), flags.clone());
+///     tokio::spawn(async move {
+///         let _guard = ready.guard().await?;
+///         flags.set("done", &true).await?;
+///         ready.notify_all().await
+///     })
+/// };
+/// let guard = ready.guard().await?;
+/// let done = ready
+///     .wait_for_async(
+///         || async { Ok(flags.try_get::<bool>("done").await?.unwrap_or(false)) },
+///         Some(Duration::from_secs(10)),
+///     )
+///     .await?;
+/// assert!(done);
+/// drop(guard);
+/// setter.await??;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Condition {
+    pub(super) object: ObjectRef,
+}
+
+impl Condition {
+    pub(crate) fn new(object: ObjectRef) -> Self {
+        Condition { object }
+    }
+
+    /// The object's name.
+    pub fn name(&self) -> &ObjectName {
+        self.object.name()
+    }
+
+    /// The object's id in the manager's registry.
+    pub fn id(&self) -> ObjectId {
+        self.object.id()
+    }
+
+    /// A handle on the same object whose calls time out after `timeout`.
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        Self::new(self.object.with_timeout(timeout))
+    }
+
+    /// Takes the condition's lock, at once if this owner holds it already,
+    /// else waiting as long as another owner holds it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`] on a handle with a timeout
+    /// ([`Condition::with_timeout`]) if the lock stayed held that long, and
+    /// the errors of every call.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: if the future is dropped after the request went out
+    /// and the manager grants the lock afterwards, the client releases it
+    /// again as soon as the grant arrives.
+    pub async fn acquire(&self) -> Result<(), Error> {
+        acquire(&self.object, current_owner()).await
+    }
+
+    /// Takes the lock, waiting at most `timeout`; returns whether it was
+    /// taken.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Condition::acquire`].
+    pub async fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+        acquire_wait(
+            &self.object,
+            current_owner(),
+            Wait::from_timeout(Some(timeout)),
+        )
+        .await
+    }
+
+    /// Takes the lock if it is free or held by this owner; returns whether
+    /// it was taken.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn try_acquire(&self) -> Result<bool, Error> {
+        acquire_wait(&self.object, current_owner(), Wait::No).await
+    }
+
+    /// Releases the lock once.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if this
+    /// owner does not hold it, and the errors of every call.
+    pub async fn release(&self) -> Result<(), Error> {
+        release(&self.object, current_owner()).await
+    }
+
+    /// Takes the lock (as [`Condition::acquire`]) and returns a guard that
+    /// releases it once when dropped (Python's `with condition:`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Condition::acquire`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Condition::acquire`].
+    pub async fn guard(&self) -> Result<ConditionGuard, Error> {
+        let owner = current_owner();
+        acquire(&self.object, owner).await?;
+        Ok(ConditionGuard {
+            object: self.object.clone(),
+            owner,
+            held: true,
+        })
+    }
+
+    /// Releases the lock, waits for a notify and takes the lock back as it
+    /// was (Python's `wait()`). Returns `true`, or `false` if this handle's
+    /// timeout ([`Condition::with_timeout`]) ended the wait first.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if this
+    /// owner does not hold the lock, and the errors of every call. On a
+    /// handle with a timeout, taking the lock back may outlast the call's
+    /// deadline ([`Error::Timeout`]); the lock is then still taken back.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future does not stop the wait on the manager; when it
+    /// ends, the lock it takes back is released completely by the client,
+    /// so the owner no longer holds the lock (a guard it holds then
+    /// releases nothing).
+    pub async fn wait(&self) -> Result<bool, Error> {
+        wait(&self.object, current_owner(), Wait::Forever).await
+    }
+
+    /// As [`Condition::wait`], but waits for a notify at most `timeout`
+    /// (Python's `wait(timeout)`). Returns whether it was notified; either
+    /// way the lock is held again when it returns.
+    ///
+    /// # Errors
+    ///
+    /// As [`Condition::wait`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Condition::wait`].
+    pub async fn wait_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+        wait(
+            &self.object,
+            current_owner(),
+            Wait::from_timeout(Some(timeout)),
+        )
+        .await
+    }
+
+    /// Waits until `predicate` holds (Python's `wait_for`): checks it, and
+    /// while it is false waits for a notify and checks again, at most
+    /// `timeout` in all (`None`: no limit). Returns the predicate's last
+    /// value. The predicate runs here, in this process, with the lock held.
+    ///
+    /// A predicate that must read shared objects (awaiting their proxies)
+    /// goes to [`Condition::wait_for_async`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Condition::wait`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Condition::wait`].
+    pub async fn wait_for(
+        &self,
+        mut predicate: impl FnMut() -> bool,
+        timeout: Option<Duration>,
+    ) -> Result<bool, Error> {
+        self.wait_for_async(|| std::future::ready(Ok(predicate())), timeout)
+            .await
+    }
+
+    /// As [`Condition::wait_for`], with a predicate that awaits (for
+    /// example reads a shared namespace); its error ends the wait.
+    ///
+    /// # Errors
+    ///
+    /// The predicate's errors, and as [`Condition::wait`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Condition::wait`].
+    pub async fn wait_for_async<F, Fut>(
+        &self,
+        predicate: F,
+        timeout: Option<Duration>,
+    ) -> Result<bool, Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<bool, Error>>,
+    {
+        wait_for(&self.object, current_owner(), predicate, timeout).await
+    }
+
+    /// Wakes up to `n` waiters, the longest-waiting first (Python's
+    /// `notify(n)`); returns how many it woke. Each takes the lock back
+    /// after this owner releases it.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if this
+    /// owner does not hold the lock, and the errors of every call.
+    pub async fn notify(&self, n: u64) -> Result<u64, Error> {
+        notify(&self.object, current_owner(), n).await
+    }
+
+    /// Wakes every waiter (Python's `notify_all()`); returns how many.
+    ///
+    /// # Errors
+    ///
+    /// As [`Condition::notify`].
+    pub async fn notify_all(&self) -> Result<u64, Error> {
+        notify_all(&self.object, current_owner()).await
+    }
+
+    pub(crate) async fn acquire_as(&self, owner: Owner) -> Result<(), Error> {
+        acquire(&self.object, owner).await
+    }
+
+    pub(crate) async fn acquire_wait_as(&self, owner: Owner, wait: Wait) -> Result<bool, Error> {
+        acquire_wait(&self.object, owner, wait).await
+    }
+
+    pub(crate) async fn release_as(&self, owner: Owner) -> Result<(), Error> {
+        release(&self.object, owner).await
+    }
+
+    pub(crate) async fn wait_as(&self, owner: Owner, wait_for: Wait) -> Result<bool, Error> {
+        wait(&self.object, owner, wait_for).await
+    }
+
+    pub(crate) async fn notify_as(&self, owner: Owner, n: u64) -> Result<u64, Error> {
+        notify(&self.object, owner, n).await
+    }
+
+    pub(crate) async fn notify_all_as(&self, owner: Owner) -> Result<u64, Error> {
+        notify_all(&self.object, owner).await
+    }
+}
+
+/// Holds a [`Condition`]'s lock (once) until dropped or released.
+///
+/// Dropping it sends the release without waiting for the answer (a `drop`
+/// cannot wait), in order with this connection's later requests. Use
+/// [`ConditionGuard::release`] to wait for it and see its error.
+#[derive(Debug)]
+#[must_use = "the lock is released when the guard is dropped"]
+pub struct ConditionGuard {
+    object: ObjectRef,
+    owner: Owner,
+    held: bool,
+}
+
+impl ConditionGuard {
+    /// Releases the lock and waits for the manager's answer.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if it was
+    /// released meanwhile by other means, and the errors of every call.
+    pub async fn release(mut self) -> Result<(), Error> {
+        self.held = false;
+        release(&self.object, self.owner).await
+    }
+}
+
+impl Drop for ConditionGuard {
+    fn drop(&mut self) {
+        if self.held
+            && let Err(error) =
+                self.object
+                    .send_detached(ObjectRequest::Condition(ConditionRequest::Release {
+                        owner: self.owner,
+                    }))
+        {
+            tracing::debug!(
+                condition = %self.object.what(),
+                %error,
+                "release from a dropped guard failed"
+            );
+        }
+    }
+}
+
+/// What is left of `timeout` started at `start`: `None` without a limit,
+/// `Some(ZERO)` once it has run out.
+fn remaining(start: Instant, timeout: Option<Duration>) -> Option<Duration> {
+    timeout.map(|t| t.saturating_sub(start.elapsed()))
+}
+
+async fn wait_for<F, Fut>(
+    object: &ObjectRef,
+    owner: Owner,
+    mut predicate: F,
+    timeout: Option<Duration>,
+) -> Result<bool, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<bool, Error>>,
+{
+    let start = Instant::now();
+    loop {
+        if predicate().await? {
+            return Ok(true);
+        }
+        let left = remaining(start, timeout);
+        if left == Some(Duration::ZERO) {
+            return Ok(false);
+        }
+        wait(object, owner, Wait::from_timeout(left)).await?;
+    }
+}
+
+async fn acquire(object: &ObjectRef, owner: Owner) -> Result<(), Error> {
+    if acquire_wait(object, owner, Wait::Forever).await? {
+        Ok(())
+    } else {
+        Err(wait_cut_short(object))
+    }
+}
+
+async fn acquire_wait(object: &ObjectRef, owner: Owner, wait: Wait) -> Result<bool, Error> {
+    object
+        .call_bool(ObjectRequest::Condition(ConditionRequest::Acquire {
+            owner,
+            wait,
+        }))
+        .await
+}
+
+async fn release(object: &ObjectRef, owner: Owner) -> Result<(), Error> {
+    object
+        .call_done(ObjectRequest::Condition(ConditionRequest::Release {
+            owner,
+        }))
+        .await
+}
+
+async fn wait(object: &ObjectRef, owner: Owner, wait: Wait) -> Result<bool, Error> {
+    object
+        .call_bool(ObjectRequest::Condition(ConditionRequest::Wait {
+            owner,
+            wait,
+        }))
+        .await
+}
+
+async fn notify(object: &ObjectRef, owner: Owner, n: u64) -> Result<u64, Error> {
+    object
+        .call_count(ObjectRequest::Condition(ConditionRequest::Notify {
+            owner,
+            n,
+        }))
+        .await
+}
+
+async fn notify_all(object: &ObjectRef, owner: Owner) -> Result<u64, Error> {
+    object
+        .call_count(ObjectRequest::Condition(ConditionRequest::NotifyAll {
+            owner,
+        }))
+        .await
+}

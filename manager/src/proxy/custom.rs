@@ -1,0 +1,184 @@
+//! [`Custom`]: the async proxy of an object of an application's own type,
+//! and [`Client::custom`], which creates or finds one.
+//!
+//! The type is described by a [`CustomType`] (its name and its `Init`,
+//! `Request` and `Reply` types); the manager must have been started with
+//! its behaviour registered ([`ManagerBuilder::register`](crate::ManagerBuilder::register)
+//! or [`Entries::register`](crate::launcher::Entries::register) for a
+//! [`ManagerProcess`](crate::ManagerProcess)). [`Custom::call`] sends one
+//! request and returns the typed reply. Applications usually wrap a
+//! `Custom<T>` in a struct of their own with one method per operation.
+
+use std::time::Duration;
+
+use manager_core::custom::CustomType;
+use manager_core::request::ObjectRequest;
+use manager_core::{ObjectId, ObjectKind, ObjectName, ObjectSpec};
+
+use super::object::{Element, ObjectRef, encode};
+use crate::{Client, Error};
+
+/// A handle on one object of the custom type `T`.
+///
+/// # Examples
+///
+/// ```
+/// use manager::{CallInfo, CustomObject, CustomType, Manager};
+/// use serde::{Deserialize, Serialize};
+///
+/// /// Counts named events.
+/// #[derive(Default)]
+/// struct Tally(std::collections::BTreeMap<String, u64>);
+///
+/// #[derive(Serialize, Deserialize)]
+/// enum TallyRequest { Count(String), Total(String) }
+///
+/// impl CustomType for Tally {
+///     const TYPE_NAME: &'static str = "tally";
+///     type Init = ();
+///     type Request = TallyRequest;
+///     type Reply = u64;
+/// }
+///
+/// impl CustomObject for Tally {
+///     fn create((): ()) -> Result<Self, String> {
+///         Ok(Tally::default())
+///     }
+///
+///     fn handle(&mut self, request: TallyRequest, _call: &CallInfo<'_>) -> u64 {
+///         match request {
+///             TallyRequest::Count(event) => {
+///                 let n = self.0.entry(event).or_default();
+///                 *n += 1;
+///                 *n
+///             }
+///             TallyRequest::Total(event) => self.0.get(&event).copied().unwrap_or(0),
+///         }
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let manager = Manager::builder().register::<Tally>().start()?;
+/// let client = manager.connect_async().await?;
+/// let tally = client.custom::<Tally>("clicks", &()).await?;
+/// tally.call(TallyRequest::Count("home".into())).await?;
+/// assert_eq!(tally.call(TallyRequest::Count("home".into())).await?, 2);
+/// assert_eq!(tally.call(TallyRequest::Total("about".into())).await?, 0);
+/// # Ok(())
+/// # }
+/// ```
+pub struct Custom<T> {
+    pub(super) object: ObjectRef,
+    _type: Element<T>,
+}
+
+impl<T> Clone for Custom<T> {
+    fn clone(&self) -> Self {
+        Custom {
+            object: self.object.clone(),
+            _type: Element::default(),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Custom<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Custom")
+            .field("object", &self.object)
+            .finish()
+    }
+}
+
+impl<T> Custom<T> {
+    pub(crate) fn new(object: ObjectRef) -> Self {
+        Custom {
+            object,
+            _type: Element::default(),
+        }
+    }
+
+    /// The object's name.
+    pub fn name(&self) -> &ObjectName {
+        self.object.name()
+    }
+
+    /// The object's id in the manager's registry.
+    pub fn id(&self) -> ObjectId {
+        self.object.id()
+    }
+
+    /// The untyped handle underneath.
+    pub fn object(&self) -> &ObjectRef {
+        &self.object
+    }
+
+    /// A handle on the same object whose calls time out after `timeout`.
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        Self::new(self.object.with_timeout(timeout))
+    }
+}
+
+impl<T: CustomType> Custom<T> {
+    /// Sends `request` to the object and returns its reply. The object
+    /// carries out one request at a time, each whole.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EncodeValue`] if the request cannot be encoded;
+    /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if the
+    /// manager's type of that name has other request or reply types;
+    /// [`ManagerError::Panicked`](crate::ManagerError::Panicked) if the
+    /// object's code panicked (now or before); and the errors of every call
+    /// (see [`Client::call`]).
+    pub async fn call(&self, request: T::Request) -> Result<T::Reply, Error> {
+        let request = encode(&request)?;
+        self.object.call_value(ObjectRequest::Custom(request)).await
+    }
+}
+
+impl Client {
+    /// Finds the object `name` of the custom type `T`, or creates it from
+    /// `init` (used only when it is created).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::UnknownType`](crate::ManagerError::UnknownType) if
+    /// the manager has no type `T::TYPE_NAME`;
+    /// [`ManagerError::CreateFailed`](crate::ManagerError::CreateFailed) if
+    /// the type refuses `init`;
+    /// [`ManagerError::KindMismatch`](crate::ManagerError::KindMismatch) if
+    /// `name` is an object of another kind; and as [`Client::object`].
+    pub async fn custom<T: CustomType>(
+        &self,
+        name: &str,
+        init: &T::Init,
+    ) -> Result<Custom<T>, Error> {
+        let spec = ObjectSpec::Custom {
+            type_name: T::type_name()?,
+            init: encode(init)?,
+        };
+        Ok(Custom::new(self.object(name, spec).await?))
+    }
+
+    /// Finds the existing object `name` of the custom type `T`.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NoSuchObject`](crate::ManagerError::NoSuchObject) if
+    /// there is none,
+    /// [`ManagerError::KindMismatch`](crate::ManagerError::KindMismatch) if
+    /// it is of another kind, and the errors of every call.
+    pub async fn lookup_custom<T: CustomType>(&self, name: &str) -> Result<Custom<T>, Error> {
+        let info = self.lookup(name).await?;
+        let expected = ObjectKind::Custom(T::type_name()?);
+        if info.kind != expected {
+            return Err(Error::Manager(crate::ManagerError::KindMismatch {
+                name: info.name.to_string(),
+                existing: info.kind,
+                requested: expected,
+            }));
+        }
+        Ok(Custom::new(ObjectRef::new(self.clone(), info)))
+    }
+}

@@ -1,0 +1,415 @@
+//! [`Dict`]: the async proxy of a shared dict from `K`s to `V`s in insertion order.
+//!
+//! Keys are compared by their encoded bytes and type, not by `K`'s `Eq`:
+//! two keys are the same key when they encode the same. Entries keep the
+//! order their keys were first inserted in, as in Python.
+//!
+//! Methods that take a key take any `&Q` that `K` borrows as, as
+//! `HashMap`'s do: a `Dict<String, V>` is used with `d.get("ada")`, a
+//! `Dict<Vec<u8>, V>` with a `&[u8]`. The borrowed key is encoded under
+//! `K`'s type tag, so it is the same key as the owned one. Integer keys are
+//! width-exact: an `i32` 1 and an `i64` 1 are two keys.
+//!
+//! Each method is one request, applied whole before any other client's
+//! next one: [`Dict::update`] of many entries lands as one block, and
+//! [`Dict::add`], [`Dict::setdefault`] and [`Dict::pop`] are atomic.
+//!
+//! # Types
+//!
+//! The methods that remove an entry and return it ([`Dict::remove`],
+//! [`Dict::pop`], [`Dict::pop_or`], [`Dict::popitem`]) tell the manager
+//! which types they will decode it as. An entry stored as other types is not
+//! removed: the call fails with
+//! [`ManagerError::WrongType`](crate::ManagerError::WrongType) and the dict
+//! is unchanged.
+
+use std::borrow::Borrow;
+use std::time::Duration;
+
+use manager_core::reply::Reply;
+use manager_core::request::{DictRequest, ObjectRequest};
+use manager_core::{ObjectId, ObjectName, TypeTag};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::object::{Element, ObjectRef, encode, encode_key};
+use crate::Error;
+
+/// A handle on a shared dict from `K`s to `V`s in insertion order, like Python's `Manager().dict()`.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let manager = manager::Manager::start()?;
+/// # let client = manager.connect_async().await?;
+/// let ages = client.dict::<String, i64>("ages").await?;
+/// ages.insert("ada", &36).await?;
+/// ages.update([("alan".to_owned(), 41), ("grace".to_owned(), 85)]).await?;
+/// assert_eq!(ages.get("alan").await?, Some(41));
+/// assert_eq!(ages.add("ada", 1).await?, 37);
+/// assert_eq!(ages.keys().await?, ["ada", "alan", "grace"]);
+/// assert_eq!(ages.popitem().await?, ("grace".to_owned(), 85));
+/// # Ok(())
+/// # }
+/// ```
+pub struct Dict<K, V> {
+    pub(super) object: ObjectRef,
+    _element: Element<(K, V)>,
+}
+
+impl<K, V> Clone for Dict<K, V> {
+    fn clone(&self) -> Self {
+        Dict {
+            object: self.object.clone(),
+            _element: Element::default(),
+        }
+    }
+}
+
+impl<K, V> std::fmt::Debug for Dict<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dict")
+            .field("object", &self.object)
+            .finish()
+    }
+}
+
+impl<K, V> Dict<K, V> {
+    pub(crate) fn new(object: ObjectRef) -> Self {
+        Dict {
+            object,
+            _element: Element::default(),
+        }
+    }
+
+    /// The object's name.
+    pub fn name(&self) -> &ObjectName {
+        self.object.name()
+    }
+
+    /// The object's id in the manager's registry.
+    pub fn id(&self) -> ObjectId {
+        self.object.id()
+    }
+
+    /// A handle on the same object whose calls time out after `timeout`.
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        Self::new(self.object.with_timeout(timeout))
+    }
+
+    async fn call(&self, request: DictRequest) -> Result<Reply, Error> {
+        self.object.call(ObjectRequest::Dict(request)).await
+    }
+
+    /// The number of entries (Python's `len(d)`).
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call (see [`Client::call`](crate::Client::call)).
+    pub async fn len(&self) -> Result<usize, Error> {
+        let n = self
+            .object
+            .call_count(ObjectRequest::Dict(DictRequest::Len))
+            .await?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    /// Whether the dict has no entries.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn is_empty(&self) -> Result<bool, Error> {
+        Ok(self.len().await? == 0)
+    }
+
+    /// Removes every entry (Python's `d.clear()`).
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn clear(&self) -> Result<(), Error> {
+        self.object
+            .call_done(ObjectRequest::Dict(DictRequest::Clear))
+            .await
+    }
+}
+
+impl<K: Serialize, V> Dict<K, V> {
+    /// Whether `key` is present (Python's `k in d`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EncodeValue`] if the key cannot be encoded, and the errors
+    /// of every call.
+    pub async fn contains_key<Q>(&self, key: &Q) -> Result<bool, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let key = encode_key::<K, Q>(key)?;
+        self.object
+            .call_bool(ObjectRequest::Dict(DictRequest::ContainsKey { key }))
+            .await
+    }
+}
+
+impl<K: Serialize, V: Serialize> Dict<K, V> {
+    /// Sets many entries in one request (Python's `d.update(pairs)`); later
+    /// pairs win over earlier ones with the same key. Takes owned pairs or
+    /// pairs of references.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EncodeValue`] if a key or value cannot be encoded (then
+    /// nothing is sent), and the errors of every call.
+    pub async fn update<Q, W>(&self, items: impl IntoIterator<Item = (Q, W)>) -> Result<(), Error>
+    where
+        Q: Borrow<K>,
+        W: Borrow<V>,
+    {
+        let items = items
+            .into_iter()
+            .map(|(k, v)| Ok((encode(k.borrow())?, encode(v.borrow())?)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        self.object
+            .call_done(ObjectRequest::Dict(DictRequest::Update { items }))
+            .await
+    }
+}
+
+impl<K: Serialize, V: DeserializeOwned> Dict<K, V> {
+    /// The value of `key`, if present (Python's `d.get(k)`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) (as
+    /// [`Error::Manager`]) if the value was stored as another type than `V`,
+    /// [`Error::EncodeValue`] if the key cannot be encoded, and the errors of
+    /// every call.
+    pub async fn get<Q>(&self, key: &Q) -> Result<Option<V>, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let key = encode_key::<K, Q>(key)?;
+        self.object
+            .call_maybe(ObjectRequest::Dict(DictRequest::Get { key }))
+            .await
+    }
+
+    /// Removes `key`; returns the value it had, if any (Python's
+    /// `d.pop(k, None)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Dict::get`]; a value stored as another type than `V` is not
+    /// removed.
+    pub async fn remove<Q>(&self, key: &Q) -> Result<Option<V>, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let key = encode_key::<K, Q>(key)?;
+        self.object
+            .call_maybe(ObjectRequest::Dict(DictRequest::Remove {
+                key,
+                expect: Some(TypeTag::of::<V>()),
+            }))
+            .await
+    }
+
+    /// Removes `key` and returns its value (Python's `d.pop(k)`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NoSuchKey`](crate::ManagerError::NoSuchKey) (as
+    /// [`Error::Manager`]) if the key is absent, otherwise as [`Dict::get`];
+    /// a value stored as another type than `V` is not removed.
+    pub async fn pop<Q>(&self, key: &Q) -> Result<V, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let key = encode_key::<K, Q>(key)?;
+        self.object
+            .call_value(ObjectRequest::Dict(DictRequest::Pop {
+                key,
+                default: None,
+                expect: Some(TypeTag::of::<V>()),
+            }))
+            .await
+    }
+}
+
+impl<K: Serialize, V: Serialize + DeserializeOwned> Dict<K, V> {
+    /// Sets `key` to `value`; returns the old value, if any (Python's
+    /// `d[k] = v`). An existing key keeps its place in the order.
+    ///
+    /// # Errors
+    ///
+    /// As [`Dict::get`], and [`Error::EncodeValue`] for the value.
+    pub async fn insert<Q>(&self, key: &Q, value: &V) -> Result<Option<V>, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let key = encode_key::<K, Q>(key)?;
+        let value = encode(value)?;
+        self.object
+            .call_maybe(ObjectRequest::Dict(DictRequest::Insert { key, value }))
+            .await
+    }
+
+    /// The value of `key`, setting it to `default` first if absent
+    /// (Python's `d.setdefault(k, default)`), atomically.
+    ///
+    /// # Errors
+    ///
+    /// As [`Dict::insert`].
+    pub async fn setdefault<Q>(&self, key: &Q, default: &V) -> Result<V, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let key = encode_key::<K, Q>(key)?;
+        let default = encode(default)?;
+        self.object
+            .call_value(ObjectRequest::Dict(DictRequest::SetDefault {
+                key,
+                default,
+            }))
+            .await
+    }
+
+    /// Removes `key` and returns its value, or `default` if it is absent
+    /// (Python's `d.pop(k, default)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Dict::insert`]; a value stored as another type than `V` is not
+    /// removed.
+    pub async fn pop_or<Q>(&self, key: &Q, default: &V) -> Result<V, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let key = encode_key::<K, Q>(key)?;
+        let default = Some(encode(default)?);
+        self.object
+            .call_value(ObjectRequest::Dict(DictRequest::Pop {
+                key,
+                default,
+                expect: Some(TypeTag::of::<V>()),
+            }))
+            .await
+    }
+}
+
+impl<K: DeserializeOwned, V> Dict<K, V> {
+    /// Every key, in insertion order (Python's `list(d.keys())`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if a key
+    /// was stored as another type than `K`, and the errors of every call.
+    pub async fn keys(&self) -> Result<Vec<K>, Error> {
+        self.object
+            .call_values(ObjectRequest::Dict(DictRequest::Keys))
+            .await
+    }
+}
+
+impl<K, V: DeserializeOwned> Dict<K, V> {
+    /// Every value, in insertion order (Python's `list(d.values())`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if a
+    /// value was stored as another type than `V`, and the errors of every
+    /// call.
+    pub async fn values(&self) -> Result<Vec<V>, Error> {
+        self.object
+            .call_values(ObjectRequest::Dict(DictRequest::Values))
+            .await
+    }
+}
+
+impl<K: DeserializeOwned, V: DeserializeOwned> Dict<K, V> {
+    /// Every entry, in insertion order, read in one request (Python's
+    /// `list(d.items())`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if a key
+    /// or value was stored as another type, and the errors of every call.
+    pub async fn items(&self) -> Result<Vec<(K, V)>, Error> {
+        match self.call(DictRequest::Items).await? {
+            Reply::Pairs(pairs) => pairs
+                .iter()
+                .map(|(k, v)| Ok((self.object.decode(k)?, self.object.decode(v)?)))
+                .collect(),
+            other => Err(self.object.unexpected(&other)),
+        }
+    }
+
+    /// Every entry, read in one request, collected into any collection of
+    /// pairs: a `HashMap`, a `BTreeMap`, a `Vec<(K, V)>`...
+    ///
+    /// # Errors
+    ///
+    /// As [`Dict::items`].
+    pub async fn snapshot<M: FromIterator<(K, V)>>(&self) -> Result<M, Error> {
+        Ok(self.items().await?.into_iter().collect())
+    }
+
+    /// Removes and returns the last inserted entry (Python's
+    /// `d.popitem()`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::Empty`](crate::ManagerError::Empty) (as
+    /// [`Error::Manager`]) if the dict is empty, otherwise as [`Dict::items`];
+    /// an entry whose key or value was stored as another type than `K` or
+    /// `V` is not removed.
+    pub async fn popitem(&self) -> Result<(K, V), Error> {
+        let expect = Some((TypeTag::of::<K>(), TypeTag::of::<V>()));
+        match self.call(DictRequest::PopItem { expect }).await? {
+            Reply::Pair(k, v) => Ok((self.object.decode(&k)?, self.object.decode(&v)?)),
+            other => Err(self.object.unexpected(&other)),
+        }
+    }
+}
+
+/// `V` is an integer type, of any width.
+impl<K: Serialize, V: TryFrom<i64>> Dict<K, V> {
+    /// Adds `delta` to the integer at `key` (absent counts as a 0 of type
+    /// `V`) and returns the new value, atomically: no update from any
+    /// process is lost. The sum is checked and stored in the width the entry
+    /// is stored in (`V` for a new entry).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if the
+    /// key holds something other than an integer,
+    /// [`ManagerError::Overflow`](crate::ManagerError::Overflow) if the sum
+    /// overflows its type or the `i64` returned (both as [`Error::Manager`];
+    /// the entry is unchanged), and as
+    /// [`Dict::contains_key`].
+    pub async fn add<Q>(&self, key: &Q, delta: i64) -> Result<i64, Error>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let key = encode_key::<K, Q>(key)?;
+        self.object
+            .call_integer(ObjectRequest::Dict(DictRequest::Add {
+                key,
+                delta,
+                absent_as: Some(TypeTag::of::<V>()),
+            }))
+            .await
+    }
+}

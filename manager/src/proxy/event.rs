@@ -1,0 +1,146 @@
+//! [`Event`]: the async proxy of a shared flag processes wait for, like
+//! Python's `Manager().Event()`.
+//!
+//! The [`Event`] type's docs say how waiting and dead workers work.
+
+use std::time::Duration;
+
+use manager_core::request::{EventRequest, ObjectRequest, Wait};
+use manager_core::{ObjectId, ObjectName};
+
+use super::object::ObjectRef;
+use crate::Error;
+
+/// A handle on a shared flag processes wait for, like Python's
+/// `Manager().Event()`.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+///
+/// # let manager = manager::Manager::start()?;
+/// # let client = manager.connect_async().await?;
+/// let ready = client.event("ready").await?;
+/// assert!(!ready.wait_timeout(Duration::from_millis(10)).await?);
+///
+/// // Another task (or process) waits for the flag...
+/// let waiter = tokio::spawn({
+///     let ready = ready.clone();
+///     async move { ready.wait().await }
+/// });
+/// // ...and is released when it goes up.
+/// ready.set().await?;
+/// assert!(waiter.await??);
+/// assert!(ready.is_set().await?);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Waiting
+///
+/// [`Event::wait`] parks in the manager (never blocking it) until some
+/// process calls [`Event::set`]; every waiter is then released at once. On a
+/// handle made with `with_timeout(d)`, a wait lasts at most `d` and answers
+/// `false` when it ends, as a [`Event::wait_timeout`] does; see
+/// [`Queue`](super::Queue#waiting) for the details.
+///
+/// # What happens when a worker dies
+///
+/// Its waits are dropped; the flag stays as it is.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub(super) object: ObjectRef,
+}
+
+impl Event {
+    pub(crate) fn new(object: ObjectRef) -> Self {
+        Event { object }
+    }
+
+    /// The object's name.
+    pub fn name(&self) -> &ObjectName {
+        self.object.name()
+    }
+
+    /// The object's id in the manager's registry.
+    pub fn id(&self) -> ObjectId {
+        self.object.id()
+    }
+
+    /// A handle on the same object whose calls time out after `timeout`;
+    /// its waits last at most that long.
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        Self::new(self.object.with_timeout(timeout))
+    }
+
+    /// Raises the flag and releases every waiter (Python's `set()`).
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call (see [`Client::call`](crate::Client::call)).
+    pub async fn set(&self) -> Result<(), Error> {
+        self.object
+            .call_done(ObjectRequest::Event(EventRequest::Set))
+            .await
+    }
+
+    /// Lowers the flag (Python's `clear()`); later waits wait again.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn clear(&self) -> Result<(), Error> {
+        self.object
+            .call_done(ObjectRequest::Event(EventRequest::Clear))
+            .await
+    }
+
+    /// Whether the flag is up (Python's `is_set()`).
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn is_set(&self) -> Result<bool, Error> {
+        self.object
+            .call_bool(ObjectRequest::Event(EventRequest::IsSet))
+            .await
+    }
+
+    /// Waits until the flag is up (Python's `wait()`) and returns `true`;
+    /// `false` only on a handle with a timeout, when that passed first.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a dropped wait changes nothing.
+    pub async fn wait(&self) -> Result<bool, Error> {
+        self.wait_within(None).await
+    }
+
+    /// Waits at most `timeout` until the flag is up (Python's
+    /// `wait(timeout)`); returns whether it is. A zero timeout does not wait.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn wait_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+        self.wait_within(Some(timeout)).await
+    }
+
+    async fn wait_within(&self, timeout: Option<Duration>) -> Result<bool, Error> {
+        let wait = Wait::from_timeout(timeout);
+        self.object
+            .call_bool(ObjectRequest::Event(EventRequest::Wait { wait }))
+            .await
+    }
+}

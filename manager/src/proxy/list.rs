@@ -1,0 +1,527 @@
+//! [`List`]: the async proxy of a shared list of `T`s.
+//!
+//! Indices are `i64` and follow Python: `-1` is the last item, slices clamp
+//! to the list, `insert` past either end puts the item at that end. Each
+//! method is one request, applied whole before any other client's next one:
+//! an [`extend`](List::extend) lands as one block, a [`pop`](List::pop)
+//! never hands one item to two processes.
+//!
+//! # Sorting
+//!
+//! The manager does not know how to compare users' values, so
+//! [`List::sort`] reads the list with its version, sorts it here and writes
+//! it back only if no other client changed the list meanwhile; if one did,
+//! it waits a little (a few milliseconds, growing) and retries. Nothing
+//! another process appended during a sort is ever lost. Under changes that
+//! never pause, the sort gives up after [`List::SORT_ATTEMPTS`] attempts
+//! (or once the handle's timeout has passed) with [`Error::Contended`],
+//! leaving the list as it is.
+//!
+//! # Types
+//!
+//! [`List::pop`] and [`List::pop_index`] tell the manager which type they
+//! will decode the item as; an item stored as another type is not removed,
+//! and the pop fails with
+//! [`ManagerError::WrongType`](crate::ManagerError::WrongType) (an integer
+//! of another width is taken if it fits, see `docs/semantics.md`).
+//!
+//! The searches ([`List::contains`], [`List::index`], [`List::count`],
+//! [`List::remove`]) take any `&Q` that `T` borrows as (a `&str` for a
+//! `List<String>`), encoded as the owned item would be.
+
+use std::borrow::{Borrow, Cow};
+use std::cmp::Ordering;
+use std::time::{Duration, Instant};
+
+use manager_core::reply::Reply;
+use manager_core::request::{ListRequest, ObjectRequest};
+use manager_core::{Encoded, ObjectId, ObjectName, TypeTag};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::object::{Element, ObjectRef, encode, encode_all, encode_key};
+use crate::Error;
+
+/// The pause after the first failed sort attempt; it doubles after each
+/// further one, up to [`SORT_BACKOFF_MAX`].
+const SORT_BACKOFF_FIRST: Duration = Duration::from_millis(1);
+
+/// The longest pause between two sort attempts.
+const SORT_BACKOFF_MAX: Duration = Duration::from_millis(8);
+
+/// A handle on a shared list of `T`s, like Python's `Manager().list()`.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let manager = manager::Manager::start()?;
+/// # let client = manager.connect_async().await?;
+/// let sizes = client.list::<i64>("sizes").await?;
+/// sizes.append(&30).await?;
+/// sizes.extend(&[10, 20]).await?;
+/// assert_eq!(sizes.get(-1).await?, 20);
+/// sizes.sort().await?;
+/// assert_eq!(sizes.snapshot().await?, [10, 20, 30]);
+/// assert_eq!(sizes.pop().await?, 30);
+/// assert_eq!(sizes.len().await?, 2);
+/// # Ok(())
+/// # }
+/// ```
+pub struct List<T> {
+    pub(super) object: ObjectRef,
+    _element: Element<T>,
+}
+
+impl<T> Clone for List<T> {
+    fn clone(&self) -> Self {
+        List {
+            object: self.object.clone(),
+            _element: Element::default(),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for List<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("List")
+            .field("object", &self.object)
+            .finish()
+    }
+}
+
+impl<T> List<T> {
+    /// How many times [`List::sort`] (and `sort_by`, `sort_by_key`) reads,
+    /// sorts and tries to write back before it gives up with
+    /// [`Error::Contended`].
+    pub const SORT_ATTEMPTS: u32 = 32;
+
+    pub(crate) fn new(object: ObjectRef) -> Self {
+        List {
+            object,
+            _element: Element::default(),
+        }
+    }
+
+    /// The object's name.
+    pub fn name(&self) -> &ObjectName {
+        self.object.name()
+    }
+
+    /// The object's id in the manager's registry.
+    pub fn id(&self) -> ObjectId {
+        self.object.id()
+    }
+
+    /// A handle on the same object whose calls time out after `timeout`.
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        Self::new(self.object.with_timeout(timeout))
+    }
+
+    async fn call(&self, request: ListRequest) -> Result<Reply, Error> {
+        self.object.call(ObjectRequest::List(request)).await
+    }
+
+    async fn done(&self, request: ListRequest) -> Result<(), Error> {
+        self.object.call_done(ObjectRequest::List(request)).await
+    }
+
+    async fn count_of(&self, request: ListRequest) -> Result<usize, Error> {
+        let n = self.object.call_count(ObjectRequest::List(request)).await?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    /// The number of items (Python's `len(l)`).
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call (see [`Client::call`](crate::Client::call)).
+    pub async fn len(&self) -> Result<usize, Error> {
+        self.count_of(ListRequest::Len).await
+    }
+
+    /// Whether the list has no items.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn is_empty(&self) -> Result<bool, Error> {
+        Ok(self.len().await? == 0)
+    }
+
+    /// Removes every item (Python's `l.clear()`).
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn clear(&self) -> Result<(), Error> {
+        self.done(ListRequest::Clear).await
+    }
+
+    /// Reverses the list in place (Python's `l.reverse()`).
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn reverse(&self) -> Result<(), Error> {
+        self.done(ListRequest::Reverse).await
+    }
+}
+
+impl<T: Serialize> List<T> {
+    /// Replaces the item at `index` (Python's `l[i] = x`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::IndexOutOfRange`](crate::ManagerError::IndexOutOfRange)
+    /// (as [`Error::Manager`]) if `index` is outside the list,
+    /// [`Error::EncodeValue`] if the value cannot be encoded, and the errors
+    /// of every call.
+    pub async fn set(&self, index: i64, value: &T) -> Result<(), Error> {
+        let value = encode(value)?;
+        self.done(ListRequest::Set { index, value }).await
+    }
+
+    /// Adds an item at the end (Python's `l.append(x)`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EncodeValue`] if the value cannot be encoded, and the errors
+    /// of every call.
+    pub async fn append(&self, value: &T) -> Result<(), Error> {
+        let value = encode(value)?;
+        self.done(ListRequest::Append { value }).await
+    }
+
+    /// Adds items at the end in one request (Python's `l.extend(xs)`): no
+    /// other client's item lands between them.
+    ///
+    /// # Errors
+    ///
+    /// As [`List::append`]; if one value cannot be encoded, nothing is sent.
+    pub async fn extend<'a>(&self, values: impl IntoIterator<Item = &'a T>) -> Result<(), Error>
+    where
+        T: 'a,
+    {
+        let values = encode_all(values)?;
+        self.done(ListRequest::Extend { values }).await
+    }
+
+    /// Inserts an item before `index` (Python's `l.insert(i, x)`): an index
+    /// past the end appends, one before the start prepends.
+    ///
+    /// # Errors
+    ///
+    /// As [`List::append`].
+    pub async fn insert(&self, index: i64, value: &T) -> Result<(), Error> {
+        let value = encode(value)?;
+        self.done(ListRequest::Insert { index, value }).await
+    }
+
+    /// Removes the first item equal to `value` (Python's `l.remove(x)`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NotFound`](crate::ManagerError::NotFound) (as
+    /// [`Error::Manager`]) if there is none, otherwise as [`List::append`].
+    pub async fn remove<Q>(&self, value: &Q) -> Result<(), Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let value = encode_key::<T, Q>(value)?;
+        self.done(ListRequest::Remove { value }).await
+    }
+
+    /// The index of the first item equal to `value` (Python's `l.index(x)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`List::remove`].
+    pub async fn index<Q>(&self, value: &Q) -> Result<usize, Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let value = encode_key::<T, Q>(value)?;
+        self.count_of(ListRequest::Index { value }).await
+    }
+
+    /// How many items equal `value` (Python's `l.count(x)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`List::append`].
+    pub async fn count<Q>(&self, value: &Q) -> Result<usize, Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let value = encode_key::<T, Q>(value)?;
+        self.count_of(ListRequest::Count { value }).await
+    }
+
+    /// Whether an item equals `value` (Python's `x in l`).
+    ///
+    /// # Errors
+    ///
+    /// As [`List::append`].
+    pub async fn contains<Q>(&self, value: &Q) -> Result<bool, Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let value = encode_key::<T, Q>(value)?;
+        self.object
+            .call_bool(ObjectRequest::List(ListRequest::Contains { value }))
+            .await
+    }
+
+    /// Replaces every item with `values` if the list is still at `version`
+    /// (from [`List::versioned_snapshot`]); returns whether it replaced. The
+    /// building block of read-modify-write updates such as [`List::sort`].
+    ///
+    /// # Errors
+    ///
+    /// As [`List::extend`].
+    pub async fn replace_if_version<'a>(
+        &self,
+        version: u64,
+        values: impl IntoIterator<Item = &'a T>,
+    ) -> Result<bool, Error>
+    where
+        T: 'a,
+    {
+        let values = encode_all(values)?;
+        self.object
+            .call_bool(ObjectRequest::List(ListRequest::ReplaceIfVersion {
+                version,
+                values,
+            }))
+            .await
+    }
+}
+
+impl<T: DeserializeOwned> List<T> {
+    /// The item at `index` (Python's `l[i]`; `-1` is the last).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::IndexOutOfRange`](crate::ManagerError::IndexOutOfRange)
+    /// if `index` is outside the list, and
+    /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if the
+    /// item was stored as another type than `T` (both as [`Error::Manager`]),
+    /// and the errors of every call.
+    pub async fn get(&self, index: i64) -> Result<T, Error> {
+        self.object
+            .call_value(ObjectRequest::List(ListRequest::Get { index }))
+            .await
+    }
+
+    /// Removes and returns the last item (Python's `l.pop()`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::Empty`](crate::ManagerError::Empty) if the list is
+    /// empty, otherwise as [`List::get`]. An item stored as another type
+    /// than `T` is not removed: the pop fails with `WrongType` and the list
+    /// is unchanged.
+    pub async fn pop(&self) -> Result<T, Error> {
+        self.object
+            .call_value(ObjectRequest::List(ListRequest::Pop {
+                index: None,
+                expect: Some(TypeTag::of::<T>()),
+            }))
+            .await
+    }
+
+    /// Removes and returns the item at `index` (Python's `l.pop(i)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`List::pop`] and [`List::get`].
+    pub async fn pop_index(&self, index: i64) -> Result<T, Error> {
+        self.object
+            .call_value(ObjectRequest::List(ListRequest::Pop {
+                index: Some(index),
+                expect: Some(TypeTag::of::<T>()),
+            }))
+            .await
+    }
+
+    /// A copy of `l[start:stop]` (`None`: from the start, to the end), with
+    /// Python's slice rules: negative bounds count from the end, bounds
+    /// outside the list are clamped, never an error.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if an item
+    /// was stored as another type, and the errors of every call.
+    pub async fn slice(&self, start: Option<i64>, stop: Option<i64>) -> Result<Vec<T>, Error> {
+        self.object
+            .call_values(ObjectRequest::List(ListRequest::Slice { start, stop }))
+            .await
+    }
+
+    /// Every item, read in one request.
+    ///
+    /// # Errors
+    ///
+    /// As [`List::slice`].
+    pub async fn snapshot(&self) -> Result<Vec<T>, Error> {
+        self.object
+            .call_values(ObjectRequest::List(ListRequest::Snapshot))
+            .await
+    }
+
+    /// Every item with the list's version, which changes with every
+    /// modification; see [`List::replace_if_version`].
+    ///
+    /// # Errors
+    ///
+    /// As [`List::slice`].
+    pub async fn versioned_snapshot(&self) -> Result<(u64, Vec<T>), Error> {
+        let (version, values) = self.versioned().await?;
+        let items = values
+            .iter()
+            .map(|v| self.object.decode(v))
+            .collect::<Result<_, _>>()?;
+        Ok((version, items))
+    }
+
+    async fn versioned(&self) -> Result<(u64, Vec<Encoded>), Error> {
+        match self.call(ListRequest::VersionedSnapshot).await? {
+            Reply::Versioned { version, values } => Ok((version, values)),
+            other => Err(self.object.unexpected(&other)),
+        }
+    }
+
+    /// Sorts the list in place, stably, by `T`'s order (Python's
+    /// `l.sort()`).
+    ///
+    /// Reads the list, sorts it here and writes it back if no other client
+    /// changed it meanwhile; otherwise pauses a little (1 ms, doubling up
+    /// to 8 ms) and tries again, at most [`List::SORT_ATTEMPTS`] times in
+    /// all.
+    /// The items are written back exactly as they were stored, only
+    /// reordered; an attempt that fails changes nothing.
+    ///
+    /// On a handle with a timeout, the whole sort, every attempt and pause
+    /// included, lasts at most about that long: no attempt starts after it
+    /// has passed, and each call gets only what is left of it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Contended`] if other clients changed the list during every
+    /// attempt (or every attempt before the handle's timeout passed): the
+    /// list was not sorted, and nothing was lost. [`Error::Timeout`] if a
+    /// call got no answer in what was left of the handle's timeout.
+    /// Otherwise as [`List::slice`].
+    pub async fn sort(&self) -> Result<(), Error>
+    where
+        T: Ord,
+    {
+        self.sort_by(T::cmp).await
+    }
+
+    /// Sorts the list in place, stably, by `compare`; see [`List::sort`].
+    ///
+    /// `compare` is called afresh on each attempt.
+    ///
+    /// # Errors
+    ///
+    /// As [`List::sort`].
+    pub async fn sort_by(&self, mut compare: impl FnMut(&T, &T) -> Ordering) -> Result<(), Error> {
+        self.reorder(|items| items.sort_by(|a, b| compare(&a.0, &b.0)))
+            .await
+    }
+
+    /// Sorts the list in place, stably, by the key `key` gives each item
+    /// (Python's `l.sort(key=...)`); see [`List::sort`].
+    ///
+    /// # Errors
+    ///
+    /// As [`List::sort`].
+    pub async fn sort_by_key<K: Ord>(&self, mut key: impl FnMut(&T) -> K) -> Result<(), Error> {
+        self.reorder(|items| items.sort_by_key(|item| key(&item.0)))
+            .await
+    }
+
+    /// Reads the list, lets `order` permute its items (each decoded, next to
+    /// its stored form) and writes the permutation back if the list did not
+    /// change meanwhile; retries after a short, growing pause while it did,
+    /// at most [`List::SORT_ATTEMPTS`] times and within the handle's timeout.
+    async fn reorder(&self, mut order: impl FnMut(&mut [(T, Encoded)])) -> Result<(), Error> {
+        let started = Instant::now();
+        let limit = self.object.client().timeout();
+        // What is left of the handle's timeout; `None` when it has none.
+        let left = || limit.map(|limit| limit.saturating_sub(started.elapsed()));
+        let mut pause = SORT_BACKOFF_FIRST;
+        let mut attempts = 0;
+        loop {
+            // The first attempt always runs, with the handle as it is.
+            let object = match left() {
+                Some(left) if attempts > 0 => {
+                    if left.is_zero() {
+                        break;
+                    }
+                    Cow::Owned(self.object.with_timeout(left))
+                }
+                _ => Cow::Borrowed(&self.object),
+            };
+            attempts += 1;
+            // A call that runs out of what is left reports the sort's whole
+            // timeout, the deadline that passed.
+            let timed_out = |e: Error| match (e, limit) {
+                (Error::Timeout { .. }, Some(limit)) => Error::Timeout { after: limit },
+                (e, _) => e,
+            };
+            if Self::attempt(&object, &mut order)
+                .await
+                .map_err(timed_out)?
+            {
+                return Ok(());
+            }
+            if attempts == Self::SORT_ATTEMPTS {
+                break;
+            }
+            let nap = left().map_or(pause, |left| pause.min(left));
+            tokio::time::sleep(nap).await;
+            pause = (pause * 2).min(SORT_BACKOFF_MAX);
+        }
+        Err(Error::Contended {
+            operation: "sort".to_owned(),
+            what: self.object.what(),
+            attempts,
+        })
+    }
+
+    /// One read, reorder and conditional write through `object` (this
+    /// list, perhaps with a shorter timeout); whether the write went
+    /// through.
+    async fn attempt(
+        object: &ObjectRef,
+        order: &mut impl FnMut(&mut [(T, Encoded)]),
+    ) -> Result<bool, Error> {
+        let (version, values) = match object
+            .call(ObjectRequest::List(ListRequest::VersionedSnapshot))
+            .await?
+        {
+            Reply::Versioned { version, values } => (version, values),
+            other => return Err(object.unexpected(&other)),
+        };
+        let mut items = values
+            .into_iter()
+            .map(|stored| Ok((object.decode(&stored)?, stored)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        order(&mut items);
+        let values = items.into_iter().map(|(_, stored)| stored).collect();
+        object
+            .call_bool(ObjectRequest::List(ListRequest::ReplaceIfVersion {
+                version,
+                values,
+            }))
+            .await
+    }
+}

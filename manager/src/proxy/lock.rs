@@ -1,0 +1,356 @@
+//! [`Lock`], [`RLock`]: the async proxies of a shared lock and re-entrant
+//! lock, and [`LockGuard`], which releases when dropped.
+//!
+//! # Owners
+//!
+//! A lock is held by an owner: this connection plus the tokio task (or the
+//! thread, outside a task) that acquired it ([`current_owner`]). A guard
+//! remembers the owner that acquired it and releases as that owner, from
+//! whichever task drops it.
+//!
+//! # What happens when a holder dies
+//!
+//! When the holding process ends, however it ends (SIGKILL included), its
+//! connection closes and the manager releases the lock and hands it to the
+//! next waiter. Python's manager keeps such a lock held and every other
+//! process deadlocks.
+//!
+//! That is why a [`Lock`] may be released only from the process that holds
+//! it (any of its tasks or threads), not from another process as Python
+//! allows: a release sent for a holder that has just died would otherwise
+//! free the lock of whoever got it next.
+
+use std::time::Duration;
+
+use manager_core::reply::Reply;
+use manager_core::request::{LockRequest, ObjectRequest, Owner, Wait};
+use manager_core::{ObjectId, ObjectName};
+
+use super::object::{ObjectRef, current_owner};
+use crate::Error;
+
+/// Defines a lock handle type: the struct, with `$type_doc` as its docs, and
+/// every method, written once for [`Lock`] and [`RLock`]. What differs
+/// between the two is said in their type docs and in the `acquire`,
+/// `try_acquire` and `release` docs passed in.
+macro_rules! lock_handle {
+    (
+        $(#[$type_doc:meta])*
+        pub struct $Lock:ident;
+        acquire: { $(#[$acquire_doc:meta])* }
+        try_acquire: { $(#[$try_acquire_doc:meta])* }
+        release: { $(#[$release_doc:meta])* }
+    ) => {
+        $(#[$type_doc])*
+        #[derive(Debug, Clone)]
+        pub struct $Lock {
+            pub(super) object: ObjectRef,
+        }
+
+        impl $Lock {
+            pub(crate) fn new(object: ObjectRef) -> Self {
+                $Lock { object }
+            }
+
+            /// The object's name.
+            pub fn name(&self) -> &ObjectName {
+                self.object.name()
+            }
+
+            /// The object's id in the manager's registry.
+            pub fn id(&self) -> ObjectId {
+                self.object.id()
+            }
+
+            /// A handle on the same object whose calls time out after `timeout`.
+            pub fn with_timeout(&self, timeout: Duration) -> Self {
+                Self::new(self.object.with_timeout(timeout))
+            }
+
+            $(#[$acquire_doc])*
+            ///
+            /// # Errors
+            ///
+            /// [`Error::Timeout`] on a handle with a timeout
+            #[doc = concat!("([`", stringify!($Lock), "::with_timeout`])")]
+            /// if the lock stayed held that long, and the errors of every
+            /// call.
+            ///
+            /// # Cancel safety
+            ///
+            /// Cancel safe: if the future is dropped after the request went
+            /// out and the manager grants the lock afterwards, the client
+            /// releases it again as soon as the grant arrives.
+            pub async fn acquire(&self) -> Result<(), Error> {
+                acquire(&self.object, current_owner()).await
+            }
+
+            /// Takes the lock, waiting at most `timeout`; returns whether it was
+            /// taken (Python's `acquire(timeout=...)`). The manager's clock ends the
+            /// wait, so a lock is never granted to a caller that gave up.
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            ///
+            /// # Cancel safety
+            ///
+            #[doc = concat!("As [`", stringify!($Lock), "::acquire`].")]
+            pub async fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+                acquire_wait(
+                    &self.object,
+                    current_owner(),
+                    Wait::from_timeout(Some(timeout)),
+                )
+                .await
+            }
+
+            $(#[$try_acquire_doc])*
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            pub async fn try_acquire(&self) -> Result<bool, Error> {
+                acquire_wait(&self.object, current_owner(), Wait::No).await
+            }
+
+            $(#[$release_doc])*
+            pub async fn release(&self) -> Result<(), Error> {
+                release(&self.object, current_owner()).await
+            }
+
+            /// Whether anyone holds the lock now (Python's `locked()`).
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            pub async fn locked(&self) -> Result<bool, Error> {
+                locked(&self.object).await
+            }
+
+            /// How many acquires are waiting for the lock now.
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            pub async fn n_waiting(&self) -> Result<usize, Error> {
+                n_waiting(&self.object).await
+            }
+
+            #[doc = concat!("Takes the lock (as [`", stringify!($Lock), "::acquire`]) and returns a")]
+            /// guard that releases the hold it took when dropped (Python's
+            /// `with lock:`).
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("As [`", stringify!($Lock), "::acquire`].")]
+            ///
+            /// # Cancel safety
+            ///
+            #[doc = concat!("As [`", stringify!($Lock), "::acquire`].")]
+            pub async fn lock(&self) -> Result<LockGuard, Error> {
+                guard(&self.object).await
+            }
+
+            pub(crate) async fn acquire_as(&self, owner: Owner) -> Result<(), Error> {
+                acquire(&self.object, owner).await
+            }
+
+            pub(crate) async fn acquire_wait_as(&self, owner: Owner, wait: Wait) -> Result<bool, Error> {
+                acquire_wait(&self.object, owner, wait).await
+            }
+
+            pub(crate) async fn release_as(&self, owner: Owner) -> Result<(), Error> {
+                release(&self.object, owner).await
+            }
+        }
+    };
+}
+
+lock_handle! {
+    /// A handle on a shared lock, like Python's `Manager().Lock()`.
+    ///
+    /// One owner (task or thread of a process) holds it at a time; the others
+    /// wait in arrival order. Like Python's `threading.Lock` it is not
+    /// re-entrant (its holder acquiring it again waits like anyone else), and
+    /// another task or thread than the one that took it may release it, but
+    /// only one of the holding process: a release from another process, meant
+    /// for a holder that has just died, would otherwise free the lock of
+    /// whoever got it next. Use [`RLock`] for a lock only its holder releases.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let manager = manager::Manager::start()?;
+    /// # let client = manager.connect_async().await?;
+    /// let lock = client.lock("accounts").await?;
+    /// {
+    ///     let _guard = lock.lock().await?;
+    ///     assert!(lock.locked().await?);
+    ///     assert!(!lock.try_acquire().await?, "held, even by us");
+    /// } // released here
+    /// assert!(lock.try_acquire().await?);
+    /// lock.release().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct Lock;
+    acquire: {
+        /// Takes the lock, waiting as long as another owner holds it (Python's
+        /// `acquire()`).
+    }
+    try_acquire: {
+        /// Takes the lock if it is free; returns whether it was taken (Python's
+        /// `acquire(blocking=False)`).
+    }
+    release: {
+        /// Releases the lock. Any task or thread of the holding process may,
+        /// as with Python's `threading.Lock` within one process; another
+        /// process may not.
+        ///
+        /// # Errors
+        ///
+        /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if nobody
+        /// holds it or another process does (nothing changes then), and the
+        /// errors of every call.
+    }
+}
+
+lock_handle! {
+    /// A handle on a shared re-entrant lock, like Python's `Manager().RLock()`.
+    ///
+    /// Its holder (an owner: a task or thread of one process) may take it again
+    /// at once; it is free when the holder has released it as many times as it
+    /// took it. Only the holder may release it. Two tasks or threads of one
+    /// process are two owners and exclude each other.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let manager = manager::Manager::start()?;
+    /// # let client = manager.connect_async().await?;
+    /// let lock = client.rlock("tree").await?;
+    /// let outer = lock.lock().await?;
+    /// let inner = lock.lock().await?; // the holder takes it again
+    /// drop(inner);
+    /// assert!(lock.locked().await?, "still held once");
+    /// outer.release().await?;
+    /// assert!(!lock.locked().await?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct RLock;
+    acquire: {
+        /// Takes the lock, at once if this owner holds it already, else waiting
+        /// as long as another owner holds it.
+    }
+    try_acquire: {
+        /// Takes the lock if it is free or held by this owner; returns whether
+        /// it was taken.
+    }
+    release: {
+        /// Releases the lock once.
+        ///
+        /// # Errors
+        ///
+        /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if this
+        /// owner does not hold it, and the errors of every call.
+    }
+}
+
+/// Holds a [`Lock`] or [`RLock`] (once) until dropped or released.
+///
+/// Dropping it sends the release without waiting for the answer (a `drop`
+/// cannot wait); the release is ordered with this connection's later
+/// requests, so a later acquire from this process comes after it. Use
+/// [`LockGuard::release`] to wait for it and see its error.
+#[derive(Debug)]
+#[must_use = "the lock is released when the guard is dropped"]
+pub struct LockGuard {
+    object: ObjectRef,
+    owner: Owner,
+    held: bool,
+}
+
+impl LockGuard {
+    /// Releases the lock and waits for the manager's answer.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if it was
+    /// released meanwhile by other means, and the errors of every call.
+    pub async fn release(mut self) -> Result<(), Error> {
+        self.held = false;
+        release(&self.object, self.owner).await
+    }
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        if self.held
+            && let Err(error) =
+                self.object
+                    .send_detached(ObjectRequest::Lock(LockRequest::Release {
+                        owner: self.owner,
+                    }))
+        {
+            tracing::debug!(lock = %self.object.what(), %error, "release from a dropped guard failed");
+        }
+    }
+}
+
+async fn guard(object: &ObjectRef) -> Result<LockGuard, Error> {
+    let owner = current_owner();
+    acquire(object, owner).await?;
+    Ok(LockGuard {
+        object: object.clone(),
+        owner,
+        held: true,
+    })
+}
+
+async fn acquire(object: &ObjectRef, owner: Owner) -> Result<(), Error> {
+    if acquire_wait(object, owner, Wait::Forever).await? {
+        Ok(())
+    } else {
+        Err(wait_cut_short(object))
+    }
+}
+
+async fn acquire_wait(object: &ObjectRef, owner: Owner, wait: Wait) -> Result<bool, Error> {
+    object
+        .call_bool(ObjectRequest::Lock(LockRequest::Acquire { owner, wait }))
+        .await
+}
+
+async fn release(object: &ObjectRef, owner: Owner) -> Result<(), Error> {
+    object
+        .call_done(ObjectRequest::Lock(LockRequest::Release { owner }))
+        .await
+}
+
+async fn locked(object: &ObjectRef) -> Result<bool, Error> {
+    object
+        .call_bool(ObjectRequest::Lock(LockRequest::IsLocked))
+        .await
+}
+
+async fn n_waiting(object: &ObjectRef) -> Result<usize, Error> {
+    let n = object
+        .call_count(ObjectRequest::Lock(LockRequest::NWaiting))
+        .await?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+/// The error of a wait without a limit that the manager ended anyway: the
+/// handle's own timeout cut it short.
+pub(super) fn wait_cut_short(object: &ObjectRef) -> Error {
+    match object.client().timeout() {
+        Some(after) => Error::Timeout { after },
+        None => object.unexpected(&Reply::Bool(false)),
+    }
+}

@@ -1,0 +1,349 @@
+//! [`Namespace`]: the async proxy of a shared namespace.
+
+use std::time::Duration;
+
+use manager_core::reply::Reply;
+use manager_core::request::{NamespaceRequest, ObjectRequest};
+use manager_core::{Encoded, ManagerError, ObjectId, ObjectName};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::object::{ObjectRef, encode};
+use crate::Error;
+
+/// A handle on a shared namespace: named attributes of any serde type, plus
+/// atomic updates.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let manager = manager::Manager::start()?;
+/// # let client = manager.connect_async().await?;
+/// let ns = client.namespace("job").await?;
+/// ns.set("name", "resize images").await?;
+/// ns.set("done", &0_i64).await?;
+/// ns.add("done", 3).await?;
+/// assert_eq!(ns.get::<String>("name").await?, "resize images");
+/// assert_eq!(ns.get::<i64>("done").await?, 3);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Namespace {
+    pub(super) object: ObjectRef,
+}
+
+impl Namespace {
+    pub(crate) fn new(object: ObjectRef) -> Self {
+        Namespace { object }
+    }
+
+    /// The namespace's name.
+    pub fn name(&self) -> &ObjectName {
+        self.object.name()
+    }
+
+    /// The namespace's id in the manager's registry.
+    pub fn id(&self) -> ObjectId {
+        self.object.id()
+    }
+
+    /// A proxy of the same namespace whose calls time out after `timeout`.
+    pub fn with_timeout(&self, timeout: Duration) -> Namespace {
+        Namespace {
+            object: self.object.with_timeout(timeout),
+        }
+    }
+
+    async fn request(&self, request: NamespaceRequest) -> Result<Reply, Error> {
+        self.object.call(ObjectRequest::Namespace(request)).await
+    }
+
+    /// Names `attribute` in errors; formatted only if one occurs.
+    fn what<'a>(&'a self, attribute: &'a str) -> impl std::fmt::Display + 'a {
+        AttributeOf {
+            attribute,
+            namespace: self.object.name(),
+        }
+    }
+
+    fn unexpected(&self, reply: Reply) -> Error {
+        self.object.unexpected(&reply)
+    }
+
+    /// Sets `attribute` to `value` (Python's `ns.x = v`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Encode`] if the value cannot be encoded, and the errors of
+    /// every call (see [`Client::call`](crate::Client::call)).
+    pub async fn set<T: Serialize + ?Sized>(
+        &self,
+        attribute: &str,
+        value: &T,
+    ) -> Result<(), Error> {
+        let value = encode(value)?;
+        self.expect_done(NamespaceRequest::Set {
+            attribute: attribute.to_owned(),
+            value,
+        })
+        .await
+    }
+
+    /// Reads `attribute` as a `T` (Python's `ns.x`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NoSuchAttribute`] if it is not set, and
+    /// [`ManagerError::WrongType`] if it holds another type (both as
+    /// [`Error::Manager`]).
+    pub async fn get<T: DeserializeOwned>(&self, attribute: &str) -> Result<T, Error> {
+        match self
+            .request(NamespaceRequest::Get {
+                attribute: attribute.to_owned(),
+            })
+            .await?
+        {
+            Reply::Value(value) => Ok(value.decode(self.what(attribute))?),
+            other => Err(self.unexpected(other)),
+        }
+    }
+
+    /// Reads `attribute` as a `T`, or `None` if it is not set.
+    ///
+    /// # Errors
+    ///
+    /// As [`Namespace::get`], except that a missing attribute is `Ok(None)`.
+    pub async fn try_get<T: DeserializeOwned>(&self, attribute: &str) -> Result<Option<T>, Error> {
+        match self.get(attribute).await {
+            Ok(value) => Ok(Some(value)),
+            Err(Error::Manager(ManagerError::NoSuchAttribute { .. })) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes `attribute`; returns whether it was set.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn delete(&self, attribute: &str) -> Result<bool, Error> {
+        self.expect_bool(NamespaceRequest::Delete {
+            attribute: attribute.to_owned(),
+        })
+        .await
+    }
+
+    /// Whether `attribute` is set (Python's `hasattr`).
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn contains(&self, attribute: &str) -> Result<bool, Error> {
+        self.expect_bool(NamespaceRequest::Contains {
+            attribute: attribute.to_owned(),
+        })
+        .await
+    }
+
+    /// The names of the attributes, sorted.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn names(&self) -> Result<Vec<String>, Error> {
+        match self.request(NamespaceRequest::Names).await? {
+            Reply::Names(names) => Ok(names),
+            other => Err(self.unexpected(other)),
+        }
+    }
+
+    /// Every attribute with its value, read in one request.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn snapshot(&self) -> Result<NamespaceSnapshot, Error> {
+        match self.request(NamespaceRequest::Snapshot).await? {
+            Reply::Attributes(attributes) => Ok(NamespaceSnapshot {
+                namespace: self.object.name().clone(),
+                attributes,
+            }),
+            other => Err(self.unexpected(other)),
+        }
+    }
+
+    /// Sets `attribute` only if it is not set; returns whether it was set by
+    /// this call. Atomic: of many processes racing, exactly one wins.
+    ///
+    /// # Errors
+    ///
+    /// As [`Namespace::set`].
+    pub async fn set_if_absent<T: Serialize + ?Sized>(
+        &self,
+        attribute: &str,
+        value: &T,
+    ) -> Result<bool, Error> {
+        let value = encode(value)?;
+        self.expect_bool(NamespaceRequest::SetIfAbsent {
+            attribute: attribute.to_owned(),
+            value,
+        })
+        .await
+    }
+
+    /// Stores `new` if `attribute` now holds `expected` (`None`: is not set).
+    ///
+    /// Returns `Ok(Ok(()))` if it swapped, and `Ok(Err(current))` with what
+    /// the attribute holds instead if not, like
+    /// [`AtomicU64::compare_exchange`](std::sync::atomic::AtomicU64::compare_exchange).
+    ///
+    /// # Errors
+    ///
+    /// As [`Namespace::set`], and [`ManagerError::WrongType`] if the current
+    /// value is of another type than `T`.
+    pub async fn compare_and_swap<T: Serialize + DeserializeOwned>(
+        &self,
+        attribute: &str,
+        expected: Option<&T>,
+        new: &T,
+    ) -> Result<Result<(), Option<T>>, Error> {
+        let expected = expected.map(encode).transpose()?;
+        let new = encode(new)?;
+        let reply = self
+            .request(NamespaceRequest::CompareAndSwap {
+                attribute: attribute.to_owned(),
+                expected,
+                new,
+            })
+            .await?;
+        match reply {
+            Reply::Swapped { swapped: true, .. } => Ok(Ok(())),
+            Reply::Swapped {
+                swapped: false,
+                current,
+            } => {
+                let current = current
+                    .map(|v| v.decode(self.what(attribute)))
+                    .transpose()?;
+                Ok(Err(current))
+            }
+            other => Err(self.unexpected(other)),
+        }
+    }
+
+    /// Adds `delta` to the integer in `attribute` (not set counts as an
+    /// `i64` 0) and returns the new value, atomically: no update from any
+    /// process is lost. The integer may be of any width (`set("n", &0)`
+    /// stores an `i32`); the sum is stored in that same width.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::WrongType`] if the attribute holds something other
+    /// than an integer, and [`ManagerError::Overflow`] if the sum overflows
+    /// the attribute's type, or the `i64` returned (the attribute is then
+    /// unchanged).
+    pub async fn add(&self, attribute: &str, delta: i64) -> Result<i64, Error> {
+        match self
+            .request(NamespaceRequest::Add {
+                attribute: attribute.to_owned(),
+                delta,
+            })
+            .await?
+        {
+            Reply::Integer(value) => Ok(value),
+            other => Err(self.unexpected(other)),
+        }
+    }
+
+    async fn expect_done(&self, request: NamespaceRequest) -> Result<(), Error> {
+        match self.request(request).await? {
+            Reply::Done => Ok(()),
+            other => Err(self.unexpected(other)),
+        }
+    }
+
+    async fn expect_bool(&self, request: NamespaceRequest) -> Result<bool, Error> {
+        match self.request(request).await? {
+            Reply::Bool(b) => Ok(b),
+            other => Err(self.unexpected(other)),
+        }
+    }
+}
+
+/// Every attribute of a namespace at one moment, as [`Namespace::snapshot`]
+/// read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceSnapshot {
+    namespace: ObjectName,
+    attributes: Vec<(String, Encoded)>,
+}
+
+impl NamespaceSnapshot {
+    /// The attribute names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.attributes.iter().map(|(name, _)| name.as_str())
+    }
+
+    /// Each attribute with its raw value, sorted by name; decode a value with
+    /// [`Encoded::decode`] or [`NamespaceSnapshot::get`].
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Encoded)> {
+        self.attributes
+            .iter()
+            .map(|(name, value)| (name.as_str(), value))
+    }
+
+    /// How many attributes there were.
+    pub fn len(&self) -> usize {
+        self.attributes.len()
+    }
+
+    /// Whether there were none.
+    pub fn is_empty(&self) -> bool {
+        self.attributes.is_empty()
+    }
+
+    /// The raw value of `attribute`, if it was set.
+    pub fn value(&self, attribute: &str) -> Option<&Encoded> {
+        self.attributes
+            .binary_search_by(|(name, _)| name.as_str().cmp(attribute))
+            .ok()
+            .map(|i| &self.attributes[i].1)
+    }
+
+    /// Decodes `attribute` as a `T`.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NoSuchAttribute`] or [`ManagerError::WrongType`].
+    pub fn get<T: DeserializeOwned>(&self, attribute: &str) -> Result<T, ManagerError> {
+        let value = self
+            .value(attribute)
+            .ok_or_else(|| ManagerError::NoSuchAttribute {
+                namespace: self.namespace.to_string(),
+                attribute: attribute.to_owned(),
+            })?;
+        value.decode(format_args!(
+            "attribute `{attribute}` of namespace `{}`",
+            self.namespace
+        ))
+    }
+}
+
+/// "attribute `x` of namespace `cfg`", written only when displayed.
+struct AttributeOf<'a> {
+    attribute: &'a str,
+    namespace: &'a ObjectName,
+}
+
+impl std::fmt::Display for AttributeOf<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "attribute `{}` of namespace `{}`",
+            self.attribute, self.namespace
+        )
+    }
+}

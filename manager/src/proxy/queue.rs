@@ -1,0 +1,605 @@
+//! [`Queue`], [`JoinableQueue`]: the async proxies of a shared FIFO queue of
+//! `T`s, like Python's `Manager().Queue()` and `Manager().JoinableQueue()`.
+//!
+//! The [`Queue`] type's docs say how waiting, timeouts, bounds and dead
+//! workers work.
+
+use std::time::Duration;
+
+use manager_core::reply::Reply;
+use manager_core::request::{ObjectRequest, QueueRequest, Wait};
+use manager_core::{ManagerError, ObjectId, ObjectName, TypeTag};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::object::{Element, ObjectRef, encode};
+use crate::Error;
+
+/// Defines a queue handle type: the struct, with `$type_doc` as its docs,
+/// and every method of a plain queue, written once for [`Queue`] and
+/// [`JoinableQueue`] (which adds `task_done` and `join` below). `$put_doc`
+/// is the first paragraph of `put`'s docs.
+macro_rules! queue_handle {
+    (
+        $(#[$type_doc:meta])*
+        pub struct $Queue:ident<T>;
+        put: { $(#[$put_doc:meta])* }
+    ) => {
+        $(#[$type_doc])*
+        pub struct $Queue<T> {
+            pub(super) object: ObjectRef,
+            _element: Element<T>,
+        }
+
+        impl<T> Clone for $Queue<T> {
+            fn clone(&self) -> Self {
+                Self::new(self.object.clone())
+            }
+        }
+
+        impl<T> std::fmt::Debug for $Queue<T> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($Queue))
+                    .field("object", &self.object)
+                    .finish()
+            }
+        }
+
+        impl<T> $Queue<T> {
+            pub(crate) fn new(object: ObjectRef) -> Self {
+                $Queue {
+                    object,
+                    _element: Element::default(),
+                }
+            }
+
+            /// The object's name.
+            pub fn name(&self) -> &ObjectName {
+                self.object.name()
+            }
+
+            /// The object's id in the manager's registry.
+            pub fn id(&self) -> ObjectId {
+                self.object.id()
+            }
+
+            /// A handle on the same object whose calls time out after `timeout`;
+            /// its waits last at most that long (see [`Queue`]).
+            pub fn with_timeout(&self, timeout: Duration) -> Self {
+                Self::new(self.object.with_timeout(timeout))
+            }
+
+            /// The number of items (Python's `qsize()`).
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call (see [`Client::call`](crate::Client::call)).
+            pub async fn len(&self) -> Result<usize, Error> {
+                let n = self
+                    .object
+                    .call_count(ObjectRequest::Queue(QueueRequest::Len))
+                    .await?;
+                Ok(usize::try_from(n).unwrap_or(usize::MAX))
+            }
+
+            #[doc = concat!("Python's name for [`", stringify!($Queue), "::len`].")]
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("As [`", stringify!($Queue), "::len`].")]
+            pub async fn qsize(&self) -> Result<usize, Error> {
+                self.len().await
+            }
+
+            /// Whether it holds no item (Python's `empty()`).
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            pub async fn is_empty(&self) -> Result<bool, Error> {
+                self.object
+                    .call_bool(ObjectRequest::Queue(QueueRequest::IsEmpty))
+                    .await
+            }
+
+            #[doc = concat!("Python's name for [`", stringify!($Queue), "::is_empty`].")]
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("As [`", stringify!($Queue), "::is_empty`].")]
+            pub async fn empty(&self) -> Result<bool, Error> {
+                self.is_empty().await
+            }
+
+            /// Whether a bounded queue holds `maxsize` items (Python's `full()`);
+            /// always `false` for an unbounded one.
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            pub async fn is_full(&self) -> Result<bool, Error> {
+                self.object
+                    .call_bool(ObjectRequest::Queue(QueueRequest::IsFull))
+                    .await
+            }
+
+            #[doc = concat!("Python's name for [`", stringify!($Queue), "::is_full`].")]
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("As [`", stringify!($Queue), "::is_full`].")]
+            pub async fn full(&self) -> Result<bool, Error> {
+                self.is_full().await
+            }
+        }
+
+        impl<T: Serialize> $Queue<T> {
+            $(#[$put_doc])*
+            ///
+            /// # Errors
+            ///
+            /// [`Error::EncodeValue`] if the item cannot be encoded; on a handle
+            /// with a timeout, [`ManagerError::Full`] (as [`Error::Manager`]) if
+            /// there was no room within it; and the errors of every call.
+            ///
+            /// # Cancel safety
+            ///
+            /// Not cancel safe: see [`Queue`](Queue#cancel-safety).
+            pub async fn put(&self, item: &T) -> Result<(), Error> {
+                self.put_within(item, None).await
+            }
+
+            /// Adds `item` at the back, waiting at most `timeout` for room (Python's
+            /// `put(item, timeout=...)`); a zero timeout does not wait.
+            ///
+            /// # Errors
+            ///
+            /// [`ManagerError::Full`] (as [`Error::Manager`]) if there was no room
+            #[doc = concat!("in time: the item was not added. Otherwise as [`", stringify!($Queue), "::put`].")]
+            pub async fn put_timeout(&self, item: &T, timeout: Duration) -> Result<(), Error> {
+                self.put_within(item, Some(timeout)).await
+            }
+
+            /// Adds `item` at the back if there is room now (Python's
+            /// `put_nowait(item)`).
+            ///
+            /// # Errors
+            ///
+            /// [`ManagerError::Full`] (as [`Error::Manager`]) if the queue is full:
+            #[doc = concat!("the item was not added. Otherwise as [`", stringify!($Queue), "::put`].")]
+            pub async fn put_nowait(&self, item: &T) -> Result<(), Error> {
+                self.put_within(item, Some(Duration::ZERO)).await
+            }
+
+            async fn put_within(&self, item: &T, timeout: Option<Duration>) -> Result<(), Error> {
+                let value = encode(item)?;
+                let wait = Wait::from_timeout(timeout);
+                self.object
+                    .call_done(ObjectRequest::Queue(QueueRequest::Put { value, wait }))
+                    .await
+            }
+        }
+
+        impl<T: DeserializeOwned> $Queue<T> {
+            /// Takes the item at the front, waiting as long as it takes for one
+            /// (Python's `get()`).
+            ///
+            /// # Errors
+            ///
+            /// [`ManagerError::WrongType`] if the item at the front was put as
+            /// another type: it is *not* taken, it stays at the front for a
+            /// consumer of the right type. On a handle with a timeout,
+            /// [`ManagerError::Empty`] if no item came within it (both as
+            /// [`Error::Manager`]); and the errors of every call.
+            ///
+            /// # Cancel safety
+            ///
+            /// Cancel safe: an item a dropped `get` takes afterwards is put
+            /// back; see [`Queue`](Queue#cancel-safety).
+            pub async fn get(&self) -> Result<T, Error> {
+                self.get_within(None).await
+            }
+
+            /// Takes the item at the front, waiting at most `timeout` for one
+            /// (Python's `get(timeout=...)`); a zero timeout does not wait.
+            ///
+            /// # Errors
+            ///
+            /// [`ManagerError::Empty`] (as [`Error::Manager`]) if no item came in
+            #[doc = concat!("time. Otherwise as [`", stringify!($Queue), "::get`].")]
+            pub async fn get_timeout(&self, timeout: Duration) -> Result<T, Error> {
+                self.get_within(Some(timeout)).await
+            }
+
+            /// Takes the item at the front if there is one now (Python's
+            /// `get_nowait()`).
+            ///
+            /// # Errors
+            ///
+            /// [`ManagerError::Empty`] (as [`Error::Manager`]) if the queue is
+            #[doc = concat!("empty. Otherwise as [`", stringify!($Queue), "::get`].")]
+            pub async fn get_nowait(&self) -> Result<T, Error> {
+                self.get_within(Some(Duration::ZERO)).await
+            }
+
+            /// Takes the item at the front if there is one now, or `None`.
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("As [`", stringify!($Queue), "::get_nowait`], except that an empty queue is `Ok(None)`.")]
+            pub async fn try_get(&self) -> Result<Option<T>, Error> {
+                match self.get_nowait().await {
+                    Ok(item) => Ok(Some(item)),
+                    Err(Error::Manager(ManagerError::Empty { .. })) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+
+            /// Takes the item at the front *with a receipt*, waiting as long as
+            /// it takes for one: an acknowledged get, as job queues offer
+            /// (RabbitMQ's consumer acks, SQS's receipt handles). The manager
+            /// keeps the item as in flight for this connection until the
+            /// [`Delivery`] is acknowledged ([`Delivery::ack`], or
+            /// [`Delivery::task_done`] on a joinable queue). If this process
+            /// dies first, at any moment (before it read the reply, after,
+            /// in the middle of the work), the item goes back to the front
+            /// of the queue for another consumer; so does a `Delivery`
+            /// dropped without an acknowledgement. A plain [`get`](Self::get)
+            /// forgets the item as soon as it is taken.
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("As [`", stringify!($Queue), "::get`].")]
+            ///
+            /// # Cancel safety
+            ///
+            /// Cancel safe: an item a dropped `receive` takes afterwards is
+            /// given back.
+            pub async fn receive(&self) -> Result<Delivery<T>, Error> {
+                self.receive_within(None).await
+            }
+
+            /// As [`receive`](Self::receive), waiting at most `timeout` for an
+            /// item; a zero timeout does not wait.
+            ///
+            /// # Errors
+            ///
+            /// [`ManagerError::Empty`] (as [`Error::Manager`]) if no item came in
+            #[doc = concat!("time. Otherwise as [`", stringify!($Queue), "::get`].")]
+            pub async fn receive_timeout(&self, timeout: Duration) -> Result<Delivery<T>, Error> {
+                self.receive_within(Some(timeout)).await
+            }
+
+            async fn receive_within(&self, timeout: Option<Duration>) -> Result<Delivery<T>, Error> {
+                let wait = Wait::from_timeout(timeout);
+                let reply = self
+                    .object
+                    .call(ObjectRequest::Queue(QueueRequest::Receive {
+                        expect: Some(TypeTag::of::<T>()),
+                        wait,
+                    }))
+                    .await?;
+                Delivery::from_reply(&self.object, reply)
+            }
+
+            /// A typed get: the manager takes the front item only if it was put as
+            /// a `T`, and otherwise answers `WrongType` and leaves it there.
+            async fn get_within(&self, timeout: Option<Duration>) -> Result<T, Error> {
+                let wait = Wait::from_timeout(timeout);
+                self.object
+                    .call_value(ObjectRequest::Queue(QueueRequest::GetAs {
+                        expect: TypeTag::of::<T>(),
+                        wait,
+                    }))
+                    .await
+            }
+        }
+    };
+}
+
+queue_handle! {
+    /// A handle on a shared FIFO queue of `T`s, like Python's
+    /// `Manager().Queue()`.
+    ///
+    /// It has no `task_done` or `join`; see [`JoinableQueue`] for a queue
+    /// whose consumers mark items done.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// use manager::{Error, ManagerError};
+    ///
+    /// # let manager = manager::Manager::start()?;
+    /// # let client = manager.connect_async().await?;
+    /// let jobs = client.queue::<String>("jobs", Some(2)).await?;
+    /// jobs.put(&"resize a.png".to_owned()).await?;
+    /// jobs.put(&"resize b.png".to_owned()).await?;
+    /// assert!(jobs.is_full().await?);
+    /// // Full: `put_nowait` fails at once instead of waiting for room.
+    /// let err = jobs.put_nowait(&"resize c.png".to_owned()).await.unwrap_err();
+    /// assert!(matches!(err, Error::Manager(ManagerError::Full { .. })));
+    ///
+    /// assert_eq!(jobs.get().await?, "resize a.png");
+    /// assert_eq!(jobs.get_timeout(Duration::from_secs(1)).await?, "resize b.png");
+    /// assert_eq!(jobs.try_get().await?, None);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Waiting
+    ///
+    /// `get` waits for an item and `put` (on a bounded queue) for room; neither
+    /// blocks the manager: the request is parked there and answered when it can
+    /// proceed. Waiters are served in arrival order. `*_timeout` methods bound
+    /// the wait and fail with [`ManagerError::Empty`] / [`ManagerError::Full`]
+    /// when it ends; `*_nowait` methods do not wait at all.
+    ///
+    /// On a handle made with `with_timeout(d)`, a wait without a timeout of its
+    /// own lasts at most `d`, and a `*_timeout` wait at most the shorter of the
+    /// two. The manager ends such a wait itself (with `Empty`, `Full` or
+    /// `false`), so nothing is left parked there: a `get` that gave up can never
+    /// take an item later, and a `put` that gave up never adds its item. Only
+    /// if the manager does not answer within [`WAIT_GRACE`] after that does the
+    /// call fail with [`Error::Timeout`].
+    ///
+    /// # Types
+    ///
+    /// A `get` tells the manager which type it will decode the item as, and the
+    /// manager checks the front item's type before taking it. An item put as
+    /// another type is never taken by this handle: the `get` fails with
+    /// [`ManagerError::WrongType`] and the item stays at the front, for a
+    /// consumer of the right type. A `get` parked on an empty queue is checked
+    /// the same way when an item arrives: it fails with `WrongType` and the item
+    /// goes to the next getter or into the queue. So a consumer built from the
+    /// wrong type fails on the first item instead of draining the queue.
+    ///
+    /// Types are compared by name ([`TypeTag`]); an item of a type with the
+    /// same name but another layout (a struct changed between two builds) is
+    /// taken, then fails to decode with [`ManagerError::Undecodable`].
+    ///
+    /// # Backpressure
+    ///
+    /// A queue created with a `maxsize` holds at most that many items; `put`
+    /// waits for a `get` to make room (Python's `maxsize`; 0 means unbounded).
+    ///
+    /// # What happens when a worker dies
+    ///
+    /// Its parked `get`s, `put`s and `join`s are dropped. An item is never
+    /// handed to a getter the manager knows to be dead while a live one waits,
+    /// and a dead worker's waiting `put` never adds its item. Items a worker
+    /// took and did not mark done stay unfinished: a `join` waits for them.
+    ///
+    /// # Cancel safety
+    ///
+    /// A future dropped after its request went out (in `select!`, or under
+    /// `tokio::time::timeout`) leaves the request parked in the manager. A
+    /// `get` served then does not lose its item: the client puts it back at
+    /// the front of the queue as soon as it arrives. A `put` is not cancel
+    /// safe: its item may still be added. To bound a wait, prefer
+    /// [`Queue::get_timeout`] and [`Queue::put_timeout`], which the manager
+    /// ends itself.
+    ///
+    /// [`WAIT_GRACE`]: crate::proxy::WAIT_GRACE
+    pub struct Queue<T>;
+    put: {
+        /// Adds `item` at the back, waiting as long as it takes for room in a
+        /// bounded queue (Python's `put(item)`).
+    }
+}
+
+queue_handle! {
+    /// A handle on a shared queue of `T`s whose consumers mark items done, like
+    /// Python's `Manager().JoinableQueue()`: a [`Queue`] plus
+    /// [`task_done`](JoinableQueue::task_done) and [`join`](JoinableQueue::join).
+    ///
+    /// Every item put counts as unfinished until a `task_done` marks it
+    /// processed; `join` waits until none is unfinished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// # let manager = manager::Manager::start()?;
+    /// # let client = manager.connect_async().await?;
+    /// let tasks = client.joinable_queue::<u32>("tasks", None).await?;
+    /// tasks.put(&1).await?;
+    /// tasks.put(&2).await?;
+    /// // Two unfinished tasks: a join gives up.
+    /// assert!(!tasks.join_timeout(Duration::ZERO).await?);
+    ///
+    /// while let Some(task) = tasks.try_get().await? {
+    ///     println!("processing {task}");
+    ///     tasks.task_done().await?;
+    /// }
+    /// assert!(tasks.join().await?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct JoinableQueue<T>;
+    put: {
+        /// Adds `item` at the back, waiting as long as it takes for room in a
+        /// bounded queue (Python's `put(item)`); it counts as unfinished
+        /// until a `task_done`.
+    }
+}
+
+impl<T> JoinableQueue<T> {
+    /// Marks one item taken with `get` as processed (Python's
+    /// `task_done()`). When every item put has been marked, waiting `join`s
+    /// return `true`.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::TooManyReleases`] (as [`Error::Manager`]) if it is
+    /// called more times than items were put, and the errors of every call.
+    pub async fn task_done(&self) -> Result<(), Error> {
+        self.object
+            .call_done(ObjectRequest::Queue(QueueRequest::TaskDone))
+            .await
+    }
+
+    /// Waits until every item put has been marked done (Python's `join()`);
+    /// returns `true` then. Returns `false` only on a handle with a timeout,
+    /// when that passed first.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a dropped `join` changes nothing (it may stay parked in
+    /// the manager until the queue is joined or the connection closes).
+    pub async fn join(&self) -> Result<bool, Error> {
+        self.join_within(None).await
+    }
+
+    /// Waits at most `timeout` until every item put has been marked done;
+    /// returns whether they were. A zero timeout does not wait.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn join_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+        self.join_within(Some(timeout)).await
+    }
+
+    async fn join_within(&self, timeout: Option<Duration>) -> Result<bool, Error> {
+        let wait = Wait::from_timeout(timeout);
+        self.object
+            .call_bool(ObjectRequest::Queue(QueueRequest::Join { wait }))
+            .await
+    }
+}
+
+/// An item taken from a queue with a receipt ([`Queue::receive`],
+/// [`JoinableQueue::receive`]): the manager keeps it as in flight for this
+/// connection until it is acknowledged.
+///
+/// Acknowledge it once the work on it is done: [`Delivery::ack`], or on a
+/// joinable queue [`Delivery::task_done`] (acknowledged and marked done in
+/// one request). [`Delivery::requeue`] gives it back at once. Dropping it
+/// unacknowledged gives it back too (the request is sent without waiting
+/// for its answer, in order with this connection's later requests); if the
+/// whole process dies instead, the manager gives it back when the
+/// connection closes. Either way it returns to the front of the queue, not
+/// as a new task for `join`.
+#[derive(Debug)]
+#[must_use = "an item not acknowledged goes back to the queue when dropped"]
+pub struct Delivery<T> {
+    object: ObjectRef,
+    receipt: u64,
+    /// `None` only once acknowledged (taken out by `ack`).
+    item: Option<T>,
+    settled: bool,
+}
+
+impl<T: DeserializeOwned> Delivery<T> {
+    fn from_reply(object: &ObjectRef, reply: Reply) -> Result<Self, Error> {
+        match reply {
+            Reply::Delivery { receipt, value } => match object.decode(&value) {
+                Ok(item) => Ok(Delivery {
+                    object: object.clone(),
+                    receipt,
+                    item: Some(item),
+                    settled: false,
+                }),
+                Err(error) => {
+                    // Not ours to keep: it goes back for a consumer that
+                    // can read it.
+                    let _ = object
+                        .send_detached(ObjectRequest::Queue(QueueRequest::Requeue { receipt }));
+                    Err(error)
+                }
+            },
+            other => Err(object.unexpected(&other)),
+        }
+    }
+}
+
+impl<T> Delivery<T> {
+    /// The item.
+    pub fn item(&self) -> &T {
+        self.item.as_ref().expect("held until acknowledged")
+    }
+
+    /// The receipt the manager gave this item, unique in its queue.
+    pub fn receipt(&self) -> u64 {
+        self.receipt
+    }
+
+    /// Acknowledges the item: the manager forgets it. Returns the item.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NotHeld`] (as [`Error::Manager`]) if the manager no
+    /// longer holds it for this connection, and the errors of every call.
+    pub async fn ack(mut self) -> Result<T, Error> {
+        self.settle(false).await?;
+        Ok(self.item.take().expect("held until acknowledged"))
+    }
+
+    /// Acknowledges the item and marks it done for `join` (a joinable
+    /// queue's `task_done()`), in one request.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::Unsupported`] (as [`Error::Manager`]) on a plain
+    /// queue, and as [`Delivery::ack`].
+    pub async fn task_done(mut self) -> Result<(), Error> {
+        self.settle(true).await
+    }
+
+    /// Gives the item back now: it returns to the front of the queue.
+    ///
+    /// # Errors
+    ///
+    /// As [`Delivery::ack`].
+    pub async fn requeue(mut self) -> Result<(), Error> {
+        self.settled = true;
+        self.object
+            .call_done(ObjectRequest::Queue(QueueRequest::Requeue {
+                receipt: self.receipt,
+            }))
+            .await
+    }
+
+    async fn settle(&mut self, task_done: bool) -> Result<(), Error> {
+        self.settled = true;
+        self.object
+            .call_done(ObjectRequest::Queue(QueueRequest::Ack {
+                receipt: self.receipt,
+                task_done,
+            }))
+            .await
+    }
+}
+
+impl<T> std::ops::Deref for Delivery<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.item()
+    }
+}
+
+impl<T> Drop for Delivery<T> {
+    fn drop(&mut self) {
+        if !self.settled
+            && let Err(error) =
+                self.object
+                    .send_detached(ObjectRequest::Queue(QueueRequest::Requeue {
+                        receipt: self.receipt,
+                    }))
+        {
+            tracing::debug!(queue = %self.object.what(), %error, "requeue from a dropped delivery failed");
+        }
+    }
+}

@@ -1,0 +1,439 @@
+//! [`Semaphore`], [`BoundedSemaphore`]: the async proxies of a shared
+//! counting semaphore, and [`SemaphoreGuard`], which gives its unit back
+//! when dropped.
+//!
+//! # Plain units and guarded units
+//!
+//! `acquire`/`release` work as in Python: the semaphore only counts. Any
+//! task, thread or process may release a unit, whoever took it, so a
+//! semaphore of 0 can carry signals from one process to another, and a unit
+//! taken here may be given back by another process.
+//!
+//! [`Semaphore::guard`] takes a unit *owned* by this task (or thread) of
+//! this process: only the guard gives it back, and a plain `release` from
+//! anywhere never does. On a [`BoundedSemaphore`] a guarded unit counts
+//! against the bound while it is out, so a stray plain release cannot let
+//! one more holder in.
+//!
+//! # What happens when a holder dies
+//!
+//! When a process ends, however it ends (SIGKILL included), the units its
+//! **guards** held come back and go to whoever waits. Units it took with a
+//! plain `acquire` (or `try_acquire`, `acquire_timeout`) do **not** come
+//! back: the manager cannot tell them from units another process has
+//! already released on its behalf, and giving them back could let two
+//! holders in where there is room for one. Use a guard for a unit that must
+//! not be lost with its process; use plain units for hand-offs and signals
+//! between processes.
+
+use std::time::Duration;
+
+use manager_core::request::{ObjectRequest, Owner, SemaphoreRequest, Wait};
+use manager_core::{ObjectId, ObjectName};
+
+use super::lock::wait_cut_short;
+use super::object::{ObjectRef, current_owner};
+use crate::Error;
+
+/// Defines a semaphore handle type: the struct, with `$type_doc` as its
+/// docs, and every method, written once for [`Semaphore`] and
+/// [`BoundedSemaphore`]. What differs between the two is said in their type
+/// docs and in the `release` and `release_n` docs passed in.
+macro_rules! semaphore_handle {
+    (
+        $(#[$type_doc:meta])*
+        pub struct $Semaphore:ident;
+        release: { $(#[$release_doc:meta])* }
+        release_n: { $(#[$release_n_doc:meta])* }
+    ) => {
+        $(#[$type_doc])*
+        #[derive(Debug, Clone)]
+        pub struct $Semaphore {
+            pub(super) object: ObjectRef,
+        }
+
+        impl $Semaphore {
+            pub(crate) fn new(object: ObjectRef) -> Self {
+                $Semaphore { object }
+            }
+
+            /// The object's name.
+            pub fn name(&self) -> &ObjectName {
+                self.object.name()
+            }
+
+            /// The object's id in the manager's registry.
+            pub fn id(&self) -> ObjectId {
+                self.object.id()
+            }
+
+            /// A handle on the same object whose calls time out after `timeout`.
+            pub fn with_timeout(&self, timeout: Duration) -> Self {
+                Self::new(self.object.with_timeout(timeout))
+            }
+
+            /// Takes one unit, waiting as long as there is none (Python's
+            /// `acquire()`).
+            ///
+            /// # Errors
+            ///
+            /// [`Error::Timeout`] on a handle with a timeout
+            #[doc = concat!("([`", stringify!($Semaphore), "::with_timeout`])")]
+            /// if no unit came that long, and the errors of every call.
+            ///
+            /// # Cancel safety
+            ///
+            /// Cancel safe: if the future is dropped after the request went
+            /// out and the manager grants the unit afterwards, the client
+            /// releases it again as soon as the grant arrives.
+            ///
+            /// # What happens when this process dies
+            ///
+            /// A unit taken this way does not come back on its own; use
+            #[doc = concat!("[`", stringify!($Semaphore), "::guard`] for one that does.")]
+            pub async fn acquire(&self) -> Result<(), Error> {
+                acquire(&self.object).await
+            }
+
+            /// Takes one unit, waiting at most `timeout`; returns whether it got
+            /// one. The manager's clock ends the wait.
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            ///
+            /// # Cancel safety
+            ///
+            #[doc = concat!("As [`", stringify!($Semaphore), "::acquire`].")]
+            pub async fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+                acquire_wait(&self.object, Wait::from_timeout(Some(timeout))).await
+            }
+
+            /// Takes one unit if there is one; returns whether it got one (Python's
+            /// `acquire(blocking=False)`).
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            pub async fn try_acquire(&self) -> Result<bool, Error> {
+                acquire_wait(&self.object, Wait::No).await
+            }
+
+            $(#[$release_doc])*
+            pub async fn release(&self) -> Result<(), Error> {
+                release(&self.object, 1).await
+            }
+
+            $(#[$release_n_doc])*
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("As [`", stringify!($Semaphore), "::release`].")]
+            pub async fn release_n(&self, n: u64) -> Result<(), Error> {
+                release(&self.object, n).await
+            }
+
+            /// The units available now.
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            pub async fn value(&self) -> Result<u64, Error> {
+                value(&self.object).await
+            }
+
+            /// How many acquires are waiting for a unit now.
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            pub async fn n_waiting(&self) -> Result<usize, Error> {
+                n_waiting(&self.object).await
+            }
+
+            /// Takes one unit for this task (or thread), waiting as long as there is
+            /// none, and returns a guard that gives it back when dropped (Python's
+            /// `with semaphore:`).
+            ///
+            /// # What happens when this process dies
+            ///
+            /// The unit is owned: if this process dies with the guard alive, the
+            /// manager gives the unit back and hands it to the next waiter. Only
+            /// the guard gives it back otherwise; a plain
+            #[doc = concat!("[`", stringify!($Semaphore), "::release`] never does.")]
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("As [`", stringify!($Semaphore), "::acquire`].")]
+            ///
+            /// # Cancel safety
+            ///
+            /// Cancel safe: if the future is dropped after the request went
+            /// out and the manager grants the unit afterwards, the client gives
+            /// it back as soon as the grant arrives.
+            pub async fn guard(&self) -> Result<SemaphoreGuard, Error> {
+                guard(&self.object, current_owner()).await
+            }
+
+            #[doc = concat!("As [`", stringify!($Semaphore), "::guard`], waiting at most `timeout`;")]
+            /// `None` if no unit came.
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            ///
+            /// # Cancel safety
+            ///
+            #[doc = concat!("As [`", stringify!($Semaphore), "::guard`].")]
+            pub async fn guard_timeout(
+                &self,
+                timeout: Duration,
+            ) -> Result<Option<SemaphoreGuard>, Error> {
+                guard_wait(
+                    &self.object,
+                    current_owner(),
+                    Wait::from_timeout(Some(timeout)),
+                )
+                .await
+            }
+
+            #[doc = concat!("As [`", stringify!($Semaphore), "::guard`] if a unit is available now;")]
+            /// `None` if not.
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            pub async fn try_guard(&self) -> Result<Option<SemaphoreGuard>, Error> {
+                guard_wait(&self.object, current_owner(), Wait::No).await
+            }
+
+            pub(crate) async fn guard_as(&self, owner: Owner) -> Result<SemaphoreGuard, Error> {
+                guard(&self.object, owner).await
+            }
+
+            pub(crate) async fn guard_wait_as(
+                &self,
+                owner: Owner,
+                wait: Wait,
+            ) -> Result<Option<SemaphoreGuard>, Error> {
+                guard_wait(&self.object, owner, wait).await
+            }
+        }
+    };
+}
+
+semaphore_handle! {
+    /// A handle on a shared counting semaphore, like Python's
+    /// `Manager().Semaphore()`.
+    ///
+    /// It starts with the units it was created with; an acquire takes one,
+    /// waiting in arrival order while there is none, and a release gives units
+    /// back (any number, even past the initial value; see
+    /// [`BoundedSemaphore`] for one that refuses that).
+    ///
+    /// Units taken with [`Semaphore::guard`] come back if this process dies;
+    /// units taken with [`Semaphore::acquire`] do not: any process may release
+    /// a plain unit, so the manager cannot tell whether a dead process's plain
+    /// unit was already released for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let manager = manager::Manager::start()?;
+    /// # let client = manager.connect_async().await?;
+    /// let slots = client.semaphore("download-slots", 2).await?;
+    /// let first = slots.guard().await?;
+    /// slots.acquire().await?;
+    /// assert_eq!(slots.value().await?, 0);
+    /// assert!(!slots.try_acquire().await?);
+    /// first.release().await?;
+    /// slots.release().await?;
+    /// assert_eq!(slots.value().await?, 2);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct Semaphore;
+    release: {
+        /// Gives one unit back (Python's `release()`). Any task or process may,
+        /// whoever took the unit. It never gives back a guard's unit: that is
+        /// the guard's to give back.
+        ///
+        /// # Errors
+        ///
+        /// [`ManagerError::TooManyReleases`](crate::ManagerError::TooManyReleases)
+        /// if the value would overflow `u64`, and the errors of every call.
+    }
+    release_n: {
+        /// Gives `n` units back at once (Python's `release(n)`); `n = 0` changes
+        /// nothing.
+    }
+}
+
+semaphore_handle! {
+    /// A handle on a shared semaphore that refuses releases past its initial
+    /// value, like Python's `Manager().BoundedSemaphore()`.
+    ///
+    /// A release that would take the value past the bound fails with
+    /// [`ManagerError::TooManyReleases`](crate::ManagerError::TooManyReleases)
+    /// and changes nothing, so a stray extra release shows up as an error
+    /// instead of quietly letting one more holder in. Units out under guards
+    /// count against the bound too.
+    ///
+    /// Units taken with [`BoundedSemaphore::guard`] come back if this process
+    /// dies; units taken with [`BoundedSemaphore::acquire`] do not, as with
+    /// [`Semaphore`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let manager = manager::Manager::start()?;
+    /// # let client = manager.connect_async().await?;
+    /// use manager::{Error, ManagerError};
+    ///
+    /// let pool = client.bounded_semaphore("db-connections", 1).await?;
+    /// {
+    ///     let _unit = pool.guard().await?;
+    ///     assert_eq!(pool.value().await?, 0);
+    /// }
+    /// assert!(matches!(
+    ///     pool.release().await,
+    ///     Err(Error::Manager(ManagerError::TooManyReleases { .. }))
+    /// ));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct BoundedSemaphore;
+    release: {
+        /// Gives one unit back. Any task or process may, whoever took the unit;
+        /// it never gives back a guard's unit.
+        ///
+        /// # Errors
+        ///
+        /// [`ManagerError::TooManyReleases`](crate::ManagerError::TooManyReleases)
+        /// if the units available plus those out under guards would pass the
+        /// bound (nothing changes then), and the errors of every call.
+    }
+    release_n: {
+        /// Gives `n` units back at once, or none if that would pass the bound.
+    }
+}
+
+/// Holds one owned unit of a [`Semaphore`] or [`BoundedSemaphore`] until
+/// dropped or released.
+///
+/// The unit belongs to the task (or thread) that took it, of this process;
+/// the guard gives it back as that owner, from whichever task drops it. If
+/// the process dies first, the manager gives it back.
+///
+/// Dropping it sends the release without waiting for the answer (a `drop`
+/// cannot wait), in order with this connection's later requests. Use
+/// [`SemaphoreGuard::release`] to wait for it and see its error.
+#[derive(Debug)]
+#[must_use = "the unit is given back when the guard is dropped"]
+pub struct SemaphoreGuard {
+    object: ObjectRef,
+    owner: Owner,
+    held: bool,
+}
+
+impl SemaphoreGuard {
+    /// Gives the unit back and waits for the manager's answer.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn release(mut self) -> Result<(), Error> {
+        self.held = false;
+        release_owned(&self.object, self.owner).await
+    }
+}
+
+impl Drop for SemaphoreGuard {
+    fn drop(&mut self) {
+        if self.held
+            && let Err(error) = self.object.send_detached(ObjectRequest::Semaphore(
+                SemaphoreRequest::ReleaseOwned {
+                    owner: self.owner,
+                    n: 1,
+                },
+            ))
+        {
+            tracing::debug!(
+                semaphore = %self.object.what(),
+                %error,
+                "release from a dropped guard failed"
+            );
+        }
+    }
+}
+
+async fn guard(object: &ObjectRef, owner: Owner) -> Result<SemaphoreGuard, Error> {
+    match guard_wait(object, owner, Wait::Forever).await? {
+        Some(guard) => Ok(guard),
+        None => Err(wait_cut_short(object)),
+    }
+}
+
+async fn guard_wait(
+    object: &ObjectRef,
+    owner: Owner,
+    wait: Wait,
+) -> Result<Option<SemaphoreGuard>, Error> {
+    let granted = object
+        .call_bool(ObjectRequest::Semaphore(SemaphoreRequest::AcquireOwned {
+            owner,
+            wait,
+        }))
+        .await?;
+    Ok(granted.then(|| SemaphoreGuard {
+        object: object.clone(),
+        owner,
+        held: true,
+    }))
+}
+
+async fn release_owned(object: &ObjectRef, owner: Owner) -> Result<(), Error> {
+    object
+        .call_done(ObjectRequest::Semaphore(SemaphoreRequest::ReleaseOwned {
+            owner,
+            n: 1,
+        }))
+        .await
+}
+
+async fn n_waiting(object: &ObjectRef) -> Result<usize, Error> {
+    let n = object
+        .call_count(ObjectRequest::Semaphore(SemaphoreRequest::NWaiting))
+        .await?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+async fn acquire(object: &ObjectRef) -> Result<(), Error> {
+    if acquire_wait(object, Wait::Forever).await? {
+        Ok(())
+    } else {
+        Err(wait_cut_short(object))
+    }
+}
+
+async fn acquire_wait(object: &ObjectRef, wait: Wait) -> Result<bool, Error> {
+    object
+        .call_bool(ObjectRequest::Semaphore(SemaphoreRequest::Acquire { wait }))
+        .await
+}
+
+async fn release(object: &ObjectRef, n: u64) -> Result<(), Error> {
+    object
+        .call_done(ObjectRequest::Semaphore(SemaphoreRequest::Release { n }))
+        .await
+}
+
+async fn value(object: &ObjectRef) -> Result<u64, Error> {
+    object
+        .call_count(ObjectRequest::Semaphore(SemaphoreRequest::Value))
+        .await
+}

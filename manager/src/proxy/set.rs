@@ -1,0 +1,298 @@
+//! [`Set`]: the async proxy of a shared set of `T`s in insertion order.
+//!
+//! Items are compared by their encoded bytes and type, not by `T`'s `Eq`.
+//! [`Set::add`], [`Set::remove`], [`Set::discard`] and [`Set::contains`]
+//! take any `&Q` that `T` borrows as (a `&str` for a `Set<String>`),
+//! encoded as the owned item would be.
+//! Unlike Python's sets, this one keeps the order items were added in, so
+//! every answer is deterministic: [`Set::pop`] takes the last added item,
+//! and [`Set::union`], [`Set::intersection`] and [`Set::difference`] list
+//! the set's items in its order, then (for a union) the new items in the
+//! order given. None of those three changes the set.
+//!
+//! [`Set::pop`] tells the manager which type it will decode the item as; an
+//! item stored as another type is not removed, and the pop fails with
+//! [`ManagerError::WrongType`](crate::ManagerError::WrongType).
+
+use std::borrow::Borrow;
+use std::time::Duration;
+
+use manager_core::request::{ObjectRequest, SetRequest};
+use manager_core::{ObjectId, ObjectName, TypeTag};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::object::{Element, ObjectRef, encode_all, encode_key};
+use crate::Error;
+
+/// A handle on a shared set of `T`s in insertion order, like Python 3.14's `Manager().set()`.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let manager = manager::Manager::start()?;
+/// # let client = manager.connect_async().await?;
+/// let seen = client.set::<i64>("seen").await?;
+/// assert!(seen.add(&3).await?);
+/// assert!(seen.add(&1).await?);
+/// assert!(!seen.add(&3).await?, "already there");
+/// assert_eq!(seen.union(&[2, 3]).await?, [3, 1, 2]);
+/// assert_eq!(seen.intersection(&[1, 7]).await?, [1]);
+/// assert_eq!(seen.pop().await?, 1);
+/// # Ok(())
+/// # }
+/// ```
+pub struct Set<T> {
+    pub(super) object: ObjectRef,
+    _element: Element<T>,
+}
+
+impl<T> Clone for Set<T> {
+    fn clone(&self) -> Self {
+        Set {
+            object: self.object.clone(),
+            _element: Element::default(),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Set<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Set").field("object", &self.object).finish()
+    }
+}
+
+impl<T> Set<T> {
+    pub(crate) fn new(object: ObjectRef) -> Self {
+        Set {
+            object,
+            _element: Element::default(),
+        }
+    }
+
+    /// The object's name.
+    pub fn name(&self) -> &ObjectName {
+        self.object.name()
+    }
+
+    /// The object's id in the manager's registry.
+    pub fn id(&self) -> ObjectId {
+        self.object.id()
+    }
+
+    /// A handle on the same object whose calls time out after `timeout`.
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        Self::new(self.object.with_timeout(timeout))
+    }
+
+    /// The number of items (Python's `len(s)`).
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call (see [`Client::call`](crate::Client::call)).
+    pub async fn len(&self) -> Result<usize, Error> {
+        let n = self
+            .object
+            .call_count(ObjectRequest::Set(SetRequest::Len))
+            .await?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    /// Whether the set has no items.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn is_empty(&self) -> Result<bool, Error> {
+        Ok(self.len().await? == 0)
+    }
+
+    /// Removes every item (Python's `s.clear()`).
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub async fn clear(&self) -> Result<(), Error> {
+        self.object
+            .call_done(ObjectRequest::Set(SetRequest::Clear))
+            .await
+    }
+}
+
+impl<T: Serialize> Set<T> {
+    async fn with_value<Q>(
+        &self,
+        value: &Q,
+        request: impl FnOnce(manager_core::Encoded) -> SetRequest,
+    ) -> Result<bool, Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let value = encode_key::<T, Q>(value)?;
+        self.object
+            .call_bool(ObjectRequest::Set(request(value)))
+            .await
+    }
+
+    /// Adds an item; returns whether it was new (Python's `s.add(x)`, which
+    /// does not say).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EncodeValue`] if the value cannot be encoded, and the errors
+    /// of every call.
+    pub async fn add<Q>(&self, value: &Q) -> Result<bool, Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        self.with_value(value, |value| SetRequest::Add { value })
+            .await
+    }
+
+    /// Removes an item that must be present (Python's `s.remove(x)`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NotFound`](crate::ManagerError::NotFound) (as
+    /// [`Error::Manager`]) if it is absent, otherwise as [`Set::add`].
+    pub async fn remove<Q>(&self, value: &Q) -> Result<(), Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        let value = encode_key::<T, Q>(value)?;
+        self.object
+            .call_done(ObjectRequest::Set(SetRequest::Remove { value }))
+            .await
+    }
+
+    /// Removes an item if present; returns whether it was (Python's
+    /// `s.discard(x)`, which does not say).
+    ///
+    /// # Errors
+    ///
+    /// As [`Set::add`].
+    pub async fn discard<Q>(&self, value: &Q) -> Result<bool, Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        self.with_value(value, |value| SetRequest::Discard { value })
+            .await
+    }
+
+    /// Whether an item is present (Python's `x in s`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Set::add`].
+    pub async fn contains<Q>(&self, value: &Q) -> Result<bool, Error>
+    where
+        T: Borrow<Q>,
+        Q: Serialize + ?Sized,
+    {
+        self.with_value(value, |value| SetRequest::Contains { value })
+            .await
+    }
+}
+
+impl<T: DeserializeOwned> Set<T> {
+    /// Removes and returns the last added item (Python's `s.pop()`, which
+    /// takes an arbitrary one).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::Empty`](crate::ManagerError::Empty) if the set is
+    /// empty, [`ManagerError::WrongType`](crate::ManagerError::WrongType) if
+    /// the item was stored as another type than `T` (both as
+    /// [`Error::Manager`]; the item is then not removed), and the errors of
+    /// every call.
+    pub async fn pop(&self) -> Result<T, Error> {
+        self.object
+            .call_value(ObjectRequest::Set(SetRequest::Pop {
+                expect: Some(TypeTag::of::<T>()),
+            }))
+            .await
+    }
+
+    /// Every item, in the order they were added, read in one request.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if an item
+    /// was stored as another type than `T`, and the errors of every call.
+    pub async fn snapshot(&self) -> Result<Vec<T>, Error> {
+        self.object
+            .call_values(ObjectRequest::Set(SetRequest::Snapshot))
+            .await
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Set<T> {
+    async fn algebra<'a>(
+        &self,
+        values: impl IntoIterator<Item = &'a T>,
+        request: impl FnOnce(Vec<manager_core::Encoded>) -> SetRequest,
+    ) -> Result<Vec<T>, Error>
+    where
+        T: 'a,
+    {
+        let values = encode_all(values)?;
+        self.object
+            .call_values(ObjectRequest::Set(request(values)))
+            .await
+    }
+
+    /// The set's items together with `values` (Python's `s | set(xs)`):
+    /// the set's items in its order, then the new ones in the order given.
+    /// The set itself is unchanged.
+    ///
+    /// # Errors
+    ///
+    /// As [`Set::add`] and [`Set::snapshot`].
+    pub async fn union<'a>(&self, values: impl IntoIterator<Item = &'a T>) -> Result<Vec<T>, Error>
+    where
+        T: 'a,
+    {
+        self.algebra(values, |values| SetRequest::Union { values })
+            .await
+    }
+
+    /// The set's items that are also in `values` (Python's `s & set(xs)`),
+    /// in the set's order. The set itself is unchanged.
+    ///
+    /// # Errors
+    ///
+    /// As [`Set::union`].
+    pub async fn intersection<'a>(
+        &self,
+        values: impl IntoIterator<Item = &'a T>,
+    ) -> Result<Vec<T>, Error>
+    where
+        T: 'a,
+    {
+        self.algebra(values, |values| SetRequest::Intersection { values })
+            .await
+    }
+
+    /// The set's items that are not in `values` (Python's `s - set(xs)`), in
+    /// the set's order. The set itself is unchanged.
+    ///
+    /// # Errors
+    ///
+    /// As [`Set::union`].
+    pub async fn difference<'a>(
+        &self,
+        values: impl IntoIterator<Item = &'a T>,
+    ) -> Result<Vec<T>, Error>
+    where
+        T: 'a,
+    {
+        self.algebra(values, |values| SetRequest::Difference { values })
+            .await
+    }
+}

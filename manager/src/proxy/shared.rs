@@ -1,0 +1,348 @@
+//! [`Shared`]: a proxy turned into a value that travels to another process
+//! (as a worker's or a pool task's argument, or inside a dict, a list, a
+//! queue item or a namespace attribute), and [`Client::attach`], which turns
+//! it back into a proxy there. Python 3.6+ does this by pickling a proxy.
+//!
+//! Every proxy has `share()` (the [`Proxy`] trait, and the same method on
+//! each proxy type); a token made by a blocking proxy attaches as an async
+//! proxy and the other way round, since both share the async proxy's token
+//! type.
+//!
+//! # What a token holds
+//!
+//! The object's id, name and kind, the identity of the manager that holds
+//! it (a random number the manager chose when it started), and, in its
+//! type, which proxy it is for.
+//! No key and no connection: a token is useless to a process that cannot
+//! connect to the manager with its authkey, and attaching uses the
+//! attaching process's own connection. Its type tag names the proxy type,
+//! so reading a `Shared<Queue<u64>>` as a `Shared<List<u64>>` fails with
+//! [`ManagerError::WrongType`] like any other value of the wrong type.
+//!
+//! # What attaching checks
+//!
+//! The token must come from the manager the attaching client is connected
+//! to ([`Error::OtherManager`] otherwise): two managers number their
+//! objects alike, so without this check a token of one would attach to
+//! whatever the other holds under the same id and name.
+//!
+//! [`Client::attach`] then looks the name up once. The object must be the very
+//! object the token was made from ([`ManagerError::ObjectGone`] if it was
+//! removed, even if the name holds another object since, of whatever
+//! kind): like a Python proxy, a token refers to one object, not to a
+//! name. It must also be of the token's kind
+//! ([`ManagerError::KindMismatch`] otherwise, which only a token not made
+//! by `share` can meet).
+//!
+//! # Examples
+//!
+//! One process shares a queue by storing its token in a dict; another finds
+//! the token there and attaches:
+//!
+//! ```
+//! use manager::Manager;
+//! use manager::proxy::{Queue, Shared};
+//!
+//! let manager = Manager::start()?;
+//! let producer = manager.connect()?;
+//! let jobs = producer.queue::<u64>("jobs", None)?;
+//! let directory = producer.dict::<String, Shared<Queue<u64>>>("directory")?;
+//! directory.insert(&"jobs".to_owned(), &jobs.share())?;
+//!
+//! // Elsewhere: another connection, typically another process.
+//! let consumer = manager.connect()?;
+//! let directory = consumer.dict::<String, Shared<Queue<u64>>>("directory")?;
+//! let token = directory.get(&"jobs".to_owned())?.expect("it was stored");
+//! let jobs_there = consumer.attach(&token)?; // a blocking::Queue<u64>
+//!
+//! jobs.put(&7)?;
+//! assert_eq!(jobs_there.get()?, 7);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::marker::PhantomData;
+
+use manager_core::custom::CustomType;
+use manager_core::{ManagerError, ObjectId, ObjectKind, ObjectName};
+use serde::{Deserialize, Serialize};
+
+use super::object::ObjectRef;
+use super::{
+    Array, Barrier, BoundedSemaphore, Condition, Custom, Dict, Event, JoinableQueue, List, Lock,
+    Namespace, Queue, RLock, Semaphore, Set, Value,
+};
+use crate::blocking::BlockingProxy;
+use crate::{Client, Error, blocking};
+
+/// A reference to one shared object that can be sent to another process
+/// and attached there with [`Client::attach`] (or
+/// [`blocking::Client::attach`]) as a proxy of type `P`.
+///
+/// Made by a proxy's `share()`. It holds the object's id, name and kind;
+/// see the [module docs](self) for what it does not hold and what attaching
+/// checks.
+#[derive(Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct Shared<P> {
+    manager: u64,
+    id: ObjectId,
+    name: ObjectName,
+    kind: ObjectKind,
+    #[serde(skip)]
+    proxy: PhantomData<fn() -> P>,
+}
+
+impl<P> Shared<P> {
+    fn new(object: &ObjectRef, kind: ObjectKind) -> Self {
+        Shared {
+            manager: object.client().manager_id(),
+            id: object.id(),
+            name: object.name().clone(),
+            kind,
+            proxy: PhantomData,
+        }
+    }
+
+    /// The identity of the manager that holds the object (see
+    /// [`Client::manager_id`]).
+    pub fn manager_id(&self) -> u64 {
+        self.manager
+    }
+
+    /// The object's id in the manager's registry.
+    pub fn id(&self) -> ObjectId {
+        self.id
+    }
+
+    /// The object's name.
+    pub fn name(&self) -> &ObjectName {
+        &self.name
+    }
+
+    /// The object's kind.
+    pub fn kind(&self) -> &ObjectKind {
+        &self.kind
+    }
+}
+
+impl<P> Clone for Shared<P> {
+    fn clone(&self) -> Self {
+        Shared {
+            manager: self.manager,
+            id: self.id,
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            proxy: PhantomData,
+        }
+    }
+}
+
+impl<P> std::fmt::Debug for Shared<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("manager", &self.manager)
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("proxy", &std::any::type_name::<P>())
+            .finish()
+    }
+}
+
+impl<P> PartialEq for Shared<P> {
+    fn eq(&self, other: &Self) -> bool {
+        self.manager == other.manager
+            && self.id == other.id
+            && self.name == other.name
+            && self.kind == other.kind
+    }
+}
+
+impl<P> Eq for Shared<P> {}
+
+impl<P> std::hash::Hash for Shared<P> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.manager.hash(state);
+        self.id.hash(state);
+        self.name.hash(state);
+        self.kind.hash(state);
+    }
+}
+
+/// An async proxy type: one that can be shared as a [`Shared`] token and
+/// attached from one. Implemented by every proxy of [`crate::proxy`]; it
+/// cannot be implemented outside this crate.
+pub trait Proxy: Sized + sealed::FromObject {
+    /// The blocking proxy of the same object type, which
+    /// [`blocking::Client::attach`] returns.
+    type Blocking: BlockingProxy;
+
+    /// Whether a proxy of this type can stand for an object of `kind`.
+    fn accepts(kind: &ObjectKind) -> bool;
+
+    /// A token for the object this proxy refers to, to send to another
+    /// process and [attach](Client::attach) there.
+    fn share(&self) -> Shared<Self>;
+}
+
+pub(crate) mod sealed {
+    use super::ObjectRef;
+
+    /// Builds a proxy on an object the registry has vouched for; kept out
+    /// of reach so that users cannot forge one.
+    pub trait FromObject {
+        /// The proxy of `object`.
+        fn from_object(object: ObjectRef) -> Self;
+    }
+}
+
+/// Implements [`Proxy`] for proxy types of one fixed kind, and adds the
+/// inherent `share` that spares users an import of the trait.
+macro_rules! fixed_kind_proxies {
+    ($($Proxy:ident $(<$($T:ident),+>)? => $kind:ident;)*) => {$(
+        impl $(<$($T),+>)? sealed::FromObject for $Proxy $(<$($T),+>)? {
+            fn from_object(object: ObjectRef) -> Self {
+                Self::new(object)
+            }
+        }
+
+        impl $(<$($T),+>)? Proxy for $Proxy $(<$($T),+>)? {
+            type Blocking = blocking::$Proxy $(<$($T),+>)?;
+
+            fn accepts(kind: &ObjectKind) -> bool {
+                *kind == ObjectKind::$kind
+            }
+
+            fn share(&self) -> Shared<Self> {
+                Shared::new(&self.object, ObjectKind::$kind)
+            }
+        }
+
+        impl $(<$($T),+>)? $Proxy $(<$($T),+>)? {
+            /// A token for this object, to send to another process and
+            /// attach there with [`Client::attach`] (see [`Shared`]).
+            pub fn share(&self) -> Shared<Self> {
+                Proxy::share(self)
+            }
+        }
+    )*};
+}
+
+fixed_kind_proxies! {
+    Namespace => Namespace;
+    List<T> => List;
+    Dict<K, V> => Dict;
+    Set<T> => Set;
+    Value<T> => Value;
+    Array<T> => Array;
+    Queue<T> => Queue;
+    JoinableQueue<T> => JoinableQueue;
+    Lock => Lock;
+    RLock => RLock;
+    Semaphore => Semaphore;
+    BoundedSemaphore => BoundedSemaphore;
+    Event => Event;
+    Condition => Condition;
+    Barrier => Barrier;
+}
+
+impl<T: CustomType> sealed::FromObject for Custom<T> {
+    fn from_object(object: ObjectRef) -> Self {
+        Custom::new(object)
+    }
+}
+
+impl<T: CustomType> Proxy for Custom<T> {
+    type Blocking = blocking::Custom<T>;
+
+    fn accepts(kind: &ObjectKind) -> bool {
+        T::type_name().is_ok_and(|name| *kind == ObjectKind::Custom(name))
+    }
+
+    fn share(&self) -> Shared<Self> {
+        let object = self.object();
+        Shared::new(object, object.kind().clone())
+    }
+}
+
+impl<T: CustomType> Custom<T> {
+    /// A token for this object, to send to another process and attach
+    /// there with [`Client::attach`] (see [`Shared`]).
+    pub fn share(&self) -> Shared<Self> {
+        Proxy::share(self)
+    }
+}
+
+impl Client {
+    /// A proxy, on this client's connection, of the object `shared` refers
+    /// to; `shared` may come from any process connected to the same
+    /// manager.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let manager = manager::Manager::start()?;
+    /// let one = manager.connect_async().await?;
+    /// let hits = one.list::<u32>("hits").await?;
+    /// let token = hits.share();
+    ///
+    /// let other = manager.connect_async().await?;
+    /// let same = other.attach(&token).await?; // a proxy::List<u32>
+    /// same.append(&1).await?;
+    /// assert_eq!(hits.len().await?, 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::OtherManager`] if the token was made on another manager
+    /// than this client's; [`ManagerError::ObjectGone`] (as [`Error::Manager`]) if the object
+    /// was removed, whether or not its name now holds another object (of
+    /// any kind); [`ManagerError::KindMismatch`] if the object is not of the
+    /// token's kind (a token not made by `share`); and the errors of every
+    /// call (see [`Client::call`]).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads the registry.
+    pub async fn attach<P: Proxy>(&self, shared: &Shared<P>) -> Result<P, Error> {
+        Ok(P::from_object(self.attach_object(shared).await?))
+    }
+
+    /// The checks of [`Client::attach`], giving the untyped handle.
+    pub(crate) async fn attach_object<P: Proxy>(
+        &self,
+        shared: &Shared<P>,
+    ) -> Result<ObjectRef, Error> {
+        if shared.manager != self.manager_id() {
+            return Err(Error::OtherManager {
+                name: shared.name.to_string(),
+                address: self.address().clone(),
+            });
+        }
+        let gone = || Error::Manager(ManagerError::ObjectGone { id: shared.id });
+        let info = match self.lookup(shared.name.as_str()).await {
+            Ok(info) => info,
+            Err(Error::Manager(ManagerError::NoSuchObject { .. })) => return Err(gone()),
+            Err(e) => return Err(e),
+        };
+        // Another object under the name, of whatever kind, means the
+        // token's object is gone: a token refers to one object.
+        if info.id != shared.id {
+            return Err(gone());
+        }
+        // The same object of another kind: a token that was not made by
+        // `share` for this proxy type.
+        if info.kind != shared.kind || !P::accepts(&info.kind) {
+            return Err(Error::Manager(ManagerError::KindMismatch {
+                name: info.name.to_string(),
+                existing: info.kind,
+                requested: shared.kind.clone(),
+            }));
+        }
+        Ok(ObjectRef::new(self.clone(), info))
+    }
+}

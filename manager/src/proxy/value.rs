@@ -1,0 +1,208 @@
+//! [`Value`]: the async proxy of one shared `T`.
+//!
+//! Each method is one request, applied whole before any other client's
+//! next one, so [`Value::swap`], [`Value::compare_and_swap`] and (for an
+//! `i64`) [`Value::add`] are atomic: four processes doing 500 adds each end
+//! at exactly 2,000. Python's `v.value += 1` is a read and a write, and
+//! loses updates when processes race.
+
+use std::time::Duration;
+
+use manager_core::reply::Reply;
+use manager_core::request::{ObjectRequest, ValueRequest};
+use manager_core::{ManagerError, ObjectId, ObjectName};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::object::{Element, ObjectRef, encode};
+use crate::Error;
+
+/// A handle on one shared `T`, like Python's `Manager().Value()`.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let manager = manager::Manager::start()?;
+/// # let client = manager.connect_async().await?;
+/// let hits = client.value("hits", &0_i64).await?;
+/// assert_eq!(hits.add(5).await?, 5);
+/// assert_eq!(hits.sub(2).await?, 3);
+/// assert_eq!(hits.compare_and_swap(&3, &10).await?, Ok(()));
+/// assert_eq!(hits.compare_and_swap(&3, &20).await?, Err(10), "it holds 10 now");
+/// assert_eq!(hits.swap(&0).await?, 10);
+/// assert_eq!(hits.get().await?, 0);
+/// # Ok(())
+/// # }
+/// ```
+pub struct Value<T> {
+    pub(super) object: ObjectRef,
+    _element: Element<T>,
+}
+
+impl<T> Clone for Value<T> {
+    fn clone(&self) -> Self {
+        Value {
+            object: self.object.clone(),
+            _element: Element::default(),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Value<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Value")
+            .field("object", &self.object)
+            .finish()
+    }
+}
+
+impl<T> Value<T> {
+    pub(crate) fn new(object: ObjectRef) -> Self {
+        Value {
+            object,
+            _element: Element::default(),
+        }
+    }
+
+    /// The object's name.
+    pub fn name(&self) -> &ObjectName {
+        self.object.name()
+    }
+
+    /// The object's id in the manager's registry.
+    pub fn id(&self) -> ObjectId {
+        self.object.id()
+    }
+
+    /// A handle on the same object whose calls time out after `timeout`.
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        Self::new(self.object.with_timeout(timeout))
+    }
+}
+
+impl<T: Serialize> Value<T> {
+    /// Replaces the value (Python's `v.value = x`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EncodeValue`] if the value cannot be encoded, and the errors
+    /// of every call (see [`Client::call`](crate::Client::call)).
+    pub async fn set(&self, value: &T) -> Result<(), Error> {
+        let value = encode(value)?;
+        self.object
+            .call_done(ObjectRequest::Value(ValueRequest::Set { value }))
+            .await
+    }
+}
+
+impl<T: DeserializeOwned> Value<T> {
+    /// The value (Python's `v.value`).
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::WrongType`] (as [`Error::Manager`]) if it was stored
+    /// as another type than `T`, and the errors of every call.
+    pub async fn get(&self) -> Result<T, Error> {
+        self.object
+            .call_value(ObjectRequest::Value(ValueRequest::Get))
+            .await
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Value<T> {
+    /// Replaces the value and returns the old one, atomically.
+    ///
+    /// # Errors
+    ///
+    /// As [`Value::set`] and [`Value::get`].
+    pub async fn swap(&self, value: &T) -> Result<T, Error> {
+        let value = encode(value)?;
+        self.object
+            .call_value(ObjectRequest::Value(ValueRequest::Swap { value }))
+            .await
+    }
+
+    /// Stores `new` if the value now equals `expected` (compared by encoded
+    /// bytes and type).
+    ///
+    /// Returns `Ok(Ok(()))` if it swapped, and `Ok(Err(current))` with what
+    /// the value holds instead if not, like
+    /// [`AtomicU64::compare_exchange`](std::sync::atomic::AtomicU64::compare_exchange).
+    ///
+    /// # Errors
+    ///
+    /// As [`Value::swap`].
+    pub async fn compare_and_swap(&self, expected: &T, new: &T) -> Result<Result<(), T>, Error> {
+        let expected = encode(expected)?;
+        let new = encode(new)?;
+        let reply = self
+            .object
+            .call(ObjectRequest::Value(ValueRequest::CompareAndSwap {
+                expected,
+                new,
+            }))
+            .await?;
+        match reply {
+            Reply::Swapped { swapped: true, .. } => Ok(Ok(())),
+            Reply::Swapped {
+                swapped: false,
+                current: Some(current),
+            } => Ok(Err(self.object.decode(&current)?)),
+            other => Err(self.object.unexpected(&other)),
+        }
+    }
+}
+
+/// `T` is an integer type: `i64`, or any other width (`Value<i32>`, as
+/// `client.value("n", &0)` makes).
+impl<T: TryFrom<i64>> Value<T> {
+    /// Adds `delta` and returns the new value, atomically: no update from
+    /// any process is lost. The sum is checked and stored in the width the
+    /// value is stored in.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::Overflow`] if the sum overflows the width the value
+    /// is stored in, or the `i64` returned (the value is unchanged),
+    /// [`ManagerError::WrongType`] if the value holds no integer (both as
+    /// [`Error::Manager`]), and the errors of every call.
+    pub async fn add(&self, delta: i64) -> Result<i64, Error> {
+        self.object
+            .call_integer(ObjectRequest::Value(ValueRequest::Add { delta }))
+            .await
+    }
+}
+
+impl Value<i64> {
+    /// Subtracts `delta` and returns the new value, atomically.
+    ///
+    /// # Errors
+    ///
+    /// As [`Value::add`]. Subtracting `i64::MIN`, whose negation is no
+    /// `i64`, is done with a compare-and-swap loop instead of one add; if it
+    /// overflows, the [`ManagerError::Overflow`] carries `delta: i64::MIN`
+    /// (its message then speaks of adding where it means subtracting).
+    pub async fn sub(&self, delta: i64) -> Result<i64, Error> {
+        if let Some(negated) = delta.checked_neg() {
+            return self.add(negated).await;
+        }
+        let mut current = self.get().await?;
+        loop {
+            let next = current
+                .checked_sub(delta)
+                .ok_or_else(|| ManagerError::Overflow {
+                    what: self.object.what(),
+                    current: current.to_string(),
+                    delta,
+                    stored: "i64".to_owned(),
+                    bound: "i64".to_owned(),
+                })?;
+            match self.compare_and_swap(&current, &next).await? {
+                Ok(()) => return Ok(next),
+                Err(now) => current = now,
+            }
+        }
+    }
+}
