@@ -29,7 +29,9 @@ use serde::{Deserialize, Serialize};
 /// 5: list-shaped replies in parts ([`Reply::More`](crate::reply::Reply::More)),
 /// parked requests taken back
 /// ([`ObjectRequest::Cancel`](crate::request::ObjectRequest::Cancel)).
-pub const PROTOCOL_VERSION: u16 = 5;
+/// 6: the client's crate is `manager` (was `manager-ipc`), which renames the
+/// type a shared proxy token is stored under.
+pub const PROTOCOL_VERSION: u16 = 6;
 
 /// Bytes every handshake starts with, so a stray peer is told apart early.
 pub const MAGIC: [u8; 4] = *b"RMGR";
