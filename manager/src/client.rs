@@ -18,6 +18,7 @@
 //! When the connection ends (the manager stopped or died), every waiting call
 //! and every later call fails with [`Error::ManagerGone`].
 
+use std::future::Future;
 use std::time::Duration;
 
 use manager_core::reply::{ObjectInfo, ObjectSummary, RegistryReply, Reply};
@@ -26,6 +27,7 @@ use manager_core::{ObjectName, ObjectSpec};
 use manager_ipc::Connection;
 use serde::Serialize;
 
+use crate::mode::{Async, Blocking, Mode};
 use crate::proxy::{
     self, Array, Barrier, BoundedSemaphore, Condition, Dict, Event, JoinableQueue, List, Lock,
     Namespace, ObjectRef, Queue, RLock, Semaphore, Set, Value,
@@ -34,10 +36,13 @@ use crate::{Address, AuthKey, Error};
 
 pub use manager_ipc::connection::{CONNECT_TIMEOUT, MAX_REPLY_BYTES};
 
-/// A connection to a manager, for async code; clone it freely (clones share
-/// the connection).
+/// A connection to a manager; clone it freely (clones share the
+/// connection).
 ///
-/// Needs a tokio runtime. Plain threads use [`blocking::Client`](crate::blocking::Client).
+/// `Client` (that is, `Client<Async>`) is for async code and needs a tokio
+/// runtime; its methods return futures. Plain threads use
+/// [`blocking::Client`](crate::blocking::Client), whose methods (the same
+/// ones, see [`Mode`]) return their results.
 ///
 /// # Examples
 ///
@@ -52,13 +57,17 @@ pub use manager_ipc::connection::{CONNECT_TIMEOUT, MAX_REPLY_BYTES};
 /// # }
 /// ```
 #[derive(Debug, Clone)]
-pub struct Client {
+pub struct Client<M: Mode = Async> {
     connection: Connection,
+    mode: M,
 }
 
 impl From<Connection> for Client {
     fn from(connection: Connection) -> Self {
-        Client { connection }
+        Client {
+            connection,
+            mode: Async,
+        }
     }
 }
 
@@ -86,6 +95,30 @@ impl Client {
         let (address, key) = crate::launcher::manager_from_env()?;
         Self::connect(&address, &key).await
     }
+}
+
+impl Client<Blocking> {
+    /// Connects to the manager at `address` with `key`, on a runtime of
+    /// its own that the calling threads drive.
+    pub(crate) fn connect_blocking(address: &Address, key: &AuthKey) -> Result<Self, Error> {
+        let mode = Blocking::new()?;
+        let connection = mode.run(Connection::connect(address, key))?;
+        Ok(Client { connection, mode })
+    }
+
+    /// The async client on this connection. Its calls are answered only
+    /// while some thread drives this blocking client's runtime (is in a
+    /// blocking call).
+    pub fn as_async(&self) -> Client {
+        Client::from(self.connection.clone())
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// How this client's calls run.
+    pub fn mode(&self) -> &M {
+        &self.mode
+    }
 
     /// Finds the object `name`, creating it from `spec` if there is none,
     /// and returns an untyped handle on it. The typed constructors below
@@ -95,9 +128,23 @@ impl Client {
     ///
     /// [`Error::Manager`] with [`ManagerError::InvalidName`](crate::ManagerError::InvalidName) or
     /// [`ManagerError::KindMismatch`](crate::ManagerError::KindMismatch), and the errors of every call.
-    pub async fn object(&self, name: &str, spec: ObjectSpec) -> Result<ObjectRef, Error> {
+    pub fn object(
+        &self,
+        name: &str,
+        spec: ObjectSpec,
+    ) -> M::Answer<impl Future<Output = Result<ObjectRef<M>, Error>>> {
+        self.mode
+            .answer(async move { self.object_in(name, spec).await })
+    }
+
+    pub(crate) async fn object_in(
+        &self,
+        name: &str,
+        spec: ObjectSpec,
+    ) -> Result<ObjectRef<M>, Error> {
         let name = ObjectName::new(name)?;
         match self
+            .connection
             .call(Request::Registry(RegistryRequest::CreateOrGet {
                 name: name.into(),
                 spec,
@@ -114,10 +161,15 @@ impl Client {
     /// # Errors
     ///
     /// As [`Client::object`].
-    pub async fn namespace(&self, name: &str) -> Result<Namespace, Error> {
-        Ok(Namespace::new(
-            self.object(name, ObjectSpec::Namespace).await?,
-        ))
+    pub fn namespace(
+        &self,
+        name: &str,
+    ) -> M::Answer<impl Future<Output = Result<Namespace<M>, Error>>> {
+        self.mode.answer(async move {
+            Ok(Namespace::new(
+                self.object_in(name, ObjectSpec::Namespace).await?,
+            ))
+        })
     }
 
     /// Finds or creates the list `name` of `T`s.
@@ -125,8 +177,12 @@ impl Client {
     /// # Errors
     ///
     /// As [`Client::object`].
-    pub async fn list<T>(&self, name: &str) -> Result<List<T>, Error> {
-        Ok(List::new(self.object(name, ObjectSpec::List).await?))
+    pub fn list<T>(
+        &self,
+        name: &str,
+    ) -> M::Answer<impl Future<Output = Result<List<T, M>, Error>>> {
+        self.mode
+            .answer(async move { Ok(List::new(self.object_in(name, ObjectSpec::List).await?)) })
     }
 
     /// Finds or creates the dict `name` from `K`s to `V`s.
@@ -134,8 +190,12 @@ impl Client {
     /// # Errors
     ///
     /// As [`Client::object`].
-    pub async fn dict<K, V>(&self, name: &str) -> Result<Dict<K, V>, Error> {
-        Ok(Dict::new(self.object(name, ObjectSpec::Dict).await?))
+    pub fn dict<K, V>(
+        &self,
+        name: &str,
+    ) -> M::Answer<impl Future<Output = Result<Dict<K, V, M>, Error>>> {
+        self.mode
+            .answer(async move { Ok(Dict::new(self.object_in(name, ObjectSpec::Dict).await?)) })
     }
 
     /// Finds or creates the set `name` of `T`s.
@@ -143,8 +203,9 @@ impl Client {
     /// # Errors
     ///
     /// As [`Client::object`].
-    pub async fn set<T>(&self, name: &str) -> Result<Set<T>, Error> {
-        Ok(Set::new(self.object(name, ObjectSpec::Set).await?))
+    pub fn set<T>(&self, name: &str) -> M::Answer<impl Future<Output = Result<Set<T, M>, Error>>> {
+        self.mode
+            .answer(async move { Ok(Set::new(self.object_in(name, ObjectSpec::Set).await?)) })
     }
 
     /// Finds the value `name`, or creates it holding `initial`.
@@ -152,11 +213,17 @@ impl Client {
     /// # Errors
     ///
     /// As [`Client::object`], and [`Error::EncodeValue`].
-    pub async fn value<T: Serialize>(&self, name: &str, initial: &T) -> Result<Value<T>, Error> {
-        let spec = ObjectSpec::Value {
-            initial: proxy::encode(initial)?,
-        };
-        Ok(Value::new(self.object(name, spec).await?))
+    pub fn value<T: Serialize>(
+        &self,
+        name: &str,
+        initial: &T,
+    ) -> M::Answer<impl Future<Output = Result<Value<T, M>, Error>>> {
+        self.mode.answer(async move {
+            let spec = ObjectSpec::Value {
+                initial: proxy::encode(initial)?,
+            };
+            Ok(Value::new(self.object_in(name, spec).await?))
+        })
     }
 
     /// Finds the array `name`, or creates it holding `items` (its length is
@@ -165,11 +232,17 @@ impl Client {
     /// # Errors
     ///
     /// As [`Client::value`].
-    pub async fn array<T: Serialize>(&self, name: &str, items: &[T]) -> Result<Array<T>, Error> {
-        let spec = ObjectSpec::Array {
-            items: proxy::encode_all(items)?,
-        };
-        Ok(Array::new(self.object(name, spec).await?))
+    pub fn array<T: Serialize>(
+        &self,
+        name: &str,
+        items: &[T],
+    ) -> M::Answer<impl Future<Output = Result<Array<T, M>, Error>>> {
+        self.mode.answer(async move {
+            let spec = ObjectSpec::Array {
+                items: proxy::encode_all(items)?,
+            };
+            Ok(Array::new(self.object_in(name, spec).await?))
+        })
     }
 
     /// Finds or creates the queue `name`; `maxsize` bounds a new one.
@@ -177,11 +250,17 @@ impl Client {
     /// # Errors
     ///
     /// As [`Client::object`].
-    pub async fn queue<T>(&self, name: &str, maxsize: Option<usize>) -> Result<Queue<T>, Error> {
-        let spec = ObjectSpec::Queue {
-            maxsize: maxsize.map(|n| n as u64),
-        };
-        Ok(Queue::new(self.object(name, spec).await?))
+    pub fn queue<T>(
+        &self,
+        name: &str,
+        maxsize: Option<usize>,
+    ) -> M::Answer<impl Future<Output = Result<Queue<T, M>, Error>>> {
+        self.mode.answer(async move {
+            let spec = ObjectSpec::Queue {
+                maxsize: maxsize.map(|n| n as u64),
+            };
+            Ok(Queue::new(self.object_in(name, spec).await?))
+        })
     }
 
     /// Finds or creates the joinable queue `name`; `maxsize` bounds a new one.
@@ -189,15 +268,17 @@ impl Client {
     /// # Errors
     ///
     /// As [`Client::object`].
-    pub async fn joinable_queue<T>(
+    pub fn joinable_queue<T>(
         &self,
         name: &str,
         maxsize: Option<usize>,
-    ) -> Result<JoinableQueue<T>, Error> {
-        let spec = ObjectSpec::JoinableQueue {
-            maxsize: maxsize.map(|n| n as u64),
-        };
-        Ok(JoinableQueue::new(self.object(name, spec).await?))
+    ) -> M::Answer<impl Future<Output = Result<JoinableQueue<T, M>, Error>>> {
+        self.mode.answer(async move {
+            let spec = ObjectSpec::JoinableQueue {
+                maxsize: maxsize.map(|n| n as u64),
+            };
+            Ok(JoinableQueue::new(self.object_in(name, spec).await?))
+        })
     }
 
     /// Finds or creates the lock `name`.
@@ -205,8 +286,9 @@ impl Client {
     /// # Errors
     ///
     /// As [`Client::object`].
-    pub async fn lock(&self, name: &str) -> Result<Lock, Error> {
-        Ok(Lock::new(self.object(name, ObjectSpec::Lock).await?))
+    pub fn lock(&self, name: &str) -> M::Answer<impl Future<Output = Result<Lock<M>, Error>>> {
+        self.mode
+            .answer(async move { Ok(Lock::new(self.object_in(name, ObjectSpec::Lock).await?)) })
     }
 
     /// Finds or creates the re-entrant lock `name`.
@@ -214,8 +296,9 @@ impl Client {
     /// # Errors
     ///
     /// As [`Client::object`].
-    pub async fn rlock(&self, name: &str) -> Result<RLock, Error> {
-        Ok(RLock::new(self.object(name, ObjectSpec::RLock).await?))
+    pub fn rlock(&self, name: &str) -> M::Answer<impl Future<Output = Result<RLock<M>, Error>>> {
+        self.mode
+            .answer(async move { Ok(RLock::new(self.object_in(name, ObjectSpec::RLock).await?)) })
     }
 
     /// Finds the semaphore `name`, or creates it with `value` units.
@@ -223,10 +306,17 @@ impl Client {
     /// # Errors
     ///
     /// As [`Client::object`].
-    pub async fn semaphore(&self, name: &str, value: u64) -> Result<Semaphore, Error> {
-        Ok(Semaphore::new(
-            self.object(name, ObjectSpec::Semaphore { value }).await?,
-        ))
+    pub fn semaphore(
+        &self,
+        name: &str,
+        value: u64,
+    ) -> M::Answer<impl Future<Output = Result<Semaphore<M>, Error>>> {
+        self.mode.answer(async move {
+            Ok(Semaphore::new(
+                self.object_in(name, ObjectSpec::Semaphore { value })
+                    .await?,
+            ))
+        })
     }
 
     /// Finds the bounded semaphore `name`, or creates it with `value` units.
@@ -234,13 +324,15 @@ impl Client {
     /// # Errors
     ///
     /// As [`Client::object`].
-    pub async fn bounded_semaphore(
+    pub fn bounded_semaphore(
         &self,
         name: &str,
         value: u64,
-    ) -> Result<BoundedSemaphore, Error> {
-        let spec = ObjectSpec::BoundedSemaphore { value };
-        Ok(BoundedSemaphore::new(self.object(name, spec).await?))
+    ) -> M::Answer<impl Future<Output = Result<BoundedSemaphore<M>, Error>>> {
+        self.mode.answer(async move {
+            let spec = ObjectSpec::BoundedSemaphore { value };
+            Ok(BoundedSemaphore::new(self.object_in(name, spec).await?))
+        })
     }
 
     /// Finds or creates the event `name`.
@@ -248,8 +340,9 @@ impl Client {
     /// # Errors
     ///
     /// As [`Client::object`].
-    pub async fn event(&self, name: &str) -> Result<Event, Error> {
-        Ok(Event::new(self.object(name, ObjectSpec::Event).await?))
+    pub fn event(&self, name: &str) -> M::Answer<impl Future<Output = Result<Event<M>, Error>>> {
+        self.mode
+            .answer(async move { Ok(Event::new(self.object_in(name, ObjectSpec::Event).await?)) })
     }
 
     /// Finds or creates the condition `name`.
@@ -257,10 +350,15 @@ impl Client {
     /// # Errors
     ///
     /// As [`Client::object`].
-    pub async fn condition(&self, name: &str) -> Result<Condition, Error> {
-        Ok(Condition::new(
-            self.object(name, ObjectSpec::Condition).await?,
-        ))
+    pub fn condition(
+        &self,
+        name: &str,
+    ) -> M::Answer<impl Future<Output = Result<Condition<M>, Error>>> {
+        self.mode.answer(async move {
+            Ok(Condition::new(
+                self.object_in(name, ObjectSpec::Condition).await?,
+            ))
+        })
     }
 
     /// Finds the barrier `name`, or creates it for `parties` waiters.
@@ -268,11 +366,17 @@ impl Client {
     /// # Errors
     ///
     /// As [`Client::object`]; a barrier for 0 parties is a `BadRequest`.
-    pub async fn barrier(&self, name: &str, parties: usize) -> Result<Barrier, Error> {
-        let spec = ObjectSpec::Barrier {
-            parties: parties as u64,
-        };
-        Ok(Barrier::new(self.object(name, spec).await?))
+    pub fn barrier(
+        &self,
+        name: &str,
+        parties: usize,
+    ) -> M::Answer<impl Future<Output = Result<Barrier<M>, Error>>> {
+        self.mode.answer(async move {
+            let spec = ObjectSpec::Barrier {
+                parties: parties as u64,
+            };
+            Ok(Barrier::new(self.object_in(name, spec).await?))
+        })
     }
 
     /// Finds an existing object.
@@ -280,9 +384,14 @@ impl Client {
     /// # Errors
     ///
     /// [`Error::Manager`] with [`ManagerError::NoSuchObject`](crate::ManagerError::NoSuchObject) if there is none.
-    pub async fn lookup(&self, name: &str) -> Result<ObjectInfo, Error> {
+    pub fn lookup(&self, name: &str) -> M::Answer<impl Future<Output = Result<ObjectInfo, Error>>> {
+        self.mode.answer(self.lookup_in(name))
+    }
+
+    pub(crate) async fn lookup_in(&self, name: &str) -> Result<ObjectInfo, Error> {
         let name = ObjectName::new(name)?;
         match self
+            .connection
             .call(Request::Registry(RegistryRequest::Lookup {
                 name: name.into(),
             }))
@@ -299,17 +408,20 @@ impl Client {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn remove(&self, name: &str) -> Result<bool, Error> {
-        let name = ObjectName::new(name)?;
-        match self
-            .call(Request::Registry(RegistryRequest::Remove {
-                name: name.into(),
-            }))
-            .await?
-        {
-            Reply::Registry(RegistryReply::Removed(removed)) => Ok(removed),
-            other => Err(self.unexpected(&other)),
-        }
+    pub fn remove(&self, name: &str) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+        self.mode.answer(async move {
+            let name = ObjectName::new(name)?;
+            match self
+                .connection
+                .call(Request::Registry(RegistryRequest::Remove {
+                    name: name.into(),
+                }))
+                .await?
+            {
+                Reply::Registry(RegistryReply::Removed(removed)) => Ok(removed),
+                other => Err(self.unexpected(&other)),
+            }
+        })
     }
 
     /// Every object the manager holds, sorted by name.
@@ -317,11 +429,17 @@ impl Client {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn objects(&self) -> Result<Vec<ObjectSummary>, Error> {
-        match self.call(Request::Registry(RegistryRequest::List)).await? {
-            Reply::Registry(RegistryReply::Objects(list)) => Ok(list),
-            other => Err(self.unexpected(&other)),
-        }
+    pub fn objects(&self) -> M::Answer<impl Future<Output = Result<Vec<ObjectSummary>, Error>>> {
+        self.mode.answer(async move {
+            match self
+                .connection
+                .call(Request::Registry(RegistryRequest::List))
+                .await?
+            {
+                Reply::Registry(RegistryReply::Objects(list)) => Ok(list),
+                other => Err(self.unexpected(&other)),
+            }
+        })
     }
 
     /// The connection underneath, shared by this client and its proxies.
@@ -348,8 +466,11 @@ impl Client {
 
     /// A handle on the same connection whose calls (and those of the
     /// proxies made from it) fail with [`Error::Timeout`] after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Client {
-        Client::from(self.connection.with_timeout(timeout))
+    pub fn with_timeout(&self, timeout: Duration) -> Client<M> {
+        Client {
+            connection: self.connection.with_timeout(timeout),
+            mode: self.mode.clone(),
+        }
     }
 
     /// The deadline this handle puts on each call, if any.
@@ -368,8 +489,9 @@ impl Client {
     ///
     /// Cancel safe in that dropping the future never corrupts the
     /// connection; the request may or may not have been sent and applied.
-    pub async fn call(&self, request: Request) -> Result<Reply, Error> {
-        self.connection.call(request).await
+    pub fn call(&self, request: Request) -> M::Answer<impl Future<Output = Result<Reply, Error>>> {
+        self.mode
+            .answer(async move { self.connection.call(request).await })
     }
 
     pub(crate) async fn call_within(

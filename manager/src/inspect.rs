@@ -34,6 +34,8 @@
 //! # }
 //! ```
 
+use std::future::Future;
+
 use manager_core::reply::{RegistryReply, Reply};
 use manager_core::request::{RegistryRequest, Request};
 
@@ -42,9 +44,10 @@ pub use manager_core::inspect::{
     Peer, Totals, UnixMillis,
 };
 
+use crate::mode::Mode;
 use crate::{Client, Error};
 
-impl Client {
+impl<M: Mode> Client<M> {
     /// What the manager holds now: every object, every live connection,
     /// totals. One request on this connection, answered while the manager
     /// goes on serving.
@@ -58,13 +61,16 @@ impl Client {
     /// # Cancel safety
     ///
     /// Cancel safe: it changes nothing on the manager.
-    pub async fn inspect(&self) -> Result<ManagerSnapshot, Error> {
-        match self
-            .call(Request::Registry(RegistryRequest::Inspect))
-            .await?
-        {
-            Reply::Registry(RegistryReply::Snapshot(snapshot)) => Ok(snapshot),
-            other => Err(self.unexpected(&other)),
-        }
+    pub fn inspect(&self) -> M::Answer<impl Future<Output = Result<ManagerSnapshot, Error>>> {
+        self.mode().answer(async move {
+            match self
+                .connection()
+                .call(Request::Registry(RegistryRequest::Inspect))
+                .await?
+            {
+                Reply::Registry(RegistryReply::Snapshot(snapshot)) => Ok(snapshot),
+                other => Err(self.unexpected(&other)),
+            }
+        })
     }
 }

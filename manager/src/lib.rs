@@ -64,6 +64,7 @@ pub mod launcher;
 #[cfg(feature = "manager")]
 pub mod manager;
 pub mod manager_process;
+pub mod mode;
 mod platform;
 #[cfg(feature = "manager")]
 pub mod pool;
@@ -86,5 +87,6 @@ pub use manager_core::{
     Encoded, ManagerError, ObjectId, ObjectKind, ObjectName, ObjectSpec, PROTOCOL_VERSION, TypeName,
 };
 pub use manager_process::{ManagerProcess, ManagerProcessBuilder, ManagerProcessError};
+pub use mode::{Async, Blocking, Mode};
 #[cfg(feature = "manager")]
 pub use pool::{Pool, PoolError, Tasks};

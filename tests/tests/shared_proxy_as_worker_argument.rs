@@ -44,7 +44,7 @@ fn worker_replies_on_queues_named_in_requests() -> anyhow::Result<()> {
     let second = client.queue::<u64>("reply/second", None)?;
     for n in 1..=5_u64 {
         jobs.put(&Some((n, first.share())))?;
-        jobs.put(&Some((n + 10, second.as_async().share())))?;
+        jobs.put(&Some((n + 10, second.share())))?;
     }
     jobs.put(&None)?;
 

@@ -6,6 +6,7 @@
 //! [`Array::get_range`] clamps like a slice. [`Array::set_range`] must fit
 //! inside the array; one that does not fails whole and changes nothing.
 
+use std::future::Future;
 use std::time::Duration;
 
 use manager_core::request::{ArrayRequest, ObjectRequest};
@@ -15,6 +16,7 @@ use serde::de::DeserializeOwned;
 
 use super::object::{Element, ObjectRef, encode, encode_all};
 use crate::Error;
+use crate::mode::{Async, Mode};
 
 /// A handle on a shared fixed-length sequence of `T`s, like Python's `Manager().Array()`.
 ///
@@ -36,12 +38,12 @@ use crate::Error;
 /// # Ok(())
 /// # }
 /// ```
-pub struct Array<T> {
-    pub(super) object: ObjectRef,
+pub struct Array<T, M: Mode = Async> {
+    pub(super) object: ObjectRef<M>,
     _element: Element<T>,
 }
 
-impl<T> Clone for Array<T> {
+impl<T, M: Mode> Clone for Array<T, M> {
     fn clone(&self) -> Self {
         Array {
             object: self.object.clone(),
@@ -50,7 +52,7 @@ impl<T> Clone for Array<T> {
     }
 }
 
-impl<T> std::fmt::Debug for Array<T> {
+impl<T, M: Mode> std::fmt::Debug for Array<T, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Array")
             .field("object", &self.object)
@@ -58,8 +60,8 @@ impl<T> std::fmt::Debug for Array<T> {
     }
 }
 
-impl<T> Array<T> {
-    pub(crate) fn new(object: ObjectRef) -> Self {
+impl<T, M: Mode> Array<T, M> {
+    pub(crate) fn new(object: ObjectRef<M>) -> Self {
         Array {
             object,
             _element: Element::default(),
@@ -86,12 +88,14 @@ impl<T> Array<T> {
     /// # Errors
     ///
     /// The errors of every call (see [`Client::call`](crate::Client::call)).
-    pub async fn len(&self) -> Result<usize, Error> {
-        let n = self
-            .object
-            .call_count(ObjectRequest::Array(ArrayRequest::Len))
-            .await?;
-        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    pub fn len(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
+        self.object.mode().answer(async move {
+            let n = self
+                .object
+                .call_count(ObjectRequest::Array(ArrayRequest::Len))
+                .await?;
+            Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        })
     }
 
     /// Whether the array has no elements.
@@ -99,12 +103,18 @@ impl<T> Array<T> {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn is_empty(&self) -> Result<bool, Error> {
-        Ok(self.len().await? == 0)
+    pub fn is_empty(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+        self.object.mode().answer(async move {
+            Ok(self
+                .object
+                .call_len(ObjectRequest::Array(ArrayRequest::Len))
+                .await?
+                == 0)
+        })
     }
 }
 
-impl<T: Serialize> Array<T> {
+impl<T: Serialize, M: Mode> Array<T, M> {
     /// Replaces the element at `index` (Python's `a[i] = x`).
     ///
     /// # Errors
@@ -113,11 +123,13 @@ impl<T: Serialize> Array<T> {
     /// (as [`Error::Manager`]) if `index` is outside the array,
     /// [`Error::EncodeValue`] if the value cannot be encoded, and the errors
     /// of every call.
-    pub async fn set(&self, index: i64, value: &T) -> Result<(), Error> {
-        let value = encode(value)?;
-        self.object
-            .call_done(ObjectRequest::Array(ArrayRequest::Set { index, value }))
-            .await
+    pub fn set(&self, index: i64, value: &T) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object.mode().answer(async move {
+            let value = encode(value)?;
+            self.object
+                .call_done(ObjectRequest::Array(ArrayRequest::Set { index, value }))
+                .await
+        })
     }
 
     /// Replaces the elements from `start` on with `values`, in one request
@@ -129,25 +141,27 @@ impl<T: Serialize> Array<T> {
     /// [`ManagerError::IndexOutOfRange`](crate::ManagerError::IndexOutOfRange)
     /// if the values do not fit inside the array (then nothing changes),
     /// otherwise as [`Array::set`].
-    pub async fn set_range<'a>(
+    pub fn set_range<'a>(
         &self,
         start: i64,
         values: impl IntoIterator<Item = &'a T>,
-    ) -> Result<(), Error>
+    ) -> M::Answer<impl Future<Output = Result<(), Error>>>
     where
         T: 'a,
     {
-        let values = encode_all(values)?;
-        self.object
-            .call_done(ObjectRequest::Array(ArrayRequest::SetRange {
-                start,
-                values,
-            }))
-            .await
+        self.object.mode().answer(async move {
+            let values = encode_all(values)?;
+            self.object
+                .call_done(ObjectRequest::Array(ArrayRequest::SetRange {
+                    start,
+                    values,
+                }))
+                .await
+        })
     }
 }
 
-impl<T: DeserializeOwned> Array<T> {
+impl<T: DeserializeOwned, M: Mode> Array<T, M> {
     /// The element at `index` (Python's `a[i]`; `-1` is the last).
     ///
     /// # Errors
@@ -157,10 +171,12 @@ impl<T: DeserializeOwned> Array<T> {
     /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if the
     /// element was stored as another type than `T` (both as
     /// [`Error::Manager`]), and the errors of every call.
-    pub async fn get(&self, index: i64) -> Result<T, Error> {
-        self.object
-            .call_value(ObjectRequest::Array(ArrayRequest::Get { index }))
-            .await
+    pub fn get(&self, index: i64) -> M::Answer<impl Future<Output = Result<T, Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_value(ObjectRequest::Array(ArrayRequest::Get { index }))
+                .await
+        })
     }
 
     /// A copy of `a[start:stop]` (`None`: from the start, to the end), with
@@ -171,10 +187,16 @@ impl<T: DeserializeOwned> Array<T> {
     ///
     /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if an
     /// element was stored as another type, and the errors of every call.
-    pub async fn get_range(&self, start: Option<i64>, stop: Option<i64>) -> Result<Vec<T>, Error> {
-        self.object
-            .call_values(ObjectRequest::Array(ArrayRequest::GetRange { start, stop }))
-            .await
+    pub fn get_range(
+        &self,
+        start: Option<i64>,
+        stop: Option<i64>,
+    ) -> M::Answer<impl Future<Output = Result<Vec<T>, Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_values(ObjectRequest::Array(ArrayRequest::GetRange { start, stop }))
+                .await
+        })
     }
 
     /// Every element, read in one request.
@@ -182,9 +204,11 @@ impl<T: DeserializeOwned> Array<T> {
     /// # Errors
     ///
     /// As [`Array::get_range`].
-    pub async fn snapshot(&self) -> Result<Vec<T>, Error> {
-        self.object
-            .call_values(ObjectRequest::Array(ArrayRequest::Snapshot))
-            .await
+    pub fn snapshot(&self) -> M::Answer<impl Future<Output = Result<Vec<T>, Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_values(ObjectRequest::Array(ArrayRequest::Snapshot))
+                .await
+        })
     }
 }

@@ -4,6 +4,7 @@
 //! The [`Barrier`] type's docs say how waiting, breaking and dead workers
 //! work.
 
+use std::future::Future;
 use std::time::Duration;
 
 #[cfg(doc)]
@@ -13,6 +14,7 @@ use manager_core::{ObjectId, ObjectName};
 
 use super::object::ObjectRef;
 use crate::Error;
+use crate::mode::{Async, Mode};
 
 /// A handle on a shared barrier for a fixed number of parties, like
 /// Python's `Manager().Barrier()`.
@@ -62,12 +64,12 @@ use crate::Error;
 /// If it was waiting, the barrier breaks at once, so the other parties learn
 /// that one of them is gone instead of waiting for it forever.
 #[derive(Debug, Clone)]
-pub struct Barrier {
-    pub(super) object: ObjectRef,
+pub struct Barrier<M: Mode = Async> {
+    pub(super) object: ObjectRef<M>,
 }
 
-impl Barrier {
-    pub(crate) fn new(object: ObjectRef) -> Self {
+impl<M: Mode> Barrier<M> {
+    pub(crate) fn new(object: ObjectRef<M>) -> Self {
         Barrier { object }
     }
 
@@ -103,8 +105,10 @@ impl Barrier {
     ///
     /// Not cancel safe: a dropped wait still counts as arrived in the
     /// manager. Use [`Barrier::wait_timeout`] instead of dropping it.
-    pub async fn wait(&self) -> Result<u64, Error> {
-        self.wait_within(None).await
+    pub fn wait(&self) -> M::Answer<impl Future<Output = Result<u64, Error>>> {
+        self.object
+            .mode()
+            .answer(async move { self.wait_within(None).await })
     }
 
     /// Waits at most `timeout` for the other parties (Python's
@@ -116,8 +120,13 @@ impl Barrier {
     /// [`ManagerError::BrokenBarrier`] (as [`Error::Manager`]) if the
     /// barrier is broken, or breaks, among others by this wait's timeout.
     /// Otherwise as [`Barrier::wait`].
-    pub async fn wait_timeout(&self, timeout: Duration) -> Result<u64, Error> {
-        self.wait_within(Some(timeout)).await
+    pub fn wait_timeout(
+        &self,
+        timeout: Duration,
+    ) -> M::Answer<impl Future<Output = Result<u64, Error>>> {
+        self.object
+            .mode()
+            .answer(async move { self.wait_within(Some(timeout)).await })
     }
 
     async fn wait_within(&self, timeout: Option<Duration>) -> Result<u64, Error> {
@@ -133,10 +142,12 @@ impl Barrier {
     /// # Errors
     ///
     /// The errors of every call (see [`Client::call`](crate::Client::call)).
-    pub async fn abort(&self) -> Result<(), Error> {
-        self.object
-            .call_done(ObjectRequest::Barrier(BarrierRequest::Abort))
-            .await
+    pub fn abort(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_done(ObjectRequest::Barrier(BarrierRequest::Abort))
+                .await
+        })
     }
 
     /// Makes the barrier usable again (Python's `reset()`); parties waiting
@@ -145,10 +156,12 @@ impl Barrier {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn reset(&self) -> Result<(), Error> {
-        self.object
-            .call_done(ObjectRequest::Barrier(BarrierRequest::Reset))
-            .await
+    pub fn reset(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_done(ObjectRequest::Barrier(BarrierRequest::Reset))
+                .await
+        })
     }
 
     /// How many parties release each other (Python's `parties`).
@@ -156,8 +169,10 @@ impl Barrier {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn parties(&self) -> Result<usize, Error> {
-        self.count(BarrierRequest::Parties).await
+    pub fn parties(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
+        self.object
+            .mode()
+            .answer(async move { self.count(BarrierRequest::Parties).await })
     }
 
     /// How many parties are waiting now (Python's `n_waiting`).
@@ -165,8 +180,10 @@ impl Barrier {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn n_waiting(&self) -> Result<usize, Error> {
-        self.count(BarrierRequest::NWaiting).await
+    pub fn n_waiting(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
+        self.object
+            .mode()
+            .answer(async move { self.count(BarrierRequest::NWaiting).await })
     }
 
     /// Whether the barrier is broken (Python's `broken`).
@@ -174,10 +191,12 @@ impl Barrier {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn broken(&self) -> Result<bool, Error> {
-        self.object
-            .call_bool(ObjectRequest::Barrier(BarrierRequest::Broken))
-            .await
+    pub fn broken(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_bool(ObjectRequest::Barrier(BarrierRequest::Broken))
+                .await
+        })
     }
 
     async fn count(&self, request: BarrierRequest) -> Result<usize, Error> {

@@ -28,6 +28,7 @@ use manager_core::{ObjectId, ObjectName};
 use super::lock::wait_cut_short;
 use super::object::{ObjectRef, current_owner};
 use crate::Error;
+use crate::mode::{Async, Blocking, Mode};
 
 /// A handle on a shared condition variable with its own lock, like Python's
 /// `Manager().Condition()`.
@@ -70,12 +71,12 @@ use crate::Error;
 /// # }
 /// ```
 #[derive(Debug, Clone)]
-pub struct Condition {
-    pub(super) object: ObjectRef,
+pub struct Condition<M: Mode = Async> {
+    pub(super) object: ObjectRef<M>,
 }
 
-impl Condition {
-    pub(crate) fn new(object: ObjectRef) -> Self {
+impl<M: Mode> Condition<M> {
+    pub(crate) fn new(object: ObjectRef<M>) -> Self {
         Condition { object }
     }
 
@@ -108,8 +109,10 @@ impl Condition {
     /// Cancel safe: if the future is dropped after the request went out
     /// and the manager grants the lock afterwards, the client releases it
     /// again as soon as the grant arrives.
-    pub async fn acquire(&self) -> Result<(), Error> {
-        acquire(&self.object, current_owner()).await
+    pub fn acquire(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object
+            .mode()
+            .answer(async move { acquire(&self.object, current_owner()).await })
     }
 
     /// Takes the lock, waiting at most `timeout`; returns whether it was
@@ -122,13 +125,18 @@ impl Condition {
     /// # Cancel safety
     ///
     /// As [`Condition::acquire`].
-    pub async fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
-        acquire_wait(
-            &self.object,
-            current_owner(),
-            Wait::from_timeout(Some(timeout)),
-        )
-        .await
+    pub fn acquire_timeout(
+        &self,
+        timeout: Duration,
+    ) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+        self.object.mode().answer(async move {
+            acquire_wait(
+                &self.object,
+                current_owner(),
+                Wait::from_timeout(Some(timeout)),
+            )
+            .await
+        })
     }
 
     /// Takes the lock if it is free or held by this owner; returns whether
@@ -137,8 +145,10 @@ impl Condition {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn try_acquire(&self) -> Result<bool, Error> {
-        acquire_wait(&self.object, current_owner(), Wait::No).await
+    pub fn try_acquire(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+        self.object
+            .mode()
+            .answer(async move { acquire_wait(&self.object, current_owner(), Wait::No).await })
     }
 
     /// Releases the lock once.
@@ -147,8 +157,10 @@ impl Condition {
     ///
     /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if this
     /// owner does not hold it, and the errors of every call.
-    pub async fn release(&self) -> Result<(), Error> {
-        release(&self.object, current_owner()).await
+    pub fn release(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object
+            .mode()
+            .answer(async move { release(&self.object, current_owner()).await })
     }
 
     /// Takes the lock (as [`Condition::acquire`]) and returns a guard that
@@ -161,13 +173,15 @@ impl Condition {
     /// # Cancel safety
     ///
     /// As [`Condition::acquire`].
-    pub async fn guard(&self) -> Result<ConditionGuard, Error> {
-        let owner = current_owner();
-        acquire(&self.object, owner).await?;
-        Ok(ConditionGuard {
-            object: self.object.clone(),
-            owner,
-            held: true,
+    pub fn guard(&self) -> M::Answer<impl Future<Output = Result<ConditionGuard<M>, Error>>> {
+        self.object.mode().answer(async move {
+            let owner = current_owner();
+            acquire(&self.object, owner).await?;
+            Ok(ConditionGuard {
+                object: self.object.clone(),
+                owner,
+                held: true,
+            })
         })
     }
 
@@ -188,8 +202,10 @@ impl Condition {
     /// ends, the lock it takes back is released completely by the client,
     /// so the owner no longer holds the lock (a guard it holds then
     /// releases nothing).
-    pub async fn wait(&self) -> Result<bool, Error> {
-        wait(&self.object, current_owner(), Wait::Forever).await
+    pub fn wait(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+        self.object
+            .mode()
+            .answer(async move { wait(&self.object, current_owner(), Wait::Forever).await })
     }
 
     /// As [`Condition::wait`], but waits for a notify at most `timeout`
@@ -203,15 +219,71 @@ impl Condition {
     /// # Cancel safety
     ///
     /// As [`Condition::wait`].
-    pub async fn wait_timeout(&self, timeout: Duration) -> Result<bool, Error> {
-        wait(
-            &self.object,
-            current_owner(),
-            Wait::from_timeout(Some(timeout)),
-        )
-        .await
+    pub fn wait_timeout(
+        &self,
+        timeout: Duration,
+    ) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+        self.object.mode().answer(async move {
+            wait(
+                &self.object,
+                current_owner(),
+                Wait::from_timeout(Some(timeout)),
+            )
+            .await
+        })
     }
 
+    /// As [`Condition::wait_for`], with a predicate that awaits (for
+    /// example reads a shared namespace); its error ends the wait.
+    ///
+    /// # Errors
+    ///
+    /// The predicate's errors, and as [`Condition::wait`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Condition::wait`].
+    pub fn wait_for_async<F, Fut>(
+        &self,
+        predicate: F,
+        timeout: Option<Duration>,
+    ) -> M::Answer<impl Future<Output = Result<bool, Error>>>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<bool, Error>>,
+    {
+        self.object.mode().answer(async move {
+            wait_for(&self.object, current_owner(), predicate, timeout).await
+        })
+    }
+
+    /// Wakes up to `n` waiters, the longest-waiting first (Python's
+    /// `notify(n)`); returns how many it woke. Each takes the lock back
+    /// after this owner releases it.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if this
+    /// owner does not hold the lock, and the errors of every call.
+    pub fn notify(&self, n: u64) -> M::Answer<impl Future<Output = Result<u64, Error>>> {
+        self.object
+            .mode()
+            .answer(async move { notify(&self.object, current_owner(), n).await })
+    }
+
+    /// Wakes every waiter (Python's `notify_all()`); returns how many.
+    ///
+    /// # Errors
+    ///
+    /// As [`Condition::notify`].
+    pub fn notify_all(&self) -> M::Answer<impl Future<Output = Result<u64, Error>>> {
+        self.object
+            .mode()
+            .answer(async move { notify_all(&self.object, current_owner()).await })
+    }
+}
+
+impl Condition {
     /// Waits until `predicate` holds (Python's `wait_for`): checks it, and
     /// while it is false waits for a notify and checks again, at most
     /// `timeout` in all (`None`: no limit). Returns the predicate's last
@@ -232,75 +304,38 @@ impl Condition {
         mut predicate: impl FnMut() -> bool,
         timeout: Option<Duration>,
     ) -> Result<bool, Error> {
-        self.wait_for_async(|| std::future::ready(Ok(predicate())), timeout)
-            .await
+        let ready = || std::future::ready(Ok(predicate()));
+        wait_for(&self.object, current_owner(), ready, timeout).await
     }
+}
 
-    /// As [`Condition::wait_for`], with a predicate that awaits (for
-    /// example reads a shared namespace); its error ends the wait.
+impl Condition<Blocking> {
+    /// Waits until `predicate` holds (Python's `wait_for`), as the async
+    /// [`Condition::wait_for`] does; the predicate runs on this thread
+    /// between waits, not inside the client's runtime, so it may use other
+    /// blocking proxies.
     ///
     /// # Errors
-    ///
-    /// The predicate's errors, and as [`Condition::wait`].
-    ///
-    /// # Cancel safety
     ///
     /// As [`Condition::wait`].
-    pub async fn wait_for_async<F, Fut>(
+    pub fn wait_for(
         &self,
-        predicate: F,
+        mut predicate: impl FnMut() -> bool,
         timeout: Option<Duration>,
-    ) -> Result<bool, Error>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<bool, Error>>,
-    {
-        wait_for(&self.object, current_owner(), predicate, timeout).await
-    }
-
-    /// Wakes up to `n` waiters, the longest-waiting first (Python's
-    /// `notify(n)`); returns how many it woke. Each takes the lock back
-    /// after this owner releases it.
-    ///
-    /// # Errors
-    ///
-    /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if this
-    /// owner does not hold the lock, and the errors of every call.
-    pub async fn notify(&self, n: u64) -> Result<u64, Error> {
-        notify(&self.object, current_owner(), n).await
-    }
-
-    /// Wakes every waiter (Python's `notify_all()`); returns how many.
-    ///
-    /// # Errors
-    ///
-    /// As [`Condition::notify`].
-    pub async fn notify_all(&self) -> Result<u64, Error> {
-        notify_all(&self.object, current_owner()).await
-    }
-
-    pub(crate) async fn acquire_as(&self, owner: Owner) -> Result<(), Error> {
-        acquire(&self.object, owner).await
-    }
-
-    pub(crate) async fn acquire_wait_as(&self, owner: Owner, wait: Wait) -> Result<bool, Error> {
-        acquire_wait(&self.object, owner, wait).await
-    }
-
-    pub(crate) async fn release_as(&self, owner: Owner) -> Result<(), Error> {
-        release(&self.object, owner).await
-    }
-
-    pub(crate) async fn wait_as(&self, owner: Owner, wait_for: Wait) -> Result<bool, Error> {
-        wait(&self.object, owner, wait_for).await
-    }
-
-    pub(crate) async fn notify_as(&self, owner: Owner, n: u64) -> Result<u64, Error> {
-        notify(&self.object, owner, n).await
-    }
-
-    pub(crate) async fn notify_all_as(&self, owner: Owner) -> Result<u64, Error> {
-        notify_all(&self.object, owner).await
+    ) -> Result<bool, Error> {
+        let owner = current_owner();
+        let start = Instant::now();
+        loop {
+            if predicate() {
+                return Ok(true);
+            }
+            let left = remaining(start, timeout);
+            if left == Some(Duration::ZERO) {
+                return Ok(false);
+            }
+            let waited = wait(&self.object, owner, Wait::from_timeout(left));
+            self.object.mode().run(waited)?;
+        }
     }
 }
 
@@ -311,26 +346,28 @@ impl Condition {
 /// [`ConditionGuard::release`] to wait for it and see its error.
 #[derive(Debug)]
 #[must_use = "the lock is released when the guard is dropped"]
-pub struct ConditionGuard {
-    object: ObjectRef,
+pub struct ConditionGuard<M: Mode = Async> {
+    object: ObjectRef<M>,
     owner: Owner,
     held: bool,
 }
 
-impl ConditionGuard {
+impl<M: Mode> ConditionGuard<M> {
     /// Releases the lock and waits for the manager's answer.
     ///
     /// # Errors
     ///
     /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if it was
     /// released meanwhile by other means, and the errors of every call.
-    pub async fn release(mut self) -> Result<(), Error> {
-        self.held = false;
-        release(&self.object, self.owner).await
+    pub fn release(mut self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object.mode().clone().answer(async move {
+            self.held = false;
+            release(&self.object, self.owner).await
+        })
     }
 }
 
-impl Drop for ConditionGuard {
+impl<M: Mode> Drop for ConditionGuard<M> {
     fn drop(&mut self) {
         if self.held
             && let Err(error) =
@@ -354,8 +391,8 @@ fn remaining(start: Instant, timeout: Option<Duration>) -> Option<Duration> {
     timeout.map(|t| t.saturating_sub(start.elapsed()))
 }
 
-async fn wait_for<F, Fut>(
-    object: &ObjectRef,
+async fn wait_for<M: Mode, F, Fut>(
+    object: &ObjectRef<M>,
     owner: Owner,
     mut predicate: F,
     timeout: Option<Duration>,
@@ -377,7 +414,7 @@ where
     }
 }
 
-async fn acquire(object: &ObjectRef, owner: Owner) -> Result<(), Error> {
+async fn acquire<M: Mode>(object: &ObjectRef<M>, owner: Owner) -> Result<(), Error> {
     if acquire_wait(object, owner, Wait::Forever).await? {
         Ok(())
     } else {
@@ -385,7 +422,11 @@ async fn acquire(object: &ObjectRef, owner: Owner) -> Result<(), Error> {
     }
 }
 
-async fn acquire_wait(object: &ObjectRef, owner: Owner, wait: Wait) -> Result<bool, Error> {
+async fn acquire_wait<M: Mode>(
+    object: &ObjectRef<M>,
+    owner: Owner,
+    wait: Wait,
+) -> Result<bool, Error> {
     object
         .call_bool(ObjectRequest::Condition(ConditionRequest::Acquire {
             owner,
@@ -394,7 +435,7 @@ async fn acquire_wait(object: &ObjectRef, owner: Owner, wait: Wait) -> Result<bo
         .await
 }
 
-async fn release(object: &ObjectRef, owner: Owner) -> Result<(), Error> {
+async fn release<M: Mode>(object: &ObjectRef<M>, owner: Owner) -> Result<(), Error> {
     object
         .call_done(ObjectRequest::Condition(ConditionRequest::Release {
             owner,
@@ -402,7 +443,7 @@ async fn release(object: &ObjectRef, owner: Owner) -> Result<(), Error> {
         .await
 }
 
-async fn wait(object: &ObjectRef, owner: Owner, wait: Wait) -> Result<bool, Error> {
+async fn wait<M: Mode>(object: &ObjectRef<M>, owner: Owner, wait: Wait) -> Result<bool, Error> {
     object
         .call_bool(ObjectRequest::Condition(ConditionRequest::Wait {
             owner,
@@ -411,7 +452,7 @@ async fn wait(object: &ObjectRef, owner: Owner, wait: Wait) -> Result<bool, Erro
         .await
 }
 
-async fn notify(object: &ObjectRef, owner: Owner, n: u64) -> Result<u64, Error> {
+async fn notify<M: Mode>(object: &ObjectRef<M>, owner: Owner, n: u64) -> Result<u64, Error> {
     object
         .call_count(ObjectRequest::Condition(ConditionRequest::Notify {
             owner,
@@ -420,7 +461,7 @@ async fn notify(object: &ObjectRef, owner: Owner, n: u64) -> Result<u64, Error> 
         .await
 }
 
-async fn notify_all(object: &ObjectRef, owner: Owner) -> Result<u64, Error> {
+async fn notify_all<M: Mode>(object: &ObjectRef<M>, owner: Owner) -> Result<u64, Error> {
     object
         .call_count(ObjectRequest::Condition(ConditionRequest::NotifyAll {
             owner,

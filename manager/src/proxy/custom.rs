@@ -9,6 +9,7 @@
 //! request and returns the typed reply. Applications usually wrap a
 //! `Custom<T>` in a struct of their own with one method per operation.
 
+use std::future::Future;
 use std::time::Duration;
 
 use manager_core::custom::CustomType;
@@ -16,6 +17,7 @@ use manager_core::request::ObjectRequest;
 use manager_core::{ObjectId, ObjectKind, ObjectName, ObjectSpec};
 
 use super::object::{Element, ObjectRef, encode};
+use crate::mode::{Async, Mode};
 use crate::{Client, Error};
 
 /// A handle on one object of the custom type `T`.
@@ -68,12 +70,12 @@ use crate::{Client, Error};
 /// # Ok(())
 /// # }
 /// ```
-pub struct Custom<T> {
-    pub(super) object: ObjectRef,
+pub struct Custom<T, M: Mode = Async> {
+    pub(super) object: ObjectRef<M>,
     _type: Element<T>,
 }
 
-impl<T> Clone for Custom<T> {
+impl<T, M: Mode> Clone for Custom<T, M> {
     fn clone(&self) -> Self {
         Custom {
             object: self.object.clone(),
@@ -82,7 +84,7 @@ impl<T> Clone for Custom<T> {
     }
 }
 
-impl<T> std::fmt::Debug for Custom<T> {
+impl<T, M: Mode> std::fmt::Debug for Custom<T, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Custom")
             .field("object", &self.object)
@@ -90,8 +92,8 @@ impl<T> std::fmt::Debug for Custom<T> {
     }
 }
 
-impl<T> Custom<T> {
-    pub(crate) fn new(object: ObjectRef) -> Self {
+impl<T, M: Mode> Custom<T, M> {
+    pub(crate) fn new(object: ObjectRef<M>) -> Self {
         Custom {
             object,
             _type: Element::default(),
@@ -109,7 +111,7 @@ impl<T> Custom<T> {
     }
 
     /// The untyped handle underneath.
-    pub fn object(&self) -> &ObjectRef {
+    pub fn object(&self) -> &ObjectRef<M> {
         &self.object
     }
 
@@ -119,7 +121,7 @@ impl<T> Custom<T> {
     }
 }
 
-impl<T: CustomType> Custom<T> {
+impl<T: CustomType, M: Mode> Custom<T, M> {
     /// Sends `request` to the object and returns its reply. The object
     /// carries out one request at a time, each whole.
     ///
@@ -131,13 +133,18 @@ impl<T: CustomType> Custom<T> {
     /// [`ManagerError::Panicked`](crate::ManagerError::Panicked) if the
     /// object's code panicked (now or before); and the errors of every call
     /// (see [`Client::call`]).
-    pub async fn call(&self, request: T::Request) -> Result<T::Reply, Error> {
-        let request = encode(&request)?;
-        self.object.call_value(ObjectRequest::Custom(request)).await
+    pub fn call(
+        &self,
+        request: T::Request,
+    ) -> M::Answer<impl Future<Output = Result<T::Reply, Error>>> {
+        self.object.mode().answer(async move {
+            let request = encode(&request)?;
+            self.object.call_value(ObjectRequest::Custom(request)).await
+        })
     }
 }
 
-impl Client {
+impl<M: Mode> Client<M> {
     /// Finds the object `name` of the custom type `T`, or creates it from
     /// `init` (used only when it is created).
     ///
@@ -149,16 +156,18 @@ impl Client {
     /// the type refuses `init`;
     /// [`ManagerError::KindMismatch`](crate::ManagerError::KindMismatch) if
     /// `name` is an object of another kind; and as [`Client::object`].
-    pub async fn custom<T: CustomType>(
+    pub fn custom<T: CustomType>(
         &self,
         name: &str,
         init: &T::Init,
-    ) -> Result<Custom<T>, Error> {
-        let spec = ObjectSpec::Custom {
-            type_name: T::type_name()?,
-            init: encode(init)?,
-        };
-        Ok(Custom::new(self.object(name, spec).await?))
+    ) -> M::Answer<impl Future<Output = Result<Custom<T, M>, Error>>> {
+        self.mode().answer(async move {
+            let spec = ObjectSpec::Custom {
+                type_name: T::type_name()?,
+                init: encode(init)?,
+            };
+            Ok(Custom::new(self.object_in(name, spec).await?))
+        })
     }
 
     /// Finds the existing object `name` of the custom type `T`.
@@ -169,16 +178,21 @@ impl Client {
     /// there is none,
     /// [`ManagerError::KindMismatch`](crate::ManagerError::KindMismatch) if
     /// it is of another kind, and the errors of every call.
-    pub async fn lookup_custom<T: CustomType>(&self, name: &str) -> Result<Custom<T>, Error> {
-        let info = self.lookup(name).await?;
-        let expected = ObjectKind::Custom(T::type_name()?);
-        if info.kind != expected {
-            return Err(Error::Manager(crate::ManagerError::KindMismatch {
-                name: info.name.to_string(),
-                existing: info.kind,
-                requested: expected,
-            }));
-        }
-        Ok(Custom::new(ObjectRef::new(self.clone(), info)))
+    pub fn lookup_custom<T: CustomType>(
+        &self,
+        name: &str,
+    ) -> M::Answer<impl Future<Output = Result<Custom<T, M>, Error>>> {
+        self.mode().answer(async move {
+            let info = self.lookup_in(name).await?;
+            let expected = ObjectKind::Custom(T::type_name()?);
+            if info.kind != expected {
+                return Err(Error::Manager(crate::ManagerError::KindMismatch {
+                    name: info.name.to_string(),
+                    existing: info.kind,
+                    requested: expected,
+                }));
+            }
+            Ok(Custom::new(ObjectRef::new(self.clone(), info)))
+        })
     }
 }

@@ -24,6 +24,7 @@
 //! is unchanged.
 
 use std::borrow::Borrow;
+use std::future::Future;
 use std::time::Duration;
 
 use manager_core::reply::Reply;
@@ -34,6 +35,7 @@ use serde::de::DeserializeOwned;
 
 use super::object::{Element, ObjectRef, encode, encode_key};
 use crate::Error;
+use crate::mode::{Async, Mode};
 
 /// A handle on a shared dict from `K`s to `V`s in insertion order, like Python's `Manager().dict()`.
 ///
@@ -54,12 +56,12 @@ use crate::Error;
 /// # Ok(())
 /// # }
 /// ```
-pub struct Dict<K, V> {
-    pub(super) object: ObjectRef,
+pub struct Dict<K, V, M: Mode = Async> {
+    pub(super) object: ObjectRef<M>,
     _element: Element<(K, V)>,
 }
 
-impl<K, V> Clone for Dict<K, V> {
+impl<K, V, M: Mode> Clone for Dict<K, V, M> {
     fn clone(&self) -> Self {
         Dict {
             object: self.object.clone(),
@@ -68,7 +70,7 @@ impl<K, V> Clone for Dict<K, V> {
     }
 }
 
-impl<K, V> std::fmt::Debug for Dict<K, V> {
+impl<K, V, M: Mode> std::fmt::Debug for Dict<K, V, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Dict")
             .field("object", &self.object)
@@ -76,8 +78,8 @@ impl<K, V> std::fmt::Debug for Dict<K, V> {
     }
 }
 
-impl<K, V> Dict<K, V> {
-    pub(crate) fn new(object: ObjectRef) -> Self {
+impl<K, V, M: Mode> Dict<K, V, M> {
+    pub(crate) fn new(object: ObjectRef<M>) -> Self {
         Dict {
             object,
             _element: Element::default(),
@@ -108,12 +110,14 @@ impl<K, V> Dict<K, V> {
     /// # Errors
     ///
     /// The errors of every call (see [`Client::call`](crate::Client::call)).
-    pub async fn len(&self) -> Result<usize, Error> {
-        let n = self
-            .object
-            .call_count(ObjectRequest::Dict(DictRequest::Len))
-            .await?;
-        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    pub fn len(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
+        self.object.mode().answer(async move {
+            let n = self
+                .object
+                .call_count(ObjectRequest::Dict(DictRequest::Len))
+                .await?;
+            Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        })
     }
 
     /// Whether the dict has no entries.
@@ -121,8 +125,14 @@ impl<K, V> Dict<K, V> {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn is_empty(&self) -> Result<bool, Error> {
-        Ok(self.len().await? == 0)
+    pub fn is_empty(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+        self.object.mode().answer(async move {
+            Ok(self
+                .object
+                .call_len(ObjectRequest::Dict(DictRequest::Len))
+                .await?
+                == 0)
+        })
     }
 
     /// Removes every entry (Python's `d.clear()`).
@@ -130,33 +140,37 @@ impl<K, V> Dict<K, V> {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn clear(&self) -> Result<(), Error> {
-        self.object
-            .call_done(ObjectRequest::Dict(DictRequest::Clear))
-            .await
+    pub fn clear(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_done(ObjectRequest::Dict(DictRequest::Clear))
+                .await
+        })
     }
 }
 
-impl<K: Serialize, V> Dict<K, V> {
+impl<K: Serialize, V, M: Mode> Dict<K, V, M> {
     /// Whether `key` is present (Python's `k in d`).
     ///
     /// # Errors
     ///
     /// [`Error::EncodeValue`] if the key cannot be encoded, and the errors
     /// of every call.
-    pub async fn contains_key<Q>(&self, key: &Q) -> Result<bool, Error>
+    pub fn contains_key<Q>(&self, key: &Q) -> M::Answer<impl Future<Output = Result<bool, Error>>>
     where
         K: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let key = encode_key::<K, Q>(key)?;
-        self.object
-            .call_bool(ObjectRequest::Dict(DictRequest::ContainsKey { key }))
-            .await
+        self.object.mode().answer(async move {
+            let key = encode_key::<K, Q>(key)?;
+            self.object
+                .call_bool(ObjectRequest::Dict(DictRequest::ContainsKey { key }))
+                .await
+        })
     }
 }
 
-impl<K: Serialize, V: Serialize> Dict<K, V> {
+impl<K: Serialize, V: Serialize, M: Mode> Dict<K, V, M> {
     /// Sets many entries in one request (Python's `d.update(pairs)`); later
     /// pairs win over earlier ones with the same key. Takes owned pairs or
     /// pairs of references.
@@ -165,22 +179,27 @@ impl<K: Serialize, V: Serialize> Dict<K, V> {
     ///
     /// [`Error::EncodeValue`] if a key or value cannot be encoded (then
     /// nothing is sent), and the errors of every call.
-    pub async fn update<Q, W>(&self, items: impl IntoIterator<Item = (Q, W)>) -> Result<(), Error>
+    pub fn update<Q, W>(
+        &self,
+        items: impl IntoIterator<Item = (Q, W)>,
+    ) -> M::Answer<impl Future<Output = Result<(), Error>>>
     where
         Q: Borrow<K>,
         W: Borrow<V>,
     {
-        let items = items
-            .into_iter()
-            .map(|(k, v)| Ok((encode(k.borrow())?, encode(v.borrow())?)))
-            .collect::<Result<Vec<_>, Error>>()?;
-        self.object
-            .call_done(ObjectRequest::Dict(DictRequest::Update { items }))
-            .await
+        self.object.mode().answer(async move {
+            let items = items
+                .into_iter()
+                .map(|(k, v)| Ok((encode(k.borrow())?, encode(v.borrow())?)))
+                .collect::<Result<Vec<_>, Error>>()?;
+            self.object
+                .call_done(ObjectRequest::Dict(DictRequest::Update { items }))
+                .await
+        })
     }
 }
 
-impl<K: Serialize, V: DeserializeOwned> Dict<K, V> {
+impl<K: Serialize, V: DeserializeOwned, M: Mode> Dict<K, V, M> {
     /// The value of `key`, if present (Python's `d.get(k)`).
     ///
     /// # Errors
@@ -189,15 +208,17 @@ impl<K: Serialize, V: DeserializeOwned> Dict<K, V> {
     /// [`Error::Manager`]) if the value was stored as another type than `V`,
     /// [`Error::EncodeValue`] if the key cannot be encoded, and the errors of
     /// every call.
-    pub async fn get<Q>(&self, key: &Q) -> Result<Option<V>, Error>
+    pub fn get<Q>(&self, key: &Q) -> M::Answer<impl Future<Output = Result<Option<V>, Error>>>
     where
         K: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let key = encode_key::<K, Q>(key)?;
-        self.object
-            .call_maybe(ObjectRequest::Dict(DictRequest::Get { key }))
-            .await
+        self.object.mode().answer(async move {
+            let key = encode_key::<K, Q>(key)?;
+            self.object
+                .call_maybe(ObjectRequest::Dict(DictRequest::Get { key }))
+                .await
+        })
     }
 
     /// Removes `key`; returns the value it had, if any (Python's
@@ -207,18 +228,20 @@ impl<K: Serialize, V: DeserializeOwned> Dict<K, V> {
     ///
     /// As [`Dict::get`]; a value stored as another type than `V` is not
     /// removed.
-    pub async fn remove<Q>(&self, key: &Q) -> Result<Option<V>, Error>
+    pub fn remove<Q>(&self, key: &Q) -> M::Answer<impl Future<Output = Result<Option<V>, Error>>>
     where
         K: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let key = encode_key::<K, Q>(key)?;
-        self.object
-            .call_maybe(ObjectRequest::Dict(DictRequest::Remove {
-                key,
-                expect: Some(TypeTag::of::<V>()),
-            }))
-            .await
+        self.object.mode().answer(async move {
+            let key = encode_key::<K, Q>(key)?;
+            self.object
+                .call_maybe(ObjectRequest::Dict(DictRequest::Remove {
+                    key,
+                    expect: Some(TypeTag::of::<V>()),
+                }))
+                .await
+        })
     }
 
     /// Removes `key` and returns its value (Python's `d.pop(k)`).
@@ -228,39 +251,47 @@ impl<K: Serialize, V: DeserializeOwned> Dict<K, V> {
     /// [`ManagerError::NoSuchKey`](crate::ManagerError::NoSuchKey) (as
     /// [`Error::Manager`]) if the key is absent, otherwise as [`Dict::get`];
     /// a value stored as another type than `V` is not removed.
-    pub async fn pop<Q>(&self, key: &Q) -> Result<V, Error>
+    pub fn pop<Q>(&self, key: &Q) -> M::Answer<impl Future<Output = Result<V, Error>>>
     where
         K: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let key = encode_key::<K, Q>(key)?;
-        self.object
-            .call_value(ObjectRequest::Dict(DictRequest::Pop {
-                key,
-                default: None,
-                expect: Some(TypeTag::of::<V>()),
-            }))
-            .await
+        self.object.mode().answer(async move {
+            let key = encode_key::<K, Q>(key)?;
+            self.object
+                .call_value(ObjectRequest::Dict(DictRequest::Pop {
+                    key,
+                    default: None,
+                    expect: Some(TypeTag::of::<V>()),
+                }))
+                .await
+        })
     }
 }
 
-impl<K: Serialize, V: Serialize + DeserializeOwned> Dict<K, V> {
+impl<K: Serialize, V: Serialize + DeserializeOwned, M: Mode> Dict<K, V, M> {
     /// Sets `key` to `value`; returns the old value, if any (Python's
     /// `d[k] = v`). An existing key keeps its place in the order.
     ///
     /// # Errors
     ///
     /// As [`Dict::get`], and [`Error::EncodeValue`] for the value.
-    pub async fn insert<Q>(&self, key: &Q, value: &V) -> Result<Option<V>, Error>
+    pub fn insert<Q>(
+        &self,
+        key: &Q,
+        value: &V,
+    ) -> M::Answer<impl Future<Output = Result<Option<V>, Error>>>
     where
         K: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let key = encode_key::<K, Q>(key)?;
-        let value = encode(value)?;
-        self.object
-            .call_maybe(ObjectRequest::Dict(DictRequest::Insert { key, value }))
-            .await
+        self.object.mode().answer(async move {
+            let key = encode_key::<K, Q>(key)?;
+            let value = encode(value)?;
+            self.object
+                .call_maybe(ObjectRequest::Dict(DictRequest::Insert { key, value }))
+                .await
+        })
     }
 
     /// The value of `key`, setting it to `default` first if absent
@@ -269,19 +300,25 @@ impl<K: Serialize, V: Serialize + DeserializeOwned> Dict<K, V> {
     /// # Errors
     ///
     /// As [`Dict::insert`].
-    pub async fn setdefault<Q>(&self, key: &Q, default: &V) -> Result<V, Error>
+    pub fn setdefault<Q>(
+        &self,
+        key: &Q,
+        default: &V,
+    ) -> M::Answer<impl Future<Output = Result<V, Error>>>
     where
         K: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let key = encode_key::<K, Q>(key)?;
-        let default = encode(default)?;
-        self.object
-            .call_value(ObjectRequest::Dict(DictRequest::SetDefault {
-                key,
-                default,
-            }))
-            .await
+        self.object.mode().answer(async move {
+            let key = encode_key::<K, Q>(key)?;
+            let default = encode(default)?;
+            self.object
+                .call_value(ObjectRequest::Dict(DictRequest::SetDefault {
+                    key,
+                    default,
+                }))
+                .await
+        })
     }
 
     /// Removes `key` and returns its value, or `default` if it is absent
@@ -291,38 +328,46 @@ impl<K: Serialize, V: Serialize + DeserializeOwned> Dict<K, V> {
     ///
     /// As [`Dict::insert`]; a value stored as another type than `V` is not
     /// removed.
-    pub async fn pop_or<Q>(&self, key: &Q, default: &V) -> Result<V, Error>
+    pub fn pop_or<Q>(
+        &self,
+        key: &Q,
+        default: &V,
+    ) -> M::Answer<impl Future<Output = Result<V, Error>>>
     where
         K: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let key = encode_key::<K, Q>(key)?;
-        let default = Some(encode(default)?);
-        self.object
-            .call_value(ObjectRequest::Dict(DictRequest::Pop {
-                key,
-                default,
-                expect: Some(TypeTag::of::<V>()),
-            }))
-            .await
+        self.object.mode().answer(async move {
+            let key = encode_key::<K, Q>(key)?;
+            let default = Some(encode(default)?);
+            self.object
+                .call_value(ObjectRequest::Dict(DictRequest::Pop {
+                    key,
+                    default,
+                    expect: Some(TypeTag::of::<V>()),
+                }))
+                .await
+        })
     }
 }
 
-impl<K: DeserializeOwned, V> Dict<K, V> {
+impl<K: DeserializeOwned, V, M: Mode> Dict<K, V, M> {
     /// Every key, in insertion order (Python's `list(d.keys())`).
     ///
     /// # Errors
     ///
     /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if a key
     /// was stored as another type than `K`, and the errors of every call.
-    pub async fn keys(&self) -> Result<Vec<K>, Error> {
-        self.object
-            .call_values(ObjectRequest::Dict(DictRequest::Keys))
-            .await
+    pub fn keys(&self) -> M::Answer<impl Future<Output = Result<Vec<K>, Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_values(ObjectRequest::Dict(DictRequest::Keys))
+                .await
+        })
     }
 }
 
-impl<K, V: DeserializeOwned> Dict<K, V> {
+impl<K, V: DeserializeOwned, M: Mode> Dict<K, V, M> {
     /// Every value, in insertion order (Python's `list(d.values())`).
     ///
     /// # Errors
@@ -330,14 +375,16 @@ impl<K, V: DeserializeOwned> Dict<K, V> {
     /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if a
     /// value was stored as another type than `V`, and the errors of every
     /// call.
-    pub async fn values(&self) -> Result<Vec<V>, Error> {
-        self.object
-            .call_values(ObjectRequest::Dict(DictRequest::Values))
-            .await
+    pub fn values(&self) -> M::Answer<impl Future<Output = Result<Vec<V>, Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_values(ObjectRequest::Dict(DictRequest::Values))
+                .await
+        })
     }
 }
 
-impl<K: DeserializeOwned, V: DeserializeOwned> Dict<K, V> {
+impl<K: DeserializeOwned, V: DeserializeOwned, M: Mode> Dict<K, V, M> {
     /// Every entry, in insertion order, read in one request (Python's
     /// `list(d.items())`).
     ///
@@ -345,7 +392,12 @@ impl<K: DeserializeOwned, V: DeserializeOwned> Dict<K, V> {
     ///
     /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if a key
     /// or value was stored as another type, and the errors of every call.
-    pub async fn items(&self) -> Result<Vec<(K, V)>, Error> {
+    pub fn items(&self) -> M::Answer<impl Future<Output = Result<Vec<(K, V)>, Error>>> {
+        self.object.mode().answer(self.items_into())
+    }
+
+    /// Every entry, decoded into any collection of pairs.
+    async fn items_into<C: FromIterator<(K, V)>>(&self) -> Result<C, Error> {
         match self.call(DictRequest::Items).await? {
             Reply::Pairs(pairs) => pairs
                 .iter()
@@ -361,8 +413,10 @@ impl<K: DeserializeOwned, V: DeserializeOwned> Dict<K, V> {
     /// # Errors
     ///
     /// As [`Dict::items`].
-    pub async fn snapshot<M: FromIterator<(K, V)>>(&self) -> Result<M, Error> {
-        Ok(self.items().await?.into_iter().collect())
+    pub fn snapshot<C: FromIterator<(K, V)>>(
+        &self,
+    ) -> M::Answer<impl Future<Output = Result<C, Error>>> {
+        self.object.mode().answer(self.items_into())
     }
 
     /// Removes and returns the last inserted entry (Python's
@@ -374,17 +428,19 @@ impl<K: DeserializeOwned, V: DeserializeOwned> Dict<K, V> {
     /// [`Error::Manager`]) if the dict is empty, otherwise as [`Dict::items`];
     /// an entry whose key or value was stored as another type than `K` or
     /// `V` is not removed.
-    pub async fn popitem(&self) -> Result<(K, V), Error> {
-        let expect = Some((TypeTag::of::<K>(), TypeTag::of::<V>()));
-        match self.call(DictRequest::PopItem { expect }).await? {
-            Reply::Pair(k, v) => Ok((self.object.decode(&k)?, self.object.decode(&v)?)),
-            other => Err(self.object.unexpected(&other)),
-        }
+    pub fn popitem(&self) -> M::Answer<impl Future<Output = Result<(K, V), Error>>> {
+        self.object.mode().answer(async move {
+            let expect = Some((TypeTag::of::<K>(), TypeTag::of::<V>()));
+            match self.call(DictRequest::PopItem { expect }).await? {
+                Reply::Pair(k, v) => Ok((self.object.decode(&k)?, self.object.decode(&v)?)),
+                other => Err(self.object.unexpected(&other)),
+            }
+        })
     }
 }
 
 /// `V` is an integer type, of any width.
-impl<K: Serialize, V: TryFrom<i64>> Dict<K, V> {
+impl<K: Serialize, V: TryFrom<i64>, M: Mode> Dict<K, V, M> {
     /// Adds `delta` to the integer at `key` (absent counts as a 0 of type
     /// `V`) and returns the new value, atomically: no update from any
     /// process is lost. The sum is checked and stored in the width the entry
@@ -398,18 +454,20 @@ impl<K: Serialize, V: TryFrom<i64>> Dict<K, V> {
     /// overflows its type or the `i64` returned (both as [`Error::Manager`];
     /// the entry is unchanged), and as
     /// [`Dict::contains_key`].
-    pub async fn add<Q>(&self, key: &Q, delta: i64) -> Result<i64, Error>
+    pub fn add<Q>(&self, key: &Q, delta: i64) -> M::Answer<impl Future<Output = Result<i64, Error>>>
     where
         K: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let key = encode_key::<K, Q>(key)?;
-        self.object
-            .call_integer(ObjectRequest::Dict(DictRequest::Add {
-                key,
-                delta,
-                absent_as: Some(TypeTag::of::<V>()),
-            }))
-            .await
+        self.object.mode().answer(async move {
+            let key = encode_key::<K, Q>(key)?;
+            self.object
+                .call_integer(ObjectRequest::Dict(DictRequest::Add {
+                    key,
+                    delta,
+                    absent_as: Some(TypeTag::of::<V>()),
+                }))
+                .await
+        })
     }
 }

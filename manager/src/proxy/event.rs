@@ -3,6 +3,7 @@
 //!
 //! The [`Event`] type's docs say how waiting and dead workers work.
 
+use std::future::Future;
 use std::time::Duration;
 
 use manager_core::request::{EventRequest, ObjectRequest, Wait};
@@ -10,6 +11,7 @@ use manager_core::{ObjectId, ObjectName};
 
 use super::object::ObjectRef;
 use crate::Error;
+use crate::mode::{Async, Mode};
 
 /// A handle on a shared flag processes wait for, like Python's
 /// `Manager().Event()`.
@@ -51,12 +53,12 @@ use crate::Error;
 ///
 /// Its waits are dropped; the flag stays as it is.
 #[derive(Debug, Clone)]
-pub struct Event {
-    pub(super) object: ObjectRef,
+pub struct Event<M: Mode = Async> {
+    pub(super) object: ObjectRef<M>,
 }
 
-impl Event {
-    pub(crate) fn new(object: ObjectRef) -> Self {
+impl<M: Mode> Event<M> {
+    pub(crate) fn new(object: ObjectRef<M>) -> Self {
         Event { object }
     }
 
@@ -81,10 +83,12 @@ impl Event {
     /// # Errors
     ///
     /// The errors of every call (see [`Client::call`](crate::Client::call)).
-    pub async fn set(&self) -> Result<(), Error> {
-        self.object
-            .call_done(ObjectRequest::Event(EventRequest::Set))
-            .await
+    pub fn set(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_done(ObjectRequest::Event(EventRequest::Set))
+                .await
+        })
     }
 
     /// Lowers the flag (Python's `clear()`); later waits wait again.
@@ -92,10 +96,12 @@ impl Event {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn clear(&self) -> Result<(), Error> {
-        self.object
-            .call_done(ObjectRequest::Event(EventRequest::Clear))
-            .await
+    pub fn clear(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_done(ObjectRequest::Event(EventRequest::Clear))
+                .await
+        })
     }
 
     /// Whether the flag is up (Python's `is_set()`).
@@ -103,10 +109,12 @@ impl Event {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn is_set(&self) -> Result<bool, Error> {
-        self.object
-            .call_bool(ObjectRequest::Event(EventRequest::IsSet))
-            .await
+    pub fn is_set(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_bool(ObjectRequest::Event(EventRequest::IsSet))
+                .await
+        })
     }
 
     /// Waits until the flag is up (Python's `wait()`) and returns `true`;
@@ -119,8 +127,10 @@ impl Event {
     /// # Cancel safety
     ///
     /// Cancel safe: a dropped wait changes nothing.
-    pub async fn wait(&self) -> Result<bool, Error> {
-        self.wait_within(None).await
+    pub fn wait(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+        self.object
+            .mode()
+            .answer(async move { self.wait_within(None).await })
     }
 
     /// Waits at most `timeout` until the flag is up (Python's
@@ -133,8 +143,13 @@ impl Event {
     /// # Cancel safety
     ///
     /// Cancel safe.
-    pub async fn wait_timeout(&self, timeout: Duration) -> Result<bool, Error> {
-        self.wait_within(Some(timeout)).await
+    pub fn wait_timeout(
+        &self,
+        timeout: Duration,
+    ) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+        self.object
+            .mode()
+            .answer(async move { self.wait_within(Some(timeout)).await })
     }
 
     async fn wait_within(&self, timeout: Option<Duration>) -> Result<bool, Error> {

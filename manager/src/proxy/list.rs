@@ -31,6 +31,7 @@
 
 use std::borrow::{Borrow, Cow};
 use std::cmp::Ordering;
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use manager_core::reply::Reply;
@@ -41,6 +42,7 @@ use serde::de::DeserializeOwned;
 
 use super::object::{Element, ObjectRef, encode, encode_all, encode_key};
 use crate::Error;
+use crate::mode::{Async, Mode};
 
 /// The pause after the first failed sort attempt; it doubles after each
 /// further one, up to [`SORT_BACKOFF_MAX`].
@@ -69,12 +71,12 @@ const SORT_BACKOFF_MAX: Duration = Duration::from_millis(8);
 /// # Ok(())
 /// # }
 /// ```
-pub struct List<T> {
-    pub(super) object: ObjectRef,
+pub struct List<T, M: Mode = Async> {
+    pub(super) object: ObjectRef<M>,
     _element: Element<T>,
 }
 
-impl<T> Clone for List<T> {
+impl<T, M: Mode> Clone for List<T, M> {
     fn clone(&self) -> Self {
         List {
             object: self.object.clone(),
@@ -83,7 +85,7 @@ impl<T> Clone for List<T> {
     }
 }
 
-impl<T> std::fmt::Debug for List<T> {
+impl<T, M: Mode> std::fmt::Debug for List<T, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("List")
             .field("object", &self.object)
@@ -91,13 +93,13 @@ impl<T> std::fmt::Debug for List<T> {
     }
 }
 
-impl<T> List<T> {
+impl<T, M: Mode> List<T, M> {
     /// How many times [`List::sort`] (and `sort_by`, `sort_by_key`) reads,
     /// sorts and tries to write back before it gives up with
     /// [`Error::Contended`].
     pub const SORT_ATTEMPTS: u32 = 32;
 
-    pub(crate) fn new(object: ObjectRef) -> Self {
+    pub(crate) fn new(object: ObjectRef<M>) -> Self {
         List {
             object,
             _element: Element::default(),
@@ -137,8 +139,10 @@ impl<T> List<T> {
     /// # Errors
     ///
     /// The errors of every call (see [`Client::call`](crate::Client::call)).
-    pub async fn len(&self) -> Result<usize, Error> {
-        self.count_of(ListRequest::Len).await
+    pub fn len(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
+        self.object
+            .mode()
+            .answer(async move { self.count_of(ListRequest::Len).await })
     }
 
     /// Whether the list has no items.
@@ -146,8 +150,10 @@ impl<T> List<T> {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn is_empty(&self) -> Result<bool, Error> {
-        Ok(self.len().await? == 0)
+    pub fn is_empty(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+        self.object
+            .mode()
+            .answer(async move { Ok(self.count_of(ListRequest::Len).await? == 0) })
     }
 
     /// Removes every item (Python's `l.clear()`).
@@ -155,8 +161,10 @@ impl<T> List<T> {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn clear(&self) -> Result<(), Error> {
-        self.done(ListRequest::Clear).await
+    pub fn clear(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object
+            .mode()
+            .answer(async move { self.done(ListRequest::Clear).await })
     }
 
     /// Reverses the list in place (Python's `l.reverse()`).
@@ -164,12 +172,14 @@ impl<T> List<T> {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn reverse(&self) -> Result<(), Error> {
-        self.done(ListRequest::Reverse).await
+    pub fn reverse(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object
+            .mode()
+            .answer(async move { self.done(ListRequest::Reverse).await })
     }
 }
 
-impl<T: Serialize> List<T> {
+impl<T: Serialize, M: Mode> List<T, M> {
     /// Replaces the item at `index` (Python's `l[i] = x`).
     ///
     /// # Errors
@@ -178,9 +188,11 @@ impl<T: Serialize> List<T> {
     /// (as [`Error::Manager`]) if `index` is outside the list,
     /// [`Error::EncodeValue`] if the value cannot be encoded, and the errors
     /// of every call.
-    pub async fn set(&self, index: i64, value: &T) -> Result<(), Error> {
-        let value = encode(value)?;
-        self.done(ListRequest::Set { index, value }).await
+    pub fn set(&self, index: i64, value: &T) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object.mode().answer(async move {
+            let value = encode(value)?;
+            self.done(ListRequest::Set { index, value }).await
+        })
     }
 
     /// Adds an item at the end (Python's `l.append(x)`).
@@ -189,9 +201,11 @@ impl<T: Serialize> List<T> {
     ///
     /// [`Error::EncodeValue`] if the value cannot be encoded, and the errors
     /// of every call.
-    pub async fn append(&self, value: &T) -> Result<(), Error> {
-        let value = encode(value)?;
-        self.done(ListRequest::Append { value }).await
+    pub fn append(&self, value: &T) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object.mode().answer(async move {
+            let value = encode(value)?;
+            self.done(ListRequest::Append { value }).await
+        })
     }
 
     /// Adds items at the end in one request (Python's `l.extend(xs)`): no
@@ -200,12 +214,17 @@ impl<T: Serialize> List<T> {
     /// # Errors
     ///
     /// As [`List::append`]; if one value cannot be encoded, nothing is sent.
-    pub async fn extend<'a>(&self, values: impl IntoIterator<Item = &'a T>) -> Result<(), Error>
+    pub fn extend<'a>(
+        &self,
+        values: impl IntoIterator<Item = &'a T>,
+    ) -> M::Answer<impl Future<Output = Result<(), Error>>>
     where
         T: 'a,
     {
-        let values = encode_all(values)?;
-        self.done(ListRequest::Extend { values }).await
+        self.object.mode().answer(async move {
+            let values = encode_all(values)?;
+            self.done(ListRequest::Extend { values }).await
+        })
     }
 
     /// Inserts an item before `index` (Python's `l.insert(i, x)`): an index
@@ -214,9 +233,15 @@ impl<T: Serialize> List<T> {
     /// # Errors
     ///
     /// As [`List::append`].
-    pub async fn insert(&self, index: i64, value: &T) -> Result<(), Error> {
-        let value = encode(value)?;
-        self.done(ListRequest::Insert { index, value }).await
+    pub fn insert(
+        &self,
+        index: i64,
+        value: &T,
+    ) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object.mode().answer(async move {
+            let value = encode(value)?;
+            self.done(ListRequest::Insert { index, value }).await
+        })
     }
 
     /// Removes the first item equal to `value` (Python's `l.remove(x)`).
@@ -225,13 +250,15 @@ impl<T: Serialize> List<T> {
     ///
     /// [`ManagerError::NotFound`](crate::ManagerError::NotFound) (as
     /// [`Error::Manager`]) if there is none, otherwise as [`List::append`].
-    pub async fn remove<Q>(&self, value: &Q) -> Result<(), Error>
+    pub fn remove<Q>(&self, value: &Q) -> M::Answer<impl Future<Output = Result<(), Error>>>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let value = encode_key::<T, Q>(value)?;
-        self.done(ListRequest::Remove { value }).await
+        self.object.mode().answer(async move {
+            let value = encode_key::<T, Q>(value)?;
+            self.done(ListRequest::Remove { value }).await
+        })
     }
 
     /// The index of the first item equal to `value` (Python's `l.index(x)`).
@@ -239,13 +266,15 @@ impl<T: Serialize> List<T> {
     /// # Errors
     ///
     /// As [`List::remove`].
-    pub async fn index<Q>(&self, value: &Q) -> Result<usize, Error>
+    pub fn index<Q>(&self, value: &Q) -> M::Answer<impl Future<Output = Result<usize, Error>>>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let value = encode_key::<T, Q>(value)?;
-        self.count_of(ListRequest::Index { value }).await
+        self.object.mode().answer(async move {
+            let value = encode_key::<T, Q>(value)?;
+            self.count_of(ListRequest::Index { value }).await
+        })
     }
 
     /// How many items equal `value` (Python's `l.count(x)`).
@@ -253,13 +282,15 @@ impl<T: Serialize> List<T> {
     /// # Errors
     ///
     /// As [`List::append`].
-    pub async fn count<Q>(&self, value: &Q) -> Result<usize, Error>
+    pub fn count<Q>(&self, value: &Q) -> M::Answer<impl Future<Output = Result<usize, Error>>>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let value = encode_key::<T, Q>(value)?;
-        self.count_of(ListRequest::Count { value }).await
+        self.object.mode().answer(async move {
+            let value = encode_key::<T, Q>(value)?;
+            self.count_of(ListRequest::Count { value }).await
+        })
     }
 
     /// Whether an item equals `value` (Python's `x in l`).
@@ -267,15 +298,17 @@ impl<T: Serialize> List<T> {
     /// # Errors
     ///
     /// As [`List::append`].
-    pub async fn contains<Q>(&self, value: &Q) -> Result<bool, Error>
+    pub fn contains<Q>(&self, value: &Q) -> M::Answer<impl Future<Output = Result<bool, Error>>>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let value = encode_key::<T, Q>(value)?;
-        self.object
-            .call_bool(ObjectRequest::List(ListRequest::Contains { value }))
-            .await
+        self.object.mode().answer(async move {
+            let value = encode_key::<T, Q>(value)?;
+            self.object
+                .call_bool(ObjectRequest::List(ListRequest::Contains { value }))
+                .await
+        })
     }
 
     /// Replaces every item with `values` if the list is still at `version`
@@ -285,25 +318,27 @@ impl<T: Serialize> List<T> {
     /// # Errors
     ///
     /// As [`List::extend`].
-    pub async fn replace_if_version<'a>(
+    pub fn replace_if_version<'a>(
         &self,
         version: u64,
         values: impl IntoIterator<Item = &'a T>,
-    ) -> Result<bool, Error>
+    ) -> M::Answer<impl Future<Output = Result<bool, Error>>>
     where
         T: 'a,
     {
-        let values = encode_all(values)?;
-        self.object
-            .call_bool(ObjectRequest::List(ListRequest::ReplaceIfVersion {
-                version,
-                values,
-            }))
-            .await
+        self.object.mode().answer(async move {
+            let values = encode_all(values)?;
+            self.object
+                .call_bool(ObjectRequest::List(ListRequest::ReplaceIfVersion {
+                    version,
+                    values,
+                }))
+                .await
+        })
     }
 }
 
-impl<T: DeserializeOwned> List<T> {
+impl<T: DeserializeOwned, M: Mode> List<T, M> {
     /// The item at `index` (Python's `l[i]`; `-1` is the last).
     ///
     /// # Errors
@@ -313,10 +348,12 @@ impl<T: DeserializeOwned> List<T> {
     /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if the
     /// item was stored as another type than `T` (both as [`Error::Manager`]),
     /// and the errors of every call.
-    pub async fn get(&self, index: i64) -> Result<T, Error> {
-        self.object
-            .call_value(ObjectRequest::List(ListRequest::Get { index }))
-            .await
+    pub fn get(&self, index: i64) -> M::Answer<impl Future<Output = Result<T, Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_value(ObjectRequest::List(ListRequest::Get { index }))
+                .await
+        })
     }
 
     /// Removes and returns the last item (Python's `l.pop()`).
@@ -327,13 +364,15 @@ impl<T: DeserializeOwned> List<T> {
     /// empty, otherwise as [`List::get`]. An item stored as another type
     /// than `T` is not removed: the pop fails with `WrongType` and the list
     /// is unchanged.
-    pub async fn pop(&self) -> Result<T, Error> {
-        self.object
-            .call_value(ObjectRequest::List(ListRequest::Pop {
-                index: None,
-                expect: Some(TypeTag::of::<T>()),
-            }))
-            .await
+    pub fn pop(&self) -> M::Answer<impl Future<Output = Result<T, Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_value(ObjectRequest::List(ListRequest::Pop {
+                    index: None,
+                    expect: Some(TypeTag::of::<T>()),
+                }))
+                .await
+        })
     }
 
     /// Removes and returns the item at `index` (Python's `l.pop(i)`).
@@ -341,13 +380,15 @@ impl<T: DeserializeOwned> List<T> {
     /// # Errors
     ///
     /// As [`List::pop`] and [`List::get`].
-    pub async fn pop_index(&self, index: i64) -> Result<T, Error> {
-        self.object
-            .call_value(ObjectRequest::List(ListRequest::Pop {
-                index: Some(index),
-                expect: Some(TypeTag::of::<T>()),
-            }))
-            .await
+    pub fn pop_index(&self, index: i64) -> M::Answer<impl Future<Output = Result<T, Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_value(ObjectRequest::List(ListRequest::Pop {
+                    index: Some(index),
+                    expect: Some(TypeTag::of::<T>()),
+                }))
+                .await
+        })
     }
 
     /// A copy of `l[start:stop]` (`None`: from the start, to the end), with
@@ -358,10 +399,16 @@ impl<T: DeserializeOwned> List<T> {
     ///
     /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if an item
     /// was stored as another type, and the errors of every call.
-    pub async fn slice(&self, start: Option<i64>, stop: Option<i64>) -> Result<Vec<T>, Error> {
-        self.object
-            .call_values(ObjectRequest::List(ListRequest::Slice { start, stop }))
-            .await
+    pub fn slice(
+        &self,
+        start: Option<i64>,
+        stop: Option<i64>,
+    ) -> M::Answer<impl Future<Output = Result<Vec<T>, Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_values(ObjectRequest::List(ListRequest::Slice { start, stop }))
+                .await
+        })
     }
 
     /// Every item, read in one request.
@@ -369,10 +416,12 @@ impl<T: DeserializeOwned> List<T> {
     /// # Errors
     ///
     /// As [`List::slice`].
-    pub async fn snapshot(&self) -> Result<Vec<T>, Error> {
-        self.object
-            .call_values(ObjectRequest::List(ListRequest::Snapshot))
-            .await
+    pub fn snapshot(&self) -> M::Answer<impl Future<Output = Result<Vec<T>, Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_values(ObjectRequest::List(ListRequest::Snapshot))
+                .await
+        })
     }
 
     /// Every item with the list's version, which changes with every
@@ -381,13 +430,17 @@ impl<T: DeserializeOwned> List<T> {
     /// # Errors
     ///
     /// As [`List::slice`].
-    pub async fn versioned_snapshot(&self) -> Result<(u64, Vec<T>), Error> {
-        let (version, values) = self.versioned().await?;
-        let items = values
-            .iter()
-            .map(|v| self.object.decode(v))
-            .collect::<Result<_, _>>()?;
-        Ok((version, items))
+    pub fn versioned_snapshot(
+        &self,
+    ) -> M::Answer<impl Future<Output = Result<(u64, Vec<T>), Error>>> {
+        self.object.mode().answer(async move {
+            let (version, values) = self.versioned().await?;
+            let items = values
+                .iter()
+                .map(|v| self.object.decode(v))
+                .collect::<Result<_, _>>()?;
+            Ok((version, items))
+        })
     }
 
     async fn versioned(&self) -> Result<(u64, Vec<Encoded>), Error> {
@@ -418,11 +471,14 @@ impl<T: DeserializeOwned> List<T> {
     /// list was not sorted, and nothing was lost. [`Error::Timeout`] if a
     /// call got no answer in what was left of the handle's timeout.
     /// Otherwise as [`List::slice`].
-    pub async fn sort(&self) -> Result<(), Error>
+    pub fn sort(&self) -> M::Answer<impl Future<Output = Result<(), Error>>>
     where
         T: Ord,
     {
-        self.sort_by(T::cmp).await
+        self.object.mode().answer(async move {
+            self.reorder(|items| items.sort_by(|a, b| a.0.cmp(&b.0)))
+                .await
+        })
     }
 
     /// Sorts the list in place, stably, by `compare`; see [`List::sort`].
@@ -432,9 +488,14 @@ impl<T: DeserializeOwned> List<T> {
     /// # Errors
     ///
     /// As [`List::sort`].
-    pub async fn sort_by(&self, mut compare: impl FnMut(&T, &T) -> Ordering) -> Result<(), Error> {
-        self.reorder(|items| items.sort_by(|a, b| compare(&a.0, &b.0)))
-            .await
+    pub fn sort_by(
+        &self,
+        mut compare: impl FnMut(&T, &T) -> Ordering,
+    ) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object.mode().answer(async move {
+            self.reorder(|items| items.sort_by(|a, b| compare(&a.0, &b.0)))
+                .await
+        })
     }
 
     /// Sorts the list in place, stably, by the key `key` gives each item
@@ -443,9 +504,14 @@ impl<T: DeserializeOwned> List<T> {
     /// # Errors
     ///
     /// As [`List::sort`].
-    pub async fn sort_by_key<K: Ord>(&self, mut key: impl FnMut(&T) -> K) -> Result<(), Error> {
-        self.reorder(|items| items.sort_by_key(|item| key(&item.0)))
-            .await
+    pub fn sort_by_key<K: Ord>(
+        &self,
+        mut key: impl FnMut(&T) -> K,
+    ) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object.mode().answer(async move {
+            self.reorder(|items| items.sort_by_key(|item| key(&item.0)))
+                .await
+        })
     }
 
     /// Reads the list, lets `order` permute its items (each decoded, next to
@@ -501,7 +567,7 @@ impl<T: DeserializeOwned> List<T> {
     /// list, perhaps with a shorter timeout); whether the write went
     /// through.
     async fn attempt(
-        object: &ObjectRef,
+        object: &ObjectRef<M>,
         order: &mut impl FnMut(&mut [(T, Encoded)]),
     ) -> Result<bool, Error> {
         let (version, values) = match object

@@ -20,6 +20,7 @@
 //! allows: a release sent for a holder that has just died would otherwise
 //! free the lock of whoever got it next.
 
+use std::future::Future;
 use std::time::Duration;
 
 use manager_core::reply::Reply;
@@ -28,6 +29,7 @@ use manager_core::{ObjectId, ObjectName};
 
 use super::object::{ObjectRef, current_owner};
 use crate::Error;
+use crate::mode::{Async, Mode};
 
 /// Defines a lock handle type: the struct, with `$type_doc` as its docs, and
 /// every method, written once for [`Lock`] and [`RLock`]. What differs
@@ -43,12 +45,12 @@ macro_rules! lock_handle {
     ) => {
         $(#[$type_doc])*
         #[derive(Debug, Clone)]
-        pub struct $Lock {
-            pub(super) object: ObjectRef,
+        pub struct $Lock<M: Mode = Async> {
+            pub(super) object: ObjectRef<M>,
         }
 
-        impl $Lock {
-            pub(crate) fn new(object: ObjectRef) -> Self {
+        impl<M: Mode> $Lock<M> {
+            pub(crate) fn new(object: ObjectRef<M>) -> Self {
                 $Lock { object }
             }
 
@@ -81,8 +83,10 @@ macro_rules! lock_handle {
             /// Cancel safe: if the future is dropped after the request went
             /// out and the manager grants the lock afterwards, the client
             /// releases it again as soon as the grant arrives.
-            pub async fn acquire(&self) -> Result<(), Error> {
+            pub fn acquire(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+                self.object.mode().answer(async move {
                 acquire(&self.object, current_owner()).await
+                })
             }
 
             /// Takes the lock, waiting at most `timeout`; returns whether it was
@@ -96,13 +100,15 @@ macro_rules! lock_handle {
             /// # Cancel safety
             ///
             #[doc = concat!("As [`", stringify!($Lock), "::acquire`].")]
-            pub async fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+            pub fn acquire_timeout(&self, timeout: Duration) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+                self.object.mode().answer(async move {
                 acquire_wait(
                     &self.object,
                     current_owner(),
                     Wait::from_timeout(Some(timeout)),
                 )
                 .await
+                })
             }
 
             $(#[$try_acquire_doc])*
@@ -110,13 +116,17 @@ macro_rules! lock_handle {
             /// # Errors
             ///
             /// The errors of every call.
-            pub async fn try_acquire(&self) -> Result<bool, Error> {
+            pub fn try_acquire(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+                self.object.mode().answer(async move {
                 acquire_wait(&self.object, current_owner(), Wait::No).await
+                })
             }
 
             $(#[$release_doc])*
-            pub async fn release(&self) -> Result<(), Error> {
+            pub fn release(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+                self.object.mode().answer(async move {
                 release(&self.object, current_owner()).await
+                })
             }
 
             /// Whether anyone holds the lock now (Python's `locked()`).
@@ -124,8 +134,10 @@ macro_rules! lock_handle {
             /// # Errors
             ///
             /// The errors of every call.
-            pub async fn locked(&self) -> Result<bool, Error> {
+            pub fn locked(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+                self.object.mode().answer(async move {
                 locked(&self.object).await
+                })
             }
 
             /// How many acquires are waiting for the lock now.
@@ -133,8 +145,10 @@ macro_rules! lock_handle {
             /// # Errors
             ///
             /// The errors of every call.
-            pub async fn n_waiting(&self) -> Result<usize, Error> {
+            pub fn n_waiting(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
+                self.object.mode().answer(async move {
                 n_waiting(&self.object).await
+                })
             }
 
             #[doc = concat!("Takes the lock (as [`", stringify!($Lock), "::acquire`]) and returns a")]
@@ -148,21 +162,14 @@ macro_rules! lock_handle {
             /// # Cancel safety
             ///
             #[doc = concat!("As [`", stringify!($Lock), "::acquire`].")]
-            pub async fn lock(&self) -> Result<LockGuard, Error> {
+            pub fn lock(&self) -> M::Answer<impl Future<Output = Result<LockGuard<M>, Error>>> {
+                self.object.mode().answer(async move {
                 guard(&self.object).await
+                })
             }
 
-            pub(crate) async fn acquire_as(&self, owner: Owner) -> Result<(), Error> {
-                acquire(&self.object, owner).await
-            }
 
-            pub(crate) async fn acquire_wait_as(&self, owner: Owner, wait: Wait) -> Result<bool, Error> {
-                acquire_wait(&self.object, owner, wait).await
-            }
 
-            pub(crate) async fn release_as(&self, owner: Owner) -> Result<(), Error> {
-                release(&self.object, owner).await
-            }
         }
     };
 }
@@ -270,26 +277,28 @@ lock_handle! {
 /// [`LockGuard::release`] to wait for it and see its error.
 #[derive(Debug)]
 #[must_use = "the lock is released when the guard is dropped"]
-pub struct LockGuard {
-    object: ObjectRef,
+pub struct LockGuard<M: Mode = Async> {
+    object: ObjectRef<M>,
     owner: Owner,
     held: bool,
 }
 
-impl LockGuard {
+impl<M: Mode> LockGuard<M> {
     /// Releases the lock and waits for the manager's answer.
     ///
     /// # Errors
     ///
     /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if it was
     /// released meanwhile by other means, and the errors of every call.
-    pub async fn release(mut self) -> Result<(), Error> {
-        self.held = false;
-        release(&self.object, self.owner).await
+    pub fn release(mut self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object.mode().clone().answer(async move {
+            self.held = false;
+            release(&self.object, self.owner).await
+        })
     }
 }
 
-impl Drop for LockGuard {
+impl<M: Mode> Drop for LockGuard<M> {
     fn drop(&mut self) {
         if self.held
             && let Err(error) =
@@ -303,7 +312,7 @@ impl Drop for LockGuard {
     }
 }
 
-async fn guard(object: &ObjectRef) -> Result<LockGuard, Error> {
+async fn guard<M: Mode>(object: &ObjectRef<M>) -> Result<LockGuard<M>, Error> {
     let owner = current_owner();
     acquire(object, owner).await?;
     Ok(LockGuard {
@@ -313,7 +322,7 @@ async fn guard(object: &ObjectRef) -> Result<LockGuard, Error> {
     })
 }
 
-async fn acquire(object: &ObjectRef, owner: Owner) -> Result<(), Error> {
+async fn acquire<M: Mode>(object: &ObjectRef<M>, owner: Owner) -> Result<(), Error> {
     if acquire_wait(object, owner, Wait::Forever).await? {
         Ok(())
     } else {
@@ -321,25 +330,29 @@ async fn acquire(object: &ObjectRef, owner: Owner) -> Result<(), Error> {
     }
 }
 
-async fn acquire_wait(object: &ObjectRef, owner: Owner, wait: Wait) -> Result<bool, Error> {
+async fn acquire_wait<M: Mode>(
+    object: &ObjectRef<M>,
+    owner: Owner,
+    wait: Wait,
+) -> Result<bool, Error> {
     object
         .call_bool(ObjectRequest::Lock(LockRequest::Acquire { owner, wait }))
         .await
 }
 
-async fn release(object: &ObjectRef, owner: Owner) -> Result<(), Error> {
+async fn release<M: Mode>(object: &ObjectRef<M>, owner: Owner) -> Result<(), Error> {
     object
         .call_done(ObjectRequest::Lock(LockRequest::Release { owner }))
         .await
 }
 
-async fn locked(object: &ObjectRef) -> Result<bool, Error> {
+async fn locked<M: Mode>(object: &ObjectRef<M>) -> Result<bool, Error> {
     object
         .call_bool(ObjectRequest::Lock(LockRequest::IsLocked))
         .await
 }
 
-async fn n_waiting(object: &ObjectRef) -> Result<usize, Error> {
+async fn n_waiting<M: Mode>(object: &ObjectRef<M>) -> Result<usize, Error> {
     let n = object
         .call_count(ObjectRequest::Lock(LockRequest::NWaiting))
         .await?;
@@ -348,7 +361,7 @@ async fn n_waiting(object: &ObjectRef) -> Result<usize, Error> {
 
 /// The error of a wait without a limit that the manager ended anyway: the
 /// handle's own timeout cut it short.
-pub(super) fn wait_cut_short(object: &ObjectRef) -> Error {
+pub(super) fn wait_cut_short<M: Mode>(object: &ObjectRef<M>) -> Error {
     match object.client().timeout() {
         Some(after) => Error::Timeout { after },
         None => object.unexpected(&Reply::Bool(false)),

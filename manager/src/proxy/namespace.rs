@@ -1,5 +1,6 @@
 //! [`Namespace`]: the async proxy of a shared namespace.
 
+use std::future::Future;
 use std::time::Duration;
 
 use manager_core::reply::Reply;
@@ -10,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::object::{ObjectRef, encode};
 use crate::Error;
+use crate::mode::{Async, Mode};
 
 /// A handle on a shared namespace: named attributes of any serde type, plus
 /// atomic updates.
@@ -31,12 +33,12 @@ use crate::Error;
 /// # }
 /// ```
 #[derive(Debug, Clone)]
-pub struct Namespace {
-    pub(super) object: ObjectRef,
+pub struct Namespace<M: Mode = Async> {
+    pub(super) object: ObjectRef<M>,
 }
 
-impl Namespace {
-    pub(crate) fn new(object: ObjectRef) -> Self {
+impl<M: Mode> Namespace<M> {
+    pub(crate) fn new(object: ObjectRef<M>) -> Self {
         Namespace { object }
     }
 
@@ -51,7 +53,7 @@ impl Namespace {
     }
 
     /// A proxy of the same namespace whose calls time out after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Namespace {
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
         Namespace {
             object: self.object.with_timeout(timeout),
         }
@@ -79,17 +81,19 @@ impl Namespace {
     ///
     /// [`Error::Encode`] if the value cannot be encoded, and the errors of
     /// every call (see [`Client::call`](crate::Client::call)).
-    pub async fn set<T: Serialize + ?Sized>(
+    pub fn set<T: Serialize + ?Sized>(
         &self,
         attribute: &str,
         value: &T,
-    ) -> Result<(), Error> {
-        let value = encode(value)?;
-        self.expect_done(NamespaceRequest::Set {
-            attribute: attribute.to_owned(),
-            value,
+    ) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object.mode().answer(async move {
+            let value = encode(value)?;
+            self.expect_done(NamespaceRequest::Set {
+                attribute: attribute.to_owned(),
+                value,
+            })
+            .await
         })
-        .await
     }
 
     /// Reads `attribute` as a `T` (Python's `ns.x`).
@@ -99,7 +103,14 @@ impl Namespace {
     /// [`ManagerError::NoSuchAttribute`] if it is not set, and
     /// [`ManagerError::WrongType`] if it holds another type (both as
     /// [`Error::Manager`]).
-    pub async fn get<T: DeserializeOwned>(&self, attribute: &str) -> Result<T, Error> {
+    pub fn get<T: DeserializeOwned>(
+        &self,
+        attribute: &str,
+    ) -> M::Answer<impl Future<Output = Result<T, Error>>> {
+        self.object.mode().answer(self.get_in(attribute))
+    }
+
+    async fn get_in<T: DeserializeOwned>(&self, attribute: &str) -> Result<T, Error> {
         match self
             .request(NamespaceRequest::Get {
                 attribute: attribute.to_owned(),
@@ -116,12 +127,17 @@ impl Namespace {
     /// # Errors
     ///
     /// As [`Namespace::get`], except that a missing attribute is `Ok(None)`.
-    pub async fn try_get<T: DeserializeOwned>(&self, attribute: &str) -> Result<Option<T>, Error> {
-        match self.get(attribute).await {
-            Ok(value) => Ok(Some(value)),
-            Err(Error::Manager(ManagerError::NoSuchAttribute { .. })) => Ok(None),
-            Err(e) => Err(e),
-        }
+    pub fn try_get<T: DeserializeOwned>(
+        &self,
+        attribute: &str,
+    ) -> M::Answer<impl Future<Output = Result<Option<T>, Error>>> {
+        self.object.mode().answer(async move {
+            match self.get_in(attribute).await {
+                Ok(value) => Ok(Some(value)),
+                Err(Error::Manager(ManagerError::NoSuchAttribute { .. })) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
     }
 
     /// Deletes `attribute`; returns whether it was set.
@@ -129,11 +145,13 @@ impl Namespace {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn delete(&self, attribute: &str) -> Result<bool, Error> {
-        self.expect_bool(NamespaceRequest::Delete {
-            attribute: attribute.to_owned(),
+    pub fn delete(&self, attribute: &str) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+        self.object.mode().answer(async move {
+            self.expect_bool(NamespaceRequest::Delete {
+                attribute: attribute.to_owned(),
+            })
+            .await
         })
-        .await
     }
 
     /// Whether `attribute` is set (Python's `hasattr`).
@@ -141,11 +159,16 @@ impl Namespace {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn contains(&self, attribute: &str) -> Result<bool, Error> {
-        self.expect_bool(NamespaceRequest::Contains {
-            attribute: attribute.to_owned(),
+    pub fn contains(
+        &self,
+        attribute: &str,
+    ) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+        self.object.mode().answer(async move {
+            self.expect_bool(NamespaceRequest::Contains {
+                attribute: attribute.to_owned(),
+            })
+            .await
         })
-        .await
     }
 
     /// The names of the attributes, sorted.
@@ -153,11 +176,13 @@ impl Namespace {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn names(&self) -> Result<Vec<String>, Error> {
-        match self.request(NamespaceRequest::Names).await? {
-            Reply::Names(names) => Ok(names),
-            other => Err(self.unexpected(other)),
-        }
+    pub fn names(&self) -> M::Answer<impl Future<Output = Result<Vec<String>, Error>>> {
+        self.object.mode().answer(async move {
+            match self.request(NamespaceRequest::Names).await? {
+                Reply::Names(names) => Ok(names),
+                other => Err(self.unexpected(other)),
+            }
+        })
     }
 
     /// Every attribute with its value, read in one request.
@@ -165,14 +190,16 @@ impl Namespace {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn snapshot(&self) -> Result<NamespaceSnapshot, Error> {
-        match self.request(NamespaceRequest::Snapshot).await? {
-            Reply::Attributes(attributes) => Ok(NamespaceSnapshot {
-                namespace: self.object.name().clone(),
-                attributes,
-            }),
-            other => Err(self.unexpected(other)),
-        }
+    pub fn snapshot(&self) -> M::Answer<impl Future<Output = Result<NamespaceSnapshot, Error>>> {
+        self.object.mode().answer(async move {
+            match self.request(NamespaceRequest::Snapshot).await? {
+                Reply::Attributes(attributes) => Ok(NamespaceSnapshot {
+                    namespace: self.object.name().clone(),
+                    attributes,
+                }),
+                other => Err(self.unexpected(other)),
+            }
+        })
     }
 
     /// Sets `attribute` only if it is not set; returns whether it was set by
@@ -181,17 +208,19 @@ impl Namespace {
     /// # Errors
     ///
     /// As [`Namespace::set`].
-    pub async fn set_if_absent<T: Serialize + ?Sized>(
+    pub fn set_if_absent<T: Serialize + ?Sized>(
         &self,
         attribute: &str,
         value: &T,
-    ) -> Result<bool, Error> {
-        let value = encode(value)?;
-        self.expect_bool(NamespaceRequest::SetIfAbsent {
-            attribute: attribute.to_owned(),
-            value,
+    ) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+        self.object.mode().answer(async move {
+            let value = encode(value)?;
+            self.expect_bool(NamespaceRequest::SetIfAbsent {
+                attribute: attribute.to_owned(),
+                value,
+            })
+            .await
         })
-        .await
     }
 
     /// Stores `new` if `attribute` now holds `expected` (`None`: is not set).
@@ -204,34 +233,36 @@ impl Namespace {
     ///
     /// As [`Namespace::set`], and [`ManagerError::WrongType`] if the current
     /// value is of another type than `T`.
-    pub async fn compare_and_swap<T: Serialize + DeserializeOwned>(
+    pub fn compare_and_swap<T: Serialize + DeserializeOwned>(
         &self,
         attribute: &str,
         expected: Option<&T>,
         new: &T,
-    ) -> Result<Result<(), Option<T>>, Error> {
-        let expected = expected.map(encode).transpose()?;
-        let new = encode(new)?;
-        let reply = self
-            .request(NamespaceRequest::CompareAndSwap {
-                attribute: attribute.to_owned(),
-                expected,
-                new,
-            })
-            .await?;
-        match reply {
-            Reply::Swapped { swapped: true, .. } => Ok(Ok(())),
-            Reply::Swapped {
-                swapped: false,
-                current,
-            } => {
-                let current = current
-                    .map(|v| v.decode(self.what(attribute)))
-                    .transpose()?;
-                Ok(Err(current))
+    ) -> M::Answer<impl Future<Output = Result<Result<(), Option<T>>, Error>>> {
+        self.object.mode().answer(async move {
+            let expected = expected.map(encode).transpose()?;
+            let new = encode(new)?;
+            let reply = self
+                .request(NamespaceRequest::CompareAndSwap {
+                    attribute: attribute.to_owned(),
+                    expected,
+                    new,
+                })
+                .await?;
+            match reply {
+                Reply::Swapped { swapped: true, .. } => Ok(Ok(())),
+                Reply::Swapped {
+                    swapped: false,
+                    current,
+                } => {
+                    let current = current
+                        .map(|v| v.decode(self.what(attribute)))
+                        .transpose()?;
+                    Ok(Err(current))
+                }
+                other => Err(self.unexpected(other)),
             }
-            other => Err(self.unexpected(other)),
-        }
+        })
     }
 
     /// Adds `delta` to the integer in `attribute` (not set counts as an
@@ -245,17 +276,23 @@ impl Namespace {
     /// than an integer, and [`ManagerError::Overflow`] if the sum overflows
     /// the attribute's type, or the `i64` returned (the attribute is then
     /// unchanged).
-    pub async fn add(&self, attribute: &str, delta: i64) -> Result<i64, Error> {
-        match self
-            .request(NamespaceRequest::Add {
-                attribute: attribute.to_owned(),
-                delta,
-            })
-            .await?
-        {
-            Reply::Integer(value) => Ok(value),
-            other => Err(self.unexpected(other)),
-        }
+    pub fn add(
+        &self,
+        attribute: &str,
+        delta: i64,
+    ) -> M::Answer<impl Future<Output = Result<i64, Error>>> {
+        self.object.mode().answer(async move {
+            match self
+                .request(NamespaceRequest::Add {
+                    attribute: attribute.to_owned(),
+                    delta,
+                })
+                .await?
+            {
+                Reply::Integer(value) => Ok(value),
+                other => Err(self.unexpected(other)),
+            }
+        })
     }
 
     async fn expect_done(&self, request: NamespaceRequest) -> Result<(), Error> {

@@ -11,6 +11,7 @@ use manager_core::{Encoded, ObjectId, ObjectKind, ObjectName};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::mode::{Async, Mode};
 use crate::{Client, Error};
 
 /// How much longer than its own timeout a handle waits for the answer to an
@@ -20,15 +21,15 @@ pub const WAIT_GRACE: Duration = Duration::from_secs(2);
 /// A handle on one object: the client connection and the object's id, name
 /// and kind. Every typed proxy wraps one.
 #[derive(Debug, Clone)]
-pub struct ObjectRef {
-    client: Client,
+pub struct ObjectRef<M: Mode = Async> {
+    client: Client<M>,
     id: ObjectId,
     name: ObjectName,
     kind: ObjectKind,
 }
 
-impl ObjectRef {
-    pub(crate) fn new(client: Client, info: ObjectInfo) -> Self {
+impl<M: Mode> ObjectRef<M> {
+    pub(crate) fn new(client: Client<M>, info: ObjectInfo) -> Self {
         ObjectRef {
             client,
             id: info.id,
@@ -53,12 +54,17 @@ impl ObjectRef {
     }
 
     /// The connection this handle uses.
-    pub fn client(&self) -> &Client {
+    pub fn client(&self) -> &Client<M> {
         &self.client
     }
 
+    /// How this handle's calls run.
+    pub fn mode(&self) -> &M {
+        self.client.mode()
+    }
+
     /// The same object with calls that time out after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> ObjectRef {
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
         ObjectRef {
             client: self.client.with_timeout(timeout),
             ..self.clone()
@@ -158,6 +164,16 @@ impl ObjectRef {
             Reply::Count(n) => Ok(n),
             other => Err(self.unexpected(&other)),
         }
+    }
+
+    /// Expects `Count`, as a `usize` (saturating).
+    ///
+    /// # Errors
+    ///
+    /// As [`ObjectRef::call_done`].
+    pub async fn call_len(&self, op: ObjectRequest) -> Result<usize, Error> {
+        let n = self.call_count(op).await?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
     /// Expects `Integer`.

@@ -4,6 +4,7 @@
 //! The [`Queue`] type's docs say how waiting, timeouts, bounds and dead
 //! workers work.
 
+use std::future::Future;
 use std::time::Duration;
 
 use manager_core::reply::Reply;
@@ -14,6 +15,7 @@ use serde::de::DeserializeOwned;
 
 use super::object::{Element, ObjectRef, encode};
 use crate::Error;
+use crate::mode::{Async, Mode};
 
 /// Defines a queue handle type: the struct, with `$type_doc` as its docs,
 /// and every method of a plain queue, written once for [`Queue`] and
@@ -26,18 +28,18 @@ macro_rules! queue_handle {
         put: { $(#[$put_doc:meta])* }
     ) => {
         $(#[$type_doc])*
-        pub struct $Queue<T> {
-            pub(super) object: ObjectRef,
+        pub struct $Queue<T, M: Mode = Async> {
+            pub(super) object: ObjectRef<M>,
             _element: Element<T>,
         }
 
-        impl<T> Clone for $Queue<T> {
+        impl<T, M: Mode> Clone for $Queue<T, M> {
             fn clone(&self) -> Self {
                 Self::new(self.object.clone())
             }
         }
 
-        impl<T> std::fmt::Debug for $Queue<T> {
+        impl<T, M: Mode> std::fmt::Debug for $Queue<T, M> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.debug_struct(stringify!($Queue))
                     .field("object", &self.object)
@@ -45,8 +47,8 @@ macro_rules! queue_handle {
             }
         }
 
-        impl<T> $Queue<T> {
-            pub(crate) fn new(object: ObjectRef) -> Self {
+        impl<T, M: Mode> $Queue<T, M> {
+            pub(crate) fn new(object: ObjectRef<M>) -> Self {
                 $Queue {
                     object,
                     _element: Element::default(),
@@ -74,12 +76,8 @@ macro_rules! queue_handle {
             /// # Errors
             ///
             /// The errors of every call (see [`Client::call`](crate::Client::call)).
-            pub async fn len(&self) -> Result<usize, Error> {
-                let n = self
-                    .object
-                    .call_count(ObjectRequest::Queue(QueueRequest::Len))
-                    .await?;
-                Ok(usize::try_from(n).unwrap_or(usize::MAX))
+            pub fn len(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
+                self.object.mode().answer(self.object.call_len(ObjectRequest::Queue(QueueRequest::Len)))
             }
 
             #[doc = concat!("Python's name for [`", stringify!($Queue), "::len`].")]
@@ -87,8 +85,8 @@ macro_rules! queue_handle {
             /// # Errors
             ///
             #[doc = concat!("As [`", stringify!($Queue), "::len`].")]
-            pub async fn qsize(&self) -> Result<usize, Error> {
-                self.len().await
+            pub fn qsize(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
+                self.object.mode().answer(self.object.call_len(ObjectRequest::Queue(QueueRequest::Len)))
             }
 
             /// Whether it holds no item (Python's `empty()`).
@@ -96,10 +94,8 @@ macro_rules! queue_handle {
             /// # Errors
             ///
             /// The errors of every call.
-            pub async fn is_empty(&self) -> Result<bool, Error> {
-                self.object
-                    .call_bool(ObjectRequest::Queue(QueueRequest::IsEmpty))
-                    .await
+            pub fn is_empty(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+                self.object.mode().answer(self.object.call_bool(ObjectRequest::Queue(QueueRequest::IsEmpty)))
             }
 
             #[doc = concat!("Python's name for [`", stringify!($Queue), "::is_empty`].")]
@@ -107,8 +103,8 @@ macro_rules! queue_handle {
             /// # Errors
             ///
             #[doc = concat!("As [`", stringify!($Queue), "::is_empty`].")]
-            pub async fn empty(&self) -> Result<bool, Error> {
-                self.is_empty().await
+            pub fn empty(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+                self.object.mode().answer(self.object.call_bool(ObjectRequest::Queue(QueueRequest::IsEmpty)))
             }
 
             /// Whether a bounded queue holds `maxsize` items (Python's `full()`);
@@ -117,10 +113,8 @@ macro_rules! queue_handle {
             /// # Errors
             ///
             /// The errors of every call.
-            pub async fn is_full(&self) -> Result<bool, Error> {
-                self.object
-                    .call_bool(ObjectRequest::Queue(QueueRequest::IsFull))
-                    .await
+            pub fn is_full(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+                self.object.mode().answer(self.object.call_bool(ObjectRequest::Queue(QueueRequest::IsFull)))
             }
 
             #[doc = concat!("Python's name for [`", stringify!($Queue), "::is_full`].")]
@@ -128,12 +122,12 @@ macro_rules! queue_handle {
             /// # Errors
             ///
             #[doc = concat!("As [`", stringify!($Queue), "::is_full`].")]
-            pub async fn full(&self) -> Result<bool, Error> {
-                self.is_full().await
+            pub fn full(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+                self.object.mode().answer(self.object.call_bool(ObjectRequest::Queue(QueueRequest::IsFull)))
             }
         }
 
-        impl<T: Serialize> $Queue<T> {
+        impl<T: Serialize, M: Mode> $Queue<T, M> {
             $(#[$put_doc])*
             ///
             /// # Errors
@@ -145,8 +139,10 @@ macro_rules! queue_handle {
             /// # Cancel safety
             ///
             /// Not cancel safe: see [`Queue`](Queue#cancel-safety).
-            pub async fn put(&self, item: &T) -> Result<(), Error> {
+            pub fn put(&self, item: &T) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+                self.object.mode().answer(async move {
                 self.put_within(item, None).await
+                })
             }
 
             /// Adds `item` at the back, waiting at most `timeout` for room (Python's
@@ -156,8 +152,10 @@ macro_rules! queue_handle {
             ///
             /// [`ManagerError::Full`] (as [`Error::Manager`]) if there was no room
             #[doc = concat!("in time: the item was not added. Otherwise as [`", stringify!($Queue), "::put`].")]
-            pub async fn put_timeout(&self, item: &T, timeout: Duration) -> Result<(), Error> {
+            pub fn put_timeout(&self, item: &T, timeout: Duration) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+                self.object.mode().answer(async move {
                 self.put_within(item, Some(timeout)).await
+                })
             }
 
             /// Adds `item` at the back if there is room now (Python's
@@ -167,8 +165,10 @@ macro_rules! queue_handle {
             ///
             /// [`ManagerError::Full`] (as [`Error::Manager`]) if the queue is full:
             #[doc = concat!("the item was not added. Otherwise as [`", stringify!($Queue), "::put`].")]
-            pub async fn put_nowait(&self, item: &T) -> Result<(), Error> {
+            pub fn put_nowait(&self, item: &T) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+                self.object.mode().answer(async move {
                 self.put_within(item, Some(Duration::ZERO)).await
+                })
             }
 
             async fn put_within(&self, item: &T, timeout: Option<Duration>) -> Result<(), Error> {
@@ -180,7 +180,7 @@ macro_rules! queue_handle {
             }
         }
 
-        impl<T: DeserializeOwned> $Queue<T> {
+        impl<T: DeserializeOwned, M: Mode> $Queue<T, M> {
             /// Takes the item at the front, waiting as long as it takes for one
             /// (Python's `get()`).
             ///
@@ -196,8 +196,10 @@ macro_rules! queue_handle {
             ///
             /// Cancel safe: an item a dropped `get` takes afterwards is put
             /// back; see [`Queue`](Queue#cancel-safety).
-            pub async fn get(&self) -> Result<T, Error> {
+            pub fn get(&self) -> M::Answer<impl Future<Output = Result<T, Error>>> {
+                self.object.mode().answer(async move {
                 self.get_within(None).await
+                })
             }
 
             /// Takes the item at the front, waiting at most `timeout` for one
@@ -207,8 +209,10 @@ macro_rules! queue_handle {
             ///
             /// [`ManagerError::Empty`] (as [`Error::Manager`]) if no item came in
             #[doc = concat!("time. Otherwise as [`", stringify!($Queue), "::get`].")]
-            pub async fn get_timeout(&self, timeout: Duration) -> Result<T, Error> {
+            pub fn get_timeout(&self, timeout: Duration) -> M::Answer<impl Future<Output = Result<T, Error>>> {
+                self.object.mode().answer(async move {
                 self.get_within(Some(timeout)).await
+                })
             }
 
             /// Takes the item at the front if there is one now (Python's
@@ -218,8 +222,10 @@ macro_rules! queue_handle {
             ///
             /// [`ManagerError::Empty`] (as [`Error::Manager`]) if the queue is
             #[doc = concat!("empty. Otherwise as [`", stringify!($Queue), "::get`].")]
-            pub async fn get_nowait(&self) -> Result<T, Error> {
+            pub fn get_nowait(&self) -> M::Answer<impl Future<Output = Result<T, Error>>> {
+                self.object.mode().answer(async move {
                 self.get_within(Some(Duration::ZERO)).await
+                })
             }
 
             /// Takes the item at the front if there is one now, or `None`.
@@ -227,12 +233,14 @@ macro_rules! queue_handle {
             /// # Errors
             ///
             #[doc = concat!("As [`", stringify!($Queue), "::get_nowait`], except that an empty queue is `Ok(None)`.")]
-            pub async fn try_get(&self) -> Result<Option<T>, Error> {
-                match self.get_nowait().await {
+            pub fn try_get(&self) -> M::Answer<impl Future<Output = Result<Option<T>, Error>>> {
+                self.object.mode().answer(async move {
+                match self.get_within(Some(Duration::ZERO)).await {
                     Ok(item) => Ok(Some(item)),
                     Err(Error::Manager(ManagerError::Empty { .. })) => Ok(None),
                     Err(e) => Err(e),
                 }
+                })
             }
 
             /// Takes the item at the front *with a receipt*, waiting as long as
@@ -255,8 +263,10 @@ macro_rules! queue_handle {
             ///
             /// Cancel safe: an item a dropped `receive` takes afterwards is
             /// given back.
-            pub async fn receive(&self) -> Result<Delivery<T>, Error> {
+            pub fn receive(&self) -> M::Answer<impl Future<Output = Result<Delivery<T, M>, Error>>> {
+                self.object.mode().answer(async move {
                 self.receive_within(None).await
+                })
             }
 
             /// As [`receive`](Self::receive), waiting at most `timeout` for an
@@ -266,11 +276,13 @@ macro_rules! queue_handle {
             ///
             /// [`ManagerError::Empty`] (as [`Error::Manager`]) if no item came in
             #[doc = concat!("time. Otherwise as [`", stringify!($Queue), "::get`].")]
-            pub async fn receive_timeout(&self, timeout: Duration) -> Result<Delivery<T>, Error> {
+            pub fn receive_timeout(&self, timeout: Duration) -> M::Answer<impl Future<Output = Result<Delivery<T, M>, Error>>> {
+                self.object.mode().answer(async move {
                 self.receive_within(Some(timeout)).await
+                })
             }
 
-            async fn receive_within(&self, timeout: Option<Duration>) -> Result<Delivery<T>, Error> {
+            async fn receive_within(&self, timeout: Option<Duration>) -> Result<Delivery<T, M>, Error> {
                 let wait = Wait::from_timeout(timeout);
                 let reply = self
                     .object
@@ -430,7 +442,7 @@ queue_handle! {
     }
 }
 
-impl<T> JoinableQueue<T> {
+impl<T, M: Mode> JoinableQueue<T, M> {
     /// Marks one item taken with `get` as processed (Python's
     /// `task_done()`). When every item put has been marked, waiting `join`s
     /// return `true`.
@@ -439,10 +451,12 @@ impl<T> JoinableQueue<T> {
     ///
     /// [`ManagerError::TooManyReleases`] (as [`Error::Manager`]) if it is
     /// called more times than items were put, and the errors of every call.
-    pub async fn task_done(&self) -> Result<(), Error> {
-        self.object
-            .call_done(ObjectRequest::Queue(QueueRequest::TaskDone))
-            .await
+    pub fn task_done(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_done(ObjectRequest::Queue(QueueRequest::TaskDone))
+                .await
+        })
     }
 
     /// Waits until every item put has been marked done (Python's `join()`);
@@ -457,8 +471,10 @@ impl<T> JoinableQueue<T> {
     ///
     /// Cancel safe: a dropped `join` changes nothing (it may stay parked in
     /// the manager until the queue is joined or the connection closes).
-    pub async fn join(&self) -> Result<bool, Error> {
-        self.join_within(None).await
+    pub fn join(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+        self.object
+            .mode()
+            .answer(async move { self.join_within(None).await })
     }
 
     /// Waits at most `timeout` until every item put has been marked done;
@@ -467,8 +483,13 @@ impl<T> JoinableQueue<T> {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn join_timeout(&self, timeout: Duration) -> Result<bool, Error> {
-        self.join_within(Some(timeout)).await
+    pub fn join_timeout(
+        &self,
+        timeout: Duration,
+    ) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+        self.object
+            .mode()
+            .answer(async move { self.join_within(Some(timeout)).await })
     }
 
     async fn join_within(&self, timeout: Option<Duration>) -> Result<bool, Error> {
@@ -493,16 +514,16 @@ impl<T> JoinableQueue<T> {
 /// as a new task for `join`.
 #[derive(Debug)]
 #[must_use = "an item not acknowledged goes back to the queue when dropped"]
-pub struct Delivery<T> {
-    object: ObjectRef,
+pub struct Delivery<T, M: Mode = Async> {
+    object: ObjectRef<M>,
     receipt: u64,
     /// `None` only once acknowledged (taken out by `ack`).
     item: Option<T>,
     settled: bool,
 }
 
-impl<T: DeserializeOwned> Delivery<T> {
-    fn from_reply(object: &ObjectRef, reply: Reply) -> Result<Self, Error> {
+impl<T: DeserializeOwned, M: Mode> Delivery<T, M> {
+    fn from_reply(object: &ObjectRef<M>, reply: Reply) -> Result<Self, Error> {
         match reply {
             Reply::Delivery { receipt, value } => match object.decode(&value) {
                 Ok(item) => Ok(Delivery {
@@ -524,7 +545,7 @@ impl<T: DeserializeOwned> Delivery<T> {
     }
 }
 
-impl<T> Delivery<T> {
+impl<T, M: Mode> Delivery<T, M> {
     /// The item.
     pub fn item(&self) -> &T {
         self.item.as_ref().expect("held until acknowledged")
@@ -541,9 +562,11 @@ impl<T> Delivery<T> {
     ///
     /// [`ManagerError::NotHeld`] (as [`Error::Manager`]) if the manager no
     /// longer holds it for this connection, and the errors of every call.
-    pub async fn ack(mut self) -> Result<T, Error> {
-        self.settle(false).await?;
-        Ok(self.item.take().expect("held until acknowledged"))
+    pub fn ack(mut self) -> M::Answer<impl Future<Output = Result<T, Error>>> {
+        self.object.mode().clone().answer(async move {
+            self.settle(false).await?;
+            Ok(self.item.take().expect("held until acknowledged"))
+        })
     }
 
     /// Acknowledges the item and marks it done for `join` (a joinable
@@ -553,8 +576,11 @@ impl<T> Delivery<T> {
     ///
     /// [`ManagerError::Unsupported`] (as [`Error::Manager`]) on a plain
     /// queue, and as [`Delivery::ack`].
-    pub async fn task_done(mut self) -> Result<(), Error> {
-        self.settle(true).await
+    pub fn task_done(mut self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object
+            .mode()
+            .clone()
+            .answer(async move { self.settle(true).await })
     }
 
     /// Gives the item back now: it returns to the front of the queue.
@@ -562,13 +588,15 @@ impl<T> Delivery<T> {
     /// # Errors
     ///
     /// As [`Delivery::ack`].
-    pub async fn requeue(mut self) -> Result<(), Error> {
-        self.settled = true;
-        self.object
-            .call_done(ObjectRequest::Queue(QueueRequest::Requeue {
-                receipt: self.receipt,
-            }))
-            .await
+    pub fn requeue(mut self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object.mode().clone().answer(async move {
+            self.settled = true;
+            self.object
+                .call_done(ObjectRequest::Queue(QueueRequest::Requeue {
+                    receipt: self.receipt,
+                }))
+                .await
+        })
     }
 
     async fn settle(&mut self, task_done: bool) -> Result<(), Error> {
@@ -582,7 +610,7 @@ impl<T> Delivery<T> {
     }
 }
 
-impl<T> std::ops::Deref for Delivery<T> {
+impl<T, M: Mode> std::ops::Deref for Delivery<T, M> {
     type Target = T;
 
     fn deref(&self) -> &T {
@@ -590,7 +618,7 @@ impl<T> std::ops::Deref for Delivery<T> {
     }
 }
 
-impl<T> Drop for Delivery<T> {
+impl<T, M: Mode> Drop for Delivery<T, M> {
     fn drop(&mut self) {
         if !self.settled
             && let Err(error) =

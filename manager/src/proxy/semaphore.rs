@@ -26,6 +26,7 @@
 //! not be lost with its process; use plain units for hand-offs and signals
 //! between processes.
 
+use std::future::Future;
 use std::time::Duration;
 
 use manager_core::request::{ObjectRequest, Owner, SemaphoreRequest, Wait};
@@ -34,6 +35,7 @@ use manager_core::{ObjectId, ObjectName};
 use super::lock::wait_cut_short;
 use super::object::{ObjectRef, current_owner};
 use crate::Error;
+use crate::mode::{Async, Mode};
 
 /// Defines a semaphore handle type: the struct, with `$type_doc` as its
 /// docs, and every method, written once for [`Semaphore`] and
@@ -48,12 +50,12 @@ macro_rules! semaphore_handle {
     ) => {
         $(#[$type_doc])*
         #[derive(Debug, Clone)]
-        pub struct $Semaphore {
-            pub(super) object: ObjectRef,
+        pub struct $Semaphore<M: Mode = Async> {
+            pub(super) object: ObjectRef<M>,
         }
 
-        impl $Semaphore {
-            pub(crate) fn new(object: ObjectRef) -> Self {
+        impl<M: Mode> $Semaphore<M> {
+            pub(crate) fn new(object: ObjectRef<M>) -> Self {
                 $Semaphore { object }
             }
 
@@ -91,8 +93,10 @@ macro_rules! semaphore_handle {
             ///
             /// A unit taken this way does not come back on its own; use
             #[doc = concat!("[`", stringify!($Semaphore), "::guard`] for one that does.")]
-            pub async fn acquire(&self) -> Result<(), Error> {
+            pub fn acquire(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+                self.object.mode().answer(async move {
                 acquire(&self.object).await
+                })
             }
 
             /// Takes one unit, waiting at most `timeout`; returns whether it got
@@ -105,8 +109,10 @@ macro_rules! semaphore_handle {
             /// # Cancel safety
             ///
             #[doc = concat!("As [`", stringify!($Semaphore), "::acquire`].")]
-            pub async fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+            pub fn acquire_timeout(&self, timeout: Duration) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+                self.object.mode().answer(async move {
                 acquire_wait(&self.object, Wait::from_timeout(Some(timeout))).await
+                })
             }
 
             /// Takes one unit if there is one; returns whether it got one (Python's
@@ -115,13 +121,17 @@ macro_rules! semaphore_handle {
             /// # Errors
             ///
             /// The errors of every call.
-            pub async fn try_acquire(&self) -> Result<bool, Error> {
+            pub fn try_acquire(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+                self.object.mode().answer(async move {
                 acquire_wait(&self.object, Wait::No).await
+                })
             }
 
             $(#[$release_doc])*
-            pub async fn release(&self) -> Result<(), Error> {
+            pub fn release(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+                self.object.mode().answer(async move {
                 release(&self.object, 1).await
+                })
             }
 
             $(#[$release_n_doc])*
@@ -129,8 +139,10 @@ macro_rules! semaphore_handle {
             /// # Errors
             ///
             #[doc = concat!("As [`", stringify!($Semaphore), "::release`].")]
-            pub async fn release_n(&self, n: u64) -> Result<(), Error> {
+            pub fn release_n(&self, n: u64) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+                self.object.mode().answer(async move {
                 release(&self.object, n).await
+                })
             }
 
             /// The units available now.
@@ -138,8 +150,10 @@ macro_rules! semaphore_handle {
             /// # Errors
             ///
             /// The errors of every call.
-            pub async fn value(&self) -> Result<u64, Error> {
+            pub fn value(&self) -> M::Answer<impl Future<Output = Result<u64, Error>>> {
+                self.object.mode().answer(async move {
                 value(&self.object).await
+                })
             }
 
             /// How many acquires are waiting for a unit now.
@@ -147,8 +161,10 @@ macro_rules! semaphore_handle {
             /// # Errors
             ///
             /// The errors of every call.
-            pub async fn n_waiting(&self) -> Result<usize, Error> {
+            pub fn n_waiting(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
+                self.object.mode().answer(async move {
                 n_waiting(&self.object).await
+                })
             }
 
             /// Takes one unit for this task (or thread), waiting as long as there is
@@ -171,8 +187,10 @@ macro_rules! semaphore_handle {
             /// Cancel safe: if the future is dropped after the request went
             /// out and the manager grants the unit afterwards, the client gives
             /// it back as soon as the grant arrives.
-            pub async fn guard(&self) -> Result<SemaphoreGuard, Error> {
+            pub fn guard(&self) -> M::Answer<impl Future<Output = Result<SemaphoreGuard<M>, Error>>> {
+                self.object.mode().answer(async move {
                 guard(&self.object, current_owner()).await
+                })
             }
 
             #[doc = concat!("As [`", stringify!($Semaphore), "::guard`], waiting at most `timeout`;")]
@@ -185,16 +203,18 @@ macro_rules! semaphore_handle {
             /// # Cancel safety
             ///
             #[doc = concat!("As [`", stringify!($Semaphore), "::guard`].")]
-            pub async fn guard_timeout(
+            pub fn guard_timeout(
                 &self,
                 timeout: Duration,
-            ) -> Result<Option<SemaphoreGuard>, Error> {
+            ) -> M::Answer<impl Future<Output = Result<Option<SemaphoreGuard<M>>, Error>>> {
+                self.object.mode().answer(async move {
                 guard_wait(
                     &self.object,
                     current_owner(),
                     Wait::from_timeout(Some(timeout)),
                 )
                 .await
+                })
             }
 
             #[doc = concat!("As [`", stringify!($Semaphore), "::guard`] if a unit is available now;")]
@@ -203,21 +223,13 @@ macro_rules! semaphore_handle {
             /// # Errors
             ///
             /// The errors of every call.
-            pub async fn try_guard(&self) -> Result<Option<SemaphoreGuard>, Error> {
+            pub fn try_guard(&self) -> M::Answer<impl Future<Output = Result<Option<SemaphoreGuard<M>>, Error>>> {
+                self.object.mode().answer(async move {
                 guard_wait(&self.object, current_owner(), Wait::No).await
+                })
             }
 
-            pub(crate) async fn guard_as(&self, owner: Owner) -> Result<SemaphoreGuard, Error> {
-                guard(&self.object, owner).await
-            }
 
-            pub(crate) async fn guard_wait_as(
-                &self,
-                owner: Owner,
-                wait: Wait,
-            ) -> Result<Option<SemaphoreGuard>, Error> {
-                guard_wait(&self.object, owner, wait).await
-            }
         }
     };
 }
@@ -334,25 +346,27 @@ semaphore_handle! {
 /// [`SemaphoreGuard::release`] to wait for it and see its error.
 #[derive(Debug)]
 #[must_use = "the unit is given back when the guard is dropped"]
-pub struct SemaphoreGuard {
-    object: ObjectRef,
+pub struct SemaphoreGuard<M: Mode = Async> {
+    object: ObjectRef<M>,
     owner: Owner,
     held: bool,
 }
 
-impl SemaphoreGuard {
+impl<M: Mode> SemaphoreGuard<M> {
     /// Gives the unit back and waits for the manager's answer.
     ///
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn release(mut self) -> Result<(), Error> {
-        self.held = false;
-        release_owned(&self.object, self.owner).await
+    pub fn release(mut self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object.mode().clone().answer(async move {
+            self.held = false;
+            release_owned(&self.object, self.owner).await
+        })
     }
 }
 
-impl Drop for SemaphoreGuard {
+impl<M: Mode> Drop for SemaphoreGuard<M> {
     fn drop(&mut self) {
         if self.held
             && let Err(error) = self.object.send_detached(ObjectRequest::Semaphore(
@@ -371,18 +385,18 @@ impl Drop for SemaphoreGuard {
     }
 }
 
-async fn guard(object: &ObjectRef, owner: Owner) -> Result<SemaphoreGuard, Error> {
+async fn guard<M: Mode>(object: &ObjectRef<M>, owner: Owner) -> Result<SemaphoreGuard<M>, Error> {
     match guard_wait(object, owner, Wait::Forever).await? {
         Some(guard) => Ok(guard),
         None => Err(wait_cut_short(object)),
     }
 }
 
-async fn guard_wait(
-    object: &ObjectRef,
+async fn guard_wait<M: Mode>(
+    object: &ObjectRef<M>,
     owner: Owner,
     wait: Wait,
-) -> Result<Option<SemaphoreGuard>, Error> {
+) -> Result<Option<SemaphoreGuard<M>>, Error> {
     let granted = object
         .call_bool(ObjectRequest::Semaphore(SemaphoreRequest::AcquireOwned {
             owner,
@@ -396,7 +410,7 @@ async fn guard_wait(
     }))
 }
 
-async fn release_owned(object: &ObjectRef, owner: Owner) -> Result<(), Error> {
+async fn release_owned<M: Mode>(object: &ObjectRef<M>, owner: Owner) -> Result<(), Error> {
     object
         .call_done(ObjectRequest::Semaphore(SemaphoreRequest::ReleaseOwned {
             owner,
@@ -405,14 +419,14 @@ async fn release_owned(object: &ObjectRef, owner: Owner) -> Result<(), Error> {
         .await
 }
 
-async fn n_waiting(object: &ObjectRef) -> Result<usize, Error> {
+async fn n_waiting<M: Mode>(object: &ObjectRef<M>) -> Result<usize, Error> {
     let n = object
         .call_count(ObjectRequest::Semaphore(SemaphoreRequest::NWaiting))
         .await?;
     Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
-async fn acquire(object: &ObjectRef) -> Result<(), Error> {
+async fn acquire<M: Mode>(object: &ObjectRef<M>) -> Result<(), Error> {
     if acquire_wait(object, Wait::Forever).await? {
         Ok(())
     } else {
@@ -420,19 +434,19 @@ async fn acquire(object: &ObjectRef) -> Result<(), Error> {
     }
 }
 
-async fn acquire_wait(object: &ObjectRef, wait: Wait) -> Result<bool, Error> {
+async fn acquire_wait<M: Mode>(object: &ObjectRef<M>, wait: Wait) -> Result<bool, Error> {
     object
         .call_bool(ObjectRequest::Semaphore(SemaphoreRequest::Acquire { wait }))
         .await
 }
 
-async fn release(object: &ObjectRef, n: u64) -> Result<(), Error> {
+async fn release<M: Mode>(object: &ObjectRef<M>, n: u64) -> Result<(), Error> {
     object
         .call_done(ObjectRequest::Semaphore(SemaphoreRequest::Release { n }))
         .await
 }
 
-async fn value(object: &ObjectRef) -> Result<u64, Error> {
+async fn value<M: Mode>(object: &ObjectRef<M>) -> Result<u64, Error> {
     object
         .call_count(ObjectRequest::Semaphore(SemaphoreRequest::Value))
         .await

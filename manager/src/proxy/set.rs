@@ -15,6 +15,7 @@
 //! [`ManagerError::WrongType`](crate::ManagerError::WrongType).
 
 use std::borrow::Borrow;
+use std::future::Future;
 use std::time::Duration;
 
 use manager_core::request::{ObjectRequest, SetRequest};
@@ -24,6 +25,7 @@ use serde::de::DeserializeOwned;
 
 use super::object::{Element, ObjectRef, encode_all, encode_key};
 use crate::Error;
+use crate::mode::{Async, Mode};
 
 /// A handle on a shared set of `T`s in insertion order, like Python 3.14's `Manager().set()`.
 ///
@@ -44,12 +46,12 @@ use crate::Error;
 /// # Ok(())
 /// # }
 /// ```
-pub struct Set<T> {
-    pub(super) object: ObjectRef,
+pub struct Set<T, M: Mode = Async> {
+    pub(super) object: ObjectRef<M>,
     _element: Element<T>,
 }
 
-impl<T> Clone for Set<T> {
+impl<T, M: Mode> Clone for Set<T, M> {
     fn clone(&self) -> Self {
         Set {
             object: self.object.clone(),
@@ -58,14 +60,14 @@ impl<T> Clone for Set<T> {
     }
 }
 
-impl<T> std::fmt::Debug for Set<T> {
+impl<T, M: Mode> std::fmt::Debug for Set<T, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Set").field("object", &self.object).finish()
     }
 }
 
-impl<T> Set<T> {
-    pub(crate) fn new(object: ObjectRef) -> Self {
+impl<T, M: Mode> Set<T, M> {
+    pub(crate) fn new(object: ObjectRef<M>) -> Self {
         Set {
             object,
             _element: Element::default(),
@@ -92,12 +94,14 @@ impl<T> Set<T> {
     /// # Errors
     ///
     /// The errors of every call (see [`Client::call`](crate::Client::call)).
-    pub async fn len(&self) -> Result<usize, Error> {
-        let n = self
-            .object
-            .call_count(ObjectRequest::Set(SetRequest::Len))
-            .await?;
-        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    pub fn len(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
+        self.object.mode().answer(async move {
+            let n = self
+                .object
+                .call_count(ObjectRequest::Set(SetRequest::Len))
+                .await?;
+            Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        })
     }
 
     /// Whether the set has no items.
@@ -105,8 +109,14 @@ impl<T> Set<T> {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn is_empty(&self) -> Result<bool, Error> {
-        Ok(self.len().await? == 0)
+    pub fn is_empty(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
+        self.object.mode().answer(async move {
+            Ok(self
+                .object
+                .call_len(ObjectRequest::Set(SetRequest::Len))
+                .await?
+                == 0)
+        })
     }
 
     /// Removes every item (Python's `s.clear()`).
@@ -114,14 +124,16 @@ impl<T> Set<T> {
     /// # Errors
     ///
     /// The errors of every call.
-    pub async fn clear(&self) -> Result<(), Error> {
-        self.object
-            .call_done(ObjectRequest::Set(SetRequest::Clear))
-            .await
+    pub fn clear(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_done(ObjectRequest::Set(SetRequest::Clear))
+                .await
+        })
     }
 }
 
-impl<T: Serialize> Set<T> {
+impl<T: Serialize, M: Mode> Set<T, M> {
     async fn with_value<Q>(
         &self,
         value: &Q,
@@ -144,13 +156,15 @@ impl<T: Serialize> Set<T> {
     ///
     /// [`Error::EncodeValue`] if the value cannot be encoded, and the errors
     /// of every call.
-    pub async fn add<Q>(&self, value: &Q) -> Result<bool, Error>
+    pub fn add<Q>(&self, value: &Q) -> M::Answer<impl Future<Output = Result<bool, Error>>>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        self.with_value(value, |value| SetRequest::Add { value })
-            .await
+        self.object.mode().answer(async move {
+            self.with_value(value, |value| SetRequest::Add { value })
+                .await
+        })
     }
 
     /// Removes an item that must be present (Python's `s.remove(x)`).
@@ -159,15 +173,17 @@ impl<T: Serialize> Set<T> {
     ///
     /// [`ManagerError::NotFound`](crate::ManagerError::NotFound) (as
     /// [`Error::Manager`]) if it is absent, otherwise as [`Set::add`].
-    pub async fn remove<Q>(&self, value: &Q) -> Result<(), Error>
+    pub fn remove<Q>(&self, value: &Q) -> M::Answer<impl Future<Output = Result<(), Error>>>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        let value = encode_key::<T, Q>(value)?;
-        self.object
-            .call_done(ObjectRequest::Set(SetRequest::Remove { value }))
-            .await
+        self.object.mode().answer(async move {
+            let value = encode_key::<T, Q>(value)?;
+            self.object
+                .call_done(ObjectRequest::Set(SetRequest::Remove { value }))
+                .await
+        })
     }
 
     /// Removes an item if present; returns whether it was (Python's
@@ -176,13 +192,15 @@ impl<T: Serialize> Set<T> {
     /// # Errors
     ///
     /// As [`Set::add`].
-    pub async fn discard<Q>(&self, value: &Q) -> Result<bool, Error>
+    pub fn discard<Q>(&self, value: &Q) -> M::Answer<impl Future<Output = Result<bool, Error>>>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        self.with_value(value, |value| SetRequest::Discard { value })
-            .await
+        self.object.mode().answer(async move {
+            self.with_value(value, |value| SetRequest::Discard { value })
+                .await
+        })
     }
 
     /// Whether an item is present (Python's `x in s`).
@@ -190,17 +208,19 @@ impl<T: Serialize> Set<T> {
     /// # Errors
     ///
     /// As [`Set::add`].
-    pub async fn contains<Q>(&self, value: &Q) -> Result<bool, Error>
+    pub fn contains<Q>(&self, value: &Q) -> M::Answer<impl Future<Output = Result<bool, Error>>>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        self.with_value(value, |value| SetRequest::Contains { value })
-            .await
+        self.object.mode().answer(async move {
+            self.with_value(value, |value| SetRequest::Contains { value })
+                .await
+        })
     }
 }
 
-impl<T: DeserializeOwned> Set<T> {
+impl<T: DeserializeOwned, M: Mode> Set<T, M> {
     /// Removes and returns the last added item (Python's `s.pop()`, which
     /// takes an arbitrary one).
     ///
@@ -211,12 +231,14 @@ impl<T: DeserializeOwned> Set<T> {
     /// the item was stored as another type than `T` (both as
     /// [`Error::Manager`]; the item is then not removed), and the errors of
     /// every call.
-    pub async fn pop(&self) -> Result<T, Error> {
-        self.object
-            .call_value(ObjectRequest::Set(SetRequest::Pop {
-                expect: Some(TypeTag::of::<T>()),
-            }))
-            .await
+    pub fn pop(&self) -> M::Answer<impl Future<Output = Result<T, Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_value(ObjectRequest::Set(SetRequest::Pop {
+                    expect: Some(TypeTag::of::<T>()),
+                }))
+                .await
+        })
     }
 
     /// Every item, in the order they were added, read in one request.
@@ -225,14 +247,16 @@ impl<T: DeserializeOwned> Set<T> {
     ///
     /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if an item
     /// was stored as another type than `T`, and the errors of every call.
-    pub async fn snapshot(&self) -> Result<Vec<T>, Error> {
-        self.object
-            .call_values(ObjectRequest::Set(SetRequest::Snapshot))
-            .await
+    pub fn snapshot(&self) -> M::Answer<impl Future<Output = Result<Vec<T>, Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_values(ObjectRequest::Set(SetRequest::Snapshot))
+                .await
+        })
     }
 }
 
-impl<T: Serialize + DeserializeOwned> Set<T> {
+impl<T: Serialize + DeserializeOwned, M: Mode> Set<T, M> {
     async fn algebra<'a>(
         &self,
         values: impl IntoIterator<Item = &'a T>,
@@ -254,12 +278,17 @@ impl<T: Serialize + DeserializeOwned> Set<T> {
     /// # Errors
     ///
     /// As [`Set::add`] and [`Set::snapshot`].
-    pub async fn union<'a>(&self, values: impl IntoIterator<Item = &'a T>) -> Result<Vec<T>, Error>
+    pub fn union<'a>(
+        &self,
+        values: impl IntoIterator<Item = &'a T>,
+    ) -> M::Answer<impl Future<Output = Result<Vec<T>, Error>>>
     where
         T: 'a,
     {
-        self.algebra(values, |values| SetRequest::Union { values })
-            .await
+        self.object.mode().answer(async move {
+            self.algebra(values, |values| SetRequest::Union { values })
+                .await
+        })
     }
 
     /// The set's items that are also in `values` (Python's `s & set(xs)`),
@@ -268,15 +297,17 @@ impl<T: Serialize + DeserializeOwned> Set<T> {
     /// # Errors
     ///
     /// As [`Set::union`].
-    pub async fn intersection<'a>(
+    pub fn intersection<'a>(
         &self,
         values: impl IntoIterator<Item = &'a T>,
-    ) -> Result<Vec<T>, Error>
+    ) -> M::Answer<impl Future<Output = Result<Vec<T>, Error>>>
     where
         T: 'a,
     {
-        self.algebra(values, |values| SetRequest::Intersection { values })
-            .await
+        self.object.mode().answer(async move {
+            self.algebra(values, |values| SetRequest::Intersection { values })
+                .await
+        })
     }
 
     /// The set's items that are not in `values` (Python's `s - set(xs)`), in
@@ -285,14 +316,16 @@ impl<T: Serialize + DeserializeOwned> Set<T> {
     /// # Errors
     ///
     /// As [`Set::union`].
-    pub async fn difference<'a>(
+    pub fn difference<'a>(
         &self,
         values: impl IntoIterator<Item = &'a T>,
-    ) -> Result<Vec<T>, Error>
+    ) -> M::Answer<impl Future<Output = Result<Vec<T>, Error>>>
     where
         T: 'a,
     {
-        self.algebra(values, |values| SetRequest::Difference { values })
-            .await
+        self.object.mode().answer(async move {
+            self.algebra(values, |values| SetRequest::Difference { values })
+                .await
+        })
     }
 }

@@ -3,10 +3,10 @@
 //! queue item or a namespace attribute), and [`Client::attach`], which turns
 //! it back into a proxy there. Python 3.6+ does this by pickling a proxy.
 //!
-//! Every proxy has `share()` (the [`Proxy`] trait, and the same method on
-//! each proxy type); a token made by a blocking proxy attaches as an async
-//! proxy and the other way round, since both share the async proxy's token
-//! type.
+//! Every proxy has `share()`. A token names the async proxy type
+//! (`Shared<Queue<u64>>`), whatever the [`Mode`] of the proxy that made it,
+//! and attaches as a proxy of the attaching client's mode: a token made by
+//! a blocking proxy attaches as an async one and the other way round.
 //!
 //! # What a token holds
 //!
@@ -60,6 +60,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::future::Future;
 use std::marker::PhantomData;
 
 use manager_core::custom::CustomType;
@@ -71,12 +72,12 @@ use super::{
     Array, Barrier, BoundedSemaphore, Condition, Custom, Dict, Event, JoinableQueue, List, Lock,
     Namespace, Queue, RLock, Semaphore, Set, Value,
 };
-use crate::blocking::BlockingProxy;
-use crate::{Client, Error, blocking};
+use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
 /// A reference to one shared object that can be sent to another process
-/// and attached there with [`Client::attach`] (or
-/// [`blocking::Client::attach`]) as a proxy of type `P`.
+/// and attached there with [`Client::attach`] as a proxy of type `P` (in
+/// the attaching client's mode).
 ///
 /// Made by a proxy's `share()`. It holds the object's id, name and kind;
 /// see the [module docs](self) for what it does not hold and what attaching
@@ -93,7 +94,7 @@ pub struct Shared<P> {
 }
 
 impl<P> Shared<P> {
-    fn new(object: &ObjectRef, kind: ObjectKind) -> Self {
+    fn new<M: Mode>(object: &ObjectRef<M>, kind: ObjectKind) -> Self {
         Shared {
             manager: object.client().manager_id(),
             id: object.id(),
@@ -169,60 +170,47 @@ impl<P> std::hash::Hash for Shared<P> {
     }
 }
 
-/// An async proxy type: one that can be shared as a [`Shared`] token and
-/// attached from one. Implemented by every proxy of [`crate::proxy`]; it
-/// cannot be implemented outside this crate.
-pub trait Proxy: Sized + sealed::FromObject {
-    /// The blocking proxy of the same object type, which
-    /// [`blocking::Client::attach`] returns.
-    type Blocking: BlockingProxy;
+/// A proxy type: one that can be shared as a [`Shared`] token and attached
+/// from one. Implemented by every proxy of [`crate::proxy`], named by its
+/// async type (`Queue<u64>`); it cannot be implemented outside this crate.
+pub trait Proxy: Sized + sealed::FromObject<Async> {
+    /// The same proxy with calls in mode `N`.
+    type In<N: Mode>: sealed::FromObject<N>;
 
-    /// Whether a proxy of this type can stand for an object of `kind`.
+    /// Whether an object of `kind` can be seen through this proxy.
     fn accepts(kind: &ObjectKind) -> bool;
-
-    /// A token for the object this proxy refers to, to send to another
-    /// process and [attach](Client::attach) there.
-    fn share(&self) -> Shared<Self>;
 }
 
 pub(crate) mod sealed {
     use super::ObjectRef;
+    use crate::mode::Mode;
 
-    /// Builds a proxy on an object the registry has vouched for; kept out
-    /// of reach so that users cannot forge one.
-    pub trait FromObject {
-        /// The proxy of `object`.
-        fn from_object(object: ObjectRef) -> Self;
+    pub trait FromObject<M: Mode> {
+        fn from_object(object: ObjectRef<M>) -> Self;
     }
 }
 
-/// Implements [`Proxy`] for proxy types of one fixed kind, and adds the
-/// inherent `share` that spares users an import of the trait.
 macro_rules! fixed_kind_proxies {
     ($($Proxy:ident $(<$($T:ident),+>)? => $kind:ident;)*) => {$(
-        impl $(<$($T),+>)? sealed::FromObject for $Proxy $(<$($T),+>)? {
-            fn from_object(object: ObjectRef) -> Self {
+        impl<$($($T,)+)? M: Mode> sealed::FromObject<M> for $Proxy<$($($T,)+)? M> {
+            fn from_object(object: ObjectRef<M>) -> Self {
                 Self::new(object)
             }
         }
 
         impl $(<$($T),+>)? Proxy for $Proxy $(<$($T),+>)? {
-            type Blocking = blocking::$Proxy $(<$($T),+>)?;
+            type In<N: Mode> = $Proxy<$($($T,)+)? N>;
 
             fn accepts(kind: &ObjectKind) -> bool {
                 *kind == ObjectKind::$kind
             }
-
-            fn share(&self) -> Shared<Self> {
-                Shared::new(&self.object, ObjectKind::$kind)
-            }
         }
 
-        impl $(<$($T),+>)? $Proxy $(<$($T),+>)? {
-            /// A token for this object, to send to another process and
-            /// attach there with [`Client::attach`] (see [`Shared`]).
-            pub fn share(&self) -> Shared<Self> {
-                Proxy::share(self)
+        impl<$($($T,)+)? M: Mode> $Proxy<$($($T,)+)? M> {
+            /// A token for this object that can be sent to another process
+            /// and attached there with [`Client::attach`] (see [`Shared`]).
+            pub fn share(&self) -> Shared<$Proxy $(<$($T),+>)?> {
+                Shared::new(&self.object, ObjectKind::$kind)
             }
         }
     )*};
@@ -246,34 +234,30 @@ fixed_kind_proxies! {
     Barrier => Barrier;
 }
 
-impl<T: CustomType> sealed::FromObject for Custom<T> {
-    fn from_object(object: ObjectRef) -> Self {
+impl<T: CustomType, M: Mode> sealed::FromObject<M> for Custom<T, M> {
+    fn from_object(object: ObjectRef<M>) -> Self {
         Custom::new(object)
     }
 }
 
 impl<T: CustomType> Proxy for Custom<T> {
-    type Blocking = blocking::Custom<T>;
+    type In<N: Mode> = Custom<T, N>;
 
     fn accepts(kind: &ObjectKind) -> bool {
         T::type_name().is_ok_and(|name| *kind == ObjectKind::Custom(name))
     }
+}
 
-    fn share(&self) -> Shared<Self> {
+impl<T: CustomType, M: Mode> Custom<T, M> {
+    /// A token for this object that can be sent to another process and
+    /// attached there with [`Client::attach`] (see [`Shared`]).
+    pub fn share(&self) -> Shared<Custom<T>> {
         let object = self.object();
         Shared::new(object, object.kind().clone())
     }
 }
 
-impl<T: CustomType> Custom<T> {
-    /// A token for this object, to send to another process and attach
-    /// there with [`Client::attach`] (see [`Shared`]).
-    pub fn share(&self) -> Shared<Self> {
-        Proxy::share(self)
-    }
-}
-
-impl Client {
+impl<M: Mode> Client<M> {
     /// A proxy, on this client's connection, of the object `shared` refers
     /// to; `shared` may come from any process connected to the same
     /// manager.
@@ -308,15 +292,18 @@ impl Client {
     /// # Cancel safety
     ///
     /// Cancel safe: it only reads the registry.
-    pub async fn attach<P: Proxy>(&self, shared: &Shared<P>) -> Result<P, Error> {
-        Ok(P::from_object(self.attach_object(shared).await?))
-    }
-
-    /// The checks of [`Client::attach`], giving the untyped handle.
-    pub(crate) async fn attach_object<P: Proxy>(
+    pub fn attach<P: Proxy>(
         &self,
         shared: &Shared<P>,
-    ) -> Result<ObjectRef, Error> {
+    ) -> M::Answer<impl Future<Output = Result<P::In<M>, Error>>> {
+        self.mode().answer(async move {
+            Ok(<P::In<M> as sealed::FromObject<M>>::from_object(
+                self.attach_object(shared).await?,
+            ))
+        })
+    }
+
+    async fn attach_object<P: Proxy>(&self, shared: &Shared<P>) -> Result<ObjectRef<M>, Error> {
         if shared.manager != self.manager_id() {
             return Err(Error::OtherManager {
                 name: shared.name.to_string(),
@@ -324,7 +311,7 @@ impl Client {
             });
         }
         let gone = || Error::Manager(ManagerError::ObjectGone { id: shared.id });
-        let info = match self.lookup(shared.name.as_str()).await {
+        let info = match self.lookup_in(shared.name.as_str()).await {
             Ok(info) => info,
             Err(Error::Manager(ManagerError::NoSuchObject { .. })) => return Err(gone()),
             Err(e) => return Err(e),

@@ -6,6 +6,7 @@
 //! at exactly 2,000. Python's `v.value += 1` is a read and a write, and
 //! loses updates when processes race.
 
+use std::future::Future;
 use std::time::Duration;
 
 use manager_core::reply::Reply;
@@ -16,6 +17,7 @@ use serde::de::DeserializeOwned;
 
 use super::object::{Element, ObjectRef, encode};
 use crate::Error;
+use crate::mode::{Async, Mode};
 
 /// A handle on one shared `T`, like Python's `Manager().Value()`.
 ///
@@ -36,12 +38,12 @@ use crate::Error;
 /// # Ok(())
 /// # }
 /// ```
-pub struct Value<T> {
-    pub(super) object: ObjectRef,
+pub struct Value<T, M: Mode = Async> {
+    pub(super) object: ObjectRef<M>,
     _element: Element<T>,
 }
 
-impl<T> Clone for Value<T> {
+impl<T, M: Mode> Clone for Value<T, M> {
     fn clone(&self) -> Self {
         Value {
             object: self.object.clone(),
@@ -50,7 +52,7 @@ impl<T> Clone for Value<T> {
     }
 }
 
-impl<T> std::fmt::Debug for Value<T> {
+impl<T, M: Mode> std::fmt::Debug for Value<T, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Value")
             .field("object", &self.object)
@@ -58,8 +60,8 @@ impl<T> std::fmt::Debug for Value<T> {
     }
 }
 
-impl<T> Value<T> {
-    pub(crate) fn new(object: ObjectRef) -> Self {
+impl<T, M: Mode> Value<T, M> {
+    pub(crate) fn new(object: ObjectRef<M>) -> Self {
         Value {
             object,
             _element: Element::default(),
@@ -82,46 +84,52 @@ impl<T> Value<T> {
     }
 }
 
-impl<T: Serialize> Value<T> {
+impl<T: Serialize, M: Mode> Value<T, M> {
     /// Replaces the value (Python's `v.value = x`).
     ///
     /// # Errors
     ///
     /// [`Error::EncodeValue`] if the value cannot be encoded, and the errors
     /// of every call (see [`Client::call`](crate::Client::call)).
-    pub async fn set(&self, value: &T) -> Result<(), Error> {
-        let value = encode(value)?;
-        self.object
-            .call_done(ObjectRequest::Value(ValueRequest::Set { value }))
-            .await
+    pub fn set(&self, value: &T) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.object.mode().answer(async move {
+            let value = encode(value)?;
+            self.object
+                .call_done(ObjectRequest::Value(ValueRequest::Set { value }))
+                .await
+        })
     }
 }
 
-impl<T: DeserializeOwned> Value<T> {
+impl<T: DeserializeOwned, M: Mode> Value<T, M> {
     /// The value (Python's `v.value`).
     ///
     /// # Errors
     ///
     /// [`ManagerError::WrongType`] (as [`Error::Manager`]) if it was stored
     /// as another type than `T`, and the errors of every call.
-    pub async fn get(&self) -> Result<T, Error> {
-        self.object
-            .call_value(ObjectRequest::Value(ValueRequest::Get))
-            .await
+    pub fn get(&self) -> M::Answer<impl Future<Output = Result<T, Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_value(ObjectRequest::Value(ValueRequest::Get))
+                .await
+        })
     }
 }
 
-impl<T: Serialize + DeserializeOwned> Value<T> {
+impl<T: Serialize + DeserializeOwned, M: Mode> Value<T, M> {
     /// Replaces the value and returns the old one, atomically.
     ///
     /// # Errors
     ///
     /// As [`Value::set`] and [`Value::get`].
-    pub async fn swap(&self, value: &T) -> Result<T, Error> {
-        let value = encode(value)?;
-        self.object
-            .call_value(ObjectRequest::Value(ValueRequest::Swap { value }))
-            .await
+    pub fn swap(&self, value: &T) -> M::Answer<impl Future<Output = Result<T, Error>>> {
+        self.object.mode().answer(async move {
+            let value = encode(value)?;
+            self.object
+                .call_value(ObjectRequest::Value(ValueRequest::Swap { value }))
+                .await
+        })
     }
 
     /// Stores `new` if the value now equals `expected` (compared by encoded
@@ -134,7 +142,17 @@ impl<T: Serialize + DeserializeOwned> Value<T> {
     /// # Errors
     ///
     /// As [`Value::swap`].
-    pub async fn compare_and_swap(&self, expected: &T, new: &T) -> Result<Result<(), T>, Error> {
+    pub fn compare_and_swap(
+        &self,
+        expected: &T,
+        new: &T,
+    ) -> M::Answer<impl Future<Output = Result<Result<(), T>, Error>>> {
+        self.object
+            .mode()
+            .answer(self.compare_and_swap_in(expected, new))
+    }
+
+    async fn compare_and_swap_in(&self, expected: &T, new: &T) -> Result<Result<(), T>, Error> {
         let expected = encode(expected)?;
         let new = encode(new)?;
         let reply = self
@@ -157,7 +175,7 @@ impl<T: Serialize + DeserializeOwned> Value<T> {
 
 /// `T` is an integer type: `i64`, or any other width (`Value<i32>`, as
 /// `client.value("n", &0)` makes).
-impl<T: TryFrom<i64>> Value<T> {
+impl<T: TryFrom<i64>, M: Mode> Value<T, M> {
     /// Adds `delta` and returns the new value, atomically: no update from
     /// any process is lost. The sum is checked and stored in the width the
     /// value is stored in.
@@ -168,14 +186,16 @@ impl<T: TryFrom<i64>> Value<T> {
     /// is stored in, or the `i64` returned (the value is unchanged),
     /// [`ManagerError::WrongType`] if the value holds no integer (both as
     /// [`Error::Manager`]), and the errors of every call.
-    pub async fn add(&self, delta: i64) -> Result<i64, Error> {
-        self.object
-            .call_integer(ObjectRequest::Value(ValueRequest::Add { delta }))
-            .await
+    pub fn add(&self, delta: i64) -> M::Answer<impl Future<Output = Result<i64, Error>>> {
+        self.object.mode().answer(async move {
+            self.object
+                .call_integer(ObjectRequest::Value(ValueRequest::Add { delta }))
+                .await
+        })
     }
 }
 
-impl Value<i64> {
+impl<M: Mode> Value<i64, M> {
     /// Subtracts `delta` and returns the new value, atomically.
     ///
     /// # Errors
@@ -184,25 +204,33 @@ impl Value<i64> {
     /// `i64`, is done with a compare-and-swap loop instead of one add; if it
     /// overflows, the [`ManagerError::Overflow`] carries `delta: i64::MIN`
     /// (its message then speaks of adding where it means subtracting).
-    pub async fn sub(&self, delta: i64) -> Result<i64, Error> {
-        if let Some(negated) = delta.checked_neg() {
-            return self.add(negated).await;
-        }
-        let mut current = self.get().await?;
-        loop {
-            let next = current
-                .checked_sub(delta)
-                .ok_or_else(|| ManagerError::Overflow {
-                    what: self.object.what(),
-                    current: current.to_string(),
-                    delta,
-                    stored: "i64".to_owned(),
-                    bound: "i64".to_owned(),
-                })?;
-            match self.compare_and_swap(&current, &next).await? {
-                Ok(()) => return Ok(next),
-                Err(now) => current = now,
+    pub fn sub(&self, delta: i64) -> M::Answer<impl Future<Output = Result<i64, Error>>> {
+        self.object.mode().answer(async move {
+            if let Some(negated) = delta.checked_neg() {
+                return self
+                    .object
+                    .call_integer(ObjectRequest::Value(ValueRequest::Add { delta: negated }))
+                    .await;
             }
-        }
+            let mut current: i64 = self
+                .object
+                .call_value(ObjectRequest::Value(ValueRequest::Get))
+                .await?;
+            loop {
+                let next = current
+                    .checked_sub(delta)
+                    .ok_or_else(|| ManagerError::Overflow {
+                        what: self.object.what(),
+                        current: current.to_string(),
+                        delta,
+                        stored: "i64".to_owned(),
+                        bound: "i64".to_owned(),
+                    })?;
+                match self.compare_and_swap_in(&current, &next).await? {
+                    Ok(()) => return Ok(next),
+                    Err(now) => current = now,
+                }
+            }
+        })
     }
 }
