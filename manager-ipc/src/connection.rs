@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use manager_core::reply::{Part, Reply, ReplyFrame};
+use manager_core::reply::{Part, Reply, ReplyFrame, ReplyShape};
 use manager_core::request::{ObjectRequest, Request, RequestFrame, RequestId, Wait};
 use manager_core::{CodecError, ManagerError, ObjectId};
 use tokio::io::AsyncRead;
@@ -284,14 +284,6 @@ impl Connection {
         })
     }
 
-    /// The error for a reply of a shape its request never gets.
-    pub fn unexpected(&self, reply: &Reply) -> Error {
-        Error::Protocol {
-            address: self.inner.address.clone(),
-            reason: format!("unexpected reply {reply:?}"),
-        }
-    }
-
     /// Sends one request and waits for its reply, within this handle's
     /// timeout if it has one.
     ///
@@ -308,6 +300,32 @@ impl Connection {
     /// connection; the request may or may not have been sent and applied.
     pub async fn call(&self, request: Request) -> Result<Reply, Error> {
         self.call_within(request, self.timeout, None).await
+    }
+
+    /// [`Connection::call`], expecting a reply of the shape `S`; a reply of
+    /// another shape is [`Error::Protocol`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Connection::call`].
+    pub async fn call_as<S: ReplyShape>(&self, request: Request) -> Result<S, Error> {
+        let reply = self.call(request).await?;
+        self.shaped(reply)
+    }
+
+    /// `reply` as the shape `S`, or [`Error::Protocol`] naming what came.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Protocol`] if the reply has another shape.
+    pub fn shaped<S: ReplyShape>(&self, reply: Reply) -> Result<S, Error> {
+        S::from_reply(reply).map_err(|other| Error::Protocol {
+            address: self.inner.address.clone(),
+            reason: format!(
+                "expected a reply of shape `{}`, got {other:?}",
+                std::any::type_name::<S>()
+            ),
+        })
     }
 
     /// [`Connection::call`] with this deadline instead of the handle's.

@@ -21,7 +21,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use manager_core::reply::{ObjectInfo, ObjectSummary, RegistryReply, Reply};
+use manager_core::reply::{ObjectInfo, ObjectSummary, Removed, Reply};
 use manager_core::request::{RegistryRequest, Request};
 use manager_core::{ObjectName, ObjectSpec};
 use manager_ipc::Connection;
@@ -143,17 +143,14 @@ impl<M: Mode> Client<M> {
         spec: ObjectSpec,
     ) -> Result<ObjectRef<M>, Error> {
         let name = ObjectName::new(name)?;
-        match self
+        let info = self
             .connection
-            .call(Request::Registry(RegistryRequest::CreateOrGet {
+            .call_as(Request::Registry(RegistryRequest::CreateOrGet {
                 name: name.into(),
                 spec,
             }))
-            .await?
-        {
-            Reply::Registry(RegistryReply::Object(info)) => Ok(ObjectRef::new(self.clone(), info)),
-            other => Err(self.unexpected(&other)),
-        }
+            .await?;
+        Ok(ObjectRef::new(self.clone(), info))
     }
 
     /// Finds or creates the namespace `name`.
@@ -390,16 +387,11 @@ impl<M: Mode> Client<M> {
 
     pub(crate) async fn lookup_in(&self, name: &str) -> Result<ObjectInfo, Error> {
         let name = ObjectName::new(name)?;
-        match self
-            .connection
-            .call(Request::Registry(RegistryRequest::Lookup {
+        self.connection
+            .call_as(Request::Registry(RegistryRequest::Lookup {
                 name: name.into(),
             }))
-            .await?
-        {
-            Reply::Registry(RegistryReply::Object(info)) => Ok(info),
-            other => Err(self.unexpected(&other)),
-        }
+            .await
     }
 
     /// Removes an object; returns whether it existed. Proxies to it fail
@@ -411,16 +403,13 @@ impl<M: Mode> Client<M> {
     pub fn remove(&self, name: &str) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
         self.mode.answer(async move {
             let name = ObjectName::new(name)?;
-            match self
+            let Removed(removed) = self
                 .connection
-                .call(Request::Registry(RegistryRequest::Remove {
+                .call_as(Request::Registry(RegistryRequest::Remove {
                     name: name.into(),
                 }))
-                .await?
-            {
-                Reply::Registry(RegistryReply::Removed(removed)) => Ok(removed),
-                other => Err(self.unexpected(&other)),
-            }
+                .await?;
+            Ok(removed)
         })
     }
 
@@ -431,14 +420,9 @@ impl<M: Mode> Client<M> {
     /// The errors of every call.
     pub fn objects(&self) -> M::Answer<impl Future<Output = Result<Vec<ObjectSummary>, Error>>> {
         self.mode.answer(async move {
-            match self
-                .connection
-                .call(Request::Registry(RegistryRequest::List))
-                .await?
-            {
-                Reply::Registry(RegistryReply::Objects(list)) => Ok(list),
-                other => Err(self.unexpected(&other)),
-            }
+            self.connection
+                .call_as(Request::Registry(RegistryRequest::List))
+                .await
         })
     }
 
@@ -505,10 +489,6 @@ impl<M: Mode> Client<M> {
 
     pub(crate) fn send_detached(&self, request: Request) -> Result<(), Error> {
         self.connection.send_detached(request)
-    }
-
-    pub(crate) fn unexpected(&self, reply: &Reply) -> Error {
-        self.connection.unexpected(reply)
     }
 }
 

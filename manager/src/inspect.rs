@@ -36,7 +36,6 @@
 
 use std::future::Future;
 
-use manager_core::reply::{RegistryReply, Reply};
 use manager_core::request::{RegistryRequest, Request};
 
 pub use manager_core::inspect::{
@@ -62,15 +61,9 @@ impl<M: Mode> Client<M> {
     ///
     /// Cancel safe: it changes nothing on the manager.
     pub fn inspect(&self) -> M::Answer<impl Future<Output = Result<ManagerSnapshot, Error>>> {
-        self.mode().answer(async move {
-            match self
-                .connection()
-                .call(Request::Registry(RegistryRequest::Inspect))
-                .await?
-            {
-                Reply::Registry(RegistryReply::Snapshot(snapshot)) => Ok(snapshot),
-                other => Err(self.unexpected(&other)),
-            }
-        })
+        self.mode().answer(
+            self.connection()
+                .call_as(Request::Registry(RegistryRequest::Inspect)),
+        )
     }
 }

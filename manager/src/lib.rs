@@ -9,8 +9,9 @@
 //! proxy call is one request frame on that connection.
 //!
 //! - [`Manager`]: start, address, authkey, launcher, shutdown.
-//! - [`Client`] and [`proxy`]: async API; [`blocking`]: the same for plain
-//!   threads.
+//! - [`Client`] and [`proxy`]: the client and typed proxies. Each method is
+//!   written once and runs in the handle's [`mode`]: awaited ([`Async`]) or
+//!   on the calling thread ([`blocking`], plain threads).
 //! - Custom object types (Python's `BaseManager.register`): implement
 //!   [`CustomType`] and [`CustomObject`], register with
 //!   [`ManagerBuilder::register`], call through [`proxy::Custom`].

@@ -3,11 +3,14 @@
 //! Each [`ReplyFrame`] answers the [`RequestFrame`](crate::request::RequestFrame)
 //! with the same id. Its result is either a [`Reply`] or the
 //! [`ManagerError`] that failed that one request. A list-shaped reply too
-//! long for one frame comes in several, see [`parts`].
+//! long for one frame comes in several, see [`parts`]. A caller names the
+//! shape it expects as a type ([`ReplyShape`]), never by matching.
 
 pub mod parts;
+pub mod shape;
 
 pub use parts::{Part, PartsMismatch, ReplyParts};
+pub use shape::{Delivered, Removed, ReplyShape, Swapped, Versioned};
 
 use serde::{Deserialize, Serialize};
 

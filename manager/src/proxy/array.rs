@@ -92,7 +92,7 @@ impl<T, M: Mode> Array<T, M> {
         self.object.mode().answer(async move {
             let n = self
                 .object
-                .call_count(ObjectRequest::Array(ArrayRequest::Len))
+                .call_as::<u64>(ObjectRequest::Array(ArrayRequest::Len))
                 .await?;
             Ok(usize::try_from(n).unwrap_or(usize::MAX))
         })

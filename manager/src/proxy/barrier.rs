@@ -132,7 +132,7 @@ impl<M: Mode> Barrier<M> {
     async fn wait_within(&self, timeout: Option<Duration>) -> Result<u64, Error> {
         let wait = Wait::from_timeout(timeout);
         self.object
-            .call_count(ObjectRequest::Barrier(BarrierRequest::Wait { wait }))
+            .call_as::<u64>(ObjectRequest::Barrier(BarrierRequest::Wait { wait }))
             .await
     }
 
@@ -194,7 +194,7 @@ impl<M: Mode> Barrier<M> {
     pub fn broken(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
         self.object.mode().answer(async move {
             self.object
-                .call_bool(ObjectRequest::Barrier(BarrierRequest::Broken))
+                .call_as::<bool>(ObjectRequest::Barrier(BarrierRequest::Broken))
                 .await
         })
     }
@@ -202,7 +202,7 @@ impl<M: Mode> Barrier<M> {
     async fn count(&self, request: BarrierRequest) -> Result<usize, Error> {
         let n = self
             .object
-            .call_count(ObjectRequest::Barrier(request))
+            .call_as::<u64>(ObjectRequest::Barrier(request))
             .await?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }

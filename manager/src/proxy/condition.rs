@@ -428,7 +428,7 @@ async fn acquire_wait<M: Mode>(
     wait: Wait,
 ) -> Result<bool, Error> {
     object
-        .call_bool(ObjectRequest::Condition(ConditionRequest::Acquire {
+        .call_as::<bool>(ObjectRequest::Condition(ConditionRequest::Acquire {
             owner,
             wait,
         }))
@@ -445,7 +445,7 @@ async fn release<M: Mode>(object: &ObjectRef<M>, owner: Owner) -> Result<(), Err
 
 async fn wait<M: Mode>(object: &ObjectRef<M>, owner: Owner, wait: Wait) -> Result<bool, Error> {
     object
-        .call_bool(ObjectRequest::Condition(ConditionRequest::Wait {
+        .call_as::<bool>(ObjectRequest::Condition(ConditionRequest::Wait {
             owner,
             wait,
         }))
@@ -454,7 +454,7 @@ async fn wait<M: Mode>(object: &ObjectRef<M>, owner: Owner, wait: Wait) -> Resul
 
 async fn notify<M: Mode>(object: &ObjectRef<M>, owner: Owner, n: u64) -> Result<u64, Error> {
     object
-        .call_count(ObjectRequest::Condition(ConditionRequest::Notify {
+        .call_as::<u64>(ObjectRequest::Condition(ConditionRequest::Notify {
             owner,
             n,
         }))
@@ -463,7 +463,7 @@ async fn notify<M: Mode>(object: &ObjectRef<M>, owner: Owner, n: u64) -> Result<
 
 async fn notify_all<M: Mode>(object: &ObjectRef<M>, owner: Owner) -> Result<u64, Error> {
     object
-        .call_count(ObjectRequest::Condition(ConditionRequest::NotifyAll {
+        .call_as::<u64>(ObjectRequest::Condition(ConditionRequest::NotifyAll {
             owner,
         }))
         .await

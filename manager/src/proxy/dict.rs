@@ -27,9 +27,8 @@ use std::borrow::Borrow;
 use std::future::Future;
 use std::time::Duration;
 
-use manager_core::reply::Reply;
 use manager_core::request::{DictRequest, ObjectRequest};
-use manager_core::{ObjectId, ObjectName, TypeTag};
+use manager_core::{Encoded, ObjectId, ObjectName, TypeTag};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -101,10 +100,6 @@ impl<K, V, M: Mode> Dict<K, V, M> {
         Self::new(self.object.with_timeout(timeout))
     }
 
-    async fn call(&self, request: DictRequest) -> Result<Reply, Error> {
-        self.object.call(ObjectRequest::Dict(request)).await
-    }
-
     /// The number of entries (Python's `len(d)`).
     ///
     /// # Errors
@@ -114,7 +109,7 @@ impl<K, V, M: Mode> Dict<K, V, M> {
         self.object.mode().answer(async move {
             let n = self
                 .object
-                .call_count(ObjectRequest::Dict(DictRequest::Len))
+                .call_as::<u64>(ObjectRequest::Dict(DictRequest::Len))
                 .await?;
             Ok(usize::try_from(n).unwrap_or(usize::MAX))
         })
@@ -164,7 +159,7 @@ impl<K: Serialize, V, M: Mode> Dict<K, V, M> {
         self.object.mode().answer(async move {
             let key = encode_key::<K, Q>(key)?;
             self.object
-                .call_bool(ObjectRequest::Dict(DictRequest::ContainsKey { key }))
+                .call_as::<bool>(ObjectRequest::Dict(DictRequest::ContainsKey { key }))
                 .await
         })
     }
@@ -398,13 +393,14 @@ impl<K: DeserializeOwned, V: DeserializeOwned, M: Mode> Dict<K, V, M> {
 
     /// Every entry, decoded into any collection of pairs.
     async fn items_into<C: FromIterator<(K, V)>>(&self) -> Result<C, Error> {
-        match self.call(DictRequest::Items).await? {
-            Reply::Pairs(pairs) => pairs
-                .iter()
-                .map(|(k, v)| Ok((self.object.decode(k)?, self.object.decode(v)?)))
-                .collect(),
-            other => Err(self.object.unexpected(&other)),
-        }
+        let pairs: Vec<(Encoded, Encoded)> = self
+            .object
+            .call_as(ObjectRequest::Dict(DictRequest::Items))
+            .await?;
+        pairs
+            .iter()
+            .map(|(k, v)| Ok((self.object.decode(k)?, self.object.decode(v)?)))
+            .collect()
     }
 
     /// Every entry, read in one request, collected into any collection of
@@ -431,10 +427,11 @@ impl<K: DeserializeOwned, V: DeserializeOwned, M: Mode> Dict<K, V, M> {
     pub fn popitem(&self) -> M::Answer<impl Future<Output = Result<(K, V), Error>>> {
         self.object.mode().answer(async move {
             let expect = Some((TypeTag::of::<K>(), TypeTag::of::<V>()));
-            match self.call(DictRequest::PopItem { expect }).await? {
-                Reply::Pair(k, v) => Ok((self.object.decode(&k)?, self.object.decode(&v)?)),
-                other => Err(self.object.unexpected(&other)),
-            }
+            let (k, v): (Encoded, Encoded) = self
+                .object
+                .call_as(ObjectRequest::Dict(DictRequest::PopItem { expect }))
+                .await?;
+            Ok((self.object.decode(&k)?, self.object.decode(&v)?))
         })
     }
 }
@@ -462,7 +459,7 @@ impl<K: Serialize, V: TryFrom<i64>, M: Mode> Dict<K, V, M> {
         self.object.mode().answer(async move {
             let key = encode_key::<K, Q>(key)?;
             self.object
-                .call_integer(ObjectRequest::Dict(DictRequest::Add {
+                .call_as::<i64>(ObjectRequest::Dict(DictRequest::Add {
                     key,
                     delta,
                     absent_as: Some(TypeTag::of::<V>()),

@@ -112,7 +112,7 @@ impl<M: Mode> Event<M> {
     pub fn is_set(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
         self.object.mode().answer(async move {
             self.object
-                .call_bool(ObjectRequest::Event(EventRequest::IsSet))
+                .call_as::<bool>(ObjectRequest::Event(EventRequest::IsSet))
                 .await
         })
     }
@@ -155,7 +155,7 @@ impl<M: Mode> Event<M> {
     async fn wait_within(&self, timeout: Option<Duration>) -> Result<bool, Error> {
         let wait = Wait::from_timeout(timeout);
         self.object
-            .call_bool(ObjectRequest::Event(EventRequest::Wait { wait }))
+            .call_as::<bool>(ObjectRequest::Event(EventRequest::Wait { wait }))
             .await
     }
 }

@@ -34,7 +34,7 @@ use std::cmp::Ordering;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use manager_core::reply::Reply;
+use manager_core::reply::Versioned;
 use manager_core::request::{ListRequest, ObjectRequest};
 use manager_core::{Encoded, ObjectId, ObjectName, TypeTag};
 use serde::Serialize;
@@ -121,17 +121,12 @@ impl<T, M: Mode> List<T, M> {
         Self::new(self.object.with_timeout(timeout))
     }
 
-    async fn call(&self, request: ListRequest) -> Result<Reply, Error> {
-        self.object.call(ObjectRequest::List(request)).await
-    }
-
     async fn done(&self, request: ListRequest) -> Result<(), Error> {
         self.object.call_done(ObjectRequest::List(request)).await
     }
 
     async fn count_of(&self, request: ListRequest) -> Result<usize, Error> {
-        let n = self.object.call_count(ObjectRequest::List(request)).await?;
-        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        self.object.call_len(ObjectRequest::List(request)).await
     }
 
     /// The number of items (Python's `len(l)`).
@@ -306,7 +301,7 @@ impl<T: Serialize, M: Mode> List<T, M> {
         self.object.mode().answer(async move {
             let value = encode_key::<T, Q>(value)?;
             self.object
-                .call_bool(ObjectRequest::List(ListRequest::Contains { value }))
+                .call_as::<bool>(ObjectRequest::List(ListRequest::Contains { value }))
                 .await
         })
     }
@@ -329,7 +324,7 @@ impl<T: Serialize, M: Mode> List<T, M> {
         self.object.mode().answer(async move {
             let values = encode_all(values)?;
             self.object
-                .call_bool(ObjectRequest::List(ListRequest::ReplaceIfVersion {
+                .call_as::<bool>(ObjectRequest::List(ListRequest::ReplaceIfVersion {
                     version,
                     values,
                 }))
@@ -444,10 +439,11 @@ impl<T: DeserializeOwned, M: Mode> List<T, M> {
     }
 
     async fn versioned(&self) -> Result<(u64, Vec<Encoded>), Error> {
-        match self.call(ListRequest::VersionedSnapshot).await? {
-            Reply::Versioned { version, values } => Ok((version, values)),
-            other => Err(self.object.unexpected(&other)),
-        }
+        let Versioned { version, values } = self
+            .object
+            .call_as(ObjectRequest::List(ListRequest::VersionedSnapshot))
+            .await?;
+        Ok((version, values))
     }
 
     /// Sorts the list in place, stably, by `T`'s order (Python's
@@ -570,13 +566,9 @@ impl<T: DeserializeOwned, M: Mode> List<T, M> {
         object: &ObjectRef<M>,
         order: &mut impl FnMut(&mut [(T, Encoded)]),
     ) -> Result<bool, Error> {
-        let (version, values) = match object
-            .call(ObjectRequest::List(ListRequest::VersionedSnapshot))
-            .await?
-        {
-            Reply::Versioned { version, values } => (version, values),
-            other => return Err(object.unexpected(&other)),
-        };
+        let Versioned { version, values } = object
+            .call_as(ObjectRequest::List(ListRequest::VersionedSnapshot))
+            .await?;
         let mut items = values
             .into_iter()
             .map(|stored| Ok((object.decode(&stored)?, stored)))
@@ -584,7 +576,7 @@ impl<T: DeserializeOwned, M: Mode> List<T, M> {
         order(&mut items);
         let values = items.into_iter().map(|(_, stored)| stored).collect();
         object
-            .call_bool(ObjectRequest::List(ListRequest::ReplaceIfVersion {
+            .call_as::<bool>(ObjectRequest::List(ListRequest::ReplaceIfVersion {
                 version,
                 values,
             }))

@@ -23,7 +23,6 @@
 use std::future::Future;
 use std::time::Duration;
 
-use manager_core::reply::Reply;
 use manager_core::request::{LockRequest, ObjectRequest, Owner, Wait};
 use manager_core::{ObjectId, ObjectName};
 
@@ -336,7 +335,7 @@ async fn acquire_wait<M: Mode>(
     wait: Wait,
 ) -> Result<bool, Error> {
     object
-        .call_bool(ObjectRequest::Lock(LockRequest::Acquire { owner, wait }))
+        .call_as::<bool>(ObjectRequest::Lock(LockRequest::Acquire { owner, wait }))
         .await
 }
 
@@ -348,13 +347,13 @@ async fn release<M: Mode>(object: &ObjectRef<M>, owner: Owner) -> Result<(), Err
 
 async fn locked<M: Mode>(object: &ObjectRef<M>) -> Result<bool, Error> {
     object
-        .call_bool(ObjectRequest::Lock(LockRequest::IsLocked))
+        .call_as::<bool>(ObjectRequest::Lock(LockRequest::IsLocked))
         .await
 }
 
 async fn n_waiting<M: Mode>(object: &ObjectRef<M>) -> Result<usize, Error> {
     let n = object
-        .call_count(ObjectRequest::Lock(LockRequest::NWaiting))
+        .call_as::<u64>(ObjectRequest::Lock(LockRequest::NWaiting))
         .await?;
     Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
@@ -364,6 +363,6 @@ async fn n_waiting<M: Mode>(object: &ObjectRef<M>) -> Result<usize, Error> {
 pub(super) fn wait_cut_short<M: Mode>(object: &ObjectRef<M>) -> Error {
     match object.client().timeout() {
         Some(after) => Error::Timeout { after },
-        None => object.unexpected(&Reply::Bool(false)),
+        None => object.protocol_error("a wait without a limit ended unanswered"),
     }
 }

@@ -1,9 +1,12 @@
 //! Typed proxies: handles on one shared object that turn method calls into
 //! requests on the process's [`Client`](crate::Client) connection.
 //!
-//! Each proxy is cheap to clone and shares its client's connection. These are
-//! the async proxies; [`crate::blocking`] has the same for plain threads.
-//! Every proxy wraps an [`ObjectRef`]; one file per object kind.
+//! Each proxy is cheap to clone and shares its client's connection. Each is
+//! generic over its [`Mode`](crate::Mode): `Queue<T>` (that is,
+//! `Queue<T, Async>`) returns futures, `Queue<T, Blocking>`
+//! ([`crate::blocking::Queue`]) runs each call on the calling thread; the
+//! methods are the same. Every proxy wraps an [`ObjectRef`]; one file per
+//! object kind.
 
 mod array;
 mod barrier;

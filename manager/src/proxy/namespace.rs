@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use manager_core::reply::Reply;
+use manager_core::reply::{ReplyShape, Swapped};
 use manager_core::request::{NamespaceRequest, ObjectRequest};
 use manager_core::{Encoded, ManagerError, ObjectId, ObjectName};
 use serde::Serialize;
@@ -59,8 +59,8 @@ impl<M: Mode> Namespace<M> {
         }
     }
 
-    async fn request(&self, request: NamespaceRequest) -> Result<Reply, Error> {
-        self.object.call(ObjectRequest::Namespace(request)).await
+    async fn request<S: ReplyShape>(&self, request: NamespaceRequest) -> Result<S, Error> {
+        self.object.call_as(ObjectRequest::Namespace(request)).await
     }
 
     /// Names `attribute` in errors; formatted only if one occurs.
@@ -69,10 +69,6 @@ impl<M: Mode> Namespace<M> {
             attribute,
             namespace: self.object.name(),
         }
-    }
-
-    fn unexpected(&self, reply: Reply) -> Error {
-        self.object.unexpected(&reply)
     }
 
     /// Sets `attribute` to `value` (Python's `ns.x = v`).
@@ -88,7 +84,7 @@ impl<M: Mode> Namespace<M> {
     ) -> M::Answer<impl Future<Output = Result<(), Error>>> {
         self.object.mode().answer(async move {
             let value = encode(value)?;
-            self.expect_done(NamespaceRequest::Set {
+            self.request::<()>(NamespaceRequest::Set {
                 attribute: attribute.to_owned(),
                 value,
             })
@@ -111,15 +107,12 @@ impl<M: Mode> Namespace<M> {
     }
 
     async fn get_in<T: DeserializeOwned>(&self, attribute: &str) -> Result<T, Error> {
-        match self
+        let value: Encoded = self
             .request(NamespaceRequest::Get {
                 attribute: attribute.to_owned(),
             })
-            .await?
-        {
-            Reply::Value(value) => Ok(value.decode(self.what(attribute))?),
-            other => Err(self.unexpected(other)),
-        }
+            .await?;
+        Ok(value.decode(self.what(attribute))?)
     }
 
     /// Reads `attribute` as a `T`, or `None` if it is not set.
@@ -147,7 +140,7 @@ impl<M: Mode> Namespace<M> {
     /// The errors of every call.
     pub fn delete(&self, attribute: &str) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
         self.object.mode().answer(async move {
-            self.expect_bool(NamespaceRequest::Delete {
+            self.request::<bool>(NamespaceRequest::Delete {
                 attribute: attribute.to_owned(),
             })
             .await
@@ -164,7 +157,7 @@ impl<M: Mode> Namespace<M> {
         attribute: &str,
     ) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
         self.object.mode().answer(async move {
-            self.expect_bool(NamespaceRequest::Contains {
+            self.request::<bool>(NamespaceRequest::Contains {
                 attribute: attribute.to_owned(),
             })
             .await
@@ -177,12 +170,9 @@ impl<M: Mode> Namespace<M> {
     ///
     /// The errors of every call.
     pub fn names(&self) -> M::Answer<impl Future<Output = Result<Vec<String>, Error>>> {
-        self.object.mode().answer(async move {
-            match self.request(NamespaceRequest::Names).await? {
-                Reply::Names(names) => Ok(names),
-                other => Err(self.unexpected(other)),
-            }
-        })
+        self.object
+            .mode()
+            .answer(async move { self.request(NamespaceRequest::Names).await })
     }
 
     /// Every attribute with its value, read in one request.
@@ -192,13 +182,11 @@ impl<M: Mode> Namespace<M> {
     /// The errors of every call.
     pub fn snapshot(&self) -> M::Answer<impl Future<Output = Result<NamespaceSnapshot, Error>>> {
         self.object.mode().answer(async move {
-            match self.request(NamespaceRequest::Snapshot).await? {
-                Reply::Attributes(attributes) => Ok(NamespaceSnapshot {
-                    namespace: self.object.name().clone(),
-                    attributes,
-                }),
-                other => Err(self.unexpected(other)),
-            }
+            let attributes = self.request(NamespaceRequest::Snapshot).await?;
+            Ok(NamespaceSnapshot {
+                namespace: self.object.name().clone(),
+                attributes,
+            })
         })
     }
 
@@ -215,7 +203,7 @@ impl<M: Mode> Namespace<M> {
     ) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
         self.object.mode().answer(async move {
             let value = encode(value)?;
-            self.expect_bool(NamespaceRequest::SetIfAbsent {
+            self.request::<bool>(NamespaceRequest::SetIfAbsent {
                 attribute: attribute.to_owned(),
                 value,
             })
@@ -242,26 +230,20 @@ impl<M: Mode> Namespace<M> {
         self.object.mode().answer(async move {
             let expected = expected.map(encode).transpose()?;
             let new = encode(new)?;
-            let reply = self
+            let Swapped { swapped, current } = self
                 .request(NamespaceRequest::CompareAndSwap {
                     attribute: attribute.to_owned(),
                     expected,
                     new,
                 })
                 .await?;
-            match reply {
-                Reply::Swapped { swapped: true, .. } => Ok(Ok(())),
-                Reply::Swapped {
-                    swapped: false,
-                    current,
-                } => {
-                    let current = current
-                        .map(|v| v.decode(self.what(attribute)))
-                        .transpose()?;
-                    Ok(Err(current))
-                }
-                other => Err(self.unexpected(other)),
+            if swapped {
+                return Ok(Ok(()));
             }
+            let current = current
+                .map(|v| v.decode(self.what(attribute)))
+                .transpose()?;
+            Ok(Err(current))
         })
     }
 
@@ -282,31 +264,12 @@ impl<M: Mode> Namespace<M> {
         delta: i64,
     ) -> M::Answer<impl Future<Output = Result<i64, Error>>> {
         self.object.mode().answer(async move {
-            match self
-                .request(NamespaceRequest::Add {
-                    attribute: attribute.to_owned(),
-                    delta,
-                })
-                .await?
-            {
-                Reply::Integer(value) => Ok(value),
-                other => Err(self.unexpected(other)),
-            }
+            self.request(NamespaceRequest::Add {
+                attribute: attribute.to_owned(),
+                delta,
+            })
+            .await
         })
-    }
-
-    async fn expect_done(&self, request: NamespaceRequest) -> Result<(), Error> {
-        match self.request(request).await? {
-            Reply::Done => Ok(()),
-            other => Err(self.unexpected(other)),
-        }
-    }
-
-    async fn expect_bool(&self, request: NamespaceRequest) -> Result<bool, Error> {
-        match self.request(request).await? {
-            Reply::Bool(b) => Ok(b),
-            other => Err(self.unexpected(other)),
-        }
     }
 }
 

@@ -5,7 +5,7 @@ use std::borrow::Borrow;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use manager_core::reply::{ObjectInfo, Reply};
+use manager_core::reply::{ObjectInfo, Reply, ReplyShape};
 use manager_core::request::{ObjectRequest, Owner, Request};
 use manager_core::{Encoded, ObjectId, ObjectKind, ObjectName};
 use serde::Serialize;
@@ -125,79 +125,53 @@ impl<M: Mode> ObjectRef<M> {
         })
     }
 
-    /// The error for a reply of the wrong shape.
-    pub fn unexpected(&self, reply: &Reply) -> Error {
-        self.client.unexpected(reply)
+    /// The error for a reply that has the right shape but cannot be right
+    /// (a manager that does not keep its protocol).
+    pub fn protocol_error(&self, reason: &str) -> Error {
+        Error::Protocol {
+            address: self.client.address().clone(),
+            reason: format!("{reason} (from {})", self.what()),
+        }
+    }
+
+    /// Sends one operation and expects a reply of the shape `S` (see
+    /// [`ReplyShape`]): the one place a proxy's reply is checked.
+    ///
+    /// # Errors
+    ///
+    /// As [`ObjectRef::call`], or [`Error::Protocol`] for another shape.
+    pub async fn call_as<S: ReplyShape>(&self, op: ObjectRequest) -> Result<S, Error> {
+        let reply = self.call(op).await?;
+        self.client.connection().shaped(reply)
     }
 
     /// Expects `Done`.
     ///
     /// # Errors
     ///
-    /// As [`ObjectRef::call`], or [`Error::Protocol`] for another shape.
+    /// As [`ObjectRef::call_as`].
     pub async fn call_done(&self, op: ObjectRequest) -> Result<(), Error> {
-        match self.call(op).await? {
-            Reply::Done => Ok(()),
-            other => Err(self.unexpected(&other)),
-        }
-    }
-
-    /// Expects `Bool`.
-    ///
-    /// # Errors
-    ///
-    /// As [`ObjectRef::call_done`].
-    pub async fn call_bool(&self, op: ObjectRequest) -> Result<bool, Error> {
-        match self.call(op).await? {
-            Reply::Bool(b) => Ok(b),
-            other => Err(self.unexpected(&other)),
-        }
-    }
-
-    /// Expects `Count`.
-    ///
-    /// # Errors
-    ///
-    /// As [`ObjectRef::call_done`].
-    pub async fn call_count(&self, op: ObjectRequest) -> Result<u64, Error> {
-        match self.call(op).await? {
-            Reply::Count(n) => Ok(n),
-            other => Err(self.unexpected(&other)),
-        }
+        self.call_as(op).await
     }
 
     /// Expects `Count`, as a `usize` (saturating).
     ///
     /// # Errors
     ///
-    /// As [`ObjectRef::call_done`].
+    /// As [`ObjectRef::call_as`].
     pub async fn call_len(&self, op: ObjectRequest) -> Result<usize, Error> {
-        let n = self.call_count(op).await?;
+        let n: u64 = self.call_as(op).await?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
-    }
-
-    /// Expects `Integer`.
-    ///
-    /// # Errors
-    ///
-    /// As [`ObjectRef::call_done`].
-    pub async fn call_integer(&self, op: ObjectRequest) -> Result<i64, Error> {
-        match self.call(op).await? {
-            Reply::Integer(n) => Ok(n),
-            other => Err(self.unexpected(&other)),
-        }
     }
 
     /// Expects `Value` and decodes it as a `T`.
     ///
     /// # Errors
     ///
-    /// As [`ObjectRef::call_done`], and `WrongType` if it holds another type.
+    /// As [`ObjectRef::call_as`], and `WrongType` if it holds another type.
     pub async fn call_value<T: DeserializeOwned>(&self, op: ObjectRequest) -> Result<T, Error> {
-        match self.call(op).await? {
-            Reply::Value(value) => self.decode(&value),
-            other => Err(self.unexpected(&other)),
-        }
+        let value: Encoded = self.call_as(op).await?;
+        self.decode(&value)
     }
 
     /// Expects `MaybeValue` and decodes it as a `T`.
@@ -209,10 +183,8 @@ impl<M: Mode> ObjectRef<M> {
         &self,
         op: ObjectRequest,
     ) -> Result<Option<T>, Error> {
-        match self.call(op).await? {
-            Reply::MaybeValue(value) => value.map(|v| self.decode(&v)).transpose(),
-            other => Err(self.unexpected(&other)),
-        }
+        let value: Option<Encoded> = self.call_as(op).await?;
+        value.map(|v| self.decode(&v)).transpose()
     }
 
     /// Expects `Values` and decodes each as a `T`.
@@ -224,10 +196,8 @@ impl<M: Mode> ObjectRef<M> {
         &self,
         op: ObjectRequest,
     ) -> Result<Vec<T>, Error> {
-        match self.call(op).await? {
-            Reply::Values(values) => values.iter().map(|v| self.decode(v)).collect(),
-            other => Err(self.unexpected(&other)),
-        }
+        let values: Vec<Encoded> = self.call_as(op).await?;
+        values.iter().map(|v| self.decode(v)).collect()
     }
 
     /// Decodes one value of this object as a `T`.

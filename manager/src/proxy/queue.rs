@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use manager_core::reply::Reply;
+use manager_core::reply::Delivered;
 use manager_core::request::{ObjectRequest, QueueRequest, Wait};
 use manager_core::{ManagerError, ObjectId, ObjectName, TypeTag};
 use serde::Serialize;
@@ -95,7 +95,7 @@ macro_rules! queue_handle {
             ///
             /// The errors of every call.
             pub fn is_empty(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
-                self.object.mode().answer(self.object.call_bool(ObjectRequest::Queue(QueueRequest::IsEmpty)))
+                self.object.mode().answer(self.object.call_as::<bool>(ObjectRequest::Queue(QueueRequest::IsEmpty)))
             }
 
             #[doc = concat!("Python's name for [`", stringify!($Queue), "::is_empty`].")]
@@ -104,7 +104,7 @@ macro_rules! queue_handle {
             ///
             #[doc = concat!("As [`", stringify!($Queue), "::is_empty`].")]
             pub fn empty(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
-                self.object.mode().answer(self.object.call_bool(ObjectRequest::Queue(QueueRequest::IsEmpty)))
+                self.object.mode().answer(self.object.call_as::<bool>(ObjectRequest::Queue(QueueRequest::IsEmpty)))
             }
 
             /// Whether a bounded queue holds `maxsize` items (Python's `full()`);
@@ -114,7 +114,7 @@ macro_rules! queue_handle {
             ///
             /// The errors of every call.
             pub fn is_full(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
-                self.object.mode().answer(self.object.call_bool(ObjectRequest::Queue(QueueRequest::IsFull)))
+                self.object.mode().answer(self.object.call_as::<bool>(ObjectRequest::Queue(QueueRequest::IsFull)))
             }
 
             #[doc = concat!("Python's name for [`", stringify!($Queue), "::is_full`].")]
@@ -123,7 +123,7 @@ macro_rules! queue_handle {
             ///
             #[doc = concat!("As [`", stringify!($Queue), "::is_full`].")]
             pub fn full(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
-                self.object.mode().answer(self.object.call_bool(ObjectRequest::Queue(QueueRequest::IsFull)))
+                self.object.mode().answer(self.object.call_as::<bool>(ObjectRequest::Queue(QueueRequest::IsFull)))
             }
         }
 
@@ -284,14 +284,14 @@ macro_rules! queue_handle {
 
             async fn receive_within(&self, timeout: Option<Duration>) -> Result<Delivery<T, M>, Error> {
                 let wait = Wait::from_timeout(timeout);
-                let reply = self
+                let delivered = self
                     .object
-                    .call(ObjectRequest::Queue(QueueRequest::Receive {
+                    .call_as(ObjectRequest::Queue(QueueRequest::Receive {
                         expect: Some(TypeTag::of::<T>()),
                         wait,
                     }))
                     .await?;
-                Delivery::from_reply(&self.object, reply)
+                Delivery::new(&self.object, delivered)
             }
 
             /// A typed get: the manager takes the front item only if it was put as
@@ -495,7 +495,7 @@ impl<T, M: Mode> JoinableQueue<T, M> {
     async fn join_within(&self, timeout: Option<Duration>) -> Result<bool, Error> {
         let wait = Wait::from_timeout(timeout);
         self.object
-            .call_bool(ObjectRequest::Queue(QueueRequest::Join { wait }))
+            .call_as::<bool>(ObjectRequest::Queue(QueueRequest::Join { wait }))
             .await
     }
 }
@@ -523,24 +523,22 @@ pub struct Delivery<T, M: Mode = Async> {
 }
 
 impl<T: DeserializeOwned, M: Mode> Delivery<T, M> {
-    fn from_reply(object: &ObjectRef<M>, reply: Reply) -> Result<Self, Error> {
-        match reply {
-            Reply::Delivery { receipt, value } => match object.decode(&value) {
-                Ok(item) => Ok(Delivery {
-                    object: object.clone(),
-                    receipt,
-                    item: Some(item),
-                    settled: false,
-                }),
-                Err(error) => {
-                    // Not ours to keep: it goes back for a consumer that
-                    // can read it.
-                    let _ = object
-                        .send_detached(ObjectRequest::Queue(QueueRequest::Requeue { receipt }));
-                    Err(error)
-                }
-            },
-            other => Err(object.unexpected(&other)),
+    fn new(object: &ObjectRef<M>, delivered: Delivered) -> Result<Self, Error> {
+        let Delivered { receipt, value } = delivered;
+        match object.decode(&value) {
+            Ok(item) => Ok(Delivery {
+                object: object.clone(),
+                receipt,
+                item: Some(item),
+                settled: false,
+            }),
+            Err(error) => {
+                // Not ours to keep: it goes back for a consumer that can
+                // read it.
+                let _ =
+                    object.send_detached(ObjectRequest::Queue(QueueRequest::Requeue { receipt }));
+                Err(error)
+            }
         }
     }
 }

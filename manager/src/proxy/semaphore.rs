@@ -398,7 +398,7 @@ async fn guard_wait<M: Mode>(
     wait: Wait,
 ) -> Result<Option<SemaphoreGuard<M>>, Error> {
     let granted = object
-        .call_bool(ObjectRequest::Semaphore(SemaphoreRequest::AcquireOwned {
+        .call_as::<bool>(ObjectRequest::Semaphore(SemaphoreRequest::AcquireOwned {
             owner,
             wait,
         }))
@@ -421,7 +421,7 @@ async fn release_owned<M: Mode>(object: &ObjectRef<M>, owner: Owner) -> Result<(
 
 async fn n_waiting<M: Mode>(object: &ObjectRef<M>) -> Result<usize, Error> {
     let n = object
-        .call_count(ObjectRequest::Semaphore(SemaphoreRequest::NWaiting))
+        .call_as::<u64>(ObjectRequest::Semaphore(SemaphoreRequest::NWaiting))
         .await?;
     Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
@@ -436,7 +436,7 @@ async fn acquire<M: Mode>(object: &ObjectRef<M>) -> Result<(), Error> {
 
 async fn acquire_wait<M: Mode>(object: &ObjectRef<M>, wait: Wait) -> Result<bool, Error> {
     object
-        .call_bool(ObjectRequest::Semaphore(SemaphoreRequest::Acquire { wait }))
+        .call_as::<bool>(ObjectRequest::Semaphore(SemaphoreRequest::Acquire { wait }))
         .await
 }
 
@@ -448,6 +448,6 @@ async fn release<M: Mode>(object: &ObjectRef<M>, n: u64) -> Result<(), Error> {
 
 async fn value<M: Mode>(object: &ObjectRef<M>) -> Result<u64, Error> {
     object
-        .call_count(ObjectRequest::Semaphore(SemaphoreRequest::Value))
+        .call_as::<u64>(ObjectRequest::Semaphore(SemaphoreRequest::Value))
         .await
 }

@@ -98,7 +98,7 @@ impl<T, M: Mode> Set<T, M> {
         self.object.mode().answer(async move {
             let n = self
                 .object
-                .call_count(ObjectRequest::Set(SetRequest::Len))
+                .call_as::<u64>(ObjectRequest::Set(SetRequest::Len))
                 .await?;
             Ok(usize::try_from(n).unwrap_or(usize::MAX))
         })
@@ -145,7 +145,7 @@ impl<T: Serialize, M: Mode> Set<T, M> {
     {
         let value = encode_key::<T, Q>(value)?;
         self.object
-            .call_bool(ObjectRequest::Set(request(value)))
+            .call_as::<bool>(ObjectRequest::Set(request(value)))
             .await
     }
 

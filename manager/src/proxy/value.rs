@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use manager_core::reply::Reply;
+use manager_core::reply::Swapped;
 use manager_core::request::{ObjectRequest, ValueRequest};
 use manager_core::{ManagerError, ObjectId, ObjectName};
 use serde::Serialize;
@@ -155,20 +155,22 @@ impl<T: Serialize + DeserializeOwned, M: Mode> Value<T, M> {
     async fn compare_and_swap_in(&self, expected: &T, new: &T) -> Result<Result<(), T>, Error> {
         let expected = encode(expected)?;
         let new = encode(new)?;
-        let reply = self
+        let swapped: Swapped = self
             .object
-            .call(ObjectRequest::Value(ValueRequest::CompareAndSwap {
+            .call_as(ObjectRequest::Value(ValueRequest::CompareAndSwap {
                 expected,
                 new,
             }))
             .await?;
-        match reply {
-            Reply::Swapped { swapped: true, .. } => Ok(Ok(())),
-            Reply::Swapped {
-                swapped: false,
+        match swapped {
+            Swapped { swapped: true, .. } => Ok(Ok(())),
+            Swapped {
                 current: Some(current),
+                ..
             } => Ok(Err(self.object.decode(&current)?)),
-            other => Err(self.object.unexpected(&other)),
+            Swapped { current: None, .. } => Err(self
+                .object
+                .protocol_error("a value not swapped, with no value")),
         }
     }
 }
@@ -189,7 +191,7 @@ impl<T: TryFrom<i64>, M: Mode> Value<T, M> {
     pub fn add(&self, delta: i64) -> M::Answer<impl Future<Output = Result<i64, Error>>> {
         self.object.mode().answer(async move {
             self.object
-                .call_integer(ObjectRequest::Value(ValueRequest::Add { delta }))
+                .call_as::<i64>(ObjectRequest::Value(ValueRequest::Add { delta }))
                 .await
         })
     }
@@ -209,7 +211,7 @@ impl<M: Mode> Value<i64, M> {
             if let Some(negated) = delta.checked_neg() {
                 return self
                     .object
-                    .call_integer(ObjectRequest::Value(ValueRequest::Add { delta: negated }))
+                    .call_as::<i64>(ObjectRequest::Value(ValueRequest::Add { delta: negated }))
                     .await;
             }
             let mut current: i64 = self
