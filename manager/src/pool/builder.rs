@@ -1,0 +1,152 @@
+//! [`PoolBuilder`]: how many workers, their program, chunk size, retries,
+//! timeouts and initializer.
+
+use std::ffi::OsString;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use manager_core::Encoded;
+use serde::Serialize;
+
+#[cfg(doc)]
+use super::DEFAULT_CLOSE_TIMEOUT;
+use super::supervisor::{State, Supervisor};
+use super::worker::Report;
+use super::{CALL_TIMEOUT, Pool, PoolError, WORKER_ENTRY};
+#[cfg(doc)]
+use crate::launcher::Entries;
+use crate::worker_report;
+use crate::{LaunchError, Manager};
+
+/// Builds a [`Pool`]; see [`Pool::builder`].
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct PoolBuilder<'a> {
+    pub(super) manager: &'a Manager,
+    pub(super) workers: usize,
+    pub(super) chunksize: Option<usize>,
+    pub(super) initializer: Option<(String, Result<Encoded, String>)>,
+    pub(super) program: Option<OsString>,
+    pub(super) close_timeout: Duration,
+    pub(super) retries: u32,
+}
+
+impl PoolBuilder<'_> {
+    /// How many worker processes (default: the number of cores; at least 1).
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = n.max(1);
+        self
+    }
+
+    /// Items per job for every call (default: Python's: for `map`, the
+    /// inputs split in about four chunks per worker; 1 for the others).
+    pub fn chunksize(mut self, n: usize) -> Self {
+        self.chunksize = Some(n.max(1));
+        self
+    }
+
+    /// Runs task `name` with `args` once in each worker before it takes
+    /// work. Arguments of another type than the task takes fail it, and
+    /// with it the pool ([`PoolError::Initializer`]).
+    pub fn initializer<A: Serialize + ?Sized>(mut self, name: &str, args: &A) -> Self {
+        let encoded = Encoded::encode(args).map_err(|e| e.to_string());
+        self.initializer = Some((name.to_owned(), encoded));
+        self
+    }
+
+    /// Workers run `program` (a binary whose `main` runs [`Entries`] with
+    /// [`Entries::tasks`]) instead of a copy of the running program.
+    pub fn program(mut self, program: impl Into<OsString>) -> Self {
+        self.program = Some(program.into());
+        self
+    }
+
+    /// How long [`Pool::close`] waits for the submitted work to finish
+    /// before it kills the workers (default [`DEFAULT_CLOSE_TIMEOUT`], 5
+    /// minutes). There is no "forever": a close always ends.
+    pub fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// How many times a job whose worker dies while running it is run again
+    /// on another worker (default 0: its items fail with
+    /// [`PoolError::WorkerDied`]). A retried job may have run in part, so
+    /// retry only tasks that may run more than once (idempotent, or that
+    /// record their progress). After `n` deaths the items fail with
+    /// `WorkerDied`. A job handed to a worker that died before taking it
+    /// always goes to another worker and is not counted.
+    pub fn retries(mut self, n: u32) -> Self {
+        self.retries = n;
+        self
+    }
+
+    /// Creates the pool's queues and starts its workers.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError`] if the manager cannot be reached, the initializer's
+    /// arguments cannot be encoded or a worker cannot be started;
+    /// [`PoolError::Launch`] with [`LaunchError::NotDispatched`] if this
+    /// process is itself a worker whose `main` did not call
+    /// [`Entries::run_if_worker`] first.
+    pub fn build(self) -> Result<Pool, PoolError> {
+        static POOLS: AtomicU64 = AtomicU64::new(0);
+        worker_report::refuse_undispatched("PoolBuilder::build").map_err(|reason| {
+            LaunchError::NotDispatched {
+                entry: WORKER_ENTRY.to_owned(),
+                reason,
+            }
+        })?;
+        let initializer = match self.initializer {
+            None => None,
+            Some((task, Ok(input))) => Some((task, input)),
+            Some((task, Err(message))) => return Err(PoolError::Codec { task, message }),
+        };
+        let client = self.manager.connect()?.with_timeout(CALL_TIMEOUT);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let prefix = format!(
+            "__pool/{}/{}/{nanos}",
+            std::process::id(),
+            POOLS.fetch_add(1, Ordering::Relaxed)
+        );
+        let results_name = format!("{prefix}/results");
+        let results = client.queue::<Report>(&results_name, None)?;
+        let shared = Arc::new(Supervisor {
+            client,
+            launcher: self.manager.launcher(),
+            program: self.program,
+            prefix,
+            results_name,
+            results,
+            initializer,
+            state: Mutex::new(State::default()),
+            changed: Condvar::new(),
+            retries: self.retries,
+            stopping: AtomicBool::new(false),
+        });
+        let mut pool = Pool {
+            shared: Arc::clone(&shared),
+            chunksize: self.chunksize,
+            workers: self.workers,
+            close_timeout: self.close_timeout,
+            collector: None,
+        };
+        {
+            let mut state = shared.lock();
+            for _ in 0..self.workers {
+                let slot = shared.start_worker(&mut state)?;
+                state.slots.push(slot);
+            }
+        }
+        let collector = std::thread::Builder::new()
+            .name("pool-collector".to_owned())
+            .spawn(move || shared.collect())
+            .map_err(|e| PoolError::Manager(format!("start the collector thread: {e}")))?;
+        pool.collector = Some(collector);
+        Ok(pool)
+    }
+}

@@ -1,0 +1,126 @@
+//! A worker [`Pool`], like Python's `multiprocessing.Pool`, over worker OS
+//! processes started by the [`launcher`](crate::launcher).
+//!
+//! # Tasks are registered by name
+//!
+//! A worker is a fresh process (the program re-executed, or another binary),
+//! so it cannot be sent a closure. Task functions are registered under names
+//! in a [`Tasks`] registry, and the registry is added to the program's
+//! [`Entries`] with [`Entries::tasks`], which registers one built-in entry
+//! ([`WORKER_ENTRY`]) that serves them. The parent names the task it wants
+//! run; arguments and results are serde types.
+//!
+//! ```no_run
+//! use manager::launcher::Entries;
+//! use manager::pool::{Pool, Tasks};
+//!
+//! fn square(x: u64) -> Result<u64, String> {
+//!     Ok(x * x)
+//! }
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     Entries::new()
+//!         .tasks(Tasks::new().task("square", square))
+//!         .run_if_worker();
+//!
+//!     let manager = manager::Manager::start()?;
+//!     let pool = Pool::builder(&manager).workers(4).build()?;
+//!     let squares: Vec<u64> = pool.map("square", 0..100_u64)?;
+//!     assert_eq!(squares[9], 81);
+//!     pool.close()?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Transport
+//!
+//! The pool uses the manager's own objects: one task queue per worker (so
+//! the parent knows which worker holds which tasks) and one results queue,
+//! all under a name unique to the pool, removed when the pool closes. A
+//! collector thread of the parent reads the results queue with a bounded
+//! wait and checks between reads whether each worker is still alive. A
+//! worker is given one job (a chunk of items) at a time.
+//!
+//! # Inputs and results are typed
+//!
+//! Inputs, the initializer's arguments and results travel as [`Encoded`]
+//! values (the codec's bytes and the name of their type). An input of
+//! another type than the task takes fails that item with
+//! [`PoolError::WrongArgs`] before the task runs; a result read as
+//! another type than the task returned fails it with
+//! [`PoolError::WrongResult`]; both name the task and the two types. An
+//! initializer's arguments of another type fail the pool as a failed
+//! initializer does ([`PoolError::Initializer`]).
+//!
+//! # Errors in tasks
+//!
+//! A task that returns an error or panics fails that item only, with
+//! [`PoolError::Task`] and the error's message; the worker goes on serving.
+//!
+//! # What happens when a worker dies
+//!
+//! The job it was running fails, each of its items with
+//! [`PoolError::WorkerDied`], unless the pool was built with
+//! [`PoolBuilder::retries`]: then it runs again on another worker, up to
+//! that many times. A job handed to it but not yet taken goes to another
+//! worker. The pool starts a replacement and goes on. The parent keeps
+//! every job until its results arrive, so no job is lost with a worker.
+//!
+//! # Shutdown
+//!
+//! [`Pool::close`] is Python's `close()` followed by `join()`: the pool takes
+//! no new work, finishes every task already submitted (queued ones
+//! included; their results still reach the [`AsyncResult`], [`Imap`] and
+//! [`ImapUnordered`] handles), then stops the workers. A worker that dies
+//! meanwhile is replaced while submitted work remains. The wait is bounded
+//! by [`PoolBuilder::close_timeout`] ([`DEFAULT_CLOSE_TIMEOUT`], 5 minutes,
+//! unless set): a close never hangs on a task that never ends. When it
+//! passes, the workers are killed, every unfinished item fails with
+//! [`PoolError::CloseTimeout`] and so does `close`.
+//!
+//! [`Pool::terminate`], and dropping the pool, stop at once (Python's
+//! `terminate()`): the workers are killed and every unfinished item, running
+//! or queued, fails with [`PoolError::Terminated`]. Results that had already
+//! arrived are still delivered.
+//!
+//! In every case no worker process is left running (each is killed if need
+//! be, and reaped) and the pool's queues are removed from the manager.
+//! `close` and `terminate` take the pool by value, so no call can start
+//! while they run; a handle whose result can no longer come for any other
+//! reason reports [`PoolError::Closed`].
+
+#[cfg(doc)]
+use manager_core::Encoded;
+use std::time::Duration;
+
+#[cfg(doc)]
+use crate::launcher::Entries;
+
+mod builder;
+mod error;
+mod handle;
+mod results;
+mod supervisor;
+mod tasks;
+mod worker;
+
+pub use builder::PoolBuilder;
+pub use error::PoolError;
+pub use handle::Pool;
+pub use results::{AsyncResult, Imap, ImapUnordered};
+pub use tasks::Tasks;
+
+/// The name of the built-in entry that serves a pool's tasks.
+pub const WORKER_ENTRY: &str = "__pool_worker";
+
+/// How long the collector waits for a result before it checks the workers.
+const POLL: Duration = Duration::from_millis(100);
+/// The deadline of each call the pool makes to the manager.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long [`Pool::close`] waits, once the work is done, for the idle
+/// workers to exit before killing them.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// How long [`Pool::close`] waits for the submitted work to finish, unless
+/// [`PoolBuilder::close_timeout`] says otherwise: 5 minutes.
+pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(300);
