@@ -107,7 +107,7 @@ impl Client {
     /// [`Error::Environment`] if they are missing, otherwise as
     /// [`Client::connect`].
     pub fn from_env() -> Result<Client, Error> {
-        let (address, key) = crate::launcher::manager_from_env()?;
+        let (address, key) = crate::launcher::env::manager_from_env()?;
         Self::connect(&address, &key)
     }
 

@@ -92,7 +92,7 @@ impl Client {
     /// [`Error::Environment`] if they are missing or malformed, otherwise as
     /// [`Client::connect`].
     pub async fn from_env() -> Result<Client, Error> {
-        let (address, key) = crate::launcher::manager_from_env()?;
+        let (address, key) = crate::launcher::env::manager_from_env()?;
         Self::connect(&address, &key).await
     }
 }

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use manager_core::{ManagerError, codec, short_type_name};
 use serde::{Deserialize, Serialize};
 
-use crate::launcher::{ENV_ENTRY, ENV_REPORT_FD};
+use crate::launcher::env::{ENV_ENTRY, ENV_REPORT_FD};
 use crate::platform;
 
 /// The most bytes of a report the parent reads (within one pipe buffer, so

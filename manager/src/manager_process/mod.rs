@@ -101,7 +101,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::auth::AuthKeyError;
-use crate::launcher::{ENV_ADDRESS, ENV_ARGS, ENV_AUTHKEY, ENV_ENTRY, Launcher};
+use crate::launcher::Launcher;
+use crate::launcher::env::{ENV_ADDRESS, ENV_ARGS, ENV_AUTHKEY, ENV_ENTRY};
 use crate::limits::Limits;
 use crate::{Address, AuthKey, Client, blocking, platform};
 

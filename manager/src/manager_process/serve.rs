@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::ManagerProcess;
 use super::{FAILED_PREFIX, READY_PREFIX, SERVER_ENTRY};
 use crate::error::StartError;
-use crate::launcher::{ENV_ADDRESS, ENV_AUTHKEY, ENV_ENTRY};
+use crate::launcher::env::{ENV_ADDRESS, ENV_AUTHKEY, ENV_ENTRY};
 use crate::limits::Limits;
 use crate::manager::{Manager, ManagerBuilder};
 use crate::{Address, AuthKey, platform};
