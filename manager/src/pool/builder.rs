@@ -9,15 +9,16 @@ use std::time::Duration;
 use manager_core::Encoded;
 use serde::Serialize;
 
-#[cfg(doc)]
-use super::DEFAULT_CLOSE_TIMEOUT;
 use super::supervisor::{State, Supervisor};
 use super::worker::Report;
 use super::{CALL_TIMEOUT, Pool, PoolError, WORKER_ENTRY};
-#[cfg(doc)]
-use crate::launcher::Entries;
 use crate::worker_report;
 use crate::{LaunchError, Manager};
+
+#[cfg(doc)]
+use super::DEFAULT_CLOSE_TIMEOUT;
+#[cfg(doc)]
+use crate::launcher::Entries;
 
 /// Builds a [`Pool`]; see [`Pool::builder`].
 #[derive(Debug)]

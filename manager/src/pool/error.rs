@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
+use crate::{Error, LaunchError};
+
 #[cfg(doc)]
 use super::Pool;
-use crate::{Error, LaunchError};
 
 /// What went wrong with a pool or one of its tasks.
 #[derive(Debug, thiserror::Error)]

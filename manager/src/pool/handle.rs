@@ -11,14 +11,15 @@ use manager_core::Encoded;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-#[cfg(doc)]
-use super::Tasks;
 use super::supervisor::{Slot, Supervisor, decode, encode_all, fail};
 use super::worker::Order;
 use super::{
     AsyncResult, DEFAULT_CLOSE_TIMEOUT, Imap, ImapUnordered, PoolBuilder, PoolError, STOP_GRACE,
 };
 use crate::Manager;
+
+#[cfg(doc)]
+use super::Tasks;
 
 /// A pool of worker processes that run registered [`Tasks`].
 ///

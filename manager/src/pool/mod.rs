@@ -89,12 +89,12 @@
 //! while they run; a handle whose result can no longer come for any other
 //! reason reports [`PoolError::Closed`].
 
-#[cfg(doc)]
-use manager_core::Encoded;
 use std::time::Duration;
 
 #[cfg(doc)]
 use crate::launcher::Entries;
+#[cfg(doc)]
+use manager_core::Encoded;
 
 mod builder;
 mod error;

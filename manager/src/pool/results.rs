@@ -8,10 +8,11 @@ use std::time::Duration;
 use manager_core::Encoded;
 use serde::de::DeserializeOwned;
 
-#[cfg(doc)]
-use super::Pool;
 use super::PoolError;
 use super::supervisor::{Item, decode};
+
+#[cfg(doc)]
+use super::Pool;
 
 /// The result of [`Pool::apply_async`], to wait for.
 #[derive(Debug)]

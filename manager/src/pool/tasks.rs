@@ -8,12 +8,13 @@ use manager_core::Encoded;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-#[cfg(doc)]
-use super::PoolError;
 use super::WORKER_ENTRY;
 use super::worker::{WorkerArgs, serve};
 use crate::launcher::{Entries, panic_message};
 use crate::worker_report;
+
+#[cfg(doc)]
+use super::PoolError;
 
 pub(super) type TaskFn = Box<dyn Fn(&Encoded) -> Result<Encoded, Failure>>;
 

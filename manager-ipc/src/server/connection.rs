@@ -1,0 +1,206 @@
+//! One connection's life after its handshake: its reader and writer tasks,
+//! how a closed peer is noticed, and why it was closed told to it.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use manager_actors::reply::PeerCheck;
+use manager_actors::{ConnectionId, ReplySink};
+use manager_core::inspect::{Peer, UnixMillis};
+use manager_core::request::{RequestFrame, RequestId};
+use manager_core::{ManagerError, codec};
+
+use super::reader::Reader;
+use super::state::{ConnectionCounters, LiveConnection, Registered, ServerState, Slot, UnderWay};
+use super::writer::write_replies;
+use crate::frame::{FrameBuffer, FrameError, HANDSHAKE_MAX_FRAME, REPLY_HEADROOM};
+use crate::handles::Handles;
+use crate::handshake::{self, Session};
+use crate::platform;
+use crate::transport::Stream;
+
+/// Frames at least this large are decoded on a blocking thread: decoding
+/// one that holds millions of tiny values takes a second, which would hold
+/// up every object and connection on the manager's thread.
+pub(super) const DECODE_APART: usize = 256 * 1024;
+
+/// Decodes a request frame, a large one on a blocking thread (the reader
+/// waits for it, so the connection's order holds).
+pub(super) async fn decode_request(frame: bytes::Bytes) -> Result<RequestFrame, FrameError> {
+    if frame.len() < DECODE_APART {
+        return Ok(codec::decode(&frame)?);
+    }
+    match tokio::task::spawn_blocking(move || codec::decode::<RequestFrame>(&frame)).await {
+        Ok(decoded) => Ok(decoded?),
+        Err(e) => Err(FrameError::Io(std::io::Error::other(format!(
+            "decoding a large frame failed: {e}"
+        )))),
+    }
+}
+
+/// How long a connection closed for bad input has to take the frame that
+/// says why.
+pub(super) const LAST_WORD_GRACE: Duration = Duration::from_secs(1);
+
+pub(super) async fn run<S: Stream>(
+    mut stream: S,
+    id: u64,
+    peer: Peer,
+    handshaking: Slot,
+    shared: Arc<ServerState>,
+) {
+    tracing::debug!(connection = id, %peer, "connection accepted");
+    let under_way = UnderWay {
+        list: shared.under_way.clone(),
+        id,
+    };
+    let limits = shared.config.limits.clone();
+    let mut buf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
+    let timeout = limits.handshake_timeout;
+    let session = Session {
+        connection: id,
+        manager: shared.config.manager_id,
+        max_frame: limits.max_frame,
+    };
+    let admit = || {
+        Slot::take(&shared.connected, limits.max_connections).ok_or_else(|| {
+            format!(
+                "too many connections: the limit is {}",
+                limits.max_connections
+            )
+        })
+    };
+    let handshake = handshake::accept(&mut stream, &mut buf, &shared.key, session, admit);
+    let _connected = match tokio::time::timeout(timeout, handshake).await {
+        Ok(Ok(slot)) => {
+            tracing::info!(connection = id, %peer, "client connected");
+            slot
+        }
+        Ok(Err(e)) => {
+            shared
+                .failures()
+                .record(Instant::now(), format!("{peer}: {e}"));
+            return;
+        }
+        Err(_) => {
+            shared.failures().record(
+                Instant::now(),
+                format!("{peer}: timed out after {timeout:?}"),
+            );
+            return;
+        }
+    };
+    drop((handshaking, under_way));
+    let counters = Arc::new(ConnectionCounters::default());
+    shared.live().insert(
+        id,
+        LiveConnection {
+            peer: peer.clone(),
+            since: UnixMillis::now(),
+            counters: counters.clone(),
+        },
+    );
+    let _registered = Registered {
+        shared: &shared,
+        id,
+    };
+    buf.set_max_frame(limits.max_frame);
+    let socket_peer = SocketPeer::of(&stream);
+    let _closes_peer = ClosesPeer(socket_peer.clone());
+    let (read, write) = stream.into_split();
+    let (sink, replies) = match &socket_peer {
+        Some(check) => ReplySink::with_peer_check(check.clone()),
+        None => ReplySink::new(),
+    };
+    let sink = sink
+        .with_max_reply(limits.max_frame + REPLY_HEADROOM)
+        .with_max_parked(limits.max_parked);
+    let writer = actix_rt::spawn(write_replies(
+        write,
+        replies,
+        limits.max_frame + REPLY_HEADROOM,
+        counters.clone(),
+    ));
+    let mut reader = Reader {
+        connection: ConnectionId(id),
+        buf,
+        sink,
+        limits: limits.clone(),
+        frame_began: None,
+        shared: shared.clone(),
+        counters,
+        handles: Handles::new(),
+        groups: Vec::new(),
+    };
+    match reader.run(read).await {
+        Ok(()) => tracing::info!(connection = id, %peer, "client disconnected"),
+        Err(e) => {
+            tracing::warn!(connection = id, %peer, error = %e, "closing connection");
+            if !matches!(e, FrameError::Io(_) | FrameError::Truncated { .. }) {
+                // Tell the client why, if it still reads.
+                reader.sink.send(
+                    RequestId::CONNECTION,
+                    Err(ManagerError::BadRequest(e.to_string())),
+                );
+                let _ =
+                    tokio::time::timeout(LAST_WORD_GRACE, reader.sink.wait_until_written()).await;
+            }
+        }
+    }
+    writer.abort();
+    // Once the aborted writer has dropped its queue, what the replies
+    // still in it handed over is on its way back to the objects, ahead of
+    // the notices below in each mailbox.
+    let _ = writer.await;
+    reader.notify_closed().await;
+}
+
+/// Asks a connection's socket whether its peer has hung up, through a
+/// duplicate of its descriptor that the connection closes when it ends.
+#[derive(Debug)]
+pub(super) struct SocketPeer {
+    pub(super) fd: Mutex<Option<std::os::fd::OwnedFd>>,
+}
+
+impl SocketPeer {
+    /// A check of `stream`'s peer; `None` if the descriptor cannot be
+    /// duplicated (out of descriptors): then hand-offs rely on failed
+    /// writes alone.
+    pub(super) fn of<S: Stream>(stream: &S) -> Option<Arc<SocketPeer>> {
+        match stream.as_fd().try_clone_to_owned() {
+            Ok(fd) => Some(Arc::new(SocketPeer {
+                fd: Mutex::new(Some(fd)),
+            })),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot duplicate a connection's descriptor; no peer checks");
+                None
+            }
+        }
+    }
+
+    pub(super) fn fd(&self) -> std::sync::MutexGuard<'_, Option<std::os::fd::OwnedFd>> {
+        self.fd.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl PeerCheck for SocketPeer {
+    fn hung_up(&self) -> bool {
+        match &*self.fd() {
+            Some(fd) => platform::peer_hung_up(fd),
+            // The connection is over.
+            None => true,
+        }
+    }
+}
+
+/// Closes a connection's [`SocketPeer`] when the connection ends, so the
+/// socket closes with it.
+pub(super) struct ClosesPeer(Option<Arc<SocketPeer>>);
+
+impl Drop for ClosesPeer {
+    fn drop(&mut self) {
+        if let Some(peer) = &self.0 {
+            peer.fd().take();
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! A connection's writer: drains ready replies into one write, long list
+//! replies in parts, and counts what it wrote.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use manager_actors::reply::{Outgoing, ReplyQueue};
+use manager_core::ManagerError;
+use manager_core::reply::{Reply, ReplyFrame};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use super::state::ConnectionCounters;
+use crate::frame::{FrameError, encode_frame};
+
+/// Writes replies as they come, every ready one in a single write.
+///
+/// A reply that hands something over counts as delivered once every byte
+/// of its frame has been written; until then it is held here, and if the
+/// write fails, the peer is found to have hung up or this task is aborted,
+/// it is dropped undelivered and its object takes back what it handed over
+/// (see [`manager_actors::reply`]). Replies still queued when this task
+/// ends are given back the same way when the queue drops.
+///
+/// A list longer than [`part_bytes`] is written in parts, yielding to
+/// other tasks after each part and writing every [`FLUSH_AT`] bytes
+/// ([`manager_core::reply::parts`]).
+pub(super) async fn write_replies<W: AsyncWrite + Unpin>(
+    mut write: W,
+    mut replies: ReplyQueue,
+    max_frame: usize,
+    counters: Arc<ConnectionCounters>,
+) {
+    const KEEP: usize = 64 * 1024;
+    let part_bytes = part_bytes(max_frame);
+    let mut out = Vec::with_capacity(KEEP);
+    // Hand-offs in `out`, each with where its frame ends, until written.
+    let mut handoffs: VecDeque<(usize, Outgoing)> = VecDeque::new();
+    while let Some(first) = replies.recv().await {
+        let mut count = 0;
+        let mut bytes = 0;
+        let mut bulk = false;
+        let mut long = None;
+        let mut next = Some(first);
+        while let Some(reply) = next.take() {
+            if reply.size() > part_bytes && is_list(&reply) {
+                // Written after what came before it, in parts.
+                long = Some(reply);
+                break;
+            }
+            let whole = encode_reply(reply.frame(), &mut out, max_frame);
+            count += 1;
+            bytes += reply.size();
+            bulk |= reply.is_bulk();
+            if reply.hands_over() {
+                if whole {
+                    handoffs.push_back((out.len(), reply));
+                } else {
+                    // The client gets an error instead of the reply, so
+                    // what it would have handed over goes back now.
+                    drop(reply);
+                }
+            }
+            if out.len() < FLUSH_AT {
+                next = replies.try_recv().ok();
+            }
+        }
+        if !handoffs.is_empty() && replies.peer_hung_up() {
+            // Checked before a hand-off because a write into a closed TCP
+            // peer can still succeed. Dropping the hand-offs and the queue
+            // gives back what they hand over.
+            tracing::debug!("peer hung up; replies that hand something over go back");
+            return;
+        }
+        if let Err(e) = write_tracking(&mut write, &out, &mut handoffs).await {
+            // Dropping the queue wakes a reader waiting for room, and the
+            // hand-offs not written go back.
+            tracing::debug!(error = %e, "write to client failed");
+            return;
+        }
+        out.clear();
+        if let Some(reply) = long {
+            count += 1;
+            bytes += reply.size();
+            bulk |= reply.is_bulk();
+            if let Err(e) = write_in_parts(&mut write, reply, &mut out, max_frame, part_bytes).await
+            {
+                tracing::debug!(error = %e, "write to client failed");
+                return;
+            }
+        }
+        replies.written(count, bytes, bulk);
+        counters.written.fetch_add(count as u64, Ordering::Relaxed);
+        out.clear();
+        if out.capacity() > 4 * KEEP {
+            // Do not keep a huge reply's buffer for the connection's life.
+            out = Vec::with_capacity(KEEP);
+        }
+    }
+}
+
+/// How many objects a closed connection tells at a time before it lets
+/// other tasks run.
+pub(super) const NOTICE_WINDOW: usize = 256;
+
+/// Bytes of encoded replies the writer gathers before it writes them.
+pub(super) const FLUSH_AT: usize = 256 * 1024;
+
+/// How many bytes of items a part of a long reply holds (unless one item
+/// alone is larger): small enough that encoding one never keeps other
+/// connections waiting long, and at most half a frame.
+pub(super) fn part_bytes(max_frame: usize) -> usize {
+    (max_frame / 2).clamp(1, 1 << 20)
+}
+
+/// Whether `reply` is a list, which may be sent in parts.
+pub(super) fn is_list(reply: &Outgoing) -> bool {
+    !reply.hands_over()
+        && reply
+            .frame()
+            .result
+            .as_ref()
+            .is_ok_and(Reply::comes_in_parts)
+}
+
+/// Writes the list `reply` as parts of about `part_bytes` each, then its
+/// last frame (see [`manager_core::reply::parts`]); an item too large for
+/// a frame ends it with [`ManagerError::ReplyTooLarge`] instead.
+pub(super) async fn write_in_parts<W: AsyncWrite + Unpin>(
+    write: &mut W,
+    reply: Outgoing,
+    out: &mut Vec<u8>,
+    max_frame: usize,
+    part_bytes: usize,
+) -> std::io::Result<()> {
+    // A list hands nothing over: delivering it gives nothing back.
+    let ReplyFrame { id, result } = reply.deliver();
+    let mut list = match result {
+        Ok(reply) => reply.into_parts(),
+        Err(e) => {
+            encode_reply(&ReplyFrame { id, result: Err(e) }, out, max_frame);
+            return write.write_all(out).await;
+        }
+    };
+    while let Some(part) = list.next_part(part_bytes) {
+        let frame = ReplyFrame {
+            id,
+            result: Ok(Reply::More(part)),
+        };
+        if !encode_reply(&frame, out, max_frame) {
+            // The error went in the part's place and ends the reply; the
+            // client drops the parts before it.
+            return write.write_all(out).await;
+        }
+        if out.len() >= FLUSH_AT {
+            write.write_all(out).await?;
+            out.clear();
+        }
+        // A write into a socket with room does not yield: let the other
+        // connections and objects have the thread between parts.
+        tokio::task::yield_now().await;
+    }
+    let last = ReplyFrame {
+        id,
+        result: Ok(list.into_last()),
+    };
+    encode_reply(&last, out, max_frame);
+    write.write_all(out).await
+}
+
+/// Writes all of `out`, marking each hand-off delivered as soon as its
+/// whole frame has been written (`handoffs` are in order of where their
+/// frames end).
+pub(super) async fn write_tracking<W: AsyncWrite + Unpin>(
+    write: &mut W,
+    out: &[u8],
+    handoffs: &mut VecDeque<(usize, Outgoing)>,
+) -> std::io::Result<()> {
+    let mut written = 0;
+    while written < out.len() {
+        let n = write.write(&out[written..]).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        written += n;
+        while handoffs.front().is_some_and(|(end, _)| *end <= written) {
+            if let Some((_, reply)) = handoffs.pop_front() {
+                reply.deliver();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Appends `reply` to `out` as a frame; `false` if it did not fit (or did
+/// not encode) and an error reply went in its place.
+pub(super) fn encode_reply(reply: &ReplyFrame, out: &mut Vec<u8>, max_frame: usize) -> bool {
+    match encode_frame(reply, out, max_frame) {
+        Ok(()) => true,
+        Err(FrameError::TooLarge { len, max }) => {
+            let refusal = ReplyFrame {
+                id: reply.id,
+                result: Err(ManagerError::ReplyTooLarge { size: len, max }),
+            };
+            encode_frame(&refusal, out, max_frame)
+                .expect("a short error reply always fits a frame");
+            false
+        }
+        Err(e) => {
+            // Replies are built from decoded data, so this is a bug; answer
+            // the request anyway rather than leave the client waiting.
+            tracing::error!(error = %e, "cannot encode reply");
+            let refusal = ReplyFrame {
+                id: reply.id,
+                result: Err(ManagerError::BadRequest(format!(
+                    "reply could not be encoded: {e}"
+                ))),
+            };
+            encode_frame(&refusal, out, max_frame)
+                .expect("a short error reply always fits a frame");
+            false
+        }
+    }
+}
