@@ -15,8 +15,9 @@
 //!
 //! # Disconnection
 //!
-//! When the connection ends (the manager stopped or died), every waiting call
-//! and every later call fails with [`Error::ManagerGone`].
+//! When the connection ends (the manager stopped or died, or the runtime its
+//! reader task ran on shut down), every waiting call and every later call
+//! fails with [`Error::ManagerGone`].
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -531,11 +532,25 @@ fn close(inner: &Inner, reason: Option<ManagerError>) {
     drop(pending);
 }
 
+/// Closes the connection when the reader stops for any reason, its end
+/// or its runtime shutting down under it: with nobody reading replies, a
+/// call must fail, not wait for ever.
+struct CloseWhenReaderStops(std::sync::Weak<Inner>);
+
+impl Drop for CloseWhenReaderStops {
+    fn drop(&mut self) {
+        if let Some(inner) = self.0.upgrade() {
+            close(&inner, None);
+        }
+    }
+}
+
 async fn read_replies<R: AsyncRead + Unpin>(
     mut read: R,
     mut buf: FrameBuffer,
     inner: std::sync::Weak<Inner>,
 ) {
+    let _close = CloseWhenReaderStops(inner.clone());
     let outcome = read_loop(&mut read, &mut buf, &inner).await;
     if let Some(inner) = inner.upgrade() {
         match outcome {

@@ -57,6 +57,12 @@ pub trait Mode: Clone + std::fmt::Debug + Send + Sync + 'static + sealed::Sealed
 
     /// Turns the future that makes a call into what this mode returns.
     fn answer<F: Future>(&self, call: F) -> Self::Answer<F>;
+
+    /// Runs `call` to its end on this thread if this mode blocks, and
+    /// returns its output; `None` (and `call` is not run) if it does not.
+    /// A guard dropped in a blocking handle releases before `drop` returns
+    /// this way; an async one cannot wait, and sends its release instead.
+    fn run_here<F: Future>(&self, call: F) -> Option<F::Output>;
 }
 
 mod sealed {
@@ -74,6 +80,10 @@ impl Mode for Async {
 
     fn answer<F: Future>(&self, call: F) -> F {
         call
+    }
+
+    fn run_here<F: Future>(&self, _call: F) -> Option<F::Output> {
+        None
     }
 }
 
@@ -107,5 +117,9 @@ impl Mode for Blocking {
 
     fn answer<F: Future>(&self, call: F) -> F::Output {
         self.run(call)
+    }
+
+    fn run_here<F: Future>(&self, call: F) -> Option<F::Output> {
+        Some(self.run(call))
     }
 }

@@ -38,9 +38,6 @@ fn a_plain_release_cannot_give_back_a_guards_unit() -> anyhow::Result<()> {
     assert_eq!(b_pool.n_waiting()?, 0, "no wait outlived its caller");
 
     drop(guard);
-    // The guard's release goes out on a's connection: a's next answer
-    // comes after it, b's might not.
-    assert_eq!(a_pool.value()?, 1);
     assert_eq!(b_pool.value()?, 1);
     let b_guard = b_pool.try_guard()?.expect("the unit is free");
     assert_eq!(a_pool.value()?, 0);

@@ -341,9 +341,15 @@ impl Condition<Blocking> {
 
 /// Holds a [`Condition`]'s lock (once) until dropped or released.
 ///
-/// Dropping it sends the release without waiting for the answer (a `drop`
-/// cannot wait), in order with this connection's later requests. Use
-/// [`ConditionGuard::release`] to wait for it and see its error.
+/// Dropping a blocking guard releases the lock before `drop` returns;
+/// dropping an async one sends the release without waiting for the answer
+/// (a `drop` cannot wait), in order with this connection's later requests.
+/// Use [`ConditionGuard::release`] to wait for it and see its error.
+///
+/// # Panics
+///
+/// Dropping a blocking one inside an async runtime panics, like every
+/// blocking call.
 #[derive(Debug)]
 #[must_use = "the lock is released when the guard is dropped"]
 pub struct ConditionGuard<M: Mode = Async> {
@@ -369,13 +375,24 @@ impl<M: Mode> ConditionGuard<M> {
 
 impl<M: Mode> Drop for ConditionGuard<M> {
     fn drop(&mut self) {
-        if self.held
-            && let Err(error) =
+        if !self.held {
+            return;
+        }
+        // As a lock guard: a blocking one releases before `drop` returns.
+        let result = match self
+            .object
+            .mode()
+            .run_here(release(&self.object, self.owner))
+        {
+            Some(result) => result,
+            None => {
                 self.object
                     .send_detached(ObjectRequest::Condition(ConditionRequest::Release {
                         owner: self.owner,
                     }))
-        {
+            }
+        };
+        if let Err(error) = result {
             tracing::debug!(
                 condition = %self.object.what(),
                 %error,

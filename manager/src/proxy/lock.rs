@@ -270,10 +270,17 @@ lock_handle! {
 
 /// Holds a [`Lock`] or [`RLock`] (once) until dropped or released.
 ///
-/// Dropping it sends the release without waiting for the answer (a `drop`
-/// cannot wait); the release is ordered with this connection's later
-/// requests, so a later acquire from this process comes after it. Use
-/// [`LockGuard::release`] to wait for it and see its error.
+/// Dropping a blocking guard releases the lock before `drop` returns, even
+/// while unwinding from a panic. Dropping an async one sends the release
+/// without waiting for the answer (a `drop` cannot wait); the release is
+/// ordered with this connection's later requests, so a later acquire from
+/// this process comes after it. Either way an error of that release is
+/// logged (at debug level); use [`LockGuard::release`] to see it.
+///
+/// # Panics
+///
+/// Dropping a blocking one inside an async runtime panics, like every
+/// blocking call.
 #[derive(Debug)]
 #[must_use = "the lock is released when the guard is dropped"]
 pub struct LockGuard<M: Mode = Async> {
@@ -299,13 +306,24 @@ impl<M: Mode> LockGuard<M> {
 
 impl<M: Mode> Drop for LockGuard<M> {
     fn drop(&mut self) {
-        if self.held
-            && let Err(error) =
-                self.object
-                    .send_detached(ObjectRequest::Lock(LockRequest::Release {
-                        owner: self.owner,
-                    }))
+        if !self.held {
+            return;
+        }
+        // A blocking guard releases before `drop` returns; an async one
+        // sends the release, in order with the connection's later requests.
+        let result = match self
+            .object
+            .mode()
+            .run_here(release(&self.object, self.owner))
         {
+            Some(result) => result,
+            None => self
+                .object
+                .send_detached(ObjectRequest::Lock(LockRequest::Release {
+                    owner: self.owner,
+                })),
+        };
+        if let Err(error) = result {
             tracing::debug!(lock = %self.object.what(), %error, "release from a dropped guard failed");
         }
     }

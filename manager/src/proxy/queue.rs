@@ -507,8 +507,9 @@ impl<T, M: Mode> JoinableQueue<T, M> {
 /// Acknowledge it once the work on it is done: [`Delivery::ack`], or on a
 /// joinable queue [`Delivery::task_done`] (acknowledged and marked done in
 /// one request). [`Delivery::requeue`] gives it back at once. Dropping it
-/// unacknowledged gives it back too (the request is sent without waiting
-/// for its answer, in order with this connection's later requests); if the
+/// unacknowledged gives it back too (a blocking one before `drop` returns;
+/// an async one sends the request without waiting for its answer, in order
+/// with this connection's later requests); if the
 /// whole process dies instead, the manager gives it back when the
 /// connection closes. Either way it returns to the front of the queue, not
 /// as a new task for `join`.
@@ -618,13 +619,23 @@ impl<T, M: Mode> std::ops::Deref for Delivery<T, M> {
 
 impl<T, M: Mode> Drop for Delivery<T, M> {
     fn drop(&mut self) {
-        if !self.settled
-            && let Err(error) =
-                self.object
-                    .send_detached(ObjectRequest::Queue(QueueRequest::Requeue {
-                        receipt: self.receipt,
-                    }))
+        if self.settled {
+            return;
+        }
+        // A blocking delivery is back in its queue before `drop` returns;
+        // an async one sends the requeue, in order with later requests.
+        let requeue = ObjectRequest::Queue(QueueRequest::Requeue {
+            receipt: self.receipt,
+        });
+        let result = match self
+            .object
+            .mode()
+            .run_here(self.object.call_done(requeue.clone()))
         {
+            Some(result) => result,
+            None => self.object.send_detached(requeue),
+        };
+        if let Err(error) = result {
             tracing::debug!(queue = %self.object.what(), %error, "requeue from a dropped delivery failed");
         }
     }

@@ -341,9 +341,15 @@ semaphore_handle! {
 /// the guard gives it back as that owner, from whichever task drops it. If
 /// the process dies first, the manager gives it back.
 ///
-/// Dropping it sends the release without waiting for the answer (a `drop`
-/// cannot wait), in order with this connection's later requests. Use
-/// [`SemaphoreGuard::release`] to wait for it and see its error.
+/// Dropping a blocking guard gives the unit back before `drop` returns;
+/// dropping an async one sends the release without waiting for the answer
+/// (a `drop` cannot wait), in order with this connection's later requests.
+/// Use [`SemaphoreGuard::release`] to wait for it and see its error.
+///
+/// # Panics
+///
+/// Dropping a blocking one inside an async runtime panics, like every
+/// blocking call.
 #[derive(Debug)]
 #[must_use = "the unit is given back when the guard is dropped"]
 pub struct SemaphoreGuard<M: Mode = Async> {
@@ -368,14 +374,23 @@ impl<M: Mode> SemaphoreGuard<M> {
 
 impl<M: Mode> Drop for SemaphoreGuard<M> {
     fn drop(&mut self) {
-        if self.held
-            && let Err(error) = self.object.send_detached(ObjectRequest::Semaphore(
-                SemaphoreRequest::ReleaseOwned {
-                    owner: self.owner,
-                    n: 1,
-                },
-            ))
+        if !self.held {
+            return;
+        }
+        // As a lock guard: a blocking one releases before `drop` returns.
+        let release = ObjectRequest::Semaphore(SemaphoreRequest::ReleaseOwned {
+            owner: self.owner,
+            n: 1,
+        });
+        let result = match self
+            .object
+            .mode()
+            .run_here(self.object.call_done(release.clone()))
         {
+            Some(result) => result,
+            None => self.object.send_detached(release),
+        };
+        if let Err(error) = result {
             tracing::debug!(
                 semaphore = %self.object.what(),
                 %error,
