@@ -48,7 +48,7 @@ use actix::{
 use manager_core::inspect::KindDetail;
 use manager_core::inspect::ObjectDetail;
 use manager_core::reply::Reply;
-use manager_core::request::{ObjectRequest, RequestId};
+use manager_core::request::{KindRequest, ObjectRequest, RequestId};
 use manager_core::{ManagerError, ObjectId, ObjectKind, ObjectName};
 
 use crate::discard::discard;
@@ -80,10 +80,16 @@ struct RestOfBatch {
 
 /// The state and behaviour of one kind of shared object.
 pub trait ObjectState: Sized + Unpin + 'static {
+    /// The kind's request enum ([`KindRequest`]). The actor answers a
+    /// request of another kind's family with
+    /// [`ManagerError::WrongKind`] and a [`ObjectRequest::Cancel`] through
+    /// [`ObjectState::cancel`]; the state sees only its own requests.
+    type Request: KindRequest;
+
     /// Carries out one request and answers it through `caller`, now or,
     /// for a request that must wait, later (parked in a
     /// [`Waiters`](crate::waiters::Waiters)).
-    fn handle(&mut self, request: ObjectRequest, caller: Caller, ctx: &mut ObjectContext<'_, Self>);
+    fn handle(&mut self, request: Self::Request, caller: Caller, ctx: &mut ObjectContext<'_, Self>);
 
     /// The wait of parked request `waiter` has ended.
     fn timed_out(&mut self, waiter: WaiterId, ctx: &mut ObjectContext<'_, Self>) {
@@ -124,8 +130,8 @@ pub trait ObjectState: Sized + Unpin + 'static {
     /// delivered, and what giving it back needs; such a request's
     /// [`Caller`] carries a give-back and the state's
     /// [`ObjectState::undelivered`] is called for it. By default the
-    /// requests [`ObjectRequest::may_take`] names, with the request kept.
-    fn gives_back(&self, request: &ObjectRequest) -> GiveBackNeeds {
+    /// requests [`KindRequest::may_take`] names, with the request kept.
+    fn gives_back(&self, request: &Self::Request) -> GiveBackNeeds {
         if request.may_take() {
             GiveBackNeeds::RequestAndReply
         } else {
@@ -135,13 +141,13 @@ pub trait ObjectState: Sized + Unpin + 'static {
 
     /// The `reply` to `request` from `connection` handed something over and
     /// was not delivered (the connection had gone): give it back. By
-    /// default the state carries out [`ObjectRequest::undo_for`] on the
+    /// default the state carries out [`KindRequest::undo_for`] on the
     /// connection's behalf, as a client does for a grant that came after
     /// it gave up; its reply goes nowhere.
     fn undelivered(
         &mut self,
         connection: ConnectionId,
-        request: Option<ObjectRequest>,
+        request: Option<Self::Request>,
         reply: Reply,
         ctx: &mut ObjectContext<'_, Self>,
     ) {
@@ -411,16 +417,23 @@ impl<S: ObjectState> ObjectActor<S> {
                     caller.reply(Ok(Reply::Bool(cancelled)));
                     continue;
                 }
-                let request = match state.gives_back(&call.op) {
+                let request = match S::Request::try_from(call.op) {
+                    Ok(request) => request,
+                    Err(other) => {
+                        caller.reply(Err(octx.wrong_kind(&other)));
+                        continue;
+                    }
+                };
+                let kept = match state.gives_back(&request) {
                     GiveBackNeeds::Nothing => None,
                     GiveBackNeeds::Reply => Some(None),
-                    GiveBackNeeds::RequestAndReply => Some(Some(call.op.clone())),
+                    GiveBackNeeds::RequestAndReply => Some(Some(request.clone().into())),
                 };
-                if let Some(request) = request {
+                if let Some(kept) = kept {
                     let me = octx.actix().address().recipient();
-                    caller = caller.giving_back_to(me, request);
+                    caller = caller.giving_back_to(me, kept);
                 }
-                state.handle(call.op, caller, octx);
+                state.handle(request, caller, octx);
                 if octx.bulk.is_some() {
                     return (batch.calls.len() > 0).then_some(batch);
                 }
@@ -538,6 +551,8 @@ impl<S: ObjectState> Handler<Undelivered> for ObjectActor<S> {
             request,
             reply,
         } = msg;
+        // The request was the state's own when it was kept.
+        let request = request.and_then(|request| S::Request::try_from(request).ok());
         self.with_state(ctx, |state, octx| {
             state.undelivered(connection, request, reply, octx);
             None

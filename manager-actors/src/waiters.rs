@@ -469,7 +469,7 @@ mod tests {
 
     use actix::Actor;
     use manager_core::reply::Reply;
-    use manager_core::request::{EventRequest, LockRequest, ObjectRequest, Owner, Wait};
+    use manager_core::request::{LockRequest, ObjectRequest, Owner, Wait};
     use manager_core::{ObjectId, ObjectKind, ObjectName};
 
     use super::*;
@@ -490,10 +490,11 @@ mod tests {
         armed_for: Option<Instant>,
     }
 
-    /// A state that only parks: an event `Wait` parks (its data is its
-    /// request id), `Set` serves the front one, a lock `Release` of owner
-    /// `n` takes the `n`-th park by id, and `IsSet` does nothing but let
-    /// the state record the object's deadlines.
+    /// A state that only parks, speaking the lock's requests: `Acquire`
+    /// parks (its data is its request id), `NWaiting` serves the front
+    /// one, `Release` of owner `n` takes the `n`-th park by id, and
+    /// `IsLocked` does nothing but let the state record the object's
+    /// deadlines.
     #[derive(Debug)]
     struct Probe {
         waiters: Waiters<u64>,
@@ -509,27 +510,29 @@ mod tests {
     }
 
     impl ObjectState for Probe {
+        type Request = LockRequest;
+
         fn handle(
             &mut self,
-            request: ObjectRequest,
+            request: LockRequest,
             caller: Caller,
             ctx: &mut ObjectContext<'_, Self>,
         ) {
             match request {
-                ObjectRequest::Event(EventRequest::Wait { wait }) => {
+                LockRequest::Acquire { wait, .. } => {
                     let data = caller.id.0;
                     if let Some(id) = self.waiters.park(caller, data, wait, ctx) {
                         self.log.lock().unwrap().parked.push(id);
                     }
                 }
                 // The request's own reply goes first, then the served one's.
-                ObjectRequest::Event(EventRequest::Set) => {
+                LockRequest::NWaiting => {
                     caller.reply(Ok(Reply::Done));
                     if let Some(waiter) = self.waiters.pop_front(ctx) {
                         waiter.caller.reply(Ok(Reply::Bool(true)));
                     }
                 }
-                ObjectRequest::Lock(LockRequest::Release { owner }) => {
+                LockRequest::Release { owner } => {
                     caller.reply(Ok(Reply::Done));
                     let id = self.log.lock().unwrap().parked[owner.0 as usize];
                     if let Some(waiter) = self.waiters.take(id, ctx) {
@@ -573,14 +576,14 @@ mod tests {
         let actor = ObjectActor::new(
             ObjectId(1),
             ObjectName::new("probe").unwrap(),
-            ObjectKind::Event,
+            ObjectKind::Lock,
             state,
             stats.clone(),
         )
         .start();
         let handle = ObjectHandle {
             id: ObjectId(1),
-            kind: ObjectKind::Event,
+            kind: ObjectKind::Lock,
             mailbox: actor.clone().recipient(),
             closed: actor.clone().recipient(),
             report: actor.recipient(),
@@ -590,16 +593,18 @@ mod tests {
     }
 
     fn wait_for(after: Duration) -> ObjectRequest {
-        ObjectRequest::Event(EventRequest::Wait {
+        ObjectRequest::Lock(LockRequest::Acquire {
+            owner: Owner(0),
             wait: Wait::For(after),
         })
     }
 
-    const FOREVER: ObjectRequest = ObjectRequest::Event(EventRequest::Wait {
+    const FOREVER: ObjectRequest = ObjectRequest::Lock(LockRequest::Acquire {
+        owner: Owner(0),
         wait: Wait::Forever,
     });
-    const SERVE_FRONT: ObjectRequest = ObjectRequest::Event(EventRequest::Set);
-    const RECORD: ObjectRequest = ObjectRequest::Event(EventRequest::IsSet);
+    const SERVE_FRONT: ObjectRequest = ObjectRequest::Lock(LockRequest::NWaiting);
+    const RECORD: ObjectRequest = ObjectRequest::Lock(LockRequest::IsLocked);
 
     fn take_nth(n: u64) -> ObjectRequest {
         ObjectRequest::Lock(LockRequest::Release { owner: Owner(n) })
@@ -746,7 +751,10 @@ mod tests {
         let now = a
             .send(
                 &object,
-                ObjectRequest::Event(EventRequest::Wait { wait: Wait::No }),
+                ObjectRequest::Lock(LockRequest::Acquire {
+                    owner: Owner(0),
+                    wait: Wait::No,
+                }),
             )
             .await;
         assert_eq!(a.later(now).await, Ok(Reply::Bool(false)));

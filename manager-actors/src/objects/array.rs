@@ -10,7 +10,7 @@
 
 use manager_core::inspect::ObjectDetail;
 use manager_core::reply::Reply;
-use manager_core::request::{ArrayRequest, ObjectRequest};
+use manager_core::request::ArrayRequest;
 use manager_core::{Encoded, ManagerError};
 
 use super::sequence::{resolve_index, slice_range};
@@ -96,18 +96,15 @@ fn fitting_range(start: i64, count: usize, len: usize) -> Result<std::ops::Range
 }
 
 impl ObjectState for ArrayState {
+    type Request = ArrayRequest;
+
     fn report(&self) -> ObjectDetail {
         super::items_report(&self.items)
     }
 
-    fn handle(
-        &mut self,
-        request: ObjectRequest,
-        caller: Caller,
-        ctx: &mut ObjectContext<'_, Self>,
-    ) {
+    fn handle(&mut self, request: ArrayRequest, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
         let result = match request {
-            ObjectRequest::Array(ArrayRequest::SetRange { start, values }) => {
+            ArrayRequest::SetRange { start, values } => {
                 let len = self.items.len();
                 match fitting_range(start, values.len(), len) {
                     Ok(range) => {
@@ -130,8 +127,7 @@ impl ObjectState for ArrayState {
                     Err(_) => self.apply(ArrayRequest::SetRange { start, values }, || ctx.what()),
                 }
             }
-            ObjectRequest::Array(request) => self.apply(request, || ctx.what()),
-            other => Err(ctx.wrong_kind(&other)),
+            request => self.apply(request, || ctx.what()),
         };
         caller.reply(result);
     }
@@ -144,6 +140,7 @@ impl ObjectState for ArrayState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use manager_core::request::ObjectRequest;
 
     fn v(x: i64) -> Encoded {
         Encoded::encode(&x).unwrap()

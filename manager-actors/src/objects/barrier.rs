@@ -34,7 +34,7 @@
 use manager_core::ManagerError;
 use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
-use manager_core::request::{BarrierRequest, ObjectRequest, Wait};
+use manager_core::request::{BarrierRequest, Wait};
 
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::{Caller, ConnectionId};
@@ -108,6 +108,8 @@ impl BarrierState {
 }
 
 impl ObjectState for BarrierState {
+    type Request = BarrierRequest;
+
     fn report(&self) -> ObjectDetail {
         ObjectDetail {
             size: KindDetail::Barrier {
@@ -122,14 +124,10 @@ impl ObjectState for BarrierState {
 
     fn handle(
         &mut self,
-        request: ObjectRequest,
+        request: BarrierRequest,
         caller: Caller,
         ctx: &mut ObjectContext<'_, Self>,
     ) {
-        let request = match request {
-            ObjectRequest::Barrier(request) => request,
-            other => return caller.reply(Err(ctx.wrong_kind(&other))),
-        };
         match request {
             BarrierRequest::Wait { wait } => self.wait(wait, caller, ctx),
             BarrierRequest::Abort => {

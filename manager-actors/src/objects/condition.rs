@@ -36,7 +36,7 @@
 use manager_core::ManagerError;
 use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
-use manager_core::request::{ConditionRequest, ObjectRequest, Owner, RequestId, Wait};
+use manager_core::request::{ConditionRequest, Owner, RequestId, Wait};
 
 use super::lock::Holder;
 use crate::actor::{ObjectContext, ObjectState};
@@ -218,6 +218,8 @@ impl ConditionState {
 }
 
 impl ObjectState for ConditionState {
+    type Request = ConditionRequest;
+
     fn report(&self) -> ObjectDetail {
         ObjectDetail {
             size: KindDetail::Condition {
@@ -232,14 +234,10 @@ impl ObjectState for ConditionState {
 
     fn handle(
         &mut self,
-        request: ObjectRequest,
+        request: ConditionRequest,
         caller: Caller,
         ctx: &mut ObjectContext<'_, Self>,
     ) {
-        let request = match request {
-            ObjectRequest::Condition(request) => request,
-            other => return caller.reply(Err(ctx.wrong_kind(&other))),
-        };
         match request {
             ConditionRequest::Acquire { owner, wait } => self.acquire(owner, wait, caller, ctx),
             ConditionRequest::Release { owner } => {
@@ -388,6 +386,7 @@ mod tests {
 
     use super::*;
     use crate::objects::testing::{Conn, Harness};
+    use manager_core::request::ObjectRequest;
 
     fn acquire(owner: u64, wait: Wait) -> ObjectRequest {
         ObjectRequest::Condition(ConditionRequest::Acquire {

@@ -35,7 +35,6 @@ use actix::Recipient;
 use manager_core::custom::CustomType;
 use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
-use manager_core::request::ObjectRequest;
 use manager_core::{Encoded, ManagerError, ObjectId, ObjectKind, ObjectName, TypeName};
 
 use crate::actor::{ObjectContext, ObjectState};
@@ -384,20 +383,15 @@ impl<T: CustomObject> CustomState<T> {
 }
 
 impl<T: CustomObject> ObjectState for CustomState<T> {
-    fn handle(
-        &mut self,
-        request: ObjectRequest,
-        caller: Caller,
-        ctx: &mut ObjectContext<'_, Self>,
-    ) {
-        let result = match &request {
-            ObjectRequest::Custom(encoded) => self.call(encoded, caller.connection, ctx),
-            other => Err(ctx.wrong_kind(other)),
-        };
+    /// The encoded [`CustomType::Request`](manager_core::custom::CustomType::Request).
+    type Request = Encoded;
+
+    fn handle(&mut self, request: Encoded, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
+        let result = self.call(&request, caller.connection, ctx);
         caller.reply(result);
     }
 
-    fn gives_back(&self, _request: &ObjectRequest) -> GiveBackNeeds {
+    fn gives_back(&self, _request: &Encoded) -> GiveBackNeeds {
         // Only the type knows whether its reply hands something over; the
         // reply is all `reply_undelivered` gets.
         GiveBackNeeds::Reply
@@ -406,7 +400,7 @@ impl<T: CustomObject> ObjectState for CustomState<T> {
     fn undelivered(
         &mut self,
         connection: ConnectionId,
-        _request: Option<ObjectRequest>,
+        _request: Option<Encoded>,
         reply: Reply,
         ctx: &mut ObjectContext<'_, Self>,
     ) {

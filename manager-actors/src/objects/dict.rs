@@ -24,7 +24,7 @@
 use indexmap::IndexMap;
 use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
-use manager_core::request::{DictRequest, ObjectRequest};
+use manager_core::request::DictRequest;
 use manager_core::{Encoded, ManagerError};
 use std::borrow::Cow;
 
@@ -148,6 +148,8 @@ impl DictState {
 }
 
 impl ObjectState for DictState {
+    type Request = DictRequest;
+
     fn report(&self) -> ObjectDetail {
         ObjectDetail {
             size: KindDetail::Items {
@@ -159,14 +161,9 @@ impl ObjectState for DictState {
         }
     }
 
-    fn handle(
-        &mut self,
-        request: ObjectRequest,
-        caller: Caller,
-        ctx: &mut ObjectContext<'_, Self>,
-    ) {
+    fn handle(&mut self, request: DictRequest, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
         let result = match request {
-            ObjectRequest::Dict(DictRequest::Update { items }) => {
+            DictRequest::Update { items } => {
                 return ctx.in_slices(
                     self,
                     caller,
@@ -175,8 +172,7 @@ impl ObjectState for DictState {
                     |_| Ok(Reply::Done),
                 );
             }
-            ObjectRequest::Dict(request) => self.apply(request, || ctx.what()),
-            other => Err(ctx.wrong_kind(&other)),
+            request => self.apply(request, || ctx.what()),
         };
         caller.reply(result);
     }
@@ -191,6 +187,7 @@ mod tests {
     use manager_core::TypeTag;
 
     use super::*;
+    use manager_core::request::ObjectRequest;
 
     fn k(s: &str) -> Encoded {
         Encoded::encode(s).unwrap()

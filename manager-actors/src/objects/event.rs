@@ -19,7 +19,7 @@
 
 use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
-use manager_core::request::{EventRequest, ObjectRequest, RequestId, Wait};
+use manager_core::request::{EventRequest, RequestId, Wait};
 
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::{Caller, ConnectionId};
@@ -42,6 +42,8 @@ impl EventState {
 }
 
 impl ObjectState for EventState {
+    type Request = EventRequest;
+
     fn report(&self) -> ObjectDetail {
         ObjectDetail {
             size: KindDetail::Event { set: self.flag },
@@ -50,16 +52,7 @@ impl ObjectState for EventState {
         }
     }
 
-    fn handle(
-        &mut self,
-        request: ObjectRequest,
-        caller: Caller,
-        ctx: &mut ObjectContext<'_, Self>,
-    ) {
-        let request = match request {
-            ObjectRequest::Event(request) => request,
-            other => return caller.reply(Err(ctx.wrong_kind(&other))),
-        };
+    fn handle(&mut self, request: EventRequest, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
         match request {
             EventRequest::Set => {
                 self.flag = true;

@@ -25,7 +25,7 @@
 
 use manager_core::inspect::ObjectDetail;
 use manager_core::reply::Reply;
-use manager_core::request::{ListRequest, ObjectRequest};
+use manager_core::request::ListRequest;
 use manager_core::{Encoded, ManagerError, TypeTag};
 
 use super::sequence::{insert_position, resolve_index, slice_range};
@@ -182,18 +182,15 @@ pub(super) fn discard_items(items: Vec<Encoded>) {
 }
 
 impl ObjectState for ListState {
+    type Request = ListRequest;
+
     fn report(&self) -> ObjectDetail {
         super::items_report(&self.items)
     }
 
-    fn handle(
-        &mut self,
-        request: ObjectRequest,
-        caller: Caller,
-        ctx: &mut ObjectContext<'_, Self>,
-    ) {
+    fn handle(&mut self, request: ListRequest, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
         let result = match request {
-            ObjectRequest::List(ListRequest::Extend { values }) => {
+            ListRequest::Extend { values } => {
                 self.items.reserve(values.len());
                 return ctx.in_slices(
                     self,
@@ -206,8 +203,7 @@ impl ObjectState for ListState {
                     },
                 );
             }
-            ObjectRequest::List(request) => self.apply(request, || ctx.what()),
-            other => Err(ctx.wrong_kind(&other)),
+            request => self.apply(request, || ctx.what()),
         };
         caller.reply(result);
     }
@@ -225,6 +221,7 @@ mod tests {
     use super::*;
     use crate::object::{ConnectionId, ObjectBatch, ObjectCall, ReplySink};
     use crate::objects::spawn;
+    use manager_core::request::ObjectRequest;
 
     fn v(x: i64) -> Encoded {
         Encoded::encode(&x).unwrap()

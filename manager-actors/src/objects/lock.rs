@@ -29,7 +29,7 @@
 use manager_core::ManagerError;
 use manager_core::inspect::{Holding, KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
-use manager_core::request::{LockRequest, ObjectRequest, Owner, RequestId, Wait};
+use manager_core::request::{LockRequest, Owner, RequestId, Wait};
 
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::{Caller, ConnectionId};
@@ -151,6 +151,8 @@ impl LockState {
 }
 
 impl ObjectState for LockState {
+    type Request = LockRequest;
+
     fn report(&self) -> ObjectDetail {
         ObjectDetail {
             size: KindDetail::Lock {
@@ -162,16 +164,7 @@ impl ObjectState for LockState {
         }
     }
 
-    fn handle(
-        &mut self,
-        request: ObjectRequest,
-        caller: Caller,
-        ctx: &mut ObjectContext<'_, Self>,
-    ) {
-        let request = match request {
-            ObjectRequest::Lock(request) => request,
-            other => return caller.reply(Err(ctx.wrong_kind(&other))),
-        };
+    fn handle(&mut self, request: LockRequest, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
         match request {
             LockRequest::Acquire { owner, wait } => self.acquire(owner, wait, caller, ctx),
             LockRequest::Release { owner } => {
@@ -236,6 +229,7 @@ mod tests {
 
     use super::*;
     use crate::objects::testing::{Conn, Harness};
+    use manager_core::request::ObjectRequest;
 
     fn acquire(owner: u64, wait: Wait) -> ObjectRequest {
         ObjectRequest::Lock(LockRequest::Acquire {

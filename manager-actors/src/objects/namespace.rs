@@ -11,7 +11,7 @@ use std::collections::btree_map::Entry;
 
 use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
-use manager_core::request::{NamespaceRequest, ObjectRequest};
+use manager_core::request::NamespaceRequest;
 use manager_core::{Encoded, ManagerError};
 
 use crate::actor::{ObjectContext, ObjectState};
@@ -106,6 +106,8 @@ impl NamespaceState {
 }
 
 impl ObjectState for NamespaceState {
+    type Request = NamespaceRequest;
+
     fn report(&self) -> ObjectDetail {
         ObjectDetail {
             size: KindDetail::Items {
@@ -122,15 +124,11 @@ impl ObjectState for NamespaceState {
 
     fn handle(
         &mut self,
-        request: ObjectRequest,
+        request: NamespaceRequest,
         caller: Caller,
         ctx: &mut ObjectContext<'_, Self>,
     ) {
-        let result = match request {
-            ObjectRequest::Namespace(request) => self.apply(request, ctx.name().as_str()),
-            other => Err(ctx.wrong_kind(&other)),
-        };
-        caller.reply(result);
+        caller.reply(self.apply(request, ctx.name().as_str()));
     }
 }
 

@@ -72,7 +72,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
-use manager_core::request::{ObjectRequest, QueueRequest, RequestId, Wait};
+use manager_core::request::{QueueRequest, RequestId, Wait};
 use manager_core::{Encoded, ManagerError, TypeTag};
 
 use super::list::check_type;
@@ -394,6 +394,8 @@ impl QueueState {
 }
 
 impl ObjectState for QueueState {
+    type Request = QueueRequest;
+
     fn report(&self) -> ObjectDetail {
         ObjectDetail {
             size: KindDetail::Queue {
@@ -411,16 +413,7 @@ impl ObjectState for QueueState {
         }
     }
 
-    fn handle(
-        &mut self,
-        request: ObjectRequest,
-        caller: Caller,
-        ctx: &mut ObjectContext<'_, Self>,
-    ) {
-        let request = match request {
-            ObjectRequest::Queue(request) => request,
-            other => return caller.reply(Err(ctx.wrong_kind(&other))),
-        };
+    fn handle(&mut self, request: QueueRequest, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
         match request {
             QueueRequest::Put { value, wait } => self.put(value, wait, caller, ctx),
             QueueRequest::Get { wait } => self.get(None, false, wait, caller, ctx),

@@ -36,7 +36,7 @@ use std::collections::HashMap;
 use manager_core::ManagerError;
 use manager_core::inspect::{Holding, KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
-use manager_core::request::{ObjectRequest, Owner, RequestId, SemaphoreRequest, Wait};
+use manager_core::request::{Owner, RequestId, SemaphoreRequest, Wait};
 
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::{Caller, ConnectionId};
@@ -156,6 +156,8 @@ impl SemaphoreState {
 }
 
 impl ObjectState for SemaphoreState {
+    type Request = SemaphoreRequest;
+
     fn report(&self) -> ObjectDetail {
         let mut holders: Vec<Holding> = self
             .owned
@@ -181,14 +183,10 @@ impl ObjectState for SemaphoreState {
 
     fn handle(
         &mut self,
-        request: ObjectRequest,
+        request: SemaphoreRequest,
         caller: Caller,
         ctx: &mut ObjectContext<'_, Self>,
     ) {
-        let request = match request {
-            ObjectRequest::Semaphore(request) => request,
-            other => return caller.reply(Err(ctx.wrong_kind(&other))),
-        };
         match request {
             SemaphoreRequest::Acquire { wait } => self.acquire(None, wait, caller, ctx),
             SemaphoreRequest::AcquireOwned { owner, wait } => {
@@ -272,6 +270,7 @@ mod tests {
 
     use super::*;
     use crate::objects::testing::{Conn, Harness};
+    use manager_core::request::ObjectRequest;
 
     fn acquire(wait: Wait) -> ObjectRequest {
         ObjectRequest::Semaphore(SemaphoreRequest::Acquire { wait })

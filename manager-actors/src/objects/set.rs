@@ -22,7 +22,7 @@ use std::collections::HashSet;
 use indexmap::IndexSet;
 use manager_core::inspect::ObjectDetail;
 use manager_core::reply::Reply;
-use manager_core::request::{ObjectRequest, SetRequest};
+use manager_core::request::SetRequest;
 use manager_core::{Encoded, ManagerError};
 
 use super::list::check_type;
@@ -113,19 +113,16 @@ impl SetState {
 }
 
 impl ObjectState for SetState {
+    type Request = SetRequest;
+
     fn report(&self) -> ObjectDetail {
         super::items_report(&self.items)
     }
 
-    fn handle(
-        &mut self,
-        request: ObjectRequest,
-        caller: Caller,
-        ctx: &mut ObjectContext<'_, Self>,
-    ) {
+    fn handle(&mut self, request: SetRequest, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
         let result = match request {
             // Reads of many values gather them a slice at a time.
-            ObjectRequest::Set(SetRequest::Union { values }) => {
+            SetRequest::Union { values } => {
                 return ctx.in_slices_with(
                     self,
                     caller,
@@ -140,7 +137,7 @@ impl ObjectState for SetState {
                     },
                 );
             }
-            ObjectRequest::Set(SetRequest::Intersection { values }) => {
+            SetRequest::Intersection { values } => {
                 return ctx.in_slices_with(
                     self,
                     caller,
@@ -150,7 +147,7 @@ impl ObjectState for SetState {
                     |set, others| Ok(Reply::Values(set.filtered(&others, true))),
                 );
             }
-            ObjectRequest::Set(SetRequest::Difference { values }) => {
+            SetRequest::Difference { values } => {
                 return ctx.in_slices_with(
                     self,
                     caller,
@@ -160,8 +157,7 @@ impl ObjectState for SetState {
                     |set, others| Ok(Reply::Values(set.filtered(&others, false))),
                 );
             }
-            ObjectRequest::Set(request) => self.apply(request, || ctx.what()),
-            other => Err(ctx.wrong_kind(&other)),
+            request => self.apply(request, || ctx.what()),
         };
         caller.reply(result);
     }
@@ -176,6 +172,7 @@ mod tests {
     use manager_core::TypeTag;
 
     use super::*;
+    use manager_core::request::ObjectRequest;
 
     fn v(x: i64) -> Encoded {
         Encoded::encode(&x).unwrap()

@@ -9,7 +9,7 @@
 
 use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
-use manager_core::request::{ObjectRequest, ValueRequest};
+use manager_core::request::ValueRequest;
 use manager_core::{Encoded, ManagerError};
 
 use crate::actor::{ObjectContext, ObjectState};
@@ -71,6 +71,8 @@ impl ValueState {
 }
 
 impl ObjectState for ValueState {
+    type Request = ValueRequest;
+
     fn report(&self) -> ObjectDetail {
         ObjectDetail {
             size: KindDetail::Value,
@@ -79,17 +81,8 @@ impl ObjectState for ValueState {
         }
     }
 
-    fn handle(
-        &mut self,
-        request: ObjectRequest,
-        caller: Caller,
-        ctx: &mut ObjectContext<'_, Self>,
-    ) {
-        let result = match request {
-            ObjectRequest::Value(request) => self.apply(request, || ctx.what()),
-            other => Err(ctx.wrong_kind(&other)),
-        };
-        caller.reply(result);
+    fn handle(&mut self, request: ValueRequest, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
+        caller.reply(self.apply(request, || ctx.what()));
     }
 }
 

@@ -43,3 +43,11 @@ pub enum ArrayRequest {
     /// Every element. Replies `Values`.
     Snapshot,
 }
+
+impl super::KindRequest for ArrayRequest {
+    const FAMILY: &'static str = "array";
+
+    fn replies_in_bulk(&self) -> bool {
+        matches!(self, ArrayRequest::GetRange { .. } | ArrayRequest::Snapshot)
+    }
+}

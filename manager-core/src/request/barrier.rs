@@ -29,3 +29,14 @@ pub enum BarrierRequest {
     /// Whether it is broken. Replies `Bool`.
     Broken,
 }
+
+impl super::KindRequest for BarrierRequest {
+    const FAMILY: &'static str = "barrier";
+
+    fn wait_mut(&mut self) -> Option<&mut Wait> {
+        match self {
+            BarrierRequest::Wait { wait } => Some(wait),
+            _ => None,
+        }
+    }
+}

@@ -60,3 +60,42 @@ pub enum ConditionRequest {
         pass_on_notify: bool,
     },
 }
+
+impl super::KindRequest for ConditionRequest {
+    const FAMILY: &'static str = "condition";
+
+    fn wait_mut(&mut self) -> Option<&mut Wait> {
+        match self {
+            ConditionRequest::Acquire { wait, .. } | ConditionRequest::Wait { wait, .. } => {
+                Some(wait)
+            }
+            _ => None,
+        }
+    }
+
+    fn may_take(&self) -> bool {
+        matches!(
+            self,
+            ConditionRequest::Acquire { .. } | ConditionRequest::Wait { .. }
+        )
+    }
+
+    /// A granted acquire is released; a `Wait` always takes the lock back,
+    /// notified or not, so its lock is released completely, passing on the
+    /// notify it consumed.
+    fn undo_for(&self, reply: &crate::reply::Reply) -> Option<Self> {
+        use crate::reply::Reply;
+        match (self, reply) {
+            (ConditionRequest::Acquire { owner, .. }, Reply::Bool(true)) => {
+                Some(ConditionRequest::Release { owner: *owner })
+            }
+            (ConditionRequest::Wait { owner, .. }, Reply::Bool(notified)) => {
+                Some(ConditionRequest::ReleaseAll {
+                    owner: *owner,
+                    pass_on_notify: *notified,
+                })
+            }
+            _ => None,
+        }
+    }
+}

@@ -103,3 +103,14 @@ pub enum DictRequest {
         absent_as: Option<TypeTag>,
     },
 }
+
+impl super::KindRequest for DictRequest {
+    const FAMILY: &'static str = "dict";
+
+    fn replies_in_bulk(&self) -> bool {
+        matches!(
+            self,
+            DictRequest::Keys | DictRequest::Values | DictRequest::Items
+        )
+    }
+}

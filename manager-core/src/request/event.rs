@@ -22,3 +22,14 @@ pub enum EventRequest {
         wait: Wait,
     },
 }
+
+impl super::KindRequest for EventRequest {
+    const FAMILY: &'static str = "event";
+
+    fn wait_mut(&mut self) -> Option<&mut Wait> {
+        match self {
+            EventRequest::Wait { wait } => Some(wait),
+            _ => None,
+        }
+    }
+}

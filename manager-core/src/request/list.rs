@@ -106,3 +106,14 @@ pub enum ListRequest {
         values: Vec<Encoded>,
     },
 }
+
+impl super::KindRequest for ListRequest {
+    const FAMILY: &'static str = "list";
+
+    fn replies_in_bulk(&self) -> bool {
+        matches!(
+            self,
+            ListRequest::Slice { .. } | ListRequest::Snapshot | ListRequest::VersionedSnapshot
+        )
+    }
+}

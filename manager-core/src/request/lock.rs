@@ -34,3 +34,28 @@ pub enum LockRequest {
     /// How many acquires are parked, waiting for the lock. Replies `Count`.
     NWaiting,
 }
+
+impl super::KindRequest for LockRequest {
+    const FAMILY: &'static str = "lock";
+
+    fn wait_mut(&mut self) -> Option<&mut Wait> {
+        match self {
+            LockRequest::Acquire { wait, .. } => Some(wait),
+            _ => None,
+        }
+    }
+
+    fn may_take(&self) -> bool {
+        matches!(self, LockRequest::Acquire { .. })
+    }
+
+    /// A granted acquire is released.
+    fn undo_for(&self, reply: &crate::reply::Reply) -> Option<Self> {
+        match (self, reply) {
+            (LockRequest::Acquire { owner, .. }, crate::reply::Reply::Bool(true)) => {
+                Some(LockRequest::Release { owner: *owner })
+            }
+            _ => None,
+        }
+    }
+}

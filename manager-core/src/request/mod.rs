@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Encoded, ObjectId, ObjectSpec, WireName};
+use crate::{ObjectId, ObjectSpec, WireName};
 
 mod array;
 mod barrier;
@@ -39,6 +39,7 @@ mod event;
 mod list;
 mod lock;
 mod namespace;
+mod object;
 mod queue;
 mod semaphore;
 mod set;
@@ -52,6 +53,7 @@ pub use event::EventRequest;
 pub use list::ListRequest;
 pub use lock::LockRequest;
 pub use namespace::NamespaceRequest;
+pub use object::{KindRequest, ObjectRequest};
 pub use queue::QueueRequest;
 pub use semaphore::SemaphoreRequest;
 pub use set::SetRequest;
@@ -168,197 +170,5 @@ impl RegistryRequest {
     /// inspection); see [`ObjectRequest::replies_in_bulk`].
     pub fn replies_in_bulk(&self) -> bool {
         matches!(self, RegistryRequest::List | RegistryRequest::Inspect)
-    }
-}
-
-/// An operation on one object, by object kind. Kinds that share
-/// operations share a request enum: `Queue` and `JoinableQueue` take
-/// [`QueueRequest`], `Lock` and `RLock` take [`LockRequest`], `Semaphore` and
-/// `BoundedSemaphore` take [`SemaphoreRequest`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ObjectRequest {
-    /// For a namespace.
-    Namespace(NamespaceRequest),
-    /// For a list.
-    List(ListRequest),
-    /// For a dict.
-    Dict(DictRequest),
-    /// For a set.
-    Set(SetRequest),
-    /// For a value.
-    Value(ValueRequest),
-    /// For an array.
-    Array(ArrayRequest),
-    /// For a queue or joinable queue.
-    Queue(QueueRequest),
-    /// For a lock or re-entrant lock.
-    Lock(LockRequest),
-    /// For a semaphore or bounded semaphore.
-    Semaphore(SemaphoreRequest),
-    /// For an event.
-    Event(EventRequest),
-    /// For a condition.
-    Condition(ConditionRequest),
-    /// For a barrier.
-    Barrier(BarrierRequest),
-    /// For an object of a custom type: its encoded
-    /// [`CustomType::Request`](crate::custom::CustomType::Request), answered
-    /// with `Value` holding the encoded
-    /// [`CustomType::Reply`](crate::custom::CustomType::Reply).
-    Custom(Encoded),
-    /// Take back request `request` of this connection if it is still parked
-    /// in the object (its caller stopped waiting for it: a dropped future,
-    /// a timeout): it is answered [`ManagerError::Cancelled`] and changes
-    /// nothing. For any kind; replies `Bool`, whether a parked request was
-    /// taken back. A request already answered, or one whose wait counts
-    /// toward a result (a barrier's party), is left as it is.
-    ///
-    /// [`ManagerError::Cancelled`]: crate::ManagerError::Cancelled
-    Cancel {
-        /// The id of the request to take back.
-        request: RequestId,
-    },
-}
-
-impl ObjectRequest {
-    /// How long this request may wait on the manager's side, if it is one
-    /// that waits; for a client to bound it by its own deadline.
-    pub fn wait_mut(&mut self) -> Option<&mut Wait> {
-        match self {
-            ObjectRequest::Queue(
-                QueueRequest::Put { wait, .. }
-                | QueueRequest::Get { wait }
-                | QueueRequest::GetAs { wait, .. }
-                | QueueRequest::Receive { wait, .. }
-                | QueueRequest::Join { wait },
-            )
-            | ObjectRequest::Lock(LockRequest::Acquire { wait, .. })
-            | ObjectRequest::Semaphore(
-                SemaphoreRequest::Acquire { wait } | SemaphoreRequest::AcquireOwned { wait, .. },
-            )
-            | ObjectRequest::Event(EventRequest::Wait { wait })
-            | ObjectRequest::Condition(
-                ConditionRequest::Acquire { wait, .. } | ConditionRequest::Wait { wait, .. },
-            )
-            | ObjectRequest::Barrier(BarrierRequest::Wait { wait }) => Some(wait),
-            _ => None,
-        }
-    }
-
-    /// Whether this request may take something (a lock, a semaphore unit,
-    /// a queue item) that must be given back if its reply comes after its
-    /// caller gave up; see [`ObjectRequest::undo_for`].
-    pub fn may_take(&self) -> bool {
-        matches!(
-            self,
-            ObjectRequest::Lock(LockRequest::Acquire { .. })
-                | ObjectRequest::Semaphore(
-                    SemaphoreRequest::Acquire { .. } | SemaphoreRequest::AcquireOwned { .. }
-                )
-                | ObjectRequest::Condition(
-                    ConditionRequest::Acquire { .. } | ConditionRequest::Wait { .. }
-                )
-                | ObjectRequest::Queue(
-                    QueueRequest::Get { .. }
-                        | QueueRequest::GetAs { .. }
-                        | QueueRequest::Receive { .. }
-                )
-        )
-    }
-
-    /// What gives back what this request took, judging by `reply`, when
-    /// that reply came after the caller gave up (a timeout, a dropped
-    /// future): the release of a granted lock or semaphore unit, the full
-    /// release of a condition's lock that a `Wait` took back (it always
-    /// does, notified or not), the return of a queue item to the front (for
-    /// a received item, its requeue).
-    /// `None` if the reply took nothing.
-    pub fn undo_for(&self, reply: &crate::reply::Reply) -> Option<ObjectRequest> {
-        use crate::reply::Reply;
-        match (self, reply) {
-            (ObjectRequest::Lock(LockRequest::Acquire { owner, .. }), Reply::Bool(true)) => {
-                Some(ObjectRequest::Lock(LockRequest::Release { owner: *owner }))
-            }
-            (ObjectRequest::Semaphore(SemaphoreRequest::Acquire { .. }), Reply::Bool(true)) => {
-                Some(ObjectRequest::Semaphore(SemaphoreRequest::Release { n: 1 }))
-            }
-            (
-                ObjectRequest::Semaphore(SemaphoreRequest::AcquireOwned { owner, .. }),
-                Reply::Bool(true),
-            ) => Some(ObjectRequest::Semaphore(SemaphoreRequest::ReleaseOwned {
-                owner: *owner,
-                n: 1,
-            })),
-            (
-                ObjectRequest::Condition(ConditionRequest::Acquire { owner, .. }),
-                Reply::Bool(true),
-            ) => Some(ObjectRequest::Condition(ConditionRequest::Release {
-                owner: *owner,
-            })),
-            (
-                ObjectRequest::Condition(ConditionRequest::Wait { owner, .. }),
-                Reply::Bool(notified),
-            ) => Some(ObjectRequest::Condition(ConditionRequest::ReleaseAll {
-                owner: *owner,
-                pass_on_notify: *notified,
-            })),
-            (
-                ObjectRequest::Queue(QueueRequest::Get { .. } | QueueRequest::GetAs { .. }),
-                Reply::Value(value),
-            ) => Some(ObjectRequest::Queue(QueueRequest::Return {
-                value: value.clone(),
-            })),
-            (
-                ObjectRequest::Queue(QueueRequest::Receive { .. }),
-                Reply::Delivery { receipt, .. },
-            ) => Some(ObjectRequest::Queue(QueueRequest::Requeue {
-                receipt: *receipt,
-            })),
-            _ => None,
-        }
-    }
-
-    /// Whether its reply is a list that grows with the object (keys, a
-    /// snapshot, a slice, a set operation): such a reply may be long, so the
-    /// bridge lets each connection have one of them under way at a time and
-    /// sends it in parts (see [`reply::parts`](crate::reply::parts)).
-    pub fn replies_in_bulk(&self) -> bool {
-        matches!(
-            self,
-            ObjectRequest::Namespace(NamespaceRequest::Names | NamespaceRequest::Snapshot)
-                | ObjectRequest::List(
-                    ListRequest::Slice { .. }
-                        | ListRequest::Snapshot
-                        | ListRequest::VersionedSnapshot
-                )
-                | ObjectRequest::Dict(DictRequest::Keys | DictRequest::Values | DictRequest::Items)
-                | ObjectRequest::Set(
-                    SetRequest::Union { .. }
-                        | SetRequest::Intersection { .. }
-                        | SetRequest::Difference { .. }
-                        | SetRequest::Snapshot
-                )
-                | ObjectRequest::Array(ArrayRequest::GetRange { .. } | ArrayRequest::Snapshot)
-        )
-    }
-
-    /// A short name of the request family, for error messages.
-    pub fn family(&self) -> &'static str {
-        match self {
-            ObjectRequest::Namespace(_) => "namespace",
-            ObjectRequest::List(_) => "list",
-            ObjectRequest::Dict(_) => "dict",
-            ObjectRequest::Set(_) => "set",
-            ObjectRequest::Value(_) => "value",
-            ObjectRequest::Array(_) => "array",
-            ObjectRequest::Queue(_) => "queue",
-            ObjectRequest::Lock(_) => "lock",
-            ObjectRequest::Semaphore(_) => "semaphore",
-            ObjectRequest::Event(_) => "event",
-            ObjectRequest::Condition(_) => "condition",
-            ObjectRequest::Barrier(_) => "barrier",
-            ObjectRequest::Custom(_) => "custom",
-            ObjectRequest::Cancel { .. } => "cancel",
-        }
     }
 }

@@ -63,3 +63,11 @@ pub enum NamespaceRequest {
         delta: i64,
     },
 }
+
+impl super::KindRequest for NamespaceRequest {
+    const FAMILY: &'static str = "namespace";
+
+    fn replies_in_bulk(&self) -> bool {
+        matches!(self, NamespaceRequest::Names | NamespaceRequest::Snapshot)
+    }
+}

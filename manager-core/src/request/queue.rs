@@ -108,3 +108,42 @@ pub enum QueueRequest {
         receipt: u64,
     },
 }
+
+impl super::KindRequest for QueueRequest {
+    const FAMILY: &'static str = "queue";
+
+    fn wait_mut(&mut self) -> Option<&mut Wait> {
+        match self {
+            QueueRequest::Put { wait, .. }
+            | QueueRequest::Get { wait }
+            | QueueRequest::GetAs { wait, .. }
+            | QueueRequest::Receive { wait, .. }
+            | QueueRequest::Join { wait } => Some(wait),
+            _ => None,
+        }
+    }
+
+    /// A get takes an item, a receive delivers one.
+    fn may_take(&self) -> bool {
+        matches!(
+            self,
+            QueueRequest::Get { .. } | QueueRequest::GetAs { .. } | QueueRequest::Receive { .. }
+        )
+    }
+
+    /// An item got goes back to the front; an item received is requeued.
+    fn undo_for(&self, reply: &crate::reply::Reply) -> Option<Self> {
+        use crate::reply::Reply;
+        match (self, reply) {
+            (QueueRequest::Get { .. } | QueueRequest::GetAs { .. }, Reply::Value(value)) => {
+                Some(QueueRequest::Return {
+                    value: value.clone(),
+                })
+            }
+            (QueueRequest::Receive { .. }, Reply::Delivery { receipt, .. }) => {
+                Some(QueueRequest::Requeue { receipt: *receipt })
+            }
+            _ => None,
+        }
+    }
+}

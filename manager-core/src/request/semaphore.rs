@@ -72,3 +72,40 @@ pub enum SemaphoreRequest {
     /// How many acquires are parked, waiting for a unit. Replies `Count`.
     NWaiting,
 }
+
+impl super::KindRequest for SemaphoreRequest {
+    const FAMILY: &'static str = "semaphore";
+
+    fn wait_mut(&mut self) -> Option<&mut Wait> {
+        match self {
+            SemaphoreRequest::Acquire { wait } | SemaphoreRequest::AcquireOwned { wait, .. } => {
+                Some(wait)
+            }
+            _ => None,
+        }
+    }
+
+    fn may_take(&self) -> bool {
+        matches!(
+            self,
+            SemaphoreRequest::Acquire { .. } | SemaphoreRequest::AcquireOwned { .. }
+        )
+    }
+
+    /// A granted unit is released: a counted one as a plain release, an
+    /// owned one by its owner.
+    fn undo_for(&self, reply: &crate::reply::Reply) -> Option<Self> {
+        match (self, reply) {
+            (SemaphoreRequest::Acquire { .. }, crate::reply::Reply::Bool(true)) => {
+                Some(SemaphoreRequest::Release { n: 1 })
+            }
+            (SemaphoreRequest::AcquireOwned { owner, .. }, crate::reply::Reply::Bool(true)) => {
+                Some(SemaphoreRequest::ReleaseOwned {
+                    owner: *owner,
+                    n: 1,
+                })
+            }
+            _ => None,
+        }
+    }
+}

@@ -65,3 +65,17 @@ pub enum SetRequest {
     /// Every item. Replies `Values`.
     Snapshot,
 }
+
+impl super::KindRequest for SetRequest {
+    const FAMILY: &'static str = "set";
+
+    fn replies_in_bulk(&self) -> bool {
+        matches!(
+            self,
+            SetRequest::Union { .. }
+                | SetRequest::Intersection { .. }
+                | SetRequest::Difference { .. }
+                | SetRequest::Snapshot
+        )
+    }
+}

@@ -35,3 +35,7 @@ pub enum ValueRequest {
         delta: i64,
     },
 }
+
+impl super::KindRequest for ValueRequest {
+    const FAMILY: &'static str = "value";
+}

@@ -1,0 +1,242 @@
+//! [`ObjectRequest`]: an operation on one object, and [`KindRequest`], what
+//! each kind's request enum says about itself.
+//!
+//! Each kind has its own request enum in a file of this folder named for the
+//! kind, and implements [`KindRequest`] there: whether a request waits, what
+//! it may take and how to give that back, whether its reply is long. The
+//! list in this file's `object_requests!` call is the one place the kinds
+//! are enumerated; [`ObjectRequest`], its conversions and its dispatching
+//! methods are made from it.
+//!
+//! # Adding a kind
+//!
+//! Write `request/KIND.rs` with the enum and its [`KindRequest`] impl, and
+//! add one line to the list below. A new line goes at the end (before
+//! `Cancel`, which the macro adds): variants are encoded by their position.
+
+use std::fmt::Debug;
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    ArrayRequest, BarrierRequest, ConditionRequest, DictRequest, EventRequest, ListRequest,
+    LockRequest, NamespaceRequest, QueueRequest, RequestId, SemaphoreRequest, SetRequest,
+    ValueRequest, Wait,
+};
+use crate::Encoded;
+use crate::reply::Reply;
+
+/// The request enum of one kind of object (several kinds may share one:
+/// `Queue` and `JoinableQueue` take [`QueueRequest`]): what the bridge and
+/// the client need to know about a request without knowing its kind.
+///
+/// Every method has a default for a request that never waits and never
+/// hands anything over.
+pub trait KindRequest:
+    Into<ObjectRequest> + TryFrom<ObjectRequest, Error = ObjectRequest> + Clone + Debug + Send + 'static
+{
+    /// A short name of the request family, for error messages ("queue").
+    const FAMILY: &'static str;
+
+    /// How long this request may wait on the manager's side, if it is one
+    /// that waits; for a client to bound it by its own deadline.
+    fn wait_mut(&mut self) -> Option<&mut Wait> {
+        None
+    }
+
+    /// Whether this request may take something (a lock, a semaphore unit, a
+    /// queue item) that must be given back if its reply comes after its
+    /// caller gave up; see [`KindRequest::undo_for`].
+    fn may_take(&self) -> bool {
+        false
+    }
+
+    /// What gives back what this request took, judging by `reply`, when
+    /// that reply came after the caller gave up (a timeout, a dropped
+    /// future) or could not be delivered. `None` if the reply took nothing.
+    fn undo_for(&self, reply: &Reply) -> Option<Self> {
+        let _ = reply;
+        None
+    }
+
+    /// Whether its reply is a list that grows with the object (keys, a
+    /// snapshot, a slice): such a reply may be long, so the bridge lets each
+    /// connection have one of them under way at a time and sends it in
+    /// parts (see [`reply::parts`](crate::reply::parts)).
+    fn replies_in_bulk(&self) -> bool {
+        false
+    }
+}
+
+/// An object of a custom type takes its encoded
+/// [`CustomType::Request`](crate::custom::CustomType::Request); only the
+/// type knows more about it.
+impl KindRequest for Encoded {
+    const FAMILY: &'static str = "custom";
+}
+
+/// Makes [`ObjectRequest`] from the list of kinds' request enums: the enum
+/// (with `Cancel` last), `From`/`TryFrom` between it and each kind's enum,
+/// and the methods that ask the kind's [`KindRequest`] impl.
+macro_rules! object_requests {
+    ($($(#[$doc:meta])* $Variant:ident($Request:ty),)*) => {
+        /// An operation on one object, by object kind. Kinds that share
+        /// operations share a request enum: `Queue` and `JoinableQueue` take
+        /// [`QueueRequest`], `Lock` and `RLock` take [`LockRequest`],
+        /// `Semaphore` and `BoundedSemaphore` take [`SemaphoreRequest`].
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum ObjectRequest {
+            $($(#[$doc])* $Variant($Request),)*
+            /// Take back request `request` of this connection if it is still
+            /// parked in the object (its caller stopped waiting for it: a
+            /// dropped future, a timeout): it is answered
+            /// [`ManagerError::Cancelled`] and changes nothing. For any
+            /// kind; replies `Bool`, whether a parked request was taken back.
+            /// A request already answered, or one whose wait counts toward a
+            /// result (a barrier's party), is left as it is.
+            ///
+            /// [`ManagerError::Cancelled`]: crate::ManagerError::Cancelled
+            Cancel {
+                /// The id of the request to take back.
+                request: RequestId,
+            },
+        }
+
+        $(
+            impl From<$Request> for ObjectRequest {
+                fn from(request: $Request) -> Self {
+                    ObjectRequest::$Variant(request)
+                }
+            }
+
+            impl TryFrom<ObjectRequest> for $Request {
+                type Error = ObjectRequest;
+
+                /// The kind's request, or the request itself back if it is
+                /// another kind's.
+                fn try_from(request: ObjectRequest) -> Result<Self, ObjectRequest> {
+                    match request {
+                        ObjectRequest::$Variant(request) => Ok(request),
+                        other => Err(other),
+                    }
+                }
+            }
+        )*
+
+        impl ObjectRequest {
+            /// How long this request may wait on the manager's side, if it
+            /// is one that waits ([`KindRequest::wait_mut`]).
+            pub fn wait_mut(&mut self) -> Option<&mut Wait> {
+                match self {
+                    $(ObjectRequest::$Variant(request) => request.wait_mut(),)*
+                    ObjectRequest::Cancel { .. } => None,
+                }
+            }
+
+            /// Whether this request may take something that must be given
+            /// back if its reply comes after its caller gave up
+            /// ([`KindRequest::may_take`]).
+            pub fn may_take(&self) -> bool {
+                match self {
+                    $(ObjectRequest::$Variant(request) => request.may_take(),)*
+                    ObjectRequest::Cancel { .. } => false,
+                }
+            }
+
+            /// What gives back what this request took, judging by `reply`
+            /// ([`KindRequest::undo_for`]): the release of a granted lock
+            /// or semaphore unit, the full release of a condition's lock
+            /// that a `Wait` took back, the return of a queue item to the
+            /// front (for a received item, its requeue). `None` if the reply
+            /// took nothing.
+            pub fn undo_for(&self, reply: &Reply) -> Option<ObjectRequest> {
+                match self {
+                    $(ObjectRequest::$Variant(request) => {
+                        request.undo_for(reply).map(ObjectRequest::$Variant)
+                    })*
+                    ObjectRequest::Cancel { .. } => None,
+                }
+            }
+
+            /// Whether its reply is a list that grows with the object
+            /// ([`KindRequest::replies_in_bulk`]).
+            pub fn replies_in_bulk(&self) -> bool {
+                match self {
+                    $(ObjectRequest::$Variant(request) => request.replies_in_bulk(),)*
+                    ObjectRequest::Cancel { .. } => false,
+                }
+            }
+
+            /// A short name of the request family, for error messages
+            /// ([`KindRequest::FAMILY`]).
+            pub fn family(&self) -> &'static str {
+                match self {
+                    $(ObjectRequest::$Variant(_) => <$Request as KindRequest>::FAMILY,)*
+                    ObjectRequest::Cancel { .. } => "cancel",
+                }
+            }
+        }
+    };
+}
+
+object_requests! {
+    /// For a namespace.
+    Namespace(NamespaceRequest),
+    /// For a list.
+    List(ListRequest),
+    /// For a dict.
+    Dict(DictRequest),
+    /// For a set.
+    Set(SetRequest),
+    /// For a value.
+    Value(ValueRequest),
+    /// For an array.
+    Array(ArrayRequest),
+    /// For a queue or joinable queue.
+    Queue(QueueRequest),
+    /// For a lock or re-entrant lock.
+    Lock(LockRequest),
+    /// For a semaphore or bounded semaphore.
+    Semaphore(SemaphoreRequest),
+    /// For an event.
+    Event(EventRequest),
+    /// For a condition.
+    Condition(ConditionRequest),
+    /// For a barrier.
+    Barrier(BarrierRequest),
+    /// For an object of a custom type: its encoded
+    /// [`CustomType::Request`](crate::custom::CustomType::Request), answered
+    /// with `Value` holding the encoded
+    /// [`CustomType::Reply`](crate::custom::CustomType::Reply).
+    Custom(Encoded),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::Owner;
+
+    #[test]
+    fn a_kind_request_converts_both_ways() {
+        let acquire = LockRequest::Acquire {
+            owner: Owner(1),
+            wait: Wait::Forever,
+        };
+        let op: ObjectRequest = acquire.clone().into();
+        assert_eq!(op.family(), "lock");
+        assert_eq!(LockRequest::try_from(op.clone()), Ok(acquire));
+        // Another kind's request comes back unchanged.
+        assert_eq!(QueueRequest::try_from(op.clone()), Err(op));
+    }
+
+    #[test]
+    fn cancel_neither_waits_nor_takes() {
+        let mut cancel = ObjectRequest::Cancel {
+            request: RequestId(7),
+        };
+        assert!(cancel.wait_mut().is_none());
+        assert!(!cancel.may_take());
+        assert!(cancel.undo_for(&Reply::Bool(true)).is_none());
+        assert_eq!(cancel.family(), "cancel");
+    }
+}
