@@ -1,0 +1,542 @@
+//! [`QueueState`]: a FIFO queue, optionally bounded, like Python's
+//! `Manager().Queue()`; with `joinable` set, also `task_done` and `join`,
+//! like `Manager().JoinableQueue()`.
+//!
+//! # Waiting
+//!
+//! A `get` on an empty queue and a `put` on a full one are parked in the
+//! state, never blocking the actor, and served in arrival order: the
+//! longest-waiting getter takes the next item, the longest-waiting putter
+//! gets the next free place. A `put` while a getter waits hands the item
+//! straight to that getter. A wait that ends first fails with
+//! [`ManagerError::Empty`] (getter) or [`ManagerError::Full`] (putter); a
+//! `join` that ends first answers `false`.
+//!
+//! # Types
+//!
+//! A typed get ([`QueueRequest::GetAs`]) names the type its caller will
+//! decode the item as, and the queue checks the front item's tag before
+//! taking it. An item of another type is never taken by such a get: it
+//! stays at the front and the get fails at once with
+//! [`ManagerError::WrongType`]. The same holds for a parked getter that a
+//! put would hand an item to: on a mismatch that getter is answered
+//! `WrongType` (it does not stay parked: a queue holding an item it cannot
+//! read would otherwise keep it waiting for ever) and the item goes to the
+//! next parked getter, or into the queue. A consumer built with the wrong
+//! type therefore fails loudly and destroys nothing; a consumer of the
+//! right type then takes the item.
+//!
+//! # Acknowledged gets
+//!
+//! A [`QueueRequest::Receive`] takes an item as a get does but keeps it *in
+//! flight* for the receiving connection under a receipt, until that
+//! connection sends [`QueueRequest::Ack`] (or gives it back with
+//! [`QueueRequest::Requeue`]). If the connection closes first, however its
+//! process ended (before the reply was read, after, in the middle of the
+//! work), its unacknowledged items return to the front of the queue in the
+//! order they were taken, as [`QueueRequest::Return`] does: not new tasks
+//! for `join`, not refused by the bound. The queue's length does not count
+//! items in flight, but its bound does: a bounded queue holds at most
+//! `maxsize` items, queued or in flight, so a put waits while consumers
+//! hold receipts, and an acknowledgement makes room.
+//!
+//! # Backpressure
+//!
+//! With a `maxsize`, at most that many items are held; further puts wait
+//! (holding their item, which has not entered the queue) until a `get` makes
+//! room. A `maxsize` of 0 means unbounded, as in Python.
+//!
+//! A client's [`QueueRequest::Return`] (of an item whose get it gave up on)
+//! waits for room the same way, then goes to the front. A connection may
+//! return only as many items as plain gets handed it and it has not given
+//! back; any other return is refused. If the connection closes while a
+//! return waits, the item goes to the front past the bound (it had left the
+//! queue for a get whose caller never had it), as the manager's own
+//! give-backs and a dead consumer's unacknowledged items do. So a bounded
+//! queue holds more than `maxsize` only by items that were in it before.
+//!
+//! # What happens when a worker dies
+//!
+//! Its parked getters, putters and joiners are dropped when its connection
+//! closes. An item is never handed to a getter whose connection is known to
+//! be gone while a live one waits: such getters are skipped. A dead putter's
+//! item never entered the queue and is dropped with it. Items already taken
+//! by a worker that dies before `task_done` stay unfinished, so a `join`
+//! waits for them (as in Python).
+//!
+//! # Removal
+//!
+//! Every parked request is answered with [`ManagerError::ObjectGone`].
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use manager_core::inspect::{KindDetail, ObjectDetail};
+use manager_core::reply::Reply;
+use manager_core::request::{QueueRequest, RequestId, Wait};
+use manager_core::{Encoded, ManagerError, TypeTag};
+
+use super::list::check_type;
+use crate::actor::{ObjectContext, ObjectState};
+use crate::object::{Caller, ConnectionId};
+use crate::waiters::{WaiterId, Waiters};
+
+/// A parked get.
+#[derive(Debug)]
+struct Getter {
+    /// The type it expects (`None`: any).
+    expect: Option<TypeTag>,
+    /// Whether it takes the item with a receipt (`Receive`).
+    receipt: bool,
+}
+
+/// An item received with a receipt, until acknowledged.
+#[derive(Debug)]
+struct InFlight {
+    connection: ConnectionId,
+    value: Encoded,
+}
+
+/// The state of one queue or joinable queue.
+#[derive(Debug, Default)]
+pub struct QueueState {
+    /// The items, front first.
+    items: VecDeque<Encoded>,
+    /// The most items held; `None` for unbounded.
+    maxsize: Option<u64>,
+    /// Whether `task_done` and `join` are allowed.
+    joinable: bool,
+    /// Items that entered the queue (or went straight to a getter) and have
+    /// not been marked done.
+    unfinished: u64,
+    /// Gets waiting for an item.
+    getters: Waiters<Getter>,
+    /// Items received with a receipt and not yet acknowledged, by receipt
+    /// (so in the order they were taken).
+    in_flight: BTreeMap<u64, InFlight>,
+    /// The receipt the next received item gets.
+    next_receipt: u64,
+    /// Puts (and clients' returns) waiting for room, each with its item.
+    putters: Waiters<Put>,
+    /// Joins waiting for `unfinished` to reach 0.
+    joiners: Waiters<()>,
+    /// Per connection, the items plain gets handed it and it has not given
+    /// back: what it may still return ([`QueueRequest::Return`]).
+    returnable: HashMap<ConnectionId, u64>,
+}
+
+/// A put waiting for room: its item, and whether it is a client's return
+/// that goes to the front ([`QueueRequest::Return`]).
+#[derive(Debug)]
+struct Put {
+    value: Encoded,
+    front: bool,
+}
+
+impl QueueState {
+    /// An empty queue holding at most `maxsize` items (`None` or `Some(0)`:
+    /// unbounded); `joinable` allows `task_done` and `join`.
+    pub fn new(maxsize: Option<u64>, joinable: bool) -> Self {
+        QueueState {
+            maxsize: maxsize.filter(|&m| m > 0),
+            joinable,
+            ..Self::default()
+        }
+    }
+
+    /// Whether a put may enter: items in flight count toward the bound, so
+    /// a bounded queue holds at most `maxsize` items, queued or received
+    /// and not yet acknowledged.
+    fn has_room(&self) -> bool {
+        self.maxsize
+            .is_none_or(|m| ((self.items.len() + self.in_flight.len()) as u64) < m)
+    }
+
+    fn is_full(&self) -> bool {
+        !self.has_room()
+    }
+
+    /// Moves items to waiting getters and waiting putters' items into the
+    /// queue for as long as either can proceed. Afterwards, a non-empty queue
+    /// has no getter parked, and a queue with room has no putter parked.
+    ///
+    /// A getter that expects another type than the front item's is answered
+    /// `WrongType` and leaves; the item stays for the next getter.
+    fn settle(&mut self, ctx: &mut ObjectContext<'_, Self>) {
+        loop {
+            let mut moved = false;
+            while let Some(front) = self.items.front() {
+                let Some(getter) = self.getters.pop_front(ctx) else {
+                    break;
+                };
+                if let Err(e) = check_type(front, getter.data.expect.as_ref(), || ctx.what()) {
+                    getter.caller.reply(Err(e));
+                    continue;
+                }
+                let item = self.items.pop_front().expect("checked non-empty");
+                let reply = self.hand_over(item, getter.data.receipt, getter.caller.connection);
+                getter.caller.reply(Ok(reply));
+                moved = true;
+            }
+            while self.has_room() && !self.putters.is_empty() {
+                let Some(putter) = self.putters.pop_front(ctx) else {
+                    break;
+                };
+                let Put { value, front } = putter.data;
+                if front {
+                    // A returned item: back where it was, not a new task.
+                    self.items.push_front(value);
+                } else {
+                    self.items.push_back(value);
+                    self.unfinished += 1;
+                }
+                putter.caller.reply(Ok(Reply::Done));
+                moved = true;
+            }
+            if !moved {
+                return;
+            }
+        }
+    }
+
+    /// The reply that hands `item` to a get of `connection`: with a
+    /// receipt, the item is kept in flight until acknowledged.
+    fn hand_over(&mut self, item: Encoded, receipt: bool, connection: ConnectionId) -> Reply {
+        if !receipt {
+            *self.returnable.entry(connection).or_default() += 1;
+            return Reply::Value(item);
+        }
+        let receipt = self.next_receipt;
+        self.next_receipt += 1;
+        self.in_flight.insert(
+            receipt,
+            InFlight {
+                connection,
+                value: item.clone(),
+            },
+        );
+        Reply::Delivery {
+            receipt,
+            value: item,
+        }
+    }
+
+    /// Checks that `connection` received the item in flight under
+    /// `receipt`; only it may acknowledge or requeue it.
+    fn check_received(
+        &self,
+        receipt: u64,
+        connection: ConnectionId,
+        ctx: &ObjectContext<'_, Self>,
+    ) -> Result<(), ManagerError> {
+        match self.in_flight.get(&receipt) {
+            Some(held) if held.connection == connection => Ok(()),
+            _ => Err(ManagerError::NotHeld {
+                what: format!("receipt {receipt} of {}", ctx.what()),
+            }),
+        }
+    }
+
+    /// Takes the item in flight under `receipt` if `connection` received it.
+    fn take_in_flight(
+        &mut self,
+        receipt: u64,
+        connection: ConnectionId,
+        ctx: &ObjectContext<'_, Self>,
+    ) -> Result<Encoded, ManagerError> {
+        self.check_received(receipt, connection, ctx)?;
+        Ok(self.in_flight.remove(&receipt).expect("just checked").value)
+    }
+
+    /// Acknowledges the item in flight under `receipt` for `connection`;
+    /// with `task_done`, also marks it done. A refused request changes
+    /// nothing: the item stays in flight.
+    fn ack(
+        &mut self,
+        receipt: u64,
+        task_done: bool,
+        connection: ConnectionId,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) -> Result<Reply, ManagerError> {
+        if task_done && !self.joinable {
+            return Err(ctx.unsupported("task_done"));
+        }
+        self.check_received(receipt, connection, ctx)?;
+        // Checked before the item leaves flight: task_done may refuse.
+        let reply = if task_done {
+            self.task_done(ctx)?
+        } else {
+            Reply::Done
+        };
+        self.in_flight.remove(&receipt);
+        Ok(reply)
+    }
+
+    fn put(
+        &mut self,
+        value: Encoded,
+        wait: Wait,
+        caller: Caller,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
+        // After `settle`, room means no putter is parked, so this put does
+        // not overtake one.
+        if self.has_room() {
+            self.items.push_back(value);
+            self.unfinished += 1;
+            caller.reply(Ok(Reply::Done));
+            // Hands the item to the first live getter, if one waits.
+            self.settle(ctx);
+        } else if wait == Wait::No {
+            caller.reply(Err(ManagerError::Full { what: ctx.what() }));
+        } else {
+            self.putters.park(
+                caller,
+                Put {
+                    value,
+                    front: false,
+                },
+                wait,
+                ctx,
+            );
+        }
+    }
+
+    /// An item given back to the front, where it was taken from; not a new
+    /// task. The manager's own give-back (of a reply it could not deliver)
+    /// always goes in: that item left the queue a moment ago. A client's
+    /// waits for room like a put, so it cannot fill the queue past its
+    /// bound: a bounded queue holds more than its bound only by what the
+    /// manager gives back.
+    fn give_back(&mut self, value: Encoded, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
+        // Only what a get handed this connection may come back from it.
+        let returnable = self.returnable.get_mut(&caller.connection);
+        match returnable {
+            Some(count) if *count > 0 => *count -= 1,
+            _ if caller.is_internal() => {}
+            _ => {
+                caller.reply(Err(ManagerError::BadRequest(format!(
+                    "{}: nothing to return: no item taken from it by this connection is out",
+                    ctx.what()
+                ))));
+                return;
+            }
+        }
+        if caller.is_internal() || self.has_room() {
+            self.items.push_front(value);
+            caller.reply(Ok(Reply::Done));
+            self.settle(ctx);
+        } else {
+            self.putters
+                .park(caller, Put { value, front: true }, Wait::Forever, ctx);
+        }
+    }
+
+    /// A get; with `expect`, only an item of that type is taken; with
+    /// `receipt`, it is kept in flight until acknowledged.
+    fn get(
+        &mut self,
+        expect: Option<TypeTag>,
+        receipt: bool,
+        wait: Wait,
+        caller: Caller,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
+        // After `settle`, an item means no getter is parked, so this get
+        // does not overtake one.
+        if let Some(front) = self.items.front() {
+            if let Err(e) = check_type(front, expect.as_ref(), || ctx.what()) {
+                // The item stays at the front; nothing changed.
+                return caller.reply(Err(e));
+            }
+            let item = self.items.pop_front().expect("checked non-empty");
+            let reply = self.hand_over(item, receipt, caller.connection);
+            caller.reply(Ok(reply));
+            // Lets the first live putter's item in.
+            self.settle(ctx);
+        } else if wait == Wait::No {
+            caller.reply(Err(ManagerError::Empty { what: ctx.what() }));
+        } else {
+            self.getters
+                .park(caller, Getter { expect, receipt }, wait, ctx);
+        }
+    }
+
+    fn task_done(&mut self, ctx: &mut ObjectContext<'_, Self>) -> Result<Reply, ManagerError> {
+        if !self.joinable {
+            return Err(ctx.unsupported("task_done"));
+        }
+        if self.unfinished == 0 {
+            return Err(ManagerError::TooManyReleases {
+                what: ctx.what(),
+                detail: "task_done() called more times than items were put".to_owned(),
+            });
+        }
+        self.unfinished -= 1;
+        if self.unfinished == 0 {
+            for joiner in self.joiners.drain(ctx) {
+                joiner.caller.reply(Ok(Reply::Bool(true)));
+            }
+        }
+        Ok(Reply::Done)
+    }
+
+    fn join(&mut self, wait: Wait, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
+        if !self.joinable {
+            caller.reply(Err(ctx.unsupported("join")));
+        } else if self.unfinished == 0 {
+            caller.reply(Ok(Reply::Bool(true)));
+        } else if wait == Wait::No {
+            caller.reply(Ok(Reply::Bool(false)));
+        } else {
+            self.joiners.park(caller, (), wait, ctx);
+        }
+    }
+}
+
+impl ObjectState for QueueState {
+    type Request = QueueRequest;
+
+    fn report(&self) -> ObjectDetail {
+        ObjectDetail {
+            size: KindDetail::Queue {
+                len: self.items.len() as u64,
+                maxsize: self.maxsize,
+                unfinished: self.joinable.then_some(self.unfinished),
+                in_flight: self.in_flight.len() as u64,
+            },
+            waiters: (self.getters.len() + self.putters.len() + self.joiners.len()) as u64,
+            // Items parked with their putters are held too.
+            bytes_held: super::bytes_held(&self.items)
+                + super::bytes_held(self.putters.iter().map(|w| &w.data.value))
+                + super::bytes_held(self.in_flight.values().map(|held| &held.value)),
+            holders: Vec::new(),
+        }
+    }
+
+    fn handle(&mut self, request: QueueRequest, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
+        match request {
+            QueueRequest::Put { value, wait } => self.put(value, wait, caller, ctx),
+            QueueRequest::Get { wait } => self.get(None, false, wait, caller, ctx),
+            QueueRequest::GetAs { expect, wait } => {
+                self.get(Some(expect), false, wait, caller, ctx);
+            }
+            QueueRequest::Receive { expect, wait } => self.get(expect, true, wait, caller, ctx),
+            QueueRequest::Ack { receipt, task_done } => {
+                let result = self.ack(receipt, task_done, caller.connection, ctx);
+                caller.reply(result);
+                // An item in flight no longer holds a place.
+                self.settle(ctx);
+            }
+            QueueRequest::Requeue { receipt } => {
+                match self.take_in_flight(receipt, caller.connection, ctx) {
+                    Ok(value) => {
+                        self.items.push_front(value);
+                        caller.reply(Ok(Reply::Done));
+                        self.settle(ctx);
+                    }
+                    Err(e) => caller.reply(Err(e)),
+                }
+            }
+            QueueRequest::Len => caller.reply(Ok(Reply::Count(self.items.len() as u64))),
+            QueueRequest::IsEmpty => caller.reply(Ok(Reply::Bool(self.items.is_empty()))),
+            QueueRequest::IsFull => caller.reply(Ok(Reply::Bool(self.is_full()))),
+            QueueRequest::TaskDone => {
+                let result = self.task_done(ctx);
+                caller.reply(result);
+            }
+            QueueRequest::Join { wait } => self.join(wait, caller, ctx),
+            QueueRequest::Return { value } => self.give_back(value, caller, ctx),
+        }
+    }
+
+    fn timed_out(&mut self, waiter: WaiterId, ctx: &mut ObjectContext<'_, Self>) {
+        if let Some(getter) = self.getters.take(waiter, ctx) {
+            getter
+                .caller
+                .reply(Err(ManagerError::Empty { what: ctx.what() }));
+        } else if let Some(putter) = self.putters.take(waiter, ctx) {
+            // Its item never entered the queue.
+            putter
+                .caller
+                .reply(Err(ManagerError::Full { what: ctx.what() }));
+        } else if let Some(joiner) = self.joiners.take(waiter, ctx) {
+            joiner.caller.reply(Ok(Reply::Bool(false)));
+        }
+    }
+
+    fn cancel(
+        &mut self,
+        connection: ConnectionId,
+        request: RequestId,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) -> bool {
+        // A put's item never entered the queue; a get took nothing yet. A
+        // return waiting for room is not taken back: its item has nowhere
+        // else to go.
+        let a_return = self
+            .putters
+            .get_request(connection, request)
+            .is_some_and(|put| put.data.front);
+        self.getters.cancel(connection, request, ctx)
+            || (!a_return && self.putters.cancel(connection, request, ctx))
+            || self.joiners.cancel(connection, request, ctx)
+    }
+
+    fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
+        // Nobody is left to answer; a dead putter's item is dropped with it.
+        // The item of a return waiting for room goes back to the front,
+        // past the bound, as an unacknowledged one does below: it had left
+        // the queue for a get whose caller never had it.
+        self.getters.drop_connection(connection, ctx);
+        let putters = self.putters.remove_connection(connection, ctx);
+        let (returns, puts): (Vec<_>, Vec<_>) = putters.into_iter().partition(|put| put.data.front);
+        for put in returns.into_iter().rev() {
+            self.items.push_front(put.data.value);
+        }
+        let len = puts.len();
+        crate::discard::discard(puts, len);
+        self.joiners.drop_connection(connection, ctx);
+        self.returnable.remove(&connection);
+        // What it received and never acknowledged goes back to the front,
+        // in the order it was taken: not new tasks, not refused by the
+        // bound.
+        let unacknowledged: Vec<u64> = self
+            .in_flight
+            .iter()
+            .filter(|(_, held)| held.connection == connection)
+            .map(|(&receipt, _)| receipt)
+            .collect();
+        if !unacknowledged.is_empty() {
+            tracing::debug!(
+                queue = %ctx.what(),
+                %connection,
+                items = unacknowledged.len(),
+                "connection closed; its unacknowledged items go back"
+            );
+        }
+        for receipt in unacknowledged.into_iter().rev() {
+            if let Some(held) = self.in_flight.remove(&receipt) {
+                self.items.push_front(held.value);
+            }
+        }
+        self.settle(ctx);
+    }
+
+    fn removed(&mut self, ctx: &mut ObjectContext<'_, Self>) {
+        for getter in self.getters.drain(ctx) {
+            getter.caller.reply(Err(ctx.gone()));
+        }
+        for putter in self.putters.drain(ctx) {
+            putter.caller.reply(Err(ctx.gone()));
+        }
+        for joiner in self.joiners.drain(ctx) {
+            joiner.caller.reply(Err(ctx.gone()));
+        }
+        let items = std::mem::take(&mut self.items);
+        let len = items.len();
+        crate::discard::discard(items, len);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,622 @@
+//! The queue through a real actor: puts and gets, waits, deliveries and
+//! their receipts, returns, cancels and closed connections.
+
+use std::time::Duration;
+
+use manager_core::reply::Reply;
+use manager_core::request::{NamespaceRequest, ObjectRequest, QueueRequest, Wait};
+use manager_core::{Encoded, ManagerError, ObjectSpec, TypeTag};
+
+use manager_core::inspect::KindDetail;
+
+use crate::object::ObjectHandle;
+use crate::objects::testing::{Conn, Harness};
+
+fn v(n: i64) -> Encoded {
+    Encoded::encode(&n).unwrap()
+}
+
+fn put(n: i64, wait: Wait) -> ObjectRequest {
+    ObjectRequest::Queue(QueueRequest::Put { value: v(n), wait })
+}
+
+fn get(wait: Wait) -> ObjectRequest {
+    ObjectRequest::Queue(QueueRequest::Get { wait })
+}
+
+fn get_as<T>(wait: Wait) -> ObjectRequest {
+    ObjectRequest::Queue(QueueRequest::GetAs {
+        expect: TypeTag::of::<T>(),
+        wait,
+    })
+}
+
+fn wrong_type<T>() -> ManagerError {
+    ManagerError::WrongType {
+        what: "queue `t`".into(),
+        stored: "i64".into(),
+        requested: TypeTag::of::<T>().as_str().to_owned(),
+    }
+}
+
+fn q(request: QueueRequest) -> ObjectRequest {
+    ObjectRequest::Queue(request)
+}
+
+async fn bounded(maxsize: u64) -> (Harness, ObjectHandle) {
+    Harness::start(ObjectSpec::Queue {
+        maxsize: Some(maxsize),
+    })
+    .await
+}
+
+async fn joinable() -> (Harness, ObjectHandle) {
+    Harness::start(ObjectSpec::JoinableQueue { maxsize: None }).await
+}
+
+const SHORT: Wait = Wait::For(Duration::from_millis(30));
+
+#[actix::test]
+async fn fifo_len_empty_full() {
+    let (_h, t) = bounded(2).await;
+    let mut a = Conn::new(1);
+    assert_eq!(
+        a.call(&t, q(QueueRequest::IsEmpty)).await,
+        Ok(Reply::Bool(true))
+    );
+    assert_eq!(a.call(&t, put(1, Wait::No)).await, Ok(Reply::Done));
+    assert_eq!(a.call(&t, put(2, Wait::No)).await, Ok(Reply::Done));
+    assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(2)));
+    assert_eq!(
+        a.call(&t, q(QueueRequest::IsFull)).await,
+        Ok(Reply::Bool(true))
+    );
+    assert_eq!(
+        a.call(&t, put(3, Wait::No)).await,
+        Err(ManagerError::Full {
+            what: "queue `t`".into()
+        })
+    );
+    assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+    assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(2))));
+    assert_eq!(
+        a.call(&t, get(Wait::No)).await,
+        Err(ManagerError::Empty {
+            what: "queue `t`".into()
+        })
+    );
+}
+
+#[actix::test]
+async fn a_returned_item_goes_to_the_front_or_to_a_parked_getter() {
+    let (_h, t) = joinable().await;
+    let mut a = Conn::new(1);
+    let ret = |n| q(QueueRequest::Return { value: v(n) });
+    assert_eq!(a.call(&t, put(1, Wait::No)).await, Ok(Reply::Done));
+    assert_eq!(a.call(&t, put(2, Wait::No)).await, Ok(Reply::Done));
+    // Taken, then given back: to the front, before 2.
+    assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+    assert_eq!(a.call(&t, ret(1)).await, Ok(Reply::Done));
+    assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+    assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(2))));
+    // A parked getter takes a returned item at once.
+    let mut b = Conn::new(2);
+    let gb = b.send(&t, get(Wait::Forever)).await;
+    b.nothing();
+    assert_eq!(a.call(&t, ret(2)).await, Ok(Reply::Done));
+    assert_eq!(b.now(gb), Ok(Reply::Value(v(2))));
+    // Two puts, two tasks: a return is not a new one.
+    for _ in 0..2 {
+        assert_eq!(a.call(&t, q(QueueRequest::TaskDone)).await, Ok(Reply::Done));
+    }
+    assert_eq!(
+        a.call(&t, q(QueueRequest::Join { wait: Wait::No })).await,
+        Ok(Reply::Bool(true))
+    );
+}
+
+#[actix::test]
+async fn a_client_returns_only_what_it_took() {
+    let (_h, t) = bounded(4).await;
+    let mut a = Conn::new(1);
+    let mut b = Conn::new(2);
+    let ret = |n| q(QueueRequest::Return { value: v(n) });
+    // Nothing taken: nothing to return.
+    let refused = a.call(&t, ret(9)).await;
+    assert!(
+        matches!(&refused, Err(ManagerError::BadRequest(why)) if why.contains("nothing to return")),
+        "{refused:?}"
+    );
+    assert_eq!(a.call(&t, put(1, Wait::No)).await, Ok(Reply::Done));
+    assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+    // What a took is a's to return, once.
+    assert!(b.call(&t, ret(1)).await.is_err());
+    assert_eq!(a.call(&t, ret(1)).await, Ok(Reply::Done));
+    assert!(a.call(&t, ret(1)).await.is_err());
+    assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(1)));
+}
+
+#[actix::test]
+async fn a_client_s_return_waits_for_room_in_a_bounded_queue() {
+    let (_h, t) = bounded(1).await;
+    let mut a = Conn::new(1);
+    let ret = |n| q(QueueRequest::Return { value: v(n) });
+    // a takes 0, and the queue fills again with 1.
+    assert_eq!(a.call(&t, put(0, Wait::No)).await, Ok(Reply::Done));
+    assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(0))));
+    assert_eq!(a.call(&t, put(1, Wait::No)).await, Ok(Reply::Done));
+    // Full: the return waits rather than pass the bound, and a cancel
+    // does not take it back (its item has nowhere else to go).
+    let parked = a.send(&t, ret(0)).await;
+    a.nothing();
+    assert_eq!(
+        a.call(&t, ObjectRequest::Cancel { request: parked }).await,
+        Ok(Reply::Bool(false))
+    );
+    assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(1)));
+    // A get makes room; the returned item goes to the front.
+    assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+    assert_eq!(a.now(parked), Ok(Reply::Done));
+    assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(0))));
+    // However many a client sends, the queue holds at most its bound
+    // while it lives; returns beyond what it took are refused.
+    assert_eq!(a.call(&t, put(2, Wait::No)).await, Ok(Reply::Done));
+    let mut sent = Vec::new();
+    for n in 10..20 {
+        sent.push(a.send(&t, ret(n)).await);
+    }
+    // a took two it has not given back: two wait, the rest are refused.
+    for &id in &sent[2..] {
+        assert!(matches!(a.now(id), Err(ManagerError::BadRequest(_))));
+    }
+    assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(1)));
+    // When it closes, the returns it had waiting go back to the front
+    // past the bound (they were items it took), the others were refused.
+    a.close(&[&t]).await;
+    let mut b = Conn::new(2);
+    assert_eq!(b.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(3)));
+}
+
+#[actix::test]
+async fn a_cancelled_get_leaves_and_takes_nothing() {
+    let (_h, t) = bounded(1).await;
+    let mut a = Conn::new(1);
+    let mut b = Conn::new(2);
+    let cancel = |request| ObjectRequest::Cancel { request };
+    let abandoned = a.send(&t, get(Wait::Forever)).await;
+    // Ids are per connection: b's get has another id than a's.
+    assert_eq!(b.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(0)));
+    let waiting = b.send(&t, get(Wait::Forever)).await;
+    assert_ne!(waiting, abandoned);
+    a.nothing();
+    // Another connection cannot take it back; its owner can, once.
+    assert_eq!(b.call(&t, cancel(abandoned)).await, Ok(Reply::Bool(false)));
+    let taken_back = a.send(&t, cancel(abandoned)).await;
+    assert_eq!(a.now(abandoned), Err(ManagerError::Cancelled));
+    assert_eq!(a.now(taken_back), Ok(Reply::Bool(true)));
+    assert_eq!(a.call(&t, cancel(abandoned)).await, Ok(Reply::Bool(false)));
+    // The next item goes to the getter still waiting.
+    assert_eq!(a.call(&t, put(1, Wait::No)).await, Ok(Reply::Done));
+    assert_eq!(b.now(waiting), Ok(Reply::Value(v(1))));
+    // A parked put leaves without its item entering.
+    assert_eq!(a.call(&t, put(2, Wait::No)).await, Ok(Reply::Done));
+    let put_back = a.send(&t, put(3, Wait::Forever)).await;
+    let taken_back = a.send(&t, cancel(put_back)).await;
+    assert_eq!(a.now(put_back), Err(ManagerError::Cancelled));
+    assert_eq!(a.now(taken_back), Ok(Reply::Bool(true)));
+    assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(2))));
+    assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(0)));
+}
+
+#[actix::test]
+async fn zero_maxsize_is_unbounded() {
+    let (_h, t) = bounded(0).await;
+    let mut a = Conn::new(1);
+    for n in 0..100 {
+        assert_eq!(a.call(&t, put(n, Wait::No)).await, Ok(Reply::Done));
+    }
+    assert_eq!(
+        a.call(&t, q(QueueRequest::IsFull)).await,
+        Ok(Reply::Bool(false))
+    );
+}
+
+#[actix::test]
+async fn getters_are_served_in_arrival_order() {
+    let (_h, t) = bounded(1).await;
+    let mut a = Conn::new(1);
+    let mut b = Conn::new(2);
+    let ga = a.send(&t, get(Wait::Forever)).await;
+    let gb = b.send(&t, get(Wait::Forever)).await;
+    a.nothing();
+    b.nothing();
+    // Straight to the first getter: the queue never holds it.
+    assert_eq!(a.call(&t, put(1, Wait::No)).await, Ok(Reply::Done));
+    assert_eq!(a.now(ga), Ok(Reply::Value(v(1))));
+    b.nothing();
+    assert_eq!(a.call(&t, put(2, Wait::No)).await, Ok(Reply::Done));
+    assert_eq!(b.now(gb), Ok(Reply::Value(v(2))));
+    assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(0)));
+}
+
+#[actix::test]
+async fn parked_putters_enter_in_order_as_room_appears() {
+    let (_h, t) = bounded(1).await;
+    let mut a = Conn::new(1);
+    let mut b = Conn::new(2);
+    a.call(&t, put(1, Wait::No)).await.unwrap();
+    let pa = a.send(&t, put(2, Wait::Forever)).await;
+    let pb = b.send(&t, put(3, Wait::Forever)).await;
+    a.nothing();
+    b.nothing();
+    assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+    assert_eq!(a.now(pa), Ok(Reply::Done));
+    b.nothing();
+    assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(2))));
+    assert_eq!(b.now(pb), Ok(Reply::Done));
+    assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(3))));
+}
+
+#[actix::test]
+async fn waits_that_end_fail_with_empty_and_full() {
+    let (_h, t) = bounded(1).await;
+    let mut a = Conn::new(1);
+    let g = a.send(&t, get(SHORT)).await;
+    assert!(matches!(a.later(g).await, Err(ManagerError::Empty { .. })));
+    a.call(&t, put(1, Wait::No)).await.unwrap();
+    let p = a.send(&t, put(2, SHORT)).await;
+    assert!(matches!(a.later(p).await, Err(ManagerError::Full { .. })));
+    // The timed-out put's item never entered.
+    assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+    assert!(a.call(&t, get(Wait::No)).await.is_err());
+}
+
+fn receive(wait: Wait) -> ObjectRequest {
+    q(QueueRequest::Receive { expect: None, wait })
+}
+
+fn receipt_of(reply: Result<Reply, ManagerError>, item: i64) -> u64 {
+    match reply {
+        Ok(Reply::Delivery { receipt, value }) if value == v(item) => receipt,
+        other => panic!("expected a delivery of {item}, got {other:?}"),
+    }
+}
+
+#[actix::test]
+async fn a_reply_never_read_gives_its_item_back() {
+    let (_h, t) = joinable().await;
+    let mut live = Conn::new(1);
+    let mut dead = Conn::new(2);
+    assert_eq!(live.call(&t, put(1, Wait::No)).await, Ok(Reply::Done));
+    // Answered at once, but the connection goes before its writer
+    // delivers the reply: the item comes back to the front.
+    let _ = dead.send(&t, get(Wait::No)).await;
+    // Dropping its reply queue gives back what the queued reply took;
+    // the give-back reaches the mailbox before the live get.
+    drop(dead);
+    assert_eq!(live.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+    // Not a new task: one task_done finishes the queue's work.
+    assert_eq!(
+        live.call(&t, q(QueueRequest::TaskDone)).await,
+        Ok(Reply::Done)
+    );
+    assert_eq!(
+        live.call(&t, q(QueueRequest::Join { wait: Wait::No }))
+            .await,
+        Ok(Reply::Bool(true))
+    );
+}
+
+#[actix::test]
+async fn a_reply_over_the_limit_is_refused_and_its_item_given_back() {
+    let (_h, t) = joinable().await;
+    let mut live = Conn::new(1);
+    let mut small = Conn::with_max_reply(2, 16);
+    let big = ObjectRequest::Queue(QueueRequest::Put {
+        value: Encoded::encode(&vec![9_u8; 100]).unwrap(),
+        wait: Wait::No,
+    });
+    assert_eq!(live.call(&t, big).await, Ok(Reply::Done));
+    let refused = small.call(&t, get(Wait::No)).await;
+    assert!(
+        matches!(refused, Err(ManagerError::ReplyTooLarge { max: 16, .. })),
+        "{refused:?}"
+    );
+    // The item went back to the front, not as a new task.
+    let Ok(Reply::Value(item)) = live.call(&t, get(Wait::No)).await else {
+        panic!("the item was lost");
+    };
+    assert_eq!(item.decode::<Vec<u8>>("item").unwrap().len(), 100);
+    assert_eq!(
+        live.call(&t, q(QueueRequest::TaskDone)).await,
+        Ok(Reply::Done)
+    );
+    assert_eq!(
+        live.call(&t, q(QueueRequest::Join { wait: Wait::No }))
+            .await,
+        Ok(Reply::Bool(true))
+    );
+}
+
+#[actix::test]
+async fn received_items_go_back_in_order_when_their_connection_closes() {
+    let (h, t) = joinable().await;
+    let mut a = Conn::new(1);
+    let mut b = Conn::new(2);
+    for n in 1..=3 {
+        assert_eq!(a.call(&t, put(n, Wait::No)).await, Ok(Reply::Done));
+    }
+    let r1 = receipt_of(a.call(&t, receive(Wait::No)).await, 1);
+    let r2 = receipt_of(a.call(&t, receive(Wait::No)).await, 2);
+    assert_ne!(r1, r2);
+    let r3 = receipt_of(b.call(&t, receive(Wait::No)).await, 3);
+    // In flight: not in the queue, and shown by inspection.
+    assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(0)));
+    let report = h.inspect().await.remove(0);
+    assert!(matches!(
+        report.detail.map(|d| d.size),
+        Some(KindDetail::Queue {
+            len: 0,
+            in_flight: 3,
+            ..
+        })
+    ));
+    // Only the receiver acknowledges or requeues.
+    for op in [
+        QueueRequest::Ack {
+            receipt: r3,
+            task_done: false,
+        },
+        QueueRequest::Requeue { receipt: r3 },
+    ] {
+        assert!(matches!(
+            a.call(&t, q(op)).await,
+            Err(ManagerError::NotHeld { .. })
+        ));
+    }
+    assert_eq!(
+        b.call(
+            &t,
+            q(QueueRequest::Ack {
+                receipt: r3,
+                task_done: true
+            })
+        )
+        .await,
+        Ok(Reply::Done)
+    );
+    // Acknowledged once: a second ack finds nothing.
+    assert!(matches!(
+        b.call(
+            &t,
+            q(QueueRequest::Ack {
+                receipt: r3,
+                task_done: true
+            })
+        )
+        .await,
+        Err(ManagerError::NotHeld { .. })
+    ));
+    a.close(&[&t]).await;
+    // Back at the front in the order taken.
+    assert_eq!(b.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+    assert_eq!(b.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(2))));
+    // Three puts, three tasks.
+    for _ in 0..2 {
+        assert_eq!(b.call(&t, q(QueueRequest::TaskDone)).await, Ok(Reply::Done));
+    }
+    assert_eq!(
+        b.call(&t, q(QueueRequest::Join { wait: Wait::No })).await,
+        Ok(Reply::Bool(true))
+    );
+}
+
+#[actix::test]
+async fn a_requeued_item_goes_to_a_parked_getter() {
+    let (_h, t) = bounded(1).await;
+    let mut a = Conn::new(1);
+    let mut b = Conn::new(2);
+    assert_eq!(a.call(&t, put(5, Wait::No)).await, Ok(Reply::Done));
+    let r = receipt_of(a.call(&t, receive(Wait::No)).await, 5);
+    let g = b.send(&t, receive(Wait::Forever)).await;
+    b.nothing();
+    assert_eq!(
+        a.call(&t, q(QueueRequest::Requeue { receipt: r })).await,
+        Ok(Reply::Done)
+    );
+    receipt_of(b.now(g), 5);
+}
+
+#[actix::test]
+async fn dead_getter_is_skipped_and_dead_putter_dropped() {
+    let (_h, t) = bounded(1).await;
+    let mut live = Conn::new(1);
+    let mut dead = Conn::new(2);
+    let _ = dead.send(&t, get(Wait::Forever)).await;
+    let g = live.send(&t, get(Wait::Forever)).await;
+    // The dead connection's sink closes before the manager hears of it.
+    drop(dead);
+    assert_eq!(live.call(&t, put(7, Wait::No)).await, Ok(Reply::Done));
+    assert_eq!(live.now(g), Ok(Reply::Value(v(7))));
+
+    let mut dead = Conn::new(3);
+    live.call(&t, put(1, Wait::No)).await.unwrap();
+    let _ = dead.send(&t, put(2, Wait::Forever)).await;
+    dead.close(&[&t]).await;
+    assert_eq!(live.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+    assert!(matches!(
+        live.call(&t, get(Wait::No)).await,
+        Err(ManagerError::Empty { .. })
+    ));
+}
+
+#[actix::test]
+async fn a_wrong_typed_get_leaves_the_item_at_the_front() {
+    let (_h, t) = bounded(2).await;
+    let mut a = Conn::new(1);
+    a.call(&t, put(1, Wait::No)).await.unwrap();
+    a.call(&t, put(2, Wait::No)).await.unwrap();
+    // Refused at once, whatever the wait: the queue is not empty.
+    for wait in [Wait::No, SHORT, Wait::Forever] {
+        assert_eq!(
+            a.call(&t, get_as::<String>(wait)).await,
+            Err(wrong_type::<String>())
+        );
+    }
+    assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(2)));
+    // A get of the right type then takes it, in order.
+    assert_eq!(
+        a.call(&t, get_as::<i64>(Wait::No)).await,
+        Ok(Reply::Value(v(1)))
+    );
+    assert_eq!(
+        a.call(&t, get_as::<i64>(Wait::No)).await,
+        Ok(Reply::Value(v(2)))
+    );
+}
+
+#[actix::test]
+async fn a_parked_getter_of_another_type_is_refused_and_the_item_goes_on() {
+    let (_h, t) = bounded(1).await;
+    let mut a = Conn::new(1);
+    let mut b = Conn::new(2);
+    let ga = a.send(&t, get_as::<String>(Wait::Forever)).await;
+    let gb = b.send(&t, get_as::<i64>(Wait::Forever)).await;
+    a.nothing();
+    b.nothing();
+    // The first getter expects a `String`: it is answered `WrongType`,
+    // and the item goes to the next getter.
+    assert_eq!(a.call(&t, put(7, Wait::No)).await, Ok(Reply::Done));
+    assert_eq!(a.now(ga), Err(wrong_type::<String>()));
+    assert_eq!(b.now(gb), Ok(Reply::Value(v(7))));
+
+    // With no getter of the right type parked, the item enters the
+    // queue and waits there for one.
+    let ga = a.send(&t, get_as::<String>(Wait::Forever)).await;
+    assert_eq!(b.call(&t, put(8, Wait::No)).await, Ok(Reply::Done));
+    assert_eq!(a.now(ga), Err(wrong_type::<String>()));
+    assert_eq!(b.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(1)));
+    assert_eq!(
+        b.call(&t, get_as::<i64>(Wait::No)).await,
+        Ok(Reply::Value(v(8)))
+    );
+}
+
+#[actix::test]
+async fn a_refused_getter_does_not_stop_a_putter_from_entering() {
+    let (_h, t) = Harness::start(ObjectSpec::JoinableQueue { maxsize: Some(1) }).await;
+    let mut a = Conn::new(1);
+    a.call(&t, put(1, Wait::No)).await.unwrap();
+    let p = a.send(&t, put(2, Wait::Forever)).await;
+    assert!(matches!(
+        a.call(&t, get_as::<bool>(Wait::No)).await,
+        Err(ManagerError::WrongType { what, .. }) if what == "joinable queue `t`"
+    ));
+    // Still full, the putter still parked; nothing was marked taken.
+    a.nothing();
+    assert_eq!(
+        a.call(&t, get_as::<i64>(Wait::No)).await,
+        Ok(Reply::Value(v(1)))
+    );
+    assert_eq!(a.now(p), Ok(Reply::Done));
+    assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(2))));
+    for _ in 0..2 {
+        a.call(&t, q(QueueRequest::TaskDone)).await.unwrap();
+    }
+    assert_eq!(
+        a.call(&t, q(QueueRequest::Join { wait: Wait::No })).await,
+        Ok(Reply::Bool(true))
+    );
+}
+
+#[actix::test]
+async fn join_waits_for_every_task_done() {
+    let (_h, t) = joinable().await;
+    let mut a = Conn::new(1);
+    assert_eq!(
+        a.call(&t, q(QueueRequest::Join { wait: Wait::No })).await,
+        Ok(Reply::Bool(true))
+    );
+    a.call(&t, put(1, Wait::No)).await.unwrap();
+    a.call(&t, put(2, Wait::No)).await.unwrap();
+    assert_eq!(
+        a.call(&t, q(QueueRequest::Join { wait: Wait::No })).await,
+        Ok(Reply::Bool(false))
+    );
+    let mut b = Conn::new(2);
+    let j = b
+        .send(
+            &t,
+            q(QueueRequest::Join {
+                wait: Wait::Forever,
+            }),
+        )
+        .await;
+    let timed = b.send(&t, q(QueueRequest::Join { wait: SHORT })).await;
+    assert_eq!(b.later(timed).await, Ok(Reply::Bool(false)));
+    a.call(&t, get(Wait::No)).await.unwrap();
+    assert_eq!(a.call(&t, q(QueueRequest::TaskDone)).await, Ok(Reply::Done));
+    b.nothing();
+    a.call(&t, get(Wait::No)).await.unwrap();
+    assert_eq!(a.call(&t, q(QueueRequest::TaskDone)).await, Ok(Reply::Done));
+    assert_eq!(b.now(j), Ok(Reply::Bool(true)));
+    assert!(matches!(
+        a.call(&t, q(QueueRequest::TaskDone)).await,
+        Err(ManagerError::TooManyReleases { .. })
+    ));
+}
+
+#[actix::test]
+async fn items_handed_to_getters_count_as_unfinished() {
+    let (_h, t) = joinable().await;
+    let mut a = Conn::new(1);
+    let g = a.send(&t, get(Wait::Forever)).await;
+    a.call(&t, put(1, Wait::No)).await.unwrap();
+    assert_eq!(a.now(g), Ok(Reply::Value(v(1))));
+    assert_eq!(
+        a.call(&t, q(QueueRequest::Join { wait: Wait::No })).await,
+        Ok(Reply::Bool(false))
+    );
+    assert_eq!(a.call(&t, q(QueueRequest::TaskDone)).await, Ok(Reply::Done));
+}
+
+#[actix::test]
+async fn plain_queue_has_no_task_done_or_join_and_refuses_other_families() {
+    let (_h, t) = bounded(1).await;
+    let mut a = Conn::new(1);
+    assert!(matches!(
+        a.call(&t, q(QueueRequest::TaskDone)).await,
+        Err(ManagerError::Unsupported { operation, .. }) if operation == "task_done"
+    ));
+    assert!(matches!(
+        a.call(&t, q(QueueRequest::Join { wait: Wait::No })).await,
+        Err(ManagerError::Unsupported { operation, .. }) if operation == "join"
+    ));
+    assert!(matches!(
+        a.call(&t, ObjectRequest::Namespace(NamespaceRequest::Names))
+            .await,
+        Err(ManagerError::WrongKind { .. })
+    ));
+}
+
+#[actix::test]
+async fn removal_answers_every_parked_request() {
+    let (h, t) = Harness::start(ObjectSpec::JoinableQueue { maxsize: Some(1) }).await;
+    let mut a = Conn::new(1);
+    let g = a.send(&t, get(Wait::Forever)).await;
+    a.call(&t, put(1, Wait::No)).await.unwrap();
+    assert_eq!(a.now(g), Ok(Reply::Value(v(1))));
+    a.call(&t, put(2, Wait::No)).await.unwrap();
+    let p = a.send(&t, put(3, Wait::Forever)).await;
+    let j = a
+        .send(
+            &t,
+            q(QueueRequest::Join {
+                wait: Wait::Forever,
+            }),
+        )
+        .await;
+    h.remove("t").await;
+    assert!(matches!(a.now(p), Err(ManagerError::ObjectGone { .. })));
+    assert!(matches!(a.now(j), Err(ManagerError::ObjectGone { .. })));
+}
