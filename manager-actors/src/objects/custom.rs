@@ -383,7 +383,7 @@ impl<T: CustomObject> CustomState<T> {
 }
 
 impl<T: CustomObject> ObjectState for CustomState<T> {
-    /// The encoded [`CustomType::Request`](manager_core::custom::CustomType::Request).
+    /// The encoded [`CustomType::Request`].
     type Request = Encoded;
 
     fn handle(&mut self, request: Encoded, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {

@@ -30,7 +30,7 @@
 //! dropped unanswered are freed off the actors' thread when they are many
 //! ([`crate::discard`]).
 //!
-//! The deadlines of timed waits are kept per object in [`Deadlines`]
+//! The deadlines of timed waits are kept per object in `Deadlines`
 //! (`deadlines.rs`): one timer per object, however many waits.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

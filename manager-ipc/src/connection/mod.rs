@@ -19,24 +19,27 @@
 //! reader task ran on shut down), every waiting call and every later call
 //! fails with [`Error::ManagerGone`].
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use manager_core::reply::{Part, Reply, ReplyFrame, ReplyShape};
-use manager_core::request::{ObjectRequest, Request, RequestFrame, RequestId, Wait};
-use manager_core::{CodecError, ManagerError, ObjectId};
-use tokio::io::AsyncRead;
+use manager_core::reply::{Reply, ReplyShape};
+use manager_core::request::{Request, RequestFrame, RequestId, Wait};
 use tokio::sync::oneshot;
 
 use crate::address::Address;
 use crate::auth::AuthKey;
 use crate::error::Error;
-use crate::frame::{FrameBuffer, FrameError, HANDSHAKE_MAX_FRAME, REPLY_HEADROOM, encode_frame};
+use crate::frame::{FrameBuffer, HANDSHAKE_MAX_FRAME, REPLY_HEADROOM, encode_frame};
 use crate::handshake::{self, HandshakeError};
 use crate::outbox::Outbox;
 use crate::transport::{self, AnyStream, Stream};
+
+mod pending;
+mod tasks;
+
+use pending::{ForgetOnDrop, Pending, Waiter};
+use tasks::{close, flush, read_replies};
 
 /// How long a connecting client waits for the manager to finish the
 /// handshake.
@@ -44,56 +47,11 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The most bytes of parts a reply that comes in several frames may carry
 /// (see [`manager_core::reply::parts`]); past it the call fails with
-/// [`ManagerError::LimitReached`] and the rest of its parts are dropped.
+/// [`ManagerError::LimitReached`](manager_core::ManagerError::LimitReached)
+/// and the rest of its parts are dropped.
 pub const MAX_REPLY_BYTES: usize = 1 << 30;
 
-/// A call waiting for its reply.
-struct Waiter {
-    reply: oneshot::Sender<Result<Reply, ManagerError>>,
-    /// The request itself, kept if it may take something (a lock, a unit,
-    /// a queue item) that must be given back should its reply come after
-    /// the caller gave up.
-    takes: Option<Request>,
-    /// The object the request may park in, to take it back from should
-    /// its caller give up ([`ObjectRequest::Cancel`]).
-    parks: Option<ObjectId>,
-    /// The parts of a long reply that came so far, and their frames' bytes.
-    parts: Vec<Part>,
-    part_bytes: usize,
-}
-
-/// Calls waiting for replies, or why there will be no more replies.
-enum Pending {
-    Open {
-        /// Calls whose caller still waits, by id.
-        waiting: HashMap<RequestId, Waiter>,
-        /// Abandoned calls whose grant must be undone if it comes.
-        abandoned: HashMap<RequestId, Request>,
-    },
-    /// No more replies; with the manager's reason if it gave one.
-    Closed(Option<ManagerError>),
-}
-
-impl Pending {
-    fn open() -> Self {
-        Pending::Open {
-            waiting: HashMap::new(),
-            abandoned: HashMap::new(),
-        }
-    }
-}
-
-/// What gives back what `request` took, judging by its late `result` (see
-/// [`ObjectRequest::undo_for`](manager_core::request::ObjectRequest::undo_for)).
-fn undo_for(request: Request, result: &Result<Reply, ManagerError>) -> Option<Request> {
-    match (request, result) {
-        (Request::Object { target, op }, Ok(reply)) => {
-            op.undo_for(reply).map(|op| Request::Object { target, op })
-        }
-        _ => None,
-    }
-}
-
+/// What every clone of a [`Connection`] shares.
 struct Inner {
     address: Address,
     connection: u64,
@@ -433,226 +391,4 @@ impl Connection {
             _ => Error::ManagerGone { address },
         }
     }
-}
-
-/// Forgets a call whose future is dropped before its reply was taken:
-/// a late reply is then discarded, and what it takes given back.
-struct ForgetOnDrop<'a> {
-    client: &'a Connection,
-    id: RequestId,
-    /// The reply's channel until the caller has taken the reply: a reply
-    /// that reached it after the caller stopped polling is still in it.
-    reply: Option<oneshot::Receiver<Result<Reply, ManagerError>>>,
-    /// The request, if it may take something to give back.
-    takes: Option<Request>,
-}
-
-impl ForgetOnDrop<'_> {
-    /// Gives back what a reply left unread in the channel took.
-    fn give_back_unread(&mut self) {
-        let Some(mut reply) = self.reply.take() else {
-            return;
-        };
-        let (Ok(result), Some(request)) = (reply.try_recv(), self.takes.take()) else {
-            return;
-        };
-        if let Some(undo) = undo_for(request, &result) {
-            tracing::debug!(?undo, "giving back a grant its caller never read");
-            if let Err(e) = self.client.send_detached(undo) {
-                tracing::debug!(error = %e, "cannot give back an unread grant");
-            }
-        }
-    }
-}
-
-impl Drop for ForgetOnDrop<'_> {
-    fn drop(&mut self) {
-        let parked_at = {
-            let mut pending = self
-                .client
-                .inner
-                .pending
-                .lock()
-                .expect("pending map poisoned");
-            let Pending::Open { waiting, abandoned } = &mut *pending else {
-                return;
-            };
-            let Some(waiter) = waiting.remove(&self.id) else {
-                // The reply came: if the caller never took it from the
-                // channel, what it took goes back.
-                drop(pending);
-                self.give_back_unread();
-                return;
-            };
-            if let Some(request) = waiter.takes {
-                // If a grant comes later, give it back.
-                abandoned.insert(self.id, request);
-            }
-            waiter.parks
-        };
-        if let Some(target) = parked_at {
-            // Taken back if it is still parked, so it neither waits on in
-            // the manager nor takes what another caller is waiting for; a
-            // grant already on its way is given back as above. Sent once
-            // the lock is released: sending takes it.
-            let cancel = Request::Object {
-                target,
-                op: ObjectRequest::Cancel { request: self.id },
-            };
-            if let Err(e) = self.client.send_detached(cancel) {
-                tracing::debug!(error = %e, "cannot take back an abandoned request");
-            }
-        }
-    }
-}
-
-async fn flush(outbox: Arc<Outbox>, inner: std::sync::Weak<Inner>) {
-    let error = outbox.flush_forever().await;
-    if let Some(inner) = inner.upgrade() {
-        tracing::warn!(address = %inner.address, %error, "write to manager failed");
-        close(&inner, None);
-    }
-}
-
-/// Marks the connection closed, with the manager's `reason` if it gave
-/// one, and fails every waiting call.
-fn close(inner: &Inner, reason: Option<ManagerError>) {
-    let pending = {
-        let mut pending = inner.pending.lock().expect("pending map poisoned");
-        if let Pending::Closed(known) = &mut *pending {
-            // Closed already; a reason that came after is still kept.
-            if known.is_none() {
-                *known = reason;
-            }
-            return;
-        }
-        std::mem::replace(&mut *pending, Pending::Closed(reason))
-    };
-    // Dropping the senders wakes each waiter with "gone".
-    drop(pending);
-}
-
-/// Closes the connection when the reader stops for any reason, its end
-/// or its runtime shutting down under it: with nobody reading replies, a
-/// call must fail, not wait for ever.
-struct CloseWhenReaderStops(std::sync::Weak<Inner>);
-
-impl Drop for CloseWhenReaderStops {
-    fn drop(&mut self) {
-        if let Some(inner) = self.0.upgrade() {
-            close(&inner, None);
-        }
-    }
-}
-
-async fn read_replies<R: AsyncRead + Unpin>(
-    mut read: R,
-    mut buf: FrameBuffer,
-    inner: std::sync::Weak<Inner>,
-) {
-    let _close = CloseWhenReaderStops(inner.clone());
-    let outcome = read_loop(&mut read, &mut buf, &inner).await;
-    if let Some(inner) = inner.upgrade() {
-        match outcome {
-            Ok(()) => tracing::debug!(address = %inner.address, "manager closed the connection"),
-            Err(e) => {
-                tracing::warn!(address = %inner.address, error = %e, "connection to manager failed")
-            }
-        }
-        close(&inner, None);
-    }
-}
-
-async fn read_loop<R: AsyncRead + Unpin>(
-    read: &mut R,
-    buf: &mut FrameBuffer,
-    inner: &std::sync::Weak<Inner>,
-) -> Result<(), FrameError> {
-    let mut undos = Vec::new();
-    while buf.fill(read).await? {
-        let Some(inner) = inner.upgrade() else {
-            return Ok(());
-        };
-        {
-            let mut pending = inner.pending.lock().expect("pending map poisoned");
-            while let Some(frame) = buf.next_frame()? {
-                let ReplyFrame { id, mut result } = manager_core::codec::decode(&frame)?;
-                if id == RequestId::CONNECTION {
-                    // The manager's last word: why it closes the connection.
-                    let reason = result.err().unwrap_or_else(|| {
-                        ManagerError::BadRequest("the manager closed the connection".into())
-                    });
-                    tracing::warn!(address = %inner.address, %reason, "manager closed the connection");
-                    let Pending::Open { .. } = &*pending else {
-                        continue;
-                    };
-                    drop(std::mem::replace(
-                        &mut *pending,
-                        Pending::Closed(Some(reason)),
-                    ));
-                    continue;
-                }
-                let Pending::Open { waiting, abandoned } = &mut *pending else {
-                    continue;
-                };
-                if let Ok(Reply::More(part)) = result {
-                    // A part of a long reply: kept until its last frame.
-                    if let Some(waiter) = waiting.get_mut(&id) {
-                        waiter.part_bytes += frame.len();
-                        if waiter.part_bytes <= MAX_REPLY_BYTES {
-                            waiter.parts.push(part);
-                        } else if let Some(waiter) = waiting.remove(&id) {
-                            // The rest of it is dropped as a reply to a
-                            // call nobody waits for.
-                            let _ = waiter.reply.send(Err(ManagerError::LimitReached {
-                                what: "bytes of one reply (client side)".into(),
-                                max: MAX_REPLY_BYTES as u64,
-                            }));
-                        }
-                    }
-                    continue;
-                }
-                if let Some(waiter) = waiting.remove(&id) {
-                    if !waiter.parts.is_empty()
-                        && let Ok(reply) = result
-                    {
-                        result = Ok(reply.after_parts(waiter.parts).map_err(|e| {
-                            FrameError::Codec(CodecError::Invalid {
-                                expected: "a reply in parts".into(),
-                                found: e.to_string(),
-                            })
-                        })?);
-                    }
-                    // The caller may have given up just now; then its grant
-                    // is given back.
-                    if let Err(result) = waiter.reply.send(result)
-                        && let Some(request) = waiter.takes
-                        && let Some(undo) = undo_for(request, &result)
-                    {
-                        undos.push(undo);
-                    }
-                } else if let Some(request) = abandoned.remove(&id)
-                    && let Some(undo) = undo_for(request, &result)
-                {
-                    undos.push(undo);
-                }
-            }
-        }
-        if !undos.is_empty() {
-            let client = Connection {
-                inner: inner.clone(),
-                timeout: None,
-            };
-            for undo in undos.drain(..) {
-                tracing::debug!(
-                    ?undo,
-                    "giving back a grant that came after its caller gave up"
-                );
-                if client.send_detached(undo).is_err() {
-                    break;
-                }
-            }
-        }
-    }
-    Ok(())
 }

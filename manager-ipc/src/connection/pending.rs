@@ -1,0 +1,131 @@
+//! The calls of a [`Connection`] in flight: who waits for which reply,
+//! the calls given up whose late grant must be given back, and
+//! [`ForgetOnDrop`], which forgets a call whose future is dropped.
+
+use std::collections::HashMap;
+
+use manager_core::ManagerError;
+use manager_core::ObjectId;
+use manager_core::reply::{Part, Reply};
+use manager_core::request::{ObjectRequest, Request, RequestId};
+use tokio::sync::oneshot;
+
+use super::Connection;
+
+/// A call waiting for its reply.
+pub(super) struct Waiter {
+    pub(super) reply: oneshot::Sender<Result<Reply, ManagerError>>,
+    /// The request itself, kept if it may take something (a lock, a unit,
+    /// a queue item) that must be given back should its reply come after
+    /// the caller gave up.
+    pub(super) takes: Option<Request>,
+    /// The object the request may park in, to take it back from should
+    /// its caller give up ([`ObjectRequest::Cancel`]).
+    pub(super) parks: Option<ObjectId>,
+    /// The parts of a long reply that came so far, and their frames' bytes.
+    pub(super) parts: Vec<Part>,
+    pub(super) part_bytes: usize,
+}
+
+/// Calls waiting for replies, or why there will be no more replies.
+pub(super) enum Pending {
+    Open {
+        /// Calls whose caller still waits, by id.
+        waiting: HashMap<RequestId, Waiter>,
+        /// Abandoned calls whose grant must be undone if it comes.
+        abandoned: HashMap<RequestId, Request>,
+    },
+    /// No more replies; with the manager's reason if it gave one.
+    Closed(Option<ManagerError>),
+}
+
+impl Pending {
+    pub(super) fn open() -> Self {
+        Pending::Open {
+            waiting: HashMap::new(),
+            abandoned: HashMap::new(),
+        }
+    }
+}
+
+/// What gives back what `request` took, judging by its late `result` (see
+/// [`ObjectRequest::undo_for`](manager_core::request::ObjectRequest::undo_for)).
+pub(super) fn undo_for(request: Request, result: &Result<Reply, ManagerError>) -> Option<Request> {
+    match (request, result) {
+        (Request::Object { target, op }, Ok(reply)) => {
+            op.undo_for(reply).map(|op| Request::Object { target, op })
+        }
+        _ => None,
+    }
+}
+
+/// Forgets a call whose future is dropped before its reply was taken:
+/// a late reply is then discarded, and what it takes given back.
+pub(super) struct ForgetOnDrop<'a> {
+    pub(super) client: &'a Connection,
+    pub(super) id: RequestId,
+    /// The reply's channel until the caller has taken the reply: a reply
+    /// that reached it after the caller stopped polling is still in it.
+    pub(super) reply: Option<oneshot::Receiver<Result<Reply, ManagerError>>>,
+    /// The request, if it may take something to give back.
+    pub(super) takes: Option<Request>,
+}
+
+impl ForgetOnDrop<'_> {
+    /// Gives back what a reply left unread in the channel took.
+    fn give_back_unread(&mut self) {
+        let Some(mut reply) = self.reply.take() else {
+            return;
+        };
+        let (Ok(result), Some(request)) = (reply.try_recv(), self.takes.take()) else {
+            return;
+        };
+        if let Some(undo) = undo_for(request, &result) {
+            tracing::debug!(?undo, "giving back a grant its caller never read");
+            if let Err(e) = self.client.send_detached(undo) {
+                tracing::debug!(error = %e, "cannot give back an unread grant");
+            }
+        }
+    }
+}
+
+impl Drop for ForgetOnDrop<'_> {
+    fn drop(&mut self) {
+        let parked_at = {
+            let mut pending = self
+                .client
+                .inner
+                .pending
+                .lock()
+                .expect("pending map poisoned");
+            let Pending::Open { waiting, abandoned } = &mut *pending else {
+                return;
+            };
+            let Some(waiter) = waiting.remove(&self.id) else {
+                // The reply came: if the caller never took it from the
+                // channel, what it took goes back.
+                drop(pending);
+                self.give_back_unread();
+                return;
+            };
+            if let Some(request) = waiter.takes {
+                // If a grant comes later, give it back.
+                abandoned.insert(self.id, request);
+            }
+            waiter.parks
+        };
+        if let Some(target) = parked_at {
+            // Taken back if it is still parked, so it neither waits on in
+            // the manager nor takes what another caller is waiting for; a
+            // grant already on its way is given back as above. Sent once
+            // the lock is released: sending takes it.
+            let cancel = Request::Object {
+                target,
+                op: ObjectRequest::Cancel { request: self.id },
+            };
+            if let Err(e) = self.client.send_detached(cancel) {
+                tracing::debug!(error = %e, "cannot take back an abandoned request");
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! The two background tasks of a [`Connection`]: the reader, which hands
+//! each reply to the call waiting for it, and the flusher, which writes
+//! the outbox; and [`close`], which fails every waiting call once either
+//! stops.
+
+use std::sync::Arc;
+
+use manager_core::reply::{Reply, ReplyFrame};
+use manager_core::request::RequestId;
+use manager_core::{CodecError, ManagerError};
+use tokio::io::AsyncRead;
+
+use super::pending::{Pending, undo_for};
+use super::{Connection, Inner, MAX_REPLY_BYTES};
+use crate::frame::{FrameBuffer, FrameError};
+use crate::outbox::Outbox;
+
+pub(super) async fn flush(outbox: Arc<Outbox>, inner: std::sync::Weak<Inner>) {
+    let error = outbox.flush_forever().await;
+    if let Some(inner) = inner.upgrade() {
+        tracing::warn!(address = %inner.address, %error, "write to manager failed");
+        close(&inner, None);
+    }
+}
+
+/// Marks the connection closed, with the manager's `reason` if it gave
+/// one, and fails every waiting call.
+pub(super) fn close(inner: &Inner, reason: Option<ManagerError>) {
+    let pending = {
+        let mut pending = inner.pending.lock().expect("pending map poisoned");
+        if let Pending::Closed(known) = &mut *pending {
+            // Closed already; a reason that came after is still kept.
+            if known.is_none() {
+                *known = reason;
+            }
+            return;
+        }
+        std::mem::replace(&mut *pending, Pending::Closed(reason))
+    };
+    // Dropping the senders wakes each waiter with "gone".
+    drop(pending);
+}
+
+/// Closes the connection when the reader stops for any reason, its end
+/// or its runtime shutting down under it: with nobody reading replies, a
+/// call must fail, not wait for ever.
+struct CloseWhenReaderStops(std::sync::Weak<Inner>);
+
+impl Drop for CloseWhenReaderStops {
+    fn drop(&mut self) {
+        if let Some(inner) = self.0.upgrade() {
+            close(&inner, None);
+        }
+    }
+}
+
+pub(super) async fn read_replies<R: AsyncRead + Unpin>(
+    mut read: R,
+    mut buf: FrameBuffer,
+    inner: std::sync::Weak<Inner>,
+) {
+    let _close = CloseWhenReaderStops(inner.clone());
+    let outcome = read_loop(&mut read, &mut buf, &inner).await;
+    if let Some(inner) = inner.upgrade() {
+        match outcome {
+            Ok(()) => tracing::debug!(address = %inner.address, "manager closed the connection"),
+            Err(e) => {
+                tracing::warn!(address = %inner.address, error = %e, "connection to manager failed")
+            }
+        }
+        close(&inner, None);
+    }
+}
+
+async fn read_loop<R: AsyncRead + Unpin>(
+    read: &mut R,
+    buf: &mut FrameBuffer,
+    inner: &std::sync::Weak<Inner>,
+) -> Result<(), FrameError> {
+    let mut undos = Vec::new();
+    while buf.fill(read).await? {
+        let Some(inner) = inner.upgrade() else {
+            return Ok(());
+        };
+        {
+            let mut pending = inner.pending.lock().expect("pending map poisoned");
+            while let Some(frame) = buf.next_frame()? {
+                let ReplyFrame { id, mut result } = manager_core::codec::decode(&frame)?;
+                if id == RequestId::CONNECTION {
+                    // The manager's last word: why it closes the connection.
+                    let reason = result.err().unwrap_or_else(|| {
+                        ManagerError::BadRequest("the manager closed the connection".into())
+                    });
+                    tracing::warn!(address = %inner.address, %reason, "manager closed the connection");
+                    let Pending::Open { .. } = &*pending else {
+                        continue;
+                    };
+                    drop(std::mem::replace(
+                        &mut *pending,
+                        Pending::Closed(Some(reason)),
+                    ));
+                    continue;
+                }
+                let Pending::Open { waiting, abandoned } = &mut *pending else {
+                    continue;
+                };
+                if let Ok(Reply::More(part)) = result {
+                    // A part of a long reply: kept until its last frame.
+                    if let Some(waiter) = waiting.get_mut(&id) {
+                        waiter.part_bytes += frame.len();
+                        if waiter.part_bytes <= MAX_REPLY_BYTES {
+                            waiter.parts.push(part);
+                        } else if let Some(waiter) = waiting.remove(&id) {
+                            // The rest of it is dropped as a reply to a
+                            // call nobody waits for.
+                            let _ = waiter.reply.send(Err(ManagerError::LimitReached {
+                                what: "bytes of one reply (client side)".into(),
+                                max: MAX_REPLY_BYTES as u64,
+                            }));
+                        }
+                    }
+                    continue;
+                }
+                if let Some(waiter) = waiting.remove(&id) {
+                    if !waiter.parts.is_empty()
+                        && let Ok(reply) = result
+                    {
+                        result = Ok(reply.after_parts(waiter.parts).map_err(|e| {
+                            FrameError::Codec(CodecError::Invalid {
+                                expected: "a reply in parts".into(),
+                                found: e.to_string(),
+                            })
+                        })?);
+                    }
+                    // The caller may have given up just now; then its grant
+                    // is given back.
+                    if let Err(result) = waiter.reply.send(result)
+                        && let Some(request) = waiter.takes
+                        && let Some(undo) = undo_for(request, &result)
+                    {
+                        undos.push(undo);
+                    }
+                } else if let Some(request) = abandoned.remove(&id)
+                    && let Some(undo) = undo_for(request, &result)
+                {
+                    undos.push(undo);
+                }
+            }
+        }
+        if !undos.is_empty() {
+            let client = Connection {
+                inner: inner.clone(),
+                timeout: None,
+            };
+            for undo in undos.drain(..) {
+                tracing::debug!(
+                    ?undo,
+                    "giving back a grant that came after its caller gave up"
+                );
+                if client.send_detached(undo).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
+}
