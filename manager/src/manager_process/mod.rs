@@ -95,22 +95,23 @@
 //! and the app, not its manager, decides what happens then.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdout, ExitStatus};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::auth::AuthKeyError;
 use crate::launcher::Launcher;
-use crate::launcher::env::{ENV_ADDRESS, ENV_ARGS, ENV_AUTHKEY, ENV_ENTRY};
-use crate::limits::Limits;
 use crate::{Address, AuthKey, Client, blocking, platform};
 
 #[cfg(all(doc, feature = "manager"))]
 use crate::{Manager, ManagerBuilder};
 
+mod builder;
+mod error;
 #[cfg(feature = "manager")]
 mod serve;
+
+pub use builder::ManagerProcessBuilder;
+pub use error::ManagerProcessError;
 
 #[cfg(feature = "manager")]
 pub(crate) use serve::run_server_entry;
@@ -125,7 +126,7 @@ pub const SERVER_ENTRY: &str = "__manager_server";
 /// What a server prints on stdout, followed by its address, once it listens.
 pub const READY_PREFIX: &str = "listening on ";
 
-/// Where the built-in server finds its limits (see [`Limits`]); unset
+/// Where the built-in server finds its limits (see [`Limits`](crate::limits::Limits)); unset
 /// ones keep their defaults.
 pub use crate::limits::{
     ENV_FRAME_TIMEOUT_MS, ENV_HANDSHAKE_TIMEOUT_MS, ENV_MAX_BACKLOG_BYTES, ENV_MAX_CONNECTIONS,
@@ -143,311 +144,6 @@ pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long [`ManagerProcess::shutdown`] waits after SIGTERM before it
 /// kills the child, by default.
 pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// A manager process could not be started or did not stop cleanly.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ManagerProcessError {
-    /// This process is itself the child a `ManagerProcess` started: its
-    /// `main` reached [`ManagerProcess::start`] without first calling
-    /// [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker).
-    #[error(
-        "this process was started as a manager process, but its main did not call Entries::run_if_worker first"
-    )]
-    InManagerProcess,
-    /// This process was launched as a worker, but its `main` reached
-    /// [`ManagerProcess::start`] without first calling
-    /// [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker):
-    /// it would launch processes without end.
-    #[error("{0}; call it at the start of main")]
-    NotDispatched(String),
-    /// No random key could be made.
-    #[error(transparent)]
-    AuthKey(#[from] AuthKeyError),
-    /// The path of the running program could not be found.
-    #[error("find the current executable: {0}")]
-    CurrentExe(std::io::Error),
-    /// The OS refused to start the process.
-    #[error("start manager process {program}: {cause}")]
-    Spawn {
-        /// The program.
-        program: String,
-        /// The OS's reason.
-        cause: std::io::Error,
-    },
-    /// The child reported that its manager could not start (for example the
-    /// address is in use).
-    #[error("manager process {program} (pid {pid}): {reason}")]
-    Failed {
-        /// The program.
-        program: String,
-        /// Its process id.
-        pid: u32,
-        /// What the child said.
-        reason: String,
-    },
-    /// The child ended before it listened.
-    #[error(
-        "manager process {program} (pid {pid}) ended before it listened ({status}); does its main call Entries::run_if_worker first?"
-    )]
-    EndedEarly {
-        /// The program.
-        program: String,
-        /// Its process id.
-        pid: u32,
-        /// How it ended.
-        status: ExitStatus,
-    },
-    /// The child did not listen in time; it was killed.
-    #[error("manager process {program} (pid {pid}) was not listening after {after:?}; killed it")]
-    NotReady {
-        /// The program.
-        program: String,
-        /// Its process id.
-        pid: u32,
-        /// How long the wait lasted.
-        after: Duration,
-    },
-    /// The child ended badly: by a signal other than our SIGTERM, or with an
-    /// exit code other than 0.
-    #[error("manager process (pid {pid}) ended badly: {status}")]
-    Ended {
-        /// Its process id.
-        pid: u32,
-        /// How it ended.
-        status: ExitStatus,
-    },
-    /// The child did not stop within the deadline after SIGTERM; it was
-    /// killed.
-    #[error("manager process (pid {pid}) did not stop within {after:?} of SIGTERM; killed it")]
-    StopTimeout {
-        /// Its process id.
-        pid: u32,
-        /// The deadline that passed.
-        after: Duration,
-    },
-    /// Signalling or waiting for the child failed.
-    #[error("stop manager process (pid {pid}): {cause}")]
-    Wait {
-        /// Its process id.
-        pid: u32,
-        /// The OS's reason.
-        cause: std::io::Error,
-    },
-}
-
-/// Configures a [`ManagerProcess`] before starting it.
-#[derive(Debug, Clone)]
-#[must_use = "a builder does nothing until `start` is called"]
-pub struct ManagerProcessBuilder {
-    bind: Option<Address>,
-    authkey: Option<AuthKey>,
-    program: Option<PathBuf>,
-    start_timeout: Duration,
-    stop_timeout: Duration,
-    limits: Limits,
-}
-
-impl Default for ManagerProcessBuilder {
-    fn default() -> Self {
-        ManagerProcessBuilder {
-            bind: None,
-            authkey: None,
-            program: None,
-            start_timeout: DEFAULT_START_TIMEOUT,
-            stop_timeout: DEFAULT_STOP_TIMEOUT,
-            limits: Limits::default(),
-        }
-    }
-}
-
-impl ManagerProcessBuilder {
-    /// Listens on a Unix domain socket at `path` instead of one in a fresh
-    /// private directory.
-    pub fn unix(mut self, path: impl Into<PathBuf>) -> Self {
-        self.bind = Some(Address::Unix(path.into()));
-        self
-    }
-
-    /// Listens on TCP at `addr`; port 0 picks a free port.
-    pub fn tcp(mut self, addr: std::net::SocketAddr) -> Self {
-        self.bind = Some(Address::Tcp(addr));
-        self
-    }
-
-    /// Uses this key instead of a random one.
-    pub fn authkey(mut self, key: AuthKey) -> Self {
-        self.authkey = Some(key);
-        self
-    }
-
-    /// The largest frame the manager accepts or sends, in bytes, as
-    /// [`ManagerBuilder::max_frame`] (default 16 MiB, at least
-    /// [`MIN_MAX_FRAME`](crate::manager::MIN_MAX_FRAME)). Clients learn it
-    /// in the handshake and refuse to send a larger request.
-    pub fn max_frame(mut self, bytes: usize) -> Self {
-        self.limits.max_frame = bytes;
-        self
-    }
-
-    /// How long a connecting client has to authenticate, as
-    /// [`ManagerBuilder::handshake_timeout`] (default 5 s). It reaches the
-    /// child in whole milliseconds, rounded up.
-    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.limits.handshake_timeout = timeout;
-        self
-    }
-
-    /// Every limit of the manager at once, as [`ManagerBuilder::limits`]
-    /// (see [`Limits`]). They reach the child in its environment, durations
-    /// in whole milliseconds, rounded up.
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// Runs `program` as the server instead of the current executable. It
-    /// must call [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker)
-    /// (or [`Entries::run`](crate::launcher::Entries::run)) first thing in
-    /// `main`; `manager-server` does too. Integration tests need this: the
-    /// current executable there is the test harness, which does not.
-    pub fn program(mut self, program: impl Into<PathBuf>) -> Self {
-        self.program = Some(program.into());
-        self
-    }
-
-    /// How long [`start`](Self::start) waits for the child to listen
-    /// (default 10 s).
-    pub fn start_timeout(mut self, timeout: Duration) -> Self {
-        self.start_timeout = timeout;
-        self
-    }
-
-    /// How long [`ManagerProcess::shutdown`] (and drop) wait after SIGTERM
-    /// before killing the child (default 5 s).
-    pub fn stop_timeout(mut self, timeout: Duration) -> Self {
-        self.stop_timeout = timeout;
-        self
-    }
-
-    /// Starts the child and waits until it listens.
-    ///
-    /// # Errors
-    ///
-    /// [`ManagerProcessError::InManagerProcess`] when called in the child
-    /// itself; [`NotDispatched`](ManagerProcessError::NotDispatched) when
-    /// called in a worker whose `main` did not call
-    /// [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker)
-    /// first; [`Spawn`](ManagerProcessError::Spawn) if it cannot be
-    /// started; [`Failed`](ManagerProcessError::Failed) if its manager
-    /// cannot start (the address is in use, ...);
-    /// [`EndedEarly`](ManagerProcessError::EndedEarly) or
-    /// [`NotReady`](ManagerProcessError::NotReady) if it ends or stays
-    /// silent instead of listening. In every case no child is left running.
-    pub fn start(self) -> Result<ManagerProcess, ManagerProcessError> {
-        // Without this guard a program that forgot `run_if_worker` would
-        // start a manager process from its manager process, and so on.
-        if std::env::var(ENV_ENTRY).is_ok_and(|entry| entry == SERVER_ENTRY) {
-            return Err(ManagerProcessError::InManagerProcess);
-        }
-        // The same for a worker whose main forgot it.
-        crate::worker_report::refuse_undispatched("ManagerProcess::start")
-            .map_err(ManagerProcessError::NotDispatched)?;
-        let authkey = match self.authkey {
-            Some(key) => key,
-            None => AuthKey::random()?,
-        };
-        let program = match self.program {
-            Some(program) => program,
-            None => std::env::current_exe().map_err(ManagerProcessError::CurrentExe)?,
-        };
-        let program_name = program.display().to_string();
-
-        let mut command = Command::new(&program);
-        command
-            .env(ENV_ENTRY, SERVER_ENTRY)
-            .env(ENV_AUTHKEY, authkey.to_hex())
-            .env_remove(ENV_ARGS)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped());
-        match &self.bind {
-            Some(address) => command.env(ENV_ADDRESS, address.to_string()),
-            None => command.env_remove(ENV_ADDRESS),
-        };
-        // Always set, never inherited from this process's environment.
-        for (name, value) in self.limits.to_env() {
-            command.env(name, value.to_string());
-        }
-        platform::kill_when_parent_dies(&mut command);
-        let mut child = crate::launcher::spawn_from_launcher_thread(command).map_err(|cause| {
-            ManagerProcessError::Spawn {
-                program: program_name.clone(),
-                cause,
-            }
-        })?;
-        let pid = child.id();
-
-        let reports = match child.stdout.take() {
-            Some(stdout) => watch_stdout(stdout),
-            None => {
-                // Cannot happen: stdout was piped. Fail without a leftover.
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(ManagerProcessError::Spawn {
-                    program: program_name,
-                    cause: std::io::Error::other("the child's stdout is not a pipe"),
-                });
-            }
-        };
-        let failure = match reports.recv_timeout(self.start_timeout) {
-            Ok(Report::Ready(line)) => match line.parse::<Address>() {
-                Ok(address) => {
-                    tracing::debug!(pid, %address, "manager process listening");
-                    return Ok(ManagerProcess {
-                        child,
-                        address,
-                        authkey,
-                        stop_timeout: self.stop_timeout,
-                        status: None,
-                    });
-                }
-                Err(e) => ManagerProcessError::Failed {
-                    program: program_name,
-                    pid,
-                    reason: format!("it reported an unreadable address: {e}"),
-                },
-            },
-            Ok(Report::Failed(reason)) => ManagerProcessError::Failed {
-                program: program_name,
-                pid,
-                reason,
-            },
-            Ok(Report::Closed) | Err(mpsc::RecvTimeoutError::Disconnected) => {
-                // Its stdout closed: it is ending. Reap it to say how.
-                match wait_timeout(&mut child, self.stop_timeout) {
-                    Ok(Some(status)) => ManagerProcessError::EndedEarly {
-                        program: program_name,
-                        pid,
-                        status,
-                    },
-                    _ => ManagerProcessError::NotReady {
-                        program: program_name,
-                        pid,
-                        after: self.start_timeout,
-                    },
-                }
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => ManagerProcessError::NotReady {
-                program: program_name,
-                pid,
-                after: self.start_timeout,
-            },
-        };
-        let _ = child.kill();
-        let _ = child.wait();
-        Err(failure)
-    }
-}
 
 /// A manager server running in a child process of this one.
 ///
@@ -478,11 +174,11 @@ impl ManagerProcessBuilder {
 /// ```
 #[derive(Debug)]
 pub struct ManagerProcess {
-    child: Child,
-    address: Address,
-    authkey: AuthKey,
-    stop_timeout: Duration,
-    status: Option<ExitStatus>,
+    pub(super) child: Child,
+    pub(super) address: Address,
+    pub(super) authkey: AuthKey,
+    pub(super) stop_timeout: Duration,
+    pub(super) status: Option<ExitStatus>,
 }
 
 impl ManagerProcess {
@@ -601,7 +297,7 @@ impl Drop for ManagerProcess {
 }
 
 /// What the child said on stdout.
-enum Report {
+pub(super) enum Report {
     Ready(String),
     Failed(String),
     Closed,
@@ -610,7 +306,7 @@ enum Report {
 /// Reads the child's stdout on a thread of its own until it reports, so the
 /// wait for it can have a deadline. Lines that are not reports (the program
 /// printed something before `run_if_worker`) are skipped.
-fn watch_stdout(stdout: ChildStdout) -> mpsc::Receiver<Report> {
+pub(super) fn watch_stdout(stdout: ChildStdout) -> mpsc::Receiver<Report> {
     let (tx, rx) = mpsc::channel();
     let watch = move || {
         let mut reader = BufReader::new(stdout);
@@ -644,7 +340,10 @@ fn watch_stdout(stdout: ChildStdout) -> mpsc::Receiver<Report> {
 
 /// Waits at most `timeout` for `child` to end; std has no wait with a
 /// deadline, so this polls with a growing pause.
-fn wait_timeout(child: &mut Child, timeout: Duration) -> std::io::Result<Option<ExitStatus>> {
+pub(super) fn wait_timeout(
+    child: &mut Child,
+    timeout: Duration,
+) -> std::io::Result<Option<ExitStatus>> {
     let start = Instant::now();
     let deadline = start
         .checked_add(timeout)
