@@ -1,8 +1,10 @@
 //! [`ConditionState`]: a condition variable with its own re-entrant lock,
 //! like Python's `Manager().Condition()`.
 //!
-//! The lock behaves as an `RLock` (see [`LockState`](super::LockState)):
-//! held by one owner, taken again by it at once, released only by it.
+//! The lock is a re-entrant [`OwnedLock`], as an `RLock`'s (see
+//! [`LockState`](super::LockState)): held by one owner, taken again by it at
+//! once, released only by it. This file keeps what is the condition's own:
+//! the waits parked until a notify, and their way back to the lock.
 //!
 //! # Wait and notify
 //!
@@ -38,15 +40,16 @@ use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
 use manager_core::request::{ConditionRequest, ObjectRequest, Owner, RequestId, Wait};
 
-use super::lock::Holder;
+use super::owned_lock::{Acquirer, OwnedLock, Pending};
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::{Caller, ConnectionId};
 use crate::waiters::{WaiterId, Waiters};
 
 /// Why a request waits for the lock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 enum Resume {
     /// An acquire; replies `true`.
+    #[default]
     Acquire,
     /// A notified wait taking the lock back; replies `true`.
     Notified,
@@ -55,14 +58,18 @@ enum Resume {
     TimedOut,
 }
 
-/// A request waiting for the lock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Acquirer {
-    owner: Owner,
-    /// The count to restore on taking the lock.
-    count: u64,
-    /// What it is, which says its reply once it has the lock.
-    resume: Resume,
+impl Pending for Resume {
+    const MAY_PASS_ON: bool = true;
+
+    fn answer(self) -> bool {
+        self != Resume::TimedOut
+    }
+
+    /// A notified wait that will never take the lock back passes its
+    /// notify on.
+    fn passes_on(self) -> bool {
+        self == Resume::Notified
+    }
 }
 
 /// A `wait` waiting for a notify.
@@ -74,59 +81,36 @@ struct Sleeper {
 }
 
 /// The state of one condition.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ConditionState {
-    holder: Option<Holder>,
-    /// Acquires, and waits taking the lock back, in arrival order.
-    acquirers: Waiters<Acquirer>,
+    /// The lock, with the acquires and the waits taking it back, in
+    /// arrival order.
+    lock: OwnedLock<Resume>,
     /// Waits parked until a notify.
     sleepers: Waiters<Sleeper>,
+}
+
+impl Default for ConditionState {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl ConditionState {
     /// A condition with an unheld lock.
     pub fn new() -> Self {
-        Self::default()
+        ConditionState {
+            lock: OwnedLock::new(true),
+            sleepers: Waiters::default(),
+        }
     }
 
     /// Whether `owner` of `connection` holds the lock.
     fn holds(&self, connection: ConnectionId, owner: Owner) -> bool {
-        self.holder.is_some_and(|h| h.is(connection, owner))
+        self.lock.held_by(connection, owner).is_some()
     }
 
-    fn acquire(
-        &mut self,
-        owner: Owner,
-        wait: Wait,
-        caller: Caller,
-        ctx: &mut ObjectContext<'_, Self>,
-    ) {
-        match &mut self.holder {
-            None => {
-                self.holder = Some(Holder {
-                    connection: caller.connection,
-                    owner,
-                    count: 1,
-                });
-                caller.reply(Ok(Reply::Bool(true)));
-            }
-            Some(holder) if holder.is(caller.connection, owner) => {
-                holder.count += 1;
-                caller.reply(Ok(Reply::Bool(true)));
-            }
-            Some(_) if wait == Wait::No => caller.reply(Ok(Reply::Bool(false))),
-            Some(_) => {
-                let acquirer = Acquirer {
-                    owner,
-                    count: 1,
-                    resume: Resume::Acquire,
-                };
-                self.acquirers.park(caller, acquirer, wait, ctx);
-            }
-        }
-    }
-
-    /// Moves a waiter to the back of the acquirer queue, to take the lock
+    /// Moves a waiter to the back of the lock's acquires, to take the lock
     /// back with its count whenever its turn comes.
     fn requeue(
         &mut self,
@@ -138,11 +122,11 @@ impl ConditionState {
         let acquirer = Acquirer {
             owner: sleeper.owner,
             count: sleeper.count,
-            resume,
+            pending: resume,
         };
         // It keeps the place it had among its connection's parked requests,
         // so it is never refused here.
-        let requeued = self.acquirers.park(caller, acquirer, Wait::Forever, ctx);
+        let requeued = self.lock.enqueue(caller, acquirer, Wait::Forever, ctx);
         debug_assert!(requeued.is_some(), "a parked wait was refused its requeue");
     }
 
@@ -159,56 +143,26 @@ impl ConditionState {
         woken
     }
 
-    /// Passes on the notifies of `dropped` acquirers that will never take
-    /// the lock back, each to one more live waiter.
-    fn pass_on_notifies<'a>(
-        &mut self,
-        dropped: impl IntoIterator<Item = &'a Acquirer>,
-        ctx: &mut ObjectContext<'_, Self>,
-    ) {
-        let lost = dropped
-            .into_iter()
-            .filter(|a| a.resume == Resume::Notified)
-            .count() as u64;
-        if lost > 0 {
+    /// Gives a free lock to the longest-waiting acquirer whose connection
+    /// is still open (see [`OwnedLock::hand_over`]).
+    fn hand_over(&mut self, ctx: &mut ObjectContext<'_, Self>) {
+        let lost = self.lock.hand_over(ctx);
+        self.pass_on(lost, ctx);
+    }
+
+    /// Passes on `lost` notifies, of notified waits that will never take
+    /// the lock back, each to one more live waiter, and hands a free lock
+    /// on (which may find more of them).
+    fn pass_on(&mut self, mut lost: u64, ctx: &mut ObjectContext<'_, Self>) {
+        while lost > 0 {
             let woken = self.notify(lost, ctx);
             tracing::debug!(
                 condition = %ctx.what(),
                 lost,
                 woken,
-                "notified waiters' connections closed; notifies passed on"
+                "notified waits gone or given back; notifies passed on"
             );
-        }
-    }
-
-    /// Gives a free lock to the longest-waiting acquirer whose connection is
-    /// still open. Those found gone on the way are dropped, and their
-    /// notifies passed on.
-    fn hand_over(&mut self, ctx: &mut ObjectContext<'_, Self>) {
-        while self.holder.is_none() {
-            let Some(front) = self.acquirers.iter().next().map(|w| w.id) else {
-                return;
-            };
-            let Some(waiter) = self.acquirers.take(front, ctx) else {
-                return;
-            };
-            if waiter.caller.is_gone() {
-                self.pass_on_notifies([&waiter.data], ctx);
-                continue;
-            }
-            let Acquirer {
-                owner,
-                count,
-                resume,
-            } = waiter.data;
-            self.holder = Some(Holder {
-                connection: waiter.caller.connection,
-                owner,
-                count,
-            });
-            waiter
-                .caller
-                .reply(Ok(Reply::Bool(resume != Resume::TimedOut)));
+            lost = self.lock.hand_over(ctx);
         }
     }
 
@@ -221,12 +175,12 @@ impl ObjectState for ConditionState {
     fn report(&self) -> ObjectDetail {
         ObjectDetail {
             size: KindDetail::Condition {
-                locked: self.holder.is_some(),
+                locked: self.lock.is_locked(),
                 sleepers: self.sleepers.len() as u64,
             },
-            waiters: (self.acquirers.len() + self.sleepers.len()) as u64,
+            waiters: (self.lock.parked() + self.sleepers.len()) as u64,
             bytes_held: 0,
-            holders: self.holder.iter().map(Holder::holding).collect(),
+            holders: self.lock.holders(),
         }
     }
 
@@ -241,36 +195,25 @@ impl ObjectState for ConditionState {
             other => return caller.reply(Err(ctx.wrong_kind(&other))),
         };
         match request {
-            ConditionRequest::Acquire { owner, wait } => self.acquire(owner, wait, caller, ctx),
+            ConditionRequest::Acquire { owner, wait } => {
+                self.lock.acquire(owner, wait, caller, ctx);
+            }
             ConditionRequest::Release { owner } => {
-                let Some(holder) = self
-                    .holder
-                    .as_mut()
-                    .filter(|h| h.is(caller.connection, owner))
-                else {
-                    return caller.reply(Err(Self::not_held(ctx)));
-                };
-                holder.count -= 1;
-                if holder.count == 0 {
-                    self.holder = None;
-                }
-                caller.reply(Ok(Reply::Done));
-                self.hand_over(ctx);
+                let lost = self.lock.release(owner, caller, ctx);
+                self.pass_on(lost, ctx);
             }
             ConditionRequest::Wait { owner, wait } => {
-                let Some(holder) = self.holder.filter(|h| h.is(caller.connection, owner)) else {
+                let connection = caller.connection;
+                let Some(count) = self.lock.held_by(connection, owner) else {
                     return caller.reply(Err(Self::not_held(ctx)));
-                };
-                let sleeper = Sleeper {
-                    owner,
-                    count: holder.count,
                 };
                 // `Wait::No` parks too, with a deadline that ends it at once:
                 // it still lets acquirers in before taking the lock back, as
                 // Python's `wait(0)` does. A wait refused (its connection has
                 // too many parked requests) keeps the lock.
+                let sleeper = Sleeper { owner, count };
                 if self.sleepers.park(caller, sleeper, wait, ctx).is_some() {
-                    self.holder = None;
+                    self.lock.release_completely(connection, owner);
                     self.hand_over(ctx);
                 }
             }
@@ -292,26 +235,12 @@ impl ObjectState for ConditionState {
                 owner,
                 pass_on_notify,
             } => {
-                let released = match self.holder {
-                    Some(holder) if holder.is(caller.connection, owner) => {
-                        self.holder = None;
-                        holder.count
-                    }
-                    _ => 0,
-                };
+                let released = self.lock.release_completely(caller.connection, owner);
                 caller.reply(Ok(Reply::Count(released)));
-                // The lock goes to the next acquirer first; a woken wait
-                // queues behind it.
-                self.hand_over(ctx);
-                if pass_on_notify {
-                    let woken = self.notify(1, ctx);
-                    tracing::debug!(
-                        condition = %ctx.what(),
-                        woken,
-                        "a notified wait was given back; its notify passed on"
-                    );
-                    self.hand_over(ctx);
-                }
+                // The lock goes to the next acquirer first; a wait woken by
+                // the given-back notify queues behind it.
+                let lost = self.lock.hand_over(ctx);
+                self.pass_on(lost + u64::from(pass_on_notify), ctx);
             }
         }
     }
@@ -322,8 +251,8 @@ impl ObjectState for ConditionState {
             // answers `false`.
             self.requeue(sleeper.caller, sleeper.data, Resume::TimedOut, ctx);
             self.hand_over(ctx);
-        } else if let Some(acquirer) = self.acquirers.take(waiter, ctx) {
-            acquirer.caller.reply(Ok(Reply::Bool(false)));
+        } else {
+            self.lock.timed_out(waiter, ctx);
         }
     }
 
@@ -337,45 +266,28 @@ impl ObjectState for ConditionState {
         if self.sleepers.cancel(connection, request, ctx) {
             return true;
         }
-        let Some(acquirer) = self.acquirers.take_request(connection, request, ctx) else {
+        let Some(resume) = self.lock.cancel(connection, request, ctx) else {
             return false;
         };
         // A wait taking the lock back that a notify picked: the notify wakes
         // another wait instead, as when its connection closes.
-        self.pass_on_notifies(std::iter::once(&acquirer.data), ctx);
-        acquirer.caller.reply(Err(ManagerError::Cancelled));
-        self.hand_over(ctx);
+        let lost = u64::from(resume.passes_on()) + self.lock.hand_over(ctx);
+        self.pass_on(lost, ctx);
         true
     }
 
     fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
         // Nobody is left to read these requests' replies.
         self.sleepers.drop_connection(connection, ctx);
-        let dropped = self.acquirers.remove_connection(connection, ctx);
-        // A notify that picked one of these waits wakes another instead.
-        self.pass_on_notifies(dropped.iter().map(|w| &w.data), ctx);
-        let len = dropped.len();
-        crate::discard::discard(dropped, len);
-        if self.holder.is_some_and(|h| h.connection == connection) {
-            tracing::debug!(
-                condition = %ctx.what(),
-                %connection,
-                "holder's connection closed; lock released"
-            );
-            self.holder = None;
-        }
-        self.hand_over(ctx);
+        // A notify that picked one of its waits wakes another instead.
+        let lost = self.lock.connection_closed(connection, ctx);
+        self.pass_on(lost, ctx);
     }
 
     fn removed(&mut self, ctx: &mut ObjectContext<'_, Self>) {
-        let acquirers = self.acquirers.drain(ctx);
-        let sleepers = self.sleepers.drain(ctx);
-        for caller in acquirers
-            .into_iter()
-            .map(|w| w.caller)
-            .chain(sleepers.into_iter().map(|w| w.caller))
-        {
-            caller.reply(Err(ctx.gone()));
+        self.lock.removed(ctx);
+        for waiter in self.sleepers.drain(ctx) {
+            waiter.caller.reply(Err(ctx.gone()));
         }
     }
 }
