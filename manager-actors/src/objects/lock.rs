@@ -3,7 +3,8 @@
 //!
 //! The holder is a connection plus the [`Owner`] (thread or task) the client
 //! named. An acquire of a held lock is parked, never blocking the object, and
-//! waiters get the lock in arrival order.
+//! waiters get the lock in arrival order. Holding, waiting and releasing are
+//! an [`OwnedLock`]'s; a lock is nothing more.
 //!
 //! # Who may release
 //!
@@ -26,126 +27,28 @@
 //! it was taken, and handed to the next waiter. Python's manager keeps such a
 //! lock held forever and every other process deadlocks; this one does not.
 
-use manager_core::ManagerError;
-use manager_core::inspect::{Holding, KindDetail, ObjectDetail};
+use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
-use manager_core::request::{LockRequest, Owner, RequestId, Wait};
+use manager_core::request::{LockRequest, RequestId};
+#[cfg(doc)]
+use manager_core::{ManagerError, request::Owner};
 
+use super::owned_lock::OwnedLock;
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::{Caller, ConnectionId};
-use crate::waiters::{WaiterId, Waiters};
-
-/// Who holds a lock, and how many times over (always 1 for a plain lock).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Holder {
-    /// The connection the holder's requests come on.
-    pub(crate) connection: ConnectionId,
-    /// The thread or task of that connection.
-    pub(crate) owner: Owner,
-    /// How many acquires are not yet released.
-    pub(crate) count: u64,
-}
-
-impl Holder {
-    /// As an inspection reports it.
-    pub(crate) fn holding(&self) -> Holding {
-        Holding {
-            connection: self.connection.0,
-            owner: self.owner.0,
-            count: self.count,
-        }
-    }
-
-    /// Whether `owner` on `connection` is this holder.
-    pub(crate) fn is(&self, connection: ConnectionId, owner: Owner) -> bool {
-        self.connection == connection && self.owner == owner
-    }
-}
+use crate::waiters::WaiterId;
 
 /// The state of one lock or re-entrant lock.
 #[derive(Debug)]
 pub struct LockState {
-    reentrant: bool,
-    holder: Option<Holder>,
-    /// Parked acquires, with the owner each is for.
-    waiters: Waiters<Owner>,
+    lock: OwnedLock,
 }
 
 impl LockState {
     /// An unheld lock; `reentrant` makes it an `RLock`.
     pub fn new(reentrant: bool) -> Self {
         LockState {
-            reentrant,
-            holder: None,
-            waiters: Waiters::default(),
-        }
-    }
-
-    fn acquire(
-        &mut self,
-        owner: Owner,
-        wait: Wait,
-        caller: Caller,
-        ctx: &mut ObjectContext<'_, Self>,
-    ) {
-        match &mut self.holder {
-            None => {
-                self.holder = Some(Holder {
-                    connection: caller.connection,
-                    owner,
-                    count: 1,
-                });
-                caller.reply(Ok(Reply::Bool(true)));
-            }
-            Some(holder) if self.reentrant && holder.is(caller.connection, owner) => {
-                holder.count += 1;
-                caller.reply(Ok(Reply::Bool(true)));
-            }
-            Some(_) if wait == Wait::No => caller.reply(Ok(Reply::Bool(false))),
-            Some(_) => {
-                self.waiters.park(caller, owner, wait, ctx);
-            }
-        }
-    }
-
-    /// Releases the lock once for `owner` of `connection`; `false` if that
-    /// owner may not release it (see the module docs).
-    fn release(&mut self, connection: ConnectionId, owner: Owner) -> bool {
-        let Some(holder) = &mut self.holder else {
-            return false;
-        };
-        if self.reentrant {
-            if !holder.is(connection, owner) {
-                return false;
-            }
-            holder.count -= 1;
-            if holder.count == 0 {
-                self.holder = None;
-            }
-        } else {
-            // Like `threading.Lock` within one process: any owner of the
-            // holding connection may release it.
-            if holder.connection != connection {
-                return false;
-            }
-            self.holder = None;
-        }
-        true
-    }
-
-    /// Gives a free lock to the longest-waiting acquire whose connection is
-    /// still open.
-    fn hand_over(&mut self, ctx: &mut ObjectContext<'_, Self>) {
-        if self.holder.is_some() {
-            return;
-        }
-        if let Some(waiter) = self.waiters.pop_front(ctx) {
-            self.holder = Some(Holder {
-                connection: waiter.caller.connection,
-                owner: waiter.data,
-                count: 1,
-            });
-            waiter.caller.reply(Ok(Reply::Bool(true)));
+            lock: OwnedLock::new(reentrant),
         }
     }
 }
@@ -156,36 +59,30 @@ impl ObjectState for LockState {
     fn report(&self) -> ObjectDetail {
         ObjectDetail {
             size: KindDetail::Lock {
-                depth: self.holder.map_or(0, |h| h.count),
+                depth: self.lock.depth(),
             },
-            waiters: self.waiters.len() as u64,
+            waiters: self.lock.parked() as u64,
             bytes_held: 0,
-            holders: self.holder.iter().map(Holder::holding).collect(),
+            holders: self.lock.holders(),
         }
     }
 
     fn handle(&mut self, request: LockRequest, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
         match request {
-            LockRequest::Acquire { owner, wait } => self.acquire(owner, wait, caller, ctx),
+            LockRequest::Acquire { owner, wait } => self.lock.acquire(owner, wait, caller, ctx),
             LockRequest::Release { owner } => {
-                if self.release(caller.connection, owner) {
-                    caller.reply(Ok(Reply::Done));
-                    self.hand_over(ctx);
-                } else {
-                    caller.reply(Err(ManagerError::NotHeld { what: ctx.what() }));
-                }
+                // A lock's acquires carry nothing to pass on.
+                self.lock.release(owner, caller, ctx);
             }
-            LockRequest::IsLocked => caller.reply(Ok(Reply::Bool(self.holder.is_some()))),
+            LockRequest::IsLocked => caller.reply(Ok(Reply::Bool(self.lock.is_locked()))),
             LockRequest::NWaiting => {
-                caller.reply(Ok(Reply::Count(self.waiters.len() as u64)));
+                caller.reply(Ok(Reply::Count(self.lock.parked() as u64)));
             }
         }
     }
 
     fn timed_out(&mut self, waiter: WaiterId, ctx: &mut ObjectContext<'_, Self>) {
-        if let Some(waiter) = self.waiters.take(waiter, ctx) {
-            waiter.caller.reply(Ok(Reply::Bool(false)));
-        }
+        self.lock.timed_out(waiter, ctx);
     }
 
     fn cancel(
@@ -194,30 +91,15 @@ impl ObjectState for LockState {
         request: RequestId,
         ctx: &mut ObjectContext<'_, Self>,
     ) -> bool {
-        self.waiters.cancel(connection, request, ctx)
+        self.lock.cancel(connection, request, ctx).is_some()
     }
 
     fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
-        // Nobody is left to read these acquires' replies.
-        self.waiters.drop_connection(connection, ctx);
-        if self
-            .holder
-            .is_some_and(|holder| holder.connection == connection)
-        {
-            tracing::debug!(
-                lock = %ctx.what(),
-                %connection,
-                "holder's connection closed; lock released"
-            );
-            self.holder = None;
-            self.hand_over(ctx);
-        }
+        self.lock.connection_closed(connection, ctx);
     }
 
     fn removed(&mut self, ctx: &mut ObjectContext<'_, Self>) {
-        for waiter in self.waiters.drain(ctx) {
-            waiter.caller.reply(Err(ctx.gone()));
-        }
+        self.lock.removed(ctx);
     }
 }
 
@@ -226,6 +108,9 @@ mod tests {
     use std::time::Duration;
 
     use manager_core::ObjectSpec;
+
+    use manager_core::ManagerError;
+    use manager_core::request::{Owner, Wait};
 
     use super::*;
     use crate::objects::testing::{Conn, Harness};

@@ -33,6 +33,7 @@ mod event;
 mod list;
 mod lock;
 mod namespace;
+mod owned_lock;
 mod queue;
 mod semaphore;
 pub mod sequence;

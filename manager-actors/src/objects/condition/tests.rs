@@ -1,0 +1,346 @@
+//! The condition through a real actor: its lock, waits and notifies,
+//! abandoned and timed-out waits, and closed connections.
+
+use std::time::Duration;
+
+use manager_core::ObjectSpec;
+
+use super::*;
+use crate::objects::testing::{Conn, Harness};
+use manager_core::request::ObjectRequest;
+
+fn acquire(owner: u64, wait: Wait) -> ObjectRequest {
+    ObjectRequest::Condition(ConditionRequest::Acquire {
+        owner: Owner(owner),
+        wait,
+    })
+}
+
+fn release(owner: u64) -> ObjectRequest {
+    ObjectRequest::Condition(ConditionRequest::Release {
+        owner: Owner(owner),
+    })
+}
+
+fn wait(owner: u64, wait: Wait) -> ObjectRequest {
+    ObjectRequest::Condition(ConditionRequest::Wait {
+        owner: Owner(owner),
+        wait,
+    })
+}
+
+fn notify(owner: u64, n: u64) -> ObjectRequest {
+    ObjectRequest::Condition(ConditionRequest::Notify {
+        owner: Owner(owner),
+        n,
+    })
+}
+
+fn notify_all(owner: u64) -> ObjectRequest {
+    ObjectRequest::Condition(ConditionRequest::NotifyAll {
+        owner: Owner(owner),
+    })
+}
+
+const T: Result<Reply, ManagerError> = Ok(Reply::Bool(true));
+
+#[actix::test]
+async fn wait_releases_and_notify_hands_the_lock_back() {
+    let h = Harness::new();
+    let cond = h.object("c", ObjectSpec::Condition).await;
+    let (mut a, mut b) = (Conn::new(1), Conn::new(2));
+    // a holds the lock twice, then waits: the lock is free for b.
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    let a_wait = a.send(&cond, wait(1, Wait::Forever)).await;
+    assert!(a.ready().is_none(), "a waits");
+    assert_eq!(b.call(&cond, acquire(1, Wait::No)).await, T);
+    assert_eq!(b.call(&cond, notify(1, 5)).await, Ok(Reply::Count(1)));
+    assert!(a.ready().is_none(), "a needs the lock back first");
+    assert_eq!(b.call(&cond, notify_all(1)).await, Ok(Reply::Count(0)));
+    assert_eq!(b.call(&cond, release(1)).await, Ok(Reply::Done));
+    let woke = a.next().await;
+    assert_eq!((woke.id, woke.result), (a_wait, T));
+    // a holds it twice again.
+    assert_eq!(
+        b.call(&cond, acquire(1, Wait::No)).await,
+        Ok(Reply::Bool(false))
+    );
+    assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
+    assert_eq!(
+        b.call(&cond, acquire(1, Wait::No)).await,
+        Ok(Reply::Bool(false))
+    );
+    assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
+    assert_eq!(b.call(&cond, acquire(1, Wait::No)).await, T);
+}
+
+#[actix::test]
+async fn a_wait_refused_for_the_parked_cap_keeps_the_lock() {
+    let h = Harness::new();
+    let cond = h.object("c", ObjectSpec::Condition).await;
+    let other = h.object("other", ObjectSpec::Condition).await;
+    let (mut a, mut b) = (Conn::with_max_parked(1, 1), Conn::new(2));
+    assert_eq!(b.call(&other, acquire(1, Wait::Forever)).await, T);
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    // a's one parked request, on another object.
+    let parked = a.send(&other, acquire(1, Wait::Forever)).await;
+    assert!(matches!(
+        a.call(&cond, wait(1, Wait::Forever)).await,
+        Err(ManagerError::LimitReached { max: 1, .. })
+    ));
+    // a still holds the lock: it may notify, b may not take it.
+    assert_eq!(a.call(&cond, notify(1, 1)).await, Ok(Reply::Count(0)));
+    assert_eq!(
+        b.call(&cond, acquire(1, Wait::No)).await,
+        Ok(Reply::Bool(false))
+    );
+    // Once its other request is served, a waits; a notify moves the wait
+    // to the lock's queue without counting it again.
+    assert_eq!(b.call(&other, release(1)).await, Ok(Reply::Done));
+    let got = a.next().await;
+    assert_eq!((got.id, got.result), (parked, T));
+    assert_eq!(a.sink().parked(), 0);
+    let a_wait = a.send(&cond, wait(1, Wait::Forever)).await;
+    assert_eq!(a.sink().parked(), 1);
+    assert_eq!(b.call(&cond, acquire(1, Wait::No)).await, T);
+    assert_eq!(b.call(&cond, notify(1, 1)).await, Ok(Reply::Count(1)));
+    assert_eq!(a.sink().parked(), 1, "still parked, for the lock");
+    assert_eq!(b.call(&cond, release(1)).await, Ok(Reply::Done));
+    let woke = a.next().await;
+    assert_eq!((woke.id, woke.result), (a_wait, T));
+    assert_eq!(a.sink().parked(), 0);
+}
+
+#[actix::test]
+async fn release_all_frees_the_lock_however_often_it_was_taken() {
+    let h = Harness::new();
+    let cond = h.object("c", ObjectSpec::Condition).await;
+    let (mut a, mut b) = (Conn::new(1), Conn::new(2));
+    let release_all = || {
+        ObjectRequest::Condition(ConditionRequest::ReleaseAll {
+            owner: Owner(1),
+            pass_on_notify: false,
+        })
+    };
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    let b_acquire = b.send(&cond, acquire(1, Wait::Forever)).await;
+    // Another connection's owner 1 holds nothing: 0, not an error.
+    assert_eq!(b.call(&cond, release_all()).await, Ok(Reply::Count(0)));
+    assert_eq!(a.call(&cond, release_all()).await, Ok(Reply::Count(2)));
+    let got = b.next().await;
+    assert_eq!((got.id, got.result), (b_acquire, T), "handed on");
+    assert_eq!(a.call(&cond, release_all()).await, Ok(Reply::Count(0)));
+}
+
+#[actix::test]
+async fn notify_wakes_in_arrival_order_and_at_most_n() {
+    let h = Harness::new();
+    let cond = h.object("c", ObjectSpec::Condition).await;
+    let mut conns: Vec<Conn> = (1..=3).map(Conn::new).collect();
+    let mut ids = Vec::new();
+    for conn in &mut conns {
+        assert_eq!(conn.call(&cond, acquire(1, Wait::Forever)).await, T);
+        ids.push(conn.send(&cond, wait(1, Wait::Forever)).await);
+    }
+    let mut n = Conn::new(9);
+    assert_eq!(n.call(&cond, acquire(1, Wait::Forever)).await, T);
+    assert_eq!(n.call(&cond, notify(1, 2)).await, Ok(Reply::Count(2)));
+    assert_eq!(n.call(&cond, release(1)).await, Ok(Reply::Done));
+    let first = conns[0].next().await;
+    assert_eq!((first.id, first.result), (ids[0], T));
+    assert!(conns[1].ready().is_none(), "the second waits for the lock");
+    assert_eq!(conns[0].call(&cond, release(1)).await, Ok(Reply::Done));
+    let second = conns[1].next().await;
+    assert_eq!((second.id, second.result), (ids[1], T));
+    assert_eq!(conns[1].call(&cond, release(1)).await, Ok(Reply::Done));
+    assert!(conns[2].ready().is_none(), "the third was not notified");
+    assert_eq!(n.call(&cond, acquire(1, Wait::Forever)).await, T);
+    assert_eq!(n.call(&cond, notify_all(1)).await, Ok(Reply::Count(1)));
+    assert_eq!(n.call(&cond, release(1)).await, Ok(Reply::Done));
+    let third = conns[2].next().await;
+    assert_eq!((third.id, third.result), (ids[2], T));
+}
+
+#[actix::test]
+async fn a_wait_that_times_out_takes_the_lock_back_and_answers_false() {
+    let h = Harness::new();
+    let cond = h.object("c", ObjectSpec::Condition).await;
+    let (mut a, mut b) = (Conn::new(1), Conn::new(2));
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    let a_wait = a
+        .send(&cond, wait(1, Wait::For(Duration::from_millis(20))))
+        .await;
+    // b holds the lock when a's wait ends: a must wait for it.
+    assert_eq!(b.call(&cond, acquire(1, Wait::No)).await, T);
+    let b_id = b.send(&cond, release(1)).await;
+    // Until b's release a has no reply; the release itself is immediate,
+    // so wait for the timeout's reply, which needs the lock.
+    let released = b.ready().expect("release answers at once");
+    assert_eq!((released.id, released.result), (b_id, Ok(Reply::Done)));
+    let timed_out = a.next().await;
+    assert_eq!(
+        (timed_out.id, timed_out.result),
+        (a_wait, Ok(Reply::Bool(false)))
+    );
+    // a holds the lock again.
+    assert_eq!(a.call(&cond, notify(1, 1)).await, Ok(Reply::Count(0)));
+    assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
+}
+
+#[actix::test]
+async fn a_timed_out_wait_queues_behind_the_holder() {
+    let h = Harness::new();
+    let cond = h.object("c", ObjectSpec::Condition).await;
+    let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    let a_wait = a.send(&cond, wait(1, Wait::No)).await;
+    // `Wait::No` still let b in before a took the lock back.
+    assert_eq!(b.call(&cond, acquire(1, Wait::No)).await, T);
+    // c's later timer ends after a's zero one has: a now queues for the
+    // lock b holds.
+    c.send(&cond, acquire(1, Wait::For(Duration::from_millis(10))))
+        .await;
+    assert_eq!(c.next().await.result, Ok(Reply::Bool(false)));
+    assert!(a.ready().is_none(), "a waits for b's release");
+    assert_eq!(b.call(&cond, release(1)).await, Ok(Reply::Done));
+    let answer = a.next().await;
+    assert_eq!((answer.id, answer.result), (a_wait, Ok(Reply::Bool(false))));
+}
+
+#[actix::test]
+async fn wait_and_notify_need_the_lock() {
+    let h = Harness::new();
+    let cond = h.object("c", ObjectSpec::Condition).await;
+    let (mut a, mut b) = (Conn::new(1), Conn::new(2));
+    for op in [
+        wait(1, Wait::Forever),
+        notify(1, 1),
+        notify_all(1),
+        release(1),
+    ] {
+        assert!(matches!(
+            a.call(&cond, op).await,
+            Err(ManagerError::NotHeld { what }) if what == "condition `c`"
+        ));
+    }
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    // Another owner of the same connection, or the same owner number
+    // on another connection, does not hold it.
+    for (conn, owner) in [(&mut a, 2), (&mut b, 1)] {
+        for op in [wait(owner, Wait::Forever), notify(owner, 1), release(owner)] {
+            assert!(matches!(
+                conn.call(&cond, op).await,
+                Err(ManagerError::NotHeld { .. })
+            ));
+        }
+    }
+}
+
+#[actix::test]
+async fn a_closed_connection_releases_the_lock_and_drops_its_waits() {
+    let h = Harness::new();
+    let cond = h.object("c", ObjectSpec::Condition).await;
+    let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
+    // b waits for a notify; then a takes the lock twice; c queues for it.
+    assert_eq!(b.call(&cond, acquire(1, Wait::Forever)).await, T);
+    b.send(&cond, wait(1, Wait::Forever)).await;
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    let c_id = c.send(&cond, acquire(1, Wait::Forever)).await;
+    b.close(&[&cond]).await;
+    a.close(&[&cond]).await;
+    let granted = c.next().await;
+    assert_eq!((granted.id, granted.result), (c_id, T));
+    assert_eq!(
+        c.call(&cond, notify_all(1)).await,
+        Ok(Reply::Count(0)),
+        "b's wait is gone"
+    );
+}
+
+/// b and c wait; a notifies one, which picks b. b's process dies before
+/// it has the lock back: the notify goes to c instead of being lost.
+#[actix::test]
+async fn a_notify_picking_a_waiter_that_then_closes_wakes_the_next() {
+    let h = Harness::new();
+    let cond = h.object("c", ObjectSpec::Condition).await;
+    let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
+    assert_eq!(b.call(&cond, acquire(1, Wait::Forever)).await, T);
+    b.send(&cond, wait(1, Wait::Forever)).await;
+    assert_eq!(c.call(&cond, acquire(1, Wait::Forever)).await, T);
+    let c_wait = c.send(&cond, wait(1, Wait::Forever)).await;
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    assert_eq!(a.call(&cond, notify(1, 1)).await, Ok(Reply::Count(1)));
+    // b's connection closes while a still holds the lock.
+    b.close(&[&cond]).await;
+    assert!(c.ready().is_none(), "c needs the lock back first");
+    assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
+    let woke = c.next().await;
+    assert_eq!((woke.id, woke.result), (c_wait, T));
+    // Nobody is left waiting.
+    assert_eq!(c.call(&cond, notify_all(1)).await, Ok(Reply::Count(0)));
+    assert_eq!(c.call(&cond, release(1)).await, Ok(Reply::Done));
+}
+
+/// As above, but the lock comes free before the object is told that
+/// b's connection closed: its turn comes, it is found gone and the
+/// notify goes to c.
+#[actix::test]
+async fn a_notified_waiter_found_gone_at_its_turn_passes_the_notify_on() {
+    let h = Harness::new();
+    let cond = h.object("c", ObjectSpec::Condition).await;
+    let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
+    assert_eq!(b.call(&cond, acquire(1, Wait::Forever)).await, T);
+    b.send(&cond, wait(1, Wait::Forever)).await;
+    assert_eq!(c.call(&cond, acquire(1, Wait::Forever)).await, T);
+    let c_wait = c.send(&cond, wait(1, Wait::Forever)).await;
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    assert_eq!(a.call(&cond, notify(1, 1)).await, Ok(Reply::Count(1)));
+    drop(b);
+    assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
+    let woke = c.next().await;
+    assert_eq!((woke.id, woke.result), (c_wait, T));
+    assert_eq!(c.call(&cond, release(1)).await, Ok(Reply::Done));
+}
+
+/// A timed-out wait or a plain acquire of a closed connection carries
+/// no notify: nobody else wakes for it.
+#[actix::test]
+async fn only_notified_waits_pass_anything_on() {
+    let h = Harness::new();
+    let cond = h.object("c", ObjectSpec::Condition).await;
+    let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
+    assert_eq!(c.call(&cond, acquire(1, Wait::Forever)).await, T);
+    let c_wait = c.send(&cond, wait(1, Wait::Forever)).await;
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    b.send(&cond, acquire(1, Wait::Forever)).await;
+    b.close(&[&cond]).await;
+    assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
+    assert!(c.ready().is_none(), "c was not notified");
+    assert_eq!(a.call(&cond, acquire(1, Wait::No)).await, T);
+    assert_eq!(a.call(&cond, notify(1, 1)).await, Ok(Reply::Count(1)));
+    assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
+    let woke = c.next().await;
+    assert_eq!((woke.id, woke.result), (c_wait, T));
+}
+
+#[actix::test]
+async fn removal_answers_both_kinds_of_waiter() {
+    let h = Harness::new();
+    let cond = h.object("c", ObjectSpec::Condition).await;
+    let (mut a, mut b) = (Conn::new(1), Conn::new(2));
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    a.send(&cond, wait(1, Wait::Forever)).await;
+    assert_eq!(b.call(&cond, acquire(1, Wait::Forever)).await, T);
+    // A second owner of b queues for the lock b's first owner holds.
+    b.send(&cond, acquire(2, Wait::Forever)).await;
+    h.remove("c").await;
+    for conn in [&mut a, &mut b] {
+        assert!(matches!(
+            conn.next().await.result,
+            Err(ManagerError::ObjectGone { .. })
+        ));
+    }
+}
