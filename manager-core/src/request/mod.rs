@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ObjectId, ObjectSpec, WireName};
+use crate::{Encoded, ObjectId, ObjectSpec, WireName};
 
 mod array;
 mod barrier;
@@ -53,7 +53,7 @@ pub use event::EventRequest;
 pub use list::ListRequest;
 pub use lock::LockRequest;
 pub use namespace::NamespaceRequest;
-pub use object::{KindRequest, ObjectRequest};
+pub use object::KindRequest;
 pub use queue::QueueRequest;
 pub use semaphore::SemaphoreRequest;
 pub use set::SetRequest;
@@ -171,4 +171,39 @@ impl RegistryRequest {
     pub fn replies_in_bulk(&self) -> bool {
         matches!(self, RegistryRequest::List | RegistryRequest::Inspect)
     }
+}
+
+// The kinds, each with its request enum: the one list `ObjectRequest` is
+// made from (see `object.rs`). A new kind's line goes at the end: variants
+// are encoded by their position.
+object::object_requests! {
+    /// For a namespace.
+    Namespace(NamespaceRequest),
+    /// For a list.
+    List(ListRequest),
+    /// For a dict.
+    Dict(DictRequest),
+    /// For a set.
+    Set(SetRequest),
+    /// For a value.
+    Value(ValueRequest),
+    /// For an array.
+    Array(ArrayRequest),
+    /// For a queue or joinable queue.
+    Queue(QueueRequest),
+    /// For a lock or re-entrant lock.
+    Lock(LockRequest),
+    /// For a semaphore or bounded semaphore.
+    Semaphore(SemaphoreRequest),
+    /// For an event.
+    Event(EventRequest),
+    /// For a condition.
+    Condition(ConditionRequest),
+    /// For a barrier.
+    Barrier(BarrierRequest),
+    /// For an object of a custom type: its encoded
+    /// [`CustomType::Request`](crate::custom::CustomType::Request), answered
+    /// with `Value` holding the encoded
+    /// [`CustomType::Reply`](crate::custom::CustomType::Reply).
+    Custom(Encoded),
 }

@@ -4,25 +4,15 @@
 //! Each kind has its own request enum in a file of this folder named for the
 //! kind, and implements [`KindRequest`] there: whether a request waits, what
 //! it may take and how to give that back, whether its reply is long. The
-//! list in this file's `object_requests!` call is the one place the kinds
-//! are enumerated; [`ObjectRequest`], its conversions and its dispatching
-//! methods are made from it.
-//!
-//! # Adding a kind
-//!
-//! Write `request/KIND.rs` with the enum and its [`KindRequest`] impl, and
-//! add one line to the list below. A new line goes at the end (before
-//! `Cancel`, which the macro adds): variants are encoded by their position.
+//! list of kinds is one `object_requests!` call in the folder's `mod.rs`;
+//! [`ObjectRequest`], its conversions and its dispatching methods are made
+//! from it by the macro defined here.
 
 use std::fmt::Debug;
 
-use serde::{Deserialize, Serialize};
-
-use super::{
-    ArrayRequest, BarrierRequest, ConditionRequest, DictRequest, EventRequest, ListRequest,
-    LockRequest, NamespaceRequest, QueueRequest, RequestId, SemaphoreRequest, SetRequest,
-    ValueRequest, Wait,
-};
+#[cfg(doc)]
+use super::QueueRequest;
+use super::{ObjectRequest, Wait};
 use crate::Encoded;
 use crate::reply::Reply;
 
@@ -77,14 +67,15 @@ impl KindRequest for Encoded {
 
 /// Makes [`ObjectRequest`] from the list of kinds' request enums: the enum
 /// (with `Cancel` last), `From`/`TryFrom` between it and each kind's enum,
-/// and the methods that ask the kind's [`KindRequest`] impl.
+/// and the methods that ask the kind's [`KindRequest`] impl. Called once,
+/// in `request/mod.rs`.
 macro_rules! object_requests {
     ($($(#[$doc:meta])* $Variant:ident($Request:ty),)*) => {
         /// An operation on one object, by object kind. Kinds that share
         /// operations share a request enum: `Queue` and `JoinableQueue` take
         /// [`QueueRequest`], `Lock` and `RLock` take [`LockRequest`],
         /// `Semaphore` and `BoundedSemaphore` take [`SemaphoreRequest`].
-        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
         pub enum ObjectRequest {
             $($(#[$doc])* $Variant($Request),)*
             /// Take back request `request` of this connection if it is still
@@ -98,7 +89,7 @@ macro_rules! object_requests {
             /// [`ManagerError::Cancelled`]: crate::ManagerError::Cancelled
             Cancel {
                 /// The id of the request to take back.
-                request: RequestId,
+                request: $crate::request::RequestId,
             },
         }
 
@@ -126,9 +117,9 @@ macro_rules! object_requests {
         impl ObjectRequest {
             /// How long this request may wait on the manager's side, if it
             /// is one that waits ([`KindRequest::wait_mut`]).
-            pub fn wait_mut(&mut self) -> Option<&mut Wait> {
+            pub fn wait_mut(&mut self) -> Option<&mut $crate::request::Wait> {
                 match self {
-                    $(ObjectRequest::$Variant(request) => request.wait_mut(),)*
+                    $(ObjectRequest::$Variant(request) => $crate::request::KindRequest::wait_mut(request),)*
                     ObjectRequest::Cancel { .. } => None,
                 }
             }
@@ -138,7 +129,7 @@ macro_rules! object_requests {
             /// ([`KindRequest::may_take`]).
             pub fn may_take(&self) -> bool {
                 match self {
-                    $(ObjectRequest::$Variant(request) => request.may_take(),)*
+                    $(ObjectRequest::$Variant(request) => $crate::request::KindRequest::may_take(request),)*
                     ObjectRequest::Cancel { .. } => false,
                 }
             }
@@ -149,10 +140,10 @@ macro_rules! object_requests {
             /// that a `Wait` took back, the return of a queue item to the
             /// front (for a received item, its requeue). `None` if the reply
             /// took nothing.
-            pub fn undo_for(&self, reply: &Reply) -> Option<ObjectRequest> {
+            pub fn undo_for(&self, reply: &$crate::reply::Reply) -> Option<ObjectRequest> {
                 match self {
                     $(ObjectRequest::$Variant(request) => {
-                        request.undo_for(reply).map(ObjectRequest::$Variant)
+                        $crate::request::KindRequest::undo_for(request, reply).map(ObjectRequest::$Variant)
                     })*
                     ObjectRequest::Cancel { .. } => None,
                 }
@@ -162,7 +153,9 @@ macro_rules! object_requests {
             /// ([`KindRequest::replies_in_bulk`]).
             pub fn replies_in_bulk(&self) -> bool {
                 match self {
-                    $(ObjectRequest::$Variant(request) => request.replies_in_bulk(),)*
+                    $(ObjectRequest::$Variant(request) => {
+                        $crate::request::KindRequest::replies_in_bulk(request)
+                    })*
                     ObjectRequest::Cancel { .. } => false,
                 }
             }
@@ -171,7 +164,7 @@ macro_rules! object_requests {
             /// ([`KindRequest::FAMILY`]).
             pub fn family(&self) -> &'static str {
                 match self {
-                    $(ObjectRequest::$Variant(_) => <$Request as KindRequest>::FAMILY,)*
+                    $(ObjectRequest::$Variant(_) => <$Request as $crate::request::KindRequest>::FAMILY,)*
                     ObjectRequest::Cancel { .. } => "cancel",
                 }
             }
@@ -179,42 +172,12 @@ macro_rules! object_requests {
     };
 }
 
-object_requests! {
-    /// For a namespace.
-    Namespace(NamespaceRequest),
-    /// For a list.
-    List(ListRequest),
-    /// For a dict.
-    Dict(DictRequest),
-    /// For a set.
-    Set(SetRequest),
-    /// For a value.
-    Value(ValueRequest),
-    /// For an array.
-    Array(ArrayRequest),
-    /// For a queue or joinable queue.
-    Queue(QueueRequest),
-    /// For a lock or re-entrant lock.
-    Lock(LockRequest),
-    /// For a semaphore or bounded semaphore.
-    Semaphore(SemaphoreRequest),
-    /// For an event.
-    Event(EventRequest),
-    /// For a condition.
-    Condition(ConditionRequest),
-    /// For a barrier.
-    Barrier(BarrierRequest),
-    /// For an object of a custom type: its encoded
-    /// [`CustomType::Request`](crate::custom::CustomType::Request), answered
-    /// with `Value` holding the encoded
-    /// [`CustomType::Reply`](crate::custom::CustomType::Reply).
-    Custom(Encoded),
-}
+pub(super) use object_requests;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::Owner;
+    use crate::request::{LockRequest, Owner, QueueRequest, RequestId};
 
     #[test]
     fn a_kind_request_converts_both_ways() {
