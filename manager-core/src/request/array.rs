@@ -44,6 +44,19 @@ pub enum ArrayRequest {
     Snapshot,
 }
 
+// Each operation as a call, with the type of its reply: the one place
+// that type is chosen.
+super::call::calls! {
+    ArrayRequest {
+        len() -> u64 = Len;
+        get(index: i64) -> Encoded = Get { index };
+        set(index: i64, value: Encoded) -> () = Set { index, value };
+        get_range(start: Option<i64>, stop: Option<i64>) -> Vec<Encoded> = GetRange { start, stop };
+        set_range(start: i64, values: Vec<Encoded>) -> () = SetRange { start, values };
+        snapshot() -> Vec<Encoded> = Snapshot;
+    }
+}
+
 impl super::KindRequest for ArrayRequest {
     const FAMILY: &'static str = "array";
 

@@ -30,6 +30,19 @@ pub enum BarrierRequest {
     Broken,
 }
 
+// Each operation as a call, with the type of its reply: the one place
+// that type is chosen.
+super::call::calls! {
+    BarrierRequest {
+        wait(wait: Wait) -> u64 = Wait { wait };
+        abort() -> () = Abort;
+        reset() -> () = Reset;
+        parties() -> u64 = Parties;
+        n_waiting() -> u64 = NWaiting;
+        broken() -> bool = Broken;
+    }
+}
+
 impl super::KindRequest for BarrierRequest {
     const FAMILY: &'static str = "barrier";
 

@@ -61,6 +61,19 @@ pub enum ConditionRequest {
     },
 }
 
+// Each operation as a call, with the type of its reply: the one place
+// that type is chosen.
+super::call::calls! {
+    ConditionRequest {
+        acquire(owner: Owner, wait: Wait) -> bool = Acquire { owner, wait };
+        release(owner: Owner) -> () = Release { owner };
+        wait(owner: Owner, wait: Wait) -> bool = Wait { owner, wait };
+        notify(owner: Owner, n: u64) -> u64 = Notify { owner, n };
+        notify_all(owner: Owner) -> u64 = NotifyAll { owner };
+        release_all(owner: Owner, pass_on_notify: bool) -> u64 = ReleaseAll { owner, pass_on_notify };
+    }
+}
+
 impl super::KindRequest for ConditionRequest {
     const FAMILY: &'static str = "condition";
 

@@ -104,6 +104,27 @@ pub enum DictRequest {
     },
 }
 
+// Each operation as a call, with the type of its reply: the one place
+// that type is chosen.
+super::call::calls! {
+    DictRequest {
+        len() -> u64 = Len;
+        get(key: Encoded) -> Option<Encoded> = Get { key };
+        insert(key: Encoded, value: Encoded) -> Option<Encoded> = Insert { key, value };
+        remove(key: Encoded, expect: Option<TypeTag>) -> Option<Encoded> = Remove { key, expect };
+        contains_key(key: Encoded) -> bool = ContainsKey { key };
+        keys() -> Vec<Encoded> = Keys;
+        values() -> Vec<Encoded> = Values;
+        items() -> Vec<(Encoded, Encoded)> = Items;
+        update(items: Vec<(Encoded, Encoded)>) -> () = Update { items };
+        set_default(key: Encoded, default: Encoded) -> Encoded = SetDefault { key, default };
+        pop(key: Encoded, default: Option<Encoded>, expect: Option<TypeTag>) -> Encoded = Pop { key, default, expect };
+        pop_item(expect: Option<(TypeTag, TypeTag)>) -> (Encoded, Encoded) = PopItem { expect };
+        clear() -> () = Clear;
+        add(key: Encoded, delta: i64, absent_as: Option<TypeTag>) -> i64 = Add { key, delta, absent_as };
+    }
+}
+
 impl super::KindRequest for DictRequest {
     const FAMILY: &'static str = "dict";
 

@@ -23,6 +23,17 @@ pub enum EventRequest {
     },
 }
 
+// Each operation as a call, with the type of its reply: the one place
+// that type is chosen.
+super::call::calls! {
+    EventRequest {
+        set() -> () = Set;
+        clear() -> () = Clear;
+        is_set() -> bool = IsSet;
+        wait(wait: Wait) -> bool = Wait { wait };
+    }
+}
+
 impl super::KindRequest for EventRequest {
     const FAMILY: &'static str = "event";
 

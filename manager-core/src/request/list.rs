@@ -10,6 +10,7 @@
 //! The manager checks the item's [`TypeTag`] before removing it: an item of
 //! another type stays where it is and the pop fails with `WrongType`.
 
+use crate::reply::Versioned;
 use serde::{Deserialize, Serialize};
 
 use crate::{Encoded, TypeTag};
@@ -105,6 +106,30 @@ pub enum ListRequest {
         /// The new items.
         values: Vec<Encoded>,
     },
+}
+
+// Each operation as a call, with the type of its reply: the one place
+// that type is chosen.
+super::call::calls! {
+    ListRequest {
+        len() -> u64 = Len;
+        get(index: i64) -> Encoded = Get { index };
+        set(index: i64, value: Encoded) -> () = Set { index, value };
+        append(value: Encoded) -> () = Append { value };
+        extend(values: Vec<Encoded>) -> () = Extend { values };
+        insert(index: i64, value: Encoded) -> () = Insert { index, value };
+        pop(index: Option<i64>, expect: Option<TypeTag>) -> Encoded = Pop { index, expect };
+        remove(value: Encoded) -> () = Remove { value };
+        index(value: Encoded) -> u64 = Index { value };
+        count(value: Encoded) -> u64 = Count { value };
+        contains(value: Encoded) -> bool = Contains { value };
+        slice(start: Option<i64>, stop: Option<i64>) -> Vec<Encoded> = Slice { start, stop };
+        clear() -> () = Clear;
+        reverse() -> () = Reverse;
+        snapshot() -> Vec<Encoded> = Snapshot;
+        versioned_snapshot() -> Versioned = VersionedSnapshot;
+        replace_if_version(version: u64, values: Vec<Encoded>) -> bool = ReplaceIfVersion { version, values };
+    }
 }
 
 impl super::KindRequest for ListRequest {

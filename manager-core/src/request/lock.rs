@@ -35,6 +35,17 @@ pub enum LockRequest {
     NWaiting,
 }
 
+// Each operation as a call, with the type of its reply: the one place
+// that type is chosen.
+super::call::calls! {
+    LockRequest {
+        acquire(owner: Owner, wait: Wait) -> bool = Acquire { owner, wait };
+        release(owner: Owner) -> () = Release { owner };
+        is_locked() -> bool = IsLocked;
+        n_waiting() -> u64 = NWaiting;
+    }
+}
+
 impl super::KindRequest for LockRequest {
     const FAMILY: &'static str = "lock";
 

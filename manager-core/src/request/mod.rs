@@ -33,6 +33,7 @@ use crate::{Encoded, ObjectId, ObjectSpec, WireName};
 
 mod array;
 mod barrier;
+mod call;
 mod condition;
 mod dict;
 mod event;
@@ -47,6 +48,7 @@ mod value;
 
 pub use array::ArrayRequest;
 pub use barrier::BarrierRequest;
+pub use call::Call;
 pub use condition::ConditionRequest;
 pub use dict::DictRequest;
 pub use event::EventRequest;

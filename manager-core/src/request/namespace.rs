@@ -2,6 +2,7 @@
 //!
 //! Each variant says which [`Reply`](crate::reply::Reply) variant answers it.
 
+use crate::reply::Swapped;
 use serde::{Deserialize, Serialize};
 
 use crate::Encoded;
@@ -62,6 +63,22 @@ pub enum NamespaceRequest {
         /// The amount to add; may be negative.
         delta: i64,
     },
+}
+
+// Each operation as a call, with the type of its reply: the one place
+// that type is chosen.
+super::call::calls! {
+    NamespaceRequest {
+        set(attribute: String, value: Encoded) -> () = Set { attribute, value };
+        get(attribute: String) -> Encoded = Get { attribute };
+        delete(attribute: String) -> bool = Delete { attribute };
+        contains(attribute: String) -> bool = Contains { attribute };
+        names() -> Vec<String> = Names;
+        snapshot() -> Vec<(String, Encoded)> = Snapshot;
+        set_if_absent(attribute: String, value: Encoded) -> bool = SetIfAbsent { attribute, value };
+        compare_and_swap(attribute: String, expected: Option<Encoded>, new: Encoded) -> Swapped = CompareAndSwap { attribute, expected, new };
+        add(attribute: String, delta: i64) -> i64 = Add { attribute, delta };
+    }
 }
 
 impl super::KindRequest for NamespaceRequest {

@@ -13,6 +13,7 @@
 //! destroy the queue. [`QueueRequest::Get`] takes the front item whatever its
 //! type, for callers that do not decode it.
 
+use crate::reply::Delivered;
 use serde::{Deserialize, Serialize};
 
 use super::Wait;
@@ -107,6 +108,25 @@ pub enum QueueRequest {
         /// The receipt `Receive` gave.
         receipt: u64,
     },
+}
+
+// Each operation as a call, with the type of its reply: the one place
+// that type is chosen.
+super::call::calls! {
+    QueueRequest {
+        put(value: Encoded, wait: Wait) -> () = Put { value, wait };
+        get(wait: Wait) -> Encoded = Get { wait };
+        len() -> u64 = Len;
+        is_empty() -> bool = IsEmpty;
+        is_full() -> bool = IsFull;
+        task_done() -> () = TaskDone;
+        join(wait: Wait) -> bool = Join { wait };
+        get_as(expect: TypeTag, wait: Wait) -> Encoded = GetAs { expect, wait };
+        return_item(value: Encoded) -> () = Return { value };
+        receive(expect: Option<TypeTag>, wait: Wait) -> Delivered = Receive { expect, wait };
+        ack(receipt: u64, task_done: bool) -> () = Ack { receipt, task_done };
+        requeue(receipt: u64) -> () = Requeue { receipt };
+    }
 }
 
 impl super::KindRequest for QueueRequest {

@@ -73,6 +73,19 @@ pub enum SemaphoreRequest {
     NWaiting,
 }
 
+// Each operation as a call, with the type of its reply: the one place
+// that type is chosen.
+super::call::calls! {
+    SemaphoreRequest {
+        acquire(wait: Wait) -> bool = Acquire { wait };
+        release(n: u64) -> () = Release { n };
+        value() -> u64 = Value;
+        acquire_owned(owner: Owner, wait: Wait) -> bool = AcquireOwned { owner, wait };
+        release_owned(owner: Owner, n: u64) -> () = ReleaseOwned { owner, n };
+        n_waiting() -> u64 = NWaiting;
+    }
+}
+
 impl super::KindRequest for SemaphoreRequest {
     const FAMILY: &'static str = "semaphore";
 

@@ -66,6 +66,24 @@ pub enum SetRequest {
     Snapshot,
 }
 
+// Each operation as a call, with the type of its reply: the one place
+// that type is chosen.
+super::call::calls! {
+    SetRequest {
+        add(value: Encoded) -> bool = Add { value };
+        remove(value: Encoded) -> () = Remove { value };
+        discard(value: Encoded) -> bool = Discard { value };
+        contains(value: Encoded) -> bool = Contains { value };
+        len() -> u64 = Len;
+        pop(expect: Option<TypeTag>) -> Encoded = Pop { expect };
+        clear() -> () = Clear;
+        union(values: Vec<Encoded>) -> Vec<Encoded> = Union { values };
+        intersection(values: Vec<Encoded>) -> Vec<Encoded> = Intersection { values };
+        difference(values: Vec<Encoded>) -> Vec<Encoded> = Difference { values };
+        snapshot() -> Vec<Encoded> = Snapshot;
+    }
+}
+
 impl super::KindRequest for SetRequest {
     const FAMILY: &'static str = "set";
 

@@ -2,6 +2,7 @@
 //!
 //! Each variant says which [`Reply`](crate::reply::Reply) variant answers it.
 
+use crate::reply::Swapped;
 use serde::{Deserialize, Serialize};
 
 use crate::Encoded;
@@ -34,6 +35,18 @@ pub enum ValueRequest {
         /// The amount; may be negative.
         delta: i64,
     },
+}
+
+// Each operation as a call, with the type of its reply: the one place
+// that type is chosen.
+super::call::calls! {
+    ValueRequest {
+        get() -> Encoded = Get;
+        set(value: Encoded) -> () = Set { value };
+        swap(value: Encoded) -> Encoded = Swap { value };
+        compare_and_swap(expected: Encoded, new: Encoded) -> Swapped = CompareAndSwap { expected, new };
+        add(delta: i64) -> i64 = Add { delta };
+    }
 }
 
 impl super::KindRequest for ValueRequest {
