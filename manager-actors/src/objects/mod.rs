@@ -35,6 +35,8 @@ mod lock;
 mod namespace;
 mod owned_lock;
 mod queue;
+#[cfg(test)]
+mod reply_types;
 mod semaphore;
 pub mod sequence;
 mod set;
