@@ -192,6 +192,43 @@ mod tests {
         assert_eq!(QueueRequest::try_from(op.clone()), Err(op));
     }
 
+    /// Variants are encoded by their position: the list in
+    /// `object_requests!` must keep the order clients and managers of
+    /// earlier builds use, with `Cancel` last.
+    #[test]
+    fn variants_keep_their_wire_positions() {
+        let owner = Owner(1);
+        let each = [
+            ObjectRequest::Namespace(NamespaceRequest::Names),
+            ObjectRequest::List(ListRequest::Snapshot),
+            ObjectRequest::Dict(DictRequest::Keys),
+            ObjectRequest::Set(SetRequest::Snapshot),
+            ObjectRequest::Value(ValueRequest::Get),
+            ObjectRequest::Array(ArrayRequest::Snapshot),
+            ObjectRequest::Queue(QueueRequest::Len),
+            ObjectRequest::Lock(LockRequest::IsLocked),
+            ObjectRequest::Semaphore(SemaphoreRequest::Value),
+            ObjectRequest::Event(EventRequest::IsSet),
+            ObjectRequest::Condition(ConditionRequest::NotifyAll { owner }),
+            ObjectRequest::Barrier(BarrierRequest::Broken),
+            ObjectRequest::Custom(Encoded::encode(&0_u8).unwrap()),
+            ObjectRequest::Cancel {
+                request: RequestId(1),
+            },
+        ];
+        for (position, request) in each.iter().enumerate() {
+            let bytes = crate::codec::encode(request).unwrap();
+            assert_eq!(
+                usize::from(bytes[0]),
+                position,
+                "{} moved",
+                request.family()
+            );
+            let back: ObjectRequest = crate::codec::decode(&bytes).unwrap();
+            assert_eq!(&back, request);
+        }
+    }
+
     #[test]
     fn cancel_neither_waits_nor_takes() {
         let mut cancel = ObjectRequest::Cancel {

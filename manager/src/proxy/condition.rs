@@ -194,7 +194,8 @@ impl<M: Mode> Condition<M> {
     /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if this
     /// owner does not hold the lock, and the errors of every call. On a
     /// handle with a timeout, taking the lock back may outlast the call's
-    /// deadline ([`Error::Timeout`]); the lock is then still taken back.
+    /// deadline ([`Error::Timeout`]); the wait is then given up as below,
+    /// and the owner no longer holds the lock.
     ///
     /// # Cancel safety
     ///
