@@ -30,7 +30,7 @@ use serde::Serialize;
 use crate::mode::{Async, Blocking, Mode};
 use crate::proxy::{
     self, Array, Barrier, BoundedSemaphore, Condition, Dict, Event, JoinableQueue, List, Lock,
-    Namespace, ObjectRef, Queue, RLock, Semaphore, Set, Value,
+    Namespace, ObjectRef, Proxy, Queue, RLock, Semaphore, Set, Value,
 };
 use crate::{Address, AuthKey, Error};
 
@@ -164,7 +164,7 @@ impl<M: Mode> Client<M> {
         name: &str,
     ) -> M::Answer<impl Future<Output = Result<Namespace<M>, Error>>> {
         self.mode.answer(async move {
-            Ok(Namespace::new(
+            Ok(Proxy::new(
                 self.object_in(name, ObjectSpec::Namespace).await?,
             ))
         })
@@ -180,7 +180,7 @@ impl<M: Mode> Client<M> {
         name: &str,
     ) -> M::Answer<impl Future<Output = Result<List<T, M>, Error>>> {
         self.mode
-            .answer(async move { Ok(List::new(self.object_in(name, ObjectSpec::List).await?)) })
+            .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::List).await?)) })
     }
 
     /// Finds or creates the dict `name` from `K`s to `V`s.
@@ -193,7 +193,7 @@ impl<M: Mode> Client<M> {
         name: &str,
     ) -> M::Answer<impl Future<Output = Result<Dict<K, V, M>, Error>>> {
         self.mode
-            .answer(async move { Ok(Dict::new(self.object_in(name, ObjectSpec::Dict).await?)) })
+            .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::Dict).await?)) })
     }
 
     /// Finds or creates the set `name` of `T`s.
@@ -203,7 +203,7 @@ impl<M: Mode> Client<M> {
     /// As [`Client::object`].
     pub fn set<T>(&self, name: &str) -> M::Answer<impl Future<Output = Result<Set<T, M>, Error>>> {
         self.mode
-            .answer(async move { Ok(Set::new(self.object_in(name, ObjectSpec::Set).await?)) })
+            .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::Set).await?)) })
     }
 
     /// Finds the value `name`, or creates it holding `initial`.
@@ -220,7 +220,7 @@ impl<M: Mode> Client<M> {
             let spec = ObjectSpec::Value {
                 initial: proxy::encode(initial)?,
             };
-            Ok(Value::new(self.object_in(name, spec).await?))
+            Ok(Proxy::new(self.object_in(name, spec).await?))
         })
     }
 
@@ -239,7 +239,7 @@ impl<M: Mode> Client<M> {
             let spec = ObjectSpec::Array {
                 items: proxy::encode_all(items)?,
             };
-            Ok(Array::new(self.object_in(name, spec).await?))
+            Ok(Proxy::new(self.object_in(name, spec).await?))
         })
     }
 
@@ -257,7 +257,7 @@ impl<M: Mode> Client<M> {
             let spec = ObjectSpec::Queue {
                 maxsize: maxsize.map(|n| n as u64),
             };
-            Ok(Queue::new(self.object_in(name, spec).await?))
+            Ok(Proxy::new(self.object_in(name, spec).await?))
         })
     }
 
@@ -275,7 +275,7 @@ impl<M: Mode> Client<M> {
             let spec = ObjectSpec::JoinableQueue {
                 maxsize: maxsize.map(|n| n as u64),
             };
-            Ok(JoinableQueue::new(self.object_in(name, spec).await?))
+            Ok(Proxy::new(self.object_in(name, spec).await?))
         })
     }
 
@@ -286,7 +286,7 @@ impl<M: Mode> Client<M> {
     /// As [`Client::object`].
     pub fn lock(&self, name: &str) -> M::Answer<impl Future<Output = Result<Lock<M>, Error>>> {
         self.mode
-            .answer(async move { Ok(Lock::new(self.object_in(name, ObjectSpec::Lock).await?)) })
+            .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::Lock).await?)) })
     }
 
     /// Finds or creates the re-entrant lock `name`.
@@ -296,7 +296,7 @@ impl<M: Mode> Client<M> {
     /// As [`Client::object`].
     pub fn rlock(&self, name: &str) -> M::Answer<impl Future<Output = Result<RLock<M>, Error>>> {
         self.mode
-            .answer(async move { Ok(RLock::new(self.object_in(name, ObjectSpec::RLock).await?)) })
+            .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::RLock).await?)) })
     }
 
     /// Finds the semaphore `name`, or creates it with `value` units.
@@ -310,7 +310,7 @@ impl<M: Mode> Client<M> {
         value: u64,
     ) -> M::Answer<impl Future<Output = Result<Semaphore<M>, Error>>> {
         self.mode.answer(async move {
-            Ok(Semaphore::new(
+            Ok(Proxy::new(
                 self.object_in(name, ObjectSpec::Semaphore { value })
                     .await?,
             ))
@@ -329,7 +329,7 @@ impl<M: Mode> Client<M> {
     ) -> M::Answer<impl Future<Output = Result<BoundedSemaphore<M>, Error>>> {
         self.mode.answer(async move {
             let spec = ObjectSpec::BoundedSemaphore { value };
-            Ok(BoundedSemaphore::new(self.object_in(name, spec).await?))
+            Ok(Proxy::new(self.object_in(name, spec).await?))
         })
     }
 
@@ -340,7 +340,7 @@ impl<M: Mode> Client<M> {
     /// As [`Client::object`].
     pub fn event(&self, name: &str) -> M::Answer<impl Future<Output = Result<Event<M>, Error>>> {
         self.mode
-            .answer(async move { Ok(Event::new(self.object_in(name, ObjectSpec::Event).await?)) })
+            .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::Event).await?)) })
     }
 
     /// Finds or creates the condition `name`.
@@ -353,7 +353,7 @@ impl<M: Mode> Client<M> {
         name: &str,
     ) -> M::Answer<impl Future<Output = Result<Condition<M>, Error>>> {
         self.mode.answer(async move {
-            Ok(Condition::new(
+            Ok(Proxy::new(
                 self.object_in(name, ObjectSpec::Condition).await?,
             ))
         })
@@ -373,7 +373,7 @@ impl<M: Mode> Client<M> {
             let spec = ObjectSpec::Barrier {
                 parties: parties as u64,
             };
-            Ok(Barrier::new(self.object_in(name, spec).await?))
+            Ok(Proxy::new(self.object_in(name, spec).await?))
         })
     }
 

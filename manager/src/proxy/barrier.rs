@@ -10,14 +10,17 @@ use std::time::Duration;
 #[cfg(doc)]
 use manager_core::ManagerError;
 use manager_core::request::{BarrierRequest, ObjectRequest, Wait};
-use manager_core::{ObjectId, ObjectName};
 
-use super::object::ObjectRef;
+use super::handle::Proxy;
 use crate::Error;
 use crate::mode::{Async, Mode};
 
 /// A handle on a shared barrier for a fixed number of parties, like
 /// Python's `Manager().Barrier()`.
+///
+/// It has the methods every [`Proxy`] has as well: [`name`](Proxy::name),
+/// [`id`](Proxy::id), [`kind`](Proxy::kind),
+/// [`with_timeout`](Proxy::with_timeout) and [`share`](Proxy::share).
 ///
 /// # Examples
 ///
@@ -63,33 +66,14 @@ use crate::mode::{Async, Mode};
 ///
 /// If it was waiting, the barrier breaks at once, so the other parties learn
 /// that one of them is gone instead of waiting for it forever.
-#[derive(Debug, Clone)]
-pub struct Barrier<M: Mode = Async> {
-    pub(super) object: ObjectRef<M>,
+pub type Barrier<M = Async> = Proxy<marker::Barrier, M>;
+
+kind_markers! {
+    /// The kind of a [`Barrier`](super::Barrier) proxy: it sees barriers.
+    Barrier => Barrier;
 }
 
 impl<M: Mode> Barrier<M> {
-    pub(crate) fn new(object: ObjectRef<M>) -> Self {
-        Barrier { object }
-    }
-
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.object.name()
-    }
-
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.object.id()
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`;
-    /// its waits last at most that long (and break the barrier when they
-    /// end).
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.object.with_timeout(timeout))
-    }
-
     /// Waits until `parties` waits have arrived (Python's `wait()`), and
     /// returns this wait's arrival index: 0 for the first to arrive up to
     /// `parties - 1` for the last, as in Python.

@@ -7,14 +7,17 @@ use std::future::Future;
 use std::time::Duration;
 
 use manager_core::request::{EventRequest, ObjectRequest, Wait};
-use manager_core::{ObjectId, ObjectName};
 
-use super::object::ObjectRef;
+use super::handle::Proxy;
 use crate::Error;
 use crate::mode::{Async, Mode};
 
 /// A handle on a shared flag processes wait for, like Python's
 /// `Manager().Event()`.
+///
+/// It has the methods every [`Proxy`] has as well: [`name`](Proxy::name),
+/// [`id`](Proxy::id), [`kind`](Proxy::kind),
+/// [`with_timeout`](Proxy::with_timeout) and [`share`](Proxy::share).
 ///
 /// # Examples
 ///
@@ -52,32 +55,14 @@ use crate::mode::{Async, Mode};
 /// # What happens when a worker dies
 ///
 /// Its waits are dropped; the flag stays as it is.
-#[derive(Debug, Clone)]
-pub struct Event<M: Mode = Async> {
-    pub(super) object: ObjectRef<M>,
+pub type Event<M = Async> = Proxy<marker::Event, M>;
+
+kind_markers! {
+    /// The kind of an [`Event`](super::Event) proxy: it sees events.
+    Event => Event;
 }
 
 impl<M: Mode> Event<M> {
-    pub(crate) fn new(object: ObjectRef<M>) -> Self {
-        Event { object }
-    }
-
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.object.name()
-    }
-
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.object.id()
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`;
-    /// its waits last at most that long.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.object.with_timeout(timeout))
-    }
-
     /// Raises the flag and releases every waiter (Python's `set()`).
     ///
     /// # Errors

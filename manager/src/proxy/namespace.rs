@@ -1,20 +1,24 @@
 //! [`Namespace`]: the async proxy of a shared namespace.
 
 use std::future::Future;
-use std::time::Duration;
 
 use manager_core::reply::{ReplyShape, Swapped};
 use manager_core::request::{NamespaceRequest, ObjectRequest};
-use manager_core::{Encoded, ManagerError, ObjectId, ObjectName};
+use manager_core::{Encoded, ManagerError, ObjectName};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::object::{ObjectRef, encode};
+use super::handle::Proxy;
+use super::object::encode;
 use crate::Error;
 use crate::mode::{Async, Mode};
 
 /// A handle on a shared namespace: named attributes of any serde type, plus
 /// atomic updates.
+///
+/// It has the methods every [`Proxy`] has as well: [`name`](Proxy::name),
+/// [`id`](Proxy::id), [`kind`](Proxy::kind),
+/// [`with_timeout`](Proxy::with_timeout) and [`share`](Proxy::share).
 ///
 /// # Examples
 ///
@@ -32,33 +36,14 @@ use crate::mode::{Async, Mode};
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone)]
-pub struct Namespace<M: Mode = Async> {
-    pub(super) object: ObjectRef<M>,
+pub type Namespace<M = Async> = Proxy<marker::Namespace, M>;
+
+kind_markers! {
+    /// The kind of a [`Namespace`](super::Namespace) proxy: it sees namespaces.
+    Namespace => Namespace;
 }
 
 impl<M: Mode> Namespace<M> {
-    pub(crate) fn new(object: ObjectRef<M>) -> Self {
-        Namespace { object }
-    }
-
-    /// The namespace's name.
-    pub fn name(&self) -> &ObjectName {
-        self.object.name()
-    }
-
-    /// The namespace's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.object.id()
-    }
-
-    /// A proxy of the same namespace whose calls time out after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Namespace {
-            object: self.object.with_timeout(timeout),
-        }
-    }
-
     async fn request<S: ReplyShape>(&self, request: NamespaceRequest) -> Result<S, Error> {
         self.object.call_as(ObjectRequest::Namespace(request)).await
     }

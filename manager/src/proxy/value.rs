@@ -7,19 +7,23 @@
 //! loses updates when processes race.
 
 use std::future::Future;
-use std::time::Duration;
 
+use manager_core::ManagerError;
 use manager_core::reply::Swapped;
 use manager_core::request::{ObjectRequest, ValueRequest};
-use manager_core::{ManagerError, ObjectId, ObjectName};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::object::{Element, ObjectRef, encode};
+use super::handle::Proxy;
+use super::object::encode;
 use crate::Error;
 use crate::mode::{Async, Mode};
 
 /// A handle on one shared `T`, like Python's `Manager().Value()`.
+///
+/// It has the methods every [`Proxy`] has as well: [`name`](Proxy::name),
+/// [`id`](Proxy::id), [`kind`](Proxy::kind),
+/// [`with_timeout`](Proxy::with_timeout) and [`share`](Proxy::share).
 ///
 /// # Examples
 ///
@@ -38,51 +42,14 @@ use crate::mode::{Async, Mode};
 /// # Ok(())
 /// # }
 /// ```
-pub struct Value<T, M: Mode = Async> {
-    pub(super) object: ObjectRef<M>,
-    _element: Element<T>,
+pub type Value<T, M = Async> = Proxy<marker::Value<T>, M>;
+
+kind_markers! {
+    /// The kind of a [`Value<T>`](super::Value) proxy: it sees values, which it reads as `T`s.
+    Value<T> => Value;
 }
 
-impl<T, M: Mode> Clone for Value<T, M> {
-    fn clone(&self) -> Self {
-        Value {
-            object: self.object.clone(),
-            _element: Element::default(),
-        }
-    }
-}
-
-impl<T, M: Mode> std::fmt::Debug for Value<T, M> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Value")
-            .field("object", &self.object)
-            .finish()
-    }
-}
-
-impl<T, M: Mode> Value<T, M> {
-    pub(crate) fn new(object: ObjectRef<M>) -> Self {
-        Value {
-            object,
-            _element: Element::default(),
-        }
-    }
-
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.object.name()
-    }
-
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.object.id()
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.object.with_timeout(timeout))
-    }
-}
+impl<T, M: Mode> Value<T, M> {}
 
 impl<T: Serialize, M: Mode> Value<T, M> {
     /// Replaces the value (Python's `v.value = x`).
