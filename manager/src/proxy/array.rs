@@ -1,4 +1,5 @@
-//! [`Array`]: the async proxy of a shared fixed-length sequence of `T`s.
+//! [`Array`]: the async proxy of a shared fixed-length sequence of `T`s,
+//! and [`Client::array`], which finds or creates one.
 //!
 //! The length is set when the array is created (by the first
 //! [`Client::array`](crate::Client::array) for its name) and never changes.
@@ -8,14 +9,15 @@
 
 use std::future::Future;
 
+use manager_core::ObjectSpec;
 use manager_core::request::{ArrayRequest, ObjectRequest};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::handle::Proxy;
 use super::object::{encode, encode_all};
-use crate::Error;
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
 /// A handle on a shared fixed-length sequence of `T`s, like Python's `Manager().Array()`.
 ///
@@ -175,6 +177,27 @@ impl<T: DeserializeOwned, M: Mode> Array<T, M> {
             self.object
                 .call_values(ObjectRequest::Array(ArrayRequest::Snapshot))
                 .await
+        })
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds the array `name`, or creates it holding `items` (its length is
+    /// fixed from then on).
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::value`].
+    pub fn array<T: Serialize>(
+        &self,
+        name: &str,
+        items: &[T],
+    ) -> M::Answer<impl Future<Output = Result<Array<T, M>, Error>>> {
+        self.mode().answer(async move {
+            let spec = ObjectSpec::Array {
+                items: encode_all(items)?,
+            };
+            Ok(Proxy::new(self.object_in(name, spec).await?))
         })
     }
 }

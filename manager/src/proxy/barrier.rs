@@ -1,5 +1,6 @@
 //! [`Barrier`]: the async proxy of a shared barrier for a fixed number of
-//! parties, like Python's `Manager().Barrier()`.
+//! parties, like Python's `Manager().Barrier()`, and [`Client::barrier`],
+//! which finds or creates one.
 //!
 //! The [`Barrier`] type's docs say how waiting, breaking and dead workers
 //! work.
@@ -9,11 +10,12 @@ use std::time::Duration;
 
 #[cfg(doc)]
 use manager_core::ManagerError;
+use manager_core::ObjectSpec;
 use manager_core::request::{BarrierRequest, ObjectRequest, Wait};
 
 use super::handle::Proxy;
-use crate::Error;
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
 /// A handle on a shared barrier for a fixed number of parties, like
 /// Python's `Manager().Barrier()`.
@@ -189,5 +191,25 @@ impl<M: Mode> Barrier<M> {
             .call_as::<u64>(ObjectRequest::Barrier(request))
             .await?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds the barrier `name`, or creates it for `parties` waiters.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`]; a barrier for 0 parties is a `BadRequest`.
+    pub fn barrier(
+        &self,
+        name: &str,
+        parties: usize,
+    ) -> M::Answer<impl Future<Output = Result<Barrier<M>, Error>>> {
+        self.mode().answer(async move {
+            let spec = ObjectSpec::Barrier {
+                parties: parties as u64,
+            };
+            Ok(Proxy::new(self.object_in(name, spec).await?))
+        })
     }
 }

@@ -1,6 +1,6 @@
 //! [`Condition`]: the async proxy of a shared condition variable with its
-//! own re-entrant lock, and [`ConditionGuard`], which releases the lock when
-//! dropped.
+//! own re-entrant lock, with [`Client::condition`], which finds or creates
+//! one, and [`ConditionGuard`], which releases the lock when dropped.
 //!
 //! # Waiting and notifying
 //!
@@ -22,13 +22,14 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use manager_core::ObjectSpec;
 use manager_core::request::{ConditionRequest, ObjectRequest, Owner, Wait};
 
 use super::handle::Proxy;
 use super::lock::wait_cut_short;
 use super::object::{ObjectRef, current_owner};
-use crate::Error;
 use crate::mode::{Async, Blocking, Mode};
+use crate::{Client, Error};
 
 /// A handle on a shared condition variable with its own lock, like Python's
 /// `Manager().Condition()`.
@@ -471,4 +472,22 @@ async fn notify_all<M: Mode>(object: &ObjectRef<M>, owner: Owner) -> Result<u64,
             owner,
         }))
         .await
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds or creates the condition `name`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn condition(
+        &self,
+        name: &str,
+    ) -> M::Answer<impl Future<Output = Result<Condition<M>, Error>>> {
+        self.mode().answer(async move {
+            Ok(Proxy::new(
+                self.object_in(name, ObjectSpec::Condition).await?,
+            ))
+        })
+    }
 }

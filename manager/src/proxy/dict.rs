@@ -1,4 +1,5 @@
-//! [`Dict`]: the async proxy of a shared dict from `K`s to `V`s in insertion order.
+//! [`Dict`]: the async proxy of a shared dict from `K`s to `V`s in
+//! insertion order, and [`Client::dict`], which finds or creates one.
 //!
 //! Keys are compared by their encoded bytes and type, not by `K`'s `Eq`:
 //! two keys are the same key when they encode the same. Entries keep the
@@ -27,14 +28,14 @@ use std::borrow::Borrow;
 use std::future::Future;
 
 use manager_core::request::{DictRequest, ObjectRequest};
-use manager_core::{Encoded, TypeTag};
+use manager_core::{Encoded, ObjectSpec, TypeTag};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::handle::Proxy;
 use super::object::{encode, encode_key};
-use crate::Error;
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
 /// A handle on a shared dict from `K`s to `V`s in insertion order, like Python's `Manager().dict()`.
 ///
@@ -433,5 +434,20 @@ impl<K: Serialize, V: TryFrom<i64>, M: Mode> Dict<K, V, M> {
                 }))
                 .await
         })
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds or creates the dict `name` from `K`s to `V`s.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn dict<K, V>(
+        &self,
+        name: &str,
+    ) -> M::Answer<impl Future<Output = Result<Dict<K, V, M>, Error>>> {
+        self.mode()
+            .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::Dict).await?)) })
     }
 }

@@ -1,16 +1,18 @@
 //! [`Event`]: the async proxy of a shared flag processes wait for, like
-//! Python's `Manager().Event()`.
+//! Python's `Manager().Event()`, and [`Client::event`], which finds or
+//! creates one.
 //!
 //! The [`Event`] type's docs say how waiting and dead workers work.
 
 use std::future::Future;
 use std::time::Duration;
 
+use manager_core::ObjectSpec;
 use manager_core::request::{EventRequest, ObjectRequest, Wait};
 
 use super::handle::Proxy;
-use crate::Error;
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
 /// A handle on a shared flag processes wait for, like Python's
 /// `Manager().Event()`.
@@ -142,5 +144,17 @@ impl<M: Mode> Event<M> {
         self.object
             .call_as::<bool>(ObjectRequest::Event(EventRequest::Wait { wait }))
             .await
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds or creates the event `name`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn event(&self, name: &str) -> M::Answer<impl Future<Output = Result<Event<M>, Error>>> {
+        self.mode()
+            .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::Event).await?)) })
     }
 }

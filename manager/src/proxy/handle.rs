@@ -14,10 +14,12 @@
 //!
 //! A new kind's proxy is its file in `proxy/`: its marker
 //! (`kind_markers! { Event => Event; }`, which writes the [`Kind`] impl),
-//! its alias with the kind's docs, and its methods. Outside that file,
+//! its alias with the kind's docs, its methods, and its constructor on
+//! [`Client`](crate::Client) (`Client::event`, in an
+//! `impl<M: Mode> Client<M>` of that file). Outside that file,
 //! `proxy/mod.rs` declares the module and re-exports the alias and the
-//! marker (in [`kinds`](super::kinds)), `blocking.rs` names the blocking
-//! alias, and `client.rs` adds the constructor (`Client::event`).
+//! marker (in [`kinds`](super::kinds)), and `blocking.rs` names the
+//! blocking alias.
 
 use std::marker::PhantomData;
 use std::time::Duration;
@@ -122,9 +124,10 @@ impl<K, M: Mode> Proxy<K, M> {
         &self.object
     }
 
-    /// A handle on the same object whose calls time out after `timeout`;
-    /// its waits (a queue's `get`, a lock's `acquire`, an event's `wait`)
-    /// last at most that long, as each kind's docs say under *Waiting*.
+    /// A handle on the same object whose calls time out after `timeout`.
+    /// A call that waits in the manager (a queue's `get`, a lock's
+    /// `acquire`, an event's `wait`) waits at most that long; the kind's
+    /// docs say what it answers then.
     pub fn with_timeout(&self, timeout: Duration) -> Self {
         Self::new(self.object.with_timeout(timeout))
     }

@@ -1,4 +1,5 @@
-//! [`List`]: the async proxy of a shared list of `T`s.
+//! [`List`]: the async proxy of a shared list of `T`s, and
+//! [`Client::list`], which finds or creates one.
 //!
 //! Indices are `i64` and follow Python: `-1` is the last item, slices clamp
 //! to the list, `insert` past either end puts the item at that end. Each
@@ -36,14 +37,14 @@ use std::time::{Duration, Instant};
 
 use manager_core::reply::Versioned;
 use manager_core::request::{ListRequest, ObjectRequest};
-use manager_core::{Encoded, TypeTag};
+use manager_core::{Encoded, ObjectSpec, TypeTag};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::handle::Proxy;
 use super::object::{ObjectRef, encode, encode_all, encode_key};
-use crate::Error;
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
 /// The pause after the first failed sort attempt; it doubles after each
 /// further one, up to [`SORT_BACKOFF_MAX`].
@@ -549,5 +550,20 @@ impl<T: DeserializeOwned, M: Mode> List<T, M> {
                 values,
             }))
             .await
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds or creates the list `name` of `T`s.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn list<T>(
+        &self,
+        name: &str,
+    ) -> M::Answer<impl Future<Output = Result<List<T, M>, Error>>> {
+        self.mode()
+            .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::List).await?)) })
     }
 }

@@ -1,5 +1,6 @@
 //! [`Lock`], [`RLock`]: the async proxies of a shared lock and re-entrant
-//! lock, and [`LockGuard`], which releases when dropped.
+//! lock, with [`Client::lock`] and [`Client::rlock`], which find or create
+//! one, and [`LockGuard`], which releases when dropped.
 //!
 //! # Owners
 //!
@@ -23,12 +24,13 @@
 use std::future::Future;
 use std::time::Duration;
 
+use manager_core::ObjectSpec;
 use manager_core::request::{LockRequest, ObjectRequest, Owner, Wait};
 
 use super::handle::Proxy;
 use super::object::{ObjectRef, current_owner};
-use crate::Error;
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
 /// Defines a lock proxy: its alias of [`Proxy`], with `$type_doc` as its
 /// docs, and its methods, written once for [`Lock`] and [`RLock`]. What
@@ -376,5 +378,27 @@ pub(super) fn wait_cut_short<M: Mode>(object: &ObjectRef<M>) -> Error {
     match object.client().timeout() {
         Some(after) => Error::Timeout { after },
         None => object.protocol_error("a wait without a limit ended unanswered"),
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds or creates the lock `name`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn lock(&self, name: &str) -> M::Answer<impl Future<Output = Result<Lock<M>, Error>>> {
+        self.mode()
+            .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::Lock).await?)) })
+    }
+
+    /// Finds or creates the re-entrant lock `name`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn rlock(&self, name: &str) -> M::Answer<impl Future<Output = Result<RLock<M>, Error>>> {
+        self.mode()
+            .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::RLock).await?)) })
     }
 }

@@ -1,17 +1,18 @@
-//! [`Namespace`]: the async proxy of a shared namespace.
+//! [`Namespace`]: the async proxy of a shared namespace, and
+//! [`Client::namespace`], which finds or creates one.
 
 use std::future::Future;
 
 use manager_core::reply::{ReplyShape, Swapped};
 use manager_core::request::{NamespaceRequest, ObjectRequest};
-use manager_core::{Encoded, ManagerError, ObjectName};
+use manager_core::{Encoded, ManagerError, ObjectName, ObjectSpec};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::handle::Proxy;
 use super::object::encode;
-use crate::Error;
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
 /// A handle on a shared namespace: named attributes of any serde type, plus
 /// atomic updates.
@@ -330,5 +331,23 @@ impl std::fmt::Display for AttributeOf<'_> {
             "attribute `{}` of namespace `{}`",
             self.attribute, self.namespace
         )
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds or creates the namespace `name`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn namespace(
+        &self,
+        name: &str,
+    ) -> M::Answer<impl Future<Output = Result<Namespace<M>, Error>>> {
+        self.mode().answer(async move {
+            Ok(Proxy::new(
+                self.object_in(name, ObjectSpec::Namespace).await?,
+            ))
+        })
     }
 }

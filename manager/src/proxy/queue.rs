@@ -1,5 +1,7 @@
 //! [`Queue`], [`JoinableQueue`]: the async proxies of a shared FIFO queue of
-//! `T`s, like Python's `Manager().Queue()` and `Manager().JoinableQueue()`.
+//! `T`s, like Python's `Manager().Queue()` and `Manager().JoinableQueue()`,
+//! with [`Client::queue`] and [`Client::joinable_queue`], which find or
+//! create one, and [`Delivery`], an item taken with a receipt.
 //!
 //! The [`Queue`] type's docs say how waiting, timeouts, bounds and dead
 //! workers work.
@@ -9,14 +11,14 @@ use std::time::Duration;
 
 use manager_core::reply::Delivered;
 use manager_core::request::{ObjectRequest, QueueRequest, Wait};
-use manager_core::{ManagerError, TypeTag};
+use manager_core::{ManagerError, ObjectSpec, TypeTag};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::handle::Proxy;
 use super::object::{ObjectRef, encode};
-use crate::Error;
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
 /// Defines a queue proxy: its alias of [`Proxy`], with `$type_doc` as its
 /// docs, and the methods of a plain queue, written once for [`Queue`] and
@@ -616,5 +618,43 @@ impl<T, M: Mode> Drop for Delivery<T, M> {
         if let Err(error) = result {
             tracing::debug!(queue = %self.object.what(), %error, "requeue from a dropped delivery failed");
         }
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds or creates the queue `name`; `maxsize` bounds a new one.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn queue<T>(
+        &self,
+        name: &str,
+        maxsize: Option<usize>,
+    ) -> M::Answer<impl Future<Output = Result<Queue<T, M>, Error>>> {
+        self.mode().answer(async move {
+            let spec = ObjectSpec::Queue {
+                maxsize: maxsize.map(|n| n as u64),
+            };
+            Ok(Proxy::new(self.object_in(name, spec).await?))
+        })
+    }
+
+    /// Finds or creates the joinable queue `name`; `maxsize` bounds a new one.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn joinable_queue<T>(
+        &self,
+        name: &str,
+        maxsize: Option<usize>,
+    ) -> M::Answer<impl Future<Output = Result<JoinableQueue<T, M>, Error>>> {
+        self.mode().answer(async move {
+            let spec = ObjectSpec::JoinableQueue {
+                maxsize: maxsize.map(|n| n as u64),
+            };
+            Ok(Proxy::new(self.object_in(name, spec).await?))
+        })
     }
 }

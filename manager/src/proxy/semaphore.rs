@@ -1,6 +1,7 @@
 //! [`Semaphore`], [`BoundedSemaphore`]: the async proxies of a shared
-//! counting semaphore, and [`SemaphoreGuard`], which gives its unit back
-//! when dropped.
+//! counting semaphore, with [`Client::semaphore`] and
+//! [`Client::bounded_semaphore`], which find or create one, and
+//! [`SemaphoreGuard`], which gives its unit back when dropped.
 //!
 //! # Plain units and guarded units
 //!
@@ -29,13 +30,14 @@
 use std::future::Future;
 use std::time::Duration;
 
+use manager_core::ObjectSpec;
 use manager_core::request::{ObjectRequest, Owner, SemaphoreRequest, Wait};
 
 use super::handle::Proxy;
 use super::lock::wait_cut_short;
 use super::object::{ObjectRef, current_owner};
-use crate::Error;
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
 /// Defines a semaphore proxy: its alias of [`Proxy`], with `$type_doc` as
 /// its docs, and its methods, written once for [`Semaphore`] and
@@ -460,4 +462,40 @@ async fn value<M: Mode>(object: &ObjectRef<M>) -> Result<u64, Error> {
     object
         .call_as::<u64>(ObjectRequest::Semaphore(SemaphoreRequest::Value))
         .await
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds the semaphore `name`, or creates it with `value` units.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn semaphore(
+        &self,
+        name: &str,
+        value: u64,
+    ) -> M::Answer<impl Future<Output = Result<Semaphore<M>, Error>>> {
+        self.mode().answer(async move {
+            Ok(Proxy::new(
+                self.object_in(name, ObjectSpec::Semaphore { value })
+                    .await?,
+            ))
+        })
+    }
+
+    /// Finds the bounded semaphore `name`, or creates it with `value` units.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn bounded_semaphore(
+        &self,
+        name: &str,
+        value: u64,
+    ) -> M::Answer<impl Future<Output = Result<BoundedSemaphore<M>, Error>>> {
+        self.mode().answer(async move {
+            let spec = ObjectSpec::BoundedSemaphore { value };
+            Ok(Proxy::new(self.object_in(name, spec).await?))
+        })
+    }
 }

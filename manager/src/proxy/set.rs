@@ -1,4 +1,5 @@
-//! [`Set`]: the async proxy of a shared set of `T`s in insertion order.
+//! [`Set`]: the async proxy of a shared set of `T`s in insertion order,
+//! and [`Client::set`], which finds or creates one.
 //!
 //! Items are compared by their encoded bytes and type, not by `T`'s `Eq`.
 //! [`Set::add`], [`Set::remove`], [`Set::discard`] and [`Set::contains`]
@@ -17,6 +18,7 @@
 use std::borrow::Borrow;
 use std::future::Future;
 
+use manager_core::ObjectSpec;
 use manager_core::TypeTag;
 use manager_core::request::{ObjectRequest, SetRequest};
 use serde::Serialize;
@@ -24,8 +26,8 @@ use serde::de::DeserializeOwned;
 
 use super::handle::Proxy;
 use super::object::{encode_all, encode_key};
-use crate::Error;
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
 /// A handle on a shared set of `T`s in insertion order, like Python 3.14's `Manager().set()`.
 ///
@@ -296,5 +298,17 @@ impl<T: Serialize + DeserializeOwned, M: Mode> Set<T, M> {
             self.algebra(values, |values| SetRequest::Difference { values })
                 .await
         })
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds or creates the set `name` of `T`s.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn set<T>(&self, name: &str) -> M::Answer<impl Future<Output = Result<Set<T, M>, Error>>> {
+        self.mode()
+            .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::Set).await?)) })
     }
 }

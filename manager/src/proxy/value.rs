@@ -1,4 +1,5 @@
-//! [`Value`]: the async proxy of one shared `T`.
+//! [`Value`]: the async proxy of one shared `T`, and [`Client::value`],
+//! which finds or creates one.
 //!
 //! Each method is one request, applied whole before any other client's
 //! next one, so [`Value::swap`], [`Value::compare_and_swap`] and (for an
@@ -9,6 +10,7 @@
 use std::future::Future;
 
 use manager_core::ManagerError;
+use manager_core::ObjectSpec;
 use manager_core::reply::Swapped;
 use manager_core::request::{ObjectRequest, ValueRequest};
 use serde::Serialize;
@@ -16,8 +18,8 @@ use serde::de::DeserializeOwned;
 
 use super::handle::Proxy;
 use super::object::encode;
-use crate::Error;
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
 /// A handle on one shared `T`, like Python's `Manager().Value()`.
 ///
@@ -200,6 +202,26 @@ impl<M: Mode> Value<i64, M> {
                     Err(now) => current = now,
                 }
             }
+        })
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds the value `name`, or creates it holding `initial`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`], and [`Error::EncodeValue`].
+    pub fn value<T: Serialize>(
+        &self,
+        name: &str,
+        initial: &T,
+    ) -> M::Answer<impl Future<Output = Result<Value<T, M>, Error>>> {
+        self.mode().answer(async move {
+            let spec = ObjectSpec::Value {
+                initial: encode(initial)?,
+            };
+            Ok(Proxy::new(self.object_in(name, spec).await?))
         })
     }
 }
