@@ -35,8 +35,10 @@ use crate::mode::{Async, Mode};
 ///
 /// Users name it by its kind's alias: [`Queue<T>`](super::Queue) is
 /// `Proxy<kinds::Queue<T>, Async>`, [`blocking::Queue<T>`](crate::blocking::Queue)
-/// is `Proxy<kinds::Queue<T>, Blocking>`. The methods below are those of
-/// every proxy; each kind's alias lists its own.
+/// is `Proxy<kinds::Queue<T>, Blocking>`. Its methods `name`, `id`,
+/// `kind`, `object`, `with_timeout` and `share` are those of every proxy;
+/// the others belong to one kind each, and each kind's alias page lists
+/// its own.
 pub struct Proxy<K, M: Mode = Async> {
     pub(super) object: ObjectRef<M>,
     kind: PhantomData<fn() -> K>,
