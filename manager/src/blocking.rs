@@ -24,7 +24,7 @@ use std::ops::Deref;
 use crate::mode::Blocking;
 use crate::{Address, AuthKey, Error, proxy};
 
-pub use crate::proxy::{NamespaceSnapshot, Proxy, Shared};
+pub use crate::proxy::{NamespaceSnapshot, Shared};
 
 /// A shared namespace; see [`proxy::Namespace`].
 pub type Namespace = proxy::Namespace<Blocking>;

@@ -25,13 +25,9 @@ use manager_core::reply::{ObjectInfo, ObjectSummary, Removed, Reply};
 use manager_core::request::{RegistryRequest, Request};
 use manager_core::{ObjectName, ObjectSpec};
 use manager_ipc::Connection;
-use serde::Serialize;
 
 use crate::mode::{Async, Blocking, Mode};
-use crate::proxy::{
-    self, Array, Barrier, BoundedSemaphore, Condition, Dict, Event, JoinableQueue, List, Lock,
-    Namespace, ObjectRef, Queue, RLock, Semaphore, Set, Value,
-};
+use crate::proxy::ObjectRef;
 use crate::{Address, AuthKey, Error};
 
 pub use manager_ipc::connection::{CONNECT_TIMEOUT, MAX_REPLY_BYTES};
@@ -122,8 +118,9 @@ impl<M: Mode> Client<M> {
     }
 
     /// Finds the object `name`, creating it from `spec` if there is none,
-    /// and returns an untyped handle on it. The typed constructors below
-    /// ([`Client::namespace`], [`Client::queue`], ...) are built on this.
+    /// and returns an untyped handle on it. The typed constructors
+    /// ([`Client::namespace`], [`Client::queue`], ...), each written in its
+    /// proxy's file of [`crate::proxy`], are built on this.
     ///
     /// # Errors
     ///
@@ -152,229 +149,6 @@ impl<M: Mode> Client<M> {
             }))
             .await?;
         Ok(ObjectRef::new(self.clone(), info))
-    }
-
-    /// Finds or creates the namespace `name`.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::object`].
-    pub fn namespace(
-        &self,
-        name: &str,
-    ) -> M::Answer<impl Future<Output = Result<Namespace<M>, Error>>> {
-        self.mode.answer(async move {
-            Ok(Namespace::new(
-                self.object_in(name, ObjectSpec::Namespace).await?,
-            ))
-        })
-    }
-
-    /// Finds or creates the list `name` of `T`s.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::object`].
-    pub fn list<T>(
-        &self,
-        name: &str,
-    ) -> M::Answer<impl Future<Output = Result<List<T, M>, Error>>> {
-        self.mode
-            .answer(async move { Ok(List::new(self.object_in(name, ObjectSpec::List).await?)) })
-    }
-
-    /// Finds or creates the dict `name` from `K`s to `V`s.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::object`].
-    pub fn dict<K, V>(
-        &self,
-        name: &str,
-    ) -> M::Answer<impl Future<Output = Result<Dict<K, V, M>, Error>>> {
-        self.mode
-            .answer(async move { Ok(Dict::new(self.object_in(name, ObjectSpec::Dict).await?)) })
-    }
-
-    /// Finds or creates the set `name` of `T`s.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::object`].
-    pub fn set<T>(&self, name: &str) -> M::Answer<impl Future<Output = Result<Set<T, M>, Error>>> {
-        self.mode
-            .answer(async move { Ok(Set::new(self.object_in(name, ObjectSpec::Set).await?)) })
-    }
-
-    /// Finds the value `name`, or creates it holding `initial`.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::object`], and [`Error::EncodeValue`].
-    pub fn value<T: Serialize>(
-        &self,
-        name: &str,
-        initial: &T,
-    ) -> M::Answer<impl Future<Output = Result<Value<T, M>, Error>>> {
-        self.mode.answer(async move {
-            let spec = ObjectSpec::Value {
-                initial: proxy::encode(initial)?,
-            };
-            Ok(Value::new(self.object_in(name, spec).await?))
-        })
-    }
-
-    /// Finds the array `name`, or creates it holding `items` (its length is
-    /// fixed from then on).
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::value`].
-    pub fn array<T: Serialize>(
-        &self,
-        name: &str,
-        items: &[T],
-    ) -> M::Answer<impl Future<Output = Result<Array<T, M>, Error>>> {
-        self.mode.answer(async move {
-            let spec = ObjectSpec::Array {
-                items: proxy::encode_all(items)?,
-            };
-            Ok(Array::new(self.object_in(name, spec).await?))
-        })
-    }
-
-    /// Finds or creates the queue `name`; `maxsize` bounds a new one.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::object`].
-    pub fn queue<T>(
-        &self,
-        name: &str,
-        maxsize: Option<usize>,
-    ) -> M::Answer<impl Future<Output = Result<Queue<T, M>, Error>>> {
-        self.mode.answer(async move {
-            let spec = ObjectSpec::Queue {
-                maxsize: maxsize.map(|n| n as u64),
-            };
-            Ok(Queue::new(self.object_in(name, spec).await?))
-        })
-    }
-
-    /// Finds or creates the joinable queue `name`; `maxsize` bounds a new one.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::object`].
-    pub fn joinable_queue<T>(
-        &self,
-        name: &str,
-        maxsize: Option<usize>,
-    ) -> M::Answer<impl Future<Output = Result<JoinableQueue<T, M>, Error>>> {
-        self.mode.answer(async move {
-            let spec = ObjectSpec::JoinableQueue {
-                maxsize: maxsize.map(|n| n as u64),
-            };
-            Ok(JoinableQueue::new(self.object_in(name, spec).await?))
-        })
-    }
-
-    /// Finds or creates the lock `name`.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::object`].
-    pub fn lock(&self, name: &str) -> M::Answer<impl Future<Output = Result<Lock<M>, Error>>> {
-        self.mode
-            .answer(async move { Ok(Lock::new(self.object_in(name, ObjectSpec::Lock).await?)) })
-    }
-
-    /// Finds or creates the re-entrant lock `name`.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::object`].
-    pub fn rlock(&self, name: &str) -> M::Answer<impl Future<Output = Result<RLock<M>, Error>>> {
-        self.mode
-            .answer(async move { Ok(RLock::new(self.object_in(name, ObjectSpec::RLock).await?)) })
-    }
-
-    /// Finds the semaphore `name`, or creates it with `value` units.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::object`].
-    pub fn semaphore(
-        &self,
-        name: &str,
-        value: u64,
-    ) -> M::Answer<impl Future<Output = Result<Semaphore<M>, Error>>> {
-        self.mode.answer(async move {
-            Ok(Semaphore::new(
-                self.object_in(name, ObjectSpec::Semaphore { value })
-                    .await?,
-            ))
-        })
-    }
-
-    /// Finds the bounded semaphore `name`, or creates it with `value` units.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::object`].
-    pub fn bounded_semaphore(
-        &self,
-        name: &str,
-        value: u64,
-    ) -> M::Answer<impl Future<Output = Result<BoundedSemaphore<M>, Error>>> {
-        self.mode.answer(async move {
-            let spec = ObjectSpec::BoundedSemaphore { value };
-            Ok(BoundedSemaphore::new(self.object_in(name, spec).await?))
-        })
-    }
-
-    /// Finds or creates the event `name`.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::object`].
-    pub fn event(&self, name: &str) -> M::Answer<impl Future<Output = Result<Event<M>, Error>>> {
-        self.mode
-            .answer(async move { Ok(Event::new(self.object_in(name, ObjectSpec::Event).await?)) })
-    }
-
-    /// Finds or creates the condition `name`.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::object`].
-    pub fn condition(
-        &self,
-        name: &str,
-    ) -> M::Answer<impl Future<Output = Result<Condition<M>, Error>>> {
-        self.mode.answer(async move {
-            Ok(Condition::new(
-                self.object_in(name, ObjectSpec::Condition).await?,
-            ))
-        })
-    }
-
-    /// Finds the barrier `name`, or creates it for `parties` waiters.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::object`]; a barrier for 0 parties is a `BadRequest`.
-    pub fn barrier(
-        &self,
-        name: &str,
-        parties: usize,
-    ) -> M::Answer<impl Future<Output = Result<Barrier<M>, Error>>> {
-        self.mode.answer(async move {
-            let spec = ObjectSpec::Barrier {
-                parties: parties as u64,
-            };
-            Ok(Barrier::new(self.object_in(name, spec).await?))
-        })
     }
 
     /// Finds an existing object.

@@ -1,4 +1,5 @@
-//! [`Array`]: the async proxy of a shared fixed-length sequence of `T`s.
+//! [`Array`]: the async proxy of a shared fixed-length sequence of `T`s,
+//! and [`Client::array`], which finds or creates one.
 //!
 //! The length is set when the array is created (by the first
 //! [`Client::array`](crate::Client::array) for its name) and never changes.
@@ -7,18 +8,22 @@
 //! inside the array; one that does not fails whole and changes nothing.
 
 use std::future::Future;
-use std::time::Duration;
 
+use manager_core::ObjectSpec;
 use manager_core::request::{ArrayRequest, ObjectRequest};
-use manager_core::{ObjectId, ObjectName};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::object::{Element, ObjectRef, encode, encode_all};
-use crate::Error;
+use super::handle::Proxy;
+use super::object::{encode, encode_all};
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
 /// A handle on a shared fixed-length sequence of `T`s, like Python's `Manager().Array()`.
+///
+/// It has the methods every [`Proxy`] has as well: [`name`](Proxy::name),
+/// [`id`](Proxy::id), [`kind`](Proxy::kind),
+/// [`with_timeout`](Proxy::with_timeout) and [`share`](Proxy::share).
 ///
 /// # Examples
 ///
@@ -38,51 +43,14 @@ use crate::mode::{Async, Mode};
 /// # Ok(())
 /// # }
 /// ```
-pub struct Array<T, M: Mode = Async> {
-    pub(super) object: ObjectRef<M>,
-    _element: Element<T>,
-}
+pub type Array<T, M = Async> = Proxy<marker::Array<T>, M>;
 
-impl<T, M: Mode> Clone for Array<T, M> {
-    fn clone(&self) -> Self {
-        Array {
-            object: self.object.clone(),
-            _element: Element::default(),
-        }
-    }
-}
-
-impl<T, M: Mode> std::fmt::Debug for Array<T, M> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Array")
-            .field("object", &self.object)
-            .finish()
-    }
+kind_markers! {
+    /// The kind of an [`Array<T>`](super::Array) proxy: it sees arrays, whose items it reads as `T`s.
+    Array<T> => Array;
 }
 
 impl<T, M: Mode> Array<T, M> {
-    pub(crate) fn new(object: ObjectRef<M>) -> Self {
-        Array {
-            object,
-            _element: Element::default(),
-        }
-    }
-
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.object.name()
-    }
-
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.object.id()
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.object.with_timeout(timeout))
-    }
-
     /// The length, fixed when the array was created (Python's `len(a)`).
     ///
     /// # Errors
@@ -209,6 +177,27 @@ impl<T: DeserializeOwned, M: Mode> Array<T, M> {
             self.object
                 .call_values(ObjectRequest::Array(ArrayRequest::Snapshot))
                 .await
+        })
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds the array `name`, or creates it holding `items` (its length is
+    /// fixed from then on).
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::value`].
+    pub fn array<T: Serialize>(
+        &self,
+        name: &str,
+        items: &[T],
+    ) -> M::Answer<impl Future<Output = Result<Array<T, M>, Error>>> {
+        self.mode().answer(async move {
+            let spec = ObjectSpec::Array {
+                items: encode_all(items)?,
+            };
+            Ok(Proxy::new(self.object_in(name, spec).await?))
         })
     }
 }

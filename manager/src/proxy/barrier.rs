@@ -1,5 +1,6 @@
 //! [`Barrier`]: the async proxy of a shared barrier for a fixed number of
-//! parties, like Python's `Manager().Barrier()`.
+//! parties, like Python's `Manager().Barrier()`, and [`Client::barrier`],
+//! which finds or creates one.
 //!
 //! The [`Barrier`] type's docs say how waiting, breaking and dead workers
 //! work.
@@ -9,15 +10,19 @@ use std::time::Duration;
 
 #[cfg(doc)]
 use manager_core::ManagerError;
+use manager_core::ObjectSpec;
 use manager_core::request::{BarrierRequest, ObjectRequest, Wait};
-use manager_core::{ObjectId, ObjectName};
 
-use super::object::ObjectRef;
-use crate::Error;
+use super::handle::Proxy;
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
 /// A handle on a shared barrier for a fixed number of parties, like
 /// Python's `Manager().Barrier()`.
+///
+/// It has the methods every [`Proxy`] has as well: [`name`](Proxy::name),
+/// [`id`](Proxy::id), [`kind`](Proxy::kind),
+/// [`with_timeout`](Proxy::with_timeout) and [`share`](Proxy::share).
 ///
 /// # Examples
 ///
@@ -63,33 +68,14 @@ use crate::mode::{Async, Mode};
 ///
 /// If it was waiting, the barrier breaks at once, so the other parties learn
 /// that one of them is gone instead of waiting for it forever.
-#[derive(Debug, Clone)]
-pub struct Barrier<M: Mode = Async> {
-    pub(super) object: ObjectRef<M>,
+pub type Barrier<M = Async> = Proxy<marker::Barrier, M>;
+
+kind_markers! {
+    /// The kind of a [`Barrier`](super::Barrier) proxy: it sees barriers.
+    Barrier => Barrier;
 }
 
 impl<M: Mode> Barrier<M> {
-    pub(crate) fn new(object: ObjectRef<M>) -> Self {
-        Barrier { object }
-    }
-
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.object.name()
-    }
-
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.object.id()
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`;
-    /// its waits last at most that long (and break the barrier when they
-    /// end).
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.object.with_timeout(timeout))
-    }
-
     /// Waits until `parties` waits have arrived (Python's `wait()`), and
     /// returns this wait's arrival index: 0 for the first to arrive up to
     /// `parties - 1` for the last, as in Python.
@@ -205,5 +191,25 @@ impl<M: Mode> Barrier<M> {
             .call_as::<u64>(ObjectRequest::Barrier(request))
             .await?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds the barrier `name`, or creates it for `parties` waiters.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`]; a barrier for 0 parties is a `BadRequest`.
+    pub fn barrier(
+        &self,
+        name: &str,
+        parties: usize,
+    ) -> M::Answer<impl Future<Output = Result<Barrier<M>, Error>>> {
+        self.mode().answer(async move {
+            let spec = ObjectSpec::Barrier {
+                parties: parties as u64,
+            };
+            Ok(Proxy::new(self.object_in(name, spec).await?))
+        })
     }
 }

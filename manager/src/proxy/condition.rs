@@ -1,6 +1,6 @@
 //! [`Condition`]: the async proxy of a shared condition variable with its
-//! own re-entrant lock, and [`ConditionGuard`], which releases the lock when
-//! dropped.
+//! own re-entrant lock, with [`Client::condition`], which finds or creates
+//! one, and [`ConditionGuard`], which releases the lock when dropped.
 //!
 //! # Waiting and notifying
 //!
@@ -22,19 +22,24 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use manager_core::ObjectSpec;
 use manager_core::request::{ConditionRequest, ObjectRequest, Owner, Wait};
-use manager_core::{ObjectId, ObjectName};
 
+use super::handle::Proxy;
 use super::lock::wait_cut_short;
 use super::object::{ObjectRef, current_owner};
-use crate::Error;
 use crate::mode::{Async, Blocking, Mode};
+use crate::{Client, Error};
 
 /// A handle on a shared condition variable with its own lock, like Python's
 /// `Manager().Condition()`.
 ///
 /// The lock is re-entrant and held by an owner: this connection plus the
 /// task (or thread) that acquired it ([`current_owner`]).
+///
+/// It has the methods every [`Proxy`] has as well: [`name`](Proxy::name),
+/// [`id`](Proxy::id), [`kind`](Proxy::kind),
+/// [`with_timeout`](Proxy::with_timeout) and [`share`](Proxy::share).
 ///
 /// # Examples
 ///
@@ -70,31 +75,14 @@ use crate::mode::{Async, Blocking, Mode};
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone)]
-pub struct Condition<M: Mode = Async> {
-    pub(super) object: ObjectRef<M>,
+pub type Condition<M = Async> = Proxy<marker::Condition, M>;
+
+kind_markers! {
+    /// The kind of a [`Condition`](super::Condition) proxy: it sees conditions.
+    Condition => Condition;
 }
 
 impl<M: Mode> Condition<M> {
-    pub(crate) fn new(object: ObjectRef<M>) -> Self {
-        Condition { object }
-    }
-
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.object.name()
-    }
-
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.object.id()
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.object.with_timeout(timeout))
-    }
-
     /// Takes the condition's lock, at once if this owner holds it already,
     /// else waiting as long as another owner holds it.
     ///
@@ -485,4 +473,22 @@ async fn notify_all<M: Mode>(object: &ObjectRef<M>, owner: Owner) -> Result<u64,
             owner,
         }))
         .await
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds or creates the condition `name`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn condition(
+        &self,
+        name: &str,
+    ) -> M::Answer<impl Future<Output = Result<Condition<M>, Error>>> {
+        self.mode().answer(async move {
+            Ok(Proxy::new(
+                self.object_in(name, ObjectSpec::Condition).await?,
+            ))
+        })
+    }
 }

@@ -10,17 +10,21 @@
 //! `Custom<T>` in a struct of their own with one method per operation.
 
 use std::future::Future;
-use std::time::Duration;
 
 use manager_core::custom::CustomType;
 use manager_core::request::ObjectRequest;
-use manager_core::{ObjectId, ObjectKind, ObjectName, ObjectSpec};
+use manager_core::{ObjectKind, ObjectSpec};
 
-use super::object::{Element, ObjectRef, encode};
+use super::handle::Proxy;
+use super::object::{ObjectRef, encode};
 use crate::mode::{Async, Mode};
 use crate::{Client, Error};
 
 /// A handle on one object of the custom type `T`.
+///
+/// It has the methods every [`Proxy`] has as well: [`name`](Proxy::name),
+/// [`id`](Proxy::id), [`kind`](Proxy::kind),
+/// [`with_timeout`](Proxy::with_timeout) and [`share`](Proxy::share).
 ///
 /// # Examples
 ///
@@ -70,54 +74,37 @@ use crate::{Client, Error};
 /// # Ok(())
 /// # }
 /// ```
-pub struct Custom<T, M: Mode = Async> {
-    pub(super) object: ObjectRef<M>,
-    _type: Element<T>,
-}
+pub type Custom<T, M = Async> = Proxy<marker::Custom<T>, M>;
 
-impl<T, M: Mode> Clone for Custom<T, M> {
-    fn clone(&self) -> Self {
-        Custom {
-            object: self.object.clone(),
-            _type: Element::default(),
-        }
+pub(super) mod marker {
+    //! The kind marker of this file's proxy.
+
+    use std::marker::PhantomData;
+
+    use manager_core::ObjectKind;
+    use manager_core::custom::CustomType;
+
+    use crate::proxy::handle::{Kind, sealed};
+
+    /// The kind of a [`Custom<T>`](super::Custom) proxy: it sees the
+    /// objects of the custom type `T`.
+    pub struct Custom<T> {
+        _never: std::convert::Infallible,
+        _type: PhantomData<fn() -> T>,
     }
-}
 
-impl<T, M: Mode> std::fmt::Debug for Custom<T, M> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Custom")
-            .field("object", &self.object)
-            .finish()
-    }
-}
-
-impl<T, M: Mode> Custom<T, M> {
-    pub(crate) fn new(object: ObjectRef<M>) -> Self {
-        Custom {
-            object,
-            _type: Element::default(),
+    impl<T> std::fmt::Debug for Custom<T> {
+        fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            match self._never {}
         }
     }
 
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.object.name()
-    }
+    impl<T: CustomType> sealed::Sealed for Custom<T> {}
 
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.object.id()
-    }
-
-    /// The untyped handle underneath.
-    pub fn object(&self) -> &ObjectRef<M> {
-        &self.object
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.object.with_timeout(timeout))
+    impl<T: CustomType> Kind for Custom<T> {
+        fn accepts(kind: &ObjectKind) -> bool {
+            T::type_name().is_ok_and(|name| *kind == ObjectKind::Custom(name))
+        }
     }
 }
 
@@ -166,7 +153,7 @@ impl<M: Mode> Client<M> {
                 type_name: T::type_name()?,
                 init: encode(init)?,
             };
-            Ok(Custom::new(self.object_in(name, spec).await?))
+            Ok(Proxy::new(self.object_in(name, spec).await?))
         })
     }
 
@@ -192,7 +179,7 @@ impl<M: Mode> Client<M> {
                     requested: expected,
                 }));
             }
-            Ok(Custom::new(ObjectRef::new(self.clone(), info)))
+            Ok(Proxy::new(ObjectRef::new(self.clone(), info)))
         })
     }
 }

@@ -1,4 +1,5 @@
-//! [`Dict`]: the async proxy of a shared dict from `K`s to `V`s in insertion order.
+//! [`Dict`]: the async proxy of a shared dict from `K`s to `V`s in
+//! insertion order, and [`Client::dict`], which finds or creates one.
 //!
 //! Keys are compared by their encoded bytes and type, not by `K`'s `Eq`:
 //! two keys are the same key when they encode the same. Entries keep the
@@ -25,18 +26,22 @@
 
 use std::borrow::Borrow;
 use std::future::Future;
-use std::time::Duration;
 
 use manager_core::request::{DictRequest, ObjectRequest};
-use manager_core::{Encoded, ObjectId, ObjectName, TypeTag};
+use manager_core::{Encoded, ObjectSpec, TypeTag};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::object::{Element, ObjectRef, encode, encode_key};
-use crate::Error;
+use super::handle::Proxy;
+use super::object::{encode, encode_key};
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
 /// A handle on a shared dict from `K`s to `V`s in insertion order, like Python's `Manager().dict()`.
+///
+/// It has the methods every [`Proxy`] has as well: [`name`](Proxy::name),
+/// [`id`](Proxy::id), [`kind`](Proxy::kind),
+/// [`with_timeout`](Proxy::with_timeout) and [`share`](Proxy::share).
 ///
 /// # Examples
 ///
@@ -55,51 +60,14 @@ use crate::mode::{Async, Mode};
 /// # Ok(())
 /// # }
 /// ```
-pub struct Dict<K, V, M: Mode = Async> {
-    pub(super) object: ObjectRef<M>,
-    _element: Element<(K, V)>,
-}
+pub type Dict<K, V, M = Async> = Proxy<marker::Dict<K, V>, M>;
 
-impl<K, V, M: Mode> Clone for Dict<K, V, M> {
-    fn clone(&self) -> Self {
-        Dict {
-            object: self.object.clone(),
-            _element: Element::default(),
-        }
-    }
-}
-
-impl<K, V, M: Mode> std::fmt::Debug for Dict<K, V, M> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Dict")
-            .field("object", &self.object)
-            .finish()
-    }
+kind_markers! {
+    /// The kind of a [`Dict<K, V>`](super::Dict) proxy: it sees dicts, whose keys it reads as `K`s and values as `V`s.
+    Dict<K, V> => Dict;
 }
 
 impl<K, V, M: Mode> Dict<K, V, M> {
-    pub(crate) fn new(object: ObjectRef<M>) -> Self {
-        Dict {
-            object,
-            _element: Element::default(),
-        }
-    }
-
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.object.name()
-    }
-
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.object.id()
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.object.with_timeout(timeout))
-    }
-
     /// The number of entries (Python's `len(d)`).
     ///
     /// # Errors
@@ -466,5 +434,20 @@ impl<K: Serialize, V: TryFrom<i64>, M: Mode> Dict<K, V, M> {
                 }))
                 .await
         })
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds or creates the dict `name` from `K`s to `V`s.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn dict<K, V>(
+        &self,
+        name: &str,
+    ) -> M::Answer<impl Future<Output = Result<Dict<K, V, M>, Error>>> {
+        self.mode()
+            .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::Dict).await?)) })
     }
 }

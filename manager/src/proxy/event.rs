@@ -1,20 +1,25 @@
 //! [`Event`]: the async proxy of a shared flag processes wait for, like
-//! Python's `Manager().Event()`.
+//! Python's `Manager().Event()`, and [`Client::event`], which finds or
+//! creates one.
 //!
 //! The [`Event`] type's docs say how waiting and dead workers work.
 
 use std::future::Future;
 use std::time::Duration;
 
+use manager_core::ObjectSpec;
 use manager_core::request::{EventRequest, ObjectRequest, Wait};
-use manager_core::{ObjectId, ObjectName};
 
-use super::object::ObjectRef;
-use crate::Error;
+use super::handle::Proxy;
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
 /// A handle on a shared flag processes wait for, like Python's
 /// `Manager().Event()`.
+///
+/// It has the methods every [`Proxy`] has as well: [`name`](Proxy::name),
+/// [`id`](Proxy::id), [`kind`](Proxy::kind),
+/// [`with_timeout`](Proxy::with_timeout) and [`share`](Proxy::share).
 ///
 /// # Examples
 ///
@@ -52,32 +57,14 @@ use crate::mode::{Async, Mode};
 /// # What happens when a worker dies
 ///
 /// Its waits are dropped; the flag stays as it is.
-#[derive(Debug, Clone)]
-pub struct Event<M: Mode = Async> {
-    pub(super) object: ObjectRef<M>,
+pub type Event<M = Async> = Proxy<marker::Event, M>;
+
+kind_markers! {
+    /// The kind of an [`Event`](super::Event) proxy: it sees events.
+    Event => Event;
 }
 
 impl<M: Mode> Event<M> {
-    pub(crate) fn new(object: ObjectRef<M>) -> Self {
-        Event { object }
-    }
-
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.object.name()
-    }
-
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.object.id()
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`;
-    /// its waits last at most that long.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.object.with_timeout(timeout))
-    }
-
     /// Raises the flag and releases every waiter (Python's `set()`).
     ///
     /// # Errors
@@ -157,5 +144,17 @@ impl<M: Mode> Event<M> {
         self.object
             .call_as::<bool>(ObjectRequest::Event(EventRequest::Wait { wait }))
             .await
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds or creates the event `name`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn event(&self, name: &str) -> M::Answer<impl Future<Output = Result<Event<M>, Error>>> {
+        self.mode()
+            .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::Event).await?)) })
     }
 }

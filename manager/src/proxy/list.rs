@@ -1,4 +1,5 @@
-//! [`List`]: the async proxy of a shared list of `T`s.
+//! [`List`]: the async proxy of a shared list of `T`s, and
+//! [`Client::list`], which finds or creates one.
 //!
 //! Indices are `i64` and follow Python: `-1` is the last item, slices clamp
 //! to the list, `insert` past either end puts the item at that end. Each
@@ -36,13 +37,14 @@ use std::time::{Duration, Instant};
 
 use manager_core::reply::Versioned;
 use manager_core::request::{ListRequest, ObjectRequest};
-use manager_core::{Encoded, ObjectId, ObjectName, TypeTag};
+use manager_core::{Encoded, ObjectSpec, TypeTag};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::object::{Element, ObjectRef, encode, encode_all, encode_key};
-use crate::Error;
+use super::handle::Proxy;
+use super::object::{ObjectRef, encode, encode_all, encode_key};
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
 /// The pause after the first failed sort attempt; it doubles after each
 /// further one, up to [`SORT_BACKOFF_MAX`].
@@ -52,6 +54,10 @@ const SORT_BACKOFF_FIRST: Duration = Duration::from_millis(1);
 const SORT_BACKOFF_MAX: Duration = Duration::from_millis(8);
 
 /// A handle on a shared list of `T`s, like Python's `Manager().list()`.
+///
+/// It has the methods every [`Proxy`] has as well: [`name`](Proxy::name),
+/// [`id`](Proxy::id), [`kind`](Proxy::kind),
+/// [`with_timeout`](Proxy::with_timeout) and [`share`](Proxy::share).
 ///
 /// # Examples
 ///
@@ -71,26 +77,11 @@ const SORT_BACKOFF_MAX: Duration = Duration::from_millis(8);
 /// # Ok(())
 /// # }
 /// ```
-pub struct List<T, M: Mode = Async> {
-    pub(super) object: ObjectRef<M>,
-    _element: Element<T>,
-}
+pub type List<T, M = Async> = Proxy<marker::List<T>, M>;
 
-impl<T, M: Mode> Clone for List<T, M> {
-    fn clone(&self) -> Self {
-        List {
-            object: self.object.clone(),
-            _element: Element::default(),
-        }
-    }
-}
-
-impl<T, M: Mode> std::fmt::Debug for List<T, M> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("List")
-            .field("object", &self.object)
-            .finish()
-    }
+kind_markers! {
+    /// The kind of a [`List<T>`](super::List) proxy: it sees lists, whose items it reads as `T`s.
+    List<T> => List;
 }
 
 impl<T, M: Mode> List<T, M> {
@@ -98,28 +89,6 @@ impl<T, M: Mode> List<T, M> {
     /// sorts and tries to write back before it gives up with
     /// [`Error::Contended`].
     pub const SORT_ATTEMPTS: u32 = 32;
-
-    pub(crate) fn new(object: ObjectRef<M>) -> Self {
-        List {
-            object,
-            _element: Element::default(),
-        }
-    }
-
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.object.name()
-    }
-
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.object.id()
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.object.with_timeout(timeout))
-    }
 
     async fn done(&self, request: ListRequest) -> Result<(), Error> {
         self.object.call_done(ObjectRequest::List(request)).await
@@ -581,5 +550,20 @@ impl<T: DeserializeOwned, M: Mode> List<T, M> {
                 values,
             }))
             .await
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds or creates the list `name` of `T`s.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn list<T>(
+        &self,
+        name: &str,
+    ) -> M::Answer<impl Future<Output = Result<List<T, M>, Error>>> {
+        self.mode()
+            .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::List).await?)) })
     }
 }

@@ -1,5 +1,6 @@
 //! [`Lock`], [`RLock`]: the async proxies of a shared lock and re-entrant
-//! lock, and [`LockGuard`], which releases when dropped.
+//! lock, with [`Client::lock`] and [`Client::rlock`], which find or create
+//! one, and [`LockGuard`], which releases when dropped.
 //!
 //! # Owners
 //!
@@ -23,51 +24,30 @@
 use std::future::Future;
 use std::time::Duration;
 
+use manager_core::ObjectSpec;
 use manager_core::request::{LockRequest, ObjectRequest, Owner, Wait};
-use manager_core::{ObjectId, ObjectName};
 
+use super::handle::Proxy;
 use super::object::{ObjectRef, current_owner};
-use crate::Error;
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
-/// Defines a lock handle type: the struct, with `$type_doc` as its docs, and
-/// every method, written once for [`Lock`] and [`RLock`]. What differs
-/// between the two is said in their type docs and in the `acquire`,
-/// `try_acquire` and `release` docs passed in.
+/// Defines a lock proxy: its alias of [`Proxy`], with `$type_doc` as its
+/// docs, and its methods, written once for [`Lock`] and [`RLock`]. What
+/// differs between the two is said in their type docs and in the
+/// `acquire`, `try_acquire` and `release` docs passed in.
 macro_rules! lock_handle {
     (
         $(#[$type_doc:meta])*
-        pub struct $Lock:ident;
+        pub type $Lock:ident;
         acquire: { $(#[$acquire_doc:meta])* }
         try_acquire: { $(#[$try_acquire_doc:meta])* }
         release: { $(#[$release_doc:meta])* }
     ) => {
         $(#[$type_doc])*
-        #[derive(Debug, Clone)]
-        pub struct $Lock<M: Mode = Async> {
-            pub(super) object: ObjectRef<M>,
-        }
+        pub type $Lock<M = Async> = Proxy<marker::$Lock, M>;
 
         impl<M: Mode> $Lock<M> {
-            pub(crate) fn new(object: ObjectRef<M>) -> Self {
-                $Lock { object }
-            }
-
-            /// The object's name.
-            pub fn name(&self) -> &ObjectName {
-                self.object.name()
-            }
-
-            /// The object's id in the manager's registry.
-            pub fn id(&self) -> ObjectId {
-                self.object.id()
-            }
-
-            /// A handle on the same object whose calls time out after `timeout`.
-            pub fn with_timeout(&self, timeout: Duration) -> Self {
-                Self::new(self.object.with_timeout(timeout))
-            }
-
             $(#[$acquire_doc])*
             ///
             /// # Errors
@@ -173,6 +153,14 @@ macro_rules! lock_handle {
     };
 }
 
+kind_markers! {
+    /// The kind of a [`Lock`](super::Lock) proxy: it sees locks.
+    Lock => Lock;
+    /// The kind of an [`RLock`](super::RLock) proxy: it sees re-entrant
+    /// locks.
+    RLock => RLock;
+}
+
 lock_handle! {
     /// A handle on a shared lock, like Python's `Manager().Lock()`.
     ///
@@ -183,6 +171,10 @@ lock_handle! {
     /// only one of the holding process: a release from another process, meant
     /// for a holder that has just died, would otherwise free the lock of
     /// whoever got it next. Use [`RLock`] for a lock only its holder releases.
+    ///
+    /// It has the methods every [`Proxy`] has as well: [`name`](Proxy::name),
+    /// [`id`](Proxy::id), [`kind`](Proxy::kind),
+    /// [`with_timeout`](Proxy::with_timeout) and [`share`](Proxy::share).
     ///
     /// # Examples
     ///
@@ -202,7 +194,7 @@ lock_handle! {
     /// # Ok(())
     /// # }
     /// ```
-    pub struct Lock;
+    pub type Lock;
     acquire: {
         /// Takes the lock, waiting as long as another owner holds it (Python's
         /// `acquire()`).
@@ -232,6 +224,10 @@ lock_handle! {
     /// took it. Only the holder may release it. Two tasks or threads of one
     /// process are two owners and exclude each other.
     ///
+    /// It has the methods every [`Proxy`] has as well: [`name`](Proxy::name),
+    /// [`id`](Proxy::id), [`kind`](Proxy::kind),
+    /// [`with_timeout`](Proxy::with_timeout) and [`share`](Proxy::share).
+    ///
     /// # Examples
     ///
     /// ```
@@ -249,7 +245,7 @@ lock_handle! {
     /// # Ok(())
     /// # }
     /// ```
-    pub struct RLock;
+    pub type RLock;
     acquire: {
         /// Takes the lock, at once if this owner holds it already, else waiting
         /// as long as another owner holds it.
@@ -382,5 +378,27 @@ pub(super) fn wait_cut_short<M: Mode>(object: &ObjectRef<M>) -> Error {
     match object.client().timeout() {
         Some(after) => Error::Timeout { after },
         None => object.protocol_error("a wait without a limit ended unanswered"),
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds or creates the lock `name`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn lock(&self, name: &str) -> M::Answer<impl Future<Output = Result<Lock<M>, Error>>> {
+        self.mode()
+            .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::Lock).await?)) })
+    }
+
+    /// Finds or creates the re-entrant lock `name`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn rlock(&self, name: &str) -> M::Answer<impl Future<Output = Result<RLock<M>, Error>>> {
+        self.mode()
+            .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::RLock).await?)) })
     }
 }

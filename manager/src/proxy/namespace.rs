@@ -1,20 +1,25 @@
-//! [`Namespace`]: the async proxy of a shared namespace.
+//! [`Namespace`]: the async proxy of a shared namespace, and
+//! [`Client::namespace`], which finds or creates one.
 
 use std::future::Future;
-use std::time::Duration;
 
 use manager_core::reply::{ReplyShape, Swapped};
 use manager_core::request::{NamespaceRequest, ObjectRequest};
-use manager_core::{Encoded, ManagerError, ObjectId, ObjectName};
+use manager_core::{Encoded, ManagerError, ObjectName, ObjectSpec};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::object::{ObjectRef, encode};
-use crate::Error;
+use super::handle::Proxy;
+use super::object::encode;
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
 /// A handle on a shared namespace: named attributes of any serde type, plus
 /// atomic updates.
+///
+/// It has the methods every [`Proxy`] has as well: [`name`](Proxy::name),
+/// [`id`](Proxy::id), [`kind`](Proxy::kind),
+/// [`with_timeout`](Proxy::with_timeout) and [`share`](Proxy::share).
 ///
 /// # Examples
 ///
@@ -32,33 +37,14 @@ use crate::mode::{Async, Mode};
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone)]
-pub struct Namespace<M: Mode = Async> {
-    pub(super) object: ObjectRef<M>,
+pub type Namespace<M = Async> = Proxy<marker::Namespace, M>;
+
+kind_markers! {
+    /// The kind of a [`Namespace`](super::Namespace) proxy: it sees namespaces.
+    Namespace => Namespace;
 }
 
 impl<M: Mode> Namespace<M> {
-    pub(crate) fn new(object: ObjectRef<M>) -> Self {
-        Namespace { object }
-    }
-
-    /// The namespace's name.
-    pub fn name(&self) -> &ObjectName {
-        self.object.name()
-    }
-
-    /// The namespace's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.object.id()
-    }
-
-    /// A proxy of the same namespace whose calls time out after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Namespace {
-            object: self.object.with_timeout(timeout),
-        }
-    }
-
     async fn request<S: ReplyShape>(&self, request: NamespaceRequest) -> Result<S, Error> {
         self.object.call_as(ObjectRequest::Namespace(request)).await
     }
@@ -345,5 +331,23 @@ impl std::fmt::Display for AttributeOf<'_> {
             "attribute `{}` of namespace `{}`",
             self.attribute, self.namespace
         )
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds or creates the namespace `name`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn namespace(
+        &self,
+        name: &str,
+    ) -> M::Answer<impl Future<Output = Result<Namespace<M>, Error>>> {
+        self.mode().answer(async move {
+            Ok(Proxy::new(
+                self.object_in(name, ObjectSpec::Namespace).await?,
+            ))
+        })
     }
 }

@@ -2,7 +2,6 @@
 //! object), and the helpers that turn a [`Reply`] into a typed result.
 
 use std::borrow::Borrow;
-use std::marker::PhantomData;
 use std::time::Duration;
 
 use manager_core::reply::{ObjectInfo, Reply, ReplyShape};
@@ -269,6 +268,3 @@ pub fn current_owner() -> Owner {
         None => Owner(THREAD_OWNER.with(|n| *n)),
     }
 }
-
-/// Marks a proxy's element type without owning one.
-pub(crate) type Element<T> = PhantomData<fn() -> T>;

@@ -1,5 +1,7 @@
 //! [`Queue`], [`JoinableQueue`]: the async proxies of a shared FIFO queue of
-//! `T`s, like Python's `Manager().Queue()` and `Manager().JoinableQueue()`.
+//! `T`s, like Python's `Manager().Queue()` and `Manager().JoinableQueue()`,
+//! with [`Client::queue`] and [`Client::joinable_queue`], which find or
+//! create one, and [`Delivery`], an item taken with a receipt.
 //!
 //! The [`Queue`] type's docs say how waiting, timeouts, bounds and dead
 //! workers work.
@@ -9,68 +11,29 @@ use std::time::Duration;
 
 use manager_core::reply::Delivered;
 use manager_core::request::{ObjectRequest, QueueRequest, Wait};
-use manager_core::{ManagerError, ObjectId, ObjectName, TypeTag};
+use manager_core::{ManagerError, ObjectSpec, TypeTag};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::object::{Element, ObjectRef, encode};
-use crate::Error;
+use super::handle::Proxy;
+use super::object::{ObjectRef, encode};
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
-/// Defines a queue handle type: the struct, with `$type_doc` as its docs,
-/// and every method of a plain queue, written once for [`Queue`] and
+/// Defines a queue proxy: its alias of [`Proxy`], with `$type_doc` as its
+/// docs, and the methods of a plain queue, written once for [`Queue`] and
 /// [`JoinableQueue`] (which adds `task_done` and `join` below). `$put_doc`
 /// is the first paragraph of `put`'s docs.
 macro_rules! queue_handle {
     (
         $(#[$type_doc:meta])*
-        pub struct $Queue:ident<T>;
+        pub type $Queue:ident<T>;
         put: { $(#[$put_doc:meta])* }
     ) => {
         $(#[$type_doc])*
-        pub struct $Queue<T, M: Mode = Async> {
-            pub(super) object: ObjectRef<M>,
-            _element: Element<T>,
-        }
-
-        impl<T, M: Mode> Clone for $Queue<T, M> {
-            fn clone(&self) -> Self {
-                Self::new(self.object.clone())
-            }
-        }
-
-        impl<T, M: Mode> std::fmt::Debug for $Queue<T, M> {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct(stringify!($Queue))
-                    .field("object", &self.object)
-                    .finish()
-            }
-        }
+        pub type $Queue<T, M = Async> = Proxy<marker::$Queue<T>, M>;
 
         impl<T, M: Mode> $Queue<T, M> {
-            pub(crate) fn new(object: ObjectRef<M>) -> Self {
-                $Queue {
-                    object,
-                    _element: Element::default(),
-                }
-            }
-
-            /// The object's name.
-            pub fn name(&self) -> &ObjectName {
-                self.object.name()
-            }
-
-            /// The object's id in the manager's registry.
-            pub fn id(&self) -> ObjectId {
-                self.object.id()
-            }
-
-            /// A handle on the same object whose calls time out after `timeout`;
-            /// its waits last at most that long (see [`Queue`]).
-            pub fn with_timeout(&self, timeout: Duration) -> Self {
-                Self::new(self.object.with_timeout(timeout))
-            }
-
             /// The number of items (Python's `qsize()`).
             ///
             /// # Errors
@@ -309,12 +272,25 @@ macro_rules! queue_handle {
     };
 }
 
+kind_markers! {
+    /// The kind of a [`Queue<T>`](super::Queue) proxy: it sees queues, whose
+    /// items it reads as `T`s.
+    Queue<T> => Queue;
+    /// The kind of a [`JoinableQueue<T>`](super::JoinableQueue) proxy: it
+    /// sees joinable queues, whose items it reads as `T`s.
+    JoinableQueue<T> => JoinableQueue;
+}
+
 queue_handle! {
     /// A handle on a shared FIFO queue of `T`s, like Python's
     /// `Manager().Queue()`.
     ///
     /// It has no `task_done` or `join`; see [`JoinableQueue`] for a queue
     /// whose consumers mark items done.
+    ///
+    /// It has the methods every [`Proxy`] has as well: [`name`](Proxy::name),
+    /// [`id`](Proxy::id), [`kind`](Proxy::kind),
+    /// [`with_timeout`](Proxy::with_timeout) and [`share`](Proxy::share).
     ///
     /// # Examples
     ///
@@ -396,7 +372,7 @@ queue_handle! {
     /// ends itself.
     ///
     /// [`WAIT_GRACE`]: crate::proxy::WAIT_GRACE
-    pub struct Queue<T>;
+    pub type Queue<T>;
     put: {
         /// Adds `item` at the back, waiting as long as it takes for room in a
         /// bounded queue (Python's `put(item)`).
@@ -410,6 +386,10 @@ queue_handle! {
     ///
     /// Every item put counts as unfinished until a `task_done` marks it
     /// processed; `join` waits until none is unfinished.
+    ///
+    /// It has the methods every [`Proxy`] has as well: [`name`](Proxy::name),
+    /// [`id`](Proxy::id), [`kind`](Proxy::kind),
+    /// [`with_timeout`](Proxy::with_timeout) and [`share`](Proxy::share).
     ///
     /// # Examples
     ///
@@ -434,7 +414,7 @@ queue_handle! {
     /// # Ok(())
     /// # }
     /// ```
-    pub struct JoinableQueue<T>;
+    pub type JoinableQueue<T>;
     put: {
         /// Adds `item` at the back, waiting as long as it takes for room in a
         /// bounded queue (Python's `put(item)`); it counts as unfinished
@@ -638,5 +618,43 @@ impl<T, M: Mode> Drop for Delivery<T, M> {
         if let Err(error) = result {
             tracing::debug!(queue = %self.object.what(), %error, "requeue from a dropped delivery failed");
         }
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds or creates the queue `name`; `maxsize` bounds a new one.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn queue<T>(
+        &self,
+        name: &str,
+        maxsize: Option<usize>,
+    ) -> M::Answer<impl Future<Output = Result<Queue<T, M>, Error>>> {
+        self.mode().answer(async move {
+            let spec = ObjectSpec::Queue {
+                maxsize: maxsize.map(|n| n as u64),
+            };
+            Ok(Proxy::new(self.object_in(name, spec).await?))
+        })
+    }
+
+    /// Finds or creates the joinable queue `name`; `maxsize` bounds a new one.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn joinable_queue<T>(
+        &self,
+        name: &str,
+        maxsize: Option<usize>,
+    ) -> M::Answer<impl Future<Output = Result<JoinableQueue<T, M>, Error>>> {
+        self.mode().answer(async move {
+            let spec = ObjectSpec::JoinableQueue {
+                maxsize: maxsize.map(|n| n as u64),
+            };
+            Ok(Proxy::new(self.object_in(name, spec).await?))
+        })
     }
 }

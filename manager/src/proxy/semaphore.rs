@@ -1,6 +1,7 @@
 //! [`Semaphore`], [`BoundedSemaphore`]: the async proxies of a shared
-//! counting semaphore, and [`SemaphoreGuard`], which gives its unit back
-//! when dropped.
+//! counting semaphore, with [`Client::semaphore`] and
+//! [`Client::bounded_semaphore`], which find or create one, and
+//! [`SemaphoreGuard`], which gives its unit back when dropped.
 //!
 //! # Plain units and guarded units
 //!
@@ -29,51 +30,30 @@
 use std::future::Future;
 use std::time::Duration;
 
+use manager_core::ObjectSpec;
 use manager_core::request::{ObjectRequest, Owner, SemaphoreRequest, Wait};
-use manager_core::{ObjectId, ObjectName};
 
+use super::handle::Proxy;
 use super::lock::wait_cut_short;
 use super::object::{ObjectRef, current_owner};
-use crate::Error;
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
-/// Defines a semaphore handle type: the struct, with `$type_doc` as its
-/// docs, and every method, written once for [`Semaphore`] and
+/// Defines a semaphore proxy: its alias of [`Proxy`], with `$type_doc` as
+/// its docs, and its methods, written once for [`Semaphore`] and
 /// [`BoundedSemaphore`]. What differs between the two is said in their type
 /// docs and in the `release` and `release_n` docs passed in.
 macro_rules! semaphore_handle {
     (
         $(#[$type_doc:meta])*
-        pub struct $Semaphore:ident;
+        pub type $Semaphore:ident;
         release: { $(#[$release_doc:meta])* }
         release_n: { $(#[$release_n_doc:meta])* }
     ) => {
         $(#[$type_doc])*
-        #[derive(Debug, Clone)]
-        pub struct $Semaphore<M: Mode = Async> {
-            pub(super) object: ObjectRef<M>,
-        }
+        pub type $Semaphore<M = Async> = Proxy<marker::$Semaphore, M>;
 
         impl<M: Mode> $Semaphore<M> {
-            pub(crate) fn new(object: ObjectRef<M>) -> Self {
-                $Semaphore { object }
-            }
-
-            /// The object's name.
-            pub fn name(&self) -> &ObjectName {
-                self.object.name()
-            }
-
-            /// The object's id in the manager's registry.
-            pub fn id(&self) -> ObjectId {
-                self.object.id()
-            }
-
-            /// A handle on the same object whose calls time out after `timeout`.
-            pub fn with_timeout(&self, timeout: Duration) -> Self {
-                Self::new(self.object.with_timeout(timeout))
-            }
-
             /// Takes one unit, waiting as long as there is none (Python's
             /// `acquire()`).
             ///
@@ -234,6 +214,15 @@ macro_rules! semaphore_handle {
     };
 }
 
+kind_markers! {
+    /// The kind of a [`Semaphore`](super::Semaphore) proxy: it sees
+    /// semaphores.
+    Semaphore => Semaphore;
+    /// The kind of a [`BoundedSemaphore`](super::BoundedSemaphore) proxy: it
+    /// sees bounded semaphores.
+    BoundedSemaphore => BoundedSemaphore;
+}
+
 semaphore_handle! {
     /// A handle on a shared counting semaphore, like Python's
     /// `Manager().Semaphore()`.
@@ -247,6 +236,10 @@ semaphore_handle! {
     /// units taken with [`Semaphore::acquire`] do not: any process may release
     /// a plain unit, so the manager cannot tell whether a dead process's plain
     /// unit was already released for it.
+    ///
+    /// It has the methods every [`Proxy`] has as well: [`name`](Proxy::name),
+    /// [`id`](Proxy::id), [`kind`](Proxy::kind),
+    /// [`with_timeout`](Proxy::with_timeout) and [`share`](Proxy::share).
     ///
     /// # Examples
     ///
@@ -266,7 +259,7 @@ semaphore_handle! {
     /// # Ok(())
     /// # }
     /// ```
-    pub struct Semaphore;
+    pub type Semaphore;
     release: {
         /// Gives one unit back (Python's `release()`). Any task or process may,
         /// whoever took the unit. It never gives back a guard's unit: that is
@@ -297,6 +290,10 @@ semaphore_handle! {
     /// dies; units taken with [`BoundedSemaphore::acquire`] do not, as with
     /// [`Semaphore`].
     ///
+    /// It has the methods every [`Proxy`] has as well: [`name`](Proxy::name),
+    /// [`id`](Proxy::id), [`kind`](Proxy::kind),
+    /// [`with_timeout`](Proxy::with_timeout) and [`share`](Proxy::share).
+    ///
     /// # Examples
     ///
     /// ```
@@ -318,7 +315,7 @@ semaphore_handle! {
     /// # Ok(())
     /// # }
     /// ```
-    pub struct BoundedSemaphore;
+    pub type BoundedSemaphore;
     release: {
         /// Gives one unit back. Any task or process may, whoever took the unit;
         /// it never gives back a guard's unit.
@@ -465,4 +462,40 @@ async fn value<M: Mode>(object: &ObjectRef<M>) -> Result<u64, Error> {
     object
         .call_as::<u64>(ObjectRequest::Semaphore(SemaphoreRequest::Value))
         .await
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds the semaphore `name`, or creates it with `value` units.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn semaphore(
+        &self,
+        name: &str,
+        value: u64,
+    ) -> M::Answer<impl Future<Output = Result<Semaphore<M>, Error>>> {
+        self.mode().answer(async move {
+            Ok(Proxy::new(
+                self.object_in(name, ObjectSpec::Semaphore { value })
+                    .await?,
+            ))
+        })
+    }
+
+    /// Finds the bounded semaphore `name`, or creates it with `value` units.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn bounded_semaphore(
+        &self,
+        name: &str,
+        value: u64,
+    ) -> M::Answer<impl Future<Output = Result<BoundedSemaphore<M>, Error>>> {
+        self.mode().answer(async move {
+            let spec = ObjectSpec::BoundedSemaphore { value };
+            Ok(Proxy::new(self.object_in(name, spec).await?))
+        })
+    }
 }

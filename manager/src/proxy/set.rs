@@ -1,4 +1,5 @@
-//! [`Set`]: the async proxy of a shared set of `T`s in insertion order.
+//! [`Set`]: the async proxy of a shared set of `T`s in insertion order,
+//! and [`Client::set`], which finds or creates one.
 //!
 //! Items are compared by their encoded bytes and type, not by `T`'s `Eq`.
 //! [`Set::add`], [`Set::remove`], [`Set::discard`] and [`Set::contains`]
@@ -16,18 +17,23 @@
 
 use std::borrow::Borrow;
 use std::future::Future;
-use std::time::Duration;
 
+use manager_core::ObjectSpec;
+use manager_core::TypeTag;
 use manager_core::request::{ObjectRequest, SetRequest};
-use manager_core::{ObjectId, ObjectName, TypeTag};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::object::{Element, ObjectRef, encode_all, encode_key};
-use crate::Error;
+use super::handle::Proxy;
+use super::object::{encode_all, encode_key};
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
 /// A handle on a shared set of `T`s in insertion order, like Python 3.14's `Manager().set()`.
+///
+/// It has the methods every [`Proxy`] has as well: [`name`](Proxy::name),
+/// [`id`](Proxy::id), [`kind`](Proxy::kind),
+/// [`with_timeout`](Proxy::with_timeout) and [`share`](Proxy::share).
 ///
 /// # Examples
 ///
@@ -46,49 +52,14 @@ use crate::mode::{Async, Mode};
 /// # Ok(())
 /// # }
 /// ```
-pub struct Set<T, M: Mode = Async> {
-    pub(super) object: ObjectRef<M>,
-    _element: Element<T>,
-}
+pub type Set<T, M = Async> = Proxy<marker::Set<T>, M>;
 
-impl<T, M: Mode> Clone for Set<T, M> {
-    fn clone(&self) -> Self {
-        Set {
-            object: self.object.clone(),
-            _element: Element::default(),
-        }
-    }
-}
-
-impl<T, M: Mode> std::fmt::Debug for Set<T, M> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Set").field("object", &self.object).finish()
-    }
+kind_markers! {
+    /// The kind of a [`Set<T>`](super::Set) proxy: it sees sets, whose members it reads as `T`s.
+    Set<T> => Set;
 }
 
 impl<T, M: Mode> Set<T, M> {
-    pub(crate) fn new(object: ObjectRef<M>) -> Self {
-        Set {
-            object,
-            _element: Element::default(),
-        }
-    }
-
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.object.name()
-    }
-
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.object.id()
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.object.with_timeout(timeout))
-    }
-
     /// The number of items (Python's `len(s)`).
     ///
     /// # Errors
@@ -327,5 +298,17 @@ impl<T: Serialize + DeserializeOwned, M: Mode> Set<T, M> {
             self.algebra(values, |values| SetRequest::Difference { values })
                 .await
         })
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds or creates the set `name` of `T`s.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`].
+    pub fn set<T>(&self, name: &str) -> M::Answer<impl Future<Output = Result<Set<T, M>, Error>>> {
+        self.mode()
+            .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::Set).await?)) })
     }
 }

@@ -3,9 +3,9 @@
 //! queue item or a namespace attribute), and [`Client::attach`], which turns
 //! it back into a proxy there. Python 3.6+ does this by pickling a proxy.
 //!
-//! Every proxy has `share()`. A token names the async proxy type
-//! (`Shared<Queue<u64>>`), whatever the [`Mode`] of the proxy that made it,
-//! and attaches as a proxy of the attaching client's mode: a token made by
+//! Every proxy has [`share`](super::Proxy::share). A token names the
+//! async proxy type (`Shared<Queue<u64>>`), whatever the [`Mode`] of the
+//! proxy that made it, and attaches as a proxy of the attaching client's mode: a token made by
 //! a blocking proxy attaches as an async one and the other way round.
 //!
 //! # What a token holds
@@ -63,16 +63,12 @@
 use std::future::Future;
 use std::marker::PhantomData;
 
-use manager_core::custom::CustomType;
 use manager_core::{ManagerError, ObjectId, ObjectKind, ObjectName};
 use serde::{Deserialize, Serialize};
 
+use super::handle::{Kind, Proxy};
 use super::object::ObjectRef;
-use super::{
-    Array, Barrier, BoundedSemaphore, Condition, Custom, Dict, Event, JoinableQueue, List, Lock,
-    Namespace, Queue, RLock, Semaphore, Set, Value,
-};
-use crate::mode::{Async, Mode};
+use crate::mode::Mode;
 use crate::{Client, Error};
 
 /// A reference to one shared object that can be sent to another process
@@ -94,12 +90,12 @@ pub struct Shared<P> {
 }
 
 impl<P> Shared<P> {
-    fn new<M: Mode>(object: &ObjectRef<M>, kind: ObjectKind) -> Self {
+    pub(super) fn new<M: Mode>(object: &ObjectRef<M>) -> Self {
         Shared {
             manager: object.client().manager_id(),
             id: object.id(),
             name: object.name().clone(),
-            kind,
+            kind: object.kind().clone(),
             proxy: PhantomData,
         }
     }
@@ -170,93 +166,6 @@ impl<P> std::hash::Hash for Shared<P> {
     }
 }
 
-/// A proxy type: one that can be shared as a [`Shared`] token and attached
-/// from one. Implemented by every proxy of [`crate::proxy`], named by its
-/// async type (`Queue<u64>`); it cannot be implemented outside this crate.
-pub trait Proxy: Sized + sealed::FromObject<Async> {
-    /// The same proxy with calls in mode `N`.
-    type In<N: Mode>: sealed::FromObject<N>;
-
-    /// Whether an object of `kind` can be seen through this proxy.
-    fn accepts(kind: &ObjectKind) -> bool;
-}
-
-pub(crate) mod sealed {
-    use super::ObjectRef;
-    use crate::mode::Mode;
-
-    pub trait FromObject<M: Mode> {
-        fn from_object(object: ObjectRef<M>) -> Self;
-    }
-}
-
-macro_rules! fixed_kind_proxies {
-    ($($Proxy:ident $(<$($T:ident),+>)? => $kind:ident;)*) => {$(
-        impl<$($($T,)+)? M: Mode> sealed::FromObject<M> for $Proxy<$($($T,)+)? M> {
-            fn from_object(object: ObjectRef<M>) -> Self {
-                Self::new(object)
-            }
-        }
-
-        impl $(<$($T),+>)? Proxy for $Proxy $(<$($T),+>)? {
-            type In<N: Mode> = $Proxy<$($($T,)+)? N>;
-
-            fn accepts(kind: &ObjectKind) -> bool {
-                *kind == ObjectKind::$kind
-            }
-        }
-
-        impl<$($($T,)+)? M: Mode> $Proxy<$($($T,)+)? M> {
-            /// A token for this object that can be sent to another process
-            /// and attached there with [`Client::attach`] (see [`Shared`]).
-            pub fn share(&self) -> Shared<$Proxy $(<$($T),+>)?> {
-                Shared::new(&self.object, ObjectKind::$kind)
-            }
-        }
-    )*};
-}
-
-fixed_kind_proxies! {
-    Namespace => Namespace;
-    List<T> => List;
-    Dict<K, V> => Dict;
-    Set<T> => Set;
-    Value<T> => Value;
-    Array<T> => Array;
-    Queue<T> => Queue;
-    JoinableQueue<T> => JoinableQueue;
-    Lock => Lock;
-    RLock => RLock;
-    Semaphore => Semaphore;
-    BoundedSemaphore => BoundedSemaphore;
-    Event => Event;
-    Condition => Condition;
-    Barrier => Barrier;
-}
-
-impl<T: CustomType, M: Mode> sealed::FromObject<M> for Custom<T, M> {
-    fn from_object(object: ObjectRef<M>) -> Self {
-        Custom::new(object)
-    }
-}
-
-impl<T: CustomType> Proxy for Custom<T> {
-    type In<N: Mode> = Custom<T, N>;
-
-    fn accepts(kind: &ObjectKind) -> bool {
-        T::type_name().is_ok_and(|name| *kind == ObjectKind::Custom(name))
-    }
-}
-
-impl<T: CustomType, M: Mode> Custom<T, M> {
-    /// A token for this object that can be sent to another process and
-    /// attached there with [`Client::attach`] (see [`Shared`]).
-    pub fn share(&self) -> Shared<Custom<T>> {
-        let object = self.object();
-        Shared::new(object, object.kind().clone())
-    }
-}
-
 impl<M: Mode> Client<M> {
     /// A proxy, on this client's connection, of the object `shared` refers
     /// to; `shared` may come from any process connected to the same
@@ -292,18 +201,18 @@ impl<M: Mode> Client<M> {
     /// # Cancel safety
     ///
     /// Cancel safe: it only reads the registry.
-    pub fn attach<P: Proxy>(
+    pub fn attach<K: Kind>(
         &self,
-        shared: &Shared<P>,
-    ) -> M::Answer<impl Future<Output = Result<P::In<M>, Error>>> {
-        self.mode().answer(async move {
-            Ok(<P::In<M> as sealed::FromObject<M>>::from_object(
-                self.attach_object(shared).await?,
-            ))
-        })
+        shared: &Shared<Proxy<K>>,
+    ) -> M::Answer<impl Future<Output = Result<Proxy<K, M>, Error>>> {
+        self.mode()
+            .answer(async move { Ok(Proxy::new(self.attach_object(shared).await?)) })
     }
 
-    async fn attach_object<P: Proxy>(&self, shared: &Shared<P>) -> Result<ObjectRef<M>, Error> {
+    async fn attach_object<K: Kind>(
+        &self,
+        shared: &Shared<Proxy<K>>,
+    ) -> Result<ObjectRef<M>, Error> {
         if shared.manager != self.manager_id() {
             return Err(Error::OtherManager {
                 name: shared.name.to_string(),
@@ -323,7 +232,7 @@ impl<M: Mode> Client<M> {
         }
         // The same object of another kind: a token that was not made by
         // `share` for this proxy type.
-        if info.kind != shared.kind || !P::accepts(&info.kind) {
+        if info.kind != shared.kind || !K::accepts(&info.kind) {
             return Err(Error::Manager(ManagerError::KindMismatch {
                 name: info.name.to_string(),
                 existing: info.kind,

@@ -1,4 +1,5 @@
-//! [`Value`]: the async proxy of one shared `T`.
+//! [`Value`]: the async proxy of one shared `T`, and [`Client::value`],
+//! which finds or creates one.
 //!
 //! Each method is one request, applied whole before any other client's
 //! next one, so [`Value::swap`], [`Value::compare_and_swap`] and (for an
@@ -7,19 +8,24 @@
 //! loses updates when processes race.
 
 use std::future::Future;
-use std::time::Duration;
 
+use manager_core::ManagerError;
+use manager_core::ObjectSpec;
 use manager_core::reply::Swapped;
 use manager_core::request::{ObjectRequest, ValueRequest};
-use manager_core::{ManagerError, ObjectId, ObjectName};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::object::{Element, ObjectRef, encode};
-use crate::Error;
+use super::handle::Proxy;
+use super::object::encode;
 use crate::mode::{Async, Mode};
+use crate::{Client, Error};
 
 /// A handle on one shared `T`, like Python's `Manager().Value()`.
+///
+/// It has the methods every [`Proxy`] has as well: [`name`](Proxy::name),
+/// [`id`](Proxy::id), [`kind`](Proxy::kind),
+/// [`with_timeout`](Proxy::with_timeout) and [`share`](Proxy::share).
 ///
 /// # Examples
 ///
@@ -38,51 +44,14 @@ use crate::mode::{Async, Mode};
 /// # Ok(())
 /// # }
 /// ```
-pub struct Value<T, M: Mode = Async> {
-    pub(super) object: ObjectRef<M>,
-    _element: Element<T>,
+pub type Value<T, M = Async> = Proxy<marker::Value<T>, M>;
+
+kind_markers! {
+    /// The kind of a [`Value<T>`](super::Value) proxy: it sees values, which it reads as `T`s.
+    Value<T> => Value;
 }
 
-impl<T, M: Mode> Clone for Value<T, M> {
-    fn clone(&self) -> Self {
-        Value {
-            object: self.object.clone(),
-            _element: Element::default(),
-        }
-    }
-}
-
-impl<T, M: Mode> std::fmt::Debug for Value<T, M> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Value")
-            .field("object", &self.object)
-            .finish()
-    }
-}
-
-impl<T, M: Mode> Value<T, M> {
-    pub(crate) fn new(object: ObjectRef<M>) -> Self {
-        Value {
-            object,
-            _element: Element::default(),
-        }
-    }
-
-    /// The object's name.
-    pub fn name(&self) -> &ObjectName {
-        self.object.name()
-    }
-
-    /// The object's id in the manager's registry.
-    pub fn id(&self) -> ObjectId {
-        self.object.id()
-    }
-
-    /// A handle on the same object whose calls time out after `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self::new(self.object.with_timeout(timeout))
-    }
-}
+impl<T, M: Mode> Value<T, M> {}
 
 impl<T: Serialize, M: Mode> Value<T, M> {
     /// Replaces the value (Python's `v.value = x`).
@@ -233,6 +202,26 @@ impl<M: Mode> Value<i64, M> {
                     Err(now) => current = now,
                 }
             }
+        })
+    }
+}
+
+impl<M: Mode> Client<M> {
+    /// Finds the value `name`, or creates it holding `initial`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::object`], and [`Error::EncodeValue`].
+    pub fn value<T: Serialize>(
+        &self,
+        name: &str,
+        initial: &T,
+    ) -> M::Answer<impl Future<Output = Result<Value<T, M>, Error>>> {
+        self.mode().answer(async move {
+            let spec = ObjectSpec::Value {
+                initial: encode(initial)?,
+            };
+            Ok(Proxy::new(self.object_in(name, spec).await?))
         })
     }
 }
