@@ -177,7 +177,11 @@ pub(super) use object_requests;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::{LockRequest, Owner, QueueRequest, RequestId};
+    use crate::request::{
+        ArrayRequest, BarrierRequest, ConditionRequest, DictRequest, EventRequest, ListRequest,
+        LockRequest, NamespaceRequest, Owner, QueueRequest, RequestId, SemaphoreRequest,
+        SetRequest, ValueRequest,
+    };
 
     #[test]
     fn a_kind_request_converts_both_ways() {
