@@ -10,7 +10,7 @@
 use std::future::Future;
 
 use manager_core::ObjectSpec;
-use manager_core::request::{ArrayRequest, ObjectRequest};
+use manager_core::request::ArrayRequest;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -58,10 +58,7 @@ impl<T, M: Mode> Array<T, M> {
     /// The errors of every call (see [`Client::call`](crate::Client::call)).
     pub fn len(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
         self.object.mode().answer(async move {
-            let n = self
-                .object
-                .call_as::<u64>(ObjectRequest::Array(ArrayRequest::Len))
-                .await?;
+            let n = self.object.ask(ArrayRequest::len()).await?;
             Ok(usize::try_from(n).unwrap_or(usize::MAX))
         })
     }
@@ -72,13 +69,9 @@ impl<T, M: Mode> Array<T, M> {
     ///
     /// The errors of every call.
     pub fn is_empty(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
-        self.object.mode().answer(async move {
-            Ok(self
-                .object
-                .call_len(ObjectRequest::Array(ArrayRequest::Len))
-                .await?
-                == 0)
-        })
+        self.object
+            .mode()
+            .answer(async move { Ok(self.object.call_len(ArrayRequest::len()).await? == 0) })
     }
 }
 
@@ -94,9 +87,7 @@ impl<T: Serialize, M: Mode> Array<T, M> {
     pub fn set(&self, index: i64, value: &T) -> M::Answer<impl Future<Output = Result<(), Error>>> {
         self.object.mode().answer(async move {
             let value = encode(value)?;
-            self.object
-                .call_done(ObjectRequest::Array(ArrayRequest::Set { index, value }))
-                .await
+            self.object.call_done(ArrayRequest::set(index, value)).await
         })
     }
 
@@ -120,10 +111,7 @@ impl<T: Serialize, M: Mode> Array<T, M> {
         self.object.mode().answer(async move {
             let values = encode_all(values)?;
             self.object
-                .call_done(ObjectRequest::Array(ArrayRequest::SetRange {
-                    start,
-                    values,
-                }))
+                .call_done(ArrayRequest::set_range(start, values))
                 .await
         })
     }
@@ -140,11 +128,9 @@ impl<T: DeserializeOwned, M: Mode> Array<T, M> {
     /// element was stored as another type than `T` (both as
     /// [`Error::Manager`]), and the errors of every call.
     pub fn get(&self, index: i64) -> M::Answer<impl Future<Output = Result<T, Error>>> {
-        self.object.mode().answer(async move {
-            self.object
-                .call_value(ObjectRequest::Array(ArrayRequest::Get { index }))
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.object.call_value(ArrayRequest::get(index)).await })
     }
 
     /// A copy of `a[start:stop]` (`None`: from the start, to the end), with
@@ -162,7 +148,7 @@ impl<T: DeserializeOwned, M: Mode> Array<T, M> {
     ) -> M::Answer<impl Future<Output = Result<Vec<T>, Error>>> {
         self.object.mode().answer(async move {
             self.object
-                .call_values(ObjectRequest::Array(ArrayRequest::GetRange { start, stop }))
+                .call_values(ArrayRequest::get_range(start, stop))
                 .await
         })
     }
@@ -173,11 +159,9 @@ impl<T: DeserializeOwned, M: Mode> Array<T, M> {
     ///
     /// As [`Array::get_range`].
     pub fn snapshot(&self) -> M::Answer<impl Future<Output = Result<Vec<T>, Error>>> {
-        self.object.mode().answer(async move {
-            self.object
-                .call_values(ObjectRequest::Array(ArrayRequest::Snapshot))
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.object.call_values(ArrayRequest::snapshot()).await })
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 #[cfg(doc)]
 use manager_core::ManagerError;
 use manager_core::ObjectSpec;
-use manager_core::request::{BarrierRequest, ObjectRequest, Wait};
+use manager_core::request::{BarrierRequest, Call, Wait};
 
 use super::handle::Proxy;
 use crate::mode::{Async, Mode};
@@ -117,9 +117,7 @@ impl<M: Mode> Barrier<M> {
 
     async fn wait_within(&self, timeout: Option<Duration>) -> Result<u64, Error> {
         let wait = Wait::from_timeout(timeout);
-        self.object
-            .call_as::<u64>(ObjectRequest::Barrier(BarrierRequest::Wait { wait }))
-            .await
+        self.object.ask(BarrierRequest::wait(wait)).await
     }
 
     /// Breaks the barrier (Python's `abort()`): waiting parties and later
@@ -129,11 +127,9 @@ impl<M: Mode> Barrier<M> {
     ///
     /// The errors of every call (see [`Client::call`](crate::Client::call)).
     pub fn abort(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
-        self.object.mode().answer(async move {
-            self.object
-                .call_done(ObjectRequest::Barrier(BarrierRequest::Abort))
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.object.call_done(BarrierRequest::abort()).await })
     }
 
     /// Makes the barrier usable again (Python's `reset()`); parties waiting
@@ -143,11 +139,9 @@ impl<M: Mode> Barrier<M> {
     ///
     /// The errors of every call.
     pub fn reset(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
-        self.object.mode().answer(async move {
-            self.object
-                .call_done(ObjectRequest::Barrier(BarrierRequest::Reset))
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.object.call_done(BarrierRequest::reset()).await })
     }
 
     /// How many parties release each other (Python's `parties`).
@@ -158,7 +152,7 @@ impl<M: Mode> Barrier<M> {
     pub fn parties(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
         self.object
             .mode()
-            .answer(async move { self.count(BarrierRequest::Parties).await })
+            .answer(async move { self.count(BarrierRequest::parties()).await })
     }
 
     /// How many parties are waiting now (Python's `n_waiting`).
@@ -169,7 +163,7 @@ impl<M: Mode> Barrier<M> {
     pub fn n_waiting(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
         self.object
             .mode()
-            .answer(async move { self.count(BarrierRequest::NWaiting).await })
+            .answer(async move { self.count(BarrierRequest::n_waiting()).await })
     }
 
     /// Whether the barrier is broken (Python's `broken`).
@@ -178,19 +172,13 @@ impl<M: Mode> Barrier<M> {
     ///
     /// The errors of every call.
     pub fn broken(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
-        self.object.mode().answer(async move {
-            self.object
-                .call_as::<bool>(ObjectRequest::Barrier(BarrierRequest::Broken))
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.object.ask(BarrierRequest::broken()).await })
     }
 
-    async fn count(&self, request: BarrierRequest) -> Result<usize, Error> {
-        let n = self
-            .object
-            .call_as::<u64>(ObjectRequest::Barrier(request))
-            .await?;
-        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    async fn count(&self, call: Call<u64>) -> Result<usize, Error> {
+        self.object.call_len(call).await
     }
 }
 

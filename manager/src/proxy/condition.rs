@@ -23,7 +23,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use manager_core::ObjectSpec;
-use manager_core::request::{ConditionRequest, ObjectRequest, Owner, Wait};
+use manager_core::request::{ConditionRequest, Owner, Wait};
 
 use super::handle::Proxy;
 use super::lock::wait_cut_short;
@@ -374,12 +374,9 @@ impl<M: Mode> Drop for ConditionGuard<M> {
             .run_here(release(&self.object, self.owner))
         {
             Some(result) => result,
-            None => {
-                self.object
-                    .send_detached(ObjectRequest::Condition(ConditionRequest::Release {
-                        owner: self.owner,
-                    }))
-            }
+            None => self
+                .object
+                .send_detached(ConditionRequest::release(self.owner)),
         };
         if let Err(error) = result {
             tracing::debug!(
@@ -433,46 +430,23 @@ async fn acquire_wait<M: Mode>(
     owner: Owner,
     wait: Wait,
 ) -> Result<bool, Error> {
-    object
-        .call_as::<bool>(ObjectRequest::Condition(ConditionRequest::Acquire {
-            owner,
-            wait,
-        }))
-        .await
+    object.ask(ConditionRequest::acquire(owner, wait)).await
 }
 
 async fn release<M: Mode>(object: &ObjectRef<M>, owner: Owner) -> Result<(), Error> {
-    object
-        .call_done(ObjectRequest::Condition(ConditionRequest::Release {
-            owner,
-        }))
-        .await
+    object.call_done(ConditionRequest::release(owner)).await
 }
 
 async fn wait<M: Mode>(object: &ObjectRef<M>, owner: Owner, wait: Wait) -> Result<bool, Error> {
-    object
-        .call_as::<bool>(ObjectRequest::Condition(ConditionRequest::Wait {
-            owner,
-            wait,
-        }))
-        .await
+    object.ask(ConditionRequest::wait(owner, wait)).await
 }
 
 async fn notify<M: Mode>(object: &ObjectRef<M>, owner: Owner, n: u64) -> Result<u64, Error> {
-    object
-        .call_as::<u64>(ObjectRequest::Condition(ConditionRequest::Notify {
-            owner,
-            n,
-        }))
-        .await
+    object.ask(ConditionRequest::notify(owner, n)).await
 }
 
 async fn notify_all<M: Mode>(object: &ObjectRef<M>, owner: Owner) -> Result<u64, Error> {
-    object
-        .call_as::<u64>(ObjectRequest::Condition(ConditionRequest::NotifyAll {
-            owner,
-        }))
-        .await
+    object.ask(ConditionRequest::notify_all(owner)).await
 }
 
 impl<M: Mode> Client<M> {

@@ -12,7 +12,7 @@
 use std::future::Future;
 
 use manager_core::custom::CustomType;
-use manager_core::request::ObjectRequest;
+use manager_core::request::Call;
 use manager_core::{ObjectKind, ObjectSpec};
 
 use super::handle::Proxy;
@@ -126,7 +126,7 @@ impl<T: CustomType, M: Mode> Custom<T, M> {
     ) -> M::Answer<impl Future<Output = Result<T::Reply, Error>>> {
         self.object.mode().answer(async move {
             let request = encode(&request)?;
-            self.object.call_value(ObjectRequest::Custom(request)).await
+            self.object.call_value(Call::custom(request)).await
         })
     }
 }

@@ -27,7 +27,7 @@
 use std::borrow::Borrow;
 use std::future::Future;
 
-use manager_core::request::{DictRequest, ObjectRequest};
+use manager_core::request::DictRequest;
 use manager_core::{Encoded, ObjectSpec, TypeTag};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -75,10 +75,7 @@ impl<K, V, M: Mode> Dict<K, V, M> {
     /// The errors of every call (see [`Client::call`](crate::Client::call)).
     pub fn len(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
         self.object.mode().answer(async move {
-            let n = self
-                .object
-                .call_as::<u64>(ObjectRequest::Dict(DictRequest::Len))
-                .await?;
+            let n = self.object.ask(DictRequest::len()).await?;
             Ok(usize::try_from(n).unwrap_or(usize::MAX))
         })
     }
@@ -89,13 +86,9 @@ impl<K, V, M: Mode> Dict<K, V, M> {
     ///
     /// The errors of every call.
     pub fn is_empty(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
-        self.object.mode().answer(async move {
-            Ok(self
-                .object
-                .call_len(ObjectRequest::Dict(DictRequest::Len))
-                .await?
-                == 0)
-        })
+        self.object
+            .mode()
+            .answer(async move { Ok(self.object.call_len(DictRequest::len()).await? == 0) })
     }
 
     /// Removes every entry (Python's `d.clear()`).
@@ -104,11 +97,9 @@ impl<K, V, M: Mode> Dict<K, V, M> {
     ///
     /// The errors of every call.
     pub fn clear(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
-        self.object.mode().answer(async move {
-            self.object
-                .call_done(ObjectRequest::Dict(DictRequest::Clear))
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.object.call_done(DictRequest::clear()).await })
     }
 }
 
@@ -126,9 +117,7 @@ impl<K: Serialize, V, M: Mode> Dict<K, V, M> {
     {
         self.object.mode().answer(async move {
             let key = encode_key::<K, Q>(key)?;
-            self.object
-                .call_as::<bool>(ObjectRequest::Dict(DictRequest::ContainsKey { key }))
-                .await
+            self.object.ask(DictRequest::contains_key(key)).await
         })
     }
 }
@@ -155,9 +144,7 @@ impl<K: Serialize, V: Serialize, M: Mode> Dict<K, V, M> {
                 .into_iter()
                 .map(|(k, v)| Ok((encode(k.borrow())?, encode(v.borrow())?)))
                 .collect::<Result<Vec<_>, Error>>()?;
-            self.object
-                .call_done(ObjectRequest::Dict(DictRequest::Update { items }))
-                .await
+            self.object.call_done(DictRequest::update(items)).await
         })
     }
 }
@@ -178,9 +165,7 @@ impl<K: Serialize, V: DeserializeOwned, M: Mode> Dict<K, V, M> {
     {
         self.object.mode().answer(async move {
             let key = encode_key::<K, Q>(key)?;
-            self.object
-                .call_maybe(ObjectRequest::Dict(DictRequest::Get { key }))
-                .await
+            self.object.call_maybe(DictRequest::get(key)).await
         })
     }
 
@@ -199,10 +184,7 @@ impl<K: Serialize, V: DeserializeOwned, M: Mode> Dict<K, V, M> {
         self.object.mode().answer(async move {
             let key = encode_key::<K, Q>(key)?;
             self.object
-                .call_maybe(ObjectRequest::Dict(DictRequest::Remove {
-                    key,
-                    expect: Some(TypeTag::of::<V>()),
-                }))
+                .call_maybe(DictRequest::remove(key, Some(TypeTag::of::<V>())))
                 .await
         })
     }
@@ -222,11 +204,7 @@ impl<K: Serialize, V: DeserializeOwned, M: Mode> Dict<K, V, M> {
         self.object.mode().answer(async move {
             let key = encode_key::<K, Q>(key)?;
             self.object
-                .call_value(ObjectRequest::Dict(DictRequest::Pop {
-                    key,
-                    default: None,
-                    expect: Some(TypeTag::of::<V>()),
-                }))
+                .call_value(DictRequest::pop(key, None, Some(TypeTag::of::<V>())))
                 .await
         })
     }
@@ -252,7 +230,7 @@ impl<K: Serialize, V: Serialize + DeserializeOwned, M: Mode> Dict<K, V, M> {
             let key = encode_key::<K, Q>(key)?;
             let value = encode(value)?;
             self.object
-                .call_maybe(ObjectRequest::Dict(DictRequest::Insert { key, value }))
+                .call_maybe(DictRequest::insert(key, value))
                 .await
         })
     }
@@ -276,10 +254,7 @@ impl<K: Serialize, V: Serialize + DeserializeOwned, M: Mode> Dict<K, V, M> {
             let key = encode_key::<K, Q>(key)?;
             let default = encode(default)?;
             self.object
-                .call_value(ObjectRequest::Dict(DictRequest::SetDefault {
-                    key,
-                    default,
-                }))
+                .call_value(DictRequest::set_default(key, default))
                 .await
         })
     }
@@ -304,11 +279,7 @@ impl<K: Serialize, V: Serialize + DeserializeOwned, M: Mode> Dict<K, V, M> {
             let key = encode_key::<K, Q>(key)?;
             let default = Some(encode(default)?);
             self.object
-                .call_value(ObjectRequest::Dict(DictRequest::Pop {
-                    key,
-                    default,
-                    expect: Some(TypeTag::of::<V>()),
-                }))
+                .call_value(DictRequest::pop(key, default, Some(TypeTag::of::<V>())))
                 .await
         })
     }
@@ -322,11 +293,9 @@ impl<K: DeserializeOwned, V, M: Mode> Dict<K, V, M> {
     /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if a key
     /// was stored as another type than `K`, and the errors of every call.
     pub fn keys(&self) -> M::Answer<impl Future<Output = Result<Vec<K>, Error>>> {
-        self.object.mode().answer(async move {
-            self.object
-                .call_values(ObjectRequest::Dict(DictRequest::Keys))
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.object.call_values(DictRequest::keys()).await })
     }
 }
 
@@ -339,11 +308,9 @@ impl<K, V: DeserializeOwned, M: Mode> Dict<K, V, M> {
     /// value was stored as another type than `V`, and the errors of every
     /// call.
     pub fn values(&self) -> M::Answer<impl Future<Output = Result<Vec<V>, Error>>> {
-        self.object.mode().answer(async move {
-            self.object
-                .call_values(ObjectRequest::Dict(DictRequest::Values))
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.object.call_values(DictRequest::values()).await })
     }
 }
 
@@ -361,10 +328,7 @@ impl<K: DeserializeOwned, V: DeserializeOwned, M: Mode> Dict<K, V, M> {
 
     /// Every entry, decoded into any collection of pairs.
     async fn items_into<C: FromIterator<(K, V)>>(&self) -> Result<C, Error> {
-        let pairs: Vec<(Encoded, Encoded)> = self
-            .object
-            .call_as(ObjectRequest::Dict(DictRequest::Items))
-            .await?;
+        let pairs: Vec<(Encoded, Encoded)> = self.object.ask(DictRequest::items()).await?;
         pairs
             .iter()
             .map(|(k, v)| Ok((self.object.decode(k)?, self.object.decode(v)?)))
@@ -395,10 +359,7 @@ impl<K: DeserializeOwned, V: DeserializeOwned, M: Mode> Dict<K, V, M> {
     pub fn popitem(&self) -> M::Answer<impl Future<Output = Result<(K, V), Error>>> {
         self.object.mode().answer(async move {
             let expect = Some((TypeTag::of::<K>(), TypeTag::of::<V>()));
-            let (k, v): (Encoded, Encoded) = self
-                .object
-                .call_as(ObjectRequest::Dict(DictRequest::PopItem { expect }))
-                .await?;
+            let (k, v): (Encoded, Encoded) = self.object.ask(DictRequest::pop_item(expect)).await?;
             Ok((self.object.decode(&k)?, self.object.decode(&v)?))
         })
     }
@@ -427,11 +388,7 @@ impl<K: Serialize, V: TryFrom<i64>, M: Mode> Dict<K, V, M> {
         self.object.mode().answer(async move {
             let key = encode_key::<K, Q>(key)?;
             self.object
-                .call_as::<i64>(ObjectRequest::Dict(DictRequest::Add {
-                    key,
-                    delta,
-                    absent_as: Some(TypeTag::of::<V>()),
-                }))
+                .ask(DictRequest::add(key, delta, Some(TypeTag::of::<V>())))
                 .await
         })
     }

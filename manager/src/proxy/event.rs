@@ -8,7 +8,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use manager_core::ObjectSpec;
-use manager_core::request::{EventRequest, ObjectRequest, Wait};
+use manager_core::request::{EventRequest, Wait};
 
 use super::handle::Proxy;
 use crate::mode::{Async, Mode};
@@ -71,11 +71,9 @@ impl<M: Mode> Event<M> {
     ///
     /// The errors of every call (see [`Client::call`](crate::Client::call)).
     pub fn set(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
-        self.object.mode().answer(async move {
-            self.object
-                .call_done(ObjectRequest::Event(EventRequest::Set))
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.object.call_done(EventRequest::set()).await })
     }
 
     /// Lowers the flag (Python's `clear()`); later waits wait again.
@@ -84,11 +82,9 @@ impl<M: Mode> Event<M> {
     ///
     /// The errors of every call.
     pub fn clear(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
-        self.object.mode().answer(async move {
-            self.object
-                .call_done(ObjectRequest::Event(EventRequest::Clear))
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.object.call_done(EventRequest::clear()).await })
     }
 
     /// Whether the flag is up (Python's `is_set()`).
@@ -97,11 +93,9 @@ impl<M: Mode> Event<M> {
     ///
     /// The errors of every call.
     pub fn is_set(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
-        self.object.mode().answer(async move {
-            self.object
-                .call_as::<bool>(ObjectRequest::Event(EventRequest::IsSet))
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.object.ask(EventRequest::is_set()).await })
     }
 
     /// Waits until the flag is up (Python's `wait()`) and returns `true`;
@@ -141,9 +135,7 @@ impl<M: Mode> Event<M> {
 
     async fn wait_within(&self, timeout: Option<Duration>) -> Result<bool, Error> {
         let wait = Wait::from_timeout(timeout);
-        self.object
-            .call_as::<bool>(ObjectRequest::Event(EventRequest::Wait { wait }))
-            .await
+        self.object.ask(EventRequest::wait(wait)).await
     }
 }
 

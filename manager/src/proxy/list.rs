@@ -36,7 +36,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use manager_core::reply::Versioned;
-use manager_core::request::{ListRequest, ObjectRequest};
+use manager_core::request::{Call, ListRequest};
 use manager_core::{Encoded, ObjectSpec, TypeTag};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -90,12 +90,12 @@ impl<T, M: Mode> List<T, M> {
     /// [`Error::Contended`].
     pub const SORT_ATTEMPTS: u32 = 32;
 
-    async fn done(&self, request: ListRequest) -> Result<(), Error> {
-        self.object.call_done(ObjectRequest::List(request)).await
+    async fn done(&self, call: Call<()>) -> Result<(), Error> {
+        self.object.call_done(call).await
     }
 
-    async fn count_of(&self, request: ListRequest) -> Result<usize, Error> {
-        self.object.call_len(ObjectRequest::List(request)).await
+    async fn count_of(&self, call: Call<u64>) -> Result<usize, Error> {
+        self.object.call_len(call).await
     }
 
     /// The number of items (Python's `len(l)`).
@@ -106,7 +106,7 @@ impl<T, M: Mode> List<T, M> {
     pub fn len(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
         self.object
             .mode()
-            .answer(async move { self.count_of(ListRequest::Len).await })
+            .answer(async move { self.count_of(ListRequest::len()).await })
     }
 
     /// Whether the list has no items.
@@ -117,7 +117,7 @@ impl<T, M: Mode> List<T, M> {
     pub fn is_empty(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
         self.object
             .mode()
-            .answer(async move { Ok(self.count_of(ListRequest::Len).await? == 0) })
+            .answer(async move { Ok(self.count_of(ListRequest::len()).await? == 0) })
     }
 
     /// Removes every item (Python's `l.clear()`).
@@ -128,7 +128,7 @@ impl<T, M: Mode> List<T, M> {
     pub fn clear(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
         self.object
             .mode()
-            .answer(async move { self.done(ListRequest::Clear).await })
+            .answer(async move { self.done(ListRequest::clear()).await })
     }
 
     /// Reverses the list in place (Python's `l.reverse()`).
@@ -139,7 +139,7 @@ impl<T, M: Mode> List<T, M> {
     pub fn reverse(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
         self.object
             .mode()
-            .answer(async move { self.done(ListRequest::Reverse).await })
+            .answer(async move { self.done(ListRequest::reverse()).await })
     }
 }
 
@@ -155,7 +155,7 @@ impl<T: Serialize, M: Mode> List<T, M> {
     pub fn set(&self, index: i64, value: &T) -> M::Answer<impl Future<Output = Result<(), Error>>> {
         self.object.mode().answer(async move {
             let value = encode(value)?;
-            self.done(ListRequest::Set { index, value }).await
+            self.done(ListRequest::set(index, value)).await
         })
     }
 
@@ -168,7 +168,7 @@ impl<T: Serialize, M: Mode> List<T, M> {
     pub fn append(&self, value: &T) -> M::Answer<impl Future<Output = Result<(), Error>>> {
         self.object.mode().answer(async move {
             let value = encode(value)?;
-            self.done(ListRequest::Append { value }).await
+            self.done(ListRequest::append(value)).await
         })
     }
 
@@ -187,7 +187,7 @@ impl<T: Serialize, M: Mode> List<T, M> {
     {
         self.object.mode().answer(async move {
             let values = encode_all(values)?;
-            self.done(ListRequest::Extend { values }).await
+            self.done(ListRequest::extend(values)).await
         })
     }
 
@@ -204,7 +204,7 @@ impl<T: Serialize, M: Mode> List<T, M> {
     ) -> M::Answer<impl Future<Output = Result<(), Error>>> {
         self.object.mode().answer(async move {
             let value = encode(value)?;
-            self.done(ListRequest::Insert { index, value }).await
+            self.done(ListRequest::insert(index, value)).await
         })
     }
 
@@ -221,7 +221,7 @@ impl<T: Serialize, M: Mode> List<T, M> {
     {
         self.object.mode().answer(async move {
             let value = encode_key::<T, Q>(value)?;
-            self.done(ListRequest::Remove { value }).await
+            self.done(ListRequest::remove(value)).await
         })
     }
 
@@ -237,7 +237,7 @@ impl<T: Serialize, M: Mode> List<T, M> {
     {
         self.object.mode().answer(async move {
             let value = encode_key::<T, Q>(value)?;
-            self.count_of(ListRequest::Index { value }).await
+            self.count_of(ListRequest::index(value)).await
         })
     }
 
@@ -253,7 +253,7 @@ impl<T: Serialize, M: Mode> List<T, M> {
     {
         self.object.mode().answer(async move {
             let value = encode_key::<T, Q>(value)?;
-            self.count_of(ListRequest::Count { value }).await
+            self.count_of(ListRequest::count(value)).await
         })
     }
 
@@ -269,9 +269,7 @@ impl<T: Serialize, M: Mode> List<T, M> {
     {
         self.object.mode().answer(async move {
             let value = encode_key::<T, Q>(value)?;
-            self.object
-                .call_as::<bool>(ObjectRequest::List(ListRequest::Contains { value }))
-                .await
+            self.object.ask(ListRequest::contains(value)).await
         })
     }
 
@@ -293,10 +291,7 @@ impl<T: Serialize, M: Mode> List<T, M> {
         self.object.mode().answer(async move {
             let values = encode_all(values)?;
             self.object
-                .call_as::<bool>(ObjectRequest::List(ListRequest::ReplaceIfVersion {
-                    version,
-                    values,
-                }))
+                .ask(ListRequest::replace_if_version(version, values))
                 .await
         })
     }
@@ -313,11 +308,9 @@ impl<T: DeserializeOwned, M: Mode> List<T, M> {
     /// item was stored as another type than `T` (both as [`Error::Manager`]),
     /// and the errors of every call.
     pub fn get(&self, index: i64) -> M::Answer<impl Future<Output = Result<T, Error>>> {
-        self.object.mode().answer(async move {
-            self.object
-                .call_value(ObjectRequest::List(ListRequest::Get { index }))
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.object.call_value(ListRequest::get(index)).await })
     }
 
     /// Removes and returns the last item (Python's `l.pop()`).
@@ -331,10 +324,7 @@ impl<T: DeserializeOwned, M: Mode> List<T, M> {
     pub fn pop(&self) -> M::Answer<impl Future<Output = Result<T, Error>>> {
         self.object.mode().answer(async move {
             self.object
-                .call_value(ObjectRequest::List(ListRequest::Pop {
-                    index: None,
-                    expect: Some(TypeTag::of::<T>()),
-                }))
+                .call_value(ListRequest::pop(None, Some(TypeTag::of::<T>())))
                 .await
         })
     }
@@ -347,10 +337,7 @@ impl<T: DeserializeOwned, M: Mode> List<T, M> {
     pub fn pop_index(&self, index: i64) -> M::Answer<impl Future<Output = Result<T, Error>>> {
         self.object.mode().answer(async move {
             self.object
-                .call_value(ObjectRequest::List(ListRequest::Pop {
-                    index: Some(index),
-                    expect: Some(TypeTag::of::<T>()),
-                }))
+                .call_value(ListRequest::pop(Some(index), Some(TypeTag::of::<T>())))
                 .await
         })
     }
@@ -370,7 +357,7 @@ impl<T: DeserializeOwned, M: Mode> List<T, M> {
     ) -> M::Answer<impl Future<Output = Result<Vec<T>, Error>>> {
         self.object.mode().answer(async move {
             self.object
-                .call_values(ObjectRequest::List(ListRequest::Slice { start, stop }))
+                .call_values(ListRequest::slice(start, stop))
                 .await
         })
     }
@@ -381,11 +368,9 @@ impl<T: DeserializeOwned, M: Mode> List<T, M> {
     ///
     /// As [`List::slice`].
     pub fn snapshot(&self) -> M::Answer<impl Future<Output = Result<Vec<T>, Error>>> {
-        self.object.mode().answer(async move {
-            self.object
-                .call_values(ObjectRequest::List(ListRequest::Snapshot))
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.object.call_values(ListRequest::snapshot()).await })
     }
 
     /// Every item with the list's version, which changes with every
@@ -408,10 +393,8 @@ impl<T: DeserializeOwned, M: Mode> List<T, M> {
     }
 
     async fn versioned(&self) -> Result<(u64, Vec<Encoded>), Error> {
-        let Versioned { version, values } = self
-            .object
-            .call_as(ObjectRequest::List(ListRequest::VersionedSnapshot))
-            .await?;
+        let Versioned { version, values } =
+            self.object.ask(ListRequest::versioned_snapshot()).await?;
         Ok((version, values))
     }
 
@@ -535,9 +518,7 @@ impl<T: DeserializeOwned, M: Mode> List<T, M> {
         object: &ObjectRef<M>,
         order: &mut impl FnMut(&mut [(T, Encoded)]),
     ) -> Result<bool, Error> {
-        let Versioned { version, values } = object
-            .call_as(ObjectRequest::List(ListRequest::VersionedSnapshot))
-            .await?;
+        let Versioned { version, values } = object.ask(ListRequest::versioned_snapshot()).await?;
         let mut items = values
             .into_iter()
             .map(|stored| Ok((object.decode(&stored)?, stored)))
@@ -545,10 +526,7 @@ impl<T: DeserializeOwned, M: Mode> List<T, M> {
         order(&mut items);
         let values = items.into_iter().map(|(_, stored)| stored).collect();
         object
-            .call_as::<bool>(ObjectRequest::List(ListRequest::ReplaceIfVersion {
-                version,
-                values,
-            }))
+            .ask(ListRequest::replace_if_version(version, values))
             .await
     }
 }

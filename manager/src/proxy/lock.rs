@@ -25,7 +25,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use manager_core::ObjectSpec;
-use manager_core::request::{LockRequest, ObjectRequest, Owner, Wait};
+use manager_core::request::{LockRequest, Owner, Wait};
 
 use super::handle::Proxy;
 use super::object::{ObjectRef, current_owner};
@@ -313,11 +313,7 @@ impl<M: Mode> Drop for LockGuard<M> {
             .run_here(release(&self.object, self.owner))
         {
             Some(result) => result,
-            None => self
-                .object
-                .send_detached(ObjectRequest::Lock(LockRequest::Release {
-                    owner: self.owner,
-                })),
+            None => self.object.send_detached(LockRequest::release(self.owner)),
         };
         if let Err(error) = result {
             tracing::debug!(lock = %self.object.what(), %error, "release from a dropped guard failed");
@@ -348,27 +344,19 @@ async fn acquire_wait<M: Mode>(
     owner: Owner,
     wait: Wait,
 ) -> Result<bool, Error> {
-    object
-        .call_as::<bool>(ObjectRequest::Lock(LockRequest::Acquire { owner, wait }))
-        .await
+    object.ask(LockRequest::acquire(owner, wait)).await
 }
 
 async fn release<M: Mode>(object: &ObjectRef<M>, owner: Owner) -> Result<(), Error> {
-    object
-        .call_done(ObjectRequest::Lock(LockRequest::Release { owner }))
-        .await
+    object.call_done(LockRequest::release(owner)).await
 }
 
 async fn locked<M: Mode>(object: &ObjectRef<M>) -> Result<bool, Error> {
-    object
-        .call_as::<bool>(ObjectRequest::Lock(LockRequest::IsLocked))
-        .await
+    object.ask(LockRequest::is_locked()).await
 }
 
 async fn n_waiting<M: Mode>(object: &ObjectRef<M>) -> Result<usize, Error> {
-    let n = object
-        .call_as::<u64>(ObjectRequest::Lock(LockRequest::NWaiting))
-        .await?;
+    let n = object.ask(LockRequest::n_waiting()).await?;
     Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
 

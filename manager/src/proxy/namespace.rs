@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use manager_core::reply::{ReplyShape, Swapped};
-use manager_core::request::{NamespaceRequest, ObjectRequest};
+use manager_core::request::{Call, NamespaceRequest};
 use manager_core::{Encoded, ManagerError, ObjectName, ObjectSpec};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -45,8 +45,8 @@ kind_markers! {
 }
 
 impl<M: Mode> Namespace<M> {
-    async fn request<S: ReplyShape>(&self, request: NamespaceRequest) -> Result<S, Error> {
-        self.object.call_as(ObjectRequest::Namespace(request)).await
+    async fn request<S: ReplyShape>(&self, call: Call<S>) -> Result<S, Error> {
+        self.object.ask(call).await
     }
 
     /// Names `attribute` in errors; formatted only if one occurs.
@@ -70,11 +70,8 @@ impl<M: Mode> Namespace<M> {
     ) -> M::Answer<impl Future<Output = Result<(), Error>>> {
         self.object.mode().answer(async move {
             let value = encode(value)?;
-            self.request::<()>(NamespaceRequest::Set {
-                attribute: attribute.to_owned(),
-                value,
-            })
-            .await
+            self.request::<()>(NamespaceRequest::set(attribute.to_owned(), value))
+                .await
         })
     }
 
@@ -94,9 +91,7 @@ impl<M: Mode> Namespace<M> {
 
     async fn get_in<T: DeserializeOwned>(&self, attribute: &str) -> Result<T, Error> {
         let value: Encoded = self
-            .request(NamespaceRequest::Get {
-                attribute: attribute.to_owned(),
-            })
+            .request(NamespaceRequest::get(attribute.to_owned()))
             .await?;
         Ok(value.decode(self.what(attribute))?)
     }
@@ -126,10 +121,8 @@ impl<M: Mode> Namespace<M> {
     /// The errors of every call.
     pub fn delete(&self, attribute: &str) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
         self.object.mode().answer(async move {
-            self.request::<bool>(NamespaceRequest::Delete {
-                attribute: attribute.to_owned(),
-            })
-            .await
+            self.request::<bool>(NamespaceRequest::delete(attribute.to_owned()))
+                .await
         })
     }
 
@@ -143,10 +136,8 @@ impl<M: Mode> Namespace<M> {
         attribute: &str,
     ) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
         self.object.mode().answer(async move {
-            self.request::<bool>(NamespaceRequest::Contains {
-                attribute: attribute.to_owned(),
-            })
-            .await
+            self.request::<bool>(NamespaceRequest::contains(attribute.to_owned()))
+                .await
         })
     }
 
@@ -158,7 +149,7 @@ impl<M: Mode> Namespace<M> {
     pub fn names(&self) -> M::Answer<impl Future<Output = Result<Vec<String>, Error>>> {
         self.object
             .mode()
-            .answer(async move { self.request(NamespaceRequest::Names).await })
+            .answer(async move { self.request(NamespaceRequest::names()).await })
     }
 
     /// Every attribute with its value, read in one request.
@@ -168,7 +159,7 @@ impl<M: Mode> Namespace<M> {
     /// The errors of every call.
     pub fn snapshot(&self) -> M::Answer<impl Future<Output = Result<NamespaceSnapshot, Error>>> {
         self.object.mode().answer(async move {
-            let attributes = self.request(NamespaceRequest::Snapshot).await?;
+            let attributes = self.request(NamespaceRequest::snapshot()).await?;
             Ok(NamespaceSnapshot {
                 namespace: self.object.name().clone(),
                 attributes,
@@ -189,11 +180,8 @@ impl<M: Mode> Namespace<M> {
     ) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
         self.object.mode().answer(async move {
             let value = encode(value)?;
-            self.request::<bool>(NamespaceRequest::SetIfAbsent {
-                attribute: attribute.to_owned(),
-                value,
-            })
-            .await
+            self.request::<bool>(NamespaceRequest::set_if_absent(attribute.to_owned(), value))
+                .await
         })
     }
 
@@ -217,11 +205,11 @@ impl<M: Mode> Namespace<M> {
             let expected = expected.map(encode).transpose()?;
             let new = encode(new)?;
             let Swapped { swapped, current } = self
-                .request(NamespaceRequest::CompareAndSwap {
-                    attribute: attribute.to_owned(),
+                .request(NamespaceRequest::compare_and_swap(
+                    attribute.to_owned(),
                     expected,
                     new,
-                })
+                ))
                 .await?;
             if swapped {
                 return Ok(Ok(()));
@@ -250,11 +238,8 @@ impl<M: Mode> Namespace<M> {
         delta: i64,
     ) -> M::Answer<impl Future<Output = Result<i64, Error>>> {
         self.object.mode().answer(async move {
-            self.request(NamespaceRequest::Add {
-                attribute: attribute.to_owned(),
-                delta,
-            })
-            .await
+            self.request(NamespaceRequest::add(attribute.to_owned(), delta))
+                .await
         })
     }
 }

@@ -5,7 +5,7 @@ use std::borrow::Borrow;
 use std::time::Duration;
 
 use manager_core::reply::{ObjectInfo, Reply, ReplyShape};
-use manager_core::request::{ObjectRequest, Owner, Request};
+use manager_core::request::{Call, ObjectRequest, Owner, Request};
 use manager_core::{Encoded, ObjectId, ObjectKind, ObjectName};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -117,10 +117,10 @@ impl<M: Mode> ObjectRef<M> {
     /// # Errors
     ///
     /// [`Error::ManagerGone`] if the connection is closed.
-    pub fn send_detached(&self, op: ObjectRequest) -> Result<(), Error> {
+    pub fn send_detached<R: ReplyShape>(&self, call: Call<R>) -> Result<(), Error> {
         self.client.send_detached(Request::Object {
             target: self.id,
-            op,
+            op: call.into_request(),
         })
     }
 
@@ -133,14 +133,15 @@ impl<M: Mode> ObjectRef<M> {
         }
     }
 
-    /// Sends one operation and expects a reply of the shape `S` (see
-    /// [`ReplyShape`]): the one place a proxy's reply is checked.
+    /// Sends one call and takes its reply as the call's reply type `R`
+    /// (see [`Call`]): the one place a proxy's reply is checked.
     ///
     /// # Errors
     ///
-    /// As [`ObjectRef::call`], or [`Error::Protocol`] for another shape.
-    pub async fn call_as<S: ReplyShape>(&self, op: ObjectRequest) -> Result<S, Error> {
-        let reply = self.call(op).await?;
+    /// As [`ObjectRef::call`], or [`Error::Protocol`] if the manager
+    /// answered another shape (it does not keep the protocol).
+    pub async fn ask<R: ReplyShape>(&self, call: Call<R>) -> Result<R, Error> {
+        let reply = self.call(call.into_request()).await?;
         self.client.connection().shaped(reply)
     }
 
@@ -148,18 +149,18 @@ impl<M: Mode> ObjectRef<M> {
     ///
     /// # Errors
     ///
-    /// As [`ObjectRef::call_as`].
-    pub async fn call_done(&self, op: ObjectRequest) -> Result<(), Error> {
-        self.call_as(op).await
+    /// As [`ObjectRef::ask`].
+    pub async fn call_done(&self, call: Call<()>) -> Result<(), Error> {
+        self.ask(call).await
     }
 
     /// Expects `Count`, as a `usize` (saturating).
     ///
     /// # Errors
     ///
-    /// As [`ObjectRef::call_as`].
-    pub async fn call_len(&self, op: ObjectRequest) -> Result<usize, Error> {
-        let n: u64 = self.call_as(op).await?;
+    /// As [`ObjectRef::ask`].
+    pub async fn call_len(&self, call: Call<u64>) -> Result<usize, Error> {
+        let n = self.ask(call).await?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
@@ -167,9 +168,9 @@ impl<M: Mode> ObjectRef<M> {
     ///
     /// # Errors
     ///
-    /// As [`ObjectRef::call_as`], and `WrongType` if it holds another type.
-    pub async fn call_value<T: DeserializeOwned>(&self, op: ObjectRequest) -> Result<T, Error> {
-        let value: Encoded = self.call_as(op).await?;
+    /// As [`ObjectRef::ask`], and `WrongType` if it holds another type.
+    pub async fn call_value<T: DeserializeOwned>(&self, call: Call<Encoded>) -> Result<T, Error> {
+        let value = self.ask(call).await?;
         self.decode(&value)
     }
 
@@ -180,9 +181,9 @@ impl<M: Mode> ObjectRef<M> {
     /// As [`ObjectRef::call_value`].
     pub async fn call_maybe<T: DeserializeOwned>(
         &self,
-        op: ObjectRequest,
+        call: Call<Option<Encoded>>,
     ) -> Result<Option<T>, Error> {
-        let value: Option<Encoded> = self.call_as(op).await?;
+        let value = self.ask(call).await?;
         value.map(|v| self.decode(&v)).transpose()
     }
 
@@ -193,9 +194,9 @@ impl<M: Mode> ObjectRef<M> {
     /// As [`ObjectRef::call_value`].
     pub async fn call_values<T: DeserializeOwned>(
         &self,
-        op: ObjectRequest,
+        call: Call<Vec<Encoded>>,
     ) -> Result<Vec<T>, Error> {
-        let values: Vec<Encoded> = self.call_as(op).await?;
+        let values = self.ask(call).await?;
         values.iter().map(|v| self.decode(v)).collect()
     }
 

@@ -10,7 +10,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use manager_core::reply::Delivered;
-use manager_core::request::{ObjectRequest, QueueRequest, Wait};
+use manager_core::request::{QueueRequest, Wait};
 use manager_core::{ManagerError, ObjectSpec, TypeTag};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -40,7 +40,7 @@ macro_rules! queue_handle {
             ///
             /// The errors of every call (see [`Client::call`](crate::Client::call)).
             pub fn len(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
-                self.object.mode().answer(self.object.call_len(ObjectRequest::Queue(QueueRequest::Len)))
+                self.object.mode().answer(self.object.call_len(QueueRequest::len()))
             }
 
             #[doc = concat!("Python's name for [`", stringify!($Queue), "::len`].")]
@@ -49,7 +49,7 @@ macro_rules! queue_handle {
             ///
             #[doc = concat!("As [`", stringify!($Queue), "::len`].")]
             pub fn qsize(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
-                self.object.mode().answer(self.object.call_len(ObjectRequest::Queue(QueueRequest::Len)))
+                self.object.mode().answer(self.object.call_len(QueueRequest::len()))
             }
 
             /// Whether it holds no item (Python's `empty()`).
@@ -58,7 +58,7 @@ macro_rules! queue_handle {
             ///
             /// The errors of every call.
             pub fn is_empty(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
-                self.object.mode().answer(self.object.call_as::<bool>(ObjectRequest::Queue(QueueRequest::IsEmpty)))
+                self.object.mode().answer(self.object.ask(QueueRequest::is_empty()))
             }
 
             #[doc = concat!("Python's name for [`", stringify!($Queue), "::is_empty`].")]
@@ -67,7 +67,7 @@ macro_rules! queue_handle {
             ///
             #[doc = concat!("As [`", stringify!($Queue), "::is_empty`].")]
             pub fn empty(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
-                self.object.mode().answer(self.object.call_as::<bool>(ObjectRequest::Queue(QueueRequest::IsEmpty)))
+                self.object.mode().answer(self.object.ask(QueueRequest::is_empty()))
             }
 
             /// Whether a bounded queue holds `maxsize` items (Python's `full()`);
@@ -77,7 +77,7 @@ macro_rules! queue_handle {
             ///
             /// The errors of every call.
             pub fn is_full(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
-                self.object.mode().answer(self.object.call_as::<bool>(ObjectRequest::Queue(QueueRequest::IsFull)))
+                self.object.mode().answer(self.object.ask(QueueRequest::is_full()))
             }
 
             #[doc = concat!("Python's name for [`", stringify!($Queue), "::is_full`].")]
@@ -86,7 +86,7 @@ macro_rules! queue_handle {
             ///
             #[doc = concat!("As [`", stringify!($Queue), "::is_full`].")]
             pub fn full(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
-                self.object.mode().answer(self.object.call_as::<bool>(ObjectRequest::Queue(QueueRequest::IsFull)))
+                self.object.mode().answer(self.object.ask(QueueRequest::is_full()))
             }
         }
 
@@ -138,7 +138,7 @@ macro_rules! queue_handle {
                 let value = encode(item)?;
                 let wait = Wait::from_timeout(timeout);
                 self.object
-                    .call_done(ObjectRequest::Queue(QueueRequest::Put { value, wait }))
+                    .call_done(QueueRequest::put(value, wait))
                     .await
             }
         }
@@ -249,10 +249,7 @@ macro_rules! queue_handle {
                 let wait = Wait::from_timeout(timeout);
                 let delivered = self
                     .object
-                    .call_as(ObjectRequest::Queue(QueueRequest::Receive {
-                        expect: Some(TypeTag::of::<T>()),
-                        wait,
-                    }))
+                    .ask(QueueRequest::receive(Some(TypeTag::of::<T>()), wait))
                     .await?;
                 Delivery::new(&self.object, delivered)
             }
@@ -262,10 +259,7 @@ macro_rules! queue_handle {
             async fn get_within(&self, timeout: Option<Duration>) -> Result<T, Error> {
                 let wait = Wait::from_timeout(timeout);
                 self.object
-                    .call_value(ObjectRequest::Queue(QueueRequest::GetAs {
-                        expect: TypeTag::of::<T>(),
-                        wait,
-                    }))
+                    .call_value(QueueRequest::get_as(TypeTag::of::<T>(), wait))
                     .await
             }
         }
@@ -432,11 +426,9 @@ impl<T, M: Mode> JoinableQueue<T, M> {
     /// [`ManagerError::TooManyReleases`] (as [`Error::Manager`]) if it is
     /// called more times than items were put, and the errors of every call.
     pub fn task_done(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
-        self.object.mode().answer(async move {
-            self.object
-                .call_done(ObjectRequest::Queue(QueueRequest::TaskDone))
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.object.call_done(QueueRequest::task_done()).await })
     }
 
     /// Waits until every item put has been marked done (Python's `join()`);
@@ -474,9 +466,7 @@ impl<T, M: Mode> JoinableQueue<T, M> {
 
     async fn join_within(&self, timeout: Option<Duration>) -> Result<bool, Error> {
         let wait = Wait::from_timeout(timeout);
-        self.object
-            .call_as::<bool>(ObjectRequest::Queue(QueueRequest::Join { wait }))
-            .await
+        self.object.ask(QueueRequest::join(wait)).await
     }
 }
 
@@ -516,8 +506,7 @@ impl<T: DeserializeOwned, M: Mode> Delivery<T, M> {
             Err(error) => {
                 // Not ours to keep: it goes back for a consumer that can
                 // read it.
-                let _ =
-                    object.send_detached(ObjectRequest::Queue(QueueRequest::Requeue { receipt }));
+                let _ = object.send_detached(QueueRequest::requeue(receipt));
                 Err(error)
             }
         }
@@ -571,9 +560,7 @@ impl<T, M: Mode> Delivery<T, M> {
         self.object.mode().clone().answer(async move {
             self.settled = true;
             self.object
-                .call_done(ObjectRequest::Queue(QueueRequest::Requeue {
-                    receipt: self.receipt,
-                }))
+                .call_done(QueueRequest::requeue(self.receipt))
                 .await
         })
     }
@@ -581,10 +568,7 @@ impl<T, M: Mode> Delivery<T, M> {
     async fn settle(&mut self, task_done: bool) -> Result<(), Error> {
         self.settled = true;
         self.object
-            .call_done(ObjectRequest::Queue(QueueRequest::Ack {
-                receipt: self.receipt,
-                task_done,
-            }))
+            .call_done(QueueRequest::ack(self.receipt, task_done))
             .await
     }
 }
@@ -604,9 +588,7 @@ impl<T, M: Mode> Drop for Delivery<T, M> {
         }
         // A blocking delivery is back in its queue before `drop` returns;
         // an async one sends the requeue, in order with later requests.
-        let requeue = ObjectRequest::Queue(QueueRequest::Requeue {
-            receipt: self.receipt,
-        });
+        let requeue = QueueRequest::requeue(self.receipt);
         let result = match self
             .object
             .mode()

@@ -31,7 +31,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use manager_core::ObjectSpec;
-use manager_core::request::{ObjectRequest, Owner, SemaphoreRequest, Wait};
+use manager_core::request::{Owner, SemaphoreRequest, Wait};
 
 use super::handle::Proxy;
 use super::lock::wait_cut_short;
@@ -375,10 +375,7 @@ impl<M: Mode> Drop for SemaphoreGuard<M> {
             return;
         }
         // As a lock guard: a blocking one releases before `drop` returns.
-        let release = ObjectRequest::Semaphore(SemaphoreRequest::ReleaseOwned {
-            owner: self.owner,
-            n: 1,
-        });
+        let release = SemaphoreRequest::release_owned(self.owner, 1);
         let result = match self
             .object
             .mode()
@@ -410,10 +407,7 @@ async fn guard_wait<M: Mode>(
     wait: Wait,
 ) -> Result<Option<SemaphoreGuard<M>>, Error> {
     let granted = object
-        .call_as::<bool>(ObjectRequest::Semaphore(SemaphoreRequest::AcquireOwned {
-            owner,
-            wait,
-        }))
+        .ask(SemaphoreRequest::acquire_owned(owner, wait))
         .await?;
     Ok(granted.then(|| SemaphoreGuard {
         object: object.clone(),
@@ -424,17 +418,12 @@ async fn guard_wait<M: Mode>(
 
 async fn release_owned<M: Mode>(object: &ObjectRef<M>, owner: Owner) -> Result<(), Error> {
     object
-        .call_done(ObjectRequest::Semaphore(SemaphoreRequest::ReleaseOwned {
-            owner,
-            n: 1,
-        }))
+        .call_done(SemaphoreRequest::release_owned(owner, 1))
         .await
 }
 
 async fn n_waiting<M: Mode>(object: &ObjectRef<M>) -> Result<usize, Error> {
-    let n = object
-        .call_as::<u64>(ObjectRequest::Semaphore(SemaphoreRequest::NWaiting))
-        .await?;
+    let n = object.ask(SemaphoreRequest::n_waiting()).await?;
     Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
@@ -447,21 +436,15 @@ async fn acquire<M: Mode>(object: &ObjectRef<M>) -> Result<(), Error> {
 }
 
 async fn acquire_wait<M: Mode>(object: &ObjectRef<M>, wait: Wait) -> Result<bool, Error> {
-    object
-        .call_as::<bool>(ObjectRequest::Semaphore(SemaphoreRequest::Acquire { wait }))
-        .await
+    object.ask(SemaphoreRequest::acquire(wait)).await
 }
 
 async fn release<M: Mode>(object: &ObjectRef<M>, n: u64) -> Result<(), Error> {
-    object
-        .call_done(ObjectRequest::Semaphore(SemaphoreRequest::Release { n }))
-        .await
+    object.call_done(SemaphoreRequest::release(n)).await
 }
 
 async fn value<M: Mode>(object: &ObjectRef<M>) -> Result<u64, Error> {
-    object
-        .call_as::<u64>(ObjectRequest::Semaphore(SemaphoreRequest::Value))
-        .await
+    object.ask(SemaphoreRequest::value()).await
 }
 
 impl<M: Mode> Client<M> {

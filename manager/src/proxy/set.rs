@@ -20,7 +20,7 @@ use std::future::Future;
 
 use manager_core::ObjectSpec;
 use manager_core::TypeTag;
-use manager_core::request::{ObjectRequest, SetRequest};
+use manager_core::request::{Call, SetRequest};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -67,10 +67,7 @@ impl<T, M: Mode> Set<T, M> {
     /// The errors of every call (see [`Client::call`](crate::Client::call)).
     pub fn len(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
         self.object.mode().answer(async move {
-            let n = self
-                .object
-                .call_as::<u64>(ObjectRequest::Set(SetRequest::Len))
-                .await?;
+            let n = self.object.ask(SetRequest::len()).await?;
             Ok(usize::try_from(n).unwrap_or(usize::MAX))
         })
     }
@@ -81,13 +78,9 @@ impl<T, M: Mode> Set<T, M> {
     ///
     /// The errors of every call.
     pub fn is_empty(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
-        self.object.mode().answer(async move {
-            Ok(self
-                .object
-                .call_len(ObjectRequest::Set(SetRequest::Len))
-                .await?
-                == 0)
-        })
+        self.object
+            .mode()
+            .answer(async move { Ok(self.object.call_len(SetRequest::len()).await? == 0) })
     }
 
     /// Removes every item (Python's `s.clear()`).
@@ -96,11 +89,9 @@ impl<T, M: Mode> Set<T, M> {
     ///
     /// The errors of every call.
     pub fn clear(&self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
-        self.object.mode().answer(async move {
-            self.object
-                .call_done(ObjectRequest::Set(SetRequest::Clear))
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.object.call_done(SetRequest::clear()).await })
     }
 }
 
@@ -108,16 +99,14 @@ impl<T: Serialize, M: Mode> Set<T, M> {
     async fn with_value<Q>(
         &self,
         value: &Q,
-        request: impl FnOnce(manager_core::Encoded) -> SetRequest,
+        request: impl FnOnce(manager_core::Encoded) -> Call<bool>,
     ) -> Result<bool, Error>
     where
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
         let value = encode_key::<T, Q>(value)?;
-        self.object
-            .call_as::<bool>(ObjectRequest::Set(request(value)))
-            .await
+        self.object.ask(request(value)).await
     }
 
     /// Adds an item; returns whether it was new (Python's `s.add(x)`, which
@@ -132,10 +121,9 @@ impl<T: Serialize, M: Mode> Set<T, M> {
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        self.object.mode().answer(async move {
-            self.with_value(value, |value| SetRequest::Add { value })
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.with_value(value, SetRequest::add).await })
     }
 
     /// Removes an item that must be present (Python's `s.remove(x)`).
@@ -151,9 +139,7 @@ impl<T: Serialize, M: Mode> Set<T, M> {
     {
         self.object.mode().answer(async move {
             let value = encode_key::<T, Q>(value)?;
-            self.object
-                .call_done(ObjectRequest::Set(SetRequest::Remove { value }))
-                .await
+            self.object.call_done(SetRequest::remove(value)).await
         })
     }
 
@@ -168,10 +154,9 @@ impl<T: Serialize, M: Mode> Set<T, M> {
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        self.object.mode().answer(async move {
-            self.with_value(value, |value| SetRequest::Discard { value })
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.with_value(value, SetRequest::discard).await })
     }
 
     /// Whether an item is present (Python's `x in s`).
@@ -184,10 +169,9 @@ impl<T: Serialize, M: Mode> Set<T, M> {
         T: Borrow<Q>,
         Q: Serialize + ?Sized,
     {
-        self.object.mode().answer(async move {
-            self.with_value(value, |value| SetRequest::Contains { value })
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.with_value(value, SetRequest::contains).await })
     }
 }
 
@@ -205,9 +189,7 @@ impl<T: DeserializeOwned, M: Mode> Set<T, M> {
     pub fn pop(&self) -> M::Answer<impl Future<Output = Result<T, Error>>> {
         self.object.mode().answer(async move {
             self.object
-                .call_value(ObjectRequest::Set(SetRequest::Pop {
-                    expect: Some(TypeTag::of::<T>()),
-                }))
+                .call_value(SetRequest::pop(Some(TypeTag::of::<T>())))
                 .await
         })
     }
@@ -219,11 +201,9 @@ impl<T: DeserializeOwned, M: Mode> Set<T, M> {
     /// [`ManagerError::WrongType`](crate::ManagerError::WrongType) if an item
     /// was stored as another type than `T`, and the errors of every call.
     pub fn snapshot(&self) -> M::Answer<impl Future<Output = Result<Vec<T>, Error>>> {
-        self.object.mode().answer(async move {
-            self.object
-                .call_values(ObjectRequest::Set(SetRequest::Snapshot))
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.object.call_values(SetRequest::snapshot()).await })
     }
 }
 
@@ -231,15 +211,13 @@ impl<T: Serialize + DeserializeOwned, M: Mode> Set<T, M> {
     async fn algebra<'a>(
         &self,
         values: impl IntoIterator<Item = &'a T>,
-        request: impl FnOnce(Vec<manager_core::Encoded>) -> SetRequest,
+        request: impl FnOnce(Vec<manager_core::Encoded>) -> Call<Vec<manager_core::Encoded>>,
     ) -> Result<Vec<T>, Error>
     where
         T: 'a,
     {
         let values = encode_all(values)?;
-        self.object
-            .call_values(ObjectRequest::Set(request(values)))
-            .await
+        self.object.call_values(request(values)).await
     }
 
     /// The set's items together with `values` (Python's `s | set(xs)`):
@@ -256,10 +234,9 @@ impl<T: Serialize + DeserializeOwned, M: Mode> Set<T, M> {
     where
         T: 'a,
     {
-        self.object.mode().answer(async move {
-            self.algebra(values, |values| SetRequest::Union { values })
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.algebra(values, SetRequest::union).await })
     }
 
     /// The set's items that are also in `values` (Python's `s & set(xs)`),
@@ -275,10 +252,9 @@ impl<T: Serialize + DeserializeOwned, M: Mode> Set<T, M> {
     where
         T: 'a,
     {
-        self.object.mode().answer(async move {
-            self.algebra(values, |values| SetRequest::Intersection { values })
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.algebra(values, SetRequest::intersection).await })
     }
 
     /// The set's items that are not in `values` (Python's `s - set(xs)`), in
@@ -294,10 +270,9 @@ impl<T: Serialize + DeserializeOwned, M: Mode> Set<T, M> {
     where
         T: 'a,
     {
-        self.object.mode().answer(async move {
-            self.algebra(values, |values| SetRequest::Difference { values })
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.algebra(values, SetRequest::difference).await })
     }
 }
 

@@ -12,7 +12,7 @@ use std::future::Future;
 use manager_core::ManagerError;
 use manager_core::ObjectSpec;
 use manager_core::reply::Swapped;
-use manager_core::request::{ObjectRequest, ValueRequest};
+use manager_core::request::ValueRequest;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -63,9 +63,7 @@ impl<T: Serialize, M: Mode> Value<T, M> {
     pub fn set(&self, value: &T) -> M::Answer<impl Future<Output = Result<(), Error>>> {
         self.object.mode().answer(async move {
             let value = encode(value)?;
-            self.object
-                .call_done(ObjectRequest::Value(ValueRequest::Set { value }))
-                .await
+            self.object.call_done(ValueRequest::set(value)).await
         })
     }
 }
@@ -78,11 +76,9 @@ impl<T: DeserializeOwned, M: Mode> Value<T, M> {
     /// [`ManagerError::WrongType`] (as [`Error::Manager`]) if it was stored
     /// as another type than `T`, and the errors of every call.
     pub fn get(&self) -> M::Answer<impl Future<Output = Result<T, Error>>> {
-        self.object.mode().answer(async move {
-            self.object
-                .call_value(ObjectRequest::Value(ValueRequest::Get))
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.object.call_value(ValueRequest::get()).await })
     }
 }
 
@@ -95,9 +91,7 @@ impl<T: Serialize + DeserializeOwned, M: Mode> Value<T, M> {
     pub fn swap(&self, value: &T) -> M::Answer<impl Future<Output = Result<T, Error>>> {
         self.object.mode().answer(async move {
             let value = encode(value)?;
-            self.object
-                .call_value(ObjectRequest::Value(ValueRequest::Swap { value }))
-                .await
+            self.object.call_value(ValueRequest::swap(value)).await
         })
     }
 
@@ -126,10 +120,7 @@ impl<T: Serialize + DeserializeOwned, M: Mode> Value<T, M> {
         let new = encode(new)?;
         let swapped: Swapped = self
             .object
-            .call_as(ObjectRequest::Value(ValueRequest::CompareAndSwap {
-                expected,
-                new,
-            }))
+            .ask(ValueRequest::compare_and_swap(expected, new))
             .await?;
         match swapped {
             Swapped { swapped: true, .. } => Ok(Ok(())),
@@ -158,11 +149,9 @@ impl<T: TryFrom<i64>, M: Mode> Value<T, M> {
     /// [`ManagerError::WrongType`] if the value holds no integer (both as
     /// [`Error::Manager`]), and the errors of every call.
     pub fn add(&self, delta: i64) -> M::Answer<impl Future<Output = Result<i64, Error>>> {
-        self.object.mode().answer(async move {
-            self.object
-                .call_as::<i64>(ObjectRequest::Value(ValueRequest::Add { delta }))
-                .await
-        })
+        self.object
+            .mode()
+            .answer(async move { self.object.ask(ValueRequest::add(delta)).await })
     }
 }
 
@@ -178,15 +167,9 @@ impl<M: Mode> Value<i64, M> {
     pub fn sub(&self, delta: i64) -> M::Answer<impl Future<Output = Result<i64, Error>>> {
         self.object.mode().answer(async move {
             if let Some(negated) = delta.checked_neg() {
-                return self
-                    .object
-                    .call_as::<i64>(ObjectRequest::Value(ValueRequest::Add { delta: negated }))
-                    .await;
+                return self.object.ask(ValueRequest::add(negated)).await;
             }
-            let mut current: i64 = self
-                .object
-                .call_value(ObjectRequest::Value(ValueRequest::Get))
-                .await?;
+            let mut current: i64 = self.object.call_value(ValueRequest::get()).await?;
             loop {
                 let next = current
                     .checked_sub(delta)
