@@ -3,8 +3,11 @@
 //! - [`registry::RegistryActor`] maps names to objects: create-or-get, look
 //!   up, remove, list.
 //! - [`actor::ObjectActor`] is the actor behind every shared object; what
-//!   differs by kind is its state, one file per kind in [`objects`]. An
-//!   application adds kinds of its own with [`objects::CustomObject`].
+//!   differs by kind is its state ([`actor::ObjectState`], which names the
+//!   kind's request enum and sees only its own requests), one file or folder
+//!   per kind in [`objects`]. Lock, RLock and Condition share one owned-lock
+//!   core. An application adds kinds of its own with
+//!   [`objects::CustomObject`].
 //! - [`object`] holds what the bridge and the objects exchange: the
 //!   [`ObjectBatch`] message, the connection-closed notice, and counters.
 //! - [`reply`] is where replies go, the [`ReplySink`], and how a reply that

@@ -14,10 +14,12 @@
 //!   and object ids.
 //! - [`value`]: a user's value as it travels: encoded bytes plus a type tag, so
 //!   a read with the wrong type is an error, not garbage.
-//! - [`request`] and [`reply`]: what a client asks (one enum per object kind)
-//!   and what the manager answers (a few shapes shared by all kinds), wrapped
-//!   in [`request::RequestFrame`] and [`reply::ReplyFrame`] that carry
-//!   request ids.
+//! - [`request`] and [`reply`]: what a client asks (one enum per object kind,
+//!   each with its [`request::KindRequest`] impl and a table of
+//!   [`request::Call`]s that fixes each operation's reply type) and what the
+//!   manager answers (a few shapes shared by all kinds, each a Rust type:
+//!   [`reply::ReplyShape`]), wrapped in [`request::RequestFrame`] and
+//!   [`reply::ReplyFrame`] that carry request ids.
 //! - [`error`]: [`ManagerError`], the typed error that crosses the wire.
 //! - [`inspect`]: what a running manager reports about itself
 //!   ([`inspect::ManagerSnapshot`]).
