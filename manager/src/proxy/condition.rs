@@ -462,12 +462,13 @@ async fn release<M: Mode>(object: &ObjectRef<M>, owner: Owner) -> Result<(), Err
 }
 
 async fn wait<M: Mode>(object: &ObjectRef<M>, owner: Owner, wait: Wait) -> Result<bool, Error> {
-    object
-        .call_as::<bool>(ObjectRequest::Condition(ConditionRequest::Wait {
+    let woken = object
+        .call_as::<manager_core::reply::Woken>(ObjectRequest::Condition(ConditionRequest::Wait {
             owner,
             wait,
         }))
-        .await
+        .await?;
+    Ok(woken.notified)
 }
 
 async fn notify<M: Mode>(object: &ObjectRef<M>, owner: Owner, n: u64) -> Result<u64, Error> {
