@@ -31,7 +31,14 @@ use serde::{Deserialize, Serialize};
 /// ([`ObjectRequest::Cancel`](crate::request::ObjectRequest::Cancel)).
 /// 6: the client's crate is `manager` (was `manager-ipc`), which renames the
 /// type a shared proxy token is stored under.
-pub const PROTOCOL_VERSION: u16 = 6;
+/// 7: a condition's `Wait` answers
+/// [`Reply::Woken`](crate::reply::Reply::Woken), with how many times over
+/// it took the lock back, and a wait whose caller gave up gives back
+/// exactly those holds
+/// ([`ConditionRequest::GiveBack`](crate::request::ConditionRequest::GiveBack)),
+/// not the lock completely (which also freed a later acquire of the same
+/// owner).
+pub const PROTOCOL_VERSION: u16 = 7;
 
 /// Bytes every handshake starts with, so a stray peer is told apart early.
 pub const MAGIC: [u8; 4] = *b"RMGR";

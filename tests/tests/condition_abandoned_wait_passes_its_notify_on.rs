@@ -1,10 +1,9 @@
 //! A condition `wait` whose caller gave up (its future dropped) but which a
 //! notify picked before the client's cancel arrived takes its lock back;
-//! the client gives back both: the lock, released completely, and the
-//! notify, which wakes another wait parked on the condition (`ReleaseAll`
-//! with `pass_on_notify`, what `ObjectRequest::undo_for` says for that
-//! reply), as the manager's own give-back of an undelivered notified wait
-//! does. The abandoned caller here is a raw connection that sends what the
+//! the client gives back both: the holds it took back, and the notify,
+//! which wakes another wait parked on the condition (`GiveBack` with
+//! `pass_on_notify`, what `ObjectRequest::undo_for` says for that reply),
+//! as the manager's own give-back of an undelivered notified wait does. The abandoned caller here is a raw connection that sends what the
 //! client sends, so the race is pinned: the notify comes first.
 
 use anyhow::ensure;
@@ -84,7 +83,8 @@ fn a_notify_that_picks_an_abandoned_wait_wakes_a_live_one() -> anyhow::Result<()
         ensure!(
             matches!(
                 undo,
-                ObjectRequest::Condition(ConditionRequest::ReleaseAll {
+                ObjectRequest::Condition(ConditionRequest::GiveBack {
+                    holds: 1,
                     pass_on_notify: true,
                     ..
                 })
@@ -95,7 +95,11 @@ fn a_notify_that_picks_an_abandoned_wait_wakes_a_live_one() -> anyhow::Result<()
         // The notify reaches the live wait.
         let woke = live.recv().await?;
         ensure!(
-            woke.result == Ok(Reply::Bool(true)),
+            woke.result
+                == Ok(Reply::Woken {
+                    notified: true,
+                    holds: 1
+                }),
             "the live wait was never woken: the notify went to the abandoned wait and was dropped: {woke:?}"
         );
         anyhow::Ok(())

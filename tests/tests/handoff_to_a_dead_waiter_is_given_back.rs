@@ -314,7 +314,14 @@ impl Race {
         .await?;
         // The live wait wakes, notified, with the lock.
         let woke = live.recv().await.context("the notify was lost")?;
-        ensure!(woke.result == Ok(Reply::Bool(true)), "woke with {woke:?}");
+        ensure!(
+            woke.result
+                == Ok(Reply::Woken {
+                    notified: true,
+                    holds: 1
+                }),
+            "woke with {woke:?}"
+        );
         let released = live
             .call(
                 id,

@@ -10,7 +10,7 @@ pub mod parts;
 pub mod shape;
 
 pub use parts::{Part, PartsMismatch, ReplyParts};
-pub use shape::{Delivered, Removed, ReplyShape, Swapped, Versioned};
+pub use shape::{Delivered, Removed, ReplyShape, Swapped, Versioned, Woken};
 
 use serde::{Deserialize, Serialize};
 
@@ -81,6 +81,16 @@ pub enum Reply {
     /// same request id follow, and the last of them is the reply itself
     /// (see [`parts`]).
     More(Part),
+    /// A condition's `wait` has the lock back
+    /// ([`ConditionRequest::Wait`](crate::request::ConditionRequest::Wait)).
+    Woken {
+        /// Whether a notify woke it (`false`: its wait ended first).
+        notified: bool,
+        /// How many times over it holds the lock again: what it held when
+        /// it waited. A caller that gave up on the wait gives back exactly
+        /// these ([`ConditionRequest::GiveBack`](crate::request::ConditionRequest::GiveBack)).
+        holds: u64,
+    },
 }
 
 /// The registry's answers.

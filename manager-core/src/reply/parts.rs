@@ -352,6 +352,7 @@ impl Reply {
             Reply::Delivery { .. } => "delivery",
             Reply::Versioned { .. } => "versioned",
             Reply::More(_) => "more",
+            Reply::Woken { .. } => "woken",
         }
     }
 }

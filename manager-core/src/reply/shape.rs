@@ -52,6 +52,15 @@ pub struct Versioned {
     pub values: Vec<Encoded>,
 }
 
+/// A condition's `wait` with the lock back ([`Reply::Woken`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Woken {
+    /// Whether a notify woke it (`false`: its wait ended first).
+    pub notified: bool,
+    /// How many times over it holds the lock again.
+    pub holds: u64,
+}
+
 /// Whether a registry removal found the object ([`RegistryReply::Removed`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Removed(pub bool);
@@ -85,6 +94,7 @@ shapes! {
     Swapped: Reply::Swapped { swapped, current } => Swapped { swapped, current };
     Delivered: Reply::Delivery { receipt, value } => Delivered { receipt, value };
     Versioned: Reply::Versioned { version, values } => Versioned { version, values };
+    Woken: Reply::Woken { notified, holds } => Woken { notified, holds };
     ObjectInfo: Reply::Registry(RegistryReply::Object(info)) => info;
     Removed: Reply::Registry(RegistryReply::Removed(removed)) => Removed(removed);
     Vec<ObjectSummary>: Reply::Registry(RegistryReply::Objects(objects)) => objects;
@@ -122,6 +132,27 @@ mod tests {
         assert_eq!(
             i64::from_reply(Reply::Count(1)),
             Err(Box::new(Reply::Count(1)))
+        );
+        assert_eq!(
+            Woken::from_reply(Reply::Woken {
+                notified: true,
+                holds: 2,
+            }),
+            Ok(Woken {
+                notified: true,
+                holds: 2,
+            })
+        );
+        // A wait's reply is not a yes.
+        assert_eq!(
+            bool::from_reply(Reply::Woken {
+                notified: true,
+                holds: 1,
+            }),
+            Err(Box::new(Reply::Woken {
+                notified: true,
+                holds: 1,
+            }))
         );
         assert_eq!(
             Removed::from_reply(Reply::Bool(true)),

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Owner, Wait};
+use crate::reply::Woken;
 
 /// A condition's operations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,8 +26,10 @@ pub enum ConditionRequest {
     },
     /// Release the lock (however many times `owner` took it), wait for a
     /// notify, then take the lock back as it was before replying. Replies
-    /// `Bool`: `false` if the wait ended without a notify. `owner` must hold
-    /// the lock.
+    /// `Woken`: whether a notify woke it (`false` if the wait ended
+    /// first), and how many times over it holds the lock again, for a
+    /// caller that gave up to give back ([`ConditionRequest::GiveBack`]).
+    /// `owner` must hold the lock.
     Wait {
         /// Who waits.
         owner: Owner,
@@ -48,15 +51,39 @@ pub enum ConditionRequest {
     },
     /// Release the lock completely, however many times `owner` holds it.
     /// Replies `Count`: how many times it held it, 0 if it did not hold it
-    /// (not an error). Sent when a `Wait` took the lock back after its
-    /// caller gave up (by the client), or its reply could not be delivered
-    /// (by the manager itself), so the lock is not left held.
+    /// (not an error). (The give-back of a `Wait` is
+    /// [`ConditionRequest::GiveBack`], which releases only what the wait
+    /// took back.)
     ReleaseAll {
         /// Who releases it.
         owner: Owner,
         /// The wait this gives back had been notified: the notify wakes
         /// another wait instead (the longest-waiting, if any), so it is
         /// not lost with a caller that never saw it.
+        pass_on_notify: bool,
+    },
+    /// Give back the `holds` a `Wait` took back (its `Woken` reply says
+    /// how many) after its caller gave up (sent by the client), or whose
+    /// reply could not be delivered (by the manager itself). Requests the
+    /// same owner sent meanwhile stay as they are: an `acquire` since
+    /// (re-entrant, thanks to the late grant) stays held.
+    ///
+    /// The holds are taken from wherever `owner`'s are now: its count if it
+    /// holds the lock (released, and handed on, when none is left), else
+    /// the count its parked `Wait` will take the lock back with (asleep, or
+    /// queued for the lock); never more than is there. A parked `Wait` left
+    /// with nothing to take back is answered
+    /// [`NotHeld`](crate::ManagerError::NotHeld), as it would have been
+    /// without the late grant. Replies `Count`: how many holds were given
+    /// back (0 if `owner` had none left; not an error).
+    GiveBack {
+        /// Whose holds.
+        owner: Owner,
+        /// How many, at most: the `holds` of the wait's `Woken` reply.
+        holds: u64,
+        /// The wait had been notified: the notify wakes another wait
+        /// instead (the longest-waiting, if any), so it is not lost with a
+        /// caller that never saw it.
         pass_on_notify: bool,
     },
 }
@@ -67,10 +94,11 @@ super::call::calls! {
     ConditionRequest {
         acquire(owner: Owner, wait: Wait) -> bool = Acquire { owner, wait };
         release(owner: Owner) -> () = Release { owner };
-        wait(owner: Owner, wait: Wait) -> bool = Wait { owner, wait };
+        wait(owner: Owner, wait: Wait) -> Woken = Wait { owner, wait };
         notify(owner: Owner, n: u64) -> u64 = Notify { owner, n };
         notify_all(owner: Owner) -> u64 = NotifyAll { owner };
         release_all(owner: Owner, pass_on_notify: bool) -> u64 = ReleaseAll { owner, pass_on_notify };
+        give_back(owner: Owner, holds: u64, pass_on_notify: bool) -> u64 = GiveBack { owner, holds, pass_on_notify };
     }
 }
 
@@ -94,21 +122,59 @@ impl super::KindRequest for ConditionRequest {
     }
 
     /// A granted acquire is released; a `Wait` always takes the lock back,
-    /// notified or not, so its lock is released completely, passing on the
-    /// notify it consumed.
+    /// notified or not, so the holds it restored are given back
+    /// ([`ConditionRequest::GiveBack`]), passing on the notify it consumed.
     fn undo_for(&self, reply: &crate::reply::Reply) -> Option<Self> {
         use crate::reply::Reply;
         match (self, reply) {
             (ConditionRequest::Acquire { owner, .. }, Reply::Bool(true)) => {
                 Some(ConditionRequest::Release { owner: *owner })
             }
-            (ConditionRequest::Wait { owner, .. }, Reply::Bool(notified)) => {
-                Some(ConditionRequest::ReleaseAll {
+            (ConditionRequest::Wait { owner, .. }, Reply::Woken { notified, holds }) => {
+                Some(ConditionRequest::GiveBack {
                     owner: *owner,
+                    holds: *holds,
                     pass_on_notify: *notified,
                 })
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reply::Reply;
+    use crate::request::KindRequest;
+
+    #[test]
+    fn a_late_wait_gives_back_the_holds_its_reply_names() {
+        let wait = ConditionRequest::Wait {
+            owner: Owner(4),
+            wait: Wait::Forever,
+        };
+        for notified in [false, true] {
+            let reply = Reply::Woken { notified, holds: 3 };
+            assert_eq!(
+                wait.undo_for(&reply),
+                Some(ConditionRequest::GiveBack {
+                    owner: Owner(4),
+                    holds: 3,
+                    pass_on_notify: notified,
+                })
+            );
+        }
+        // No other shape answers a wait: nothing to give back.
+        assert_eq!(wait.undo_for(&Reply::Bool(false)), None);
+        let acquire = ConditionRequest::Acquire {
+            owner: Owner(4),
+            wait: Wait::Forever,
+        };
+        assert_eq!(
+            acquire.undo_for(&Reply::Bool(true)),
+            Some(ConditionRequest::Release { owner: Owner(4) })
+        );
+        assert_eq!(acquire.undo_for(&Reply::Bool(false)), None);
     }
 }

@@ -136,8 +136,8 @@ macro_rules! object_requests {
 
             /// What gives back what this request took, judging by `reply`
             /// ([`KindRequest::undo_for`]): the release of a granted lock
-            /// or semaphore unit, the full release of a condition's lock
-            /// that a `Wait` took back, the return of a queue item to the
+            /// or semaphore unit, the give-back of the holds of a
+            /// condition's lock that a `Wait` took back, the return of a queue item to the
             /// front (for a received item, its requeue). `None` if the reply
             /// took nothing.
             pub fn undo_for(&self, reply: &$crate::reply::Reply) -> Option<ObjectRequest> {

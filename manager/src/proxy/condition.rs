@@ -187,10 +187,11 @@ impl<M: Mode> Condition<M> {
     ///
     /// # Cancel safety
     ///
-    /// Dropping the future does not stop the wait on the manager; when it
-    /// ends, the lock it takes back is released completely by the client,
-    /// so the owner no longer holds the lock (a guard it holds then
-    /// releases nothing).
+    /// A dropped wait is taken back from the manager if it is still
+    /// parked; if its grant was already on its way, the holds it took back
+    /// are given back exactly (`ConditionRequest::GiveBack`), so the owner
+    /// no longer holds the lock through this wait (a guard it holds then
+    /// releases nothing), while an acquire it made since stays held.
     pub fn wait(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
         self.object
             .mode()
@@ -438,7 +439,8 @@ async fn release<M: Mode>(object: &ObjectRef<M>, owner: Owner) -> Result<(), Err
 }
 
 async fn wait<M: Mode>(object: &ObjectRef<M>, owner: Owner, wait: Wait) -> Result<bool, Error> {
-    object.ask(ConditionRequest::wait(owner, wait)).await
+    let woken = object.ask(ConditionRequest::wait(owner, wait)).await?;
+    Ok(woken.notified)
 }
 
 async fn notify<M: Mode>(object: &ObjectRef<M>, owner: Owner, n: u64) -> Result<u64, Error> {

@@ -13,10 +13,25 @@
 //! parks the waiter until a notify or the end of its wait. A notify moves up
 //! to `n` waiters, longest-waiting first, to the back of the lock's acquirer
 //! queue; a waiter whose wait ends moves there too. When such a waiter gets
-//! the lock back, with its count restored, its reply goes out: `true` if it
-//! was notified, `false` if its wait ended first. So, as in Python, a `wait`
-//! always returns with the lock held again; taking it back is not bounded by
-//! the wait.
+//! the lock back, with its count restored, its reply goes out
+//! ([`Reply::Woken`]): whether it was notified (not if its wait ended
+//! first), and the count it holds again. So, as in Python, a `wait` always
+//! returns with the lock held again; taking it back is not bounded by the
+//! wait.
+//!
+//! # A wait given up by its caller
+//!
+//! A `wait` whose caller gave up (a timeout, a dropped future) may still
+//! take the lock back, if its cancel comes too late. The client then gives
+//! back exactly the holds its reply names ([`ConditionRequest::GiveBack`]),
+//! when that reply reaches it; requests the same owner sent meanwhile came
+//! first. An `acquire` among them was re-entrant (the owner held the lock
+//! again) and stays held: the give-back takes only the restored holds,
+//! from wherever that owner's holds are by then: its count if it holds the
+//! lock, else the count its next `wait` saved (asleep, or queued to take
+//! the lock back). Never more than is there; a parked `wait` left with
+//! nothing to take back is answered [`ManagerError::NotHeld`], as it would
+//! have been without the late grant.
 //!
 //! # What happens when a holder dies
 //!
@@ -32,8 +47,10 @@
 //! is already gone when the notify comes is skipped at once.) A notified
 //! wait whose reply, with the lock, could not be delivered, or came after
 //! its caller gave up, gives both back
-//! ([`ConditionRequest::ReleaseAll`] with `pass_on_notify`): the lock is
-//! released completely and the notify passes on.
+//! ([`ConditionRequest::GiveBack`] with `pass_on_notify`): the holds it
+//! took back are released and the notify passes on. (If its connection
+//! closed first, that released the lock completely already, and the
+//! give-back finds nothing more to release.)
 
 use manager_core::ManagerError;
 use manager_core::inspect::{KindDetail, ObjectDetail};
@@ -61,8 +78,21 @@ enum Resume {
 impl Pending for Resume {
     const MAY_PASS_ON: bool = true;
 
-    fn answer(self) -> bool {
-        self != Resume::TimedOut
+    /// An acquire answers `true`; a wait, whether it was notified and what
+    /// it holds again.
+    fn answer(self, holds: u64) -> Reply {
+        match self {
+            Resume::Acquire => Reply::Bool(true),
+            Resume::Notified | Resume::TimedOut => Reply::Woken {
+                notified: self == Resume::Notified,
+                holds,
+            },
+        }
+    }
+
+    /// A wait takes back what its owner held before it waited.
+    fn restores(self) -> bool {
+        self != Resume::Acquire
     }
 
     /// A notified wait that will never take the lock back passes its
@@ -166,6 +196,47 @@ impl ConditionState {
         }
     }
 
+    /// Gives back up to `holds` of the holds of `owner` of `connection`,
+    /// wherever they are (see the module docs): its count if it holds the
+    /// lock, else that of its sleeping wait, else that of its wait queued
+    /// to take the lock back. A wait left with nothing is answered
+    /// [`ManagerError::NotHeld`]. Returns how many were given back, and
+    /// how many notifies are to be passed on (of a notified wait so
+    /// answered). The lock is not handed on yet.
+    fn give_back(
+        &mut self,
+        connection: ConnectionId,
+        owner: Owner,
+        holds: u64,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) -> (u64, u64) {
+        if let Some(given) = self.lock.give_back_held(connection, owner, holds) {
+            return (given, 0);
+        }
+        if let Some(id) = self.sleepers.find_of(connection, |s| s.owner == owner)
+            && let Some(sleeper) = self.sleepers.data_mut(id)
+        {
+            let given = holds.min(sleeper.count);
+            sleeper.count -= given;
+            if sleeper.count == 0
+                && let Some(emptied) = self.sleepers.take(id, ctx)
+            {
+                emptied.caller.reply(Err(Self::not_held(ctx)));
+            }
+            return (given, 0);
+        }
+        match self.lock.give_back_parked(connection, owner, holds, ctx) {
+            Some((given, emptied)) => {
+                let lost = emptied.map_or(0, |emptied| {
+                    emptied.caller.reply(Err(Self::not_held(ctx)));
+                    u64::from(emptied.data.pending.passes_on())
+                });
+                (given, lost)
+            }
+            None => (0, 0),
+        }
+    }
+
     fn not_held(ctx: &ObjectContext<'_, Self>) -> ManagerError {
         ManagerError::NotHeld { what: ctx.what() }
     }
@@ -238,6 +309,19 @@ impl ObjectState for ConditionState {
                 // The lock goes to the next acquirer first; a wait woken by
                 // the given-back notify queues behind it.
                 let lost = self.lock.hand_over(ctx);
+                self.pass_on(lost + u64::from(pass_on_notify), ctx);
+            }
+            ConditionRequest::GiveBack {
+                owner,
+                holds,
+                pass_on_notify,
+            } => {
+                let (given, lost) = self.give_back(caller.connection, owner, holds, ctx);
+                caller.reply(Ok(Reply::Count(given)));
+                // As `ReleaseAll`: a freed lock goes to the next acquirer
+                // first; a wait woken by a given-back notify queues behind
+                // it.
+                let lost = lost + self.lock.hand_over(ctx);
                 self.pass_on(lost + u64::from(pass_on_notify), ctx);
             }
         }

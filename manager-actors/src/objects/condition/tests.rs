@@ -6,6 +6,7 @@ use std::time::Duration;
 use manager_core::ObjectSpec;
 
 use super::*;
+use crate::object::ObjectHandle;
 use crate::objects::testing::{Conn, Harness};
 use manager_core::request::ObjectRequest;
 
@@ -44,6 +45,61 @@ fn notify_all(owner: u64) -> ObjectRequest {
 
 const T: Result<Reply, ManagerError> = Ok(Reply::Bool(true));
 
+/// A wait's reply: the lock back, `holds` times over.
+fn woken(notified: bool, holds: u64) -> Result<Reply, ManagerError> {
+    Ok(Reply::Woken { notified, holds })
+}
+
+/// A notified wait back with the lock once.
+const WOKE: Result<Reply, ManagerError> = Ok(Reply::Woken {
+    notified: true,
+    holds: 1,
+});
+
+/// Who holds condition `c`: (connection, owner, count).
+async fn holders(h: &Harness) -> Vec<(u64, u64, u64)> {
+    let report = h
+        .inspect()
+        .await
+        .into_iter()
+        .find(|r| r.name.as_str() == "c")
+        .expect("condition `c` is there");
+    let detail = report.detail.expect("the condition reports");
+    detail
+        .holders
+        .iter()
+        .map(|h| (h.connection, h.owner, h.count))
+        .collect()
+}
+
+/// a's owner 1 takes the lock `holds` times and waits; b notifies it and
+/// releases, so the wait takes the lock back, `holds` times over, after
+/// a's caller gave up on it; a's cancel comes too late. Returns what a's
+/// client sends when that late grant reaches it (`undo_for`).
+async fn a_late_grant(
+    cond: &ObjectHandle,
+    a: &mut Conn,
+    b: &mut Conn,
+    holds: u64,
+) -> ObjectRequest {
+    for _ in 0..holds {
+        assert_eq!(a.call(cond, acquire(1, Wait::Forever)).await, T);
+    }
+    let a_wait = a.send(cond, wait(1, Wait::Forever)).await;
+    assert_eq!(b.call(cond, acquire(1, Wait::Forever)).await, T);
+    assert_eq!(b.call(cond, notify(1, 1)).await, Ok(Reply::Count(1)));
+    assert_eq!(b.call(cond, release(1)).await, Ok(Reply::Done));
+    let granted = a.later(a_wait).await;
+    assert_eq!(granted, woken(true, holds));
+    let cancel = a
+        .send(cond, ObjectRequest::Cancel { request: a_wait })
+        .await;
+    assert_eq!(a.now(cancel), Ok(Reply::Bool(false)), "too late");
+    wait(1, Wait::Forever)
+        .undo_for(&granted.unwrap())
+        .expect("a late grant is given back")
+}
+
 #[actix::test]
 async fn wait_releases_and_notify_hands_the_lock_back() {
     let h = Harness::new();
@@ -60,7 +116,7 @@ async fn wait_releases_and_notify_hands_the_lock_back() {
     assert_eq!(b.call(&cond, notify_all(1)).await, Ok(Reply::Count(0)));
     assert_eq!(b.call(&cond, release(1)).await, Ok(Reply::Done));
     let woke = a.next().await;
-    assert_eq!((woke.id, woke.result), (a_wait, T));
+    assert_eq!((woke.id, woke.result), (a_wait, woken(true, 2)));
     // a holds it twice again.
     assert_eq!(
         b.call(&cond, acquire(1, Wait::No)).await,
@@ -108,7 +164,7 @@ async fn a_wait_refused_for_the_parked_cap_keeps_the_lock() {
     assert_eq!(a.sink().parked(), 1, "still parked, for the lock");
     assert_eq!(b.call(&cond, release(1)).await, Ok(Reply::Done));
     let woke = a.next().await;
-    assert_eq!((woke.id, woke.result), (a_wait, T));
+    assert_eq!((woke.id, woke.result), (a_wait, WOKE));
     assert_eq!(a.sink().parked(), 0);
 }
 
@@ -149,18 +205,18 @@ async fn notify_wakes_in_arrival_order_and_at_most_n() {
     assert_eq!(n.call(&cond, notify(1, 2)).await, Ok(Reply::Count(2)));
     assert_eq!(n.call(&cond, release(1)).await, Ok(Reply::Done));
     let first = conns[0].next().await;
-    assert_eq!((first.id, first.result), (ids[0], T));
+    assert_eq!((first.id, first.result), (ids[0], WOKE));
     assert!(conns[1].ready().is_none(), "the second waits for the lock");
     assert_eq!(conns[0].call(&cond, release(1)).await, Ok(Reply::Done));
     let second = conns[1].next().await;
-    assert_eq!((second.id, second.result), (ids[1], T));
+    assert_eq!((second.id, second.result), (ids[1], WOKE));
     assert_eq!(conns[1].call(&cond, release(1)).await, Ok(Reply::Done));
     assert!(conns[2].ready().is_none(), "the third was not notified");
     assert_eq!(n.call(&cond, acquire(1, Wait::Forever)).await, T);
     assert_eq!(n.call(&cond, notify_all(1)).await, Ok(Reply::Count(1)));
     assert_eq!(n.call(&cond, release(1)).await, Ok(Reply::Done));
     let third = conns[2].next().await;
-    assert_eq!((third.id, third.result), (ids[2], T));
+    assert_eq!((third.id, third.result), (ids[2], WOKE));
 }
 
 #[actix::test]
@@ -180,10 +236,7 @@ async fn a_wait_that_times_out_takes_the_lock_back_and_answers_false() {
     let released = b.ready().expect("release answers at once");
     assert_eq!((released.id, released.result), (b_id, Ok(Reply::Done)));
     let timed_out = a.next().await;
-    assert_eq!(
-        (timed_out.id, timed_out.result),
-        (a_wait, Ok(Reply::Bool(false)))
-    );
+    assert_eq!((timed_out.id, timed_out.result), (a_wait, woken(false, 1)));
     // a holds the lock again.
     assert_eq!(a.call(&cond, notify(1, 1)).await, Ok(Reply::Count(0)));
     assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
@@ -206,7 +259,7 @@ async fn a_timed_out_wait_queues_behind_the_holder() {
     assert!(a.ready().is_none(), "a waits for b's release");
     assert_eq!(b.call(&cond, release(1)).await, Ok(Reply::Done));
     let answer = a.next().await;
-    assert_eq!((answer.id, answer.result), (a_wait, Ok(Reply::Bool(false))));
+    assert_eq!((answer.id, answer.result), (a_wait, woken(false, 1)));
 }
 
 #[actix::test]
@@ -278,7 +331,7 @@ async fn a_notify_picking_a_waiter_that_then_closes_wakes_the_next() {
     assert!(c.ready().is_none(), "c needs the lock back first");
     assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
     let woke = c.next().await;
-    assert_eq!((woke.id, woke.result), (c_wait, T));
+    assert_eq!((woke.id, woke.result), (c_wait, WOKE));
     // Nobody is left waiting.
     assert_eq!(c.call(&cond, notify_all(1)).await, Ok(Reply::Count(0)));
     assert_eq!(c.call(&cond, release(1)).await, Ok(Reply::Done));
@@ -301,7 +354,7 @@ async fn a_notified_waiter_found_gone_at_its_turn_passes_the_notify_on() {
     drop(b);
     assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
     let woke = c.next().await;
-    assert_eq!((woke.id, woke.result), (c_wait, T));
+    assert_eq!((woke.id, woke.result), (c_wait, WOKE));
     assert_eq!(c.call(&cond, release(1)).await, Ok(Reply::Done));
 }
 
@@ -323,7 +376,7 @@ async fn only_notified_waits_pass_anything_on() {
     assert_eq!(a.call(&cond, notify(1, 1)).await, Ok(Reply::Count(1)));
     assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
     let woke = c.next().await;
-    assert_eq!((woke.id, woke.result), (c_wait, T));
+    assert_eq!((woke.id, woke.result), (c_wait, WOKE));
 }
 
 #[actix::test]
@@ -346,20 +399,17 @@ async fn removal_answers_both_kinds_of_waiter() {
 }
 
 /// A `wait` given up by its caller (a timeout, a dropped future) whose
-/// grant comes late is undone by the client with `ReleaseAll` (see
+/// grant comes late is undone by the client with `GiveBack` (see
 /// `ConditionRequest`'s `undo_for`). The client sends that undo only when
 /// the late grant reaches it, so requests the same owner sent after it
 /// gave up come first: here an `acquire`, re-entrant since the late grant
 /// made the owner the holder again, answered `true`. The undo must give
 /// back what the wait took back (one hold), not the acquire the owner
 /// made since and still believes it holds: otherwise another process
-/// takes the lock while this one is inside its critical section.
-///
-/// Known defect: `ReleaseAll` releases the lock completely, so the
-/// acquire is lost. Fixing it needs the undo to say how much the wait
-/// took back (the manager alone knows the count it restored).
+/// takes the lock while this one is inside its critical section. (The
+/// wait's reply says how much it took back: the manager alone knows the
+/// count it restored.)
 #[actix::test]
-#[ignore = "defect: a late wait's ReleaseAll also frees the owner's later acquire"]
 async fn a_late_waits_give_back_leaves_a_later_acquire_held() {
     let h = Harness::new();
     let cond = h.object("c", ObjectSpec::Condition).await;
@@ -370,7 +420,8 @@ async fn a_late_waits_give_back_leaves_a_later_acquire_held() {
     assert_eq!(b.call(&cond, notify(1, 1)).await, Ok(Reply::Count(1)));
     // The wait takes the lock back; its caller has given up meanwhile.
     assert_eq!(b.call(&cond, release(1)).await, Ok(Reply::Done));
-    assert_eq!(a.later(a_wait).await, T);
+    let granted = a.later(a_wait).await;
+    assert_eq!(granted, WOKE);
     // What a's client sends after giving up: the cancel (too late), then
     // its owner's next acquire, then the undo of the late grant.
     let cancel = a
@@ -378,19 +429,166 @@ async fn a_late_waits_give_back_leaves_a_later_acquire_held() {
         .await;
     assert_eq!(a.now(cancel), Ok(Reply::Bool(false)));
     assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
-    let undo = ObjectRequest::Condition(ConditionRequest::ReleaseAll {
-        owner: Owner(1),
-        pass_on_notify: true,
-    });
-    a.call(&cond, undo).await.unwrap();
+    let undo = wait(1, Wait::Forever)
+        .undo_for(&granted.unwrap())
+        .expect("a late grant is given back");
+    assert_eq!(a.call(&cond, undo).await, Ok(Reply::Count(1)));
     // a's owner 1 was answered `true` and never released: it holds the lock.
     assert_eq!(
         b.call(&cond, acquire(1, Wait::No)).await,
         Ok(Reply::Bool(false)),
         "another connection took a lock a still believes it holds"
     );
+    assert_eq!(holders(&h).await, [(1, 1, 1)]);
     assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
     assert_eq!(b.call(&cond, acquire(1, Wait::No)).await, T);
+}
+
+/// The give-back comes before the owner sends anything else: it holds
+/// exactly what the wait took back, so the lock is free again, and the
+/// notify the wait consumed wakes the next wait.
+#[actix::test]
+async fn a_late_waits_give_back_before_anything_else_frees_the_lock() {
+    let h = Harness::new();
+    let cond = h.object("c", ObjectSpec::Condition).await;
+    let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
+    // a takes the lock twice and waits first, then c waits.
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    let a_wait = a.send(&cond, wait(1, Wait::Forever)).await;
+    assert_eq!(c.call(&cond, acquire(1, Wait::Forever)).await, T);
+    let c_wait = c.send(&cond, wait(1, Wait::Forever)).await;
+    assert_eq!(b.call(&cond, acquire(1, Wait::Forever)).await, T);
+    assert_eq!(b.call(&cond, notify(1, 1)).await, Ok(Reply::Count(1)));
+    assert_eq!(b.call(&cond, release(1)).await, Ok(Reply::Done));
+    let granted = a.later(a_wait).await;
+    assert_eq!(granted, woken(true, 2));
+    assert_eq!(holders(&h).await, [(1, 1, 2)]);
+    let undo = wait(1, Wait::Forever).undo_for(&granted.unwrap()).unwrap();
+    assert_eq!(a.call(&cond, undo).await, Ok(Reply::Count(2)));
+    // The lock and the notify went to c.
+    let woke = c.next().await;
+    assert_eq!((woke.id, woke.result), (c_wait, WOKE));
+    assert_eq!(holders(&h).await, [(3, 1, 1)]);
+    assert_eq!(c.call(&cond, release(1)).await, Ok(Reply::Done));
+    assert_eq!(holders(&h).await, []);
+}
+
+/// The give-back comes after the owner's next acquire (re-entrant, as
+/// the owner held the lock again): the wait's holds go, the acquire's
+/// stays.
+#[actix::test]
+async fn a_late_waits_give_back_after_an_acquire_leaves_that_acquire() {
+    let h = Harness::new();
+    let cond = h.object("c", ObjectSpec::Condition).await;
+    let (mut a, mut b) = (Conn::new(1), Conn::new(2));
+    let undo = a_late_grant(&cond, &mut a, &mut b, 2).await;
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    assert_eq!(holders(&h).await, [(1, 1, 3)]);
+    assert_eq!(a.call(&cond, undo).await, Ok(Reply::Count(2)));
+    assert_eq!(holders(&h).await, [(1, 1, 1)]);
+    assert_eq!(
+        b.call(&cond, acquire(1, Wait::No)).await,
+        Ok(Reply::Bool(false))
+    );
+    assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
+    assert_eq!(b.call(&cond, acquire(1, Wait::No)).await, T);
+}
+
+/// The owner acquired again and waited again before the give-back came:
+/// its holds are in that wait's saved count, which the give-back lowers;
+/// the wait takes the lock back with what is left.
+#[actix::test]
+async fn a_late_waits_give_back_lowers_the_owners_next_wait() {
+    let h = Harness::new();
+    let cond = h.object("c", ObjectSpec::Condition).await;
+    let (mut a, mut b) = (Conn::new(1), Conn::new(2));
+    let undo = a_late_grant(&cond, &mut a, &mut b, 1).await;
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    // Asleep, with 2 saved; b takes the free lock.
+    let a_wait = a.send(&cond, wait(1, Wait::Forever)).await;
+    assert_eq!(b.call(&cond, acquire(1, Wait::No)).await, T);
+    assert_eq!(a.call(&cond, undo).await, Ok(Reply::Count(1)));
+    // The given-back notify woke a's wait, queued behind b.
+    assert_eq!(holders(&h).await, [(2, 1, 1)]);
+    a.nothing();
+    assert_eq!(b.call(&cond, release(1)).await, Ok(Reply::Done));
+    let woke = a.next().await;
+    assert_eq!((woke.id, woke.result), (a_wait, woken(true, 1)));
+    assert_eq!(holders(&h).await, [(1, 1, 1)]);
+    assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
+    assert_eq!(holders(&h).await, []);
+}
+
+/// The owner's next wait ended on the manager and queues to take the lock
+/// back when the give-back comes: the give-back lowers the count it
+/// queues with.
+#[actix::test]
+async fn a_late_waits_give_back_lowers_the_owners_queued_take_back() {
+    let h = Harness::new();
+    let cond = h.object("c", ObjectSpec::Condition).await;
+    let (mut a, mut b, mut c) = (Conn::new(1), Conn::new(2), Conn::new(3));
+    let undo = a_late_grant(&cond, &mut a, &mut b, 1).await;
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    let a_wait = a
+        .send(&cond, wait(1, Wait::For(Duration::from_millis(10))))
+        .await;
+    assert_eq!(b.call(&cond, acquire(1, Wait::No)).await, T);
+    // Timed waits end in deadline order: once c's later one has ended,
+    // a's has, and a queues (2 times over) for the lock b holds.
+    c.send(&cond, acquire(1, Wait::For(Duration::from_millis(30))))
+        .await;
+    assert_eq!(c.next().await.result, Ok(Reply::Bool(false)));
+    a.nothing();
+    assert_eq!(a.call(&cond, undo).await, Ok(Reply::Count(1)));
+    assert_eq!(holders(&h).await, [(2, 1, 1)]);
+    assert_eq!(b.call(&cond, release(1)).await, Ok(Reply::Done));
+    let back = a.next().await;
+    assert_eq!((back.id, back.result), (a_wait, woken(false, 1)));
+    assert_eq!(holders(&h).await, [(1, 1, 1)]);
+    assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
+    assert_eq!(holders(&h).await, []);
+}
+
+/// A give-back takes no more than is there, whatever the client says;
+/// a wait it leaves with nothing to take back is answered `NotHeld`, as
+/// it would have been had the late grant not come.
+#[actix::test]
+async fn a_give_back_takes_no_more_than_is_there() {
+    let h = Harness::new();
+    let cond = h.object("c", ObjectSpec::Condition).await;
+    let (mut a, mut b) = (Conn::new(1), Conn::new(2));
+    let give_back = |holds| {
+        ObjectRequest::Condition(ConditionRequest::GiveBack {
+            owner: Owner(1),
+            holds,
+            pass_on_notify: false,
+        })
+    };
+    // Nothing held: nothing given back, not an error.
+    assert_eq!(a.call(&cond, give_back(1)).await, Ok(Reply::Count(0)));
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    assert_eq!(a.call(&cond, give_back(0)).await, Ok(Reply::Count(0)));
+    // Another connection's owner 1 holds nothing.
+    assert_eq!(b.call(&cond, give_back(1)).await, Ok(Reply::Count(0)));
+    assert_eq!(holders(&h).await, [(1, 1, 2)]);
+    assert_eq!(
+        a.call(&cond, give_back(u64::MAX)).await,
+        Ok(Reply::Count(2))
+    );
+    assert_eq!(holders(&h).await, []);
+    // A wait whose whole saved count is given back had nothing to wait
+    // with.
+    assert_eq!(a.call(&cond, acquire(1, Wait::Forever)).await, T);
+    let a_wait = a.send(&cond, wait(1, Wait::Forever)).await;
+    let given = a.send(&cond, give_back(5)).await;
+    assert!(matches!(a.now(a_wait), Err(ManagerError::NotHeld { .. })));
+    assert_eq!(a.now(given), Ok(Reply::Count(1)));
+    // Nobody holds the lock and nobody waits.
+    assert_eq!(holders(&h).await, []);
+    assert_eq!(b.call(&cond, acquire(1, Wait::No)).await, T);
+    assert_eq!(b.call(&cond, notify_all(1)).await, Ok(Reply::Count(0)));
 }
 
 /// A cancel takes a wait back wherever it is: a sleeping wait consumed no
@@ -425,7 +623,7 @@ async fn a_cancelled_wait_passes_on_only_a_notify_it_consumed() {
     assert_eq!(c.now(c_cancel), Ok(Reply::Bool(true)));
     assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
     let woke = d.next().await;
-    assert_eq!((woke.id, woke.result), (waits[2], T));
+    assert_eq!((woke.id, woke.result), (waits[2], WOKE));
 }
 
 /// A wait that ended without a notify and queues for the lock consumed
@@ -462,7 +660,7 @@ async fn a_cancelled_timed_out_wait_wakes_nobody() {
     assert_eq!(a.call(&cond, notify_all(1)).await, Ok(Reply::Count(1)));
     assert_eq!(a.call(&cond, release(1)).await, Ok(Reply::Done));
     let woke = x.next().await;
-    assert_eq!((woke.id, woke.result), (x_wait, T));
+    assert_eq!((woke.id, woke.result), (x_wait, WOKE));
 }
 
 /// A notified wait's grant, with its restored count, that cannot be
@@ -503,7 +701,7 @@ async fn an_undelivered_notified_grant_gives_back_lock_and_notify_once() {
         let woke = c.next().await;
         assert_eq!(
             (woke.id, woke.result),
-            (waits[0], T),
+            (waits[0], WOKE),
             "close_first {close_first}"
         );
         // c holds it once; d still sleeps: the notify passed on once.

@@ -41,7 +41,7 @@ use manager_core::request::{Owner, RequestId, Wait};
 
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::{Caller, ConnectionId};
-use crate::waiters::{WaiterId, Waiters};
+use crate::waiters::{Waiter, WaiterId, Waiters};
 
 /// What a kind keeps with a parked acquire, besides its owner and count.
 /// A plain acquire's is the [`Default`].
@@ -50,9 +50,17 @@ pub(crate) trait Pending: Copy + Default + Send + 'static {
     /// connection's acquires are dropped without being read.
     const MAY_PASS_ON: bool = false;
 
-    /// What the acquire answers once it has the lock.
-    fn answer(self) -> bool {
-        true
+    /// What the acquire answers once it has the lock, `holds` times over.
+    fn answer(self, holds: u64) -> Reply {
+        let _ = holds;
+        Reply::Bool(true)
+    }
+
+    /// Whether the acquire takes back holds its owner had before (a
+    /// condition's wait), rather than taking the lock anew: a give-back
+    /// of those holds takes from its count ([`OwnedLock::give_back_parked`]).
+    fn restores(self) -> bool {
+        false
     }
 
     /// Whether an acquire that leaves without the lock leaves something
@@ -245,6 +253,52 @@ impl<P: Pending> OwnedLock<P> {
         }
     }
 
+    /// Gives back up to `holds` of the holds of `owner` of `connection`, if
+    /// it holds the lock, and returns how many (never more than it holds);
+    /// `None` if it is not the holder. A lock left with none is released
+    /// but not handed on yet: see [`OwnedLock::hand_over`].
+    pub(crate) fn give_back_held(
+        &mut self,
+        connection: ConnectionId,
+        owner: Owner,
+        holds: u64,
+    ) -> Option<u64> {
+        let holder = self.holder.as_mut().filter(|h| h.is(connection, owner))?;
+        let given = holds.min(holder.count);
+        holder.count -= given;
+        if holder.count == 0 {
+            self.holder = None;
+        }
+        Some(given)
+    }
+
+    /// Gives back up to `holds` of the count that the longest-parked
+    /// acquire of `owner` of `connection` that takes back earlier holds
+    /// ([`Pending::restores`]) will take the lock with, and returns how
+    /// many (never more than its count), with the acquire itself, taken
+    /// out unanswered, if none are left to it (for its kind to answer);
+    /// `None` if there is no such acquire.
+    pub(crate) fn give_back_parked<S: ObjectState>(
+        &mut self,
+        connection: ConnectionId,
+        owner: Owner,
+        holds: u64,
+        ctx: &mut ObjectContext<'_, S>,
+    ) -> Option<(u64, Option<Waiter<Acquirer<P>>>)> {
+        let id = self
+            .acquirers
+            .find_of(connection, |a| a.owner == owner && a.pending.restores())?;
+        let acquirer = self.acquirers.data_mut(id)?;
+        let given = holds.min(acquirer.count);
+        acquirer.count -= given;
+        let emptied = if acquirer.count == 0 {
+            self.acquirers.take(id, ctx)
+        } else {
+            None
+        };
+        Some((given, emptied))
+    }
+
     /// Gives a free lock to the longest-parked acquire whose connection is
     /// still open, with its count, and answers it. Those found gone on the
     /// way are dropped; returns how many of them pass something on.
@@ -271,7 +325,7 @@ impl<P: Pending> OwnedLock<P> {
                 owner,
                 count,
             });
-            waiter.caller.reply(Ok(Reply::Bool(pending.answer())));
+            waiter.caller.reply(Ok(pending.answer(count)));
         }
         lost
     }

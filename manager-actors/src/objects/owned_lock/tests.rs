@@ -23,8 +23,12 @@ struct Requeued(bool);
 impl Pending for Requeued {
     const MAY_PASS_ON: bool = true;
 
-    fn answer(self) -> bool {
-        !self.0
+    fn answer(self, _holds: u64) -> Reply {
+        Reply::Bool(!self.0)
+    }
+
+    fn restores(self) -> bool {
+        self.0
     }
 
     fn passes_on(self) -> bool {
@@ -35,7 +39,8 @@ impl Pending for Requeued {
 /// A state that is only an [`OwnedLock`], speaking the condition's
 /// requests: `Acquire` and `Release` are the core's; `Notify` answers the
 /// depth and `NotifyAll` the parked count; `Wait` queues an acquire for 3
-/// (`Requeued(true)`) and `ReleaseAll` releases completely and hands on.
+/// (`Requeued(true)`), `ReleaseAll` releases completely and hands on, and
+/// `GiveBack` gives back holds from the holder or a queued `Wait`.
 /// It adds up what the core says is lost.
 #[derive(Debug)]
 struct Host {
@@ -85,6 +90,27 @@ impl ObjectState for Host {
             ConditionRequest::ReleaseAll { owner, .. } => {
                 let released = self.lock.release_completely(caller.connection, owner);
                 caller.reply(Ok(Reply::Count(released)));
+                let lost = self.lock.hand_over(ctx);
+                self.lose(lost);
+            }
+            ConditionRequest::GiveBack { owner, holds, .. } => {
+                let connection = caller.connection;
+                let given = match self.lock.give_back_held(connection, owner, holds) {
+                    Some(given) => given,
+                    None => match self.lock.give_back_parked(connection, owner, holds, ctx) {
+                        Some((given, emptied)) => {
+                            if let Some(emptied) = emptied {
+                                self.lose(u64::from(emptied.data.pending.passes_on()));
+                                emptied
+                                    .caller
+                                    .reply(Err(ManagerError::NotHeld { what: ctx.what() }));
+                            }
+                            given
+                        }
+                        None => 0,
+                    },
+                };
+                caller.reply(Ok(Reply::Count(given)));
                 let lost = self.lock.hand_over(ctx);
                 self.lose(lost);
             }
@@ -370,6 +396,50 @@ async fn an_undelivered_grant_is_given_back_and_handed_on() {
     let granted = c.next().await;
     assert_eq!((granted.id, granted.result), (c_id, TRUE));
     assert_eq!(c.call(&lock, DEPTH).await, count(1));
+}
+
+fn give_back(owner: u64, holds: u64) -> ObjectRequest {
+    ObjectRequest::Condition(ConditionRequest::GiveBack {
+        owner: Owner(owner),
+        holds,
+        pass_on_notify: false,
+    })
+}
+
+/// A give-back takes from the holder's count, or else from the count a
+/// queued acquire that restores holds will take the lock with, never
+/// more than is there; a plain queued acquire is not touched, and one
+/// left with nothing leaves, answered `NotHeld`.
+#[actix::test]
+async fn a_give_back_takes_from_the_holder_or_its_queued_take_back() {
+    let (lock, lost, _) = host(true);
+    let (mut a, mut b) = (Conn::new(1), Conn::new(2));
+    for _ in 0..3 {
+        assert_eq!(a.call(&lock, acquire(1, Wait::No)).await, TRUE);
+    }
+    assert_eq!(a.call(&lock, give_back(1, 2)).await, count(2));
+    assert_eq!(a.call(&lock, DEPTH).await, count(1));
+    // b's plain acquire and its owner 2's take-back of 3 queue.
+    let b_plain = b.send(&lock, acquire(1, Wait::Forever)).await;
+    let b_queued = b.send(&lock, requeue(2, Wait::Forever)).await;
+    assert_eq!(b.call(&lock, give_back(1, 1)).await, count(0), "plain");
+    assert_eq!(b.call(&lock, give_back(2, 2)).await, count(2));
+    assert_eq!(a.call(&lock, give_back(1, 5)).await, count(1));
+    let granted = b.next().await;
+    assert_eq!((granted.id, granted.result), (b_plain, TRUE));
+    assert_eq!(b.call(&lock, release(1)).await, DONE);
+    let granted = b.next().await;
+    assert_eq!((granted.id, granted.result), (b_queued, FALSE));
+    assert_eq!(b.call(&lock, DEPTH).await, count(1), "3 less 2");
+    // Given back whole while queued, it leaves without the lock.
+    assert_eq!(b.call(&lock, release(2)).await, DONE);
+    assert_eq!(a.call(&lock, acquire(1, Wait::No)).await, TRUE);
+    let b_queued = b.send(&lock, requeue(2, Wait::Forever)).await;
+    let given = b.send(&lock, give_back(2, 3)).await;
+    assert!(not_held(b.now(b_queued)));
+    assert_eq!(b.now(given), count(3));
+    assert_eq!(*lost.lock().unwrap(), 1, "it passes on what it carried");
+    assert_eq!(a.call(&lock, PARKED).await, count(0));
 }
 
 #[actix::test]
