@@ -26,6 +26,13 @@
 //! objects alike, so without this check a token of one would attach to
 //! whatever the other holds under the same id and name.
 //!
+//! It must be attached as the proxy type it was made for: a token holds
+//! that type's name, so one that reached its reader by a way that checks
+//! no type tag (the application's own bytes, a struct field whose type
+//! changed) and is read as another proxy type (a `Shared<Queue<u64>>` as
+//! a `Shared<Queue<String>>`, a `Lock`'s as an `RLock`'s) is refused with
+//! [`ManagerError::WrongType`], naming both, before anything is sent.
+//!
 //! [`Client::attach`] then looks the name up once. The object must be the very
 //! object the token was made from ([`ManagerError::ObjectGone`] if it was
 //! removed, even if the name holds another object since, of whatever
@@ -63,7 +70,7 @@
 use std::future::Future;
 use std::marker::PhantomData;
 
-use manager_core::{ManagerError, ObjectId, ObjectKind, ObjectName};
+use manager_core::{ManagerError, ObjectId, ObjectKind, ObjectName, TypeTag};
 use serde::{Deserialize, Serialize};
 
 use super::handle::{Kind, Proxy};
@@ -85,6 +92,10 @@ pub struct Shared<P> {
     id: ObjectId,
     name: ObjectName,
     kind: ObjectKind,
+    /// The proxy type it was made for (`P`), checked when it is attached:
+    /// a token that reached a reader of another `P` by a way that checks
+    /// no type tag (bytes of the application's own) is still refused.
+    proxy_type: TypeTag,
     #[serde(skip)]
     proxy: PhantomData<fn() -> P>,
 }
@@ -96,6 +107,7 @@ impl<P> Shared<P> {
             id: object.id(),
             name: object.name().clone(),
             kind: object.kind().clone(),
+            proxy_type: TypeTag::of::<P>(),
             proxy: PhantomData,
         }
     }
@@ -129,6 +141,7 @@ impl<P> Clone for Shared<P> {
             id: self.id,
             name: self.name.clone(),
             kind: self.kind.clone(),
+            proxy_type: self.proxy_type.clone(),
             proxy: PhantomData,
         }
     }
@@ -141,7 +154,7 @@ impl<P> std::fmt::Debug for Shared<P> {
             .field("id", &self.id)
             .field("name", &self.name)
             .field("kind", &self.kind)
-            .field("proxy", &std::any::type_name::<P>())
+            .field("proxy", &self.proxy_type.as_str())
             .finish()
     }
 }
@@ -192,7 +205,9 @@ impl<M: Mode> Client<M> {
     /// # Errors
     ///
     /// [`Error::OtherManager`] if the token was made on another manager
-    /// than this client's; [`ManagerError::ObjectGone`] (as [`Error::Manager`]) if the object
+    /// than this client's; [`ManagerError::WrongType`] (as [`Error::Manager`])
+    /// if it was made for another proxy type than the one asked for (see
+    /// the [module docs](self)); [`ManagerError::ObjectGone`] if the object
     /// was removed, whether or not its name now holds another object (of
     /// any kind); [`ManagerError::KindMismatch`] if the object is not of the
     /// token's kind (a token not made by `share`); and the errors of every
@@ -218,6 +233,16 @@ impl<M: Mode> Client<M> {
                 name: shared.name.to_string(),
                 address: self.address().clone(),
             });
+        }
+        // A token made for another proxy type (another kind, item type or
+        // custom type) that came here without its value's type tag.
+        let requested = TypeTag::of::<Proxy<K>>();
+        if shared.proxy_type != requested {
+            return Err(Error::Manager(ManagerError::WrongType {
+                what: format!("the token of {} `{}`", shared.kind, shared.name),
+                stored: shared.proxy_type.as_str().to_owned(),
+                requested: requested.as_str().to_owned(),
+            }));
         }
         let gone = || Error::Manager(ManagerError::ObjectGone { id: shared.id });
         let info = match self.lookup_in(shared.name.as_str()).await {
