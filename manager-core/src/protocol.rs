@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 /// exactly those holds
 /// ([`ConditionRequest::GiveBack`](crate::request::ConditionRequest::GiveBack)),
 /// not the lock completely (which also freed a later acquire of the same
-/// owner).
+/// owner); a shared proxy's token names its proxy type, checked on attach.
 pub const PROTOCOL_VERSION: u16 = 7;
 
 /// Bytes every handshake starts with, so a stray peer is told apart early.
