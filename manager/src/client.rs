@@ -21,8 +21,8 @@
 use std::future::Future;
 use std::time::Duration;
 
-use manager_core::reply::{ObjectInfo, ObjectSummary, Removed, Reply};
-use manager_core::request::{RegistryRequest, Request};
+use manager_core::reply::{ObjectInfo, ObjectSummary, Removed, Reply, ReplyShape};
+use manager_core::request::{Call, RegistryRequest, Request};
 use manager_core::{ObjectName, ObjectSpec};
 use manager_ipc::Connection;
 
@@ -142,11 +142,7 @@ impl<M: Mode> Client<M> {
     ) -> Result<ObjectRef<M>, Error> {
         let name = ObjectName::new(name)?;
         let info = self
-            .connection
-            .call_as(Request::Registry(RegistryRequest::CreateOrGet {
-                name: name.into(),
-                spec,
-            }))
+            .ask_registry(RegistryRequest::create_or_get(name.into(), spec))
             .await?;
         Ok(ObjectRef::new(self.clone(), info))
     }
@@ -162,10 +158,7 @@ impl<M: Mode> Client<M> {
 
     pub(crate) async fn lookup_in(&self, name: &str) -> Result<ObjectInfo, Error> {
         let name = ObjectName::new(name)?;
-        self.connection
-            .call_as(Request::Registry(RegistryRequest::Lookup {
-                name: name.into(),
-            }))
+        self.ask_registry(RegistryRequest::lookup(name.into()))
             .await
     }
 
@@ -179,10 +172,7 @@ impl<M: Mode> Client<M> {
         self.mode.answer(async move {
             let name = ObjectName::new(name)?;
             let Removed(removed) = self
-                .connection
-                .call_as(Request::Registry(RegistryRequest::Remove {
-                    name: name.into(),
-                }))
+                .ask_registry(RegistryRequest::remove(name.into()))
                 .await?;
             Ok(removed)
         })
@@ -194,11 +184,18 @@ impl<M: Mode> Client<M> {
     ///
     /// The errors of every call.
     pub fn objects(&self) -> M::Answer<impl Future<Output = Result<Vec<ObjectSummary>, Error>>> {
-        self.mode.answer(async move {
-            self.connection
-                .call_as(Request::Registry(RegistryRequest::List))
-                .await
-        })
+        self.mode
+            .answer(async move { self.ask_registry(RegistryRequest::list()).await })
+    }
+
+    /// Sends a call to the registry and reads its reply as the call's type.
+    pub(crate) async fn ask_registry<R: ReplyShape>(
+        &self,
+        call: Call<R, RegistryRequest>,
+    ) -> Result<R, Error> {
+        self.connection
+            .call_as(Request::Registry(call.into_request()))
+            .await
     }
 
     /// The connection underneath, shared by this client and its proxies.

@@ -36,7 +36,7 @@
 
 use std::future::Future;
 
-use manager_core::request::{RegistryRequest, Request};
+use manager_core::request::RegistryRequest;
 
 pub use manager_core::inspect::{
     ConnectionReport, HeldObject, Holding, KindDetail, ManagerSnapshot, ObjectDetail, ObjectReport,
@@ -61,9 +61,7 @@ impl<M: Mode> Client<M> {
     ///
     /// Cancel safe: it changes nothing on the manager.
     pub fn inspect(&self) -> M::Answer<impl Future<Output = Result<ManagerSnapshot, Error>>> {
-        self.mode().answer(
-            self.connection()
-                .call_as(Request::Registry(RegistryRequest::Inspect)),
-        )
+        self.mode()
+            .answer(self.ask_registry(RegistryRequest::inspect()))
     }
 }

@@ -3,13 +3,14 @@
 //! [`Call`]'s reply type. A state that answered another shape would make a
 //! proxy fail with a protocol error; this finds it first.
 
+use manager_core::reply::Reply;
 use manager_core::reply::ReplyShape;
 use manager_core::request::{
     ArrayRequest, BarrierRequest, Call, ConditionRequest, DictRequest, EventRequest, ListRequest,
-    LockRequest, NamespaceRequest, Owner, QueueRequest, SemaphoreRequest, SetRequest, ValueRequest,
-    Wait,
+    LockRequest, NamespaceRequest, Owner, QueueRequest, RegistryRequest, SemaphoreRequest,
+    SetRequest, ValueRequest, Wait,
 };
-use manager_core::{Encoded, ObjectSpec, TypeTag};
+use manager_core::{Encoded, ObjectName, ObjectSpec, TypeTag};
 
 use crate::object::ObjectHandle;
 use crate::objects::testing::{Conn, Harness};
@@ -220,4 +221,26 @@ async fn condition_and_barrier_calls_reply_their_types() {
     ask(c, &barrier, BarrierRequest::broken()).await;
     ask(c, &barrier, BarrierRequest::abort()).await;
     ask(c, &barrier, BarrierRequest::reset()).await;
+}
+
+/// The registry keeps its calls' reply types too (an inspection is
+/// answered by the bridge, and checked by the inspection tests).
+#[actix::test]
+async fn registry_calls_reply_their_types() {
+    async fn ask<R: ReplyShape>(h: &Harness, call: Call<R, RegistryRequest>) -> R {
+        let what = format!("{call:?}");
+        let reply = h
+            .registry(call.into_request())
+            .await
+            .unwrap_or_else(|e| panic!("{what} failed: {e}"));
+        R::from_reply(Reply::Registry(reply))
+            .unwrap_or_else(|other| panic!("{what} answered {other:?}"))
+    }
+    let h = Harness::new();
+    let name = || ObjectName::new("r").unwrap().into();
+    let info = ask(&h, RegistryRequest::create_or_get(name(), ObjectSpec::Set)).await;
+    assert!(info.created);
+    assert_eq!(ask(&h, RegistryRequest::lookup(name())).await.id, info.id);
+    assert_eq!(ask(&h, RegistryRequest::list()).await.len(), 1);
+    assert!(ask(&h, RegistryRequest::remove(name())).await.0);
 }

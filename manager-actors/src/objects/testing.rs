@@ -77,6 +77,18 @@ impl Harness {
         }
     }
 
+    /// Sends one request to the registry and returns its answer.
+    pub(crate) async fn registry(
+        &self,
+        request: RegistryRequest,
+    ) -> Result<RegistryReply, ManagerError> {
+        self.registry
+            .send(RegistryCall(request))
+            .await
+            .expect("the registry is running")
+            .reply
+    }
+
     /// Every object's report, as an inspection gathers them.
     pub(crate) async fn inspect(&self) -> Vec<ObjectReport> {
         self.registry

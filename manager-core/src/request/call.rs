@@ -23,19 +23,22 @@ use crate::Encoded;
 use crate::reply::Reply;
 use crate::reply::ReplyShape;
 
-/// A request to an object whose reply converts to `R` ([`ReplyShape`]).
+/// A request whose reply converts to `R` ([`ReplyShape`]): a request to
+/// an object (`Q` = [`ObjectRequest`]) or to the registry
+/// (`Q` = [`RegistryRequest`](super::RegistryRequest)).
 ///
 /// Made only by the kinds' builders (`EventRequest::is_set()`,
-/// `QueueRequest::put(..)`, ...) and [`Call::custom`]; the reply of a
+/// `QueueRequest::put(..)`, ...), the registry's
+/// (`RegistryRequest::lookup(..)`) and [`Call::custom`]; the reply of a
 /// manager that keeps the protocol always has `R`'s shape.
-pub struct Call<R> {
-    request: ObjectRequest,
+pub struct Call<R, Q = ObjectRequest> {
+    request: Q,
     reply: PhantomData<fn() -> R>,
 }
 
-impl<R: ReplyShape> Call<R> {
-    /// Pairs `request` with its reply type: for the `calls!` tables only.
-    pub(crate) fn new(request: impl Into<ObjectRequest>) -> Self {
+impl<R: ReplyShape, Q> Call<R, Q> {
+    /// Pairs `request` with its reply type: for the builders only.
+    pub(crate) fn new(request: impl Into<Q>) -> Self {
         Call {
             request: request.into(),
             reply: PhantomData,
@@ -43,12 +46,12 @@ impl<R: ReplyShape> Call<R> {
     }
 
     /// The request.
-    pub fn request(&self) -> &ObjectRequest {
+    pub fn request(&self) -> &Q {
         &self.request
     }
 
     /// The request, to send; its reply is to be read as an `R`.
-    pub fn into_request(self) -> ObjectRequest {
+    pub fn into_request(self) -> Q {
         self.request
     }
 }
@@ -63,7 +66,7 @@ impl Call<Encoded> {
     }
 }
 
-impl<R> Clone for Call<R> {
+impl<R, Q: Clone> Clone for Call<R, Q> {
     fn clone(&self) -> Self {
         Call {
             request: self.request.clone(),
@@ -72,7 +75,7 @@ impl<R> Clone for Call<R> {
     }
 }
 
-impl<R> fmt::Debug for Call<R> {
+impl<R, Q: fmt::Debug> fmt::Debug for Call<R, Q> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Call")
             .field("request", &self.request)

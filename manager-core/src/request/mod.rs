@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Encoded, ObjectId, ObjectSpec, WireName};
+use crate::{Encoded, ObjectId};
 
 mod array;
 mod barrier;
@@ -42,6 +42,7 @@ mod lock;
 mod namespace;
 mod object;
 mod queue;
+mod registry;
 mod semaphore;
 mod set;
 mod value;
@@ -57,6 +58,7 @@ pub use lock::LockRequest;
 pub use namespace::NamespaceRequest;
 pub use object::KindRequest;
 pub use queue::QueueRequest;
+pub use registry::RegistryRequest;
 pub use semaphore::SemaphoreRequest;
 pub use set::SetRequest;
 pub use value::ValueRequest;
@@ -130,49 +132,6 @@ pub enum Request {
         /// The operation.
         op: ObjectRequest,
     },
-}
-
-/// The registry's operations.
-///
-/// Names travel unchecked ([`WireName`]): the registry checks them, so a
-/// bad one is [`ManagerError::InvalidName`](crate::ManagerError::InvalidName)
-/// for its request, not a frame that fails to decode and closes the
-/// connection.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum RegistryRequest {
-    /// Find the object with this name, or create it from this spec. An
-    /// existing object of another kind is an error; an existing object of the
-    /// same kind is returned as it is.
-    CreateOrGet {
-        /// The object's name.
-        name: WireName,
-        /// Its kind and initial parameters.
-        spec: ObjectSpec,
-    },
-    /// Find an existing object.
-    Lookup {
-        /// The object's name.
-        name: WireName,
-    },
-    /// Remove an object; its actor stops and later requests to its id fail.
-    Remove {
-        /// The object's name.
-        name: WireName,
-    },
-    /// List every object.
-    List,
-    /// Report what the manager holds: every object with its counters,
-    /// every connection, totals. Answered with
-    /// [`RegistryReply::Snapshot`](crate::reply::RegistryReply::Snapshot).
-    Inspect,
-}
-
-impl RegistryRequest {
-    /// Whether its reply grows with the number of objects (a listing, an
-    /// inspection); see [`ObjectRequest::replies_in_bulk`].
-    pub fn replies_in_bulk(&self) -> bool {
-        matches!(self, RegistryRequest::List | RegistryRequest::Inspect)
-    }
 }
 
 // The kinds, each with its request enum: the one list `ObjectRequest` is
