@@ -108,7 +108,11 @@ pub trait ObjectState: Sized + Unpin + 'static {
     /// [`Waiters::take_request`](crate::waiters::Waiters::take_request)),
     /// answer it [`ManagerError::Cancelled`], and return `true`. A kind
     /// whose parked requests count toward a result (a barrier's parties)
-    /// keeps them and returns `false`, as the default does.
+    /// keeps them and returns `false`, as the default does. A request
+    /// answered already may have its grant given back here, as its caller
+    /// gave up (a condition's wait: see
+    /// [`ConditionState`](crate::objects::ConditionState)); that returns
+    /// `false` too.
     fn cancel(
         &mut self,
         connection: ConnectionId,

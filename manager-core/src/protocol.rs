@@ -33,11 +33,13 @@ use serde::{Deserialize, Serialize};
 /// type a shared proxy token is stored under.
 /// 7: a condition's `Wait` answers
 /// [`Reply::Woken`](crate::reply::Reply::Woken), with how many times over
-/// it took the lock back, and a wait whose caller gave up gives back
-/// exactly those holds
-/// ([`ConditionRequest::GiveBack`](crate::request::ConditionRequest::GiveBack)),
-/// not the lock completely (which also freed a later acquire of the same
-/// owner); a shared proxy's token names its proxy type, checked on attach.
+/// it took the lock back and the wait's id; a wait whose caller gave up is
+/// given back by the manager when its cancel arrives after the grant, or
+/// else by the client, exactly those holds and only that wait's grant
+/// ([`ConditionRequest::GiveBack`](crate::request::ConditionRequest::GiveBack)
+/// names the wait), not the lock completely (which also freed a later
+/// acquire of the same owner); a shared proxy's token names its proxy
+/// type, checked on attach.
 pub const PROTOCOL_VERSION: u16 = 7;
 
 /// Bytes every handshake starts with, so a stray peer is told apart early.

@@ -1,10 +1,14 @@
 //! A condition `wait` whose caller gave up (its future dropped) but which a
 //! notify picked before the client's cancel arrived takes its lock back;
-//! the client gives back both: the holds it took back, and the notify,
-//! which wakes another wait parked on the condition (`GiveBack` with
-//! `pass_on_notify`, what `ObjectRequest::undo_for` says for that reply),
-//! as the manager's own give-back of an undelivered notified wait does. The abandoned caller here is a raw connection that sends what the
-//! client sends, so the race is pinned: the notify comes first.
+//! both are given back: the holds it took back, and the notify, which
+//! wakes another wait parked on the condition. The manager gives them back
+//! when the cancel arrives after the grant; a client that read the reply
+//! but whose caller had gone sends no cancel, only the give-back
+//! (`GiveBack` with `pass_on_notify`, what `ObjectRequest::undo_for` says
+//! for that reply), as the manager's own give-back of an undelivered
+//! notified wait does; after a cancel, that give-back changes nothing. The
+//! abandoned caller here is a raw connection that sends what the client
+//! sends, so the race is pinned: the notify comes first.
 
 use anyhow::ensure;
 use manager::{Manager, blocking};
@@ -49,6 +53,17 @@ async fn acquire_and_wait(
 
 #[test]
 fn a_notify_that_picks_an_abandoned_wait_wakes_a_live_one() -> anyhow::Result<()> {
+    abandon(false)
+}
+
+#[test]
+fn a_notify_that_picks_a_wait_cancelled_too_late_wakes_a_live_one() -> anyhow::Result<()> {
+    abandon(true)
+}
+
+/// The abandoned wait's late grant is given back by its cancel (sent
+/// after the grant), or else by its give-back.
+fn abandon(cancel: bool) -> anyhow::Result<()> {
     let manager = Manager::start()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -86,19 +101,30 @@ fn a_notify_that_picks_an_abandoned_wait_wakes_a_live_one() -> anyhow::Result<()
                 ObjectRequest::Condition(ConditionRequest::GiveBack {
                     holds: 1,
                     pass_on_notify: true,
+                    wait,
                     ..
-                })
+                }) if wait == late.id
             ),
             "{undo:?}"
         );
+        if cancel {
+            raw.send(id, ObjectRequest::Cancel { request: late.id })
+                .await?;
+            let cancelled = raw.recv().await?;
+            ensure!(cancelled.result == Ok(Reply::Bool(false)), "{cancelled:?}");
+        }
         raw.send(id, undo).await?;
+        let given = raw.recv().await?;
+        let holds = if cancel { 0 } else { 1 };
+        ensure!(given.result == Ok(Reply::Count(holds)), "{given:?}");
         // The notify reaches the live wait.
         let woke = live.recv().await?;
         ensure!(
             woke.result
                 == Ok(Reply::Woken {
                     notified: true,
-                    holds: 1
+                    holds: 1,
+                    wait: woke.id,
                 }),
             "the live wait was never woken: the notify went to the abandoned wait and was dropped: {woke:?}"
         );

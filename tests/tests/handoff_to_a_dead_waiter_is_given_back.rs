@@ -318,7 +318,8 @@ impl Race {
             woke.result
                 == Ok(Reply::Woken {
                     notified: true,
-                    holds: 1
+                    holds: 1,
+                    wait: woke.id,
                 }),
             "woke with {woke:?}"
         );

@@ -225,27 +225,6 @@ impl<T> Waiters<T> {
         self.parked.get(id).map(Box::as_ref)
     }
 
-    /// The longest-parked request of `connection` whose data `which`
-    /// picks, if any.
-    pub fn find_of<F: FnMut(&T) -> bool>(
-        &self,
-        connection: ConnectionId,
-        mut which: F,
-    ) -> Option<WaiterId> {
-        self.by_connection
-            .get(&connection)?
-            .ids
-            .iter()
-            .copied()
-            .find(|id| self.parked.get(id).is_some_and(|w| which(&w.data)))
-    }
-
-    /// What the object keeps with parked request `id`, to change it in
-    /// place.
-    pub fn data_mut(&mut self, id: WaiterId) -> Option<&mut T> {
-        self.parked.get_mut(&id).map(|w| &mut w.data)
-    }
-
     /// Takes request `request` of `connection` out and answers it
     /// [`ManagerError::Cancelled`](manager_core::ManagerError::Cancelled),
     /// for a kind whose parked requests hold nothing; `false` if it is not

@@ -90,6 +90,9 @@ pub enum Reply {
         /// it waited. A caller that gave up on the wait gives back exactly
         /// these ([`ConditionRequest::GiveBack`](crate::request::ConditionRequest::GiveBack)).
         holds: u64,
+        /// The id of the `Wait` this answers, for a give-back to name the
+        /// grant it undoes.
+        wait: RequestId,
     },
 }
 

@@ -13,6 +13,7 @@
 use super::{ObjectInfo, ObjectSummary, RegistryReply, Reply};
 use crate::Encoded;
 use crate::inspect::ManagerSnapshot;
+use crate::request::RequestId;
 
 /// A type that one shape of [`Reply`] converts into.
 pub trait ReplyShape: Sized {
@@ -59,6 +60,8 @@ pub struct Woken {
     pub notified: bool,
     /// How many times over it holds the lock again.
     pub holds: u64,
+    /// The id of the `Wait` this answers.
+    pub wait: RequestId,
 }
 
 /// Whether a registry removal found the object ([`RegistryReply::Removed`]).
@@ -94,7 +97,7 @@ shapes! {
     Swapped: Reply::Swapped { swapped, current } => Swapped { swapped, current };
     Delivered: Reply::Delivery { receipt, value } => Delivered { receipt, value };
     Versioned: Reply::Versioned { version, values } => Versioned { version, values };
-    Woken: Reply::Woken { notified, holds } => Woken { notified, holds };
+    Woken: Reply::Woken { notified, holds, wait } => Woken { notified, holds, wait };
     ObjectInfo: Reply::Registry(RegistryReply::Object(info)) => info;
     Removed: Reply::Registry(RegistryReply::Removed(removed)) => Removed(removed);
     Vec<ObjectSummary>: Reply::Registry(RegistryReply::Objects(objects)) => objects;
@@ -137,10 +140,12 @@ mod tests {
             Woken::from_reply(Reply::Woken {
                 notified: true,
                 holds: 2,
+                wait: RequestId(5),
             }),
             Ok(Woken {
                 notified: true,
                 holds: 2,
+                wait: RequestId(5),
             })
         );
         // A wait's reply is not a yes.
@@ -148,10 +153,12 @@ mod tests {
             bool::from_reply(Reply::Woken {
                 notified: true,
                 holds: 1,
+                wait: RequestId(5),
             }),
             Err(Box::new(Reply::Woken {
                 notified: true,
                 holds: 1,
+                wait: RequestId(5),
             }))
         );
         assert_eq!(

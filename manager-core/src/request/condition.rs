@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Owner, Wait};
+use super::{Owner, RequestId, Wait};
 use crate::reply::Woken;
 
 /// A condition's operations.
@@ -27,9 +27,17 @@ pub enum ConditionRequest {
     /// Release the lock (however many times `owner` took it), wait for a
     /// notify, then take the lock back as it was before replying. Replies
     /// `Woken`: whether a notify woke it (`false` if the wait ended
-    /// first), and how many times over it holds the lock again, for a
-    /// caller that gave up to give back ([`ConditionRequest::GiveBack`]).
-    /// `owner` must hold the lock.
+    /// first), how many times over it holds the lock again and the wait's
+    /// id, for a caller that gave up to give back
+    /// ([`ConditionRequest::GiveBack`]). `owner` must hold the lock.
+    ///
+    /// A [`ObjectRequest::Cancel`](super::ObjectRequest::Cancel) of a wait
+    /// that has taken the lock back already (its reply on the way) gives
+    /// the lock back at once, if the owner holds it through that grant
+    /// still: the holds it restored are released and a notify it consumed
+    /// wakes another wait. The cancel replies `Bool(false)` all the same:
+    /// the wait was not taken back while parked, and its reply still
+    /// comes.
     Wait {
         /// Who waits.
         owner: Owner,
@@ -62,20 +70,22 @@ pub enum ConditionRequest {
         /// not lost with a caller that never saw it.
         pass_on_notify: bool,
     },
-    /// Give back the `holds` a `Wait` took back (its `Woken` reply says
-    /// how many) after its caller gave up (sent by the client), or whose
-    /// reply could not be delivered (by the manager itself). Requests the
-    /// same owner sent meanwhile stay as they are: an `acquire` since
-    /// (re-entrant, thanks to the late grant) stays held.
+    /// Give back the `holds` that `Wait` request `wait` took back (its
+    /// `Woken` reply names both) after its caller gave up: sent by the
+    /// client when that reply came but was never read (at once, before any
+    /// later request of the owner), or when it came after the client's
+    /// cancel, and by the manager itself for a reply it could not deliver.
     ///
-    /// The holds are taken from wherever `owner`'s are now: its count if it
-    /// holds the lock (released, and handed on, when none is left), else
-    /// the count its parked `Wait` will take the lock back with (asleep, or
-    /// queued for the lock); never more than is there. A parked `Wait` left
-    /// with nothing to take back is answered
-    /// [`NotHeld`](crate::ManagerError::NotHeld), as it would have been
-    /// without the late grant. Replies `Count`: how many holds were given
-    /// back (0 if `owner` had none left; not an error).
+    /// Applied only if `owner` of this connection holds the lock through
+    /// that very grant still: the lock has not changed hands since `wait`
+    /// took it back. Then up to `holds` of the holder's count are given
+    /// back (never more than is there; the lock is released, and handed
+    /// on, when none is left). Otherwise nothing changes: a cancel that
+    /// arrived after the grant gave it back already (see
+    /// [`ObjectRequest::Cancel`](super::ObjectRequest::Cancel)), or the
+    /// connection's close released it, and the holds the owner has now
+    /// came from a later request. Replies `Count`: how many holds were
+    /// given back (0 if none; not an error).
     GiveBack {
         /// Whose holds.
         owner: Owner,
@@ -85,6 +95,9 @@ pub enum ConditionRequest {
         /// instead (the longest-waiting, if any), so it is not lost with a
         /// caller that never saw it.
         pass_on_notify: bool,
+        /// The id of the `Wait` whose grant this gives back (the `wait`
+        /// of its `Woken` reply).
+        wait: RequestId,
     },
 }
 
@@ -98,7 +111,7 @@ super::call::calls! {
         notify(owner: Owner, n: u64) -> u64 = Notify { owner, n };
         notify_all(owner: Owner) -> u64 = NotifyAll { owner };
         release_all(owner: Owner, pass_on_notify: bool) -> u64 = ReleaseAll { owner, pass_on_notify };
-        give_back(owner: Owner, holds: u64, pass_on_notify: bool) -> u64 = GiveBack { owner, holds, pass_on_notify };
+        give_back(owner: Owner, holds: u64, pass_on_notify: bool, wait: RequestId) -> u64 = GiveBack { owner, holds, pass_on_notify, wait };
     }
 }
 
@@ -123,20 +136,27 @@ impl super::KindRequest for ConditionRequest {
 
     /// A granted acquire is released; a `Wait` always takes the lock back,
     /// notified or not, so the holds it restored are given back
-    /// ([`ConditionRequest::GiveBack`]), passing on the notify it consumed.
+    /// ([`ConditionRequest::GiveBack`], naming the wait), passing on the
+    /// notify it consumed.
     fn undo_for(&self, reply: &crate::reply::Reply) -> Option<Self> {
         use crate::reply::Reply;
         match (self, reply) {
             (ConditionRequest::Acquire { owner, .. }, Reply::Bool(true)) => {
                 Some(ConditionRequest::Release { owner: *owner })
             }
-            (ConditionRequest::Wait { owner, .. }, Reply::Woken { notified, holds }) => {
-                Some(ConditionRequest::GiveBack {
-                    owner: *owner,
-                    holds: *holds,
-                    pass_on_notify: *notified,
-                })
-            }
+            (
+                ConditionRequest::Wait { owner, .. },
+                Reply::Woken {
+                    notified,
+                    holds,
+                    wait,
+                },
+            ) => Some(ConditionRequest::GiveBack {
+                owner: *owner,
+                holds: *holds,
+                pass_on_notify: *notified,
+                wait: *wait,
+            }),
             _ => None,
         }
     }
@@ -155,13 +175,18 @@ mod tests {
             wait: Wait::Forever,
         };
         for notified in [false, true] {
-            let reply = Reply::Woken { notified, holds: 3 };
+            let reply = Reply::Woken {
+                notified,
+                holds: 3,
+                wait: RequestId(9),
+            };
             assert_eq!(
                 wait.undo_for(&reply),
                 Some(ConditionRequest::GiveBack {
                     owner: Owner(4),
                     holds: 3,
                     pass_on_notify: notified,
+                    wait: RequestId(9),
                 })
             );
         }

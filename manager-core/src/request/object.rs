@@ -84,7 +84,10 @@ macro_rules! object_requests {
             /// [`ManagerError::Cancelled`] and changes nothing. For any
             /// kind; replies `Bool`, whether a parked request was taken back.
             /// A request already answered, or one whose wait counts toward a
-            /// result (a barrier's party), is left as it is.
+            /// result (a barrier's party), is left as it is; but for a
+            /// condition's `Wait` that took the lock back already, whose
+            /// grant is given back at once (see
+            /// [`ConditionRequest::Wait`](crate::request::ConditionRequest::Wait)).
             ///
             /// [`ManagerError::Cancelled`]: crate::ManagerError::Cancelled
             Cancel {

@@ -188,10 +188,18 @@ impl<M: Mode> Condition<M> {
     /// # Cancel safety
     ///
     /// A dropped wait is taken back from the manager if it is still
-    /// parked; if its grant was already on its way, the holds it took back
-    /// are given back exactly (`ConditionRequest::GiveBack`), so the owner
-    /// no longer holds the lock through this wait (a guard it holds then
-    /// releases nothing), while an acquire it made since stays held.
+    /// parked; if it had taken the lock back already (its grant on its
+    /// way), the manager gives back the holds it took back when the cancel
+    /// arrives, before this owner's next request, and passes on the
+    /// notify it consumed. So the owner no longer holds the lock through
+    /// this wait (a guard it holds then releases nothing), while an
+    /// acquire it makes afterwards is its own and stays held; the late
+    /// reply's give-back (`ConditionRequest::GiveBack`, naming the wait)
+    /// then changes nothing. (A wait of zero, [`Condition::wait_timeout`]
+    /// with [`Duration::ZERO`], is not taken back: its grant is given back
+    /// when the late reply arrives, after this owner's later requests; a
+    /// release among them uses up the holds the wait took back first, and
+    /// an acquire stays held.)
     pub fn wait(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
         self.object
             .mode()

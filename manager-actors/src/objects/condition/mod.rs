@@ -15,23 +15,34 @@
 //! queue; a waiter whose wait ends moves there too. When such a waiter gets
 //! the lock back, with its count restored, its reply goes out
 //! ([`Reply::Woken`]): whether it was notified (not if its wait ended
-//! first), and the count it holds again. So, as in Python, a `wait` always
+//! first), the count it holds again, and the wait's id. So, as in Python, a `wait` always
 //! returns with the lock held again; taking it back is not bounded by the
 //! wait.
 //!
 //! # A wait given up by its caller
 //!
 //! A `wait` whose caller gave up (a timeout, a dropped future) may still
-//! take the lock back, if its cancel comes too late. The client then gives
-//! back exactly the holds its reply names ([`ConditionRequest::GiveBack`]),
-//! when that reply reaches it; requests the same owner sent meanwhile came
-//! first. An `acquire` among them was re-entrant (the owner held the lock
-//! again) and stays held: the give-back takes only the restored holds,
-//! from wherever that owner's holds are by then: its count if it holds the
-//! lock, else the count its next `wait` saved (asleep, or queued to take
-//! the lock back). Never more than is there; a parked `wait` left with
-//! nothing to take back is answered [`ManagerError::NotHeld`], as it would
-//! have been without the late grant.
+//! take the lock back, if its cancel comes too late. The lock records the
+//! grant with its holder (see [`OwnedLock::give_back_grant`]), and the
+//! grant is given back, if the lock has not changed hands since, by the
+//! first of:
+//!
+//! - the cancel ([`ObjectRequest::Cancel`]), which the client sends as it
+//!   gives up, before any later request of that owner: the holds the wait
+//!   restored are released and the notify it consumed passes on, so no
+//!   later request of the owner sees the late holds. The cancel answers
+//!   `false` (nothing parked was taken back);
+//! - [`ConditionRequest::GiveBack`], naming the wait: sent by the client
+//!   at once for a reply that came but was not read, or when a reply comes
+//!   after a cancel (which gave it back already: the give-back does
+//!   nothing), and by the manager for a reply it could not deliver.
+//!
+//! A give-back never takes holds the owner got from a later request: an
+//! `acquire` since stays held, and so does a later `wait` that took the
+//! lock back and was answered, as the lock changed hands in between. (A
+//! `wait` with [`Wait::No`] is not cancelled by the client: its late reply
+//! is given back when it arrives, after the owner's later requests; a
+//! `release` among them uses up the grant's holds first.)
 //!
 //! # What happens when a holder dies
 //!
@@ -47,14 +58,17 @@
 //! is already gone when the notify comes is skipped at once.) A notified
 //! wait whose reply, with the lock, could not be delivered, or came after
 //! its caller gave up, gives both back
-//! ([`ConditionRequest::GiveBack`] with `pass_on_notify`): the holds it
-//! took back are released and the notify passes on. (If its connection
-//! closed first, that released the lock completely already, and the
-//! give-back finds nothing more to release.)
+//! ([`ConditionRequest::GiveBack`] with `pass_on_notify`, or the cancel): the
+//! holds it took back are released and the notify passes on, once. (If
+//! its connection closed first, that released the lock completely
+//! already: the give-back of its undelivered reply only passes the notify
+//! on.)
 
 use manager_core::ManagerError;
 use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
+#[cfg(doc)]
+use manager_core::request::ObjectRequest;
 use manager_core::request::{ConditionRequest, Owner, RequestId, Wait};
 
 use super::owned_lock::{Acquirer, OwnedLock, Pending};
@@ -80,12 +94,13 @@ impl Pending for Resume {
 
     /// An acquire answers `true`; a wait, whether it was notified and what
     /// it holds again.
-    fn answer(self, holds: u64) -> Reply {
+    fn answer(self, holds: u64, request: RequestId) -> Reply {
         match self {
             Resume::Acquire => Reply::Bool(true),
             Resume::Notified | Resume::TimedOut => Reply::Woken {
                 notified: self == Resume::Notified,
                 holds,
+                wait: request,
             },
         }
     }
@@ -196,45 +211,26 @@ impl ConditionState {
         }
     }
 
-    /// Gives back up to `holds` of the holds of `owner` of `connection`,
-    /// wherever they are (see the module docs): its count if it holds the
-    /// lock, else that of its sleeping wait, else that of its wait queued
-    /// to take the lock back. A wait left with nothing is answered
-    /// [`ManagerError::NotHeld`]. Returns how many were given back, and
-    /// how many notifies are to be passed on (of a notified wait so
-    /// answered). The lock is not handed on yet.
+    /// Gives back the grant of wait `wait` of `connection`, if the lock is
+    /// held through it still (see [`OwnedLock::give_back_grant`]): up to
+    /// `holds` of the holds it restored, then hands a freed lock on and,
+    /// if `pass_on_notify` (or, with `None`, if the wait was notified),
+    /// passes on the notify it consumed. Returns how many holds were given
+    /// back, `None` if the lock is not held through that grant.
     fn give_back(
         &mut self,
         connection: ConnectionId,
-        owner: Owner,
+        wait: RequestId,
         holds: u64,
+        pass_on_notify: Option<bool>,
         ctx: &mut ObjectContext<'_, Self>,
-    ) -> (u64, u64) {
-        if let Some(given) = self.lock.give_back_held(connection, owner, holds) {
-            return (given, 0);
-        }
-        if let Some(id) = self.sleepers.find_of(connection, |s| s.owner == owner)
-            && let Some(sleeper) = self.sleepers.data_mut(id)
-        {
-            let given = holds.min(sleeper.count);
-            sleeper.count -= given;
-            if sleeper.count == 0
-                && let Some(emptied) = self.sleepers.take(id, ctx)
-            {
-                emptied.caller.reply(Err(Self::not_held(ctx)));
-            }
-            return (given, 0);
-        }
-        match self.lock.give_back_parked(connection, owner, holds, ctx) {
-            Some((given, emptied)) => {
-                let lost = emptied.map_or(0, |emptied| {
-                    emptied.caller.reply(Err(Self::not_held(ctx)));
-                    u64::from(emptied.data.pending.passes_on())
-                });
-                (given, lost)
-            }
-            None => (0, 0),
-        }
+    ) -> Option<u64> {
+        let (given, notified) = self.lock.give_back_grant(connection, wait, holds)?;
+        // As `ReleaseAll`: a freed lock goes to the next acquirer first; a
+        // wait woken by the given-back notify queues behind it.
+        let lost = self.lock.hand_over(ctx);
+        self.pass_on(lost + u64::from(pass_on_notify.unwrap_or(notified)), ctx);
+        Some(given)
     }
 
     fn not_held(ctx: &ObjectContext<'_, Self>) -> ManagerError {
@@ -312,17 +308,16 @@ impl ObjectState for ConditionState {
                 self.pass_on(lost + u64::from(pass_on_notify), ctx);
             }
             ConditionRequest::GiveBack {
-                owner,
+                owner: _,
                 holds,
                 pass_on_notify,
+                wait,
             } => {
-                let (given, lost) = self.give_back(caller.connection, owner, holds, ctx);
-                caller.reply(Ok(Reply::Count(given)));
-                // As `ReleaseAll`: a freed lock goes to the next acquirer
-                // first; a wait woken by a given-back notify queues behind
-                // it.
-                let lost = lost + self.lock.hand_over(ctx);
-                self.pass_on(lost + u64::from(pass_on_notify), ctx);
+                // The grant, named by its connection and wait, is the
+                // holder's only if that owner holds the lock through it.
+                let connection = caller.connection;
+                let given = self.give_back(connection, wait, holds, Some(pass_on_notify), ctx);
+                caller.reply(Ok(Reply::Count(given.unwrap_or(0))));
             }
         }
     }
@@ -349,6 +344,13 @@ impl ObjectState for ConditionState {
             return true;
         }
         let Some(resume) = self.lock.cancel(connection, request, ctx) else {
+            // Not parked: if it is a wait that has taken the lock back, its
+            // reply on the way to a caller that gave up, and the lock is
+            // held through that grant still, the grant is given back now,
+            // before any later request of its owner (the client sends the
+            // cancel first), and the notify it consumed passes on. Its
+            // reply still comes: `false`, nothing parked was taken back.
+            self.give_back(connection, request, u64::MAX, None, ctx);
             return false;
         };
         // A wait taking the lock back that a notify picked: the notify wakes

@@ -30,6 +30,22 @@
 //! to the kind as a release ([`ObjectState::undelivered`]), which hands the
 //! lock on again.
 //!
+//! # A grant given back
+//!
+//! The holder remembers the grant that made it the holder if that grant
+//! took back holds its owner had before (a condition's wait,
+//! [`Pending::restores`]), for as long as it holds the lock. A caller that
+//! gave up on such a request gives back that grant only, by its request id
+//! ([`OwnedLock::give_back_grant`]): once the lock has changed hands, the
+//! holds the owner has came from later requests, and stay. An acquire of
+//! the holder since the grant stays too: the give-back takes at most the
+//! holds the grant restored. A release of the holder since uses up the
+//! grant's holds first: what is left to give back is never more than the
+//! holder's count after it, so an acquire after that release stays held.
+//! (A client gives a grant back before its owner's next request, unless
+//! it did not send a cancel for the request: see
+//! [`ConditionState`](super::ConditionState).)
+//!
 //! When the holder's connection closes, the lock is released completely,
 //! however many times it was taken, and handed on; the connection's parked
 //! acquires are dropped first.
@@ -41,7 +57,7 @@ use manager_core::request::{Owner, RequestId, Wait};
 
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::{Caller, ConnectionId};
-use crate::waiters::{Waiter, WaiterId, Waiters};
+use crate::waiters::{WaiterId, Waiters};
 
 /// What a kind keeps with a parked acquire, besides its owner and count.
 /// A plain acquire's is the [`Default`].
@@ -50,15 +66,17 @@ pub(crate) trait Pending: Copy + Default + Send + 'static {
     /// connection's acquires are dropped without being read.
     const MAY_PASS_ON: bool = false;
 
-    /// What the acquire answers once it has the lock, `holds` times over.
-    fn answer(self, holds: u64) -> Reply {
-        let _ = holds;
+    /// What the acquire, request `request`, answers once it has the lock,
+    /// `holds` times over.
+    fn answer(self, holds: u64, request: RequestId) -> Reply {
+        let _ = (holds, request);
         Reply::Bool(true)
     }
 
     /// Whether the acquire takes back holds its owner had before (a
-    /// condition's wait), rather than taking the lock anew: a give-back
-    /// of those holds takes from its count ([`OwnedLock::give_back_parked`]).
+    /// condition's wait), rather than taking the lock anew: its grant is
+    /// recorded with the holder, for it to be given back if its caller
+    /// gave up ([`OwnedLock::give_back_grant`]).
     fn restores(self) -> bool {
         false
     }
@@ -82,6 +100,22 @@ struct Holder {
     owner: Owner,
     /// How many acquires are not yet released.
     count: u64,
+    /// The grant of an acquire that restored earlier holds
+    /// ([`Pending::restores`]) that made it the holder, until given back.
+    grant: Option<Grant>,
+}
+
+/// The grant that made the holder hold the lock, when it took back earlier
+/// holds (a condition's wait): what giving it back gives back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Grant {
+    /// The id of the request granted.
+    request: RequestId,
+    /// How many holds it restored.
+    holds: u64,
+    /// Whether it passes something on once given back
+    /// ([`Pending::passes_on`]: a notify it consumed).
+    passes_on: bool,
 }
 
 impl Holder {
@@ -107,6 +141,10 @@ pub(crate) struct Acquirer<P> {
 pub(crate) struct OwnedLock<P: Pending = ()> {
     reentrant: bool,
     holder: Option<Holder>,
+    /// The grant a holder whose connection closed held the lock through,
+    /// if it passes something on: for the give-back of its undelivered
+    /// reply to pass that on, once.
+    closed_grant: Option<(ConnectionId, Grant)>,
     /// Parked acquires, in arrival order.
     acquirers: Waiters<Acquirer<P>>,
 }
@@ -118,6 +156,7 @@ impl<P: Pending> OwnedLock<P> {
         OwnedLock {
             reentrant,
             holder: None,
+            closed_grant: None,
             acquirers: Waiters::default(),
         }
     }
@@ -176,6 +215,7 @@ impl<P: Pending> OwnedLock<P> {
                     connection: caller.connection,
                     owner,
                     count: 1,
+                    grant: None,
                 });
                 caller.reply(Ok(Reply::Bool(true)));
             }
@@ -233,6 +273,11 @@ impl<P: Pending> OwnedLock<P> {
             return 0;
         };
         holder.count -= 1;
+        if let Some(grant) = &mut holder.grant {
+            // A release uses up the grant's holds first (see the module
+            // docs).
+            grant.holds = grant.holds.min(holder.count);
+        }
         if holder.count == 0 {
             self.holder = None;
         }
@@ -253,50 +298,43 @@ impl<P: Pending> OwnedLock<P> {
         }
     }
 
-    /// Gives back up to `holds` of the holds of `owner` of `connection`, if
-    /// it holds the lock, and returns how many (never more than it holds);
-    /// `None` if it is not the holder. A lock left with none is released
-    /// but not handed on yet: see [`OwnedLock::hand_over`].
-    pub(crate) fn give_back_held(
+    /// Gives back the grant of request `request` of `connection`, if the
+    /// holder holds the lock through it still (the lock has not changed
+    /// hands since; see [`Pending::restores`]): up to `holds` of the holds
+    /// it restored, never more than the holder's count. Returns how many,
+    /// and whether the grant passes something on ([`Pending::passes_on`]);
+    /// `None` if the holder does not hold the lock through that grant. A
+    /// lock left with none is released but not handed on yet: see
+    /// [`OwnedLock::hand_over`]. The grant of a holder whose connection
+    /// has closed since, if it passes something on, is given back once
+    /// more, with no holds (its close released them), for the give-back
+    /// of its undelivered reply to pass that on.
+    pub(crate) fn give_back_grant(
         &mut self,
         connection: ConnectionId,
-        owner: Owner,
+        request: RequestId,
         holds: u64,
-    ) -> Option<u64> {
-        let holder = self.holder.as_mut().filter(|h| h.is(connection, owner))?;
-        let given = holds.min(holder.count);
+    ) -> Option<(u64, bool)> {
+        if let Some((closed, grant)) = self.closed_grant
+            && closed == connection
+            && grant.request == request
+        {
+            // Its connection's close released the holds already.
+            self.closed_grant = None;
+            return Some((0, grant.passes_on));
+        }
+        let holder = self
+            .holder
+            .as_mut()
+            .filter(|h| h.connection == connection)?;
+        let grant = holder.grant.filter(|g| g.request == request)?;
+        let given = holds.min(grant.holds).min(holder.count);
         holder.count -= given;
+        holder.grant = None;
         if holder.count == 0 {
             self.holder = None;
         }
-        Some(given)
-    }
-
-    /// Gives back up to `holds` of the count that the longest-parked
-    /// acquire of `owner` of `connection` that takes back earlier holds
-    /// ([`Pending::restores`]) will take the lock with, and returns how
-    /// many (never more than its count), with the acquire itself, taken
-    /// out unanswered, if none are left to it (for its kind to answer);
-    /// `None` if there is no such acquire.
-    pub(crate) fn give_back_parked<S: ObjectState>(
-        &mut self,
-        connection: ConnectionId,
-        owner: Owner,
-        holds: u64,
-        ctx: &mut ObjectContext<'_, S>,
-    ) -> Option<(u64, Option<Waiter<Acquirer<P>>>)> {
-        let id = self
-            .acquirers
-            .find_of(connection, |a| a.owner == owner && a.pending.restores())?;
-        let acquirer = self.acquirers.data_mut(id)?;
-        let given = holds.min(acquirer.count);
-        acquirer.count -= given;
-        let emptied = if acquirer.count == 0 {
-            self.acquirers.take(id, ctx)
-        } else {
-            None
-        };
-        Some((given, emptied))
+        Some((given, grant.passes_on))
     }
 
     /// Gives a free lock to the longest-parked acquire whose connection is
@@ -320,12 +358,18 @@ impl<P: Pending> OwnedLock<P> {
                 lost += u64::from(pending.passes_on());
                 continue;
             }
+            let request = waiter.caller.id;
             self.holder = Some(Holder {
                 connection: waiter.caller.connection,
                 owner,
                 count,
+                grant: pending.restores().then_some(Grant {
+                    request,
+                    holds: count,
+                    passes_on: pending.passes_on(),
+                }),
             });
-            waiter.caller.reply(Ok(pending.answer(count)));
+            waiter.caller.reply(Ok(pending.answer(count, request)));
         }
         lost
     }
@@ -380,13 +424,18 @@ impl<P: Pending> OwnedLock<P> {
         } else {
             self.acquirers.drop_connection(connection, ctx);
         }
-        if self.holder.is_some_and(|h| h.connection == connection) {
+        if let Some(holder) = self.holder.filter(|h| h.connection == connection) {
             tracing::debug!(
                 object = %ctx.what(),
                 %connection,
                 "holder's connection closed; lock released"
             );
             self.holder = None;
+            // What a grant it held the lock through passes on is passed on
+            // by the give-back of its reply, if that was not delivered.
+            if let Some(grant) = holder.grant.filter(|g| g.passes_on) {
+                self.closed_grant = Some((connection, grant));
+            }
         }
         lost + self.hand_over(ctx)
     }

@@ -23,7 +23,7 @@ struct Requeued(bool);
 impl Pending for Requeued {
     const MAY_PASS_ON: bool = true;
 
-    fn answer(self, _holds: u64) -> Reply {
+    fn answer(self, _holds: u64, _request: RequestId) -> Reply {
         Reply::Bool(!self.0)
     }
 
@@ -40,8 +40,8 @@ impl Pending for Requeued {
 /// requests: `Acquire` and `Release` are the core's; `Notify` answers the
 /// depth and `NotifyAll` the parked count; `Wait` queues an acquire for 3
 /// (`Requeued(true)`), `ReleaseAll` releases completely and hands on, and
-/// `GiveBack` gives back holds from the holder or a queued `Wait`.
-/// It adds up what the core says is lost.
+/// `GiveBack` gives back the grant of the `Wait` it names, counting what
+/// that passes on as lost. It adds up what the core says is lost.
 #[derive(Debug)]
 struct Host {
     lock: OwnedLock<Requeued>,
@@ -93,23 +93,14 @@ impl ObjectState for Host {
                 let lost = self.lock.hand_over(ctx);
                 self.lose(lost);
             }
-            ConditionRequest::GiveBack { owner, holds, .. } => {
-                let connection = caller.connection;
-                let given = match self.lock.give_back_held(connection, owner, holds) {
-                    Some(given) => given,
-                    None => match self.lock.give_back_parked(connection, owner, holds, ctx) {
-                        Some((given, emptied)) => {
-                            if let Some(emptied) = emptied {
-                                self.lose(u64::from(emptied.data.pending.passes_on()));
-                                emptied
-                                    .caller
-                                    .reply(Err(ManagerError::NotHeld { what: ctx.what() }));
-                            }
-                            given
-                        }
-                        None => 0,
-                    },
-                };
+            ConditionRequest::GiveBack { holds, wait, .. } => {
+                let given = self
+                    .lock
+                    .give_back_grant(caller.connection, wait, holds)
+                    .map_or(0, |(given, passes_on)| {
+                        self.lose(u64::from(passes_on));
+                        given
+                    });
                 caller.reply(Ok(Reply::Count(given)));
                 let lost = self.lock.hand_over(ctx);
                 self.lose(lost);
@@ -398,47 +389,69 @@ async fn an_undelivered_grant_is_given_back_and_handed_on() {
     assert_eq!(c.call(&lock, DEPTH).await, count(1));
 }
 
-fn give_back(owner: u64, holds: u64) -> ObjectRequest {
+fn give_back(owner: u64, holds: u64, wait: RequestId) -> ObjectRequest {
     ObjectRequest::Condition(ConditionRequest::GiveBack {
         owner: Owner(owner),
         holds,
         pass_on_notify: false,
+        wait,
     })
 }
 
-/// A give-back takes from the holder's count, or else from the count a
-/// queued acquire that restores holds will take the lock with, never
-/// more than is there; a plain queued acquire is not touched, and one
-/// left with nothing leaves, answered `NotHeld`.
+/// A give-back takes only the grant it names, by its connection and
+/// request, while the holder holds the lock through it: at most the holds
+/// that grant restored, a release since using them up first, and only
+/// once. A grant that passes something on, of a holder whose connection
+/// closed, is given back once more with no holds, to pass that on.
 #[actix::test]
-async fn a_give_back_takes_from_the_holder_or_its_queued_take_back() {
-    let (lock, lost, _) = host(true);
+async fn a_give_back_takes_only_the_grant_it_names() {
+    let (lock, lost, actor) = host(true);
     let (mut a, mut b) = (Conn::new(1), Conn::new(2));
-    for _ in 0..3 {
-        assert_eq!(a.call(&lock, acquire(1, Wait::No)).await, TRUE);
-    }
-    assert_eq!(a.call(&lock, give_back(1, 2)).await, count(2));
-    assert_eq!(a.call(&lock, DEPTH).await, count(1));
-    // b's plain acquire and its owner 2's take-back of 3 queue.
-    let b_plain = b.send(&lock, acquire(1, Wait::Forever)).await;
+    assert_eq!(a.call(&lock, acquire(1, Wait::No)).await, TRUE);
+    // b's owner 2 queues to take back 3 holds: not granted yet.
     let b_queued = b.send(&lock, requeue(2, Wait::Forever)).await;
-    assert_eq!(b.call(&lock, give_back(1, 1)).await, count(0), "plain");
-    assert_eq!(b.call(&lock, give_back(2, 2)).await, count(2));
-    assert_eq!(a.call(&lock, give_back(1, 5)).await, count(1));
-    let granted = b.next().await;
-    assert_eq!((granted.id, granted.result), (b_plain, TRUE));
-    assert_eq!(b.call(&lock, release(1)).await, DONE);
+    assert_eq!(b.call(&lock, give_back(2, 3, b_queued)).await, count(0));
+    // a's own acquire is no grant to give back.
+    let a_acquire = a.send(&lock, acquire(1, Wait::No)).await;
+    assert_eq!(a.now(a_acquire), TRUE);
+    assert_eq!(a.call(&lock, give_back(1, 1, a_acquire)).await, count(0));
+    assert_eq!(a.call(&lock, release_completely(1)).await, count(2));
     let granted = b.next().await;
     assert_eq!((granted.id, granted.result), (b_queued, FALSE));
-    assert_eq!(b.call(&lock, DEPTH).await, count(1), "3 less 2");
-    // Given back whole while queued, it leaves without the lock.
+    // An acquire, two releases (the second uses up one of the grant's
+    // holds), an acquire: 3 held, 2 of them the grant's.
+    assert_eq!(b.call(&lock, acquire(2, Wait::No)).await, TRUE);
     assert_eq!(b.call(&lock, release(2)).await, DONE);
-    assert_eq!(a.call(&lock, acquire(1, Wait::No)).await, TRUE);
-    let b_queued = b.send(&lock, requeue(2, Wait::Forever)).await;
-    let given = b.send(&lock, give_back(2, 3)).await;
-    assert!(not_held(b.now(b_queued)));
-    assert_eq!(b.now(given), count(3));
+    assert_eq!(b.call(&lock, release(2)).await, DONE);
+    assert_eq!(b.call(&lock, acquire(2, Wait::No)).await, TRUE);
+    assert_eq!(b.call(&lock, DEPTH).await, count(3));
+    // Another request, or the same id on another connection: nothing.
+    assert_eq!(
+        b.call(&lock, give_back(2, 3, RequestId(999))).await,
+        count(0)
+    );
+    assert_eq!(a.call(&lock, give_back(2, 3, b_queued)).await, count(0));
+    assert_eq!(*lost.lock().unwrap(), 0);
+    assert_eq!(b.call(&lock, give_back(2, 5, b_queued)).await, count(2));
+    assert_eq!(b.call(&lock, DEPTH).await, count(1));
     assert_eq!(*lost.lock().unwrap(), 1, "it passes on what it carried");
+    // Once only.
+    assert_eq!(b.call(&lock, give_back(2, 5, b_queued)).await, count(0));
+    assert_eq!(b.call(&lock, DEPTH).await, count(1));
+    assert_eq!(b.call(&lock, release(2)).await, DONE);
+    // Granted at once, then b's connection closes: the close releases
+    // the holds, and the give-back of the grant passes on, once.
+    let again = b.send(&lock, requeue(2, Wait::Forever)).await;
+    assert_eq!(b.now(again), FALSE);
+    actor
+        .send(crate::object::ConnectionClosed(ConnectionId(2)))
+        .await
+        .unwrap();
+    assert_eq!(a.call(&lock, DEPTH).await, count(0));
+    for _ in 0..2 {
+        assert_eq!(b.call(&lock, give_back(2, 3, again)).await, count(0));
+    }
+    assert_eq!(*lost.lock().unwrap(), 2);
     assert_eq!(a.call(&lock, PARKED).await, count(0));
 }
 
