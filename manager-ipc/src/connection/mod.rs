@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use manager_core::reply::{Reply, ReplyShape};
-use manager_core::request::{Request, RequestFrame, RequestId, Wait};
+use manager_core::request::{Request, RequestFrame, RequestId};
 use tokio::sync::oneshot;
 
 use crate::address::Address;
@@ -321,12 +321,12 @@ impl Connection {
         takes: Option<Request>,
     ) -> Result<Reply, Error> {
         let id = RequestId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
-        // A request that may park is taken back if its caller gives up.
+        // A request that may park is taken back if its caller gives up;
+        // even one that does not wait (`Wait::No`) may have parked (a
+        // condition's wait ends by the object's timer) or have taken
+        // something the object gives back when the cancel arrives.
         let parks = match &mut request {
-            Request::Object { target, op } => op
-                .wait_mut()
-                .is_some_and(|wait| *wait != Wait::No)
-                .then_some(*target),
+            Request::Object { target, op } => op.wait_mut().is_some().then_some(*target),
             Request::Registry(_) => None,
         };
         let mut frame = Vec::new();
