@@ -91,6 +91,10 @@ pub enum Reply {
         /// these ([`ConditionRequest::GiveBack`](crate::request::ConditionRequest::GiveBack)).
         holds: u64,
     },
+    /// One value or nothing for each key asked for, in the order asked (a
+    /// bulk read or removal, such as
+    /// [`DictRequest::GetMany`](crate::request::DictRequest::GetMany)).
+    MaybeValues(Vec<Option<Encoded>>),
 }
 
 /// The registry's answers.
