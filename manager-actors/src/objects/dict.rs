@@ -7,25 +7,29 @@
 //! [`DictRequest::PopItem`] takes the last inserted entry.
 //!
 //! Every request is applied whole before the next one starts, so
-//! [`DictRequest::Add`], [`DictRequest::SetDefault`] and
-//! [`DictRequest::Update`] are atomic with respect to every other client.
-//! A large `update` is applied in slices ([`ObjectContext::in_slices`]),
-//! the dict taking no other request meanwhile; a large dict cleared or
+//! [`DictRequest::Add`], [`DictRequest::SetDefault`] and the bulk requests
+//! ([`DictRequest::Update`], [`DictRequest::GetMany`],
+//! [`DictRequest::RemoveMany`]) are atomic with respect to every other
+//! client. A large bulk request is applied in slices
+//! ([`ObjectContext::in_slices`]), the dict taking no other request
+//! meanwhile; a large dict cleared or
 //! removed is freed off the actors' thread ([`crate::discard`]).
 //!
 //! # Types
 //!
 //! The requests that remove an entry and hand it back
-//! ([`DictRequest::Remove`], [`DictRequest::Pop`], [`DictRequest::PopItem`])
-//! may name the types their caller will decode it as. The dict checks the
-//! stored tags first: an entry of other types stays where it is and the
-//! request fails with [`ManagerError::WrongType`].
+//! ([`DictRequest::Remove`], [`DictRequest::Pop`], [`DictRequest::PopItem`],
+//! [`DictRequest::RemoveMany`]) may name the types their caller will decode
+//! it as. The dict checks the stored tags first: an entry of other types
+//! stays where it is and the request fails with [`ManagerError::WrongType`].
+//! A `RemoveMany` checks every entry it would remove before it removes any:
+//! one of other types fails it whole, and the dict is unchanged.
 
 use indexmap::IndexMap;
 use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
 use manager_core::request::DictRequest;
-use manager_core::{Encoded, ManagerError};
+use manager_core::{Encoded, ManagerError, TypeTag};
 use std::borrow::Cow;
 
 use super::list::check_type;
@@ -37,6 +41,14 @@ use crate::object::Caller;
 #[derive(Debug, Default)]
 pub struct DictState {
     entries: IndexMap<Encoded, Encoded>,
+}
+
+/// What the first pass of a `RemoveMany` found: for each key asked, in
+/// order, the index of its entry; or the first entry of a wrong type.
+#[derive(Debug, Default)]
+struct Found {
+    at: Vec<Option<usize>>,
+    error: Option<ManagerError>,
 }
 
 impl DictState {
@@ -135,7 +147,86 @@ impl DictState {
                 self.entries.insert(key, stored);
                 Reply::Integer(sum)
             }
+            DictRequest::GetMany { keys } => {
+                let mut values = Vec::with_capacity(keys.len());
+                self.get_all(&mut values, keys);
+                Reply::MaybeValues(values)
+            }
+            DictRequest::RemoveMany { keys, expect } => {
+                let mut found = Found::default();
+                self.find_all(&mut found, keys, expect.as_ref(), &what);
+                self.remove_found(found)?
+            }
         })
+    }
+
+    /// Adds each key's value (or `None`) to `values`: a slice of a
+    /// `GetMany`.
+    fn get_all(&self, values: &mut Vec<Option<Encoded>>, keys: Vec<Encoded>) {
+        values.extend(keys.iter().map(|key| self.entries.get(key).cloned()));
+    }
+
+    /// Finds each key's entry and checks its value's type, changing
+    /// nothing: a slice of a `RemoveMany`'s first pass. After a wrong type,
+    /// the other slices are skipped.
+    fn find_all(
+        &self,
+        found: &mut Found,
+        keys: Vec<Encoded>,
+        expect: Option<&TypeTag>,
+        what: impl Fn() -> String,
+    ) {
+        if found.error.is_some() {
+            return;
+        }
+        for key in &keys {
+            let index = match self.entries.get_full(key) {
+                Some((index, _, value)) => {
+                    if let Err(e) = check_type(value, expect, &what) {
+                        found.error = Some(e);
+                        return;
+                    }
+                    Some(index)
+                }
+                None => None,
+            };
+            found.at.push(index);
+        }
+    }
+
+    /// Removes the entries `found`, in one pass over the dict from the
+    /// first of them, and replies their values in the order they were
+    /// asked for; a key asked again is absent the second time. If `found`
+    /// holds an error, removes nothing and returns it.
+    fn remove_found(&mut self, found: Found) -> Result<Reply, ManagerError> {
+        if let Some(error) = found.error {
+            return Err(error);
+        }
+        let mut values = vec![None; found.at.len()];
+        // Each entry with the first place it was asked at, by index.
+        let mut entries: Vec<(usize, usize)> = found
+            .at
+            .into_iter()
+            .enumerate()
+            .filter_map(|(place, index)| Some((index?, place)))
+            .collect();
+        entries.sort_unstable();
+        entries.dedup_by_key(|(index, _)| *index);
+        let Some(&(start, _)) = entries.first() else {
+            return Ok(Reply::MaybeValues(values));
+        };
+        let (mut index, mut next) = (start, 0);
+        let removed = self.entries.extract_if(start.., |_, _| {
+            let take = entries.get(next).is_some_and(|&(i, _)| i == index);
+            index += 1;
+            next += usize::from(take);
+            take
+        });
+        let places = entries.iter().map(|&(_, place)| place);
+        for ((_, value), place) in removed.zip(places) {
+            values[place] = Some(value);
+        }
+        Ok(Reply::MaybeValues(values))
     }
 
     /// Empties the dict, freeing its entries off the actors' thread if
@@ -170,6 +261,35 @@ impl ObjectState for DictState {
                     items,
                     |dict, slice| dict.entries.extend(slice),
                     |_| Ok(Reply::Done),
+                );
+            }
+            DictRequest::GetMany { keys } => {
+                let values = Vec::with_capacity(keys.len());
+                return ctx.in_slices_with(
+                    self,
+                    caller,
+                    keys,
+                    values,
+                    |dict, values, slice| dict.get_all(values, slice),
+                    |_, values| Ok(Reply::MaybeValues(values)),
+                );
+            }
+            DictRequest::RemoveMany { keys, expect } => {
+                // Checked in slices, then removed in one pass over the dict.
+                let what = ctx.what();
+                let found = Found {
+                    at: Vec::with_capacity(keys.len()),
+                    error: None,
+                };
+                return ctx.in_slices_with(
+                    self,
+                    caller,
+                    keys,
+                    found,
+                    move |dict, found, slice| {
+                        dict.find_all(found, slice, expect.as_ref(), || what.clone());
+                    },
+                    DictState::remove_found,
                 );
             }
             request => self.apply(request, || ctx.what()),
@@ -575,6 +695,133 @@ mod tests {
         assert_eq!(
             ap(&mut dict, DictRequest::Get { key: k("s") }),
             Ok(Reply::MaybeValue(Some(k("text"))))
+        );
+    }
+
+    #[test]
+    fn get_many_and_remove_many_answer_in_the_order_asked() {
+        let mut dict = DictState::new();
+        for (key, x) in [("a", 1), ("b", 2), ("c", 3), ("d", 4)] {
+            insert(&mut dict, key, x);
+        }
+        assert_eq!(
+            ap(
+                &mut dict,
+                DictRequest::GetMany {
+                    keys: vec![k("c"), k("zz"), k("a"), k("c")],
+                }
+            ),
+            Ok(Reply::MaybeValues(vec![
+                Some(v(3)),
+                None,
+                Some(v(1)),
+                Some(v(3))
+            ]))
+        );
+        // A key asked twice is absent the second time.
+        assert_eq!(
+            ap(
+                &mut dict,
+                DictRequest::RemoveMany {
+                    keys: vec![k("c"), k("zz"), k("a"), k("c")],
+                    expect: Some(TypeTag::of::<i64>()),
+                }
+            ),
+            Ok(Reply::MaybeValues(vec![Some(v(3)), None, Some(v(1)), None]))
+        );
+        // The others keep their order.
+        assert_eq!(keys(&mut dict), vec![k("b"), k("d")]);
+        assert_eq!(
+            ap(
+                &mut dict,
+                DictRequest::RemoveMany {
+                    keys: vec![],
+                    expect: None,
+                }
+            ),
+            Ok(Reply::MaybeValues(vec![]))
+        );
+    }
+
+    #[test]
+    fn remove_many_with_one_wrong_type_removes_nothing() {
+        let mut dict = DictState::new();
+        insert(&mut dict, "a", 1);
+        ap(
+            &mut dict,
+            DictRequest::Insert {
+                key: k("s"),
+                value: k("text"),
+            },
+        )
+        .unwrap();
+        insert(&mut dict, "b", 2);
+        let err = ap(
+            &mut dict,
+            DictRequest::RemoveMany {
+                keys: vec![k("a"), k("s"), k("b")],
+                expect: Some(TypeTag::of::<i64>()),
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(err, ManagerError::WrongType { .. }), "{err}");
+        assert_eq!(keys(&mut dict), vec![k("a"), k("s"), k("b")]);
+    }
+
+    /// Bulk reads and removals of several slices land whole; a removal
+    /// whose wrong type is in its last slice removes nothing.
+    #[actix::test]
+    async fn large_bulk_reads_and_removals_land_whole() {
+        use crate::actor::BULK_SLICE;
+        use crate::objects::testing::{Conn, Harness};
+        use manager_core::ObjectSpec;
+
+        let (_harness, dict) = Harness::start(ObjectSpec::Dict).await;
+        let mut conn = Conn::new(1);
+        let n = BULK_SLICE * 2 + 3;
+        let items: Vec<(Encoded, Encoded)> = (0..n as i64).map(|i| (v(i), v(i))).collect();
+        // A bulk request of several slices is answered after a few turns.
+        let mut call = async |request| {
+            let id = conn.send(&dict, ObjectRequest::Dict(request)).await;
+            conn.later(id).await
+        };
+        assert_eq!(call(DictRequest::Update { items }).await, Ok(Reply::Done));
+        // Every key, an absent one and then a text: the last slice fails.
+        let mut asked: Vec<Encoded> = (0..n as i64).map(v).collect();
+        asked.push(v(-1));
+        let mut wrong = asked.clone();
+        wrong.push(k("text"));
+        call(DictRequest::Insert {
+            key: k("text"),
+            value: k("text"),
+        })
+        .await
+        .unwrap();
+        let err = call(DictRequest::RemoveMany {
+            keys: wrong,
+            expect: Some(TypeTag::of::<i64>()),
+        })
+        .await
+        .unwrap_err();
+        assert!(matches!(err, ManagerError::WrongType { .. }), "{err}");
+        assert_eq!(call(DictRequest::Len).await, Ok(Reply::Count(n as u64 + 1)));
+
+        let mut expected: Vec<Option<Encoded>> = (0..n as i64).map(|i| Some(v(i))).collect();
+        expected.push(None);
+        let read = call(DictRequest::GetMany {
+            keys: asked.clone(),
+        })
+        .await;
+        assert!(read == Ok(Reply::MaybeValues(expected.clone())));
+        let removed = call(DictRequest::RemoveMany {
+            keys: asked,
+            expect: Some(TypeTag::of::<i64>()),
+        })
+        .await;
+        assert!(removed == Ok(Reply::MaybeValues(expected)));
+        assert_eq!(
+            call(DictRequest::Items).await,
+            Ok(Reply::Pairs(vec![(k("text"), k("text"))]))
         );
     }
 

@@ -5,6 +5,10 @@
 //! [`NamespaceRequest::Add`], [`NamespaceRequest::SetIfAbsent`] and
 //! [`NamespaceRequest::CompareAndSwap`] are atomic with respect to every other
 //! client: four processes doing a thousand adds each end at exactly 4,000.
+//! The bulk requests ([`NamespaceRequest::Update`],
+//! [`NamespaceRequest::GetMany`]) are applied whole too: a large one in
+//! slices ([`ObjectContext::in_slices`]), the namespace taking no other
+//! request meanwhile.
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
@@ -101,7 +105,31 @@ impl NamespaceState {
                 self.attributes.insert(attribute, stored);
                 Reply::Integer(sum)
             }
+            NamespaceRequest::Update { items } => {
+                self.set_all(items);
+                Reply::Done
+            }
+            NamespaceRequest::GetMany { attributes } => {
+                let mut values = Vec::with_capacity(attributes.len());
+                self.get_all(&mut values, attributes);
+                Reply::MaybeValues(values)
+            }
         })
+    }
+
+    /// Sets each attribute in turn: a slice of an `Update`.
+    fn set_all(&mut self, items: Vec<(String, Encoded)>) {
+        self.attributes.extend(items);
+    }
+
+    /// Adds each attribute's value (or `None`) to `values`: a slice of a
+    /// `GetMany`.
+    fn get_all(&self, values: &mut Vec<Option<Encoded>>, attributes: Vec<String>) {
+        values.extend(
+            attributes
+                .iter()
+                .map(|attribute| self.attributes.get(attribute).cloned()),
+        );
     }
 }
 
@@ -128,7 +156,25 @@ impl ObjectState for NamespaceState {
         caller: Caller,
         ctx: &mut ObjectContext<'_, Self>,
     ) {
-        caller.reply(self.apply(request, ctx.name().as_str()));
+        match request {
+            NamespaceRequest::Update { items } => {
+                ctx.in_slices(self, caller, items, NamespaceState::set_all, |_| {
+                    Ok(Reply::Done)
+                })
+            }
+            NamespaceRequest::GetMany { attributes } => {
+                let values = Vec::with_capacity(attributes.len());
+                ctx.in_slices_with(
+                    self,
+                    caller,
+                    attributes,
+                    values,
+                    |ns, values, slice| ns.get_all(values, slice),
+                    |_, values| Ok(Reply::MaybeValues(values)),
+                );
+            }
+            request => caller.reply(self.apply(request, ctx.name().as_str())),
+        }
     }
 }
 
@@ -221,6 +267,70 @@ mod tests {
             }),
             Err(ManagerError::Overflow { .. })
         ));
+    }
+
+    #[test]
+    fn update_sets_in_order_and_get_many_reads_absent_as_none() {
+        let mut ns = ns();
+        ns.ap(NamespaceRequest::Update {
+            items: vec![("a".into(), v(1)), ("b".into(), v(2)), ("a".into(), v(3))],
+        })
+        .unwrap();
+        assert_eq!(
+            ns.ap(NamespaceRequest::GetMany {
+                attributes: vec!["b".into(), "zz".into(), "a".into(), "b".into()],
+            }),
+            Ok(Reply::MaybeValues(vec![
+                Some(v(2)),
+                None,
+                Some(v(3)),
+                Some(v(2))
+            ]))
+        );
+        assert_eq!(
+            ns.ap(NamespaceRequest::GetMany { attributes: vec![] }),
+            Ok(Reply::MaybeValues(vec![]))
+        );
+    }
+
+    /// A bulk request of several slices lands whole, and the next
+    /// request of the same batch sees all of it.
+    #[actix::test]
+    async fn large_bulk_requests_land_whole() {
+        use crate::actor::BULK_SLICE;
+        use crate::objects::testing::{Conn, Harness};
+        use manager_core::ObjectSpec;
+        use manager_core::request::ObjectRequest;
+
+        let (_harness, ns) = Harness::start(ObjectSpec::Namespace).await;
+        let mut conn = Conn::new(1);
+        let n = BULK_SLICE * 2 + 3;
+        let name = |i: usize| format!("a{i}");
+        let mut items: Vec<(String, Encoded)> = (0..n).map(|i| (name(i), v(i as i64))).collect();
+        // The first name again, last: it wins.
+        items.push((name(0), v(-1)));
+        let mut asked: Vec<String> = (0..n).map(name).collect();
+        asked.push("absent".into());
+        let ids = conn
+            .send_batch(
+                &ns,
+                vec![
+                    ObjectRequest::Namespace(NamespaceRequest::Update { items }),
+                    ObjectRequest::Namespace(NamespaceRequest::GetMany { attributes: asked }),
+                ],
+            )
+            .await;
+        let done = conn.next().await;
+        assert_eq!((done.id, done.result), (ids[0], Ok(Reply::Done)));
+        let read = conn.next().await;
+        assert_eq!(read.id, ids[1]);
+        let Ok(Reply::MaybeValues(values)) = read.result else {
+            panic!("get_many answered {:?}", read.result)
+        };
+        let mut expected: Vec<Option<Encoded>> = (0..n).map(|i| Some(v(i as i64))).collect();
+        expected[0] = Some(v(-1));
+        expected.push(None);
+        assert!(values == expected, "{} values read", values.len());
     }
 
     #[test]

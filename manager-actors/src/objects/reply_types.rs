@@ -44,6 +44,9 @@ async fn namespace_calls_reply_their_types() {
     ask(c, &o, NamespaceRequest::set_if_absent("b".into(), v(2))).await;
     ask(c, &o, NamespaceRequest::compare_and_swap(a(), None, v(3))).await;
     assert_eq!(ask(c, &o, NamespaceRequest::add(a(), 1)).await, 2);
+    ask(c, &o, NamespaceRequest::update(vec![("c".into(), v(4))])).await;
+    let read = ask(c, &o, NamespaceRequest::get_many(vec![a(), "zz".into()])).await;
+    assert_eq!(read, [Some(v(2)), None]);
     assert!(ask(c, &o, NamespaceRequest::delete(a())).await);
 }
 
@@ -94,6 +97,10 @@ async fn dict_calls_reply_their_types() {
     ask(c, &o, DictRequest::values()).await;
     ask(c, &o, DictRequest::items()).await;
     ask(c, &o, DictRequest::set_default(v(4), v(40))).await;
+    let read = ask(c, &o, DictRequest::get_many(vec![v(1), v(9)])).await;
+    assert_eq!(read, [Some(v(10)), None]);
+    let removed = ask(c, &o, DictRequest::remove_many(vec![v(3), v(9)], int())).await;
+    assert_eq!(removed, [Some(v(30)), None]);
     assert_eq!(ask(c, &o, DictRequest::add(v(5), 2, int())).await, 2);
     ask(c, &o, DictRequest::remove(v(5), int())).await;
     ask(c, &o, DictRequest::pop(v(4), None, int())).await;

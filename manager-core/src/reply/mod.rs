@@ -94,6 +94,10 @@ pub enum Reply {
         /// grant it undoes.
         wait: RequestId,
     },
+    /// One value or nothing for each key asked for, in the order asked (a
+    /// bulk read or removal, such as
+    /// [`DictRequest::GetMany`](crate::request::DictRequest::GetMany)).
+    MaybeValues(Vec<Option<Encoded>>),
 }
 
 /// The registry's answers.

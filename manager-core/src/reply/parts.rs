@@ -1,8 +1,8 @@
 //! Replies that come in several frames: a list too long for one.
 //!
-//! A reply that is a list (values, pairs, names, attributes, the registry's
-//! listing, an inspection snapshot) grows with what the manager holds, and
-//! may be longer than a frame may be. The manager then sends it as several
+//! A reply that is a list (values, values or nothing, pairs, names,
+//! attributes, the registry's listing, an inspection snapshot) grows with
+//! what the manager holds, and may be longer than a frame may be. The manager then sends it as several
 //! frames, all with the id of the request they answer:
 //!
 //! 1. one or more [`Reply::More`] frames, each with a [`Part`]: the next
@@ -52,6 +52,8 @@ pub enum Part {
     /// Of a snapshot's
     /// [`connections`](crate::inspect::ManagerSnapshot::connections).
     Connections(Vec<ConnectionReport>),
+    /// Of [`Reply::MaybeValues`].
+    MaybeValues(Vec<Option<Encoded>>),
 }
 
 impl Part {
@@ -65,6 +67,7 @@ impl Part {
             Part::Objects(v) => v.len(),
             Part::ObjectReports(v) => v.len(),
             Part::Connections(v) => v.len(),
+            Part::MaybeValues(v) => v.len(),
         }
     }
 
@@ -82,6 +85,7 @@ impl Part {
             Part::Objects(_) => "objects",
             Part::ObjectReports(_) => "object reports",
             Part::Connections(_) => "connections",
+            Part::MaybeValues(_) => "maybe values",
         }
     }
 }
@@ -106,6 +110,7 @@ enum List {
     Objects(vec::IntoIter<ObjectSummary>),
     ObjectReports(vec::IntoIter<ObjectReport>),
     Connections(vec::IntoIter<ConnectionReport>),
+    MaybeValues(vec::IntoIter<Option<Encoded>>),
 }
 
 impl List {
@@ -118,6 +123,7 @@ impl List {
             List::Objects(i) => i.len() == 0,
             List::ObjectReports(i) => i.len() == 0,
             List::Connections(i) => i.len() == 0,
+            List::MaybeValues(i) => i.len() == 0,
         }
     }
 
@@ -130,6 +136,7 @@ impl List {
             List::Objects(i) => Part::Objects(take(i, max_bytes)),
             List::ObjectReports(i) => Part::ObjectReports(take(i, max_bytes)),
             List::Connections(i) => Part::Connections(take(i, max_bytes)),
+            List::MaybeValues(i) => Part::MaybeValues(take(i, max_bytes)),
         }
     }
 }
@@ -209,6 +216,7 @@ impl Reply {
         matches!(
             self,
             Reply::Values(_)
+                | Reply::MaybeValues(_)
                 | Reply::Pairs(_)
                 | Reply::Names(_)
                 | Reply::Attributes(_)
@@ -226,6 +234,10 @@ impl Reply {
             Reply::Values(values) => {
                 lists.push_back(List::Values(values.into_iter()));
                 Reply::Values(Vec::new())
+            }
+            Reply::MaybeValues(values) => {
+                lists.push_back(List::MaybeValues(values.into_iter()));
+                Reply::MaybeValues(Vec::new())
             }
             Reply::Pairs(pairs) => {
                 lists.push_back(List::Pairs(pairs.into_iter()));
@@ -284,6 +296,7 @@ impl Reply {
             let fits = matches!(
                 (&reply, &part),
                 (Reply::Values(_) | Reply::Versioned { .. }, Part::Values(_))
+                    | (Reply::MaybeValues(_), Part::MaybeValues(_))
                     | (Reply::Pairs(_), Part::Pairs(_))
                     | (Reply::Names(_), Part::Names(_))
                     | (Reply::Attributes(_), Part::Attributes(_))
@@ -302,6 +315,10 @@ impl Reply {
             Reply::Values(own) | Reply::Versioned { values: own, .. } => {
                 gathered.values.append(own);
                 *own = gathered.values;
+            }
+            Reply::MaybeValues(own) => {
+                gathered.maybe_values.append(own);
+                *own = gathered.maybe_values;
             }
             Reply::Pairs(own) => {
                 gathered.pairs.append(own);
@@ -353,6 +370,7 @@ impl Reply {
             Reply::Versioned { .. } => "versioned",
             Reply::More(_) => "more",
             Reply::Woken { .. } => "woken",
+            Reply::MaybeValues(_) => "maybe values",
         }
     }
 }
@@ -367,6 +385,7 @@ struct Gathered {
     objects: Vec<ObjectSummary>,
     object_reports: Vec<ObjectReport>,
     connections: Vec<ConnectionReport>,
+    maybe_values: Vec<Option<Encoded>>,
 }
 
 impl Gathered {
@@ -379,6 +398,7 @@ impl Gathered {
             Part::Objects(mut v) => self.objects.append(&mut v),
             Part::ObjectReports(mut v) => self.object_reports.append(&mut v),
             Part::Connections(mut v) => self.connections.append(&mut v),
+            Part::MaybeValues(mut v) => self.maybe_values.append(&mut v),
         }
     }
 }
@@ -407,8 +427,10 @@ mod tests {
         let pairs: Vec<_> = (0..300).map(|i| (value(i), value(i + 1))).collect();
         let names: Vec<_> = (0..300).map(|i| format!("name{i}")).collect();
         let attributes: Vec<_> = (0..300).map(|i| (format!("a{i}"), value(i))).collect();
+        let maybe_values: Vec<_> = (0..300).map(|i| (i % 3 != 0).then(|| value(i))).collect();
         for reply in [
             Reply::Values(values.clone()),
+            Reply::MaybeValues(maybe_values),
             Reply::Pairs(pairs),
             Reply::Names(names),
             Reply::Attributes(attributes),

@@ -90,6 +90,7 @@ shapes! {
     Encoded: Reply::Value(value) => value;
     Option<Encoded>: Reply::MaybeValue(value) => value;
     Vec<Encoded>: Reply::Values(values) => values;
+    Vec<Option<Encoded>>: Reply::MaybeValues(values) => values;
     (Encoded, Encoded): Reply::Pair(key, value) => (key, value);
     Vec<(Encoded, Encoded)>: Reply::Pairs(pairs) => pairs;
     Vec<String>: Reply::Names(names) => names;

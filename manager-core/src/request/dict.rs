@@ -6,7 +6,8 @@
 //! # Typed removals
 //!
 //! The requests that remove an entry and return it ([`DictRequest::Remove`],
-//! [`DictRequest::Pop`], [`DictRequest::PopItem`]) carry the type(s) the
+//! [`DictRequest::Pop`], [`DictRequest::PopItem`],
+//! [`DictRequest::RemoveMany`]) carry the type(s) the
 //! caller will decode it as. The manager checks the stored [`TypeTag`]s
 //! before removing anything: an entry of other types stays in the dict and
 //! the request fails with `WrongType`.
@@ -54,7 +55,8 @@ pub enum DictRequest {
     Values,
     /// Every entry. Replies `Pairs`.
     Items,
-    /// Set many entries in one request. Replies `Done`.
+    /// Set many entries in one request, in order (a later entry of the same
+    /// key wins): the bulk insert. Replies `Done`.
     Update {
         /// The entries.
         items: Vec<(Encoded, Encoded)>,
@@ -102,6 +104,24 @@ pub enum DictRequest {
         /// `None`: `i64`.
         absent_as: Option<TypeTag>,
     },
+    /// The values of many keys in one request. Replies `MaybeValues`: for
+    /// each key, in the order asked, its value or `None` if absent.
+    GetMany {
+        /// The keys.
+        keys: Vec<Encoded>,
+    },
+    /// Remove many keys in one request. Replies `MaybeValues`: for each
+    /// key, in the order asked, the value it had or `None` if absent (a key
+    /// asked twice is absent the second time). If `expect` names a type and
+    /// any of the values was stored as another, nothing is removed and the
+    /// reply is `WrongType`.
+    RemoveMany {
+        /// The keys.
+        keys: Vec<Encoded>,
+        /// The type the caller will decode the values as; `None` takes
+        /// them whatever their types.
+        expect: Option<TypeTag>,
+    },
 }
 
 // Each operation as a call, with the type of its reply: the one place
@@ -122,6 +142,8 @@ super::call::calls! {
         pop_item(expect: Option<(TypeTag, TypeTag)>) -> (Encoded, Encoded) = PopItem { expect };
         clear() -> () = Clear;
         add(key: Encoded, delta: i64, absent_as: Option<TypeTag>) -> i64 = Add { key, delta, absent_as };
+        get_many(keys: Vec<Encoded>) -> Vec<Option<Encoded>> = GetMany { keys };
+        remove_many(keys: Vec<Encoded>, expect: Option<TypeTag>) -> Vec<Option<Encoded>> = RemoveMany { keys, expect };
     }
 }
 
@@ -131,7 +153,11 @@ impl super::KindRequest for DictRequest {
     fn replies_in_bulk(&self) -> bool {
         matches!(
             self,
-            DictRequest::Keys | DictRequest::Values | DictRequest::Items
+            DictRequest::Keys
+                | DictRequest::Values
+                | DictRequest::Items
+                | DictRequest::GetMany { .. }
+                | DictRequest::RemoveMany { .. }
         )
     }
 }

@@ -63,6 +63,18 @@ pub enum NamespaceRequest {
         /// The amount to add; may be negative.
         delta: i64,
     },
+    /// Set many attributes in one request, in order (a later one of the
+    /// same name wins). Replies `Done`.
+    Update {
+        /// The attributes with their new values.
+        items: Vec<(String, Encoded)>,
+    },
+    /// Read many attributes in one request. Replies `MaybeValues`: for each
+    /// attribute, in the order asked, its value or `None` if it is not set.
+    GetMany {
+        /// The attributes.
+        attributes: Vec<String>,
+    },
 }
 
 // Each operation as a call, with the type of its reply: the one place
@@ -78,6 +90,8 @@ super::call::calls! {
         set_if_absent(attribute: String, value: Encoded) -> bool = SetIfAbsent { attribute, value };
         compare_and_swap(attribute: String, expected: Option<Encoded>, new: Encoded) -> Swapped = CompareAndSwap { attribute, expected, new };
         add(attribute: String, delta: i64) -> i64 = Add { attribute, delta };
+        update(items: Vec<(String, Encoded)>) -> () = Update { items };
+        get_many(attributes: Vec<String>) -> Vec<Option<Encoded>> = GetMany { attributes };
     }
 }
 
@@ -85,6 +99,9 @@ impl super::KindRequest for NamespaceRequest {
     const FAMILY: &'static str = "namespace";
 
     fn replies_in_bulk(&self) -> bool {
-        matches!(self, NamespaceRequest::Names | NamespaceRequest::Snapshot)
+        matches!(
+            self,
+            NamespaceRequest::Names | NamespaceRequest::Snapshot | NamespaceRequest::GetMany { .. }
+        )
     }
 }

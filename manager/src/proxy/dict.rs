@@ -12,13 +12,16 @@
 //! width-exact: an `i32` 1 and an `i64` 1 are two keys.
 //!
 //! Each method is one request, applied whole before any other client's
-//! next one: [`Dict::update`] of many entries lands as one block, and
-//! [`Dict::add`], [`Dict::setdefault`] and [`Dict::pop`] are atomic.
+//! next one: [`Dict::update`] of many entries lands as one block,
+//! [`Dict::get_many`] reads its keys at one moment, [`Dict::remove_many`]
+//! removes all of its keys or none, and [`Dict::add`],
+//! [`Dict::setdefault`] and [`Dict::pop`] are atomic.
 //!
 //! # Types
 //!
 //! The methods that remove an entry and return it ([`Dict::remove`],
-//! [`Dict::pop`], [`Dict::pop_or`], [`Dict::popitem`]) tell the manager
+//! [`Dict::remove_many`], [`Dict::pop`], [`Dict::pop_or`],
+//! [`Dict::popitem`]) tell the manager
 //! which types they will decode it as. An entry stored as other types is not
 //! removed: the call fails with
 //! [`ManagerError::WrongType`](crate::ManagerError::WrongType) and the dict
@@ -57,6 +60,10 @@ use crate::{Client, Error};
 /// assert_eq!(ages.add("ada", 1).await?, 37);
 /// assert_eq!(ages.keys().await?, ["ada", "alan", "grace"]);
 /// assert_eq!(ages.popitem().await?, ("grace".to_owned(), 85));
+/// // Many keys, in one request each.
+/// assert_eq!(ages.get_many(["ada", "bob"]).await?, [Some(37), None]);
+/// assert_eq!(ages.remove_many(["alan", "ada"]).await?, [Some(41), Some(37)]);
+/// assert!(ages.is_empty().await?);
 /// # Ok(())
 /// # }
 /// ```
@@ -127,10 +134,16 @@ impl<K: Serialize, V: Serialize, M: Mode> Dict<K, V, M> {
     /// pairs win over earlier ones with the same key. Takes owned pairs or
     /// pairs of references.
     ///
+    /// This is the bulk insert (what `HashMap::extend` is to
+    /// `HashMap::insert`); there is no separate `insert_many`. Unlike
+    /// [`Dict::insert`] it does not return the old values.
+    ///
     /// # Errors
     ///
     /// [`Error::EncodeValue`] if a key or value cannot be encoded (then
     /// nothing is sent), and the errors of every call.
+    #[doc(alias = "insert_many")]
+    #[doc(alias = "extend")]
     pub fn update<Q, W>(
         &self,
         items: impl IntoIterator<Item = (Q, W)>,
@@ -167,6 +180,64 @@ impl<K: Serialize, V: DeserializeOwned, M: Mode> Dict<K, V, M> {
             let key = encode_key::<K, Q>(key)?;
             self.object.call_maybe(DictRequest::get(key)).await
         })
+    }
+
+    /// The values of many keys in one request: for each key, in the order
+    /// given, its value or `None` if absent. All are read at one moment: no
+    /// other client's request comes between two of them.
+    ///
+    /// # Errors
+    ///
+    /// As [`Dict::get`], for any of the keys.
+    pub fn get_many<'a, Q>(
+        &self,
+        keys: impl IntoIterator<Item = &'a Q>,
+    ) -> M::Answer<impl Future<Output = Result<Vec<Option<V>>, Error>>>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized + 'a,
+    {
+        let keys = encode_keys::<K, Q>(keys);
+        self.object.mode().answer(async move {
+            let values = self.object.ask(DictRequest::get_many(keys?)).await?;
+            self.decode_maybes(values)
+        })
+    }
+
+    /// Removes many keys in one request; returns, for each key in the order
+    /// given, the value it had or `None` if absent (a key given twice is
+    /// absent the second time). Like a `remove` of each, but no other
+    /// client's request comes between two of them.
+    ///
+    /// # Errors
+    ///
+    /// As [`Dict::get`]. If any of the values was stored as another type
+    /// than `V`, none of the keys is removed.
+    pub fn remove_many<'a, Q>(
+        &self,
+        keys: impl IntoIterator<Item = &'a Q>,
+    ) -> M::Answer<impl Future<Output = Result<Vec<Option<V>>, Error>>>
+    where
+        K: Borrow<Q>,
+        Q: Serialize + ?Sized + 'a,
+    {
+        let keys = encode_keys::<K, Q>(keys);
+        self.object.mode().answer(async move {
+            let expect = Some(TypeTag::of::<V>());
+            let values = self
+                .object
+                .ask(DictRequest::remove_many(keys?, expect))
+                .await?;
+            self.decode_maybes(values)
+        })
+    }
+
+    /// Decodes each value of a bulk reply that there is.
+    fn decode_maybes(&self, values: Vec<Option<Encoded>>) -> Result<Vec<Option<V>>, Error> {
+        values
+            .iter()
+            .map(|value| value.as_ref().map(|v| self.object.decode(v)).transpose())
+            .collect()
     }
 
     /// Removes `key`; returns the value it had, if any (Python's
@@ -392,6 +463,15 @@ impl<K: Serialize, V: TryFrom<i64>, M: Mode> Dict<K, V, M> {
                 .await
         })
     }
+}
+
+/// Encodes many keys under `K`'s type tag, for one bulk request.
+fn encode_keys<'a, K, Q>(keys: impl IntoIterator<Item = &'a Q>) -> Result<Vec<Encoded>, Error>
+where
+    K: Borrow<Q>,
+    Q: Serialize + ?Sized + 'a,
+{
+    keys.into_iter().map(encode_key::<K, Q>).collect()
 }
 
 impl<M: Mode> Client<M> {

@@ -34,6 +34,10 @@ use crate::{Client, Error};
 /// ns.add("done", 3).await?;
 /// assert_eq!(ns.get::<String>("name").await?, "resize images");
 /// assert_eq!(ns.get::<i64>("done").await?, 3);
+/// // Many attributes of one type, in one request each way.
+/// ns.update([("width", &640_u32), ("height", &480)]).await?;
+/// let sizes = ns.get_many::<u32>(["width", "depth", "height"]).await?;
+/// assert_eq!(sizes, [Some(640), None, Some(480)]);
 /// # Ok(())
 /// # }
 /// ```
@@ -72,6 +76,58 @@ impl<M: Mode> Namespace<M> {
             let value = encode(value)?;
             self.request::<()>(NamespaceRequest::set(attribute.to_owned(), value))
                 .await
+        })
+    }
+
+    /// Sets many attributes of one type in one request, in order: a later
+    /// pair of the same name wins. No other client's request sees some of
+    /// them set and not the others.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Encode`] if a value cannot be encoded (then nothing is
+    /// sent), and the errors of every call (see
+    /// [`Client::call`](crate::Client::call)).
+    pub fn update<'a, N: AsRef<str>, T: Serialize + ?Sized + 'a>(
+        &self,
+        items: impl IntoIterator<Item = (N, &'a T)>,
+    ) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        let items = items
+            .into_iter()
+            .map(|(attribute, value)| Ok((attribute.as_ref().to_owned(), encode(value)?)))
+            .collect::<Result<Vec<_>, Error>>();
+        self.object
+            .mode()
+            .answer(async move { self.request::<()>(NamespaceRequest::update(items?)).await })
+    }
+
+    /// Reads many attributes as `T`s in one request: for each, in the
+    /// order asked, its value or `None` if it is not set. All are read at
+    /// one moment: no other client's request comes between two of them.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::WrongType`] (as [`Error::Manager`]) if one that is
+    /// set holds another type, and the errors of every call.
+    pub fn get_many<T: DeserializeOwned>(
+        &self,
+        attributes: impl IntoIterator<Item = impl AsRef<str>>,
+    ) -> M::Answer<impl Future<Output = Result<Vec<Option<T>>, Error>>> {
+        let attributes: Vec<String> = attributes
+            .into_iter()
+            .map(|attribute| attribute.as_ref().to_owned())
+            .collect();
+        self.object.mode().answer(async move {
+            let values = self
+                .request(NamespaceRequest::get_many(attributes.clone()))
+                .await?;
+            values
+                .into_iter()
+                .zip(&attributes)
+                .map(|(value, attribute)| {
+                    Ok(value.map(|v| v.decode(self.what(attribute))).transpose()?)
+                })
+                .collect()
         })
     }
 
