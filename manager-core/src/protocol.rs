@@ -39,7 +39,10 @@ use serde::{Deserialize, Serialize};
 /// ([`ConditionRequest::GiveBack`](crate::request::ConditionRequest::GiveBack)
 /// names the wait), not the lock completely (which also freed a later
 /// acquire of the same owner); a shared proxy's token names its proxy
-/// type, checked on attach.
+/// type, checked on attach; namespace `Update`/`GetMany` and dict
+/// `GetMany`/`RemoveMany`, answered by
+/// [`Reply::MaybeValues`](crate::reply::Reply::MaybeValues) where a list of
+/// optional values comes back.
 pub const PROTOCOL_VERSION: u16 = 7;
 
 /// Bytes every handshake starts with, so a stray peer is told apart early.
