@@ -19,9 +19,17 @@
 //!   objects' rows has a raw floor of its own with that operation's frames;
 //!   for a pair, the floor makes the same two round trips, one after the
 //!   other.
+//! - **Shared counter**: 4 blocking clients, each its own connection and
+//!   thread (as the manager sees them, the same as 4 processes), adding 1
+//!   to one shared `Value<i64>` with its atomic `add`; total ops/s, against
+//!   a raw floor of 4 pairs with the add's frames. After each round the bench
+//!   checks (and fails if not) that the final total equals the number of
+//!   adds made: no update lost.
 //! - **Python**: `shared/bench/py_manager_bench.py`, if `python3` and the
 //!   script are there, with the same thread placement; its latency rows for
-//!   the namespace, the dict, the list, the queue, the lock and the value.
+//!   the namespace, the dict, the list, the queue, the lock and the value,
+//!   and its counter (4 processes x 2000 increments of a dict entry under a
+//!   manager `Lock`), against our shared counter.
 //!
 //! # Placement
 //!
@@ -85,12 +93,20 @@ const ATTRIBUTE: &str = "x";
 const VALUE: i64 = 1;
 /// The dict rows' key, as Python's `d["k"]`.
 const DICT_KEY: &str = "k";
+/// The shared counter's name.
+const COUNTER: &str = "bench-counter";
 /// What the shared value holds, as Python's `Value("i", 7)`.
 const SHARED_VALUE: i64 = 7;
 /// Requests kept in flight on one connection in the pipelined rows.
 const DEPTH: usize = 64;
 /// Client counts of the concurrent rows.
 const CLIENTS: [usize; 3] = [1, 2, 4];
+/// Clients of the shared counter row, as the Python script's 4 counter
+/// workers.
+const COUNTER_CLIENTS: usize = 4;
+/// A total as large as most the shared counter answers during a row
+/// (varint: 3 bytes).
+const TYPICAL_TOTAL: i64 = 10_000;
 /// Read and write timeout of every raw socket.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 /// Calls each client makes before a row's clock starts.
@@ -304,6 +320,7 @@ struct Frames {
     lock_release: OpFrames,
     value_get: OpFrames,
     custom_add: OpFrames,
+    counter_add: OpFrames,
 }
 
 struct OpFrames {
@@ -409,6 +426,11 @@ impl Frames {
                 objects.custom.id(),
                 ObjectRequest::Custom(encode(&0)),
                 Reply::Value(encode(&SHARED_VALUE)),
+            ),
+            counter_add: OpFrames::new(
+                objects.counter.id(),
+                ObjectRequest::Value(ValueRequest::Add { delta: 1 }),
+                Reply::Integer(TYPICAL_TOTAL),
             ),
         }
     }
@@ -558,6 +580,11 @@ enum Row {
     ObjFloor(Obj),
     /// `Obj` by one blocking client.
     Obj(Obj),
+    /// Raw socket ping-pong with the frames of a shared value's add, 4
+    /// pairs.
+    CounterFloor,
+    /// 4 blocking clients adding 1 to one shared value.
+    Counter,
 }
 
 impl Row {
@@ -573,6 +600,7 @@ impl Row {
         for obj in Obj::ALL {
             rows.extend([Row::ObjFloor(obj), Row::Obj(obj)]);
         }
+        rows.extend([Row::CounterFloor, Row::Counter]);
         rows.extend([
             Row::FloorPipelined,
             Row::FloorCodecPipelined,
@@ -586,8 +614,9 @@ impl Row {
     /// The raw floor this row is compared with; `None` for the raw floors.
     fn floor(self) -> Option<Row> {
         match self {
-            Row::Floor(..) | Row::FloorPipelined | Row::ObjFloor(_) => None,
+            Row::Floor(..) | Row::FloorPipelined | Row::ObjFloor(_) | Row::CounterFloor => None,
             Row::Obj(obj) => Some(Row::ObjFloor(obj)),
+            Row::Counter => Some(Row::CounterFloor),
             Row::FloorCodec(op) | Row::Async(op) => Some(Row::Floor(op, 1)),
             Row::Blocking(op, n) => Some(Row::Floor(op, n)),
             Row::FloorCodecPipelined
@@ -610,12 +639,15 @@ impl Row {
             Row::AsyncWindow => format!("ns.get, async, {DEPTH} kept in flight"),
             Row::ObjFloor(obj) => format!("floor: raw ping-pong, {} frames", obj.name()),
             Row::Obj(obj) => format!("{}, blocking client", obj.name()),
+            Row::CounterFloor => "floor: raw ping-pong, value add frames".to_owned(),
+            Row::Counter => "shared counter: value.add(1), blocking".to_owned(),
         }
     }
 
     fn clients(self) -> usize {
         match self {
             Row::Floor(_, n) | Row::Blocking(_, n) => n,
+            Row::CounterFloor | Row::Counter => COUNTER_CLIENTS,
             _ => 1,
         }
     }
@@ -640,9 +672,10 @@ impl Sample {
     }
 }
 
-/// Every round's sample of every row.
+/// Every round's sample of every row, and the shared counter's final
+/// total of every round (each checked equal to the adds made).
 #[derive(Default)]
-struct Results(HashMap<Row, Vec<Sample>>);
+struct Results(HashMap<Row, Vec<Sample>>, Vec<i64>);
 
 impl Results {
     fn push(&mut self, row: Row, sample: Sample) {
@@ -766,12 +799,18 @@ fn run_placement(
         client.namespace("bench").await
     })?;
     let objects = Objects::connect(&manager).context("connect the objects' client")?;
+    // The shared counter's clients: a connection each, as 4 processes.
+    let counters: Vec<blocking::Value<i64>> = (0..COUNTER_CLIENTS)
+        .map(|_| manager.connect()?.value(COUNTER, &0))
+        .collect::<Result<_, _>>()
+        .context("connect the shared counter's clients")?;
     let frames = Frames::new(async_ns.id(), &objects);
     let ours = Ours {
         blocking: &blocking_ns,
         rt: &rt,
         ns: &async_ns,
         objects: &objects,
+        counters: &counters,
     };
 
     println!(
@@ -790,6 +829,11 @@ fn run_placement(
     for obj in Obj::ALL {
         println!("  {}: {}", obj.name(), frames.sizes(obj));
     }
+    println!(
+        "  shared counter add: {} → {} B",
+        frames.counter_add.request_bytes.len(),
+        frames.counter_add.reply_bytes.len(),
+    );
 
     let mut results = Results::default();
     // One shorter, unrecorded round first: page faults, socket buffers,
@@ -809,6 +853,7 @@ fn run_placement(
     drop(async_ns);
     drop(rt);
     drop(blocking_ns);
+    drop(counters);
     drop(objects);
     manager.shutdown();
     Ok(results)
@@ -820,6 +865,8 @@ struct Ours<'a> {
     rt: &'a tokio::runtime::Runtime,
     ns: &'a proxy::Namespace,
     objects: &'a Objects,
+    /// The shared counter, once per client.
+    counters: &'a [blocking::Value<i64>],
 }
 
 /// The other objects' proxies, on one blocking client of their own.
@@ -830,6 +877,8 @@ struct Objects {
     lock: blocking::Lock,
     value: blocking::Value<i64>,
     custom: blocking::Custom<BenchCounter>,
+    /// The shared counter, to reset and read it (untimed).
+    counter: blocking::Value<i64>,
 }
 
 impl Objects {
@@ -842,6 +891,7 @@ impl Objects {
             lock: client.lock("bench-lock")?,
             value: client.value("bench-value", &SHARED_VALUE)?,
             custom: client.custom::<BenchCounter>("bench-custom", &())?,
+            counter: client.value(COUNTER, &0)?,
         };
         objects.custom.call(SHARED_VALUE)?;
         objects.dict.insert(&DICT_KEY.to_owned(), &VALUE)?;
@@ -901,6 +951,17 @@ fn run_round(
         }
         out.push(Row::Obj(obj), object_row(row, obj, ours.objects));
     }
+    let floor = Floor {
+        pairs: COUNTER_CLIENTS,
+        depth: 1,
+        codec: false,
+        write_each: false,
+        server_cpus,
+    };
+    out.push(Row::CounterFloor, floor.run(row, &[&frames.counter_add])?);
+    let (sample, total) = counter_row(row, ours)?;
+    out.push(Row::Counter, sample);
+    out.1.push(total);
     let pipelined = Floor {
         pairs: 1,
         depth: DEPTH,
@@ -1179,6 +1240,30 @@ fn object_row(row: Duration, obj: Obj, objects: &Objects) -> Sample {
     measure_threads(row, 1, vec![call])
 }
 
+/// The shared counter: every client adds 1 to the one value, on its own
+/// thread and connection. Starts the value at 0 and checks after the row
+/// that it holds exactly the number of adds made, warm-up included: no
+/// update lost. Returns the sample and that total.
+fn counter_row(row: Duration, ours: &Ours<'_>) -> anyhow::Result<(Sample, i64)> {
+    ours.objects.counter.set(&0)?;
+    let workers: Vec<_> = ours
+        .counters
+        .iter()
+        .map(|counter| {
+            let counter = counter.clone();
+            move || assert!(counter.add(1).expect("counter add") >= 1)
+        })
+        .collect();
+    let sample = measure_threads(row, 1, workers);
+    let adds = sample.ops + (WARMUP_CALLS * ours.counters.len()) as u64;
+    let total = ours.objects.counter.get()?;
+    ensure!(
+        u64::try_from(total) == Ok(adds),
+        "shared counter: final total {total} after {adds} adds: updates lost"
+    );
+    Ok((sample, total))
+}
+
 fn blocking_row(row: Duration, op: Op, namespaces: &[blocking::Namespace]) -> Sample {
     let workers: Vec<_> = namespaces
         .iter()
@@ -1344,6 +1429,13 @@ fn print_table(placement: Placement, results: &Results) {
             hi,
         );
     }
+    if let Some(last) = results.1.last() {
+        println!(
+            "shared counter: final total equals the adds made in each of {} round(s) \
+             (no update lost); last round: {last} = {last} adds",
+            results.1.len()
+        );
+    }
     println!(
         "x lat = p50 / floor p50; x ops = floor ops/s / ops/s; 1.00 is the floor, the \
          aim is 1.20 or less.\nx ops range: that ratio in the best and worst round. \
@@ -1360,8 +1452,9 @@ struct Python(HashMap<String, f64>);
 /// Prints the few numbers the table needs from the script's JSON, one
 /// `key<TAB>value` a line, so that the bench needs no JSON crate. The keys
 /// are `<latency row>.median_us`, `<latency row>.ops_per_s` (the rows as the
-/// script names them, for example `dict __setitem__`) and
-/// `dict_set.<workers>`.
+/// script names them, for example `dict __setitem__`), `dict_set.<workers>`,
+/// and the locked counter's `counter.increments_per_s` and `counter.correct`
+/// (1 if its final total was right).
 const PYTHON_EXTRACT: &str = r#"
 import json, sys
 doc = json.load(open(sys.argv[1]))
@@ -1371,6 +1464,11 @@ for op, row in res["latency"].items():
     print("%s.ops_per_s\t%s" % (op, row["ops_per_s"]))
 for workers, row in res["throughput_dict_set"].items():
     print("dict_set.%s\t%s" % (workers, row["ops_per_s"]))
+counter = res.get("counter_locked")
+if counter:
+    print("counter.increments_per_s\t%s" % counter["increments_per_s"])
+    correct = counter.get("correct", counter.get("all_correct"))
+    print("counter.correct\t%d" % int(bool(correct)))
 "#;
 
 fn python_reference(placement: Placement) -> anyhow::Result<Option<Python>> {
@@ -1528,7 +1626,22 @@ fn print_python(placement: Placement, results: &Results, python: &Python) {
             false,
         );
     }
-    println!("py/ours: how many times faster ours is (below 1: slower).");
+    if let Some(samples) = results.0.get(&Row::Counter) {
+        line(
+            format!("counter ops/s, {COUNTER_CLIENTS} clients (py: Lock, {COUNTER_CLIENTS} procs)"),
+            summary(samples).ops_per_s,
+            python.0.get("counter.increments_per_s"),
+            false,
+        );
+        if python.0.get("counter.correct") == Some(&0.0) {
+            println!("python's locked counter lost updates");
+        }
+    }
+    println!(
+        "py/ours: how many times faster ours is (below 1: slower). A counter op is one \
+         value.add for ours; one locked increment for Python (acquire, get, set, release: \
+         4 round trips)."
+    );
 }
 
 // ----------------------------------------------------------------- watchdog
