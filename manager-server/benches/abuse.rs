@@ -3,9 +3,9 @@
 //! own connection feels meanwhile. Not a timed test: it measures and
 //! reports, it judges nothing at full size.
 //!
-//! Run it with `cargo bench -p manager-ipc --bench abuse` (release; several
+//! Run it with `cargo bench -p manager-server --bench abuse` (release; several
 //! minutes: the silent-frame row alone waits out the 30 s frame timeout),
-//! or `BENCH_QUICK=1 cargo bench -p manager-ipc --bench abuse` for every row
+//! or `BENCH_QUICK=1 cargo bench -p manager-server --bench abuse` for every row
 //! at reduced size in seconds. It prints a markdown table and writes it to
 //! `target/abuse.md` (the target directory this bench was built in).
 //!
@@ -68,7 +68,7 @@ use anyhow::Context;
 fn main() -> anyhow::Result<()> {
     if !std::env::args().any(|a| a == "--bench") {
         println!(
-            "abuse: run it with `cargo bench -p manager-ipc --bench abuse` (BENCH_QUICK=1 for a quick run)"
+            "abuse: run it with `cargo bench -p manager-server --bench abuse` (BENCH_QUICK=1 for a quick run)"
         );
         return Ok(());
     }

@@ -1,7 +1,7 @@
 //! Round trips through a manager, measured against the floor of the same
 //! machine in the same run.
 //!
-//! Run it with `cargo bench -p manager-ipc --bench roundtrip`; the rows and
+//! Run it with `cargo bench -p manager --bench roundtrip`; the rows and
 //! how to read them are described in `docs/benchmarks.md`.
 //!
 //! - **Ours**: Namespace `set` and `get` over the Unix socket with the
