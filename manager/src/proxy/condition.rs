@@ -26,7 +26,7 @@ use manager_core::ObjectSpec;
 use manager_core::request::{ConditionRequest, Owner, Wait};
 
 use super::handle::Proxy;
-use super::lock::wait_cut_short;
+use super::lock::{Held, wait_cut_short};
 use super::object::{ObjectRef, current_owner};
 use crate::mode::{Async, Blocking, Mode};
 use crate::{Client, Error};
@@ -165,11 +165,11 @@ impl<M: Mode> Condition<M> {
         self.object.mode().answer(async move {
             let owner = current_owner();
             acquire(&self.object, owner).await?;
-            Ok(ConditionGuard {
-                object: self.object.clone(),
+            Ok(ConditionGuard(Held::new(
+                &self.object,
                 owner,
-                held: true,
-            })
+                ConditionRequest::release,
+            )))
         })
     }
 
@@ -350,11 +350,7 @@ impl Condition<Blocking> {
 /// blocking call.
 #[derive(Debug)]
 #[must_use = "the lock is released when the guard is dropped"]
-pub struct ConditionGuard<M: Mode = Async> {
-    object: ObjectRef<M>,
-    owner: Owner,
-    held: bool,
-}
+pub struct ConditionGuard<M: Mode = Async>(Held<M>);
 
 impl<M: Mode> ConditionGuard<M> {
     /// Releases the lock and waits for the manager's answer.
@@ -363,37 +359,8 @@ impl<M: Mode> ConditionGuard<M> {
     ///
     /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if it was
     /// released meanwhile by other means, and the errors of every call.
-    pub fn release(mut self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
-        self.object.mode().clone().answer(async move {
-            self.held = false;
-            release(&self.object, self.owner).await
-        })
-    }
-}
-
-impl<M: Mode> Drop for ConditionGuard<M> {
-    fn drop(&mut self) {
-        if !self.held {
-            return;
-        }
-        // As a lock guard: a blocking one releases before `drop` returns.
-        let result = match self
-            .object
-            .mode()
-            .run_here(release(&self.object, self.owner))
-        {
-            Some(result) => result,
-            None => self
-                .object
-                .send_detached(ConditionRequest::release(self.owner)),
-        };
-        if let Err(error) = result {
-            tracing::debug!(
-                condition = %self.object.what(),
-                %error,
-                "release from a dropped guard failed"
-            );
-        }
+    pub fn release(self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.0.release()
     }
 }
 

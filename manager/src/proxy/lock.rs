@@ -25,7 +25,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use manager_core::ObjectSpec;
-use manager_core::request::{LockRequest, Owner, Wait};
+use manager_core::request::{Call, LockRequest, Owner, Wait};
 
 use super::handle::Proxy;
 use super::object::{ObjectRef, current_owner};
@@ -279,11 +279,7 @@ lock_handle! {
 /// blocking call.
 #[derive(Debug)]
 #[must_use = "the lock is released when the guard is dropped"]
-pub struct LockGuard<M: Mode = Async> {
-    object: ObjectRef<M>,
-    owner: Owner,
-    held: bool,
-}
+pub struct LockGuard<M: Mode = Async>(Held<M>);
 
 impl<M: Mode> LockGuard<M> {
     /// Releases the lock and waits for the manager's answer.
@@ -292,31 +288,60 @@ impl<M: Mode> LockGuard<M> {
     ///
     /// [`ManagerError::NotHeld`](crate::ManagerError::NotHeld) if it was
     /// released meanwhile by other means, and the errors of every call.
-    pub fn release(mut self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+    pub fn release(self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
+        self.0.release()
+    }
+}
+
+/// What a lock's and a condition's guard share: the owner's hold on one
+/// object's lock, released by `release` when the guard goes.
+#[derive(Debug)]
+pub(super) struct Held<M: Mode> {
+    object: ObjectRef<M>,
+    owner: Owner,
+    /// The call that releases the hold once, for the kind.
+    release: fn(Owner) -> Call<()>,
+    held: bool,
+}
+
+impl<M: Mode> Held<M> {
+    /// The hold `owner` has just taken on `object`.
+    pub(super) fn new(object: &ObjectRef<M>, owner: Owner, release: fn(Owner) -> Call<()>) -> Self {
+        Held {
+            object: object.clone(),
+            owner,
+            release,
+            held: true,
+        }
+    }
+
+    /// Releases the hold and waits for the manager's answer.
+    pub(super) fn release(mut self) -> M::Answer<impl Future<Output = Result<(), Error>>> {
         self.object.mode().clone().answer(async move {
             self.held = false;
-            release(&self.object, self.owner).await
+            self.object.call_done((self.release)(self.owner)).await
         })
     }
 }
 
-impl<M: Mode> Drop for LockGuard<M> {
+impl<M: Mode> Drop for Held<M> {
     fn drop(&mut self) {
         if !self.held {
             return;
         }
         // A blocking guard releases before `drop` returns; an async one
         // sends the release, in order with the connection's later requests.
+        let call = (self.release)(self.owner);
         let result = match self
             .object
             .mode()
-            .run_here(release(&self.object, self.owner))
+            .run_here(self.object.call_done(call.clone()))
         {
             Some(result) => result,
-            None => self.object.send_detached(LockRequest::release(self.owner)),
+            None => self.object.send_detached(call),
         };
         if let Err(error) = result {
-            tracing::debug!(lock = %self.object.what(), %error, "release from a dropped guard failed");
+            tracing::debug!(object = %self.object.what(), %error, "release from a dropped guard failed");
         }
     }
 }
@@ -324,11 +349,7 @@ impl<M: Mode> Drop for LockGuard<M> {
 async fn guard<M: Mode>(object: &ObjectRef<M>) -> Result<LockGuard<M>, Error> {
     let owner = current_owner();
     acquire(object, owner).await?;
-    Ok(LockGuard {
-        object: object.clone(),
-        owner,
-        held: true,
-    })
+    Ok(LockGuard(Held::new(object, owner, LockRequest::release)))
 }
 
 async fn acquire<M: Mode>(object: &ObjectRef<M>, owner: Owner) -> Result<(), Error> {
