@@ -79,7 +79,7 @@ struct RestOfBatch {
 }
 
 /// The state and behaviour of one kind of shared object.
-pub trait ObjectState: Sized + Unpin + 'static {
+pub trait ObjectState: Sized + Send + Unpin + 'static {
     /// The kind's request enum ([`KindRequest`]). The actor answers a
     /// request of another kind's family with
     /// [`ManagerError::WrongKind`] and a [`ObjectRequest::Cancel`] through

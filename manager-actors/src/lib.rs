@@ -15,8 +15,9 @@
 //! - [`waiters`] parks requests that must wait (a queue `get`, a lock
 //!   `acquire`) without blocking the actor.
 //! - [`discard`] frees large collections on a thread of their own.
-//! - [`system::ActorSystem`] runs all of it on a thread of its own, so the
-//!   host application need not use actix.
+//! - [`system::ActorSystem`] runs all of it on threads of its own, so the
+//!   host application need not use actix; [`threads::Threads`] says which
+//!   thread each new object (and the bridge's each new connection) gets.
 //!
 //! Clients reach these actors through `manager-ipc`; this crate has no
 //! sockets.
@@ -31,7 +32,7 @@
 //! use manager_core::{ObjectName, ObjectSpec};
 //!
 //! let registry = RegistryActor::new().with_max_objects(10_000);
-//! let (system, ()) = ActorSystem::start("manager", registry, |_registry| async {
+//! let (system, ()) = ActorSystem::start("manager", 2, registry, |_registry, _threads| async {
 //!     Ok::<(), std::io::Error>(())
 //! })?;
 //! let name = ObjectName::new("config")?;
@@ -51,9 +52,11 @@ pub mod discard;
 pub mod error;
 pub mod object;
 pub mod objects;
+mod platform;
 pub mod registry;
 pub mod reply;
 pub mod system;
+pub mod threads;
 pub mod waiters;
 
 pub use error::StartError;
@@ -63,3 +66,4 @@ pub use object::{
 pub use objects::{CallInfo, CustomObject, CustomTypes};
 pub use registry::RegistryActor;
 pub use system::ActorSystem;
+pub use threads::Threads;

@@ -46,6 +46,7 @@ use manager_core::{ManagerError, ObjectId, ObjectName, ObjectSpec};
 
 use crate::object::{ObjectHandle, ObjectStats, ReportObject, SharedStats, StopObject};
 use crate::objects::{self, CustomTypes};
+use crate::threads::Threads;
 
 /// One registry request, as sent by the bridge.
 #[derive(Debug)]
@@ -136,6 +137,8 @@ pub struct RegistryActor {
     by_id: HashMap<ObjectId, ObjectName>,
     last_id: u64,
     custom: CustomTypes,
+    /// Where new objects' actors run.
+    threads: Threads,
     /// The most objects it holds at once.
     max_objects: usize,
     /// Creates refused for `max_objects` so far.
@@ -149,6 +152,7 @@ impl Default for RegistryActor {
             by_id: HashMap::new(),
             last_id: 0,
             custom: CustomTypes::default(),
+            threads: Threads::current_only(),
             max_objects: usize::MAX,
             refused_creates: 0,
         }
@@ -167,6 +171,14 @@ impl RegistryActor {
             custom,
             ..Self::default()
         }
+    }
+
+    /// Starts each new object's actor on the next of `threads` in turn
+    /// (only the registry's own thread by default). The registry must be
+    /// started on `threads`' thread 0.
+    pub fn on_threads(mut self, threads: Threads) -> Self {
+        self.threads = threads;
+        self
     }
 
     /// Holds at most `max` objects at once (at least one): a create beyond
@@ -197,7 +209,17 @@ impl RegistryActor {
         let id = ObjectId(self.last_id + 1);
         let kind = spec.kind();
         let stats: SharedStats = Arc::new(ObjectStats::new());
-        let (handle, stop) = objects::spawn(spec, &self.custom, id, name.clone(), stats.clone())?;
+        let (handle, stop) = objects::spawn(
+            spec,
+            &self.custom,
+            objects::Placement {
+                threads: &self.threads,
+                at: self.threads.next_for_object(),
+            },
+            id,
+            name.clone(),
+            stats.clone(),
+        )?;
         self.last_id = id.0;
         tracing::debug!(%id, %name, %kind, "object created");
         Ok(Entry {

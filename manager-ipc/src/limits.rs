@@ -91,6 +91,21 @@ pub struct Limits {
     pub max_handshakes: usize,
     /// How many objects the manager holds at once (default 100,000).
     pub max_objects: usize,
+    /// How many threads the manager runs its objects and connections on
+    /// (default: as many as the CPUs this process may use, see
+    /// [`default_threads`]; at least 1, at most [`MAX_THREADS`]). Each
+    /// new object and each new connection goes to the next thread in
+    /// turn; with 1, everything shares one thread.
+    pub threads: usize,
+}
+
+/// The most threads a manager runs on.
+pub const MAX_THREADS: usize = 1024;
+
+/// The default number of manager threads: the CPUs this process may use
+/// (its affinity mask and cgroup quota), or 1 if that cannot be told.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 impl Default for Limits {
@@ -105,6 +120,7 @@ impl Default for Limits {
             max_connections: 1024,
             max_handshakes: 128,
             max_objects: 100_000,
+            threads: default_threads(),
         }
     }
 }
@@ -120,6 +136,7 @@ impl Limits {
         self.max_connections = self.max_connections.max(1);
         self.max_handshakes = self.max_handshakes.max(1);
         self.max_objects = self.max_objects.max(1);
+        self.threads = self.threads.clamp(1, MAX_THREADS);
         self
     }
 
@@ -140,6 +157,7 @@ impl Limits {
             (ENV_MAX_CONNECTIONS, count(self.max_connections)),
             (ENV_MAX_HANDSHAKES, count(self.max_handshakes)),
             (ENV_MAX_OBJECTS, count(self.max_objects)),
+            (ENV_THREADS, count(self.threads)),
         ]
     }
 
@@ -158,6 +176,7 @@ impl Limits {
             ENV_MAX_CONNECTIONS => self.max_connections = count,
             ENV_MAX_HANDSHAKES => self.max_handshakes = count,
             ENV_MAX_OBJECTS => self.max_objects = count,
+            ENV_THREADS => self.threads = count,
             _ => return false,
         }
         true
@@ -184,6 +203,8 @@ pub const ENV_MAX_CONNECTIONS: &str = "MANAGER_MAX_CONNECTIONS";
 pub const ENV_MAX_HANDSHAKES: &str = "MANAGER_MAX_HANDSHAKES";
 /// Where a manager process finds [`Limits::max_objects`].
 pub const ENV_MAX_OBJECTS: &str = "MANAGER_MAX_OBJECTS";
+/// Where a manager process finds [`Limits::threads`].
+pub const ENV_THREADS: &str = "MANAGER_THREADS";
 
 /// `timeout` in whole milliseconds, rounded up so that a non-zero timeout
 /// stays non-zero; saturates at `u64::MAX`.
@@ -208,6 +229,7 @@ mod tests {
             max_connections: 6,
             max_handshakes: 7,
             max_objects: 8,
+            threads: 9,
         };
         let mut read = Limits::default();
         for (name, value) in limits.to_env() {

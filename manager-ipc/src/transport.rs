@@ -9,29 +9,59 @@ use tokio::net::{TcpStream, UnixStream, tcp, unix};
 
 use crate::Address;
 
-/// A connected byte stream that splits into owned halves.
+/// A connected byte stream that splits into owned halves, and moves to
+/// another thread's runtime as its std twin.
 pub(crate) trait Stream: AsyncRead + AsyncWrite + AsFd + Unpin + Send + 'static {
     type Read: AsyncRead + Unpin + Send + 'static;
     type Write: AsyncWrite + Unpin + Send + Into<AnyWriteHalf> + 'static;
+    /// The same socket, detached from any runtime.
+    type Std: Send + 'static;
 
     fn into_split(self) -> (Self::Read, Self::Write);
+
+    /// Detaches the socket from this thread's runtime.
+    fn into_std(self) -> io::Result<Self::Std>;
+
+    /// Attaches a detached socket to the current thread's runtime.
+    fn from_std(socket: Self::Std) -> io::Result<Self>
+    where
+        Self: Sized;
 }
 
 impl Stream for UnixStream {
     type Read = unix::OwnedReadHalf;
     type Write = unix::OwnedWriteHalf;
+    type Std = std::os::unix::net::UnixStream;
 
     fn into_split(self) -> (Self::Read, Self::Write) {
         UnixStream::into_split(self)
+    }
+
+    fn into_std(self) -> io::Result<Self::Std> {
+        UnixStream::into_std(self)
+    }
+
+    fn from_std(socket: Self::Std) -> io::Result<Self> {
+        // `into_std` leaves the socket non-blocking, as tokio needs it.
+        UnixStream::from_std(socket)
     }
 }
 
 impl Stream for TcpStream {
     type Read = tcp::OwnedReadHalf;
     type Write = tcp::OwnedWriteHalf;
+    type Std = std::net::TcpStream;
 
     fn into_split(self) -> (Self::Read, Self::Write) {
         TcpStream::into_split(self)
+    }
+
+    fn into_std(self) -> io::Result<Self::Std> {
+        TcpStream::into_std(self)
+    }
+
+    fn from_std(socket: Self::Std) -> io::Result<Self> {
+        TcpStream::from_std(socket)
     }
 }
 

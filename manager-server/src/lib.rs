@@ -107,6 +107,11 @@ struct LimitFlags {
     /// Objects at once (default 100000).
     #[arg(long, value_name = "N")]
     max_objects: Option<usize>,
+
+    /// Threads to run objects and connections on (default: the CPUs this
+    /// process may use).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
 }
 
 impl LimitFlags {
@@ -140,6 +145,9 @@ impl LimitFlags {
         }
         if let Some(v) = self.max_objects {
             limits.max_objects = v;
+        }
+        if let Some(v) = self.threads {
+            limits.threads = v;
         }
         limits
     }

@@ -118,6 +118,17 @@ impl ManagerBuilder {
         self
     }
 
+    /// How many threads the manager runs its objects and connections on
+    /// (default: the CPUs this process may use; at least 1). Each new
+    /// object and each new connection goes to the next thread in turn, so
+    /// clients busy with different objects use different cores; one
+    /// object's requests always run on one thread, in order. See
+    /// [`Limits::threads`].
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.config.limits.threads = threads.clamp(1, manager_ipc::limits::MAX_THREADS);
+        self
+    }
+
     /// Lets clients create objects of the application's own type `T`
     /// (Python's `BaseManager.register`); see
     /// [`CustomObject`].
@@ -177,16 +188,21 @@ impl ManagerBuilder {
         let manager_id = config.manager_id;
         let registry = RegistryActor::with_custom_types(self.custom)
             .with_max_objects(config.limits.max_objects);
-        let (system, address) =
-            ActorSystem::start("manager", registry, move |registry| async move {
+        let threads = config.limits.threads;
+        let (system, address) = ActorSystem::start(
+            "manager",
+            threads,
+            registry,
+            move |registry, threads| async move {
                 let (listener, address) =
                     Listener::bind(&bind).map_err(|cause| StartError::Bind {
                         address: bind.clone(),
                         cause,
                     })?;
-                actix_rt::spawn(server::serve(listener, registry, key, config));
+                actix_rt::spawn(server::serve(listener, registry, threads, key, config));
                 Ok::<_, StartError>(address)
-            })
+            },
+        )
             .map_err(|e| match e {
                 manager_actors::StartError::Setup(inner) => match inner.downcast::<StartError>() {
                     Ok(start) => *start,

@@ -40,8 +40,14 @@ use manager_core::{Encoded, ManagerError, ObjectId, ObjectKind, ObjectName, Type
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::{Caller, ConnectionId, ObjectHandle, SharedStats, StopObject};
 use crate::reply::GiveBackNeeds;
+use super::Placement;
 
 /// The behaviour of a custom object type, run by the manager.
+///
+/// An object is created on the registry's thread and then lives on one of
+/// the manager's threads for good (see [`Threads`](crate::threads::Threads)),
+/// so the type is `Send`; its requests run one at a time, never
+/// concurrently, so it needs no lock of its own.
 ///
 /// # Examples
 ///
@@ -87,7 +93,7 @@ use crate::reply::GiveBackNeeds;
 /// let types = CustomTypes::new().register::<Tokens>();
 /// assert_eq!(types.names(), ["tokens"]);
 /// ```
-pub trait CustomObject: CustomType + Unpin + Sized + 'static {
+pub trait CustomObject: CustomType + Send + Unpin + Sized + 'static {
     /// Makes a new object from its creation parameters; the `Err` message
     /// fails the create with [`ManagerError::CreateFailed`].
     ///
@@ -159,6 +165,7 @@ impl CallInfo<'_> {
 /// creates the state and spawns it.
 type Factory = fn(
     Encoded,
+    Placement<'_>,
     ObjectId,
     ObjectName,
     ObjectKind,
@@ -250,6 +257,7 @@ impl CustomTypes {
         &self,
         type_name: TypeName,
         init: Encoded,
+        place: Placement<'_>,
         id: ObjectId,
         name: ObjectName,
         stats: SharedStats,
@@ -260,12 +268,13 @@ impl CustomTypes {
                 registered: self.names().into_iter().map(str::to_owned).collect(),
             });
         };
-        (entry.factory)(init, id, name, ObjectKind::Custom(type_name), stats)
+        (entry.factory)(init, place, id, name, ObjectKind::Custom(type_name), stats)
     }
 }
 
 fn spawn_custom<T: CustomObject>(
     init: Encoded,
+    place: Placement<'_>,
     id: ObjectId,
     name: ObjectName,
     kind: ObjectKind,
@@ -305,6 +314,7 @@ fn spawn_custom<T: CustomObject>(
         }
     };
     Ok(super::start(
+        place,
         CustomState {
             state: Some(state),
             poisoned: None,

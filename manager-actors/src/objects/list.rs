@@ -577,6 +577,7 @@ mod tests {
         let (handle, _stop) = spawn(
             ObjectSpec::List,
             &crate::CustomTypes::new(),
+            crate::objects::Placement::here(),
             ObjectId(1),
             ObjectName::new("l").unwrap(),
             Default::default(),

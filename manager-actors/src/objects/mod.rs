@@ -18,11 +18,12 @@
 //! | barrier | [`BarrierState`] | `BarrierRequest` |
 //! | an application's own ([`custom`]) | [`CustomState`] | its `CustomType::Request`, encoded |
 
-use actix::{Actor, Addr, Recipient};
+use actix::{Addr, Recipient};
 use manager_core::{Encoded, ManagerError, ObjectId, ObjectKind, ObjectName, ObjectSpec, TypeTag};
 
 use crate::actor::{ObjectActor, ObjectState};
 use crate::object::{ObjectHandle, SharedStats, StopObject};
+use crate::threads::{ThreadIndex, Threads};
 
 mod array;
 mod barrier;
@@ -69,58 +70,84 @@ pub use value::ValueState;
 pub fn spawn(
     spec: ObjectSpec,
     custom: &CustomTypes,
+    place: Placement<'_>,
     id: ObjectId,
     name: ObjectName,
     stats: SharedStats,
 ) -> Result<(ObjectHandle, Recipient<StopObject>), ManagerError> {
     let kind = spec.kind();
+
     Ok(match spec {
-        ObjectSpec::Namespace => start(NamespaceState::new(), id, name, kind, stats),
-        ObjectSpec::List => start(ListState::new(), id, name, kind, stats),
-        ObjectSpec::Dict => start(DictState::new(), id, name, kind, stats),
-        ObjectSpec::Set => start(SetState::new(), id, name, kind, stats),
-        ObjectSpec::Value { initial } => start(ValueState::new(initial), id, name, kind, stats),
-        ObjectSpec::Array { items } => start(ArrayState::new(items), id, name, kind, stats),
+        ObjectSpec::Namespace => start(place, NamespaceState::new(), id, name, kind, stats),
+        ObjectSpec::List => start(place, ListState::new(), id, name, kind, stats),
+        ObjectSpec::Dict => start(place, DictState::new(), id, name, kind, stats),
+        ObjectSpec::Set => start(place, SetState::new(), id, name, kind, stats),
+        ObjectSpec::Value { initial } => start(place, ValueState::new(initial), id, name, kind, stats),
+        ObjectSpec::Array { items } => start(place, ArrayState::new(items), id, name, kind, stats),
         ObjectSpec::Queue { maxsize } => {
-            start(QueueState::new(maxsize, false), id, name, kind, stats)
+            start(place, QueueState::new(maxsize, false), id, name, kind, stats)
         }
         ObjectSpec::JoinableQueue { maxsize } => {
-            start(QueueState::new(maxsize, true), id, name, kind, stats)
+            start(place, QueueState::new(maxsize, true), id, name, kind, stats)
         }
-        ObjectSpec::Lock => start(LockState::new(false), id, name, kind, stats),
-        ObjectSpec::RLock => start(LockState::new(true), id, name, kind, stats),
+        ObjectSpec::Lock => start(place, LockState::new(false), id, name, kind, stats),
+        ObjectSpec::RLock => start(place, LockState::new(true), id, name, kind, stats),
         ObjectSpec::Semaphore { value } => {
-            start(SemaphoreState::new(value, false), id, name, kind, stats)
+            start(place, SemaphoreState::new(value, false), id, name, kind, stats)
         }
         ObjectSpec::BoundedSemaphore { value } => {
-            start(SemaphoreState::new(value, true), id, name, kind, stats)
+            start(place, SemaphoreState::new(value, true), id, name, kind, stats)
         }
-        ObjectSpec::Event => start(EventState::new(), id, name, kind, stats),
-        ObjectSpec::Condition => start(ConditionState::new(), id, name, kind, stats),
+        ObjectSpec::Event => start(place, EventState::new(), id, name, kind, stats),
+        ObjectSpec::Condition => start(place, ConditionState::new(), id, name, kind, stats),
         ObjectSpec::Barrier { parties } => {
             if parties == 0 {
                 return Err(ManagerError::BadRequest(
                     "a barrier needs at least one party".to_owned(),
                 ));
             }
-            start(BarrierState::new(parties), id, name, kind, stats)
+            start(place, BarrierState::new(parties), id, name, kind, stats)
         }
         ObjectSpec::Custom { type_name, init } => {
-            return custom.spawn(type_name, init, id, name, stats);
+            return custom.spawn(type_name, init, place, id, name, stats);
         }
     })
 }
 
-/// Starts the actor of `state`.
+/// Where a new object's actor runs: one of a manager's threads.
+#[derive(Debug, Clone, Copy)]
+pub struct Placement<'a> {
+    /// The manager's threads.
+    pub threads: &'a Threads,
+    /// The one to start the actor on.
+    pub at: ThreadIndex,
+}
+
+impl Placement<'static> {
+    /// The calling thread, which must run an actix system: for tests and
+    /// single-threaded set-ups.
+    pub fn here() -> Self {
+        static HERE: std::sync::OnceLock<Threads> = std::sync::OnceLock::new();
+        Placement {
+            threads: HERE.get_or_init(Threads::current_only),
+            at: ThreadIndex(0),
+        }
+    }
+}
+
+/// Starts the actor of `state` where `place` says.
 pub(crate) fn start<S: ObjectState>(
+    place: Placement<'_>,
     state: S,
     id: ObjectId,
     name: ObjectName,
     kind: ObjectKind,
     stats: SharedStats,
 ) -> (ObjectHandle, Recipient<StopObject>) {
-    let addr: Addr<ObjectActor<S>> =
-        ObjectActor::new(id, name, kind.clone(), state, stats.clone()).start();
+    let addr: Addr<ObjectActor<S>> = place.threads.start(
+        place.at,
+        ObjectActor::new(id, name, kind.clone(), state, stats.clone()),
+    );
     let handle = ObjectHandle {
         id,
         kind,

@@ -47,13 +47,10 @@ pub(super) async fn run<S: Stream>(
     id: u64,
     peer: Peer,
     handshaking: Slot,
+    under_way: UnderWay,
     shared: Arc<ServerState>,
 ) {
     tracing::debug!(connection = id, %peer, "connection accepted");
-    let under_way = UnderWay {
-        list: shared.under_way.clone(),
-        id,
-    };
     let limits = shared.config.limits.clone();
     let mut buf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
     let timeout = limits.handshake_timeout;

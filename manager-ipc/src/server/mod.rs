@@ -83,7 +83,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix::Addr;
+use futures_util::future::{AbortHandle, Abortable};
 use manager_actors::RegistryActor;
+use manager_actors::threads::{ThreadIndex, Threads};
 use manager_core::inspect::{Peer, UnixMillis};
 use tokio::net::{TcpListener, UnixListener};
 
@@ -98,7 +100,7 @@ mod reader;
 mod state;
 mod writer;
 
-use state::{FailureLog, RateWindow, ServerState, Slot, sample_requests};
+use state::{FailureLog, RateWindow, ServerState, Slot, UnderWay, sample_requests};
 
 /// What the bridge needs to know besides its listener and key.
 #[derive(Debug, Clone)]
@@ -168,15 +170,21 @@ fn reachable_from_other_hosts(addr: SocketAddr) -> bool {
 /// Accepts connections on `listener`, authenticates each with `key` and
 /// carries its requests to the registry's objects, until the actor system
 /// it runs in stops. Must be spawned on that system's arbiter.
+///
+/// Each connection runs on the next of `threads` in turn (see
+/// [`Threads`]); the accept loop, like the registry, stays on the actor
+/// system's own thread.
 pub async fn serve(
     listener: Listener,
     registry: Addr<RegistryActor>,
+    threads: Threads,
     key: AuthKey,
     config: ServerConfig,
 ) {
     let started = Instant::now();
     let shared = Arc::new(ServerState {
         registry,
+        threads,
         key,
         config,
         started,
@@ -252,16 +260,44 @@ fn admit<S: Stream>(stream: S, peer: Peer, shared: &Arc<ServerState>) {
         }
     };
     let id = shared.accepted.fetch_add(1, Ordering::Relaxed) + 1;
-    let task = actix_rt::spawn(connection::run(
-        stream,
+    // Listed before its task exists, so the task cannot take itself off
+    // the list first; the guard takes it off however the task ends, or if
+    // it never runs.
+    let (abort, registration) = AbortHandle::new_pair();
+    shared.under_way().push_back((id, abort));
+    let under_way = UnderWay {
+        list: shared.under_way.clone(),
         id,
-        peer,
-        handshaking,
-        shared.clone(),
-    ));
-    // Nothing runs between the spawn and this push: the task is listed
-    // before it can take itself off the list.
-    shared.under_way().push_back((id, task.abort_handle()));
+    };
+    let at = shared.threads.next_for_connection();
+    if at == ThreadIndex(0) {
+        let run = connection::run(stream, id, peer, handshaking, under_way, shared.clone());
+        actix_rt::spawn(Abortable::new(run, registration));
+        return;
+    }
+    // Another thread's runtime takes the socket over.
+    let socket = match stream.into_std() {
+        Ok(socket) => socket,
+        Err(e) => {
+            tracing::warn!(connection = id, error = %e, "cannot hand a connection to its thread");
+            return;
+        }
+    };
+    let shared_for_task = shared.clone();
+    let spawned = shared.threads.spawn(at, move || async move {
+        let stream = match S::from_std(socket) {
+            Ok(stream) => stream,
+            Err(e) => {
+                tracing::warn!(connection = id, error = %e, "cannot take a connection over");
+                return;
+            }
+        };
+        let run = connection::run(stream, id, peer, handshaking, under_way, shared_for_task);
+        let _ = Abortable::new(run, registration).await;
+    });
+    if !spawned {
+        tracing::debug!(connection = id, "manager thread stopped; connection dropped");
+    }
 }
 
 #[cfg(test)]

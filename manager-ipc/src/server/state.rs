@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix::Addr;
+use futures_util::future::AbortHandle;
 use manager_actors::RegistryActor;
+use manager_actors::threads::Threads;
 use manager_core::PROTOCOL_VERSION;
 use manager_core::inspect::{
     ConnectionReport, HeldObject, ManagerSnapshot, ObjectReport, Peer, Totals, UnixMillis,
@@ -20,6 +22,8 @@ use crate::auth::AuthKey;
 
 pub(super) struct ServerState {
     pub(super) registry: Addr<RegistryActor>,
+    /// The threads connections are placed on.
+    pub(super) threads: Threads,
     pub(super) key: AuthKey,
     pub(super) config: ServerConfig,
     pub(super) started: Instant,
@@ -30,7 +34,7 @@ pub(super) struct ServerState {
     pub(super) handshaking: Arc<AtomicUsize>,
     /// Their tasks, oldest first, so a new connection at the limit can
     /// close the oldest.
-    pub(super) under_way: Arc<Mutex<VecDeque<(u64, tokio::task::AbortHandle)>>>,
+    pub(super) under_way: Arc<Mutex<VecDeque<(u64, AbortHandle)>>>,
     /// Authenticated connections now (slots taken under the limit).
     pub(super) connected: Arc<AtomicUsize>,
     /// Failed handshakes, counted and summed up in the log.
@@ -97,7 +101,7 @@ impl Slot {
 /// Takes a connection off the list of handshakes under way when dropped:
 /// once its handshake has ended, however it ended.
 pub(super) struct UnderWay {
-    pub(super) list: Arc<Mutex<VecDeque<(u64, tokio::task::AbortHandle)>>>,
+    pub(super) list: Arc<Mutex<VecDeque<(u64, AbortHandle)>>>,
     pub(super) id: u64,
 }
 
@@ -178,7 +182,7 @@ impl FailureLog {
 impl ServerState {
     pub(super) fn under_way(
         &self,
-    ) -> std::sync::MutexGuard<'_, VecDeque<(u64, tokio::task::AbortHandle)>> {
+    ) -> std::sync::MutexGuard<'_, VecDeque<(u64, AbortHandle)>> {
         self.under_way.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -1,0 +1,127 @@
+//! [`Threads`]: the threads a manager's objects and connections run on,
+//! and which of them each new one gets.
+//!
+//! A manager runs on `n` threads (see [`ActorSystem::start`]): the actor
+//! system's own thread, which also holds the registry and accepts
+//! connections, and `n - 1` actix arbiters. Each new object's actor and each
+//! new connection's tasks go to the next thread in turn, so `n` busy
+//! objects (or connections) use `n` cores. With `n = 1` everything shares
+//! the system's thread, as a single-threaded manager does.
+//!
+//! # Ordering
+//!
+//! An actor lives on one thread for its whole life and takes its mailbox in
+//! order, so one object applies one connection's requests in the order they
+//! were sent, whatever thread the connection runs on. Requests to
+//! *different* objects were never ordered against each other (each object
+//! has its own mailbox) and are not now.
+//!
+//! # Why round robin
+//!
+//! An object's thread is chosen when it is created and never changes: moving
+//! a live actor would mean handing its mailbox over mid-stream. Turns spread
+//! objects evenly by count, which is what matters when many objects share
+//! the load; one object that is hotter than all the others still runs on
+//! one thread, as it must to keep its requests in order.
+//!
+//! [`ActorSystem::start`]: crate::system::ActorSystem::start
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use actix::{Actor, Addr, Context};
+use actix_rt::ArbiterHandle;
+
+/// The threads of one manager, shared by its registry (which places
+/// objects) and its server (which places connections). Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Threads {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// The threads besides the system's own (thread 0).
+    others: Vec<ArbiterHandle>,
+    /// The thread the next object goes to, counted without end.
+    next_object: AtomicUsize,
+    /// The thread the next connection goes to.
+    next_connection: AtomicUsize,
+}
+
+/// One of a manager's threads: `0` is the actor system's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ThreadIndex(pub usize);
+
+impl Threads {
+    /// Only the current thread: every object and connection runs where the
+    /// registry does (the registry must be started on this thread).
+    pub fn current_only() -> Self {
+        Self::default()
+    }
+
+    /// The current thread (the actor system's, index 0) and `others`.
+    pub fn new(others: Vec<ArbiterHandle>) -> Self {
+        Threads {
+            inner: Arc::new(Inner {
+                others,
+                next_object: AtomicUsize::new(0),
+                next_connection: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    /// How many threads there are, the system's own included.
+    pub fn len(&self) -> usize {
+        self.inner.others.len() + 1
+    }
+
+    /// Always `false`: there is at least the system's own thread.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The thread for the next object.
+    pub fn next_for_object(&self) -> ThreadIndex {
+        ThreadIndex(self.inner.next_object.fetch_add(1, Ordering::Relaxed) % self.len())
+    }
+
+    /// The thread for the next connection.
+    pub fn next_for_connection(&self) -> ThreadIndex {
+        ThreadIndex(self.inner.next_connection.fetch_add(1, Ordering::Relaxed) % self.len())
+    }
+
+    /// Starts `actor` on thread `at`. Thread 0 is the calling thread, which
+    /// must be the actor system's (the registry's).
+    pub fn start<A>(&self, at: ThreadIndex, actor: A) -> Addr<A>
+    where
+        A: Actor<Context = Context<A>> + Send,
+    {
+        match at.0.checked_sub(1).and_then(|i| self.inner.others.get(i)) {
+            Some(arbiter) => A::start_in_arbiter(arbiter, move |_| actor),
+            None => actor.start(),
+        }
+    }
+
+    /// Runs the future `make` builds on thread `at`, building it there, so
+    /// the future need not be `Send` (only `make` must be). Thread 0 is the
+    /// calling thread, which must be the actor system's. `false` if that
+    /// thread has stopped (the manager is shutting down); `make` is then
+    /// dropped.
+    pub fn spawn<M, F>(&self, at: ThreadIndex, make: M) -> bool
+    where
+        M: FnOnce() -> F + Send + 'static,
+        F: Future<Output = ()> + 'static,
+    {
+        match at.0.checked_sub(1).and_then(|i| self.inner.others.get(i)) {
+            Some(arbiter) => arbiter.spawn_fn(move || {
+                actix_rt::spawn(make());
+            }),
+            None => {
+                actix_rt::spawn(make());
+                true
+            }
+        }
+    }
+}
