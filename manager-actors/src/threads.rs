@@ -5,8 +5,10 @@
 //! system's own thread, which also holds the registry and accepts
 //! connections, and `n - 1` actix arbiters. Each new object's actor and each
 //! new connection's tasks go to the next thread in turn, so `n` busy
-//! objects (or connections) use `n` cores. With `n = 1` everything shares
-//! the system's thread, as a single-threaded manager does.
+//! objects (or connections) use `n` cores. The turns begin at the first
+//! arbiter, so the registry's thread gets only every `n`-th. With `n = 1`
+//! everything shares the system's thread, as a single-threaded manager
+//! does.
 //!
 //! # Ordering
 //!
@@ -66,8 +68,8 @@ impl Threads {
         Threads {
             inner: Arc::new(Inner {
                 others,
-                next_object: AtomicUsize::new(0),
-                next_connection: AtomicUsize::new(0),
+                next_object: AtomicUsize::new(1),
+                next_connection: AtomicUsize::new(1),
             }),
         }
     }
