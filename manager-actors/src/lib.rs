@@ -36,7 +36,7 @@
 //!     Ok::<(), std::io::Error>(())
 //! })?;
 //! let name = ObjectName::new("config")?;
-//! let outcome = futures_lite_block_on(system.registry().send(RegistryCall(
+//! let outcome = futures_lite_block_on(system.registry().send(RegistryCall::new(
 //!     RegistryRequest::CreateOrGet { name: name.into(), spec: ObjectSpec::Namespace },
 //! )))?;
 //! assert!(matches!(outcome.reply, Ok(RegistryReply::Object(info)) if info.created));

@@ -46,11 +46,35 @@ use manager_core::{ManagerError, ObjectId, ObjectName, ObjectSpec};
 
 use crate::object::{ObjectHandle, ObjectStats, ReportObject, SharedStats, StopObject};
 use crate::objects::{self, CustomTypes};
-use crate::threads::Threads;
+use crate::threads::{ThreadIndex, Threads};
 
 /// One registry request, as sent by the bridge.
 #[derive(Debug)]
-pub struct RegistryCall(pub RegistryRequest);
+pub struct RegistryCall {
+    /// What is asked.
+    pub request: RegistryRequest,
+    /// The thread of the connection that asks, if the bridge knows it: an
+    /// object this request creates starts there, so a client's own objects
+    /// cost its calls no hop between threads. Without it the object goes
+    /// to the next thread in turn.
+    pub from: Option<ThreadIndex>,
+}
+
+impl RegistryCall {
+    /// `request`, from no thread in particular.
+    pub fn new(request: RegistryRequest) -> Self {
+        RegistryCall {
+            request,
+            from: None,
+        }
+    }
+
+    /// This call, made by a connection on thread `at`.
+    pub fn from_thread(mut self, at: ThreadIndex) -> Self {
+        self.from = Some(at);
+        self
+    }
+}
 
 /// The registry's answer to a [`RegistryCall`]: the reply for the client and,
 /// when the reply names an object, its handle for the bridge.
@@ -188,7 +212,12 @@ impl RegistryActor {
         self
     }
 
-    fn spawn_object(&mut self, name: &ObjectName, spec: ObjectSpec) -> Result<Entry, ManagerError> {
+    fn spawn_object(
+        &mut self,
+        name: &ObjectName,
+        spec: ObjectSpec,
+        from: Option<ThreadIndex>,
+    ) -> Result<Entry, ManagerError> {
         if self.by_name.len() >= self.max_objects {
             // Logged at the 1st, 2nd, 4th, 8th... refusal: a client that
             // keeps creating must not flood the log.
@@ -214,7 +243,9 @@ impl RegistryActor {
             &self.custom,
             objects::Placement {
                 threads: &self.threads,
-                at: self.threads.next_for_object(),
+                at: from
+                    .filter(|at| at.0 < self.threads.len())
+                    .unwrap_or_else(|| self.threads.next_for_object()),
             },
             id,
             name.clone(),
@@ -238,11 +269,11 @@ impl RegistryActor {
         }
     }
 
-    fn apply(&mut self, request: RegistryRequest) -> RegistryOutcome {
+    fn apply(&mut self, request: RegistryRequest, from: Option<ThreadIndex>) -> RegistryOutcome {
         match request {
             RegistryRequest::CreateOrGet { name, spec } => {
                 match name.check().and_then(|name| spec.check().map(|()| name)) {
-                    Ok(name) => self.create_or_get(name, spec),
+                    Ok(name) => self.create_or_get(name, spec, from),
                     Err(e) => RegistryOutcome::failed(e),
                 }
             }
@@ -268,11 +299,16 @@ impl RegistryActor {
         }
     }
 
-    fn create_or_get(&mut self, name: ObjectName, spec: ObjectSpec) -> RegistryOutcome {
+    fn create_or_get(
+        &mut self,
+        name: ObjectName,
+        spec: ObjectSpec,
+        from: Option<ThreadIndex>,
+    ) -> RegistryOutcome {
         let kind = spec.kind();
         let created = !self.by_name.contains_key(&name);
         if created {
-            match self.spawn_object(&name, spec) {
+            match self.spawn_object(&name, spec, from) {
                 Ok(entry) => {
                     self.by_id.insert(entry.handle.id, name.clone());
                     self.by_name.insert(name.clone(), entry);
@@ -346,7 +382,7 @@ impl Handler<RegistryCall> for RegistryActor {
     type Result = MessageResult<RegistryCall>;
 
     fn handle(&mut self, call: RegistryCall, _ctx: &mut Self::Context) -> Self::Result {
-        MessageResult(self.apply(call.0))
+        MessageResult(self.apply(call.request, call.from))
     }
 }
 
@@ -464,7 +500,7 @@ mod tests {
     async fn create_or_get_reuses_and_checks_kind() {
         let registry = RegistryActor::new().start();
         let create = || {
-            RegistryCall(RegistryRequest::CreateOrGet {
+            RegistryCall::new(RegistryRequest::CreateOrGet {
                 name: name("cfg"),
                 spec: ObjectSpec::Namespace,
             })
@@ -480,13 +516,17 @@ mod tests {
         assert_eq!(a.id, b.id);
 
         let removed = registry
-            .send(RegistryCall(RegistryRequest::Remove { name: name("cfg") }))
+            .send(RegistryCall::new(RegistryRequest::Remove {
+                name: name("cfg"),
+            }))
             .await
             .unwrap();
         assert_eq!(removed.reply, Ok(RegistryReply::Removed(true)));
         assert!(registry.send(ResolveId(a.id)).await.unwrap().is_none());
         let lookup = registry
-            .send(RegistryCall(RegistryRequest::Lookup { name: name("cfg") }))
+            .send(RegistryCall::new(RegistryRequest::Lookup {
+                name: name("cfg"),
+            }))
             .await
             .unwrap();
         assert!(matches!(
@@ -516,7 +556,7 @@ mod tests {
                     name: WireName::new(bad.clone()),
                 },
             ] {
-                let outcome = registry.send(RegistryCall(request)).await.unwrap();
+                let outcome = registry.send(RegistryCall::new(request)).await.unwrap();
                 assert!(
                     matches!(outcome.reply, Err(ManagerError::InvalidName { .. })),
                     "{bad:?}: {:?}",
@@ -536,7 +576,7 @@ mod tests {
                     init: manager_core::Encoded::encode(&()).unwrap(),
                 },
             };
-            let outcome = registry.send(RegistryCall(request)).await.unwrap();
+            let outcome = registry.send(RegistryCall::new(request)).await.unwrap();
             assert!(
                 matches!(outcome.reply, Err(ManagerError::InvalidName { .. })),
                 "{:?}",
@@ -544,7 +584,7 @@ mod tests {
             );
         }
         let list = registry
-            .send(RegistryCall(RegistryRequest::List))
+            .send(RegistryCall::new(RegistryRequest::List))
             .await
             .unwrap();
         assert_eq!(list.reply, Ok(RegistryReply::Objects(Vec::new())));

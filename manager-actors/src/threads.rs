@@ -3,12 +3,25 @@
 //!
 //! A manager runs on `n` threads (see [`ActorSystem::start`]): the actor
 //! system's own thread, which also holds the registry and accepts
-//! connections, and `n - 1` actix arbiters. Each new object's actor and each
-//! new connection's tasks go to the next thread in turn, so `n` busy
-//! objects (or connections) use `n` cores. The turns begin at the first
-//! arbiter, so the registry's thread gets only every `n`-th. With `n = 1`
-//! everything shares the system's thread, as a single-threaded manager
-//! does.
+//! connections, and `n - 1` actix arbiters. Each new connection's tasks go
+//! to the next thread in turn, and each new object's actor starts on the
+//! thread of the connection that creates it (the next in turn when no
+//! connection does), so `n` clients busy with objects of their own use `n`
+//! cores, and a client's calls to its own objects never hop between
+//! threads. The turns begin at the first arbiter, so the registry's thread
+//! gets only every `n`-th. With `n = 1` everything shares the system's
+//! thread, as a single-threaded manager does.
+//!
+//! # Shared objects
+//!
+//! A call from a connection on one thread to an object on another costs
+//! two hops between threads (the request to the object's mailbox, the
+//! reply to the connection's writer). Objects that every worker uses (a
+//! shared counter, a work queue) are reached that way by most connections:
+//! on a machine with idle cores the hops overlap with other work, but on
+//! one with fewer cores than busy threads they cost; see
+//! docs/benchmarks.md for both, and set the manager's threads to 1 for a
+//! workload of one hot object.
 //!
 //! # Ordering
 //!
@@ -18,13 +31,14 @@
 //! *different* objects were never ordered against each other (each object
 //! has its own mailbox) and are not now.
 //!
-//! # Why round robin
+//! # Why this placement
 //!
 //! An object's thread is chosen when it is created and never changes: moving
 //! a live actor would mean handing its mailbox over mid-stream. Turns spread
-//! objects evenly by count, which is what matters when many objects share
-//! the load; one object that is hotter than all the others still runs on
-//! one thread, as it must to keep its requests in order.
+//! connections evenly by count, and objects follow their creators, which is
+//! what matters when clients work on objects of their own; one object that
+//! is hotter than all the others still runs on one thread, as it must to
+//! keep its requests in order.
 //!
 //! [`ActorSystem::start`]: crate::system::ActorSystem::start
 

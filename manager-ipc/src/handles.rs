@@ -117,7 +117,7 @@ mod tests {
         request: RegistryRequest,
     ) -> manager_actors::registry::RegistryOutcome {
         registry
-            .send(RegistryCall(request))
+            .send(RegistryCall::new(request))
             .await
             .expect("registry runs")
     }

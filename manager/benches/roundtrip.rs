@@ -31,6 +31,11 @@
 //!   and its counter (4 processes x 2000 increments of a dict entry under a
 //!   manager `Lock`), against our shared counter.
 //!
+//! The manager runs on its default number of threads (the CPUs this
+//! process may use, 2 here; `BENCH_MANAGER_THREADS` sets another), all
+//! pinned as the placement says; the `threads` bench measures what more
+//! threads bring.
+//!
 //! # Placement
 //!
 //! On a small virtual machine, waking a thread on another, idle CPU can cost
@@ -120,10 +125,11 @@ fn main() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
     let watchdog = Watchdog::start();
     println!(
-        "roundtrip: {} round(s) x {} ms per row, cpus {:?}, placements: {}",
+        "roundtrip: {} round(s) x {} ms per row, cpus {:?}, manager threads {}, placements: {}",
         settings.rounds,
         settings.row.as_millis(),
         settings.cpus,
+        settings.manager_threads,
         settings
             .placements
             .iter()
@@ -164,6 +170,8 @@ struct Settings {
     placements: Vec<Placement>,
     /// The CPUs this process may use at start, before any pinning.
     cpus: Vec<usize>,
+    /// The manager's threads.
+    manager_threads: usize,
 }
 
 impl Settings {
@@ -181,6 +189,17 @@ impl Settings {
                 .collect::<anyhow::Result<_>>()?,
             Err(_) => vec![Placement::Same, Placement::Split],
         };
+        let number = |name: &str, default: u64| -> anyhow::Result<u64> {
+            match std::env::var(name) {
+                Ok(v) => v.parse().with_context(|| format!("{name}={v}")),
+                Err(_) => Ok(default),
+            }
+        };
+        let manager_threads = number(
+            "BENCH_MANAGER_THREADS",
+            manager::limits::default_threads() as u64,
+        )?
+        .max(1) as usize;
         if !std::env::args().any(|a| a == "--bench") {
             return Ok(Settings {
                 rounds: 1,
@@ -188,14 +207,9 @@ impl Settings {
                 python: false,
                 placements,
                 cpus,
+                manager_threads,
             });
         }
-        let number = |name: &str, default: u64| -> anyhow::Result<u64> {
-            match std::env::var(name) {
-                Ok(v) => v.parse().with_context(|| format!("{name}={v}")),
-                Err(_) => Ok(default),
-            }
-        };
         let skip_python =
             std::env::var("BENCH_SKIP_PYTHON").is_ok_and(|v| !v.is_empty() && v != "0");
         Ok(Settings {
@@ -204,6 +218,7 @@ impl Settings {
             python: !skip_python,
             placements,
             cpus,
+            manager_threads,
         })
     }
 }
@@ -288,13 +303,13 @@ fn set_affinity(tid: libc::pid_t, cpus: &[usize]) -> io::Result<()> {
     }
 }
 
-/// The ids of this process's threads called `name`.
-fn threads_named(name: &str) -> io::Result<Vec<libc::pid_t>> {
+/// The ids of this process's threads whose name passes `name`.
+fn threads_named(name: impl Fn(&str) -> bool) -> io::Result<Vec<libc::pid_t>> {
     let mut tids = Vec::new();
     for entry in std::fs::read_dir("/proc/self/task")? {
         let entry = entry?;
         let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
-        if comm.trim_end() == name
+        if name(comm.trim_end())
             && let Some(tid) = entry.file_name().to_str().and_then(|s| s.parse().ok())
         {
             tids.push(tid);
@@ -773,17 +788,27 @@ fn run_placement(
     set_affinity(0, &client_cpus).context("pin the main thread")?;
     let manager = Manager::builder()
         .register::<BenchCounter>()
+        .threads(settings.manager_threads)
         .start()
         .context("start the manager")?;
     if let Address::Unix(path) = manager.address() {
         watchdog.remove_on_abort(path.clone());
     }
-    let actor_threads = threads_named("manager")?;
+    // The system's thread `manager` and its arbiters `manager-1`, ...
+    let actor_threads = threads_named(|comm| {
+        comm == "manager"
+            || comm
+                .strip_prefix("manager-")
+                .is_some_and(|n| n.parse::<usize>().is_ok())
+    })?;
     ensure!(
-        actor_threads.len() == 1,
-        "expected one `manager` thread, found {actor_threads:?}"
+        actor_threads.len() == settings.manager_threads,
+        "expected {} manager threads, found {actor_threads:?}",
+        settings.manager_threads
     );
-    set_affinity(actor_threads[0], &server_cpus).context("pin the manager's thread")?;
+    for tid in actor_threads {
+        set_affinity(tid, &server_cpus).context("pin the manager's threads")?;
+    }
 
     let blocking_ns: Vec<blocking::Namespace> = (0..CLIENTS[CLIENTS.len() - 1])
         .map(|_| manager.connect()?.namespace("bench"))

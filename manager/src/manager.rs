@@ -203,13 +203,13 @@ impl ManagerBuilder {
                 Ok::<_, StartError>(address)
             },
         )
-            .map_err(|e| match e {
-                manager_actors::StartError::Setup(inner) => match inner.downcast::<StartError>() {
-                    Ok(start) => *start,
-                    Err(other) => StartError::System(manager_actors::StartError::Setup(other)),
-                },
-                other => StartError::System(other),
-            })?;
+        .map_err(|e| match e {
+            manager_actors::StartError::Setup(inner) => match inner.downcast::<StartError>() {
+                Ok(start) => *start,
+                Err(other) => StartError::System(manager_actors::StartError::Setup(other)),
+            },
+            other => StartError::System(other),
+        })?;
         tracing::info!(%address, "manager listening");
         Ok(Manager {
             id: manager_id,

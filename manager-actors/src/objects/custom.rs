@@ -37,10 +37,10 @@ use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
 use manager_core::{Encoded, ManagerError, ObjectId, ObjectKind, ObjectName, TypeName};
 
+use super::Placement;
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::{Caller, ConnectionId, ObjectHandle, SharedStats, StopObject};
 use crate::reply::GiveBackNeeds;
-use super::Placement;
 
 /// The behaviour of a custom object type, run by the manager.
 ///

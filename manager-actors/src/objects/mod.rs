@@ -82,22 +82,39 @@ pub fn spawn(
         ObjectSpec::List => start(place, ListState::new(), id, name, kind, stats),
         ObjectSpec::Dict => start(place, DictState::new(), id, name, kind, stats),
         ObjectSpec::Set => start(place, SetState::new(), id, name, kind, stats),
-        ObjectSpec::Value { initial } => start(place, ValueState::new(initial), id, name, kind, stats),
-        ObjectSpec::Array { items } => start(place, ArrayState::new(items), id, name, kind, stats),
-        ObjectSpec::Queue { maxsize } => {
-            start(place, QueueState::new(maxsize, false), id, name, kind, stats)
+        ObjectSpec::Value { initial } => {
+            start(place, ValueState::new(initial), id, name, kind, stats)
         }
+        ObjectSpec::Array { items } => start(place, ArrayState::new(items), id, name, kind, stats),
+        ObjectSpec::Queue { maxsize } => start(
+            place,
+            QueueState::new(maxsize, false),
+            id,
+            name,
+            kind,
+            stats,
+        ),
         ObjectSpec::JoinableQueue { maxsize } => {
             start(place, QueueState::new(maxsize, true), id, name, kind, stats)
         }
         ObjectSpec::Lock => start(place, LockState::new(false), id, name, kind, stats),
         ObjectSpec::RLock => start(place, LockState::new(true), id, name, kind, stats),
-        ObjectSpec::Semaphore { value } => {
-            start(place, SemaphoreState::new(value, false), id, name, kind, stats)
-        }
-        ObjectSpec::BoundedSemaphore { value } => {
-            start(place, SemaphoreState::new(value, true), id, name, kind, stats)
-        }
+        ObjectSpec::Semaphore { value } => start(
+            place,
+            SemaphoreState::new(value, false),
+            id,
+            name,
+            kind,
+            stats,
+        ),
+        ObjectSpec::BoundedSemaphore { value } => start(
+            place,
+            SemaphoreState::new(value, true),
+            id,
+            name,
+            kind,
+            stats,
+        ),
         ObjectSpec::Event => start(place, EventState::new(), id, name, kind, stats),
         ObjectSpec::Condition => start(place, ConditionState::new(), id, name, kind, stats),
         ObjectSpec::Barrier { parties } => {

@@ -64,7 +64,7 @@ impl Harness {
     ) -> Result<ObjectHandle, ManagerError> {
         let outcome = self
             .registry
-            .send(RegistryCall(RegistryRequest::CreateOrGet {
+            .send(RegistryCall::new(RegistryRequest::CreateOrGet {
                 name: ObjectName::new(name).unwrap().into(),
                 spec,
             }))
@@ -83,7 +83,7 @@ impl Harness {
         request: RegistryRequest,
     ) -> Result<RegistryReply, ManagerError> {
         self.registry
-            .send(RegistryCall(request))
+            .send(RegistryCall::new(request))
             .await
             .expect("the registry is running")
             .reply
@@ -105,7 +105,7 @@ impl Harness {
         let name = ObjectName::new(name).unwrap();
         let lookup = self
             .registry
-            .send(RegistryCall(RegistryRequest::Lookup {
+            .send(RegistryCall::new(RegistryRequest::Lookup {
                 name: name.clone().into(),
             }))
             .await
@@ -113,7 +113,9 @@ impl Harness {
         let object = lookup.handle.expect("the object to remove exists");
         let outcome = self
             .registry
-            .send(RegistryCall(RegistryRequest::Remove { name: name.into() }))
+            .send(RegistryCall::new(RegistryRequest::Remove {
+                name: name.into(),
+            }))
             .await
             .unwrap();
         assert_eq!(outcome.reply, Ok(RegistryReply::Removed(true)));

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use manager_actors::reply::PeerCheck;
+use manager_actors::threads::ThreadIndex;
 use manager_actors::{ConnectionId, ReplySink};
 use manager_core::inspect::{Peer, UnixMillis};
 use manager_core::request::{RequestFrame, RequestId};
@@ -48,6 +49,7 @@ pub(super) async fn run<S: Stream>(
     peer: Peer,
     handshaking: Slot,
     under_way: UnderWay,
+    thread: ThreadIndex,
     shared: Arc<ServerState>,
 ) {
     tracing::debug!(connection = id, %peer, "connection accepted");
@@ -128,6 +130,7 @@ pub(super) async fn run<S: Stream>(
         counters,
         handles: Handles::new(),
         groups: Vec::new(),
+        thread,
     };
     match reader.run(read).await {
         Ok(()) => tracing::info!(connection = id, %peer, "client disconnected"),

@@ -271,7 +271,7 @@ fn admit<S: Stream>(stream: S, peer: Peer, shared: &Arc<ServerState>) {
     };
     let at = shared.threads.next_for_connection();
     if at == ThreadIndex(0) {
-        let run = connection::run(stream, id, peer, handshaking, under_way, shared.clone());
+        let run = connection::run(stream, id, peer, handshaking, under_way, at, shared.clone());
         actix_rt::spawn(Abortable::new(run, registration));
         return;
     }
@@ -292,11 +292,22 @@ fn admit<S: Stream>(stream: S, peer: Peer, shared: &Arc<ServerState>) {
                 return;
             }
         };
-        let run = connection::run(stream, id, peer, handshaking, under_way, shared_for_task);
+        let run = connection::run(
+            stream,
+            id,
+            peer,
+            handshaking,
+            under_way,
+            at,
+            shared_for_task,
+        );
         let _ = Abortable::new(run, registration).await;
     });
     if !spawned {
-        tracing::debug!(connection = id, "manager thread stopped; connection dropped");
+        tracing::debug!(
+            connection = id,
+            "manager thread stopped; connection dropped"
+        );
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use futures_util::future::join_all;
 use manager_actors::registry::{InspectObjects, RegistryCall, ResolveId};
+use manager_actors::threads::ThreadIndex;
 use manager_actors::{ConnectionClosed, ConnectionId, ObjectBatch, ObjectCall, ReplySink};
 use manager_core::reply::{RegistryReply, Reply};
 use manager_core::request::{RegistryRequest, Request, RequestFrame, RequestId};
@@ -35,6 +36,9 @@ pub(super) struct Reader {
     /// Object requests read but not yet sent, grouped by target in arrival
     /// order.
     pub(super) groups: Vec<(ObjectId, Vec<ObjectCall>)>,
+    /// The manager thread this connection runs on, where the objects it
+    /// creates start.
+    pub(super) thread: ThreadIndex,
 }
 
 impl Reader {
@@ -153,7 +157,12 @@ impl Reader {
                         // Keep the connection's order: what came before this
                         // registry request reaches its objects first.
                         self.dispatch().await;
-                        let result = match self.shared.registry.send(RegistryCall(request)).await {
+                        let result = match self
+                            .shared
+                            .registry
+                            .send(RegistryCall::new(request).from_thread(self.thread))
+                            .await
+                        {
                             Ok(outcome) => {
                                 if let Some(handle) = outcome.handle {
                                     self.handles.insert(handle);

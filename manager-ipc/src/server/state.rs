@@ -180,9 +180,7 @@ impl FailureLog {
 }
 
 impl ServerState {
-    pub(super) fn under_way(
-        &self,
-    ) -> std::sync::MutexGuard<'_, VecDeque<(u64, AbortHandle)>> {
+    pub(super) fn under_way(&self) -> std::sync::MutexGuard<'_, VecDeque<(u64, AbortHandle)>> {
         self.under_way.lock().unwrap_or_else(|e| e.into_inner())
     }
 
