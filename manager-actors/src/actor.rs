@@ -27,9 +27,10 @@
 //!
 //! # Bulk requests
 //!
-//! Every object shares one thread, so a request that carries millions of
-//! items (a list `extend`, a dict `update`) would stall every other object
-//! while it is applied. A state applies such a request with
+//! An object shares its thread with other objects and connections (see
+//! [`Threads`](crate::threads::Threads)), so a request that carries
+//! millions of items (a list `extend`, a dict `update`) would stall them
+//! all while it is applied. A state applies such a request with
 //! [`ObjectContext::in_slices`]: at most [`BULK_SLICE`] items at a time,
 //! and between two slices the actor yields to the executor, so other
 //! objects and connections run. Meanwhile the object takes no message

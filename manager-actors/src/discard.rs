@@ -1,7 +1,8 @@
 //! [`discard`]: frees large collections on a thread of their own.
 //!
-//! Every actor of the manager runs on one thread, so whatever an object
-//! frees, every other object waits for. Freeing a list of 8 million items
+//! An object shares its thread with others (see
+//! [`Threads`](crate::threads::Threads)), so whatever an object frees,
+//! every other object on that thread waits for. Freeing a list of 8 million items
 //! (one allocation and one reference count each) takes tens of
 //! milliseconds. So a collection of [`DISCARD_OFF_THREAD`] items or more,
 //! cleared, replaced or removed with its object, is handed to one dropper

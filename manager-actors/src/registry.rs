@@ -13,9 +13,9 @@
 //!
 //! # Inspections do not stall the manager
 //!
-//! Every actor runs on one thread. Asking 100,000 objects at once would
-//! wake them all together, and every other client would wait for all of
-//! them to answer. So an inspection reads the registry and asks the
+//! Objects share the manager's few threads. Asking 100,000 objects at
+//! once would wake them all together, and every other client would wait
+//! for all of them to answer. So an inspection reads the registry and asks the
 //! objects [`INSPECT_WINDOW`] at a time, and waits for their answers before
 //! it reads the next ones; other requests (to the registry too) are served
 //! in between. An object that exists for the whole inspection is in it;

@@ -22,7 +22,7 @@ use crate::transport::Stream;
 
 /// Frames at least this large are decoded on a blocking thread: decoding
 /// one that holds millions of tiny values takes a second, which would hold
-/// up every object and connection on the manager's thread.
+/// up every object and connection on the connection's thread.
 pub(super) const DECODE_APART: usize = 256 * 1024;
 
 /// Decodes a request frame, a large one on a blocking thread (the reader

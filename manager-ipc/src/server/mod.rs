@@ -1,7 +1,9 @@
 //! The server bridge: accepts connections, authenticates them, and carries
 //! requests from the socket to the actors' mailboxes and replies back.
 //!
-//! Each connection is two tasks on the actor system's thread:
+//! Each connection is two tasks on one of the manager's threads (the next
+//! in turn, see [`Threads`]; the accept loop stays on the actor system's
+//! own thread):
 //!
 //! - the **reader** takes whatever frames one socket read brings, groups the
 //!   object requests by target and sends each target one
@@ -53,7 +55,7 @@
 //!
 //! A frame of 256 KiB or more is decoded on a blocking thread while the
 //! reader waits, so its decode does not hold up the objects and the other
-//! connections, which share the manager's thread.
+//! connections that share the connection's thread.
 //!
 //! # Inspection
 //!
