@@ -300,6 +300,13 @@ impl ReplySink {
         self
     }
 
+    /// The largest reply this connection takes whole, encoded
+    /// ([`ReplySink::with_max_reply`]; unlimited by default): an object
+    /// that chooses how much to answer (a bulk get) stays under it.
+    pub fn max_reply(&self) -> usize {
+        self.max_reply
+    }
+
     /// Caps the requests of this connection that may be parked at once,
     /// across all objects, at `max`; without a cap (the default), any
     /// number may be. A request that would park past it is refused with

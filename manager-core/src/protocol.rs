@@ -43,7 +43,9 @@ use serde::{Deserialize, Serialize};
 /// `GetMany`/`RemoveMany`, answered by
 /// [`Reply::MaybeValues`](crate::reply::Reply::MaybeValues) where a list of
 /// optional values comes back.
-pub const PROTOCOL_VERSION: u16 = 7;
+/// 8: queue `PutMany`, `GetMany` and `ReturnMany`
+/// ([`QueueRequest`](crate::request::QueueRequest)).
+pub const PROTOCOL_VERSION: u16 = 8;
 
 /// Bytes every handshake starts with, so a stray peer is told apart early.
 pub const MAGIC: [u8; 4] = *b"RMGR";

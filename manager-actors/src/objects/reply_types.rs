@@ -171,6 +171,17 @@ async fn queue_calls_reply_their_types() {
     let delivered = ask(c, &o, QueueRequest::receive(None, Wait::No)).await;
     ask(c, &o, QueueRequest::ack(delivered.receipt, true)).await;
     ask(c, &o, QueueRequest::join(Wait::No)).await;
+    assert_eq!(
+        ask(c, &o, QueueRequest::put_many(vec![v(7), v(8)], Wait::No)).await,
+        2
+    );
+    let taken = ask(
+        c,
+        &o,
+        QueueRequest::get_many(2, TypeTag::of::<i64>(), Wait::No),
+    )
+    .await;
+    ask(c, &o, QueueRequest::return_many(taken)).await;
 }
 
 #[actix::test]

@@ -358,6 +358,14 @@ impl<T> Waiters<T> {
         self.parked.is_empty()
     }
 
+    /// The longest-waiting request, left parked, whether or not its
+    /// connection is still open (the state decides what a gone one's data
+    /// becomes): for a request served in parts, such as a bulk put that
+    /// enters as room appears.
+    pub fn front_mut(&mut self) -> Option<&mut Waiter<T>> {
+        self.parked.values_mut().next().map(Box::as_mut)
+    }
+
     /// The parked requests, in arrival order.
     pub fn iter(&self) -> impl Iterator<Item = &Waiter<T>> {
         self.parked.values().map(Box::as_ref)

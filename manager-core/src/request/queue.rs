@@ -12,6 +12,12 @@
 //! wrong type (or another version of a type that moved) cannot drain and
 //! destroy the queue. [`QueueRequest::Get`] takes the front item whatever its
 //! type, for callers that do not decode it.
+//!
+//! # Bulk puts and gets
+//!
+//! [`QueueRequest::PutMany`] and [`QueueRequest::GetMany`] move many items
+//! in one request each; what a `GetMany` took is given back whole
+//! ([`QueueRequest::ReturnMany`]) if its reply cannot be delivered.
 
 use crate::reply::Delivered;
 use serde::{Deserialize, Serialize};
@@ -108,6 +114,40 @@ pub enum QueueRequest {
         /// The receipt `Receive` gave.
         receipt: u64,
     },
+    /// Add `values` at the back, in order, as one request: as many as there
+    /// is room for go in at once, and the rest wait for room (in order,
+    /// ahead of later puts) at most `wait`. Replies `Count`: how many went
+    /// in, always the first ones; the others did not enter. An unbounded
+    /// queue takes them all at once.
+    PutMany {
+        /// The items, front first.
+        values: Vec<Encoded>,
+        /// How long the items that do not fit at once may wait for room.
+        wait: Wait,
+    },
+    /// Take up to `max` items from the front, each put as the type
+    /// `expect`, waiting at most `wait` for the first. Replies `Values`:
+    /// the items taken, front first; none if the wait ended first. It
+    /// takes what is there when it is answered: it waits for one item, not
+    /// for `max`. It stops before an item of another type (which stays at
+    /// the front) and fails with `WrongType` only if the front item is of
+    /// another type. The items taken fit in one reply frame: it takes fewer
+    /// than `max` rather than exceed it.
+    GetMany {
+        /// The most items to take (at least one is asked for).
+        max: u64,
+        /// The type the caller will decode the items as.
+        expect: TypeTag,
+        /// How long to wait for the first item.
+        wait: Wait,
+    },
+    /// Put back at the front, in order, the items a `GetMany` took after
+    /// its caller gave up; as [`QueueRequest::Return`] for each, all
+    /// together. Replies `Done`.
+    ReturnMany {
+        /// The items, as the get's reply carried them.
+        values: Vec<Encoded>,
+    },
 }
 
 // Each operation as a call, with the type of its reply: the one place
@@ -126,6 +166,9 @@ super::call::calls! {
         receive(expect: Option<TypeTag>, wait: Wait) -> Delivered = Receive { expect, wait };
         ack(receipt: u64, task_done: bool) -> () = Ack { receipt, task_done };
         requeue(receipt: u64) -> () = Requeue { receipt };
+        put_many(values: Vec<Encoded>, wait: Wait) -> u64 = PutMany { values, wait };
+        get_many(max: u64, expect: TypeTag, wait: Wait) -> Vec<Encoded> = GetMany { max, expect, wait };
+        return_many(values: Vec<Encoded>) -> () = ReturnMany { values };
     }
 }
 
@@ -138,16 +181,21 @@ impl super::KindRequest for QueueRequest {
             | QueueRequest::Get { wait }
             | QueueRequest::GetAs { wait, .. }
             | QueueRequest::Receive { wait, .. }
+            | QueueRequest::PutMany { wait, .. }
+            | QueueRequest::GetMany { wait, .. }
             | QueueRequest::Join { wait } => Some(wait),
             _ => None,
         }
     }
 
-    /// A get takes an item, a receive delivers one.
+    /// A get takes an item (a `GetMany` several), a receive delivers one.
     fn may_take(&self) -> bool {
         matches!(
             self,
-            QueueRequest::Get { .. } | QueueRequest::GetAs { .. } | QueueRequest::Receive { .. }
+            QueueRequest::Get { .. }
+                | QueueRequest::GetAs { .. }
+                | QueueRequest::Receive { .. }
+                | QueueRequest::GetMany { .. }
         )
     }
 
@@ -162,6 +210,11 @@ impl super::KindRequest for QueueRequest {
             }
             (QueueRequest::Receive { .. }, Reply::Delivery { receipt, .. }) => {
                 Some(QueueRequest::Requeue { receipt: *receipt })
+            }
+            (QueueRequest::GetMany { .. }, Reply::Values(values)) if !values.is_empty() => {
+                Some(QueueRequest::ReturnMany {
+                    values: values.clone(),
+                })
             }
             _ => None,
         }

@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::handle::Proxy;
-use super::object::{ObjectRef, encode};
+use super::object::{ObjectRef, encode, encode_all};
 use crate::mode::{Async, Mode};
 use crate::{Client, Error};
 
@@ -141,6 +141,45 @@ macro_rules! queue_handle {
                     .call_done(QueueRequest::put(value, wait))
                     .await
             }
+
+            /// Adds `items` at the back, in order, in one request, waiting as
+            /// long as it takes for room (as [`put`](Self::put) does for each);
+            /// returns how many went in: all of them, unless the handle has a
+            /// timeout and the queue stayed full until it passed. Those that
+            /// went in are always the first ones, so `&items[n..]` is what is
+            /// left to put. An unbounded queue takes them all at once.
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("As [`", stringify!($Queue), "::put`]; a queue that stays full is not an error (fewer went in). The items of one call must fit in one frame ([`Limits::max_frame`](crate::Limits::max_frame)).")]
+            ///
+            /// # Cancel safety
+            ///
+            /// Not cancel safe: a dropped call may have put some of the items.
+            #[doc(alias = "extend")]
+            pub fn put_many(&self, items: &[T]) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
+                self.object.mode().answer(async move {
+                self.put_many_within(items, None).await
+                })
+            }
+
+            /// As [`put_many`](Self::put_many), waiting at most `timeout` for
+            /// room; a zero timeout puts what fits now.
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("As [`", stringify!($Queue), "::put_many`].")]
+            pub fn put_many_timeout(&self, items: &[T], timeout: Duration) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
+                self.object.mode().answer(async move {
+                self.put_many_within(items, Some(timeout)).await
+                })
+            }
+
+            async fn put_many_within(&self, items: &[T], timeout: Option<Duration>) -> Result<usize, Error> {
+                let values = encode_all(items)?;
+                let wait = Wait::from_timeout(timeout);
+                self.object.call_len(QueueRequest::put_many(values, wait)).await
+            }
         }
 
         impl<T: DeserializeOwned, M: Mode> $Queue<T, M> {
@@ -243,6 +282,51 @@ macro_rules! queue_handle {
                 self.object.mode().answer(async move {
                 self.receive_within(Some(timeout)).await
                 })
+            }
+
+            /// Takes up to `max` items from the front in one request, waiting as
+            /// long as it takes for the first (as [`get`](Self::get) does); it
+            /// answers with what is there then, front first, so it may return
+            /// fewer than `max` (never none, unless the handle has a timeout
+            /// and no item came within it). It takes fewer rather than answer
+            /// more than a frame holds. A `max` of 0 is taken as 1.
+            ///
+            /// # Errors
+            ///
+            /// [`ManagerError::WrongType`] if the front item was put as another
+            /// type: nothing is taken. An item of another type further back
+            /// ends the batch before it and stays at the front. Otherwise as
+            #[doc = concat!("[`", stringify!($Queue), "::get`]; no item in time is an empty `Vec`, not an error.")]
+            ///
+            /// # Cancel safety
+            ///
+            /// Cancel safe: the items a dropped `get_many` takes afterwards are
+            /// put back at the front, in order.
+            pub fn get_many(&self, max: usize) -> M::Answer<impl Future<Output = Result<Vec<T>, Error>>> {
+                self.object.mode().answer(async move {
+                self.get_many_within(max, None).await
+                })
+            }
+
+            /// As [`get_many`](Self::get_many), waiting at most `timeout` for
+            /// the first item; a zero timeout takes what is there now. No item
+            /// in time is an empty `Vec`.
+            ///
+            /// # Errors
+            ///
+            #[doc = concat!("As [`", stringify!($Queue), "::get_many`].")]
+            pub fn get_many_timeout(&self, max: usize, timeout: Duration) -> M::Answer<impl Future<Output = Result<Vec<T>, Error>>> {
+                self.object.mode().answer(async move {
+                self.get_many_within(max, Some(timeout)).await
+                })
+            }
+
+            async fn get_many_within(&self, max: usize, timeout: Option<Duration>) -> Result<Vec<T>, Error> {
+                let wait = Wait::from_timeout(timeout);
+                let max = u64::try_from(max).unwrap_or(u64::MAX);
+                self.object
+                    .call_values(QueueRequest::get_many(max, TypeTag::of::<T>(), wait))
+                    .await
             }
 
             async fn receive_within(&self, timeout: Option<Duration>) -> Result<Delivery<T, M>, Error> {

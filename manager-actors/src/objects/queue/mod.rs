@@ -87,6 +87,8 @@ struct Getter {
     expect: Option<TypeTag>,
     /// Whether it takes the item with a receipt (`Receive`).
     receipt: bool,
+    /// For a `GetMany`: the most items it takes, answered as `Values`.
+    many: Option<u64>,
 }
 
 /// An item received with a receipt, until acknowledged.
@@ -128,9 +130,41 @@ pub struct QueueState {
 /// that goes to the front ([`QueueRequest::Return`]).
 #[derive(Debug)]
 struct Put {
-    value: Encoded,
+    items: PutItems,
     front: bool,
 }
+
+/// What a waiting put holds.
+#[derive(Debug)]
+enum PutItems {
+    /// One item, answered `Done` once it enters.
+    One(Encoded),
+    /// A `PutMany`'s items that have not entered yet, front first, and how
+    /// many of its items have: answered `Count(entered)` once the rest is
+    /// empty or its wait ends.
+    Many {
+        rest: VecDeque<Encoded>,
+        entered: u64,
+    },
+}
+
+impl PutItems {
+    fn values(&self) -> impl Iterator<Item = &Encoded> {
+        let (one, many) = match self {
+            PutItems::One(value) => (Some(value), None),
+            PutItems::Many { rest, .. } => (None, Some(rest.iter())),
+        };
+        one.into_iter().chain(many.into_iter().flatten())
+    }
+}
+
+/// Bytes a `GetMany` reply may hold below the connection's reply limit,
+/// for the reply's own framing.
+const REPLY_MARGIN: usize = 1024;
+
+/// What one item adds to a reply beyond its bytes and type name (length
+/// prefixes), at most.
+const ITEM_OVERHEAD: usize = 20;
 
 impl QueueState {
     /// An empty queue holding at most `maxsize` items (`None` or `Some(0)`:
@@ -155,6 +189,52 @@ impl QueueState {
         !self.has_room()
     }
 
+    /// How many items may enter now.
+    fn room(&self) -> usize {
+        match self.maxsize {
+            None => usize::MAX,
+            Some(m) => {
+                let held = (self.items.len() + self.in_flight.len()) as u64;
+                usize::try_from(m.saturating_sub(held)).unwrap_or(usize::MAX)
+            }
+        }
+    }
+
+    /// Takes up to `max` items of type `expect` from the front for a
+    /// `GetMany` of `connection`, at most `budget` bytes of them (but
+    /// always the first): what it may give back. Fails, taking nothing, if
+    /// the front item is of another type; stops before a later one.
+    fn take_many(
+        &mut self,
+        max: u64,
+        expect: &TypeTag,
+        budget: usize,
+        connection: ConnectionId,
+        what: impl Fn() -> String,
+    ) -> Result<Vec<Encoded>, ManagerError> {
+        let mut taken = Vec::new();
+        let mut bytes = 0_usize;
+        while let Some(front) = self.items.front() {
+            if taken.len() as u64 >= max {
+                break;
+            }
+            let size = front.heap_size() + ITEM_OVERHEAD;
+            if !taken.is_empty() && bytes.saturating_add(size) > budget {
+                break;
+            }
+            if let Err(e) = check_type(front, Some(expect), &what) {
+                if taken.is_empty() {
+                    return Err(e);
+                }
+                break;
+            }
+            bytes += size;
+            taken.push(self.items.pop_front().expect("checked non-empty"));
+        }
+        *self.returnable.entry(connection).or_default() += taken.len() as u64;
+        Ok(taken)
+    }
+
     /// Moves items to waiting getters and waiting putters' items into the
     /// queue for as long as either can proceed. Afterwards, a non-empty queue
     /// has no getter parked, and a queue with room has no putter parked.
@@ -168,6 +248,15 @@ impl QueueState {
                 let Some(getter) = self.getters.pop_front(ctx) else {
                     break;
                 };
+                if let Some(max) = getter.data.many {
+                    let expect = getter.data.expect.clone().unwrap_or_else(TypeTag::of::<()>);
+                    let budget = getter.caller.replies.max_reply().saturating_sub(REPLY_MARGIN);
+                    let connection = getter.caller.connection;
+                    let taken = self.take_many(max, &expect, budget, connection, || ctx.what());
+                    moved |= taken.as_ref().is_ok_and(|t| !t.is_empty());
+                    getter.caller.reply(taken.map(Reply::Values));
+                    continue;
+                }
                 if let Err(e) = check_type(front, getter.data.expect.as_ref(), || ctx.what()) {
                     getter.caller.reply(Err(e));
                     continue;
@@ -177,23 +266,67 @@ impl QueueState {
                 getter.caller.reply(Ok(reply));
                 moved = true;
             }
-            while self.has_room() && !self.putters.is_empty() {
-                let Some(putter) = self.putters.pop_front(ctx) else {
-                    break;
-                };
-                let Put { value, front } = putter.data;
-                if front {
-                    // A returned item: back where it was, not a new task.
-                    self.items.push_front(value);
-                } else {
-                    self.items.push_back(value);
-                    self.unfinished += 1;
-                }
-                putter.caller.reply(Ok(Reply::Done));
-                moved = true;
-            }
+            moved |= self.let_putters_in(ctx);
             if !moved {
                 return;
+            }
+        }
+    }
+
+    /// Lets the items of waiting puts in, in arrival order, while there is
+    /// room; a bulk put's items enter as room appears, and it is answered
+    /// once all have. Whether any item entered.
+    fn let_putters_in(&mut self, ctx: &mut ObjectContext<'_, Self>) -> bool {
+        let mut moved = false;
+        loop {
+            let room = self.room();
+            if room == 0 {
+                return moved;
+            }
+            let Some(putter) = self.putters.front_mut() else {
+                return moved;
+            };
+            let id = putter.id;
+            if putter.caller.is_gone() {
+                // A dead putter's items never entered and go with it (a
+                // return's go back in when its connection's close arrives).
+                if !putter.data.front {
+                    drop(self.putters.take(id, ctx));
+                    continue;
+                }
+            }
+            match &mut putter.data.items {
+                PutItems::Many { rest, entered } => {
+                    let n = room.min(rest.len());
+                    for value in rest.drain(..n) {
+                        self.items.push_back(value);
+                    }
+                    *entered += n as u64;
+                    self.unfinished += n as u64;
+                    moved |= n > 0;
+                    if !rest.is_empty() {
+                        return moved;
+                    }
+                    let entered = *entered;
+                    let putter = self.putters.take(id, ctx).expect("at the front");
+                    putter.caller.reply(Ok(Reply::Count(entered)));
+                }
+                PutItems::One(_) => {
+                    let putter = self.putters.take(id, ctx).expect("at the front");
+                    let Put { items, front } = putter.data;
+                    let PutItems::One(value) = items else {
+                        unreachable!("matched One")
+                    };
+                    if front {
+                        // A returned item: back where it was, not a new task.
+                        self.items.push_front(value);
+                    } else {
+                        self.items.push_back(value);
+                        self.unfinished += 1;
+                    }
+                    putter.caller.reply(Ok(Reply::Done));
+                    moved = true;
+                }
             }
         }
     }
@@ -292,8 +425,122 @@ impl QueueState {
             self.putters.park(
                 caller,
                 Put {
-                    value,
+                    items: PutItems::One(value),
                     front: false,
+                },
+                wait,
+                ctx,
+            );
+        }
+    }
+
+    /// A bulk put: what fits enters now; the rest waits for room, behind
+    /// earlier waiting puts, as long as `wait` allows. One that must wait
+    /// is parked whole before any of its items enters, so a refusal (the
+    /// connection's parked cap) leaves the queue unchanged.
+    fn put_many(
+        &mut self,
+        values: Vec<Encoded>,
+        wait: Wait,
+        caller: Caller,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
+        // After `settle`, room means no putter is parked, so what enters
+        // now overtakes none.
+        let room = if self.putters.is_empty() {
+            self.room()
+        } else {
+            0
+        };
+        if values.len() <= room || wait == Wait::No {
+            let n = room.min(values.len());
+            let mut values = values.into_iter();
+            self.items.extend(values.by_ref().take(n));
+            self.unfinished += n as u64;
+            caller.reply(Ok(Reply::Count(n as u64)));
+            let rest: Vec<Encoded> = values.collect();
+            let len = rest.len();
+            crate::discard::discard(rest, len);
+            if n > 0 {
+                // Hands items to waiting getters.
+                self.settle(ctx);
+            }
+            return;
+        }
+        let put = Put {
+            items: PutItems::Many {
+                rest: VecDeque::from(values),
+                entered: 0,
+            },
+            front: false,
+        };
+        if self.putters.park(caller, put, wait, ctx).is_some() {
+            // It enters as far as there is room, now and as room appears.
+            self.settle(ctx);
+        }
+    }
+
+    /// A client's return of the items a `GetMany` took after it gave up:
+    /// all back at the front in order, at once (they were in the queue a
+    /// moment ago, so the bound does not hold them back). Only as many as
+    /// gets handed this connection and it has not given back.
+    fn give_back_many(
+        &mut self,
+        values: Vec<Encoded>,
+        caller: Caller,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
+        let n = values.len() as u64;
+        if !caller.is_internal() {
+            match self.returnable.get_mut(&caller.connection) {
+                Some(count) if *count >= n => *count -= n,
+                _ => {
+                    return caller.reply(Err(ManagerError::BadRequest(format!(
+                        "{}: cannot return {n} items: fewer taken from it by this connection are out",
+                        ctx.what()
+                    ))));
+                }
+            }
+        } else if let Some(count) = self.returnable.get_mut(&caller.connection) {
+            *count = count.saturating_sub(n);
+        }
+        for value in values.into_iter().rev() {
+            self.items.push_front(value);
+        }
+        caller.reply(Ok(Reply::Done));
+        self.settle(ctx);
+    }
+
+    /// A bulk get: up to `max` items of type `expect`, waiting for the
+    /// first as long as `wait` allows; an empty answer if none came.
+    fn get_many(
+        &mut self,
+        max: u64,
+        expect: TypeTag,
+        wait: Wait,
+        caller: Caller,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
+        let max = max.max(1);
+        // After `settle`, an item means no getter is parked.
+        if !self.items.is_empty() {
+            let budget = caller.replies.max_reply().saturating_sub(REPLY_MARGIN);
+            let taken = self.take_many(max, &expect, budget, caller.connection, || ctx.what());
+            let took = taken.as_ref().is_ok_and(|t| !t.is_empty());
+            caller.reply(taken.map(Reply::Values));
+            if took {
+                // Lets the first live putters' items in.
+                self.settle(ctx);
+            }
+        } else if wait == Wait::No {
+            caller.reply(Ok(Reply::Values(Vec::new())));
+        } else {
+            self.getters.park(
+                caller,
+                Getter {
+                    expect: Some(expect),
+                    receipt: false,
+                    many: Some(max),
                 },
                 wait,
                 ctx,
@@ -326,8 +573,15 @@ impl QueueState {
             caller.reply(Ok(Reply::Done));
             self.settle(ctx);
         } else {
-            self.putters
-                .park(caller, Put { value, front: true }, Wait::Forever, ctx);
+            self.putters.park(
+                caller,
+                Put {
+                    items: PutItems::One(value),
+                    front: true,
+                },
+                Wait::Forever,
+                ctx,
+            );
         }
     }
 
@@ -356,8 +610,16 @@ impl QueueState {
         } else if wait == Wait::No {
             caller.reply(Err(ManagerError::Empty { what: ctx.what() }));
         } else {
-            self.getters
-                .park(caller, Getter { expect, receipt }, wait, ctx);
+            self.getters.park(
+                caller,
+                Getter {
+                    expect,
+                    receipt,
+                    many: None,
+                },
+                wait,
+                ctx,
+            );
         }
     }
 
@@ -407,7 +669,7 @@ impl ObjectState for QueueState {
             waiters: (self.getters.len() + self.putters.len() + self.joiners.len()) as u64,
             // Items parked with their putters are held too.
             bytes_held: super::bytes_held(&self.items)
-                + super::bytes_held(self.putters.iter().map(|w| &w.data.value))
+                + super::bytes_held(self.putters.iter().flat_map(|w| w.data.items.values()))
                 + super::bytes_held(self.in_flight.values().map(|held| &held.value)),
             holders: Vec::new(),
         }
@@ -446,19 +708,30 @@ impl ObjectState for QueueState {
             }
             QueueRequest::Join { wait } => self.join(wait, caller, ctx),
             QueueRequest::Return { value } => self.give_back(value, caller, ctx),
+            QueueRequest::PutMany { values, wait } => self.put_many(values, wait, caller, ctx),
+            QueueRequest::GetMany { max, expect, wait } => {
+                self.get_many(max, expect, wait, caller, ctx);
+            }
+            QueueRequest::ReturnMany { values } => self.give_back_many(values, caller, ctx),
         }
     }
 
     fn timed_out(&mut self, waiter: WaiterId, ctx: &mut ObjectContext<'_, Self>) {
         if let Some(getter) = self.getters.take(waiter, ctx) {
-            getter
-                .caller
-                .reply(Err(ManagerError::Empty { what: ctx.what() }));
+            let reply = match getter.data.many {
+                // A bulk get that found nothing answers an empty list.
+                Some(_) => Ok(Reply::Values(Vec::new())),
+                None => Err(ManagerError::Empty { what: ctx.what() }),
+            };
+            getter.caller.reply(reply);
         } else if let Some(putter) = self.putters.take(waiter, ctx) {
-            // Its item never entered the queue.
-            putter
-                .caller
-                .reply(Err(ManagerError::Full { what: ctx.what() }));
+            // Its item never entered the queue; a bulk put's first items
+            // may have, and it says how many.
+            let reply = match putter.data.items {
+                PutItems::One(_) => Err(ManagerError::Full { what: ctx.what() }),
+                PutItems::Many { entered, .. } => Ok(Reply::Count(entered)),
+            };
+            putter.caller.reply(reply);
         } else if let Some(joiner) = self.joiners.take(waiter, ctx) {
             joiner.caller.reply(Ok(Reply::Bool(false)));
         }
@@ -491,7 +764,9 @@ impl ObjectState for QueueState {
         let putters = self.putters.remove_connection(connection, ctx);
         let (returns, puts): (Vec<_>, Vec<_>) = putters.into_iter().partition(|put| put.data.front);
         for put in returns.into_iter().rev() {
-            self.items.push_front(put.data.value);
+            if let PutItems::One(value) = put.data.items {
+                self.items.push_front(value);
+            }
         }
         let len = puts.len();
         crate::discard::discard(puts, len);

@@ -620,3 +620,250 @@ async fn removal_answers_every_parked_request() {
     assert!(matches!(a.now(p), Err(ManagerError::ObjectGone { .. })));
     assert!(matches!(a.now(j), Err(ManagerError::ObjectGone { .. })));
 }
+
+fn put_many(items: &[i64], wait: Wait) -> ObjectRequest {
+    q(QueueRequest::PutMany {
+        values: items.iter().map(|&n| v(n)).collect(),
+        wait,
+    })
+}
+
+fn get_many(max: u64, wait: Wait) -> ObjectRequest {
+    q(QueueRequest::GetMany {
+        max,
+        expect: TypeTag::of::<i64>(),
+        wait,
+    })
+}
+
+fn values(items: &[i64]) -> Result<Reply, ManagerError> {
+    Ok(Reply::Values(items.iter().map(|&n| v(n)).collect()))
+}
+
+#[actix::test]
+async fn a_bulk_put_enters_what_fits_and_waits_for_room_for_the_rest() {
+    let (_h, t) = bounded(3).await;
+    let mut a = Conn::new(1);
+    let mut b = Conn::new(2);
+    // Without waiting: what fits, a prefix.
+    assert_eq!(
+        a.call(&t, put_many(&[1, 2], Wait::No)).await,
+        Ok(Reply::Count(2))
+    );
+    assert_eq!(
+        a.call(&t, put_many(&[3, 4, 5], Wait::No)).await,
+        Ok(Reply::Count(1))
+    );
+    // Waiting: parked whole, entering as room appears, answered once all
+    // are in.
+    let pending = b.send(&t, put_many(&[6, 7], Wait::Forever)).await;
+    b.nothing();
+    // A later single put waits behind it.
+    let single = a.send(&t, put(8, Wait::Forever)).await;
+    assert_eq!(a.call(&t, get_many(2, Wait::No)).await, values(&[1, 2]));
+    assert_eq!(b.later(pending).await, Ok(Reply::Count(2)));
+    a.nothing();
+    assert_eq!(a.call(&t, get_many(10, Wait::No)).await, values(&[3, 6, 7]));
+    assert_eq!(a.later(single).await, Ok(Reply::Done));
+    assert_eq!(a.call(&t, get_many(10, Wait::No)).await, values(&[8]));
+    // Its wait ends with some in: it says how many, the first ones.
+    assert_eq!(
+        a.call(&t, put_many(&[1, 2, 3], Wait::No)).await,
+        Ok(Reply::Count(3))
+    );
+    let timed = b.send(&t, put_many(&[4, 5], SHORT)).await;
+    assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
+    assert_eq!(b.later(timed).await, Ok(Reply::Count(1)));
+    assert_eq!(a.call(&t, get_many(10, Wait::No)).await, values(&[2, 3, 4]));
+}
+
+#[actix::test]
+async fn an_unbounded_bulk_put_takes_everything_and_feeds_parked_getters() {
+    let (_h, t) = Harness::start(ObjectSpec::Queue { maxsize: None }).await;
+    let mut a = Conn::new(1);
+    let mut b = Conn::new(2);
+    let one = b.send(&t, get(Wait::Forever)).await;
+    let many = b.send(&t, get_many(2, Wait::Forever)).await;
+    b.nothing();
+    assert_eq!(
+        a.call(&t, put_many(&[1, 2, 3, 4], Wait::No)).await,
+        Ok(Reply::Count(4))
+    );
+    assert_eq!(b.later(one).await, Ok(Reply::Value(v(1))));
+    assert_eq!(b.later(many).await, values(&[2, 3]));
+    assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(1)));
+    // An empty bulk put is a no-op.
+    assert_eq!(a.call(&t, put_many(&[], Wait::No)).await, Ok(Reply::Count(0)));
+}
+
+#[actix::test]
+async fn a_bulk_get_waits_for_the_first_item_and_answers_empty_when_none_comes() {
+    let (_h, t) = bounded(8).await;
+    let mut a = Conn::new(1);
+    assert_eq!(a.call(&t, get_many(4, Wait::No)).await, values(&[]));
+    let timed = a.send(&t, get_many(4, SHORT)).await;
+    assert_eq!(a.later(timed).await, values(&[]));
+    let mut b = Conn::new(2);
+    let waiting = b.send(&t, get_many(4, Wait::Forever)).await;
+    b.nothing();
+    assert_eq!(a.call(&t, put(5, Wait::No)).await, Ok(Reply::Done));
+    // It takes what is there when the first item comes: one.
+    assert_eq!(b.later(waiting).await, values(&[5]));
+    // A max of 0 is taken as 1.
+    assert_eq!(
+        a.call(&t, put_many(&[6, 7], Wait::No)).await,
+        Ok(Reply::Count(2))
+    );
+    assert_eq!(a.call(&t, get_many(0, Wait::No)).await, values(&[6]));
+}
+
+#[actix::test]
+async fn a_bulk_get_stops_at_an_item_of_another_type() {
+    let (_h, t) = bounded(8).await;
+    let mut a = Conn::new(1);
+    let text = Encoded::encode(&"x".to_owned()).unwrap();
+    assert_eq!(a.call(&t, put(1, Wait::No)).await, Ok(Reply::Done));
+    let put_text = q(QueueRequest::Put {
+        value: text.clone(),
+        wait: Wait::No,
+    });
+    assert_eq!(a.call(&t, put_text).await, Ok(Reply::Done));
+    assert_eq!(a.call(&t, put(2, Wait::No)).await, Ok(Reply::Done));
+    assert_eq!(a.call(&t, get_many(10, Wait::No)).await, values(&[1]));
+    // Now the front is of another type: refused, nothing taken.
+    let refused = a.call(&t, get_many(10, Wait::No)).await;
+    assert!(
+        matches!(refused, Err(ManagerError::WrongType { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(2)));
+    assert_eq!(a.call(&t, get(Wait::No)).await, Ok(Reply::Value(text)));
+    assert_eq!(a.call(&t, get_many(10, Wait::No)).await, values(&[2]));
+}
+
+#[actix::test]
+async fn a_bulk_get_answers_no_more_than_a_reply_may_hold() {
+    let (_h, t) = Harness::start(ObjectSpec::Queue { maxsize: None }).await;
+    let mut a = Conn::new(1);
+    let item = Encoded::encode(&vec![7_u8; 1000]).unwrap();
+    let many = q(QueueRequest::PutMany {
+        values: vec![item; 10],
+        wait: Wait::No,
+    });
+    assert_eq!(a.call(&t, many).await, Ok(Reply::Count(10)));
+    // Room for about three items under this connection's reply limit.
+    let mut small = Conn::with_max_reply(2, 4_200);
+    let get = q(QueueRequest::GetMany {
+        max: 10,
+        expect: TypeTag::of::<Vec<u8>>(),
+        wait: Wait::No,
+    });
+    let Ok(Reply::Values(taken)) = small.call(&t, get.clone()).await else {
+        panic!("a bulk get under a small reply limit failed");
+    };
+    assert!(
+        (1..10).contains(&taken.len()),
+        "took {} items under the limit",
+        taken.len()
+    );
+    // Even one item over the limit is taken alone, and then refused and
+    // given back by the sink as any reply over the limit is.
+    let mut tiny = Conn::with_max_reply(3, 16);
+    let refused = tiny.call(&t, get).await;
+    assert!(
+        matches!(refused, Err(ManagerError::ReplyTooLarge { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(
+        a.call(&t, q(QueueRequest::Len)).await,
+        Ok(Reply::Count(10 - taken.len() as u64))
+    );
+}
+
+#[actix::test]
+async fn a_bulk_get_never_delivered_gives_back_every_item_in_order() {
+    let (_h, t) = joinable().await;
+    let mut live = Conn::new(1);
+    let mut dead = Conn::new(2);
+    assert_eq!(
+        live.call(&t, put_many(&[1, 2, 3], Wait::No)).await,
+        Ok(Reply::Count(3))
+    );
+    let _ = dead.send(&t, get_many(2, Wait::No)).await;
+    drop(dead);
+    assert_eq!(
+        live.call(&t, get_many(10, Wait::No)).await,
+        values(&[1, 2, 3])
+    );
+    // Three tasks, not five: what came back is not new work.
+    for _ in 0..3 {
+        assert_eq!(
+            live.call(&t, q(QueueRequest::TaskDone)).await,
+            Ok(Reply::Done)
+        );
+    }
+    assert_eq!(
+        live.call(&t, q(QueueRequest::Join { wait: Wait::No }))
+            .await,
+        Ok(Reply::Bool(true))
+    );
+}
+
+#[actix::test]
+async fn a_client_returns_only_as_many_as_its_bulk_gets_took() {
+    let (_h, t) = bounded(2).await;
+    let mut a = Conn::new(1);
+    let mut b = Conn::new(2);
+    let return_many = |items: &[i64]| {
+        q(QueueRequest::ReturnMany {
+            values: items.iter().map(|&n| v(n)).collect(),
+        })
+    };
+    assert_eq!(
+        a.call(&t, put_many(&[1, 2], Wait::No)).await,
+        Ok(Reply::Count(2))
+    );
+    assert_eq!(a.call(&t, get_many(2, Wait::No)).await, values(&[1, 2]));
+    // Another connection took nothing: refused, nothing changes.
+    let refused = b.call(&t, return_many(&[1])).await;
+    assert!(
+        matches!(refused, Err(ManagerError::BadRequest(_))),
+        "{refused:?}"
+    );
+    assert_eq!(a.call(&t, put(3, Wait::No)).await, Ok(Reply::Done));
+    // The taker gives both back: to the front, in order, past the bound
+    // (they were in the queue a moment ago).
+    assert_eq!(a.call(&t, return_many(&[1, 2])).await, Ok(Reply::Done));
+    assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(3)));
+    assert!(a.call(&t, return_many(&[1])).await.is_err(), "no more out");
+    assert_eq!(a.call(&t, get_many(5, Wait::No)).await, values(&[1, 2, 3]));
+}
+
+#[actix::test]
+async fn a_cancelled_or_dead_bulk_put_keeps_what_entered_and_drops_the_rest() {
+    let (_h, t) = bounded(2).await;
+    let mut a = Conn::new(1);
+    let mut b = Conn::new(2);
+    assert_eq!(a.call(&t, put(1, Wait::No)).await, Ok(Reply::Done));
+    let parked = b.send(&t, put_many(&[2, 3, 4], Wait::Forever)).await;
+    b.nothing();
+    // 2 entered at once, 3 and 4 wait; the connection dies.
+    let _ = parked;
+    b.close(&[&t]).await;
+    assert_eq!(a.call(&t, get_many(5, Wait::No)).await, values(&[1, 2]));
+    assert_eq!(a.call(&t, get_many(5, Wait::No)).await, values(&[]));
+    // A cancel takes the waiting rest back the same way.
+    assert_eq!(
+        a.call(&t, put_many(&[5, 6], Wait::No)).await,
+        Ok(Reply::Count(2))
+    );
+    let mut c = Conn::new(3);
+    let waiting = c.send(&t, put_many(&[7, 8], Wait::Forever)).await;
+    let taken_back = c
+        .send(&t, ObjectRequest::Cancel { request: waiting })
+        .await;
+    assert_eq!(c.now(waiting), Err(ManagerError::Cancelled));
+    assert_eq!(c.now(taken_back), Ok(Reply::Bool(true)));
+    assert_eq!(a.call(&t, get_many(5, Wait::No)).await, values(&[5, 6]));
+    assert_eq!(a.call(&t, get_many(5, Wait::No)).await, values(&[]));
+}
