@@ -64,6 +64,9 @@ pub struct GetWhenParked {
     pub announce: Announce,
     /// Where to put the item it took.
     pub results: String,
+    /// Take with `get_many(max)` instead of `get`, and put every item it
+    /// took into `results`.
+    pub many: Option<usize>,
 }
 
 /// Arguments of the `wait_for_event` entry: adds 1 to the attribute

@@ -459,6 +459,9 @@ fn handoff_to_a_killed_worker_is_given_back() -> anyhow::Result<()> {
             tests::worker_program!(),
             "get_when_parked",
             &GetWhenParked {
+                // Every other round parks a bulk get: all it was handed
+                // comes back too.
+                many: (round % 2 == 1).then_some(8),
                 queue: "jobs".into(),
                 announce: Announce::SetEvent(format!("parked-{round}")),
                 results: "results".into(),
@@ -467,11 +470,20 @@ fn handoff_to_a_killed_worker_is_given_back() -> anyhow::Result<()> {
         ensure!(parked.wait()?, "round {round}: the worker did not park");
         doomed.kill()?;
         let _ = doomed.join();
-        jobs.put(&(round as u64))?;
-        let got = jobs
-            .get_timeout(DEADLINE)
-            .with_context(|| format!("round {round}: item lost"))?;
-        ensure!(got == round as u64);
+        let round = round as u64;
+        let items = if round % 2 == 1 {
+            vec![round, round + 1000, round + 2000]
+        } else {
+            vec![round]
+        };
+        ensure!(jobs.put_many(&items)? == items.len());
+        let mut got = Vec::new();
+        while got.len() < items.len() {
+            let more = jobs.get_many_timeout(items.len(), DEADLINE)?;
+            ensure!(!more.is_empty(), "round {round}: items lost, got {got:?}");
+            got.extend(more);
+        }
+        ensure!(got == items, "round {round}: got {got:?}, put {items:?}");
     }
     Ok(())
 }

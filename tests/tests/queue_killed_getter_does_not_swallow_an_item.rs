@@ -1,5 +1,5 @@
-//! A worker SIGKILLed while parked in `get` does not take the next item:
-//! it goes to the live consumer parked behind it.
+//! A worker SIGKILLed while parked in `get` (or `get_many`) does not take
+//! the next items: they go to the live consumer parked behind it.
 //!
 //! The doomed worker also waits in a two-party "witness" barrier. Its death
 //! breaks that barrier, and the manager tells every object a connection
@@ -13,6 +13,17 @@ use tests::{DEADLINE, connect, start_manager, wait_until, worker_program};
 
 #[test]
 fn the_live_consumer_gets_the_item() -> anyhow::Result<()> {
+    dead_getter_then_live_one(None)
+}
+
+#[test]
+fn the_live_bulk_consumer_gets_every_item() -> anyhow::Result<()> {
+    dead_getter_then_live_one(Some(16))
+}
+
+/// Parks a doomed getter, then a live one, both with `get` (`many: None`)
+/// or `get_many(max)`; kills the doomed one and puts three items.
+fn dead_getter_then_live_one(many: Option<usize>) -> anyhow::Result<()> {
     let manager = start_manager()?;
     let client = connect(&manager)?;
     let jobs = client.queue::<u64>("jobs", None)?;
@@ -29,6 +40,7 @@ fn the_live_consumer_gets_the_item() -> anyhow::Result<()> {
             queue: "jobs".into(),
             announce: Announce::WaitInBarrier("witness".into()),
             results: "results".into(),
+            many,
         },
     )?;
     wait_until("the doomed worker's get is parked", || {
@@ -42,6 +54,7 @@ fn the_live_consumer_gets_the_item() -> anyhow::Result<()> {
             queue: "jobs".into(),
             announce: Announce::SetEvent("live-ready".into()),
             results: "results".into(),
+            many,
         },
     )?;
     assert!(live_ready.wait()?, "the live consumer did not park in time");
@@ -57,9 +70,10 @@ fn the_live_consumer_gets_the_item() -> anyhow::Result<()> {
         || Ok(witness.broken()?),
     )?;
 
-    jobs.put(&42)?;
+    let items: &[u64] = if many.is_some() { &[42, 43, 44] } else { &[42] };
+    assert_eq!(jobs.put_many(items)?, items.len());
     live.join_timeout(DEADLINE)?;
-    assert_eq!(results.get_timeout(DEADLINE)?, 42);
+    assert_eq!(results.get_many(items.len())?, items);
     assert!(results.is_empty()?, "only the live consumer reported");
     assert!(jobs.is_empty()?);
     Ok(())

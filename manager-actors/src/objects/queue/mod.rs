@@ -250,7 +250,11 @@ impl QueueState {
                 };
                 if let Some(max) = getter.data.many {
                     let expect = getter.data.expect.clone().unwrap_or_else(TypeTag::of::<()>);
-                    let budget = getter.caller.replies.max_reply().saturating_sub(REPLY_MARGIN);
+                    let budget = getter
+                        .caller
+                        .replies
+                        .max_reply()
+                        .saturating_sub(REPLY_MARGIN);
                     let connection = getter.caller.connection;
                     let taken = self.take_many(max, &expect, budget, connection, || ctx.what());
                     moved |= taken.as_ref().is_ok_and(|t| !t.is_empty());

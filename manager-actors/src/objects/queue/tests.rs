@@ -693,7 +693,10 @@ async fn an_unbounded_bulk_put_takes_everything_and_feeds_parked_getters() {
     assert_eq!(b.later(many).await, values(&[2, 3]));
     assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(1)));
     // An empty bulk put is a no-op.
-    assert_eq!(a.call(&t, put_many(&[], Wait::No)).await, Ok(Reply::Count(0)));
+    assert_eq!(
+        a.call(&t, put_many(&[], Wait::No)).await,
+        Ok(Reply::Count(0))
+    );
 }
 
 #[actix::test]
@@ -859,9 +862,7 @@ async fn a_cancelled_or_dead_bulk_put_keeps_what_entered_and_drops_the_rest() {
     );
     let mut c = Conn::new(3);
     let waiting = c.send(&t, put_many(&[7, 8], Wait::Forever)).await;
-    let taken_back = c
-        .send(&t, ObjectRequest::Cancel { request: waiting })
-        .await;
+    let taken_back = c.send(&t, ObjectRequest::Cancel { request: waiting }).await;
     assert_eq!(c.now(waiting), Err(ManagerError::Cancelled));
     assert_eq!(c.now(taken_back), Ok(Reply::Bool(true)));
     assert_eq!(a.call(&t, get_many(5, Wait::No)).await, values(&[5, 6]));

@@ -121,7 +121,12 @@ fn get_when_parked(args: GetWhenParked) -> anyhow::Result<()> {
         let queue = client.queue::<u64>(&args.queue, None).await?;
         let results = client.queue::<u64>(&args.results, None).await?;
 
-        let mut get = pin!(queue.get());
+        let mut get = pin!(async {
+            match args.many {
+                None => queue.get().await.map(|item| vec![item]),
+                Some(max) => queue.get_many(max).await,
+            }
+        });
         if let Some(answer) = poll_once(&mut get).await {
             bail!("the get was answered before it was sent: {answer:?}");
         }
@@ -141,8 +146,8 @@ fn get_when_parked(args: GetWhenParked) -> anyhow::Result<()> {
             }
             Announce::SetEvent(name) => client.event(name).await?.set().await?,
         }
-        let item = get.await?;
-        results.put(&item).await?;
+        let items = get.await?;
+        results.put_many(&items).await?;
         drop(witness);
         Ok(())
     })
