@@ -115,6 +115,10 @@ pub const WORKER_ENTRY: &str = "__pool_worker";
 
 /// How long the collector waits for a result before it checks the workers.
 const POLL: Duration = Duration::from_millis(100);
+
+/// The most reports the collector takes from the results queue in one
+/// request (`get_many`).
+const REPORTS_AT_ONCE: usize = 256;
 /// The deadline of each call the pool makes to the manager.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long [`Pool::close`] waits, once the work is done, for the idle

@@ -6,17 +6,18 @@ use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, mpsc};
+use std::time::Duration;
 
-use manager_core::{Encoded, ManagerError};
+use manager_core::Encoded;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::tasks::Failure;
 use super::worker::{Job, Order, Report, WorkerArgs};
-use super::{POLL, PoolError, WORKER_ENTRY};
+use super::{POLL, PoolError, REPORTS_AT_ONCE, WORKER_ENTRY};
 use crate::launcher::{Launcher, Worker};
 use crate::worker_report;
-use crate::{Error, blocking};
+use crate::blocking;
 
 /// One item's outcome, still encoded.
 pub(super) type Item = (usize, Result<Encoded, PoolError>);
@@ -173,9 +174,14 @@ impl Supervisor {
     /// The collector thread: results in, dead workers replaced.
     pub(super) fn collect(&self) {
         while !self.stopping.load(Ordering::SeqCst) {
-            match self.results.get_timeout(POLL) {
-                Ok(report) => self.on_report(report),
-                Err(Error::Manager(ManagerError::Empty { .. })) => {}
+            // Every report waiting, in one request: with many workers, one
+            // round trip per poll rather than per job.
+            match self.results.get_many_timeout(REPORTS_AT_ONCE, POLL) {
+                Ok(reports) => {
+                    for report in reports {
+                        self.on_report(report);
+                    }
+                }
                 Err(e) => {
                     if !self.stopping.load(Ordering::SeqCst) {
                         tracing::error!(error = %e, "pool results queue failed");
@@ -268,8 +274,13 @@ impl Supervisor {
         }
         // A result the worker sent before dying still counts.
         drop(state);
-        while let Ok(Some(report)) = self.results.try_get() {
-            self.on_report(report);
+        while let Ok(reports) = self.results.get_many_timeout(REPORTS_AT_ONCE, Duration::ZERO) {
+            if reports.is_empty() {
+                break;
+            }
+            for report in reports {
+                self.on_report(report);
+            }
         }
         state = self.lock();
         for i in dead.into_iter().rev() {
