@@ -15,9 +15,9 @@ use serde::de::DeserializeOwned;
 use super::tasks::Failure;
 use super::worker::{Job, Order, Report, WorkerArgs};
 use super::{POLL, PoolError, REPORTS_AT_ONCE, WORKER_ENTRY};
+use crate::blocking;
 use crate::launcher::{Launcher, Worker};
 use crate::worker_report;
-use crate::blocking;
 
 /// One item's outcome, still encoded.
 pub(super) type Item = (usize, Result<Encoded, PoolError>);
@@ -274,7 +274,10 @@ impl Supervisor {
         }
         // A result the worker sent before dying still counts.
         drop(state);
-        while let Ok(reports) = self.results.get_many_timeout(REPORTS_AT_ONCE, Duration::ZERO) {
+        while let Ok(reports) = self
+            .results
+            .get_many_timeout(REPORTS_AT_ONCE, Duration::ZERO)
+        {
             if reports.is_empty() {
                 break;
             }
