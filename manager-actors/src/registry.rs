@@ -150,6 +150,8 @@ impl Message for InspectObjects {
 #[derive(Debug)]
 struct Entry {
     handle: ObjectHandle,
+    /// The thread its actor runs on.
+    thread: ThreadIndex,
     stop: Recipient<StopObject>,
     stats: SharedStats,
 }
@@ -238,14 +240,15 @@ impl RegistryActor {
         let id = ObjectId(self.last_id + 1);
         let kind = spec.kind();
         let stats: SharedStats = Arc::new(ObjectStats::new());
+        let thread = from
+            .filter(|at| at.0 < self.threads.len())
+            .unwrap_or_else(|| self.threads.next_for_object());
         let (handle, stop) = objects::spawn(
             spec,
             &self.custom,
             objects::Placement {
                 threads: &self.threads,
-                at: from
-                    .filter(|at| at.0 < self.threads.len())
-                    .unwrap_or_else(|| self.threads.next_for_object()),
+                at: thread,
             },
             id,
             name.clone(),
@@ -255,6 +258,7 @@ impl RegistryActor {
         tracing::debug!(%id, %name, %kind, "object created");
         Ok(Entry {
             handle,
+            thread,
             stop,
             stats,
         })
@@ -467,6 +471,7 @@ impl Handler<ReadWindow> for RegistryActor {
                     created_at: stats.created_at(),
                     messages_handled: stats.handled(),
                     mailbox: stats.in_mailbox(),
+                    thread: u32::try_from(entry.thread.0).unwrap_or(u32::MAX),
                     last_operation: stats.last_operation(),
                     detail: None,
                 };

@@ -96,6 +96,9 @@ pub struct Totals {
     pub protocol_version: u16,
     /// The manager's build: the version of the crate that serves it.
     pub build_version: String,
+    /// The threads the manager runs its objects and connections on
+    /// (`Limits::threads`); objects and connections say which is theirs.
+    pub threads: u32,
 }
 
 impl Totals {
@@ -125,6 +128,8 @@ pub struct ObjectReport {
     pub messages_handled: u64,
     /// Requests sent to it and not yet taken from its mailbox.
     pub mailbox: u64,
+    /// The manager thread its actor runs on, from 0 (the registry's).
+    pub thread: u32,
     /// When it last took a batch of requests; `None` if never.
     pub last_operation: Option<UnixMillis>,
     /// What its actor reported; `None` if it did not answer in time (busy).
@@ -227,6 +232,8 @@ pub struct ConnectionReport {
     pub id: u64,
     /// Who is at the other end.
     pub peer: Peer,
+    /// The manager thread its reader and writer run on, from 0.
+    pub thread: u32,
     /// When it was accepted.
     pub connected_at: UnixMillis,
     /// Requests answered (replies written).
@@ -325,6 +332,7 @@ mod tests {
             rate_window: Duration::from_secs(3),
             protocol_version: crate::PROTOCOL_VERSION,
             build_version: "0".into(),
+            threads: 1,
         };
         assert_eq!(totals.requests_per_second(), 100.0);
         let empty = Totals {
@@ -340,6 +348,7 @@ mod tests {
                 peer: Peer::Tcp {
                     address: "127.0.0.1:9".parse().unwrap(),
                 },
+                thread: 1,
                 connected_at: t,
                 requests_served: 1,
                 requests_in_flight: 0,

@@ -44,7 +44,8 @@ use serde::{Deserialize, Serialize};
 /// [`Reply::MaybeValues`](crate::reply::Reply::MaybeValues) where a list of
 /// optional values comes back.
 /// 8: queue `PutMany`, `GetMany` and `ReturnMany`
-/// ([`QueueRequest`](crate::request::QueueRequest)).
+/// ([`QueueRequest`](crate::request::QueueRequest)); inspection names the
+/// manager's threads and each object's and connection's thread.
 pub const PROTOCOL_VERSION: u16 = 8;
 
 /// Bytes every handshake starts with, so a stray peer is told apart early.

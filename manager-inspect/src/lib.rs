@@ -31,9 +31,10 @@ pub fn render(address: &Address, snapshot: &ManagerSnapshot) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "manager at {address}   protocol {}   build {}   up {}",
+        "manager at {address}   protocol {}   build {}   threads {}   up {}",
         t.protocol_version,
         t.build_version,
+        t.threads,
         duration(t.uptime)
     );
     let _ = writeln!(
@@ -50,7 +51,7 @@ pub fn render(address: &Address, snapshot: &ManagerSnapshot) -> String {
     let mut rows = vec![
         [
             "ID", "NAME", "KIND", "SIZE", "WAITERS", "MAILBOX", "HANDLED", "BYTES", "LAST OP",
-            "HOLDERS",
+            "THREAD", "HOLDERS",
         ]
         .map(str::to_owned)
         .to_vec(),
@@ -62,9 +63,17 @@ pub fn render(address: &Address, snapshot: &ManagerSnapshot) -> String {
     out.push('\n');
 
     let mut rows = vec![
-        ["ID", "PEER", "CONNECTED", "SERVED", "IN FLIGHT", "HOLDS"]
-            .map(str::to_owned)
-            .to_vec(),
+        [
+            "ID",
+            "PEER",
+            "THREAD",
+            "CONNECTED",
+            "SERVED",
+            "IN FLIGHT",
+            "HOLDS",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
     ];
     for c in &snapshot.connections {
         let peer = match &c.peer {
@@ -94,6 +103,7 @@ pub fn render(address: &Address, snapshot: &ManagerSnapshot) -> String {
         rows.push(vec![
             format!("{}{me}", c.id),
             peer,
+            c.thread.to_string(),
             format!("{} ago", duration(c.connected_at.elapsed_until(now))),
             c.requests_served.to_string(),
             c.requests_in_flight.to_string(),
@@ -132,6 +142,7 @@ fn object_row(o: &ObjectReport, now: UnixMillis) -> Vec<String> {
             Some(t) => format!("{} ago", duration(t.elapsed_until(now))),
             None => "never".to_owned(),
         },
+        o.thread.to_string(),
         holders,
     ]
 }

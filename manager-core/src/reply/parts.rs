@@ -481,6 +481,7 @@ mod tests {
                 rate_window: std::time::Duration::from_secs(1),
                 protocol_version: crate::PROTOCOL_VERSION,
                 build_version: "0".into(),
+                threads: 1,
             },
             objects: (0..500)
                 .map(|i| ObjectReport {
@@ -490,6 +491,7 @@ mod tests {
                     created_at: t,
                     messages_handled: i,
                     mailbox: 0,
+                    thread: 0,
                     last_operation: None,
                     detail: None,
                 })
@@ -501,6 +503,7 @@ mod tests {
                         pid: Some(7),
                         uid: None,
                     },
+                    thread: 0,
                     connected_at: t,
                     requests_served: 1,
                     requests_in_flight: 0,

@@ -95,6 +95,7 @@ pub(super) async fn run<S: Stream>(
         id,
         LiveConnection {
             peer: peer.clone(),
+            thread: u32::try_from(thread.0).unwrap_or(u32::MAX),
             since: UnixMillis::now(),
             counters: counters.clone(),
         },

@@ -50,6 +50,8 @@ pub(super) struct ServerState {
 /// One row of the table of live connections.
 pub(super) struct LiveConnection {
     pub(super) peer: Peer,
+    /// The manager thread it runs on.
+    pub(super) thread: u32,
     pub(super) since: UnixMillis,
     pub(super) counters: Arc<ConnectionCounters>,
 }
@@ -275,6 +277,7 @@ pub(super) fn snapshot(
             ConnectionReport {
                 id,
                 peer: live.peer.clone(),
+                thread: live.thread,
                 connected_at: live.since,
                 requests_served: written,
                 requests_in_flight: read.saturating_sub(written),
@@ -311,6 +314,7 @@ pub(super) fn snapshot(
             rate_window,
             protocol_version: PROTOCOL_VERSION,
             build_version: env!("CARGO_PKG_VERSION").to_owned(),
+            threads: u32::try_from(shared.threads.len()).unwrap_or(u32::MAX),
         },
         objects,
         connections,

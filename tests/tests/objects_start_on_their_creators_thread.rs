@@ -1,0 +1,59 @@
+//! A manager on several threads places each connection on the next thread
+//! in turn and starts each object on the thread of the connection that
+//! created it; inspection shows both (docs/semantics.md, *Threads*).
+
+use manager::Manager;
+use tests::DEADLINE;
+
+#[test]
+fn inspection_shows_objects_on_their_creators_threads() -> anyhow::Result<()> {
+    let manager = Manager::builder().threads(3).start()?;
+    let a = manager.connect()?.with_timeout(DEADLINE);
+    let b = manager.connect()?.with_timeout(DEADLINE);
+    a.namespace("a1")?;
+    a.list::<u8>("a2")?;
+    b.queue::<u8>("b1", None)?;
+    // Getting an existing object does not move it.
+    b.namespace("a1")?;
+
+    let snapshot = a.inspect()?;
+    assert_eq!(snapshot.totals.threads, 3);
+    let conn_thread = |id: u64| {
+        snapshot
+            .connections
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.thread)
+            .expect("connection listed")
+    };
+    let (ta, tb) = (
+        conn_thread(a.connection_id()),
+        conn_thread(b.connection_id()),
+    );
+    assert_ne!(ta, tb, "two connections in turn get two threads");
+    assert!(ta < 3 && tb < 3);
+    let object_thread = |name: &str| {
+        snapshot
+            .objects
+            .iter()
+            .find(|o| o.name.as_str() == name)
+            .map(|o| o.thread)
+            .expect("object listed")
+    };
+    assert_eq!(object_thread("a1"), ta);
+    assert_eq!(object_thread("a2"), ta);
+    assert_eq!(object_thread("b1"), tb);
+    Ok(())
+}
+
+#[test]
+fn one_thread_holds_everything() -> anyhow::Result<()> {
+    let manager = Manager::builder().threads(1).start()?;
+    let a = manager.connect()?.with_timeout(DEADLINE);
+    a.namespace("x")?;
+    let snapshot = a.inspect()?;
+    assert_eq!(snapshot.totals.threads, 1);
+    assert!(snapshot.objects.iter().all(|o| o.thread == 0));
+    assert!(snapshot.connections.iter().all(|c| c.thread == 0));
+    Ok(())
+}
