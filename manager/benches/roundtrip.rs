@@ -91,6 +91,10 @@ use manager_core::request::{
 use manager_core::{Encoded, ObjectId, codec};
 use manager_ipc::frame::{DEFAULT_MAX_FRAME, encode_frame};
 
+#[path = "support/histogram.rs"]
+mod histogram;
+use histogram::Histogram;
+
 /// The attribute every row sets and gets, as Python's bench does `ns.x`.
 const ATTRIBUTE: &str = "x";
 /// The value stored, as Python's `ns.x = 1`, `d["k"] = 1`, `l.append(1)`
@@ -145,6 +149,7 @@ fn main() -> anyhow::Result<()> {
         let results = run_placement(placement, &settings, &watchdog)?;
         set_affinity(0, &settings.cpus).context("unpin the main thread")?;
         print_table(placement, &results);
+        draw_histograms(placement, &results)?;
         watchdog.stage("python", PYTHON_LIMIT + Duration::from_secs(30));
         if settings.python {
             match python_reference(placement) {
@@ -671,7 +676,7 @@ impl Row {
 // ------------------------------------------------------------ measurements
 
 /// One measurement of one row.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Sample {
     ops: u64,
     secs: f64,
@@ -679,6 +684,8 @@ struct Sample {
     /// except in the waves and the pipelined floor rows, where it is a wave
     /// of 64.
     median_us: f64,
+    /// Every call's time.
+    histogram: Histogram,
 }
 
 impl Sample {
@@ -757,10 +764,15 @@ fn summarize(timed: &[Timed], ops_per_call: u64) -> Sample {
     let end = timed.iter().map(|t| t.end).max().expect("one client");
     let mut calls: Vec<u64> = timed.iter().flat_map(|t| t.calls.iter().copied()).collect();
     calls.sort_unstable();
+    let mut histogram = Histogram::default();
+    for &nanos in &calls {
+        histogram.add(nanos);
+    }
     Sample {
         ops: calls.len() as u64 * ops_per_call,
         secs: (end - start).as_secs_f64(),
         median_us: calls[calls.len() / 2] as f64 / 1000.0,
+        histogram,
     }
 }
 
@@ -1411,6 +1423,60 @@ fn ratio_range(ours: &[Sample], floor: &[Sample]) -> (f64, f64) {
         .fold((f64::INFINITY, 0.0_f64), |(lo, hi), r| {
             (lo.min(r), hi.max(r))
         })
+}
+
+/// The rows drawn together, by file name and title.
+const PICTURES: [(&str, &str, &[Row]); 2] = [
+    (
+        "one-client",
+        "one blocking client: calls against their raw floor",
+        &[
+            Row::Floor(Op::Get, 1),
+            Row::FloorCodec(Op::Get),
+            Row::Blocking(Op::Get, 1),
+            Row::Async(Op::Get),
+            Row::Obj(Obj::DictGet),
+            Row::Obj(Obj::QueuePair),
+        ],
+    ),
+    (
+        "four-clients",
+        "four blocking clients at once: one namespace, and one shared counter",
+        &[
+            Row::Floor(Op::Get, 4),
+            Row::Blocking(Op::Get, 4),
+            Row::CounterFloor,
+            Row::Counter,
+        ],
+    ),
+];
+
+/// Writes one SVG per group of [`PICTURES`] to `target/bench-plots/`:
+/// each row's latencies over every round.
+fn draw_histograms(placement: Placement, results: &Results) -> anyhow::Result<()> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-plots");
+    for (file, title, rows) in PICTURES {
+        let series: Vec<(String, Histogram)> = rows
+            .iter()
+            .filter_map(|row| {
+                let samples = results.0.get(row)?;
+                let mut merged = Histogram::default();
+                for sample in samples {
+                    merged.merge(&sample.histogram);
+                }
+                let label = match row.clients() {
+                    1 => row.label(),
+                    n => format!("{} ({n})", row.label()),
+                };
+                Some((label, merged))
+            })
+            .collect();
+        let path = dir.join(format!("roundtrip-{}-{file}.svg", placement.name()));
+        let title = format!("{title} ({})", placement.name());
+        histogram::draw(&path, &title, &series)?;
+        println!("latency histogram: {}", path.display());
+    }
+    Ok(())
 }
 
 fn print_table(placement: Placement, results: &Results) {
