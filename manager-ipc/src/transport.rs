@@ -15,14 +15,18 @@ pub(crate) trait Stream: AsyncRead + AsyncWrite + AsFd + Unpin + Send + 'static 
     type Read: AsyncRead + Unpin + Send + 'static;
     type Write: AsyncWrite + Unpin + Send + Into<AnyWriteHalf> + 'static;
     /// The same socket, detached from any runtime.
+    #[cfg(feature = "server")]
     type Std: Send + 'static;
 
     fn into_split(self) -> (Self::Read, Self::Write);
 
-    /// Detaches the socket from this thread's runtime.
+    /// Detaches the socket from this thread's runtime (the server hands a
+    /// connection to another of its threads).
+    #[cfg(feature = "server")]
     fn into_std(self) -> io::Result<Self::Std>;
 
     /// Attaches a detached socket to the current thread's runtime.
+    #[cfg(feature = "server")]
     fn from_std(socket: Self::Std) -> io::Result<Self>
     where
         Self: Sized;
@@ -31,16 +35,19 @@ pub(crate) trait Stream: AsyncRead + AsyncWrite + AsFd + Unpin + Send + 'static 
 impl Stream for UnixStream {
     type Read = unix::OwnedReadHalf;
     type Write = unix::OwnedWriteHalf;
+    #[cfg(feature = "server")]
     type Std = std::os::unix::net::UnixStream;
 
     fn into_split(self) -> (Self::Read, Self::Write) {
         UnixStream::into_split(self)
     }
 
+    #[cfg(feature = "server")]
     fn into_std(self) -> io::Result<Self::Std> {
         UnixStream::into_std(self)
     }
 
+    #[cfg(feature = "server")]
     fn from_std(socket: Self::Std) -> io::Result<Self> {
         // `into_std` leaves the socket non-blocking, as tokio needs it.
         UnixStream::from_std(socket)
@@ -50,16 +57,19 @@ impl Stream for UnixStream {
 impl Stream for TcpStream {
     type Read = tcp::OwnedReadHalf;
     type Write = tcp::OwnedWriteHalf;
+    #[cfg(feature = "server")]
     type Std = std::net::TcpStream;
 
     fn into_split(self) -> (Self::Read, Self::Write) {
         TcpStream::into_split(self)
     }
 
+    #[cfg(feature = "server")]
     fn into_std(self) -> io::Result<Self::Std> {
         TcpStream::into_std(self)
     }
 
+    #[cfg(feature = "server")]
     fn from_std(socket: Self::Std) -> io::Result<Self> {
         TcpStream::from_std(socket)
     }
