@@ -34,7 +34,10 @@
 //! any width.
 
 use std::borrow::{Borrow, Cow};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::{Arc, LazyLock, RwLock};
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
@@ -43,19 +46,94 @@ use serde::{Deserialize, Serialize};
 use crate::{CodecError, ManagerError, codec};
 
 /// The name of the Rust type an [`Encoded`] value was encoded from.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct TypeTag(String);
+///
+/// Shared, not copied: a tag is one reference-counted name, so the values
+/// of one type that a manager stores hold one copy of their type's name,
+/// cloning a tag allocates nothing, and a tag decoded from the wire whose
+/// name this process has seen before costs no allocation either (see
+/// [`TypeTag::from_name`]). On the wire it is the name, as a string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TypeTag(Arc<str>);
+
+/// Names longer than this are not kept in the table of known names.
+const KNOWN_NAME_MAX: usize = 256;
+/// The most names the table of known names keeps: a peer that sends
+/// endless distinct names costs an allocation per value, not a table that
+/// grows.
+const KNOWN_NAMES_MAX: usize = 4096;
+
+/// The type names this process has made or decoded (at most
+/// [`KNOWN_NAMES_MAX`] of at most [`KNOWN_NAME_MAX`] bytes).
+static KNOWN_NAMES: LazyLock<RwLock<HashSet<Arc<str>>>> = LazyLock::new(Default::default);
 
 impl TypeTag {
-    /// The tag for `T`.
+    /// The tag for `T`. Made once per type and thread, then cloned.
     pub fn of<T: ?Sized>() -> Self {
-        TypeTag(without_references(std::any::type_name::<T>()))
+        thread_local! {
+            static MADE: RefCell<HashMap<&'static str, TypeTag>> = RefCell::new(HashMap::new());
+        }
+        let name = std::any::type_name::<T>();
+        MADE.with(|made| {
+            if let Some(tag) = made.borrow().get(name) {
+                return tag.clone();
+            }
+            let tag = TypeTag::from_name(&without_references(name));
+            made.borrow_mut().insert(name, tag.clone());
+            tag
+        })
+    }
+
+    /// The tag named `name` (a full name, as [`TypeTag::as_str`] gives it),
+    /// sharing the name with every tag of that name this process knows.
+    pub fn from_name(name: &str) -> Self {
+        let known = KNOWN_NAMES.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(shared) = known.get(name) {
+            return TypeTag(shared.clone());
+        }
+        let full = known.len() >= KNOWN_NAMES_MAX;
+        drop(known);
+        let shared: Arc<str> = Arc::from(name);
+        if !full && name.len() <= KNOWN_NAME_MAX {
+            let mut known = KNOWN_NAMES.write().unwrap_or_else(|e| e.into_inner());
+            if let Some(other) = known.get(name) {
+                // Another thread added it meanwhile.
+                return TypeTag(other.clone());
+            }
+            if known.len() < KNOWN_NAMES_MAX {
+                known.insert(shared.clone());
+            }
+        }
+        TypeTag(shared)
     }
 
     /// The tag as a string: the full name, for example
     /// `alloc::string::String`.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl Serialize for TypeTag {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for TypeTag {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl serde::de::Visitor<'_> for Name {
+            type Value = TypeTag;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a type name")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<TypeTag, E> {
+                Ok(TypeTag::from_name(name))
+            }
+        }
+        deserializer.deserialize_str(Name)
     }
 }
 
@@ -294,8 +372,8 @@ impl Encoded {
         }
         let wrong_type = || ManagerError::WrongType {
             what: what.to_string(),
-            stored: self.tag.0.clone(),
-            requested: wanted.0.clone(),
+            stored: self.tag.0.to_string(),
+            requested: wanted.0.to_string(),
         };
         let same_family = (Number::is_integer(&self.tag.0) && Number::is_integer(&wanted.0))
             || (Number::is_number(&self.tag.0)
@@ -311,8 +389,8 @@ impl Encoded {
             .ok_or_else(|| ManagerError::DoesNotFit {
                 what: what.to_string(),
                 value: number.to_string(),
-                stored: self.tag.0.clone(),
-                requested: wanted.0.clone(),
+                stored: self.tag.0.to_string(),
+                requested: wanted.0.to_string(),
             })?;
         Ok(Cow::Owned(Encoded {
             tag: wanted.clone(),
@@ -340,7 +418,7 @@ impl Encoded {
             _ => {
                 return Err(ManagerError::WrongType {
                     what: what.to_string(),
-                    stored: self.tag.0.clone(),
+                    stored: self.tag.0.to_string(),
                     requested: "i64".to_owned(),
                 });
             }
@@ -349,7 +427,7 @@ impl Encoded {
             what: what.to_string(),
             current: current.to_string(),
             delta,
-            stored: self.tag.0.clone(),
+            stored: self.tag.0.to_string(),
             bound: bound.to_owned(),
         };
         let sum = match current {
@@ -437,6 +515,24 @@ mod tests {
         assert_eq!(wire, codec::encode(&old).unwrap());
         let back: Encoded = codec::decode(&wire).unwrap();
         assert_eq!(back, value);
+    }
+
+    #[test]
+    fn a_tag_travels_as_its_name_and_decoded_tags_share_one_name() {
+        let tag = TypeTag::of::<Vec<u64>>();
+        let wire = codec::encode(&tag).unwrap();
+        assert_eq!(wire, codec::encode(&tag.as_str().to_owned()).unwrap());
+        let a: TypeTag = codec::decode(&wire).unwrap();
+        let b: TypeTag = codec::decode(&wire).unwrap();
+        assert_eq!(a, tag);
+        assert!(Arc::ptr_eq(&a.0, &b.0), "one allocation for one known name");
+        assert!(Arc::ptr_eq(&a.0, &TypeTag::of::<Vec<u64>>().0));
+        // A name too long to keep is still a tag, only not shared.
+        let long = "x".repeat(KNOWN_NAME_MAX + 1);
+        let (c, d) = (TypeTag::from_name(&long), TypeTag::from_name(&long));
+        assert_eq!(c, d);
+        assert!(!Arc::ptr_eq(&c.0, &d.0));
+        assert!(KNOWN_NAMES.read().unwrap().len() <= KNOWN_NAMES_MAX);
     }
 
     #[test]
