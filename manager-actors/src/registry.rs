@@ -241,7 +241,7 @@ impl RegistryActor {
         let kind = spec.kind();
         let stats: SharedStats = Arc::new(ObjectStats::new());
         let thread = from
-            .filter(|at| at.0 < self.threads.len())
+            .filter(|&at| self.threads.holds(at))
             .unwrap_or_else(|| self.threads.next_for_object());
         let (handle, stop) = objects::spawn(
             spec,

@@ -41,8 +41,10 @@ pub struct ActorSystem {
 }
 
 impl ActorSystem {
-    /// Starts the system on `threads` threads (at least one) named for
-    /// `thread_name` with `registry` (made with
+    /// Starts the system with `threads` threads for objects and connections
+    /// (at least one; with more than one, the system's own thread is kept for
+    /// the registry, so there are `threads + 1`), named for `thread_name`,
+    /// with `registry` (made with
     /// [`RegistryActor::with_custom_types`] and the like, not yet started),
     /// then runs `setup` on the system's own thread with the registry's
     /// address and the [`Threads`], and returns its output.
@@ -70,7 +72,15 @@ impl ActorSystem {
             .name(thread_name.to_owned())
             .spawn(move || {
                 let runner = actix::System::new();
-                let arbiters = match start_arbiters(&base_name, threads.max(1) - 1) {
+                // One thread: everything on the system's. More: that many
+                // arbiters for objects and connections, the system's thread
+                // for the registry and the accept loop only.
+                let arbiters = if threads > 1 {
+                    start_arbiters(&base_name, threads)
+                } else {
+                    Ok(Vec::new())
+                };
+                let arbiters = match arbiters {
                     Ok(arbiters) => arbiters,
                     Err(e) => {
                         let _ = tx.send(Err(StartError::Spawn(e)));

@@ -1,16 +1,17 @@
 //! [`Threads`]: the threads a manager's objects and connections run on,
 //! and which of them each new one gets.
 //!
-//! A manager runs on `n` threads (see [`ActorSystem::start`]): the actor
-//! system's own thread, which also holds the registry and accepts
-//! connections, and `n - 1` actix arbiters. Each new connection's tasks go
-//! to the next thread in turn, and each new object's actor starts on the
-//! thread of the connection that creates it (the next in turn when no
-//! connection does), so `n` clients busy with objects of their own use `n`
-//! cores, and a client's calls to its own objects never hop between
-//! threads. The turns begin at the first arbiter, so the registry's thread
-//! gets only every `n`-th. With `n = 1` everything shares the system's
-//! thread, as a single-threaded manager does.
+//! A manager asked for `n` threads (see [`ActorSystem::start`]) runs its
+//! objects and connections on `n` actix arbiters, numbered 1 to `n`, and
+//! keeps the actor system's own thread (number 0) for the registry and the
+//! accept loop alone, so that no busy object or connection can hold up
+//! creating, finding or connecting for everyone. Each new connection's
+//! tasks go to the next arbiter in turn, and each new object's actor starts
+//! on the thread of the connection that creates it (the next in turn when
+//! no connection does), so `n` clients busy with objects of their own use
+//! `n` cores, and a client's calls to its own objects never hop between
+//! threads. With `n = 1` there is no arbiter: everything shares the
+//! system's thread, as a single-threaded manager does.
 //!
 //! # Shared objects
 //!
@@ -77,35 +78,56 @@ impl Threads {
         Self::default()
     }
 
-    /// The current thread (the actor system's, index 0) and `others`.
+    /// The current thread (the actor system's, index 0, kept for the
+    /// registry when there are others) and `others`, which hold the
+    /// objects and connections (indexes 1 to `others.len()`).
     pub fn new(others: Vec<ArbiterHandle>) -> Self {
         Threads {
             inner: Arc::new(Inner {
                 others,
-                next_object: AtomicUsize::new(1),
-                next_connection: AtomicUsize::new(1),
+                next_object: AtomicUsize::new(0),
+                next_connection: AtomicUsize::new(0),
             }),
         }
     }
 
-    /// How many threads there are, the system's own included.
+    /// How many threads hold objects and connections: the arbiters, or the
+    /// system's own thread if there is none.
     pub fn len(&self) -> usize {
-        self.inner.others.len() + 1
+        self.inner.others.len().max(1)
     }
 
-    /// Always `false`: there is at least the system's own thread.
+    /// Always `false`: there is at least one thread.
     pub fn is_empty(&self) -> bool {
         false
     }
 
-    /// The thread for the next object.
+    /// Whether objects and connections may be placed on `at`.
+    pub fn holds(&self, at: ThreadIndex) -> bool {
+        if self.inner.others.is_empty() {
+            at.0 == 0
+        } else {
+            (1..=self.inner.others.len()).contains(&at.0)
+        }
+    }
+
+    /// The `k`-th placement thread, counted without end.
+    fn nth(&self, k: usize) -> ThreadIndex {
+        if self.inner.others.is_empty() {
+            ThreadIndex(0)
+        } else {
+            ThreadIndex(1 + k % self.inner.others.len())
+        }
+    }
+
+    /// The thread for the next object created without a connection.
     pub fn next_for_object(&self) -> ThreadIndex {
-        ThreadIndex(self.inner.next_object.fetch_add(1, Ordering::Relaxed) % self.len())
+        self.nth(self.inner.next_object.fetch_add(1, Ordering::Relaxed))
     }
 
     /// The thread for the next connection.
     pub fn next_for_connection(&self) -> ThreadIndex {
-        ThreadIndex(self.inner.next_connection.fetch_add(1, Ordering::Relaxed) % self.len())
+        self.nth(self.inner.next_connection.fetch_add(1, Ordering::Relaxed))
     }
 
     /// Starts `actor` on thread `at`. Thread 0 is the calling thread, which

@@ -813,10 +813,14 @@ fn run_placement(
                 .strip_prefix("manager-")
                 .is_some_and(|n| n.parse::<usize>().is_ok())
     })?;
+    // With more than one, the registry has a thread of its own besides.
+    let expected = match settings.manager_threads {
+        1 => 1,
+        n => n + 1,
+    };
     ensure!(
-        actor_threads.len() == settings.manager_threads,
-        "expected {} manager threads, found {actor_threads:?}",
-        settings.manager_threads
+        actor_threads.len() == expected,
+        "expected {expected} manager threads, found {actor_threads:?}"
     );
     for tid in actor_threads {
         set_affinity(tid, &server_cpus).context("pin the manager's threads")?;

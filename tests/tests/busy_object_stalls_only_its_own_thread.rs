@@ -2,9 +2,9 @@
 //! busy does not stall the clients and objects on the other threads. With
 //! one thread it does, which shows the test can tell the two apart.
 //!
-//! Objects and connections are placed in turns (docs/semantics.md, *Threads*):
-//! with two threads, the first connection and the first object share one
-//! thread and the second of each share the other.
+//! Connections are placed in turns and objects on their creator's thread
+//! (docs/semantics.md, *Threads*): with two threads, each client and the
+//! object it creates share one thread, and the registry has its own.
 
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
@@ -69,7 +69,7 @@ fn set(update: impl FnOnce(&mut (bool, bool))) {
 /// second client beforehand; returns what `check` saw.
 fn while_one_object_holds_its_thread<T>(
     threads: usize,
-    check: impl FnOnce(&manager::blocking::Custom<Gate>) -> T,
+    check: impl FnOnce(&manager::blocking::Custom<Gate>, &manager::blocking::Client) -> T,
 ) -> anyhow::Result<T> {
     let manager = Manager::builder()
         .threads(threads)
@@ -88,7 +88,7 @@ fn while_one_object_holds_its_thread<T>(
             .unwrap();
         assert!(state.0, "the hold began within the deadline");
     }
-    let seen = check(&b);
+    let seen = check(&b, &second);
     set(|s| s.1 = true);
     let held = holder.join().expect("holder thread")?;
     assert!(held, "the hold ended by release, not by its deadline");
@@ -101,15 +101,49 @@ fn while_one_object_holds_its_thread<T>(
 #[test]
 fn other_threads_keep_serving_while_one_object_is_busy() -> anyhow::Result<()> {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let pinged = while_one_object_holds_its_thread(2, |b| b.call(GateRequest::Ping))?;
+    let pinged = while_one_object_holds_its_thread(2, |b, _| b.call(GateRequest::Ping))?;
     assert!(pinged?, "the object on the other thread answered at once");
+    Ok(())
+}
+
+#[test]
+fn the_registry_and_new_connections_are_never_held_up() -> anyhow::Result<()> {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // Whichever client holds its thread (here the second, whose thread a
+    // manager that shared the registry's thread would have used), creating
+    // objects and connecting go on: the registry has a thread of its own.
+    let manager = Manager::builder().threads(2).register::<Gate>().start()?;
+    let first = manager.connect()?.with_timeout(Duration::from_millis(300));
+    let second = manager.connect()?.with_timeout(DEADLINE);
+    let held = second.custom::<Gate>("held", &())?;
+    set(|s| *s = (false, false));
+    let holder = std::thread::spawn(move || held.call(GateRequest::Hold));
+    {
+        let state = STATE.lock().unwrap();
+        let (state, _) = CHANGED
+            .wait_timeout_while(state, DEADLINE, |s| !s.0)
+            .unwrap();
+        assert!(state.0, "the hold began within the deadline");
+    }
+    let created = first.namespace("made-meanwhile").map(|_| ());
+    let third = manager
+        .connect()
+        .map(|c| c.with_timeout(Duration::from_millis(300)));
+    let listed = third.as_ref().map(|c| c.objects().map(|o| o.len()));
+    set(|s| s.1 = true);
+    assert!(holder.join().expect("holder thread")?);
+    created?;
+    assert!(
+        listed.is_ok_and(|n| n.is_ok_and(|n| n >= 2)),
+        "a new client connects and lists"
+    );
     Ok(())
 }
 
 #[test]
 fn one_thread_is_shared_by_everything() -> anyhow::Result<()> {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let pinged = while_one_object_holds_its_thread(1, |b| b.call(GateRequest::Ping))?;
+    let pinged = while_one_object_holds_its_thread(1, |b, _| b.call(GateRequest::Ping))?;
     assert!(
         matches!(pinged, Err(Error::Timeout { .. })),
         "with one thread the busy object holds up the other: {pinged:?}"
