@@ -62,12 +62,21 @@ pub(super) async fn run<S: Stream>(
         max_frame: limits.max_frame,
     };
     let admit = || {
-        Slot::take(&shared.connected, limits.max_connections).ok_or_else(|| {
+        let slot = Slot::take(&shared.connected, limits.max_connections).ok_or_else(|| {
             format!(
                 "too many connections: the limit is {}",
                 limits.max_connections
             )
-        })
+        })?;
+        // Off the list of handshakes under way before the welcome is sent,
+        // so a newer handshake can no longer close this connection to make
+        // room; if one already has, this one fails here (its task is being
+        // aborted), and the client is told so rather than welcomed.
+        if under_way.leave() {
+            Ok(slot)
+        } else {
+            Err("closed to make room for newer handshakes".to_owned())
+        }
     };
     let handshake = handshake::accept(&mut stream, &mut buf, &shared.key, session, admit);
     let _connected = match tokio::time::timeout(timeout, handshake).await {

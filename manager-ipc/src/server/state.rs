@@ -107,6 +107,19 @@ pub(super) struct UnderWay {
     pub(super) id: u64,
 }
 
+impl UnderWay {
+    /// Takes the connection off the list now, as its handshake succeeds
+    /// and before the client is told so: from then on no newer handshake
+    /// can close it to make room. `false` if one already has (it was taken
+    /// off and aborted), so the handshake must fail.
+    pub(super) fn leave(&self) -> bool {
+        let mut list = self.list.lock().unwrap_or_else(|e| e.into_inner());
+        let before = list.len();
+        list.retain(|(id, _)| *id != self.id);
+        list.len() < before
+    }
+}
+
 impl Drop for UnderWay {
     fn drop(&mut self) {
         let mut list = self.list.lock().unwrap_or_else(|e| e.into_inner());
