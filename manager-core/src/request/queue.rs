@@ -142,8 +142,9 @@ pub enum QueueRequest {
         wait: Wait,
     },
     /// Put back at the front, in order, the items a `GetMany` took after
-    /// its caller gave up; as [`QueueRequest::Return`] for each, all
-    /// together. Replies `Done`.
+    /// its caller gave up: as [`QueueRequest::Return`] does for one, it
+    /// waits for room in a bounded queue (its last item enters first, so
+    /// they end in order). Replies `Done` once all are back.
     ReturnMany {
         /// The items, as the get's reply carried them.
         values: Vec<Encoded>,

@@ -292,28 +292,47 @@ impl QueueState {
             };
             let id = putter.id;
             if putter.caller.is_gone() {
-                // A dead putter's items never entered and go with it (a
-                // return's go back in when its connection's close arrives).
-                if !putter.data.front {
-                    drop(self.putters.take(id, ctx));
-                    continue;
+                // A dead putter's items never entered and go with it. A
+                // dead client's return goes in whole, past the bound, as it
+                // does when its connection's close arrives: those items had
+                // left the queue for a caller that never had them.
+                let gone = self.putters.take(id, ctx).expect("at the front");
+                if gone.data.front {
+                    self.return_whole(gone.data.items);
+                    moved = true;
                 }
+                continue;
             }
+            let front = putter.data.front;
             match &mut putter.data.items {
                 PutItems::Many { rest, entered } => {
                     let n = room.min(rest.len());
-                    for value in rest.drain(..n) {
-                        self.items.push_back(value);
+                    if front {
+                        // A return: the last items first, to the front, so
+                        // they end in their order; not new tasks.
+                        for _ in 0..n {
+                            let value = rest.pop_back().expect("counted");
+                            self.items.push_front(value);
+                        }
+                    } else {
+                        for value in rest.drain(..n) {
+                            self.items.push_back(value);
+                        }
+                        self.unfinished += n as u64;
                     }
                     *entered += n as u64;
-                    self.unfinished += n as u64;
                     moved |= n > 0;
                     if !rest.is_empty() {
                         return moved;
                     }
                     let entered = *entered;
                     let putter = self.putters.take(id, ctx).expect("at the front");
-                    putter.caller.reply(Ok(Reply::Count(entered)));
+                    let reply = if front {
+                        Reply::Done
+                    } else {
+                        Reply::Count(entered)
+                    };
+                    putter.caller.reply(Ok(reply));
                 }
                 PutItems::One(_) => {
                     let putter = self.putters.take(id, ctx).expect("at the front");
@@ -330,6 +349,19 @@ impl QueueState {
                     }
                     putter.caller.reply(Ok(Reply::Done));
                     moved = true;
+                }
+            }
+        }
+    }
+
+    /// Puts a return's items back at the front whole, in order, past the
+    /// bound (its caller is gone).
+    fn return_whole(&mut self, items: PutItems) {
+        match items {
+            PutItems::One(value) => self.items.push_front(value),
+            PutItems::Many { rest, .. } => {
+                for value in rest.into_iter().rev() {
+                    self.items.push_front(value);
                 }
             }
         }
@@ -485,9 +517,9 @@ impl QueueState {
     }
 
     /// A client's return of the items a `GetMany` took after it gave up:
-    /// all back at the front in order, at once (they were in the queue a
-    /// moment ago, so the bound does not hold them back). Only as many as
-    /// gets handed this connection and it has not given back.
+    /// back at the front, in order, as room allows (the last first, so
+    /// they end in their order). Only as many as gets handed this
+    /// connection and it has not given back.
     fn give_back_many(
         &mut self,
         values: Vec<Encoded>,
@@ -508,11 +540,28 @@ impl QueueState {
         } else if let Some(count) = self.returnable.get_mut(&caller.connection) {
             *count = count.saturating_sub(n);
         }
-        for value in values.into_iter().rev() {
-            self.items.push_front(value);
+        // The manager's own give-back always goes in whole: those items
+        // left the queue a moment ago. A client's waits for room as puts
+        // do (behind them), so no client can push a bounded queue past its
+        // bound with returns.
+        if caller.is_internal() || (self.putters.is_empty() && self.room() >= values.len()) {
+            for value in values.into_iter().rev() {
+                self.items.push_front(value);
+            }
+            caller.reply(Ok(Reply::Done));
+            self.settle(ctx);
+            return;
         }
-        caller.reply(Ok(Reply::Done));
-        self.settle(ctx);
+        let put = Put {
+            items: PutItems::Many {
+                rest: VecDeque::from(values),
+                entered: 0,
+            },
+            front: true,
+        };
+        if self.putters.park(caller, put, Wait::Forever, ctx).is_some() {
+            self.settle(ctx);
+        }
     }
 
     /// A bulk get: up to `max` items of type `expect`, waiting for the
@@ -768,9 +817,7 @@ impl ObjectState for QueueState {
         let putters = self.putters.remove_connection(connection, ctx);
         let (returns, puts): (Vec<_>, Vec<_>) = putters.into_iter().partition(|put| put.data.front);
         for put in returns.into_iter().rev() {
-            if let PutItems::One(value) = put.data.items {
-                self.items.push_front(value);
-            }
+            self.return_whole(put.data.items);
         }
         let len = puts.len();
         crate::discard::discard(puts, len);

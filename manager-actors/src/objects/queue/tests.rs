@@ -834,12 +834,64 @@ async fn a_client_returns_only_as_many_as_its_bulk_gets_took() {
         "{refused:?}"
     );
     assert_eq!(a.call(&t, put(3, Wait::No)).await, Ok(Reply::Done));
-    // The taker gives both back: to the front, in order, past the bound
-    // (they were in the queue a moment ago).
-    assert_eq!(a.call(&t, return_many(&[1, 2])).await, Ok(Reply::Done));
-    assert_eq!(a.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(3)));
+    // The taker gives both back, to the front and in order, as room
+    // allows: a client's return never pushes the queue past its bound.
+    let back = a.send(&t, return_many(&[1, 2])).await;
+    a.nothing();
+    assert_eq!(b.call(&t, q(QueueRequest::Len)).await, Ok(Reply::Count(2)));
+    assert_eq!(b.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(2))));
+    assert_eq!(a.now(back), Ok(Reply::Done));
     assert!(a.call(&t, return_many(&[1])).await.is_err(), "no more out");
-    assert_eq!(a.call(&t, get_many(5, Wait::No)).await, values(&[1, 2, 3]));
+    assert_eq!(a.call(&t, get_many(5, Wait::No)).await, values(&[1, 3]));
+}
+
+#[actix::test]
+async fn returns_never_push_a_bounded_queue_past_its_bound() {
+    // A consumer that took many items over time may return as many, but
+    // they wait for room like puts: the bound holds whatever it sends.
+    let (_h, t) = bounded(1).await;
+    let mut producer = Conn::new(1);
+    let mut consumer = Conn::new(2);
+    for n in 0..100 {
+        assert_eq!(producer.call(&t, put(n, Wait::No)).await, Ok(Reply::Done));
+        assert_eq!(consumer.call(&t, get_many(1, Wait::No)).await, values(&[n]));
+    }
+    assert_eq!(producer.call(&t, put(7, Wait::No)).await, Ok(Reply::Done));
+    let made_up: Vec<i64> = (1000..1100).collect();
+    let returned = consumer
+        .send(
+            &t,
+            q(QueueRequest::ReturnMany {
+                values: made_up.iter().map(|&n| v(n)).collect(),
+            }),
+        )
+        .await;
+    consumer.nothing();
+    assert_eq!(
+        producer.call(&t, q(QueueRequest::Len)).await,
+        Ok(Reply::Count(1))
+    );
+    // Each get makes room for one of them, the last first.
+    assert_eq!(
+        producer.call(&t, get(Wait::No)).await,
+        Ok(Reply::Value(v(7)))
+    );
+    assert_eq!(
+        producer.call(&t, q(QueueRequest::Len)).await,
+        Ok(Reply::Count(1))
+    );
+    assert_eq!(
+        producer.call(&t, get(Wait::No)).await,
+        Ok(Reply::Value(v(1099)))
+    );
+    // The rest comes back if the consumer goes, past the bound: those are
+    // what a caller that never had them gave back.
+    consumer.close(&[&t]).await;
+    let _ = returned;
+    assert_eq!(
+        producer.call(&t, q(QueueRequest::Len)).await,
+        Ok(Reply::Count(99))
+    );
 }
 
 #[actix::test]
