@@ -57,7 +57,13 @@ impl CustomObject for Gate {
     }
 }
 
-/// The two tests share [`STATE`], so they take turns.
+/// How long a call that must be answered while an object holds its thread
+/// may take: the hold lasts until the test releases it, after the call, so
+/// a call held up by it would time out however long this is; generous, so
+/// a loaded machine cannot fail the test.
+const ANSWERS: Duration = Duration::from_secs(5);
+
+/// The tests share [`STATE`], so they take turns.
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn set(update: impl FnOnce(&mut (bool, bool))) {
@@ -69,6 +75,7 @@ fn set(update: impl FnOnce(&mut (bool, bool))) {
 /// second client beforehand; returns what `check` saw.
 fn while_one_object_holds_its_thread<T>(
     threads: usize,
+    second_timeout: Duration,
     check: impl FnOnce(&manager::blocking::Custom<Gate>, &manager::blocking::Client) -> T,
 ) -> anyhow::Result<T> {
     let manager = Manager::builder()
@@ -76,7 +83,7 @@ fn while_one_object_holds_its_thread<T>(
         .register::<Gate>()
         .start()?;
     let first = manager.connect()?.with_timeout(DEADLINE);
-    let second = manager.connect()?.with_timeout(Duration::from_millis(300));
+    let second = manager.connect()?.with_timeout(second_timeout);
     let a = first.custom::<Gate>("a", &())?;
     let b = second.custom::<Gate>("b", &())?;
     set(|s| *s = (false, false));
@@ -101,7 +108,7 @@ fn while_one_object_holds_its_thread<T>(
 #[test]
 fn other_threads_keep_serving_while_one_object_is_busy() -> anyhow::Result<()> {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let pinged = while_one_object_holds_its_thread(2, |b, _| b.call(GateRequest::Ping))?;
+    let pinged = while_one_object_holds_its_thread(2, ANSWERS, |b, _| b.call(GateRequest::Ping))?;
     assert!(pinged?, "the object on the other thread answered at once");
     Ok(())
 }
@@ -113,7 +120,7 @@ fn the_registry_and_new_connections_are_never_held_up() -> anyhow::Result<()> {
     // manager that shared the registry's thread would have used), creating
     // objects and connecting go on: the registry has a thread of its own.
     let manager = Manager::builder().threads(2).register::<Gate>().start()?;
-    let first = manager.connect()?.with_timeout(Duration::from_millis(300));
+    let first = manager.connect()?.with_timeout(ANSWERS);
     let second = manager.connect()?.with_timeout(DEADLINE);
     let held = second.custom::<Gate>("held", &())?;
     set(|s| *s = (false, false));
@@ -126,9 +133,7 @@ fn the_registry_and_new_connections_are_never_held_up() -> anyhow::Result<()> {
         assert!(state.0, "the hold began within the deadline");
     }
     let created = first.namespace("made-meanwhile").map(|_| ());
-    let third = manager
-        .connect()
-        .map(|c| c.with_timeout(Duration::from_millis(300)));
+    let third = manager.connect().map(|c| c.with_timeout(ANSWERS));
     let listed = third.as_ref().map(|c| c.objects().map(|o| o.len()));
     set(|s| s.1 = true);
     assert!(holder.join().expect("holder thread")?);
@@ -143,7 +148,9 @@ fn the_registry_and_new_connections_are_never_held_up() -> anyhow::Result<()> {
 #[test]
 fn one_thread_is_shared_by_everything() -> anyhow::Result<()> {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let pinged = while_one_object_holds_its_thread(1, |b, _| b.call(GateRequest::Ping))?;
+    let pinged = while_one_object_holds_its_thread(1, Duration::from_millis(300), |b, _| {
+        b.call(GateRequest::Ping)
+    })?;
     assert!(
         matches!(pinged, Err(Error::Timeout { .. })),
         "with one thread the busy object holds up the other: {pinged:?}"
