@@ -324,9 +324,19 @@ macro_rules! queue_handle {
             async fn get_many_within(&self, max: usize, timeout: Option<Duration>) -> Result<Vec<T>, Error> {
                 let wait = Wait::from_timeout(timeout);
                 let max = u64::try_from(max).unwrap_or(u64::MAX);
-                self.object
-                    .call_values(QueueRequest::get_many(max, TypeTag::of::<T>(), wait))
-                    .await
+                let values = self
+                    .object
+                    .ask(QueueRequest::get_many(max, TypeTag::of::<T>(), wait))
+                    .await?;
+                let decoded: Result<Vec<T>, Error> =
+                    values.iter().map(|v| self.object.decode(v)).collect();
+                if decoded.is_err() {
+                    // Put as a `T` but not decodable as one (another
+                    // layout under the same name): none is lost, all go
+                    // back to the front.
+                    let _ = self.object.send_detached(QueueRequest::return_many(values));
+                }
+                decoded
             }
 
             async fn receive_within(&self, timeout: Option<Duration>) -> Result<Delivery<T, M>, Error> {
@@ -342,9 +352,17 @@ macro_rules! queue_handle {
             /// a `T`, and otherwise answers `WrongType` and leaves it there.
             async fn get_within(&self, timeout: Option<Duration>) -> Result<T, Error> {
                 let wait = Wait::from_timeout(timeout);
-                self.object
-                    .call_value(QueueRequest::get_as(TypeTag::of::<T>(), wait))
-                    .await
+                let value = self
+                    .object
+                    .ask(QueueRequest::get_as(TypeTag::of::<T>(), wait))
+                    .await?;
+                let decoded = self.object.decode(&value);
+                if decoded.is_err() {
+                    // Put as a `T` but not decodable as one: it goes back
+                    // to the front rather than being lost.
+                    let _ = self.object.send_detached(QueueRequest::return_item(value));
+                }
+                decoded
             }
         }
     };
@@ -425,7 +443,10 @@ queue_handle! {
     ///
     /// Types are compared by name ([`TypeTag`]); an item of a type with the
     /// same name but another layout (a struct changed between two builds) is
-    /// taken, then fails to decode with [`ManagerError::Undecodable`].
+    /// taken, fails to decode with [`ManagerError::Undecodable`], and is put
+    /// back at the front (a `get_many`'s whole batch with it), so nothing
+    /// is lost; a consumer that cannot read it keeps failing until one
+    /// that can takes it.
     ///
     /// # Backpressure
     ///
