@@ -71,6 +71,19 @@ fn set(update: impl FnOnce(&mut (bool, bool))) {
     CHANGED.notify_all();
 }
 
+/// Sends `gate` a `Hold` from a thread of its own and returns once the
+/// hold has begun (within [`DEADLINE`]); the thread ends with the call.
+fn hold(gate: manager::blocking::Custom<Gate>) -> std::thread::JoinHandle<Result<bool, Error>> {
+    set(|s| *s = (false, false));
+    let holder = std::thread::spawn(move || gate.call(GateRequest::Hold));
+    let state = STATE.lock().unwrap();
+    let (state, _) = CHANGED
+        .wait_timeout_while(state, DEADLINE, |s| !s.0)
+        .unwrap();
+    assert!(state.0, "the hold began within the deadline");
+    holder
+}
+
 /// Runs `check` while object `a` holds its thread, with `b` made by a
 /// second client beforehand; returns what `check` saw.
 fn while_one_object_holds_its_thread<T>(
@@ -86,15 +99,7 @@ fn while_one_object_holds_its_thread<T>(
     let second = manager.connect()?.with_timeout(second_timeout);
     let a = first.custom::<Gate>("a", &())?;
     let b = second.custom::<Gate>("b", &())?;
-    set(|s| *s = (false, false));
-    let holder = std::thread::spawn(move || a.call(GateRequest::Hold));
-    {
-        let state = STATE.lock().unwrap();
-        let (state, _) = CHANGED
-            .wait_timeout_while(state, DEADLINE, |s| !s.0)
-            .unwrap();
-        assert!(state.0, "the hold began within the deadline");
-    }
+    let holder = hold(a);
     let seen = check(&b, &second);
     set(|s| s.1 = true);
     let held = holder.join().expect("holder thread")?;
@@ -123,15 +128,7 @@ fn the_registry_and_new_connections_are_never_held_up() -> anyhow::Result<()> {
     let first = manager.connect()?.with_timeout(ANSWERS);
     let second = manager.connect()?.with_timeout(DEADLINE);
     let held = second.custom::<Gate>("held", &())?;
-    set(|s| *s = (false, false));
-    let holder = std::thread::spawn(move || held.call(GateRequest::Hold));
-    {
-        let state = STATE.lock().unwrap();
-        let (state, _) = CHANGED
-            .wait_timeout_while(state, DEADLINE, |s| !s.0)
-            .unwrap();
-        assert!(state.0, "the hold began within the deadline");
-    }
+    let holder = hold(held);
     let created = first.namespace("made-meanwhile").map(|_| ());
     let third = manager.connect().map(|c| c.with_timeout(ANSWERS));
     let listed = third.as_ref().map(|c| c.objects().map(|o| o.len()));

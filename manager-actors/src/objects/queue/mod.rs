@@ -503,15 +503,27 @@ impl QueueState {
             }
             return;
         }
+        self.park_many(values, false, wait, caller, ctx);
+    }
+
+    /// Parks a bulk put (or, with `front`, a client's bulk return) whole;
+    /// it enters as far as there is room, now and as room appears.
+    fn park_many(
+        &mut self,
+        values: Vec<Encoded>,
+        front: bool,
+        wait: Wait,
+        caller: Caller,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
         let put = Put {
             items: PutItems::Many {
                 rest: VecDeque::from(values),
                 entered: 0,
             },
-            front: false,
+            front,
         };
         if self.putters.park(caller, put, wait, ctx).is_some() {
-            // It enters as far as there is room, now and as room appears.
             self.settle(ctx);
         }
     }
@@ -552,16 +564,7 @@ impl QueueState {
             self.settle(ctx);
             return;
         }
-        let put = Put {
-            items: PutItems::Many {
-                rest: VecDeque::from(values),
-                entered: 0,
-            },
-            front: true,
-        };
-        if self.putters.park(caller, put, Wait::Forever, ctx).is_some() {
-            self.settle(ctx);
-        }
+        self.park_many(values, true, Wait::Forever, caller, ctx);
     }
 
     /// A bulk get: up to `max` items of type `expect`, waiting for the
