@@ -56,6 +56,21 @@ async fn joinable() -> (Harness, ObjectHandle) {
 
 const SHORT: Wait = Wait::For(Duration::from_millis(30));
 
+/// Marks `n` tasks done, then checks that the queue's work is finished:
+/// no task more, no task less.
+async fn finish_tasks(conn: &mut Conn, t: &ObjectHandle, n: usize) {
+    for _ in 0..n {
+        assert_eq!(
+            conn.call(t, q(QueueRequest::TaskDone)).await,
+            Ok(Reply::Done)
+        );
+    }
+    assert_eq!(
+        conn.call(t, q(QueueRequest::Join { wait: Wait::No })).await,
+        Ok(Reply::Bool(true))
+    );
+}
+
 #[actix::test]
 async fn fifo_len_empty_full() {
     let (_h, t) = bounded(2).await;
@@ -296,15 +311,7 @@ async fn a_reply_never_read_gives_its_item_back() {
     drop(dead);
     assert_eq!(live.call(&t, get(Wait::No)).await, Ok(Reply::Value(v(1))));
     // Not a new task: one task_done finishes the queue's work.
-    assert_eq!(
-        live.call(&t, q(QueueRequest::TaskDone)).await,
-        Ok(Reply::Done)
-    );
-    assert_eq!(
-        live.call(&t, q(QueueRequest::Join { wait: Wait::No }))
-            .await,
-        Ok(Reply::Bool(true))
-    );
+    finish_tasks(&mut live, &t, 1).await;
 }
 
 #[actix::test]
@@ -327,15 +334,7 @@ async fn a_reply_over_the_limit_is_refused_and_its_item_given_back() {
         panic!("the item was lost");
     };
     assert_eq!(item.decode::<Vec<u8>>("item").unwrap().len(), 100);
-    assert_eq!(
-        live.call(&t, q(QueueRequest::TaskDone)).await,
-        Ok(Reply::Done)
-    );
-    assert_eq!(
-        live.call(&t, q(QueueRequest::Join { wait: Wait::No }))
-            .await,
-        Ok(Reply::Bool(true))
-    );
+    finish_tasks(&mut live, &t, 1).await;
 }
 
 #[actix::test]
@@ -799,17 +798,7 @@ async fn a_bulk_get_never_delivered_gives_back_every_item_in_order() {
         values(&[1, 2, 3])
     );
     // Three tasks, not five: what came back is not new work.
-    for _ in 0..3 {
-        assert_eq!(
-            live.call(&t, q(QueueRequest::TaskDone)).await,
-            Ok(Reply::Done)
-        );
-    }
-    assert_eq!(
-        live.call(&t, q(QueueRequest::Join { wait: Wait::No }))
-            .await,
-        Ok(Reply::Bool(true))
-    );
+    finish_tasks(&mut live, &t, 3).await;
 }
 
 #[actix::test]
