@@ -909,3 +909,30 @@ async fn a_cancelled_or_dead_bulk_put_keeps_what_entered_and_drops_the_rest() {
     assert_eq!(a.call(&t, get_many(5, Wait::No)).await, values(&[5, 6]));
     assert_eq!(a.call(&t, get_many(5, Wait::No)).await, values(&[]));
 }
+
+#[actix::test]
+async fn a_large_bulk_put_lands_whole_and_in_order() {
+    use crate::actor::BULK_SLICE;
+    let (_h, t) = joinable().await;
+    let mut a = Conn::new(1);
+    let n = BULK_SLICE * 2 + 3;
+    let items: Vec<i64> = (0..n as i64).collect();
+    // The request after it in the same batch sees every item: it is
+    // applied in slices, but no other request comes between them.
+    let ids = a
+        .send_batch(&t, vec![put_many(&items, Wait::No), q(QueueRequest::Len)])
+        .await;
+    let put = a.next().await;
+    assert_eq!((put.id, put.result), (ids[0], Ok(Reply::Count(n as u64))));
+    let len = a.next().await;
+    assert_eq!((len.id, len.result), (ids[1], Ok(Reply::Count(n as u64))));
+    let mut got = Vec::new();
+    while got.len() < n {
+        let Ok(Reply::Values(values)) = a.call(&t, get_many(10_000, Wait::No)).await else {
+            panic!("get_many failed");
+        };
+        got.extend(values.iter().map(|v| v.decode::<i64>("item").unwrap()));
+    }
+    assert_eq!(got, items);
+    finish_tasks(&mut a, &t, n).await;
+}
