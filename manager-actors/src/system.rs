@@ -1,11 +1,12 @@
 //! [`ActorSystem`]: the manager's actors on threads of their own.
 //!
 //! The host application need not use actix or tokio: [`ActorSystem::start`]
-//! starts an actix system on a new thread, and as many more threads
-//! (actix arbiters) as it is asked for, starts the registry on the first
-//! (with the application's custom object types and the [`Threads`] it
-//! places objects on), runs the caller's async setup there (the IPC crate
-//! binds its listener this way) and returns once that setup has finished.
+//! starts an actix system on a new thread and, when asked for more than
+//! one thread, that many actix arbiters for the objects and connections;
+//! it starts the registry on the system's thread (with the application's
+//! custom object types and the [`Threads`] it places objects on), runs the
+//! caller's async setup there (the IPC crate binds its listener this way)
+//! and returns once that setup has finished.
 //!
 //! The threads are named `{name}` (the system's own) and `{name}-1`,
 //! `{name}-2`, ... so `top -H` and a profiler show which is which.
