@@ -200,14 +200,15 @@ impl QueueState {
         }
     }
 
-    /// Takes up to `max` items of type `expect` from the front for a
+    /// Takes up to `max` items of type `expect` (any, if `None`) from the
+    /// front for a
     /// `GetMany` of `connection`, at most `budget` bytes of them (but
     /// always the first): what it may give back. Fails, taking nothing, if
     /// the front item is of another type; stops before a later one.
     fn take_many(
         &mut self,
         max: u64,
-        expect: &TypeTag,
+        expect: Option<&TypeTag>,
         budget: usize,
         connection: ConnectionId,
         what: impl Fn() -> String,
@@ -222,7 +223,7 @@ impl QueueState {
             if !taken.is_empty() && bytes.saturating_add(size) > budget {
                 break;
             }
-            if let Err(e) = check_type(front, Some(expect), &what) {
+            if let Err(e) = check_type(front, expect, &what) {
                 if taken.is_empty() {
                     return Err(e);
                 }
@@ -249,14 +250,19 @@ impl QueueState {
                     break;
                 };
                 if let Some(max) = getter.data.many {
-                    let expect = getter.data.expect.clone().unwrap_or_else(TypeTag::of::<()>);
                     let budget = getter
                         .caller
                         .replies
                         .max_reply()
                         .saturating_sub(REPLY_MARGIN);
                     let connection = getter.caller.connection;
-                    let taken = self.take_many(max, &expect, budget, connection, || ctx.what());
+                    let taken = self.take_many(
+                        max,
+                        getter.data.expect.as_ref(),
+                        budget,
+                        connection,
+                        || ctx.what(),
+                    );
                     moved |= taken.as_ref().is_ok_and(|t| !t.is_empty());
                     getter.caller.reply(taken.map(Reply::Values));
                     continue;
@@ -597,7 +603,8 @@ impl QueueState {
         // After `settle`, an item means no getter is parked.
         if !self.items.is_empty() {
             let budget = caller.replies.max_reply().saturating_sub(REPLY_MARGIN);
-            let taken = self.take_many(max, &expect, budget, caller.connection, || ctx.what());
+            let taken =
+                self.take_many(max, Some(&expect), budget, caller.connection, || ctx.what());
             let took = taken.as_ref().is_ok_and(|t| !t.is_empty());
             caller.reply(taken.map(Reply::Values));
             if took {
