@@ -6,7 +6,8 @@
 //! keeps the actor system's own thread (number 0) for the registry and the
 //! accept loop alone, so that no busy object or connection can hold up
 //! creating, finding or connecting for everyone. Each new connection's
-//! tasks go to the next arbiter in turn, and each new object's actor starts
+//! tasks go to the arbiter with the fewest live connections (the next in
+//! turn among equals), and each new object's actor starts
 //! on the thread of the connection that creates it (the next in turn when
 //! no connection does), so `n` clients busy with objects of their own use
 //! `n` cores, and a client's calls to its own objects never hop between
@@ -35,8 +36,10 @@
 //! # Why this placement
 //!
 //! An object's thread is chosen when it is created and never changes: moving
-//! a live actor would mean handing its mailbox over mid-stream. Turns spread
-//! connections evenly by count, and objects follow their creators, which is
+//! a live actor would mean handing its mailbox over mid-stream. Counting
+//! live connections keeps them even as clients come and go (turns alone
+//! would put a newcomer beside a long-lived client while another thread
+//! sits empty), and objects follow their creators, which is
 //! what matters when clients work on objects of their own; one object that
 //! is hotter than all the others still runs on one thread, as it must to
 //! keep its requests in order.
@@ -52,19 +55,57 @@ use actix_rt::ArbiterHandle;
 
 /// The threads of one manager, shared by its registry (which places
 /// objects) and its server (which places connections). Cheap to clone.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Threads {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug, Default)]
+/// [`Threads::current_only`].
+impl Default for Threads {
+    fn default() -> Self {
+        Self::current_only()
+    }
+}
+
+#[derive(Debug)]
 struct Inner {
     /// The threads besides the system's own (thread 0).
     others: Vec<ArbiterHandle>,
     /// The thread the next object goes to, counted without end.
     next_object: AtomicUsize,
-    /// The thread the next connection goes to.
+    /// Where the search for the next connection's thread starts.
     next_connection: AtomicUsize,
+    /// Live connections per placement thread (one entry per arbiter, or
+    /// one for the system's thread when it is the only one).
+    connections: Box<[AtomicUsize]>,
+}
+
+impl Inner {
+    /// The entry of `connections` for thread `at`.
+    fn slot(&self, at: ThreadIndex) -> usize {
+        at.0.saturating_sub(1)
+    }
+}
+
+/// A connection's place on one of the threads (see
+/// [`Threads::seat_connection`]); dropping it frees the place.
+#[derive(Debug)]
+pub struct Seat {
+    inner: Arc<Inner>,
+    at: ThreadIndex,
+}
+
+impl Seat {
+    /// The thread this seat is on.
+    pub fn at(&self) -> ThreadIndex {
+        self.at
+    }
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        self.inner.connections[self.inner.slot(self.at)].fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// One of a manager's threads: `0` is the actor system's own.
@@ -75,18 +116,22 @@ impl Threads {
     /// Only the current thread: every object and connection runs where the
     /// registry does (the registry must be started on this thread).
     pub fn current_only() -> Self {
-        Self::default()
+        Self::new(Vec::new())
     }
 
     /// The current thread (the actor system's, index 0, kept for the
     /// registry when there are others) and `others`, which hold the
     /// objects and connections (indexes 1 to `others.len()`).
     pub fn new(others: Vec<ArbiterHandle>) -> Self {
+        let connections = (0..others.len().max(1))
+            .map(|_| AtomicUsize::new(0))
+            .collect();
         Threads {
             inner: Arc::new(Inner {
                 others,
                 next_object: AtomicUsize::new(0),
                 next_connection: AtomicUsize::new(0),
+                connections,
             }),
         }
     }
@@ -125,9 +170,30 @@ impl Threads {
         self.nth(self.inner.next_object.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// The thread for the next connection.
-    pub fn next_for_connection(&self) -> ThreadIndex {
-        self.nth(self.inner.next_connection.fetch_add(1, Ordering::Relaxed))
+    /// A seat for a new connection on the thread with the fewest live
+    /// connections (the next in turn among equals). The connection counts
+    /// there until the seat is dropped, so hold it for the connection's
+    /// whole life.
+    pub fn seat_connection(&self) -> Seat {
+        let inner = &self.inner;
+        let first = inner.next_connection.fetch_add(1, Ordering::Relaxed);
+        let at = (0..self.len())
+            .map(|k| self.nth(first.wrapping_add(k)))
+            .min_by_key(|&at| inner.connections[inner.slot(at)].load(Ordering::Relaxed))
+            .unwrap_or(ThreadIndex(0));
+        inner.connections[inner.slot(at)].fetch_add(1, Ordering::Relaxed);
+        Seat {
+            inner: self.inner.clone(),
+            at,
+        }
+    }
+
+    /// How many live connections hold a seat on thread `at`.
+    pub fn connections_on(&self, at: ThreadIndex) -> usize {
+        if !self.holds(at) {
+            return 0;
+        }
+        self.inner.connections[self.inner.slot(at)].load(Ordering::Relaxed)
     }
 
     /// Starts `actor` on thread `at`. Thread 0 is the calling thread, which

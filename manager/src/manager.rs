@@ -120,8 +120,9 @@ impl ManagerBuilder {
 
     /// How many threads the manager runs its objects and connections on
     /// (default: the CPUs this process may use; at least 1). Each new
-    /// object and each new connection goes to the next thread in turn, so
-    /// clients busy with different objects use different cores; one
+    /// connection goes to the thread with the fewest live connections and
+    /// each new object to its creator's thread, so clients busy with
+    /// different objects use different cores; one
     /// object's requests always run on one thread, in order. See
     /// [`Limits::threads`].
     pub fn threads(mut self, threads: usize) -> Self {

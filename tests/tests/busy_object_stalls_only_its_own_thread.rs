@@ -2,9 +2,10 @@
 //! busy does not stall the clients and objects on the other threads. With
 //! one thread it does, which shows the test can tell the two apart.
 //!
-//! Connections are placed in turns and objects on their creator's thread
-//! (docs/semantics.md, *Threads*): with two threads, each client and the
-//! object it creates share one thread, and the registry has its own.
+//! Connections go to the thread with the fewest live ones and objects to
+//! their creator's (docs/semantics.md, *Threads*): with two threads, each
+//! client and the object it creates share one thread, and the registry has
+//! its own.
 
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use manager_actors::reply::PeerCheck;
-use manager_actors::threads::ThreadIndex;
+use manager_actors::threads::Seat;
 use manager_actors::{ConnectionId, ReplySink};
 use manager_core::inspect::{Peer, UnixMillis};
 use manager_core::request::{RequestFrame, RequestId};
@@ -49,9 +49,11 @@ pub(super) async fn run<S: Stream>(
     peer: Peer,
     handshaking: Slot,
     under_way: UnderWay,
-    thread: ThreadIndex,
+    seat: Seat,
     shared: Arc<ServerState>,
 ) {
+    // The seat counts this connection on its thread until it ends.
+    let thread = seat.at();
     tracing::debug!(connection = id, %peer, "connection accepted");
     let limits = shared.config.limits.clone();
     let mut buf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
@@ -81,7 +83,7 @@ pub(super) async fn run<S: Stream>(
     let handshake = handshake::accept(&mut stream, &mut buf, &shared.key, session, admit);
     let _connected = match tokio::time::timeout(timeout, handshake).await {
         Ok(Ok(slot)) => {
-            tracing::info!(connection = id, %peer, "client connected");
+            tracing::debug!(connection = id, %peer, "client connected");
             slot
         }
         Ok(Err(e)) => {
@@ -113,6 +115,10 @@ pub(super) async fn run<S: Stream>(
         shared: &shared,
         id,
     };
+    // Declared after the registration, so dropped before it: once
+    // inspection no longer lists this connection, its thread no longer
+    // counts it.
+    let _seat = seat;
     buf.set_max_frame(limits.max_frame);
     let socket_peer = SocketPeer::of(&stream);
     let _closes_peer = ClosesPeer(socket_peer.clone());
@@ -143,7 +149,7 @@ pub(super) async fn run<S: Stream>(
         thread,
     };
     match reader.run(read).await {
-        Ok(()) => tracing::info!(connection = id, %peer, "client disconnected"),
+        Ok(()) => tracing::debug!(connection = id, %peer, "client disconnected"),
         Err(e) => {
             tracing::warn!(connection = id, %peer, error = %e, "closing connection");
             if !matches!(e, FrameError::Io(_) | FrameError::Truncated { .. }) {

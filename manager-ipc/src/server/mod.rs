@@ -1,9 +1,9 @@
 //! The server bridge: accepts connections, authenticates them, and carries
 //! requests from the socket to the actors' mailboxes and replies back.
 //!
-//! Each connection is two tasks on one of the manager's threads (the next
-//! in turn, see [`Threads`]; the accept loop stays on the actor system's
-//! own thread):
+//! Each connection is two tasks on one of the manager's threads (the one
+//! with the fewest live connections, see [`Threads`]; the accept loop
+//! stays on the actor system's own thread):
 //!
 //! - the **reader** takes whatever frames one socket read brings, groups the
 //!   object requests by target and sends each target one
@@ -173,8 +173,8 @@ fn reachable_from_other_hosts(addr: SocketAddr) -> bool {
 /// carries its requests to the registry's objects, until the actor system
 /// it runs in stops. Must be spawned on that system's arbiter.
 ///
-/// Each connection runs on the next of `threads` in turn (see
-/// [`Threads`]); the accept loop, like the registry, stays on the actor
+/// Each connection runs on the one of `threads` with the fewest live
+/// connections (see [`Threads`]); the accept loop, like the registry, stays on the actor
 /// system's own thread.
 pub async fn serve(
     listener: Listener,
@@ -271,9 +271,18 @@ fn admit<S: Stream>(stream: S, peer: Peer, shared: &Arc<ServerState>) {
         list: shared.under_way.clone(),
         id,
     };
-    let at = shared.threads.next_for_connection();
+    let seat = shared.threads.seat_connection();
+    let at = seat.at();
     if at == ThreadIndex(0) {
-        let run = connection::run(stream, id, peer, handshaking, under_way, at, shared.clone());
+        let run = connection::run(
+            stream,
+            id,
+            peer,
+            handshaking,
+            under_way,
+            seat,
+            shared.clone(),
+        );
         actix_rt::spawn(Abortable::new(run, registration));
         return;
     }
@@ -300,7 +309,7 @@ fn admit<S: Stream>(stream: S, peer: Peer, shared: &Arc<ServerState>) {
             peer,
             handshaking,
             under_way,
-            at,
+            seat,
             shared_for_task,
         );
         let _ = Abortable::new(run, registration).await;
