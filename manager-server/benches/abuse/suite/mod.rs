@@ -1,8 +1,9 @@
 //! The abuse suite: for each attack a fresh `manager-server`, a good client
-//! timing its calls before and during the attack, and the server's memory
-//! before, during and after. Shared by the `abuse` bench (which prints the
+//! timing its calls alone, during the attack and then as long again beside
+//! a busy well-behaved client (the control), and the server's memory before, during and after. Shared by the `abuse` bench (which prints the
 //! table) and the test of its quick run (which checks the outcomes).
 
+mod busy;
 mod good;
 mod memory;
 mod raw;
@@ -16,12 +17,16 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
-use manager::{Address, Limits};
+use manager::Limits;
 
-use good::{GoodClient, Latency};
+pub(crate) use good::child_main;
+use good::{GoodClient, Latency, Mono};
 use rows::{Attack, Ctx, Outcome, Sizes};
 use server::Server;
 use watchdog::Watchdog;
+
+/// The longest control phase.
+const CONTROL_LIMIT: Duration = Duration::from_secs(10);
 
 /// How long a row may run before the watchdog ends the bench.
 const ROW_LIMIT: Duration = Duration::from_secs(20 * 60);
@@ -116,7 +121,14 @@ pub(crate) struct RowResult {
     pub(crate) unexpected: Vec<String>,
     /// How the manager died, if it did.
     pub(crate) died: Option<String>,
+    /// The good client alone.
     pub(crate) baseline: Latency,
+    /// The good client beside the busy control client, after the attack
+    /// and for as long as it took (at most [`CONTROL_LIMIT`]).
+    pub(crate) busy: Latency,
+    /// How many reads the control client had answered.
+    pub(crate) busy_reads: u64,
+    /// The good client during the attack.
     pub(crate) attack: Latency,
     pub(crate) attack_took: Duration,
     /// When, after the attack's start, the worst call of the attack phase
@@ -197,16 +209,13 @@ fn run_row(
     let mut server = Server::start(&settings.server, &flags)?;
     watchdog.server(server.pid(), server.dir().to_owned());
     let pid = server.pid();
-    let good = GoodClient::start(Address::Unix(server.socket().to_owned()), server.key())?;
+    let good = GoodClient::start(server.socket(), server.key())?;
     thread::sleep(settings.baseline);
-    ensure!(
-        good.calls() > 0,
-        "the good client made no call in the baseline"
-    );
     let start = memory::status(pid)?;
     let exact_peak = memory::reset_peak_rss(pid);
     let sampler = memory::Sampler::start(pid)?;
     let attack_start = Instant::now();
+    let attack_began = Mono::now();
     let ctx = Ctx {
         server: &server,
         sizes,
@@ -215,11 +224,22 @@ fn run_row(
     };
     let outcome = attack.run(&ctx).unwrap_or_else(|e| Outcome::failed(&e));
     let attack_end = Instant::now();
+    let attack_ended = Mono::now();
     let sampled = sampler.stop();
     let peak = match memory::status(pid) {
         Ok(end) if exact_peak => end.hwm.max(sampled),
         _ => sampled,
     };
+    // The control: as long as the attack took, so both phases have as
+    // many chances of an unlucky call.
+    let busy_start = Mono::now();
+    let busy_reads = busy::run(
+        server.socket(),
+        server.key(),
+        (attack_end - attack_start).min(CONTROL_LIMIT),
+    )
+    .context("the busy control client")?;
+    let busy_end = Mono::now();
     let calls = good.stop()?;
     let after = memory::settled_rss(pid, settings.settle).unwrap_or(0);
     let died = server.ended();
@@ -227,22 +247,20 @@ fn run_row(
     drop(server);
     watchdog.idle();
 
-    let (baseline, during) = good::split(&calls, attack_start, attack_end);
-    let worst_at = during
-        .worst_start
-        .map(|t| t.saturating_duration_since(attack_start));
+    let [baseline, during, busy] =
+        good::split(&calls, [attack_began, attack_ended, busy_start, busy_end]);
+    let worst_at = during.worst_start.map(|t| t.since(attack_began));
     let mut unexpected: Vec<String> = outcome.unexpected.into_iter().collect();
     if let Some(died) = &died {
         unexpected.push(format!("the manager died ({died})"));
     }
-    if during.errors + baseline.errors > 0 {
+    let errors = during.errors + busy.errors + baseline.errors;
+    if errors > 0 {
         unexpected.push(format!(
-            "{} of the good client's calls failed: {}",
-            during.errors + baseline.errors,
-            during
-                .first_error
-                .as_deref()
-                .or(baseline.first_error.as_deref())
+            "{errors} of the good client's calls failed: {}",
+            [&during, &busy, &baseline]
+                .into_iter()
+                .find_map(|l| l.first_error.as_deref())
                 .unwrap_or("")
         ));
     }
@@ -254,6 +272,8 @@ fn run_row(
         unexpected,
         died,
         baseline,
+        busy,
+        busy_reads,
         attack: during,
         attack_took: attack_end - attack_start,
         worst_at,

@@ -54,7 +54,7 @@ pub(crate) fn markdown(settings: &Settings, results: &[RowResult], header: &str)
     let _ = writeln!(out, "{header}\n");
     let _ = writeln!(
         out,
-        "| what one authenticated client did | manager | good client's worst call: baseline -> attack (ratio) | good p99: baseline -> attack | manager RSS: start -> peak -> after (after/start) |"
+        "| what one authenticated client did | manager | good client's worst call: alone, busy -> attack (attack/busy, attack/alone) | good p99: alone, busy -> attack | manager RSS: start -> peak -> after (after/start) |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|");
     for r in results {
@@ -63,11 +63,14 @@ pub(crate) fn markdown(settings: &Settings, results: &[RowResult], header: &str)
             let _ = write!(outcome, "**manager died: {died}**; ");
         }
         outcome.push_str(&r.outcome);
+        let attack = r.attack.worst.as_secs_f64();
         let mut worst = format!(
-            "{} -> {} ({})",
+            "{}, {} -> {} ({}, {})",
             duration(r.baseline.worst),
+            duration(r.busy.worst),
             duration(r.attack.worst),
-            ratio(r.attack.worst.as_secs_f64(), r.baseline.worst.as_secs_f64())
+            ratio(attack, r.busy.worst.as_secs_f64()),
+            ratio(attack, r.baseline.worst.as_secs_f64())
         );
         if r.attack.errors > 0 {
             let _ = write!(
@@ -77,7 +80,12 @@ pub(crate) fn markdown(settings: &Settings, results: &[RowResult], header: &str)
                 r.attack.first_error.as_deref().unwrap_or("")
             );
         }
-        let p99 = format!("{} -> {}", duration(r.baseline.p99), duration(r.attack.p99));
+        let p99 = format!(
+            "{}, {} -> {}",
+            duration(r.baseline.p99),
+            duration(r.busy.p99),
+            duration(r.attack.p99)
+        );
         let [start, peak, after] = r.rss;
         let rss = format!(
             "{} -> {} -> {} ({})",
@@ -96,7 +104,7 @@ pub(crate) fn markdown(settings: &Settings, results: &[RowResult], header: &str)
     let _ = writeln!(out, "\nNotes:");
     let _ = writeln!(
         out,
-        "- baseline: {} of the good client alone; attack: from the attack's start until the attacker has disconnected and its objects are removed; \
+        "- alone: {} of the good client alone; attack: from the attack's start until the attacker has disconnected and its objects are removed; busy: then as long as the attack took (at most 10 s) beside a well-behaved client keeping 64 small reads in flight on its own connection (the control: on two cores any busy peer adds scheduling delay, and a phase as long has as many chances of an unlucky call); \
          peak: VmHWM over the attack{}; after: VmRSS once it stopped falling (no new low for all but a second of at most {}; the server trims its heaps every 5 s).",
         duration(settings.baseline),
         if results.iter().all(|r| r.exact_peak) {
@@ -108,10 +116,12 @@ pub(crate) fn markdown(settings: &Settings, results: &[RowResult], header: &str)
     );
     for r in results {
         let mut line = format!(
-            "- {}: good calls {} + {}, attack phase {}",
+            "- {}: good calls {} + {} + {}, control reads {}, attack phase {}",
             r.name,
             r.baseline.calls,
             r.attack.calls,
+            r.busy.calls,
+            r.busy_reads,
             duration(r.attack_took)
         );
         if let Some(at) = r.worst_at {

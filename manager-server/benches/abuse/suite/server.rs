@@ -145,7 +145,7 @@ impl Drop for Server {
 /// Makes the child get SIGKILL if the thread that spawned it ends, so that
 /// a bench killed from outside leaves no server behind.
 #[allow(unsafe_code)]
-fn die_with_parent(command: &mut Command) {
+pub(crate) fn die_with_parent(command: &mut Command) {
     // SAFETY: prctl is async-signal-safe, and the closure touches nothing
     // else between fork and exec.
     unsafe {

@@ -16,6 +16,7 @@ pub(super) fn connections(ctx: &Ctx<'_>) -> anyhow::Result<Outcome> {
     let max = ctx.limits.max_connections;
     let want = max + ctx.sizes.extra_connections;
     // The good client holds a slot, and so does the observer.
+    let began = Instant::now();
     let mut observer = ctx.connect()?;
     let mut open = Vec::new();
     let (mut refused, mut refusal) = (0, None);
@@ -35,11 +36,14 @@ pub(super) fn connections(ctx: &Ctx<'_>) -> anyhow::Result<Outcome> {
             }
         }
     }
+    let connected = began.elapsed();
     ctx.hold();
     let ids: Vec<u64> = open.iter().map(Raw::connection).collect();
     let accepted = open.len();
+    let closing = began.elapsed();
     drop(open);
     wait_gone(&mut observer, &ids)?;
+    let closed = began.elapsed();
     let again = ctx.connect().map(drop);
     let mut text = format!(
         "{accepted} of {want} taken (with the good client and an observer: {}), {refused} refused",
@@ -51,6 +55,12 @@ pub(super) fn connections(ctx: &Ctx<'_>) -> anyhow::Result<Outcome> {
     if let Some(failure) = &failure {
         text.push_str(&format!("; {failed} failed otherwise (\"{failure}\")"));
     }
+    text.push_str(&format!(
+        "; connecting took until +{}, closing from +{} to +{}",
+        duration(connected),
+        duration(closing),
+        duration(closed)
+    ));
     match &again {
         Ok(()) => text.push_str("; once they closed, a new client is taken"),
         Err(e) => text.push_str(&format!(
