@@ -105,6 +105,26 @@ impl Message for RegistryCall {
     type Result = RegistryOutcome;
 }
 
+/// Several registry requests of one connection, applied in order in one
+/// turn of the registry: one hop between threads for all of them, where
+/// each [`RegistryCall`] costs two. The bridge sends at most
+/// [`REGISTRY_BATCH`] at a time, so other connections' calls go on between
+/// batches.
+#[derive(Debug)]
+pub struct RegistryCalls {
+    /// What is asked, in order.
+    pub requests: Vec<RegistryRequest>,
+    /// The thread of the connection that asks (see [`RegistryCall::from`]).
+    pub from: Option<ThreadIndex>,
+}
+
+/// The most requests a [`RegistryCalls`] should hold.
+pub const REGISTRY_BATCH: usize = 256;
+
+impl Message for RegistryCalls {
+    type Result = Vec<RegistryOutcome>;
+}
+
 /// Finds the handle of an object by id (for a connection that learned the id
 /// elsewhere, for example from another process).
 #[derive(Debug)]
@@ -387,6 +407,21 @@ impl Handler<RegistryCall> for RegistryActor {
 
     fn handle(&mut self, call: RegistryCall, _ctx: &mut Self::Context) -> Self::Result {
         MessageResult(self.apply(call.request, call.from))
+    }
+}
+
+impl Handler<RegistryCalls> for RegistryActor {
+    type Result = MessageResult<RegistryCalls>;
+
+    fn handle(&mut self, calls: RegistryCalls, _ctx: &mut Self::Context) -> Self::Result {
+        let from = calls.from;
+        MessageResult(
+            calls
+                .requests
+                .into_iter()
+                .map(|request| self.apply(request, from))
+                .collect(),
+        )
     }
 }
 

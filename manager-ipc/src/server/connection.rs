@@ -146,6 +146,7 @@ pub(super) async fn run<S: Stream>(
         counters,
         handles: Handles::new(),
         groups: Vec::new(),
+        registry: Vec::new(),
         thread,
     };
     match reader.run(read).await {

@@ -8,8 +8,10 @@
 //! - the **reader** takes whatever frames one socket read brings, groups the
 //!   object requests by target and sends each target one
 //!   [`ObjectBatch`](manager_actors::ObjectBatch) (one mailbox hop per batch,
-//!   not per request). Registry requests go to the registry in order with
-//!   the rest.
+//!   not per request). Registry requests read in a row go to the registry
+//!   as one [`RegistryCalls`](manager_actors::registry::RegistryCalls) (at
+//!   most 256), in order with the rest: what came before them has reached
+//!   its objects, and what comes after waits for their answers.
 //! - the **writer** drains every reply that is ready and writes them with one
 //!   write.
 //!

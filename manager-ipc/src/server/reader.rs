@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use futures_util::future::join_all;
-use manager_actors::registry::{InspectObjects, RegistryCall, ResolveId};
+use manager_actors::registry::{InspectObjects, REGISTRY_BATCH, RegistryCalls, ResolveId};
 use manager_actors::threads::ThreadIndex;
 use manager_actors::{ConnectionClosed, ConnectionId, ObjectBatch, ObjectCall, ReplySink};
 use manager_core::reply::{RegistryReply, Reply};
@@ -36,6 +36,10 @@ pub(super) struct Reader {
     /// Object requests read but not yet sent, grouped by target in arrival
     /// order.
     pub(super) groups: Vec<(ObjectId, Vec<ObjectCall>)>,
+    /// Registry requests read but not yet sent, in arrival order. Only one
+    /// of this and `groups` holds anything at a time: each is sent before
+    /// the other takes a request, which keeps the connection's order.
+    pub(super) registry: Vec<(RequestId, RegistryRequest, bool)>,
     /// The manager thread this connection runs on, where the objects it
     /// creates start.
     pub(super) thread: ThreadIndex,
@@ -45,7 +49,7 @@ impl Reader {
     pub(super) async fn run<R: AsyncRead + Unpin>(&mut self, read: R) -> Result<(), FrameError> {
         let result = self.read_all(read).await;
         // Whatever was read before the end or the error is still applied.
-        self.dispatch().await;
+        self.flush().await;
         result
     }
 
@@ -113,7 +117,7 @@ impl Reader {
                 if undispatched >= self.batch_limit() {
                     // The replies of what was handed over are in the backlog
                     // once `dispatch` returns: look at it before going on.
-                    self.dispatch().await;
+                    self.flush().await;
                     undispatched = 0;
                     if !self.wait_for_room().await {
                         return Ok(());
@@ -132,7 +136,7 @@ impl Reader {
                 if bulk {
                     // What came before goes first; then this waits until the
                     // connection's previous bulk reply has been written.
-                    self.dispatch().await;
+                    self.flush().await;
                     undispatched = 1;
                     if !self.sink.begin_bulk().await {
                         return Ok(());
@@ -140,6 +144,9 @@ impl Reader {
                 }
                 match request {
                     Request::Object { target, op } => {
+                        // Registry requests before it are answered first
+                        // (it may use an object they create or remove).
+                        self.send_registry().await;
                         let call = ObjectCall { id, op, bulk };
                         match self.groups.iter_mut().find(|(t, _)| *t == target) {
                             Some((_, calls)) => calls.push(call),
@@ -150,36 +157,22 @@ impl Reader {
                         // What came before is applied first; the snapshot is
                         // gathered by a task of its own, so a slow object
                         // does not hold up this connection.
-                        self.dispatch().await;
+                        self.flush().await;
                         self.inspect(id).await;
                     }
                     Request::Registry(request) => {
                         // Keep the connection's order: what came before this
                         // registry request reaches its objects first.
                         self.dispatch().await;
-                        let result = match self
-                            .shared
-                            .registry
-                            .send(RegistryCall::new(request).from_thread(self.thread))
-                            .await
-                        {
-                            Ok(outcome) => {
-                                if let Some(handle) = outcome.handle {
-                                    self.handles.insert(handle);
-                                }
-                                if let Some(removed) = outcome.removed {
-                                    self.handles.remove(&removed);
-                                }
-                                outcome.reply.map(Reply::Registry)
-                            }
-                            Err(_) => Err(ManagerError::ShuttingDown),
-                        };
-                        self.sink.send_marked(id, result, bulk);
+                        self.registry.push((id, request, bulk));
+                        if bulk || self.registry.len() >= REGISTRY_BATCH {
+                            self.send_registry().await;
+                        }
                     }
                 }
             }
             self.shared.requests.fetch_add(read_now, Ordering::Relaxed);
-            self.dispatch().await;
+            self.flush().await;
         }
     }
 
@@ -200,6 +193,51 @@ impl Reader {
             // Inspections are bulk requests: this ends it.
             sink.send_marked(id, result, true);
         });
+    }
+
+    /// Sends what has been read and not yet sent: the pending registry
+    /// requests, or the pending groups (only one of them holds anything).
+    pub(super) async fn flush(&mut self) {
+        self.send_registry().await;
+        self.dispatch().await;
+    }
+
+    /// Sends the pending registry requests in one message and answers each
+    /// once the registry has applied them all.
+    async fn send_registry(&mut self) {
+        if self.registry.is_empty() {
+            return;
+        }
+        let mut ids = Vec::with_capacity(self.registry.len());
+        let mut requests = Vec::with_capacity(self.registry.len());
+        for (id, request, bulk) in std::mem::take(&mut self.registry) {
+            ids.push((id, bulk));
+            requests.push(request);
+        }
+        let calls = RegistryCalls {
+            requests,
+            from: Some(self.thread),
+        };
+        match self.shared.registry.send(calls).await {
+            Ok(outcomes) => {
+                for ((id, bulk), outcome) in ids.into_iter().zip(outcomes) {
+                    if let Some(handle) = outcome.handle {
+                        self.handles.insert(handle);
+                    }
+                    if let Some(removed) = outcome.removed {
+                        self.handles.remove(&removed);
+                    }
+                    self.sink
+                        .send_marked(id, outcome.reply.map(Reply::Registry), bulk);
+                }
+            }
+            Err(_) => {
+                for (id, bulk) in ids {
+                    self.sink
+                        .send_marked(id, Err(ManagerError::ShuttingDown), bulk);
+                }
+            }
+        }
     }
 
     /// Sends every pending group to its object and waits until each has been
