@@ -151,6 +151,11 @@ pub(super) async fn run<S: Stream>(
     };
     match reader.run(read).await {
         Ok(()) => tracing::debug!(connection = id, %peer, "client disconnected"),
+        Err(e) if peer_vanished(&e) => {
+            // A worker that dies (killed, crashed) leaves this way: expected
+            // in a manager's life, so not a warning.
+            tracing::debug!(connection = id, %peer, error = %e, "client gone");
+        }
         Err(e) => {
             tracing::warn!(connection = id, %peer, error = %e, "closing connection");
             if !matches!(e, FrameError::Io(_) | FrameError::Truncated { .. }) {
@@ -170,6 +175,22 @@ pub(super) async fn run<S: Stream>(
     // the notices below in each mailbox.
     let _ = writer.await;
     reader.notify_closed().await;
+}
+
+/// Whether `e` only says the peer went away (its process ended, perhaps
+/// mid-frame), rather than that it sent something wrong.
+fn peer_vanished(e: &FrameError) -> bool {
+    match e {
+        FrameError::Truncated { .. } => true,
+        FrameError::Io(e) => matches!(
+            e.kind(),
+            std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::BrokenPipe
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::UnexpectedEof
+        ),
+        _ => false,
+    }
 }
 
 /// Asks a connection's socket whether its peer has hung up, through a
@@ -219,5 +240,24 @@ impl Drop for ClosesPeer {
         if let Some(peer) = &self.0 {
             peer.fd().take();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_that_went_away_is_told_from_one_that_sent_garbage() {
+        let io = |kind| FrameError::Io(std::io::Error::from(kind));
+        assert!(peer_vanished(&io(std::io::ErrorKind::ConnectionReset)));
+        assert!(peer_vanished(&io(std::io::ErrorKind::BrokenPipe)));
+        assert!(peer_vanished(&FrameError::Truncated { buffered: 3 }));
+        assert!(!peer_vanished(&io(std::io::ErrorKind::PermissionDenied)));
+        assert!(!peer_vanished(&FrameError::TooLarge { len: 9, max: 1 }));
+        assert!(!peer_vanished(&FrameError::Timeout {
+            after: Duration::from_secs(1),
+            buffered: 1
+        }));
     }
 }
