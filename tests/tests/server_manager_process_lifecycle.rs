@@ -2,7 +2,8 @@
 //! and listens before `start` returns, serves the app and the workers it
 //! launches, and `shutdown` (or drop) stops it cleanly and removes its
 //! socket; a child that never listens, or cannot bind, is a clear error
-//! and is not left behind.
+//! and is not left behind; a child killed outright leaves no socket
+//! directory either (the parent removes it).
 
 mod server_support;
 
@@ -47,6 +48,33 @@ fn serves_the_app_and_its_workers_then_stops_cleanly() -> anyhow::Result<()> {
     assert!(!dir.exists(), "the private directory outlived it");
     let err = ns.get::<i64>("n").unwrap_err();
     assert!(matches!(err, Error::ManagerGone { .. }), "{err:?}");
+    Ok(())
+}
+
+#[test]
+fn a_killed_manager_process_leaves_no_socket_directory() -> anyhow::Result<()> {
+    for stop in ["shutdown", "drop"] {
+        let manager = ManagerProcess::builder()
+            .program(worker_program!())
+            .start()?;
+        let Address::Unix(socket) = manager.address().clone() else {
+            unreachable!("a private Unix socket by default")
+        };
+        let dir = socket.parent().expect("socket has a directory").to_owned();
+        // SIGKILL: the child cannot remove anything itself.
+        server_support::send_signal(manager.pid(), libc::SIGKILL)?;
+        tests::wait_until("the manager process is dead", || {
+            Ok(process_is_dead(manager.pid()))
+        })?;
+        assert!(socket.exists(), "a killed child removed nothing");
+        if stop == "shutdown" {
+            let err = manager.shutdown().unwrap_err();
+            assert!(matches!(err, ManagerProcessError::Ended { .. }), "{err:?}");
+        } else {
+            drop(manager);
+        }
+        assert!(!dir.exists(), "{stop}: the killed child's directory is left");
+    }
     Ok(())
 }
 

@@ -183,12 +183,14 @@ impl ManagerProcessBuilder {
             Ok(Report::Ready(line)) => match line.parse::<Address>() {
                 Ok(address) => {
                     tracing::debug!(pid, %address, "manager process listening");
+                    let own_dir = own_socket_dir(self.bind.is_none(), &address);
                     return Ok(ManagerProcess {
                         child,
                         address,
                         authkey,
                         stop_timeout: self.stop_timeout,
                         status: None,
+                        own_dir,
                     });
                 }
                 Err(e) => ManagerProcessError::Failed {
@@ -227,4 +229,21 @@ impl ManagerProcessBuilder {
         let _ = child.wait();
         Err(failure)
     }
+}
+
+/// The directory of a socket the child chose itself (`chose`: no address
+/// was given): a `manager-*` directory in the temporary directory, which the
+/// child makes for its socket alone. `None` for anything else, which is
+/// then never removed.
+fn own_socket_dir(chose: bool, address: &Address) -> Option<PathBuf> {
+    let Address::Unix(socket) = address else {
+        return None;
+    };
+    let dir = socket.parent()?;
+    let private = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("manager-"));
+    (chose && private && dir.parent() == Some(std::env::temp_dir().as_path()))
+        .then(|| dir.to_owned())
 }

@@ -83,6 +83,10 @@
 //! [`Error::ManagerGone`](crate::Error::ManagerGone), and the socket file is
 //! removed; the process exits with code 0. [`ManagerProcess::shutdown`] sends
 //! SIGTERM and waits, bounded, killing the child if it does not stop.
+//! A child that was killed outright (SIGKILL) removes nothing; when the
+//! parent finds it ended (at `shutdown` or drop), it removes the socket and
+//! the private directory the child made for it (only when no address was
+//! given: a path the app chose is the app's).
 //!
 //! # What happens when the app dies
 //!
@@ -95,6 +99,7 @@
 //! and the app, not its manager, decides what happens then.
 
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdout, ExitStatus};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -179,6 +184,10 @@ pub struct ManagerProcess {
     pub(super) authkey: AuthKey,
     pub(super) stop_timeout: Duration,
     pub(super) status: Option<ExitStatus>,
+    /// The private socket directory the child made for itself (no address
+    /// was given): removed here once the child has ended, in case it could
+    /// not remove it (it was killed).
+    pub(super) own_dir: Option<PathBuf>,
 }
 
 impl ManagerProcess {
@@ -277,11 +286,34 @@ impl ManagerProcess {
             }
         };
         self.status = Some(status);
+        self.remove_own_dir();
         if status.success() {
             tracing::debug!(pid, address = %self.address, "manager process stopped");
             Ok(())
         } else {
             Err(ManagerProcessError::Ended { pid, status })
+        }
+    }
+}
+
+impl ManagerProcess {
+    /// Removes the child's private socket directory and its socket, once
+    /// the child has ended (a child that stopped cleanly removed them
+    /// already). Only the socket and then the directory, if empty: nothing
+    /// else is ever deleted.
+    fn remove_own_dir(&mut self) {
+        let (Some(dir), Address::Unix(socket)) = (self.own_dir.take(), &self.address) else {
+            return;
+        };
+        let _ = std::fs::remove_file(socket);
+        match std::fs::remove_dir(&dir) {
+            Ok(()) => {
+                tracing::debug!(dir = %dir.display(), "removed the ended manager process's socket directory")
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::debug!(dir = %dir.display(), error = %e, "cannot remove the manager process's socket directory")
+            }
         }
     }
 }
