@@ -31,6 +31,8 @@
 //! - `BENCH_SKIP_PYTHON=1`: skip Python.
 //! - `BENCH_MANAGER_THREADS` (default: the manager's default, the CPUs):
 //!   the manager's threads.
+//! - `BENCH_WAYS=bulk,chunks` (default: all): only these of `item`,
+//!   `bulk` and `chunks` (to profile one); a way not run shows as 0.
 //!
 //! Without `--bench` (as `cargo test --benches` runs it) every way runs
 //! once with a few items, as a smoke test, without Python.
@@ -179,13 +181,21 @@ fn main() -> anyhow::Result<()> {
         "bulk: {PRODUCERS} producer and {CONSUMERS} consumer processes, {items} items per producer, \
          batches of {BATCH}, {rounds} round(s), manager threads {threads}"
     );
+    let ways = std::env::var("BENCH_WAYS").unwrap_or_default();
+    let wanted = |way: &str| ways.is_empty() || ways.split(',').any(|w| w.trim() == way);
     let mut per_item = Vec::new();
     let mut bulk = Vec::new();
     let mut chunks = Vec::new();
     for round in 0..rounds {
-        per_item.push(run(&manager, round, items, None, false)?);
-        bulk.push(run(&manager, round, items, Some(BATCH), false)?);
-        chunks.push(run(&manager, round, items, Some(BATCH), true)?);
+        if wanted("item") {
+            per_item.push(run(&manager, round, items, None, false)?);
+        }
+        if wanted("bulk") {
+            bulk.push(run(&manager, round, items, Some(BATCH), false)?);
+        }
+        if wanted("chunks") {
+            chunks.push(run(&manager, round, items, Some(BATCH), true)?);
+        }
     }
     let per_item = median(&mut per_item);
     let bulk = median(&mut bulk);
@@ -304,9 +314,10 @@ fn run(
     Ok(total as f64 / elapsed.as_secs_f64())
 }
 
+/// The median; 0 for a way not run.
 fn median(samples: &mut [f64]) -> f64 {
     samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
+    samples.get(samples.len() / 2).copied().unwrap_or(0.0)
 }
 
 /// Python doing the same with its Manager: items/s per item and batched;
