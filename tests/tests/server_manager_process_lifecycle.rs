@@ -73,7 +73,10 @@ fn a_killed_manager_process_leaves_no_socket_directory() -> anyhow::Result<()> {
         } else {
             drop(manager);
         }
-        assert!(!dir.exists(), "{stop}: the killed child's directory is left");
+        assert!(
+            !dir.exists(),
+            "{stop}: the killed child's directory is left"
+        );
     }
     Ok(())
 }

@@ -125,6 +125,12 @@ pub fn encode_into<T: Serialize + ?Sized>(
         .map_err(|e| CodecError::Encode(e.to_string()))
 }
 
+/// Encodes `value` into `buf` if it fits; how many bytes it took. `None`
+/// if it does not fit, or if encoding fails ([`encode`] then says why).
+pub fn encode_to_slice<T: Serialize + ?Sized>(value: &T, buf: &mut [u8]) -> Option<usize> {
+    bincode::serde::encode_into_slice(value, buf, config()).ok()
+}
+
 /// How many bytes [`encode`] would take for `value`, without building them.
 ///
 /// # Errors

@@ -39,11 +39,14 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, LazyLock, RwLock};
 
-use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::{CodecError, ManagerError, codec};
+
+mod bytes;
+
+use self::bytes::{INLINE, ValueBytes};
 
 /// The name of the Rust type an [`Encoded`] value was encoded from.
 ///
@@ -54,6 +57,9 @@ use crate::{CodecError, ManagerError, codec};
 /// [`TypeTag::from_name`]). On the wire it is the name, as a string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TypeTag(Arc<str>);
+
+/// How many tags each thread keeps at hand (see [`TypeTag::from_name`]).
+const RECENT_TAGS: usize = 4;
 
 /// Names longer than this are not kept in the table of known names.
 const KNOWN_NAME_MAX: usize = 256;
@@ -86,6 +92,38 @@ impl TypeTag {
     /// The tag named `name` (a full name, as [`TypeTag::as_str`] gives it),
     /// sharing the name with every tag of that name this process knows.
     pub fn from_name(name: &str) -> Self {
+        // Most values a thread decodes in a row have one of a few types:
+        // those are found by comparing names, without the shared table's
+        // lock or a hash.
+        thread_local! {
+            static RECENT: RefCell<[Option<TypeTag>; RECENT_TAGS]> = const { RefCell::new([const { None }; RECENT_TAGS]) };
+            static NEXT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+        }
+        let hit = RECENT.with(|recent| {
+            recent
+                .borrow()
+                .iter()
+                .flatten()
+                .find(|tag| &*tag.0 == name)
+                .cloned()
+        });
+        if let Some(tag) = hit {
+            return tag;
+        }
+        let tag = Self::from_known_names(name);
+        RECENT.with(|recent| {
+            let at = NEXT.with(|next| {
+                let at = next.get();
+                next.set((at + 1) % RECENT_TAGS);
+                at
+            });
+            recent.borrow_mut()[at] = Some(tag.clone());
+        });
+        tag
+    }
+
+    /// [`TypeTag::from_name`] through the table of known names.
+    fn from_known_names(name: &str) -> Self {
         let known = KNOWN_NAMES.read().unwrap_or_else(|e| e.into_inner());
         if let Some(shared) = known.get(name) {
             return TypeTag(shared.clone());
@@ -285,14 +323,26 @@ fn without_references(name: &str) -> String {
     out
 }
 
+/// `value`'s encoding: a short one straight into place, without an
+/// allocation.
+fn encode_bytes<T: Serialize + ?Sized>(value: &T) -> Result<ValueBytes, CodecError> {
+    let mut small = [0_u8; INLINE];
+    match codec::encode_to_slice(value, &mut small) {
+        Some(len) => Ok(ValueBytes::copy_from(&small[..len])),
+        // Too long for the slice (or failed: `encode` says why).
+        None => Ok(codec::encode(value)?.into()),
+    }
+}
+
 /// An encoded user value together with the name of its type.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Encoded {
     tag: TypeTag,
     /// As one byte string, not a sequence of `u8`s: encoded and decoded in
-    /// one copy. Shared, not copied, when the value is cloned: a reply that
-    /// hands out a stored value (a get, a snapshot) holds the stored bytes.
-    bytes: Bytes,
+    /// one copy. Short ones inline; longer ones shared, not copied, when the
+    /// value is cloned: a reply that hands out a stored value (a get, a
+    /// snapshot) holds the stored bytes.
+    bytes: ValueBytes,
 }
 
 impl Encoded {
@@ -304,7 +354,7 @@ impl Encoded {
     pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Self, CodecError> {
         Ok(Encoded {
             tag: TypeTag::of::<T>(),
-            bytes: codec::encode(value)?.into(),
+            bytes: encode_bytes(value)?,
         })
     }
 
@@ -329,7 +379,7 @@ impl Encoded {
     {
         Ok(Encoded {
             tag: TypeTag::of::<K>(),
-            bytes: codec::encode(value)?.into(),
+            bytes: encode_bytes(value)?,
         })
     }
 
@@ -345,7 +395,7 @@ impl Encoded {
     /// and [`ManagerError::Undecodable`] if its bytes do not decode as `T`.
     pub fn decode<T: DeserializeOwned>(&self, what: impl fmt::Display) -> Result<T, ManagerError> {
         let value = self.read_as(&TypeTag::of::<T>(), &what)?;
-        codec::decode(&value.bytes).map_err(|e| ManagerError::Undecodable {
+        codec::decode(value.bytes.as_slice()).map_err(|e| ManagerError::Undecodable {
             what: what.to_string(),
             reason: e.to_string(),
         })
@@ -470,7 +520,7 @@ impl Encoded {
 
     /// The value as a number, if its tag names a number type.
     fn number(&self, what: impl fmt::Display) -> Result<Option<Number>, ManagerError> {
-        Number::decode(&self.tag.0, &self.bytes)
+        Number::decode(&self.tag.0, self.bytes.as_slice())
             .transpose()
             .map_err(|e| ManagerError::Undecodable {
                 what: what.to_string(),
@@ -485,12 +535,12 @@ impl Encoded {
 
     /// The encoded bytes, without the tag.
     pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+        self.bytes.as_slice()
     }
 
     /// Approximate heap bytes held by this value.
     pub fn heap_size(&self) -> usize {
-        self.bytes.len() + self.tag.0.len()
+        self.bytes.as_slice().len() + self.tag.0.len()
     }
 }
 
@@ -527,11 +577,16 @@ mod tests {
         assert_eq!(a, tag);
         assert!(Arc::ptr_eq(&a.0, &b.0), "one allocation for one known name");
         assert!(Arc::ptr_eq(&a.0, &TypeTag::of::<Vec<u64>>().0));
-        // A name too long to keep is still a tag, only not shared.
+        // A name too long to keep is still a tag, only not in the shared
+        // table (a thread's few recent tags may hold it).
         let long = "x".repeat(KNOWN_NAME_MAX + 1);
-        let (c, d) = (TypeTag::from_name(&long), TypeTag::from_name(&long));
+        let (c, d) = (
+            TypeTag::from_known_names(&long),
+            TypeTag::from_known_names(&long),
+        );
         assert_eq!(c, d);
         assert!(!Arc::ptr_eq(&c.0, &d.0));
+        assert_eq!(TypeTag::from_name(&long), c);
         assert!(KNOWN_NAMES.read().unwrap().len() <= KNOWN_NAMES_MAX);
     }
 
