@@ -43,15 +43,28 @@ pub(super) async fn decode_request(frame: bytes::Bytes) -> Result<RequestFrame, 
 /// says why.
 pub(super) const LAST_WORD_GRACE: Duration = Duration::from_secs(1);
 
-pub(super) async fn run<S: Stream>(
-    mut stream: S,
-    id: u64,
-    peer: Peer,
-    handshaking: Slot,
-    under_way: UnderWay,
-    seat: Seat,
-    shared: Arc<ServerState>,
-) {
+/// What the accept loop hands a connection's task along with its stream.
+pub(super) struct Accepted {
+    /// The connection's number.
+    pub(super) id: u64,
+    /// Who connected.
+    pub(super) peer: Peer,
+    /// Its place among the handshakes allowed at once.
+    pub(super) handshaking: Slot,
+    /// Its entry on the list of handshakes under way.
+    pub(super) under_way: UnderWay,
+    /// Its place on its thread.
+    pub(super) seat: Seat,
+}
+
+pub(super) async fn run<S: Stream>(mut stream: S, accepted: Accepted, shared: Arc<ServerState>) {
+    let Accepted {
+        id,
+        peer,
+        handshaking,
+        under_way,
+        seat,
+    } = accepted;
     // The seat counts this connection on its thread until it ends.
     let thread = seat.at();
     tracing::debug!(connection = id, %peer, "connection accepted");

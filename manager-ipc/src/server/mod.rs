@@ -275,16 +275,15 @@ fn admit<S: Stream>(stream: S, peer: Peer, shared: &Arc<ServerState>) {
     };
     let seat = shared.threads.seat_connection();
     let at = seat.at();
+    let accepted = connection::Accepted {
+        id,
+        peer,
+        handshaking,
+        under_way,
+        seat,
+    };
     if at == ThreadIndex(0) {
-        let run = connection::run(
-            stream,
-            id,
-            peer,
-            handshaking,
-            under_way,
-            seat,
-            shared.clone(),
-        );
+        let run = connection::run(stream, accepted, shared.clone());
         actix_rt::spawn(Abortable::new(run, registration));
         return;
     }
@@ -305,15 +304,7 @@ fn admit<S: Stream>(stream: S, peer: Peer, shared: &Arc<ServerState>) {
                 return;
             }
         };
-        let run = connection::run(
-            stream,
-            id,
-            peer,
-            handshaking,
-            under_way,
-            seat,
-            shared_for_task,
-        );
+        let run = connection::run(stream, accepted, shared_for_task);
         let _ = Abortable::new(run, registration).await;
     });
     if !spawned {
