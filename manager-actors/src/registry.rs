@@ -107,9 +107,9 @@ impl Message for RegistryCall {
 
 /// Several registry requests of one connection, applied in order in one
 /// turn of the registry: one hop between threads for all of them, where
-/// each [`RegistryCall`] costs two. The bridge sends at most
-/// [`REGISTRY_BATCH`] at a time, so other connections' calls go on between
-/// batches.
+/// each [`RegistryCall`] costs two. The bridge sends at most one read
+/// batch of a connection at a time (`manager_ipc::limits::MAX_BATCH`, 64
+/// requests), so other connections' calls go on between batches.
 #[derive(Debug)]
 pub struct RegistryCalls {
     /// What is asked, in order.
@@ -117,9 +117,6 @@ pub struct RegistryCalls {
     /// The thread of the connection that asks (see [`RegistryCall::from`]).
     pub from: Option<ThreadIndex>,
 }
-
-/// The most requests a [`RegistryCalls`] should hold.
-pub const REGISTRY_BATCH: usize = 256;
 
 impl Message for RegistryCalls {
     type Result = Vec<RegistryOutcome>;

@@ -125,10 +125,65 @@ pub fn encode_into<T: Serialize + ?Sized>(
         .map_err(|e| CodecError::Encode(e.to_string()))
 }
 
-/// Encodes `value` into `buf` if it fits; how many bytes it took. `None`
-/// if it does not fit, or if encoding fails ([`encode`] then says why).
-pub fn encode_to_slice<T: Serialize + ?Sized>(value: &T, buf: &mut [u8]) -> Option<usize> {
-    bincode::serde::encode_into_slice(value, buf, config()).ok()
+/// Where [`encode_small_first`] put an encoding.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SmallFirst {
+    /// It fit the slice: its first this many bytes.
+    InSlice(usize),
+    /// It did not fit: the whole encoding, in a vector.
+    Spilled(Vec<u8>),
+}
+
+/// Encodes `value` into `buf` while it fits, moving to a vector the moment
+/// it does not: one pass of `value`'s `Serialize` either way, so a value
+/// whose `Serialize` may only run once is encoded right too.
+///
+/// # Errors
+///
+/// As [`encode`].
+pub fn encode_small_first<T: Serialize + ?Sized>(
+    value: &T,
+    buf: &mut [u8],
+) -> Result<SmallFirst, CodecError> {
+    let mut writer = SpillWriter {
+        small: buf,
+        len: 0,
+        spilled: None,
+    };
+    bincode::serde::encode_into_writer(value, &mut writer, config())
+        .map_err(|e| CodecError::Encode(e.to_string()))?;
+    Ok(match writer.spilled {
+        Some(bytes) => SmallFirst::Spilled(bytes),
+        None => SmallFirst::InSlice(writer.len),
+    })
+}
+
+/// A writer into a slice that moves what it holds into a vector once a
+/// write would overflow the slice.
+struct SpillWriter<'a> {
+    small: &'a mut [u8],
+    len: usize,
+    spilled: Option<Vec<u8>>,
+}
+
+impl bincode::enc::write::Writer for SpillWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), bincode::error::EncodeError> {
+        if let Some(spilled) = &mut self.spilled {
+            spilled.extend_from_slice(bytes);
+            return Ok(());
+        }
+        let end = self.len + bytes.len();
+        if let Some(room) = self.small.get_mut(self.len..end) {
+            room.copy_from_slice(bytes);
+            self.len = end;
+        } else {
+            let mut spilled = Vec::with_capacity(end.max(64).saturating_mul(2));
+            spilled.extend_from_slice(&self.small[..self.len]);
+            spilled.extend_from_slice(bytes);
+            self.spilled = Some(spilled);
+        }
+        Ok(())
+    }
 }
 
 /// How many bytes [`encode`] would take for `value`, without building them.

@@ -111,6 +111,11 @@ impl TypeTag {
             return tag;
         }
         let tag = Self::from_known_names(name);
+        if name.len() > KNOWN_NAME_MAX {
+            // A peer's odd long name is not worth a place: comparing it
+            // would slow every later look-up.
+            return tag;
+        }
         RECENT.with(|recent| {
             let at = NEXT.with(|next| {
                 let at = next.get();
@@ -327,11 +332,10 @@ fn without_references(name: &str) -> String {
 /// allocation.
 fn encode_bytes<T: Serialize + ?Sized>(value: &T) -> Result<ValueBytes, CodecError> {
     let mut small = [0_u8; INLINE];
-    match codec::encode_to_slice(value, &mut small) {
-        Some(len) => Ok(ValueBytes::copy_from(&small[..len])),
-        // Too long for the slice (or failed: `encode` says why).
-        None => Ok(codec::encode(value)?.into()),
-    }
+    Ok(match codec::encode_small_first(value, &mut small)? {
+        codec::SmallFirst::InSlice(len) => ValueBytes::copy_from(&small[..len]),
+        codec::SmallFirst::Spilled(bytes) => bytes.into(),
+    })
 }
 
 /// An encoded user value together with the name of its type.
@@ -547,6 +551,43 @@ impl Encoded {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_is_serialized_once_whatever_its_length() {
+        // A `Serialize` that may run once (it drains what it serializes).
+        struct Once(std::cell::RefCell<Option<String>>);
+        impl Serialize for Once {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                match self.0.borrow_mut().take() {
+                    Some(text) => s.serialize_str(&text),
+                    None => Err(serde::ser::Error::custom("serialized twice")),
+                }
+            }
+        }
+        for len in [0, 5, INLINE - 1, INLINE, INLINE + 1, 1000] {
+            let text = "x".repeat(len);
+            let once = Once(std::cell::RefCell::new(Some(text.clone())));
+            let encoded = Encoded::encode(&once).unwrap();
+            assert_eq!(
+                encoded.bytes(),
+                &codec::encode(&text).unwrap()[..],
+                "{len} chars"
+            );
+        }
+    }
+
+    #[test]
+    fn long_names_are_not_kept_among_the_recent_tags() {
+        let long = "y".repeat(KNOWN_NAME_MAX + 1);
+        let first = TypeTag::from_name(&long);
+        let again = TypeTag::from_name(&long);
+        assert_eq!(first, again);
+        // Neither kept in the shared table nor in this thread's recent ones:
+        // two look-ups give two allocations.
+        assert!(!Arc::ptr_eq(&first.0, &again.0));
+        let short = TypeTag::from_name("a::Short");
+        assert!(Arc::ptr_eq(&short.0, &TypeTag::from_name("a::Short").0));
+    }
 
     #[test]
     fn bytes_travel_as_a_byte_string_of_the_same_wire_form() {

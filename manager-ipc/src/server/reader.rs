@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use futures_util::future::join_all;
-use manager_actors::registry::{InspectObjects, REGISTRY_BATCH, RegistryCalls, ResolveId};
+use manager_actors::registry::{InspectObjects, RegistryCalls, ResolveId};
 use manager_actors::threads::ThreadIndex;
 use manager_actors::{ConnectionClosed, ConnectionId, ObjectBatch, ObjectCall, ReplySink};
 use manager_core::reply::{RegistryReply, Reply};
@@ -164,8 +164,10 @@ impl Reader {
                         // Keep the connection's order: what came before this
                         // registry request reaches its objects first.
                         self.dispatch().await;
+                        // At most a batch of them wait: the loop flushes
+                        // every `batch_limit` requests.
                         self.registry.push((id, request, bulk));
-                        if bulk || self.registry.len() >= REGISTRY_BATCH {
+                        if bulk {
                             self.send_registry().await;
                         }
                     }
@@ -220,7 +222,16 @@ impl Reader {
         };
         match self.shared.registry.send(calls).await {
             Ok(outcomes) => {
-                for ((id, bulk), outcome) in ids.into_iter().zip(outcomes) {
+                debug_assert_eq!(outcomes.len(), ids.len(), "one outcome per request");
+                let mut outcomes = outcomes.into_iter();
+                for (id, bulk) in ids {
+                    let Some(outcome) = outcomes.next() else {
+                        // Cannot happen (the registry answers each request);
+                        // if it did, no request is left without an answer.
+                        self.sink
+                            .send_marked(id, Err(ManagerError::ShuttingDown), bulk);
+                        continue;
+                    };
                     if let Some(handle) = outcome.handle {
                         self.handles.insert(handle);
                     }

@@ -277,6 +277,7 @@ impl ManagerProcess {
                     None => {
                         let _ = self.child.kill();
                         self.status = Some(self.child.wait().map_err(wait_err)?);
+                        self.remove_own_dir();
                         return Err(ManagerProcessError::StopTimeout {
                             pid,
                             after: self.stop_timeout,
@@ -297,15 +298,35 @@ impl ManagerProcess {
 }
 
 impl ManagerProcess {
-    /// Removes the child's private socket directory and its socket, once
-    /// the child has ended (a child that stopped cleanly removed them
-    /// already). Only the socket and then the directory, if empty: nothing
-    /// else is ever deleted.
+    /// Removes the child's private socket directory and its socket once the
+    /// child has ended badly (killed: it could not remove them itself). A
+    /// child that exited cleanly removed them already, and then nothing is
+    /// touched: the name may have been taken by someone else since.
+    ///
+    /// Only a real directory (not a symlink) of this user with mode 0700,
+    /// and in it only a socket, are ever deleted, so another user's files
+    /// in a shared temporary directory are safe even if they raced for the
+    /// name.
     fn remove_own_dir(&mut self) {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+
         let (Some(dir), Address::Unix(socket)) = (self.own_dir.take(), &self.address) else {
             return;
         };
-        let _ = std::fs::remove_file(socket);
+        if self.status.is_some_and(|status| status.success()) {
+            return;
+        }
+        let ours = std::fs::symlink_metadata(&dir).is_ok_and(|meta| {
+            meta.file_type().is_dir()
+                && meta.uid() == platform::effective_uid()
+                && meta.permissions().mode() & 0o777 == 0o700
+        });
+        if !ours {
+            return;
+        }
+        if std::fs::symlink_metadata(socket).is_ok_and(|meta| meta.file_type().is_socket()) {
+            let _ = std::fs::remove_file(socket);
+        }
         match std::fs::remove_dir(&dir) {
             Ok(()) => {
                 tracing::debug!(dir = %dir.display(), "removed the ended manager process's socket directory")
