@@ -12,11 +12,13 @@
 //! A frame's buffer grows with the bytes that arrive, never with what its
 //! header announces: a peer that announces 16 MiB and sends 100 bytes costs
 //! about 8 KiB, and one that sends the bytes costs at most twice what it
-//! sent. Once a large frame has been taken out, the buffer goes back to its
-//! small size. How long a begun frame may take to arrive is the reader's
+//! sent. Its last growth is to the frame's exact end, so a large frame's
+//! allocation is its own size. Once a large frame has been taken out, the
+//! buffer goes back to its small size. How long a begun frame may take to arrive is the reader's
 //! choice ([`FrameBuffer::in_frame`] says when one is under way).
 
 use bytes::{Buf, Bytes, BytesMut};
+use manager_core::codec::Splices;
 use manager_core::{CodecError, codec};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -132,16 +134,27 @@ impl FrameBuffer {
     /// Makes room for the next read: for the rest of a begun frame, but never
     /// more than has arrived so far (at least [`INITIAL_CAPACITY`]), so the
     /// buffer grows by doubling with the bytes that come, whatever the
-    /// header announced.
+    /// header announced. The growth that reaches a large frame's end goes
+    /// to exactly its end.
     fn make_room(&mut self) {
         let spare = self.buf.capacity() - self.buf.len();
-        if spare >= MIN_SPARE {
+        let rest_of_frame = self
+            .announced()
+            .map(|len| (HEADER_LEN + len).saturating_sub(self.buf.len()));
+        if spare >= MIN_SPARE || rest_of_frame.is_some_and(|rest| spare >= rest) {
             return;
         }
-        let rest_of_frame = match self.announced() {
-            Some(len) => (HEADER_LEN + len).saturating_sub(self.buf.len()),
-            None => INITIAL_CAPACITY,
-        };
+        let rest_of_frame = rest_of_frame.unwrap_or(INITIAL_CAPACITY);
+        if rest_of_frame <= self.buf.len() && self.buf.len() + rest_of_frame > KEEP_CAPACITY {
+            // To exactly the frame's end, not to the next power of two, so
+            // that a large frame's allocation is its own size (a large
+            // value decoded from it keeps it: `codec::decode_shared`).
+            // Bytes after the frame wait in the socket for the next read.
+            let mut exact = BytesMut::with_capacity(self.buf.len() + rest_of_frame);
+            exact.extend_from_slice(&self.buf);
+            self.buf = exact;
+            return;
+        }
         let grow = rest_of_frame
             .min(self.buf.len().max(INITIAL_CAPACITY))
             .max(MIN_SPARE);
@@ -267,6 +280,119 @@ pub fn encode_frame<T: Serialize + ?Sized>(
     Ok(())
 }
 
+/// Frames encoded for one write, with the bytes of large stored values
+/// spliced in rather than copied (see [`codec::encode_into_spliced`]): the
+/// manager writes a 16 MiB value from the bytes it keeps, not from a copy.
+#[derive(Debug, Default)]
+pub struct SplicedFrames {
+    buf: Vec<u8>,
+    splices: Splices,
+}
+
+impl SplicedFrames {
+    /// No frames, with room for `capacity` bytes besides spliced values.
+    pub fn with_capacity(capacity: usize) -> Self {
+        SplicedFrames {
+            buf: Vec::with_capacity(capacity),
+            splices: Splices::new(),
+        }
+    }
+
+    /// Appends `message` as one frame.
+    ///
+    /// # Errors
+    ///
+    /// As [`encode_frame`]; on error the frames are left as they were.
+    pub fn encode<T: Serialize + ?Sized>(
+        &mut self,
+        message: &T,
+        max_frame: usize,
+    ) -> Result<(), FrameError> {
+        let start = self.buf.len();
+        self.buf.extend_from_slice(&[0; HEADER_LEN]);
+        let cut = |frames: &mut Self| {
+            frames.buf.truncate(start);
+            frames.splices.truncate(start);
+        };
+        let len = match codec::encode_into_spliced(message, &mut self.buf, &mut self.splices) {
+            Ok(len) => len,
+            Err(e) => {
+                cut(self);
+                return Err(e.into());
+            }
+        };
+        if len > max_frame || len > u32::MAX as usize {
+            cut(self);
+            return Err(FrameError::TooLarge {
+                len,
+                max: max_frame,
+            });
+        }
+        self.buf[start..start + HEADER_LEN].copy_from_slice(&(len as u32).to_le_bytes());
+        Ok(())
+    }
+
+    /// The bytes of every frame, spliced values included.
+    pub fn len(&self) -> usize {
+        self.buf.len() + self.splices.len()
+    }
+
+    /// Whether there are no frames.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// The frames' bytes in order, in pieces.
+    pub fn pieces(&self) -> impl Iterator<Item = &[u8]> {
+        self.splices.pieces(&self.buf)
+    }
+
+    /// Forgets every frame.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.splices.clear();
+    }
+
+    /// Gives back the buffer's room if it is over `keep` bytes (call it
+    /// when empty).
+    pub fn shrink(&mut self, keep: usize) {
+        if self.buf.capacity() > keep {
+            self.buf = Vec::with_capacity(keep);
+        }
+    }
+
+    /// Writes every frame, calling `written` with the count of bytes
+    /// written so far after each write.
+    ///
+    /// # Errors
+    ///
+    /// The write's error, or [`std::io::ErrorKind::WriteZero`] if the
+    /// writer takes nothing.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: a cancelled write leaves part of a frame written.
+    pub async fn write_to<W: AsyncWrite + Unpin>(
+        &self,
+        write: &mut W,
+        mut written: impl FnMut(usize),
+    ) -> std::io::Result<()> {
+        let mut total = 0;
+        for mut piece in self.pieces() {
+            while !piece.is_empty() {
+                let n = write.write(piece).await?;
+                if n == 0 {
+                    return Err(std::io::ErrorKind::WriteZero.into());
+                }
+                piece = &piece[n..];
+                total += n;
+                written(total);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Writes `message` as one frame and flushes it.
 ///
 /// # Errors
@@ -342,17 +468,66 @@ mod tests {
         let mut buf = FrameBuffer::new(max);
         let mut reader = &bytes[..];
         let mut peak = 0;
+        let mut last = 0;
         let frame = loop {
             if let Some(frame) = buf.next_frame().unwrap() {
                 break frame;
             }
             assert!(buf.fill(&mut reader).await.unwrap());
             peak = peak.max(buf.capacity());
+            last = buf.capacity();
         };
         assert_eq!(frame.len(), len);
         assert!(peak <= 2 * (len + HEADER_LEN) + INITIAL_CAPACITY, "{peak}");
+        // The frame's allocation is its own size, not the next power of two.
+        assert_eq!(last, len + HEADER_LEN);
         assert!(!buf.in_frame());
         assert!(buf.capacity() <= KEEP_CAPACITY, "{}", buf.capacity());
+    }
+
+    #[tokio::test]
+    async fn spliced_frames_write_what_plain_frames_write() {
+        use manager_core::Encoded;
+        let big = Encoded::encode(&vec![5_u8; 2 * codec::SHARE_MIN]).unwrap();
+        let small = Encoded::encode(&7_u32).unwrap();
+        let max = 1 << 20;
+        let mut plain = Vec::new();
+        let mut spliced = SplicedFrames::with_capacity(64);
+        // Frames that end with a spliced value, then one over the limit
+        // that is cut back off, then one more.
+        for message in [(1_u8, &big), (2, &small), (3, &big)] {
+            encode_frame(&message, &mut plain, max).unwrap();
+            spliced.encode(&message, max).unwrap();
+        }
+        let too_large = (4_u8, vec![&big; 8]);
+        assert!(matches!(
+            spliced.encode(&too_large, max),
+            Err(FrameError::TooLarge { .. })
+        ));
+        encode_frame(&(5_u8, &small), &mut plain, max).unwrap();
+        spliced.encode(&(5_u8, &small), max).unwrap();
+        assert_eq!(spliced.len(), plain.len());
+        assert_eq!(
+            spliced.buf.len(),
+            plain.len() - 2 * big.bytes().len(),
+            "the large values were copied"
+        );
+
+        // Written through a narrow pipe, in many writes, and read back.
+        let (mut client, mut server) = tokio::io::duplex(1000);
+        let reader = tokio::spawn(async move {
+            let mut back = Vec::new();
+            server.read_to_end(&mut back).await.map(|_| back)
+        });
+        let mut counts = Vec::new();
+        spliced
+            .write_to(&mut client, |n| counts.push(n))
+            .await
+            .unwrap();
+        drop(client);
+        assert_eq!(reader.await.unwrap().unwrap(), plain);
+        assert!(counts.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(counts.last(), Some(&plain.len()));
     }
 
     #[test]

@@ -58,6 +58,8 @@
 //! - `BENCH_BASELINE_MS` (default 2000) and `BENCH_HOLD_MS` (default 2000):
 //!   the good client's time alone, and how long each attack keeps its
 //!   hostile state in place.
+//! - `BENCH_SERVER=PATH`: the `manager-server` binary to attack instead of
+//!   this build's (to compare two builds in one sitting).
 //!
 //! Without `--bench` (as `cargo test --benches` runs it) it does nothing:
 //! `tests/abuse_quick_run_meets_expected_outcomes.rs` runs the quick run
@@ -81,7 +83,11 @@ fn main() -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let settings = suite::Settings::from_env(PathBuf::from(env!("CARGO_BIN_EXE_manager-server")))?;
+    let server = std::env::var_os("BENCH_SERVER").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_manager-server")),
+        PathBuf::from,
+    );
+    let settings = suite::Settings::from_env(server)?;
     let started = now();
     let load_start = suite::load_average();
     println!(

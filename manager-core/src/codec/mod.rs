@@ -16,6 +16,10 @@
 //! over [`DECODE_LIMIT`] is [`CodecError::TooLong`].
 
 mod borrowing;
+mod shared;
+
+pub use shared::{SHARE_MIN, Splices};
+pub(crate) use shared::{offer, share, withdraw};
 
 use std::marker::PhantomData;
 
@@ -125,6 +129,31 @@ pub fn encode_into<T: Serialize + ?Sized>(
         .map_err(|e| CodecError::Encode(e.to_string()))
 }
 
+/// Appends the encoding of `value` to `out`, except the bytes of large
+/// shared values in it, which go in `splices` (see `shared.rs`): the
+/// encoding is `out`'s new bytes with the splices' bytes inserted where
+/// they say. Returns the length of the whole encoding.
+///
+/// # Errors
+///
+/// As [`encode`]. On error `out` and `splices` may hold a partial encoding
+/// after their old ends.
+pub fn encode_into_spliced<T: Serialize + ?Sized>(
+    value: &T,
+    out: &mut Vec<u8>,
+    splices: &mut Splices,
+) -> Result<usize, CodecError> {
+    let _splicing = shared::splicing();
+    let mut writer = shared::SpliceWriter {
+        out,
+        splices,
+        len: 0,
+    };
+    bincode::serde::encode_into_writer(value, &mut writer, config())
+        .map_err(|e| CodecError::Encode(e.to_string()))?;
+    Ok(writer.len)
+}
+
 /// Where [`encode_small_first`] put an encoding.
 #[derive(Debug, PartialEq, Eq)]
 pub enum SmallFirst {
@@ -218,6 +247,22 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
         });
     }
     Ok(value)
+}
+
+/// Decodes a `T` that must fill `bytes` exactly, as [`decode`], except
+/// that a large byte string in it (a stored value of at least
+/// [`SHARE_MIN`] bytes and half the input) keeps a slice of `bytes`
+/// instead of a copy (see `shared.rs`).
+///
+/// # Errors
+///
+/// As [`decode`].
+pub fn decode_shared<T: DeserializeOwned>(bytes: &bytes::Bytes) -> Result<T, CodecError> {
+    if bytes.len() < SHARE_MIN {
+        return decode(bytes);
+    }
+    let _source = shared::sourcing(bytes);
+    decode(bytes)
 }
 
 /// Says what went wrong in a decode of `expected`, in our words.

@@ -10,6 +10,8 @@ use std::hash::{Hash, Hasher};
 use ::bytes::Bytes;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::codec;
+
 /// The most bytes kept inline: with the length beside them, the same size
 /// as a `Bytes`.
 pub(crate) const INLINE: usize = 30;
@@ -78,10 +80,20 @@ impl fmt::Debug for ValueBytes {
     }
 }
 
-/// A byte string on the wire, as `Bytes` and `serde_bytes` write one.
+/// A byte string on the wire, as `Bytes` and `serde_bytes` write one. A
+/// long shared one may be spliced into a reply rather than copied
+/// ([`codec::encode_into_spliced`](crate::codec::encode_into_spliced)).
 impl Serialize for ValueBytes {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_bytes(self.as_slice())
+        match self {
+            ValueBytes::Shared(bytes) if bytes.len() >= codec::SHARE_MIN => {
+                codec::offer(bytes);
+                let done = serializer.serialize_bytes(bytes);
+                codec::withdraw();
+                done
+            }
+            _ => serializer.serialize_bytes(self.as_slice()),
+        }
     }
 }
 
@@ -98,6 +110,18 @@ impl<'de> Deserialize<'de> for ValueBytes {
 
             fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<ValueBytes, E> {
                 Ok(ValueBytes::copy_from(bytes))
+            }
+
+            fn visit_borrowed_bytes<E: serde::de::Error>(
+                self,
+                bytes: &'de [u8],
+            ) -> Result<ValueBytes, E> {
+                // A long value read from a frame held as `Bytes` keeps a
+                // slice of it ([`codec::decode_shared`]).
+                Ok(match codec::share(bytes) {
+                    Some(shared) => ValueBytes::Shared(shared),
+                    None => ValueBytes::copy_from(bytes),
+                })
             }
 
             fn visit_byte_buf<E: serde::de::Error>(self, bytes: Vec<u8>) -> Result<ValueBytes, E> {
@@ -125,7 +149,6 @@ impl<'de> Deserialize<'de> for ValueBytes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec;
 
     #[test]
     fn short_bytes_are_inline_and_long_ones_shared_and_both_compare_by_content() {

@@ -85,7 +85,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
         {
             let mut pending = inner.pending.lock().expect("pending map poisoned");
             while let Some(frame) = buf.next_frame()? {
-                let ReplyFrame { id, mut result } = manager_core::codec::decode(&frame)?;
+                let ReplyFrame { id, mut result } = manager_core::codec::decode_shared(&frame)?;
                 if id == RequestId::CONNECTION {
                     // The manager's last word: why it closes the connection.
                     let reason = result.err().unwrap_or_else(|| {

@@ -26,12 +26,13 @@ use crate::transport::Stream;
 pub(super) const DECODE_APART: usize = 256 * 1024;
 
 /// Decodes a request frame, a large one on a blocking thread (the reader
-/// waits for it, so the connection's order holds).
+/// waits for it, so the connection's order holds). A large value in it
+/// keeps the frame's bytes rather than a copy ([`codec::decode_shared`]).
 pub(super) async fn decode_request(frame: bytes::Bytes) -> Result<RequestFrame, FrameError> {
     if frame.len() < DECODE_APART {
         return Ok(codec::decode(&frame)?);
     }
-    match tokio::task::spawn_blocking(move || codec::decode::<RequestFrame>(&frame)).await {
+    match tokio::task::spawn_blocking(move || codec::decode_shared::<RequestFrame>(&frame)).await {
         Ok(decoded) => Ok(decoded?),
         Err(e) => Err(FrameError::Io(std::io::Error::other(format!(
             "decoding a large frame failed: {e}"

@@ -8,10 +8,10 @@ use std::sync::atomic::Ordering;
 use manager_actors::reply::{Outgoing, ReplyQueue};
 use manager_core::ManagerError;
 use manager_core::reply::{Reply, ReplyFrame};
-use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncWrite;
 
 use super::state::ConnectionCounters;
-use crate::frame::{FrameError, encode_frame};
+use crate::frame::{FrameError, SplicedFrames};
 
 /// Writes replies as they come, every ready one in a single write.
 ///
@@ -33,7 +33,7 @@ pub(super) async fn write_replies<W: AsyncWrite + Unpin>(
 ) {
     const KEEP: usize = 64 * 1024;
     let part_bytes = part_bytes(max_frame);
-    let mut out = Vec::with_capacity(KEEP);
+    let mut out = SplicedFrames::with_capacity(KEEP);
     // Hand-offs in `out`, each with where its frame ends, until written.
     let mut handoffs: VecDeque<(usize, Outgoing)> = VecDeque::new();
     while let Some(first) = replies.recv().await {
@@ -92,10 +92,8 @@ pub(super) async fn write_replies<W: AsyncWrite + Unpin>(
         replies.written(count, bytes, bulk);
         counters.written.fetch_add(count as u64, Ordering::Relaxed);
         out.clear();
-        if out.capacity() > 4 * KEEP {
-            // Do not keep a huge reply's buffer for the connection's life.
-            out = Vec::with_capacity(KEEP);
-        }
+        // Do not keep a huge reply's buffer for the connection's life.
+        out.shrink(4 * KEEP);
     }
 }
 
@@ -129,7 +127,7 @@ pub(super) fn is_list(reply: &Outgoing) -> bool {
 pub(super) async fn write_in_parts<W: AsyncWrite + Unpin>(
     write: &mut W,
     reply: Outgoing,
-    out: &mut Vec<u8>,
+    out: &mut SplicedFrames,
     max_frame: usize,
     part_bytes: usize,
 ) -> std::io::Result<()> {
@@ -139,7 +137,7 @@ pub(super) async fn write_in_parts<W: AsyncWrite + Unpin>(
         Ok(reply) => reply.into_parts(),
         Err(e) => {
             encode_reply(&ReplyFrame { id, result: Err(e) }, out, max_frame);
-            return write.write_all(out).await;
+            return out.write_to(write, |_| {}).await;
         }
     };
     while let Some(part) = list.next_part(part_bytes) {
@@ -150,10 +148,10 @@ pub(super) async fn write_in_parts<W: AsyncWrite + Unpin>(
         if !encode_reply(&frame, out, max_frame) {
             // The error went in the part's place and ends the reply; the
             // client drops the parts before it.
-            return write.write_all(out).await;
+            return out.write_to(write, |_| {}).await;
         }
         if out.len() >= FLUSH_AT {
-            write.write_all(out).await?;
+            out.write_to(write, |_| {}).await?;
             out.clear();
         }
         // A write into a socket with room does not yield: let the other
@@ -165,7 +163,7 @@ pub(super) async fn write_in_parts<W: AsyncWrite + Unpin>(
         result: Ok(list.into_last()),
     };
     encode_reply(&last, out, max_frame);
-    write.write_all(out).await
+    out.write_to(write, |_| {}).await
 }
 
 /// Writes all of `out`, marking each hand-off delivered as soon as its
@@ -173,36 +171,30 @@ pub(super) async fn write_in_parts<W: AsyncWrite + Unpin>(
 /// frames end).
 pub(super) async fn write_tracking<W: AsyncWrite + Unpin>(
     write: &mut W,
-    out: &[u8],
+    out: &SplicedFrames,
     handoffs: &mut VecDeque<(usize, Outgoing)>,
 ) -> std::io::Result<()> {
-    let mut written = 0;
-    while written < out.len() {
-        let n = write.write(&out[written..]).await?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::WriteZero.into());
-        }
-        written += n;
+    out.write_to(write, |written| {
         while handoffs.front().is_some_and(|(end, _)| *end <= written) {
             if let Some((_, reply)) = handoffs.pop_front() {
                 reply.deliver();
             }
         }
-    }
-    Ok(())
+    })
+    .await
 }
 
 /// Appends `reply` to `out` as a frame; `false` if it did not fit (or did
 /// not encode) and an error reply went in its place.
-pub(super) fn encode_reply(reply: &ReplyFrame, out: &mut Vec<u8>, max_frame: usize) -> bool {
-    match encode_frame(reply, out, max_frame) {
+pub(super) fn encode_reply(reply: &ReplyFrame, out: &mut SplicedFrames, max_frame: usize) -> bool {
+    match out.encode(reply, max_frame) {
         Ok(()) => true,
         Err(FrameError::TooLarge { len, max }) => {
             let refusal = ReplyFrame {
                 id: reply.id,
                 result: Err(ManagerError::ReplyTooLarge { size: len, max }),
             };
-            encode_frame(&refusal, out, max_frame)
+            out.encode(&refusal, max_frame)
                 .expect("a short error reply always fits a frame");
             false
         }
@@ -216,7 +208,7 @@ pub(super) fn encode_reply(reply: &ReplyFrame, out: &mut Vec<u8>, max_frame: usi
                     "reply could not be encoded: {e}"
                 ))),
             };
-            encode_frame(&refusal, out, max_frame)
+            out.encode(&refusal, max_frame)
                 .expect("a short error reply always fits a frame");
             false
         }
