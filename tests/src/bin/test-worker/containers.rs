@@ -5,8 +5,8 @@ use manager::launcher::Entries;
 use manager::{Error, ManagerError, blocking};
 use tests::DEADLINE;
 use tests::containers::{
-    ArrayBlock, DictModel, ListAppend, ListModel, RandomOps, SetAddRange, ValueAdd, check_dict_ops,
-    check_list_ops, dict_ops, list_ops,
+    ArrayBlock, DictModel, LARGE_LENGTHS, ListAppend, ListModel, RandomOps, SetAddRange, ValueAdd,
+    check_dict_ops, check_list_ops, dict_ops, large_value, list_ops,
 };
 
 /// Adds this family's entries.
@@ -21,6 +21,8 @@ pub(crate) fn register(entries: Entries) -> Entries {
         .entry("value_add", value_add)
         .entry("value_cas_increment", value_cas_increment)
         .entry("array_write_block", array_write_block)
+        .entry("large_values_put", large_values_put)
+        .entry("large_values_get", large_values_get)
 }
 
 fn client() -> anyhow::Result<blocking::Client> {
@@ -225,6 +227,40 @@ fn array_write_block(args: ArrayBlock) -> anyhow::Result<()> {
         array.set_range(args.start, &values)?;
         let back = array.get_range(Some(args.start), Some(args.start + len))?;
         ensure!(back == values, "round {round}: read back {back:?}");
+    }
+    Ok(())
+}
+
+/// Puts each of the large values into the dict, list and queue named
+/// `prefix`-dict, -list and -queue, in order.
+fn large_values_put(prefix: String) -> anyhow::Result<()> {
+    let client = client()?;
+    let dict = client.dict::<u64, Vec<u8>>(&format!("{prefix}-dict"))?;
+    let list = client.list::<Vec<u8>>(&format!("{prefix}-list"))?;
+    let queue = client.queue::<Vec<u8>>(&format!("{prefix}-queue"), None)?;
+    for (i, len) in LARGE_LENGTHS.into_iter().enumerate() {
+        let value = large_value(i, len);
+        dict.insert(&(i as u64), &value)?;
+        list.append(&value)?;
+        queue.put(&value)?;
+    }
+    Ok(())
+}
+
+/// Gets the large values from the queue `name`, in order, and checks each.
+fn large_values_get(name: String) -> anyhow::Result<()> {
+    let queue = client()?.queue::<Vec<u8>>(&name, None)?;
+    for (i, len) in LARGE_LENGTHS.into_iter().enumerate() {
+        let got = queue.get()?;
+        ensure!(
+            got.len() == len,
+            "value {i}: {} bytes, not {len}",
+            got.len()
+        );
+        ensure!(
+            got == large_value(i, len),
+            "value {i} of {len} bytes differs"
+        );
     }
     Ok(())
 }
