@@ -87,6 +87,19 @@ pub enum Error {
     /// The blocking client's runtime could not be started.
     #[error("start client runtime: {0}")]
     Runtime(std::io::Error),
+    /// A blocking constructor was called inside an async context of a
+    /// tokio runtime (a task, or the future of a `block_on`), where
+    /// blocking the thread would stall the runtime and tokio refuses it.
+    /// Nothing was connected.
+    #[error(
+        "{call} blocks, but was called inside an async runtime; await {instead} there, or call it in spawn_blocking"
+    )]
+    InsideRuntime {
+        /// The blocking call, for example "Manager::connect".
+        call: &'static str,
+        /// Its async twin, for example "Manager::connect_async".
+        instead: &'static str,
+    },
     /// A `Shared` token was attached on another
     /// manager than the one that made it.
     #[error(

@@ -13,11 +13,15 @@
 //! through a blocking proxy is the calling thread: two threads sharing one
 //! client are two owners.
 //!
-//! # Panics
+//! # Inside an async runtime
 //!
-//! Like any blocking call, these must not be used from inside an async
-//! runtime; use [`crate::Client`] there. Dropping the last handle of a
-//! blocking client inside an async context panics for the same reason.
+//! Like any blocking call, these must not be used inside an async context
+//! of a tokio runtime (a task, or the body of `#[tokio::main]`); use
+//! [`crate::Client`] there, or call them in `spawn_blocking`. The
+//! constructors check, and fail with [`Error::InsideRuntime`] (see
+//! [`crate::mode`]); the calls do not, and tokio panics. Dropping the last
+//! handle of a blocking client inside an async context panics for the same
+//! reason.
 
 use std::ops::Deref;
 
@@ -93,9 +97,23 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// As [`crate::Client::connect`], and [`Error::Runtime`] if the
-    /// client's runtime cannot start.
+    /// As [`crate::Client::connect`], [`Error::Runtime`] if the client's
+    /// runtime cannot start, and [`Error::InsideRuntime`] if it is called
+    /// inside an async context of a tokio runtime, where blocking would
+    /// stall it (see [`crate::mode`]).
     pub fn connect(address: &Address, key: &AuthKey) -> Result<Client, Error> {
+        Self::connect_as(address, key, "blocking::Client::connect", "Client::connect")
+    }
+
+    /// [`Client::connect`], refused inside an async context under the name
+    /// `call`, whose async twin is `instead`.
+    pub(crate) fn connect_as(
+        address: &Address,
+        key: &AuthKey,
+        call: &'static str,
+        instead: &'static str,
+    ) -> Result<Client, Error> {
+        crate::mode::refuse_inside_runtime(call, instead)?;
         crate::Client::connect_blocking(address, key).map(Client)
     }
 
@@ -104,11 +122,14 @@ impl Client {
     ///
     /// # Errors
     ///
+    /// [`Error::InsideRuntime`] inside an async context (checked first),
     /// [`Error::Environment`] if they are missing, otherwise as
     /// [`Client::connect`].
     pub fn from_env() -> Result<Client, Error> {
+        const CALL: &str = "blocking::Client::from_env";
+        crate::mode::refuse_inside_runtime(CALL, "Client::from_env")?;
         let (address, key) = crate::launcher::env::manager_from_env()?;
-        Self::connect(&address, &key)
+        Self::connect_as(&address, &key, CALL, "Client::from_env")
     }
 
     /// A handle on the same connection whose calls (and those of the

@@ -296,9 +296,16 @@ impl Manager {
     ///
     /// # Errors
     ///
-    /// As [`blocking::Client::connect`].
+    /// As [`blocking::Client::connect`]: [`Error::InsideRuntime`](crate::Error::InsideRuntime)
+    /// inside an async context of a tokio runtime, where
+    /// [`Manager::connect_async`] is the call to await.
     pub fn connect(&self) -> Result<blocking::Client, crate::Error> {
-        blocking::Client::connect(&self.address, &self.authkey)
+        blocking::Client::connect_as(
+            &self.address,
+            &self.authkey,
+            "Manager::connect",
+            "Manager::connect_async",
+        )
     }
 
     /// Connects an async client; call it inside a tokio runtime.

@@ -34,12 +34,37 @@
 //! reads replies and wakes itself there. Several threads may share one
 //! blocking client; one of them reads for all.
 //!
+//! # Inside an async runtime
+//!
+//! Blocking inside an async context of a tokio runtime (a task, or the
+//! future a `block_on` runs, such as the body of `#[tokio::main]`) would
+//! stall the runtime's thread, and tokio refuses it with a panic. So the
+//! blocking constructors ([`Manager::connect`](crate::Manager::connect),
+//! [`blocking::Client::connect`](crate::blocking::Client::connect) and
+//! `from_env`, [`ManagerProcess::connect`](crate::ManagerProcess::connect))
+//! check first and fail there with [`Error::InsideRuntime`], which names
+//! the async call to await instead. Where blocking is allowed they work as
+//! anywhere: in `spawn_blocking`, in `block_in_place`, on a plain thread
+//! that merely entered a runtime (`Handle::enter`).
+//!
+//! Tokio has no public call that says whether this thread may block (its
+//! own check is private), and `Handle::try_current` is not that answer: it
+//! succeeds in `spawn_blocking` too. What tells the two apart is the task
+//! budget of tokio's cooperative scheduling: every future a runtime polls
+//! (a task, a `block_on`) runs with a finite budget, while
+//! `spawn_blocking` closures, `block_in_place` sections and threads
+//! outside a runtime run without one. The check reads it through
+//! [`tokio::task::coop::poll_proceed`] and puts it back as it was. Code
+//! inside `tokio::task::coop::unconstrained` opts out of budgets, so it is
+//! not recognised: there tokio's panic remains.
+//!
 //! # Panics
 //!
-//! Like any blocking call, a blocking handle's calls must not be made from
-//! inside an async runtime (tokio panics: it cannot start a runtime from
-//! within a runtime); use an async handle there. Dropping the last handle
-//! of a blocking client inside an async context panics for the same reason.
+//! A blocking handle's calls (not only its constructors) must not be made
+//! inside an async context either; they are not checked, and tokio panics
+//! (it cannot start a runtime from within a runtime); use an async handle
+//! there. Dropping the last handle of a blocking client inside an async
+//! context panics for the same reason.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -110,6 +135,56 @@ impl Blocking {
     pub(crate) fn run<F: Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
     }
+}
+
+/// Fails with [`Error::InsideRuntime`] if the calling thread is in an async
+/// context of a tokio runtime, where the blocking `call` would panic; see
+/// [Inside an async runtime](self#inside-an-async-runtime).
+pub(crate) fn refuse_inside_runtime(
+    call: &'static str,
+    instead: &'static str,
+) -> Result<(), Error> {
+    if inside_async_context() {
+        Err(Error::InsideRuntime { call, instead })
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether the calling thread is running a future polled by a tokio
+/// runtime, where blocking panics: it has a runtime handle, and a finite
+/// task budget.
+pub(crate) fn inside_async_context() -> bool {
+    use std::task::{Context, Poll, Waker};
+    use tokio::task::coop::poll_proceed;
+
+    // Outside any runtime context: blocking is fine (the common case for
+    // blocking users, answered without touching the budget).
+    if tokio::runtime::Handle::try_current().is_err() {
+        return false;
+    }
+    // A budget is at most `u8::MAX` units today (128 per poll); an
+    // unconstrained one never runs out.
+    const MAX_BUDGET: usize = 1024;
+    let mut cx = Context::from_waker(Waker::noop());
+    // Dropped unused, `before` restores the budget this call found.
+    let Poll::Ready(before) = poll_proceed(&mut cx) else {
+        // Already spent: only a polled task has a budget to spend.
+        return true;
+    };
+    let mut finite = false;
+    for _ in 0..MAX_BUDGET {
+        match poll_proceed(&mut cx) {
+            // Keeps this unit spent; `before` puts them all back.
+            Poll::Ready(unit) => unit.made_progress(),
+            Poll::Pending => {
+                finite = true;
+                break;
+            }
+        }
+    }
+    drop(before);
+    finite
 }
 
 impl Mode for Blocking {

@@ -132,6 +132,54 @@ pub(crate) fn set_nonblocking(fd: &impl std::os::fd::AsRawFd) -> std::io::Result
     Ok(())
 }
 
+/// An fd that becomes readable when the child `pid` exits (a pidfd), to
+/// wait for it without a thread; close-on-exec. `pid` must be a child this
+/// process has not reaped yet, so the number still names it.
+///
+/// # Errors
+///
+/// The OS's, for example `ENOSYS` before Linux 5.3.
+#[cfg(target_os = "linux")]
+pub(crate) fn exit_fd(pid: u32) -> std::io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+
+    let pid = libc::pid_t::try_from(pid).map_err(std::io::Error::other)?;
+    // SAFETY: pidfd_open takes a pid and flags, touches no memory of ours,
+    // and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let fd = std::os::fd::RawFd::try_from(fd).map_err(std::io::Error::other)?;
+    // SAFETY: the kernel just opened `fd` for us; nothing else owns it.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+/// Elsewhere there is no such fd: waiters poll.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn exit_fd(_pid: u32) -> std::io::Result<std::os::fd::OwnedFd> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+}
+
+/// [`exit_fd`] of `pid`, registered with the current tokio runtime's
+/// reactor: readable once the child has exited.
+///
+/// # Panics
+///
+/// Outside a tokio runtime, or in one without its IO driver.
+pub(crate) fn exit_watch(
+    pid: u32,
+) -> std::io::Result<tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>> {
+    use tokio::io::Interest;
+    use tokio::io::unix::AsyncFd;
+
+    let fd = exit_fd(pid)?;
+    // SAFETY: the `AsyncFd` owns the `OwnedFd`, which stays open and names
+    // the same pidfd until it is dropped with the `AsyncFd`.
+    let watch = unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }?;
+    Ok(watch)
+}
+
 /// Marks the inherited fd number `fd` close-on-exec, so processes this one
 /// starts do not inherit it. A wrong number is ignored.
 pub(crate) fn close_on_exec(fd: std::os::fd::RawFd) {

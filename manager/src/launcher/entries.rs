@@ -2,23 +2,52 @@
 //! a worker, and runs the one its launcher asked for.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 
 use manager_core::{Encoded, codec};
 use serde::de::DeserializeOwned;
+use tokio::runtime::Runtime;
 
 use super::env::{ARGS_EXIT_CODE, ENV_ARGS, ENV_ENTRY, PANIC_EXIT_CODE, UNKNOWN_ENTRY_EXIT_CODE};
 use crate::worker_report::{self, Outcome};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type EntryFn = Box<dyn Fn(&str) -> Result<(), Outcome>>;
+
+/// What an async entry's function gives, once its arguments are read: the
+/// entry's future, to run on the worker's runtime.
+type EntryFuture = Pin<Box<dyn Future<Output = Result<(), Outcome>>>>;
+
+/// An entry function that takes its arguments in hex and gives `T`.
+type HexFn<T> = Box<dyn Fn(&str) -> Result<T, Outcome> + Send + Sync>;
+
+/// A registered entry: its function, with its arguments' decoding.
+enum EntryFn {
+    /// Runs on the dispatching thread.
+    Blocking(HexFn<()>),
+    /// Makes a future, run on a runtime built for it.
+    Async(HexFn<EntryFuture>),
+}
+
+/// Builds the runtime an async entry runs on.
+type RuntimeFn = Box<dyn Fn() -> std::io::Result<Runtime> + Send + Sync>;
+
+/// The stack a dispatching thread of its own gets: what a main thread
+/// usually has, so an entry moved off `main` has as much room as before.
+const ENTRY_STACK: usize = 8 * 1024 * 1024;
 
 /// The entry functions a program can run as a worker, and the custom
 /// object types it serves when it runs as a
 /// [`ManagerProcess`](crate::manager_process::ManagerProcess).
+///
+/// An entry is a plain function ([`Entries::entry`]) or an `async fn`
+/// ([`Entries::entry_async`]); see [Async programs](super#async-programs)
+/// for a `main` that is itself async.
 #[must_use = "call `run_if_worker` (or `run`) at the start of main, or workers run main again"]
 pub struct Entries {
     entries: BTreeMap<String, EntryFn>,
+    runtime: RuntimeFn,
     #[cfg(feature = "manager")]
     custom: manager_actors::CustomTypes,
 }
@@ -27,6 +56,15 @@ impl std::fmt::Debug for Entries {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut out = f.debug_struct("Entries");
         out.field("entries", &self.entries.keys().collect::<Vec<_>>());
+        out.field(
+            "async_entries",
+            &self
+                .entries
+                .iter()
+                .filter(|(_, entry)| matches!(entry, EntryFn::Async(_)))
+                .map(|(name, _)| name)
+                .collect::<Vec<_>>(),
+        );
         #[cfg(feature = "manager")]
         out.field("custom", &self.custom);
         out.finish()
@@ -44,6 +82,11 @@ impl Entries {
     pub fn new() -> Self {
         Entries {
             entries: BTreeMap::new(),
+            runtime: Box::new(|| {
+                tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()
+            }),
             #[cfg(feature = "manager")]
             custom: manager_actors::CustomTypes::new(),
         }
@@ -69,20 +112,100 @@ impl Entries {
     /// runs it with the arguments its launcher gave, if they are of type
     /// `A` (otherwise it refuses them, see
     /// [Arguments are typed](super#arguments-are-typed)).
+    ///
+    /// It runs on a thread outside any async runtime, so it may block and
+    /// connect with [`blocking::Client::from_env`](crate::blocking::Client::from_env),
+    /// even in a `#[tokio::main]` program (see
+    /// [Async programs](super#async-programs)).
     pub fn entry<A, E, F>(mut self, name: &str, function: F) -> Self
     where
         A: DeserializeOwned,
         E: Into<BoxError>,
-        F: Fn(A) -> Result<(), E> + 'static,
+        F: Fn(A) -> Result<(), E> + Send + Sync + 'static,
     {
         let owned = name.to_owned();
         self.entries.insert(
             name.to_owned(),
-            Box::new(move |hex_args: &str| {
+            EntryFn::Blocking(Box::new(move |hex_args: &str| {
                 let args: A = decode_args(&owned, hex_args)?;
                 function(args).map_err(|e| Outcome::Failed(error_chain(&*e.into())))
-            }),
+            })),
         );
+        self
+    }
+
+    /// Registers the async `function` under `name`: a worker launched with
+    /// that name builds a tokio runtime (see [`Entries::async_runtime`]),
+    /// runs the future `function` makes from its arguments on it to its
+    /// end, and exits with its outcome, as [`Entries::entry`] does. The
+    /// arguments are typed the same way. The entry connects with the async
+    /// [`Client::from_env`](crate::Client::from_env).
+    ///
+    /// Tasks the entry spawned and left running are dropped when it
+    /// returns, as at the end of a `#[tokio::main]`; a panic in the entry's
+    /// own future is reported as [`WorkerError::Panicked`](crate::WorkerError::Panicked).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use manager::launcher::Entries;
+    ///
+    /// async fn count(times: u32) -> Result<(), manager::Error> {
+    ///     let ns = manager::Client::from_env().await?.namespace("stats").await?;
+    ///     for _ in 0..times {
+    ///         ns.add("count", 1).await?;
+    ///     }
+    ///     Ok(())
+    /// }
+    ///
+    /// fn main() {
+    ///     Entries::new().entry_async("count", count).run_if_worker();
+    ///     // ... start a manager and launch "count" workers
+    /// }
+    /// ```
+    pub fn entry_async<A, E, F, Fut>(mut self, name: &str, function: F) -> Self
+    where
+        A: DeserializeOwned,
+        E: Into<BoxError>,
+        F: Fn(A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + 'static,
+    {
+        let owned = name.to_owned();
+        self.entries.insert(
+            name.to_owned(),
+            EntryFn::Async(Box::new(move |hex_args: &str| {
+                let args: A = decode_args(&owned, hex_args)?;
+                let running = function(args);
+                Ok(Box::pin(async move {
+                    running
+                        .await
+                        .map_err(|e| Outcome::Failed(error_chain(&*e.into())))
+                }) as EntryFuture)
+            })),
+        );
+        self
+    }
+
+    /// How the runtime of an async entry is built (by default as
+    /// `#[tokio::main]` builds its own: multi-threaded, with IO and time);
+    /// for example a current-thread runtime:
+    ///
+    /// ```
+    /// # use manager::launcher::Entries;
+    /// # async fn count(_: u32) -> Result<(), manager::Error> { Ok(()) }
+    /// let entries = Entries::new()
+    ///     .async_runtime(|| tokio::runtime::Builder::new_current_thread().enable_all().build())
+    ///     .entry_async("count", count);
+    /// # drop(entries);
+    /// ```
+    ///
+    /// A runtime that cannot be built fails the entry, before it runs, with
+    /// [`WorkerError::EntryFailed`](crate::WorkerError::EntryFailed).
+    pub fn async_runtime<F>(mut self, build: F) -> Self
+    where
+        F: Fn() -> std::io::Result<Runtime> + Send + Sync + 'static,
+    {
+        self.runtime = Box::new(build);
         self
     }
 
@@ -94,15 +217,52 @@ impl Entries {
     /// It also runs the built-in entry of a
     /// [`ManagerProcess`](crate::manager_process::ManagerProcess): the
     /// manager server, until it is told to stop or its parent dies.
+    ///
+    /// It may be called at the top of an async `main` (`#[tokio::main]`):
+    /// there the entry runs on a thread of its own, outside the runtime,
+    /// while `main`'s thread waits for it; the process exits when it ends
+    /// (see [Async programs](super#async-programs)).
     pub fn run_if_worker(&self) {
         if let Ok(entry) = std::env::var(ENV_ENTRY) {
             worker_report::mark_dispatched();
-            // Built-in entry: the server of a `ManagerProcess` (issue 4).
-            #[cfg(feature = "manager")]
-            if entry == crate::manager_process::SERVER_ENTRY {
-                std::process::exit(crate::manager_process::run_server_entry(&self.custom));
+            let code = if tokio::runtime::Handle::try_current().is_ok() {
+                self.dispatch_off_runtime(&entry)
+            } else {
+                self.dispatch(&entry)
+            };
+            std::process::exit(code);
+        }
+    }
+
+    /// Runs entry `entry` on this thread; returns the exit code.
+    fn dispatch(&self, entry: &str) -> i32 {
+        // Built-in entry: the server of a `ManagerProcess` (issue 4).
+        #[cfg(feature = "manager")]
+        if entry == crate::manager_process::SERVER_ENTRY {
+            return crate::manager_process::run_server_entry(&self.custom);
+        }
+        self.run_entry(entry)
+    }
+
+    /// Runs entry `entry` on a thread of its own, outside the runtime this
+    /// thread is in (where blocking, and so a blocking client or a runtime
+    /// of the entry's own, would panic), and waits for it.
+    fn dispatch_off_runtime(&self, entry: &str) -> i32 {
+        let ran = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name(format!("worker {entry}"))
+                .stack_size(ENTRY_STACK)
+                .spawn_scoped(scope, || self.dispatch(entry))
+                .map(|thread| thread.join())
+        });
+        match ran {
+            Ok(Ok(code)) => code,
+            // Entries catch their panics; the built-in one may not.
+            Ok(Err(_)) => PANIC_EXIT_CODE,
+            Err(e) => {
+                let outcome = Outcome::Failed(format!("start the thread of the entry: {e}"));
+                report_end(entry, &outcome)
             }
-            std::process::exit(self.run_entry(&entry));
         }
     }
 
@@ -125,40 +285,60 @@ impl Entries {
             return UNKNOWN_ENTRY_EXIT_CODE;
         };
         let args = std::env::var(ENV_ARGS).unwrap_or_default();
-        let outcome = match catch_unwind(AssertUnwindSafe(|| function(&args))) {
+        let ran = catch_unwind(AssertUnwindSafe(|| match function {
+            EntryFn::Blocking(function) => function(&args),
+            EntryFn::Async(function) => {
+                let future = function(&args)?;
+                let runtime = (self.runtime)().map_err(|e| {
+                    Outcome::Failed(format!("build the runtime of async entry `{entry}`: {e}"))
+                })?;
+                let ended = catch_unwind(AssertUnwindSafe(|| runtime.block_on(future)));
+                // Tasks the entry left behind end with it, blocking ones
+                // too (they are not waited for): the process exits next.
+                runtime.shutdown_background();
+                ended.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            }
+        }));
+        let outcome = match ran {
             Ok(Ok(())) => return 0,
             Ok(Err(outcome)) => outcome,
             // The panic hook has already printed the message.
             Err(payload) => Outcome::Panicked(panic_message(&*payload)),
         };
-        let code = match &outcome {
-            Outcome::Failed(message) => {
-                eprintln!(
-                    "worker `{entry}` (pid {}) failed: {message}",
-                    std::process::id()
-                );
-                1
-            }
-            Outcome::WrongArgs { expected, given } => {
-                eprintln!(
-                    "worker `{entry}` (pid {}) refused its arguments: it takes `{expected}`, but was given `{given}`",
-                    std::process::id()
-                );
-                ARGS_EXIT_CODE
-            }
-            Outcome::BadArgs(reason) => {
-                eprintln!(
-                    "worker `{entry}` (pid {}) cannot read its arguments: {reason}",
-                    std::process::id()
-                );
-                ARGS_EXIT_CODE
-            }
-            Outcome::Panicked(_) => PANIC_EXIT_CODE,
-            Outcome::UnknownEntry(_) | Outcome::NotDispatched(_) => 1,
-        };
-        worker_report::report(&outcome);
-        code
+        report_end(entry, &outcome)
     }
+}
+
+/// Says on stderr how entry `entry` failed, reports it to the parent, and
+/// returns the exit code that goes with it.
+fn report_end(entry: &str, outcome: &Outcome) -> i32 {
+    let code = match outcome {
+        Outcome::Failed(message) => {
+            eprintln!(
+                "worker `{entry}` (pid {}) failed: {message}",
+                std::process::id()
+            );
+            1
+        }
+        Outcome::WrongArgs { expected, given } => {
+            eprintln!(
+                "worker `{entry}` (pid {}) refused its arguments: it takes `{expected}`, but was given `{given}`",
+                std::process::id()
+            );
+            ARGS_EXIT_CODE
+        }
+        Outcome::BadArgs(reason) => {
+            eprintln!(
+                "worker `{entry}` (pid {}) cannot read its arguments: {reason}",
+                std::process::id()
+            );
+            ARGS_EXIT_CODE
+        }
+        Outcome::Panicked(_) => PANIC_EXIT_CODE,
+        Outcome::UnknownEntry(_) | Outcome::NotDispatched(_) => 1,
+    };
+    worker_report::report(outcome);
+    code
 }
 
 /// Reads an entry's arguments from their hex form in [`ENV_ARGS`], refusing

@@ -12,6 +12,49 @@
 //! returns otherwise. A separate worker binary does the same with its own
 //! entries and [`Launcher::spawn_program`].
 //!
+//! # Async programs
+//!
+//! An entry may be an `async fn` ([`Entries::entry_async`]): the worker
+//! builds a tokio runtime for it (multi-threaded, as `#[tokio::main]` does;
+//! [`Entries::async_runtime`] chooses another), runs it to its end and
+//! exits. It connects with the async
+//! [`Client::from_env`](crate::Client::from_env).
+//!
+//! A `#[tokio::main]` program calls [`Entries::run_if_worker`] at the top of
+//! its async `main`, as any program does. In a worker, `main`'s thread is
+//! then inside a runtime, where blocking panics; so the entry runs on a
+//! thread of its own, outside it, while `main`'s thread waits, and the
+//! process exits when the entry ends. A blocking entry can use
+//! [`blocking::Client::from_env`](crate::blocking::Client::from_env) there,
+//! and an async entry gets its own runtime. Entry functions are therefore
+//! `Send + Sync`. The parent awaits its workers with [`Worker::wait`] (or
+//! [`Worker::wait_timeout`]) instead of the blocking [`Worker::join`]:
+//!
+//! ```no_run
+//! use manager::launcher::Entries;
+//! use manager::{Client, Manager};
+//!
+//! async fn count(times: u32) -> Result<(), manager::Error> {
+//!     let ns = Client::from_env().await?.namespace("stats").await?;
+//!     for _ in 0..times {
+//!         ns.add("count", 1).await?;
+//!     }
+//!     Ok(())
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     Entries::new().entry_async("count", count).run_if_worker();
+//!
+//!     let manager = Manager::start()?;
+//!     let mut worker = manager.launcher().spawn("count", &100_u32)?;
+//!     worker.wait().await?;
+//!     let ns = manager.connect_async().await?.namespace("stats").await?;
+//!     assert_eq!(ns.get::<i64>("count").await?, 100);
+//!     Ok(())
+//! }
+//! ```
+//!
 //! # Arguments are typed
 //!
 //! Arguments travel as an [`Encoded`] value: the codec's bytes and the name
@@ -24,7 +67,8 @@
 //!
 //! # What happens when a worker ends
 //!
-//! [`Worker::join`] returns `Ok` for an entry that returned `Ok`, and a
+//! [`Worker::join`] (and its async twin [`Worker::wait`]) returns `Ok` for
+//! an entry that returned `Ok`, and a
 //! [`WorkerError`] that says how it ended otherwise: the entry's error
 //! message ([`WorkerError::EntryFailed`]), a panic and its message, an
 //! unknown entry, refused arguments, a non-zero exit code, or a signal.

@@ -201,7 +201,10 @@ impl Launcher {
 
 /// A running (or finished) worker process.
 ///
-/// Dropping it before it was joined kills it and waits for it.
+/// Wait for it with [`Worker::join`] on a plain thread, or with
+/// [`Worker::wait`] in async code (the same outcome: both end in one
+/// judgement of its exit status and report). Dropping it before it was
+/// joined kills it and waits for it.
 #[derive(Debug)]
 pub struct Worker {
     entry: String,
@@ -222,7 +225,8 @@ impl Worker {
         &self.entry
     }
 
-    /// Waits for the worker to end.
+    /// Waits for the worker to end, blocking the calling thread; async code
+    /// awaits [`Worker::wait`] instead.
     ///
     /// # Errors
     ///
@@ -254,22 +258,97 @@ impl Worker {
         let deadline = start
             .checked_add(timeout)
             .unwrap_or(start + Duration::from_secs(86_400 * 365));
-        let mut pause = Duration::from_millis(1);
+        let mut pauses = pauses();
         loop {
             if let Some(status) = self.try_status()? {
                 return self.judge(status);
             }
             let now = Instant::now();
             if now >= deadline {
-                return Err(WorkerError::Timeout {
-                    entry: self.entry.clone(),
-                    pid: self.pid(),
-                    after: timeout,
-                });
+                return Err(self.timeout_error(timeout));
             }
             // Poll with a growing pause: std offers no wait with a deadline.
-            std::thread::sleep(pause.min(deadline - now));
-            pause = (pause * 2).min(Duration::from_millis(20));
+            std::thread::sleep(pauses.next().unwrap_or(MAX_PAUSE).min(deadline - now));
+        }
+    }
+
+    /// Waits for the worker to end without blocking the thread: the async
+    /// twin of [`Worker::join`], with the same outcome. On Linux the kernel
+    /// wakes the wait when the worker exits (a pidfd); elsewhere it looks
+    /// every few milliseconds.
+    ///
+    /// # Errors
+    ///
+    /// As [`Worker::join`].
+    ///
+    /// # Panics
+    ///
+    /// If it is not awaited inside a tokio runtime with its IO and time
+    /// drivers (`enable_all`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future (a `select!` branch that lost)
+    /// leaves the worker running and its handle as it was; a status it read
+    /// is kept, so a later `wait`, `join` or [`Worker::try_status`] sees it.
+    /// Nothing is killed: to stop the worker, [`Worker::kill`] it or drop
+    /// the handle.
+    pub async fn wait(&mut self) -> Result<(), WorkerError> {
+        let status = self.exited().await?;
+        self.judge(status)
+    }
+
+    /// Waits at most `timeout` for the worker to end, without blocking the
+    /// thread: the async twin of [`Worker::join_timeout`].
+    ///
+    /// # Errors
+    ///
+    /// [`WorkerError::Timeout`] if it is still running then (it is left
+    /// running), otherwise as [`Worker::join`].
+    ///
+    /// # Panics
+    ///
+    /// As [`Worker::wait`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as [`Worker::wait`].
+    pub async fn wait_timeout(&mut self, timeout: Duration) -> Result<(), WorkerError> {
+        match tokio::time::timeout(timeout, self.exited()).await {
+            Ok(status) => self.judge(status?),
+            Err(_) => Err(self.timeout_error(timeout)),
+        }
+    }
+
+    /// Waits, without blocking the thread, until the worker has exited, and
+    /// reaps it. Cancel safe: the status is stored before it is returned.
+    async fn exited(&mut self) -> Result<ExitStatus, WorkerError> {
+        if let Some(status) = self.try_status()? {
+            return Ok(status);
+        }
+        // Opened after the first look, so it names our unreaped child.
+        match platform::exit_watch(self.pid()) {
+            Ok(exit) => loop {
+                let mut ready = exit
+                    .readable()
+                    .await
+                    .map_err(|cause| self.wait_error(cause))?;
+                if let Some(status) = self.try_status()? {
+                    return Ok(status);
+                }
+                ready.clear_ready();
+            },
+            // No pidfd (another system, an old kernel): look with a
+            // growing pause.
+            Err(_) => {
+                let mut pauses = pauses();
+                loop {
+                    tokio::time::sleep(pauses.next().unwrap_or(MAX_PAUSE)).await;
+                    if let Some(status) = self.try_status()? {
+                        return Ok(status);
+                    }
+                }
+            }
         }
     }
 
@@ -306,6 +385,14 @@ impl Worker {
             .map_err(|source| self.wait_error(source))?;
         self.status = Some(status);
         Ok(())
+    }
+
+    fn timeout_error(&self, after: Duration) -> WorkerError {
+        WorkerError::Timeout {
+            entry: self.entry.clone(),
+            pid: self.pid(),
+            after,
+        }
     }
 
     fn wait_error(&self, cause: std::io::Error) -> WorkerError {
@@ -368,6 +455,17 @@ impl Worker {
             }),
         }
     }
+}
+
+/// The longest pause between two looks at a worker that has not ended.
+const MAX_PAUSE: Duration = Duration::from_millis(20);
+
+/// The pauses between looks at a worker that has not ended: 1 ms, doubling
+/// up to [`MAX_PAUSE`].
+fn pauses() -> impl Iterator<Item = Duration> {
+    std::iter::successors(Some(Duration::from_millis(1)), |pause| {
+        Some((*pause * 2).min(MAX_PAUSE))
+    })
 }
 
 impl Drop for Worker {

@@ -231,9 +231,16 @@ impl ManagerProcess {
     ///
     /// # Errors
     ///
-    /// As [`blocking::Client::connect`].
+    /// As [`blocking::Client::connect`]: [`Error::InsideRuntime`](crate::Error::InsideRuntime)
+    /// inside an async context of a tokio runtime, where
+    /// [`ManagerProcess::connect_async`] is the call to await.
     pub fn connect(&self) -> Result<blocking::Client, crate::Error> {
-        blocking::Client::connect(&self.address, &self.authkey)
+        blocking::Client::connect_as(
+            &self.address,
+            &self.authkey,
+            "ManagerProcess::connect",
+            "ManagerProcess::connect_async",
+        )
     }
 
     /// Connects an async client; call it inside a tokio runtime.

@@ -16,7 +16,7 @@ use crate::worker_report;
 #[cfg(doc)]
 use super::PoolError;
 
-pub(super) type TaskFn = Box<dyn Fn(&Encoded) -> Result<Encoded, Failure>>;
+pub(super) type TaskFn = Box<dyn Fn(&Encoded) -> Result<Encoded, Failure> + Send + Sync>;
 
 /// Why a task gave no result, as a worker tells the parent.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,12 +70,16 @@ impl Tasks {
     /// reaches the caller as [`PoolError::Task`] with its message. An input
     /// that is not an `A` fails with [`PoolError::WrongArgs`] before the
     /// task runs. An initializer is a task too (its result is ignored).
+    ///
+    /// `function` is `Send + Sync`, as an entry's is: a worker whose `main`
+    /// is async serves its tasks on a thread of its own (see
+    /// [Async programs](crate::launcher#async-programs)).
     pub fn task<A, R, E, F>(mut self, name: &str, function: F) -> Self
     where
         A: DeserializeOwned,
         R: Serialize,
         E: std::fmt::Display,
-        F: Fn(A) -> Result<R, E> + 'static,
+        F: Fn(A) -> Result<R, E> + Send + Sync + 'static,
     {
         let owned = name.to_owned();
         self.tasks.insert(

@@ -11,6 +11,7 @@ use manager::launcher::Entries;
 use manager::{Error, ManagerError, blocking};
 use tests::{Add, DEADLINE, SHARED, SetAndRead};
 
+mod asynchronous;
 mod containers;
 mod custom;
 mod inspect;
@@ -30,6 +31,7 @@ fn main() {
     let entries = pool::register(entries);
     let entries = inspect::register(entries);
     let entries = shared::register(entries);
+    let entries = asynchronous::register(entries);
     entries
         .entry("set_and_read", set_and_read)
         .entry("add", add)
