@@ -627,6 +627,24 @@ pub fn check_dict_ops(
     Ok(())
 }
 
+/// Lengths of the large values the `large_values_*` entries and tests move:
+/// around the 64 KiB at which the manager stops copying a value (its
+/// encoding is the length in 3 or 5 bytes, then the bytes), and up to
+/// nearly a whole 16 MiB frame.
+pub const LARGE_LENGTHS: [usize; 6] = [65_532, 65_533, 65_534, 300_000, 1 << 20, (16 << 20) - 4096];
+
+/// The large value number `index` of `len` bytes: seeded random bytes, so
+/// that a value mixed up with another, cut short or shifted is noticed.
+pub fn large_value(index: usize, len: usize) -> Vec<u8> {
+    let mut rng = Rng::new(0xB16 + index as u64);
+    let mut value = Vec::with_capacity(len + 8);
+    while value.len() < len {
+        value.extend_from_slice(&rng.next_u64().to_le_bytes());
+    }
+    value.truncate(len);
+    value
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -715,22 +733,4 @@ mod tests {
         );
         assert_eq!(model.apply(&DictOp::PopItem), Outcome::Entry("b".into(), 2));
     }
-}
-
-/// Lengths of the large values the `large_values_*` entries and tests move:
-/// around the 64 KiB at which the manager stops copying a value (its
-/// encoding is the length in 3 or 5 bytes, then the bytes), and up to
-/// nearly a whole 16 MiB frame.
-pub const LARGE_LENGTHS: [usize; 6] = [65_532, 65_533, 65_534, 300_000, 1 << 20, (16 << 20) - 4096];
-
-/// The large value number `index` of `len` bytes: seeded random bytes, so
-/// that a value mixed up with another, cut short or shifted is noticed.
-pub fn large_value(index: usize, len: usize) -> Vec<u8> {
-    let mut rng = Rng::new(0xB16 + index as u64);
-    let mut value = Vec::with_capacity(len + 8);
-    while value.len() < len {
-        value.extend_from_slice(&rng.next_u64().to_le_bytes());
-    }
-    value.truncate(len);
-    value
 }
