@@ -12,12 +12,13 @@
 //! A frame's buffer grows with the bytes that arrive, never with what its
 //! header announces: a peer that announces 16 MiB and sends 100 bytes costs
 //! about 8 KiB, and one that sends the bytes costs at most twice what it
-//! sent. Its last growth is to the frame's exact end, so a large frame's
-//! allocation is its own size. Once a large frame has been taken out, the
-//! buffer goes back to its small size. How long a begun frame may take to arrive is the reader's
+//! sent. A frame of more than 64 KiB is read into a buffer of its own whose
+//! last growth is to exactly the frame's end, so its allocation is its own
+//! size (a large value decoded from it may keep it); the shared buffer
+//! stays small. How long a begun frame may take to arrive is the reader's
 //! choice ([`FrameBuffer::in_frame`] says when one is under way).
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use manager_core::codec::Splices;
 use manager_core::{CodecError, codec};
 use serde::Serialize;
@@ -93,8 +94,20 @@ impl From<std::io::Error> for FrameError {
 /// Bytes read from a socket, cut into frames.
 #[derive(Debug)]
 pub struct FrameBuffer {
+    /// Small frames, and the start of every frame until its header is in.
     buf: BytesMut,
+    /// A large frame under way, read into a buffer of its own.
+    large: Option<LargeFrame>,
     max_frame: usize,
+}
+
+/// A frame of more than [`KEEP_CAPACITY`] bytes being read: its payload so
+/// far, in a vector grown with the bytes that arrive, to exactly the
+/// frame's length at the end.
+#[derive(Debug)]
+struct LargeFrame {
+    payload: Vec<u8>,
+    len: usize,
 }
 
 /// What a buffer starts with, and grows by at least.
@@ -103,7 +116,8 @@ const INITIAL_CAPACITY: usize = 8 * 1024;
 /// Spare room below which a read first makes more.
 const MIN_SPARE: usize = 4 * 1024;
 
-/// A buffer larger than this, once emptied, is replaced by a small one.
+/// A buffer larger than this, once emptied, is replaced by a small one;
+/// a frame larger than this is read into a buffer of its own.
 const KEEP_CAPACITY: usize = 64 * 1024;
 
 impl FrameBuffer {
@@ -111,6 +125,7 @@ impl FrameBuffer {
     pub fn new(max_frame: usize) -> Self {
         FrameBuffer {
             buf: BytesMut::with_capacity(INITIAL_CAPACITY),
+            large: None,
             max_frame,
         }
     }
@@ -118,43 +133,40 @@ impl FrameBuffer {
     /// Whether the bytes of an unfinished frame are buffered: a frame has
     /// begun and not all of it has arrived.
     pub fn in_frame(&self) -> bool {
-        !self.buf.is_empty()
+        !self.buf.is_empty() || self.large.is_some()
     }
 
     /// How many bytes are buffered.
     pub fn buffered(&self) -> usize {
         self.buf.len()
+            + self
+                .large
+                .as_ref()
+                .map_or(0, |large| HEADER_LEN + large.payload.len())
     }
 
     /// The buffer's capacity in bytes (what it holds in memory).
     pub fn capacity(&self) -> usize {
         self.buf.capacity()
+            + self
+                .large
+                .as_ref()
+                .map_or(0, |large| large.payload.capacity())
     }
 
     /// Makes room for the next read: for the rest of a begun frame, but never
     /// more than has arrived so far (at least [`INITIAL_CAPACITY`]), so the
     /// buffer grows by doubling with the bytes that come, whatever the
-    /// header announced. The growth that reaches a large frame's end goes
-    /// to exactly its end.
+    /// header announced.
     fn make_room(&mut self) {
         let spare = self.buf.capacity() - self.buf.len();
-        let rest_of_frame = self
-            .announced()
-            .map(|len| (HEADER_LEN + len).saturating_sub(self.buf.len()));
-        if spare >= MIN_SPARE || rest_of_frame.is_some_and(|rest| spare >= rest) {
+        if spare >= MIN_SPARE {
             return;
         }
-        let rest_of_frame = rest_of_frame.unwrap_or(INITIAL_CAPACITY);
-        if rest_of_frame <= self.buf.len() && self.buf.len() + rest_of_frame > KEEP_CAPACITY {
-            // To exactly the frame's end, not to the next power of two, so
-            // that a large frame's allocation is its own size (a large
-            // value decoded from it keeps it: `codec::decode_shared`).
-            // Bytes after the frame wait in the socket for the next read.
-            let mut exact = BytesMut::with_capacity(self.buf.len() + rest_of_frame);
-            exact.extend_from_slice(&self.buf);
-            self.buf = exact;
-            return;
-        }
+        let rest_of_frame = match self.announced() {
+            Some(len) => (HEADER_LEN + len).saturating_sub(self.buf.len()),
+            None => INITIAL_CAPACITY,
+        };
         let grow = rest_of_frame
             .min(self.buf.len().max(INITIAL_CAPACITY))
             .max(MIN_SPARE);
@@ -185,13 +197,21 @@ impl FrameBuffer {
     ///
     /// Cancel safe: bytes are either in the buffer or still in the socket.
     pub async fn fill<R: AsyncRead + Unpin>(&mut self, reader: &mut R) -> Result<bool, FrameError> {
-        self.make_room();
-        if reader.read_buf(&mut self.buf).await? == 0 {
-            if self.buf.is_empty() {
+        let read = match &mut self.large {
+            // Whole already: `next_frame` hands it out.
+            Some(large) if large.payload.len() == large.len => return Ok(true),
+            Some(large) => large.fill(reader).await?,
+            None => {
+                self.make_room();
+                reader.read_buf(&mut self.buf).await?
+            }
+        };
+        if read == 0 {
+            if !self.in_frame() {
                 return Ok(false);
             }
             return Err(FrameError::Truncated {
-                buffered: self.buf.len(),
+                buffered: self.buffered(),
             });
         }
         Ok(true)
@@ -204,6 +224,15 @@ impl FrameBuffer {
     ///
     /// [`FrameError::TooLarge`] as soon as a header announces too much.
     pub fn next_frame(&mut self) -> Result<Option<Bytes>, FrameError> {
+        if let Some(large) = &self.large {
+            if large.payload.len() < large.len {
+                return Ok(None);
+            }
+            let large = self.large.take().expect("checked above");
+            // Exactly its length, so the `Bytes` is the vector's own
+            // allocation, without a copy or slack.
+            return Ok(Some(Bytes::from(large.payload)));
+        }
         let Some(len) = self.announced() else {
             return Ok(None);
         };
@@ -214,6 +243,17 @@ impl FrameBuffer {
             });
         }
         if self.buf.len() < HEADER_LEN + len {
+            if len > KEEP_CAPACITY {
+                // Its own buffer from here: the bytes of it already in
+                // (all that is buffered, as it is the first frame), then
+                // the rest as it arrives.
+                let have = &self.buf[HEADER_LEN..];
+                let mut payload =
+                    Vec::with_capacity(len.min((2 * have.len()).max(INITIAL_CAPACITY)));
+                payload.extend_from_slice(have);
+                self.large = Some(LargeFrame { payload, len });
+                self.buf.clear();
+            }
             // Room for the rest is made as its bytes arrive (`fill`).
             return Ok(None);
         }
@@ -246,6 +286,24 @@ impl FrameBuffer {
                 return Err(FrameError::Closed);
             }
         }
+    }
+}
+
+impl LargeFrame {
+    /// Reads once into the payload, at most up to the frame's end (bytes
+    /// after it stay in the socket for the next frame). The payload grows
+    /// by doubling with what has arrived, and its last growth is to exactly
+    /// the frame's length, so the frame holds no slack (a large value kept
+    /// as a slice of it: `codec::decode_shared`). Growing reallocates in
+    /// place or by remapping for blocks this large, not by copying.
+    async fn fill<R: AsyncRead + Unpin>(&mut self, reader: &mut R) -> std::io::Result<usize> {
+        let rest = self.len - self.payload.len();
+        if self.payload.capacity() == self.payload.len() {
+            let grow = rest.min(self.payload.len().max(INITIAL_CAPACITY));
+            self.payload.reserve_exact(grow);
+        }
+        let mut room = (&mut self.payload).limit(rest);
+        reader.read_buf(&mut room).await
     }
 }
 
@@ -475,12 +533,13 @@ mod tests {
             }
             assert!(buf.fill(&mut reader).await.unwrap());
             peak = peak.max(buf.capacity());
-            last = buf.capacity();
+            last = buf.large.as_ref().map_or(0, |l| l.payload.capacity());
         };
         assert_eq!(frame.len(), len);
+        assert_eq!(&frame[..], &bytes[HEADER_LEN..]);
         assert!(peak <= 2 * (len + HEADER_LEN) + INITIAL_CAPACITY, "{peak}");
         // The frame's allocation is its own size, not the next power of two.
-        assert_eq!(last, len + HEADER_LEN);
+        assert_eq!(last, len);
         assert!(!buf.in_frame());
         assert!(buf.capacity() <= KEEP_CAPACITY, "{}", buf.capacity());
     }
@@ -528,6 +587,60 @@ mod tests {
         assert_eq!(reader.await.unwrap().unwrap(), plain);
         assert!(counts.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(counts.last(), Some(&plain.len()));
+    }
+
+    #[tokio::test]
+    async fn large_and_small_frames_in_one_stream_come_out_whole_and_in_order() {
+        let sizes = [10, 100_000, 5, KEEP_CAPACITY + 1, 0, 1 << 20, 7];
+        let payloads: Vec<Vec<u8>> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (0..n).map(|b| (b * 7 + i) as u8).collect())
+            .collect();
+        let mut bytes = Vec::new();
+        for payload in &payloads {
+            bytes.extend_from_slice(&u32::try_from(payload.len()).unwrap().to_le_bytes());
+            bytes.extend_from_slice(payload);
+        }
+        // All at once, and a few KiB at a time.
+        for pipe in [bytes.len(), 4096, 3] {
+            let (mut client, mut server) = tokio::io::duplex(pipe);
+            let sent = bytes.clone();
+            let writer = tokio::spawn(async move { client.write_all(&sent).await });
+            let mut buf = FrameBuffer::new(2 << 20);
+            let mut got = Vec::new();
+            loop {
+                while let Some(frame) = buf.next_frame().unwrap() {
+                    got.push(frame.to_vec());
+                }
+                if got.len() == payloads.len() {
+                    break;
+                }
+                assert!(buf.fill(&mut server).await.unwrap(), "pipe {pipe}");
+            }
+            assert!(got == payloads, "pipe {pipe}");
+            assert!(!buf.in_frame());
+            writer.await.unwrap().unwrap();
+        }
+
+        // A stream cut inside a large frame says how much of it came.
+        let mut cut = &bytes[..HEADER_LEN + 10 + HEADER_LEN + 50_000];
+        let mut buf = FrameBuffer::new(2 << 20);
+        let mut frames = 0;
+        let error = loop {
+            while buf.next_frame().unwrap().is_some() {
+                frames += 1;
+            }
+            match buf.fill(&mut cut).await {
+                Ok(more) => assert!(more),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(frames, 1);
+        assert!(
+            matches!(error, FrameError::Truncated { buffered } if buffered == HEADER_LEN + 50_000),
+            "{error:?}"
+        );
     }
 
     #[test]
