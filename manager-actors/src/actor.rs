@@ -53,6 +53,7 @@ use manager_core::request::{KindRequest, ObjectRequest, RequestId};
 use manager_core::{ManagerError, ObjectId, ObjectKind, ObjectName};
 
 use crate::discard::discard;
+use crate::latency::LatencyHistogram;
 use crate::object::{
     Caller, ConnectionClosed, ConnectionId, MAILBOX_CAPACITY, ObjectBatch, ObjectCall, ReplySink,
     ReportObject, SharedStats, StopObject,
@@ -77,6 +78,7 @@ struct RestOfBatch {
     connection: ConnectionId,
     calls: std::vec::IntoIter<ObjectCall>,
     replies: ReplySink,
+    read_at: Instant,
 }
 
 /// The state and behaviour of one kind of shared object.
@@ -367,6 +369,8 @@ pub struct ObjectActor<S: ObjectState> {
     stats: SharedStats,
     /// The deadlines of every timed wait parked in `state`.
     deadlines: Deadlines,
+    /// How long its requests took to handle.
+    latency: LatencyHistogram,
 }
 
 impl<S: ObjectState> ObjectActor<S> {
@@ -385,6 +389,7 @@ impl<S: ObjectState> ObjectActor<S> {
             state,
             stats,
             deadlines: Deadlines::default(),
+            latency: LatencyHistogram::default(),
         }
     }
 
@@ -413,8 +418,11 @@ impl<S: ObjectState> ObjectActor<S> {
     /// Handles `batch`'s calls in order, stopping after one that starts a
     /// bulk request (the rest then waits for it).
     fn run_calls(&mut self, mut batch: RestOfBatch, ctx: &mut Context<Self>) {
+        let read_at = batch.read_at;
+        let mut handled = 0;
         self.with_state(ctx, |state, octx| {
             while let Some(call) = batch.calls.next() {
+                handled += 1;
                 let mut caller = Caller::new(batch.connection, call.id, batch.replies.clone())
                     .answering_bulk(call.bulk);
                 if let ObjectRequest::Cancel { request } = call.op {
@@ -445,6 +453,9 @@ impl<S: ObjectState> ObjectActor<S> {
             }
             None
         });
+        // One clock read for the calls of this turn: each is counted as
+        // done when the last of them is.
+        self.latency.record(read_at.elapsed(), handled);
     }
 
     /// Yields the thread, then applies the bulk request's next slice, the
@@ -526,11 +537,13 @@ impl<S: ObjectState> Handler<ObjectBatch> for ObjectActor<S> {
             connection,
             calls,
             replies,
+            read_at,
         } = batch;
         let batch = RestOfBatch {
             connection,
             calls: calls.into_iter(),
             replies,
+            read_at,
         };
         self.run_calls(batch, ctx);
     }
@@ -581,6 +594,6 @@ impl<S: ObjectState> Handler<ReportObject> for ObjectActor<S> {
     type Result = MessageResult<ReportObject>;
 
     fn handle(&mut self, _msg: ReportObject, _ctx: &mut Self::Context) -> Self::Result {
-        MessageResult(self.state.report())
+        MessageResult((self.state.report(), self.latency.summary()))
     }
 }

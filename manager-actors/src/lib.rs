@@ -50,6 +50,7 @@
 pub mod actor;
 pub mod discard;
 pub mod error;
+mod latency;
 pub mod object;
 pub mod objects;
 mod platform;

@@ -17,9 +17,10 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use actix::{Message, Recipient};
-use manager_core::inspect::{ObjectDetail, UnixMillis};
+use manager_core::inspect::{Latency, ObjectDetail, UnixMillis};
 use manager_core::reply::Reply;
 use manager_core::request::{ObjectRequest, RequestId};
 use manager_core::{ManagerError, ObjectId, ObjectKind};
@@ -62,6 +63,9 @@ pub struct ObjectBatch {
     pub calls: Vec<ObjectCall>,
     /// Where the replies go.
     pub replies: ReplySink,
+    /// When the bridge read them: the start of the object's latency
+    /// ([`ObjectReport::latency`](manager_core::inspect::ObjectReport::latency)).
+    pub read_at: Instant,
 }
 
 /// Tells an object that a connection has closed: what its owners held is
@@ -280,13 +284,14 @@ impl ObjectStats {
     }
 }
 
-/// Asks an object actor for its [`ObjectDetail`]; sent by the registry for
-/// an inspection. Answered after the batches already in the mailbox.
+/// Asks an object actor for its [`ObjectDetail`] and [`Latency`]; sent by
+/// the registry for an inspection. Answered after the batches already in
+/// the mailbox.
 #[derive(Debug, Clone, Copy)]
 pub struct ReportObject;
 
 impl Message for ReportObject {
-    type Result = ObjectDetail;
+    type Result = (ObjectDetail, Latency);
 }
 
 /// How the bridge reaches one object: its id, kind and mailbox.

@@ -454,10 +454,11 @@ impl Handler<InspectObjects> for RegistryActor {
                 let deadline = tokio::time::Instant::now() + msg.timeout;
                 for (mut report, answer) in window {
                     // An answer already in is taken even past the deadline.
-                    report.detail = tokio::time::timeout_at(deadline, answer)
+                    let answer = tokio::time::timeout_at(deadline, answer)
                         .await
                         .ok()
                         .and_then(Result::ok);
+                    (report.detail, report.latency) = answer.unzip();
                     if report.detail.is_none() {
                         tracing::debug!(id = %report.id, name = %report.name, "no report in time");
                     }
@@ -506,6 +507,7 @@ impl Handler<ReadWindow> for RegistryActor {
                     thread: u32::try_from(entry.thread.0).unwrap_or(u32::MAX),
                     last_operation: stats.last_operation(),
                     detail: None,
+                    latency: None,
                 };
                 (report, entry.handle.report.clone())
             })

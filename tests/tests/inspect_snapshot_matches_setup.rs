@@ -4,6 +4,8 @@
 //! mailbox and request counts, and the totals. A worker process can ask
 //! too, over its own connection.
 
+use std::time::Duration;
+
 use manager::inspect::{KindDetail, ManagerSnapshot, Peer};
 use manager::{Encoded, ObjectKind, PROTOCOL_VERSION, WorkerError};
 use tests::locks::{HoldLock, LockKind};
@@ -101,6 +103,20 @@ fn check(snapshot: &ManagerSnapshot, asker: u64, holder_pid: u32) -> anyhow::Res
             object
                 .last_operation
                 .is_some_and(|t| t >= object.created_at)
+        );
+    }
+
+    // Every request handled is in its object's latency, in order of size.
+    for object in &snapshot.objects {
+        let latency = object.latency.as_ref().expect("reported with the detail");
+        assert_eq!(latency.count, object.messages_handled, "{object:?}");
+        assert!(
+            Duration::ZERO < latency.p50
+                && latency.p50 <= latency.p90
+                && latency.p90 <= latency.p99
+                && latency.p99 <= latency.max
+                && latency.max < DEADLINE,
+            "{object:?}"
         );
     }
 

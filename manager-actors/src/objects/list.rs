@@ -603,6 +603,7 @@ mod tests {
                     call(4, ObjectRequest::List(ListRequest::Get { index: -1 })),
                 ],
                 replies,
+                read_at: std::time::Instant::now(),
             })
             .await
             .unwrap();

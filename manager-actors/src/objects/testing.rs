@@ -181,6 +181,7 @@ impl Conn {
                     bulk: false,
                 }],
                 replies: self.sink.clone(),
+                read_at: std::time::Instant::now(),
             })
             .await
             .unwrap();
@@ -214,6 +215,7 @@ impl Conn {
                 connection: self.id,
                 calls,
                 replies: self.sink.clone(),
+                read_at: std::time::Instant::now(),
             })
             .await
             .unwrap();

@@ -494,6 +494,7 @@ mod tests {
                     thread: 0,
                     last_operation: None,
                     detail: None,
+                    latency: None,
                 })
                 .collect(),
             connections: (0..40)

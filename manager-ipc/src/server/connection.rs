@@ -162,6 +162,7 @@ pub(super) async fn run<S: Stream>(mut stream: S, accepted: Accepted, shared: Ar
         groups: Vec::new(),
         registry: Vec::new(),
         thread,
+        read_at: Instant::now(),
     };
     match reader.run(read).await {
         Ok(()) => tracing::debug!(connection = id, %peer, "client disconnected"),

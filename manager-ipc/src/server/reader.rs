@@ -43,6 +43,9 @@ pub(super) struct Reader {
     /// The manager thread this connection runs on, where the objects it
     /// creates start.
     pub(super) thread: ThreadIndex,
+    /// When the requests being read arrived (the last read from the
+    /// socket): where an object's latency starts.
+    pub(super) read_at: Instant,
 }
 
 impl Reader {
@@ -111,6 +114,7 @@ impl Reader {
             if !self.fill(&mut read).await? {
                 return Ok(());
             }
+            self.read_at = Instant::now();
             let mut read_now = 0;
             let mut undispatched = 0;
             while let Some(frame) = self.buf.next_frame()? {
@@ -284,6 +288,7 @@ impl Reader {
                 connection: self.connection,
                 calls,
                 replies: self.sink.clone(),
+                read_at: self.read_at,
             };
             // The batch is queued now; the future only waits for the actor
             // to take it.
