@@ -88,17 +88,33 @@ pub(super) async fn run<S: Stream>(mut stream: S, accepted: Accepted, shared: Ar
         // so a newer handshake can no longer close this connection to make
         // room; if one already has, this one fails here (its task is being
         // aborted), and the client is told so rather than welcomed.
-        if under_way.leave() {
-            Ok(slot)
-        } else {
-            Err("closed to make room for newer handshakes".to_owned())
+        if !under_way.leave() {
+            return Err("closed to make room for newer handshakes".to_owned());
         }
+        // Listed before the welcome, so a client that has been welcomed is
+        // in every inspection taken after (the guard delists it if the
+        // welcome cannot be sent).
+        let counters = Arc::new(ConnectionCounters::default());
+        shared.live().insert(
+            id,
+            LiveConnection {
+                peer: peer.clone(),
+                thread: u32::try_from(thread.0).unwrap_or(u32::MAX),
+                since: UnixMillis::now(),
+                counters: counters.clone(),
+            },
+        );
+        let registered = Registered {
+            shared: &shared,
+            id,
+        };
+        Ok((slot, registered, counters))
     };
     let handshake = handshake::accept(&mut stream, &mut buf, &shared.key, session, admit);
-    let _connected = match tokio::time::timeout(timeout, handshake).await {
-        Ok(Ok(slot)) => {
+    let (_connected, _registered, counters) = match tokio::time::timeout(timeout, handshake).await {
+        Ok(Ok(admitted)) => {
             tracing::debug!(connection = id, %peer, "client connected");
-            slot
+            admitted
         }
         Ok(Err(e)) => {
             shared
@@ -115,20 +131,6 @@ pub(super) async fn run<S: Stream>(mut stream: S, accepted: Accepted, shared: Ar
         }
     };
     drop((handshaking, under_way));
-    let counters = Arc::new(ConnectionCounters::default());
-    shared.live().insert(
-        id,
-        LiveConnection {
-            peer: peer.clone(),
-            thread: u32::try_from(thread.0).unwrap_or(u32::MAX),
-            since: UnixMillis::now(),
-            counters: counters.clone(),
-        },
-    );
-    let _registered = Registered {
-        shared: &shared,
-        id,
-    };
     // Declared after the registration, so dropped before it: once
     // inspection no longer lists this connection, its thread no longer
     // counts it.
