@@ -102,12 +102,13 @@ mod handle;
 mod results;
 mod supervisor;
 mod tasks;
+mod wait;
 mod worker;
 
 pub use builder::PoolBuilder;
 pub use error::PoolError;
 pub use handle::Pool;
-pub use results::{AsyncResult, Imap, ImapUnordered};
+pub use results::{AsyncResult, Imap, ImapStream, ImapUnordered, ImapUnorderedStream};
 pub use tasks::Tasks;
 
 /// The name of the built-in entry that serves a pool's tasks.
