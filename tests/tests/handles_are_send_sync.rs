@@ -11,4 +11,13 @@ fn public_handles_are_send_and_sync() {
     assert_send_sync::<manager::blocking::Namespace>();
     assert_send_sync::<manager::launcher::Launcher>();
     assert_send_sync::<manager::Error>();
+    assert_send_sync::<manager::pool::Pool>();
+    assert_send_sync::<manager::pool::PoolBuilder>();
+    assert_send_sync::<manager::pool::AsyncResult<u64>>();
+    assert_send_sync::<manager::pool::AsyncResult<Vec<u64>>>();
+    assert_send_sync::<manager::pool::Imap<u64>>();
+    assert_send_sync::<manager::pool::ImapStream<u64>>();
+    assert_send_sync::<manager::pool::ImapUnordered<u64>>();
+    assert_send_sync::<manager::pool::ImapUnorderedStream<u64>>();
+    assert_send_sync::<manager::PoolError>();
 }

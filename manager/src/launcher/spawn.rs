@@ -100,6 +100,16 @@ impl Launcher {
         Launcher { address, authkey }
     }
 
+    /// The address of the manager its workers use.
+    pub fn address(&self) -> &Address {
+        &self.address
+    }
+
+    /// The key of the manager its workers use.
+    pub fn authkey(&self) -> &AuthKey {
+        &self.authkey
+    }
+
     /// Starts a copy of the running program as worker `entry` with `args`.
     ///
     /// # Errors

@@ -1,19 +1,23 @@
 //! [`PoolBuilder`]: how many workers, their program, chunk size, retries,
-//! timeouts and initializer.
+//! timeouts and initializer; and the building, on the calling thread or
+//! off the runtime.
 
 use std::ffi::OsString;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use manager_core::Encoded;
 use serde::Serialize;
+use tokio::sync::Notify;
 
-use super::supervisor::{State, Supervisor};
+use super::handle::Collector;
+use super::supervisor::{Ending, Link, State, Supervisor};
+use super::wait::{off_runtime, refuse_inside_runtime};
 use super::worker::Report;
 use super::{CALL_TIMEOUT, Pool, PoolError, WORKER_ENTRY};
-use crate::worker_report;
-use crate::{LaunchError, Manager};
+use crate::launcher::Launcher;
+use crate::{LaunchError, blocking, worker_report};
 
 #[cfg(doc)]
 use super::DEFAULT_CLOSE_TIMEOUT;
@@ -21,10 +25,11 @@ use super::DEFAULT_CLOSE_TIMEOUT;
 use crate::launcher::Entries;
 
 /// Builds a [`Pool`]; see [`Pool::builder`].
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
-pub struct PoolBuilder<'a> {
-    pub(super) manager: &'a Manager,
+pub struct PoolBuilder {
+    /// The manager's address and key, and how workers start.
+    pub(super) launcher: Launcher,
     pub(super) workers: usize,
     pub(super) chunksize: Option<usize>,
     pub(super) initializer: Option<(String, Result<Encoded, String>)>,
@@ -33,7 +38,7 @@ pub struct PoolBuilder<'a> {
     pub(super) retries: u32,
 }
 
-impl PoolBuilder<'_> {
+impl PoolBuilder {
     /// How many worker processes (default: the number of cores; at least 1).
     pub fn workers(mut self, n: usize) -> Self {
         self.workers = n.max(1);
@@ -83,7 +88,9 @@ impl PoolBuilder<'_> {
         self
     }
 
-    /// Creates the pool's queues and starts its workers.
+    /// Creates the pool's queues and starts its workers, blocking the
+    /// calling thread meanwhile; async code awaits
+    /// [`PoolBuilder::build_async`] instead.
     ///
     /// # Errors
     ///
@@ -91,8 +98,45 @@ impl PoolBuilder<'_> {
     /// arguments cannot be encoded or a worker cannot be started;
     /// [`PoolError::Launch`] with [`LaunchError::NotDispatched`] if this
     /// process is itself a worker whose `main` did not call
-    /// [`Entries::run_if_worker`] first.
+    /// [`Entries::run_if_worker`] first; [`PoolError::InsideRuntime`]
+    /// inside an async context.
     pub fn build(self) -> Result<Pool, PoolError> {
+        refuse_inside_runtime("PoolBuilder::build", "PoolBuilder::build_async")?;
+        self.build_here()
+    }
+
+    /// Builds the pool as [`PoolBuilder::build`] does, on a thread of its
+    /// own, without blocking the caller's thread: the async twin of
+    /// `build`, with the same outcome. Any executor will do.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use manager::pool::Pool;
+    ///
+    /// # async fn demo(manager: &manager::Manager) -> Result<(), manager::PoolError> {
+    /// let pool = Pool::builder(manager).workers(4).build_async().await?;
+    /// let squares: Vec<u64> = pool.map_async("square", 0..100_u64)?.await?;
+    /// pool.close_async().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`PoolBuilder::build`], except `InsideRuntime`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: if the future is dropped before the pool is built, the
+    /// building goes on on its thread and the pool is then dropped there,
+    /// which stops it: no worker is left behind.
+    pub async fn build_async(self) -> Result<Pool, PoolError> {
+        off_runtime("pool-build", move || self.build_here()).await?
+    }
+
+    /// Builds the pool on the calling thread, which may block.
+    fn build_here(self) -> Result<Pool, PoolError> {
         static POOLS: AtomicU64 = AtomicU64::new(0);
         worker_report::refuse_undispatched("PoolBuilder::build").map_err(|reason| {
             LaunchError::NotDispatched {
@@ -105,7 +149,8 @@ impl PoolBuilder<'_> {
             Some((task, Ok(input))) => Some((task, input)),
             Some((task, Err(message))) => return Err(PoolError::Codec { task, message }),
         };
-        let client = self.manager.connect()?.with_timeout(CALL_TIMEOUT);
+        let client = blocking::Client::connect(self.launcher.address(), self.launcher.authkey())?
+            .with_timeout(CALL_TIMEOUT);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
@@ -116,38 +161,54 @@ impl PoolBuilder<'_> {
         );
         let results_name = format!("{prefix}/results");
         let results = client.queue::<Report>(&results_name, None)?;
-        let shared = Arc::new(Supervisor {
+        let results_async = client
+            .mode()
+            .run(client.as_async().queue::<Report>(&results_name, None))?;
+        let link = Link {
             client,
-            launcher: self.manager.launcher(),
+            launcher: self.launcher,
             program: self.program,
-            prefix,
             results_name,
             results,
+            results_async,
+        };
+        let shared = Arc::new(Supervisor {
+            prefix,
             initializer,
             state: Mutex::new(State::default()),
-            changed: Condvar::new(),
+            wake: Notify::new(),
             retries: self.retries,
-            stopping: AtomicBool::new(false),
         });
-        let mut pool = Pool {
-            shared: Arc::clone(&shared),
+        let started = {
+            let mut state = shared.lock();
+            (0..self.workers).try_for_each(|_| {
+                let slot = shared.start_worker(&link, &mut state)?;
+                state.slots.push(slot);
+                Ok::<_, PoolError>(())
+            })
+        };
+        if let Err(e) = started {
+            // The workers started so far, and the queues, go with it.
+            let _ = shared.stop(&link, Ending::Terminated);
+            return Err(e);
+        }
+        let (done, outcome) = tokio::sync::oneshot::channel();
+        let collector = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("pool-collector".to_owned())
+            .spawn(move || {
+                let _ = done.send(collector.run(link));
+            })
+            .map_err(|e| PoolError::Manager(format!("start the collector thread: {e}")))?;
+        Ok(Pool {
+            shared,
             chunksize: self.chunksize,
             workers: self.workers,
             close_timeout: self.close_timeout,
-            collector: None,
-        };
-        {
-            let mut state = shared.lock();
-            for _ in 0..self.workers {
-                let slot = shared.start_worker(&mut state)?;
-                state.slots.push(slot);
-            }
-        }
-        let collector = std::thread::Builder::new()
-            .name("pool-collector".to_owned())
-            .spawn(move || shared.collect())
-            .map_err(|e| PoolError::Manager(format!("start the collector thread: {e}")))?;
-        pool.collector = Some(collector);
-        Ok(pool)
+            collector: Some(Collector {
+                thread,
+                done: outcome,
+            }),
+        })
     }
 }

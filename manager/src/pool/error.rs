@@ -100,6 +100,19 @@ pub enum PoolError {
     /// A call to the manager failed.
     #[error("manager: {0}")]
     Manager(String),
+    /// A call that blocks the calling thread was made inside an async
+    /// context of a tokio runtime, whose thread it would stall; nothing was
+    /// started or waited for. Await the async twin there, or make the call
+    /// in `spawn_blocking`.
+    #[error(
+        "{call} blocks, but was called inside an async runtime; await {instead} there, or call it in spawn_blocking"
+    )]
+    InsideRuntime {
+        /// The blocking call, for example "Pool::map".
+        call: &'static str,
+        /// Its async twin, for example "Pool::map_async".
+        instead: &'static str,
+    },
     /// A worker could not be started (or this process, a worker whose
     /// `main` did not call
     /// [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker)
@@ -116,6 +129,9 @@ impl From<LaunchError> for PoolError {
 
 impl From<Error> for PoolError {
     fn from(e: Error) -> Self {
-        PoolError::Manager(e.to_string())
+        match e {
+            Error::InsideRuntime { call, instead } => PoolError::InsideRuntime { call, instead },
+            e => PoolError::Manager(e.to_string()),
+        }
     }
 }

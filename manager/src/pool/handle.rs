@@ -1,21 +1,19 @@
 //! [`Pool`]: the handle an application holds: submit work (`map`,
-//! `apply`, `imap`, ...), then `close`, `join` or `terminate`.
+//! `apply`, `imap`, ...), then `close` or `terminate`, blocking or awaited.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use manager_core::Encoded;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tokio::sync::oneshot;
 
-use super::supervisor::{Slot, Supervisor, decode, encode_all, fail};
-use super::worker::Order;
-use super::{
-    AsyncResult, DEFAULT_CLOSE_TIMEOUT, Imap, ImapUnordered, PoolBuilder, PoolError, STOP_GRACE,
-};
+use super::results::{finish_all, finish_one};
+use super::supervisor::{Stop, Supervisor, encode_all};
+use super::wait::refuse_inside_runtime;
+use super::{AsyncResult, DEFAULT_CLOSE_TIMEOUT, Imap, ImapUnordered, PoolBuilder, PoolError};
 use crate::Manager;
 
 #[cfg(doc)]
@@ -23,14 +21,25 @@ use super::Tasks;
 
 /// A pool of worker processes that run registered [`Tasks`].
 ///
-/// See the [module documentation](super).
+/// Submitting work never blocks (the pool's collector thread hands it to
+/// the workers), so every method that returns a handle may be called from
+/// async code as from a plain thread; the handles are waited on either
+/// way. See the [module documentation](super), and its section
+/// [*Async code*](super#async-code).
 #[derive(Debug)]
 pub struct Pool {
     pub(super) shared: Arc<Supervisor>,
     pub(super) chunksize: Option<usize>,
     pub(super) workers: usize,
     pub(super) close_timeout: Duration,
-    pub(super) collector: Option<JoinHandle<()>>,
+    pub(super) collector: Option<Collector>,
+}
+
+/// The pool's collector thread, and how it says it has stopped the pool.
+#[derive(Debug)]
+pub(super) struct Collector {
+    pub(super) thread: JoinHandle<()>,
+    pub(super) done: oneshot::Receiver<Result<(), PoolError>>,
 }
 
 impl std::fmt::Debug for Supervisor {
@@ -43,9 +52,9 @@ impl std::fmt::Debug for Supervisor {
 
 impl Pool {
     /// A builder for a pool whose workers use `manager`.
-    pub fn builder(manager: &Manager) -> PoolBuilder<'_> {
+    pub fn builder(manager: &Manager) -> PoolBuilder {
         PoolBuilder {
-            manager,
+            launcher: manager.launcher(),
             workers: std::thread::available_parallelism().map_or(1, usize::from),
             chunksize: None,
             initializer: None,
@@ -65,17 +74,57 @@ impl Pool {
             .collect()
     }
 
-    /// Runs `task` on every input and returns the results in input order.
+    /// Runs `task` on every input and returns the results in input order,
+    /// blocking the calling thread; async code awaits
+    /// [`Pool::map_async`]'s handle instead.
     ///
     /// # Errors
     ///
     /// The error of the first failed item in input order, once every item
-    /// has finished.
+    /// has finished; as [`Pool::map_async`] if the work cannot be submitted;
+    /// [`PoolError::InsideRuntime`] inside an async context.
     pub fn map<A, R>(
         &self,
         task: &str,
         inputs: impl IntoIterator<Item = A>,
     ) -> Result<Vec<R>, PoolError>
+    where
+        A: Serialize,
+        R: DeserializeOwned,
+    {
+        refuse_inside_runtime("Pool::map", "Pool::map_async")?;
+        self.map_async(task, inputs)?
+            .wait(None, "Pool::map", "Pool::map_async")
+    }
+
+    /// Starts `task` on every input (Python's `map_async`); the handle
+    /// gives every result in input order. Await it in async code, or
+    /// [`get`](AsyncResult::get) it on a plain thread.
+    ///
+    /// The inputs are split in chunks as for [`Pool::map`]: about four per
+    /// worker unless [`PoolBuilder::chunksize`] says otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(pool: &manager::pool::Pool) -> Result<(), manager::PoolError> {
+    /// let squares: Vec<u64> = pool.map_async("square", 0..100_u64)?.await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::Codec`] if an input cannot be encoded,
+    /// [`PoolError::Closed`] if the pool takes no more work,
+    /// [`PoolError::Initializer`] if its initializer failed,
+    /// [`PoolError::NoWorkers`] if it has no worker left. The handle then
+    /// gives the first failed item's error in input order.
+    pub fn map_async<A, R>(
+        &self,
+        task: &str,
+        inputs: impl IntoIterator<Item = A>,
+    ) -> Result<AsyncResult<Vec<R>>, PoolError>
     where
         A: Serialize,
         R: DeserializeOwned,
@@ -86,23 +135,18 @@ impl Pool {
             .chunksize
             .unwrap_or_else(|| n.div_ceil(4 * self.workers).max(1));
         let replies = self.shared.submit(task, items, chunksize)?;
-        let mut results: Vec<Option<Result<R, PoolError>>> = (0..n).map(|_| None).collect();
-        for _ in 0..n {
-            let (index, result) = replies.recv().map_err(|_| PoolError::Closed)?;
-            results[index] = Some(decode(task, index, result));
-        }
-        results
-            .into_iter()
-            .map(|r| r.unwrap_or(Err(PoolError::Closed)))
-            .collect()
+        Ok(AsyncResult::new(task, replies, n, finish_all::<R>))
     }
 
     /// Runs `task` on every input; yields the results in input order, each
-    /// as soon as it and those before it have finished.
+    /// as soon as it and those before it have finished. The iterator blocks
+    /// the calling thread; in async code, read
+    /// [`Imap::into_stream`] instead.
     ///
     /// # Errors
     ///
-    /// An item's error is yielded in its place; the others still come.
+    /// As [`Pool::map_async`] if the work cannot be submitted. An item's
+    /// error is yielded in its place; the others still come.
     pub fn imap<A, R>(
         &self,
         task: &str,
@@ -117,22 +161,18 @@ impl Pool {
         let replies = self
             .shared
             .submit(task, items, self.chunksize.unwrap_or(1))?;
-        Ok(Imap {
-            task: task.to_owned(),
-            replies,
-            total,
-            next: 0,
-            early: BTreeMap::new(),
-            _result: std::marker::PhantomData,
-        })
+        Ok(Imap::new(task, replies, total))
     }
 
     /// Runs `task` on every input; yields each result as soon as it has
-    /// finished, every one exactly once, in no set order.
+    /// finished, every one exactly once, in no set order. The iterator
+    /// blocks the calling thread; in async code, read
+    /// [`ImapUnordered::into_stream`] instead.
     ///
     /// # Errors
     ///
-    /// An item's error is yielded in its place; the others still come.
+    /// As [`Pool::map_async`] if the work cannot be submitted. An item's
+    /// error is yielded in its place; the others still come.
     pub fn imap_unordered<A, R>(
         &self,
         task: &str,
@@ -143,37 +183,47 @@ impl Pool {
         R: DeserializeOwned,
     {
         let items = encode_all(task, inputs)?;
-        let remaining = items.len();
+        let total = items.len();
         let replies = self
             .shared
             .submit(task, items, self.chunksize.unwrap_or(1))?;
-        Ok(ImapUnordered {
-            task: task.to_owned(),
-            replies,
-            remaining,
-            _result: std::marker::PhantomData,
-        })
+        Ok(ImapUnordered::new(task, replies, total))
     }
 
-    /// Runs `task` on `args` and waits for its result.
+    /// Runs `task` on `args` and waits for its result, blocking the
+    /// calling thread; async code awaits [`Pool::apply_async`]'s handle
+    /// instead.
     ///
     /// # Errors
     ///
-    /// As [`AsyncResult::get`].
+    /// As [`Pool::apply_async`] and [`AsyncResult::get`].
     pub fn apply<A, R>(&self, task: &str, args: &A) -> Result<R, PoolError>
     where
         A: Serialize + ?Sized,
         R: DeserializeOwned,
     {
-        self.apply_async(task, args)?.get()
+        refuse_inside_runtime("Pool::apply", "Pool::apply_async")?;
+        self.apply_async(task, args)?
+            .wait(None, "Pool::apply", "Pool::apply_async")
     }
 
-    /// Starts `task` on `args`; the handle waits for its result.
+    /// Starts `task` on `args` (Python's `apply_async`); the handle gives
+    /// its result. Await it in async code, or [`get`](AsyncResult::get) it
+    /// on a plain thread.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(pool: &manager::pool::Pool) -> Result<(), manager::PoolError> {
+    /// let square: u64 = pool.apply_async("square", &7_u64)?.await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// # Errors
     ///
-    /// [`PoolError::Codec`] if `args` cannot be encoded, [`PoolError::Closed`]
-    /// if the pool takes no more work.
+    /// [`PoolError::Codec`] if `args` cannot be encoded; otherwise as
+    /// [`Pool::map_async`].
     pub fn apply_async<A, R>(&self, task: &str, args: &A) -> Result<AsyncResult<R>, PoolError>
     where
         A: Serialize + ?Sized,
@@ -184,17 +234,15 @@ impl Pool {
             message: e.to_string(),
         })?;
         let replies = self.shared.submit(task, vec![(0, input)], 1)?;
-        Ok(AsyncResult {
-            task: task.to_owned(),
-            replies,
-            _result: std::marker::PhantomData,
-        })
+        Ok(AsyncResult::new(task, replies, 1, finish_one::<R>))
     }
 
     /// Takes no new work, waits for every task already submitted to finish
     /// (queued ones included, their results delivered to the handles), then
     /// stops the workers and removes the pool's queues: Python's `close()`
     /// and `join()`. The wait is bounded by [`PoolBuilder::close_timeout`].
+    /// It blocks the calling thread; async code awaits
+    /// [`Pool::close_async`] instead.
     ///
     /// # Errors
     ///
@@ -203,133 +251,112 @@ impl Pool {
     /// error. [`PoolError::Manager`] if a queue cannot be removed. Either
     /// way no worker is left running.
     pub fn close(mut self) -> Result<(), PoolError> {
-        let ending = if self.finish_submitted() {
-            Ending::Finished
-        } else {
-            Ending::TimedOut
-        };
-        self.stop(ending)
+        self.ask_close();
+        self.join()
+    }
+
+    /// Closes the pool as [`Pool::close`] does, without blocking the
+    /// thread: the async twin of `close`, with the same outcome.
+    ///
+    /// # Errors
+    ///
+    /// As [`Pool::close`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: the future owns the pool, and dropping it before it
+    /// ends drops the pool, which terminates it (unfinished items fail
+    /// with [`PoolError::Terminated`]; no worker is left).
+    pub async fn close_async(mut self) -> Result<(), PoolError> {
+        self.ask_close();
+        self.stopped().await
     }
 
     /// Stops at once, as dropping the pool does (Python's `terminate()`):
     /// kills the workers and fails every unfinished item, running or queued,
-    /// with [`PoolError::Terminated`]; removes the pool's queues.
+    /// with [`PoolError::Terminated`]; removes the pool's queues. It blocks
+    /// the calling thread for as long as that takes (killing and reaping
+    /// the workers); async code may await [`Pool::terminate_async`].
     ///
     /// # Errors
     ///
     /// [`PoolError::Manager`] if a queue cannot be removed; the workers are
     /// stopped regardless.
     pub fn terminate(mut self) -> Result<(), PoolError> {
-        self.stop(Ending::Terminated)
+        self.shared.ask(Stop::Terminate);
+        self.join()
     }
 
-    /// Closes the pool to new work and waits, at most the close timeout,
-    /// until no job is queued or running. Meanwhile the collector goes on
-    /// handing out jobs and replacing dead workers. Returns whether it got
-    /// there.
-    pub(super) fn finish_submitted(&self) -> bool {
+    /// Terminates the pool as [`Pool::terminate`] does, without blocking
+    /// the thread.
+    ///
+    /// # Errors
+    ///
+    /// As [`Pool::terminate`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe in effect: dropping the future drops the pool, which
+    /// terminates it all the same (then blocking for the rest of the
+    /// stop).
+    pub async fn terminate_async(mut self) -> Result<(), PoolError> {
+        self.shared.ask(Stop::Terminate);
+        self.stopped().await
+    }
+
+    fn ask_close(&self) {
         let start = Instant::now();
         let deadline = start
             .checked_add(self.close_timeout)
             .unwrap_or(start + Duration::from_secs(86_400 * 365));
-        let mut state = self.shared.lock();
-        state.closed = true;
-        loop {
-            if state.is_idle() {
-                return true;
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                tracing::warn!(
-                    after = ?self.close_timeout,
-                    "pool close timed out; killing the workers"
-                );
-                return false;
-            }
-            state = match self.shared.changed.wait_timeout(state, deadline - now) {
-                Ok((state, _)) => state,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
+        self.shared.ask(Stop::Close {
+            deadline,
+            timeout: self.close_timeout,
+        });
     }
 
-    /// Stops the collector, fails what is unfinished as `ending` says,
-    /// stops or kills the workers and removes the queues.
-    pub(super) fn stop(&mut self, ending: Ending) -> Result<(), PoolError> {
-        self.shared.stopping.store(true, Ordering::SeqCst);
-        if let Some(collector) = self.collector.take() {
-            let _ = collector.join();
-        }
-        let close_timeout = self.close_timeout;
-        let error = |_: usize| match ending {
-            Ending::TimedOut => PoolError::CloseTimeout(close_timeout),
-            Ending::Finished | Ending::Terminated => PoolError::Terminated,
+    /// Waits, blocking, for the collector to have stopped the pool as asked.
+    fn join(&mut self) -> Result<(), PoolError> {
+        let Some(mut collector) = self.collector.take() else {
+            return Ok(());
         };
-        let mut state = self.shared.lock();
-        state.closed = true;
-        let pending = std::mem::take(&mut state.pending);
-        drop(state);
-        for job in pending {
-            fail(job, error);
-        }
-        if ending != Ending::Finished {
-            // A result sent before the end still counts. (No job is queued
-            // any more, so this hands out no new work.)
-            while let Ok(Some(report)) = self.shared.results.try_get() {
-                self.shared.on_report(report);
-            }
-        }
-        let slots = std::mem::take(&mut self.shared.lock().slots);
-        let mut names = vec![self.shared.results_name.clone()];
-        let mut slots: Vec<Slot> = slots
-            .into_iter()
-            .map(|mut slot| {
-                if let Some(running) = slot.running.take() {
-                    fail(running, error);
-                }
-                if ending == Ending::Finished {
-                    let _ = slot.queue.put(&Order::Stop);
-                }
-                slot
-            })
-            .collect();
-        // One grace for the whole pool, not one per worker.
-        let deadline = Instant::now() + STOP_GRACE;
-        for slot in &mut slots {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if ending != Ending::Finished || slot.worker.join_timeout(left).is_err() {
-                let _ = slot.worker.kill();
-            }
-            names.push(slot.queue_name.clone());
-        }
-        let mut failed = None;
-        for name in names {
-            if let Err(e) = self.shared.client.remove(&name) {
-                failed.get_or_insert(PoolError::from(e));
-            }
-        }
-        if ending == Ending::TimedOut {
-            return Err(PoolError::CloseTimeout(close_timeout));
-        }
-        failed.map_or(Ok(()), Err)
+        let _ = collector.thread.join();
+        collector
+            .done
+            .try_recv()
+            .unwrap_or_else(|_| Err(collector_panicked()))
+    }
+
+    /// Waits, without blocking the thread, for the collector to have
+    /// stopped the pool as asked. If this future is dropped first, the
+    /// collector is still in `self`, and dropping the pool terminates it.
+    async fn stopped(&mut self) -> Result<(), PoolError> {
+        let Some(collector) = self.collector.as_mut() else {
+            return Ok(());
+        };
+        let outcome = (&mut collector.done)
+            .await
+            .unwrap_or_else(|_| Err(collector_panicked()));
+        // The collector has done all its work and is ending: not joined, so
+        // as not to block; nothing of the pool is left to it.
+        self.collector = None;
+        outcome
     }
 }
 
-/// How a pool's work ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Ending {
-    /// Everything submitted finished: the workers are told to stop.
-    Finished,
-    /// The close timeout passed first: the workers are killed.
-    TimedOut,
-    /// Terminated or dropped: the workers are killed.
-    Terminated,
+fn collector_panicked() -> PoolError {
+    PoolError::Manager("the pool's collector thread panicked".to_owned())
 }
 
 impl Drop for Pool {
+    /// Terminates the pool, as [`Pool::terminate`] does, unless it was
+    /// closed or terminated already. Blocks for as long as killing and
+    /// reaping the workers takes; no call to the manager is made on this
+    /// thread, so it may be dropped inside an async context.
     fn drop(&mut self) {
-        if self.collector.is_some() || !self.shared.lock().slots.is_empty() {
-            let _ = self.stop(Ending::Terminated);
+        if self.collector.is_some() {
+            self.shared.ask(Stop::Terminate);
+            let _ = self.join();
         }
     }
 }

@@ -32,14 +32,64 @@
 //! }
 //! ```
 //!
+//! # Async code
+//!
+//! The same pool serves tokio code; nothing is written twice. Submitting
+//! work never blocks (it is queued for the pool's collector thread), and
+//! each handle is waited on either way: a plain thread blocks in
+//! [`AsyncResult::get`] or iterates an [`Imap`]; async code awaits the
+//! [`AsyncResult`] (it is a [`Future`]) or reads the
+//! [`Stream`](futures_core::Stream) of [`Imap::into_stream`]. The two ways
+//! run the same `poll` function, so they deliver the same results and
+//! errors.
+//!
+//! | blocking | async |
+//! |---|---|
+//! | [`PoolBuilder::build`] | [`PoolBuilder::build_async`]`.await` |
+//! | [`Pool::map`] | [`Pool::map_async`]`(..)?.await` |
+//! | [`Pool::apply`] | [`Pool::apply_async`]`(..)?.await` |
+//! | [`AsyncResult::get`], [`AsyncResult::get_timeout`] | `result.await`, `tokio::time::timeout(d, &mut result).await` |
+//! | `for r in pool.imap(..)?` | `pool.imap(..)?.into_stream()`, [`ImapStream`] |
+//! | `for r in pool.imap_unordered(..)?` | [`ImapUnordered::into_stream`], [`ImapUnorderedStream`] |
+//! | [`Pool::close`], [`Pool::terminate`] | [`Pool::close_async`]`.await`, [`Pool::terminate_async`]`.await` |
+//!
+//! ```no_run
+//! use futures_util::StreamExt;
+//! use manager::pool::Pool;
+//!
+//! # async fn demo(manager: &manager::Manager) -> Result<(), manager::PoolError> {
+//! let pool = Pool::builder(manager).workers(4).build_async().await?;
+//! let squares: Vec<u64> = pool.map_async("square", 0..100_u64)?.await?;
+//! let mut cubes = pool.imap_unordered::<u64, u64>("cube", 0..10_u64)?.into_stream();
+//! while let Some(cube) = cubes.next().await {
+//!     println!("{}", cube?);
+//! }
+//! pool.close_async().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The waits are cancel safe: an [`AsyncResult`] or a stream's `next()`
+//! that loses a `select!` keeps what had arrived, and its task runs on;
+//! await it again for the result. The blocking calls check first whether
+//! they are inside an async context and fail there with
+//! [`PoolError::InsideRuntime`], naming the call to await instead; in
+//! `spawn_blocking` they work. Dropping a pool inside an async context is
+//! allowed: it terminates the pool as [`Pool::terminate`] does, blocking
+//! the thread only while the workers are killed and reaped (the manager is
+//! called from the collector thread, not the dropping one).
+//!
 //! # Transport
 //!
 //! The pool uses the manager's own objects: one task queue per worker (so
 //! the parent knows which worker holds which tasks) and one results queue,
 //! all under a name unique to the pool, removed when the pool closes. A
-//! collector thread of the parent reads the results queue with a bounded
-//! wait and checks between reads whether each worker is still alive. A
-//! worker is given one job (a chunk of items) at a time.
+//! collector thread of the parent makes every call to the manager once
+//! the pool is built: it reads the results queue with a bounded wait
+//! (cut short when work is submitted while a worker is idle), hands out
+//! jobs, checks between reads whether each worker is still alive, and in
+//! the end stops the pool. A worker is given one job (a chunk of items)
+//! at a time.
 //!
 //! # Inputs and results are typed
 //!
@@ -68,17 +118,19 @@
 //!
 //! # Shutdown
 //!
-//! [`Pool::close`] is Python's `close()` followed by `join()`: the pool takes
+//! [`Pool::close`] (and [`Pool::close_async`]) is Python's `close()`
+//! followed by `join()`: the pool takes
 //! no new work, finishes every task already submitted (queued ones
 //! included; their results still reach the [`AsyncResult`], [`Imap`] and
-//! [`ImapUnordered`] handles), then stops the workers. A worker that dies
+//! [`ImapUnordered`] handles and their streams), then stops the workers. A worker that dies
 //! meanwhile is replaced while submitted work remains. The wait is bounded
 //! by [`PoolBuilder::close_timeout`] ([`DEFAULT_CLOSE_TIMEOUT`], 5 minutes,
 //! unless set): a close never hangs on a task that never ends. When it
 //! passes, the workers are killed, every unfinished item fails with
 //! [`PoolError::CloseTimeout`] and so does `close`.
 //!
-//! [`Pool::terminate`], and dropping the pool, stop at once (Python's
+//! [`Pool::terminate`] ([`Pool::terminate_async`]), and dropping the pool,
+//! stop at once (Python's
 //! `terminate()`): the workers are killed and every unfinished item, running
 //! or queued, fails with [`PoolError::Terminated`]. Results that had already
 //! arrived are still delivered.
@@ -102,12 +154,13 @@ mod handle;
 mod results;
 mod supervisor;
 mod tasks;
+mod wait;
 mod worker;
 
 pub use builder::PoolBuilder;
 pub use error::PoolError;
 pub use handle::Pool;
-pub use results::{AsyncResult, Imap, ImapUnordered};
+pub use results::{AsyncResult, Imap, ImapStream, ImapUnordered, ImapUnorderedStream};
 pub use tasks::Tasks;
 
 /// The name of the built-in entry that serves a pool's tasks.

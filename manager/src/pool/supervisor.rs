@@ -1,30 +1,39 @@
 //! The pool's supervisor: its workers and their queues, the jobs queued
 //! and running, and what happens when a worker dies (the job runs again,
 //! up to the retry limit).
+//!
+//! One thread of the parent, the collector, does every call to the
+//! manager once the pool is built: it hands out jobs, reads results,
+//! replaces dead workers and, when asked, stops the pool. It alone holds
+//! the pool's connection ([`Link`]). The [`Pool`](super::Pool) and its
+//! handles only queue work and ask, through the shared [`State`] and a
+//! wake-up ([`Supervisor::wake`]); so nothing they do blocks on the
+//! manager, and async code can call them.
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, mpsc};
-use std::time::Duration;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use manager_core::Encoded;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tokio::sync::Notify;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::tasks::Failure;
 use super::worker::{Job, Order, Report, WorkerArgs};
-use super::{POLL, PoolError, REPORTS_AT_ONCE, WORKER_ENTRY};
-use crate::blocking;
+use super::{POLL, PoolError, REPORTS_AT_ONCE, STOP_GRACE, WORKER_ENTRY};
 use crate::launcher::{Launcher, Worker};
-use crate::worker_report;
+use crate::proxy::Queue;
+use crate::{blocking, worker_report};
 
 /// One item's outcome, still encoded.
 pub(super) type Item = (usize, Result<Encoded, PoolError>);
 
 pub(super) struct Pending {
     pub(super) job: Job,
-    pub(super) reply: mpsc::Sender<Item>,
+    pub(super) reply: UnboundedSender<Item>,
     /// How many workers died running it so far.
     pub(super) deaths: u32,
 }
@@ -45,22 +54,75 @@ pub(super) struct State {
     pub(super) next_worker: u64,
     pub(super) closed: bool,
     pub(super) broken: Option<(String, u32, String)>,
+    /// What the pool's owner asked the collector to do: how to end.
+    pub(super) stop: Option<Stop>,
 }
 
+/// How the owner of a pool asks it to end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stop {
+    /// Finish the submitted work, waiting at most `timeout` (until
+    /// `deadline`), then stop the workers.
+    Close {
+        deadline: Instant,
+        timeout: Duration,
+    },
+    /// Stop at once.
+    Terminate,
+}
+
+/// How a pool's work ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ending {
+    /// Everything submitted finished: the workers are told to stop.
+    Finished,
+    /// The close timeout (given) passed first: the workers are killed.
+    TimedOut(Duration),
+    /// Terminated or dropped: the workers are killed.
+    Terminated,
+}
+
+/// What the pool's owner and the collector thread share.
 pub(super) struct Supervisor {
+    pub(super) prefix: String,
+    pub(super) initializer: Option<(String, Encoded)>,
+    pub(super) state: Mutex<State>,
+    /// Wakes the collector: work was submitted while a worker was idle, or
+    /// the owner asked it to stop.
+    pub(super) wake: Notify,
+    /// How many times a job whose worker died runs again.
+    pub(super) retries: u32,
+}
+
+/// The pool's connection to the manager and its means to start workers:
+/// used by the thread that builds the pool, then owned by the collector
+/// thread, and dropped there (a blocking client may not be dropped inside
+/// an async context; this way the pool's owner never holds one).
+pub(super) struct Link {
     pub(super) client: blocking::Client,
     pub(super) launcher: Launcher,
     pub(super) program: Option<OsString>,
-    pub(super) prefix: String,
     pub(super) results_name: String,
     pub(super) results: blocking::Queue<Report>,
-    pub(super) initializer: Option<(String, Encoded)>,
-    pub(super) state: Mutex<State>,
-    /// Signalled whenever a job ends or is dropped; [`Pool::close`] waits on it.
-    pub(super) changed: Condvar,
-    /// How many times a job whose worker died runs again.
-    pub(super) retries: u32,
-    pub(super) stopping: AtomicBool,
+    /// The same queue on the same connection, as an async handle: its
+    /// wait can be raced against [`Supervisor::wake`].
+    pub(super) results_async: Queue<Report>,
+}
+
+impl Link {
+    /// Waits at most [`POLL`] for reports, and less if `wake` is notified
+    /// (then `Ok(None)`). A wait cut short is cancelled in the manager,
+    /// and a report it took is given back to the queue.
+    fn next_reports(&self, wake: &Notify) -> Result<Option<Vec<Report>>, crate::Error> {
+        self.client.mode().run(async {
+            tokio::select! {
+                reports = self.results_async.get_many_timeout(REPORTS_AT_ONCE, POLL) => {
+                    reports.map(Some)
+                }
+                () = wake.notified() => Ok(None),
+            }
+        })
+    }
 }
 
 impl State {
@@ -75,25 +137,25 @@ impl Supervisor {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(super) fn start_worker(&self, state: &mut State) -> Result<Slot, PoolError> {
+    pub(super) fn start_worker(&self, link: &Link, state: &mut State) -> Result<Slot, PoolError> {
         let id = state.next_worker;
         state.next_worker += 1;
         let queue_name = format!("{}/tasks/{id}", self.prefix);
-        let queue = self.client.queue::<Order>(&queue_name, None)?;
+        let queue = link.client.queue::<Order>(&queue_name, None)?;
         let args = WorkerArgs {
             worker: id,
             tasks: queue_name.clone(),
-            results: self.results_name.clone(),
+            results: link.results_name.clone(),
             initializer: self.initializer.clone(),
         };
-        let worker = match &self.program {
-            Some(program) => self.launcher.spawn_program(program, WORKER_ENTRY, &args),
-            None => self.launcher.spawn(WORKER_ENTRY, &args),
+        let worker = match &link.program {
+            Some(program) => link.launcher.spawn_program(program, WORKER_ENTRY, &args),
+            None => link.launcher.spawn(WORKER_ENTRY, &args),
         };
         let worker = match worker {
             Ok(worker) => worker,
             Err(e) => {
-                let _ = self.client.remove(&queue_name);
+                let _ = link.client.remove(&queue_name);
                 return Err(e.into());
             }
         };
@@ -112,8 +174,8 @@ impl Supervisor {
         task: &str,
         items: Vec<(usize, Encoded)>,
         chunksize: usize,
-    ) -> Result<mpsc::Receiver<Item>, PoolError> {
-        let (reply, replies) = mpsc::channel();
+    ) -> Result<UnboundedReceiver<Item>, PoolError> {
+        let (reply, replies) = unbounded_channel();
         let mut state = self.lock();
         if state.closed {
             return Err(PoolError::Closed);
@@ -143,8 +205,26 @@ impl Supervisor {
                 deaths: 0,
             });
         }
-        self.dispatch(&mut state);
+        // The collector hands the jobs out; it needs waking only if a
+        // worker is idle (otherwise the next result wakes it).
+        let idle = state.slots.iter().any(|s| s.running.is_none());
+        drop(state);
+        if idle {
+            self.wake.notify_one();
+        }
         Ok(replies)
+    }
+
+    /// Asks the collector to end as `stop` says; a terminate overrides a
+    /// close under way, never the other way round.
+    pub(super) fn ask(&self, stop: Stop) {
+        let mut state = self.lock();
+        state.closed = true;
+        if state.stop != Some(Stop::Terminate) {
+            state.stop = Some(stop);
+        }
+        drop(state);
+        self.wake.notify_one();
     }
 
     /// Gives a pending job to every idle worker.
@@ -171,27 +251,117 @@ impl Supervisor {
         }
     }
 
-    /// The collector thread: results in, dead workers replaced.
-    pub(super) fn collect(&self) {
-        while !self.stopping.load(Ordering::SeqCst) {
+    /// The collector thread: results in, jobs out, dead workers replaced,
+    /// until the owner asks it to end; then it stops the pool and drops the
+    /// pool's connection, and returns how the stop went.
+    pub(super) fn run(&self, link: Link) -> Result<(), PoolError> {
+        let ending = self.serve(&link);
+        let outcome = self.stop(&link, ending);
+        drop(link);
+        outcome
+    }
+
+    fn serve(&self, link: &Link) -> Ending {
+        let mut healthy = true;
+        loop {
+            if let Some(ending) = self.asked_to_end() {
+                return ending;
+            }
+            if !healthy {
+                // Nothing more to read; wait for the owner.
+                link.client.mode().run(self.wake.notified());
+                continue;
+            }
             // Every report waiting, in one request: with many workers, one
             // round trip per poll rather than per job.
-            match self.results.get_many_timeout(REPORTS_AT_ONCE, POLL) {
+            match link.next_reports(&self.wake) {
                 Ok(reports) => {
-                    for report in reports {
+                    for report in reports.into_iter().flatten() {
                         self.on_report(report);
                     }
                 }
                 Err(e) => {
-                    if !self.stopping.load(Ordering::SeqCst) {
-                        tracing::error!(error = %e, "pool results queue failed");
-                        self.fail_all(&e.to_string());
-                    }
-                    return;
+                    tracing::error!(error = %e, "pool results queue failed");
+                    self.fail_all(&e.to_string());
+                    healthy = false;
+                    continue;
                 }
             }
-            self.check_workers();
+            self.dispatch(&mut self.lock());
+            self.check_workers(link);
         }
+    }
+
+    /// How to end, if the owner asked and the time has come.
+    fn asked_to_end(&self) -> Option<Ending> {
+        let state = self.lock();
+        match state.stop? {
+            Stop::Terminate => Some(Ending::Terminated),
+            Stop::Close { .. } if state.is_idle() => Some(Ending::Finished),
+            Stop::Close { deadline, timeout } if Instant::now() >= deadline => {
+                tracing::warn!(after = ?timeout, "pool close timed out; killing the workers");
+                Some(Ending::TimedOut(timeout))
+            }
+            Stop::Close { .. } => None,
+        }
+    }
+
+    /// Fails what is unfinished as `ending` says, stops or kills the
+    /// workers and removes the queues.
+    pub(super) fn stop(&self, link: &Link, ending: Ending) -> Result<(), PoolError> {
+        let error = |_: usize| match ending {
+            Ending::TimedOut(timeout) => PoolError::CloseTimeout(timeout),
+            Ending::Finished | Ending::Terminated => PoolError::Terminated,
+        };
+        let mut state = self.lock();
+        state.closed = true;
+        let pending = std::mem::take(&mut state.pending);
+        drop(state);
+        for job in pending {
+            fail(job, error);
+        }
+        if ending != Ending::Finished {
+            // A result sent before the end still counts. (No job is queued
+            // any more, so this hands out no new work.)
+            while let Ok(Some(report)) = link.results.try_get() {
+                self.on_report(report);
+            }
+        }
+        let slots = std::mem::take(&mut self.lock().slots);
+        let mut names = vec![link.results_name.clone()];
+        let mut slots: Vec<Slot> = slots
+            .into_iter()
+            .map(|mut slot| {
+                if let Some(running) = slot.running.take() {
+                    fail(running, error);
+                }
+                if ending == Ending::Finished {
+                    let _ = slot.queue.put(&Order::Stop);
+                }
+                slot
+            })
+            .collect();
+        // One grace for the whole pool, not one per worker.
+        let deadline = Instant::now() + STOP_GRACE;
+        for slot in &mut slots {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if ending != Ending::Finished || slot.worker.join_timeout(left).is_err() {
+                let _ = slot.worker.kill();
+            }
+            names.push(slot.queue_name.clone());
+        }
+        // The queue handles go here, on this thread, before the client.
+        drop(slots);
+        let mut failed = None;
+        for name in names {
+            if let Err(e) = link.client.remove(&name) {
+                failed.get_or_insert(PoolError::from(e));
+            }
+        }
+        if let Ending::TimedOut(timeout) = ending {
+            return Err(PoolError::CloseTimeout(timeout));
+        }
+        failed.map_or(Ok(()), Err)
     }
 
     pub(super) fn on_report(&self, report: Report) {
@@ -257,11 +427,10 @@ impl Supervisor {
                 }
             }
         }
-        self.changed.notify_all();
     }
 
     /// Fails the job of each dead worker and starts a replacement.
-    pub(super) fn check_workers(&self) {
+    pub(super) fn check_workers(&self, link: &Link) {
         let mut state = self.lock();
         let dead: Vec<usize> = state
             .slots
@@ -274,7 +443,7 @@ impl Supervisor {
         }
         // A result the worker sent before dying still counts.
         drop(state);
-        while let Ok(reports) = self
+        while let Ok(reports) = link
             .results
             .get_many_timeout(REPORTS_AT_ONCE, Duration::ZERO)
         {
@@ -325,13 +494,13 @@ impl Supervisor {
                     });
                 }
             }
-            let _ = self.client.remove(&slot.queue_name);
+            let _ = link.client.remove(&slot.queue_name);
             // A closing pool still replaces workers while submitted work
             // waits for one.
             if state.broken.is_some() || (state.closed && state.pending.is_empty()) {
                 continue;
             }
-            match self.start_worker(&mut state) {
+            match self.start_worker(link, &mut state) {
                 Ok(replacement) => state.slots.push(replacement),
                 Err(e) => tracing::error!(error = %e, "cannot replace a pool worker"),
             }
@@ -342,7 +511,6 @@ impl Supervisor {
             }
         }
         self.dispatch(&mut state);
-        self.changed.notify_all();
     }
 
     pub(super) fn fail_all(&self, message: &str) {
@@ -356,7 +524,6 @@ impl Supervisor {
                 fail(running, |_| PoolError::Manager(message.to_owned()));
             }
         }
-        self.changed.notify_all();
     }
 }
 
