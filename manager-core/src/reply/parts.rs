@@ -482,6 +482,9 @@ mod tests {
                 protocol_version: crate::PROTOCOL_VERSION,
                 build_version: "0".into(),
                 threads: 1,
+                errors_total: 0,
+                handshakes_failed: 0,
+                rss_bytes: None,
             },
             objects: (0..500)
                 .map(|i| ObjectReport {
