@@ -8,6 +8,9 @@
 //! manager-inspect --unix /tmp/app.sock --watch    # refreshed every second
 //! ```
 //!
+//! In the JSON, durations are milliseconds and times are RFC 3339 strings
+//! in UTC (see [`manager_inspect::json`]).
+//!
 //! The key comes from an environment variable (`--authkey-env NAME`, default
 //! `MANAGER_AUTHKEY`) or a file (`--authkey-file PATH`), never from the
 //! command line. An unreachable address or a wrong key is one line on
@@ -22,7 +25,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, Parser};
 use manager::{Address, AuthKey, Client};
-use manager_inspect::render;
+use manager_inspect::{json, render};
 
 /// Longest wait for one snapshot.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -30,7 +33,14 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// Shows what a running manager holds: its objects (actors), its clients and
 /// totals.
 #[derive(Debug, Parser)]
-#[command(name = "manager-inspect", version)]
+#[command(
+    name = "manager-inspect",
+    version,
+    after_help = "JSON (--json): durations (totals.uptime, totals.rate_window) are numbers of \
+                  milliseconds; times (taken_at, started_at, created_at, last_operation, \
+                  connected_at) are RFC 3339 strings in UTC, e.g. \"2025-01-31T09:30:00.123Z\"; \
+                  sizes are bytes."
+)]
 struct Cli {
     #[command(flatten)]
     address: Target,
@@ -44,7 +54,8 @@ struct Cli {
     #[arg(long, value_name = "PATH", conflicts_with = "authkey_env")]
     authkey_file: Option<PathBuf>,
 
-    /// Print one snapshot as JSON.
+    /// Print one snapshot as JSON: durations in milliseconds, times in RFC
+    /// 3339 (UTC).
     #[arg(long, conflicts_with = "watch")]
     json: bool,
 
@@ -94,7 +105,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             .with_timeout(CALL_TIMEOUT);
         if cli.json {
             let snapshot = client.inspect().await?;
-            println!("{}", serde_json::to_string_pretty(&snapshot)?);
+            println!("{:#}", json::snapshot(&snapshot));
             return Ok(());
         }
         if !cli.watch {
