@@ -1,6 +1,6 @@
 //! `manager-inspect`: what a running manager holds, its clients and its
 //! totals, read over the same authenticated protocol as every other
-//! client ([`manager::Client::inspect`]) and shown two ways (and refreshed with `--watch`). The
+//! client ([`manager::Client::inspect`]) and shown three ways. The
 //! `manager-inspect` binary of this package is a thin command line over
 //! them:
 //!
@@ -8,8 +8,11 @@
 //!   default).
 //! - [`json`]: the snapshot as JSON for scripts (`--json`), with durations
 //!   in milliseconds and times in RFC 3339 (UTC).
+//! - [`watch`]: a live terminal view (`--watch`), refreshed every second,
+//!   sortable, filterable and scrollable, with the request rate as a
+//!   sparkline.
 //!
-//! Programs that inspect their own manager can use the same two.
+//! Programs that inspect their own manager can use the same three.
 //!
 //! # Example
 //!
@@ -28,5 +31,7 @@
 
 pub mod json;
 mod text;
+pub mod watch;
 
 pub use text::render;
+pub use watch::{WatchError, watch};
