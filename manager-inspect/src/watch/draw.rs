@@ -512,6 +512,6 @@ mod tests {
         assert!(app.error.is_some());
         let lines = screen(&mut app);
         assert!(lines[23].starts_with("refresh failed"), "{lines:#?}");
-        assert!(lines[3].starts_with("150.0/s max 150"), "{lines:#?}");
+        assert!(lines[3].starts_with("150/s max 150 "), "{lines:#?}");
     }
 }
