@@ -99,6 +99,18 @@ pub struct Totals {
     /// The threads the manager runs its objects and connections on
     /// (`Limits::threads`); objects and connections say which is theirs.
     pub threads: u32,
+    /// Requests answered with an error since the start, from every
+    /// connection: a [`ManagerError`](crate::ManagerError) such as a missing
+    /// key, a wrong type or a reply too large for a frame (a custom type's
+    /// own error reply is a successful answer).
+    pub errors_total: u64,
+    /// Handshakes that failed since the start: a wrong key, a protocol
+    /// mismatch, a timeout, too many connections, or one closed to make
+    /// room for newer handshakes.
+    pub handshakes_failed: u64,
+    /// The manager process's resident set size, in bytes; `None` where it
+    /// is not known (it is read from `/proc/self/status` on Linux).
+    pub rss_bytes: Option<u64>,
 }
 
 impl Totals {
@@ -358,6 +370,9 @@ mod tests {
             protocol_version: crate::PROTOCOL_VERSION,
             build_version: "0".into(),
             threads: 1,
+            errors_total: 2,
+            handshakes_failed: 1,
+            rss_bytes: Some(1 << 20),
         };
         assert_eq!(totals.requests_per_second(), 100.0);
         let empty = Totals {

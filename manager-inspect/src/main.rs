@@ -5,15 +5,18 @@
 //! export MANAGER_AUTHKEY=...   # the manager's key, in hex
 //! manager-inspect --unix /tmp/app.sock            # tables, once
 //! manager-inspect --tcp 127.0.0.1:5000 --json     # one snapshot as JSON
-//! manager-inspect --unix /tmp/app.sock --watch    # refreshed every second
+//! manager-inspect --unix /tmp/app.sock --watch    # a live view, until `q`
 //! ```
+//!
+//! In the JSON, durations are milliseconds and times are RFC 3339 strings
+//! in UTC (see [`manager_inspect::json`]). The live view's keys are listed
+//! in [`manager_inspect::watch`] and at its foot.
 //!
 //! The key comes from an environment variable (`--authkey-env NAME`, default
 //! `MANAGER_AUTHKEY`) or a file (`--authkey-file PATH`), never from the
 //! command line. An unreachable address or a wrong key is one line on
 //! stderr and exit code 1.
 
-use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,7 +25,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, Parser};
 use manager::{Address, AuthKey, Client};
-use manager_inspect::render;
+use manager_inspect::{json, render, watch};
 
 /// Longest wait for one snapshot.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -30,7 +33,17 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// Shows what a running manager holds: its objects (actors), its clients and
 /// totals.
 #[derive(Debug, Parser)]
-#[command(name = "manager-inspect", version)]
+#[command(
+    name = "manager-inspect",
+    version,
+    after_help = "JSON (--json): durations (totals.uptime, totals.rate_window) are numbers of \
+                  milliseconds; times (taken_at, started_at, created_at, last_operation, \
+                  connected_at) are RFC 3339 strings in UTC, e.g. \"2025-01-31T09:30:00.123Z\"; \
+                  sizes are bytes.\n\n\
+                  Live view (--watch) keys: q or Ctrl-C quit, Tab objects/connections, s/S sort \
+                  by mailbox, requests, bytes or name, r reverse, / filter by name (Esc \
+                  clears), arrows, PgUp/PgDn, Home/End scroll."
+)]
 struct Cli {
     #[command(flatten)]
     address: Target,
@@ -44,13 +57,36 @@ struct Cli {
     #[arg(long, value_name = "PATH", conflicts_with = "authkey_env")]
     authkey_file: Option<PathBuf>,
 
-    /// Print one snapshot as JSON.
+    /// Print one snapshot as JSON: durations in milliseconds, times in RFC
+    /// 3339 (UTC).
     #[arg(long, conflicts_with = "watch")]
     json: bool,
 
-    /// Refresh the tables in place every second, until interrupted.
+    /// A live view in the terminal, refreshed every interval, until `q`
+    /// (without a terminal, the tables are printed at every refresh).
     #[arg(long)]
     watch: bool,
+
+    /// Seconds between refreshes of --watch.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value = "1",
+        requires = "watch",
+        value_parser = interval
+    )]
+    interval: Duration,
+}
+
+/// A refresh interval in seconds, from 0.05 to a day.
+fn interval(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !(0.05..=86_400.0).contains(&secs) {
+        return Err(format!("{secs} s is not between 0.05 s and a day"));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 /// Where the manager listens.
@@ -94,22 +130,15 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             .with_timeout(CALL_TIMEOUT);
         if cli.json {
             let snapshot = client.inspect().await?;
-            println!("{}", serde_json::to_string_pretty(&snapshot)?);
+            println!("{:#}", json::snapshot(&snapshot));
             return Ok(());
         }
         if !cli.watch {
             print!("{}", render(&address, &client.inspect().await?));
             return Ok(());
         }
-        let mut ticks = tokio::time::interval(Duration::from_secs(1));
-        loop {
-            ticks.tick().await;
-            let page = render(&address, &client.inspect().await?);
-            // Home, the page, then clear whatever the last page left below.
-            let mut out = std::io::stdout().lock();
-            write!(out, "\x1b[H{}\x1b[J", page.replace('\n', "\x1b[K\n"))?;
-            out.flush()?;
-        }
+        watch(client, &address, cli.interval).await?;
+        Ok(())
     })
 }
 

@@ -1,11 +1,12 @@
-//! The `manager-inspect` command: `--json` prints a snapshot that parses
-//! and matches the manager; tables by default; a wrong address or a wrong
-//! key is one line on stderr and a non-zero exit.
+//! The `manager-inspect` command: `--json` prints a snapshot that matches
+//! the manager, with durations in milliseconds and times in RFC 3339;
+//! tables by default; a wrong address or a wrong key is one line on stderr
+//! and a non-zero exit.
 
 use std::process::{Command, Output};
 
-use manager::inspect::{KindDetail, ManagerSnapshot};
 use manager::{Address, AuthKey, Manager};
+use serde_json::{Value, json};
 
 fn inspector(address: &Address, key_hex: &str, args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_manager-inspect"));
@@ -41,28 +42,84 @@ fn one_line_error(output: &Output) -> String {
     stderr
 }
 
+/// Whether `text` reads as RFC 3339 in UTC to the millisecond, as
+/// `2025-01-31T09:30:00.123Z`.
+fn is_rfc3339_utc(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits = [0..4, 5..7, 8..10, 11..13, 14..16, 17..19, 20..23];
+    b.len() == 24
+        && digits
+            .into_iter()
+            .all(|r| b[r].iter().all(u8::is_ascii_digit))
+        && [
+            (4, b'-'),
+            (7, b'-'),
+            (10, b'T'),
+            (13, b':'),
+            (16, b':'),
+            (19, b'.'),
+            (23, b'Z'),
+        ]
+        .into_iter()
+        .all(|(i, c)| b[i] == c)
+}
+
 #[test]
-fn json_snapshot_parses_and_matches() -> anyhow::Result<()> {
-    let (manager, _client) = manager_with_a_queue()?;
+fn json_snapshot_matches_with_milliseconds_and_rfc3339() -> anyhow::Result<()> {
+    let (manager, client) = manager_with_a_queue()?;
     let key = manager.authkey().to_hex();
     let output = inspector(manager.address(), &key, &["--json"]);
     assert!(output.status.success(), "{output:?}");
-    let snapshot: ManagerSnapshot = serde_json::from_slice(&output.stdout)?;
-    let jobs = snapshot.object("jobs").expect("the queue is listed");
+    let snapshot: Value = serde_json::from_slice(&output.stdout)?;
+    let jobs = snapshot["objects"]
+        .as_array()
+        .expect("a list of objects")
+        .iter()
+        .find(|o| o["name"] == "jobs")
+        .expect("the queue is listed");
     assert_eq!(
-        jobs.detail.as_ref().map(|d| &d.size),
-        Some(&KindDetail::Queue {
-            len: 3,
-            maxsize: Some(10),
-            unfinished: None,
-            in_flight: 0,
-        })
+        jobs["detail"]["size"],
+        json!({"Queue": {"len": 3, "maxsize": 10, "unfinished": null, "in_flight": 0}})
     );
-    assert_eq!(jobs.messages_handled, 3);
+    assert_eq!(jobs["messages_handled"], 3);
+    assert_eq!(jobs["mailbox"], 0);
+    let totals = &snapshot["totals"];
     // The manager's own client and the inspector.
-    assert_eq!(snapshot.totals.connections_now, 2);
-    assert_eq!(snapshot.totals.protocol_version, manager::PROTOCOL_VERSION);
-    assert!(snapshot.connection(snapshot.requested_by).is_some());
+    assert_eq!(totals["connections_now"], 2);
+    assert_eq!(totals["protocol_version"], manager::PROTOCOL_VERSION);
+    assert_eq!(totals["errors_total"], 0);
+    assert_eq!(totals["handshakes_failed"], 0);
+    assert!(
+        totals["rss_bytes"].as_u64().is_some_and(|n| n > 0),
+        "{totals}"
+    );
+    let requested_by = snapshot["requested_by"].as_u64().expect("a connection id");
+    assert!(
+        snapshot["connections"]
+            .as_array()
+            .expect("a list of connections")
+            .iter()
+            .any(|c| c["id"] == requested_by && c["id"] != client.connection_id())
+    );
+
+    // Times are RFC 3339 in UTC; durations are milliseconds.
+    let connection = &snapshot["connections"][0];
+    for time in [
+        &totals["taken_at"],
+        &totals["started_at"],
+        &jobs["created_at"],
+        &jobs["last_operation"],
+        &connection["connected_at"],
+    ] {
+        let text = time.as_str().unwrap_or_default();
+        assert!(is_rfc3339_utc(text), "{time} in {snapshot:#}");
+    }
+    assert!(totals["taken_at"].as_str() >= totals["started_at"].as_str());
+    for duration in [&totals["uptime"], &totals["rate_window"]] {
+        assert!(duration.as_f64().is_some_and(|ms| ms >= 0.0), "{duration}");
+    }
+    // The manager has been up for less than the test has run.
+    assert!(totals["uptime"].as_f64().unwrap_or(f64::MAX) < 600_000.0);
 
     // The same through a key file, as tables.
     let dir = tempfile::tempdir()?;
@@ -118,8 +175,9 @@ impl Drop for Reaped {
     }
 }
 
+/// Without a terminal, `--watch` prints the plain page at every refresh.
 #[test]
-fn watch_redraws_the_page_as_the_manager_changes() -> anyhow::Result<()> {
+fn watch_without_a_terminal_prints_each_page() -> anyhow::Result<()> {
     use std::io::Read as _;
     use std::time::{Duration, Instant};
 
@@ -131,7 +189,7 @@ fn watch_redraws_the_page_as_the_manager_changes() -> anyhow::Result<()> {
     command
         .arg("--unix")
         .arg(path)
-        .arg("--watch")
+        .args(["--watch", "--interval", "0.2"])
         .env("MANAGER_AUTHKEY", manager.authkey().to_hex())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null());
@@ -162,13 +220,14 @@ fn watch_redraws_the_page_as_the_manager_changes() -> anyhow::Result<()> {
         Ok(())
     };
     wait_for("3/10 items")?;
-    // The page is drawn from the top of the screen, in place.
-    wait_for("\x1b[H")?;
     client.queue::<u32>("jobs", Some(10))?.put(&3)?;
     wait_for("4/10 items")?;
     assert!(
         child.0.try_wait()?.is_none(),
         "--watch keeps running until interrupted"
     );
+    // Plain text: no terminal codes.
+    let text = String::from_utf8_lossy(&seen);
+    assert!(!text.contains('\x1b'), "{text}");
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! A Unix socket the manager listens on is created owner-only (mode 0600)
 //! by `bind` itself ([`bind_private_unix_listener`]), so there is no moment
 //! when another user could connect to it; the server notices a peer that
-//! hung up without reading from it ([`peer_hung_up`]).
+//! hung up without reading from it ([`peer_hung_up`]). An inspection
+//! reports the manager's resident memory ([`resident_set_bytes`]).
 
 #![allow(unsafe_code)]
 
@@ -74,4 +75,46 @@ pub(crate) fn bind_private_unix_listener(
     let listener = std::os::unix::net::UnixListener::bind(path)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     Ok(listener)
+}
+
+/// The resident set size of this process, in bytes: the `VmRSS` line of
+/// `/proc/self/status`. `None` if it cannot be read or parsed.
+#[cfg(target_os = "linux")]
+pub(crate) fn resident_set_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    vm_rss(&status)
+}
+
+/// Elsewhere the resident set size is not reported.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn resident_set_bytes() -> Option<u64> {
+    None
+}
+
+/// The `VmRSS:   1234 kB` line of a `/proc/PID/status` text, in bytes.
+#[cfg(any(target_os = "linux", test))]
+fn vm_rss(status: &str) -> Option<u64> {
+    let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
+    let kib = line.trim().strip_suffix("kB")?.trim().parse::<u64>().ok()?;
+    kib.checked_mul(1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vm_rss_reads_the_status_line_in_bytes() {
+        let status = "Name:\tmanager\nVmPeak:\t  9000 kB\nVmRSS:\t    1234 kB\nThreads:\t4\n";
+        assert_eq!(vm_rss(status), Some(1234 * 1024));
+        assert_eq!(vm_rss("Name:\tx\n"), None);
+        assert_eq!(vm_rss("VmRSS:\tlots kB\n"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn this_process_has_a_resident_set() {
+        let rss = resident_set_bytes().expect("/proc/self/status has VmRSS");
+        assert!(rss > 1024 * 1024, "{rss}");
+    }
 }

@@ -1,6 +1,6 @@
 //! Inspecting a running manager from any authenticated client:
 //! [`Client::inspect`] returns a [`ManagerSnapshot`] of every object (its
-//! counters, mailbox depth, parked waiters, size and holders), every live
+//! counters, mailbox depth, parked waiters, size, holders and latency), every live
 //! connection (its peer, requests served and in flight, what it holds) and
 //! totals (uptime, connections, request rate, versions).
 //!
@@ -39,8 +39,8 @@ use std::future::Future;
 use manager_core::request::RegistryRequest;
 
 pub use manager_core::inspect::{
-    ConnectionReport, HeldObject, Holding, KindDetail, ManagerSnapshot, ObjectDetail, ObjectReport,
-    Peer, Totals, UnixMillis,
+    ConnectionReport, HeldObject, Holding, KindDetail, Latency, ManagerSnapshot, ObjectDetail,
+    ObjectReport, Peer, Totals, UnixMillis,
 };
 
 use crate::mode::Mode;

@@ -109,8 +109,10 @@ pub enum RegistryReply {
     Removed(bool),
     /// Every object, sorted by name.
     Objects(Vec<ObjectSummary>),
-    /// What the manager holds, for `Inspect`.
-    Snapshot(ManagerSnapshot),
+    /// What the manager holds, for `Inspect`. Boxed: by far the largest
+    /// reply, it would otherwise set the size of every reply moved on the
+    /// hot path (the wire form is the same).
+    Snapshot(Box<ManagerSnapshot>),
 }
 
 /// Identifies one object.

@@ -482,6 +482,9 @@ mod tests {
                 protocol_version: crate::PROTOCOL_VERSION,
                 build_version: "0".into(),
                 threads: 1,
+                errors_total: 0,
+                handshakes_failed: 0,
+                rss_bytes: None,
             },
             objects: (0..500)
                 .map(|i| ObjectReport {
@@ -513,17 +516,17 @@ mod tests {
                 .collect(),
             requested_by: 3,
         };
-        let reply = Reply::Registry(RegistryReply::Snapshot(snapshot.clone()));
+        let reply = Reply::Registry(RegistryReply::Snapshot(Box::new(snapshot.clone())));
         let (parts, last) = cut(reply.clone(), 1_000);
         assert!(parts.iter().any(|p| matches!(p, Part::Connections(_))));
-        let Reply::Registry(RegistryReply::Snapshot(ManagerSnapshot {
+        let Reply::Registry(RegistryReply::Snapshot(last_snapshot)) = &last else {
+            panic!("last frame {last:?}")
+        };
+        let ManagerSnapshot {
             objects,
             connections,
             ..
-        })) = &last
-        else {
-            panic!("last frame {last:?}")
-        };
+        } = &**last_snapshot;
         assert!(objects.is_empty() && connections.is_empty());
         assert_eq!(last.after_parts(parts).unwrap(), reply);
     }

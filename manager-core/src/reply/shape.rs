@@ -102,7 +102,7 @@ shapes! {
     ObjectInfo: Reply::Registry(RegistryReply::Object(info)) => info;
     Removed: Reply::Registry(RegistryReply::Removed(removed)) => Removed(removed);
     Vec<ObjectSummary>: Reply::Registry(RegistryReply::Objects(objects)) => objects;
-    ManagerSnapshot: Reply::Registry(RegistryReply::Snapshot(snapshot)) => snapshot;
+    ManagerSnapshot: Reply::Registry(RegistryReply::Snapshot(snapshot)) => *snapshot;
 }
 
 #[cfg(test)]

@@ -151,6 +151,7 @@ pub(super) async fn run<S: Stream>(mut stream: S, accepted: Accepted, shared: Ar
         replies,
         limits.max_frame + REPLY_HEADROOM,
         counters.clone(),
+        shared.errors.clone(),
     ));
     let mut reader = Reader {
         connection: ConnectionId(id),

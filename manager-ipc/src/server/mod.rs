@@ -199,6 +199,7 @@ pub async fn serve(
         connected: Arc::new(AtomicUsize::new(0)),
         failures: Mutex::new(FailureLog::new()),
         requests: AtomicU64::new(0),
+        errors: Arc::new(AtomicU64::new(0)),
         live: Mutex::new(BTreeMap::new()),
         rate: Mutex::new(RateWindow::new(started)),
     });

@@ -191,8 +191,8 @@ impl Reader {
         let asker = self.connection.0;
         actix_rt::spawn(async move {
             let result = match shared.registry.send(InspectObjects::default()).await {
-                Ok(objects) => Ok(Reply::Registry(RegistryReply::Snapshot(snapshot(
-                    &shared, objects, asker,
+                Ok(objects) => Ok(Reply::Registry(RegistryReply::Snapshot(Box::new(
+                    snapshot(&shared, objects, asker),
                 )))),
                 Err(_) => Err(ManagerError::ShuttingDown),
             };

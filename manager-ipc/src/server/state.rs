@@ -19,6 +19,7 @@ use manager_core::inspect::{
 
 use super::{FAILURE_LOG_EVERY, ServerConfig};
 use crate::auth::AuthKey;
+use crate::platform;
 
 pub(super) struct ServerState {
     pub(super) registry: Addr<RegistryActor>,
@@ -41,6 +42,9 @@ pub(super) struct ServerState {
     pub(super) failures: Mutex<FailureLog>,
     /// Requests read so far, from every connection.
     pub(super) requests: AtomicU64,
+    /// Requests answered with an error so far, from every connection
+    /// (shared with each connection's writer, which counts them).
+    pub(super) errors: Arc<AtomicU64>,
     /// Authenticated connections that are still open, by id.
     pub(super) live: Mutex<BTreeMap<u64, LiveConnection>>,
     /// Samples of `requests`, one a second.
@@ -278,6 +282,7 @@ pub(super) fn snapshot(
     let now = Instant::now();
     let taken_at = UnixMillis::now();
     let requests_total = shared.requests.load(Ordering::Relaxed);
+    let handshakes_failed = shared.failures().total;
     let (recent_requests, rate_window) = shared.rate().recent(now, requests_total);
     let mut connections: Vec<ConnectionReport> = shared
         .live()
@@ -328,6 +333,9 @@ pub(super) fn snapshot(
             protocol_version: PROTOCOL_VERSION,
             build_version: env!("CARGO_PKG_VERSION").to_owned(),
             threads: u32::try_from(shared.threads.len()).unwrap_or(u32::MAX),
+            errors_total: shared.errors.load(Ordering::Relaxed),
+            handshakes_failed,
+            rss_bytes: platform::resident_set_bytes(),
         },
         objects,
         connections,

@@ -1,9 +1,10 @@
 //! A connection's writer: drains ready replies into one write, long list
-//! replies in parts, and counts what it wrote.
+//! replies in parts, and counts what it wrote and how many of those were
+//! errors.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use manager_actors::reply::{Outgoing, ReplyQueue};
 use manager_core::ManagerError;
@@ -25,11 +26,16 @@ use crate::frame::{FrameError, SplicedFrames};
 /// A list longer than [`part_bytes`] is written in parts, yielding to
 /// other tasks after each part and writing every [`FLUSH_AT`] bytes
 /// ([`manager_core::reply::parts`]).
+///
+/// Replies written are added to `counters`, and those that answered with an
+/// error to the manager's `errors`: counted in the batch, so a batch adds
+/// to `errors` once, and only if it had any.
 pub(super) async fn write_replies<W: AsyncWrite + Unpin>(
     mut write: W,
     mut replies: ReplyQueue,
     max_frame: usize,
     counters: Arc<ConnectionCounters>,
+    errors: Arc<AtomicU64>,
 ) {
     const KEEP: usize = 64 * 1024;
     let part_bytes = part_bytes(max_frame);
@@ -38,6 +44,7 @@ pub(super) async fn write_replies<W: AsyncWrite + Unpin>(
     let mut handoffs: VecDeque<(usize, Outgoing)> = VecDeque::new();
     while let Some(first) = replies.recv().await {
         let mut count = 0;
+        let mut failed = 0_u64;
         let mut bytes = 0;
         let mut bulk = false;
         let mut long = None;
@@ -49,6 +56,7 @@ pub(super) async fn write_replies<W: AsyncWrite + Unpin>(
                 break;
             }
             let whole = encode_reply(reply.frame(), &mut out, max_frame);
+            failed += u64::from(!whole || reply.frame().result.is_err());
             count += 1;
             bytes += reply.size();
             bulk |= reply.is_bulk();
@@ -83,14 +91,19 @@ pub(super) async fn write_replies<W: AsyncWrite + Unpin>(
             count += 1;
             bytes += reply.size();
             bulk |= reply.is_bulk();
-            if let Err(e) = write_in_parts(&mut write, reply, &mut out, max_frame, part_bytes).await
-            {
-                tracing::debug!(error = %e, "write to client failed");
-                return;
+            match write_in_parts(&mut write, reply, &mut out, max_frame, part_bytes).await {
+                Ok(whole) => failed += u64::from(!whole),
+                Err(e) => {
+                    tracing::debug!(error = %e, "write to client failed");
+                    return;
+                }
             }
         }
         replies.written(count, bytes, bulk);
         counters.written.fetch_add(count as u64, Ordering::Relaxed);
+        if failed > 0 {
+            errors.fetch_add(failed, Ordering::Relaxed);
+        }
         out.clear();
         // Do not keep a huge reply's buffer for the connection's life.
         out.shrink(4 * KEEP);
@@ -123,21 +136,22 @@ pub(super) fn is_list(reply: &Outgoing) -> bool {
 
 /// Writes the list `reply` as parts of about `part_bytes` each, then its
 /// last frame (see [`manager_core::reply::parts`]); an item too large for
-/// a frame ends it with [`ManagerError::ReplyTooLarge`] instead.
+/// a frame ends it with [`ManagerError::ReplyTooLarge`] instead. `false`
+/// if the reply was answered with an error.
 pub(super) async fn write_in_parts<W: AsyncWrite + Unpin>(
     write: &mut W,
     reply: Outgoing,
     out: &mut SplicedFrames,
     max_frame: usize,
     part_bytes: usize,
-) -> std::io::Result<()> {
+) -> std::io::Result<bool> {
     // A list hands nothing over: delivering it gives nothing back.
     let ReplyFrame { id, result } = reply.deliver();
     let mut list = match result {
         Ok(reply) => reply.into_parts(),
         Err(e) => {
             encode_reply(&ReplyFrame { id, result: Err(e) }, out, max_frame);
-            return out.write_to(write, |_| {}).await;
+            return out.write_to(write, |_| {}).await.map(|()| false);
         }
     };
     while let Some(part) = list.next_part(part_bytes) {
@@ -148,7 +162,7 @@ pub(super) async fn write_in_parts<W: AsyncWrite + Unpin>(
         if !encode_reply(&frame, out, max_frame) {
             // The error went in the part's place and ends the reply; the
             // client drops the parts before it.
-            return out.write_to(write, |_| {}).await;
+            return out.write_to(write, |_| {}).await.map(|()| false);
         }
         if out.len() >= FLUSH_AT {
             out.write_to(write, |_| {}).await?;
@@ -162,8 +176,8 @@ pub(super) async fn write_in_parts<W: AsyncWrite + Unpin>(
         id,
         result: Ok(list.into_last()),
     };
-    encode_reply(&last, out, max_frame);
-    out.write_to(write, |_| {}).await
+    let whole = encode_reply(&last, out, max_frame);
+    out.write_to(write, |_| {}).await.map(|()| whole)
 }
 
 /// Writes all of `out`, marking each hand-off delivered as soon as its

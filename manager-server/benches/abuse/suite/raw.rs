@@ -228,7 +228,7 @@ impl Raw {
             .call(Request::Registry(RegistryRequest::Inspect), SETUP_LIMIT)?
             .0
         {
-            Ok(Reply::Registry(RegistryReply::Snapshot(snapshot))) => Ok(snapshot),
+            Ok(Reply::Registry(RegistryReply::Snapshot(snapshot))) => Ok(*snapshot),
             other => bail!("inspect: {other:?}"),
         }
     }
