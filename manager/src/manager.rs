@@ -14,9 +14,9 @@
 //!
 //! # Metrics
 //!
-//! With the feature `metrics`, [`ManagerBuilder::metrics`] also serves
+//! With the feature `metrics`, `ManagerBuilder::metrics` also serves
 //! Prometheus metrics over HTTP at `http://ADDR/metrics`
-//! ([`Manager::metrics_address`] says where): requests, connections,
+//! (`Manager::metrics_address` says where): requests, connections,
 //! failed handshakes, and each object's mailbox depth, requests handled
 //! and latency, taken from the snapshot an inspection takes, with nothing
 //! added to the path of a request. The endpoint is not authenticated: bind

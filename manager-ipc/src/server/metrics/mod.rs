@@ -24,7 +24,7 @@
 //! # How a scrape is taken
 //!
 //! A scrape takes the snapshot an `Inspect` request takes (the same
-//! function, [`take_snapshot`]), then renders it; nothing is counted or
+//! function, `take_snapshot` in `state.rs`), then renders it; nothing is counted or
 //! kept for it on the path of a request. Names and counts are shown,
 //! never values.
 //!
@@ -42,7 +42,7 @@
 //!   [`HEADER_TIMEOUT`] and fit in [`MAX_REQUEST_BYTES`], and a connection
 //!   is closed after [`CONNECTION_TIMEOUT`] whatever it is doing, so a
 //!   scraper that stops reading holds the scrape slot no longer than that.
-//! - **Size**: the body is streamed, [`render`] a chunk of 256 objects at
+//! - **Size**: the body is streamed, rendered a chunk of 256 objects at
 //!   a time, the manager's thread serving others between chunks; per-object
 //!   samples cover at most [`MAX_OBJECTS`] objects, the first by name (the
 //!   same ones every scrape, so series do not come and go), and
