@@ -46,7 +46,10 @@ use serde::{Deserialize, Serialize};
 /// 8: queue `PutMany`, `GetMany` and `ReturnMany`
 /// ([`QueueRequest`](crate::request::QueueRequest)); inspection names the
 /// manager's threads and each object's and connection's thread.
-pub const PROTOCOL_VERSION: u16 = 8;
+/// 9: inspection reports each object's latency and, in the totals, the
+/// requests answered with an error, the failed handshakes and the
+/// manager's resident memory.
+pub const PROTOCOL_VERSION: u16 = 9;
 
 /// Bytes every handshake starts with, so a stray peer is told apart early.
 pub const MAGIC: [u8; 4] = *b"RMGR";

@@ -6,6 +6,13 @@
 //! tracing-subscriber. The options, the ready line, the key in the
 //! environment and shutdown are described in `manager::manager_process`.
 //!
+//! # Features
+//!
+//! - `metrics` (on): `--metrics IP:PORT` serves Prometheus metrics at
+//!   `http://IP:PORT/metrics` (see `manager::manager` and
+//!   `manager_ipc::server::metrics`); without it the command builds no
+//!   HTTP server and has no such flag.
+//!
 //! # Example
 //!
 //! A server of your own that also serves the application's object types:
@@ -62,6 +69,14 @@ struct Cli {
 
     #[command(flatten)]
     limits: LimitFlags,
+
+    /// Also serve Prometheus metrics at http://IP:PORT/metrics (port 0
+    /// picks a free one, printed as `metrics on IP:PORT` after the ready
+    /// line). Not authenticated: it shows object names and counts, not
+    /// values; use a loopback address (another one is warned about).
+    #[cfg(feature = "metrics")]
+    #[arg(long, value_name = "IP:PORT")]
+    metrics: Option<SocketAddr>,
 }
 
 /// The manager's limits (see `Limits` in the library docs and
@@ -261,7 +276,12 @@ fn builder(cli: &Cli) -> Result<ManagerBuilder, ServeError> {
             ));
         }
     };
-    Ok(builder.limits(cli.limits.limits()))
+    builder = builder.limits(cli.limits.limits());
+    #[cfg(feature = "metrics")]
+    if let Some(addr) = cli.metrics {
+        builder = builder.metrics(addr);
+    }
+    Ok(builder)
 }
 
 fn authkey(cli: &Cli) -> Result<AuthKey, ServeError> {
@@ -332,6 +352,17 @@ mod tests {
         let cli = parse(&["--unix", "/tmp/x", "--max-parked", "8"]).unwrap();
         assert_eq!(cli.limits.limits().max_parked, 8);
         assert!(parse(&["--unix", "/tmp/x", "--max-parked", "-1"]).is_err());
+    }
+
+    #[cfg(feature = "metrics")]
+    #[test]
+    fn metrics_takes_an_ip_and_port() {
+        let parse = |args: &[&str]| Cli::try_parse_from(["manager-server"].iter().chain(args));
+        let cli = parse(&["--unix", "/tmp/x"]).unwrap();
+        assert_eq!(cli.metrics, None);
+        let cli = parse(&["--unix", "/tmp/x", "--metrics", "127.0.0.1:9100"]).unwrap();
+        assert_eq!(cli.metrics, Some("127.0.0.1:9100".parse().unwrap()));
+        assert!(parse(&["--unix", "/tmp/x", "--metrics", "localhost"]).is_err());
     }
 
     #[test]

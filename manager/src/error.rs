@@ -31,6 +31,15 @@ pub enum StartError {
         /// The OS's reason.
         cause: std::io::Error,
     },
+    /// The metrics endpoint's address could not be bound.
+    #[cfg(feature = "metrics")]
+    #[error("bind the metrics endpoint to {address}: {cause}")]
+    Metrics {
+        /// The address.
+        address: std::net::SocketAddr,
+        /// The OS's reason.
+        cause: std::io::Error,
+    },
     /// The private socket directory could not be made.
     #[error("create private socket directory: {0}")]
     PrivateDir(std::io::Error),

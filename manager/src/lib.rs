@@ -35,6 +35,11 @@
 //! - `stderr-logs` (off): a [`ManagerProcess`] child logs to stderr through
 //!   `tracing-subscriber`, filtered by `RUST_LOG` (default `warn`). Without it
 //!   the child logs nothing unless the program installs a subscriber itself.
+//! - `metrics` (off): `ManagerBuilder::metrics` serves Prometheus metrics
+//!   over HTTP (requests, connections, per-object mailbox depth, requests
+//!   and latency), at the cost of building hyper; see the
+//!   [`manager` module](crate::manager#metrics). The `manager-server`
+//!   command has it on (`--metrics IP:PORT`).
 //!
 //! # Example
 //!

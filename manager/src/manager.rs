@@ -11,6 +11,18 @@
 //! every connection: clients get [`Error::ManagerGone`](crate::Error) on
 //! their next call, or on the calls they are waiting on. The socket file and
 //! its private directory are removed.
+//!
+//! # Metrics
+//!
+//! With the feature `metrics`, `ManagerBuilder::metrics` also serves
+//! Prometheus metrics over HTTP at `http://ADDR/metrics`
+//! (`Manager::metrics_address` says where): requests, connections,
+//! failed handshakes, and each object's mailbox depth, requests handled
+//! and latency, taken from the snapshot an inspection takes, with nothing
+//! added to the path of a request. The endpoint is not authenticated: bind
+//! it to loopback. What it shows and its bounds (one scrape at a time,
+//! timeouts, at most 10,000 objects' samples) are in
+//! `manager_ipc::server::metrics`.
 
 use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
@@ -38,6 +50,9 @@ pub struct ManagerBuilder {
     authkey: Option<AuthKey>,
     config: ServerConfig,
     custom: CustomTypes,
+    /// Where to serve metrics, if anywhere.
+    #[cfg(feature = "metrics")]
+    metrics: Option<SocketAddr>,
 }
 
 impl Default for ManagerBuilder {
@@ -46,6 +61,8 @@ impl Default for ManagerBuilder {
             bind: None,
             authkey: None,
             custom: CustomTypes::new(),
+            #[cfg(feature = "metrics")]
+            metrics: None,
             config: ServerConfig {
                 manager_id: 0,
                 limits: Limits::default(),
@@ -130,6 +147,31 @@ impl ManagerBuilder {
         self
     }
 
+    /// Also serves Prometheus metrics over plain HTTP at
+    /// `http://ADDR/metrics` (feature `metrics`); port 0 picks a free port,
+    /// which [`Manager::metrics_address`] tells.
+    ///
+    /// The endpoint is **not authenticated**: anyone who can reach it sees
+    /// object names, kinds and counts (not values). Use a loopback address;
+    /// any other is named in a warning at start. See the [module
+    /// docs](self#metrics) for what it shows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let manager = manager::Manager::builder()
+    ///     .metrics("127.0.0.1:0".parse()?)
+    ///     .start()?;
+    /// let at = manager.metrics_address().expect("asked for");
+    /// assert!(at.ip().is_loopback() && at.port() != 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "metrics")]
+    pub fn metrics(mut self, addr: SocketAddr) -> Self {
+        self.metrics = Some(addr);
+        self
+    }
+
     /// Lets clients create objects of the application's own type `T`
     /// (Python's `BaseManager.register`); see
     /// [`CustomObject`].
@@ -163,7 +205,9 @@ impl ManagerBuilder {
     /// [`StartError::NotDispatched`] if this process is itself a worker
     /// whose `main` did not call
     /// [`Entries::run_if_worker`](crate::launcher::Entries::run_if_worker)
-    /// first (it would launch workers without end).
+    /// first (it would launch workers without end). With the feature
+    /// `metrics`, `StartError::Metrics` if the metrics address cannot be
+    /// bound.
     pub fn start(self) -> Result<Manager, StartError> {
         crate::worker_report::refuse_undispatched("Manager::start")
             .map_err(StartError::NotDispatched)?;
@@ -190,7 +234,9 @@ impl ManagerBuilder {
         let registry = RegistryActor::with_custom_types(self.custom)
             .with_max_objects(config.limits.max_objects);
         let threads = config.limits.threads;
-        let (system, address) = ActorSystem::start(
+        #[cfg(feature = "metrics")]
+        let metrics = self.metrics;
+        let (system, (address, metrics_address)) = ActorSystem::start(
             "manager",
             threads,
             registry,
@@ -200,8 +246,18 @@ impl ManagerBuilder {
                         address: bind.clone(),
                         cause,
                     })?;
+                #[cfg(feature = "metrics")]
+                if let Some(at) = metrics {
+                    let metrics = server::metrics::MetricsListener::bind(at)
+                        .map_err(|cause| StartError::Metrics { address: at, cause })?;
+                    let metrics_address = metrics.local_addr();
+                    actix_rt::spawn(server::serve_with_metrics(
+                        listener, metrics, registry, threads, key, config,
+                    ));
+                    return Ok((address, Some(metrics_address)));
+                }
                 actix_rt::spawn(server::serve(listener, registry, threads, key, config));
-                Ok::<_, StartError>(address)
+                Ok::<_, StartError>((address, None::<SocketAddr>))
             },
         )
         .map_err(|e| match e {
@@ -212,8 +268,13 @@ impl ManagerBuilder {
             other => StartError::System(other),
         })?;
         tracing::info!(%address, "manager listening");
+        // Always `None` without the feature.
+        #[cfg(not(feature = "metrics"))]
+        let _: Option<SocketAddr> = metrics_address;
         Ok(Manager {
             id: manager_id,
+            #[cfg(feature = "metrics")]
+            metrics_address,
             system: Some(system),
             address,
             authkey,
@@ -248,6 +309,9 @@ fn random_id() -> Result<u64, StartError> {
 #[derive(Debug)]
 pub struct Manager {
     id: u64,
+    /// Where metrics are served, if they are.
+    #[cfg(feature = "metrics")]
+    metrics_address: Option<SocketAddr>,
     system: Option<ActorSystem>,
     address: Address,
     authkey: AuthKey,
@@ -285,6 +349,14 @@ impl Manager {
     /// The key clients must prove they hold.
     pub fn authkey(&self) -> &AuthKey {
         &self.authkey
+    }
+
+    /// Where Prometheus metrics are served (`http://ADDR/metrics`), with
+    /// the port a `:0` got; `None` unless [`ManagerBuilder::metrics`] asked
+    /// for them.
+    #[cfg(feature = "metrics")]
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_address
     }
 
     /// A launcher for worker processes that connect to this manager.

@@ -11,6 +11,7 @@ pub mod containers;
 pub mod custom;
 pub mod fuzz_checks;
 pub mod locks;
+pub mod metrics;
 pub mod queues;
 pub mod raw;
 

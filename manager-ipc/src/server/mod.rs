@@ -79,7 +79,8 @@
 //! This file accepts connections and admits them under the limits;
 //! `connection.rs` runs one connection (reader and writer tasks, the last
 //! word), `reader.rs` hands its requests on, `writer.rs` writes replies,
-//! `state.rs` holds what all connections share and builds inspections.
+//! `state.rs` holds what all connections share and builds inspections;
+//! `metrics/` (feature `metrics`) serves them to Prometheus.
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -100,6 +101,8 @@ use crate::platform;
 use crate::transport::Stream;
 
 mod connection;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 mod reader;
 mod state;
 mod writer;
@@ -185,6 +188,37 @@ pub async fn serve(
     key: AuthKey,
     config: ServerConfig,
 ) {
+    let shared = start_state(registry, threads, key, config);
+    accept(listener, shared).await;
+}
+
+/// [`serve`], and Prometheus metrics on `metrics` (see [`metrics`]), until
+/// the actor system stops. Must be spawned on that system's arbiter.
+///
+/// A scrape takes the snapshot an `Inspect` request takes; the requests
+/// of clients are served as by [`serve`], nothing added to their path.
+#[cfg(feature = "metrics")]
+pub async fn serve_with_metrics(
+    listener: Listener,
+    metrics: metrics::MetricsListener,
+    registry: Addr<RegistryActor>,
+    threads: Threads,
+    key: AuthKey,
+    config: ServerConfig,
+) {
+    let shared = start_state(registry, threads, key, config);
+    actix_rt::spawn(metrics::serve(metrics, shared.clone()));
+    accept(listener, shared).await;
+}
+
+/// The state all connections share, with its request-rate sampler
+/// running.
+fn start_state(
+    registry: Addr<RegistryActor>,
+    threads: Threads,
+    key: AuthKey,
+    config: ServerConfig,
+) -> Arc<ServerState> {
     let started = Instant::now();
     let shared = Arc::new(ServerState {
         registry,
@@ -204,6 +238,12 @@ pub async fn serve(
         rate: Mutex::new(RateWindow::new(started)),
     });
     actix_rt::spawn(sample_requests(shared.clone()));
+    shared
+}
+
+/// Accepts connections on `listener` for ever, admitting each under the
+/// limits.
+async fn accept(listener: Listener, shared: Arc<ServerState>) {
     loop {
         let accepted = match &listener {
             Listener::Unix(l) => l.accept().await.map(|(s, _)| {

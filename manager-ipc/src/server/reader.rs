@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use futures_util::future::join_all;
-use manager_actors::registry::{InspectObjects, RegistryCalls, ResolveId};
+use manager_actors::registry::{RegistryCalls, ResolveId};
 use manager_actors::threads::ThreadIndex;
 use manager_actors::{ConnectionClosed, ConnectionId, ObjectBatch, ObjectCall, ReplySink};
 use manager_core::reply::{RegistryReply, Reply};
@@ -15,7 +15,7 @@ use manager_core::{ManagerError, ObjectId};
 use tokio::io::AsyncRead;
 
 use super::connection::decode_request;
-use super::state::{ConnectionCounters, ServerState, snapshot};
+use super::state::{ConnectionCounters, ServerState, take_snapshot};
 use super::writer::NOTICE_WINDOW;
 use crate::frame::{FrameBuffer, FrameError};
 use crate::handles::Handles;
@@ -190,12 +190,9 @@ impl Reader {
         let sink = self.sink.clone();
         let asker = self.connection.0;
         actix_rt::spawn(async move {
-            let result = match shared.registry.send(InspectObjects::default()).await {
-                Ok(objects) => Ok(Reply::Registry(RegistryReply::Snapshot(Box::new(
-                    snapshot(&shared, objects, asker),
-                )))),
-                Err(_) => Err(ManagerError::ShuttingDown),
-            };
+            let result = take_snapshot(&shared, asker)
+                .await
+                .map(|snapshot| Reply::Registry(RegistryReply::Snapshot(Box::new(snapshot))));
             // Inspections are bulk requests: this ends it.
             sink.send_marked(id, result, true);
         });

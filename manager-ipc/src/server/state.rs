@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 use actix::Addr;
 use futures_util::future::AbortHandle;
 use manager_actors::RegistryActor;
+use manager_actors::registry::InspectObjects;
 use manager_actors::threads::Threads;
-use manager_core::PROTOCOL_VERSION;
 use manager_core::inspect::{
     ConnectionReport, HeldObject, ManagerSnapshot, ObjectReport, Peer, Totals, UnixMillis,
 };
+use manager_core::{ManagerError, PROTOCOL_VERSION};
 
 use super::{FAILURE_LOG_EVERY, ServerConfig};
 use crate::auth::AuthKey;
@@ -272,13 +273,27 @@ pub(super) async fn sample_requests(shared: Arc<ServerState>) {
     }
 }
 
+/// Takes a snapshot: asks the registry for its report of every object
+/// ([`InspectObjects`]) and adds the table of live connections and the
+/// totals; `asker` is the connection that asked (0: none, as for a metrics
+/// scrape). What an `Inspect` request answers and what a scrape renders.
+///
+/// # Errors
+///
+/// [`ManagerError::ShuttingDown`] if the registry has stopped.
+pub(super) async fn take_snapshot(
+    shared: &ServerState,
+    asker: u64,
+) -> Result<ManagerSnapshot, ManagerError> {
+    match shared.registry.send(InspectObjects::default()).await {
+        Ok(objects) => Ok(snapshot(shared, objects, asker)),
+        Err(_) => Err(ManagerError::ShuttingDown),
+    }
+}
+
 /// Builds a snapshot from the registry's `objects` and the table of live
 /// connections; `asker` is the connection that asked.
-pub(super) fn snapshot(
-    shared: &ServerState,
-    objects: Vec<ObjectReport>,
-    asker: u64,
-) -> ManagerSnapshot {
+fn snapshot(shared: &ServerState, objects: Vec<ObjectReport>, asker: u64) -> ManagerSnapshot {
     let now = Instant::now();
     let taken_at = UnixMillis::now();
     let requests_total = shared.requests.load(Ordering::Relaxed);

@@ -66,7 +66,10 @@
 //! followed by its address (`listening on unix:/run/app/manager.sock`,
 //! `listening on tcp:127.0.0.1:5000`), and nothing else: a parent waits for
 //! readiness by reading that line. With `--tcp 127.0.0.1:0` the line gives
-//! the port that was picked.
+//! the port that was picked. A stand-alone server serving metrics
+//! (`manager-server --metrics IP:PORT`, feature `metrics`) prints a second
+//! line right after it, `METRICS_PREFIX` followed by the metrics address
+//! (`metrics on 127.0.0.1:9100`), with the port a `:0` got.
 //!
 //! # Errors at start
 //!
@@ -130,6 +133,12 @@ pub const SERVER_ENTRY: &str = "__manager_server";
 
 /// What a server prints on stdout, followed by its address, once it listens.
 pub const READY_PREFIX: &str = "listening on ";
+
+/// What a stand-alone server serving metrics prints on stdout right after
+/// its ready line, followed by the metrics address (`IP:PORT`; the metrics
+/// are at `http://IP:PORT/metrics`).
+#[cfg(feature = "metrics")]
+pub const METRICS_PREFIX: &str = "metrics on ";
 
 /// Where the built-in server finds its limits (see [`Limits`](crate::limits::Limits)); unset
 /// ones keep their defaults.

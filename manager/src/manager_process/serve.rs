@@ -87,7 +87,13 @@ fn serve(builder: ManagerBuilder, role: Role) -> Result<(), ServeError> {
         .map_err(|e| explain_start_error(&runtime, e))?;
     let address = manager.address().clone();
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = writeln!(stdout, "{READY_PREFIX}{address}").and_then(|()| stdout.flush()) {
+    let ready = writeln!(stdout, "{READY_PREFIX}{address}");
+    #[cfg(feature = "metrics")]
+    let ready = ready.and_then(|()| match manager.metrics_address() {
+        Some(metrics) => writeln!(stdout, "{}{metrics}", super::METRICS_PREFIX),
+        None => Ok(()),
+    });
+    if let Err(e) = ready.and_then(|()| stdout.flush()) {
         tracing::warn!(error = %e, "cannot print the ready line on stdout");
     }
     drop(stdout);
