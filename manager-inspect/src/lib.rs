@@ -8,7 +8,7 @@
 //!   default).
 //! - [`json`]: the snapshot as JSON for scripts (`--json`), with durations
 //!   in milliseconds and times in RFC 3339 (UTC).
-//! - [`watch`]: a live terminal view (`--watch`), refreshed every second,
+//! - [`watch()`]: a live terminal view (`--watch`), refreshed every second,
 //!   sortable, filterable and scrollable, with the request rate as a
 //!   sparkline.
 //!
