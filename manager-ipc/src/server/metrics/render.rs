@@ -398,7 +398,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(seen.len(), 12);
+        assert_eq!(seen.len(), 14, "{seen:?}");
     }
 
     #[test]
