@@ -48,7 +48,7 @@ use serde::{Deserialize, Serialize};
 /// manager's threads and each object's and connection's thread.
 /// 9: inspection reports each object's latency and, in the totals, the
 /// requests answered with an error, the failed handshakes and the
-/// manager's resident memory.
+/// manager's resident memory; queue, condition and event `NWaiting`.
 pub const PROTOCOL_VERSION: u16 = 9;
 
 /// Bytes every handshake starts with, so a stray peer is told apart early.

@@ -40,5 +40,12 @@ fn every_write_from_every_worker_is_visible() -> anyhow::Result<()> {
     for (attribute, value) in &expected {
         assert_eq!(snapshot.get::<i64>(attribute)?, *value);
     }
+    // Printed as Python prints a namespace, values read without their type.
+    let shown = format!("{snapshot:?}");
+    assert!(
+        shown.starts_with("Namespace(") && shown.ends_with(')'),
+        "{shown}"
+    );
+    assert!(shown.contains("w1-2=1000002"), "{shown}");
     Ok(())
 }

@@ -66,6 +66,9 @@ impl ObjectState for EventState {
                 caller.reply(Ok(Reply::Done));
             }
             EventRequest::IsSet => caller.reply(Ok(Reply::Bool(self.flag))),
+            EventRequest::NWaiting => {
+                caller.reply(Ok(Reply::Count(self.waiters.len() as u64)));
+            }
             EventRequest::Wait { wait } => {
                 if self.flag {
                     caller.reply(Ok(Reply::Bool(true)));

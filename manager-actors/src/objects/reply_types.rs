@@ -182,6 +182,7 @@ async fn queue_calls_reply_their_types() {
     )
     .await;
     ask(c, &o, QueueRequest::return_many(taken)).await;
+    assert_eq!(ask(c, &o, QueueRequest::n_waiting()).await, 0);
 }
 
 #[actix::test]
@@ -207,6 +208,7 @@ async fn lock_semaphore_and_event_calls_reply_their_types() {
     assert!(ask(c, &event, EventRequest::is_set()).await);
     assert!(ask(c, &event, EventRequest::wait(Wait::No)).await);
     ask(c, &event, EventRequest::clear()).await;
+    assert_eq!(ask(c, &event, EventRequest::n_waiting()).await, 0);
 }
 
 #[actix::test]
@@ -229,6 +231,7 @@ async fn condition_and_barrier_calls_reply_their_types() {
         ask(c, &condition, ConditionRequest::release_all(me, false)).await,
         1
     );
+    assert_eq!(ask(c, &condition, ConditionRequest::n_waiting()).await, 0);
 
     let barrier = h.object("b", ObjectSpec::Barrier { parties: 1 }).await;
     ask(c, &barrier, BarrierRequest::wait(Wait::No)).await;

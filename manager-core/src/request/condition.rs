@@ -99,6 +99,9 @@ pub enum ConditionRequest {
         /// of its `Woken` reply).
         wait: RequestId,
     },
+    /// How many are parked on it: waiting for a notify, or for its lock.
+    /// Replies `Count`.
+    NWaiting,
 }
 
 // Each operation as a call, with the type of its reply: the one place
@@ -112,6 +115,7 @@ super::call::calls! {
         notify_all(owner: Owner) -> u64 = NotifyAll { owner };
         release_all(owner: Owner, pass_on_notify: bool) -> u64 = ReleaseAll { owner, pass_on_notify };
         give_back(owner: Owner, holds: u64, pass_on_notify: bool, wait: RequestId) -> u64 = GiveBack { owner, holds, pass_on_notify, wait };
+        n_waiting() -> u64 = NWaiting;
     }
 }
 

@@ -21,6 +21,8 @@ pub enum EventRequest {
         /// How long to wait.
         wait: Wait,
     },
+    /// How many waits are parked on it. Replies `Count`.
+    NWaiting,
 }
 
 // Each operation as a call, with the type of its reply: the one place
@@ -31,6 +33,7 @@ super::call::calls! {
         clear() -> () = Clear;
         is_set() -> bool = IsSet;
         wait(wait: Wait) -> bool = Wait { wait };
+        n_waiting() -> u64 = NWaiting;
     }
 }
 

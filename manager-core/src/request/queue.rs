@@ -149,6 +149,10 @@ pub enum QueueRequest {
         /// The items, as the get's reply carried them.
         values: Vec<Encoded>,
     },
+    /// How many requests are parked on it: getters waiting for an item,
+    /// putters for room and joiners for the tasks to be done. Replies
+    /// `Count`.
+    NWaiting,
 }
 
 // Each operation as a call, with the type of its reply: the one place
@@ -170,6 +174,7 @@ super::call::calls! {
         put_many(values: Vec<Encoded>, wait: Wait) -> u64 = PutMany { values, wait };
         get_many(max: u64, expect: TypeTag, wait: Wait) -> Vec<Encoded> = GetMany { max, expect, wait };
         return_many(values: Vec<Encoded>) -> () = ReturnMany { values };
+        n_waiting() -> u64 = NWaiting;
     }
 }
 

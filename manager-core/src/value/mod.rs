@@ -339,7 +339,12 @@ fn encode_bytes<T: Serialize + ?Sized>(value: &T) -> Result<ValueBytes, CodecErr
 }
 
 /// An encoded user value together with the name of its type.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// Its `Debug` shows the value itself where the codec can read it without
+/// the program's own types (numbers, `bool`, `char`, strings, `()`), and its
+/// type and size otherwise, so a snapshot prints without knowing each
+/// value's type: `{"hits": 3, "name": "bob", "job": <app::Job, 24 bytes>}`.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Encoded {
     tag: TypeTag,
     /// As one byte string, not a sequence of `u8`s: encoded and decoded in
@@ -347,6 +352,27 @@ pub struct Encoded {
     /// value is cloned: a reply that hands out a stored value (a get, a
     /// snapshot) holds the stored bytes.
     bytes: ValueBytes,
+}
+
+impl fmt::Debug for Encoded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bytes = self.bytes.as_slice();
+        let tag = self.tag.as_str();
+        match Number::decode(tag, bytes) {
+            Some(Ok(Number::Float(x))) => return write!(f, "{x:?}"),
+            Some(Ok(n)) => return write!(f, "{n}"),
+            _ => {}
+        }
+        let shown = match tag {
+            "bool" => codec::decode::<bool>(bytes).map(|b| write!(f, "{b:?}")),
+            "char" => codec::decode::<char>(bytes).map(|c| write!(f, "{c:?}")),
+            "alloc::string::String" => codec::decode::<String>(bytes).map(|s| write!(f, "{s:?}")),
+            "()" => codec::decode::<()>(bytes).map(|()| f.write_str("()")),
+            _ => return write!(f, "<{}, {} bytes>", self.tag, bytes.len()),
+        };
+        // Bytes that are not what their tag says: shown as bytes.
+        shown.unwrap_or_else(|_| write!(f, "<{}, {} bytes>", self.tag, bytes.len()))
+    }
 }
 
 impl Encoded {
@@ -551,6 +577,29 @@ impl Encoded {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_plain_values_and_the_type_of_the_rest() {
+        let show = |e: Encoded| format!("{e:?}");
+        assert_eq!(show(Encoded::encode(&-3_i64).unwrap()), "-3");
+        assert_eq!(show(Encoded::encode(&7_u8).unwrap()), "7");
+        assert_eq!(show(Encoded::encode(&1.0_f64).unwrap()), "1.0");
+        assert_eq!(show(Encoded::encode(&true).unwrap()), "true");
+        assert_eq!(show(Encoded::encode(&'x').unwrap()), "'x'");
+        assert_eq!(
+            show(Encoded::encode("say \"hi\"").unwrap()),
+            r#""say \"hi\"""#
+        );
+        assert_eq!(show(Encoded::encode(&()).unwrap()), "()");
+        assert_eq!(
+            show(Encoded::encode(&vec![1_u32, 2]).unwrap()),
+            "<Vec<u32>, 3 bytes>"
+        );
+        let mut map = std::collections::BTreeMap::new();
+        map.insert("n", Encoded::encode(&5_u32).unwrap());
+        map.insert("s", Encoded::encode("bob").unwrap());
+        assert_eq!(format!("{map:?}"), r#"{"n": 5, "s": "bob"}"#);
+    }
 
     #[test]
     fn a_value_is_serialized_once_whatever_its_length() {

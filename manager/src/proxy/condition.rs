@@ -279,6 +279,19 @@ impl<M: Mode> Condition<M> {
             .mode()
             .answer(async move { notify_all(&self.object, current_owner()).await })
     }
+
+    /// How many calls are waiting on the condition now: waits for a
+    /// notify and acquires of its lock. Needs no hold of the lock.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub fn n_waiting(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
+        self.object.mode().answer(async move {
+            let n = self.object.ask(ConditionRequest::n_waiting()).await?;
+            Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        })
+    }
 }
 
 impl Condition {

@@ -98,6 +98,18 @@ impl<M: Mode> Event<M> {
             .answer(async move { self.object.ask(EventRequest::is_set()).await })
     }
 
+    /// How many waits are parked on the event now.
+    ///
+    /// # Errors
+    ///
+    /// The errors of every call.
+    pub fn n_waiting(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
+        self.object.mode().answer(async move {
+            let n = self.object.ask(EventRequest::n_waiting()).await?;
+            Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        })
+    }
+
     /// Waits until the flag is up (Python's `wait()`) and returns `true`;
     /// `false` only on a handle with a timeout, when that passed first.
     ///

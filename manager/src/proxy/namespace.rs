@@ -302,10 +302,28 @@ impl<M: Mode> Namespace<M> {
 
 /// Every attribute of a namespace at one moment, as [`Namespace::snapshot`]
 /// read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Debug` reads as Python's `repr` of a namespace, each value shown
+/// without knowing its type where it is a number, `bool`, `char`, string or
+/// `()`, and as its type and size otherwise (see [`Encoded`]):
+/// `Namespace(hits=3, name="bob", job=<app::Job, 24 bytes>)`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct NamespaceSnapshot {
     namespace: ObjectName,
     attributes: Vec<(String, Encoded)>,
+}
+
+impl std::fmt::Debug for NamespaceSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Namespace(")?;
+        for (i, (name, value)) in self.attributes.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{name}={value:?}")?;
+        }
+        f.write_str(")")
+    }
 }
 
 impl NamespaceSnapshot {

@@ -88,6 +88,19 @@ macro_rules! queue_handle {
             pub fn full(&self) -> M::Answer<impl Future<Output = Result<bool, Error>>> {
                 self.object.mode().answer(self.object.ask(QueueRequest::is_full()))
             }
+
+            /// How many calls are waiting on the queue now: gets for an
+            /// item, puts for room and joins for the tasks to be done.
+            ///
+            /// # Errors
+            ///
+            /// The errors of every call.
+            pub fn n_waiting(&self) -> M::Answer<impl Future<Output = Result<usize, Error>>> {
+                self.object.mode().answer(async move {
+                    let n = self.object.ask(QueueRequest::n_waiting()).await?;
+                    Ok(usize::try_from(n).unwrap_or(usize::MAX))
+                })
+            }
         }
 
         impl<T: Serialize, M: Mode> $Queue<T, M> {

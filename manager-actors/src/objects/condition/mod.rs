@@ -142,6 +142,11 @@ impl Default for ConditionState {
 }
 
 impl ConditionState {
+    /// Requests parked on it: waits for a notify, and for its lock.
+    fn n_waiting(&self) -> u64 {
+        (self.lock.parked() + self.sleepers.len()) as u64
+    }
+
     /// A condition with an unheld lock.
     pub fn new() -> Self {
         ConditionState {
@@ -247,7 +252,7 @@ impl ObjectState for ConditionState {
                 locked: self.lock.is_locked(),
                 sleepers: self.sleepers.len() as u64,
             },
-            waiters: (self.lock.parked() + self.sleepers.len()) as u64,
+            waiters: self.n_waiting(),
             bytes_held: 0,
             holders: self.lock.holders(),
         }
@@ -260,6 +265,7 @@ impl ObjectState for ConditionState {
         ctx: &mut ObjectContext<'_, Self>,
     ) {
         match request {
+            ConditionRequest::NWaiting => caller.reply(Ok(Reply::Count(self.n_waiting()))),
             ConditionRequest::Acquire { owner, wait } => {
                 self.lock.acquire(owner, wait, caller, ctx);
             }

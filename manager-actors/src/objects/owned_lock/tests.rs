@@ -74,7 +74,7 @@ impl ObjectState for Host {
             ConditionRequest::Notify { .. } => {
                 caller.reply(Ok(Reply::Count(self.lock.depth())));
             }
-            ConditionRequest::NotifyAll { .. } => {
+            ConditionRequest::NotifyAll { .. } | ConditionRequest::NWaiting => {
                 caller.reply(Ok(Reply::Count(self.lock.parked() as u64)));
             }
             ConditionRequest::Wait { owner, wait } => {

@@ -167,6 +167,11 @@ const REPLY_MARGIN: usize = 1024;
 const ITEM_OVERHEAD: usize = 20;
 
 impl QueueState {
+    /// Requests parked on it: getters, putters and joiners.
+    fn n_waiting(&self) -> u64 {
+        (self.getters.len() + self.putters.len() + self.joiners.len()) as u64
+    }
+
     /// An empty queue holding at most `maxsize` items (`None` or `Some(0)`:
     /// unbounded); `joinable` allows `task_done` and `join`.
     pub fn new(maxsize: Option<u64>, joinable: bool) -> Self {
@@ -745,7 +750,7 @@ impl ObjectState for QueueState {
                 unfinished: self.joinable.then_some(self.unfinished),
                 in_flight: self.in_flight.len() as u64,
             },
-            waiters: (self.getters.len() + self.putters.len() + self.joiners.len()) as u64,
+            waiters: self.n_waiting(),
             // Items parked with their putters are held too.
             bytes_held: super::bytes_held(&self.items)
                 + super::bytes_held(self.putters.iter().flat_map(|w| w.data.items.values()))
@@ -756,6 +761,7 @@ impl ObjectState for QueueState {
 
     fn handle(&mut self, request: QueueRequest, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
         match request {
+            QueueRequest::NWaiting => caller.reply(Ok(Reply::Count(self.n_waiting()))),
             QueueRequest::Put { value, wait } => self.put(value, wait, caller, ctx),
             QueueRequest::Get { wait } => self.get(None, false, wait, caller, ctx),
             QueueRequest::GetAs { expect, wait } => {
