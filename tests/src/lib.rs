@@ -12,6 +12,7 @@ pub mod custom;
 pub mod fuzz_checks;
 pub mod locks;
 pub mod metrics;
+pub mod pools;
 pub mod queues;
 pub mod raw;
 

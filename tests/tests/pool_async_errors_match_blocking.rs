@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use manager::pool::{Pool, PoolError};
+use tests::pools::pool_of;
 use tests::{DEADLINE, process_is_dead, start_manager, worker_program};
 use tokio::time::timeout;
 
@@ -19,16 +20,7 @@ async fn blocking<T: Send + 'static>(
 #[tokio::test]
 async fn task_errors_are_the_same_awaited_or_blocking() -> anyhow::Result<()> {
     let manager = start_manager()?;
-    let pool = Arc::new(
-        timeout(
-            DEADLINE,
-            Pool::builder(&manager)
-                .workers(1)
-                .program(worker_program!())
-                .build_async(),
-        )
-        .await??,
-    );
+    let pool = Arc::new(pool_of(&manager, worker_program!(), 1).await?);
 
     let awaited = timeout(
         DEADLINE,
@@ -83,16 +75,7 @@ async fn task_errors_are_the_same_awaited_or_blocking() -> anyhow::Result<()> {
 async fn a_worker_killed_mid_task_is_reported_awaited_as_blocking() -> anyhow::Result<()> {
     let manager = start_manager()?;
     let client = manager.connect_async().await?.with_timeout(DEADLINE);
-    let pool = Arc::new(
-        timeout(
-            DEADLINE,
-            Pool::builder(&manager)
-                .workers(2)
-                .program(worker_program!())
-                .build_async(),
-        )
-        .await??,
-    );
+    let pool = Arc::new(pool_of(&manager, worker_program!(), 2).await?);
     let prefix = "async-killed-mid-task";
     let pids = client.queue::<u32>(&format!("{prefix}/pids"), None).await?;
     let kill = |pid: u32| -> anyhow::Result<()> {

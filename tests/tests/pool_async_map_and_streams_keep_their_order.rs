@@ -5,7 +5,7 @@
 //! runtime's thread.
 
 use futures_util::{Stream, StreamExt};
-use manager::pool::Pool;
+use tests::pools::pool_of;
 use tests::{DEADLINE, start_manager, worker_program};
 use tokio::time::timeout;
 
@@ -19,15 +19,7 @@ fn squares() -> Vec<u64> {
 async fn async_map_and_streams_deliver_every_result_in_their_order() -> anyhow::Result<()> {
     let manager = start_manager()?;
     // One item per job and three workers: results finish out of order.
-    let pool = timeout(
-        DEADLINE,
-        Pool::builder(&manager)
-            .workers(3)
-            .chunksize(1)
-            .program(worker_program!())
-            .build_async(),
-    )
-    .await??;
+    let pool = pool_of(&manager, worker_program!(), 3).await?;
 
     let mapped: Vec<u64> = timeout(DEADLINE, pool.map_async("square", 0..N)?).await??;
     assert_eq!(mapped, squares());

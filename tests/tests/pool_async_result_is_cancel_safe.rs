@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use manager::pool::Pool;
+use tests::pools::{gate, pool_of};
 use tests::{DEADLINE, start_manager, worker_program};
 use tokio::time::timeout;
 
@@ -18,19 +18,9 @@ const LOSE_AFTER: Duration = Duration::from_millis(100);
 async fn async_result_awaited_again_after_a_lost_select() -> anyhow::Result<()> {
     let manager = start_manager()?;
     let client = manager.connect_async().await?.with_timeout(DEADLINE);
-    let pool = timeout(
-        DEADLINE,
-        Pool::builder(&manager)
-            .workers(1)
-            .program(worker_program!())
-            .build_async(),
-    )
-    .await??;
+    let pool = pool_of(&manager, worker_program!(), 1).await?;
     let prefix = "cancel-safe";
-    let started = client
-        .queue::<u32>(&format!("{prefix}/started"), None)
-        .await?;
-    let gate = client.event(&format!("{prefix}/gate")).await?;
+    let (started, gate) = gate(&client, prefix).await?;
 
     let mut result =
         pool.apply_async::<_, u64>("square_after_gate", &(prefix.to_owned(), 7_u64))?;
@@ -63,15 +53,7 @@ async fn async_result_awaited_again_after_a_lost_select() -> anyhow::Result<()> 
 async fn imap_stream_keeps_early_results_across_a_lost_select() -> anyhow::Result<()> {
     let manager = start_manager()?;
     let client = manager.connect_async().await?.with_timeout(DEADLINE);
-    let pool = timeout(
-        DEADLINE,
-        Pool::builder(&manager)
-            .workers(2)
-            .chunksize(1)
-            .program(worker_program!())
-            .build_async(),
-    )
-    .await??;
+    let pool = pool_of(&manager, worker_program!(), 2).await?;
     // Item 0 waits for gate `first`, item 1 for gate `second`.
     let items = [("stream-first", 3_u64), ("stream-second", 4)];
     let mut started = Vec::new();

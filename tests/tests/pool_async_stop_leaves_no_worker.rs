@@ -4,6 +4,7 @@
 //! pool's blocking calls are refused there, naming their async twins.
 
 use manager::pool::{Pool, PoolError};
+use tests::pools::{gate, pool_of};
 use tests::{DEADLINE, process_is_dead, start_manager, worker_program};
 use tokio::time::timeout;
 
@@ -30,14 +31,7 @@ async fn close_terminate_and_drop_in_async_code_leave_no_worker() -> anyhow::Res
     let manager = start_manager()?;
     let client = manager.connect_async().await?.with_timeout(DEADLINE);
     for end in [End::Drop, End::Terminate, End::Close] {
-        let pool = timeout(
-            DEADLINE,
-            Pool::builder(&manager)
-                .workers(3)
-                .program(worker_program!())
-                .build_async(),
-        )
-        .await??;
+        let pool = pool_of(&manager, worker_program!(), 3).await?;
         let squares: Vec<u64> = timeout(DEADLINE, pool.map_async("square", 0..20_u64)?).await??;
         assert_eq!(squares.len(), 20);
         // A task still running when the pool goes (close would wait for it).
@@ -74,19 +68,9 @@ async fn close_terminate_and_drop_in_async_code_leave_no_worker() -> anyhow::Res
 async fn close_async_finishes_queued_work_while_the_runtime_runs() -> anyhow::Result<()> {
     let manager = start_manager()?;
     let client = manager.connect_async().await?.with_timeout(DEADLINE);
-    let pool = timeout(
-        DEADLINE,
-        Pool::builder(&manager)
-            .workers(1)
-            .program(worker_program!())
-            .build_async(),
-    )
-    .await??;
+    let pool = pool_of(&manager, worker_program!(), 1).await?;
     let prefix = "async-close-drains";
-    let started = client
-        .queue::<u32>(&format!("{prefix}/started"), None)
-        .await?;
-    let gate = client.event(&format!("{prefix}/gate")).await?;
+    let (started, gate) = gate(&client, prefix).await?;
     let gated = pool.apply_async::<_, u64>("square_after_gate", &(prefix.to_owned(), 100_u64))?;
     let worker = started.get_timeout(DEADLINE).await?;
     // Queued behind the gated task, on the one worker.
@@ -130,14 +114,7 @@ async fn blocking_calls_are_refused_inside_the_runtime() -> anyhow::Result<()> {
     );
     assert!(refused.to_string().contains("build_async"), "{refused}");
 
-    let pool = timeout(
-        DEADLINE,
-        Pool::builder(&manager)
-            .workers(1)
-            .program(worker_program!())
-            .build_async(),
-    )
-    .await??;
+    let pool = pool_of(&manager, worker_program!(), 1).await?;
     let refused = pool.map::<u64, u64>("square", 0..3_u64).unwrap_err();
     assert!(
         matches!(
