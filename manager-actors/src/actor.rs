@@ -371,6 +371,9 @@ pub struct ObjectActor<S: ObjectState> {
     deadlines: Deadlines,
     /// How long its requests took to handle.
     latency: LatencyHistogram,
+    /// When the bulk request being applied in slices was read, to count
+    /// its latency once its last slice is applied.
+    bulk_read_at: Option<Instant>,
 }
 
 impl<S: ObjectState> ObjectActor<S> {
@@ -390,6 +393,7 @@ impl<S: ObjectState> ObjectActor<S> {
             stats,
             deadlines: Deadlines::default(),
             latency: LatencyHistogram::default(),
+            bulk_read_at: None,
         }
     }
 
@@ -420,6 +424,7 @@ impl<S: ObjectState> ObjectActor<S> {
     fn run_calls(&mut self, mut batch: RestOfBatch, ctx: &mut Context<Self>) {
         let read_at = batch.read_at;
         let mut handled = 0;
+        let mut bulk_started = false;
         self.with_state(ctx, |state, octx| {
             while let Some(call) = batch.calls.next() {
                 handled += 1;
@@ -448,13 +453,19 @@ impl<S: ObjectState> ObjectActor<S> {
                 }
                 state.handle(request, caller, octx);
                 if octx.bulk.is_some() {
+                    bulk_started = true;
                     return (batch.calls.len() > 0).then_some(batch);
                 }
             }
             None
         });
         // One clock read for the calls of this turn: each is counted as
-        // done when the last of them is.
+        // done when the last of them is. A bulk request goes on in later
+        // turns, and is counted when its last slice is applied.
+        if bulk_started {
+            handled -= 1;
+            self.bulk_read_at = Some(read_at);
+        }
         self.latency.record(read_at.elapsed(), handled);
     }
 
@@ -471,7 +482,12 @@ impl<S: ObjectState> ObjectActor<S> {
         ctx.wait(turn.map(move |(), actor, ctx| {
             if !step(&mut actor.state) {
                 actor.next_slice_later(step, rest, ctx);
-            } else if let Some(rest) = rest {
+                return;
+            }
+            if let Some(read_at) = actor.bulk_read_at.take() {
+                actor.latency.record(read_at.elapsed(), 1);
+            }
+            if let Some(rest) = rest {
                 actor.run_calls(rest, ctx);
             }
         }));

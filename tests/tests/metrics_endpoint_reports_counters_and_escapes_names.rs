@@ -168,3 +168,20 @@ fn concurrent_scrapes_are_each_answered_200_or_503() -> anyhow::Result<()> {
     assert_eq!(scrape(at)?.status, 200);
     Ok(())
 }
+
+#[test]
+fn scrapes_in_a_row_take_snapshots_at_least_a_second_apart() -> anyhow::Result<()> {
+    let manager = Manager::builder().metrics("127.0.0.1:0".parse()?).start()?;
+    let at = manager.metrics_address().expect("metrics were asked for");
+    let mut uptimes = Vec::new();
+    for _ in 0..3 {
+        let response = scrape(at)?;
+        anyhow::ensure!(response.status == 200, "{}", response.body);
+        uptimes.push(response.expect("manager_uptime_seconds")?);
+    }
+    // Each snapshot began no sooner than a second after the one before.
+    for pair in uptimes.windows(2) {
+        assert!(pair[1] - pair[0] >= 0.99, "{uptimes:?}");
+    }
+    Ok(())
+}

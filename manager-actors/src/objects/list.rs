@@ -572,6 +572,42 @@ mod tests {
         assert!(snapshot == Ok(Reply::Values(values)), "in order, whole");
     }
 
+    /// The latency of a bulk request applied in many slices is
+    /// the time until it was answered, not until its first slice.
+    #[actix::test]
+    async fn a_sliced_bulk_request_s_latency_covers_all_its_slices() {
+        use crate::actor::BULK_SLICE;
+        use crate::objects::testing::{Conn, Harness};
+
+        let harness = Harness::new();
+        let big = harness.object("big", ObjectSpec::List).await;
+        let n = BULK_SLICE * 64;
+        let values: Vec<Encoded> = (0..n as i64).map(v).collect();
+        let mut bulk = Conn::new(1);
+        let started = std::time::Instant::now();
+        bulk.send_batch(
+            &big,
+            vec![ObjectRequest::List(ListRequest::Extend { values })],
+        )
+        .await;
+        let reply = bulk.next().await;
+        let took = started.elapsed();
+        assert_eq!(reply.result, Ok(Reply::Done));
+        let report = harness
+            .inspect()
+            .await
+            .into_iter()
+            .find(|r| r.name.as_str() == "big")
+            .unwrap();
+        let latency = report.latency.unwrap();
+        assert_eq!(latency.count, 1);
+        assert!(
+            latency.max * 2 >= took,
+            "answered after {took:?}, but its latency says at most {:?}",
+            latency.max
+        );
+    }
+
     #[actix::test]
     async fn the_actor_answers_list_requests_and_refuses_others() {
         let (handle, _stop) = spawn(

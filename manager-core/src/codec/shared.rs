@@ -12,8 +12,11 @@
 //! While a frame held as `Bytes` is decoded, it is this thread's *source*: a
 //! long byte string read from it becomes a slice of the source (sharing its
 //! allocation) rather than a copy. A slice keeps the whole frame alive, so
-//! one is taken only when the value is at least half of the frame; a value
-//! shared this way never holds more than twice its own size.
+//! one is taken only when the value is at least half of the frame. The
+//! frame's own allocation is its size when it was read into a buffer of
+//! its own, and a little more when it arrived whole behind other frames
+//! (the bridge's `FrameBuffer`), so a value shared this way holds at most
+//! about twice its own size.
 //!
 //! # Encoding: [`encode_into_spliced`](super::encode_into_spliced)
 //!

@@ -30,7 +30,7 @@ pub(super) const DECODE_APART: usize = 256 * 1024;
 /// keeps the frame's bytes rather than a copy ([`codec::decode_shared`]).
 pub(super) async fn decode_request(frame: bytes::Bytes) -> Result<RequestFrame, FrameError> {
     if frame.len() < DECODE_APART {
-        return Ok(codec::decode(&frame)?);
+        return Ok(codec::decode_shared(&frame)?);
     }
     match tokio::task::spawn_blocking(move || codec::decode_shared::<RequestFrame>(&frame)).await {
         Ok(decoded) => Ok(decoded?),

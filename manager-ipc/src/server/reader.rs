@@ -177,6 +177,11 @@ impl Reader {
                     }
                 }
             }
+            if read_now > 0 {
+                // A frame was completed by this read, so the one under way now
+                // (if any) began in it, not when an earlier frame began.
+                self.frame_began = self.buf.in_frame().then_some(self.read_at);
+            }
             self.shared.requests.fetch_add(read_now, Ordering::Relaxed);
             self.flush().await;
         }

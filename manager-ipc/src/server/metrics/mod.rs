@@ -38,6 +38,10 @@
 //!   [`SCRAPE_TIMEOUT`] is answered with 503 too, and the next scrape waits
 //!   for the registry to have finished it (still 503 meanwhile), so there
 //!   is never more than one inspection under way for metrics.
+//! - **One snapshot a second at most** ([`MIN_INTERVAL`]): a scrape that
+//!   comes sooner after the last one waits out the rest of the interval
+//!   (holding the scrape slot), so scraping in a loop cannot keep an
+//!   inspection running all the time.
 //! - **Connections**: at most [`MAX_CONNECTIONS`] open at once (more are
 //!   closed as they are accepted); one request per connection
 //!   (`Connection: close`); the request head must arrive within
@@ -76,7 +80,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::Mutex;
 
 use super::state::{ServerState, Slot, take_snapshot};
 
@@ -89,6 +93,9 @@ pub const PATH: &str = "/metrics";
 
 /// Objects whose samples one scrape renders, at most (the first by name).
 pub const MAX_OBJECTS: usize = 10_000;
+
+/// The least time between the starts of two scrapes' snapshots.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The longest a scrape waits for its snapshot before answering 503.
 pub const SCRAPE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -151,7 +158,8 @@ impl MetricsListener {
 pub(super) async fn serve(listener: MetricsListener, shared: Arc<ServerState>) {
     tracing::info!(address = %listener.address, "metrics at http://{}{PATH}", listener.address);
     let open = Arc::new(AtomicUsize::new(0));
-    let scrape = Arc::new(Semaphore::new(1));
+    // The scrape slot, holding when the last snapshot began.
+    let scrape = Arc::new(Mutex::new(None::<tokio::time::Instant>));
     loop {
         let (stream, peer) = match listener.listener.accept().await {
             Ok(accepted) => accepted,
@@ -193,7 +201,7 @@ pub(super) async fn serve(listener: MetricsListener, shared: Arc<ServerState>) {
 async fn respond(
     request: Request<Incoming>,
     shared: Arc<ServerState>,
-    scrape: Arc<Semaphore>,
+    scrape: Arc<Mutex<Option<tokio::time::Instant>>>,
 ) -> Result<Response<Body>, Infallible> {
     if request.uri().path() != PATH {
         return Ok(plain(
@@ -208,12 +216,19 @@ async fn respond(
             .insert(ALLOW, HeaderValue::from_static("GET"));
         return Ok(response);
     }
-    let Ok(permit) = scrape.try_acquire_owned() else {
+    let Ok(mut permit) = scrape.try_lock_owned() else {
         return Ok(busy("another scrape is under way; try again\n"));
     };
     // The snapshot is taken by a task that holds the permit until the
-    // registry has answered, even if this scrape gives up waiting.
-    let task = actix_rt::spawn(async move { (take_snapshot(&shared, 0).await, permit) });
+    // registry has answered, even if this scrape gives up waiting; at most
+    // one starts per `MIN_INTERVAL`.
+    let task = actix_rt::spawn(async move {
+        if let Some(last) = *permit {
+            tokio::time::sleep_until(last + MIN_INTERVAL).await;
+        }
+        *permit = Some(tokio::time::Instant::now());
+        (take_snapshot(&shared, 0).await, permit)
+    });
     let (snapshot, permit) = match tokio::time::timeout(SCRAPE_TIMEOUT, task).await {
         Ok(Ok(taken)) => taken,
         Ok(Err(_)) => return Ok(busy("the manager is stopping\n")),
