@@ -320,22 +320,30 @@ pub fn encode_frame<T: Serialize + ?Sized>(
 ) -> Result<(), FrameError> {
     let start = out.len();
     out.extend_from_slice(&[0; HEADER_LEN]);
-    let len = match codec::encode_into(message, out) {
-        Ok(len) => len,
+    let header = codec::encode_into(message, out)
+        .map_err(FrameError::from)
+        .and_then(|len| header(len, max_frame));
+    match header {
+        Ok(header) => {
+            out[start..start + HEADER_LEN].copy_from_slice(&header);
+            Ok(())
+        }
         Err(e) => {
             out.truncate(start);
-            return Err(e.into());
+            Err(e)
         }
-    };
-    if len > max_frame || len > u32::MAX as usize {
-        out.truncate(start);
-        return Err(FrameError::TooLarge {
+    }
+}
+
+/// The header of a frame of `len` bytes, or why it cannot be sent.
+fn header(len: usize, max_frame: usize) -> Result<[u8; HEADER_LEN], FrameError> {
+    match u32::try_from(len) {
+        Ok(len32) if len <= max_frame => Ok(len32.to_le_bytes()),
+        _ => Err(FrameError::TooLarge {
             len,
             max: max_frame,
-        });
+        }),
     }
-    out[start..start + HEADER_LEN].copy_from_slice(&(len as u32).to_le_bytes());
-    Ok(())
 }
 
 /// Frames encoded for one write, with the bytes of large stored values
@@ -368,26 +376,20 @@ impl SplicedFrames {
     ) -> Result<(), FrameError> {
         let start = self.buf.len();
         self.buf.extend_from_slice(&[0; HEADER_LEN]);
-        let cut = |frames: &mut Self| {
-            frames.buf.truncate(start);
-            frames.splices.truncate(start);
-        };
-        let len = match codec::encode_into_spliced(message, &mut self.buf, &mut self.splices) {
-            Ok(len) => len,
-            Err(e) => {
-                cut(self);
-                return Err(e.into());
+        let header = codec::encode_into_spliced(message, &mut self.buf, &mut self.splices)
+            .map_err(FrameError::from)
+            .and_then(|len| header(len, max_frame));
+        match header {
+            Ok(header) => {
+                self.buf[start..start + HEADER_LEN].copy_from_slice(&header);
+                Ok(())
             }
-        };
-        if len > max_frame || len > u32::MAX as usize {
-            cut(self);
-            return Err(FrameError::TooLarge {
-                len,
-                max: max_frame,
-            });
+            Err(e) => {
+                self.buf.truncate(start);
+                self.splices.truncate(start);
+                Err(e)
+            }
         }
-        self.buf[start..start + HEADER_LEN].copy_from_slice(&(len as u32).to_le_bytes());
-        Ok(())
     }
 
     /// The bytes of every frame, spliced values included.

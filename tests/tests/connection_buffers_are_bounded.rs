@@ -3,7 +3,8 @@
 //! the replies stops being read once `max_backlog_bytes` of replies wait
 //! (and gets every reply, in order, once it reads); a frame begun must
 //! arrive whole within `frame_timeout`, however slowly its bytes trickle
-//! in, and the client is told why its connection is closed. Other
+//! in, and the client is told why its connection is closed, while a client
+//! streaming frames that each arrive in time is never closed. Other
 //! connections are served throughout.
 
 use std::time::Duration;
@@ -172,6 +173,46 @@ fn a_begun_frame_must_arrive_within_the_frame_timeout() -> anyhow::Result<()> {
         // The good client never noticed.
         ns.set("x", &2_u8).await?;
         assert_eq!(ns.get::<u8>("x").await?, 2);
+
+        // A client streaming frames that each arrive whole within 20 ms,
+        // its reads never ending on a frame's boundary: the deadline
+        // restarts with every frame, so it is never closed.
+        let mut streaming = RawConnection::open(&address, &key).await?;
+        let target = ns.id();
+        let frame = |id: u64| -> anyhow::Result<Vec<u8>> {
+            let frame = RequestFrame {
+                id: RequestId(id),
+                request: Request::Object {
+                    target,
+                    op: ObjectRequest::Namespace(NamespaceRequest::Get {
+                        attribute: "x".into(),
+                    }),
+                },
+            };
+            let mut out = Vec::new();
+            encode_frame(&frame, &mut out, 1024)?;
+            Ok(out)
+        };
+        // Each tick: the second half of frame k, then the first half of
+        // frame k + 1 (ids below 128 keep every frame the same length).
+        let half = frame(1)?.len() / 2;
+        streaming.send_raw(&frame(1)?[..half]).await?;
+        let started = tokio::time::Instant::now();
+        let mut ticks = tokio::time::interval(Duration::from_millis(20));
+        let mut id = 1;
+        while started.elapsed() < 3 * frame_timeout {
+            ticks.tick().await;
+            let mut chunk = frame(id)?[half..].to_vec();
+            chunk.extend_from_slice(&frame(id + 1)?[..half]);
+            streaming.send_raw(&chunk).await?;
+            let reply = streaming.recv().await?;
+            anyhow::ensure!(
+                reply.id == RequestId(id) && reply.result.is_ok(),
+                "after {:?} and {id} whole frames: {reply:?}",
+                started.elapsed()
+            );
+            id += 1;
+        }
         anyhow::Ok(())
     })?;
     manager.shutdown();
