@@ -736,4 +736,32 @@ mod tests {
             "every object reported"
         );
     }
+
+    /// The registry keeps its calls' reply types too (an inspection is
+    /// answered by the bridge, and checked by the inspection tests).
+    #[actix::test]
+    async fn registry_calls_reply_their_types() {
+        use manager_core::reply::{Reply, ReplyShape};
+        use manager_core::request::{Call, RegistryRequest};
+        use manager_core::{ObjectName, ObjectSpec};
+
+        use crate::objects::testing::Harness;
+
+        async fn ask<R: ReplyShape>(h: &Harness, call: Call<R, RegistryRequest>) -> R {
+            let what = format!("{call:?}");
+            let reply = h
+                .registry(call.into_request())
+                .await
+                .unwrap_or_else(|e| panic!("{what} failed: {e}"));
+            R::from_reply(Reply::Registry(reply))
+                .unwrap_or_else(|other| panic!("{what} answered {other:?}"))
+        }
+        let h = Harness::new();
+        let name = || ObjectName::new("r").unwrap().into();
+        let info = ask(&h, RegistryRequest::create_or_get(name(), ObjectSpec::Set)).await;
+        assert!(info.created);
+        assert_eq!(ask(&h, RegistryRequest::lookup(name())).await.id, info.id);
+        assert_eq!(ask(&h, RegistryRequest::list()).await.len(), 1);
+        assert!(ask(&h, RegistryRequest::remove(name())).await.0);
+    }
 }

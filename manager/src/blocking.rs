@@ -30,48 +30,19 @@ use crate::{Address, AuthKey, Error, proxy};
 
 pub use crate::proxy::{NamespaceSnapshot, Shared};
 
-/// A shared namespace; see [`proxy::Namespace`].
-pub type Namespace = proxy::Namespace<Blocking>;
-/// A shared list of `T`s; see [`proxy::List`].
-pub type List<T> = proxy::List<T, Blocking>;
-/// A shared dict; see [`proxy::Dict`].
-pub type Dict<K, V> = proxy::Dict<K, V, Blocking>;
-/// A shared set of `T`s; see [`proxy::Set`].
-pub type Set<T> = proxy::Set<T, Blocking>;
-/// A shared value; see [`proxy::Value`].
-pub type Value<T> = proxy::Value<T, Blocking>;
-/// A shared fixed-length array; see [`proxy::Array`].
-pub type Array<T> = proxy::Array<T, Blocking>;
-/// A shared FIFO queue; see [`proxy::Queue`].
-pub type Queue<T> = proxy::Queue<T, Blocking>;
-/// A shared joinable queue; see [`proxy::JoinableQueue`].
-pub type JoinableQueue<T> = proxy::JoinableQueue<T, Blocking>;
-/// An item got from a queue, to acknowledge; see [`proxy::Delivery`].
-pub type Delivery<T> = proxy::Delivery<T, Blocking>;
-/// A shared lock; see [`proxy::Lock`].
-pub type Lock = proxy::Lock<Blocking>;
-/// A shared re-entrant lock; see [`proxy::RLock`].
-pub type RLock = proxy::RLock<Blocking>;
-/// A held lock, released when dropped; see [`proxy::LockGuard`].
-pub type LockGuard = proxy::LockGuard<Blocking>;
-/// A shared semaphore; see [`proxy::Semaphore`].
-pub type Semaphore = proxy::Semaphore<Blocking>;
-/// A shared bounded semaphore; see [`proxy::BoundedSemaphore`].
-pub type BoundedSemaphore = proxy::BoundedSemaphore<Blocking>;
-/// A held semaphore unit, released when dropped; see
-/// [`proxy::SemaphoreGuard`].
-pub type SemaphoreGuard = proxy::SemaphoreGuard<Blocking>;
-/// A shared event; see [`proxy::Event`].
-pub type Event = proxy::Event<Blocking>;
-/// A shared condition; see [`proxy::Condition`].
-pub type Condition = proxy::Condition<Blocking>;
-/// A condition's held lock, released when dropped; see
-/// [`proxy::ConditionGuard`].
-pub type ConditionGuard = proxy::ConditionGuard<Blocking>;
-/// A shared barrier; see [`proxy::Barrier`].
-pub type Barrier = proxy::Barrier<Blocking>;
 /// An object of a custom type; see [`proxy::Custom`].
 pub type Custom<T> = proxy::Custom<T, Blocking>;
+
+/// Re-exports, from the list of kinds, each family's blocking aliases
+/// (`Queue<T>` for `proxy::Queue<T, Blocking>`), which its proxy file
+/// names.
+macro_rules! blocking_aliases {
+    ($($(#[$family_doc:meta])* $file:ident: $Family:ident($Request:ident) {$($kinds:tt)*},)+) => {
+        $(pub use crate::proxy::$file::blocking::*;)+
+    };
+}
+
+manager_core::for_each_kind!(blocking_aliases);
 
 /// A blocking connection to a manager; clone it freely (clones share the
 /// connection).

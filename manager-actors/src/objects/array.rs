@@ -95,6 +95,11 @@ fn fitting_range(start: i64, count: usize, len: usize) -> Result<std::ops::Range
     Ok(first..end)
 }
 
+/// The state of a new array (`ObjectSpec::Array`).
+pub(super) fn array(items: Vec<Encoded>) -> Result<ArrayState, ManagerError> {
+    Ok(ArrayState::new(items))
+}
+
 impl ObjectState for ArrayState {
     type Request = ArrayRequest;
 
@@ -324,5 +329,25 @@ mod tests {
                 .await
                 == Ok(Reply::Values(whole))
         );
+    }
+
+    /// Every call of this kind is answered in its `calls!` table's reply
+    /// type ([`ask`](crate::objects::testing::ask)).
+    #[actix::test]
+    async fn calls_reply_their_types() {
+        use manager_core::request::{ArrayRequest};
+        use manager_core::ObjectSpec;
+
+        use crate::objects::testing::{Conn, Harness, ask, int as v};
+
+        let items = vec![v(1), v(2), v(3)];
+        let (_h, array) = Harness::start(ObjectSpec::Array { items }).await;
+        let c = &mut Conn::new(1);
+        assert_eq!(ask(c, &array, ArrayRequest::len()).await, 3);
+        ask(c, &array, ArrayRequest::get(0)).await;
+        ask(c, &array, ArrayRequest::set(0, v(7))).await;
+        ask(c, &array, ArrayRequest::get_range(Some(0), Some(2))).await;
+        ask(c, &array, ArrayRequest::set_range(1, vec![v(8)])).await;
+        ask(c, &array, ArrayRequest::snapshot()).await;
     }
 }

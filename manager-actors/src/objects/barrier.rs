@@ -52,7 +52,7 @@ pub struct BarrierState {
 }
 
 impl BarrierState {
-    /// A barrier for `parties` waiters (at least 1; [`super::spawn`]
+    /// A barrier for `parties` waiters (at least 1: [`spawn`](super::spawn)
     /// refuses 0).
     pub fn new(parties: u64) -> Self {
         BarrierState {
@@ -105,6 +105,20 @@ impl BarrierState {
             self.waiters.park(caller, index, wait, ctx);
         }
     }
+}
+
+/// The state of a new barrier (`ObjectSpec::Barrier`).
+///
+/// # Errors
+///
+/// [`ManagerError::BadRequest`] for no parties.
+pub(super) fn barrier(parties: u64) -> Result<BarrierState, ManagerError> {
+    if parties == 0 {
+        return Err(ManagerError::BadRequest(
+            "a barrier needs at least one party".to_owned(),
+        ));
+    }
+    Ok(BarrierState::new(parties))
 }
 
 impl ObjectState for BarrierState {
@@ -327,5 +341,24 @@ mod tests {
         ));
         h.remove("t").await;
         assert!(matches!(a.now(w), Err(ManagerError::ObjectGone { .. })));
+    }
+
+    /// Every call of this kind is answered in its `calls!` table's reply
+    /// type ([`ask`](crate::objects::testing::ask)).
+    #[actix::test]
+    async fn calls_reply_their_types() {
+        use manager_core::request::{BarrierRequest, Wait};
+        use manager_core::ObjectSpec;
+
+        use crate::objects::testing::{Conn, Harness, ask};
+
+        let (_h, barrier) = Harness::start(ObjectSpec::Barrier { parties: 1 }).await;
+        let c = &mut Conn::new(1);
+        ask(c, &barrier, BarrierRequest::wait(Wait::No)).await;
+        assert_eq!(ask(c, &barrier, BarrierRequest::parties()).await, 1);
+        ask(c, &barrier, BarrierRequest::n_waiting()).await;
+        ask(c, &barrier, BarrierRequest::broken()).await;
+        ask(c, &barrier, BarrierRequest::abort()).await;
+        ask(c, &barrier, BarrierRequest::reset()).await;
     }
 }

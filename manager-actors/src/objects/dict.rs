@@ -238,6 +238,11 @@ impl DictState {
     }
 }
 
+/// The state of a new dict (`ObjectSpec::Dict`).
+pub(super) fn dict() -> Result<DictState, ManagerError> {
+    Ok(DictState::new())
+}
+
 impl ObjectState for DictState {
     type Request = DictRequest;
 
@@ -862,5 +867,47 @@ mod tests {
             .await;
         let expected: Vec<Encoded> = (0..n as i64).map(v).collect();
         assert!(keys == Ok(Reply::Values(expected)));
+    }
+
+    /// Every call of this kind is answered in its `calls!` table's reply
+    /// type ([`ask`](crate::objects::testing::ask)).
+    #[actix::test]
+    async fn calls_reply_their_types() {
+        use manager_core::request::{DictRequest};
+        use manager_core::{ObjectSpec, TypeTag};
+
+        use crate::objects::testing::{Conn, Harness, ask, int as v};
+
+        let (_h, o) = Harness::start(ObjectSpec::Dict).await;
+        let c = &mut Conn::new(1);
+        let int = || Some(TypeTag::of::<i64>());
+        ask(c, &o, DictRequest::insert(v(1), v(10))).await;
+        ask(
+            c,
+            &o,
+            DictRequest::update(vec![(v(2), v(20)), (v(3), v(30))]),
+        )
+        .await;
+        ask(c, &o, DictRequest::get(v(1))).await;
+        assert_eq!(ask(c, &o, DictRequest::len()).await, 3);
+        ask(c, &o, DictRequest::contains_key(v(1))).await;
+        ask(c, &o, DictRequest::keys()).await;
+        ask(c, &o, DictRequest::values()).await;
+        ask(c, &o, DictRequest::items()).await;
+        ask(c, &o, DictRequest::set_default(v(4), v(40))).await;
+        let read = ask(c, &o, DictRequest::get_many(vec![v(1), v(9)])).await;
+        assert_eq!(read, [Some(v(10)), None]);
+        let removed = ask(c, &o, DictRequest::remove_many(vec![v(3), v(9)], int())).await;
+        assert_eq!(removed, [Some(v(30)), None]);
+        assert_eq!(ask(c, &o, DictRequest::add(v(5), 2, int())).await, 2);
+        ask(c, &o, DictRequest::remove(v(5), int())).await;
+        ask(c, &o, DictRequest::pop(v(4), None, int())).await;
+        ask(
+            c,
+            &o,
+            DictRequest::pop_item(Some((TypeTag::of::<i64>(), TypeTag::of::<i64>()))),
+        )
+        .await;
+        ask(c, &o, DictRequest::clear()).await;
     }
 }

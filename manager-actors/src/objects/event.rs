@@ -17,6 +17,7 @@
 //!
 //! [`ManagerError::ObjectGone`]: manager_core::ManagerError::ObjectGone
 
+use manager_core::ManagerError;
 use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
 use manager_core::request::{EventRequest, RequestId, Wait};
@@ -39,6 +40,11 @@ impl EventState {
     pub fn new() -> Self {
         Self::default()
     }
+}
+
+/// The state of a new event (`ObjectSpec::Event`).
+pub(super) fn event() -> Result<EventState, ManagerError> {
+    Ok(EventState::new())
 }
 
 impl ObjectState for EventState {
@@ -174,5 +180,23 @@ mod tests {
             a.call(&t, ObjectRequest::Queue(QueueRequest::Len)).await,
             Err(ManagerError::WrongKind { .. })
         ));
+    }
+
+    /// Every call of this kind is answered in its `calls!` table's reply
+    /// type ([`ask`](crate::objects::testing::ask)).
+    #[actix::test]
+    async fn calls_reply_their_types() {
+        use manager_core::request::{EventRequest, Wait};
+        use manager_core::ObjectSpec;
+
+        use crate::objects::testing::{Conn, Harness, ask};
+
+        let (_h, event) = Harness::start(ObjectSpec::Event).await;
+        let c = &mut Conn::new(1);
+        ask(c, &event, EventRequest::set()).await;
+        assert!(ask(c, &event, EventRequest::is_set()).await);
+        assert!(ask(c, &event, EventRequest::wait(Wait::No)).await);
+        ask(c, &event, EventRequest::clear()).await;
+        assert_eq!(ask(c, &event, EventRequest::n_waiting()).await, 0);
     }
 }

@@ -181,6 +181,11 @@ pub(super) fn discard_items(items: Vec<Encoded>) {
     discard(items, len);
 }
 
+/// The state of a new list (`ObjectSpec::List`).
+pub(super) fn list() -> Result<ListState, ManagerError> {
+    Ok(ListState::new())
+}
+
 impl ObjectState for ListState {
     type Request = ListRequest;
 
@@ -526,6 +531,7 @@ mod tests {
         use crate::actor::BULK_SLICE;
         use crate::objects::testing::{Conn, Harness};
 
+
         let harness = Harness::new();
         let big = harness.object("big", ObjectSpec::List).await;
         let other = harness.object("other", ObjectSpec::List).await;
@@ -578,6 +584,7 @@ mod tests {
     async fn a_sliced_bulk_request_s_latency_covers_all_its_slices() {
         use crate::actor::BULK_SLICE;
         use crate::objects::testing::{Conn, Harness};
+
 
         let harness = Harness::new();
         let big = harness.object("big", ObjectSpec::List).await;
@@ -661,5 +668,40 @@ mod tests {
             rx.recv().await.unwrap().deliver().result,
             Ok(Reply::Value(v(5)))
         );
+    }
+
+    /// Every call of this kind is answered in its `calls!` table's reply
+    /// type ([`ask`](crate::objects::testing::ask)).
+    #[actix::test]
+    async fn calls_reply_their_types() {
+        use manager_core::request::{ListRequest};
+        use manager_core::{ObjectSpec, TypeTag};
+
+        use crate::objects::testing::{Conn, Harness, ask, int as v};
+
+        let (_h, o) = Harness::start(ObjectSpec::List).await;
+        let c = &mut Conn::new(1);
+        ask(c, &o, ListRequest::append(v(1))).await;
+        ask(c, &o, ListRequest::extend(vec![v(2), v(3)])).await;
+        ask(c, &o, ListRequest::insert(0, v(0))).await;
+        ask(c, &o, ListRequest::set(0, v(9))).await;
+        ask(c, &o, ListRequest::get(0)).await;
+        assert_eq!(ask(c, &o, ListRequest::len()).await, 4);
+        ask(c, &o, ListRequest::index(v(2))).await;
+        ask(c, &o, ListRequest::count(v(2))).await;
+        ask(c, &o, ListRequest::contains(v(2))).await;
+        ask(c, &o, ListRequest::slice(Some(0), None)).await;
+        ask(c, &o, ListRequest::snapshot()).await;
+        let version = ask(c, &o, ListRequest::versioned_snapshot()).await.version;
+        ask(
+            c,
+            &o,
+            ListRequest::replace_if_version(version, vec![v(1), v(2)]),
+        )
+        .await;
+        ask(c, &o, ListRequest::reverse()).await;
+        ask(c, &o, ListRequest::remove(v(1))).await;
+        ask(c, &o, ListRequest::pop(None, Some(TypeTag::of::<i64>()))).await;
+        ask(c, &o, ListRequest::clear()).await;
     }
 }

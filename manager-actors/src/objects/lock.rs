@@ -30,8 +30,9 @@
 use manager_core::inspect::{KindDetail, ObjectDetail};
 use manager_core::reply::Reply;
 use manager_core::request::{LockRequest, RequestId};
+use manager_core::ManagerError;
 #[cfg(doc)]
-use manager_core::{ManagerError, request::Owner};
+use manager_core::request::Owner;
 
 use super::owned_lock::OwnedLock;
 use crate::actor::{ObjectContext, ObjectState};
@@ -51,6 +52,16 @@ impl LockState {
             lock: OwnedLock::new(reentrant),
         }
     }
+}
+
+/// The state of a new lock (`ObjectSpec::Lock`).
+pub(super) fn lock() -> Result<LockState, ManagerError> {
+    Ok(LockState::new(false))
+}
+
+/// The state of a new re-entrant lock (`ObjectSpec::RLock`).
+pub(super) fn rlock() -> Result<LockState, ManagerError> {
+    Ok(LockState::new(true))
 }
 
 impl ObjectState for LockState {
@@ -445,5 +456,23 @@ mod tests {
         let reports = harness.inspect().await;
         let slots = reports.iter().find(|r| r.name.as_str() == "slots").unwrap();
         assert!(slots.detail.as_ref().unwrap().holders.is_empty());
+    }
+
+    /// Every call of this kind is answered in its `calls!` table's reply
+    /// type ([`ask`](crate::objects::testing::ask)).
+    #[actix::test]
+    async fn calls_reply_their_types() {
+        use manager_core::request::{LockRequest, Owner, Wait};
+        use manager_core::ObjectSpec;
+
+        use crate::objects::testing::{Conn, Harness, ask};
+
+        let (_h, lock) = Harness::start(ObjectSpec::RLock).await;
+        let c = &mut Conn::new(1);
+        let me = Owner(1);
+        assert!(ask(c, &lock, LockRequest::acquire(me, Wait::No)).await);
+        ask(c, &lock, LockRequest::is_locked()).await;
+        ask(c, &lock, LockRequest::n_waiting()).await;
+        ask(c, &lock, LockRequest::release(me)).await;
     }
 }

@@ -1,6 +1,7 @@
-//! The shared objects: one file per kind, each holding the kind's state and
-//! how it carries out its requests ([`ObjectState`]), plus [`spawn`], which
-//! starts the actor for a spec.
+//! The shared objects: one file per family of kinds, each holding the
+//! state and how it carries out its requests ([`ObjectState`]), plus
+//! [`spawn`], which starts the actor for a spec. The modules and `spawn`
+//! are made from the list of kinds ([`manager_core::for_each_kind`]).
 //!
 //! | kind | state | request |
 //! |---|---|---|
@@ -25,111 +26,66 @@ use crate::actor::{ObjectActor, ObjectState};
 use crate::object::{ObjectHandle, SharedStats, StopObject};
 use crate::threads::{ThreadIndex, Threads};
 
-mod array;
-mod barrier;
-mod condition;
 pub mod custom;
-mod dict;
-mod event;
-mod list;
-mod lock;
-mod namespace;
 mod owned_lock;
-mod queue;
-#[cfg(test)]
-mod reply_types;
-mod semaphore;
 pub mod sequence;
-mod set;
 #[cfg(test)]
 pub(crate) mod testing;
-mod value;
 
-pub use array::ArrayState;
-pub use barrier::BarrierState;
-pub use condition::ConditionState;
 pub use custom::{CallInfo, CustomObject, CustomState, CustomTypes};
-pub use dict::DictState;
-pub use event::EventState;
-pub use list::ListState;
-pub use lock::LockState;
-pub use namespace::NamespaceState;
-pub use queue::QueueState;
-pub use semaphore::SemaphoreState;
-pub use set::SetState;
-pub use value::ValueState;
 
-/// Starts the actor of a new object made from `spec`.
-///
-/// # Errors
-///
-/// [`ManagerError::BadRequest`] for a spec that cannot make an object (a
-/// barrier for no parties); for a custom type,
-/// [`ManagerError::UnknownType`] if `custom` does not have it and
-/// [`ManagerError::CreateFailed`] if it refuses the parameters.
-pub fn spawn(
-    spec: ObjectSpec,
-    custom: &CustomTypes,
-    place: Placement<'_>,
-    id: ObjectId,
-    name: ObjectName,
-    stats: SharedStats,
-) -> Result<(ObjectHandle, Recipient<StopObject>), ManagerError> {
-    let kind = spec.kind();
+/// Makes, from the list of kinds, each family's module (`objects/FILE.rs`,
+/// which exports its state and has a function per kind, named by the
+/// kind's method, that makes a new object's state from its spec's fields)
+/// and [`spawn`].
+macro_rules! objects {
+    ($(
+        $(#[$family_doc:meta])*
+        $file:ident: $Family:ident($Request:ident) {$(
+            $(#[$kind_doc:meta])*
+            $Kind:ident $method:ident $name:literal $({$(
+                $(#[$field_doc:meta])*
+                $field:ident: $Field:ty,
+            )*})?,
+        )+},
+    )+) => {
+        $(
+            mod $file;
+            pub use $file::*;
+        )+
 
-    Ok(match spec {
-        ObjectSpec::Namespace => start(place, NamespaceState::new(), id, name, kind, stats),
-        ObjectSpec::List => start(place, ListState::new(), id, name, kind, stats),
-        ObjectSpec::Dict => start(place, DictState::new(), id, name, kind, stats),
-        ObjectSpec::Set => start(place, SetState::new(), id, name, kind, stats),
-        ObjectSpec::Value { initial } => {
-            start(place, ValueState::new(initial), id, name, kind, stats)
+        /// Starts the actor of a new object made from `spec`.
+        ///
+        /// # Errors
+        ///
+        /// [`ManagerError::BadRequest`] for a spec that cannot make an
+        /// object (a barrier for no parties); for a custom type,
+        /// [`ManagerError::UnknownType`] if `custom` does not have it and
+        /// [`ManagerError::CreateFailed`] if it refuses the parameters.
+        pub fn spawn(
+            spec: ObjectSpec,
+            custom: &CustomTypes,
+            place: Placement<'_>,
+            id: ObjectId,
+            name: ObjectName,
+            stats: SharedStats,
+        ) -> Result<(ObjectHandle, Recipient<StopObject>), ManagerError> {
+            let kind = spec.kind();
+            Ok(match spec {
+                $($(
+                    ObjectSpec::$Kind $({$($field),*})? => {
+                        start(place, $file::$method($($($field),*)?)?, id, name, kind, stats)
+                    }
+                )+)+
+                ObjectSpec::Custom { type_name, init } => {
+                    return custom.spawn(type_name, init, place, id, name, stats);
+                }
+            })
         }
-        ObjectSpec::Array { items } => start(place, ArrayState::new(items), id, name, kind, stats),
-        ObjectSpec::Queue { maxsize } => start(
-            place,
-            QueueState::new(maxsize, false),
-            id,
-            name,
-            kind,
-            stats,
-        ),
-        ObjectSpec::JoinableQueue { maxsize } => {
-            start(place, QueueState::new(maxsize, true), id, name, kind, stats)
-        }
-        ObjectSpec::Lock => start(place, LockState::new(false), id, name, kind, stats),
-        ObjectSpec::RLock => start(place, LockState::new(true), id, name, kind, stats),
-        ObjectSpec::Semaphore { value } => start(
-            place,
-            SemaphoreState::new(value, false),
-            id,
-            name,
-            kind,
-            stats,
-        ),
-        ObjectSpec::BoundedSemaphore { value } => start(
-            place,
-            SemaphoreState::new(value, true),
-            id,
-            name,
-            kind,
-            stats,
-        ),
-        ObjectSpec::Event => start(place, EventState::new(), id, name, kind, stats),
-        ObjectSpec::Condition => start(place, ConditionState::new(), id, name, kind, stats),
-        ObjectSpec::Barrier { parties } => {
-            if parties == 0 {
-                return Err(ManagerError::BadRequest(
-                    "a barrier needs at least one party".to_owned(),
-                ));
-            }
-            start(place, BarrierState::new(parties), id, name, kind, stats)
-        }
-        ObjectSpec::Custom { type_name, init } => {
-            return custom.spawn(type_name, init, place, id, name, stats);
-        }
-    })
+    };
 }
+
+manager_core::for_each_kind!(objects);
 
 /// Where a new object's actor runs: one of a manager's threads.
 #[derive(Debug, Clone, Copy)]

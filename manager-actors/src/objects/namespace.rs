@@ -133,6 +133,11 @@ impl NamespaceState {
     }
 }
 
+/// The state of a new namespace (`ObjectSpec::Namespace`).
+pub(super) fn namespace() -> Result<NamespaceState, ManagerError> {
+    Ok(NamespaceState::new())
+}
+
 impl ObjectState for NamespaceState {
     type Request = NamespaceRequest;
 
@@ -382,5 +387,31 @@ mod tests {
             ns.ap(NamespaceRequest::Names),
             Ok(Reply::Names(vec!["x".into(), "y".into()]))
         );
+    }
+
+    /// Every call of this kind is answered in its `calls!` table's reply
+    /// type ([`ask`](crate::objects::testing::ask)).
+    #[actix::test]
+    async fn calls_reply_their_types() {
+        use manager_core::request::{NamespaceRequest};
+        use manager_core::ObjectSpec;
+
+        use crate::objects::testing::{Conn, Harness, ask, int as v};
+
+        let (_h, o) = Harness::start(ObjectSpec::Namespace).await;
+        let c = &mut Conn::new(1);
+        let a = || "a".to_owned();
+        ask(c, &o, NamespaceRequest::set(a(), v(1))).await;
+        ask(c, &o, NamespaceRequest::get(a())).await;
+        ask(c, &o, NamespaceRequest::contains(a())).await;
+        ask(c, &o, NamespaceRequest::names()).await;
+        ask(c, &o, NamespaceRequest::snapshot()).await;
+        ask(c, &o, NamespaceRequest::set_if_absent("b".into(), v(2))).await;
+        ask(c, &o, NamespaceRequest::compare_and_swap(a(), None, v(3))).await;
+        assert_eq!(ask(c, &o, NamespaceRequest::add(a(), 1)).await, 2);
+        ask(c, &o, NamespaceRequest::update(vec![("c".into(), v(4))])).await;
+        let read = ask(c, &o, NamespaceRequest::get_many(vec![a(), "zz".into()])).await;
+        assert_eq!(read, [Some(v(2)), None]);
+        assert!(ask(c, &o, NamespaceRequest::delete(a())).await);
     }
 }

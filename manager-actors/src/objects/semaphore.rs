@@ -155,6 +155,16 @@ impl SemaphoreState {
     }
 }
 
+/// The state of a new semaphore (`ObjectSpec::Semaphore`).
+pub(super) fn semaphore(value: u64) -> Result<SemaphoreState, ManagerError> {
+    Ok(SemaphoreState::new(value, false))
+}
+
+/// The state of a new bounded semaphore (`ObjectSpec::BoundedSemaphore`).
+pub(super) fn bounded_semaphore(value: u64) -> Result<SemaphoreState, ManagerError> {
+    Ok(SemaphoreState::new(value, true))
+}
+
 impl ObjectState for SemaphoreState {
     type Request = SemaphoreRequest;
 
@@ -504,5 +514,25 @@ mod tests {
                 Err(ManagerError::ObjectGone { .. })
             ));
         }
+    }
+
+    /// Every call of this kind is answered in its `calls!` table's reply
+    /// type ([`ask`](crate::objects::testing::ask)).
+    #[actix::test]
+    async fn calls_reply_their_types() {
+        use manager_core::request::{Owner, SemaphoreRequest, Wait};
+        use manager_core::ObjectSpec;
+
+        use crate::objects::testing::{Conn, Harness, ask};
+
+        let (_h, semaphore) = Harness::start(ObjectSpec::Semaphore { value: 2 }).await;
+        let c = &mut Conn::new(1);
+        let me = Owner(1);
+        assert!(ask(c, &semaphore, SemaphoreRequest::acquire(Wait::No)).await);
+        ask(c, &semaphore, SemaphoreRequest::release(1)).await;
+        ask(c, &semaphore, SemaphoreRequest::acquire_owned(me, Wait::No)).await;
+        ask(c, &semaphore, SemaphoreRequest::release_owned(me, 1)).await;
+        assert_eq!(ask(c, &semaphore, SemaphoreRequest::value()).await, 2);
+        ask(c, &semaphore, SemaphoreRequest::n_waiting()).await;
     }
 }

@@ -112,6 +112,11 @@ impl SetState {
     }
 }
 
+/// The state of a new set (`ObjectSpec::Set`).
+pub(super) fn set() -> Result<SetState, ManagerError> {
+    Ok(SetState::new())
+}
+
 impl ObjectState for SetState {
     type Request = SetRequest;
 
@@ -382,5 +387,30 @@ mod tests {
             assert_eq!(next.id, id);
             assert!(next.result == Ok(Reply::Values(expected)), "{id:?}");
         }
+    }
+
+    /// Every call of this kind is answered in its `calls!` table's reply
+    /// type ([`ask`](crate::objects::testing::ask)).
+    #[actix::test]
+    async fn calls_reply_their_types() {
+        use manager_core::request::{SetRequest};
+        use manager_core::{ObjectSpec, TypeTag};
+
+        use crate::objects::testing::{Conn, Harness, ask, int as v};
+
+        let (_h, o) = Harness::start(ObjectSpec::Set).await;
+        let c = &mut Conn::new(1);
+        assert!(ask(c, &o, SetRequest::add(v(1))).await);
+        ask(c, &o, SetRequest::add(v(2))).await;
+        ask(c, &o, SetRequest::contains(v(1))).await;
+        assert_eq!(ask(c, &o, SetRequest::len()).await, 2);
+        ask(c, &o, SetRequest::union(vec![v(3)])).await;
+        ask(c, &o, SetRequest::intersection(vec![v(1)])).await;
+        ask(c, &o, SetRequest::difference(vec![v(1)])).await;
+        ask(c, &o, SetRequest::snapshot()).await;
+        ask(c, &o, SetRequest::discard(v(9))).await;
+        ask(c, &o, SetRequest::remove(v(1))).await;
+        ask(c, &o, SetRequest::pop(Some(TypeTag::of::<i64>()))).await;
+        ask(c, &o, SetRequest::clear()).await;
     }
 }

@@ -291,3 +291,26 @@ impl Conn {
         }
     }
 }
+
+/// `n` as a stored value.
+pub(crate) fn int(n: i64) -> manager_core::Encoded {
+    manager_core::Encoded::encode(&n).unwrap()
+}
+
+/// Sends `call` on `conn` and checks that its successful reply has the
+/// call's reply type: a state that answered another shape would make a
+/// proxy fail with a protocol error; this finds it first.
+pub(crate) async fn ask<R: manager_core::reply::ReplyShape>(
+    conn: &mut Conn,
+    object: &ObjectHandle,
+    call: manager_core::request::Call<R>,
+) -> R {
+    let what = format!("{call:?}");
+    // Answered now or, for a wait that ends at once, by the object's timer.
+    let id = conn.send(object, call.into_request()).await;
+    let reply = conn
+        .later(id)
+        .await
+        .unwrap_or_else(|e| panic!("{what} failed: {e}"));
+    R::from_reply(reply).unwrap_or_else(|other| panic!("{what} answered {other:?}"))
+}

@@ -70,6 +70,11 @@ impl ValueState {
     }
 }
 
+/// The state of a new value (`ObjectSpec::Value`).
+pub(super) fn value(initial: Encoded) -> Result<ValueState, ManagerError> {
+    Ok(ValueState::new(initial))
+}
+
 impl ObjectState for ValueState {
     type Request = ValueRequest;
 
@@ -203,5 +208,23 @@ mod tests {
             ap(&mut text, ValueRequest::Get),
             Ok(Reply::Value(Encoded::encode("hi").unwrap()))
         );
+    }
+
+    /// Every call of this kind is answered in its `calls!` table's reply
+    /// type ([`ask`](crate::objects::testing::ask)).
+    #[actix::test]
+    async fn calls_reply_their_types() {
+        use manager_core::request::{ValueRequest};
+        use manager_core::ObjectSpec;
+
+        use crate::objects::testing::{Conn, Harness, ask, int as v};
+
+        let (_h, value) = Harness::start(ObjectSpec::Value { initial: v(1) }).await;
+        let c = &mut Conn::new(1);
+        ask(c, &value, ValueRequest::get()).await;
+        ask(c, &value, ValueRequest::set(v(2))).await;
+        ask(c, &value, ValueRequest::swap(v(3))).await;
+        ask(c, &value, ValueRequest::compare_and_swap(v(3), v(4))).await;
+        assert_eq!(ask(c, &value, ValueRequest::add(1)).await, 5);
     }
 }

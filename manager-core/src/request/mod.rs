@@ -29,39 +29,20 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Encoded, ObjectId};
+use crate::ObjectId;
 
-mod array;
-mod barrier;
 mod call;
-mod condition;
-mod dict;
-mod event;
-mod list;
-mod lock;
-mod namespace;
 mod object;
-mod queue;
 mod registry;
-mod semaphore;
-mod set;
-mod value;
 
-pub use array::ArrayRequest;
-pub use barrier::BarrierRequest;
 pub use call::Call;
-pub use condition::ConditionRequest;
-pub use dict::DictRequest;
-pub use event::EventRequest;
-pub use list::ListRequest;
-pub use lock::LockRequest;
-pub use namespace::NamespaceRequest;
 pub use object::KindRequest;
-pub use queue::QueueRequest;
 pub use registry::RegistryRequest;
-pub use semaphore::SemaphoreRequest;
-pub use set::SetRequest;
-pub use value::ValueRequest;
+
+use object::object_requests;
+
+// The families' modules and `ObjectRequest`, from the list of kinds.
+crate::for_each_kind!(object_requests);
 
 /// How long an operation may wait before it gives up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -132,39 +113,4 @@ pub enum Request {
         /// The operation.
         op: ObjectRequest,
     },
-}
-
-// The kinds, each with its request enum: the one list `ObjectRequest` is
-// made from (see `object.rs`). A new kind's line goes at the end: variants
-// are encoded by their position.
-object::object_requests! {
-    /// For a namespace.
-    Namespace(NamespaceRequest),
-    /// For a list.
-    List(ListRequest),
-    /// For a dict.
-    Dict(DictRequest),
-    /// For a set.
-    Set(SetRequest),
-    /// For a value.
-    Value(ValueRequest),
-    /// For an array.
-    Array(ArrayRequest),
-    /// For a queue or joinable queue.
-    Queue(QueueRequest),
-    /// For a lock or re-entrant lock.
-    Lock(LockRequest),
-    /// For a semaphore or bounded semaphore.
-    Semaphore(SemaphoreRequest),
-    /// For an event.
-    Event(EventRequest),
-    /// For a condition.
-    Condition(ConditionRequest),
-    /// For a barrier.
-    Barrier(BarrierRequest),
-    /// For an object of a custom type: its encoded
-    /// [`CustomType::Request`](crate::custom::CustomType::Request), answered
-    /// with `Value` holding the encoded
-    /// [`CustomType::Reply`](crate::custom::CustomType::Reply).
-    Custom(Encoded),
 }

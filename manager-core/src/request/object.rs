@@ -4,9 +4,9 @@
 //! Each kind has its own request enum in a file of this folder named for the
 //! kind, and implements [`KindRequest`] there: whether a request waits, what
 //! it may take and how to give that back, whether its reply is long. The
-//! list of kinds is one `object_requests!` call in the folder's `mod.rs`;
-//! [`ObjectRequest`], its conversions and its dispatching methods are made
-//! from it by the macro defined here.
+//! list of kinds is [`for_each_kind!`](crate::for_each_kind); the macro
+//! defined here makes from it the folder's modules, [`ObjectRequest`], its
+//! conversions and its dispatching methods.
 
 use std::fmt::Debug;
 
@@ -67,10 +67,36 @@ impl KindRequest for Encoded {
 
 /// Makes [`ObjectRequest`] from the list of kinds' request enums: the enum
 /// (with `Cancel` last), `From`/`TryFrom` between it and each kind's enum,
-/// and the methods that ask the kind's [`KindRequest`] impl. Called once,
-/// in `request/mod.rs`.
+/// and the methods that ask the kind's [`KindRequest`] impl; and the
+/// modules of the families' request enums. Called once, in
+/// `request/mod.rs`, with the list of kinds.
 macro_rules! object_requests {
-    ($($(#[$doc:meta])* $Variant:ident($Request:ty),)*) => {
+    ($(
+        $(#[$doc:meta])*
+        $file:ident: $Variant:ident($Request:ident) {$(
+            $(#[$kind_doc:meta])*
+            $Kind:ident $method:ident $name:literal $({$(
+                $(#[$field_doc:meta])*
+                $field:ident: $Field:ty,
+            )*})?,
+        )+},
+    )+) => {
+        $(
+            mod $file;
+            pub use $file::$Request;
+        )+
+
+        object_requests! {
+            @enum
+            $($(#[$doc])* $Variant($Request),)+
+            /// For an object of a custom type: its encoded
+            /// [`CustomType::Request`](crate::custom::CustomType::Request), answered
+            /// with `Value` holding the encoded
+            /// [`CustomType::Reply`](crate::custom::CustomType::Reply).
+            Custom($crate::Encoded),
+        }
+    };
+    (@enum $($(#[$doc:meta])* $Variant:ident($Request:ty),)*) => {
         /// An operation on one object, by object kind. Kinds that share
         /// operations share a request enum: `Queue` and `JoinableQueue` take
         /// [`QueueRequest`], `Lock` and `RLock` take [`LockRequest`],
@@ -199,8 +225,7 @@ mod tests {
         assert_eq!(QueueRequest::try_from(op.clone()), Err(op));
     }
 
-    /// Variants are encoded by their position: the list in
-    /// `object_requests!` must keep the order clients and managers of
+    /// Variants are encoded by their position: the list of kinds must keep the order clients and managers of
     /// earlier builds use, with `Cancel` last.
     #[test]
     fn variants_keep_their_wire_positions() {

@@ -185,3 +185,12 @@ impl<M: Mode> Client<M> {
         })
     }
 }
+
+/// This file's proxies in [`Blocking`](crate::mode::Blocking) mode, as
+/// [`crate::blocking`] names them.
+pub(crate) mod blocking {
+    use crate::mode::Blocking;
+
+    /// A shared fixed-length array; see [`proxy::Array`](super::Array).
+    pub type Array<T> = super::Array<T, Blocking>;
+}

@@ -201,3 +201,12 @@ impl<M: Mode> Client<M> {
         })
     }
 }
+
+/// This file's proxies in [`Blocking`](crate::mode::Blocking) mode, as
+/// [`crate::blocking`] names them.
+pub(crate) mod blocking {
+    use crate::mode::Blocking;
+
+    /// A shared barrier; see [`proxy::Barrier`](super::Barrier).
+    pub type Barrier = super::Barrier<Blocking>;
+}

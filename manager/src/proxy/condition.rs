@@ -456,3 +456,15 @@ impl<M: Mode> Client<M> {
         })
     }
 }
+
+/// This file's proxies in [`Blocking`](crate::mode::Blocking) mode, as
+/// [`crate::blocking`] names them.
+pub(crate) mod blocking {
+    use crate::mode::Blocking;
+
+    /// A shared condition; see [`proxy::Condition`](super::Condition).
+    pub type Condition = super::Condition<Blocking>;
+    /// A condition's held lock, released when dropped; see
+    /// [`proxy::ConditionGuard`](super::ConditionGuard).
+    pub type ConditionGuard = super::ConditionGuard<Blocking>;
+}

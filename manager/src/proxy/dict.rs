@@ -488,3 +488,12 @@ impl<M: Mode> Client<M> {
             .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::Dict).await?)) })
     }
 }
+
+/// This file's proxies in [`Blocking`](crate::mode::Blocking) mode, as
+/// [`crate::blocking`] names them.
+pub(crate) mod blocking {
+    use crate::mode::Blocking;
+
+    /// A shared dict; see [`proxy::Dict`](super::Dict).
+    pub type Dict<K, V> = super::Dict<K, V, Blocking>;
+}

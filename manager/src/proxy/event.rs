@@ -162,3 +162,12 @@ impl<M: Mode> Client<M> {
             .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::Event).await?)) })
     }
 }
+
+/// This file's proxies in [`Blocking`](crate::mode::Blocking) mode, as
+/// [`crate::blocking`] names them.
+pub(crate) mod blocking {
+    use crate::mode::Blocking;
+
+    /// A shared event; see [`proxy::Event`](super::Event).
+    pub type Event = super::Event<Blocking>;
+}

@@ -12,14 +12,15 @@
 //!
 //! # Adding a kind
 //!
-//! A new kind's proxy is its file in `proxy/`: its marker
+//! A new kind's proxy is its file in `proxy/`, named as its family in the
+//! list of kinds ([`manager_core::for_each_kind`]): its marker
 //! (`kind_markers! { Event => Event; }`, which writes the [`Kind`] impl),
-//! its alias with the kind's docs, its methods, and its constructor on
+//! its alias with the kind's docs, its methods, its constructor on
 //! [`Client`](crate::Client) (`Client::event`, in an
-//! `impl<M: Mode> Client<M>` of that file). Outside that file,
-//! `proxy/mod.rs` declares the module and re-exports the alias and the
-//! marker (in [`kinds`](super::kinds)), and `blocking.rs` names the
-//! blocking alias.
+//! `impl<M: Mode> Client<M>` of that file), and its blocking alias in a
+//! `blocking` module. `proxy/mod.rs` makes the module, its re-exports and
+//! its markers' place in [`kinds`](super::kinds) from the list, and
+//! `blocking.rs` re-exports the blocking aliases.
 
 use std::marker::PhantomData;
 use std::time::Duration;

@@ -545,3 +545,12 @@ impl<M: Mode> Client<M> {
             .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::List).await?)) })
     }
 }
+
+/// This file's proxies in [`Blocking`](crate::mode::Blocking) mode, as
+/// [`crate::blocking`] names them.
+pub(crate) mod blocking {
+    use crate::mode::Blocking;
+
+    /// A shared list of `T`s; see [`proxy::List`](super::List).
+    pub type List<T> = super::List<T, Blocking>;
+}

@@ -411,3 +411,16 @@ impl<M: Mode> Client<M> {
             .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::RLock).await?)) })
     }
 }
+
+/// This file's proxies in [`Blocking`](crate::mode::Blocking) mode, as
+/// [`crate::blocking`] names them.
+pub(crate) mod blocking {
+    use crate::mode::Blocking;
+
+    /// A shared lock; see [`proxy::Lock`](super::Lock).
+    pub type Lock = super::Lock<Blocking>;
+    /// A shared re-entrant lock; see [`proxy::RLock`](super::RLock).
+    pub type RLock = super::RLock<Blocking>;
+    /// A held lock, released when dropped; see [`proxy::LockGuard`](super::LockGuard).
+    pub type LockGuard = super::LockGuard<Blocking>;
+}

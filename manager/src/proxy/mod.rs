@@ -14,54 +14,34 @@
 #[macro_use]
 mod handle;
 
-mod array;
-mod barrier;
-mod condition;
 mod custom;
-mod dict;
-mod event;
-mod list;
-mod lock;
-mod namespace;
 mod object;
-mod queue;
-mod semaphore;
-mod set;
 pub mod shared;
-mod value;
 
-pub use array::Array;
-pub use barrier::Barrier;
-pub use condition::{Condition, ConditionGuard};
 pub use custom::Custom;
-pub use dict::Dict;
-pub use event::Event;
 pub use handle::{Kind, Proxy};
-pub use list::List;
-pub use lock::{Lock, LockGuard, RLock};
-pub use namespace::{Namespace, NamespaceSnapshot};
 pub use object::{ObjectRef, WAIT_GRACE, current_owner, encode, encode_all};
-pub use queue::{Delivery, JoinableQueue, Queue};
-pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
-pub use set::Set;
 pub use shared::Shared;
-pub use value::Value;
 
-/// The kind markers: the `K` of a [`Proxy<K, M>`](Proxy), one per object
-/// kind, each named after its proxy. They are never made; a proxy's type
-/// names one to say which objects it sees and what its values are.
-pub mod kinds {
-    pub use super::array::marker::Array;
-    pub use super::barrier::marker::Barrier;
-    pub use super::condition::marker::Condition;
-    pub use super::custom::marker::Custom;
-    pub use super::dict::marker::Dict;
-    pub use super::event::marker::Event;
-    pub use super::list::marker::List;
-    pub use super::lock::marker::{Lock, RLock};
-    pub use super::namespace::marker::Namespace;
-    pub use super::queue::marker::{JoinableQueue, Queue};
-    pub use super::semaphore::marker::{BoundedSemaphore, Semaphore};
-    pub use super::set::marker::Set;
-    pub use super::value::marker::Value;
+/// Makes, from the list of kinds, each family's module (`proxy/FILE.rs`,
+/// which exports its proxies, their guards, its kind markers in `marker`
+/// and its blocking aliases in `blocking`) and [`kinds`].
+macro_rules! proxies {
+    ($($(#[$family_doc:meta])* $file:ident: $Family:ident($Request:ident) {$($kinds:tt)*},)+) => {
+        $(
+            pub(crate) mod $file;
+            pub use $file::*;
+        )+
+
+        /// The kind markers: the `K` of a [`Proxy<K, M>`](Proxy), one per
+        /// object kind, each named after its proxy. They are never made; a
+        /// proxy's type names one to say which objects it sees and what its
+        /// values are.
+        pub mod kinds {
+            $(pub use super::$file::marker::*;)+
+            pub use super::custom::marker::Custom;
+        }
+    };
 }
+
+manager_core::for_each_kind!(proxies);

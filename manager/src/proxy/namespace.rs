@@ -410,3 +410,12 @@ impl<M: Mode> Client<M> {
         })
     }
 }
+
+/// This file's proxies in [`Blocking`](crate::mode::Blocking) mode, as
+/// [`crate::blocking`] names them.
+pub(crate) mod blocking {
+    use crate::mode::Blocking;
+
+    /// A shared namespace; see [`proxy::Namespace`](super::Namespace).
+    pub type Namespace = super::Namespace<Blocking>;
+}

@@ -758,3 +758,16 @@ impl<M: Mode> Client<M> {
         })
     }
 }
+
+/// This file's proxies in [`Blocking`](crate::mode::Blocking) mode, as
+/// [`crate::blocking`] names them.
+pub(crate) mod blocking {
+    use crate::mode::Blocking;
+
+    /// A shared FIFO queue; see [`proxy::Queue`](super::Queue).
+    pub type Queue<T> = super::Queue<T, Blocking>;
+    /// A shared joinable queue; see [`proxy::JoinableQueue`](super::JoinableQueue).
+    pub type JoinableQueue<T> = super::JoinableQueue<T, Blocking>;
+    /// An item got from a queue, to acknowledge; see [`proxy::Delivery`](super::Delivery).
+    pub type Delivery<T> = super::Delivery<T, Blocking>;
+}

@@ -482,3 +482,17 @@ impl<M: Mode> Client<M> {
         })
     }
 }
+
+/// This file's proxies in [`Blocking`](crate::mode::Blocking) mode, as
+/// [`crate::blocking`] names them.
+pub(crate) mod blocking {
+    use crate::mode::Blocking;
+
+    /// A shared semaphore; see [`proxy::Semaphore`](super::Semaphore).
+    pub type Semaphore = super::Semaphore<Blocking>;
+    /// A shared bounded semaphore; see [`proxy::BoundedSemaphore`](super::BoundedSemaphore).
+    pub type BoundedSemaphore = super::BoundedSemaphore<Blocking>;
+    /// A held semaphore unit, released when dropped; see
+    /// [`proxy::SemaphoreGuard`](super::SemaphoreGuard).
+    pub type SemaphoreGuard = super::SemaphoreGuard<Blocking>;
+}

@@ -287,3 +287,12 @@ impl<M: Mode> Client<M> {
             .answer(async move { Ok(Proxy::new(self.object_in(name, ObjectSpec::Set).await?)) })
     }
 }
+
+/// This file's proxies in [`Blocking`](crate::mode::Blocking) mode, as
+/// [`crate::blocking`] names them.
+pub(crate) mod blocking {
+    use crate::mode::Blocking;
+
+    /// A shared set of `T`s; see [`proxy::Set`](super::Set).
+    pub type Set<T> = super::Set<T, Blocking>;
+}

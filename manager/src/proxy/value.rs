@@ -208,3 +208,12 @@ impl<M: Mode> Client<M> {
         })
     }
 }
+
+/// This file's proxies in [`Blocking`](crate::mode::Blocking) mode, as
+/// [`crate::blocking`] names them.
+pub(crate) mod blocking {
+    use crate::mode::Blocking;
+
+    /// A shared value; see [`proxy::Value`](super::Value).
+    pub type Value<T> = super::Value<T, Blocking>;
+}

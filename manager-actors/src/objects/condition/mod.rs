@@ -243,6 +243,11 @@ impl ConditionState {
     }
 }
 
+/// The state of a new condition (`ObjectSpec::Condition`).
+pub(super) fn condition() -> Result<ConditionState, ManagerError> {
+    Ok(ConditionState::new())
+}
+
 impl ObjectState for ConditionState {
     type Request = ConditionRequest;
 

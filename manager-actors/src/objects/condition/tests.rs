@@ -835,3 +835,33 @@ async fn an_undelivered_notified_grant_gives_back_lock_and_notify_once() {
         assert_eq!(a.call(&cond, notify_all(1)).await, Ok(Reply::Count(1)));
     }
 }
+
+/// Every call of this kind is answered in its `calls!` table's reply
+/// type ([`ask`](crate::objects::testing::ask)).
+#[actix::test]
+async fn calls_reply_their_types() {
+    use manager_core::request::{ConditionRequest, Owner, Wait};
+    use manager_core::ObjectSpec;
+
+    use crate::objects::testing::{Conn, Harness, ask};
+
+    let (_h, condition) = Harness::start(ObjectSpec::Condition).await;
+    let c = &mut Conn::new(1);
+    let me = Owner(1);
+    assert!(ask(c, &condition, ConditionRequest::acquire(me, Wait::No)).await);
+    ask(c, &condition, ConditionRequest::notify(me, 1)).await;
+    ask(c, &condition, ConditionRequest::notify_all(me)).await;
+    // A wait that ends at once still takes the lock back.
+    let woken = ask(c, &condition, ConditionRequest::wait(me, Wait::No)).await;
+    assert_eq!((woken.notified, woken.holds), (false, 1));
+    let given = ConditionRequest::give_back(me, 2, false, woken.wait);
+    assert_eq!(ask(c, &condition, given).await, 1);
+    ask(c, &condition, ConditionRequest::acquire(me, Wait::No)).await;
+    ask(c, &condition, ConditionRequest::release(me)).await;
+    ask(c, &condition, ConditionRequest::acquire(me, Wait::No)).await;
+    assert_eq!(
+        ask(c, &condition, ConditionRequest::release_all(me, false)).await,
+        1
+    );
+    assert_eq!(ask(c, &condition, ConditionRequest::n_waiting()).await, 0);
+}

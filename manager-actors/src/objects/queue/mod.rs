@@ -739,6 +739,16 @@ impl QueueState {
     }
 }
 
+/// The state of a new queue (`ObjectSpec::Queue`).
+pub(super) fn queue(maxsize: Option<u64>) -> Result<QueueState, ManagerError> {
+    Ok(QueueState::new(maxsize, false))
+}
+
+/// The state of a new joinable queue (`ObjectSpec::JoinableQueue`).
+pub(super) fn joinable_queue(maxsize: Option<u64>) -> Result<QueueState, ManagerError> {
+    Ok(QueueState::new(maxsize, true))
+}
+
 impl ObjectState for QueueState {
     type Request = QueueRequest;
 

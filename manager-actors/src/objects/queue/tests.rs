@@ -936,3 +936,44 @@ async fn a_large_bulk_put_lands_whole_and_in_order() {
     assert_eq!(got, items);
     finish_tasks(&mut a, &t, n).await;
 }
+
+/// Every call of this kind is answered in its `calls!` table's reply
+/// type ([`ask`](crate::objects::testing::ask)).
+#[actix::test]
+async fn calls_reply_their_types() {
+    use manager_core::request::{QueueRequest, Wait};
+    use manager_core::{ObjectSpec, TypeTag};
+
+    use crate::objects::testing::{Conn, Harness, ask, int as v};
+
+    let spec = ObjectSpec::JoinableQueue { maxsize: Some(8) };
+    let (_h, o) = Harness::start(spec).await;
+    let c = &mut Conn::new(1);
+    for n in 0..4 {
+        ask(c, &o, QueueRequest::put(v(n), Wait::No)).await;
+    }
+    assert_eq!(ask(c, &o, QueueRequest::len()).await, 4);
+    ask(c, &o, QueueRequest::is_empty()).await;
+    ask(c, &o, QueueRequest::is_full()).await;
+    let item = ask(c, &o, QueueRequest::get(Wait::No)).await;
+    ask(c, &o, QueueRequest::return_item(item)).await;
+    ask(c, &o, QueueRequest::get_as(TypeTag::of::<i64>(), Wait::No)).await;
+    ask(c, &o, QueueRequest::task_done()).await;
+    let delivered = ask(c, &o, QueueRequest::receive(None, Wait::No)).await;
+    ask(c, &o, QueueRequest::requeue(delivered.receipt)).await;
+    let delivered = ask(c, &o, QueueRequest::receive(None, Wait::No)).await;
+    ask(c, &o, QueueRequest::ack(delivered.receipt, true)).await;
+    ask(c, &o, QueueRequest::join(Wait::No)).await;
+    assert_eq!(
+        ask(c, &o, QueueRequest::put_many(vec![v(7), v(8)], Wait::No)).await,
+        2
+    );
+    let taken = ask(
+        c,
+        &o,
+        QueueRequest::get_many(2, TypeTag::of::<i64>(), Wait::No),
+    )
+    .await;
+    ask(c, &o, QueueRequest::return_many(taken)).await;
+    assert_eq!(ask(c, &o, QueueRequest::n_waiting()).await, 0);
+}
