@@ -49,7 +49,9 @@ use serde::{Deserialize, Serialize};
 /// 9: inspection reports each object's latency and, in the totals, the
 /// requests answered with an error, the failed handshakes and the
 /// manager's resident memory; queue, condition and event `NWaiting`.
-pub const PROTOCOL_VERSION: u16 = 9;
+/// 10: a type tag is written whole once per frame and by reference after
+/// that.
+pub const PROTOCOL_VERSION: u16 = 10;
 
 /// Bytes every handshake starts with, so a stray peer is told apart early.
 pub const MAGIC: [u8; 4] = *b"RMGR";

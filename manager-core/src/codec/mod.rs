@@ -4,7 +4,9 @@
 //! user values, launcher arguments) goes through [`encode`] and [`decode`], so
 //! the wire format could be swapped here without touching any other file.
 //!
-//! Today the format is bincode 2 over serde, with varint integers.
+//! Today the format is bincode 2 over serde, with varint integers. A
+//! value's type tag is written whole once per encoding and by reference
+//! after that (see `tags.rs`).
 //!
 //! # Hostile input
 //!
@@ -17,6 +19,7 @@
 
 mod borrowing;
 mod shared;
+pub(crate) mod tags;
 
 pub use shared::{SHARE_MIN, Splices};
 pub(crate) use shared::{offer, share, withdraw};
@@ -125,6 +128,7 @@ pub fn encode_into<T: Serialize + ?Sized>(
     value: &T,
     out: &mut Vec<u8>,
 ) -> Result<usize, CodecError> {
+    let _tags = tags::Scope::enter();
     bincode::serde::encode_into_std_write(value, out, config())
         .map_err(|e| CodecError::Encode(e.to_string()))
 }
@@ -144,6 +148,7 @@ pub fn encode_into_spliced<T: Serialize + ?Sized>(
     splices: &mut Splices,
 ) -> Result<usize, CodecError> {
     let _splicing = shared::splicing();
+    let _tags = tags::Scope::enter();
     let mut writer = shared::SpliceWriter {
         out,
         splices,
@@ -174,6 +179,7 @@ pub fn encode_small_first<T: Serialize + ?Sized>(
     value: &T,
     buf: &mut [u8],
 ) -> Result<SmallFirst, CodecError> {
+    let _tags = tags::Scope::enter();
     let mut writer = SpillWriter {
         small: buf,
         len: 0,
@@ -221,6 +227,7 @@ impl bincode::enc::write::Writer for SpillWriter<'_> {
 ///
 /// As [`encode`].
 pub fn encoded_len<T: Serialize + ?Sized>(value: &T) -> Result<usize, CodecError> {
+    let _tags = tags::Scope::enter();
     let mut size = bincode::enc::write::SizeWriter::default();
     bincode::serde::encode_into_writer(value, &mut size, config())
         .map_err(|e| CodecError::Encode(e.to_string()))?;
@@ -238,6 +245,7 @@ pub fn encoded_len<T: Serialize + ?Sized>(value: &T) -> Result<usize, CodecError
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
     let expected = || short_type_name(std::any::type_name::<T>());
     let seed = borrowing::BorrowingSeed::<T>(PhantomData);
+    let _tags = tags::Scope::enter();
     let (value, used) = bincode::serde::seed_decode_from_slice(seed, bytes, config())
         .map_err(|e| describe(e, expected()))?;
     if used != bytes.len() {

@@ -54,7 +54,8 @@ use self::bytes::{INLINE, ValueBytes};
 /// of one type that a manager stores hold one copy of their type's name,
 /// cloning a tag allocates nothing, and a tag decoded from the wire whose
 /// name this process has seen before costs no allocation either (see
-/// [`TypeTag::from_name`]). On the wire it is the name, as a string.
+/// [`TypeTag::from_name`]). On the wire it is the name the first time in
+/// a frame, and a reference to that after.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TypeTag(Arc<str>);
 
@@ -156,27 +157,17 @@ impl TypeTag {
     }
 }
 
+/// On the wire, the name the first time in an encoding and a reference
+/// after that (see the codec); elsewhere, the name as a string.
 impl Serialize for TypeTag {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
+        codec::tags::serialize(self, serializer)
     }
 }
 
 impl<'de> Deserialize<'de> for TypeTag {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Name;
-        impl serde::de::Visitor<'_> for Name {
-            type Value = TypeTag;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a type name")
-            }
-
-            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<TypeTag, E> {
-                Ok(TypeTag::from_name(name))
-            }
-        }
-        deserializer.deserialize_str(Name)
+        codec::tags::deserialize(deserializer)
     }
 }
 
@@ -661,7 +652,9 @@ mod tests {
     fn a_tag_travels_as_its_name_and_decoded_tags_share_one_name() {
         let tag = TypeTag::of::<Vec<u64>>();
         let wire = codec::encode(&tag).unwrap();
-        assert_eq!(wire, codec::encode(&tag.as_str().to_owned()).unwrap());
+        // Variant 0 of the compact form: the name itself.
+        assert_eq!(wire[0], 0);
+        assert_eq!(wire[1..], codec::encode(&tag.as_str().to_owned()).unwrap());
         let a: TypeTag = codec::decode(&wire).unwrap();
         let b: TypeTag = codec::decode(&wire).unwrap();
         assert_eq!(a, tag);
