@@ -77,6 +77,17 @@ struct Cli {
     #[cfg(feature = "metrics")]
     #[arg(long, value_name = "IP:PORT")]
     metrics: Option<SocketAddr>,
+
+    /// The most objects whose samples one scrape shows (the first by name;
+    /// the rest are counted as omitted).
+    #[cfg(feature = "metrics")]
+    #[arg(long, value_name = "N", default_value_t = manager::metrics::MAX_OBJECTS, requires = "metrics")]
+    metrics_max_objects: usize,
+
+    /// The most metrics connections open at once.
+    #[cfg(feature = "metrics")]
+    #[arg(long, value_name = "N", default_value_t = manager::metrics::MAX_CONNECTIONS, requires = "metrics")]
+    metrics_max_connections: usize,
 }
 
 /// The manager's limits (see `Limits` in the library docs and
@@ -279,7 +290,12 @@ fn builder(cli: &Cli) -> Result<ManagerBuilder, ServeError> {
     builder = builder.limits(cli.limits.limits());
     #[cfg(feature = "metrics")]
     if let Some(addr) = cli.metrics {
-        builder = builder.metrics(addr);
+        let limits = manager::metrics::MetricsLimits {
+            max_objects: cli.metrics_max_objects,
+            max_connections: cli.metrics_max_connections,
+            ..Default::default()
+        };
+        builder = builder.metrics(addr).metrics_limits(limits);
     }
     Ok(builder)
 }
@@ -363,6 +379,34 @@ mod tests {
         let cli = parse(&["--unix", "/tmp/x", "--metrics", "127.0.0.1:9100"]).unwrap();
         assert_eq!(cli.metrics, Some("127.0.0.1:9100".parse().unwrap()));
         assert!(parse(&["--unix", "/tmp/x", "--metrics", "localhost"]).is_err());
+    }
+
+    #[cfg(feature = "metrics")]
+    #[test]
+    fn metrics_bounds_are_flags_that_need_metrics() {
+        let parse = |args: &[&str]| Cli::try_parse_from(["manager-server"].iter().chain(args));
+        let cli = parse(&["--unix", "/tmp/x", "--metrics", "127.0.0.1:0"]).unwrap();
+        assert_eq!(cli.metrics_max_objects, manager::metrics::MAX_OBJECTS);
+        assert_eq!(
+            cli.metrics_max_connections,
+            manager::metrics::MAX_CONNECTIONS
+        );
+        let cli = parse(&[
+            "--unix",
+            "/tmp/x",
+            "--metrics",
+            "127.0.0.1:0",
+            "--metrics-max-objects",
+            "5",
+            "--metrics-max-connections",
+            "2",
+        ])
+        .unwrap();
+        assert_eq!(
+            (cli.metrics_max_objects, cli.metrics_max_connections),
+            (5, 2)
+        );
+        assert!(parse(&["--unix", "/tmp/x", "--metrics-max-objects", "5"]).is_err());
     }
 
     #[test]

@@ -60,6 +60,9 @@
 //!
 //! Worker processes are shown in [`launcher`].
 
+/// The Prometheus endpoint's bounds and what it shows (feature `metrics`).
+#[cfg(feature = "metrics")]
+pub use manager_ipc::server::metrics;
 pub use manager_ipc::{address, auth, limits};
 
 pub mod blocking;

@@ -53,6 +53,9 @@ pub struct ManagerBuilder {
     /// Where to serve metrics, if anywhere.
     #[cfg(feature = "metrics")]
     metrics: Option<SocketAddr>,
+    /// The metrics endpoint's bounds.
+    #[cfg(feature = "metrics")]
+    metrics_limits: server::metrics::MetricsLimits,
 }
 
 impl Default for ManagerBuilder {
@@ -63,6 +66,8 @@ impl Default for ManagerBuilder {
             custom: CustomTypes::new(),
             #[cfg(feature = "metrics")]
             metrics: None,
+            #[cfg(feature = "metrics")]
+            metrics_limits: server::metrics::MetricsLimits::default(),
             config: ServerConfig {
                 manager_id: 0,
                 limits: Limits::default(),
@@ -172,6 +177,15 @@ impl ManagerBuilder {
         self
     }
 
+    /// The bounds of the metrics endpoint (feature `metrics`): objects per
+    /// scrape, time between snapshots, connections and their timeouts; see
+    /// [`MetricsLimits`](server::metrics::MetricsLimits) for each default.
+    #[cfg(feature = "metrics")]
+    pub fn metrics_limits(mut self, limits: server::metrics::MetricsLimits) -> Self {
+        self.metrics_limits = limits;
+        self
+    }
+
     /// Lets clients create objects of the application's own type `T`
     /// (Python's `BaseManager.register`); see
     /// [`CustomObject`].
@@ -235,7 +249,7 @@ impl ManagerBuilder {
             .with_max_objects(config.limits.max_objects);
         let threads = config.limits.threads;
         #[cfg(feature = "metrics")]
-        let metrics = self.metrics;
+        let (metrics, metrics_limits) = (self.metrics, self.metrics_limits);
         let (system, (address, metrics_address)) = ActorSystem::start(
             "manager",
             threads,
@@ -249,7 +263,8 @@ impl ManagerBuilder {
                 #[cfg(feature = "metrics")]
                 if let Some(at) = metrics {
                     let metrics = server::metrics::MetricsListener::bind(at)
-                        .map_err(|cause| StartError::Metrics { address: at, cause })?;
+                        .map_err(|cause| StartError::Metrics { address: at, cause })?
+                        .with_limits(metrics_limits);
                     let metrics_address = metrics.local_addr();
                     actix_rt::spawn(server::serve_with_metrics(
                         listener, metrics, registry, threads, key, config,

@@ -226,8 +226,7 @@ pub fn value_read(data: &[u8]) {
     };
     let value = if pick < 128 {
         let tag = TAGS[usize::from(pick) % TAGS.len()];
-        let wire =
-            codec::encode(&(TypeTag::from_name(tag), rest)).expect("a tag and bytes encode");
+        let wire = codec::encode(&(TypeTag::from_name(tag), rest)).expect("a tag and bytes encode");
         codec::decode::<Encoded>(&wire).expect("any tag and bytes are an `Encoded`")
     } else {
         match codec::decode::<Encoded>(rest) {

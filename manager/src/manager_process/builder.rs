@@ -26,6 +26,12 @@ pub struct ManagerProcessBuilder {
     start_timeout: Duration,
     stop_timeout: Duration,
     limits: Limits,
+    /// Where to serve metrics, if anywhere, and within what.
+    #[cfg(feature = "metrics")]
+    metrics: Option<(
+        std::net::SocketAddr,
+        manager_ipc::server::metrics::MetricsLimits,
+    )>,
 }
 
 impl Default for ManagerProcessBuilder {
@@ -37,6 +43,8 @@ impl Default for ManagerProcessBuilder {
             start_timeout: DEFAULT_START_TIMEOUT,
             stop_timeout: DEFAULT_STOP_TIMEOUT,
             limits: Limits::default(),
+            #[cfg(feature = "metrics")]
+            metrics: None,
         }
     }
 }
@@ -52,6 +60,26 @@ impl ManagerProcessBuilder {
     /// Listens on TCP at `addr`; port 0 picks a free port.
     pub fn tcp(mut self, addr: std::net::SocketAddr) -> Self {
         self.bind = Some(Address::Tcp(addr));
+        self
+    }
+
+    /// Also serves Prometheus metrics at `http://ADDR/metrics` within the
+    /// default bounds (feature `metrics`; see
+    /// [`ManagerBuilder::metrics`](crate::ManagerBuilder::metrics)); port 0
+    /// picks a free port, which [`ManagerProcess::metrics_address`] tells.
+    #[cfg(feature = "metrics")]
+    pub fn metrics(self, addr: std::net::SocketAddr) -> Self {
+        self.metrics_with(addr, manager_ipc::server::metrics::MetricsLimits::default())
+    }
+
+    /// [`ManagerProcessBuilder::metrics`] within `limits`.
+    #[cfg(feature = "metrics")]
+    pub fn metrics_with(
+        mut self,
+        addr: std::net::SocketAddr,
+        limits: manager_ipc::server::metrics::MetricsLimits,
+    ) -> Self {
+        self.metrics = Some((addr, limits));
         self
     }
 
@@ -158,6 +186,21 @@ impl ManagerProcessBuilder {
         for (name, value) in self.limits.to_env() {
             command.env(name, value.to_string());
         }
+        #[cfg(feature = "metrics")]
+        {
+            let limits = self.metrics.map(|(_, limits)| limits).unwrap_or_default();
+            for (name, value) in limits.to_env() {
+                command.env(name, value.to_string());
+            }
+            match self.metrics {
+                Some((addr, _)) => command.env(super::ENV_METRICS, addr.to_string()),
+                None => command.env_remove(super::ENV_METRICS),
+            };
+        }
+        #[cfg(feature = "metrics")]
+        let second_line = self.metrics.is_some();
+        #[cfg(not(feature = "metrics"))]
+        let second_line = false;
         platform::kill_when_parent_dies(&mut command);
         let mut child = crate::launcher::spawn_from_launcher_thread(command).map_err(|cause| {
             ManagerProcessError::Spawn {
@@ -168,7 +211,7 @@ impl ManagerProcessBuilder {
         let pid = child.id();
 
         let reports = match child.stdout.take() {
-            Some(stdout) => watch_stdout(stdout),
+            Some(stdout) => watch_stdout(stdout, second_line),
             None => {
                 // Cannot happen: stdout was piped. Fail without a leftover.
                 let _ = child.kill();
@@ -180,8 +223,23 @@ impl ManagerProcessBuilder {
             }
         };
         let failure = match reports.recv_timeout(self.start_timeout) {
-            Ok(Report::Ready(line)) => match line.parse::<Address>() {
+            Ok(Report::Ready(line, second)) => match line.parse::<Address>() {
                 Ok(address) => {
+                    #[cfg(feature = "metrics")]
+                    let metrics_address = match metrics_line(second_line, second) {
+                        Ok(at) => at,
+                        Err(reason) => {
+                            let _ = child.kill();
+                            let _ = child.wait();
+                            return Err(ManagerProcessError::Failed {
+                                program: program_name,
+                                pid,
+                                reason,
+                            });
+                        }
+                    };
+                    #[cfg(not(feature = "metrics"))]
+                    let _ = second;
                     tracing::debug!(pid, %address, "manager process listening");
                     let own_dir = own_socket_dir(self.bind.is_none(), &address);
                     return Ok(ManagerProcess {
@@ -190,6 +248,8 @@ impl ManagerProcessBuilder {
                         authkey,
                         stop_timeout: self.stop_timeout,
                         status: None,
+                        #[cfg(feature = "metrics")]
+                        metrics_address,
                         own_dir,
                     });
                 }
@@ -229,6 +289,25 @@ impl ManagerProcessBuilder {
         let _ = child.wait();
         Err(failure)
     }
+}
+
+/// The metrics address in the line after the ready line, if one was
+/// `asked` for; the reason it is not there otherwise.
+#[cfg(feature = "metrics")]
+fn metrics_line(
+    asked: bool,
+    second: Option<String>,
+) -> Result<Option<std::net::SocketAddr>, String> {
+    if !asked {
+        return Ok(None);
+    }
+    let Some(line) = second else {
+        return Err("it stopped before saying where it serves metrics".to_owned());
+    };
+    line.strip_prefix(super::METRICS_PREFIX)
+        .and_then(|at| at.parse().ok())
+        .map(Some)
+        .ok_or_else(|| format!("it did not say where it serves metrics (said {line:?})"))
 }
 
 /// The directory of a socket the child chose itself (`chose`: no address

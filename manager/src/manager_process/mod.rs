@@ -140,6 +140,12 @@ pub const READY_PREFIX: &str = "listening on ";
 #[cfg(feature = "metrics")]
 pub const METRICS_PREFIX: &str = "metrics on ";
 
+/// Where a manager process finds the address to serve metrics on
+/// (`IP:PORT`), if it is to serve them; the endpoint's bounds are in the
+/// `ENV_METRICS_*` variables of `manager_ipc::server::metrics`.
+#[cfg(feature = "metrics")]
+pub const ENV_METRICS: &str = "MANAGER_METRICS";
+
 /// Where the built-in server finds its limits (see [`Limits`](crate::limits::Limits)); unset
 /// ones keep their defaults.
 pub use crate::limits::{
@@ -193,6 +199,9 @@ pub struct ManagerProcess {
     pub(super) authkey: AuthKey,
     pub(super) stop_timeout: Duration,
     pub(super) status: Option<ExitStatus>,
+    /// Where it serves metrics, if asked to.
+    #[cfg(feature = "metrics")]
+    pub(super) metrics_address: Option<std::net::SocketAddr>,
     /// The private socket directory the child made for itself (no address
     /// was given): removed here once the child has ended, in case it could
     /// not remove it (it was killed).
@@ -224,6 +233,14 @@ impl ManagerProcess {
     /// The key clients must prove they hold.
     pub fn authkey(&self) -> &AuthKey {
         &self.authkey
+    }
+
+    /// Where it serves Prometheus metrics (`http://ADDR/metrics`), if
+    /// [`ManagerProcessBuilder::metrics`] asked it to (feature `metrics`),
+    /// with the port a `:0` got.
+    #[cfg(feature = "metrics")]
+    pub fn metrics_address(&self) -> Option<std::net::SocketAddr> {
+        self.metrics_address
     }
 
     /// The child's process id.
@@ -367,15 +384,18 @@ impl Drop for ManagerProcess {
 
 /// What the child said on stdout.
 pub(super) enum Report {
-    Ready(String),
+    /// Its address, and the line after the ready line if one was asked
+    /// for (the metrics address).
+    Ready(String, Option<String>),
     Failed(String),
     Closed,
 }
 
 /// Reads the child's stdout on a thread of its own until it reports, so the
 /// wait for it can have a deadline. Lines that are not reports (the program
-/// printed something before `run_if_worker`) are skipped.
-pub(super) fn watch_stdout(stdout: ChildStdout) -> mpsc::Receiver<Report> {
+/// printed something before `run_if_worker`) are skipped. With
+/// `second_line`, the line right after the ready line comes with it.
+pub(super) fn watch_stdout(stdout: ChildStdout, second_line: bool) -> mpsc::Receiver<Report> {
     let (tx, rx) = mpsc::channel();
     let watch = move || {
         let mut reader = BufReader::new(stdout);
@@ -388,7 +408,12 @@ pub(super) fn watch_stdout(stdout: ChildStdout) -> mpsc::Receiver<Report> {
                     let text = String::from_utf8_lossy(&line);
                     let text = text.trim_end();
                     if let Some(address) = text.strip_prefix(READY_PREFIX) {
-                        break Report::Ready(address.to_owned());
+                        let address = address.to_owned();
+                        let mut next = Vec::new();
+                        let second = (second_line
+                            && reader.read_until(b'\n', &mut next).is_ok_and(|n| n > 0))
+                        .then(|| String::from_utf8_lossy(&next).trim_end().to_owned());
+                        break Report::Ready(address, second);
                     }
                     if let Some(reason) = text.strip_prefix(FAILED_PREFIX) {
                         break Report::Failed(reason.to_owned());

@@ -242,7 +242,29 @@ fn server_from_env() -> Result<ManagerBuilder, ServeError> {
             limits.set_from_env(name, value);
         }
     }
-    Ok(builder.limits(limits))
+    let builder = builder.limits(limits);
+    #[cfg(feature = "metrics")]
+    let builder = match std::env::var(super::ENV_METRICS) {
+        Err(_) => builder,
+        Ok(text) => {
+            let at = text
+                .parse()
+                .map_err(|e| ServeError::Config(format!("{}: {e}", super::ENV_METRICS)))?;
+            let mut limits = manager_ipc::server::metrics::MetricsLimits::default();
+            for (name, _) in limits.to_env() {
+                let what = if name.ends_with("_MS") {
+                    "a number of milliseconds"
+                } else {
+                    "a number"
+                };
+                if let Some(value) = number_from_env(name, what)? {
+                    limits.set_from_env(name, value);
+                }
+            }
+            builder.metrics(at).metrics_limits(limits)
+        }
+    };
+    Ok(builder)
 }
 
 /// The value of the variable `name`, if set: decimal digits only (no sign,

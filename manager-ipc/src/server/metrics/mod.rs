@@ -32,6 +32,9 @@
 //!
 //! # Bounds
 //!
+//! Each is a field of [`MetricsLimits`] (set with
+//! [`MetricsListener::with_limits`]), whose default is the constant named.
+//!
 //! - **One scrape at a time**: a request while another scrape's snapshot
 //!   is being taken or sent gets `503 Service Unavailable` with
 //!   `Retry-After: 1`. A snapshot that takes longer than
@@ -91,26 +94,33 @@ use render::Exposition;
 /// The path served.
 pub const PATH: &str = "/metrics";
 
-/// Objects whose samples one scrape renders, at most (the first by name).
+/// Objects whose samples one scrape renders, at most (the first by name):
+/// the default of [`MetricsLimits::max_objects`].
 pub const MAX_OBJECTS: usize = 10_000;
 
-/// The least time between the starts of two scrapes' snapshots.
+/// The least time between the starts of two scrapes' snapshots: the
+/// default of [`MetricsLimits::min_interval`].
 pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
 
-/// The longest a scrape waits for its snapshot before answering 503.
+/// The longest a scrape waits for its snapshot before answering 503: the
+/// default of [`MetricsLimits::scrape_timeout`].
 pub const SCRAPE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long a connection has to send its request head.
+/// How long a connection has to send its request head: the default of
+/// [`MetricsLimits::header_timeout`].
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How long a connection may stay open, request and response together.
+/// How long a connection may stay open, request and response together:
+/// the default of [`MetricsLimits::connection_timeout`].
 pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Connections open at once, at most.
+/// Connections open at once, at most: the default of
+/// [`MetricsLimits::max_connections`].
 pub const MAX_CONNECTIONS: usize = 8;
 
 /// The largest request head read, in bytes (hyper's smallest buffer); a
-/// larger one is answered `431` and closed.
+/// larger one is answered `431` and closed: the default, and the least, of
+/// [`MetricsLimits::max_request_bytes`].
 pub const MAX_REQUEST_BYTES: usize = 8 * 1024;
 
 /// The content type of the text exposition format.
@@ -119,11 +129,121 @@ const CONTENT_TYPE_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// The body of every response.
 type Body = UnsyncBoxBody<Bytes, Infallible>;
 
+/// The bounds of a metrics endpoint (see the [module docs](self#bounds));
+/// the default of each is the constant of that name.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use manager_ipc::server::metrics::MetricsLimits;
+///
+/// let limits = MetricsLimits {
+///     max_objects: 500,
+///     min_interval: Duration::from_secs(5),
+///     ..MetricsLimits::default()
+/// };
+/// assert_eq!(limits.max_connections, 8);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricsLimits {
+    /// Objects whose samples one scrape renders, at most (the first by
+    /// name); the rest are counted in `manager_metrics_objects_omitted`.
+    pub max_objects: usize,
+    /// The least time between the starts of two scrapes' snapshots.
+    pub min_interval: Duration,
+    /// The longest a scrape waits for its snapshot before answering 503.
+    pub scrape_timeout: Duration,
+    /// How long a connection has to send its request head.
+    pub header_timeout: Duration,
+    /// How long a connection may stay open, request and response together.
+    pub connection_timeout: Duration,
+    /// Connections open at once, at most (at least 1); more are closed as
+    /// they are accepted.
+    pub max_connections: usize,
+    /// The largest request head read, in bytes; values under
+    /// [`MAX_REQUEST_BYTES`], hyper's smallest buffer, count as it.
+    pub max_request_bytes: usize,
+}
+
+impl Default for MetricsLimits {
+    fn default() -> Self {
+        MetricsLimits {
+            max_objects: MAX_OBJECTS,
+            min_interval: MIN_INTERVAL,
+            scrape_timeout: SCRAPE_TIMEOUT,
+            header_timeout: HEADER_TIMEOUT,
+            connection_timeout: CONNECTION_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
+            max_request_bytes: MAX_REQUEST_BYTES,
+        }
+    }
+}
+
+impl MetricsLimits {
+    /// Each limit as the environment variable that carries it to a
+    /// manager process, and its value (durations in milliseconds).
+    pub fn to_env(&self) -> Vec<(&'static str, u64)> {
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        vec![
+            (ENV_METRICS_MAX_OBJECTS, count(self.max_objects)),
+            (ENV_METRICS_MIN_INTERVAL_MS, millis(self.min_interval)),
+            (ENV_METRICS_SCRAPE_TIMEOUT_MS, millis(self.scrape_timeout)),
+            (ENV_METRICS_HEADER_TIMEOUT_MS, millis(self.header_timeout)),
+            (
+                ENV_METRICS_CONNECTION_TIMEOUT_MS,
+                millis(self.connection_timeout),
+            ),
+            (ENV_METRICS_MAX_CONNECTIONS, count(self.max_connections)),
+            (ENV_METRICS_MAX_REQUEST_BYTES, count(self.max_request_bytes)),
+        ]
+    }
+
+    /// Sets the limit that `name` (one of the `ENV_METRICS_*` names)
+    /// carries to `value`; `false` if `name` is no limit's.
+    pub fn set_from_env(&mut self, name: &str, value: u64) -> bool {
+        let count = usize::try_from(value).unwrap_or(usize::MAX);
+        let millis = Duration::from_millis(value);
+        match name {
+            ENV_METRICS_MAX_OBJECTS => self.max_objects = count,
+            ENV_METRICS_MIN_INTERVAL_MS => self.min_interval = millis,
+            ENV_METRICS_SCRAPE_TIMEOUT_MS => self.scrape_timeout = millis,
+            ENV_METRICS_HEADER_TIMEOUT_MS => self.header_timeout = millis,
+            ENV_METRICS_CONNECTION_TIMEOUT_MS => self.connection_timeout = millis,
+            ENV_METRICS_MAX_CONNECTIONS => self.max_connections = count,
+            ENV_METRICS_MAX_REQUEST_BYTES => self.max_request_bytes = count,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// Where a manager process finds [`MetricsLimits::max_objects`].
+pub const ENV_METRICS_MAX_OBJECTS: &str = "MANAGER_METRICS_MAX_OBJECTS";
+/// Where a manager process finds [`MetricsLimits::min_interval`]: decimal
+/// milliseconds.
+pub const ENV_METRICS_MIN_INTERVAL_MS: &str = "MANAGER_METRICS_MIN_INTERVAL_MS";
+/// Where a manager process finds [`MetricsLimits::scrape_timeout`]:
+/// decimal milliseconds.
+pub const ENV_METRICS_SCRAPE_TIMEOUT_MS: &str = "MANAGER_METRICS_SCRAPE_TIMEOUT_MS";
+/// Where a manager process finds [`MetricsLimits::header_timeout`]:
+/// decimal milliseconds.
+pub const ENV_METRICS_HEADER_TIMEOUT_MS: &str = "MANAGER_METRICS_HEADER_TIMEOUT_MS";
+/// Where a manager process finds [`MetricsLimits::connection_timeout`]:
+/// decimal milliseconds.
+pub const ENV_METRICS_CONNECTION_TIMEOUT_MS: &str = "MANAGER_METRICS_CONNECTION_TIMEOUT_MS";
+/// Where a manager process finds [`MetricsLimits::max_connections`].
+pub const ENV_METRICS_MAX_CONNECTIONS: &str = "MANAGER_METRICS_MAX_CONNECTIONS";
+/// Where a manager process finds [`MetricsLimits::max_request_bytes`].
+pub const ENV_METRICS_MAX_REQUEST_BYTES: &str = "MANAGER_METRICS_MAX_REQUEST_BYTES";
+
 /// A bound metrics listener.
 #[derive(Debug)]
 pub struct MetricsListener {
     listener: TcpListener,
     address: SocketAddr,
+    limits: MetricsLimits,
 }
 
 impl MetricsListener {
@@ -145,7 +265,26 @@ impl MetricsListener {
                  authenticated and shows object names and counts (use a loopback address)"
             );
         }
-        Ok(MetricsListener { listener, address })
+        Ok(MetricsListener {
+            listener,
+            address,
+            limits: MetricsLimits::default(),
+        })
+    }
+
+    /// The same listener, serving within `limits` instead of the defaults.
+    pub fn with_limits(mut self, limits: MetricsLimits) -> MetricsListener {
+        self.limits = MetricsLimits {
+            max_connections: limits.max_connections.max(1),
+            max_request_bytes: limits.max_request_bytes.max(MAX_REQUEST_BYTES),
+            ..limits
+        };
+        self
+    }
+
+    /// The limits it serves within.
+    pub fn limits(&self) -> &MetricsLimits {
+        &self.limits
     }
 
     /// The address it is bound to, with the port a `:0` got.
@@ -157,6 +296,7 @@ impl MetricsListener {
 /// Serves `GET /metrics` on `listener` from `shared`, for ever.
 pub(super) async fn serve(listener: MetricsListener, shared: Arc<ServerState>) {
     tracing::info!(address = %listener.address, "metrics at http://{}{PATH}", listener.address);
+    let limits = listener.limits;
     let open = Arc::new(AtomicUsize::new(0));
     // The scrape slot, holding when the last snapshot began.
     let scrape = Arc::new(Mutex::new(None::<tokio::time::Instant>));
@@ -169,8 +309,9 @@ pub(super) async fn serve(listener: MetricsListener, shared: Arc<ServerState>) {
                 continue;
             }
         };
-        let Some(slot) = Slot::take(&open, MAX_CONNECTIONS) else {
-            tracing::debug!(%peer, "metrics: {MAX_CONNECTIONS} connections open; closed");
+        let Some(slot) = Slot::take(&open, limits.max_connections) else {
+            let max = limits.max_connections;
+            tracing::debug!(%peer, "metrics: {max} connections open; closed");
             continue;
         };
         let shared = shared.clone();
@@ -178,19 +319,20 @@ pub(super) async fn serve(listener: MetricsListener, shared: Arc<ServerState>) {
         actix_rt::spawn(async move {
             let _slot = slot;
             let service =
-                service_fn(move |request| respond(request, shared.clone(), scrape.clone()));
+                service_fn(move |request| respond(request, shared.clone(), scrape.clone(), limits));
             let mut builder = http1::Builder::new();
             builder
                 .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
+                .header_read_timeout(limits.header_timeout)
                 .keep_alive(false)
-                .max_buf_size(MAX_REQUEST_BYTES);
+                .max_buf_size(limits.max_request_bytes);
             let connection = builder.serve_connection(TokioIo::new(stream), service);
-            match tokio::time::timeout(CONNECTION_TIMEOUT, connection).await {
+            let timeout = limits.connection_timeout;
+            match tokio::time::timeout(timeout, connection).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => tracing::debug!(%peer, error = %e, "metrics: connection failed"),
                 Err(_) => {
-                    tracing::debug!(%peer, "metrics: connection closed after {CONNECTION_TIMEOUT:?}")
+                    tracing::debug!(%peer, "metrics: connection closed after {timeout:?}")
                 }
             }
         });
@@ -202,6 +344,7 @@ async fn respond(
     request: Request<Incoming>,
     shared: Arc<ServerState>,
     scrape: Arc<Mutex<Option<tokio::time::Instant>>>,
+    limits: MetricsLimits,
 ) -> Result<Response<Body>, Infallible> {
     if request.uri().path() != PATH {
         return Ok(plain(
@@ -221,19 +364,20 @@ async fn respond(
     };
     // The snapshot is taken by a task that holds the permit until the
     // registry has answered, even if this scrape gives up waiting; at most
-    // one starts per `MIN_INTERVAL`.
+    // one starts per `min_interval`.
     let task = actix_rt::spawn(async move {
         if let Some(last) = *permit {
-            tokio::time::sleep_until(last + MIN_INTERVAL).await;
+            tokio::time::sleep_until(last + limits.min_interval).await;
         }
         *permit = Some(tokio::time::Instant::now());
         (take_snapshot(&shared, 0).await, permit)
     });
-    let (snapshot, permit) = match tokio::time::timeout(SCRAPE_TIMEOUT, task).await {
+    let (snapshot, permit) = match tokio::time::timeout(limits.scrape_timeout, task).await {
         Ok(Ok(taken)) => taken,
         Ok(Err(_)) => return Ok(busy("the manager is stopping\n")),
         Err(_) => {
-            tracing::warn!("metrics: no snapshot after {SCRAPE_TIMEOUT:?}; answered 503");
+            let waited = limits.scrape_timeout;
+            tracing::warn!("metrics: no snapshot after {waited:?}; answered 503");
             return Ok(busy("the snapshot took too long; try again\n"));
         }
     };
@@ -241,7 +385,7 @@ async fn respond(
         return Ok(busy("the manager is stopping\n"));
     };
     // The permit goes with the body: one snapshot held at a time.
-    let chunks = Exposition::new(snapshot, MAX_OBJECTS);
+    let chunks = Exposition::new(snapshot, limits.max_objects);
     let stream =
         futures_util::stream::unfold((chunks, permit), |(mut chunks, permit)| async move {
             // Other tasks of this thread run between chunks.
@@ -274,4 +418,41 @@ fn busy(text: &'static str) -> Response<Body> {
         .headers_mut()
         .insert(RETRY_AFTER, HeaderValue::from_static("1"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_travel_through_the_environment() {
+        let limits = MetricsLimits {
+            max_objects: 3,
+            min_interval: Duration::from_millis(1500),
+            scrape_timeout: Duration::from_millis(2),
+            header_timeout: Duration::from_millis(3),
+            connection_timeout: Duration::from_millis(4),
+            max_connections: 5,
+            max_request_bytes: 65_536,
+        };
+        let mut back = MetricsLimits::default();
+        for (name, value) in limits.to_env() {
+            assert!(back.set_from_env(name, value), "{name}");
+        }
+        assert_eq!(back, limits);
+        assert!(!back.set_from_env("MANAGER_MAX_FRAME", 1));
+    }
+
+    #[tokio::test]
+    async fn limits_are_raised_to_what_can_serve() {
+        let listener = MetricsListener::bind("127.0.0.1:0".parse().unwrap())
+            .unwrap()
+            .with_limits(MetricsLimits {
+                max_connections: 0,
+                max_request_bytes: 10,
+                ..MetricsLimits::default()
+            });
+        assert_eq!(listener.limits().max_connections, 1);
+        assert_eq!(listener.limits().max_request_bytes, MAX_REQUEST_BYTES);
+    }
 }
