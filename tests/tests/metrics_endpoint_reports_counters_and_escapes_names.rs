@@ -2,7 +2,7 @@
 //! connection: the manager-wide counters, each object's requests handled,
 //! mailbox depth and latency, a failed handshake, an object name with a
 //! quote and a backslash escaped in its label, and only `GET /metrics`
-//! served.
+//! served; the 503s of the one-scrape-at-a-time bound.
 
 use manager::{AuthKey, Manager, blocking};
 use tests::metrics::{http, scrape};
@@ -183,5 +183,36 @@ fn scrapes_in_a_row_take_snapshots_at_least_a_second_apart() -> anyhow::Result<(
     for pair in uptimes.windows(2) {
         assert!(pair[1] - pair[0] >= 0.99, "{uptimes:?}");
     }
+    Ok(())
+}
+
+/// The 503s, made certain by the bounds: after one scrape, the next waits
+/// out an hour-long interval holding the scrape slot, so its own wait ends
+/// in 503 at the scrape timeout, and one that comes meanwhile finds the
+/// slot taken.
+#[test]
+fn a_scrape_waiting_for_its_turn_makes_others_503() -> anyhow::Result<()> {
+    let limits = manager::metrics::MetricsLimits {
+        min_interval: std::time::Duration::from_secs(3600),
+        scrape_timeout: std::time::Duration::from_secs(2),
+        ..Default::default()
+    };
+    let manager = Manager::builder()
+        .metrics("127.0.0.1:0".parse()?)
+        .metrics_limits(limits)
+        .start()?;
+    let at = manager.metrics_address().expect("asked for");
+    // The first takes its snapshot at once.
+    assert_eq!(scrape(at)?.status, 200);
+    // The second waits for the interval, in vain.
+    let second = scrape(at)?;
+    assert_eq!(second.status, 503, "{}", second.head);
+    assert!(second.body.contains("took too long"), "{}", second.body);
+    // Its snapshot task still holds the slot, waiting.
+    let third = scrape(at)?;
+    assert_eq!(third.status, 503, "{}", third.head);
+    assert!(third.head.contains("\r\nretry-after: 1"), "{}", third.head);
+    assert!(third.body.contains("another scrape"), "{}", third.body);
+    manager.shutdown();
     Ok(())
 }
