@@ -247,16 +247,16 @@ impl<M: Mode> Client<M> {
     /// connection; the request may or may not have been sent and applied.
     pub fn call(&self, request: Request) -> M::Answer<impl Future<Output = Result<Reply, Error>>> {
         self.mode
-            .answer(async move { self.connection.call(request).await })
+            .answer(self.connection.call(request))
     }
 
-    pub(crate) async fn call_within(
+    pub(crate) fn call_within(
         &self,
         request: Request,
         deadline: Option<Duration>,
         takes: Option<Request>,
-    ) -> Result<Reply, Error> {
-        self.connection.call_within(request, deadline, takes).await
+    ) -> manager_ipc::connection::CallFuture<'_> {
+        self.connection.call_within(request, deadline, takes)
     }
 
     pub(crate) fn send_detached(&self, request: Request) -> Result<(), Error> {

@@ -25,7 +25,6 @@ use std::time::Duration;
 
 use manager_core::reply::{Reply, ReplyShape};
 use manager_core::request::{Request, RequestFrame, RequestId};
-use tokio::sync::oneshot;
 
 use crate::address::Address;
 use crate::auth::AuthKey;
@@ -35,10 +34,13 @@ use crate::handshake::{self, HandshakeError};
 use crate::outbox::Outbox;
 use crate::transport::{self, AnyStream, Stream};
 
+mod call;
 mod pending;
 mod tasks;
 
-use pending::{ForgetOnDrop, Pending, Waiter};
+pub use call::CallFuture;
+
+use pending::Pending;
 use tasks::{close, flush, read_replies};
 
 /// How long a connecting client waits for the manager to finish the
@@ -257,8 +259,8 @@ impl Connection {
     ///
     /// Cancel safe in that dropping the future never corrupts the
     /// connection; the request may or may not have been sent and applied.
-    pub async fn call(&self, request: Request) -> Result<Reply, Error> {
-        self.call_within(request, self.timeout, None).await
+    pub fn call(&self, request: Request) -> CallFuture<'_> {
+        self.call_within(request, self.timeout, None)
     }
 
     /// [`Connection::call`], expecting a reply of the shape `S`; a reply of
@@ -298,87 +300,18 @@ impl Connection {
     /// # Errors
     ///
     /// As [`Connection::call`].
-    pub async fn call_within(
+    pub fn call_within(
         &self,
         request: Request,
         deadline: Option<Duration>,
         takes: Option<Request>,
-    ) -> Result<Reply, Error> {
-        match deadline {
-            None => self.call_inner(request, takes).await,
-            Some(after) => {
-                match tokio::time::timeout(after, self.call_inner(request, takes)).await {
-                    Ok(result) => result,
-                    Err(_) => Err(Error::Timeout { after }),
-                }
-            }
-        }
+    ) -> CallFuture<'_> {
+        CallFuture::new(self, request, deadline, takes)
     }
 
-    async fn call_inner(
-        &self,
-        mut request: Request,
-        takes: Option<Request>,
-    ) -> Result<Reply, Error> {
-        let id = RequestId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
-        // A request that may park is taken back if its caller gives up;
-        // even one that does not wait (`Wait::No`) may have parked (a
-        // condition's wait ends by the object's timer) or have taken
-        // something the object gives back when the cancel arrives.
-        let parks = match &mut request {
-            Request::Object { target, op } => op.wait_mut().is_some().then_some(*target),
-            Request::Registry(_) => None,
-        };
-        let mut frame = Vec::new();
-        encode_frame(
-            &RequestFrame { id, request },
-            &mut frame,
-            self.inner.max_frame,
-        )
-        .map_err(Error::Encode)?;
-        let (tx, rx) = oneshot::channel();
-        let alone = match &mut *self.inner.pending.lock().expect("pending map poisoned") {
-            Pending::Open { waiting, .. } => {
-                let alone = waiting.is_empty();
-                waiting.insert(
-                    id,
-                    Waiter {
-                        reply: tx,
-                        takes: takes.clone(),
-                        parks,
-                        parts: Vec::new(),
-                        part_bytes: 0,
-                    },
-                );
-                Some(alone)
-            }
-            Pending::Closed(_) => None,
-        };
-        // `gone` takes the lock itself: asked once it is released.
-        let Some(alone) = alone else {
-            return Err(self.gone());
-        };
-        // Forget the id if this future is dropped or fails, so a late reply
-        // is discarded.
-        let mut forget = ForgetOnDrop {
-            client: self,
-            id,
-            reply: Some(rx),
-            takes,
-        };
-        if let Err(e) = self.inner.outbox.submit(&frame, alone) {
-            tracing::debug!(error = %e, "write to manager failed");
-            close(&self.inner, None);
-            return Err(self.gone());
-        }
-        let rx = forget.reply.as_mut().expect("taken only here or on drop");
-        let result = rx.await;
-        // Received: nothing is left in the channel for the guard to give back.
-        forget.reply = None;
-        match result {
-            Ok(result) => result.map_err(Error::Manager),
-            Err(_) => Err(self.gone()),
-        }
+    /// A fresh request id.
+    fn next_id(&self) -> RequestId {
+        RequestId(self.inner.next_id.fetch_add(1, Ordering::Relaxed))
     }
 
     fn gone(&self) -> Error {

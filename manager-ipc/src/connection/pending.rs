@@ -68,7 +68,7 @@ pub(super) struct ForgetOnDrop<'a> {
     /// that reached it after the caller stopped polling is still in it.
     pub(super) reply: Option<oneshot::Receiver<Result<Reply, ManagerError>>>,
     /// The request, if it may take something to give back.
-    pub(super) takes: Option<Request>,
+    pub(super) takes: Option<Box<Request>>,
 }
 
 impl ForgetOnDrop<'_> {
@@ -80,7 +80,7 @@ impl ForgetOnDrop<'_> {
         let (Ok(result), Some(request)) = (reply.try_recv(), self.takes.take()) else {
             return;
         };
-        if let Some(undo) = undo_for(request, &result) {
+        if let Some(undo) = undo_for(*request, &result) {
             tracing::debug!(?undo, "giving back a grant its caller never read");
             if let Err(e) = self.client.send_detached(undo) {
                 tracing::debug!(error = %e, "cannot give back an unread grant");

@@ -49,8 +49,8 @@ kind_markers! {
 }
 
 impl<M: Mode> Namespace<M> {
-    async fn request<S: ReplyShape>(&self, call: Call<S>) -> Result<S, Error> {
-        self.object.ask(call).await
+    fn request<S: ReplyShape>(&self, call: Call<S>) -> impl Future<Output = Result<S, Error>> + '_ {
+        self.object.ask(call)
     }
 
     /// Names `attribute` in errors; formatted only if one occurs.

@@ -91,7 +91,7 @@ impl<M: Mode> ObjectRef<M> {
     /// # Errors
     ///
     /// As [`Client::call`].
-    pub async fn call(&self, mut op: ObjectRequest) -> Result<Reply, Error> {
+    pub fn call(&self, mut op: ObjectRequest) -> impl Future<Output = Result<Reply, Error>> + '_ {
         let deadline = match (self.client.timeout(), op.wait_mut()) {
             (Some(limit), Some(wait)) => {
                 *wait = wait.at_most(limit);
@@ -108,7 +108,7 @@ impl<M: Mode> ObjectRef<M> {
             target: self.id,
             op,
         };
-        self.client.call_within(request, deadline, takes).await
+        self.client.call_within(request, deadline, takes)
     }
 
     /// Sends one operation without waiting for (or keeping) its reply; for
@@ -140,9 +140,11 @@ impl<M: Mode> ObjectRef<M> {
     ///
     /// As [`ObjectRef::call`], or [`Error::Protocol`] if the manager
     /// answered another shape (it does not keep the protocol).
-    pub async fn ask<R: ReplyShape>(&self, call: Call<R>) -> Result<R, Error> {
-        let reply = self.call(call.into_request()).await?;
-        self.client.connection().shaped(reply)
+    pub fn ask<R: ReplyShape>(&self, call: Call<R>) -> impl Future<Output = Result<R, Error>> + '_ {
+        // The request is encoded now, so the future holds its frame, not
+        // the request.
+        let reply = self.call(call.into_request());
+        async move { self.client.connection().shaped(reply.await?) }
     }
 
     /// Expects `Done`.
