@@ -246,8 +246,7 @@ impl<M: Mode> Client<M> {
     /// Cancel safe in that dropping the future never corrupts the
     /// connection; the request may or may not have been sent and applied.
     pub fn call(&self, request: Request) -> M::Answer<impl Future<Output = Result<Reply, Error>>> {
-        self.mode
-            .answer(self.connection.call(request))
+        self.mode.answer(self.connection.call(request))
     }
 
     pub(crate) fn call_within(

@@ -16,7 +16,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use manager_core::ObjectId;
-use crate::frame::FrameError;
 use manager_core::reply::Reply;
 use manager_core::request::{Request, RequestFrame, RequestId};
 use tokio::sync::oneshot;
@@ -24,7 +23,7 @@ use tokio::sync::oneshot;
 use super::pending::{ForgetOnDrop, Pending, Waiter};
 use super::{Connection, close};
 use crate::error::Error;
-use crate::frame::encode_frame;
+use crate::frame::{FrameError, encode_frame};
 
 /// A call under way: its reply, or why there is none
 /// ([`Connection::call_within`]).
