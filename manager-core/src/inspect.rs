@@ -259,6 +259,14 @@ pub enum KindDetail {
         /// Whether it is broken.
         broken: bool,
     },
+    /// A shared memory block.
+    SharedMemory {
+        /// Its size in bytes.
+        size: u64,
+        /// Mappings its holders have open (each holder is listed in
+        /// [`ObjectDetail::holders`], its count the mappings it holds).
+        mappings: u64,
+    },
 }
 
 /// One live connection.

@@ -1,7 +1,8 @@
 //! The kinds of shared object a manager can hold, and what creating each
 //! one takes.
 //!
-//! Fifteen kinds are built in (Python's `SyncManager` set); an application
+//! Sixteen kinds are built in (Python's `SyncManager` set, and the shared
+//! memory block of its `SharedMemoryManager`); an application
 //! adds its own with [`CustomType`](crate::custom::CustomType), named by a
 //! [`TypeName`] and carried as [`ObjectKind::Custom`].
 
@@ -50,6 +51,9 @@ pub enum ObjectKind {
     /// An application's own type, registered with the manager under this
     /// name (Python's `BaseManager.register`).
     Custom(TypeName),
+    /// A block of memory worker processes map, like Python's
+    /// `SharedMemoryManager().SharedMemory()`.
+    SharedMemory,
 }
 
 impl ObjectKind {
@@ -73,6 +77,7 @@ impl ObjectKind {
             ObjectKind::Condition => "condition",
             ObjectKind::Barrier => "barrier",
             ObjectKind::Custom(name) => name.as_str(),
+            ObjectKind::SharedMemory => "shared memory",
         }
     }
 }
@@ -147,6 +152,15 @@ pub enum ObjectSpec {
         /// Its creation parameters.
         init: Encoded,
     },
+    /// A zero-filled shared memory block of `size` bytes.
+    SharedMemory {
+        /// Its size in bytes: at least 1, at most the manager's limit.
+        size: u64,
+        /// The type of its elements, if it was made as a typed array
+        /// (`std::any::type_name`, as value tags are): a typed view of
+        /// another element type is refused. `None`: plain bytes.
+        element: Option<String>,
+    },
 }
 
 impl ObjectSpec {
@@ -183,6 +197,7 @@ impl ObjectSpec {
             ObjectSpec::Condition => ObjectKind::Condition,
             ObjectSpec::Barrier { .. } => ObjectKind::Barrier,
             ObjectSpec::Custom { type_name, .. } => ObjectKind::Custom(type_name.clone()),
+            ObjectSpec::SharedMemory { .. } => ObjectKind::SharedMemory,
         }
     }
 }

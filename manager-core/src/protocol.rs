@@ -49,7 +49,11 @@ use serde::{Deserialize, Serialize};
 /// 9: inspection reports each object's latency and, in the totals, the
 /// requests answered with an error, the failed handshakes and the
 /// manager's resident memory; queue, condition and event `NWaiting`.
-pub const PROTOCOL_VERSION: u16 = 9;
+/// 10: shared memory blocks
+/// ([`SharedMemoryRequest`](crate::request::SharedMemoryRequest),
+/// [`Reply::Mapping`](crate::reply::Reply::Mapping) with its descriptor
+/// beside the frame, `ManagerError::WrongSize`, `KindDetail::SharedMemory`).
+pub const PROTOCOL_VERSION: u16 = 10;
 
 /// Bytes every handshake starts with, so a stray peer is told apart early.
 pub const MAGIC: [u8; 4] = *b"RMGR";

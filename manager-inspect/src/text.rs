@@ -172,6 +172,9 @@ pub(crate) fn size(detail: &KindDetail) -> String {
             "{waiting}/{parties}{}",
             if *broken { ", broken" } else { "" }
         ),
+        KindDetail::SharedMemory { size, mappings } => {
+            format!("{}, {mappings} mapped", bytes(*size))
+        }
     }
 }
 

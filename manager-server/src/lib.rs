@@ -127,6 +127,14 @@ struct LimitFlags {
     /// process may use).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
+
+    /// Bytes of the largest shared memory block (default 4 GiB).
+    #[arg(long, value_name = "BYTES")]
+    max_shared_memory_block: Option<u64>,
+
+    /// Bytes of all shared memory blocks together (default 8 GiB).
+    #[arg(long, value_name = "BYTES")]
+    max_shared_memory: Option<u64>,
 }
 
 impl LimitFlags {
@@ -157,6 +165,12 @@ impl LimitFlags {
         }
         if let Some(v) = self.max_handshakes {
             limits.max_handshakes = v;
+        }
+        if let Some(v) = self.max_shared_memory_block {
+            limits.max_shared_memory_block = v;
+        }
+        if let Some(v) = self.max_shared_memory {
+            limits.max_shared_memory = v;
         }
         if let Some(v) = self.max_objects {
             limits.max_objects = v;

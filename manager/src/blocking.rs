@@ -63,6 +63,8 @@ pub type BoundedSemaphore = proxy::BoundedSemaphore<Blocking>;
 pub type SemaphoreGuard = proxy::SemaphoreGuard<Blocking>;
 /// A shared event; see [`proxy::Event`].
 pub type Event = proxy::Event<Blocking>;
+/// A shared memory block; see [`proxy::SharedMemory`].
+pub type SharedMemory = proxy::SharedMemory<Blocking>;
 /// A shared condition; see [`proxy::Condition`].
 pub type Condition = proxy::Condition<Blocking>;
 /// A condition's held lock, released when dropped; see

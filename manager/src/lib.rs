@@ -75,9 +75,12 @@ mod platform;
 #[cfg(feature = "manager")]
 pub mod pool;
 pub mod proxy;
+pub mod shared_memory;
 mod worker_report;
 
 pub use address::Address;
+/// The plain-old-data traits of shared memory arrays' element types.
+pub use bytemuck;
 pub use auth::AuthKey;
 pub use client::Client;
 pub use error::{Error, LaunchError, StartError, WorkerError};

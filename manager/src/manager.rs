@@ -29,6 +29,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use manager_actors::objects::SharedMemoryBudget;
 use manager_actors::{ActorSystem, CustomObject, CustomTypes, RegistryActor};
 
 use crate::address::Address;
@@ -232,7 +233,11 @@ impl ManagerBuilder {
         config.manager_id = random_id()?;
         let manager_id = config.manager_id;
         let registry = RegistryActor::with_custom_types(self.custom)
-            .with_max_objects(config.limits.max_objects);
+            .with_max_objects(config.limits.max_objects)
+            .with_shared_memory(SharedMemoryBudget::new(
+                config.limits.max_shared_memory_block,
+                config.limits.max_shared_memory,
+            ));
         let threads = config.limits.threads;
         #[cfg(feature = "metrics")]
         let metrics = self.metrics;

@@ -17,6 +17,7 @@
 //! | condition | [`ConditionState`] | `ConditionRequest` |
 //! | barrier | [`BarrierState`] | `BarrierRequest` |
 //! | an application's own ([`custom`]) | [`CustomState`] | its `CustomType::Request`, encoded |
+//! | shared memory | [`SharedMemoryState`] | `SharedMemoryRequest` |
 
 use actix::{Addr, Recipient};
 use manager_core::{Encoded, ManagerError, ObjectId, ObjectKind, ObjectName, ObjectSpec, TypeTag};
@@ -41,6 +42,7 @@ mod reply_types;
 mod semaphore;
 pub mod sequence;
 mod set;
+mod shared_memory;
 #[cfg(test)]
 pub(crate) mod testing;
 mod value;
@@ -57,6 +59,7 @@ pub use namespace::NamespaceState;
 pub use queue::QueueState;
 pub use semaphore::SemaphoreState;
 pub use set::SetState;
+pub use shared_memory::{SharedMemoryBudget, SharedMemoryState};
 pub use value::ValueState;
 
 /// Starts the actor of a new object made from `spec`.
@@ -66,7 +69,8 @@ pub use value::ValueState;
 /// [`ManagerError::BadRequest`] for a spec that cannot make an object (a
 /// barrier for no parties); for a custom type,
 /// [`ManagerError::UnknownType`] if `custom` does not have it and
-/// [`ManagerError::CreateFailed`] if it refuses the parameters.
+/// [`ManagerError::CreateFailed`] if it refuses the parameters; for a
+/// shared memory block, the errors of [`SharedMemoryState::new`].
 pub fn spawn(
     spec: ObjectSpec,
     custom: &CustomTypes,
@@ -128,6 +132,10 @@ pub fn spawn(
         ObjectSpec::Custom { type_name, init } => {
             return custom.spawn(type_name, init, place, id, name, stats);
         }
+        ObjectSpec::SharedMemory { size, element } => {
+            let state = SharedMemoryState::new(&name, size, element, place.shared_memory)?;
+            start(place, state, id, name, kind, stats)
+        }
     })
 }
 
@@ -138,6 +146,8 @@ pub struct Placement<'a> {
     pub threads: &'a Threads,
     /// The one to start the actor on.
     pub at: ThreadIndex,
+    /// The bytes the manager's shared memory blocks may take.
+    pub shared_memory: &'a SharedMemoryBudget,
 }
 
 impl Placement<'static> {
@@ -145,9 +155,11 @@ impl Placement<'static> {
     /// single-threaded set-ups.
     pub fn here() -> Self {
         static HERE: std::sync::OnceLock<Threads> = std::sync::OnceLock::new();
+        static UNLIMITED: std::sync::OnceLock<SharedMemoryBudget> = std::sync::OnceLock::new();
         Placement {
             threads: HERE.get_or_init(Threads::current_only),
             at: ThreadIndex(0),
+            shared_memory: UNLIMITED.get_or_init(SharedMemoryBudget::default),
         }
     }
 }

@@ -371,6 +371,7 @@ impl Reply {
             Reply::More(_) => "more",
             Reply::Woken { .. } => "woken",
             Reply::MaybeValues(_) => "maybe values",
+            Reply::Mapping { .. } => "mapping",
         }
     }
 }

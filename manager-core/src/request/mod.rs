@@ -45,6 +45,7 @@ mod queue;
 mod registry;
 mod semaphore;
 mod set;
+mod shared_memory;
 mod value;
 
 pub use array::ArrayRequest;
@@ -61,6 +62,7 @@ pub use queue::QueueRequest;
 pub use registry::RegistryRequest;
 pub use semaphore::SemaphoreRequest;
 pub use set::SetRequest;
+pub use shared_memory::SharedMemoryRequest;
 pub use value::ValueRequest;
 
 /// How long an operation may wait before it gives up.
@@ -167,4 +169,6 @@ object::object_requests! {
     /// with `Value` holding the encoded
     /// [`CustomType::Reply`](crate::custom::CustomType::Reply).
     Custom(Encoded),
+    /// For a shared memory block.
+    SharedMemory(SharedMemoryRequest),
 }

@@ -183,7 +183,7 @@ mod tests {
     use crate::request::{
         ArrayRequest, BarrierRequest, ConditionRequest, DictRequest, EventRequest, ListRequest,
         LockRequest, NamespaceRequest, Owner, QueueRequest, RequestId, SemaphoreRequest,
-        SetRequest, ValueRequest,
+        SetRequest, SharedMemoryRequest, ValueRequest,
     };
 
     #[test]
@@ -219,6 +219,7 @@ mod tests {
             ObjectRequest::Condition(ConditionRequest::NotifyAll { owner }),
             ObjectRequest::Barrier(BarrierRequest::Broken),
             ObjectRequest::Custom(Encoded::encode(&0_u8).unwrap()),
+            ObjectRequest::SharedMemory(SharedMemoryRequest::Size),
             ObjectRequest::Cancel {
                 request: RequestId(1),
             },

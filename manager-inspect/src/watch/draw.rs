@@ -234,7 +234,10 @@ fn object_detail(o: &ObjectReport, now: manager::inspect::UnixMillis) -> String 
             "held by {}",
             d.holders
                 .iter()
-                .map(|h| format!("conn {}", h.connection))
+                .map(|h| match h.count {
+                    0 | 1 => format!("conn {}", h.connection),
+                    n => format!("conn {} x{n}", h.connection),
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         ),

@@ -28,6 +28,7 @@ mod queue;
 mod semaphore;
 mod set;
 pub mod shared;
+mod shared_memory;
 mod value;
 
 pub use array::Array;
@@ -45,6 +46,7 @@ pub use queue::{Delivery, JoinableQueue, Queue};
 pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
 pub use set::Set;
 pub use shared::Shared;
+pub use shared_memory::SharedMemory;
 pub use value::Value;
 
 /// The kind markers: the `K` of a [`Proxy<K, M>`](Proxy), one per object
@@ -63,5 +65,6 @@ pub mod kinds {
     pub use super::queue::marker::{JoinableQueue, Queue};
     pub use super::semaphore::marker::{BoundedSemaphore, Semaphore};
     pub use super::set::marker::Set;
+    pub use super::shared_memory::marker::SharedMemory;
     pub use super::value::marker::Value;
 }

@@ -1,0 +1,330 @@
+//! [`SharedMemoryState`]: a block of memory the manager owns and worker
+//! processes map, like Python's `SharedMemoryManager().SharedMemory()`;
+//! and [`SharedMemoryBudget`], the bytes all blocks of one manager may
+//! take.
+//!
+//! On Linux a block is a memfd: anonymous memory with a descriptor and no
+//! name in any filesystem, zero-filled, sealed against growing and
+//! shrinking (so no holder can truncate it under the others). A `Map`
+//! hands the caller the descriptor beside its reply frame (see
+//! [`AttachedFd`]); the caller maps it and closes its copy. The manager
+//! never maps a block itself.
+//!
+//! # Holders, like an Erlang monitor
+//!
+//! A `Map` makes its connection a holder (counted per mapping); an `Unmap`
+//! ends one mapping. The block watches each holder's connection from the
+//! first `Map` on ([`ReplySink::closed`](crate::ReplySink::closed)): when
+//! it ends, however its process ended (SIGKILL included), every mapping
+//! it held ends with it. The notice a closed connection sends the objects
+//! it used ends them too; either comes first, and the second changes
+//! nothing.
+//!
+//! # Removal
+//!
+//! Removing a block by name frees the name at once (a new block may take
+//! it), but the block itself, its descriptor and its bytes in the budget,
+//! stay until its last holder has gone: the actor outlives its removal
+//! ([`ObjectState::outlives_removal`]) and then stops, which closes the
+//! descriptor. Meanwhile its old holders may only `Unmap`; anything else
+//! is [`ManagerError::ObjectGone`].
+//!
+//! # Bounds
+//!
+//! A block is at least one byte and at most the budget's per-block limit,
+//! and all live blocks together (removed ones that are still mapped
+//! included) at most its total limit.
+
+use std::collections::{BTreeMap, HashSet};
+use std::os::fd::OwnedFd;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use manager_core::inspect::{Holding, KindDetail, ObjectDetail};
+use manager_core::reply::{AttachedFd, Reply};
+use manager_core::request::SharedMemoryRequest;
+use manager_core::{ManagerError, ObjectName};
+
+use crate::actor::{ObjectContext, ObjectState};
+use crate::object::{Caller, ConnectionId};
+
+/// How many bytes of shared memory blocks one manager allows: per block,
+/// and for all blocks together. Cheap to clone; clones share the count.
+///
+/// Without limits by default; a manager sets its own (the `manager`
+/// crate's `Limits`).
+#[derive(Debug, Clone)]
+pub struct SharedMemoryBudget {
+    inner: Arc<Budget>,
+}
+
+#[derive(Debug)]
+struct Budget {
+    max_block: u64,
+    max_total: u64,
+    used: AtomicU64,
+}
+
+impl Default for SharedMemoryBudget {
+    fn default() -> Self {
+        Self::new(u64::MAX, u64::MAX)
+    }
+}
+
+impl SharedMemoryBudget {
+    /// Blocks of at most `max_block` bytes each, `max_total` together.
+    pub fn new(max_block: u64, max_total: u64) -> Self {
+        SharedMemoryBudget {
+            inner: Arc::new(Budget {
+                max_block,
+                max_total,
+                used: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// The bytes of the blocks alive now (removed ones still mapped
+    /// included).
+    pub fn used(&self) -> u64 {
+        self.inner.used.load(Ordering::Acquire)
+    }
+
+    /// Takes `size` bytes for a new block, given back when the
+    /// reservation drops.
+    fn reserve(&self, size: u64, what: &str) -> Result<Reservation, ManagerError> {
+        if size == 0 {
+            return Err(ManagerError::CreateFailed {
+                object: what.to_owned(),
+                reason: "a shared memory block needs at least 1 byte, not 0".to_owned(),
+            });
+        }
+        if size > self.inner.max_block {
+            return Err(ManagerError::LimitReached {
+                what: format!("bytes in one shared memory block ({size} asked for {what})"),
+                max: self.inner.max_block,
+            });
+        }
+        let max = self.inner.max_total;
+        self.inner
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(size).filter(|&total| total <= max)
+            })
+            .map_err(|used| ManagerError::LimitReached {
+                what: format!(
+                    "bytes of shared memory blocks ({used} in use, {size} more asked for {what})"
+                ),
+                max,
+            })?;
+        Ok(Reservation {
+            budget: self.clone(),
+            size,
+        })
+    }
+}
+
+/// Bytes of a [`SharedMemoryBudget`] held by one block.
+#[derive(Debug)]
+struct Reservation {
+    budget: SharedMemoryBudget,
+    size: u64,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.budget.inner.used.fetch_sub(self.size, Ordering::AcqRel);
+    }
+}
+
+/// The state of one shared memory block.
+#[derive(Debug)]
+pub struct SharedMemoryState {
+    /// The block's descriptor, handed out (shared) with each mapping.
+    fd: Arc<OwnedFd>,
+    size: u64,
+    /// The element type it was made for, if any.
+    element: Option<String>,
+    /// Its bytes in the manager's budget, given back when the block goes.
+    _reservation: Reservation,
+    /// The mappings each holder's connection has open.
+    holders: BTreeMap<ConnectionId, u64>,
+    /// The connections whose end the block watches.
+    watched: HashSet<ConnectionId>,
+    /// Whether it was removed by name (it then lives on only for its
+    /// holders).
+    removed: bool,
+}
+
+impl SharedMemoryState {
+    /// A new zero-filled block of `size` bytes for the object `name`,
+    /// within `budget`; of `element`s, if it names their type.
+    ///
+    /// # Errors
+    ///
+    /// [`ManagerError::CreateFailed`] for a size of 0 or if the system
+    /// refuses the memory, [`ManagerError::LimitReached`] for a size over
+    /// the per-block limit or one that would take all blocks over the
+    /// total.
+    pub fn new(
+        name: &ObjectName,
+        size: u64,
+        element: Option<String>,
+        budget: &SharedMemoryBudget,
+    ) -> Result<Self, ManagerError> {
+        let what = format!("shared memory `{name}`");
+        let reservation = budget.reserve(size, &what)?;
+        let fd = create_block(name, size).map_err(|e| ManagerError::CreateFailed {
+            object: what,
+            reason: e,
+        })?;
+        Ok(SharedMemoryState {
+            fd: Arc::new(fd),
+            size,
+            element,
+            _reservation: reservation,
+            holders: BTreeMap::new(),
+            watched: HashSet::new(),
+            removed: false,
+        })
+    }
+
+    /// Ends every mapping `connection` held; stops a removed block whose
+    /// last holder this was.
+    fn holder_gone(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
+        self.holders.remove(&connection);
+        self.watched.remove(&connection);
+        self.stop_if_done(ctx);
+    }
+
+    fn stop_if_done(&mut self, ctx: &mut ObjectContext<'_, Self>) {
+        if self.removed && self.holders.is_empty() {
+            tracing::debug!(name = %ctx.name(), size = self.size, "shared memory freed");
+            ctx.stop();
+        }
+    }
+}
+
+/// Makes the memfd of a block: close-on-exec, `size` bytes of zeros,
+/// sealed so that its size never changes.
+#[cfg(target_os = "linux")]
+fn create_block(name: &ObjectName, size: u64) -> Result<OwnedFd, String> {
+    use rustix::fs::{MemfdFlags, SealFlags, fcntl_add_seals, ftruncate, memfd_create};
+
+    // The name shows in /proc/PID/fd as `memfd:NAME (deleted)`; the
+    // kernel takes at most 249 bytes of it.
+    let mut shown = format!("manager-shm:{}", name.as_str());
+    let mut cut = shown.len().min(240);
+    while !shown.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    shown.truncate(cut);
+    let fd = memfd_create(shown.as_str(), MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)
+        .map_err(|e| format!("memfd_create: {e}"))?;
+    ftruncate(&fd, size).map_err(|e| format!("cannot make it {size} bytes: {e}"))?;
+    fcntl_add_seals(&fd, SealFlags::SHRINK | SealFlags::GROW | SealFlags::SEAL)
+        .map_err(|e| format!("cannot seal its size: {e}"))?;
+    Ok(fd)
+}
+
+/// Shared memory blocks are memfds: Linux only.
+#[cfg(not(target_os = "linux"))]
+fn create_block(_name: &ObjectName, _size: u64) -> Result<OwnedFd, String> {
+    Err("shared memory blocks need Linux (memfd)".to_owned())
+}
+
+impl ObjectState for SharedMemoryState {
+    type Request = SharedMemoryRequest;
+
+    fn report(&self) -> ObjectDetail {
+        ObjectDetail {
+            size: KindDetail::SharedMemory {
+                size: self.size,
+                mappings: self.holders.values().sum(),
+            },
+            bytes_held: self.size,
+            holders: self
+                .holders
+                .iter()
+                .map(|(connection, &count)| Holding {
+                    connection: connection.0,
+                    owner: 0,
+                    count,
+                })
+                .collect(),
+            ..ObjectDetail::default()
+        }
+    }
+
+    fn handle(
+        &mut self,
+        request: SharedMemoryRequest,
+        caller: Caller,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
+        if self.removed && request != SharedMemoryRequest::Unmap {
+            caller.reply(Err(ctx.gone()));
+            return;
+        }
+        match request {
+            SharedMemoryRequest::Size => caller.reply(Ok(Reply::Count(self.size))),
+            SharedMemoryRequest::Check { size, element } => {
+                let result = match (&self.element, element) {
+                    _ if size != self.size => Err(ManagerError::WrongSize {
+                        what: ctx.what(),
+                        size: self.size,
+                        requested: size,
+                    }),
+                    (Some(stored), Some(requested)) if *stored != requested => {
+                        Err(ManagerError::WrongType {
+                            what: ctx.what(),
+                            stored: stored.clone(),
+                            requested,
+                        })
+                    }
+                    _ => Ok(Reply::Done),
+                };
+                caller.reply(result);
+            }
+            SharedMemoryRequest::Map => {
+                let connection = caller.connection;
+                // A reply that is not delivered ends this holding again
+                // (`undelivered` runs the `Unmap` that undoes it).
+                *self.holders.entry(connection).or_insert(0) += 1;
+                if !caller.is_internal() && self.watched.insert(connection) {
+                    let sink = caller.replies.clone();
+                    ctx.when(async move { sink.closed().await }, move |state, (), ctx| {
+                        state.holder_gone(connection, ctx);
+                    });
+                }
+                caller.reply(Ok(Reply::Mapping {
+                    size: self.size,
+                    fd: AttachedFd::new(self.fd.clone()),
+                }));
+            }
+            SharedMemoryRequest::Unmap => {
+                let connection = caller.connection;
+                if let Some(count) = self.holders.get_mut(&connection) {
+                    *count -= 1;
+                    if *count == 0 {
+                        self.holders.remove(&connection);
+                    }
+                }
+                caller.reply(Ok(Reply::Done));
+                self.stop_if_done(ctx);
+            }
+        }
+    }
+
+    fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
+        self.holder_gone(connection, ctx);
+    }
+
+    fn removed(&mut self, ctx: &mut ObjectContext<'_, Self>) {
+        let _ = ctx;
+        self.removed = true;
+    }
+
+    fn outlives_removal(&self) -> bool {
+        !self.holders.is_empty()
+    }
+}
