@@ -8,7 +8,7 @@ use manager_core::reply::ReplyShape;
 use manager_core::request::{
     ArrayRequest, BarrierRequest, Call, ConditionRequest, DictRequest, EventRequest, ListRequest,
     LockRequest, NamespaceRequest, Owner, QueueRequest, RegistryRequest, SemaphoreRequest,
-    SetRequest, ValueRequest, Wait,
+    SetRequest, SharedMemoryRequest, ValueRequest, Wait,
 };
 use manager_core::{Encoded, ObjectName, ObjectSpec, TypeTag};
 
@@ -262,4 +262,20 @@ async fn registry_calls_reply_their_types() {
     assert_eq!(ask(&h, RegistryRequest::lookup(name())).await.id, info.id);
     assert_eq!(ask(&h, RegistryRequest::list()).await.len(), 1);
     assert!(ask(&h, RegistryRequest::remove(name())).await.0);
+}
+
+#[actix::test]
+async fn shared_memory_calls_reply_their_types() {
+    let spec = ObjectSpec::SharedMemory {
+        size: 4096,
+        element: None,
+    };
+    let (_h, o) = Harness::start(spec).await;
+    let c = &mut Conn::new(1);
+    assert_eq!(ask(c, &o, SharedMemoryRequest::size()).await, 4096);
+    ask(c, &o, SharedMemoryRequest::check(4096, None)).await;
+    let mapped = ask(c, &o, SharedMemoryRequest::map()).await;
+    assert_eq!(mapped.size, 4096);
+    assert!(mapped.fd.is_some(), "the descriptor rides beside the reply");
+    ask(c, &o, SharedMemoryRequest::unmap()).await;
 }
