@@ -154,3 +154,66 @@ fn a_holder_that_exits_and_one_that_unmaps_end_their_holdings() -> anyhow::Resul
     manager.shutdown();
     Ok(())
 }
+
+#[test]
+fn a_shareable_list_keeps_its_items_types_across_processes() -> anyhow::Result<()> {
+    let manager = start_manager()?;
+    let client = connect(&manager)?;
+    let list = client.shareable_list("row", 4, 64)?;
+    run_workers(
+        &manager,
+        worker_program!(),
+        "shm_list_fill",
+        [("row".to_owned(), 4_usize, 64_usize)],
+    )?;
+    let text = list.get::<String>(0)?.expect("slot 0 is set");
+    assert!(text.starts_with("from "), "{text}");
+    assert_eq!(list.get::<i64>(1)?, Some(-42));
+    // Integers read across widths, as stored values do.
+    assert_eq!(list.get::<i32>(1)?, Some(-42));
+    assert_eq!(list.get::<f64>(2)?, Some(2.5));
+    assert_eq!(list.get::<u8>(3)?, None);
+    assert_eq!(list.type_name(1)?.as_deref(), Some("i64"));
+
+    // A typed read of the wrong type is refused, naming both types, and
+    // the item stays.
+    let err = list.get::<i64>(0).unwrap_err();
+    let Error::Manager(ManagerError::WrongType {
+        stored, requested, ..
+    }) = &err
+    else {
+        panic!("expected WrongType, got {err:?}");
+    };
+    assert_eq!((stored.as_str(), requested.as_str()), ("alloc::string::String", "i64"));
+    assert_eq!(
+        err.to_string(),
+        "slot 0 of shareable list `row` holds a value of type `String`, not `i64`"
+    );
+    let err = list.get::<u32>(1).unwrap_err();
+    assert!(
+        matches!(err, Error::Manager(ManagerError::DoesNotFit { .. })),
+        "{err:?}"
+    );
+    assert_eq!(list.get::<String>(0)?, Some(text));
+
+    // Bounded: an item too large for its slot, an index past the end.
+    let err = list.set(3, &"x".repeat(100)).unwrap_err();
+    assert!(matches!(err, Error::View { .. }), "{err:?}");
+    assert!(err.to_string().contains("does not fit a slot of 64 bytes"), "{err}");
+    let err = list.get::<i64>(4).unwrap_err();
+    assert!(
+        matches!(err, Error::Manager(ManagerError::IndexOutOfRange { .. })),
+        "{err:?}"
+    );
+    // Another layout of the same name is refused.
+    let err = client.shareable_list("row", 8, 24).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Manager(ManagerError::WrongType { .. } | ManagerError::WrongSize { .. })
+        ),
+        "{err:?}"
+    );
+    manager.shutdown();
+    Ok(())
+}

@@ -15,7 +15,7 @@ use super::handle::Proxy;
 use super::object::ObjectRef;
 use crate::mode::{Async, Mode};
 use crate::platform::Region;
-use crate::shared_memory::{Mapping, SharedArray, Unmapper};
+use crate::shared_memory::{Mapping, ShareableList, SharedArray, Unmapper};
 use crate::{Client, Error};
 
 /// A handle on a shared memory block, like Python's
@@ -176,6 +176,31 @@ impl<M: Mode> Client<M> {
             let object = self.block_in(name, size, element).await?;
             let mapping = map(&object).await?;
             SharedArray::from_mapping(mapping)
+        })
+    }
+
+    /// Finds or creates the shareable list `name` of `len` slots of
+    /// `slot_size` bytes each (empty when new), like Python's
+    /// `SharedMemoryManager().ShareableList(..)`, and maps it.
+    ///
+    /// # Errors
+    ///
+    /// `WrongType` if the block `name` is not a list of that layout, and
+    /// the errors of [`Client::shared_memory`] and [`SharedMemory::map`].
+    pub fn shareable_list(
+        &self,
+        name: &str,
+        len: usize,
+        slot_size: usize,
+    ) -> M::Answer<impl Future<Output = Result<ShareableList, Error>>> {
+        self.mode().answer(async move {
+            let size = ShareableList::block_size(len, slot_size).ok_or_else(|| Error::View {
+                what: format!("shareable list `{name}`"),
+                reason: format!("{len} slots of {slot_size} bytes overflow a size in bytes"),
+            })?;
+            let element = Some(ShareableList::element(len, slot_size));
+            let object = self.block_in(name, size as u64, element).await?;
+            ShareableList::open(map(&object).await?, len, slot_size)
         })
     }
 

@@ -6,7 +6,8 @@
 //! creates a block by name and returns its proxy
 //! ([`SharedMemory`](crate::proxy::SharedMemory)); `map()` gives a
 //! [`Mapping`] of its bytes, [`SharedArray<T>`] views them as
-//! plain-old-data elements (`T: bytemuck::Pod`).
+//! plain-old-data elements (`T: bytemuck::Pod`), and [`ShareableList`] as
+//! a fixed number of typed items in fixed-size slots, like Python's.
 //!
 //! # Where the memory lives
 //!
@@ -91,8 +92,10 @@ use manager_ipc::Connection;
 use crate::platform::Region;
 
 mod array;
+mod list;
 
 pub use array::SharedArray;
+pub use list::ShareableList;
 
 /// A shared memory block mapped into this process, read and written in
 /// place: [`read`](Mapping::read), [`write`](Mapping::write),

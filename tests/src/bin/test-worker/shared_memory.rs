@@ -14,6 +14,17 @@ pub(crate) fn register(entries: Entries) -> Entries {
         .entry("shm_check", shm_check)
         .entry("shm_hold", shm_hold)
         .entry("shm_count", shm_count)
+        .entry("shm_list_fill", shm_list_fill)
+}
+
+/// Opens the shareable list `name` (`len` slots of `slot_size` bytes) and
+/// puts a `String`, an `i64` and an `f64` in its first three slots.
+fn shm_list_fill((name, len, slot_size): (String, usize, usize)) -> anyhow::Result<()> {
+    let list = client()?.shareable_list(&name, len, slot_size)?;
+    list.set(0, &format!("from {}", std::process::id()))?;
+    list.set(1, &-42_i64)?;
+    list.set(2, &2.5_f64)?;
+    Ok(())
 }
 
 /// The value element `i` of a block filled with `seed` holds.
