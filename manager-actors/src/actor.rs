@@ -378,14 +378,13 @@ impl<S: ObjectState> ObjectContext<'_, S> {
     ) where
         F: std::future::Future + 'static,
     {
-        let watch = actix::fut::wrap_future::<_, ObjectActor<S>>(event).map(
-            move |output, actor, ctx| {
+        let watch =
+            actix::fut::wrap_future::<_, ObjectActor<S>>(event).map(move |output, actor, ctx| {
                 actor.with_state(ctx, |state, octx| {
                     then(state, output, octx);
                     None
                 });
-            },
-        );
+            });
         self.ctx.spawn(watch);
     }
 

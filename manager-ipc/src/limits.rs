@@ -175,10 +175,7 @@ impl Limits {
             (ENV_MAX_HANDSHAKES, count(self.max_handshakes)),
             (ENV_MAX_OBJECTS, count(self.max_objects)),
             (ENV_THREADS, count(self.threads)),
-            (
-                ENV_MAX_SHARED_MEMORY_BLOCK,
-                self.max_shared_memory_block,
-            ),
+            (ENV_MAX_SHARED_MEMORY_BLOCK, self.max_shared_memory_block),
             (ENV_MAX_SHARED_MEMORY, self.max_shared_memory),
         ]
     }

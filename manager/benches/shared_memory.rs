@@ -86,7 +86,9 @@ fn gbps(bytes: usize, took: Duration) -> f64 {
 }
 
 fn main() -> anyhow::Result<()> {
-    Entries::new().entry("shm-bench-worker", worker).run_if_worker();
+    Entries::new()
+        .entry("shm-bench-worker", worker)
+        .run_if_worker();
     let bench = std::env::args().any(|a| a == "--bench");
     let bytes = if bench {
         std::env::var("BENCH_SHM_BYTES")
@@ -107,10 +109,12 @@ fn main() -> anyhow::Result<()> {
     let times = client.shared_array::<f64>(TIMES, 2)?;
     let mut worker = manager.launcher().spawn("shm-bench-worker", &len)?;
     worker.join_timeout(RUN_LIMIT)?;
-    let [write, read] = [times.get(0), times.get(1)].map(|t| {
-        Duration::from_secs_f64(t.unwrap_or_default())
-    });
-    ensure!(!write.is_zero() && !read.is_zero(), "the worker reported no times");
+    let [write, read] =
+        [times.get(0), times.get(1)].map(|t| Duration::from_secs_f64(t.unwrap_or_default()));
+    ensure!(
+        !write.is_zero() && !read.is_zero(),
+        "the worker reported no times"
+    );
 
     let src = vec![1_u8; bytes];
     let mut dst = vec![0_u8; bytes];

@@ -79,9 +79,9 @@ pub mod shared_memory;
 mod worker_report;
 
 pub use address::Address;
+pub use auth::AuthKey;
 /// The plain-old-data traits of shared memory arrays' element types.
 pub use bytemuck;
-pub use auth::AuthKey;
 pub use client::Client;
 pub use error::{Error, LaunchError, StartError, WorkerError};
 pub use inspect::ManagerSnapshot;

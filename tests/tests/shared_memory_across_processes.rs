@@ -39,7 +39,10 @@ fn data_written_by_one_worker_is_read_by_another() -> anyhow::Result<()> {
     // The writer has exited and its mapping with it; the block stays.
     run_workers(&manager, program, "shm_check", [(name.clone(), len, 7_u64)])?;
     let array = client.shared_array::<u64>(&name, len)?;
-    assert_eq!(array.get(5), Some(7_u64.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 5));
+    assert_eq!(
+        array.get(5),
+        Some(7_u64.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 5)
+    );
 
     // Four workers count at once through the atomic view: nothing lost.
     let counter = client.shared_array::<u64>("counter", 1)?;
@@ -69,7 +72,10 @@ fn a_killed_holder_frees_nothing_early_and_leaks_nothing() -> anyhow::Result<()>
         manager
             .launcher()
             .spawn_program(worker_program!(), "shm_hold", &(name, size, 0xAB_u8))?;
-    assert!(ready.wait_timeout(DEADLINE)?, "the holder did not map the block");
+    assert!(
+        ready.wait_timeout(DEADLINE)?,
+        "the holder did not map the block"
+    );
 
     // The inspection names the holder's connection.
     let snapshot = client.inspect()?;
@@ -100,7 +106,9 @@ fn a_killed_holder_frees_nothing_early_and_leaks_nothing() -> anyhow::Result<()>
     assert_eq!(memfds_of(name)?, 2, "the old block lives on for its holder");
     assert!(client.remove(name)?);
     drop(other);
-    wait_until("the unmapped new block is freed", || Ok(memfds_of(name)? == 1))?;
+    wait_until("the unmapped new block is freed", || {
+        Ok(memfds_of(name)? == 1)
+    })?;
 
     // Killed while it maps the block: the block goes with it.
     holder.kill()?;
@@ -129,8 +137,7 @@ fn a_holder_that_exits_and_one_that_unmaps_end_their_holdings() -> anyhow::Resul
         worker_program!(),
         "shm_fill",
         [(name.to_owned(), 512_usize, 1_u64)],
-    )
-    ?;
+    )?;
     // The block was made untyped; the worker's typed view of it was
     // accepted (512 `u64`s are 4096 bytes) and wrote through.
     let second = u64::from_ne_bytes(mine.to_vec(8..16).try_into().expect("8 bytes"));
@@ -184,7 +191,10 @@ fn a_shareable_list_keeps_its_items_types_across_processes() -> anyhow::Result<(
     else {
         panic!("expected WrongType, got {err:?}");
     };
-    assert_eq!((stored.as_str(), requested.as_str()), ("alloc::string::String", "i64"));
+    assert_eq!(
+        (stored.as_str(), requested.as_str()),
+        ("alloc::string::String", "i64")
+    );
     assert_eq!(
         err.to_string(),
         "slot 0 of shareable list `row` holds a value of type `String`, not `i64`"
@@ -199,7 +209,10 @@ fn a_shareable_list_keeps_its_items_types_across_processes() -> anyhow::Result<(
     // Bounded: an item too large for its slot, an index past the end.
     let err = list.set(3, &"x".repeat(100)).unwrap_err();
     assert!(matches!(err, Error::View { .. }), "{err:?}");
-    assert!(err.to_string().contains("does not fit a slot of 64 bytes"), "{err}");
+    assert!(
+        err.to_string().contains("does not fit a slot of 64 bytes"),
+        "{err}"
+    );
     let err = list.get::<i64>(4).unwrap_err();
     assert!(
         matches!(err, Error::Manager(ManagerError::IndexOutOfRange { .. })),

@@ -190,8 +190,9 @@ fn mapping_over_tcp_is_refused_with_a_clear_error() -> anyhow::Result<()> {
         anyhow::Ok(reply.unwrap_err())
     })?;
     assert!(
-        err.to_string()
-            .contains("shared memory needs a Unix socket: a block's descriptor cannot travel over TCP"),
+        err.to_string().contains(
+            "shared memory needs a Unix socket: a block's descriptor cannot travel over TCP"
+        ),
         "{err}"
     );
     tests::wait_until("the refused mapping is given back", || {

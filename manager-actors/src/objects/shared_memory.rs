@@ -132,7 +132,10 @@ struct Reservation {
 
 impl Drop for Reservation {
     fn drop(&mut self) {
-        self.budget.inner.used.fetch_sub(self.size, Ordering::AcqRel);
+        self.budget
+            .inner
+            .used
+            .fetch_sub(self.size, Ordering::AcqRel);
     }
 }
 
@@ -218,8 +221,11 @@ fn create_block(name: &ObjectName, size: u64) -> Result<OwnedFd, String> {
         cut -= 1;
     }
     shown.truncate(cut);
-    let fd = memfd_create(shown.as_str(), MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)
-        .map_err(|e| format!("memfd_create: {e}"))?;
+    let fd = memfd_create(
+        shown.as_str(),
+        MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING,
+    )
+    .map_err(|e| format!("memfd_create: {e}"))?;
     ftruncate(&fd, size).map_err(|e| format!("cannot make it {size} bytes: {e}"))?;
     fcntl_add_seals(&fd, SealFlags::SHRINK | SealFlags::GROW | SealFlags::SEAL)
         .map_err(|e| format!("cannot seal its size: {e}"))?;

@@ -178,10 +178,16 @@ async fn read_loop<R: AsyncRead + Unpin>(
 /// stays empty and that one call fails with
 /// [`Error::Protocol`](crate::Error::Protocol) (from its proxy).
 fn attach_next_fd(inner: &Inner, slot: &mut AttachedFd) {
-    let next = inner.fds.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+    let next = inner
+        .fds
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .pop_front();
     match next {
         Some(fd) => *slot = AttachedFd::from(fd),
-        None => tracing::warn!(address = %inner.address, "a reply announced a descriptor that did not come"),
+        None => {
+            tracing::warn!(address = %inner.address, "a reply announced a descriptor that did not come")
+        }
     }
 }
 

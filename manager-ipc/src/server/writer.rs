@@ -221,8 +221,7 @@ pub(super) async fn write_with_fd<W: AsyncWrite + SendFd + Unpin>(
         id,
         result: Err(ManagerError::BadRequest(refusal)),
     };
-    encode_frame(&refusal, &mut frame, max_frame)
-        .expect("a short error reply always fits a frame");
+    encode_frame(&refusal, &mut frame, max_frame).expect("a short error reply always fits a frame");
     write.write_all(&frame).await?;
     Ok(false)
 }

@@ -49,7 +49,10 @@ impl Region {
         use rustix::mm::{MapFlags, ProtFlags, mmap};
 
         if len == 0 {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "the block is empty"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the block is empty",
+            ));
         }
         let seals = fcntl_get_seals(fd)?;
         if !seals.contains(SealFlags::SHRINK) {
@@ -281,7 +284,10 @@ mod tests {
         b.read(10, &mut got);
         assert_eq!(&got, b"hello");
         b.atomic_u64s()[3].fetch_add(7, std::sync::atomic::Ordering::SeqCst);
-        assert_eq!(a.atomic_u64s()[3].load(std::sync::atomic::Ordering::SeqCst), 7);
+        assert_eq!(
+            a.atomic_u64s()[3].load(std::sync::atomic::Ordering::SeqCst),
+            7
+        );
     }
 
     #[test]

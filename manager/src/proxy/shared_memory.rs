@@ -142,9 +142,8 @@ impl<M: Mode> Client<M> {
         name: &str,
         size: usize,
     ) -> M::Answer<impl Future<Output = Result<SharedMemory<M>, Error>>> {
-        self.mode().answer(async move {
-            Ok(Proxy::new(self.block_in(name, size as u64, None).await?))
-        })
+        self.mode()
+            .answer(async move { Ok(Proxy::new(self.block_in(name, size as u64, None).await?)) })
     }
 
     /// Finds or creates the shared memory block `name` as an array of

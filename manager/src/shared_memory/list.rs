@@ -203,10 +203,9 @@ impl ShareableList {
         let Some(encoded) = self.read_encoded(index)? else {
             return Ok(None);
         };
-        Ok(Some(encoded.decode(format_args!(
-            "slot {index} of {}",
-            self.what()
-        ))?))
+        Ok(Some(
+            encoded.decode(format_args!("slot {index} of {}", self.what()))?,
+        ))
     }
 
     /// The name of the type slot `index` holds; `None` if it is empty.
