@@ -49,7 +49,7 @@ impl<T: Pod> SharedArray<T> {
         let what = || format!("shared memory `{}`", mapping.name());
         let reason = if size == 0 {
             Some(format!("`{}` is zero-sized", std::any::type_name::<T>()))
-        } else if mapping.len() % size != 0 {
+        } else if !mapping.len().is_multiple_of(size) {
             Some(format!(
                 "its {} bytes are not a whole number of `{}` ({size} bytes each)",
                 mapping.len(),

@@ -255,7 +255,7 @@ impl ShareableList {
         // Take the slot: an even sequence number made odd.
         let taken = loop {
             let now = seq.load(Ordering::Relaxed);
-            if now % 2 == 0
+            if now.is_multiple_of(2)
                 && seq
                     .compare_exchange_weak(now, now + 1, Ordering::Acquire, Ordering::Relaxed)
                     .is_ok()
@@ -282,7 +282,7 @@ impl ShareableList {
         let mut buf = vec![0; self.slot_size];
         loop {
             let before = seq.load(Ordering::Acquire);
-            if before % 2 == 0 {
+            if before.is_multiple_of(2) {
                 let mut len = [0; 4];
                 region.read(at, &mut len);
                 let len = (u32::from_le_bytes(len) as usize).min(self.slot_size);
