@@ -190,6 +190,44 @@ fn vm_rss(status: &str) -> Option<u64> {
 mod tests {
     use super::*;
 
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn descriptors_arrive_in_order_with_their_bytes_and_close_on_exec() {
+        use std::os::unix::net::UnixStream;
+
+        use rustix::fs::{MemfdFlags, fstat, memfd_create};
+        use rustix::io::{FdFlags, fcntl_getfd};
+
+        let (server, client) = UnixStream::pair().unwrap();
+        let first = memfd_create("first", MemfdFlags::empty()).unwrap();
+        let second = memfd_create("second", MemfdFlags::empty()).unwrap();
+        assert_eq!(
+            send_with_fd(server.as_fd(), b"ab", first.as_fd()).unwrap(),
+            2
+        );
+        assert_eq!(
+            send_with_fd(server.as_fd(), b"cd", second.as_fd()).unwrap(),
+            2
+        );
+
+        let mut fds = VecDeque::new();
+        let mut buf = [0; 16];
+        // One read never takes the descriptors of two sends.
+        let n = recv_with_fds(client.as_fd(), &mut buf, &mut fds).unwrap();
+        assert_eq!(&buf[..n], b"ab");
+        assert_eq!(fds.len(), 1);
+        let n = recv_with_fds(client.as_fd(), &mut buf, &mut fds).unwrap();
+        assert_eq!(&buf[..n], b"cd");
+        assert_eq!(fds.len(), 2);
+        for (got, sent) in fds.iter().zip([&first, &second]) {
+            assert_eq!(fstat(got).unwrap().st_ino, fstat(sent).unwrap().st_ino);
+            assert!(fcntl_getfd(got).unwrap().contains(FdFlags::CLOEXEC));
+        }
+        // Nothing more: a read that would block says so.
+        let e = recv_with_fds(client.as_fd(), &mut buf, &mut fds).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+    }
+
     #[test]
     fn vm_rss_reads_the_status_line_in_bytes() {
         let status = "Name:\tmanager\nVmPeak:\t  9000 kB\nVmRSS:\t    1234 kB\nThreads:\t4\n";
