@@ -35,10 +35,11 @@ pub fn render(address: &Address, snapshot: &ManagerSnapshot) -> String {
     );
     let _ = writeln!(
         out,
-        "errors {}   failed handshakes {}   memory {}",
+        "errors {}   failed handshakes {}   memory {}   shared memory {}",
         t.errors_total,
         t.handshakes_failed,
-        rss(t.rss_bytes)
+        rss(t.rss_bytes),
+        bytes(t.shared_memory_bytes)
     );
     out.push('\n');
 

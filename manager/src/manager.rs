@@ -67,6 +67,7 @@ impl Default for ManagerBuilder {
             config: ServerConfig {
                 manager_id: 0,
                 limits: Limits::default(),
+                shared_memory: SharedMemoryBudget::default(),
             },
         }
     }
@@ -232,12 +233,13 @@ impl ManagerBuilder {
         let mut config = self.config;
         config.manager_id = random_id()?;
         let manager_id = config.manager_id;
+        config.shared_memory = SharedMemoryBudget::new(
+            config.limits.max_shared_memory_block,
+            config.limits.max_shared_memory,
+        );
         let registry = RegistryActor::with_custom_types(self.custom)
             .with_max_objects(config.limits.max_objects)
-            .with_shared_memory(SharedMemoryBudget::new(
-                config.limits.max_shared_memory_block,
-                config.limits.max_shared_memory,
-            ));
+            .with_shared_memory(config.shared_memory.clone());
         let threads = config.limits.threads;
         #[cfg(feature = "metrics")]
         let metrics = self.metrics;

@@ -104,6 +104,10 @@ fn a_killed_holder_frees_nothing_early_and_leaks_nothing() -> anyhow::Result<()>
     assert!(client.remove(name)?);
     let other = client.shared_memory(name, 4096)?;
     assert_eq!(memfds_of(name)?, 2, "the old block lives on for its holder");
+    // Not listed any more, but its bytes still count in the totals.
+    let snapshot = client.inspect()?;
+    assert!(snapshot.object(name).is_some_and(|o| o.id == other.id()));
+    assert_eq!(snapshot.totals.shared_memory_bytes, size as u64 + 4096);
     assert!(client.remove(name)?);
     drop(other);
     wait_until("the unmapped new block is freed", || {
@@ -115,6 +119,7 @@ fn a_killed_holder_frees_nothing_early_and_leaks_nothing() -> anyhow::Result<()>
     wait_until("the dead holder's block is freed", || {
         Ok(memfds_of(name)? == 0)
     })?;
+    assert_eq!(client.inspect()?.totals.shared_memory_bytes, 0);
     let err = client.lookup(name).unwrap_err();
     assert!(
         matches!(err, Error::Manager(ManagerError::NoSuchObject { .. })),

@@ -77,6 +77,7 @@ fn a_block_is_created_found_checked_and_removed() -> anyhow::Result<()> {
     assert_eq!(detail.holders[0].connection, client.connection_id());
     assert_eq!(detail.holders[0].count, 2);
     assert_eq!(detail.bytes_held, 4096);
+    assert_eq!(snapshot.totals.shared_memory_bytes, 4096 + 4 * 8);
 
     // Removing it frees the name at once: a new block of another size
     // takes it, while the old mappings still see the old bytes.

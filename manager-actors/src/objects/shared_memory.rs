@@ -142,13 +142,15 @@ impl Drop for Reservation {
 /// The state of one shared memory block.
 #[derive(Debug)]
 pub struct SharedMemoryState {
+    /// Its bytes in the manager's budget, given back when the block goes:
+    /// declared (so dropped) before `fd`, so that once the block's memfd
+    /// is closed its bytes are free too.
+    _reservation: Reservation,
     /// The block's descriptor, handed out (shared) with each mapping.
     fd: Arc<OwnedFd>,
     size: u64,
     /// The element type it was made for, if any.
     element: Option<String>,
-    /// Its bytes in the manager's budget, given back when the block goes.
-    _reservation: Reservation,
     /// The mappings each holder's connection has open.
     holders: BTreeMap<ConnectionId, u64>,
     /// The connections whose end the block watches.
@@ -181,10 +183,10 @@ impl SharedMemoryState {
             reason: e,
         })?;
         Ok(SharedMemoryState {
+            _reservation: reservation,
             fd: Arc::new(fd),
             size,
             element,
-            _reservation: reservation,
             holders: BTreeMap::new(),
             watched: HashSet::new(),
             removed: false,

@@ -321,6 +321,7 @@ mod tests {
                 errors_total: 5,
                 handshakes_failed: 4,
                 rss_bytes: Some(10 << 20),
+                shared_memory_bytes: 0,
             },
             objects,
             connections: Vec::new(),
