@@ -72,6 +72,8 @@ fn fill_and_sum((index, start, len, total): (usize, usize, usize, usize)) -> Res
     let data = client.shared_array::<f64>(DATA, total)?;
     let results = client.shared_array::<f64>(RESULTS, FIGURES * WORKERS)?;
     let barrier = client.barrier(START, WORKERS)?;
+    // This worker's part, indexed from its start.
+    let part = data.slice(start..start + len);
     let mut private: Vec<f64> = (start..start + len).map(value).collect();
 
     let timed = |copy: &mut dyn FnMut()| -> Result<f64> {
@@ -80,10 +82,10 @@ fn fill_and_sum((index, start, len, total): (usize, usize, usize, usize)) -> Res
         copy();
         Ok(began.elapsed().as_secs_f64())
     };
-    let first = timed(&mut || data.copy_from(start, &private))?;
-    let write = timed(&mut || data.copy_from(start, &private))?;
+    let first = timed(&mut || part.copy_from(0, &private))?;
+    let write = timed(&mut || part.copy_from(0, &private))?;
     private.fill(0.0);
-    let read = timed(&mut || data.copy_to(start, &mut private))?;
+    let read = timed(&mut || part.copy_to(0, &mut private))?;
     let sum = private.iter().sum::<f64>();
     results.copy_from(FIGURES * index, &[first, write, read, sum]);
     Ok(())

@@ -88,6 +88,9 @@ impl fmt::Display for ObjectKind {
     }
 }
 
+/// The longest element type name a shared memory block records, in bytes.
+pub const MAX_ELEMENT_NAME: usize = 1024;
+
 /// What creating an object takes: its kind and, for some kinds, initial
 /// parameters. The parameters apply only when the object is created; asking
 /// for an existing name returns the object as it is.
@@ -165,15 +168,24 @@ pub enum ObjectSpec {
 
 impl ObjectSpec {
     /// Checks what a spec that came over the wire holds beyond numbers: a
-    /// custom type's name.
+    /// custom type's name, a shared memory block's element type name (at
+    /// most [`MAX_ELEMENT_NAME`] bytes).
     ///
     /// # Errors
     ///
     /// [`ManagerError::InvalidName`](crate::ManagerError::InvalidName) for a
-    /// bad type name.
+    /// bad type name, [`ManagerError::BadRequest`](crate::ManagerError::BadRequest)
+    /// for an element type name that is too long.
     pub fn check(&self) -> Result<(), crate::ManagerError> {
         match self {
             ObjectSpec::Custom { type_name, .. } => type_name.check(),
+            ObjectSpec::SharedMemory {
+                element: Some(element),
+                ..
+            } if element.len() > MAX_ELEMENT_NAME => Err(crate::ManagerError::BadRequest(format!(
+                "a shared memory block's element type name of {} bytes is over the limit of {MAX_ELEMENT_NAME}",
+                element.len()
+            ))),
             _ => Ok(()),
         }
     }

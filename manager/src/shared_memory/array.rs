@@ -148,6 +148,30 @@ impl<T: Pod> SharedArray<T> {
         }
     }
 
+    /// A view of the elements in `range`, with the same copying methods,
+    /// indexed from the range's start: a worker's part of the array.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let manager = manager::Manager::start()?;
+    /// # let client = manager.connect()?;
+    /// let array = client.shared_array::<u32>("parts", 8)?;
+    /// let second_half = array.slice(4..);
+    /// second_half.copy_from(0, &[1, 2, 3, 4]);
+    /// assert_eq!(array.to_vec(..), [0, 0, 0, 0, 1, 2, 3, 4]);
+    /// assert_eq!(second_half.slice(2..).to_vec(..), [3, 4]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn slice(&self, range: impl RangeBounds<usize>) -> SharedSlice<'_, T> {
+        let (start, end) = bounds(range, self.len);
+        SharedSlice {
+            array: self,
+            start,
+            len: end - start,
+        }
+    }
+
     /// The bytes of `n` elements from `start`: (offset, length).
     fn byte_range(&self, start: usize, n: usize) -> (usize, usize) {
         let end = start.checked_add(n);
@@ -169,5 +193,90 @@ impl SharedArray<u64> {
     /// atomic with this process's.
     pub fn atomics(&self) -> &[AtomicU64] {
         self.mapping.region().atomic_u64s()
+    }
+}
+
+/// Part of a [`SharedArray`], from [`SharedArray::slice`]: the same
+/// copying methods, indexed from the part's start and bounded by its end.
+///
+/// # Panics
+///
+/// As the array's, for an index or range outside the part.
+#[derive(Debug, Clone, Copy)]
+pub struct SharedSlice<'a, T: Pod> {
+    array: &'a SharedArray<T>,
+    start: usize,
+    len: usize,
+}
+
+impl<'a, T: Pod> SharedSlice<'a, T> {
+    /// How many elements it has.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether it has none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Where it starts in its array.
+    pub fn start(&self) -> usize {
+        self.start
+    }
+
+    /// Element `index` of the part, copied out; `None` past its end.
+    pub fn get(&self, index: usize) -> Option<T> {
+        (index < self.len).then(|| self.array.get(self.start + index))?
+    }
+
+    /// Writes `value` at `index` of the part.
+    pub fn set(&self, index: usize, value: T) {
+        self.check(index, 1);
+        self.array.set(self.start + index, value);
+    }
+
+    /// Copies `into.len()` elements from `start` of the part into `into`.
+    pub fn copy_to(&self, start: usize, into: &mut [T]) {
+        self.check(start, into.len());
+        self.array.copy_to(self.start + start, into);
+    }
+
+    /// Copies `from` into the part from `start`.
+    pub fn copy_from(&self, start: usize, from: &[T]) {
+        self.check(start, from.len());
+        self.array.copy_from(self.start + start, from);
+    }
+
+    /// A copy of the elements in `range` of the part.
+    pub fn to_vec(&self, range: impl RangeBounds<usize>) -> Vec<T> {
+        let (start, end) = bounds(range, self.len);
+        self.array.to_vec(self.start + start..self.start + end)
+    }
+
+    /// Sets every element in `range` of the part to `value`.
+    pub fn fill(&self, range: impl RangeBounds<usize>, value: T) {
+        let (start, end) = bounds(range, self.len);
+        self.array.fill(self.start + start..self.start + end, value);
+    }
+
+    /// A part of this part.
+    pub fn slice(&self, range: impl RangeBounds<usize>) -> SharedSlice<'a, T> {
+        let (start, end) = bounds(range, self.len);
+        SharedSlice {
+            array: self.array,
+            start: self.start + start,
+            len: end - start,
+        }
+    }
+
+    fn check(&self, start: usize, n: usize) {
+        let end = start.checked_add(n);
+        assert!(
+            end.is_some_and(|end| end <= self.len),
+            "elements {start}..{} are out of range for a shared slice of length {}",
+            start.saturating_add(n),
+            self.len
+        );
     }
 }

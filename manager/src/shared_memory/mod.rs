@@ -94,7 +94,7 @@ use crate::platform::Region;
 mod array;
 mod list;
 
-pub use array::SharedArray;
+pub use array::{SharedArray, SharedSlice};
 pub use list::ShareableList;
 
 /// A shared memory block mapped into this process, read and written in
