@@ -336,3 +336,89 @@ impl ObjectState for SharedMemoryState {
         !self.holders.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use manager_core::ObjectSpec;
+    use manager_core::request::ObjectRequest;
+
+    use super::*;
+    use crate::objects::testing::{Conn, Harness};
+
+    fn name() -> ObjectName {
+        ObjectName::new("t").unwrap()
+    }
+
+    #[test]
+    fn sizes_are_bounded_per_block_and_in_total() {
+        let budget = SharedMemoryBudget::new(4096, 8192);
+        let zero = SharedMemoryState::new(&name(), 0, None, &budget).unwrap_err();
+        assert!(
+            matches!(zero, ManagerError::CreateFailed { .. }),
+            "{zero:?}"
+        );
+        let over = SharedMemoryState::new(&name(), 4097, None, &budget).unwrap_err();
+        assert!(
+            matches!(over, ManagerError::LimitReached { max: 4096, .. }),
+            "{over:?}"
+        );
+        let a = SharedMemoryState::new(&name(), 4096, None, &budget).unwrap();
+        let b = SharedMemoryState::new(&name(), 4096, None, &budget).unwrap();
+        assert_eq!(budget.used(), 8192);
+        let third = SharedMemoryState::new(&name(), 1, None, &budget).unwrap_err();
+        assert!(
+            matches!(third, ManagerError::LimitReached { max: 8192, .. }),
+            "{third:?}"
+        );
+        drop(a);
+        assert_eq!(budget.used(), 4096);
+        SharedMemoryState::new(&name(), 4096, None, &budget).unwrap();
+        drop(b);
+    }
+
+    /// Until the actor has stopped, or after a bounded number of turns.
+    async fn stopped(object: &crate::object::ObjectHandle) -> bool {
+        for _ in 0..10_000 {
+            if !object.mailbox.connected() {
+                return true;
+            }
+            tokio::task::yield_now().await;
+        }
+        false
+    }
+
+    #[actix::test]
+    async fn a_removed_block_lives_until_its_last_holder_has_gone() {
+        let spec = ObjectSpec::SharedMemory {
+            size: 4096,
+            element: None,
+        };
+        let (harness, block) = Harness::start(spec).await;
+        let mut one = Conn::new(1);
+        let mut two = Conn::new(2);
+        let map = || ObjectRequest::SharedMemory(SharedMemoryRequest::Map);
+        let unmap = || ObjectRequest::SharedMemory(SharedMemoryRequest::Unmap);
+        for conn in [&mut one, &mut two] {
+            let id = conn.send(&block, map()).await;
+            assert!(matches!(
+                conn.later(id).await,
+                Ok(Reply::Mapping { size: 4096, .. })
+            ));
+        }
+        harness.remove("t").await;
+        assert!(block.mailbox.connected(), "removed while mapped: it stays");
+        // Only unmaps are served now.
+        let id = one.send(&block, map()).await;
+        assert!(matches!(
+            one.later(id).await,
+            Err(ManagerError::ObjectGone { .. })
+        ));
+        let id = one.send(&block, unmap()).await;
+        assert_eq!(one.later(id).await, Ok(Reply::Done));
+        assert!(block.mailbox.connected(), "the second holder still maps it");
+        // The second holder's connection ends without a word (its writer
+        // stops, as when its process is killed): the block is freed.
+        drop(two);
+        assert!(stopped(&block).await, "the block outlived its last holder");
+    }
+}
