@@ -105,7 +105,16 @@ pub struct Limits {
     /// [`DEFAULT_MAX_SHARED_MEMORY`]). A block's pages are taken from the
     /// system as its holders touch them, not when it is created.
     pub max_shared_memory: u64,
+    /// How many shared memory blocks the manager holds at once, removed
+    /// ones still mapped included (default 1024,
+    /// [`DEFAULT_MAX_SHARED_MEMORY_BLOCKS`]). Each holds a descriptor in
+    /// the manager: keep its open-file limit (`ulimit -n`) above
+    /// `max_connections` plus this.
+    pub max_shared_memory_blocks: usize,
 }
+
+/// The default [`Limits::max_shared_memory_blocks`].
+pub const DEFAULT_MAX_SHARED_MEMORY_BLOCKS: usize = 1024;
 
 /// The default [`Limits::max_shared_memory_block`]: 4 GiB, room for a
 /// 1 GiB array and then some.
@@ -138,6 +147,7 @@ impl Default for Limits {
             threads: default_threads(),
             max_shared_memory_block: DEFAULT_MAX_SHARED_MEMORY_BLOCK,
             max_shared_memory: DEFAULT_MAX_SHARED_MEMORY,
+            max_shared_memory_blocks: DEFAULT_MAX_SHARED_MEMORY_BLOCKS,
         }
     }
 }
@@ -177,6 +187,10 @@ impl Limits {
             (ENV_THREADS, count(self.threads)),
             (ENV_MAX_SHARED_MEMORY_BLOCK, self.max_shared_memory_block),
             (ENV_MAX_SHARED_MEMORY, self.max_shared_memory),
+            (
+                ENV_MAX_SHARED_MEMORY_BLOCKS,
+                count(self.max_shared_memory_blocks),
+            ),
         ]
     }
 
@@ -198,6 +212,7 @@ impl Limits {
             ENV_THREADS => self.threads = count,
             ENV_MAX_SHARED_MEMORY_BLOCK => self.max_shared_memory_block = value,
             ENV_MAX_SHARED_MEMORY => self.max_shared_memory = value,
+            ENV_MAX_SHARED_MEMORY_BLOCKS => self.max_shared_memory_blocks = count,
             _ => return false,
         }
         true
@@ -232,6 +247,8 @@ pub const ENV_MAX_SHARED_MEMORY_BLOCK: &str = "MANAGER_MAX_SHARED_MEMORY_BLOCK";
 /// Where a manager process finds [`Limits::max_shared_memory`]: decimal
 /// bytes.
 pub const ENV_MAX_SHARED_MEMORY: &str = "MANAGER_MAX_SHARED_MEMORY";
+/// Where a manager process finds [`Limits::max_shared_memory_blocks`].
+pub const ENV_MAX_SHARED_MEMORY_BLOCKS: &str = "MANAGER_MAX_SHARED_MEMORY_BLOCKS";
 
 /// `timeout` in whole milliseconds, rounded up so that a non-zero timeout
 /// stays non-zero; saturates at `u64::MAX`.
@@ -259,6 +276,7 @@ mod tests {
             threads: 9,
             max_shared_memory_block: 10,
             max_shared_memory: 11,
+            max_shared_memory_blocks: 12,
         };
         let mut read = Limits::default();
         for (name, value) in limits.to_env() {

@@ -135,6 +135,11 @@ struct LimitFlags {
     /// Bytes of all shared memory blocks together (default 8 GiB).
     #[arg(long, value_name = "BYTES")]
     max_shared_memory: Option<u64>,
+
+    /// Shared memory blocks at once (default 1024); each holds a
+    /// descriptor of the server's.
+    #[arg(long, value_name = "N")]
+    max_shared_memory_blocks: Option<usize>,
 }
 
 impl LimitFlags {
@@ -171,6 +176,9 @@ impl LimitFlags {
         }
         if let Some(v) = self.max_shared_memory {
             limits.max_shared_memory = v;
+        }
+        if let Some(v) = self.max_shared_memory_blocks {
+            limits.max_shared_memory_blocks = v;
         }
         if let Some(v) = self.max_objects {
             limits.max_objects = v;

@@ -236,6 +236,7 @@ impl ManagerBuilder {
         config.shared_memory = SharedMemoryBudget::new(
             config.limits.max_shared_memory_block,
             config.limits.max_shared_memory,
+            config.limits.max_shared_memory_blocks,
         );
         let registry = RegistryActor::with_custom_types(self.custom)
             .with_max_objects(config.limits.max_objects)

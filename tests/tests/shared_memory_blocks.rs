@@ -1,9 +1,9 @@
 //! Shared memory blocks in one process: a block is created or found by
 //! name, checked for its size and element type, listed and inspected with
 //! its size and holders, removed by name (which frees the name at once);
-//! sizes of 0 and over the manager's limits are clear errors; and mapping
-//! over TCP is refused, by the client before it asks and by the manager
-//! for a hand-made request.
+//! sizes of 0, over the manager's limits and blocks past its count are
+//! clear errors; and mapping over TCP is refused, by the client before it
+//! asks and by the manager for a hand-made request.
 
 use std::time::Duration;
 
@@ -150,6 +150,24 @@ fn sizes_of_zero_and_over_the_limits_are_clear_errors() -> anyhow::Result<()> {
             Err(e) => Err(e.into()),
         }
     })?;
+    manager.shutdown();
+
+    // So is one block more than the count allows, whatever its size.
+    let manager = Manager::builder()
+        .limits(Limits {
+            max_shared_memory_blocks: 2,
+            ..Limits::default()
+        })
+        .start()?;
+    let client = manager.connect()?.with_timeout(DEADLINE);
+    client.shared_memory("one", 1)?;
+    client.shared_memory("two", 1)?;
+    let err = client.shared_memory("three", 1).unwrap_err();
+    let Error::Manager(ManagerError::LimitReached { max, .. }) = &err else {
+        panic!("expected LimitReached, got {err:?}");
+    };
+    assert_eq!(*max, 2);
+    assert!(err.to_string().contains("shared memory blocks"), "{err}");
     manager.shutdown();
     Ok(())
 }

@@ -33,7 +33,8 @@
 //!
 //! A block is at least one byte and at most the budget's per-block limit,
 //! and all live blocks together (removed ones that are still mapped
-//! included) at most its total limit.
+//! included) at most its total limit; there are at most its number of
+//! blocks (each holds a descriptor of the manager's).
 
 use std::collections::{BTreeMap, HashSet};
 use std::os::fd::OwnedFd;
@@ -62,25 +63,35 @@ pub struct SharedMemoryBudget {
 struct Budget {
     max_block: u64,
     max_total: u64,
+    max_blocks: u64,
     used: AtomicU64,
+    blocks: AtomicU64,
 }
 
 impl Default for SharedMemoryBudget {
     fn default() -> Self {
-        Self::new(u64::MAX, u64::MAX)
+        Self::new(u64::MAX, u64::MAX, usize::MAX)
     }
 }
 
 impl SharedMemoryBudget {
-    /// Blocks of at most `max_block` bytes each, `max_total` together.
-    pub fn new(max_block: u64, max_total: u64) -> Self {
+    /// Blocks of at most `max_block` bytes each, `max_total` together,
+    /// and at most `max_blocks` of them.
+    pub fn new(max_block: u64, max_total: u64, max_blocks: usize) -> Self {
         SharedMemoryBudget {
             inner: Arc::new(Budget {
                 max_block,
                 max_total,
+                max_blocks: u64::try_from(max_blocks).unwrap_or(u64::MAX),
                 used: AtomicU64::new(0),
+                blocks: AtomicU64::new(0),
             }),
         }
+    }
+
+    /// How many blocks are alive now (removed ones still mapped included).
+    pub fn blocks(&self) -> u64 {
+        self.inner.blocks.load(Ordering::Acquire)
     }
 
     /// The bytes of the blocks alive now (removed ones still mapped
@@ -104,8 +115,19 @@ impl SharedMemoryBudget {
                 max: self.inner.max_block,
             });
         }
-        let max = self.inner.max_total;
+        let max_blocks = self.inner.max_blocks;
         self.inner
+            .blocks
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max_blocks).then_some(n + 1)
+            })
+            .map_err(|_| ManagerError::LimitReached {
+                what: "shared memory blocks (removed ones still mapped included)".to_owned(),
+                max: max_blocks,
+            })?;
+        let max = self.inner.max_total;
+        let taken = self
+            .inner
             .used
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
                 used.checked_add(size).filter(|&total| total <= max)
@@ -115,7 +137,11 @@ impl SharedMemoryBudget {
                     "bytes of shared memory blocks ({used} in use, {size} more asked for {what})"
                 ),
                 max,
-            })?;
+            });
+        if let Err(e) = taken {
+            self.inner.blocks.fetch_sub(1, Ordering::AcqRel);
+            return Err(e);
+        }
         Ok(Reservation {
             budget: self.clone(),
             size,
@@ -132,10 +158,9 @@ struct Reservation {
 
 impl Drop for Reservation {
     fn drop(&mut self) {
-        self.budget
-            .inner
-            .used
-            .fetch_sub(self.size, Ordering::AcqRel);
+        let budget = &self.budget.inner;
+        budget.used.fetch_sub(self.size, Ordering::AcqRel);
+        budget.blocks.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -351,7 +376,7 @@ mod tests {
 
     #[test]
     fn sizes_are_bounded_per_block_and_in_total() {
-        let budget = SharedMemoryBudget::new(4096, 8192);
+        let budget = SharedMemoryBudget::new(4096, 8192, 3);
         let zero = SharedMemoryState::new(&name(), 0, None, &budget).unwrap_err();
         assert!(
             matches!(zero, ManagerError::CreateFailed { .. }),
@@ -371,9 +396,20 @@ mod tests {
             "{third:?}"
         );
         drop(a);
-        assert_eq!(budget.used(), 4096);
-        SharedMemoryState::new(&name(), 4096, None, &budget).unwrap();
+        assert_eq!((budget.used(), budget.blocks()), (4096, 1));
+        let c = SharedMemoryState::new(&name(), 4096, None, &budget).unwrap();
         drop(b);
+        // Three blocks at most, whatever their size.
+        let d = SharedMemoryState::new(&name(), 1, None, &budget).unwrap();
+        let e = SharedMemoryState::new(&name(), 1, None, &budget).unwrap();
+        let f = SharedMemoryState::new(&name(), 1, None, &budget).unwrap_err();
+        assert!(
+            matches!(f, ManagerError::LimitReached { max: 3, .. }),
+            "{f:?}"
+        );
+        assert_eq!(budget.blocks(), 3, "a refusal takes nothing");
+        drop((c, d, e));
+        assert_eq!((budget.used(), budget.blocks()), (0, 0));
     }
 
     /// Until the actor has stopped, or after a bounded number of turns.
