@@ -19,8 +19,8 @@ use std::collections::VecDeque;
 use std::io;
 use std::mem::MaybeUninit;
 #[cfg(feature = "server")]
-use std::os::fd::AsRawFd;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{BorrowedFd, OwnedFd};
 
 /// The most descriptors one read takes. The server attaches one to a
 /// `sendmsg` and Linux never returns the descriptors of two sends from one
@@ -31,6 +31,7 @@ pub(crate) const MAX_FDS_PER_READ: usize = 4;
 /// `fd` attached to the first byte (`SCM_RIGHTS`); how many bytes went (at
 /// least one on success: the descriptor went with them). `WouldBlock` if
 /// the socket is full. Only the server sends descriptors.
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub(crate) fn send_with_fd(
     socket: BorrowedFd<'_>,
     bytes: &[u8],
@@ -193,6 +194,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn descriptors_arrive_in_order_with_their_bytes_and_close_on_exec() {
+        use std::os::fd::AsFd;
         use std::os::unix::net::UnixStream;
 
         use rustix::fs::{MemfdFlags, fstat, memfd_create};

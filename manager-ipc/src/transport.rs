@@ -200,7 +200,9 @@ impl AsyncRead for FdReader {
 }
 
 /// A write half that can send a descriptor beside its bytes: a Unix
-/// socket's. The server's writer sends a shared memory block's this way.
+/// socket's. The server's writer sends a shared memory block's this way
+/// (a client never does).
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub(crate) trait SendFd {
     /// Writes at least the first byte of `bytes` (waiting until the socket
     /// takes some) with `fd` attached to it; how many bytes went.
