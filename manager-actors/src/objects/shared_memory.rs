@@ -48,6 +48,7 @@ use manager_core::{ManagerError, ObjectName};
 
 use crate::actor::{ObjectContext, ObjectState};
 use crate::object::{Caller, ConnectionId};
+use crate::platform;
 
 /// How many bytes of shared memory blocks one manager allows: per block,
 /// and for all blocks together. Cheap to clone; clones share the count.
@@ -203,9 +204,11 @@ impl SharedMemoryState {
     ) -> Result<Self, ManagerError> {
         let what = format!("shared memory `{name}`");
         let reservation = budget.reserve(size, &what)?;
-        let fd = create_block(name, size).map_err(|e| ManagerError::CreateFailed {
-            object: what,
-            reason: e,
+        let fd = platform::memfd_block(&format!("manager-shm:{name}"), size).map_err(|e| {
+            ManagerError::CreateFailed {
+                object: what,
+                reason: e,
+            }
         })?;
         Ok(SharedMemoryState {
             _reservation: reservation,
@@ -232,37 +235,6 @@ impl SharedMemoryState {
             ctx.stop();
         }
     }
-}
-
-/// Makes the memfd of a block: close-on-exec, `size` bytes of zeros,
-/// sealed so that its size never changes.
-#[cfg(target_os = "linux")]
-fn create_block(name: &ObjectName, size: u64) -> Result<OwnedFd, String> {
-    use rustix::fs::{MemfdFlags, SealFlags, fcntl_add_seals, ftruncate, memfd_create};
-
-    // The name shows in /proc/PID/fd as `memfd:NAME (deleted)`; the
-    // kernel takes at most 249 bytes of it.
-    let mut shown = format!("manager-shm:{}", name.as_str());
-    let mut cut = shown.len().min(240);
-    while !shown.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    shown.truncate(cut);
-    let fd = memfd_create(
-        shown.as_str(),
-        MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING,
-    )
-    .map_err(|e| format!("memfd_create: {e}"))?;
-    ftruncate(&fd, size).map_err(|e| format!("cannot make it {size} bytes: {e}"))?;
-    fcntl_add_seals(&fd, SealFlags::SHRINK | SealFlags::GROW | SealFlags::SEAL)
-        .map_err(|e| format!("cannot seal its size: {e}"))?;
-    Ok(fd)
-}
-
-/// Shared memory blocks are memfds: Linux only.
-#[cfg(not(target_os = "linux"))]
-fn create_block(_name: &ObjectName, _size: u64) -> Result<OwnedFd, String> {
-    Err("shared memory blocks need Linux (memfd)".to_owned())
 }
 
 impl ObjectState for SharedMemoryState {
