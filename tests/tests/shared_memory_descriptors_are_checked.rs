@@ -2,7 +2,8 @@
 //! manager that misbehaves: a mapping whose descriptor does not come fails
 //! that one call with a protocol error; a descriptor no reply announces is
 //! closed; the connection goes on serving, and a mapping whose descriptor
-//! does come maps the manager's bytes.
+//! does come maps the manager's bytes. And the other way: a real manager
+//! takes no descriptor a client attaches to a request.
 
 use std::io::IoSlice;
 use std::mem::MaybeUninit;
@@ -189,5 +190,63 @@ fn descriptors_beside_replies_are_checked() -> anyhow::Result<()> {
 
     drop((mapping, block, client));
     server.join().expect("the fake manager ran")?;
+    Ok(())
+}
+
+#[test]
+fn the_manager_never_takes_a_descriptor_from_a_client() -> anyhow::Result<()> {
+    let manager = manager::Manager::start()?;
+    let manager::Address::Unix(path) = manager.address().clone() else {
+        anyhow::bail!("a Unix socket was asked for");
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let mut stream = UnixStream::connect(&path).await?;
+        let mut buf = FrameBuffer::new(HANDSHAKE_MAX_FRAME);
+        let session = handshake::initiate(&mut stream, &mut buf, manager.authkey()).await?;
+        buf.set_max_frame(session.max_frame + manager_ipc::frame::REPLY_HEADROOM);
+        // A request with a descriptor attached, as a hostile client would
+        // send one.
+        let offered = block("offered-to-the-manager", 4096, b"")?;
+        let mut frame = Vec::new();
+        encode_frame(
+            &RequestFrame {
+                id: RequestId(1),
+                request: Request::Registry(RegistryRequest::List),
+            },
+            &mut frame,
+            session.max_frame,
+        )?;
+        {
+            use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
+            let fds = [offered.as_fd()];
+            let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+            let mut control = SendAncillaryBuffer::new(&mut space);
+            assert!(control.push(SendAncillaryMessage::ScmRights(&fds)));
+            stream.writable().await?;
+            let sent = sendmsg(
+                stream.as_fd(),
+                &[IoSlice::new(&frame)],
+                &mut control,
+                SendFlags::empty(),
+            )?;
+            anyhow::ensure!(sent == frame.len(), "sent {sent} of {}", frame.len());
+        }
+        drop(offered);
+        // Answered as any request is...
+        let reply: ReplyFrame = buf.read_one(&mut stream).await?;
+        assert_eq!(reply.id, RequestId(1));
+        assert!(reply.result.is_ok(), "{reply:?}");
+        anyhow::Ok(())
+    })?;
+    // ...and the descriptor went nowhere: the manager (this process) holds
+    // no copy, since it reads requests with plain reads and the kernel
+    // closes what comes with them.
+    wait_until("the offered descriptor is closed", || {
+        Ok(memfds_named("offered-to-the-manager")? == 0)
+    })?;
+    manager.shutdown();
     Ok(())
 }
