@@ -235,3 +235,19 @@ fn a_shareable_list_keeps_its_items_types_across_processes() -> anyhow::Result<(
     manager.shutdown();
     Ok(())
 }
+
+#[test]
+fn a_shared_token_of_a_block_is_mapped_in_a_worker() -> anyhow::Result<()> {
+    let manager = start_manager()?;
+    let client = connect(&manager)?;
+    let block = client.shared_memory("by-token", 4096)?;
+    block.map()?.fill(..100, 0x5A);
+    run_workers(
+        &manager,
+        worker_program!(),
+        "shm_attach_check",
+        [(block.share(), 100_usize, 0x5A_u8)],
+    )?;
+    manager.shutdown();
+    Ok(())
+}

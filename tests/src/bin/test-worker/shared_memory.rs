@@ -4,6 +4,7 @@
 
 use anyhow::{Context, ensure};
 use manager::launcher::Entries;
+use manager::proxy::{Shared, SharedMemory};
 
 use crate::client;
 
@@ -15,6 +16,19 @@ pub(crate) fn register(entries: Entries) -> Entries {
         .entry("shm_hold", shm_hold)
         .entry("shm_count", shm_count)
         .entry("shm_list_fill", shm_list_fill)
+        .entry("shm_attach_check", shm_attach_check)
+}
+
+/// Attaches the block its token names, maps it and checks that its first
+/// `n` bytes are `byte`.
+fn shm_attach_check((token, n, byte): (Shared<SharedMemory>, usize, u8)) -> anyhow::Result<()> {
+    let block = client()?.attach(&token).context("attach the block")?;
+    let mapping = block.map()?;
+    ensure!(
+        mapping.to_vec(..n).iter().all(|&b| b == byte),
+        "the block does not hold {byte:#x}"
+    );
+    Ok(())
 }
 
 /// Opens the shareable list `name` (`len` slots of `slot_size` bytes) and
