@@ -23,7 +23,9 @@
 //!
 //! When the registry removes an object, its state's
 //! [`ObjectState::removed`] answers every parked request with
-//! [`ManagerError::ObjectGone`] before the actor stops.
+//! [`ManagerError::ObjectGone`] before the actor stops. An object that
+//! must outlive its removal (a shared memory block still mapped) says so
+//! ([`ObjectState::outlives_removal`]) and stops itself later.
 //!
 //! # Bulk requests
 //!
@@ -130,6 +132,16 @@ pub trait ObjectState: Sized + Send + Unpin + 'static {
     /// [`ObjectContext::gone`]).
     fn removed(&mut self, ctx: &mut ObjectContext<'_, Self>) {
         let _ = ctx;
+    }
+
+    /// Whether the object, once [`removed`](ObjectState::removed), must
+    /// outlive its removal: its name is free at once, but the actor keeps
+    /// running (a shared memory block still mapped keeps its memory until
+    /// its last holder has gone) and stops itself with
+    /// [`ObjectContext::stop`]. Asked right after `removed`; `false` by
+    /// default, and the actor stops then.
+    fn outlives_removal(&self) -> bool {
+        false
     }
 
     /// Whether the reply to `request` may hand something over (a queue
@@ -346,6 +358,34 @@ impl<S: ObjectState> ObjectContext<'_, S> {
         };
         step(state);
         *self.bulk = Some(Box::new(step));
+    }
+
+    /// Stops the object's actor once this turn ends: for an object that
+    /// outlived its removal ([`ObjectState::outlives_removal`]) and is now
+    /// done.
+    pub fn stop(&mut self) {
+        self.ctx.stop();
+    }
+
+    /// Runs `then` on the state once `event` has completed, unless the
+    /// actor has stopped first: how an object watches something outside
+    /// its mailbox (a connection's writer ending, as an Erlang monitor
+    /// watches a process), whichever object or thread ends it.
+    pub fn when<F>(
+        &mut self,
+        event: F,
+        then: impl FnOnce(&mut S, F::Output, &mut ObjectContext<'_, S>) + 'static,
+    ) where
+        F: std::future::Future + 'static,
+    {
+        let watch =
+            actix::fut::wrap_future::<_, ObjectActor<S>>(event).map(move |output, actor, ctx| {
+                actor.with_state(ctx, |state, octx| {
+                    then(state, output, octx);
+                    None
+                });
+            });
+        self.ctx.spawn(watch);
     }
 
     /// The object's deadlines, for tests.
@@ -598,11 +638,15 @@ impl<S: ObjectState> Handler<StopObject> for ObjectActor<S> {
     type Result = ();
 
     fn handle(&mut self, _msg: StopObject, ctx: &mut Self::Context) {
+        let mut outlives = false;
         self.with_state(ctx, |state, octx| {
             state.removed(octx);
+            outlives = state.outlives_removal();
             None
         });
-        ctx.stop();
+        if !outlives {
+            ctx.stop();
+        }
     }
 }
 

@@ -42,10 +42,10 @@ use actix::{
 use manager_core::inspect::ObjectReport;
 use manager_core::reply::{ObjectInfo, ObjectSummary, RegistryReply};
 use manager_core::request::RegistryRequest;
-use manager_core::{ManagerError, ObjectId, ObjectName, ObjectSpec};
+use manager_core::{ManagerError, ObjectId, ObjectKind, ObjectName, ObjectSpec};
 
 use crate::object::{ObjectHandle, ObjectStats, ReportObject, SharedStats, StopObject};
-use crate::objects::{self, CustomTypes};
+use crate::objects::{self, CustomTypes, SharedMemoryBudget};
 use crate::threads::{ThreadIndex, Threads};
 
 /// One registry request, as sent by the bridge.
@@ -186,6 +186,8 @@ pub struct RegistryActor {
     max_objects: usize,
     /// Creates refused for `max_objects` so far.
     refused_creates: u64,
+    /// The bytes shared memory blocks may take.
+    shared_memory: SharedMemoryBudget,
 }
 
 impl Default for RegistryActor {
@@ -198,6 +200,7 @@ impl Default for RegistryActor {
             threads: Threads::current_only(),
             max_objects: usize::MAX,
             refused_creates: 0,
+            shared_memory: SharedMemoryBudget::default(),
         }
     }
 }
@@ -228,6 +231,13 @@ impl RegistryActor {
     /// that fails with [`ManagerError::LimitReached`]. Unlimited by default.
     pub fn with_max_objects(mut self, max: usize) -> Self {
         self.max_objects = max.max(1);
+        self
+    }
+
+    /// Keeps its shared memory blocks within `budget` (unlimited by
+    /// default).
+    pub fn with_shared_memory(mut self, budget: SharedMemoryBudget) -> Self {
+        self.shared_memory = budget;
         self
     }
 
@@ -266,6 +276,7 @@ impl RegistryActor {
             objects::Placement {
                 threads: &self.threads,
                 at: thread,
+                shared_memory: &self.shared_memory,
             },
             id,
             name.clone(),
@@ -377,7 +388,12 @@ impl RegistryActor {
         RegistryOutcome {
             reply: Ok(RegistryReply::Removed(removed.is_some())),
             handle: None,
-            removed: removed.map(|entry| entry.handle.id),
+            // A shared memory block outlives its removal while mapped: the
+            // remover keeps its handle, so that its unmaps and its close
+            // still reach the block (the handle goes when the block stops).
+            removed: removed
+                .filter(|entry| entry.handle.kind != ObjectKind::SharedMemory)
+                .map(|entry| entry.handle.id),
         }
     }
 

@@ -376,6 +376,18 @@ impl ReplySink {
         }
     }
 
+    /// Completes once the connection's writer has stopped for good (the
+    /// connection ended, however its process did): what an object that
+    /// tracks holders waits on, independently of the notices a closed
+    /// connection sends to the objects it used.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn closed(&self) {
+        self.tx.closed().await;
+    }
+
     /// Whether the connection behind this sink has gone: its writer has
     /// stopped, or its peer has hung up.
     pub fn is_closed(&self) -> bool {

@@ -250,6 +250,17 @@ pub enum ManagerError {
     /// it changed nothing.
     #[error("cancelled by its caller while it waited")]
     Cancelled,
+    /// An object was asked for with another size than it has (a shared
+    /// memory block created with one size and asked for with another).
+    #[error("{what} is {size} bytes long, not {requested}")]
+    WrongSize {
+        /// The object, for example "shared memory `frames`".
+        what: String,
+        /// Its size.
+        size: u64,
+        /// The size asked for.
+        requested: u64,
+    },
 }
 
 fn overflowed(stored: &str, bound: &str) -> String {

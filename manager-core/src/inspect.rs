@@ -111,6 +111,10 @@ pub struct Totals {
     /// The manager process's resident set size, in bytes; `None` where it
     /// is not known (it is read from `/proc/self/status` on Linux).
     pub rss_bytes: Option<u64>,
+    /// Bytes of the shared memory blocks alive now, those removed by name
+    /// but still mapped included: what the manager's blocks hold of the
+    /// `Limits::max_shared_memory` budget.
+    pub shared_memory_bytes: u64,
 }
 
 impl Totals {
@@ -259,6 +263,14 @@ pub enum KindDetail {
         /// Whether it is broken.
         broken: bool,
     },
+    /// A shared memory block.
+    SharedMemory {
+        /// Its size in bytes.
+        size: u64,
+        /// Mappings its holders have open (each holder is listed in
+        /// [`ObjectDetail::holders`], its count the mappings it holds).
+        mappings: u64,
+    },
 }
 
 /// One live connection.
@@ -373,6 +385,7 @@ mod tests {
             errors_total: 2,
             handshakes_failed: 1,
             rss_bytes: Some(1 << 20),
+            shared_memory_bytes: 0,
         };
         assert_eq!(totals.requests_per_second(), 100.0);
         let empty = Totals {

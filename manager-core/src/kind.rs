@@ -1,7 +1,8 @@
 //! The kinds of shared object a manager can hold, and what creating each
 //! one takes: the one list of kinds every crate builds from.
 //!
-//! Fifteen kinds are built in (Python's `SyncManager` set); an application
+//! Sixteen kinds are built in (Python's `SyncManager` set, and the shared
+//! memory block of its `SharedMemoryManager`); an application
 //! adds its own with [`CustomType`](crate::custom::CustomType), named by a
 //! [`TypeName`] and carried as [`ObjectKind::Custom`].
 //!
@@ -144,6 +145,21 @@ macro_rules! for_each_kind {
                     parties: u64,
                 },
             },
+            /// For a shared memory block.
+            shared_memory: SharedMemory(SharedMemoryRequest) {
+                /// A block of memory worker processes map, like Python's
+                /// `SharedMemoryManager().SharedMemory()`.
+                SharedMemory shared_memory "shared memory" {
+                    /// Its size in bytes: at least 1, at most the manager's
+                    /// limit. The block is zero-filled.
+                    size: u64,
+                    /// The type of its elements, if it was made as a typed
+                    /// array (`std::any::type_name`, as value tags are): a
+                    /// typed view of another element type is refused.
+                    /// `None`: plain bytes.
+                    element: ::std::option::Option<::std::string::String>,
+                },
+            },
         }
     };
 }
@@ -223,17 +239,29 @@ impl fmt::Display for ObjectKind {
     }
 }
 
+/// The longest element type name a shared memory block records, in bytes.
+pub const MAX_ELEMENT_NAME: usize = 1024;
+
 impl ObjectSpec {
     /// Checks what a spec that came over the wire holds beyond numbers: a
-    /// custom type's name.
+    /// custom type's name, a shared memory block's element type name (at
+    /// most [`MAX_ELEMENT_NAME`] bytes).
     ///
     /// # Errors
     ///
     /// [`ManagerError::InvalidName`](crate::ManagerError::InvalidName) for a
-    /// bad type name.
+    /// bad type name, [`ManagerError::BadRequest`](crate::ManagerError::BadRequest)
+    /// for an element type name that is too long.
     pub fn check(&self) -> Result<(), crate::ManagerError> {
         match self {
             ObjectSpec::Custom { type_name, .. } => type_name.check(),
+            ObjectSpec::SharedMemory {
+                element: Some(element),
+                ..
+            } if element.len() > MAX_ELEMENT_NAME => Err(crate::ManagerError::BadRequest(format!(
+                "a shared memory block's element type name of {} bytes is over the limit of {MAX_ELEMENT_NAME}",
+                element.len()
+            ))),
             _ => Ok(()),
         }
     }
@@ -271,6 +299,10 @@ mod tests {
             ObjectSpec::Event,
             ObjectSpec::Condition,
             ObjectSpec::Barrier { parties: 2 },
+            ObjectSpec::SharedMemory {
+                size: 4096,
+                element: Some("f64".to_owned()),
+            },
             ObjectSpec::Custom {
                 type_name: TypeName::new("ledger").unwrap(),
                 init: v(),
@@ -292,6 +324,7 @@ mod tests {
             "event",
             "condition",
             "barrier",
+            "shared memory",
             "ledger",
         ];
         for (position, (spec, name)) in specs.iter().zip(names).enumerate() {

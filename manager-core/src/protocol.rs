@@ -50,7 +50,11 @@ use serde::{Deserialize, Serialize};
 /// requests answered with an error, the failed handshakes and the
 /// manager's resident memory; queue, condition and event `NWaiting`.
 /// 10: a type tag is written whole once per frame and by reference after
-/// that.
+/// that; shared memory blocks
+/// ([`SharedMemoryRequest`](crate::request::SharedMemoryRequest),
+/// [`Reply::Mapping`](crate::reply::Reply::Mapping) with its descriptor
+/// beside the frame, `ManagerError::WrongSize`, `KindDetail::SharedMemory`),
+/// whose kind comes before `Custom` in every kind enum.
 pub const PROTOCOL_VERSION: u16 = 10;
 
 /// Bytes every handshake starts with, so a stray peer is told apart early.

@@ -138,6 +138,7 @@ struct TotalsJson<'a> {
     errors_total: u64,
     handshakes_failed: u64,
     rss_bytes: Option<u64>,
+    shared_memory_bytes: u64,
 }
 
 impl<'a> From<&'a Totals> for TotalsJson<'a> {
@@ -159,6 +160,7 @@ impl<'a> From<&'a Totals> for TotalsJson<'a> {
             errors_total,
             handshakes_failed,
             rss_bytes,
+            shared_memory_bytes,
         } = totals;
         TotalsJson {
             taken_at: rfc3339(*taken_at),
@@ -175,6 +177,7 @@ impl<'a> From<&'a Totals> for TotalsJson<'a> {
             errors_total: *errors_total,
             handshakes_failed: *handshakes_failed,
             rss_bytes: *rss_bytes,
+            shared_memory_bytes: *shared_memory_bytes,
         }
     }
 }

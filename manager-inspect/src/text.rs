@@ -35,10 +35,11 @@ pub fn render(address: &Address, snapshot: &ManagerSnapshot) -> String {
     );
     let _ = writeln!(
         out,
-        "errors {}   failed handshakes {}   memory {}",
+        "errors {}   failed handshakes {}   memory {}   shared memory {}",
         t.errors_total,
         t.handshakes_failed,
-        rss(t.rss_bytes)
+        rss(t.rss_bytes),
+        bytes(t.shared_memory_bytes)
     );
     out.push('\n');
 
@@ -172,6 +173,9 @@ pub(crate) fn size(detail: &KindDetail) -> String {
             "{waiting}/{parties}{}",
             if *broken { ", broken" } else { "" }
         ),
+        KindDetail::SharedMemory { size, mappings } => {
+            format!("{}, {mappings} mapped", bytes(*size))
+        }
     }
 }
 

@@ -125,4 +125,36 @@ pub enum Error {
         /// How many attempts were made.
         attempts: u32,
     },
+    /// A shared memory block was to be mapped over a connection that
+    /// cannot carry its descriptor: only a Unix socket to a manager on
+    /// this machine can. Nothing was asked of the manager.
+    #[error(
+        "shared memory needs a Unix socket to a manager on this machine; {address} is not one (map {what} in a process connected over a Unix socket)"
+    )]
+    SharedMemoryNeedsUnix {
+        /// The object, for example "shared memory `frames`".
+        what: String,
+        /// The manager's address.
+        address: Address,
+    },
+    /// A shared memory block's descriptor came but could not be mapped
+    /// (out of address space, a block not sealed against shrinking).
+    #[error("map {what}: {cause}")]
+    Map {
+        /// The object, for example "shared memory `frames`".
+        what: String,
+        /// The OS's reason, or what was wrong with the block.
+        cause: std::io::Error,
+    },
+    /// A view of a shared memory block does not fit it: a typed array
+    /// whose element size does not divide the block's size, a
+    /// `ShareableList` of another layout, a read of a slot as another type
+    /// than it holds.
+    #[error("{what}: {reason}")]
+    View {
+        /// The object, for example "shared memory `frames`".
+        what: String,
+        /// What does not fit.
+        reason: String,
+    },
 }

@@ -59,7 +59,6 @@ mod handles;
 pub mod handshake;
 pub mod limits;
 mod outbox;
-#[cfg(feature = "server")]
 mod platform;
 #[cfg(feature = "server")]
 pub mod server;

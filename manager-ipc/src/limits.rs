@@ -97,7 +97,31 @@ pub struct Limits {
     /// new object and each new connection goes to the next thread in
     /// turn; with 1, everything shares one thread.
     pub threads: usize,
+    /// The largest shared memory block a client may create, in bytes
+    /// (default 4 GiB, [`DEFAULT_MAX_SHARED_MEMORY_BLOCK`]).
+    pub max_shared_memory_block: u64,
+    /// The most bytes all shared memory blocks may take together, those
+    /// removed but still mapped included (default 8 GiB,
+    /// [`DEFAULT_MAX_SHARED_MEMORY`]). A block's pages are taken from the
+    /// system as its holders touch them, not when it is created.
+    pub max_shared_memory: u64,
+    /// How many shared memory blocks the manager holds at once, removed
+    /// ones still mapped included (default 1024,
+    /// [`DEFAULT_MAX_SHARED_MEMORY_BLOCKS`]). Each holds a descriptor in
+    /// the manager: keep its open-file limit (`ulimit -n`) above
+    /// `max_connections` plus this.
+    pub max_shared_memory_blocks: usize,
 }
+
+/// The default [`Limits::max_shared_memory_blocks`].
+pub const DEFAULT_MAX_SHARED_MEMORY_BLOCKS: usize = 1024;
+
+/// The default [`Limits::max_shared_memory_block`]: 4 GiB, room for a
+/// 1 GiB array and then some.
+pub const DEFAULT_MAX_SHARED_MEMORY_BLOCK: u64 = 4 << 30;
+
+/// The default [`Limits::max_shared_memory`]: 8 GiB.
+pub const DEFAULT_MAX_SHARED_MEMORY: u64 = 8 << 30;
 
 /// The most threads a manager runs on.
 pub const MAX_THREADS: usize = 1024;
@@ -121,6 +145,9 @@ impl Default for Limits {
             max_handshakes: 128,
             max_objects: 100_000,
             threads: default_threads(),
+            max_shared_memory_block: DEFAULT_MAX_SHARED_MEMORY_BLOCK,
+            max_shared_memory: DEFAULT_MAX_SHARED_MEMORY,
+            max_shared_memory_blocks: DEFAULT_MAX_SHARED_MEMORY_BLOCKS,
         }
     }
 }
@@ -158,6 +185,12 @@ impl Limits {
             (ENV_MAX_HANDSHAKES, count(self.max_handshakes)),
             (ENV_MAX_OBJECTS, count(self.max_objects)),
             (ENV_THREADS, count(self.threads)),
+            (ENV_MAX_SHARED_MEMORY_BLOCK, self.max_shared_memory_block),
+            (ENV_MAX_SHARED_MEMORY, self.max_shared_memory),
+            (
+                ENV_MAX_SHARED_MEMORY_BLOCKS,
+                count(self.max_shared_memory_blocks),
+            ),
         ]
     }
 
@@ -177,6 +210,9 @@ impl Limits {
             ENV_MAX_HANDSHAKES => self.max_handshakes = count,
             ENV_MAX_OBJECTS => self.max_objects = count,
             ENV_THREADS => self.threads = count,
+            ENV_MAX_SHARED_MEMORY_BLOCK => self.max_shared_memory_block = value,
+            ENV_MAX_SHARED_MEMORY => self.max_shared_memory = value,
+            ENV_MAX_SHARED_MEMORY_BLOCKS => self.max_shared_memory_blocks = count,
             _ => return false,
         }
         true
@@ -205,6 +241,14 @@ pub const ENV_MAX_HANDSHAKES: &str = "MANAGER_MAX_HANDSHAKES";
 pub const ENV_MAX_OBJECTS: &str = "MANAGER_MAX_OBJECTS";
 /// Where a manager process finds [`Limits::threads`].
 pub const ENV_THREADS: &str = "MANAGER_THREADS";
+/// Where a manager process finds [`Limits::max_shared_memory_block`]:
+/// decimal bytes.
+pub const ENV_MAX_SHARED_MEMORY_BLOCK: &str = "MANAGER_MAX_SHARED_MEMORY_BLOCK";
+/// Where a manager process finds [`Limits::max_shared_memory`]: decimal
+/// bytes.
+pub const ENV_MAX_SHARED_MEMORY: &str = "MANAGER_MAX_SHARED_MEMORY";
+/// Where a manager process finds [`Limits::max_shared_memory_blocks`].
+pub const ENV_MAX_SHARED_MEMORY_BLOCKS: &str = "MANAGER_MAX_SHARED_MEMORY_BLOCKS";
 
 /// `timeout` in whole milliseconds, rounded up so that a non-zero timeout
 /// stays non-zero; saturates at `u64::MAX`.
@@ -230,6 +274,9 @@ mod tests {
             max_handshakes: 7,
             max_objects: 8,
             threads: 9,
+            max_shared_memory_block: 10,
+            max_shared_memory: 11,
+            max_shared_memory_blocks: 12,
         };
         let mut read = Limits::default();
         for (name, value) in limits.to_env() {

@@ -5,16 +5,104 @@
 //! when another user could connect to it; the server notices a peer that
 //! hung up without reading from it ([`peer_hung_up`]). An inspection
 //! reports the manager's resident memory ([`resident_set_bytes`]).
+//!
+//! A shared memory block's descriptor travels beside a reply frame: the
+//! server sends the frame with the descriptor attached to its first byte
+//! ([`send_with_fd`], `SCM_RIGHTS`), and the client reads every reply with
+//! `recvmsg` ([`recv_with_fds`]), keeping the descriptors that come, in
+//! order. The server reads requests with plain reads, so a descriptor a
+//! client sends it is closed by the kernel, never taken.
 
 #![allow(unsafe_code)]
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::collections::VecDeque;
+use std::io;
+use std::mem::MaybeUninit;
+#[cfg(feature = "server")]
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{BorrowedFd, OwnedFd};
+
+/// The most descriptors one read takes. The server attaches one to a
+/// `sendmsg` and Linux never returns the descriptors of two sends from one
+/// read, so one is enough; the room for more only tolerates other kernels.
+pub(crate) const MAX_FDS_PER_READ: usize = 4;
+
+/// Sends as much of `bytes` as the Unix socket `socket` takes now, with
+/// `fd` attached to the first byte (`SCM_RIGHTS`); how many bytes went (at
+/// least one on success: the descriptor went with them). `WouldBlock` if
+/// the socket is full. Only the server sends descriptors.
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
+pub(crate) fn send_with_fd(
+    socket: BorrowedFd<'_>,
+    bytes: &[u8],
+    fd: BorrowedFd<'_>,
+) -> io::Result<usize> {
+    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
+
+    let fds = [fd];
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut control = SendAncillaryBuffer::new(&mut space);
+    if !control.push(SendAncillaryMessage::ScmRights(&fds)) {
+        return Err(io::Error::other(
+            "no room for a descriptor in a control message",
+        ));
+    }
+    let iov = [io::IoSlice::new(bytes)];
+    let sent = sendmsg(
+        socket,
+        &iov,
+        &mut control,
+        SendFlags::DONTWAIT | SendFlags::NOSIGNAL,
+    )?;
+    Ok(sent)
+}
+
+/// Reads what the Unix socket `socket` has into `buf`, as a plain read
+/// does, and appends the descriptors that came with those bytes to `fds`
+/// (close-on-exec). `WouldBlock` if nothing is there.
+///
+/// # Errors
+///
+/// The OS's; `InvalidData` if more descriptors came than
+/// [`MAX_FDS_PER_READ`] (the kernel closed the rest: the connection can
+/// no longer tell which reply each belongs to).
+pub(crate) fn recv_with_fds(
+    socket: BorrowedFd<'_>,
+    buf: &mut [u8],
+    fds: &mut VecDeque<OwnedFd>,
+) -> io::Result<usize> {
+    use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, ReturnFlags, recvmsg};
+
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(MAX_FDS_PER_READ))];
+    let mut control = RecvAncillaryBuffer::new(&mut space);
+    let mut iov = [io::IoSliceMut::new(buf)];
+    let flags = RecvFlags::DONTWAIT;
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let flags = flags | RecvFlags::CMSG_CLOEXEC;
+    let got = recvmsg(socket, &mut iov, &mut control, flags)?;
+    for message in control.drain() {
+        if let RecvAncillaryMessage::ScmRights(received) = message {
+            fds.extend(received);
+        }
+    }
+    // Dropping `control` closes whatever it still holds.
+    if got.flags.contains(ReturnFlags::CTRUNC) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "more than {MAX_FDS_PER_READ} descriptors came with one read; the ones past it are lost"
+            ),
+        ));
+    }
+    Ok(got.bytes)
+}
 
 /// Whether the peer of the connected socket `fd` has hung up (closed or
 /// shut down its end) or the socket has failed, without reading from it or
 /// waiting. On Linux a peer's orderly close is seen before any byte
 /// following it is read (`POLLRDHUP`); elsewhere only a full hang-up or an
 /// error is.
+#[cfg(feature = "server")]
 pub(crate) fn peer_hung_up(fd: impl AsFd) -> bool {
     #[cfg(target_os = "linux")]
     const EVENTS: libc::c_short = libc::POLLRDHUP;
@@ -43,7 +131,7 @@ pub(crate) fn peer_hung_up(fd: impl AsFd) -> bool {
 ///
 /// The OS's, as for [`std::os::unix::net::UnixListener::bind`]; `AddrInUse`
 /// if `path` exists.
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", feature = "server"))]
 pub(crate) fn bind_private_unix_listener(
     path: &std::path::Path,
 ) -> std::io::Result<std::os::unix::net::UnixListener> {
@@ -66,7 +154,7 @@ pub(crate) fn bind_private_unix_listener(
 
 /// Elsewhere the mode of a socket's inode does not carry over to its file:
 /// the file is made 0600 right after `bind`.
-#[cfg(not(target_os = "linux"))]
+#[cfg(all(not(target_os = "linux"), feature = "server"))]
 pub(crate) fn bind_private_unix_listener(
     path: &std::path::Path,
 ) -> std::io::Result<std::os::unix::net::UnixListener> {
@@ -79,20 +167,20 @@ pub(crate) fn bind_private_unix_listener(
 
 /// The resident set size of this process, in bytes: the `VmRSS` line of
 /// `/proc/self/status`. `None` if it cannot be read or parsed.
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", feature = "server"))]
 pub(crate) fn resident_set_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     vm_rss(&status)
 }
 
 /// Elsewhere the resident set size is not reported.
-#[cfg(not(target_os = "linux"))]
+#[cfg(all(not(target_os = "linux"), feature = "server"))]
 pub(crate) fn resident_set_bytes() -> Option<u64> {
     None
 }
 
 /// The `VmRSS:   1234 kB` line of a `/proc/PID/status` text, in bytes.
-#[cfg(any(target_os = "linux", test))]
+#[cfg(any(all(target_os = "linux", feature = "server"), test))]
 fn vm_rss(status: &str) -> Option<u64> {
     let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
     let kib = line.trim().strip_suffix("kB")?.trim().parse::<u64>().ok()?;
@@ -103,6 +191,45 @@ fn vm_rss(status: &str) -> Option<u64> {
 mod tests {
     use super::*;
 
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn descriptors_arrive_in_order_with_their_bytes_and_close_on_exec() {
+        use std::os::fd::AsFd;
+        use std::os::unix::net::UnixStream;
+
+        use rustix::fs::{MemfdFlags, fstat, memfd_create};
+        use rustix::io::{FdFlags, fcntl_getfd};
+
+        let (server, client) = UnixStream::pair().unwrap();
+        let first = memfd_create("first", MemfdFlags::empty()).unwrap();
+        let second = memfd_create("second", MemfdFlags::empty()).unwrap();
+        assert_eq!(
+            send_with_fd(server.as_fd(), b"ab", first.as_fd()).unwrap(),
+            2
+        );
+        assert_eq!(
+            send_with_fd(server.as_fd(), b"cd", second.as_fd()).unwrap(),
+            2
+        );
+
+        let mut fds = VecDeque::new();
+        let mut buf = [0; 16];
+        // One read never takes the descriptors of two sends.
+        let n = recv_with_fds(client.as_fd(), &mut buf, &mut fds).unwrap();
+        assert_eq!(&buf[..n], b"ab");
+        assert_eq!(fds.len(), 1);
+        let n = recv_with_fds(client.as_fd(), &mut buf, &mut fds).unwrap();
+        assert_eq!(&buf[..n], b"cd");
+        assert_eq!(fds.len(), 2);
+        for (got, sent) in fds.iter().zip([&first, &second]) {
+            assert_eq!(fstat(got).unwrap().st_ino, fstat(sent).unwrap().st_ino);
+            assert!(fcntl_getfd(got).unwrap().contains(FdFlags::CLOEXEC));
+        }
+        // Nothing more: a read that would block says so.
+        let e = recv_with_fds(client.as_fd(), &mut buf, &mut fds).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+    }
+
     #[test]
     fn vm_rss_reads_the_status_line_in_bytes() {
         let status = "Name:\tmanager\nVmPeak:\t  9000 kB\nVmRSS:\t    1234 kB\nThreads:\t4\n";
@@ -111,7 +238,7 @@ mod tests {
         assert_eq!(vm_rss("VmRSS:\tlots kB\n"), None);
     }
 
-    #[cfg(target_os = "linux")]
+    #[cfg(all(target_os = "linux", feature = "server"))]
     #[test]
     fn this_process_has_a_resident_set() {
         let rss = resident_set_bytes().expect("/proc/self/status has VmRSS");

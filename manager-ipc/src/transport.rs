@@ -1,24 +1,36 @@
 //! The two transports, Unix domain sockets and TCP, behind one trait so the
 //! handshake, the bridge and the client are written once.
 
+use std::collections::VecDeque;
 use std::io;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, ready};
 
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::{TcpStream, UnixStream, tcp, unix};
 
 use crate::Address;
+use crate::platform;
 
 /// A connected byte stream that splits into owned halves, and moves to
 /// another thread's runtime as its std twin.
 pub(crate) trait Stream: AsyncRead + AsyncWrite + AsFd + Unpin + Send + 'static {
     type Read: AsyncRead + Unpin + Send + 'static;
-    type Write: AsyncWrite + Unpin + Send + Into<AnyWriteHalf> + 'static;
+    type Write: AsyncWrite + Unpin + Send + Into<AnyWriteHalf> + SendFd + 'static;
+    /// The read half as a client reads replies with it: on a Unix socket,
+    /// one that also takes the descriptors that come beside them.
+    type ClientRead: AsyncRead + Unpin + Send + 'static;
     /// The same socket, detached from any runtime.
     #[cfg(feature = "server")]
     type Std: Send + 'static;
 
     fn into_split(self) -> (Self::Read, Self::Write);
+
+    /// The client's reader of `read`, putting the descriptors that come
+    /// into `fds`.
+    fn client_read(read: Self::Read, fds: ReceivedFds) -> Self::ClientRead;
 
     /// Detaches the socket from this thread's runtime (the server hands a
     /// connection to another of its threads).
@@ -35,11 +47,16 @@ pub(crate) trait Stream: AsyncRead + AsyncWrite + AsFd + Unpin + Send + 'static 
 impl Stream for UnixStream {
     type Read = unix::OwnedReadHalf;
     type Write = unix::OwnedWriteHalf;
+    type ClientRead = FdReader;
     #[cfg(feature = "server")]
     type Std = std::os::unix::net::UnixStream;
 
     fn into_split(self) -> (Self::Read, Self::Write) {
         UnixStream::into_split(self)
+    }
+
+    fn client_read(read: Self::Read, fds: ReceivedFds) -> FdReader {
+        FdReader { half: read, fds }
     }
 
     #[cfg(feature = "server")]
@@ -57,11 +74,17 @@ impl Stream for UnixStream {
 impl Stream for TcpStream {
     type Read = tcp::OwnedReadHalf;
     type Write = tcp::OwnedWriteHalf;
+    type ClientRead = tcp::OwnedReadHalf;
     #[cfg(feature = "server")]
     type Std = std::net::TcpStream;
 
     fn into_split(self) -> (Self::Read, Self::Write) {
         TcpStream::into_split(self)
+    }
+
+    /// Nothing but bytes comes over TCP.
+    fn client_read(read: Self::Read, _fds: ReceivedFds) -> Self::ClientRead {
+        read
     }
 
     #[cfg(feature = "server")]
@@ -128,5 +151,97 @@ impl From<unix::OwnedWriteHalf> for AnyWriteHalf {
 impl From<tcp::OwnedWriteHalf> for AnyWriteHalf {
     fn from(half: tcp::OwnedWriteHalf) -> Self {
         AnyWriteHalf::Tcp(half)
+    }
+}
+
+/// The descriptors a client's connection has received beside its reply
+/// frames and not yet given to a reply, oldest first.
+pub(crate) type ReceivedFds = Arc<Mutex<VecDeque<OwnedFd>>>;
+
+/// The read half of a client's Unix socket, read with `recvmsg`: the
+/// bytes go to the reader as from any read half, the descriptors that
+/// come with them into the connection's [`ReceivedFds`]
+/// (see [`platform::recv_with_fds`]).
+#[derive(Debug)]
+pub(crate) struct FdReader {
+    half: unix::OwnedReadHalf,
+    fds: ReceivedFds,
+}
+
+impl AsyncRead for FdReader {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        /// Bytes zeroed for one read at most (`recvmsg` needs initialized
+        /// memory); the reader's buffer is rarely emptier than this.
+        const MAX_READ: usize = 256 * 1024;
+        let this = self.get_mut();
+        let stream: &UnixStream = this.half.as_ref();
+        loop {
+            ready!(stream.poll_read_ready(cx))?;
+            let room = buf.remaining().min(MAX_READ);
+            let into = buf.initialize_unfilled_to(room);
+            let read = stream.try_io(Interest::READABLE, || {
+                let mut fds = this.fds.lock().unwrap_or_else(|e| e.into_inner());
+                platform::recv_with_fds(stream.as_fd(), into, &mut fds)
+            });
+            match read {
+                Ok(n) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+/// A write half that can send a descriptor beside its bytes: a Unix
+/// socket's. The server's writer sends a shared memory block's this way
+/// (a client never does).
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
+pub(crate) trait SendFd {
+    /// Writes at least the first byte of `bytes` (waiting until the socket
+    /// takes some) with `fd` attached to it; how many bytes went.
+    ///
+    /// # Errors
+    ///
+    /// The OS's; `Unsupported` on a transport that cannot carry a
+    /// descriptor (TCP).
+    fn send_with_fd<'a>(
+        &'a self,
+        bytes: &'a [u8],
+        fd: std::os::fd::BorrowedFd<'a>,
+    ) -> impl Future<Output = io::Result<usize>> + Send + 'a;
+}
+
+impl SendFd for unix::OwnedWriteHalf {
+    async fn send_with_fd<'a>(
+        &'a self,
+        bytes: &'a [u8],
+        fd: std::os::fd::BorrowedFd<'a>,
+    ) -> io::Result<usize> {
+        let stream: &UnixStream = self.as_ref();
+        stream
+            .async_io(Interest::WRITABLE, || {
+                platform::send_with_fd(stream.as_fd(), bytes, fd)
+            })
+            .await
+    }
+}
+
+impl SendFd for tcp::OwnedWriteHalf {
+    async fn send_with_fd<'a>(
+        &'a self,
+        _bytes: &'a [u8],
+        _fd: std::os::fd::BorrowedFd<'a>,
+    ) -> io::Result<usize> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "a descriptor cannot travel over TCP",
+        ))
     }
 }

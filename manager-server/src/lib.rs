@@ -138,6 +138,19 @@ struct LimitFlags {
     /// process may use).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
+
+    /// Bytes of the largest shared memory block (default 4 GiB).
+    #[arg(long, value_name = "BYTES")]
+    max_shared_memory_block: Option<u64>,
+
+    /// Bytes of all shared memory blocks together (default 8 GiB).
+    #[arg(long, value_name = "BYTES")]
+    max_shared_memory: Option<u64>,
+
+    /// Shared memory blocks at once (default 1024); each holds a
+    /// descriptor of the server's.
+    #[arg(long, value_name = "N")]
+    max_shared_memory_blocks: Option<usize>,
 }
 
 impl LimitFlags {
@@ -168,6 +181,15 @@ impl LimitFlags {
         }
         if let Some(v) = self.max_handshakes {
             limits.max_handshakes = v;
+        }
+        if let Some(v) = self.max_shared_memory_block {
+            limits.max_shared_memory_block = v;
+        }
+        if let Some(v) = self.max_shared_memory {
+            limits.max_shared_memory = v;
+        }
+        if let Some(v) = self.max_shared_memory_blocks {
+            limits.max_shared_memory_blocks = v;
         }
         if let Some(v) = self.max_objects {
             limits.max_objects = v;

@@ -15,6 +15,10 @@
 //! - Custom object types (Python's `BaseManager.register`): implement
 //!   [`CustomType`] and [`CustomObject`], register with
 //!   [`ManagerBuilder::register`], call through [`proxy::Custom`].
+//! - [`shared_memory`]: blocks the manager owns and processes map
+//!   (Python's `SharedMemoryManager`), found by name with
+//!   [`Client::shared_memory`]; typed as a [`shared_memory::SharedArray`]
+//!   or a [`shared_memory::ShareableList`].
 //! - [`inspect`]: what a running manager holds, its clients and totals
 //!   ([`Client::inspect`]).
 //! - [`launcher`]: start worker processes that connect with one call.
@@ -78,10 +82,13 @@ mod platform;
 #[cfg(feature = "manager")]
 pub mod pool;
 pub mod proxy;
+pub mod shared_memory;
 mod worker_report;
 
 pub use address::Address;
 pub use auth::AuthKey;
+/// The plain-old-data traits of shared memory arrays' element types.
+pub use bytemuck;
 pub use client::Client;
 pub use error::{Error, LaunchError, StartError, WorkerError};
 pub use inspect::ManagerSnapshot;

@@ -29,6 +29,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use manager_actors::objects::SharedMemoryBudget;
 use manager_actors::{ActorSystem, CustomObject, CustomTypes, RegistryActor};
 
 use crate::address::Address;
@@ -71,6 +72,7 @@ impl Default for ManagerBuilder {
             config: ServerConfig {
                 manager_id: 0,
                 limits: Limits::default(),
+                shared_memory: SharedMemoryBudget::default(),
             },
         }
     }
@@ -245,8 +247,14 @@ impl ManagerBuilder {
         let mut config = self.config;
         config.manager_id = random_id()?;
         let manager_id = config.manager_id;
+        config.shared_memory = SharedMemoryBudget::new(
+            config.limits.max_shared_memory_block,
+            config.limits.max_shared_memory,
+            config.limits.max_shared_memory_blocks,
+        );
         let registry = RegistryActor::with_custom_types(self.custom)
-            .with_max_objects(config.limits.max_objects);
+            .with_max_objects(config.limits.max_objects)
+            .with_shared_memory(config.shared_memory.clone());
         let threads = config.limits.threads;
         #[cfg(feature = "metrics")]
         let (metrics, metrics_limits) = (self.metrics, self.metrics_limits);

@@ -96,7 +96,7 @@ fn fitting_range(start: i64, count: usize, len: usize) -> Result<std::ops::Range
 }
 
 /// The state of a new array (`ObjectSpec::Array`).
-pub(super) fn array(items: Vec<Encoded>) -> Result<ArrayState, ManagerError> {
+pub(super) fn array(_: &super::Making<'_>, items: Vec<Encoded>) -> Result<ArrayState, ManagerError> {
     Ok(ArrayState::new(items))
 }
 

@@ -112,7 +112,7 @@ impl BarrierState {
 /// # Errors
 ///
 /// [`ManagerError::BadRequest`] for no parties.
-pub(super) fn barrier(parties: u64) -> Result<BarrierState, ManagerError> {
+pub(super) fn barrier(_: &super::Making<'_>, parties: u64) -> Result<BarrierState, ManagerError> {
     if parties == 0 {
         return Err(ManagerError::BadRequest(
             "a barrier needs at least one party".to_owned(),

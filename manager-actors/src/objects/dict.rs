@@ -239,7 +239,7 @@ impl DictState {
 }
 
 /// The state of a new dict (`ObjectSpec::Dict`).
-pub(super) fn dict() -> Result<DictState, ManagerError> {
+pub(super) fn dict(_: &super::Making<'_>) -> Result<DictState, ManagerError> {
     Ok(DictState::new())
 }
 

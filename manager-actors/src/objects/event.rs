@@ -43,7 +43,7 @@ impl EventState {
 }
 
 /// The state of a new event (`ObjectSpec::Event`).
-pub(super) fn event() -> Result<EventState, ManagerError> {
+pub(super) fn event(_: &super::Making<'_>) -> Result<EventState, ManagerError> {
     Ok(EventState::new())
 }
 

@@ -182,7 +182,7 @@ pub(super) fn discard_items(items: Vec<Encoded>) {
 }
 
 /// The state of a new list (`ObjectSpec::List`).
-pub(super) fn list() -> Result<ListState, ManagerError> {
+pub(super) fn list(_: &super::Making<'_>) -> Result<ListState, ManagerError> {
     Ok(ListState::new())
 }
 

@@ -55,12 +55,12 @@ impl LockState {
 }
 
 /// The state of a new lock (`ObjectSpec::Lock`).
-pub(super) fn lock() -> Result<LockState, ManagerError> {
+pub(super) fn lock(_: &super::Making<'_>) -> Result<LockState, ManagerError> {
     Ok(LockState::new(false))
 }
 
 /// The state of a new re-entrant lock (`ObjectSpec::RLock`).
-pub(super) fn rlock() -> Result<LockState, ManagerError> {
+pub(super) fn rlock(_: &super::Making<'_>) -> Result<LockState, ManagerError> {
     Ok(LockState::new(true))
 }
 

@@ -17,6 +17,7 @@
 //! | event | [`EventState`] | `EventRequest` |
 //! | condition | [`ConditionState`] | `ConditionRequest` |
 //! | barrier | [`BarrierState`] | `BarrierRequest` |
+//! | shared memory | [`SharedMemoryState`] | `SharedMemoryRequest` |
 //! | an application's own ([`custom`]) | [`CustomState`] | its `CustomType::Request`, encoded |
 
 use actix::{Addr, Recipient};
@@ -36,8 +37,8 @@ pub use custom::{CallInfo, CustomObject, CustomState, CustomTypes};
 
 /// Makes, from the list of kinds, each family's module (`objects/FILE.rs`,
 /// which exports its state and has a function per kind, named by the
-/// kind's method, that makes a new object's state from its spec's fields)
-/// and [`spawn`].
+/// kind's method, that makes a new object's state from a [`Making`] and
+/// its spec's fields) and [`spawn`].
 macro_rules! objects {
     ($(
         $(#[$family_doc:meta])*
@@ -61,7 +62,8 @@ macro_rules! objects {
         /// [`ManagerError::BadRequest`] for a spec that cannot make an
         /// object (a barrier for no parties); for a custom type,
         /// [`ManagerError::UnknownType`] if `custom` does not have it and
-        /// [`ManagerError::CreateFailed`] if it refuses the parameters.
+        /// [`ManagerError::CreateFailed`] if it refuses the parameters; for
+        /// a shared memory block, the errors of [`SharedMemoryState::new`].
         pub fn spawn(
             spec: ObjectSpec,
             custom: &CustomTypes,
@@ -71,10 +73,12 @@ macro_rules! objects {
             stats: SharedStats,
         ) -> Result<(ObjectHandle, Recipient<StopObject>), ManagerError> {
             let kind = spec.kind();
+            let making = Making { name: &name, place };
             Ok(match spec {
                 $($(
                     ObjectSpec::$Kind $({$($field),*})? => {
-                        start(place, $file::$method($($($field),*)?)?, id, name, kind, stats)
+                        let state = $file::$method(&making $($(, $field)*)?)?;
+                        start(place, state, id, name, kind, stats)
                     }
                 )+)+
                 ObjectSpec::Custom { type_name, init } => {
@@ -87,6 +91,14 @@ macro_rules! objects {
 
 manager_core::for_each_kind!(objects);
 
+/// What a kind's state constructor may need besides its spec's fields.
+pub(crate) struct Making<'a> {
+    /// The new object's name.
+    pub(crate) name: &'a ObjectName,
+    /// Where it will run, and the manager's budgets.
+    pub(crate) place: Placement<'a>,
+}
+
 /// Where a new object's actor runs: one of a manager's threads.
 #[derive(Debug, Clone, Copy)]
 pub struct Placement<'a> {
@@ -94,6 +106,8 @@ pub struct Placement<'a> {
     pub threads: &'a Threads,
     /// The one to start the actor on.
     pub at: ThreadIndex,
+    /// The bytes the manager's shared memory blocks may take.
+    pub shared_memory: &'a SharedMemoryBudget,
 }
 
 impl Placement<'static> {
@@ -101,9 +115,11 @@ impl Placement<'static> {
     /// single-threaded set-ups.
     pub fn here() -> Self {
         static HERE: std::sync::OnceLock<Threads> = std::sync::OnceLock::new();
+        static UNLIMITED: std::sync::OnceLock<SharedMemoryBudget> = std::sync::OnceLock::new();
         Placement {
             threads: HERE.get_or_init(Threads::current_only),
             at: ThreadIndex(0),
+            shared_memory: UNLIMITED.get_or_init(SharedMemoryBudget::default),
         }
     }
 }

@@ -134,7 +134,7 @@ impl NamespaceState {
 }
 
 /// The state of a new namespace (`ObjectSpec::Namespace`).
-pub(super) fn namespace() -> Result<NamespaceState, ManagerError> {
+pub(super) fn namespace(_: &super::Making<'_>) -> Result<NamespaceState, ManagerError> {
     Ok(NamespaceState::new())
 }
 

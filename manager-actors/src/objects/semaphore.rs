@@ -156,12 +156,12 @@ impl SemaphoreState {
 }
 
 /// The state of a new semaphore (`ObjectSpec::Semaphore`).
-pub(super) fn semaphore(value: u64) -> Result<SemaphoreState, ManagerError> {
+pub(super) fn semaphore(_: &super::Making<'_>, value: u64) -> Result<SemaphoreState, ManagerError> {
     Ok(SemaphoreState::new(value, false))
 }
 
 /// The state of a new bounded semaphore (`ObjectSpec::BoundedSemaphore`).
-pub(super) fn bounded_semaphore(value: u64) -> Result<SemaphoreState, ManagerError> {
+pub(super) fn bounded_semaphore(_: &super::Making<'_>, value: u64) -> Result<SemaphoreState, ManagerError> {
     Ok(SemaphoreState::new(value, true))
 }
 

@@ -113,7 +113,7 @@ impl SetState {
 }
 
 /// The state of a new set (`ObjectSpec::Set`).
-pub(super) fn set() -> Result<SetState, ManagerError> {
+pub(super) fn set(_: &super::Making<'_>) -> Result<SetState, ManagerError> {
     Ok(SetState::new())
 }
 

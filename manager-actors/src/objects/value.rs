@@ -71,7 +71,7 @@ impl ValueState {
 }
 
 /// The state of a new value (`ObjectSpec::Value`).
-pub(super) fn value(initial: Encoded) -> Result<ValueState, ManagerError> {
+pub(super) fn value(_: &super::Making<'_>, initial: Encoded) -> Result<ValueState, ManagerError> {
     Ok(ValueState::new(initial))
 }
 

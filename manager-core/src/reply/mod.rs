@@ -6,11 +6,14 @@
 //! long for one frame comes in several, see [`parts`]. A caller names the
 //! shape it expects as a type ([`ReplyShape`]), never by matching.
 
+mod attached;
 pub mod parts;
 pub mod shape;
 
+pub use attached::AttachedFd;
+
 pub use parts::{Part, PartsMismatch, ReplyParts};
-pub use shape::{Delivered, Removed, ReplyShape, Swapped, Versioned, Woken};
+pub use shape::{Delivered, Mapped, Removed, ReplyShape, Swapped, Versioned, Woken};
 
 use serde::{Deserialize, Serialize};
 
@@ -98,6 +101,38 @@ pub enum Reply {
     /// bulk read or removal, such as
     /// [`DictRequest::GetMany`](crate::request::DictRequest::GetMany)).
     MaybeValues(Vec<Option<Encoded>>),
+    /// A shared memory block to map
+    /// ([`SharedMemoryRequest::Map`](crate::request::SharedMemoryRequest::Map)):
+    /// its size, and its descriptor, which travels beside the frame (see
+    /// [`AttachedFd`]).
+    Mapping {
+        /// The block's size in bytes.
+        size: u64,
+        /// The block's descriptor: not in the frame's bytes; attached by
+        /// the client's reader from the descriptors that came with the
+        /// frame.
+        #[serde(skip)]
+        fd: AttachedFd,
+    },
+}
+
+impl Reply {
+    /// The descriptor this reply hands over beside its frame, if it is one
+    /// that does ([`Reply::Mapping`]).
+    pub fn attached_fd(&self) -> Option<&AttachedFd> {
+        match self {
+            Reply::Mapping { fd, .. } => Some(fd),
+            _ => None,
+        }
+    }
+
+    /// The descriptor slot of a reply that announces one, to fill.
+    pub fn attached_fd_mut(&mut self) -> Option<&mut AttachedFd> {
+        match self {
+            Reply::Mapping { fd, .. } => Some(fd),
+            _ => None,
+        }
+    }
 }
 
 /// The registry's answers.

@@ -371,6 +371,7 @@ impl Reply {
             Reply::More(_) => "more",
             Reply::Woken { .. } => "woken",
             Reply::MaybeValues(_) => "maybe values",
+            Reply::Mapping { .. } => "mapping",
         }
     }
 }
@@ -485,6 +486,7 @@ mod tests {
                 errors_total: 0,
                 handshakes_failed: 0,
                 rss_bytes: None,
+                shared_memory_bytes: 0,
             },
             objects: (0..500)
                 .map(|i| ObjectReport {

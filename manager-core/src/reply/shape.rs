@@ -10,7 +10,7 @@
 //! assert_eq!(bool::from_reply(Reply::Count(3)), Err(Box::new(Reply::Count(3))));
 //! ```
 
-use super::{ObjectInfo, ObjectSummary, RegistryReply, Reply};
+use super::{AttachedFd, ObjectInfo, ObjectSummary, RegistryReply, Reply};
 use crate::Encoded;
 use crate::inspect::ManagerSnapshot;
 use crate::request::RequestId;
@@ -64,6 +64,15 @@ pub struct Woken {
     pub wait: RequestId,
 }
 
+/// A shared memory block handed over to map ([`Reply::Mapping`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mapped {
+    /// The block's size in bytes.
+    pub size: u64,
+    /// Its descriptor, if it arrived beside the frame.
+    pub fd: AttachedFd,
+}
+
 /// Whether a registry removal found the object ([`RegistryReply::Removed`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Removed(pub bool);
@@ -99,6 +108,7 @@ shapes! {
     Delivered: Reply::Delivery { receipt, value } => Delivered { receipt, value };
     Versioned: Reply::Versioned { version, values } => Versioned { version, values };
     Woken: Reply::Woken { notified, holds, wait } => Woken { notified, holds, wait };
+    Mapped: Reply::Mapping { size, fd } => Mapped { size, fd };
     ObjectInfo: Reply::Registry(RegistryReply::Object(info)) => info;
     Removed: Reply::Registry(RegistryReply::Removed(removed)) => Removed(removed);
     Vec<ObjectSummary>: Reply::Registry(RegistryReply::Objects(objects)) => objects;

@@ -209,7 +209,7 @@ mod tests {
     use crate::request::{
         ArrayRequest, BarrierRequest, ConditionRequest, DictRequest, EventRequest, ListRequest,
         LockRequest, NamespaceRequest, Owner, QueueRequest, RequestId, SemaphoreRequest,
-        SetRequest, ValueRequest,
+        SetRequest, SharedMemoryRequest, ValueRequest,
     };
 
     #[test]
@@ -243,6 +243,7 @@ mod tests {
             ObjectRequest::Event(EventRequest::IsSet),
             ObjectRequest::Condition(ConditionRequest::NotifyAll { owner }),
             ObjectRequest::Barrier(BarrierRequest::Broken),
+            ObjectRequest::SharedMemory(SharedMemoryRequest::Size),
             ObjectRequest::Custom(Encoded::encode(&0_u8).unwrap()),
             ObjectRequest::Cancel {
                 request: RequestId(1),

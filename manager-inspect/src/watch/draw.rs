@@ -1,7 +1,7 @@
 //! One frame of the view, laid out to the terminal's size:
 //!
 //! ```text
-//! manager-inspect  up 3m07s  threads 2  protocol 3  build 0.1.0  unix:/tmp/app.sock
+//! manager-inspect  up 3m07s  threads 2  protocol 3  build 0.1.0  shm 64.0 MiB  unix:/tmp/app.sock
 //! objects 41  connections 3 (9 total)  errors 0  failed handshakes 1  rss 9.8 MiB
 //! requests 123456  ▂▃▅▇█▆▅▃▂▂▃▅▇█▆▅▃▂▂▃▅▇█▆▅▃▂▂▃▅▇█▆▅▃▂▂▃▅▇█▆▅▃▂
 //! 12.3/s max 40    ▁▂▃▄▅▆▇█▇▆▅▄▃▂▁▁▂▃▄▅▆▇█▇▆▅▄▃▂▁▁▂▃▄▅▆▇█▇▆▅▄▃▂▁▁▂▃
@@ -44,11 +44,17 @@ pub(crate) fn draw(frame: &mut Frame<'_>, app: &mut App) {
         Line::from(vec![
             "manager-inspect".bold(),
             Span::raw(format!(
-                "  up {}  threads {}  protocol {}  build {}  {}",
+                "  up {}  threads {}  protocol {}  build {}  {}{}",
                 duration(t.uptime),
                 t.threads,
                 t.protocol_version,
                 t.build_version,
+                // The line below is full: shared memory shows here, when
+                // there is some, before the address (which may be cut).
+                match t.shared_memory_bytes {
+                    0 => String::new(),
+                    n => format!("shm {}  ", bytes(n)),
+                },
                 app.address
             )),
         ]),
@@ -234,7 +240,10 @@ fn object_detail(o: &ObjectReport, now: manager::inspect::UnixMillis) -> String 
             "held by {}",
             d.holders
                 .iter()
-                .map(|h| format!("conn {}", h.connection))
+                .map(|h| match h.count {
+                    0 | 1 => format!("conn {}", h.connection),
+                    n => format!("conn {} x{n}", h.connection),
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -372,6 +381,7 @@ mod tests {
                 errors_total: 7,
                 handshakes_failed: 3,
                 rss_bytes: Some(10 << 20),
+                shared_memory_bytes: 1 << 30,
             },
             objects: (0..objects)
                 .map(|i| ObjectReport {
@@ -431,6 +441,8 @@ mod tests {
         assert!(lines[1].contains("errors 7"), "{lines:#?}");
         assert!(lines[1].contains("failed handshakes 3"), "{lines:#?}");
         assert!(lines[1].contains("rss 10.0 MiB"), "{lines:#?}");
+        // Before the address, which the 80 columns cut.
+        assert!(lines[0].contains("shm 1.0 GiB  uni"), "{lines:#?}");
         assert!(lines[4].contains("Objects 41/41"), "{lines:#?}");
         // Sorted by mailbox: the deepest, in the middle, first.
         assert_eq!(first_name(&lines), "object-20");

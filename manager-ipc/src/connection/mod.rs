@@ -32,7 +32,7 @@ use crate::error::Error;
 use crate::frame::{FrameBuffer, HANDSHAKE_MAX_FRAME, REPLY_HEADROOM, encode_frame};
 use crate::handshake::{self, HandshakeError};
 use crate::outbox::Outbox;
-use crate::transport::{self, AnyStream, Stream};
+use crate::transport::{self, AnyStream, ReceivedFds, Stream};
 
 mod call;
 mod pending;
@@ -62,6 +62,12 @@ struct Inner {
     next_id: AtomicU64,
     pending: Mutex<Pending>,
     outbox: Arc<Outbox>,
+    /// Descriptors received beside reply frames, not yet given to a reply
+    /// (see [`Reply::Mapping`](manager_core::reply::Reply::Mapping)).
+    fds: ReceivedFds,
+    /// Whether the connection is over a Unix socket (which alone carries
+    /// descriptors).
+    unix: bool,
     /// The reader and flush tasks, stopped when the last handle goes.
     tasks: std::sync::OnceLock<[tokio::task::AbortHandle; 2]>,
 }
@@ -153,6 +159,8 @@ impl Connection {
         // Replies may carry a little more framing than requests.
         buf.set_max_frame(session.max_frame + REPLY_HEADROOM);
         let (read, write) = stream.into_split();
+        let fds = ReceivedFds::default();
+        let read = S::client_read(read, fds.clone());
         let inner = Arc::new(Inner {
             address: address.clone(),
             connection: session.connection,
@@ -161,6 +169,8 @@ impl Connection {
             next_id: AtomicU64::new(1),
             pending: Mutex::new(Pending::open()),
             outbox: Arc::new(Outbox::new(write.into())),
+            fds,
+            unix: matches!(address, Address::Unix(_)),
             tasks: std::sync::OnceLock::new(),
         });
         let reader = tokio::spawn(read_replies(read, buf, Arc::downgrade(&inner)));
@@ -177,6 +187,13 @@ impl Connection {
     /// The manager's address.
     pub fn address(&self) -> &Address {
         &self.inner.address
+    }
+
+    /// Whether this connection can receive descriptors beside its replies
+    /// (a Unix socket: the manager is on this machine), as a shared memory
+    /// block's mapping needs.
+    pub fn carries_descriptors(&self) -> bool {
+        self.inner.unix
     }
 
     /// The manager's number for this connection.

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use manager_core::reply::{Reply, ReplyFrame};
+use manager_core::reply::{AttachedFd, Reply, ReplyFrame};
 use manager_core::request::RequestId;
 use manager_core::{CodecError, ManagerError};
 use tokio::io::AsyncRead;
@@ -86,6 +86,11 @@ async fn read_loop<R: AsyncRead + Unpin>(
             let mut pending = inner.pending.lock().expect("pending map poisoned");
             while let Some(frame) = buf.next_frame()? {
                 let ReplyFrame { id, mut result } = manager_core::codec::decode_shared(&frame)?;
+                if let Ok(reply) = &mut result
+                    && let Some(slot) = reply.attached_fd_mut()
+                {
+                    attach_next_fd(&inner, slot);
+                }
                 if id == RequestId::CONNECTION {
                     // The manager's last word: why it closes the connection.
                     let reason = result.err().unwrap_or_else(|| {
@@ -147,6 +152,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 }
             }
         }
+        close_stray_fds(&inner, buf.in_frame());
         if !undos.is_empty() {
             let client = Connection {
                 inner: inner.clone(),
@@ -164,4 +170,36 @@ async fn read_loop<R: AsyncRead + Unpin>(
         }
     }
     Ok(())
+}
+
+/// Gives the reply that announces a descriptor the next one received. The
+/// manager attaches a reply's descriptor to its frame's first byte, so it
+/// has arrived by the time the frame is whole; if none is there, `slot`
+/// stays empty and that one call fails with
+/// [`Error::Protocol`](crate::Error::Protocol) (from its proxy).
+fn attach_next_fd(inner: &Inner, slot: &mut AttachedFd) {
+    let next = inner
+        .fds
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .pop_front();
+    match next {
+        Some(fd) => *slot = AttachedFd::from(fd),
+        None => {
+            tracing::warn!(address = %inner.address, "a reply announced a descriptor that did not come")
+        }
+    }
+}
+
+/// Closes descriptors no reply can claim: once every whole frame is
+/// decoded, only the frame still arriving (if one is) may own one, the
+/// last received.
+fn close_stray_fds(inner: &Inner, frame_under_way: bool) {
+    let keep = usize::from(frame_under_way);
+    let mut fds = inner.fds.lock().unwrap_or_else(|e| e.into_inner());
+    if fds.len() > keep {
+        let stray = fds.len() - keep;
+        tracing::warn!(address = %inner.address, stray, "closing descriptors no reply announced");
+        drop(fds.drain(..stray));
+    }
 }

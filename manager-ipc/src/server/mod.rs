@@ -116,6 +116,10 @@ pub struct ServerConfig {
     pub manager_id: u64,
     /// What each connection, and all of them, may use.
     pub limits: Limits,
+    /// The bytes of shared memory blocks, shared with the registry that
+    /// makes them (see `RegistryActor::with_shared_memory`); an inspection
+    /// reports what they hold.
+    pub shared_memory: manager_actors::objects::SharedMemoryBudget,
 }
 
 /// How often failed handshakes are summed up in the log, at most.

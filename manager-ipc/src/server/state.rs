@@ -351,6 +351,7 @@ fn snapshot(shared: &ServerState, objects: Vec<ObjectReport>, asker: u64) -> Man
             errors_total: shared.errors.load(Ordering::Relaxed),
             handshakes_failed,
             rss_bytes: platform::resident_set_bytes(),
+            shared_memory_bytes: shared.config.shared_memory.used(),
         },
         objects,
         connections,

@@ -8,11 +8,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use manager_actors::reply::{Outgoing, ReplyQueue};
 use manager_core::ManagerError;
-use manager_core::reply::{Reply, ReplyFrame};
-use tokio::io::AsyncWrite;
+use manager_core::reply::{AttachedFd, Reply, ReplyFrame};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use super::state::ConnectionCounters;
-use crate::frame::{FrameError, SplicedFrames};
+use crate::frame::{FrameError, SplicedFrames, encode_frame};
+use crate::transport::SendFd;
 
 /// Writes replies as they come, every ready one in a single write.
 ///
@@ -27,10 +28,14 @@ use crate::frame::{FrameError, SplicedFrames};
 /// other tasks after each part and writing every [`FLUSH_AT`] bytes
 /// ([`manager_core::reply::parts`]).
 ///
+/// A reply that hands over a descriptor (a shared memory block's) is
+/// written after what came before it, with the descriptor attached to its
+/// frame's first byte ([`write_with_fd`]).
+///
 /// Replies written are added to `counters`, and those that answered with an
 /// error to the manager's `errors`: counted in the batch, so a batch adds
 /// to `errors` once, and only if it had any.
-pub(super) async fn write_replies<W: AsyncWrite + Unpin>(
+pub(super) async fn write_replies<W: AsyncWrite + SendFd + Unpin>(
     mut write: W,
     mut replies: ReplyQueue,
     max_frame: usize,
@@ -48,11 +53,17 @@ pub(super) async fn write_replies<W: AsyncWrite + Unpin>(
         let mut bytes = 0;
         let mut bulk = false;
         let mut long = None;
+        let mut with_fd = None;
         let mut next = Some(first);
         while let Some(reply) = next.take() {
             if reply.size() > part_bytes && is_list(&reply) {
                 // Written after what came before it, in parts.
                 long = Some(reply);
+                break;
+            }
+            if hands_over_fd(&reply) {
+                // Written after what came before it, with its descriptor.
+                with_fd = Some(reply);
                 break;
             }
             let whole = encode_reply(reply.frame(), &mut out, max_frame);
@@ -87,6 +98,18 @@ pub(super) async fn write_replies<W: AsyncWrite + Unpin>(
             return;
         }
         out.clear();
+        if let Some(reply) = with_fd {
+            count += 1;
+            bytes += reply.size();
+            bulk |= reply.is_bulk();
+            match write_with_fd(&mut write, reply, max_frame).await {
+                Ok(whole) => failed += u64::from(!whole),
+                Err(e) => {
+                    tracing::debug!(error = %e, "write to client failed");
+                    return;
+                }
+            }
+        }
         if let Some(reply) = long {
             count += 1;
             bytes += reply.size();
@@ -132,6 +155,75 @@ pub(super) fn is_list(reply: &Outgoing) -> bool {
             .result
             .as_ref()
             .is_ok_and(Reply::comes_in_parts)
+}
+
+/// Whether `reply` hands over a descriptor beside its frame.
+fn hands_over_fd(reply: &Outgoing) -> bool {
+    reply
+        .frame()
+        .result
+        .as_ref()
+        .is_ok_and(|reply| reply.attached_fd().is_some())
+}
+
+/// Writes `reply`, which hands over a descriptor, with the descriptor
+/// attached to its frame's first byte, then the rest of the frame; it is
+/// delivered once all of it is written. Over a transport that cannot carry
+/// a descriptor (TCP) the client gets an error in its place, and the
+/// reply is dropped undelivered (what it handed over goes back). `false`
+/// if the client got an error.
+pub(super) async fn write_with_fd<W: AsyncWrite + SendFd + Unpin>(
+    write: &mut W,
+    reply: Outgoing,
+    max_frame: usize,
+) -> std::io::Result<bool> {
+    let id = reply.frame().id;
+    let mut frame = Vec::new();
+    let fd = reply
+        .frame()
+        .result
+        .as_ref()
+        .ok()
+        .and_then(Reply::attached_fd)
+        .and_then(AttachedFd::get);
+    let refusal = match (encode_frame(reply.frame(), &mut frame, max_frame), fd) {
+        (Ok(()), Some(fd)) => match write.send_with_fd(&frame, fd).await {
+            Ok(sent) => {
+                write.write_all(&frame[sent..]).await?;
+                reply.deliver();
+                return Ok(true);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+                "shared memory needs a Unix socket: a block's descriptor cannot travel over TCP"
+                    .to_owned()
+            }
+            // The peer is gone: dropping the reply gives back what it
+            // handed over.
+            Err(e) => return Err(e),
+        },
+        // Cannot happen (a mapping reply is small, and its object attaches
+        // the descriptor); answered anyway rather than leave the client
+        // waiting.
+        (Err(e), _) => {
+            tracing::error!(error = %e, "cannot encode a descriptor reply");
+            format!("reply could not be encoded: {e}")
+        }
+        (Ok(()), None) => {
+            tracing::error!("a descriptor reply without its descriptor");
+            "the block's descriptor is missing".to_owned()
+        }
+    };
+    // The client gets an error instead; what the reply handed over goes
+    // back.
+    drop(reply);
+    frame.clear();
+    let refusal = ReplyFrame {
+        id,
+        result: Err(ManagerError::BadRequest(refusal)),
+    };
+    encode_frame(&refusal, &mut frame, max_frame).expect("a short error reply always fits a frame");
+    write.write_all(&frame).await?;
+    Ok(false)
 }
 
 /// Writes the list `reply` as parts of about `part_bytes` each, then its

@@ -244,7 +244,7 @@ impl ConditionState {
 }
 
 /// The state of a new condition (`ObjectSpec::Condition`).
-pub(super) fn condition() -> Result<ConditionState, ManagerError> {
+pub(super) fn condition(_: &super::Making<'_>) -> Result<ConditionState, ManagerError> {
     Ok(ConditionState::new())
 }
 

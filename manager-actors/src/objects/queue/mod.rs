@@ -740,12 +740,12 @@ impl QueueState {
 }
 
 /// The state of a new queue (`ObjectSpec::Queue`).
-pub(super) fn queue(maxsize: Option<u64>) -> Result<QueueState, ManagerError> {
+pub(super) fn queue(_: &super::Making<'_>, maxsize: Option<u64>) -> Result<QueueState, ManagerError> {
     Ok(QueueState::new(maxsize, false))
 }
 
 /// The state of a new joinable queue (`ObjectSpec::JoinableQueue`).
-pub(super) fn joinable_queue(maxsize: Option<u64>) -> Result<QueueState, ManagerError> {
+pub(super) fn joinable_queue(_: &super::Making<'_>, maxsize: Option<u64>) -> Result<QueueState, ManagerError> {
     Ok(QueueState::new(maxsize, true))
 }
 

@@ -164,7 +164,7 @@ fn head(totals: &Totals, objects: usize, omitted: usize) -> String {
     out.push_str("manager_build_info{version=\"");
     escape_label_value(&mut out, &totals.build_version);
     let _ = writeln!(out, "\",protocol=\"{}\"}} 1", totals.protocol_version);
-    let families: [(&str, &str, &str, &dyn Display); 8] = [
+    let families: [(&str, &str, &str, &dyn Display); 9] = [
         (
             "manager_uptime_seconds",
             "gauge",
@@ -206,6 +206,12 @@ fn head(totals: &Totals, objects: usize, omitted: usize) -> String {
             "gauge",
             "Objects the manager holds now.",
             &objects,
+        ),
+        (
+            "manager_shared_memory_bytes",
+            "gauge",
+            "Bytes of the shared memory blocks alive now, removed ones still mapped included.",
+            &totals.shared_memory_bytes,
         ),
         (
             "manager_metrics_objects_omitted",
@@ -321,6 +327,7 @@ mod tests {
                 errors_total: 5,
                 handshakes_failed: 4,
                 rss_bytes: Some(10 << 20),
+                shared_memory_bytes: 4096,
             },
             objects,
             connections: Vec::new(),
@@ -356,6 +363,7 @@ mod tests {
         assert!(text.contains("manager_errors_total 5\n"));
         assert!(text.contains("manager_resident_memory_bytes 10485760\n"));
         assert!(text.contains("manager_objects 601\n"));
+        assert!(text.contains("manager_shared_memory_bytes 4096\n"));
         assert!(text.contains("manager_metrics_objects_omitted 0\n"));
         assert!(text.contains("manager_uptime_seconds 1.5\n"));
         assert!(text.contains(&format!(
@@ -398,7 +406,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(seen.len(), 14, "{seen:?}");
+        assert_eq!(seen.len(), 15, "{seen:?}");
     }
 
     #[test]

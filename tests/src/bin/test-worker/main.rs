@@ -20,6 +20,7 @@ mod pool;
 mod queues;
 mod server;
 mod shared;
+mod shared_memory;
 
 fn main() {
     let entries = Entries::new();
@@ -31,6 +32,7 @@ fn main() {
     let entries = pool::register(entries);
     let entries = inspect::register(entries);
     let entries = shared::register(entries);
+    let entries = shared_memory::register(entries);
     let entries = asynchronous::register(entries);
     entries
         .entry("set_and_read", set_and_read)

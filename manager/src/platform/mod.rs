@@ -6,6 +6,10 @@
 //! instead, so it can remove its socket. On other systems workers are not
 //! tied to their parent.
 //!
+//! A shared memory block is mapped and its bytes touched only through
+//! [`Region`] (`mapped.rs`), which holds all the unsafe code of shared
+//! memory.
+//!
 //! A process that is only a manager (the stand-alone server, a manager
 //! process) tunes glibc's allocator to give freed memory back to the system
 //! ([`give_memory_back`], [`trim_free_memory`]); an embedded manager leaves
@@ -14,6 +18,10 @@
 #![allow(unsafe_code)]
 
 use std::process::Command;
+
+mod mapped;
+
+pub(crate) use mapped::Region;
 
 /// This process's effective user id: whom a directory it may delete must
 /// belong to.
