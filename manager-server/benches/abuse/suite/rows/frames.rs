@@ -123,7 +123,8 @@ pub(super) fn slow_frame(ctx: &Ctx<'_>) -> anyhow::Result<Outcome> {
 }
 
 /// A List Extend of `target` as large as fits in `size` bytes of body, of
-/// empty values (no type tag, no bytes: two bytes each); and how many.
+/// empty values (an empty type name, given whole once and by reference
+/// after, and no bytes: three bytes each); and how many.
 fn extend_frame(raw: &mut Raw, target: ObjectId, size: usize) -> anyhow::Result<(Vec<u8>, usize)> {
     let build = |id: RequestId, n: usize| -> anyhow::Result<Vec<u8>> {
         let empty = RequestFrame {
@@ -141,13 +142,19 @@ fn extend_frame(raw: &mut Raw, target: ObjectId, size: usize) -> anyhow::Result<
         );
         body.pop();
         body.extend(codec::encode(&(n as u64))?);
-        body.resize(body.len() + 2 * n, 0);
+        if n > 0 {
+            // The first names its (empty) type; the rest refer to it.
+            body.extend([0, 0, 0]);
+            for _ in 1..n {
+                body.extend([1, 0, 0]);
+            }
+        }
         let mut frame = u32::try_from(body.len())?.to_le_bytes().to_vec();
         frame.extend(body);
         Ok(frame)
     };
     // The hand-made encoding is the codec's for a few values.
-    let nothing = codec::decode::<Encoded>(&[0, 0])?;
+    let nothing = codec::decode::<Encoded>(&[0, 0, 0])?;
     let small = build(RequestId(1), 3)?;
     let decoded = codec::decode::<RequestFrame>(&small[HEADER_LEN..])?;
     let expected = object(
@@ -162,7 +169,7 @@ fn extend_frame(raw: &mut Raw, target: ObjectId, size: usize) -> anyhow::Result<
     );
     // The frame without values, with the longest count (9 bytes).
     let base = build(RequestId(1), 0)?.len() - HEADER_LEN - 1 + 9;
-    let n = (size - base) / 2;
+    let n = (size - base) / 3;
     let frame = build(raw.next_id(), n)?;
     ensure!(frame.len() - HEADER_LEN <= size, "{} bytes", frame.len());
     Ok((frame, n))
