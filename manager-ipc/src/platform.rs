@@ -165,6 +165,23 @@ pub(crate) fn bind_private_unix_listener(
     Ok(listener)
 }
 
+/// This process's descriptor limit (`RLIMIT_NOFILE`, soft), which also
+/// bounds the descriptors its user has in flight over Unix sockets (sent,
+/// not yet received); `u64::MAX` if it cannot be read.
+#[cfg(feature = "server")]
+pub(crate) fn descriptor_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `getrlimit` writes one `rlimit`, which `limit` is.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
+        limit.rlim_cur
+    } else {
+        u64::MAX
+    }
+}
+
 /// The resident set size of this process, in bytes: the `VmRSS` line of
 /// `/proc/self/status`. `None` if it cannot be read or parsed.
 #[cfg(all(target_os = "linux", feature = "server"))]

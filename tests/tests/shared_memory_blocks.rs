@@ -231,3 +231,54 @@ fn mapping_over_tcp_is_refused_with_a_clear_error() -> anyhow::Result<()> {
     manager.shutdown();
     Ok(())
 }
+
+/// A block made untyped (`shared_memory`) and then viewed as an array of
+/// one element type by one process must not be viewed as another element
+/// type (or as a shareable list) by another: the first typed view records
+/// its type, as creating the block typed does. Otherwise an `f64` written
+/// by one worker is read as a different `u64` value by another, with no
+/// error naming the two types.
+#[test]
+fn an_untyped_block_once_viewed_typed_refuses_another_element_type() -> anyhow::Result<()> {
+    let manager = Manager::start()?;
+    let first = manager.connect()?.with_timeout(DEADLINE);
+    let second = manager.connect()?.with_timeout(DEADLINE);
+
+    let _untyped = first.shared_memory("plain", 64)?;
+    let floats = first.shared_array::<f64>("plain", 8)?;
+    floats.set(0, 1.5);
+
+    // The same type, from another connection: the same values.
+    assert_eq!(second.shared_array::<f64>("plain", 8)?.get(0), Some(1.5));
+
+    // Another element type of the same size: a clear error naming both,
+    // never 1.5's bits read as an integer.
+    let err = match second.shared_array::<u64>("plain", 8) {
+        Ok(ints) => panic!("an f64 array was viewed as u64, reading {:?}", ints.get(0)),
+        Err(err) => err,
+    };
+    let Error::Manager(ManagerError::WrongType {
+        stored, requested, ..
+    }) = &err
+    else {
+        panic!("expected WrongType, got {err:?}");
+    };
+    assert!(stored.contains("f64"), "{err}");
+    assert!(requested.contains("u64"), "{err}");
+
+    // Nor as a shareable list, whose header would overwrite the floats.
+    let err = match second.shareable_list("plain", 0, 0) {
+        Ok(_) => panic!("an f64 array was laid out as a shareable list"),
+        Err(err) => err,
+    };
+    assert!(
+        matches!(err, Error::Manager(ManagerError::WrongType { .. })),
+        "{err:?}"
+    );
+    assert_eq!(floats.get(0), Some(1.5));
+
+    // The untyped view stays open to anyone.
+    assert_eq!(second.shared_memory("plain", 64)?.map()?.len(), 64);
+    manager.shutdown();
+    Ok(())
+}

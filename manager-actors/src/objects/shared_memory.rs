@@ -299,6 +299,23 @@ impl ObjectState for SharedMemoryState {
                             requested,
                         })
                     }
+                    // A block made untyped takes the element type of its
+                    // first typed view, as one made typed has it: no other
+                    // process may then view its bytes as another type.
+                    // (Bounded as a new block's is.)
+                    (None, Some(requested))
+                        if requested.len() > manager_core::kind::MAX_ELEMENT_NAME =>
+                    {
+                        Err(ManagerError::BadRequest(format!(
+                            "a shared memory block's element type name of {} bytes is over the limit of {}",
+                            requested.len(),
+                            manager_core::kind::MAX_ELEMENT_NAME
+                        )))
+                    }
+                    (None, Some(requested)) => {
+                        self.element = Some(requested);
+                        Ok(Reply::Done)
+                    }
                     _ => Ok(Reply::Done),
                 };
                 caller.reply(result);
@@ -441,6 +458,43 @@ mod tests {
         // stops, as when its process is killed): the block is freed.
         drop(two);
         assert!(stopped(&block).await, "the block outlived its last holder");
+    }
+
+    #[actix::test]
+    async fn an_untyped_block_takes_its_first_checked_element_type() {
+        let spec = ObjectSpec::SharedMemory {
+            size: 64,
+            element: None,
+        };
+        let (_harness, block) = Harness::start(spec).await;
+        let mut conn = Conn::new(1);
+        let check = |element: Option<&str>| {
+            ObjectRequest::SharedMemory(SharedMemoryRequest::Check {
+                size: 64,
+                element: element.map(str::to_owned),
+            })
+        };
+        // A name over the bound is refused, and not recorded.
+        let long = "x".repeat(manager_core::kind::MAX_ELEMENT_NAME + 1);
+        let id = conn.send(&block, check(Some(&long))).await;
+        assert!(matches!(
+            conn.later(id).await,
+            Err(ManagerError::BadRequest(_))
+        ));
+        let id = conn.send(&block, check(Some("f64"))).await;
+        assert_eq!(conn.later(id).await, Ok(Reply::Done));
+        let id = conn.send(&block, check(Some("f64"))).await;
+        assert_eq!(conn.later(id).await, Ok(Reply::Done));
+        let id = conn.send(&block, check(None)).await;
+        assert_eq!(conn.later(id).await, Ok(Reply::Done));
+        let id = conn.send(&block, check(Some("u64"))).await;
+        let Err(ManagerError::WrongType {
+            stored, requested, ..
+        }) = conn.later(id).await
+        else {
+            panic!("a u64 view of an f64 block was allowed");
+        };
+        assert_eq!((stored.as_str(), requested.as_str()), ("f64", "u64"));
     }
 
     /// Every call of this kind is answered in its `calls!` table's reply

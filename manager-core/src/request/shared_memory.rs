@@ -14,7 +14,9 @@ pub enum SharedMemoryRequest {
     /// The block's size in bytes. Replies `Count`.
     Size,
     /// Checks that the block is `size` bytes long and, if both the block
-    /// and the caller name an element type, that they name the same one.
+    /// and the caller name an element type, that they name the same one;
+    /// a block made without one takes the caller's, so that no later
+    /// caller views it as another type.
     /// Replies `Done`, or fails with
     /// [`ManagerError::WrongSize`](crate::ManagerError::WrongSize) or
     /// [`ManagerError::WrongType`](crate::ManagerError::WrongType).

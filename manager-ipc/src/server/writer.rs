@@ -193,9 +193,23 @@ pub(super) async fn write_with_fd<W: AsyncWrite + SendFd + Unpin>(
                 reply.deliver();
                 return Ok(true);
             }
-            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => ManagerError::BadRequest(
                 "shared memory needs a Unix socket: a block's descriptor cannot travel over TCP"
-                    .to_owned()
+                    .to_owned(),
+            ),
+            // The kernel bounds the descriptors this process's user has
+            // in flight (sent, not yet received, on any connection) by
+            // its descriptor limit: a client that does not read its
+            // replies can hold all of them. Only this call fails then;
+            // nothing was sent, so this connection is in step.
+            Err(e) if e.raw_os_error() == Some(libc::ETOOMANYREFS) => {
+                tracing::warn!(error = %e, "too many descriptors in flight to clients");
+                ManagerError::LimitReached {
+                    what: "descriptors in flight to clients (sent, not yet read; \
+                           bounded by the manager's descriptor limit)"
+                        .to_owned(),
+                    max: crate::platform::descriptor_limit(),
+                }
             }
             // The peer is gone: dropping the reply gives back what it
             // handed over.
@@ -206,11 +220,11 @@ pub(super) async fn write_with_fd<W: AsyncWrite + SendFd + Unpin>(
         // waiting.
         (Err(e), _) => {
             tracing::error!(error = %e, "cannot encode a descriptor reply");
-            format!("reply could not be encoded: {e}")
+            ManagerError::BadRequest(format!("reply could not be encoded: {e}"))
         }
         (Ok(()), None) => {
             tracing::error!("a descriptor reply without its descriptor");
-            "the block's descriptor is missing".to_owned()
+            ManagerError::BadRequest("the block's descriptor is missing".to_owned())
         }
     };
     // The client gets an error instead; what the reply handed over goes
@@ -219,7 +233,7 @@ pub(super) async fn write_with_fd<W: AsyncWrite + SendFd + Unpin>(
     frame.clear();
     let refusal = ReplyFrame {
         id,
-        result: Err(ManagerError::BadRequest(refusal)),
+        result: Err(refusal),
     };
     encode_frame(&refusal, &mut frame, max_frame).expect("a short error reply always fits a frame");
     write.write_all(&frame).await?;
