@@ -36,8 +36,13 @@ const BUSY_FOR: Duration = Duration::from_secs(1);
 /// (a seqlock), so a read never sees half of another process's write, and
 /// two writers of one slot take turns. There is no lock over several
 /// slots; take a manager `Lock` for that. A process killed in the middle
-/// of writing a slot leaves it busy: reads and writes of that slot then
-/// fail after a second, saying so (the other slots are unaffected).
+/// of writing a slot leaves it busy: reads of that slot then fail after a
+/// second, saying so, until the slot is written again; a write waits a
+/// second for a busy slot, then takes it over (the other slots are
+/// unaffected). The item the killed writer was replacing is lost with
+/// it. A writer stalled for over a second in the middle of its own write
+/// (stopped by a debugger) loses the slot to the next writer and gets an
+/// error.
 ///
 /// Made by [`Client::shareable_list`](crate::Client::shareable_list).
 ///
@@ -242,7 +247,8 @@ impl ShareableList {
         Error::View {
             what: self.what(),
             reason: format!(
-                "slot {index} has been mid-write for {BUSY_FOR:?}: its writer may have died while writing it"
+                "slot {index} has been mid-write for {BUSY_FOR:?}: its writer may have died while \
+                 writing it (writing the slot again takes it over)"
             ),
         }
     }
@@ -251,27 +257,47 @@ impl ShareableList {
         let (seq_word, at) = self.slot(index)?;
         let region = self.mapping.region();
         let seq = &region.atomic_u64s()[seq_word];
-        let since = Instant::now();
-        // Take the slot: an even sequence number made odd.
+        // Take the slot: an even sequence number made odd. One that stays
+        // at the same odd number for `BUSY_FOR` belongs to a writer that
+        // died mid-write: it is taken over (made the next odd number), so
+        // the slot can be written again.
+        let mut seen = seq.load(Ordering::Relaxed);
+        let mut since = Instant::now();
         let taken = loop {
             let now = seq.load(Ordering::Relaxed);
-            if now.is_multiple_of(2)
-                && seq
-                    .compare_exchange_weak(now, now + 1, Ordering::Acquire, Ordering::Relaxed)
-                    .is_ok()
+            if now != seen {
+                (seen, since) = (now, Instant::now());
+            }
+            let stale = !now.is_multiple_of(2) && since.elapsed() > BUSY_FOR;
+            // Even: free. Odd for too long: its writer is gone.
+            let next = if now.is_multiple_of(2) || stale {
+                now + 1 + u64::from(stale)
+            } else {
+                std::thread::yield_now();
+                continue;
+            };
+            if seq
+                .compare_exchange_weak(now, next, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
             {
-                break now + 1;
+                break next;
             }
-            if since.elapsed() > BUSY_FOR {
-                return Err(self.busy(index));
-            }
-            std::thread::yield_now();
         };
         fence(Ordering::Release);
         region.write(at, &(bytes.len() as u32).to_le_bytes());
         region.write(at + 8, bytes);
-        seq.store(taken + 1, Ordering::Release);
-        Ok(())
+        // Given back only if no one took it over meanwhile (this writer
+        // stalled past `BUSY_FOR`): then this write may be torn, and says
+        // so, and the slot is the other writer's.
+        seq.compare_exchange(taken, taken + 1, Ordering::Release, Ordering::Relaxed)
+            .map(drop)
+            .map_err(|_| Error::View {
+                what: self.what(),
+                reason: format!(
+                    "slot {index} was taken over by another writer after this write \
+                     stalled for over {BUSY_FOR:?}; write it again"
+                ),
+            })
     }
 
     fn read_encoded(&self, index: usize) -> Result<Option<Encoded>, Error> {
