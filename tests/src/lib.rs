@@ -151,3 +151,24 @@ pub async fn until_detail(
 pub async fn until_parked(observer: &manager::Client, name: &str, n: u64) -> anyhow::Result<()> {
     until_detail(observer, name, &format!("{n} parked"), |d| d.waiters == n).await
 }
+
+/// How many descriptors of this process link to the memfd named `name`
+/// (`/proc/self/fd` entries reading `/memfd:NAME (deleted)`): the blocks an
+/// embedded manager, or a test's own fake one, holds open.
+///
+/// # Errors
+///
+/// `/proc/self/fd` cannot be listed.
+pub fn memfds_named(name: &str) -> anyhow::Result<usize> {
+    let wanted = format!("/memfd:{name} (deleted)");
+    let mut n = 0;
+    for entry in std::fs::read_dir("/proc/self/fd")? {
+        // An fd may close between the listing and the read.
+        if let Ok(target) = std::fs::read_link(entry?.path())
+            && target.to_string_lossy() == wanted
+        {
+            n += 1;
+        }
+    }
+    Ok(n)
+}

@@ -11,21 +11,10 @@ use manager::inspect::KindDetail;
 use manager::{Error, ManagerError};
 use tests::{DEADLINE, connect, run_workers, start_manager, wait_until, worker_program};
 
-/// How many memfds of the block `name` this process (which runs the
-/// embedded manager) has open: links in /proc/self/fd to
-/// `/memfd:manager-shm:NAME (deleted)`.
+/// How many descriptors of block `name` this process (which runs the
+/// embedded manager) has open.
 fn memfds_of(name: &str) -> anyhow::Result<usize> {
-    let wanted = format!("/memfd:manager-shm:{name} (deleted)");
-    let mut n = 0;
-    for entry in std::fs::read_dir("/proc/self/fd")? {
-        // An fd may close between the listing and the read.
-        if let Ok(target) = std::fs::read_link(entry?.path())
-            && target.to_string_lossy() == wanted
-        {
-            n += 1;
-        }
-    }
-    Ok(n)
+    tests::memfds_named(&format!("manager-shm:{name}"))
 }
 
 #[test]

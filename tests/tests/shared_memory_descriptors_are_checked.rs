@@ -21,20 +21,6 @@ use tests::{DEADLINE, wait_until};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{UnixListener, UnixStream};
 
-/// How many descriptors of this process link to `memfd:NAME`.
-fn memfds_named(name: &str) -> anyhow::Result<usize> {
-    let wanted = format!("/memfd:{name} (deleted)");
-    let mut n = 0;
-    for entry in std::fs::read_dir("/proc/self/fd")? {
-        if let Ok(target) = std::fs::read_link(entry?.path())
-            && target.to_string_lossy() == wanted
-        {
-            n += 1;
-        }
-    }
-    Ok(n)
-}
-
 /// A sealed memfd of `size` bytes starting with `head`.
 fn block(name: &str, size: u64, head: &[u8]) -> anyhow::Result<OwnedFd> {
     use rustix::fs::{MemfdFlags, SealFlags, fcntl_add_seals, ftruncate, memfd_create};
@@ -43,6 +29,30 @@ fn block(name: &str, size: u64, head: &[u8]) -> anyhow::Result<OwnedFd> {
     rustix::io::write(&fd, head)?;
     fcntl_add_seals(&fd, SealFlags::SHRINK | SealFlags::GROW)?;
     Ok(fd)
+}
+
+/// Writes `frame` to `stream` with `fd` attached to its first byte, as
+/// the manager sends a block (or a hostile client would); a short frame
+/// into an empty socket goes whole.
+async fn send_with_fd(
+    stream: &mut UnixStream,
+    frame: &[u8],
+    fd: BorrowedFd<'_>,
+) -> anyhow::Result<()> {
+    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
+    let fds = [fd];
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut control = SendAncillaryBuffer::new(&mut space);
+    assert!(control.push(SendAncillaryMessage::ScmRights(&fds)));
+    stream.writable().await?;
+    let sent = sendmsg(
+        stream.as_fd(),
+        &[IoSlice::new(frame)],
+        &mut control,
+        SendFlags::empty(),
+    )?;
+    anyhow::ensure!(sent == frame.len(), "sent {sent} of {}", frame.len());
+    Ok(())
 }
 
 /// Writes `reply` for request `id`, with `fd` attached if given.
@@ -63,22 +73,7 @@ async fn answer(
     )?;
     match fd {
         None => stream.write_all(&frame).await?,
-        Some(fd) => {
-            use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
-            let fds = [fd];
-            let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
-            let mut control = SendAncillaryBuffer::new(&mut space);
-            assert!(control.push(SendAncillaryMessage::ScmRights(&fds)));
-            stream.writable().await?;
-            // A short frame into an empty socket goes whole.
-            let sent = sendmsg(
-                stream.as_fd(),
-                &[IoSlice::new(&frame)],
-                &mut control,
-                SendFlags::empty(),
-            )?;
-            anyhow::ensure!(sent == frame.len(), "sent {sent} of {}", frame.len());
-        }
+        Some(fd) => send_with_fd(stream, &frame, fd).await?,
     }
     Ok(())
 }
@@ -179,14 +174,18 @@ fn descriptors_beside_replies_are_checked() -> anyhow::Result<()> {
     // A descriptor no reply announces is closed; the call is answered.
     assert_eq!(block.size()?, 4096);
     wait_until("the stray descriptor is closed", || {
-        Ok(memfds_named("stray-fd")? == 1)
+        Ok(tests::memfds_named("stray-fd")? == 1)
     })?;
 
     // The connection goes on: a mapping whose descriptor comes works, and
     // the client keeps no copy of the descriptor.
     let mapping = block.map()?;
     assert_eq!(mapping.to_vec(0..2), b"hi");
-    assert_eq!(memfds_named("good-fd")?, 1, "only the fake manager's own");
+    assert_eq!(
+        tests::memfds_named("good-fd")?,
+        1,
+        "only the fake manager's own"
+    );
 
     drop((mapping, block, client));
     server.join().expect("the fake manager ran")?;
@@ -219,21 +218,7 @@ fn the_manager_never_takes_a_descriptor_from_a_client() -> anyhow::Result<()> {
             &mut frame,
             session.max_frame,
         )?;
-        {
-            use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
-            let fds = [offered.as_fd()];
-            let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
-            let mut control = SendAncillaryBuffer::new(&mut space);
-            assert!(control.push(SendAncillaryMessage::ScmRights(&fds)));
-            stream.writable().await?;
-            let sent = sendmsg(
-                stream.as_fd(),
-                &[IoSlice::new(&frame)],
-                &mut control,
-                SendFlags::empty(),
-            )?;
-            anyhow::ensure!(sent == frame.len(), "sent {sent} of {}", frame.len());
-        }
+        send_with_fd(&mut stream, &frame, offered.as_fd()).await?;
         drop(offered);
         // Answered as any request is...
         let reply: ReplyFrame = buf.read_one(&mut stream).await?;
@@ -245,7 +230,7 @@ fn the_manager_never_takes_a_descriptor_from_a_client() -> anyhow::Result<()> {
     // no copy, since it reads requests with plain reads and the kernel
     // closes what comes with them.
     wait_until("the offered descriptor is closed", || {
-        Ok(memfds_named("offered-to-the-manager")? == 0)
+        Ok(tests::memfds_named("offered-to-the-manager")? == 0)
     })?;
     manager.shutdown();
     Ok(())

@@ -71,16 +71,7 @@ impl KindRequest for Encoded {
 /// modules of the families' request enums. Called once, in
 /// `request/mod.rs`, with the list of kinds.
 macro_rules! object_requests {
-    ($(
-        $(#[$doc:meta])*
-        $file:ident: $Variant:ident($Request:ident) {$(
-            $(#[$kind_doc:meta])*
-            $Kind:ident $method:ident $name:literal $({$(
-                $(#[$field_doc:meta])*
-                $field:ident: $Field:ty,
-            )*})?,
-        )+},
-    )+) => {
+    ($($(#[$doc:meta])* $file:ident: $Variant:ident($Request:ident) {$($kinds:tt)*},)+) => {
         $(
             mod $file;
             pub use $file::$Request;
