@@ -258,13 +258,27 @@ impl ObjectSpec {
             ObjectSpec::SharedMemory {
                 element: Some(element),
                 ..
-            } if element.len() > MAX_ELEMENT_NAME => Err(crate::ManagerError::BadRequest(format!(
-                "a shared memory block's element type name of {} bytes is over the limit of {MAX_ELEMENT_NAME}",
-                element.len()
-            ))),
+            } => check_element_name(element),
             _ => Ok(()),
         }
     }
+}
+
+/// Checks a shared memory block's element type name, which the block
+/// keeps: at most [`MAX_ELEMENT_NAME`] bytes.
+///
+/// # Errors
+///
+/// [`ManagerError::BadRequest`](crate::ManagerError::BadRequest) for a
+/// longer one.
+pub fn check_element_name(element: &str) -> Result<(), crate::ManagerError> {
+    if element.len() > MAX_ELEMENT_NAME {
+        return Err(crate::ManagerError::BadRequest(format!(
+            "a shared memory block's element type name of {} bytes is over the limit of {MAX_ELEMENT_NAME}",
+            element.len()
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

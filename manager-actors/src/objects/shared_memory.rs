@@ -303,18 +303,11 @@ impl ObjectState for SharedMemoryState {
                     // first typed view, as one made typed has it: no other
                     // process may then view its bytes as another type.
                     // (Bounded as a new block's is.)
-                    (None, Some(requested))
-                        if requested.len() > manager_core::kind::MAX_ELEMENT_NAME =>
-                    {
-                        Err(ManagerError::BadRequest(format!(
-                            "a shared memory block's element type name of {} bytes is over the limit of {}",
-                            requested.len(),
-                            manager_core::kind::MAX_ELEMENT_NAME
-                        )))
-                    }
                     (None, Some(requested)) => {
-                        self.element = Some(requested);
-                        Ok(Reply::Done)
+                        manager_core::kind::check_element_name(&requested).map(|()| {
+                            self.element = Some(requested);
+                            Reply::Done
+                        })
                     }
                     _ => Ok(Reply::Done),
                 };
