@@ -111,7 +111,27 @@ pub struct Limits {
     /// the manager: keep its open-file limit (`ulimit -n`) above
     /// `max_connections` plus this.
     pub max_shared_memory_blocks: usize,
+    /// How many shared memory descriptors one connection may have been
+    /// sent and not read yet (default 16,
+    /// [`DEFAULT_MAX_DESCRIPTORS_UNREAD`]); one more mapping waits, as a
+    /// reply to a client that does not read does, until it reads.
+    pub max_descriptors_unread: usize,
+    /// How many shared memory descriptors all connections together may
+    /// have been sent and not read yet (default 512,
+    /// [`DEFAULT_MAX_DESCRIPTORS_IN_FLIGHT`]); a mapping past it fails
+    /// alone with `LimitReached`. Linux also caps these at the manager's
+    /// open-file limit (`ulimit -n`), so keep this below it; with
+    /// `max_connections` times `max_descriptors_unread` at most this, no
+    /// client can make another's mapping fail.
+    pub max_descriptors_in_flight: usize,
 }
+
+/// The default [`Limits::max_descriptors_unread`].
+pub const DEFAULT_MAX_DESCRIPTORS_UNREAD: usize = 16;
+
+/// The default [`Limits::max_descriptors_in_flight`]: half the usual
+/// open-file limit of 1024.
+pub const DEFAULT_MAX_DESCRIPTORS_IN_FLIGHT: usize = 512;
 
 /// The default [`Limits::max_shared_memory_blocks`].
 pub const DEFAULT_MAX_SHARED_MEMORY_BLOCKS: usize = 1024;
@@ -148,6 +168,8 @@ impl Default for Limits {
             max_shared_memory_block: DEFAULT_MAX_SHARED_MEMORY_BLOCK,
             max_shared_memory: DEFAULT_MAX_SHARED_MEMORY,
             max_shared_memory_blocks: DEFAULT_MAX_SHARED_MEMORY_BLOCKS,
+            max_descriptors_unread: DEFAULT_MAX_DESCRIPTORS_UNREAD,
+            max_descriptors_in_flight: DEFAULT_MAX_DESCRIPTORS_IN_FLIGHT,
         }
     }
 }
@@ -163,6 +185,7 @@ impl Limits {
         self.max_connections = self.max_connections.max(1);
         self.max_handshakes = self.max_handshakes.max(1);
         self.max_objects = self.max_objects.max(1);
+        self.max_descriptors_unread = self.max_descriptors_unread.max(1);
         self.threads = self.threads.clamp(1, MAX_THREADS);
         self
     }
@@ -191,6 +214,14 @@ impl Limits {
                 ENV_MAX_SHARED_MEMORY_BLOCKS,
                 count(self.max_shared_memory_blocks),
             ),
+            (
+                ENV_MAX_DESCRIPTORS_UNREAD,
+                count(self.max_descriptors_unread),
+            ),
+            (
+                ENV_MAX_DESCRIPTORS_IN_FLIGHT,
+                count(self.max_descriptors_in_flight),
+            ),
         ]
     }
 
@@ -213,6 +244,8 @@ impl Limits {
             ENV_MAX_SHARED_MEMORY_BLOCK => self.max_shared_memory_block = value,
             ENV_MAX_SHARED_MEMORY => self.max_shared_memory = value,
             ENV_MAX_SHARED_MEMORY_BLOCKS => self.max_shared_memory_blocks = count,
+            ENV_MAX_DESCRIPTORS_UNREAD => self.max_descriptors_unread = count,
+            ENV_MAX_DESCRIPTORS_IN_FLIGHT => self.max_descriptors_in_flight = count,
             _ => return false,
         }
         true
@@ -249,6 +282,10 @@ pub const ENV_MAX_SHARED_MEMORY_BLOCK: &str = "MANAGER_MAX_SHARED_MEMORY_BLOCK";
 pub const ENV_MAX_SHARED_MEMORY: &str = "MANAGER_MAX_SHARED_MEMORY";
 /// Where a manager process finds [`Limits::max_shared_memory_blocks`].
 pub const ENV_MAX_SHARED_MEMORY_BLOCKS: &str = "MANAGER_MAX_SHARED_MEMORY_BLOCKS";
+/// Where a manager process finds [`Limits::max_descriptors_unread`].
+pub const ENV_MAX_DESCRIPTORS_UNREAD: &str = "MANAGER_MAX_DESCRIPTORS_UNREAD";
+/// Where a manager process finds [`Limits::max_descriptors_in_flight`].
+pub const ENV_MAX_DESCRIPTORS_IN_FLIGHT: &str = "MANAGER_MAX_DESCRIPTORS_IN_FLIGHT";
 
 /// `timeout` in whole milliseconds, rounded up so that a non-zero timeout
 /// stays non-zero; saturates at `u64::MAX`.
@@ -277,6 +314,8 @@ mod tests {
             max_shared_memory_block: 10,
             max_shared_memory: 11,
             max_shared_memory_blocks: 12,
+            max_descriptors_unread: 13,
+            max_descriptors_in_flight: 14,
         };
         let mut read = Limits::default();
         for (name, value) in limits.to_env() {

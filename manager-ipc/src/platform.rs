@@ -5,6 +5,9 @@
 //! when another user could connect to it; the server notices a peer that
 //! hung up without reading from it ([`peer_hung_up`]). An inspection
 //! reports the manager's resident memory ([`resident_set_bytes`]).
+//! The server counts the descriptors it has sent and a client has not read
+//! yet, which it tells by the bytes a socket holds unread
+//! ([`unread_bytes`]).
 //!
 //! A shared memory block's descriptor travels beside a reply frame: the
 //! server sends the frame with the descriptor attached to its first byte
@@ -119,6 +122,28 @@ pub(crate) fn peer_hung_up(fd: impl AsFd) -> bool {
     // blocks.
     let ready = unsafe { libc::poll(&mut poll, 1, 0) };
     ready > 0 && poll.revents & (EVENTS | libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
+}
+
+/// How many bytes sent on the connected Unix socket `fd` its peer has not
+/// read yet (`SIOCOUTQ`). A descriptor sent with some of them stays in
+/// flight until they are read, so at 0 none is.
+#[cfg(all(target_os = "linux", feature = "server"))]
+pub(crate) fn unread_bytes(fd: impl AsFd) -> io::Result<usize> {
+    let fd: BorrowedFd<'_> = fd.as_fd();
+    let mut unread: libc::c_int = 0;
+    // SAFETY: `SIOCOUTQ` (`TIOCOUTQ` on Linux) writes one `int`, which
+    // `unread` is, and lives across the call; the descriptor is borrowed,
+    // so it stays open.
+    if unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCOUTQ, &mut unread) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(usize::try_from(unread).unwrap_or(0))
+}
+
+/// Elsewhere a socket's unread bytes cannot be told: as if all were read.
+#[cfg(all(not(target_os = "linux"), feature = "server"))]
+pub(crate) fn unread_bytes(_fd: impl AsFd) -> io::Result<usize> {
+    Ok(0)
 }
 
 /// Listens on a new Unix domain socket at `path`, whose file `bind` creates

@@ -216,6 +216,17 @@ pub(crate) trait SendFd {
         bytes: &'a [u8],
         fd: std::os::fd::BorrowedFd<'a>,
     ) -> impl Future<Output = io::Result<usize>> + Send + 'a;
+
+    /// How many bytes written here the peer has not read yet; 0 on a
+    /// transport that carries no descriptors.
+    ///
+    /// # Errors
+    ///
+    /// The OS's.
+    fn unread_bytes(&self) -> io::Result<usize>;
+
+    /// Whether the peer has hung up, without reading or waiting.
+    fn peer_hung_up(&self) -> bool;
 }
 
 impl SendFd for unix::OwnedWriteHalf {
@@ -231,6 +242,26 @@ impl SendFd for unix::OwnedWriteHalf {
             })
             .await
     }
+
+    fn unread_bytes(&self) -> io::Result<usize> {
+        #[cfg(feature = "server")]
+        {
+            let stream: &UnixStream = self.as_ref();
+            platform::unread_bytes(stream)
+        }
+        #[cfg(not(feature = "server"))]
+        Ok(0)
+    }
+
+    fn peer_hung_up(&self) -> bool {
+        #[cfg(feature = "server")]
+        {
+            let stream: &UnixStream = self.as_ref();
+            platform::peer_hung_up(stream)
+        }
+        #[cfg(not(feature = "server"))]
+        false
+    }
 }
 
 impl SendFd for tcp::OwnedWriteHalf {
@@ -243,5 +274,19 @@ impl SendFd for tcp::OwnedWriteHalf {
             io::ErrorKind::Unsupported,
             "a descriptor cannot travel over TCP",
         ))
+    }
+
+    fn unread_bytes(&self) -> io::Result<usize> {
+        Ok(0)
+    }
+
+    fn peer_hung_up(&self) -> bool {
+        #[cfg(feature = "server")]
+        {
+            let stream: &tokio::net::TcpStream = self.as_ref();
+            platform::peer_hung_up(stream)
+        }
+        #[cfg(not(feature = "server"))]
+        false
     }
 }

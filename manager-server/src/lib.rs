@@ -151,6 +151,16 @@ struct LimitFlags {
     /// descriptor of the server's.
     #[arg(long, value_name = "N")]
     max_shared_memory_blocks: Option<usize>,
+
+    /// Shared memory descriptors one connection may have unread (default
+    /// 16); one more mapping waits until its client reads.
+    #[arg(long, value_name = "N")]
+    max_descriptors_unread: Option<usize>,
+
+    /// Shared memory descriptors all connections may have unread (default
+    /// 512); a mapping past it fails. Keep it below `ulimit -n`.
+    #[arg(long, value_name = "N")]
+    max_descriptors_in_flight: Option<usize>,
 }
 
 impl LimitFlags {
@@ -190,6 +200,12 @@ impl LimitFlags {
         }
         if let Some(v) = self.max_shared_memory_blocks {
             limits.max_shared_memory_blocks = v;
+        }
+        if let Some(v) = self.max_descriptors_unread {
+            limits.max_descriptors_unread = v;
+        }
+        if let Some(v) = self.max_descriptors_in_flight {
+            limits.max_descriptors_in_flight = v;
         }
         if let Some(v) = self.max_objects {
             limits.max_objects = v;

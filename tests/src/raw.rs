@@ -18,6 +18,58 @@ use tokio::net::{TcpSocket, UnixStream};
 
 use crate::DEADLINE;
 
+/// A Unix stream whose reads wait for readiness only when the socket is
+/// empty. A read stops where the bytes a descriptor came with begin (the
+/// kernel closes the descriptor, as nothing here takes it), and tokio's
+/// own `poll_read` takes such a short read to mean the socket is drained
+/// and waits for more to arrive, which may never happen.
+struct WholeReads(UnixStream);
+
+impl AsyncRead for WholeReads {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let stream = &self.0;
+        loop {
+            std::task::ready!(stream.poll_read_ready(cx))?;
+            match stream.try_read(buf.initialize_unfilled()) {
+                Ok(n) => {
+                    buf.advance(n);
+                    return std::task::Poll::Ready(Ok(()));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(e) => return std::task::Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for WholeReads {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
+    }
+}
+
 /// The receive buffer of a TCP connection (the kernel doubles it).
 const RECV_BUFFER: u32 = 64 * 1024;
 
@@ -46,7 +98,7 @@ impl RawConnection {
     /// Connects to `address` and authenticates with `key`.
     pub async fn open(address: &Address, key: &AuthKey) -> anyhow::Result<Self> {
         let mut stream: Box<dyn Io> = match address {
-            Address::Unix(path) => Box::new(UnixStream::connect(path).await?),
+            Address::Unix(path) => Box::new(WholeReads(UnixStream::connect(path).await?)),
             Address::Tcp(addr) => {
                 let socket = if addr.is_ipv4() {
                     TcpSocket::new_v4()?

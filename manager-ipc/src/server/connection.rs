@@ -11,6 +11,7 @@ use manager_core::inspect::{Peer, UnixMillis};
 use manager_core::request::{RequestFrame, RequestId};
 use manager_core::{ManagerError, codec};
 
+use super::descriptors::InFlight;
 use super::reader::Reader;
 use super::state::{ConnectionCounters, LiveConnection, Registered, ServerState, Slot, UnderWay};
 use super::writer::write_replies;
@@ -152,6 +153,11 @@ pub(super) async fn run<S: Stream>(mut stream: S, accepted: Accepted, shared: Ar
         limits.max_frame + REPLY_HEADROOM,
         counters.clone(),
         shared.errors.clone(),
+        InFlight::new(
+            shared.descriptors_in_flight.clone(),
+            limits.max_descriptors_unread,
+            limits.max_descriptors_in_flight,
+        ),
     ));
     let mut reader = Reader {
         connection: ConnectionId(id),

@@ -101,6 +101,7 @@ use crate::platform;
 use crate::transport::Stream;
 
 mod connection;
+mod descriptors;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 mod reader;
@@ -238,6 +239,7 @@ fn start_state(
         failures: Mutex::new(FailureLog::new()),
         requests: AtomicU64::new(0),
         errors: Arc::new(AtomicU64::new(0)),
+        descriptors_in_flight: Arc::new(AtomicUsize::new(0)),
         live: Mutex::new(BTreeMap::new()),
         rate: Mutex::new(RateWindow::new(started)),
     });

@@ -46,6 +46,9 @@ pub(super) struct ServerState {
     /// Requests answered with an error so far, from every connection
     /// (shared with each connection's writer, which counts them).
     pub(super) errors: Arc<AtomicU64>,
+    /// Shared memory descriptors sent to clients and perhaps not read
+    /// yet, over all connections (see `descriptors`).
+    pub(super) descriptors_in_flight: Arc<AtomicUsize>,
     /// Authenticated connections that are still open, by id.
     pub(super) live: Mutex<BTreeMap<u64, LiveConnection>>,
     /// Samples of `requests`, one a second.

@@ -11,6 +11,7 @@ use manager_core::ManagerError;
 use manager_core::reply::{AttachedFd, Reply, ReplyFrame};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
+use super::descriptors::InFlight;
 use super::state::ConnectionCounters;
 use crate::frame::{FrameError, SplicedFrames, encode_frame};
 use crate::transport::SendFd;
@@ -41,13 +42,24 @@ pub(super) async fn write_replies<W: AsyncWrite + SendFd + Unpin>(
     max_frame: usize,
     counters: Arc<ConnectionCounters>,
     errors: Arc<AtomicU64>,
+    mut in_flight: InFlight,
 ) {
     const KEEP: usize = 64 * 1024;
     let part_bytes = part_bytes(max_frame);
     let mut out = SplicedFrames::with_capacity(KEEP);
     // Hand-offs in `out`, each with where its frame ends, until written.
     let mut handoffs: VecDeque<(usize, Outgoing)> = VecDeque::new();
-    while let Some(first) = replies.recv().await {
+    loop {
+        let first = tokio::select! {
+            biased;
+            reply = replies.recv() => match reply {
+                Some(reply) => reply,
+                None => break,
+            },
+            // While idle, notice when the client has read the descriptors
+            // sent to it, so that they no longer count.
+            () = in_flight.read(&write) => continue,
+        };
         let mut count = 0;
         let mut failed = 0_u64;
         let mut bytes = 0;
@@ -102,7 +114,7 @@ pub(super) async fn write_replies<W: AsyncWrite + SendFd + Unpin>(
             count += 1;
             bytes += reply.size();
             bulk |= reply.is_bulk();
-            match write_with_fd(&mut write, reply, max_frame).await {
+            match write_with_fd(&mut write, reply, max_frame, &mut in_flight).await {
                 Ok(whole) => failed += u64::from(!whole),
                 Err(e) => {
                     tracing::debug!(error = %e, "write to client failed");
@@ -172,10 +184,16 @@ fn hands_over_fd(reply: &Outgoing) -> bool {
 /// a descriptor (TCP) the client gets an error in its place, and the
 /// reply is dropped undelivered (what it handed over goes back). `false`
 /// if the client got an error.
+///
+/// The descriptor counts as in flight until the client has read it
+/// ([`InFlight`]): while this connection has its most unread, this waits
+/// for its client to read; past the manager's most over all connections,
+/// the client gets `LimitReached` in the reply's place.
 pub(super) async fn write_with_fd<W: AsyncWrite + SendFd + Unpin>(
     write: &mut W,
     reply: Outgoing,
     max_frame: usize,
+    in_flight: &mut InFlight,
 ) -> std::io::Result<bool> {
     let id = reply.frame().id;
     let mut frame = Vec::new();
@@ -187,7 +205,9 @@ pub(super) async fn write_with_fd<W: AsyncWrite + SendFd + Unpin>(
         .and_then(Reply::attached_fd)
         .and_then(AttachedFd::get);
     let refusal = match (encode_frame(reply.frame(), &mut frame, max_frame), fd) {
-        (Ok(()), Some(fd)) => match write.send_with_fd(&frame, fd).await {
+        (Ok(()), Some(fd)) => match in_flight.room(write).await? {
+            Err(full) => full,
+            Ok(()) => match send_counted(write, &frame, fd, in_flight).await {
             Ok(sent) => {
                 write.write_all(&frame[sent..]).await?;
                 reply.deliver();
@@ -215,6 +235,7 @@ pub(super) async fn write_with_fd<W: AsyncWrite + SendFd + Unpin>(
             // handed over.
             Err(e) => return Err(e),
         },
+        },
         // Cannot happen (a mapping reply is small, and its object attaches
         // the descriptor); answered anyway rather than leave the client
         // waiting.
@@ -238,6 +259,21 @@ pub(super) async fn write_with_fd<W: AsyncWrite + SendFd + Unpin>(
     encode_frame(&refusal, &mut frame, max_frame).expect("a short error reply always fits a frame");
     write.write_all(&frame).await?;
     Ok(false)
+}
+
+/// Sends the first bytes of `frame` with `fd`, for which `in_flight` has
+/// made room; if it did not go, the room is given back.
+async fn send_counted<W: SendFd>(
+    write: &W,
+    frame: &[u8],
+    fd: std::os::fd::BorrowedFd<'_>,
+    in_flight: &mut InFlight,
+) -> std::io::Result<usize> {
+    let sent = write.send_with_fd(frame, fd).await;
+    if sent.is_err() {
+        in_flight.unsent();
+    }
+    sent
 }
 
 /// Writes the list `reply` as parts of about `part_bytes` each, then its
