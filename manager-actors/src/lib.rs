@@ -64,7 +64,7 @@ pub use error::StartError;
 pub use object::{
     Caller, ConnectionClosed, ConnectionId, ObjectBatch, ObjectCall, ObjectHandle, ReplySink,
 };
-pub use objects::{CallInfo, CustomObject, CustomTypes};
+pub use objects::{CallInfo, CustomKind, CustomObject, CustomTypes};
 pub use registry::RegistryActor;
 pub use system::ActorSystem;
 pub use threads::Threads;

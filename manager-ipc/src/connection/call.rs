@@ -111,6 +111,19 @@ impl<'a> CallFuture<'a> {
         }
     }
 
+    /// This call, taken back from the object `target`
+    /// ([`ObjectRequest::Cancel`](manager_core::request::ObjectRequest::Cancel))
+    /// should its caller give up: for a request that may park there though
+    /// its [`ObjectRequest::wait_mut`](manager_core::request::ObjectRequest::wait_mut)
+    /// cannot tell (a custom type's, whose wait is inside its encoded
+    /// value). Changes nothing once the call is sent.
+    pub fn parking_in(mut self, target: ObjectId) -> Self {
+        if let State::Unsent { parks, .. } = &mut self.state {
+            *parks = Some(target);
+        }
+        self
+    }
+
     /// Registers the call and sends its frame; the guard that forgets it.
     fn send(
         client: &'a Connection,

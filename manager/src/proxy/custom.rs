@@ -12,8 +12,7 @@
 use std::future::Future;
 
 use manager_core::custom::CustomType;
-use manager_core::request::Call;
-use manager_core::{ObjectKind, ObjectSpec};
+use manager_core::{Encoded, ObjectKind, ObjectSpec};
 
 use super::handle::Proxy;
 use super::object::{ObjectRef, encode};
@@ -112,6 +111,14 @@ impl<T: CustomType, M: Mode> Custom<T, M> {
     /// Sends `request` to the object and returns its reply. The object
     /// carries out one request at a time, each whole.
     ///
+    /// A request that waits in the manager ([`CustomType::wait_mut`] finds
+    /// its [`Wait`](manager_core::request::Wait)) waits there, on a handle
+    /// with a timeout, no longer than that timeout, and the call gets
+    /// [`WAIT_GRACE`](super::WAIT_GRACE) more for the answer to come, as a
+    /// built-in wait does (see [`ObjectRef::call`]). If the call gives up
+    /// first (or its future is dropped), the request is taken back from the
+    /// object ([`ObjectRequest::Cancel`](manager_core::request::ObjectRequest::Cancel)).
+    ///
     /// # Errors
     ///
     /// [`Error::EncodeValue`] if the request cannot be encoded;
@@ -125,8 +132,15 @@ impl<T: CustomType, M: Mode> Custom<T, M> {
         request: T::Request,
     ) -> M::Answer<impl Future<Output = Result<T::Reply, Error>>> {
         self.object.mode().answer(async move {
+            let mut request = request;
+            let wait = T::wait_mut(&mut request);
+            let parks = wait.is_some();
+            let deadline = self.object.bound_wait(wait);
             let request = encode(&request)?;
-            self.object.call_value(Call::custom(request)).await
+            let reply = self.object.call_custom(request, parks, deadline).await?;
+            let connection = self.object.client().connection();
+            let value: Encoded = connection.shaped(reply)?;
+            self.object.decode(&value)
         })
     }
 }

@@ -5,7 +5,7 @@ use std::borrow::Borrow;
 use std::time::Duration;
 
 use manager_core::reply::{ObjectInfo, Reply, ReplyShape};
-use manager_core::request::{Call, ObjectRequest, Owner, Request};
+use manager_core::request::{Call, ObjectRequest, Owner, Request, Wait};
 use manager_core::{Encoded, ObjectId, ObjectKind, ObjectName};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -92,13 +92,7 @@ impl<M: Mode> ObjectRef<M> {
     ///
     /// As [`Client::call`].
     pub fn call(&self, mut op: ObjectRequest) -> impl Future<Output = Result<Reply, Error>> + '_ {
-        let deadline = match (self.client.timeout(), op.wait_mut()) {
-            (Some(limit), Some(wait)) => {
-                *wait = wait.at_most(limit);
-                Some(limit.saturating_add(WAIT_GRACE))
-            }
-            (limit, _) => limit,
-        };
+        let deadline = self.bound_wait(op.wait_mut());
         // What a late reply takes after this call gave up is given back.
         let takes = op.may_take().then(|| Request::Object {
             target: self.id,
@@ -109,6 +103,43 @@ impl<M: Mode> ObjectRef<M> {
             op,
         };
         self.client.call_within(request, deadline, takes)
+    }
+
+    /// Bounds `wait`, the wait of a request about to be sent (if it is one
+    /// that waits), by this handle's timeout, and returns how long the
+    /// call itself may take: the timeout and [`WAIT_GRACE`] for a request
+    /// that waits, the timeout for another (see [`ObjectRef::call`]).
+    pub(crate) fn bound_wait(&self, wait: Option<&mut Wait>) -> Option<Duration> {
+        match (self.client.timeout(), wait) {
+            (Some(limit), Some(wait)) => {
+                *wait = wait.at_most(limit);
+                Some(limit.saturating_add(WAIT_GRACE))
+            }
+            (limit, _) => limit,
+        }
+    }
+
+    /// Sends one request of a custom type, already encoded, whose wait (if
+    /// `parks`) was bounded by [`ObjectRef::bound_wait`] and whose call
+    /// may take `deadline`. A request that parks is taken back from the
+    /// object if the call gives up first, as [`ObjectRef::call`] takes
+    /// back a built-in wait.
+    pub(crate) fn call_custom(
+        &self,
+        request: Encoded,
+        parks: bool,
+        deadline: Option<Duration>,
+    ) -> impl Future<Output = Result<Reply, Error>> + '_ {
+        let request = Request::Object {
+            target: self.id,
+            op: ObjectRequest::Custom(request),
+        };
+        let call = self.client.call_within(request, deadline, None);
+        if parks {
+            call.parking_in(self.id)
+        } else {
+            call
+        }
     }
 
     /// Sends one operation without waiting for (or keeping) its reply; for
