@@ -7,6 +7,7 @@ use std::time::Duration;
 use manager_core::reply::{ObjectInfo, Reply, ReplyShape};
 use manager_core::request::{Call, ObjectRequest, Owner, Request, Wait};
 use manager_core::{Encoded, ObjectId, ObjectKind, ObjectName};
+use manager_ipc::connection::Takes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -122,24 +123,28 @@ impl<M: Mode> ObjectRef<M> {
     /// Sends one request of a custom type, already encoded, whose wait (if
     /// `parks`) was bounded by [`ObjectRef::bound_wait`] and whose call
     /// may take `deadline`. A request that parks is taken back from the
-    /// object if the call gives up first, as [`ObjectRef::call`] takes
-    /// back a built-in wait.
+    /// object if the call gives up first, and what a late reply took is
+    /// given back as `takes` says, as [`ObjectRef::call`] does for a
+    /// built-in wait.
     pub(crate) fn call_custom(
         &self,
         request: Encoded,
         parks: bool,
         deadline: Option<Duration>,
+        takes: Option<Takes>,
     ) -> impl Future<Output = Result<Reply, Error>> + '_ {
         let request = Request::Object {
             target: self.id,
             op: ObjectRequest::Custom(request),
         };
-        let call = self.client.call_within(request, deadline, None);
+        let mut call = self.client.call_within(request, deadline, None);
         if parks {
-            call.parking_in(self.id)
-        } else {
-            call
+            call = call.parking_in(self.id);
         }
+        if let Some(takes) = takes {
+            call = call.giving_back(takes);
+        }
+        call
     }
 
     /// Sends one operation without waiting for (or keeping) its reply; for

@@ -114,6 +114,9 @@ mod waiting {
         /// Answers the count once it is at least the first field, or
         /// `None` when the wait ends first.
         WaitFor(u64, Wait),
+        /// Takes this much off the count if it has that much; answers the
+        /// new count, or `None` (taking nothing) if it has less.
+        Lower(u64),
         /// Panics, to poison the object.
         Panic,
     }
@@ -127,6 +130,17 @@ mod waiting {
         fn wait_mut(request: &mut LevelRequest) -> Option<&mut Wait> {
             match request {
                 LevelRequest::WaitFor(_, wait) => Some(wait),
+                _ => None,
+            }
+        }
+
+        fn may_take(request: &LevelRequest) -> bool {
+            matches!(request, LevelRequest::Lower(_))
+        }
+
+        fn undo_for(request: &LevelRequest, reply: &Option<u64>) -> Option<LevelRequest> {
+            match (request, reply) {
+                (LevelRequest::Lower(n), Some(_)) => Some(LevelRequest::Raise(*n)),
                 _ => None,
             }
         }
@@ -171,6 +185,13 @@ mod waiting {
                 LevelRequest::WaitFor(n, wait) => {
                     self.waiters.park(caller, n, wait, ctx);
                 }
+                LevelRequest::Lower(n) => match self.count.checked_sub(n) {
+                    Some(left) => {
+                        self.count = left;
+                        caller.reply_custom::<Level>(Ok(Some(left)));
+                    }
+                    None => caller.reply_custom::<Level>(Ok(None)),
+                },
                 LevelRequest::Panic => panic!("level told to panic"),
             }
         }
@@ -320,6 +341,42 @@ mod waiting {
         let r = alive.send(&t, op(LevelRequest::Raise(5))).await;
         assert_eq!(level(alive.now(w)), Some(5));
         assert_eq!(level(alive.now(r)), Some(5));
+    }
+
+    /// A reply that took something and is not delivered is given back
+    /// through the type's `undo_for`, carried out by the default
+    /// `ObjectState::undelivered`, as a built-in kind's grant is.
+    #[actix::test]
+    async fn an_undelivered_grant_is_given_back_through_undo_for() {
+        let (_h, t) = harness().await;
+        let mut a = Conn::new(1);
+        assert_eq!(level(a.call(&t, op(LevelRequest::Raise(5))).await), Some(5));
+        // A connection whose reader has gone: its replies are not delivered.
+        let (sink, replies) = crate::object::ReplySink::new();
+        drop(replies);
+        t.stats.add_sent(1);
+        t.mailbox
+            .send(crate::object::ObjectBatch {
+                connection: ConnectionId(2),
+                calls: vec![crate::object::ObjectCall {
+                    id: RequestId(1),
+                    op: op(LevelRequest::Lower(3)),
+                    bulk: false,
+                }],
+                replies: sink,
+                read_at: std::time::Instant::now(),
+            })
+            .await
+            .unwrap();
+        // The give-back reaches the object after the lowering: the count
+        // comes back.
+        let back = a
+            .send(
+                &t,
+                op(LevelRequest::WaitFor(5, Wait::For(Duration::from_secs(10)))),
+            )
+            .await;
+        assert_eq!(level(a.later(back).await), Some(5));
     }
 
     /// A request that is not the type's request is refused with
