@@ -52,8 +52,10 @@
 //! are answered through [`ObjectState::removed`] (with
 //! [`ManagerError::ObjectGone`]); every later request is answered
 //! [`ManagerError::Panicked`] with `earlier: true`, until the object is
-//! removed. The manager, its thread and every other object go on. This
-//! holds for the built-in kinds and for an application's own
+//! removed. The manager, its thread and every other object go on. (A
+//! panic in a later slice of a bulk request loses that request's answer
+//! with the state: its caller's timeout ends it.) This holds for the
+//! built-in kinds and for an application's own
 //! ([`CustomKind`](crate::objects::CustomKind)) alike;
 //! [`CustomState`](crate::objects::CustomState) catches the panics of a
 //! [`CustomObject`](crate::objects::CustomObject) itself first, to tell a

@@ -13,8 +13,7 @@
 //! workers link.
 //!
 //! On the wire, a create is [`ObjectSpec::Custom`](crate::ObjectSpec::Custom)
-//! with the encoded `Init`, a call is
-//! [`ObjectRequest::Custom`] with the
+//! with the encoded `Init`, a call is [`ObjectRequest::Custom`] with the
 //! encoded `Request`, and the answer is a `Value` holding the encoded
 //! `Reply`. The values carry type tags like every other value, so a request
 //! of the wrong type is refused with `WrongType` instead of misread.
@@ -26,9 +25,8 @@
 //! ([`CustomType::wait_mut`]), as a built-in queue `get` does: a client
 //! whose handle has a timeout then bounds that wait by it before it sends
 //! the request, and takes the request back from the object
-//! ([`ObjectRequest::Cancel`]) if it
-//! gives up first. A request that may take something (an item, a lease)
-//! says so ([`CustomType::may_take`]) and how to give it back
+//! ([`ObjectRequest::Cancel`]) if it gives up first. A request that may
+//! take something (an item, a lease) says so ([`CustomType::may_take`]) and how to give it back
 //! ([`CustomType::undo_for`]). In the manager such a type's state sees its
 //! requests as [`CustomRequest`], the typed request with those answers.
 //!
@@ -309,8 +307,9 @@ where
 {
     const FAMILY: &'static str = CUSTOM_FAMILY;
 
+    /// The request's wait ([`CustomType::wait_mut`]); the request is
+    /// encoded again when sent, as it may change.
     fn wait_mut(&mut self) -> Option<&mut Wait> {
-        T::wait_mut(&mut self.request)?;
         T::wait_mut(self.get_mut())
     }
 
