@@ -41,17 +41,39 @@
 //! answered. To every client the request is as atomic as a small one, and
 //! one object's requests keep their order. A request of at most
 //! [`BULK_SLICE`] items is applied at once, as any other.
+//!
+//! # Panics
+//!
+//! A panic in a state's code (any [`ObjectState`] method, a bulk slice, a
+//! [`ObjectContext::when`] callback) is caught by the actor and *poisons*
+//! the object, as a panic poisons a `std::sync::Mutex`: the state may be
+//! half-updated, so it is not used again. The request that panicked is
+//! answered [`ManagerError::Panicked`]; the requests the state had parked
+//! are answered through [`ObjectState::removed`] (with
+//! [`ManagerError::ObjectGone`]); every later request is answered
+//! [`ManagerError::Panicked`] with `earlier: true`, until the object is
+//! removed. The manager, its thread and every other object go on. (A
+//! panic in a later slice of a bulk request loses that request's answer
+//! with the state: its caller's timeout ends it.) This holds for the
+//! built-in kinds and for an application's own
+//! ([`CustomKind`](crate::objects::CustomKind)) alike;
+//! [`CustomState`](crate::objects::CustomState) catches the panics of a
+//! [`CustomObject`](crate::objects::CustomObject) itself first, to tell a
+//! panic in the type's `Deserialize` (which fails that request only) from
+//! one in its `handle`.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
 
 use actix::{
     Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, MessageResult, WrapFuture,
 };
+use manager_core::custom::panic_message;
 #[cfg(doc)]
 use manager_core::inspect::KindDetail;
 use manager_core::inspect::ObjectDetail;
 use manager_core::reply::Reply;
-use manager_core::request::{KindRequest, ObjectRequest, RequestId};
+use manager_core::request::{KindRequest, NotTaken, ObjectRequest, RequestId};
 use manager_core::{ManagerError, ObjectId, ObjectKind, ObjectName};
 
 use crate::discard::discard;
@@ -414,6 +436,9 @@ pub struct ObjectActor<S: ObjectState> {
     /// When the bulk request being applied in slices was read, to count
     /// its latency once its last slice is applied.
     bulk_read_at: Option<Instant>,
+    /// The message of the panic that poisoned the state (see *Panics*):
+    /// once set, the state is not used again.
+    poisoned: Option<String>,
 }
 
 impl<S: ObjectState> ObjectActor<S> {
@@ -434,16 +459,31 @@ impl<S: ObjectState> ObjectActor<S> {
             deadlines: Deadlines::default(),
             latency: LatencyHistogram::default(),
             bulk_read_at: None,
+            poisoned: None,
         }
     }
 
-    /// Runs `f` on the state. If it started a bulk request, the rest of
-    /// it is applied in later turns, then the `RestOfBatch` `f` returns.
-    fn with_state(
-        &mut self,
-        ctx: &mut Context<Self>,
-        f: impl FnOnce(&mut S, &mut ObjectContext<'_, S>) -> Option<RestOfBatch>,
-    ) {
+    /// The object as error messages name it, for example "queue `jobs`".
+    fn what(&self) -> String {
+        format!("{} `{}`", self.kind, self.name)
+    }
+
+    /// The error every request gets once the state is poisoned.
+    fn poisoned_error(&self, earlier: bool) -> Option<ManagerError> {
+        self.poisoned
+            .as_ref()
+            .map(|message| ManagerError::Panicked {
+                object: self.what(),
+                message: message.clone(),
+                earlier,
+            })
+    }
+
+    /// The state panicked (see *Panics*): it is not used again, but first
+    /// answers its parked requests ([`ObjectState::removed`]) if it can.
+    fn poison(&mut self, panic: &(dyn std::any::Any + Send), ctx: &mut Context<Self>) {
+        let message = panic_message(panic);
+        tracing::error!(object = %self.what(), %message, "object panicked; it is poisoned");
         let mut bulk = None;
         let mut octx = ObjectContext {
             ctx,
@@ -453,21 +493,73 @@ impl<S: ObjectState> ObjectActor<S> {
             deadlines: &mut self.deadlines,
             bulk: &mut bulk,
         };
-        let rest = f(&mut self.state, &mut octx);
-        if let Some(step) = bulk {
-            self.next_slice_later(step, rest, ctx);
+        let state = &mut self.state;
+        if catch_unwind(AssertUnwindSafe(|| state.removed(&mut octx))).is_err() {
+            tracing::error!(object = %self.what(), "a poisoned object panicked again answering its parked requests");
+        }
+        self.poisoned = Some(message);
+        // Its timed waits end with it.
+        if let Some(timer) = self.deadlines.disarm() {
+            ctx.cancel_future(timer);
+        }
+        self.deadlines = Deadlines::default();
+    }
+
+    /// Runs `f` on the state, unless it is poisoned. If it started a bulk
+    /// request, the rest of it is applied in later turns, then the
+    /// `RestOfBatch` `f` returns. Returns whether `f` ran whole: `false`
+    /// if the state is poisoned, now (a panic in `f`) or before.
+    fn with_state(
+        &mut self,
+        ctx: &mut Context<Self>,
+        f: impl FnOnce(&mut S, &mut ObjectContext<'_, S>) -> Option<RestOfBatch>,
+    ) -> bool {
+        if self.poisoned.is_some() {
+            return false;
+        }
+        let mut bulk = None;
+        let outcome = {
+            let mut octx = ObjectContext {
+                ctx,
+                id: self.id,
+                name: &self.name,
+                kind: &self.kind,
+                deadlines: &mut self.deadlines,
+                bulk: &mut bulk,
+            };
+            let state = &mut self.state;
+            catch_unwind(AssertUnwindSafe(|| f(state, &mut octx)))
+        };
+        match outcome {
+            Ok(rest) => {
+                if let Some(step) = bulk {
+                    self.next_slice_later(step, rest, ctx);
+                }
+                true
+            }
+            Err(panic) => {
+                self.poison(&*panic, ctx);
+                false
+            }
         }
     }
 
     /// Handles `batch`'s calls in order, stopping after one that starts a
     /// bulk request (the rest then waits for it).
-    fn run_calls(&mut self, mut batch: RestOfBatch, ctx: &mut Context<Self>) {
+    fn run_calls(&mut self, batch: RestOfBatch, ctx: &mut Context<Self>) {
         let read_at = batch.read_at;
+        let connection = batch.connection;
         let mut handled = 0;
         let mut bulk_started = false;
-        self.with_state(ctx, |state, octx| {
+        // Kept out here so that a panic does not lose the calls left.
+        let mut left = Some(batch);
+        // The call being handled, to answer should the state panic.
+        let current = std::cell::Cell::new(None);
+        let ran = self.with_state(ctx, |state, octx| {
+            let batch = left.as_mut()?;
             while let Some(call) = batch.calls.next() {
                 handled += 1;
+                current.set(Some((call.id, call.bulk)));
                 let mut caller = Caller::new(batch.connection, call.id, batch.replies.clone())
                     .answering_bulk(call.bulk);
                 if let ObjectRequest::Cancel { request } = call.op {
@@ -475,10 +567,15 @@ impl<S: ObjectState> ObjectActor<S> {
                     caller.reply(Ok(Reply::Bool(cancelled)));
                     continue;
                 }
-                let request = match S::Request::try_from(call.op) {
+                let what = crate::objects::Lazy(|| octx.what());
+                let request = match S::Request::take(call.op, &what) {
                     Ok(request) => request,
-                    Err(other) => {
+                    Err(NotTaken::OtherFamily(other)) => {
                         caller.reply(Err(octx.wrong_kind(&other)));
+                        continue;
+                    }
+                    Err(NotTaken::Refused(refused)) => {
+                        caller.reply(Err(refused));
                         continue;
                     }
                 };
@@ -494,11 +591,35 @@ impl<S: ObjectState> ObjectActor<S> {
                 state.handle(request, caller, octx);
                 if octx.bulk.is_some() {
                     bulk_started = true;
-                    return (batch.calls.len() > 0).then_some(batch);
+                    current.set(None);
+                    let more = batch.calls.len() > 0;
+                    return left.take().filter(|_| more);
                 }
             }
+            current.set(None);
             None
         });
+        if !ran {
+            // The state panicked on the current call, or earlier.
+            if let Some(batch) = left.take() {
+                if let Some((id, bulk)) = current.take() {
+                    Caller::new(connection, id, batch.replies.clone())
+                        .answering_bulk(bulk)
+                        .reply(Err(self
+                            .poisoned_error(false)
+                            .unwrap_or(ManagerError::Cancelled)));
+                }
+                for call in batch.calls {
+                    let caller = Caller::new(connection, call.id, batch.replies.clone())
+                        .answering_bulk(call.bulk);
+                    let answer = match call.op {
+                        ObjectRequest::Cancel { .. } => Ok(Reply::Bool(false)),
+                        _ => Err(self.poisoned_error(true).unwrap_or(ManagerError::Cancelled)),
+                    };
+                    caller.reply(answer);
+                }
+            }
+        }
         // One clock read for the calls of this turn: each is counted as
         // done when the last of them is. A bulk request goes on in later
         // turns, and is counted when its last slice is applied.
@@ -520,9 +641,26 @@ impl<S: ObjectState> ObjectActor<S> {
     ) {
         let turn = tokio::task::yield_now().into_actor(self);
         ctx.wait(turn.map(move |(), actor, ctx| {
-            if !step(&mut actor.state) {
-                actor.next_slice_later(step, rest, ctx);
+            if actor.poisoned.is_some() {
                 return;
+            }
+            let state = &mut actor.state;
+            match catch_unwind(AssertUnwindSafe(|| step(state))) {
+                Ok(true) => {}
+                Ok(false) => {
+                    actor.next_slice_later(step, rest, ctx);
+                    return;
+                }
+                Err(panic) => {
+                    // The bulk request's caller went with the panic,
+                    // unanswered; the calls after it are answered as a
+                    // poisoned object's.
+                    actor.poison(&*panic, ctx);
+                    if let Some(rest) = rest {
+                        actor.run_calls(rest, ctx);
+                    }
+                    return;
+                }
             }
             if let Some(read_at) = actor.bulk_read_at.take() {
                 actor.latency.record(read_at.elapsed(), 1);
@@ -654,6 +792,11 @@ impl<S: ObjectState> Handler<ReportObject> for ObjectActor<S> {
     type Result = MessageResult<ReportObject>;
 
     fn handle(&mut self, _msg: ReportObject, _ctx: &mut Self::Context) -> Self::Result {
-        MessageResult((self.state.report(), self.latency.summary()))
+        let state = &self.state;
+        let detail = match self.poisoned {
+            Some(_) => ObjectDetail::default(),
+            None => catch_unwind(AssertUnwindSafe(|| state.report())).unwrap_or_default(),
+        };
+        MessageResult((detail, self.latency.summary()))
     }
 }

@@ -6,8 +6,10 @@
 //!   differs by kind is its state ([`actor::ObjectState`], which names the
 //!   kind's request enum and sees only its own requests), one file or folder
 //!   per kind in [`objects`]. Lock, RLock and Condition share one owned-lock
-//!   core. An application adds kinds of its own with
-//!   [`objects::CustomObject`].
+//!   core. An application adds kinds of its own through the same trait
+//!   ([`objects::CustomKind`]: a state that may park requests, as the
+//!   built-ins do), or, for a type that answers each request at once,
+//!   with [`objects::CustomObject`], which runs on one such state.
 //! - [`object`] holds what the bridge and the objects exchange: the
 //!   [`ObjectBatch`] message, the connection-closed notice, and counters.
 //! - [`reply`] is where replies go, the [`ReplySink`], and how a reply that
@@ -64,7 +66,7 @@ pub use error::StartError;
 pub use object::{
     Caller, ConnectionClosed, ConnectionId, ObjectBatch, ObjectCall, ObjectHandle, ReplySink,
 };
-pub use objects::{CallInfo, CustomObject, CustomTypes};
+pub use objects::{CallInfo, CustomKind, CustomObject, CustomTypes};
 pub use registry::RegistryActor;
 pub use system::ActorSystem;
 pub use threads::Threads;

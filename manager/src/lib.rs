@@ -14,7 +14,10 @@
 //!   on the calling thread ([`blocking`], plain threads).
 //! - Custom object types (Python's `BaseManager.register`): implement
 //!   [`CustomType`] and [`CustomObject`], register with
-//!   [`ManagerBuilder::register`], call through [`proxy::Custom`].
+//!   [`ManagerBuilder::register`], call through [`proxy::Custom`]. A type
+//!   whose requests wait (a blocking pop) implements the trait the
+//!   built-in kinds implement instead ([`kind`]: [`CustomKind`], registered
+//!   with [`ManagerBuilder::register_kind`]).
 //! - [`shared_memory`]: blocks the manager owns and processes map
 //!   (Python's `SharedMemoryManager`), found by name with
 //!   [`Client::shared_memory`]; typed as a [`shared_memory::SharedArray`]
@@ -73,6 +76,8 @@ pub mod blocking;
 pub mod client;
 pub mod error;
 pub mod inspect;
+#[cfg(feature = "manager")]
+pub mod kind;
 pub mod launcher;
 #[cfg(feature = "manager")]
 pub mod manager;
@@ -96,7 +101,7 @@ pub use limits::Limits;
 #[cfg(feature = "manager")]
 pub use manager::{Manager, ManagerBuilder};
 #[cfg(feature = "manager")]
-pub use manager_actors::{CallInfo, ConnectionId, CustomObject, CustomTypes};
+pub use manager_actors::{CallInfo, ConnectionId, CustomKind, CustomObject, CustomTypes};
 pub use manager_core::custom::CustomType;
 pub use manager_core::reply::{ObjectInfo, ObjectSummary};
 pub use manager_core::{

@@ -30,7 +30,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use manager_actors::objects::SharedMemoryBudget;
-use manager_actors::{ActorSystem, CustomObject, CustomTypes, RegistryActor};
+use manager_actors::{ActorSystem, CustomKind, CustomObject, CustomTypes, RegistryActor};
 
 use crate::address::Address;
 use crate::auth::AuthKey;
@@ -198,6 +198,19 @@ impl ManagerBuilder {
     /// registered under it.
     pub fn register<T: CustomObject>(mut self) -> Self {
         self.custom = self.custom.register::<T>();
+        self
+    }
+
+    /// Lets clients create objects of a custom type whose behaviour is the
+    /// state `S`, written against the trait the built-in kinds implement
+    /// (a type whose requests may wait); see [`CustomKind`] and
+    /// [`crate::kind`].
+    ///
+    /// # Panics
+    ///
+    /// As [`ManagerBuilder::register`].
+    pub fn register_kind<S: CustomKind>(mut self) -> Self {
+        self.custom = self.custom.register_kind::<S>();
         self
     }
 

@@ -1,12 +1,17 @@
 //! Custom object types the custom-type tests register with their manager
 //! and the worker entries call: an inventory (typed errors, atomic
 //! updates, a request that panics), a lease (released when its holder's
-//! connection closes) and an environment probe (what the manager's process,
-//! and a process it starts, see in their environment).
+//! connection closes), an environment probe (what the manager's process,
+//! and a process it starts, see in their environment) and a slot (a custom
+//! kind whose `Take` waits for an item).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
-use manager::{CallInfo, ConnectionId, CustomObject, CustomType};
+use manager::kind::{
+    Caller, CustomRequest, KindDetail, ObjectContext, ObjectDetail, ObjectState, RequestId, Wait,
+    WaiterId, Waiters,
+};
+use manager::{CallInfo, ConnectionId, CustomKind, CustomObject, CustomType};
 use serde::{Deserialize, Serialize};
 
 /// Stock counts by item; taking more than there is fails without change.
@@ -231,4 +236,156 @@ pub struct InventoryTake {
     pub item: String,
     /// How many takes of 1 to try.
     pub tries: u64,
+}
+
+/// Items processes hand each other, whose `Take` waits for one: a custom
+/// kind written against `ObjectState`, as the built-in queue is.
+#[derive(Debug)]
+pub struct Slot;
+
+/// The operations of a [`Slot`].
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub enum SlotRequest {
+    /// Adds an item at the back, or hands it to the longest waiting take.
+    Put(u64),
+    /// Adds an item at the front: how a taken item is given back.
+    PutFront(u64),
+    /// Takes the front item, waiting for one as long as the wait allows.
+    Take(Wait),
+    /// How many takes are waiting.
+    Waiting,
+}
+
+/// What a [`Slot`] answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SlotReply {
+    /// A put is done.
+    Done,
+    /// A take's item, or `None` if its wait ended first.
+    Item(Option<u64>),
+    /// How many takes wait.
+    Waiting(u64),
+}
+
+impl CustomType for Slot {
+    const TYPE_NAME: &'static str = "tests.slot";
+    type Init = ();
+    type Request = SlotRequest;
+    type Reply = SlotReply;
+
+    fn wait_mut(request: &mut SlotRequest) -> Option<&mut Wait> {
+        match request {
+            SlotRequest::Take(wait) => Some(wait),
+            _ => None,
+        }
+    }
+
+    fn may_take(request: &SlotRequest) -> bool {
+        matches!(request, SlotRequest::Take(_))
+    }
+
+    fn undo_for(request: &SlotRequest, reply: &SlotReply) -> Option<SlotRequest> {
+        match (request, reply) {
+            (SlotRequest::Take(_), SlotReply::Item(Some(item))) => {
+                Some(SlotRequest::PutFront(*item))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The manager's side of a [`Slot`].
+#[derive(Debug, Default)]
+pub struct SlotState {
+    items: VecDeque<u64>,
+    /// Parked takes.
+    takers: Waiters<()>,
+}
+
+impl SlotState {
+    /// Hands `item` to the longest waiting take, or keeps it.
+    fn offer(&mut self, item: u64, front: bool, ctx: &mut ObjectContext<'_, Self>) {
+        match self.takers.pop_front(ctx) {
+            Some(taker) => taker
+                .caller
+                .reply_custom::<Slot>(Ok(SlotReply::Item(Some(item)))),
+            None if front => self.items.push_front(item),
+            None => self.items.push_back(item),
+        }
+    }
+}
+
+impl ObjectState for SlotState {
+    type Request = CustomRequest<Slot>;
+
+    fn handle(
+        &mut self,
+        request: CustomRequest<Slot>,
+        caller: Caller,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) {
+        match request.into_inner() {
+            SlotRequest::Put(item) => {
+                self.offer(item, false, ctx);
+                caller.reply_custom::<Slot>(Ok(SlotReply::Done));
+            }
+            SlotRequest::PutFront(item) => {
+                self.offer(item, true, ctx);
+                caller.reply_custom::<Slot>(Ok(SlotReply::Done));
+            }
+            SlotRequest::Take(wait) => match self.items.pop_front() {
+                Some(item) => caller.reply_custom::<Slot>(Ok(SlotReply::Item(Some(item)))),
+                None if wait == Wait::No => caller.reply_custom::<Slot>(Ok(SlotReply::Item(None))),
+                None => {
+                    self.takers.park(caller, (), wait, ctx);
+                }
+            },
+            SlotRequest::Waiting => {
+                caller.reply_custom::<Slot>(Ok(SlotReply::Waiting(self.takers.len() as u64)));
+            }
+        }
+    }
+
+    fn timed_out(&mut self, waiter: WaiterId, ctx: &mut ObjectContext<'_, Self>) {
+        if let Some(taker) = self.takers.take(waiter, ctx) {
+            taker.caller.reply_custom::<Slot>(Ok(SlotReply::Item(None)));
+        }
+    }
+
+    fn cancel(
+        &mut self,
+        connection: ConnectionId,
+        request: RequestId,
+        ctx: &mut ObjectContext<'_, Self>,
+    ) -> bool {
+        self.takers.cancel(connection, request, ctx)
+    }
+
+    fn connection_closed(&mut self, connection: ConnectionId, ctx: &mut ObjectContext<'_, Self>) {
+        self.takers.drop_connection(connection, ctx);
+    }
+
+    fn removed(&mut self, ctx: &mut ObjectContext<'_, Self>) {
+        for taker in self.takers.drain(ctx) {
+            taker.caller.reply(Err(ctx.gone()));
+        }
+    }
+
+    fn report(&self) -> ObjectDetail {
+        ObjectDetail {
+            size: KindDetail::Items {
+                len: self.items.len() as u64,
+            },
+            waiters: self.takers.len() as u64,
+            ..ObjectDetail::default()
+        }
+    }
+}
+
+impl CustomKind for SlotState {
+    type Type = Slot;
+
+    fn create((): ()) -> Result<Self, String> {
+        Ok(SlotState::default())
+    }
 }

@@ -18,7 +18,7 @@
 //! | condition | [`ConditionState`] | `ConditionRequest` |
 //! | barrier | [`BarrierState`] | `BarrierRequest` |
 //! | shared memory | [`SharedMemoryState`] | `SharedMemoryRequest` |
-//! | an application's own ([`custom`]) | [`CustomState`] | its `CustomType::Request`, encoded |
+//! | an application's own ([`custom`]) | its [`CustomKind`], or [`CustomState`] for a [`CustomObject`] | `CustomRequest<T>`, or its `CustomType::Request` encoded |
 
 use actix::{Addr, Recipient};
 use manager_core::{Encoded, ManagerError, ObjectId, ObjectKind, ObjectName, ObjectSpec, TypeTag};
@@ -33,7 +33,7 @@ pub mod sequence;
 #[cfg(test)]
 pub(crate) mod testing;
 
-pub use custom::{CallInfo, CustomObject, CustomState, CustomTypes};
+pub use custom::{CallInfo, CustomKind, CustomObject, CustomState, CustomTypes};
 
 /// Makes, from the list of kinds, each family's module (`objects/FILE.rs`,
 /// which exports its state and has a function per kind, named by the

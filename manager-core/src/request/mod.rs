@@ -36,7 +36,7 @@ mod object;
 mod registry;
 
 pub use call::Call;
-pub use object::KindRequest;
+pub use object::{KindRequest, NotTaken};
 pub use registry::RegistryRequest;
 
 use object::object_requests;

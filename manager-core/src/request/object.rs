@@ -8,13 +8,24 @@
 //! defined here makes from it the folder's modules, [`ObjectRequest`], its
 //! conversions and its dispatching methods.
 
-use std::fmt::Debug;
+use std::fmt::{self, Debug};
 
 #[cfg(doc)]
 use super::QueueRequest;
 use super::{ObjectRequest, Wait};
-use crate::Encoded;
 use crate::reply::Reply;
+use crate::{Encoded, ManagerError};
+
+/// Why [`KindRequest::take`] did not take a request.
+#[derive(Debug)]
+pub enum NotTaken {
+    /// The request is another family's, given back unchanged (boxed: it
+    /// is the rare case): the object answers it [`ManagerError::WrongKind`].
+    OtherFamily(Box<ObjectRequest>),
+    /// The request is this family's but cannot be taken (a custom request
+    /// that is not the type's request): the object answers it this error.
+    Refused(ManagerError),
+}
 
 /// The request enum of one kind of object (several kinds may share one:
 /// `Queue` and `JoinableQueue` take [`QueueRequest`]): what the bridge and
@@ -56,13 +67,30 @@ pub trait KindRequest:
     fn replies_in_bulk(&self) -> bool {
         false
     }
+
+    /// This family's request out of `request`, sent to the object `what`
+    /// names (for error messages): how an object takes the requests of its
+    /// batches. By default [`TryFrom`], which fails only for another
+    /// family's request.
+    ///
+    /// # Errors
+    ///
+    /// [`NotTaken::OtherFamily`] with the request itself if it is another
+    /// family's; [`NotTaken::Refused`] with the error to answer if it is
+    /// this family's but cannot be taken (a custom request whose value is
+    /// not the type's request:
+    /// [`CustomRequest`](crate::custom::CustomRequest)).
+    fn take(request: ObjectRequest, what: &dyn fmt::Display) -> Result<Self, NotTaken> {
+        let _ = what;
+        Self::try_from(request).map_err(|other| NotTaken::OtherFamily(Box::new(other)))
+    }
 }
 
 /// An object of a custom type takes its encoded
 /// [`CustomType::Request`](crate::custom::CustomType::Request); only the
 /// type knows more about it.
 impl KindRequest for Encoded {
-    const FAMILY: &'static str = "custom";
+    const FAMILY: &'static str = crate::custom::CUSTOM_FAMILY;
 }
 
 /// Makes [`ObjectRequest`] from the list of kinds' request enums: the enum

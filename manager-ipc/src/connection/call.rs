@@ -20,7 +20,7 @@ use manager_core::reply::Reply;
 use manager_core::request::{Request, RequestFrame, RequestId};
 use tokio::sync::oneshot;
 
-use super::pending::{ForgetOnDrop, Pending, Waiter};
+use super::pending::{ForgetOnDrop, Pending, Takes, Waiter};
 use super::{Connection, close};
 use crate::error::Error;
 use crate::frame::{FrameError, encode_frame};
@@ -50,7 +50,7 @@ enum State<'a> {
         id: RequestId,
         frame: Result<Vec<u8>, FrameError>,
         parks: Option<ObjectId>,
-        takes: Option<Box<Request>>,
+        takes: Option<Box<Takes>>,
     },
     /// Sent: waiting for the reply, forgotten if dropped.
     Waiting(ForgetOnDrop<'a>),
@@ -104,11 +104,36 @@ impl<'a> CallFuture<'a> {
                 id,
                 frame,
                 parks,
-                takes: takes.map(Box::new),
+                takes: takes.map(|request| Box::new(Takes::Request(request))),
             },
             timeout,
             timer: None,
         }
+    }
+
+    /// This call, taken back from the object `target`
+    /// ([`ObjectRequest::Cancel`](manager_core::request::ObjectRequest::Cancel))
+    /// should its caller give up: for a request that may park there though
+    /// its [`ObjectRequest::wait_mut`](manager_core::request::ObjectRequest::wait_mut)
+    /// cannot tell (a custom type's, whose wait is inside its encoded
+    /// value). Changes nothing once the call is sent.
+    pub fn parking_in(mut self, target: ObjectId) -> Self {
+        if let State::Unsent { parks, .. } = &mut self.state {
+            *parks = Some(target);
+        }
+        self
+    }
+
+    /// This call, giving back what its reply took, judged by `takes`,
+    /// should that reply come after its caller gave up: for a request
+    /// whose [`ObjectRequest::undo_for`](manager_core::request::ObjectRequest::undo_for)
+    /// cannot tell (a custom type's, [`Takes::Custom`]). Changes nothing
+    /// once the call is sent.
+    pub fn giving_back(mut self, what: Takes) -> Self {
+        if let State::Unsent { takes, .. } = &mut self.state {
+            *takes = Some(Box::new(what));
+        }
+        self
     }
 
     /// Registers the call and sends its frame; the guard that forgets it.
@@ -117,7 +142,7 @@ impl<'a> CallFuture<'a> {
         id: RequestId,
         frame: Result<Vec<u8>, FrameError>,
         parks: Option<ObjectId>,
-        takes: Option<Box<Request>>,
+        takes: Option<Box<Takes>>,
     ) -> Result<ForgetOnDrop<'a>, Error> {
         let frame = frame.map_err(Error::Encode)?;
         let (tx, rx) = oneshot::channel();

@@ -39,6 +39,7 @@ mod pending;
 mod tasks;
 
 pub use call::CallFuture;
+pub use pending::Takes;
 
 use pending::Pending;
 use tasks::{close, flush, read_replies};

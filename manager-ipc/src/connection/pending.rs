@@ -4,10 +4,9 @@
 
 use std::collections::HashMap;
 
-use manager_core::ManagerError;
-use manager_core::ObjectId;
 use manager_core::reply::{Part, Reply};
 use manager_core::request::{ObjectRequest, Request, RequestId};
+use manager_core::{Encoded, ManagerError, ObjectId};
 use tokio::sync::oneshot;
 
 use super::Connection;
@@ -18,7 +17,7 @@ pub(super) struct Waiter {
     /// The request itself, kept if it may take something (a lock, a unit,
     /// a queue item) that must be given back should its reply come after
     /// the caller gave up.
-    pub(super) takes: Option<Request>,
+    pub(super) takes: Option<Takes>,
     /// The object the request may park in, to take it back from should
     /// its caller give up ([`ObjectRequest::Cancel`]).
     pub(super) parks: Option<ObjectId>,
@@ -33,7 +32,7 @@ pub(super) enum Pending {
         /// Calls whose caller still waits, by id.
         waiting: HashMap<RequestId, Waiter>,
         /// Abandoned calls whose grant must be undone if it comes.
-        abandoned: HashMap<RequestId, Request>,
+        abandoned: HashMap<RequestId, Takes>,
     },
     /// No more replies; with the manager's reason if it gave one.
     Closed(Option<ManagerError>),
@@ -48,14 +47,48 @@ impl Pending {
     }
 }
 
-/// What gives back what `request` took, judging by its late `result` (see
-/// [`ObjectRequest::undo_for`](manager_core::request::ObjectRequest::undo_for)).
-pub(super) fn undo_for(request: Request, result: &Result<Reply, ManagerError>) -> Option<Request> {
-    match (request, result) {
-        (Request::Object { target, op }, Ok(reply)) => {
+/// What a call may take (a lock, a unit, an item) that must be given back
+/// should its reply come after its caller gave up, and how to tell from
+/// that reply.
+#[derive(Debug, Clone)]
+pub enum Takes {
+    /// A copy of the request: its
+    /// [`ObjectRequest::undo_for`](manager_core::request::ObjectRequest::undo_for)
+    /// says what gives back what its reply took.
+    Request(Request),
+    /// A custom type's request to the object `target`, whose type alone
+    /// knows what its reply took: `undo` decodes the request and the
+    /// reply's value and returns the encoded request that gives it back
+    /// (`CustomType::undo_for`), if any.
+    Custom {
+        /// The object.
+        target: ObjectId,
+        /// The encoded request.
+        request: Encoded,
+        /// Judges the reply.
+        undo: fn(&Encoded, &Reply) -> Option<Encoded>,
+    },
+}
+
+/// What gives back what a call that `takes` took, judging by its late
+/// `result`.
+pub(super) fn undo_for(takes: Takes, result: &Result<Reply, ManagerError>) -> Option<Request> {
+    let Ok(reply) = result else {
+        return None;
+    };
+    match takes {
+        Takes::Request(Request::Object { target, op }) => {
             op.undo_for(reply).map(|op| Request::Object { target, op })
         }
-        _ => None,
+        Takes::Request(Request::Registry(_)) => None,
+        Takes::Custom {
+            target,
+            request,
+            undo,
+        } => undo(&request, reply).map(|undo| Request::Object {
+            target,
+            op: ObjectRequest::Custom(undo),
+        }),
     }
 }
 
@@ -68,7 +101,7 @@ pub(super) struct ForgetOnDrop<'a> {
     /// that reached it after the caller stopped polling is still in it.
     pub(super) reply: Option<oneshot::Receiver<Result<Reply, ManagerError>>>,
     /// The request, if it may take something to give back.
-    pub(super) takes: Option<Box<Request>>,
+    pub(super) takes: Option<Box<Takes>>,
 }
 
 impl ForgetOnDrop<'_> {

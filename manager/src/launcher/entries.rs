@@ -108,6 +108,21 @@ impl Entries {
         self
     }
 
+    /// Registers the custom kind `S` (a state written against the trait
+    /// the built-in kinds implement) with the manager this program serves
+    /// when it is started as a
+    /// [`ManagerProcess`](crate::manager_process::ManagerProcess); see
+    /// [`Entries::register`].
+    ///
+    /// # Panics
+    ///
+    /// As [`ManagerBuilder::register`](crate::ManagerBuilder::register).
+    #[cfg(feature = "manager")]
+    pub fn register_kind<S: manager_actors::CustomKind>(mut self) -> Self {
+        self.custom = self.custom.register_kind::<S>();
+        self
+    }
+
     /// Registers `function` under `name`; a worker launched with that name
     /// runs it with the arguments its launcher gave, if they are of type
     /// `A` (otherwise it refuses them, see

@@ -12,8 +12,9 @@
 use std::future::Future;
 
 use manager_core::custom::CustomType;
-use manager_core::request::Call;
-use manager_core::{ObjectKind, ObjectSpec};
+use manager_core::reply::Reply;
+use manager_core::{Encoded, ObjectKind, ObjectSpec};
+use manager_ipc::connection::Takes;
 
 use super::handle::Proxy;
 use super::object::{ObjectRef, encode};
@@ -112,6 +113,17 @@ impl<T: CustomType, M: Mode> Custom<T, M> {
     /// Sends `request` to the object and returns its reply. The object
     /// carries out one request at a time, each whole.
     ///
+    /// A request that waits in the manager ([`CustomType::wait_mut`] finds
+    /// its [`Wait`](manager_core::request::Wait)) waits there, on a handle
+    /// with a timeout, no longer than that timeout, and the call gets
+    /// [`WAIT_GRACE`](super::WAIT_GRACE) more for the answer to come, as a
+    /// built-in wait does (see [`ObjectRef::call`]). If the call gives up
+    /// first (or its future is dropped), the request is taken back from the
+    /// object ([`ObjectRequest::Cancel`](manager_core::request::ObjectRequest::Cancel)),
+    /// and if its reply comes anyway and it handed something over
+    /// ([`CustomType::may_take`]), the request [`CustomType::undo_for`]
+    /// makes from it is sent to give it back.
+    ///
     /// # Errors
     ///
     /// [`Error::EncodeValue`] if the request cannot be encoded;
@@ -125,10 +137,44 @@ impl<T: CustomType, M: Mode> Custom<T, M> {
         request: T::Request,
     ) -> M::Answer<impl Future<Output = Result<T::Reply, Error>>> {
         self.object.mode().answer(async move {
+            let mut request = request;
+            let wait = T::wait_mut(&mut request);
+            let parks = wait.is_some();
+            let deadline = self.object.bound_wait(wait);
+            let may_take = T::may_take(&request);
             let request = encode(&request)?;
-            self.object.call_value(Call::custom(request)).await
+            let takes = may_take.then(|| Takes::Custom {
+                target: self.object.id(),
+                request: request.clone(),
+                undo: undo_for::<T>,
+            });
+            let reply = self
+                .object
+                .call_custom(request, parks, deadline, takes)
+                .await?;
+            let connection = self.object.client().connection();
+            let value: Encoded = connection.shaped(reply)?;
+            self.object.decode(&value)
         })
     }
+}
+
+/// The encoded request that gives back what `reply` to `request` (of the
+/// custom type `T`) handed over, if anything ([`CustomType::undo_for`]):
+/// for a reply that came after its call gave up. Runs on the connection's
+/// reader task, so a panic in the type's code gives nothing back rather
+/// than ending the task.
+fn undo_for<T: CustomType>(request: &Encoded, reply: &Reply) -> Option<Encoded> {
+    let Reply::Value(value) = reply else {
+        return None;
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let request = request.decode::<T::Request>("a custom request").ok()?;
+        let reply = value.decode::<T::Reply>("a custom reply").ok()?;
+        Encoded::encode(&T::undo_for(&request, &reply)?).ok()
+    }))
+    .ok()
+    .flatten()
 }
 
 impl<M: Mode> Client<M> {

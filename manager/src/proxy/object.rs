@@ -5,8 +5,9 @@ use std::borrow::Borrow;
 use std::time::Duration;
 
 use manager_core::reply::{ObjectInfo, Reply, ReplyShape};
-use manager_core::request::{Call, ObjectRequest, Owner, Request};
+use manager_core::request::{Call, ObjectRequest, Owner, Request, Wait};
 use manager_core::{Encoded, ObjectId, ObjectKind, ObjectName};
+use manager_ipc::connection::Takes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -92,13 +93,7 @@ impl<M: Mode> ObjectRef<M> {
     ///
     /// As [`Client::call`].
     pub fn call(&self, mut op: ObjectRequest) -> impl Future<Output = Result<Reply, Error>> + '_ {
-        let deadline = match (self.client.timeout(), op.wait_mut()) {
-            (Some(limit), Some(wait)) => {
-                *wait = wait.at_most(limit);
-                Some(limit.saturating_add(WAIT_GRACE))
-            }
-            (limit, _) => limit,
-        };
+        let deadline = self.bound_wait(op.wait_mut());
         // What a late reply takes after this call gave up is given back.
         let takes = op.may_take().then(|| Request::Object {
             target: self.id,
@@ -109,6 +104,47 @@ impl<M: Mode> ObjectRef<M> {
             op,
         };
         self.client.call_within(request, deadline, takes)
+    }
+
+    /// Bounds `wait`, the wait of a request about to be sent (if it is one
+    /// that waits), by this handle's timeout, and returns how long the
+    /// call itself may take: the timeout and [`WAIT_GRACE`] for a request
+    /// that waits, the timeout for another (see [`ObjectRef::call`]).
+    pub(crate) fn bound_wait(&self, wait: Option<&mut Wait>) -> Option<Duration> {
+        match (self.client.timeout(), wait) {
+            (Some(limit), Some(wait)) => {
+                *wait = wait.at_most(limit);
+                Some(limit.saturating_add(WAIT_GRACE))
+            }
+            (limit, _) => limit,
+        }
+    }
+
+    /// Sends one request of a custom type, already encoded, whose wait (if
+    /// `parks`) was bounded by [`ObjectRef::bound_wait`] and whose call
+    /// may take `deadline`. A request that parks is taken back from the
+    /// object if the call gives up first, and what a late reply took is
+    /// given back as `takes` says, as [`ObjectRef::call`] does for a
+    /// built-in wait.
+    pub(crate) fn call_custom(
+        &self,
+        request: Encoded,
+        parks: bool,
+        deadline: Option<Duration>,
+        takes: Option<Takes>,
+    ) -> impl Future<Output = Result<Reply, Error>> + '_ {
+        let request = Request::Object {
+            target: self.id,
+            op: ObjectRequest::Custom(request),
+        };
+        let mut call = self.client.call_within(request, deadline, None);
+        if parks {
+            call = call.parking_in(self.id);
+        }
+        if let Some(takes) = takes {
+            call = call.giving_back(takes);
+        }
+        call
     }
 
     /// Sends one operation without waiting for (or keeping) its reply; for

@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use anyhow::{Context, ensure};
 use manager::blocking;
+use manager::kind::Wait;
 use manager::launcher::Entries;
 use tests::custom::{
     EnvProbe, Inventory, InventoryError, InventoryRequest, InventoryTake, Lease, LeaseRequest,
+    Slot, SlotReply, SlotRequest, SlotState,
 };
 use tests::{DEADLINE, SHARED};
 
@@ -18,8 +20,10 @@ pub(crate) fn register(entries: Entries) -> Entries {
         .register::<Inventory>()
         .register::<Lease>()
         .register::<EnvProbe>()
+        .register_kind::<SlotState>()
         .entry("inventory_take", inventory_take)
         .entry("lease_take_and_park", lease_take_and_park)
+        .entry("slot_take", slot_take)
 }
 
 fn client() -> anyhow::Result<blocking::Client> {
@@ -67,4 +71,18 @@ fn lease_take_and_park(name: String) -> anyhow::Result<()> {
     loop {
         std::thread::park_timeout(Duration::from_secs(3600));
     }
+}
+
+/// Takes an item from the slot `name`, waiting for one (at most
+/// [`DEADLINE`], its client's timeout), and sets `slot-took` in the shared
+/// namespace to it.
+fn slot_take(name: String) -> anyhow::Result<()> {
+    let client = client()?;
+    let slot = client.lookup_custom::<Slot>(&name)?;
+    let SlotReply::Item(item) = slot.call(SlotRequest::Take(Wait::Forever))? else {
+        anyhow::bail!("a take answered something else");
+    };
+    let item = item.context("the wait ended without an item")?;
+    client.namespace(SHARED)?.set("slot-took", &item)?;
+    Ok(())
 }
