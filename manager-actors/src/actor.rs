@@ -53,8 +53,8 @@
 //! [`ManagerError::ObjectGone`]); every later request is answered
 //! [`ManagerError::Panicked`] with `earlier: true`, until the object is
 //! removed. The manager, its thread and every other object go on. (A
-//! panic in a later slice of a bulk request loses that request's answer
-//! with the state: its caller's timeout ends it.) This holds for the
+//! panic in a later slice of a bulk request is answered the same way:
+//! the actor keeps where to answer it.) This holds for the
 //! built-in kinds and for an application's own
 //! ([`CustomKind`](crate::objects::CustomKind)) alike;
 //! [`CustomState`](crate::objects::CustomState) catches the panics of a
@@ -439,6 +439,9 @@ pub struct ObjectActor<S: ObjectState> {
     /// The message of the panic that poisoned the state (see *Panics*):
     /// once set, the state is not used again.
     poisoned: Option<String>,
+    /// Where the bulk request being applied in slices is answered should
+    /// a later slice panic (its own caller goes with the panic).
+    bulk_caller: Option<Caller>,
 }
 
 impl<S: ObjectState> ObjectActor<S> {
@@ -460,6 +463,7 @@ impl<S: ObjectState> ObjectActor<S> {
             latency: LatencyHistogram::default(),
             bulk_read_at: None,
             poisoned: None,
+            bulk_caller: None,
         }
     }
 
@@ -551,6 +555,8 @@ impl<S: ObjectState> ObjectActor<S> {
         let connection = batch.connection;
         let mut handled = 0;
         let mut bulk_started = false;
+        // The bulk request started, to answer should a later slice panic.
+        let mut bulk_caller = None;
         // Kept out here so that a panic does not lose the calls left.
         let mut left = Some(batch);
         // The call being handled, to answer should the state panic.
@@ -591,6 +597,10 @@ impl<S: ObjectState> ObjectActor<S> {
                 state.handle(request, caller, octx);
                 if octx.bulk.is_some() {
                     bulk_started = true;
+                    bulk_caller = Some(
+                        Caller::new(batch.connection, call.id, batch.replies.clone())
+                            .answering_bulk(call.bulk),
+                    );
                     current.set(None);
                     let more = batch.calls.len() > 0;
                     return left.take().filter(|_| more);
@@ -626,6 +636,7 @@ impl<S: ObjectState> ObjectActor<S> {
         if bulk_started {
             handled -= 1;
             self.bulk_read_at = Some(read_at);
+            self.bulk_caller = bulk_caller;
         }
         self.latency.record(read_at.elapsed(), handled);
     }
@@ -642,20 +653,32 @@ impl<S: ObjectState> ObjectActor<S> {
         let turn = tokio::task::yield_now().into_actor(self);
         ctx.wait(turn.map(move |(), actor, ctx| {
             if actor.poisoned.is_some() {
+                if let Some(caller) = actor.bulk_caller.take() {
+                    caller.reply(Err(actor
+                        .poisoned_error(true)
+                        .unwrap_or(ManagerError::Cancelled)));
+                }
                 return;
             }
             let state = &mut actor.state;
             match catch_unwind(AssertUnwindSafe(|| step(state))) {
-                Ok(true) => {}
+                Ok(true) => actor.bulk_caller = None,
                 Ok(false) => {
                     actor.next_slice_later(step, rest, ctx);
                     return;
                 }
                 Err(panic) => {
-                    // The bulk request's caller went with the panic,
-                    // unanswered; the calls after it are answered as a
-                    // poisoned object's.
+                    // The bulk request's own caller went with the panic:
+                    // it is answered here, so that its client (and its
+                    // connection's next bulk request, which waits for this
+                    // reply) is not left waiting; the calls after it are
+                    // answered as a poisoned object's.
                     actor.poison(&*panic, ctx);
+                    if let Some(caller) = actor.bulk_caller.take() {
+                        caller.reply(Err(actor
+                            .poisoned_error(false)
+                            .unwrap_or(ManagerError::Cancelled)));
+                    }
                     if let Some(rest) = rest {
                         actor.run_calls(rest, ctx);
                     }

@@ -34,6 +34,7 @@
 //! [`Limits::max_descriptors_unread`]: crate::Limits::max_descriptors_unread
 //! [`Limits::max_descriptors_in_flight`]: crate::Limits::max_descriptors_in_flight
 
+use std::os::fd::OwnedFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -57,17 +58,30 @@ pub(super) struct InFlight {
     /// The manager's count over all connections.
     all: Arc<AtomicUsize>,
     max_all: usize,
+    /// The connection's socket (a duplicate of its descriptor), to keep
+    /// counting what its client has not read once the connection is over
+    /// (see [`InFlight`]'s `Drop`).
+    socket: Option<OwnedFd>,
 }
 
 impl InFlight {
     /// A connection's count, none in flight yet, within the manager's
-    /// count `all`.
-    pub(super) fn new(all: Arc<AtomicUsize>, max_unread: usize, max_all: usize) -> Self {
+    /// count `all`. `socket` is a duplicate of the connection's socket's
+    /// descriptor, if it could be made: with it, what the client has not
+    /// read when the connection ends stays counted until it reads or
+    /// closes its end.
+    pub(super) fn new(
+        all: Arc<AtomicUsize>,
+        max_unread: usize,
+        max_all: usize,
+        socket: Option<OwnedFd>,
+    ) -> Self {
         InFlight {
             unread: 0,
             max_unread: max_unread.max(1),
             all,
             max_all,
+            socket,
         }
     }
 
@@ -186,10 +200,42 @@ impl InFlight {
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        // What is still in the peer's socket is the kernel's to count
-        // until the peer reads or closes it; the manager's count no longer
-        // holds this connection's.
-        self.all.fetch_sub(self.unread, Ordering::AcqRel);
+        // What is still in the peer's socket stays in flight (the kernel
+        // counts it against the manager) until the peer reads or closes
+        // it, even once the manager has closed its end: a client that
+        // makes the manager close its connection (a bad frame) and never
+        // reads would otherwise take it out of the manager's count, again
+        // on every new connection. So it stays counted until then, by a
+        // task that holds the socket, shut down so the client sees the
+        // end, and looks at it as a waiting writer does.
+        let unread = std::mem::take(&mut self.unread);
+        let socket = self.socket.take();
+        if unread == 0 {
+            return;
+        }
+        let all = self.all.clone();
+        let release = move || {
+            all.fetch_sub(unread, Ordering::AcqRel);
+        };
+        let (Some(socket), Ok(runtime)) = (socket, tokio::runtime::Handle::try_current()) else {
+            release();
+            return;
+        };
+        let socket = std::os::unix::net::UnixStream::from(socket);
+        let _ = socket.shutdown(std::net::Shutdown::Both);
+        runtime.spawn(async move {
+            let mut look = Duration::from_millis(1);
+            loop {
+                match crate::platform::unread_bytes(&socket) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+                tokio::time::sleep(look).await;
+                look = (look * 2).min(LONGEST_LOOK);
+            }
+            drop(socket);
+            release();
+        });
     }
 }
 
@@ -214,7 +260,7 @@ mod tests {
         let (mut client_read, _client_write) = client.into_split();
         let (_server_read, server_write) = server.into_split();
         let all = Arc::new(AtomicUsize::new(0));
-        let mut in_flight = InFlight::new(all.clone(), 2, 100);
+        let mut in_flight = InFlight::new(all.clone(), 2, 100, None);
         let fd = memfd();
         for _ in 0..2 {
             assert!(in_flight.room(&server_write).await.expect("socket").is_ok());
@@ -261,7 +307,7 @@ mod tests {
         let (mut client_read, _client_write) = client.into_split();
         let (_server_read, server_write) = server.into_split();
         let all = Arc::new(AtomicUsize::new(0));
-        let mut in_flight = InFlight::new(all.clone(), 8, 8);
+        let mut in_flight = InFlight::new(all.clone(), 8, 8, None);
         let fd = memfd();
         assert!(in_flight.room(&server_write).await.expect("socket").is_ok());
         server_write
@@ -284,12 +330,57 @@ mod tests {
         );
     }
 
+    /// A connection that ends while its client, still connected, has not
+    /// read its descriptors keeps them counted until the client reads
+    /// (or closes): they are still in flight, against the manager.
+    #[tokio::test]
+    async fn an_ended_connections_unread_descriptors_stay_counted_until_read() {
+        let (server, client) = UnixStream::pair().expect("pair");
+        let dup = server.as_fd().try_clone_to_owned().expect("dup");
+        let (mut client_read, _client_write) = client.into_split();
+        let (server_read, server_write) = server.into_split();
+        let all = Arc::new(AtomicUsize::new(0));
+        let mut in_flight = InFlight::new(all.clone(), 8, 8, Some(dup));
+        let fd = memfd();
+        for _ in 0..2 {
+            assert!(in_flight.room(&server_write).await.expect("socket").is_ok());
+            server_write
+                .send_with_fd(b"w", fd.as_fd())
+                .await
+                .expect("send");
+        }
+        // The connection ends: the writer (with its count) and the socket
+        // go.
+        drop(in_flight);
+        drop((server_read, server_write));
+        tokio::task::yield_now().await;
+        assert_eq!(all.load(Ordering::Acquire), 2, "unread, still in flight");
+        for _ in 0..2 {
+            let mut got = [0; 1];
+            client_read.read_exact(&mut got).await.expect("read");
+        }
+        // The client sees the end once it has read.
+        let mut rest = Vec::new();
+        tokio::time::timeout(WAIT, client_read.read_to_end(&mut rest))
+            .await
+            .expect("the end in time")
+            .expect("read");
+        assert!(rest.is_empty());
+        tokio::time::timeout(WAIT, async {
+            while all.load(Ordering::Acquire) != 0 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await
+        .expect("given back once read");
+    }
+
     #[tokio::test]
     async fn past_the_managers_cap_a_mapping_fails_alone() {
         let (server, _client) = UnixStream::pair().expect("pair");
         let (_read, write) = server.into_split();
         let all = Arc::new(AtomicUsize::new(3));
-        let mut in_flight = InFlight::new(all.clone(), 8, 3);
+        let mut in_flight = InFlight::new(all.clone(), 8, 3, None);
         match in_flight.room(&write).await.expect("socket") {
             Err(ManagerError::LimitReached { what, max }) => {
                 assert!(what.contains("descriptors in flight"), "{what}");
@@ -313,7 +404,7 @@ mod tests {
         let (mut client_read, _client_write) = client.into_split();
         let (_server_read, server_write) = server.into_split();
         let all = Arc::new(AtomicUsize::new(0));
-        let mut in_flight = InFlight::new(all.clone(), 8, 1);
+        let mut in_flight = InFlight::new(all.clone(), 8, 1, None);
         let fd = memfd();
         assert!(in_flight.room(&server_write).await.expect("socket").is_ok());
         server_write

@@ -119,6 +119,9 @@ mod waiting {
         Lower(u64),
         /// Panics, to poison the object.
         Panic,
+        /// Adds 1 this many times, as a bulk request applied in slices;
+        /// panics on the addition numbered by the second field, if any.
+        RaiseEach(u64, Option<u64>),
     }
 
     impl CustomType for Level {
@@ -193,6 +196,22 @@ mod waiting {
                     None => caller.reply_custom::<Level>(Ok(None)),
                 },
                 LevelRequest::Panic => panic!("level told to panic"),
+                LevelRequest::RaiseEach(n, panic_at) => ctx.in_slices(
+                    self,
+                    caller,
+                    (0..n).collect(),
+                    move |state: &mut Self, slice: Vec<u64>| {
+                        for i in slice {
+                            assert!(Some(i) != panic_at, "level told to panic in a slice");
+                            state.count += 1;
+                        }
+                    },
+                    |state: &mut Self| {
+                        Ok(Reply::Value(
+                            Encoded::encode(&Some(state.count)).expect("a level encodes"),
+                        ))
+                    },
+                ),
             }
         }
 
@@ -406,6 +425,45 @@ mod waiting {
             .await,
             Err(ManagerError::WrongKind { .. })
         ));
+    }
+
+    /// A panic in a later slice of a bulk request answers that request
+    /// `Panicked`, as a panic in its first slice does, and the requests
+    /// after it in its batch as a poisoned object's: none is left
+    /// unanswered (a connection's next bulk request waits for this one's
+    /// reply).
+    #[actix::test]
+    async fn a_panic_in_a_later_bulk_slice_answers_the_bulk_request() {
+        let (_h, t) = harness().await;
+        let slice = crate::actor::BULK_SLICE as u64;
+        let mut a = Conn::new(1);
+        // Unpoisoned, a bulk request is answered once its last slice is.
+        let whole = a
+            .send(&t, op(LevelRequest::RaiseEach(2 * slice + 1, None)))
+            .await;
+        assert_eq!(level(a.later(whole).await), Some(2 * slice + 1));
+        let ids = a
+            .send_batch(
+                &t,
+                vec![
+                    op(LevelRequest::RaiseEach(3 * slice, Some(2 * slice + 5))),
+                    op(LevelRequest::Raise(1)),
+                ],
+            )
+            .await;
+        match a.later(ids[0]).await {
+            Err(ManagerError::Panicked {
+                message,
+                earlier: false,
+                ..
+            }) => assert_eq!(message, "level told to panic in a slice"),
+            other => panic!("expected Panicked, got {other:?}"),
+        }
+        assert!(matches!(
+            a.later(ids[1]).await,
+            Err(ManagerError::Panicked { earlier: true, .. })
+        ));
+        a.nothing();
     }
 
     /// A panic in a state written against `ObjectState` poisons that
