@@ -227,6 +227,11 @@ pub(crate) trait SendFd {
 
     /// Whether the peer has hung up, without reading or waiting.
     fn peer_hung_up(&self) -> bool;
+
+    /// A duplicate of the socket's descriptor, on a transport that carries
+    /// descriptors (to look at what the peer has not read once this half
+    /// is gone); `None` otherwise or if it cannot be made.
+    fn duplicate(&self) -> Option<OwnedFd>;
 }
 
 impl SendFd for unix::OwnedWriteHalf {
@@ -241,6 +246,11 @@ impl SendFd for unix::OwnedWriteHalf {
                 platform::send_with_fd(stream.as_fd(), bytes, fd)
             })
             .await
+    }
+
+    fn duplicate(&self) -> Option<OwnedFd> {
+        let stream: &UnixStream = self.as_ref();
+        stream.as_fd().try_clone_to_owned().ok()
     }
 
     fn unread_bytes(&self) -> io::Result<usize> {
@@ -278,6 +288,10 @@ impl SendFd for tcp::OwnedWriteHalf {
 
     fn unread_bytes(&self) -> io::Result<usize> {
         Ok(0)
+    }
+
+    fn duplicate(&self) -> Option<OwnedFd> {
+        None
     }
 
     fn peer_hung_up(&self) -> bool {

@@ -138,9 +138,6 @@ pub(super) async fn run<S: Stream>(mut stream: S, accepted: Accepted, shared: Ar
     let _seat = seat;
     buf.set_max_frame(limits.max_frame);
     let socket_peer = SocketPeer::of(&stream);
-    // Counts the descriptors its client has not read beyond the
-    // connection's end (see `descriptors`).
-    let descriptor_socket = stream.as_fd().try_clone_to_owned().ok();
     let _closes_peer = ClosesPeer(socket_peer.clone());
     let (read, write) = stream.into_split();
     let (sink, replies) = match &socket_peer {
@@ -160,7 +157,6 @@ pub(super) async fn run<S: Stream>(mut stream: S, accepted: Accepted, shared: Ar
             shared.descriptors_in_flight.clone(),
             limits.max_descriptors_unread,
             limits.max_descriptors_in_flight,
-            descriptor_socket,
         ),
     ));
     let mut reader = Reader {

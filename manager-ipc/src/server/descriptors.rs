@@ -58,30 +58,23 @@ pub(super) struct InFlight {
     /// The manager's count over all connections.
     all: Arc<AtomicUsize>,
     max_all: usize,
-    /// The connection's socket (a duplicate of its descriptor), to keep
-    /// counting what its client has not read once the connection is over
-    /// (see [`InFlight`]'s `Drop`).
+    /// The connection's socket (a duplicate of its descriptor, made when
+    /// the first descriptor is sent, so a connection that maps nothing
+    /// holds no second descriptor), to keep counting what its client has
+    /// not read once the connection is over (see [`InFlight`]'s `Drop`).
     socket: Option<OwnedFd>,
 }
 
 impl InFlight {
     /// A connection's count, none in flight yet, within the manager's
-    /// count `all`. `socket` is a duplicate of the connection's socket's
-    /// descriptor, if it could be made: with it, what the client has not
-    /// read when the connection ends stays counted until it reads or
-    /// closes its end.
-    pub(super) fn new(
-        all: Arc<AtomicUsize>,
-        max_unread: usize,
-        max_all: usize,
-        socket: Option<OwnedFd>,
-    ) -> Self {
+    /// count `all`.
+    pub(super) fn new(all: Arc<AtomicUsize>, max_unread: usize, max_all: usize) -> Self {
         InFlight {
             unread: 0,
             max_unread: max_unread.max(1),
             all,
             max_all,
-            socket,
+            socket: None,
         }
     }
 
@@ -116,6 +109,9 @@ impl InFlight {
             // the longer it does not.
             tokio::time::sleep(look).await;
             look = (look * 2).min(LONGEST_LOOK);
+        }
+        if self.socket.is_none() {
+            self.socket = socket.duplicate();
         }
         if !self.take_one() {
             // Perhaps this connection's own are read by now.
@@ -260,7 +256,7 @@ mod tests {
         let (mut client_read, _client_write) = client.into_split();
         let (_server_read, server_write) = server.into_split();
         let all = Arc::new(AtomicUsize::new(0));
-        let mut in_flight = InFlight::new(all.clone(), 2, 100, None);
+        let mut in_flight = InFlight::new(all.clone(), 2, 100);
         let fd = memfd();
         for _ in 0..2 {
             assert!(in_flight.room(&server_write).await.expect("socket").is_ok());
@@ -297,6 +293,9 @@ mod tests {
         }
         assert_eq!(in_flight.unread(), 1);
         assert_eq!(all.load(Ordering::Acquire), 1);
+        // The room made is not used: nothing is left in flight, and the
+        // connection's end gives nothing back later.
+        in_flight.unsent();
         drop(in_flight);
         assert_eq!(all.load(Ordering::Acquire), 0);
     }
@@ -307,7 +306,7 @@ mod tests {
         let (mut client_read, _client_write) = client.into_split();
         let (_server_read, server_write) = server.into_split();
         let all = Arc::new(AtomicUsize::new(0));
-        let mut in_flight = InFlight::new(all.clone(), 8, 8, None);
+        let mut in_flight = InFlight::new(all.clone(), 8, 8);
         let fd = memfd();
         assert!(in_flight.room(&server_write).await.expect("socket").is_ok());
         server_write
@@ -336,11 +335,10 @@ mod tests {
     #[tokio::test]
     async fn an_ended_connections_unread_descriptors_stay_counted_until_read() {
         let (server, client) = UnixStream::pair().expect("pair");
-        let dup = server.as_fd().try_clone_to_owned().expect("dup");
         let (mut client_read, _client_write) = client.into_split();
         let (server_read, server_write) = server.into_split();
         let all = Arc::new(AtomicUsize::new(0));
-        let mut in_flight = InFlight::new(all.clone(), 8, 8, Some(dup));
+        let mut in_flight = InFlight::new(all.clone(), 8, 8);
         let fd = memfd();
         for _ in 0..2 {
             assert!(in_flight.room(&server_write).await.expect("socket").is_ok());
@@ -380,7 +378,7 @@ mod tests {
         let (server, _client) = UnixStream::pair().expect("pair");
         let (_read, write) = server.into_split();
         let all = Arc::new(AtomicUsize::new(3));
-        let mut in_flight = InFlight::new(all.clone(), 8, 3, None);
+        let mut in_flight = InFlight::new(all.clone(), 8, 3);
         match in_flight.room(&write).await.expect("socket") {
             Err(ManagerError::LimitReached { what, max }) => {
                 assert!(what.contains("descriptors in flight"), "{what}");
@@ -404,7 +402,7 @@ mod tests {
         let (mut client_read, _client_write) = client.into_split();
         let (_server_read, server_write) = server.into_split();
         let all = Arc::new(AtomicUsize::new(0));
-        let mut in_flight = InFlight::new(all.clone(), 8, 1, None);
+        let mut in_flight = InFlight::new(all.clone(), 8, 1);
         let fd = memfd();
         assert!(in_flight.room(&server_write).await.expect("socket").is_ok());
         server_write
