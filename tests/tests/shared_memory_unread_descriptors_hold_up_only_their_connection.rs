@@ -20,30 +20,14 @@ const HOARDED: usize = 160;
 
 #[test]
 fn a_client_that_does_not_read_is_held_to_its_cap_and_others_map() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let socket = dir.path().join("manager.sock");
-    let key = AuthKey::random()?;
-    let command = server_with_key(
-        &[
-            "--unix",
-            socket.to_str().expect("utf-8 path"),
-            "--max-descriptors-unread",
-            "4",
-            "--max-descriptors-in-flight",
-            "16",
-        ],
-        &key,
-    );
-    let (_server, address) = Proc::start_server(command)?;
-    let client = blocking::Client::connect(&address, &key)?.with_timeout(DEADLINE);
-    let block = client.shared_memory("frame", 4096)?;
-    block.map()?.write(0, b"before");
+    let manager = Started::with_caps(4, 16)?;
+    let (address, key, block) = (&manager.address, &manager.key, &manager.block);
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let mut hoarder = runtime.block_on(async {
-        let mut raw = RawConnection::open(&address, &key).await?;
+        let mut raw = RawConnection::open(address, key).await?;
         for _ in 0..HOARDED {
             raw.send(
                 block.id(),
@@ -77,24 +61,8 @@ fn a_client_that_does_not_read_is_held_to_its_cap_and_others_map() -> anyhow::Re
 
 #[test]
 fn past_the_managers_cap_a_mapping_fails_alone() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let socket = dir.path().join("manager.sock");
-    let key = AuthKey::random()?;
-    let command = server_with_key(
-        &[
-            "--unix",
-            socket.to_str().expect("utf-8 path"),
-            "--max-descriptors-unread",
-            "4",
-            "--max-descriptors-in-flight",
-            "8",
-        ],
-        &key,
-    );
-    let (_server, address) = Proc::start_server(command)?;
-    let client = blocking::Client::connect(&address, &key)?.with_timeout(DEADLINE);
-    let block = client.shared_memory("frame", 4096)?;
-    block.map()?.write(0, b"before");
+    let manager = Started::with_caps(4, 8)?;
+    let (address, key, block) = (&manager.address, &manager.key, &manager.block);
 
     // Two clients that do not read take the manager's 8 between them.
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -103,7 +71,7 @@ fn past_the_managers_cap_a_mapping_fails_alone() -> anyhow::Result<()> {
     let mut hoarders = runtime.block_on(async {
         let mut hoarders = Vec::new();
         for _ in 0..2 {
-            hoarders.push(RawConnection::open(&address, &key).await?);
+            hoarders.push(RawConnection::open(address, key).await?);
         }
         anyhow::Ok(hoarders)
     })?;
@@ -145,4 +113,47 @@ fn past_the_managers_cap_a_mapping_fails_alone() -> anyhow::Result<()> {
         Err(e) => Err(e.into()),
     })?;
     Ok(())
+}
+
+/// A stand-alone manager with the given caps, and a block "frame" whose
+/// first bytes a client has written.
+struct Started {
+    address: manager::Address,
+    key: AuthKey,
+    block: blocking::SharedMemory,
+    _client: blocking::Client,
+    _server: Proc,
+    _dir: tempfile::TempDir,
+}
+
+impl Started {
+    fn with_caps(unread: usize, in_flight: usize) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let socket = dir.path().join("manager.sock");
+        let key = AuthKey::random()?;
+        let (unread, in_flight) = (unread.to_string(), in_flight.to_string());
+        let command = server_with_key(
+            &[
+                "--unix",
+                socket.to_str().expect("utf-8 path"),
+                "--max-descriptors-unread",
+                &unread,
+                "--max-descriptors-in-flight",
+                &in_flight,
+            ],
+            &key,
+        );
+        let (server, address) = Proc::start_server(command)?;
+        let client = blocking::Client::connect(&address, &key)?.with_timeout(DEADLINE);
+        let block = client.shared_memory("frame", 4096)?;
+        block.map()?.write(0, b"before");
+        Ok(Started {
+            address,
+            key,
+            block,
+            _client: client,
+            _server: server,
+            _dir: dir,
+        })
+    }
 }
