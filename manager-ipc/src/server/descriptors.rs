@@ -11,7 +11,11 @@
 //! So each connection's writer counts what it sent, and the manager counts
 //! the sum. A connection's count starts again from zero once its socket
 //! holds nothing unread (`SIOCOUTQ`), which is exact: the kernel lets go
-//! of a descriptor when the bytes it came with are read. An idle writer
+//! of a descriptor when the bytes it came with are read. It errs on the
+//! safe side: a reply the client has not read yet, after its descriptors
+//! (the answer to an unmap a blocking client sent without waiting, read
+//! with its next call), keeps them counted until it is read, never the
+//! other way round. An idle writer
 //! with descriptors unread looks soon after it sent them, then less often
 //! (at most every 50 ms); a writer at its cap looks the same way.
 //!
