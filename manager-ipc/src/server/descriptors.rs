@@ -10,14 +10,16 @@
 //!
 //! So each connection's writer counts what it sent, and the manager counts
 //! the sum. A connection's count starts again from zero once its socket
-//! holds nothing unread (`SIOCOUTQ`), which is exact: the kernel lets go
-//! of a descriptor when the bytes it came with are read. It errs on the
-//! safe side: a reply the client has not read yet, after its descriptors
+//! holds nothing unread (`SIOCOUTQ`): the kernel lets go of a descriptor
+//! when the bytes it came with are read, so then none is in flight. The
+//! count errs high, never low: a later reply the client has not read yet
 //! (the answer to an unmap a blocking client sent without waiting, read
-//! with its next call), keeps them counted until it is read, never the
-//! other way round. An idle writer
-//! with descriptors unread looks soon after it sent them, then less often
-//! (at most every 50 ms); a writer at its cap looks the same way.
+//! with its next call) keeps its descriptors counted until it is read. An
+//! idle writer with descriptors unread looks soon after it sent them, then
+//! less often (at most every 50 ms); a writer at its cap looks the same
+//! way. A connection that ends with descriptors unread (the manager closed
+//! it; its client is still there) keeps them counted, by a task that holds
+//! its socket, until its client reads or closes.
 //!
 //! # Backpressure
 //!
