@@ -652,38 +652,33 @@ impl<S: ObjectState> ObjectActor<S> {
     ) {
         let turn = tokio::task::yield_now().into_actor(self);
         ctx.wait(turn.map(move |(), actor, ctx| {
+            let earlier = actor.poisoned.is_some();
+            if !earlier {
+                let state = &mut actor.state;
+                match catch_unwind(AssertUnwindSafe(|| step(state))) {
+                    Ok(true) => actor.bulk_caller = None,
+                    Ok(false) => {
+                        actor.next_slice_later(step, rest, ctx);
+                        return;
+                    }
+                    Err(panic) => actor.poison(&*panic, ctx),
+                }
+            }
             if actor.poisoned.is_some() {
+                // The bulk request's own caller went with the panic: it is
+                // answered here, so that its client (and its connection's
+                // next bulk request, which waits for this reply) is not
+                // left waiting; the calls after it are answered as a
+                // poisoned object's.
                 if let Some(caller) = actor.bulk_caller.take() {
                     caller.reply(Err(actor
-                        .poisoned_error(true)
+                        .poisoned_error(earlier)
                         .unwrap_or(ManagerError::Cancelled)));
                 }
+                if let Some(rest) = rest {
+                    actor.run_calls(rest, ctx);
+                }
                 return;
-            }
-            let state = &mut actor.state;
-            match catch_unwind(AssertUnwindSafe(|| step(state))) {
-                Ok(true) => actor.bulk_caller = None,
-                Ok(false) => {
-                    actor.next_slice_later(step, rest, ctx);
-                    return;
-                }
-                Err(panic) => {
-                    // The bulk request's own caller went with the panic:
-                    // it is answered here, so that its client (and its
-                    // connection's next bulk request, which waits for this
-                    // reply) is not left waiting; the calls after it are
-                    // answered as a poisoned object's.
-                    actor.poison(&*panic, ctx);
-                    if let Some(caller) = actor.bulk_caller.take() {
-                        caller.reply(Err(actor
-                            .poisoned_error(false)
-                            .unwrap_or(ManagerError::Cancelled)));
-                    }
-                    if let Some(rest) = rest {
-                        actor.run_calls(rest, ctx);
-                    }
-                    return;
-                }
             }
             if let Some(read_at) = actor.bulk_read_at.take() {
                 actor.latency.record(read_at.elapsed(), 1);
