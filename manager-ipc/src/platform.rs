@@ -9,6 +9,11 @@
 //! yet, which it tells by the bytes a socket holds unread
 //! ([`unread_bytes`]).
 //!
+//! Every connection's socket is registered with its runtime here
+//! ([`register`], for the types that own their descriptor,
+//! [`OwnedSocket`]), read into its buffer's unused room without zeroing it
+//! first ([`recv_into`]) and written without `SIGPIPE` ([`send`]).
+//!
 //! A shared memory block's descriptor travels beside a reply frame: the
 //! server sends the frame with the descriptor attached to its first byte
 //! ([`send_with_fd`], `SCM_RIGHTS`), and the client reads every reply with
@@ -21,14 +26,79 @@
 use std::collections::VecDeque;
 use std::io;
 use std::mem::MaybeUninit;
-#[cfg(feature = "server")]
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::fd::{BorrowedFd, OwnedFd};
+
+use tokio::io::unix::AsyncFd;
+use tokio::io::{Interest, ReadBuf};
 
 /// The most descriptors one read takes. The server attaches one to a
 /// `sendmsg` and Linux never returns the descriptors of two sends from one
 /// read, so one is enough; the room for more only tolerates other kernels.
 pub(crate) const MAX_FDS_PER_READ: usize = 4;
+
+/// A socket that owns its descriptor: it stays open, and the same, until
+/// the value is dropped, as registering it with a runtime requires
+/// ([`register`]).
+pub(crate) trait OwnedSocket: AsFd + AsRawFd + Send + Sync + 'static {}
+
+impl OwnedSocket for std::os::unix::net::UnixStream {}
+impl OwnedSocket for std::net::TcpStream {}
+
+/// Registers `socket` with the current thread's runtime for `interest`
+/// alone.
+///
+/// # Errors
+///
+/// The OS's.
+///
+/// # Panics
+///
+/// Outside a tokio runtime with I/O enabled.
+pub(crate) fn register<T: OwnedSocket>(socket: T, interest: Interest) -> io::Result<AsyncFd<T>> {
+    // SAFETY: an `OwnedSocket` owns its descriptor, which stays open and
+    // the same until it is dropped, and the `AsyncFd` drops it only after
+    // deregistering it.
+    Ok(unsafe { AsyncFd::register_with_interest(socket, interest) }?)
+}
+
+/// Reads what the socket `socket` has into the unfilled part of `buf`,
+/// without zeroing it first, and advances `buf` past what came; how many
+/// bytes came (0 at the end). `WouldBlock` if nothing is there.
+///
+/// # Errors
+///
+/// The OS's.
+pub(crate) fn recv_into(socket: BorrowedFd<'_>, buf: &mut ReadBuf<'_>) -> io::Result<usize> {
+    use rustix::net::{RecvFlags, recv};
+
+    // SAFETY: `recv` only writes bytes into this memory, it never makes
+    // initialized bytes uninitialized again.
+    let unfilled = unsafe { buf.unfilled_mut() };
+    let ((filled, _), _) = recv(socket, unfilled, RecvFlags::DONTWAIT)?;
+    let n = filled.len();
+    // SAFETY: `recv` wrote the first `n` bytes of the unfilled part.
+    unsafe { buf.assume_init(n) };
+    buf.advance(n);
+    Ok(n)
+}
+
+/// Sends as much of `bytes` as the socket `socket` takes now; how many
+/// went. `WouldBlock` if it takes nothing; a peer that has gone is an
+/// error, never a `SIGPIPE`.
+///
+/// # Errors
+///
+/// The OS's.
+pub(crate) fn send(socket: BorrowedFd<'_>, bytes: &[u8]) -> io::Result<usize> {
+    use rustix::net::SendFlags;
+
+    Ok(rustix::net::send(
+        socket,
+        bytes,
+        SendFlags::DONTWAIT | SendFlags::NOSIGNAL,
+    )?)
+}
 
 /// Sends as much of `bytes` as the Unix socket `socket` takes now, with
 /// `fd` attached to the first byte (`SCM_RIGHTS`); how many bytes went (at

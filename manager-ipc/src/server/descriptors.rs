@@ -246,9 +246,18 @@ mod tests {
     use std::os::fd::AsFd;
 
     use tokio::io::AsyncReadExt;
-    use tokio::net::UnixStream;
 
     use super::*;
+    use crate::transport::{Socket, StdUnix};
+
+    /// Two connected sockets on this runtime.
+    fn pair() -> (Socket<StdUnix>, Socket<StdUnix>) {
+        let (a, b) = StdUnix::pair().expect("pair");
+        (
+            Socket::new(a).expect("register"),
+            Socket::new(b).expect("register"),
+        )
+    }
 
     const WAIT: Duration = Duration::from_secs(10);
 
@@ -258,7 +267,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_connection_at_its_cap_waits_until_its_client_reads() {
-        let (server, client) = UnixStream::pair().expect("pair");
+        let (server, client) = pair();
         let (mut client_read, _client_write) = client.into_split();
         let (_server_read, server_write) = server.into_split();
         let all = Arc::new(AtomicUsize::new(0));
@@ -308,7 +317,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_idle_writer_notices_that_its_client_read() {
-        let (server, client) = UnixStream::pair().expect("pair");
+        let (server, client) = pair();
         let (mut client_read, _client_write) = client.into_split();
         let (_server_read, server_write) = server.into_split();
         let all = Arc::new(AtomicUsize::new(0));
@@ -340,7 +349,7 @@ mod tests {
     /// (or closes): they are still in flight, against the manager.
     #[tokio::test]
     async fn an_ended_connections_unread_descriptors_stay_counted_until_read() {
-        let (server, client) = UnixStream::pair().expect("pair");
+        let (server, client) = pair();
         let (mut client_read, _client_write) = client.into_split();
         let (server_read, server_write) = server.into_split();
         let all = Arc::new(AtomicUsize::new(0));
@@ -381,7 +390,7 @@ mod tests {
 
     #[tokio::test]
     async fn past_the_managers_cap_a_mapping_fails_alone() {
-        let (server, _client) = UnixStream::pair().expect("pair");
+        let (server, _client) = pair();
         let (_read, write) = server.into_split();
         let all = Arc::new(AtomicUsize::new(3));
         let mut in_flight = InFlight::new(all.clone(), 8, 3);
@@ -404,7 +413,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_client_that_read_everything_frees_its_share_at_the_managers_cap() {
-        let (server, client) = UnixStream::pair().expect("pair");
+        let (server, client) = pair();
         let (mut client_read, _client_write) = client.into_split();
         let (_server_read, server_write) = server.into_split();
         let all = Arc::new(AtomicUsize::new(0));

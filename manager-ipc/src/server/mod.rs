@@ -90,7 +90,7 @@ use std::time::{Duration, Instant};
 use actix::Addr;
 use futures_util::future::{AbortHandle, Abortable};
 use manager_actors::RegistryActor;
-use manager_actors::threads::{ThreadIndex, Threads};
+use manager_actors::threads::Threads;
 use manager_core::inspect::{Peer, UnixMillis};
 use tokio::net::{TcpListener, UnixListener};
 
@@ -98,7 +98,7 @@ use crate::address::Address;
 use crate::auth::AuthKey;
 use crate::limits::Limits;
 use crate::platform;
-use crate::transport::Stream;
+use crate::transport::{Socket, StdTcp, StdUnix, Stream};
 
 mod connection;
 mod descriptors;
@@ -252,7 +252,7 @@ fn start_state(
 async fn accept(listener: Listener, shared: Arc<ServerState>) {
     loop {
         let accepted = match &listener {
-            Listener::Unix(l) => l.accept().await.map(|(s, _)| {
+            Listener::Unix(l) => l.accept().await.and_then(|(s, _)| {
                 // The kernel's word on who connected; not every system
                 // gives a pid.
                 let peer = match s.peer_cred() {
@@ -265,11 +265,12 @@ async fn accept(listener: Listener, shared: Arc<ServerState>) {
                         uid: None,
                     },
                 };
-                admit(s, peer, &shared);
+                admit::<Socket<StdUnix>>(s.into_std()?, peer, &shared);
+                Ok(())
             }),
             Listener::Tcp(l) => l.accept().await.and_then(|(s, address)| {
                 s.set_nodelay(true)?;
-                admit(s, Peer::Tcp { address }, &shared);
+                admit::<Socket<StdTcp>>(s.into_std()?, Peer::Tcp { address }, &shared);
                 Ok(())
             }),
         };
@@ -282,9 +283,10 @@ async fn accept(listener: Listener, shared: Arc<ServerState>) {
     }
 }
 
-/// Starts serving an accepted stream; if `max_handshakes` are under way,
-/// the oldest of them is closed to make room.
-fn admit<S: Stream>(stream: S, peer: Peer, shared: &Arc<ServerState>) {
+/// Starts serving an accepted socket on the thread it is seated on; if
+/// `max_handshakes` are under way, the oldest of them is closed to make
+/// room.
+fn admit<S: Stream>(socket: S::Std, peer: Peer, shared: &Arc<ServerState>) {
     let max = shared.config.limits.max_handshakes;
     let handshaking = match Slot::take(&shared.handshaking, max) {
         Some(slot) => slot,
@@ -329,19 +331,7 @@ fn admit<S: Stream>(stream: S, peer: Peer, shared: &Arc<ServerState>) {
         under_way,
         seat,
     };
-    if at == ThreadIndex(0) {
-        let run = connection::run(stream, accepted, shared.clone());
-        actix_rt::spawn(Abortable::new(run, registration));
-        return;
-    }
-    // Another thread's runtime takes the socket over.
-    let socket = match stream.into_std() {
-        Ok(socket) => socket,
-        Err(e) => {
-            tracing::warn!(connection = id, error = %e, "cannot hand a connection to its thread");
-            return;
-        }
-    };
+    // The serving thread's runtime takes the socket over.
     let shared_for_task = shared.clone();
     let spawned = shared.threads.spawn(at, move || async move {
         let stream = match S::from_std(socket) {

@@ -1,21 +1,33 @@
 //! The two transports, Unix domain sockets and TCP, behind one trait so the
 //! handshake, the bridge and the client are written once.
+//!
+//! Both run on [`Socket`] (see [`socket`] for what it does that tokio's
+//! streams do not).
 
 use std::collections::VecDeque;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
-use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
-use tokio::net::{TcpStream, UnixStream, tcp, unix};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::Address;
 use crate::platform;
 
-/// A connected byte stream that splits into owned halves, and moves to
-/// another thread's runtime as its std twin.
+mod socket;
+
+pub(crate) use socket::Socket;
+use socket::{Drained, ReadHalf, WriteHalf};
+
+/// A connected Unix socket, as `std` has it.
+pub(crate) type StdUnix = std::os::unix::net::UnixStream;
+/// A connected TCP socket, as `std` has it.
+pub(crate) type StdTcp = std::net::TcpStream;
+
+/// A connected byte stream that splits into owned halves, and is made on
+/// the thread whose runtime serves it from its `std` twin.
 pub(crate) trait Stream: AsyncRead + AsyncWrite + AsFd + Unpin + Send + 'static {
     type Read: AsyncRead + Unpin + Send + 'static;
     type Write: AsyncWrite + Unpin + Send + Into<AnyWriteHalf> + SendFd + 'static;
@@ -32,11 +44,6 @@ pub(crate) trait Stream: AsyncRead + AsyncWrite + AsFd + Unpin + Send + 'static 
     /// into `fds`.
     fn client_read(read: Self::Read, fds: ReceivedFds) -> Self::ClientRead;
 
-    /// Detaches the socket from this thread's runtime (the server hands a
-    /// connection to another of its threads).
-    #[cfg(feature = "server")]
-    fn into_std(self) -> io::Result<Self::Std>;
-
     /// Attaches a detached socket to the current thread's runtime.
     #[cfg(feature = "server")]
     fn from_std(socket: Self::Std) -> io::Result<Self>
@@ -44,15 +51,15 @@ pub(crate) trait Stream: AsyncRead + AsyncWrite + AsFd + Unpin + Send + 'static 
         Self: Sized;
 }
 
-impl Stream for UnixStream {
-    type Read = unix::OwnedReadHalf;
-    type Write = unix::OwnedWriteHalf;
+impl Stream for Socket<StdUnix> {
+    type Read = ReadHalf<StdUnix>;
+    type Write = WriteHalf<StdUnix>;
     type ClientRead = FdReader;
     #[cfg(feature = "server")]
-    type Std = std::os::unix::net::UnixStream;
+    type Std = StdUnix;
 
     fn into_split(self) -> (Self::Read, Self::Write) {
-        UnixStream::into_split(self)
+        Socket::into_split(self)
     }
 
     fn client_read(read: Self::Read, fds: ReceivedFds) -> FdReader {
@@ -60,26 +67,20 @@ impl Stream for UnixStream {
     }
 
     #[cfg(feature = "server")]
-    fn into_std(self) -> io::Result<Self::Std> {
-        UnixStream::into_std(self)
-    }
-
-    #[cfg(feature = "server")]
     fn from_std(socket: Self::Std) -> io::Result<Self> {
-        // `into_std` leaves the socket non-blocking, as tokio needs it.
-        UnixStream::from_std(socket)
+        Socket::new(socket)
     }
 }
 
-impl Stream for TcpStream {
-    type Read = tcp::OwnedReadHalf;
-    type Write = tcp::OwnedWriteHalf;
-    type ClientRead = tcp::OwnedReadHalf;
+impl Stream for Socket<StdTcp> {
+    type Read = ReadHalf<StdTcp>;
+    type Write = WriteHalf<StdTcp>;
+    type ClientRead = ReadHalf<StdTcp>;
     #[cfg(feature = "server")]
-    type Std = std::net::TcpStream;
+    type Std = StdTcp;
 
     fn into_split(self) -> (Self::Read, Self::Write) {
-        TcpStream::into_split(self)
+        Socket::into_split(self)
     }
 
     /// Nothing but bytes comes over TCP.
@@ -88,30 +89,28 @@ impl Stream for TcpStream {
     }
 
     #[cfg(feature = "server")]
-    fn into_std(self) -> io::Result<Self::Std> {
-        TcpStream::into_std(self)
-    }
-
-    #[cfg(feature = "server")]
     fn from_std(socket: Self::Std) -> io::Result<Self> {
-        TcpStream::from_std(socket)
+        Socket::new(socket)
     }
 }
 
 /// A stream of either transport, as a client opens it.
 pub(crate) enum AnyStream {
-    Unix(UnixStream),
-    Tcp(TcpStream),
+    Unix(Socket<StdUnix>),
+    Tcp(Socket<StdTcp>),
 }
 
 /// Opens a connection to `address`.
 pub(crate) async fn connect(address: &Address) -> io::Result<AnyStream> {
     match address {
-        Address::Unix(path) => Ok(AnyStream::Unix(UnixStream::connect(path).await?)),
+        Address::Unix(path) => {
+            let stream = tokio::net::UnixStream::connect(path).await?;
+            Ok(AnyStream::Unix(Socket::new(stream.into_std()?)?))
+        }
         Address::Tcp(addr) => {
-            let stream = TcpStream::connect(addr).await?;
+            let stream = tokio::net::TcpStream::connect(addr).await?;
             stream.set_nodelay(true)?;
-            Ok(AnyStream::Tcp(stream))
+            Ok(AnyStream::Tcp(Socket::new(stream.into_std()?)?))
         }
     }
 }
@@ -120,8 +119,8 @@ pub(crate) async fn connect(address: &Address) -> io::Result<AnyStream> {
 /// ([`AnyWriteHalf::try_write`]) by the client's outbox.
 #[derive(Debug)]
 pub(crate) enum AnyWriteHalf {
-    Unix(unix::OwnedWriteHalf),
-    Tcp(tcp::OwnedWriteHalf),
+    Unix(WriteHalf<StdUnix>),
+    Tcp(WriteHalf<StdTcp>),
 }
 
 impl AnyWriteHalf {
@@ -142,14 +141,14 @@ impl AnyWriteHalf {
     }
 }
 
-impl From<unix::OwnedWriteHalf> for AnyWriteHalf {
-    fn from(half: unix::OwnedWriteHalf) -> Self {
+impl From<WriteHalf<StdUnix>> for AnyWriteHalf {
+    fn from(half: WriteHalf<StdUnix>) -> Self {
         AnyWriteHalf::Unix(half)
     }
 }
 
-impl From<tcp::OwnedWriteHalf> for AnyWriteHalf {
-    fn from(half: tcp::OwnedWriteHalf) -> Self {
+impl From<WriteHalf<StdTcp>> for AnyWriteHalf {
+    fn from(half: WriteHalf<StdTcp>) -> Self {
         AnyWriteHalf::Tcp(half)
     }
 }
@@ -164,7 +163,7 @@ pub(crate) type ReceivedFds = Arc<Mutex<VecDeque<OwnedFd>>>;
 /// (see [`platform::recv_with_fds`]).
 #[derive(Debug)]
 pub(crate) struct FdReader {
-    half: unix::OwnedReadHalf,
+    half: ReadHalf<StdUnix>,
     fds: ReceivedFds,
 }
 
@@ -178,24 +177,22 @@ impl AsyncRead for FdReader {
         /// memory); the reader's buffer is rarely emptier than this.
         const MAX_READ: usize = 256 * 1024;
         let this = self.get_mut();
-        let stream: &UnixStream = this.half.as_ref();
-        loop {
-            ready!(stream.poll_read_ready(cx))?;
+        let fds = &this.fds;
+        this.half.poll_read_with(cx, buf, |socket, buf| {
             let room = buf.remaining().min(MAX_READ);
             let into = buf.initialize_unfilled_to(room);
-            let read = stream.try_io(Interest::READABLE, || {
-                let mut fds = this.fds.lock().unwrap_or_else(|e| e.into_inner());
-                platform::recv_with_fds(stream.as_fd(), into, &mut fds)
-            });
-            match read {
-                Ok(n) => {
-                    buf.advance(n);
-                    return Poll::Ready(Ok(()));
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Poll::Ready(Err(e)),
-            }
-        }
+            let mut fds = fds.lock().unwrap_or_else(|e| e.into_inner());
+            let before = fds.len();
+            let n = platform::recv_with_fds(socket, into, &mut fds)?;
+            buf.advance(n);
+            // A read that took descriptors stops after their bytes even
+            // with more behind them.
+            Ok(if n > 0 && n < room && fds.len() == before {
+                Drained::Yes
+            } else {
+                Drained::Unknown
+            })
+        })
     }
 }
 
@@ -234,30 +231,24 @@ pub(crate) trait SendFd {
     fn duplicate(&self) -> Option<OwnedFd>;
 }
 
-impl SendFd for unix::OwnedWriteHalf {
+impl SendFd for WriteHalf<StdUnix> {
     async fn send_with_fd<'a>(
         &'a self,
         bytes: &'a [u8],
         fd: std::os::fd::BorrowedFd<'a>,
     ) -> io::Result<usize> {
-        let stream: &UnixStream = self.as_ref();
-        stream
-            .async_io(Interest::WRITABLE, || {
-                platform::send_with_fd(stream.as_fd(), bytes, fd)
-            })
+        self.send_with(|socket| platform::send_with_fd(socket, bytes, fd))
             .await
     }
 
     fn duplicate(&self) -> Option<OwnedFd> {
-        let stream: &UnixStream = self.as_ref();
-        stream.as_fd().try_clone_to_owned().ok()
+        self.fd().try_clone_to_owned().ok()
     }
 
     fn unread_bytes(&self) -> io::Result<usize> {
         #[cfg(feature = "server")]
         {
-            let stream: &UnixStream = self.as_ref();
-            platform::unread_bytes(stream)
+            platform::unread_bytes(self.fd())
         }
         #[cfg(not(feature = "server"))]
         Ok(0)
@@ -266,15 +257,14 @@ impl SendFd for unix::OwnedWriteHalf {
     fn peer_hung_up(&self) -> bool {
         #[cfg(feature = "server")]
         {
-            let stream: &UnixStream = self.as_ref();
-            platform::peer_hung_up(stream)
+            platform::peer_hung_up(self.fd())
         }
         #[cfg(not(feature = "server"))]
         false
     }
 }
 
-impl SendFd for tcp::OwnedWriteHalf {
+impl SendFd for WriteHalf<StdTcp> {
     async fn send_with_fd<'a>(
         &'a self,
         _bytes: &'a [u8],
@@ -297,8 +287,7 @@ impl SendFd for tcp::OwnedWriteHalf {
     fn peer_hung_up(&self) -> bool {
         #[cfg(feature = "server")]
         {
-            let stream: &tokio::net::TcpStream = self.as_ref();
-            platform::peer_hung_up(stream)
+            platform::peer_hung_up(self.fd())
         }
         #[cfg(not(feature = "server"))]
         false
