@@ -222,6 +222,14 @@ pub trait PeerCheck: std::fmt::Debug + Send + Sync {
 /// docs).
 #[derive(Debug, Clone)]
 pub struct ReplySink {
+    /// One reference for all of it: every call an object handles holds a
+    /// clone of its connection's sink.
+    inner: Arc<SinkShared>,
+}
+
+/// What the clones of a [`ReplySink`] share.
+#[derive(Debug, Clone)]
+struct SinkShared {
     tx: mpsc::UnboundedSender<Outgoing>,
     backlog: Arc<Backlog>,
     /// The largest reply it takes, encoded, without its frame header.
@@ -280,10 +288,12 @@ impl ReplySink {
         });
         (
             ReplySink {
-                tx,
-                backlog: backlog.clone(),
-                max_reply: usize::MAX,
-                max_parked: usize::MAX,
+                inner: Arc::new(SinkShared {
+                    tx,
+                    backlog: backlog.clone(),
+                    max_reply: usize::MAX,
+                    max_parked: usize::MAX,
+                }),
             },
             ReplyQueue { rx, backlog },
         )
@@ -296,7 +306,7 @@ impl ReplySink {
     /// ([`Reply::comes_in_parts`]) are taken whatever their size: the
     /// writer sends them in parts.
     pub fn with_max_reply(mut self, bytes: usize) -> Self {
-        self.max_reply = bytes;
+        Arc::make_mut(&mut self.inner).max_reply = bytes;
         self
     }
 
@@ -304,7 +314,7 @@ impl ReplySink {
     /// ([`ReplySink::with_max_reply`]; unlimited by default): an object
     /// that chooses how much to answer (a bulk get) stays under it.
     pub fn max_reply(&self) -> usize {
-        self.max_reply
+        self.inner.max_reply
     }
 
     /// Caps the requests of this connection that may be parked at once,
@@ -313,7 +323,7 @@ impl ReplySink {
     /// [`ManagerError::LimitReached`] (see
     /// [`Waiters::park`](crate::waiters::Waiters::park)).
     pub fn with_max_parked(mut self, max: usize) -> Self {
-        self.max_parked = max;
+        Arc::make_mut(&mut self.inner).max_parked = max;
         self
     }
 
@@ -344,19 +354,25 @@ impl ReplySink {
     pub fn send_outgoing(&self, mut reply: Outgoing) {
         // A reply that cannot be encoded is answered with a short error by
         // the writer; it counts as a header's worth.
-        let len = codec::encoded_len(&reply.frame).unwrap_or(0);
+        // Small replies, most of them, are counted by a bound, without a
+        // pass of the encoder; the writer still refuses one that comes out
+        // larger than a frame.
+        let len = match codec::reply_len_bound(&reply.frame) {
+            Some(bound) if bound <= self.max_reply() => bound,
+            _ => codec::encoded_len(&reply.frame).unwrap_or(0),
+        };
         // A list too long for one frame goes in parts (the writer cuts it,
         // see `manager_core::reply::parts`); a list never hands over.
         let in_parts = reply.give_back.is_none()
             && reply.frame.result.as_ref().is_ok_and(Reply::comes_in_parts);
-        if len > self.max_reply && !in_parts {
+        if len > self.inner.max_reply && !in_parts {
             // Refused before it is queued or encoded; dropping it gives
             // back what it handed over.
             let mut refusal = Outgoing::plain(
                 reply.frame.id,
                 Err(ManagerError::ReplyTooLarge {
                     size: len,
-                    max: self.max_reply,
+                    max: self.inner.max_reply,
                 }),
             );
             refusal.bulk = reply.bulk;
@@ -366,12 +382,12 @@ impl ReplySink {
         }
         reply.size = FRAME_HEADER + len;
         let size = reply.size;
-        self.backlog.queued.fetch_add(1, Ordering::Relaxed);
-        self.backlog.bytes.fetch_add(size, Ordering::Relaxed);
-        if let Err(returned) = self.tx.send(reply) {
+        self.inner.backlog.queued.fetch_add(1, Ordering::Relaxed);
+        self.inner.backlog.bytes.fetch_add(size, Ordering::Relaxed);
+        if let Err(returned) = self.inner.tx.send(reply) {
             // The connection is gone; the reply has no reader.
-            self.backlog.queued.fetch_sub(1, Ordering::Relaxed);
-            self.backlog.bytes.fetch_sub(size, Ordering::Relaxed);
+            self.inner.backlog.queued.fetch_sub(1, Ordering::Relaxed);
+            self.inner.backlog.bytes.fetch_sub(size, Ordering::Relaxed);
             drop(returned);
         }
     }
@@ -385,31 +401,35 @@ impl ReplySink {
     ///
     /// Cancel safe.
     pub async fn closed(&self) {
-        self.tx.closed().await;
+        self.inner.tx.closed().await;
     }
 
     /// Whether the connection behind this sink has gone: its writer has
     /// stopped, or its peer has hung up.
     pub fn is_closed(&self) -> bool {
-        self.tx.is_closed() || self.backlog.peer_hung_up()
+        self.inner.tx.is_closed() || self.inner.backlog.peer_hung_up()
     }
 
     /// The most requests of this connection that may be parked at once
     /// (`usize::MAX` without a cap; see [`ReplySink::with_max_parked`]).
     pub fn max_parked(&self) -> usize {
-        self.max_parked
+        self.inner.max_parked
     }
 
     /// Records that a request of this connection was refused for the
     /// parked cap; `true` the first time only, so the log says it once per
     /// connection, not once per refusal.
     pub fn first_parked_refusal(&self) -> bool {
-        !self.backlog.parked_refused.swap(true, Ordering::AcqRel)
+        !self
+            .inner
+            .backlog
+            .parked_refused
+            .swap(true, Ordering::AcqRel)
     }
 
     /// How many requests of this connection are parked now.
     pub fn parked(&self) -> usize {
-        self.backlog.parked.load(Ordering::Acquire)
+        self.inner.backlog.parked.load(Ordering::Acquire)
     }
 
     /// A slot for one more parked request of this connection, given back
@@ -421,7 +441,8 @@ impl ReplySink {
     /// are parked already.
     pub(crate) fn park_slot(&self) -> Result<ParkedSlot, ManagerError> {
         let max = self.max_parked();
-        self.backlog
+        self.inner
+            .backlog
             .parked
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < max).then_some(n + 1)
@@ -431,7 +452,7 @@ impl ReplySink {
                 max: max as u64,
             })?;
         Ok(ParkedSlot {
-            backlog: self.backlog.clone(),
+            backlog: self.inner.backlog.clone(),
         })
     }
 
@@ -444,8 +465,8 @@ impl ReplySink {
     /// Cancel safe.
     pub async fn wait_for_room(&self, replies: usize, bytes: usize) -> bool {
         loop {
-            let changed = self.backlog.changed.notified();
-            if self.backlog.closed.load(Ordering::Acquire) {
+            let changed = self.inner.backlog.changed.notified();
+            if self.inner.backlog.closed.load(Ordering::Acquire) {
                 return false;
             }
             if !self.is_full(replies, bytes) {
@@ -473,11 +494,12 @@ impl ReplySink {
     /// Cancel safe: the mark is set only when it returns `true`.
     pub async fn begin_bulk(&self) -> bool {
         loop {
-            let changed = self.backlog.changed.notified();
-            if self.backlog.closed.load(Ordering::Acquire) {
+            let changed = self.inner.backlog.changed.notified();
+            if self.inner.backlog.closed.load(Ordering::Acquire) {
                 return false;
             }
             if self
+                .inner
                 .backlog
                 .bulk_under_way
                 .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
@@ -492,8 +514,8 @@ impl ReplySink {
     /// Whether `replies` or more replies, or `bytes` or more bytes of
     /// them, wait to be written.
     pub fn is_full(&self, replies: usize, bytes: usize) -> bool {
-        self.backlog.queued.load(Ordering::Acquire) >= replies
-            || self.backlog.bytes.load(Ordering::Acquire) >= bytes
+        self.inner.backlog.queued.load(Ordering::Acquire) >= replies
+            || self.inner.backlog.bytes.load(Ordering::Acquire) >= bytes
     }
 
     /// Waits until every reply sent so far has been written, or the writer
@@ -504,9 +526,9 @@ impl ReplySink {
     /// Cancel safe.
     pub async fn wait_until_written(&self) {
         loop {
-            let changed = self.backlog.changed.notified();
-            if self.backlog.closed.load(Ordering::Acquire)
-                || self.backlog.queued.load(Ordering::Acquire) == 0
+            let changed = self.inner.backlog.changed.notified();
+            if self.inner.backlog.closed.load(Ordering::Acquire)
+                || self.inner.backlog.queued.load(Ordering::Acquire) == 0
             {
                 return;
             }

@@ -18,9 +18,11 @@
 //! over [`DECODE_LIMIT`] is [`CodecError::TooLong`].
 
 mod borrowing;
+mod bound;
 mod shared;
 pub(crate) mod tags;
 
+pub use bound::reply_len_bound;
 pub use shared::{SHARE_MIN, Splices};
 pub(crate) use shared::{offer, share, withdraw};
 

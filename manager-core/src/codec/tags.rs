@@ -17,7 +17,7 @@
 //!
 //! [`encoded_len`]: super::encoded_len
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, EnumAccess, VariantAccess, Visitor};
@@ -31,6 +31,9 @@ pub(crate) const TABLE_MAX: usize = 64;
 thread_local! {
     /// The names of the innermost scope on this thread, if one is open.
     static TABLE: RefCell<Option<Vec<TypeTag>>> = const { RefCell::new(None) };
+    /// The table of the last scope closed, emptied, for the next one: every
+    /// encode and decode opens a scope, and this spares each an allocation.
+    static SPARE: Cell<Vec<TypeTag>> = const { Cell::new(Vec::new()) };
 }
 
 /// One encoding's table of names, open until dropped; the enclosing
@@ -42,7 +45,8 @@ pub(crate) struct Scope {
 impl Scope {
     /// Opens a scope with an empty table.
     pub(crate) fn enter() -> Scope {
-        let outer = TABLE.with(|table| table.replace(Some(Vec::new())));
+        let fresh = SPARE.take();
+        let outer = TABLE.with(|table| table.replace(Some(fresh)));
         Scope { outer }
     }
 }
@@ -50,7 +54,11 @@ impl Scope {
 impl Drop for Scope {
     fn drop(&mut self) {
         let inner = TABLE.with(|table| table.replace(self.outer.take()));
-        drop(inner);
+        if let Some(mut names) = inner {
+            // Never more than `TABLE_MAX` names, so the spare stays small.
+            names.clear();
+            SPARE.set(names);
+        }
     }
 }
 
