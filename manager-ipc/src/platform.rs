@@ -40,10 +40,20 @@ pub(crate) const MAX_FDS_PER_READ: usize = 4;
 /// A socket that owns its descriptor: it stays open, and the same, until
 /// the value is dropped, as registering it with a runtime requires
 /// ([`register`]).
-pub(crate) trait OwnedSocket: AsFd + AsRawFd + Send + Sync + 'static {}
+///
+/// # Safety
+///
+/// `as_raw_fd` returns the same open descriptor for as long as the value
+/// lives, and nothing reachable through a shared reference to it closes
+/// or replaces that descriptor: [`register`], a safe function, relies on
+/// it (`AsyncFd::register_with_interest`'s contract).
+pub(crate) unsafe trait OwnedSocket: AsFd + AsRawFd + Send + Sync + 'static {}
 
-impl OwnedSocket for std::os::unix::net::UnixStream {}
-impl OwnedSocket for std::net::TcpStream {}
+// SAFETY: std's streams own their descriptor (an `OwnedFd`) and close it
+// only when dropped.
+unsafe impl OwnedSocket for std::os::unix::net::UnixStream {}
+// SAFETY: as above.
+unsafe impl OwnedSocket for std::net::TcpStream {}
 
 /// Registers `socket` with the current thread's runtime for `interest`
 /// alone.
