@@ -91,6 +91,57 @@ mod tests {
         });
     }
 
+    /// Lengths at the varint thresholds (250/251, 2^16) and a type name
+    /// longer than 250 bytes, under distinct tags and a repeated one.
+    #[test]
+    fn the_bound_holds_at_the_varint_thresholds() {
+        type Long = Vec<
+            Option<(
+                String,
+                String,
+                String,
+                String,
+                String,
+                String,
+                String,
+                String,
+                String,
+                String,
+                String,
+                String,
+            )>,
+        >;
+        let long_tag = Encoded::encode(&Long::default()).expect("encode");
+        assert!(long_tag.tag().as_str().len() > 250, "{}", long_tag.tag());
+        for n in [
+            0, 1, 248, 249, 250, 251, 252, 65_533, 65_534, 65_535, 65_536,
+        ] {
+            let text = Encoded::encode(&"y".repeat(n)).expect("encode");
+            for id in [0, 250, 251, u64::from(u32::MAX), u64::MAX] {
+                for result in [
+                    Reply::Value(text.clone()),
+                    Reply::Pair(text.clone(), long_tag.clone()),
+                    Reply::Pair(long_tag.clone(), long_tag.clone()),
+                    Reply::Delivery {
+                        receipt: id,
+                        value: text.clone(),
+                    },
+                ] {
+                    let frame = ReplyFrame {
+                        id: RequestId(id),
+                        result: Ok(result),
+                    };
+                    let bound = reply_len_bound(&frame).expect("bounded");
+                    let exact = encoded_len(&frame).expect("encodes");
+                    assert!(
+                        bound >= exact,
+                        "bound {bound} under {exact} for {n} bytes, id {id}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn lists_and_errors_have_none() {
         let frame = ReplyFrame {
