@@ -115,6 +115,11 @@ pub struct Totals {
     /// but still mapped included: what the manager's blocks hold of the
     /// `Limits::max_shared_memory` budget.
     pub shared_memory_bytes: u64,
+    /// Shared memory descriptors sent to clients and not yet read by them,
+    /// over all connections (those of connections closed since included,
+    /// until their clients read or close): what the manager holds of the
+    /// `Limits::max_descriptors_in_flight` budget.
+    pub descriptors_in_flight: u64,
 }
 
 impl Totals {
@@ -289,6 +294,10 @@ pub struct ConnectionReport {
     pub requests_served: u64,
     /// Requests read and not yet answered, parked ones included.
     pub requests_in_flight: u64,
+    /// Shared memory descriptors sent to it that its client may not have
+    /// read yet (at most `Limits::max_descriptors_unread`); it errs high
+    /// while any reply after them is unread.
+    pub descriptors_unread: u64,
     /// Objects it holds: locks, a condition's lock, semaphore units taken by
     /// guards.
     pub holds: Vec<HeldObject>,
@@ -386,6 +395,7 @@ mod tests {
             handshakes_failed: 1,
             rss_bytes: Some(1 << 20),
             shared_memory_bytes: 0,
+            descriptors_in_flight: 0,
         };
         assert_eq!(totals.requests_per_second(), 100.0);
         let empty = Totals {
@@ -405,6 +415,7 @@ mod tests {
                 connected_at: t,
                 requests_served: 1,
                 requests_in_flight: 0,
+                descriptors_unread: 0,
                 holds: vec![],
             }],
             requested_by: 3,

@@ -55,7 +55,9 @@ use serde::{Deserialize, Serialize};
 /// [`Reply::Mapping`](crate::reply::Reply::Mapping) with its descriptor
 /// beside the frame, `ManagerError::WrongSize`, `KindDetail::SharedMemory`),
 /// whose kind comes before `Custom` in every kind enum.
-pub const PROTOCOL_VERSION: u16 = 10;
+/// 11: inspection reports the descriptors in flight, in the totals and
+/// for each connection.
+pub const PROTOCOL_VERSION: u16 = 11;
 
 /// Bytes every handshake starts with, so a stray peer is told apart early.
 pub const MAGIC: [u8; 4] = *b"RMGR";

@@ -139,6 +139,7 @@ struct TotalsJson<'a> {
     handshakes_failed: u64,
     rss_bytes: Option<u64>,
     shared_memory_bytes: u64,
+    descriptors_in_flight: u64,
 }
 
 impl<'a> From<&'a Totals> for TotalsJson<'a> {
@@ -161,6 +162,7 @@ impl<'a> From<&'a Totals> for TotalsJson<'a> {
             handshakes_failed,
             rss_bytes,
             shared_memory_bytes,
+            descriptors_in_flight,
         } = totals;
         TotalsJson {
             taken_at: rfc3339(*taken_at),
@@ -178,6 +180,7 @@ impl<'a> From<&'a Totals> for TotalsJson<'a> {
             handshakes_failed: *handshakes_failed,
             rss_bytes: *rss_bytes,
             shared_memory_bytes: *shared_memory_bytes,
+            descriptors_in_flight: *descriptors_in_flight,
         }
     }
 }
@@ -264,6 +267,7 @@ struct ConnectionJson<'a> {
     connected_at: String,
     requests_served: u64,
     requests_in_flight: u64,
+    descriptors_unread: u64,
     holds: &'a [HeldObject],
 }
 
@@ -276,6 +280,7 @@ impl<'a> From<&'a ConnectionReport> for ConnectionJson<'a> {
             connected_at,
             requests_served,
             requests_in_flight,
+            descriptors_unread,
             holds,
         } = connection;
         ConnectionJson {
@@ -285,6 +290,7 @@ impl<'a> From<&'a ConnectionReport> for ConnectionJson<'a> {
             connected_at: rfc3339(*connected_at),
             requests_served: *requests_served,
             requests_in_flight: *requests_in_flight,
+            descriptors_unread: *descriptors_unread,
             holds,
         }
     }

@@ -35,11 +35,12 @@ pub fn render(address: &Address, snapshot: &ManagerSnapshot) -> String {
     );
     let _ = writeln!(
         out,
-        "errors {}   failed handshakes {}   memory {}   shared memory {}",
+        "errors {}   failed handshakes {}   memory {}   shared memory {}   descriptors in flight {}",
         t.errors_total,
         t.handshakes_failed,
         rss(t.rss_bytes),
-        bytes(t.shared_memory_bytes)
+        bytes(t.shared_memory_bytes),
+        t.descriptors_in_flight
     );
     out.push('\n');
 
@@ -65,6 +66,7 @@ pub fn render(address: &Address, snapshot: &ManagerSnapshot) -> String {
             "CONNECTED",
             "SERVED",
             "IN FLIGHT",
+            "FDS",
             "HOLDS",
         ]
         .map(str::to_owned)
@@ -85,6 +87,7 @@ pub fn render(address: &Address, snapshot: &ManagerSnapshot) -> String {
             format!("{} ago", duration(c.connected_at.elapsed_until(now))),
             c.requests_served.to_string(),
             c.requests_in_flight.to_string(),
+            c.descriptors_unread.to_string(),
             holds,
         ]);
     }

@@ -44,6 +44,25 @@ fn a_client_that_does_not_read_is_held_to_its_cap_and_others_map() -> anyhow::Re
         let mapping = block.map()?;
         assert_eq!(mapping.to_vec(0..6), b"before");
     }
+    // Inspection shows what the hoarder holds, on its connection and in
+    // the manager's total.
+    let unread = |connection: u64| -> anyhow::Result<(u64, u64)> {
+        let snapshot = manager.client.inspect()?;
+        let mine = snapshot
+            .connections
+            .iter()
+            .find(|c| c.id == connection)
+            .map_or(0, |c| c.descriptors_unread);
+        Ok((mine, snapshot.totals.descriptors_in_flight))
+    };
+    wait_until(
+        "inspection shows the hoarder's 4 unread descriptors",
+        || {
+            let (mine, all) = unread(hoarder.connection())?;
+            anyhow::ensure!(mine <= 4, "the hoarder holds {mine}, over its cap");
+            Ok(mine == 4 && all >= 4)
+        },
+    )?;
 
     // Nothing it asked for was refused: once it reads, the rest come.
     runtime.block_on(async {
@@ -55,6 +74,9 @@ fn a_client_that_does_not_read_is_held_to_its_cap_and_others_map() -> anyhow::Re
             }
         }
         anyhow::Ok(())
+    })?;
+    wait_until("inspection shows the hoarder has read them all", || {
+        Ok(unread(hoarder.connection())?.0 == 0)
     })?;
     Ok(())
 }
@@ -126,7 +148,7 @@ struct Started {
     address: manager::Address,
     key: AuthKey,
     block: blocking::SharedMemory,
-    _client: blocking::Client,
+    client: blocking::Client,
     _server: Proc,
     _dir: tempfile::TempDir,
 }
@@ -156,7 +178,7 @@ impl Started {
             address,
             key,
             block,
-            _client: client,
+            client,
             _server: server,
             _dir: dir,
         })

@@ -487,6 +487,7 @@ mod tests {
                 handshakes_failed: 0,
                 rss_bytes: None,
                 shared_memory_bytes: 0,
+                descriptors_in_flight: 0,
             },
             objects: (0..500)
                 .map(|i| ObjectReport {
@@ -513,6 +514,7 @@ mod tests {
                     connected_at: t,
                     requests_served: 1,
                     requests_in_flight: 0,
+                    descriptors_unread: 0,
                     holds: vec![],
                 })
                 .collect(),

@@ -51,9 +51,10 @@ pub(crate) fn draw(frame: &mut Frame<'_>, app: &mut App) {
                 t.build_version,
                 // The line below is full: shared memory shows here, when
                 // there is some, before the address (which may be cut).
-                match t.shared_memory_bytes {
-                    0 => String::new(),
-                    n => format!("shm {}  ", bytes(n)),
+                match (t.shared_memory_bytes, t.descriptors_in_flight) {
+                    (0, 0) => String::new(),
+                    (n, 0) => format!("shm {}  ", bytes(n)),
+                    (n, fds) => format!("shm {} ({fds} fds unread)  ", bytes(n)),
                 },
                 app.address
             )),
@@ -322,11 +323,15 @@ fn draw_connections(frame: &mut Frame<'_>, app: &mut App, area: Rect, detail: Re
 fn connection_detail(c: &ConnectionReport, me: u64) -> String {
     let holds = holds(c);
     format!(
-        "connection {}{}: {}, holds {}",
+        "connection {}{}: {}, holds {}{}",
         c.id,
         if c.id == me { " (this inspector)" } else { "" },
         peer(&c.peer),
-        if holds.is_empty() { "nothing" } else { &holds }
+        if holds.is_empty() { "nothing" } else { &holds },
+        match c.descriptors_unread {
+            0 => String::new(),
+            n => format!(", {n} descriptors unread"),
+        }
     )
 }
 
@@ -382,6 +387,7 @@ mod tests {
                 handshakes_failed: 3,
                 rss_bytes: Some(10 << 20),
                 shared_memory_bytes: 1 << 30,
+                descriptors_in_flight: 0,
             },
             objects: (0..objects)
                 .map(|i| ObjectReport {

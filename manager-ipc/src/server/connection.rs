@@ -157,7 +157,8 @@ pub(super) async fn run<S: Stream>(mut stream: S, accepted: Accepted, shared: Ar
             shared.descriptors_in_flight.clone(),
             limits.max_descriptors_unread,
             limits.max_descriptors_in_flight,
-        ),
+        )
+        .shown_in(counters.clone()),
     ));
     let mut reader = Reader {
         connection: ConnectionId(id),

@@ -47,6 +47,7 @@ use std::time::Duration;
 
 use manager_core::ManagerError;
 
+use super::state::ConnectionCounters;
 use crate::transport::SendFd;
 
 /// The longest a connection at its cap waits before it looks at its
@@ -60,6 +61,8 @@ const LONGEST_LOOK: Duration = Duration::from_millis(50);
 pub(super) struct InFlight {
     /// Sent on this connection and perhaps not read yet.
     unread: usize,
+    /// Where `unread` is shown to inspection, if anywhere.
+    shown: Option<Arc<ConnectionCounters>>,
     max_unread: usize,
     /// The manager's count over all connections.
     all: Arc<AtomicUsize>,
@@ -77,10 +80,28 @@ impl InFlight {
     pub(super) fn new(all: Arc<AtomicUsize>, max_unread: usize, max_all: usize) -> Self {
         InFlight {
             unread: 0,
+            shown: None,
             max_unread: max_unread.max(1),
             all,
             max_all,
             socket: None,
+        }
+    }
+
+    /// Shows this connection's count in `counters` (for inspection) as it
+    /// changes.
+    pub(super) fn shown_in(mut self, counters: Arc<ConnectionCounters>) -> Self {
+        self.shown = Some(counters);
+        self
+    }
+
+    /// Sets this connection's count, and shows it.
+    fn set_unread(&mut self, unread: usize) {
+        self.unread = unread;
+        if let Some(counters) = &self.shown {
+            counters
+                .descriptors_unread
+                .store(unread as u64, Ordering::Relaxed);
         }
     }
 
@@ -154,7 +175,7 @@ impl InFlight {
     /// The descriptor [`InFlight::room`] made room for was not sent.
     pub(super) fn unsent(&mut self) {
         if self.unread > 0 {
-            self.unread -= 1;
+            self.set_unread(self.unread - 1);
             self.all.fetch_sub(1, Ordering::AcqRel);
         }
     }
@@ -173,7 +194,7 @@ impl InFlight {
                 (all < self.max_all).then_some(all + 1)
             })
             .is_ok();
-        self.unread += usize::from(taken);
+        self.set_unread(self.unread + usize::from(taken));
         taken
     }
 
@@ -182,7 +203,7 @@ impl InFlight {
     fn read_yet<W: SendFd>(&mut self, socket: &W) -> std::io::Result<()> {
         if self.unread > 0 && socket.unread_bytes()? == 0 {
             self.all.fetch_sub(self.unread, Ordering::AcqRel);
-            self.unread = 0;
+            self.set_unread(0);
         }
         Ok(())
     }

@@ -72,6 +72,9 @@ pub(super) struct ConnectionCounters {
     pub(super) read: AtomicU64,
     /// Replies written.
     pub(super) written: AtomicU64,
+    /// Descriptors sent and perhaps not read yet (the writer's
+    /// [`InFlight`](super::descriptors::InFlight) count, as it changes).
+    pub(super) descriptors_unread: AtomicU64,
 }
 
 /// Removes a connection from the table when it ends, however it ends.
@@ -317,6 +320,7 @@ fn snapshot(shared: &ServerState, objects: Vec<ObjectReport>, asker: u64) -> Man
                 connected_at: live.since,
                 requests_served: written,
                 requests_in_flight: read.saturating_sub(written),
+                descriptors_unread: live.counters.descriptors_unread.load(Ordering::Relaxed),
                 holds: Vec::new(),
             }
         })
@@ -355,6 +359,7 @@ fn snapshot(shared: &ServerState, objects: Vec<ObjectReport>, asker: u64) -> Man
             handshakes_failed,
             rss_bytes: platform::resident_set_bytes(),
             shared_memory_bytes: shared.config.shared_memory.used(),
+            descriptors_in_flight: shared.descriptors_in_flight.load(Ordering::Relaxed) as u64,
         },
         objects,
         connections,

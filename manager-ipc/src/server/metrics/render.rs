@@ -164,7 +164,7 @@ fn head(totals: &Totals, objects: usize, omitted: usize) -> String {
     out.push_str("manager_build_info{version=\"");
     escape_label_value(&mut out, &totals.build_version);
     let _ = writeln!(out, "\",protocol=\"{}\"}} 1", totals.protocol_version);
-    let families: [(&str, &str, &str, &dyn Display); 9] = [
+    let families: [(&str, &str, &str, &dyn Display); 10] = [
         (
             "manager_uptime_seconds",
             "gauge",
@@ -212,6 +212,12 @@ fn head(totals: &Totals, objects: usize, omitted: usize) -> String {
             "gauge",
             "Bytes of the shared memory blocks alive now, removed ones still mapped included.",
             &totals.shared_memory_bytes,
+        ),
+        (
+            "manager_descriptors_in_flight",
+            "gauge",
+            "Shared memory descriptors sent to clients and not yet read by them.",
+            &totals.descriptors_in_flight,
         ),
         (
             "manager_metrics_objects_omitted",
@@ -328,6 +334,7 @@ mod tests {
                 handshakes_failed: 4,
                 rss_bytes: Some(10 << 20),
                 shared_memory_bytes: 4096,
+                descriptors_in_flight: 3,
             },
             objects,
             connections: Vec::new(),
@@ -364,6 +371,7 @@ mod tests {
         assert!(text.contains("manager_resident_memory_bytes 10485760\n"));
         assert!(text.contains("manager_objects 601\n"));
         assert!(text.contains("manager_shared_memory_bytes 4096\n"));
+        assert!(text.contains("manager_descriptors_in_flight 3\n"));
         assert!(text.contains("manager_metrics_objects_omitted 0\n"));
         assert!(text.contains("manager_uptime_seconds 1.5\n"));
         assert!(text.contains(&format!(
@@ -406,7 +414,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(seen.len(), 15, "{seen:?}");
+        assert_eq!(seen.len(), 16, "{seen:?}");
     }
 
     #[test]
