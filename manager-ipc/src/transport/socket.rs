@@ -337,19 +337,34 @@ mod tests {
         assert_eq!(n, 0, "bytes after the end: {rest:?}");
     }
 
+    /// A client's reader on one end of a socket pair, the descriptors it
+    /// takes, and the other end, the server's.
+    fn client_reader() -> (StdUnix, FdReader, ReceivedFds, WriteHalf<StdUnix>) {
+        let (server, client) = StdUnix::pair().expect("pair");
+        let (read, write) = Socket::new(client).expect("register").into_split();
+        let fds = ReceivedFds::default();
+        let reader = FdReader {
+            half: read,
+            fds: fds.clone(),
+        };
+        (server, reader, fds, write)
+    }
+
+    /// The manager's plain reader on one end of a socket pair, and the
+    /// other end, a client's.
+    fn server_reader() -> (StdUnix, ReadHalf<StdUnix>, WriteHalf<StdUnix>) {
+        let (server, client) = StdUnix::pair().expect("pair");
+        let (read, write) = Socket::new(server).expect("register").into_split();
+        (client, read, write)
+    }
+
     /// The client reads with `recvmsg`: bytes before a descriptor, the
     /// descriptor's own, and bytes after it (Linux stops a read after the
     /// descriptor's), then the end, all arrive, with the server still
     /// connected between them.
     #[tokio::test]
     async fn a_client_reads_past_a_descriptor_and_sees_the_end() {
-        let (mut server, client) = StdUnix::pair().expect("pair");
-        let (read, _write) = Socket::new(client).expect("register").into_split();
-        let fds = ReceivedFds::default();
-        let mut reader = FdReader {
-            half: read,
-            fds: fds.clone(),
-        };
+        let (mut server, mut reader, fds, _write) = client_reader();
         let (attached, _other) = StdUnix::pair().expect("pair");
         server.write_all(b"before").expect("write");
         let sent = platform::send_with_fd(server.as_fd(), b"with", attached.as_fd()).expect("send");
@@ -365,13 +380,7 @@ mod tests {
     /// every read stops after a descriptor's bytes, and none is lost.
     #[tokio::test]
     async fn a_client_reads_descriptors_back_to_back_then_the_end() {
-        let (server, client) = StdUnix::pair().expect("pair");
-        let (read, _write) = Socket::new(client).expect("register").into_split();
-        let fds = ReceivedFds::default();
-        let mut reader = FdReader {
-            half: read,
-            fds: fds.clone(),
-        };
+        let (server, mut reader, fds, _write) = client_reader();
         let (attached, _other) = StdUnix::pair().expect("pair");
         platform::send_with_fd(server.as_fd(), b"one", attached.as_fd()).expect("send");
         platform::send_with_fd(server.as_fd(), b"two", attached.as_fd()).expect("send");
@@ -385,8 +394,7 @@ mod tests {
     /// (ours never do) and then hung up: the end comes after every byte.
     #[tokio::test]
     async fn a_plain_read_past_a_descriptor_sees_the_rest_and_the_end() {
-        let (server, mut client) = StdUnix::pair().expect("pair");
-        let (mut read, _write) = Socket::new(server).expect("register").into_split();
+        let (mut client, mut read, _write) = server_reader();
         let (attached, _other) = StdUnix::pair().expect("pair");
         client.write_all(b"before").expect("write");
         platform::send_with_fd(client.as_fd(), b"with", attached.as_fd()).expect("send");
@@ -414,8 +422,7 @@ mod tests {
     /// frame right behind it, then a frame cut short by the hang-up.
     #[tokio::test]
     async fn a_large_frame_in_pieces_then_a_cut_frame() {
-        let (server, mut client) = StdUnix::pair().expect("pair");
-        let (mut read, _write) = Socket::new(server).expect("register").into_split();
+        let (mut client, mut read, _write) = server_reader();
         let big = "x".repeat(3 * 1024 * 1024 + 7);
         let mut bytes = Vec::new();
         encode_frame(&big, &mut bytes, usize::MAX).expect("encode");
