@@ -352,13 +352,12 @@ impl ReplySink {
     /// Sends a reply; if the connection has gone, the reply is dropped
     /// undelivered (and gives back what it handed over).
     pub fn send_outgoing(&self, mut reply: Outgoing) {
-        // A reply that cannot be encoded is answered with a short error by
-        // the writer; it counts as a header's worth.
         // Small replies, most of them, are counted by a bound, without a
-        // pass of the encoder; the writer still refuses one that comes out
-        // larger than a frame.
+        // pass of the encoder (the writer still refuses one that comes out
+        // larger than a frame). A reply that cannot be encoded is answered
+        // with a short error by the writer; it counts as a header's worth.
         let len = match codec::reply_len_bound(&reply.frame) {
-            Some(bound) if bound <= self.max_reply() => bound,
+            Some(bound) if bound <= self.inner.max_reply => bound,
             _ => codec::encoded_len(&reply.frame).unwrap_or(0),
         };
         // A list too long for one frame goes in parts (the writer cuts it,

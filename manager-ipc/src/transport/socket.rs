@@ -1,7 +1,10 @@
 //! [`Socket`]: a connected socket on the current runtime, and its two
 //! halves, [`ReadHalf`] and [`WriteHalf`].
 //!
-//! It is tokio's stream with two costs of a round trip taken out:
+//! It is tokio's stream with two costs of a round trip taken out, both in
+//! reading.
+//!
+//! # Reading
 //!
 //! - A read goes into the buffer's unused room as it is, not zeroed first
 //!   ([`platform::recv_into`]).
