@@ -17,8 +17,9 @@
 //!
 //! [`encoded_len`]: super::encoded_len
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeSeed, EnumAccess, VariantAccess, Visitor};
 use serde::{Deserializer, Serializer};
@@ -29,36 +30,65 @@ use crate::TypeTag;
 pub(crate) const TABLE_MAX: usize = 64;
 
 thread_local! {
-    /// The names of the innermost scope on this thread, if one is open.
-    static TABLE: RefCell<Option<Vec<TypeTag>>> = const { RefCell::new(None) };
-    /// The table of the last scope closed, emptied, for the next one: every
-    /// encode and decode opens a scope, and this spares each an allocation.
-    static SPARE: Cell<Vec<TypeTag>> = const { Cell::new(Vec::new()) };
+    /// The tables of the scopes open on this thread.
+    static TABLES: RefCell<Tables> = const {
+        RefCell::new(Tables {
+            open: 0,
+            tables: Vec::new(),
+        })
+    };
+}
+
+/// The scopes open on one thread: how many, and their tables. Every encode
+/// and decode opens a scope, most write no tag at all, so opening one only
+/// counts it; its table is made when its first name is recorded, and kept
+/// emptied for the next scope at that depth.
+struct Tables {
+    /// How many scopes are open; the innermost is `open - 1`.
+    open: usize,
+    /// The table of each depth made so far, outermost first; those at or
+    /// past `open` are empty.
+    tables: Vec<Vec<TypeTag>>,
+}
+
+impl Tables {
+    /// The innermost open scope's table, if a scope is open.
+    fn innermost(&mut self) -> Option<&mut Vec<TypeTag>> {
+        let depth = self.open.checked_sub(1)?;
+        if self.tables.len() <= depth {
+            self.tables.resize_with(depth + 1, Vec::new);
+        }
+        Some(&mut self.tables[depth])
+    }
 }
 
 /// One encoding's table of names, open until dropped; the enclosing
-/// scope's table, if any, comes back then.
+/// scope's table, if any, is the innermost again then. Dropped on the
+/// thread that opened it (it is not `Send`).
 pub(crate) struct Scope {
-    outer: Option<Vec<TypeTag>>,
+    _not_send: PhantomData<*const ()>,
 }
 
 impl Scope {
     /// Opens a scope with an empty table.
     pub(crate) fn enter() -> Scope {
-        let fresh = SPARE.take();
-        let outer = TABLE.with(|table| table.replace(Some(fresh)));
-        Scope { outer }
+        TABLES.with_borrow_mut(|t| t.open += 1);
+        Scope {
+            _not_send: PhantomData,
+        }
     }
 }
 
 impl Drop for Scope {
     fn drop(&mut self) {
-        let inner = TABLE.with(|table| table.replace(self.outer.take()));
-        if let Some(mut names) = inner {
-            // Never more than `TABLE_MAX` names, so the spare stays small.
-            names.clear();
-            SPARE.set(names);
-        }
+        TABLES.with_borrow_mut(|t| {
+            t.open -= 1;
+            if let Some(names) = t.tables.get_mut(t.open) {
+                // Never more than `TABLE_MAX` names, so a kept table stays
+                // small.
+                names.clear();
+            }
+        });
     }
 }
 
@@ -80,7 +110,7 @@ pub(crate) fn serialize<S: Serializer>(tag: &TypeTag, serializer: S) -> Result<S
     let written = if serializer.is_human_readable() {
         Written::Plain
     } else {
-        TABLE.with(|table| match table.borrow_mut().as_mut() {
+        TABLES.with_borrow_mut(|t| match t.innermost() {
             None => Written::Plain,
             Some(names) => match names.iter().position(|known| known == tag) {
                 Some(at) => Written::Ref(at as u32),
@@ -102,7 +132,7 @@ pub(crate) fn serialize<S: Serializer>(tag: &TypeTag, serializer: S) -> Result<S
 
 /// Reads a tag written by [`serialize`].
 pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<TypeTag, D::Error> {
-    let scoped = !deserializer.is_human_readable() && TABLE.with(|table| table.borrow().is_some());
+    let scoped = !deserializer.is_human_readable() && TABLES.with_borrow(|t| t.open > 0);
     if scoped {
         deserializer.deserialize_enum("TypeTag", VARIANTS, Compact)
     } else {
@@ -148,8 +178,8 @@ impl<'de> Visitor<'de> for Compact {
         match variant {
             0 => {
                 let tag = access.newtype_variant_seed(Name)?;
-                TABLE.with(|table| {
-                    if let Some(names) = table.borrow_mut().as_mut()
+                TABLES.with_borrow_mut(|t| {
+                    if let Some(names) = t.innermost()
                         && names.len() < TABLE_MAX
                     {
                         names.push(tag.clone());
@@ -159,11 +189,9 @@ impl<'de> Visitor<'de> for Compact {
             }
             1 => {
                 let at: u32 = access.newtype_variant()?;
-                TABLE
-                    .with(|table| {
-                        table
-                            .borrow()
-                            .as_ref()
+                TABLES
+                    .with_borrow_mut(|t| {
+                        t.innermost()
                             .and_then(|names| names.get(at as usize).cloned())
                     })
                     .ok_or_else(|| {
