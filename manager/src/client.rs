@@ -99,6 +99,8 @@ impl Client<Blocking> {
     pub(crate) fn connect_blocking(address: &Address, key: &AuthKey) -> Result<Self, Error> {
         let mode = Blocking::new()?;
         let connection = mode.run(Connection::connect(address, key))?;
+        // Its replies are read only while a call runs.
+        connection.settle_give_ups();
         Ok(Client { connection, mode })
     }
 

@@ -34,6 +34,13 @@
 //! reads replies and wakes itself there. Several threads may share one
 //! blocking client; one of them reads for all.
 //!
+//! Replies are read only while a call runs, so a call that gives up at its
+//! deadline on a request that may take something (a lock, a unit, an item)
+//! first waits out the cancel it sends, no longer than its deadline again
+//! ([`GIVE_UP_WAIT`](manager_ipc::connection::GIVE_UP_WAIT) at most): a
+//! grant that crossed the cancel is given back before the call returns,
+//! not at the client's next call.
+//!
 //! # Inside an async runtime
 //!
 //! Blocking inside an async context of a tokio runtime (a task, or the

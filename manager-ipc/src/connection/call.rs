@@ -20,8 +20,8 @@ use manager_core::reply::Reply;
 use manager_core::request::{Request, RequestFrame, RequestId};
 use tokio::sync::oneshot;
 
-use super::pending::{ForgetOnDrop, Pending, Takes, Waiter};
-use super::{Connection, close};
+use super::pending::{ForgetOnDrop, Pending, Takes, Waiter, undo_for};
+use super::{Connection, GIVE_UP_WAIT, close};
 use crate::error::Error;
 use crate::frame::{FrameError, encode_frame};
 
@@ -42,6 +42,9 @@ pub struct CallFuture<'a> {
     /// first poll, as `tokio::time::timeout` starts its own).
     timeout: Option<Duration>,
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// Whether the deadline passed and the call waits out its cancel
+    /// ([`Connection::settle_give_ups`]); `timer` is then that wait's.
+    settling: bool,
 }
 
 enum State<'a> {
@@ -108,6 +111,7 @@ impl<'a> CallFuture<'a> {
             },
             timeout,
             timer: None,
+            settling: false,
         }
     }
 
@@ -215,19 +219,58 @@ impl Future for CallFuture<'_> {
             // Received: nothing is left in the channel for the guard to
             // give back.
             guard.reply = None;
+            if this.settling {
+                // It came after the deadline: the call has failed, and
+                // what the reply took goes back now.
+                if let (Ok(result), Some(takes)) = (&result, guard.takes.take())
+                    && let Some(undo) = undo_for(*takes, result)
+                {
+                    tracing::debug!(?undo, "giving back a grant that crossed its cancel");
+                    if let Err(e) = this.client.send_detached(undo) {
+                        tracing::debug!(error = %e, "cannot give back a late grant");
+                    }
+                }
+                this.state = State::Done;
+                return Poll::Ready(Err(this.timed_out()));
+            }
             this.state = State::Done;
             return Poll::Ready(match result {
                 Ok(result) => result.map_err(Error::Manager),
                 Err(_) => Err(this.client.gone()),
             });
         }
-        if let (Some(timer), Some(after)) = (&mut this.timer, this.timeout)
-            && timer.as_mut().poll(cx).is_ready()
-        {
-            // Dropping the guard forgets the call.
-            this.state = State::Done;
-            return Poll::Ready(Err(Error::Timeout { after }));
+        let Some(timer) = &mut this.timer else {
+            return Poll::Pending;
+        };
+        if timer.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
         }
-        Poll::Pending
+        if !this.settling && this.client.settles_give_ups() && guard.takes.is_some() {
+            // The deadline: take the request back now and wait, a little,
+            // for what the manager answers, the cancel or a grant that
+            // crossed it (see `Connection::settle_give_ups`).
+            this.settling = true;
+            guard.cancel_now();
+            let after = this.timeout.unwrap_or(GIVE_UP_WAIT);
+            let mut wait = Box::pin(tokio::time::sleep(after.min(GIVE_UP_WAIT)));
+            let over = wait.as_mut().poll(cx).is_ready();
+            this.timer = Some(wait);
+            if !over {
+                return Poll::Pending;
+            }
+        }
+        // Dropping the guard forgets the call (and takes it back, unless
+        // that was done above).
+        this.state = State::Done;
+        Poll::Ready(Err(this.timed_out()))
+    }
+}
+
+impl CallFuture<'_> {
+    /// The error of a call whose deadline passed.
+    fn timed_out(&self) -> Error {
+        Error::Timeout {
+            after: self.timeout.unwrap_or_default(),
+        }
     }
 }

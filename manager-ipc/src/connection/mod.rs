@@ -12,6 +12,9 @@
 //! A call may carry a deadline ([`Connection::with_timeout`]). A call that times
 //! out, or whose future is dropped, forgets its id: a late reply is discarded
 //! and the connection stays in step. The manager may still apply the request.
+//! What a late reply took (a lock, a unit, an item) is given back as it is
+//! read; a connection whose replies are read only while a call runs waits
+//! out a given-up call's cancel ([`Connection::settle_give_ups`]).
 //!
 //! # Disconnection
 //!
@@ -19,7 +22,7 @@
 //! reader task ran on shut down), every waiting call and every later call
 //! fails with [`Error::ManagerGone`].
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,6 +40,8 @@ use crate::transport::{self, AnyStream, ReceivedFds, Stream};
 mod call;
 mod pending;
 mod tasks;
+#[cfg(test)]
+mod tests;
 
 pub use call::CallFuture;
 pub use pending::Takes;
@@ -53,6 +58,12 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// [`ManagerError::LimitReached`](manager_core::ManagerError::LimitReached)
 /// and the rest of its parts are dropped.
 pub const MAX_REPLY_BYTES: usize = 1 << 30;
+
+/// The longest a call that gave up waits for the manager's answer to its
+/// cancel, on a connection that settles its give-ups
+/// ([`Connection::settle_give_ups`]); never longer than the call's own
+/// deadline.
+pub const GIVE_UP_WAIT: Duration = Duration::from_secs(1);
 
 /// What every clone of a [`Connection`] shares.
 struct Inner {
@@ -71,6 +82,9 @@ struct Inner {
     unix: bool,
     /// The reader and flush tasks, stopped when the last handle goes.
     tasks: std::sync::OnceLock<[tokio::task::AbortHandle; 2]>,
+    /// Whether a call that gives up waits out its cancel
+    /// ([`Connection::settle_give_ups`]).
+    settles: AtomicBool,
 }
 
 impl Drop for Inner {
@@ -173,6 +187,7 @@ impl Connection {
             fds,
             unix: matches!(address, Address::Unix(_)),
             tasks: std::sync::OnceLock::new(),
+            settles: AtomicBool::new(false),
         });
         let reader = tokio::spawn(read_replies(read, buf, Arc::downgrade(&inner)));
         let flusher = tokio::spawn(flush(inner.outbox.clone(), Arc::downgrade(&inner)));
@@ -229,6 +244,28 @@ impl Connection {
     /// The deadline this handle puts on each call, if any.
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout
+    }
+
+    /// Makes every call on this connection (all its handles) that reaches
+    /// its deadline on a request that may take something (a lock, a unit,
+    /// an item) take the request back and wait for the manager's answer,
+    /// up to [`GIVE_UP_WAIT`] and no longer than its deadline again,
+    /// before it fails with [`Error::Timeout`]. A grant that crossed the
+    /// cancel is given back then, before the call returns.
+    ///
+    /// For a connection whose replies are read only while one of its calls
+    /// runs, as a blocking client's are: without it, such a grant would
+    /// stay unread, and what it took held by a caller that believes it
+    /// failed, until the connection's next call. Where a reader task runs
+    /// all the time, it gives such a grant back as it comes, and this only
+    /// makes a timed-out call return later.
+    pub fn settle_give_ups(&self) {
+        self.inner.settles.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`Connection::settle_give_ups`] was asked for.
+    pub(crate) fn settles_give_ups(&self) -> bool {
+        self.inner.settles.load(Ordering::Relaxed)
     }
 
     /// Sends one request without keeping a place for its reply, which is

@@ -152,13 +152,42 @@ impl Drop for ForgetOnDrop<'_> {
             // the manager nor takes what another caller is waiting for; a
             // grant already on its way is given back as above. Sent once
             // the lock is released: sending takes it.
-            let cancel = Request::Object {
-                target,
-                op: ObjectRequest::Cancel { request: self.id },
-            };
-            if let Err(e) = self.client.send_detached(cancel) {
-                tracing::debug!(error = %e, "cannot take back an abandoned request");
-            }
+            self.send_cancel(target);
+        }
+    }
+}
+
+impl ForgetOnDrop<'_> {
+    /// Takes the call back from the object it may be parked in, now, and
+    /// goes on waiting for its reply: `Cancelled`, or a grant that crossed
+    /// the cancel. The cancel is sent once: dropping the guard later does
+    /// not send it again.
+    pub(super) fn cancel_now(&mut self) {
+        let parked_at = match &mut *self
+            .client
+            .inner
+            .pending
+            .lock()
+            .expect("pending map poisoned")
+        {
+            Pending::Open { waiting, .. } => waiting
+                .get_mut(&self.id)
+                .and_then(|waiter| waiter.parks.take()),
+            Pending::Closed(_) => None,
+        };
+        if let Some(target) = parked_at {
+            self.send_cancel(target);
+        }
+    }
+
+    /// Sends the cancel of this call to the object `target`.
+    fn send_cancel(&self, target: ObjectId) {
+        let cancel = Request::Object {
+            target,
+            op: ObjectRequest::Cancel { request: self.id },
+        };
+        if let Err(e) = self.client.send_detached(cancel) {
+            tracing::debug!(error = %e, "cannot take back an abandoned request");
         }
     }
 }
