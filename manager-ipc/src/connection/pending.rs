@@ -3,6 +3,7 @@
 //! [`ForgetOnDrop`], which forgets a call whose future is dropped.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use manager_core::reply::{Part, Reply};
 use manager_core::request::{ObjectRequest, Request, RequestId};
@@ -26,13 +27,41 @@ pub(super) struct Waiter {
     pub(super) part_bytes: usize,
 }
 
+/// A map by request id. The ids are this client's own, counted up from 1,
+/// never a peer's choice, so they need no hash that resists collisions
+/// chosen by an attacker: one multiplication spreads them ([`IdHasher`]).
+pub(super) type ById<V> = HashMap<RequestId, V, BuildHasherDefault<IdHasher>>;
+
+/// Hashes a request id with one multiplication by a constant of 64 odd
+/// bits (Fibonacci hashing): consecutive ids land far apart, in the high
+/// bits the table looks at first too.
+#[derive(Default)]
+pub(super) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by `RequestId` (a `u64`), but correct for anything.
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Calls waiting for replies, or why there will be no more replies.
 pub(super) enum Pending {
     Open {
         /// Calls whose caller still waits, by id.
-        waiting: HashMap<RequestId, Waiter>,
+        waiting: ById<Waiter>,
         /// Abandoned calls whose grant must be undone if it comes.
-        abandoned: HashMap<RequestId, Takes>,
+        abandoned: ById<Takes>,
     },
     /// No more replies; with the manager's reason if it gave one.
     Closed(Option<ManagerError>),
@@ -41,8 +70,8 @@ pub(super) enum Pending {
 impl Pending {
     pub(super) fn open() -> Self {
         Pending::Open {
-            waiting: HashMap::new(),
-            abandoned: HashMap::new(),
+            waiting: ById::default(),
+            abandoned: ById::default(),
         }
     }
 }
@@ -188,6 +217,34 @@ impl ForgetOnDrop<'_> {
         };
         if let Err(e) = self.client.send_detached(cancel) {
             tracing::debug!(error = %e, "cannot take back an abandoned request");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+
+    use super::*;
+
+    /// Consecutive ids, wherever they start, fill a table of their number
+    /// with no two in one bucket, and differ in the top bits the table
+    /// compares first.
+    #[test]
+    fn consecutive_ids_spread_over_the_table() {
+        let hasher = BuildHasherDefault::<IdHasher>::default();
+        for start in [1_u64, 1 << 20, u64::MAX - 2048] {
+            let hashes: Vec<u64> = (0..1024)
+                .map(|n| hasher.hash_one(RequestId(start.wrapping_add(n))))
+                .collect();
+            let buckets: std::collections::HashSet<u64> = hashes.iter().map(|h| h & 1023).collect();
+            assert_eq!(buckets.len(), 1024, "from {start}");
+            let tops: std::collections::HashSet<u64> = hashes.iter().map(|h| h >> 57).collect();
+            assert!(
+                tops.len() > 64,
+                "from {start}: {} of 128 top values",
+                tops.len()
+            );
         }
     }
 }
