@@ -12,7 +12,7 @@
 //! else.
 
 use std::io;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bytes::{Buf, BytesMut};
 use tokio::sync::Notify;
@@ -24,6 +24,9 @@ pub(crate) struct Outbox {
     half: AnyWriteHalf,
     state: Mutex<State>,
     wake: Notify,
+    /// Notified each time the flush task has written all it had, or the
+    /// outbox failed (a connection's settler waits on it).
+    drained: Arc<Notify>,
 }
 
 #[derive(Debug, Default)]
@@ -38,12 +41,21 @@ struct State {
 }
 
 impl Outbox {
-    pub(crate) fn new(half: AnyWriteHalf) -> Self {
+    /// An outbox writing to `half`, which notifies `drained` whenever its
+    /// queue has been written.
+    pub(crate) fn new(half: AnyWriteHalf, drained: Arc<Notify>) -> Self {
         Outbox {
             half,
             state: Mutex::new(State::default()),
             wake: Notify::new(),
+            drained,
         }
+    }
+
+    /// Whether bytes wait for the flush task.
+    pub(crate) fn is_flushing(&self) -> bool {
+        let state = self.state.lock().expect("outbox poisoned");
+        state.flushing && !state.failed
     }
 
     /// Sends `frame`, now if `alone` and the socket takes it, otherwise
@@ -87,7 +99,10 @@ impl Outbox {
             self.wake.notified().await;
             loop {
                 match self.write_queued() {
-                    Ok(true) => break,
+                    Ok(true) => {
+                        self.drained.notify_waiters();
+                        break;
+                    }
                     Ok(false) => {
                         if let Err(e) = self.half.writable().await {
                             return self.fail(e);
@@ -117,6 +132,7 @@ impl Outbox {
 
     fn fail(&self, error: io::Error) -> io::Error {
         self.state.lock().expect("outbox poisoned").failed = true;
+        self.drained.notify_waiters();
         error
     }
 }

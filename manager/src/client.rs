@@ -100,7 +100,7 @@ impl Client<Blocking> {
         let mode = Blocking::new()?;
         let connection = mode.run(Connection::connect(address, key))?;
         // Its replies are read only while a call runs.
-        connection.settle_give_ups();
+        connection.settle_give_ups(mode.runtime());
         Ok(Client { connection, mode })
     }
 

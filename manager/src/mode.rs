@@ -39,7 +39,10 @@
 //! first waits out the cancel it sends, no longer than its deadline again
 //! ([`GIVE_UP_WAIT`](manager_ipc::connection::GIVE_UP_WAIT) at most): a
 //! grant that crossed the cancel is given back before the call returns,
-//! not at the client's next call.
+//! not at the client's next call. Should the manager answer later than
+//! that (it is busy), a thread of the client's drives the runtime until
+//! the answer is read and what it took given back, then ends; meanwhile
+//! the client's calls work as before.
 //!
 //! # Inside an async runtime
 //!
@@ -141,6 +144,11 @@ impl Blocking {
     /// Runs `future` to its end on the calling thread.
     pub(crate) fn run<F: Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
+    }
+
+    /// The runtime the calls run on.
+    pub(crate) fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
     }
 }
 

@@ -319,4 +319,85 @@ mod tests {
             }
         }
     }
+
+    /// Whether this thread has no scope open and no name kept.
+    fn no_scope_left() -> bool {
+        TABLES.with_borrow(|t| t.open == 0 && t.tables.iter().all(Vec::is_empty))
+    }
+
+    /// Review probe (bc674b8): a `Serialize` that encodes a value of its
+    /// own (a nested scope, which records a name) and then panics leaves
+    /// no scope open and no name behind once the panic is caught: the
+    /// next encoding's references mean what they say.
+    #[test]
+    fn a_panic_inside_a_nested_encode_leaves_no_scope_open() {
+        struct Bomb;
+        impl serde::Serialize for Bomb {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let _ = codec::encode(&(TypeTag::of::<u8>(), TypeTag::of::<u16>())).unwrap();
+                TypeTag::of::<u32>().serialize(s)?;
+                panic!("bomb");
+            }
+        }
+        let caught = std::panic::catch_unwind(|| {
+            codec::encode(&(TypeTag::of::<String>(), TypeTag::of::<i8>(), Bomb))
+        });
+        assert!(caught.is_err());
+        assert!(no_scope_left());
+        let tags = vec![
+            TypeTag::of::<i64>(),
+            TypeTag::of::<i64>(),
+            TypeTag::of::<String>(),
+            TypeTag::of::<i64>(),
+        ];
+        let wire = codec::encode(&tags).unwrap();
+        assert_eq!(codec::decode::<Vec<TypeTag>>(&wire).unwrap(), tags);
+        assert_eq!(codec::encoded_len(&tags).unwrap(), wire.len());
+    }
+
+    /// Review probe (bc674b8): a decode that panics after it read names
+    /// leaves none for the next decode: a reference to no earlier name is
+    /// still refused, not read as the dead decode's name.
+    #[test]
+    fn a_panic_inside_a_decode_leaves_no_name_for_the_next() {
+        struct Boom;
+        impl<'de> serde::Deserialize<'de> for Boom {
+            fn deserialize<D: Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+                // A nested decode with names of its own, then the panic.
+                let wire = codec::encode(&(TypeTag::of::<u8>(), TypeTag::of::<u8>())).unwrap();
+                let _: (TypeTag, TypeTag) = codec::decode(&wire).unwrap();
+                panic!("boom");
+            }
+        }
+        let wire = codec::encode(&(TypeTag::of::<String>(), 0_u8)).unwrap();
+        let caught = std::panic::catch_unwind(|| codec::decode::<(TypeTag, Boom)>(&wire));
+        assert!(caught.is_err());
+        assert!(no_scope_left());
+        let err = codec::decode::<TypeTag>(&[1, 0]).unwrap_err();
+        assert!(err.to_string().contains("no earlier tag"), "{err}");
+    }
+
+    /// Review probe (bc674b8): scopes are per thread; one thread's open
+    /// scope is not another's.
+    #[test]
+    fn another_threads_scope_is_not_this_ones() {
+        let (opened_tx, opened_rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let other = std::thread::spawn(move || {
+            let _scope = Scope::enter();
+            let _ = codec::encoded_len(&TypeTag::of::<String>());
+            opened_tx.send(()).unwrap();
+            done_rx
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .ok();
+        });
+        opened_rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap();
+        assert!(no_scope_left());
+        let err = codec::decode::<TypeTag>(&[1, 0]).unwrap_err();
+        assert!(err.to_string().contains("no earlier tag"), "{err}");
+        done_tx.send(()).unwrap();
+        other.join().unwrap();
+    }
 }

@@ -13,8 +13,10 @@
 //! out, or whose future is dropped, forgets its id: a late reply is discarded
 //! and the connection stays in step. The manager may still apply the request.
 //! What a late reply took (a lock, a unit, an item) is given back as it is
-//! read; a connection whose replies are read only while a call runs waits
-//! out a given-up call's cancel ([`Connection::settle_give_ups`]).
+//! read. So the reader must run: a connection whose replies are read only
+//! while a call runs waits out a given-up call's cancel, and reads on in a
+//! thread of its own should the answer come later
+//! ([`Connection::settle_give_ups`]).
 //!
 //! # Disconnection
 //!
@@ -22,12 +24,14 @@
 //! reader task ran on shut down), every waiting call and every later call
 //! fails with [`Error::ManagerGone`].
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use manager_core::reply::{Reply, ReplyShape};
 use manager_core::request::{Request, RequestFrame, RequestId};
+use tokio::runtime::Runtime;
+use tokio::sync::Notify;
 
 use crate::address::Address;
 use crate::auth::AuthKey;
@@ -39,6 +43,7 @@ use crate::transport::{self, AnyStream, ReceivedFds, Stream};
 
 mod call;
 mod pending;
+mod settle;
 mod tasks;
 #[cfg(test)]
 mod tests;
@@ -47,6 +52,7 @@ pub use call::CallFuture;
 pub use pending::Takes;
 
 use pending::Pending;
+use settle::Settler;
 use tasks::{close, flush, read_replies};
 
 /// How long a connecting client waits for the manager to finish the
@@ -81,10 +87,14 @@ struct Inner {
     /// descriptors).
     unix: bool,
     /// The reader and flush tasks, stopped when the last handle goes.
-    tasks: std::sync::OnceLock<[tokio::task::AbortHandle; 2]>,
-    /// Whether a call that gives up waits out its cancel
+    tasks: OnceLock<[tokio::task::AbortHandle; 2]>,
+    /// Set if calls that give up settle their give-ups
     /// ([`Connection::settle_give_ups`]).
-    settles: AtomicBool,
+    settler: OnceLock<Settler>,
+    /// Notified whenever the connection may have become settled: a
+    /// given-up call's answer read, the outbox emptied, the connection
+    /// closed or dropped (see `settle.rs`).
+    settled: Arc<Notify>,
 }
 
 impl Drop for Inner {
@@ -92,6 +102,7 @@ impl Drop for Inner {
         for task in self.tasks.get().into_iter().flatten() {
             task.abort();
         }
+        self.settled.notify_waiters();
     }
 }
 
@@ -176,6 +187,7 @@ impl Connection {
         let (read, write) = stream.into_split();
         let fds = ReceivedFds::default();
         let read = S::client_read(read, fds.clone());
+        let settled = Arc::new(Notify::new());
         let inner = Arc::new(Inner {
             address: address.clone(),
             connection: session.connection,
@@ -183,11 +195,12 @@ impl Connection {
             max_frame: session.max_frame,
             next_id: AtomicU64::new(1),
             pending: Mutex::new(Pending::open()),
-            outbox: Arc::new(Outbox::new(write.into())),
+            outbox: Arc::new(Outbox::new(write.into(), settled.clone())),
             fds,
             unix: matches!(address, Address::Unix(_)),
-            tasks: std::sync::OnceLock::new(),
-            settles: AtomicBool::new(false),
+            tasks: OnceLock::new(),
+            settler: OnceLock::new(),
+            settled,
         });
         let reader = tokio::spawn(read_replies(read, buf, Arc::downgrade(&inner)));
         let flusher = tokio::spawn(flush(inner.outbox.clone(), Arc::downgrade(&inner)));
@@ -251,21 +264,34 @@ impl Connection {
     /// an item) take the request back and wait for the manager's answer,
     /// up to [`GIVE_UP_WAIT`] and no longer than its deadline again,
     /// before it fails with [`Error::Timeout`]. A grant that crossed the
-    /// cancel is given back then, before the call returns.
+    /// cancel is given back then, before the call returns. Should the
+    /// manager answer later than that, a thread of its own drives
+    /// `runtime` (the one this connection was opened on) until the answer
+    /// is read and what it took given back, then ends.
     ///
     /// For a connection whose replies are read only while one of its calls
     /// runs, as a blocking client's are: without it, such a grant would
     /// stay unread, and what it took held by a caller that believes it
-    /// failed, until the connection's next call. Where a reader task runs
-    /// all the time, it gives such a grant back as it comes, and this only
-    /// makes a timed-out call return later.
-    pub fn settle_give_ups(&self) {
-        self.inner.settles.store(true, Ordering::Relaxed);
+    /// failed, until the connection's next call, which may never come.
+    /// Where a reader task runs all the time, it gives such a grant back
+    /// as it comes, and this only makes a timed-out call return later.
+    /// Only the first call on a connection counts.
+    pub fn settle_give_ups(&self, runtime: &Arc<Runtime>) {
+        let _ = self.inner.settler.set(Settler::new(runtime));
     }
 
     /// Whether [`Connection::settle_give_ups`] was asked for.
     pub(crate) fn settles_give_ups(&self) -> bool {
-        self.inner.settles.load(Ordering::Relaxed)
+        self.inner.settler.get().is_some()
+    }
+
+    /// Whether a settler thread runs now (see `settle.rs`).
+    #[cfg(test)]
+    pub(crate) fn settler_runs(&self) -> bool {
+        self.inner
+            .settler
+            .get()
+            .is_some_and(|settler| settler.is_running())
     }
 
     /// Sends one request without keeping a place for its reply, which is

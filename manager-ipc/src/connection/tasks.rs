@@ -39,6 +39,7 @@ pub(super) fn close(inner: &Inner, reason: Option<ManagerError>) {
     };
     // Dropping the senders wakes each waiter with "gone".
     drop(pending);
+    inner.settled.notify_waiters();
 }
 
 /// Closes the connection when the reader stops for any reason, its end
@@ -78,6 +79,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
     inner: &std::sync::Weak<Inner>,
 ) -> Result<(), FrameError> {
     let mut undos = Vec::new();
+    let mut answered_given_up = false;
     while buf.fill(read).await? {
         let Some(inner) = inner.upgrade() else {
             return Ok(());
@@ -145,10 +147,11 @@ async fn read_loop<R: AsyncRead + Unpin>(
                     {
                         undos.push(undo);
                     }
-                } else if let Some(request) = abandoned.remove(&id)
-                    && let Some(undo) = undo_for(request, &result)
-                {
-                    undos.push(undo);
+                } else if let Some(request) = abandoned.remove(&id) {
+                    answered_given_up = true;
+                    if let Some(undo) = undo_for(request, &result) {
+                        undos.push(undo);
+                    }
                 }
             }
         }
@@ -167,6 +170,10 @@ async fn read_loop<R: AsyncRead + Unpin>(
                     break;
                 }
             }
+        }
+        if std::mem::take(&mut answered_given_up) {
+            // Its give-back is written or queued: a settler may end.
+            inner.settled.notify_waiters();
         }
     }
     Ok(())

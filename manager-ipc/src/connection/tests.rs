@@ -76,16 +76,21 @@ where
 
 /// A client connection driven as a blocking client drives it (only while
 /// a call runs), which settles its give-ups; and its runtime.
-fn blocking_connection(address: &Address, key: &AuthKey) -> (tokio::runtime::Runtime, Connection) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+fn blocking_connection(
+    address: &Address,
+    key: &AuthKey,
+) -> (Arc<tokio::runtime::Runtime>, Connection) {
+    let rt = Arc::new(
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime"),
+    );
     let connection = rt
         .block_on(async { tokio::time::timeout(STEP, Connection::connect(address, key)).await })
         .expect("connected in time")
         .expect("connect");
-    connection.settle_give_ups();
+    connection.settle_give_ups(&rt);
     (rt, connection)
 }
 
@@ -206,11 +211,299 @@ fn a_cancel_never_answered_holds_the_call_up_for_a_bounded_time() {
         "the call returned after {:?}",
         started.elapsed()
     );
+    // The cancel is still unanswered, so the settler drives the runtime;
+    // dropping the connection ends it, and with it its hold on the
+    // runtime.
+    assert!(connection.settler_runs(), "a settler reads on");
     drop(connection);
+    wait_until("the settler lets go of the runtime", || {
+        Arc::strong_count(&rt) == 1
+    });
     drop(rt);
     manager
         .join()
         .expect("the script ran")
         .expect("the script")
         .expect("its steps");
+}
+
+/// Waits until `done` holds, checking every millisecond, for at most
+/// [`STEP`]; panics naming `what` if it does not.
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + STEP;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within {STEP:?}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Writes the reply `reply` to request `id`.
+async fn answer(
+    stream: &mut tokio::net::TcpStream,
+    id: RequestId,
+    reply: Reply,
+) -> Result<(), String> {
+    write_one(
+        stream,
+        &ReplyFrame {
+            id,
+            result: Ok(reply),
+        },
+        DEFAULT_MAX_FRAME,
+    )
+    .await
+    .map_err(|e| e.to_string())
+}
+
+/// The settle wait is bounded (at most `GIVE_UP_WAIT`, here the call's
+/// 50 ms): a grant that comes after it, to a client that makes no further
+/// call, is read and given back by the settler, so the lock is not left
+/// held by a caller that was told its acquire failed. (Failed before the
+/// settler: the grant stayed unread until the client's next call.)
+#[test]
+fn a_grant_after_the_settle_wait_is_given_back_without_another_call() {
+    let (returned_tx, returned_rx) = tokio::sync::oneshot::channel::<()>();
+    let (address, key, manager) = scripted_manager(move |mut stream, mut buf| async move {
+        let (acquire, cancel) = read_acquire_and_cancel(&mut stream, &mut buf).await?;
+        // A busy manager: the grant goes out only once the client's call
+        // has returned (its settle wait is over).
+        returned_rx.await.map_err(|e| e.to_string())?;
+        answer(&mut stream, acquire, Reply::Bool(true)).await?;
+        answer(&mut stream, cancel, Reply::Bool(false)).await?;
+        // The release should come without the client making another call.
+        match tokio::time::timeout(
+            Duration::from_secs(3),
+            buf.read_one::<RequestFrame, _>(&mut stream),
+        )
+        .await
+        {
+            Ok(Ok(frame)) => Ok::<_, String>(Some(frame.request)),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Ok(None),
+        }
+    });
+    let (rt, connection) = blocking_connection(&address, &key);
+    let result = acquire_within_50ms(&rt, &connection);
+    assert!(
+        matches!(result, Err(Error::Timeout { .. })),
+        "the call gave up: {result:?}"
+    );
+    returned_tx.send(()).expect("the script waits");
+    let next = manager
+        .join()
+        .expect("the script ran")
+        .expect("the script")
+        .expect("its steps");
+    assert_eq!(
+        next,
+        Some(Request::Object {
+            target: TARGET,
+            op: ObjectRequest::Lock(LockRequest::Release { owner: OWNER }),
+        }),
+        "a grant that came after the settle wait was never given back \
+         (the client made no further call)"
+    );
+    // Nothing is left to settle: the settler ends.
+    wait_until("the settler ends", || !connection.settler_runs());
+    drop(connection);
+    drop(rt);
+}
+
+/// A manager that closes the connection while a call waits out its
+/// cancel ends that wait at once: the call does not sit out the rest of
+/// its settle wait. (It reports the timeout it reached.)
+#[test]
+fn the_connection_closing_during_the_settle_wait_ends_the_call_at_once() {
+    let (address, key, manager) = scripted_manager(|mut stream, mut buf| async move {
+        read_acquire_and_cancel(&mut stream, &mut buf).await?;
+        // The manager's end: the connection closes with nothing answered.
+        drop(stream);
+        Ok::<_, String>(())
+    });
+    let (rt, connection) = blocking_connection(&address, &key);
+    let acquire = Request::Object {
+        target: TARGET,
+        op: ObjectRequest::Lock(LockRequest::Acquire {
+            owner: OWNER,
+            wait: Wait::Forever,
+        }),
+    };
+    // A 1 s deadline: the settle wait would be 1 s more.
+    let deadline = Duration::from_secs(1);
+    let started = std::time::Instant::now();
+    let call = connection.call_within(acquire.clone(), Some(deadline), Some(acquire));
+    let result = rt
+        .block_on(async { tokio::time::timeout(STEP, call).await })
+        .expect("the call returned");
+    let took = started.elapsed();
+    manager
+        .join()
+        .expect("the script ran")
+        .expect("the script")
+        .expect("its steps");
+    assert!(
+        matches!(result, Err(Error::Timeout { .. })),
+        "the call gave up: {result:?}"
+    );
+    assert!(
+        took < deadline + GIVE_UP_WAIT * 3 / 4,
+        "the call sat out its settle wait after the connection closed: {took:?}"
+    );
+    // The next call learns the manager is gone.
+    let next = rt.block_on(connection.call_within(
+        Request::Object {
+            target: TARGET,
+            op: ObjectRequest::Lock(LockRequest::Release { owner: OWNER }),
+        },
+        Some(STEP),
+        None,
+    ));
+    assert!(
+        matches!(
+            next,
+            Err(Error::ManagerGone { .. } | Error::Disconnected { .. })
+        ),
+        "{next:?}"
+    );
+}
+
+/// Two threads share one blocking connection: while one call waits out
+/// its cancel, another thread's call is answered as its reply comes, not
+/// held up until the settle wait ends, and neither takes the other's
+/// reply.
+#[test]
+fn a_settle_wait_holds_up_no_other_thread() {
+    let (settling_tx, settling_rx) = std::sync::mpsc::channel::<()>();
+    let (address, key, manager) = scripted_manager(move |mut stream, mut buf| async move {
+        read_acquire_and_cancel(&mut stream, &mut buf).await?;
+        // The acquire's call now waits out its cancel: let the other
+        // thread call.
+        settling_tx.send(()).map_err(|e| e.to_string())?;
+        let other: RequestFrame = buf.read_one(&mut stream).await.map_err(|e| e.to_string())?;
+        answer(&mut stream, other.id, Reply::Count(42)).await?;
+        // The acquire is never answered; the next thing is the end.
+        match buf.read_one::<RequestFrame, _>(&mut stream).await {
+            Ok(frame) => Err(format!("expected the end, got {:?}", frame.request)),
+            Err(_) => Ok::<_, String>(()),
+        }
+    });
+    let (rt, connection) = blocking_connection(&address, &key);
+    let rt = std::sync::Arc::new(rt);
+    let acquire = Request::Object {
+        target: TARGET,
+        op: ObjectRequest::Lock(LockRequest::Acquire {
+            owner: OWNER,
+            wait: Wait::Forever,
+        }),
+    };
+    let deadline = Duration::from_millis(300);
+    let (a_done_tx, a_done_rx) = std::sync::mpsc::channel();
+    let settler = {
+        let rt = rt.clone();
+        let connection = connection.clone();
+        std::thread::spawn(move || {
+            let call = connection.call_within(acquire.clone(), Some(deadline), Some(acquire));
+            let result = rt.block_on(async { tokio::time::timeout(STEP, call).await });
+            let _ = a_done_tx.send(());
+            result
+        })
+    };
+    settling_rx.recv_timeout(STEP).expect("the acquire gave up");
+    let other = Request::Object {
+        target: TARGET,
+        op: ObjectRequest::Lock(LockRequest::Release { owner: Owner(2) }),
+    };
+    let reply = rt
+        .block_on(async {
+            tokio::time::timeout(STEP, connection.call_within(other, Some(STEP), None)).await
+        })
+        .expect("the other call returned");
+    // The settle wait (300 ms) is not over yet when the other call has
+    // its answer.
+    let a_still_settling = a_done_rx.try_recv().is_err();
+    assert!(matches!(reply, Ok(Reply::Count(42))), "{reply:?}");
+    let result = settler
+        .join()
+        .expect("the settling thread")
+        .expect("returned in time");
+    assert!(
+        matches!(result, Err(Error::Timeout { .. })),
+        "the call gave up: {result:?}"
+    );
+    assert!(
+        a_still_settling,
+        "the other thread's call waited for the settle wait to end"
+    );
+    drop(connection);
+    drop(std::sync::Arc::try_unwrap(rt).ok());
+    manager
+        .join()
+        .expect("the script ran")
+        .expect("the script")
+        .expect("its steps");
+}
+
+/// A call whose deadline is zero gives up at once, and its cancel still
+/// goes out before it returns, as it did before a blocking client settled
+/// its give-ups: otherwise the request stays parked in the manager, takes
+/// the lock when it is freed, and nobody reads that grant until the
+/// client's next call.
+///
+/// Review probe of 63287dc (holds): `cancel_now` sends the cancel while
+/// the call is still among the waiting, so the outbox queues it for its
+/// flush task, which runs only while a call runs; it does run, as even a
+/// zero settle wait is pending once.
+#[test]
+fn a_call_with_a_zero_deadline_sends_its_cancel_before_it_returns() {
+    let (address, key, manager) = scripted_manager(|mut stream, mut buf| async move {
+        let acquire: RequestFrame = buf.read_one(&mut stream).await.map_err(|e| e.to_string())?;
+        match tokio::time::timeout(
+            Duration::from_secs(3),
+            buf.read_one::<RequestFrame, _>(&mut stream),
+        )
+        .await
+        {
+            Ok(Ok(frame)) => Ok::<_, String>(Some((acquire.id, frame.request))),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Ok(None),
+        }
+    });
+    let (rt, connection) = blocking_connection(&address, &key);
+    let acquire = Request::Object {
+        target: TARGET,
+        op: ObjectRequest::Lock(LockRequest::Acquire {
+            owner: OWNER,
+            wait: Wait::Forever,
+        }),
+    };
+    let call = connection.call_within(acquire.clone(), Some(Duration::ZERO), Some(acquire));
+    let result = rt
+        .block_on(async { tokio::time::timeout(STEP, call).await })
+        .expect("the call returned");
+    assert!(
+        matches!(result, Err(Error::Timeout { .. })),
+        "the call gave up: {result:?}"
+    );
+    let next = manager
+        .join()
+        .expect("the script ran")
+        .expect("the script")
+        .expect("its steps");
+    let Some((acquire_id, next)) = next else {
+        panic!("the cancel was never sent: the acquire stays parked in the manager");
+    };
+    assert_eq!(
+        next,
+        Request::Object {
+            target: TARGET,
+            op: ObjectRequest::Cancel {
+                request: acquire_id
+            },
+        }
+    );
+    drop(connection);
+    drop(rt);
 }
