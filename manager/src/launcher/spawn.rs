@@ -4,7 +4,7 @@
 use std::ffi::OsStr;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command, ExitStatus};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use manager_core::{Encoded, codec};
 use serde::Serialize;
@@ -264,21 +264,13 @@ impl Worker {
     /// [`WorkerError::Timeout`] if it is still running then (it is left
     /// running), otherwise as [`Worker::join`].
     pub fn join_timeout(&mut self, timeout: Duration) -> Result<(), WorkerError> {
-        let start = Instant::now();
-        let deadline = start
-            .checked_add(timeout)
-            .unwrap_or(start + Duration::from_secs(86_400 * 365));
-        let mut pauses = pauses();
-        loop {
-            if let Some(status) = self.try_status()? {
-                return self.judge(status);
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(self.timeout_error(timeout));
-            }
-            // Poll with a growing pause: std offers no wait with a deadline.
-            std::thread::sleep(pauses.next().unwrap_or(MAX_PAUSE).min(deadline - now));
+        if self.status.is_none() {
+            self.status = platform::wait_child(&mut self.child, timeout)
+                .map_err(|cause| self.wait_error(cause))?;
+        }
+        match self.status {
+            Some(status) => self.judge(status),
+            None => Err(self.timeout_error(timeout)),
         }
     }
 

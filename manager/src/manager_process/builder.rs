@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::{
     DEFAULT_START_TIMEOUT, DEFAULT_STOP_TIMEOUT, ManagerProcess, ManagerProcessError, Report,
-    SERVER_ENTRY, wait_timeout, watch_stdout,
+    SERVER_ENTRY, watch_stdout,
 };
 use crate::launcher::env::{ENV_ADDRESS, ENV_ARGS, ENV_AUTHKEY, ENV_ENTRY};
 use crate::limits::Limits;
@@ -266,7 +266,7 @@ impl ManagerProcessBuilder {
             },
             Ok(Report::Closed) | Err(mpsc::RecvTimeoutError::Disconnected) => {
                 // Its stdout closed: it is ending. Reap it to say how.
-                match wait_timeout(&mut child, self.stop_timeout) {
+                match crate::platform::wait_child(&mut child, self.stop_timeout) {
                     Ok(Some(status)) => ManagerProcessError::EndedEarly {
                         program: program_name,
                         pid,

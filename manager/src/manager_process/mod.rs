@@ -105,7 +105,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, ExitStatus};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::launcher::Launcher;
 use crate::{Address, AuthKey, Client, blocking, platform};
@@ -305,7 +305,7 @@ impl ManagerProcess {
             Some(status) => status,
             None => {
                 platform::terminate(pid).map_err(wait_err)?;
-                match wait_timeout(&mut self.child, self.stop_timeout).map_err(wait_err)? {
+                match platform::wait_child(&mut self.child, self.stop_timeout).map_err(wait_err)? {
                     Some(status) => status,
                     None => {
                         let _ = self.child.kill();
@@ -430,28 +430,4 @@ pub(super) fn watch_stdout(stdout: ChildStdout, second_line: bool) -> mpsc::Rece
         .name("manager-process-stdout".to_owned())
         .spawn(watch);
     rx
-}
-
-/// Waits at most `timeout` for `child` to end; std has no wait with a
-/// deadline, so this polls with a growing pause.
-pub(super) fn wait_timeout(
-    child: &mut Child,
-    timeout: Duration,
-) -> std::io::Result<Option<ExitStatus>> {
-    let start = Instant::now();
-    let deadline = start
-        .checked_add(timeout)
-        .unwrap_or(start + Duration::from_secs(86_400));
-    let mut pause = Duration::from_millis(1);
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(Some(status));
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return Ok(None);
-        }
-        std::thread::sleep(pause.min(deadline - now));
-        pause = (pause * 2).min(Duration::from_millis(20));
-    }
 }

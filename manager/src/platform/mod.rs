@@ -169,6 +169,73 @@ pub(crate) fn exit_fd(_pid: u32) -> std::io::Result<std::os::fd::OwnedFd> {
     Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }
 
+/// Waits at most `timeout` for `child` to end, blocking the thread: its
+/// status, or `None` if it still runs then. On Linux the kernel wakes the
+/// wait as the child exits (a pidfd); without one (another system, a
+/// kernel before 5.3) it looks with a growing pause, 1 ms doubling up to
+/// 20 ms.
+///
+/// # Errors
+///
+/// The OS's, from reading the child's status or waiting.
+pub(crate) fn wait_child(
+    child: &mut std::process::Child,
+    timeout: std::time::Duration,
+) -> std::io::Result<Option<std::process::ExitStatus>> {
+    use std::os::fd::AsFd;
+    use std::time::{Duration, Instant};
+
+    if let Some(status) = child.try_wait()? {
+        return Ok(Some(status));
+    }
+    let start = Instant::now();
+    let deadline = start
+        .checked_add(timeout)
+        .unwrap_or(start + Duration::from_secs(86_400 * 365));
+    // Opened after the first look, so it names our unreaped child.
+    let exit = exit_fd(child.id()).ok();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok(None);
+        }
+        match &exit {
+            Some(exit) => {
+                wait_readable(exit.as_fd(), deadline - now)?;
+            }
+            None => {
+                std::thread::sleep(pause.min(deadline - now));
+                pause = (pause * 2).min(Duration::from_millis(20));
+            }
+        }
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+    }
+}
+
+/// Waits until `fd` is readable or `timeout` has passed, whichever is
+/// first, blocking the thread. A signal that interrupts the wait ends it
+/// early; callers look again.
+fn wait_readable(
+    fd: std::os::fd::BorrowedFd<'_>,
+    timeout: std::time::Duration,
+) -> std::io::Result<()> {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+
+    let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+    // A timeout too long for a `Timespec` waits as long as one can say.
+    let timeout = Timespec::try_from(timeout).unwrap_or(Timespec {
+        tv_sec: i64::MAX,
+        tv_nsec: 0,
+    });
+    match poll(&mut fds, Some(&timeout)) {
+        Ok(_) | Err(rustix::io::Errno::INTR) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// [`exit_fd`] of `pid`, registered with the current tokio runtime's
 /// reactor: readable once the child has exited.
 ///
