@@ -91,9 +91,13 @@ fn settle(connection: &Weak<Inner>, runtime: &Weak<Runtime>) {
         };
         let settled = inner.settled.clone();
         drop(inner);
-        if let Some(runtime) = runtime.upgrade() {
-            runtime.block_on(until_settled(connection, &settled));
-        }
+        // Gone: nothing can be driven (and its shutdown closed the
+        // connection); looping on would spin.
+        let Some(runtime) = runtime.upgrade() else {
+            return;
+        };
+        runtime.block_on(until_settled(connection, &settled));
+        drop(runtime);
         // Another call may have given up after the last look and found
         // this thread still running: look once more after saying it ends.
         let Some(inner) = connection.upgrade() else {

@@ -55,12 +55,24 @@ impl Drop for CloseWhenReaderStops {
     }
 }
 
-pub(super) async fn read_replies<R: AsyncRead + Unpin>(
+pub(super) fn read_replies<R: AsyncRead + Unpin>(
+    read: R,
+    buf: FrameBuffer,
+    inner: std::sync::Weak<Inner>,
+) -> impl std::future::Future<Output = ()> {
+    // Made now, not at the task's first poll: a reader dropped before it
+    // ever ran (its runtime gone right after `connect`) closes too.
+    let close = CloseWhenReaderStops(inner.clone());
+    read_replies_with(read, buf, inner, close)
+}
+
+async fn read_replies_with<R: AsyncRead + Unpin>(
     mut read: R,
     mut buf: FrameBuffer,
     inner: std::sync::Weak<Inner>,
+    close_when_stopped: CloseWhenReaderStops,
 ) {
-    let _close = CloseWhenReaderStops(inner.clone());
+    let _close = close_when_stopped;
     let outcome = read_loop(&mut read, &mut buf, &inner).await;
     if let Some(inner) = inner.upgrade() {
         match outcome {
@@ -106,6 +118,9 @@ async fn read_loop<R: AsyncRead + Unpin>(
                         &mut *pending,
                         Pending::Closed(Some(reason)),
                     ));
+                    // Closed: a settler may end (`close` is not called
+                    // for this, and finds it closed when the reader ends).
+                    inner.settled.notify_waiters();
                     continue;
                 }
                 let Pending::Open { waiting, abandoned } = &mut *pending else {

@@ -452,7 +452,7 @@ fn a_settle_wait_holds_up_no_other_thread() {
 /// the lock when it is freed, and nobody reads that grant until the
 /// client's next call.
 ///
-/// Review probe of 63287dc (holds): `cancel_now` sends the cancel while
+/// `cancel_now` sends the cancel while
 /// the call is still among the waiting, so the outbox queues it for its
 /// flush task, which runs only while a call runs; it does run, as even a
 /// zero settle wait is pending once.
@@ -506,4 +506,330 @@ fn a_call_with_a_zero_deadline_sends_its_cancel_before_it_returns() {
     );
     drop(connection);
     drop(rt);
+}
+
+/// The manager's last word (a reply to `RequestId::CONNECTION`: why it
+/// closes the connection) ends a settler that waits for a given-up call's
+/// answer, as the connection's close does: it does not hold its thread and
+/// the runtime while the client's handles live.
+#[test]
+fn the_managers_last_word_ends_the_settler() {
+    let (returned_tx, returned_rx) = tokio::sync::oneshot::channel::<()>();
+    let (address, key, manager) = scripted_manager(move |mut stream, mut buf| async move {
+        read_acquire_and_cancel(&mut stream, &mut buf).await?;
+        // The call has given up and its settle wait is over: a settler
+        // waits for the answer. The manager shuts down instead.
+        returned_rx.await.map_err(|e| e.to_string())?;
+        write_one(
+            &mut stream,
+            &ReplyFrame {
+                id: RequestId::CONNECTION,
+                result: Err(manager_core::ManagerError::ShuttingDown),
+            },
+            DEFAULT_MAX_FRAME,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        // And closes the connection.
+        drop(stream);
+        Ok::<_, String>(())
+    });
+    let (rt, connection) = blocking_connection(&address, &key);
+    let result = acquire_within_50ms(&rt, &connection);
+    assert!(
+        matches!(result, Err(Error::Timeout { .. })),
+        "the call gave up: {result:?}"
+    );
+    assert!(connection.settler_runs(), "a settler reads on");
+    returned_tx.send(()).expect("the script waits");
+    manager
+        .join()
+        .expect("the script ran")
+        .expect("the script")
+        .expect("its steps");
+    wait_until("the settler ends once the connection is closed", || {
+        !connection.settler_runs()
+    });
+    wait_until("the settler lets go of the runtime", || {
+        Arc::strong_count(&rt) == 1
+    });
+    drop(connection);
+    drop(rt);
+}
+
+/// A connection whose runtime is gone before its reader task ever ran (a
+/// blocking client dropped before its first call, whose async client
+/// lives on) is closed: its calls fail at once, and no settler starts
+/// (one did, and with no runtime to drive it went round in a busy loop).
+#[test]
+fn a_connection_whose_runtime_went_before_its_reader_ran_is_closed() {
+    let (address, key, manager) = scripted_manager(|mut stream, mut buf| async move {
+        // Nothing comes but the client's end.
+        match buf.read_one::<RequestFrame, _>(&mut stream).await {
+            Ok(frame) => Err(format!("expected the end, got {:?}", frame.request)),
+            Err(_) => Ok::<_, String>(()),
+        }
+    });
+    let (rt, connection) = blocking_connection(&address, &key);
+    drop(rt);
+    let other = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let acquire = Request::Object {
+        target: TARGET,
+        op: ObjectRequest::Lock(LockRequest::Acquire {
+            owner: OWNER,
+            wait: Wait::Forever,
+        }),
+    };
+    let call = connection.call_within(
+        acquire.clone(),
+        Some(Duration::from_millis(50)),
+        Some(acquire),
+    );
+    let result = other
+        .block_on(async { tokio::time::timeout(STEP, call).await })
+        .expect("the call returned");
+    assert!(
+        matches!(
+            result,
+            Err(Error::ManagerGone { .. } | Error::Disconnected { .. })
+        ),
+        "the call on a closed connection: {result:?}"
+    );
+    assert!(!connection.settler_runs(), "no settler runs");
+    drop(connection);
+    manager
+        .join()
+        .expect("the script ran")
+        .expect("the script")
+        .expect("its steps");
+}
+
+/// while a settler drives the runtime
+/// (a cancel unanswered), another call on the connection from a user
+/// thread is answered as its reply comes; the late grant, sent in the
+/// same write as that reply, is given back exactly once, whichever thread
+/// holds the runtime's core when it is read; and the settler then ends.
+#[test]
+fn a_call_made_while_a_settler_runs_is_answered_and_the_grant_given_back_once() {
+    let (address, key, manager) = scripted_manager(|mut stream, mut buf| async move {
+        let (acquire, cancel) = read_acquire_and_cancel(&mut stream, &mut buf).await?;
+        // The call gave up (its settle wait is over by the time the
+        // client's next call comes): a settler reads on.
+        let other: RequestFrame = buf.read_one(&mut stream).await.map_err(|e| e.to_string())?;
+        // All three answers in one go.
+        let mut bytes = Vec::new();
+        for (id, reply) in [
+            (acquire, Reply::Bool(true)),
+            (cancel, Reply::Bool(false)),
+            (other.id, Reply::Count(42)),
+        ] {
+            encode_frame(
+                &ReplyFrame {
+                    id,
+                    result: Ok(reply),
+                },
+                &mut bytes,
+                DEFAULT_MAX_FRAME,
+            )
+            .map_err(|e| e.to_string())?;
+        }
+        tokio::io::AsyncWriteExt::write_all(&mut stream, &bytes)
+            .await
+            .map_err(|e| e.to_string())?;
+        // Everything the client sends until its end.
+        let mut after = Vec::new();
+        while let Ok(frame) = buf.read_one::<RequestFrame, _>(&mut stream).await {
+            after.push(frame.request);
+        }
+        Ok::<_, String>(after)
+    });
+    let (rt, connection) = blocking_connection(&address, &key);
+    let result = acquire_within_50ms(&rt, &connection);
+    assert!(
+        matches!(result, Err(Error::Timeout { .. })),
+        "the call gave up: {result:?}"
+    );
+    assert!(connection.settler_runs(), "a settler reads on");
+    let other = Request::Object {
+        target: ObjectId(8),
+        op: ObjectRequest::Lock(LockRequest::Release { owner: Owner(2) }),
+    };
+    let reply = rt
+        .block_on(async {
+            tokio::time::timeout(STEP, connection.call_within(other, Some(STEP), None)).await
+        })
+        .expect("the other call returned in time");
+    assert!(matches!(reply, Ok(Reply::Count(42))), "{reply:?}");
+    wait_until("the settler ends", || !connection.settler_runs());
+    wait_until("the settler lets go of the runtime", || {
+        Arc::strong_count(&rt) == 1
+    });
+    drop(connection);
+    drop(rt);
+    let after = manager
+        .join()
+        .expect("the script ran")
+        .expect("the script")
+        .expect("its steps");
+    assert_eq!(
+        after,
+        vec![Request::Object {
+            target: TARGET,
+            op: ObjectRequest::Lock(LockRequest::Release { owner: OWNER }),
+        }],
+        "the late grant is given back once"
+    );
+}
+
+/// While a settler holds the runtime's core (a cancel never answered), a
+/// user thread's call on the connection still reaches its deadline: its
+/// timer, registered from a thread without the core, wakes the settler's
+/// driver.
+#[test]
+fn a_call_made_while_a_settler_waits_still_reaches_its_deadline() {
+    let (address, key, manager) = scripted_manager(|mut stream, mut buf| async move {
+        read_acquire_and_cancel(&mut stream, &mut buf).await?;
+        read_acquire_and_cancel(&mut stream, &mut buf).await?;
+        // Nothing is answered; the next thing to come is the client's end.
+        match buf.read_one::<RequestFrame, _>(&mut stream).await {
+            Ok(frame) => Err(format!("expected the end, got {:?}", frame.request)),
+            Err(_) => Ok::<_, String>(()),
+        }
+    });
+    let (rt, connection) = blocking_connection(&address, &key);
+    let result = acquire_within_50ms(&rt, &connection);
+    assert!(
+        matches!(result, Err(Error::Timeout { .. })),
+        "the call gave up: {result:?}"
+    );
+    assert!(connection.settler_runs(), "a settler reads on");
+    // The settler has the core now (it waits for the cancel's answer).
+    wait_until("the settler drives the runtime", || {
+        Arc::strong_count(&rt) == 2
+    });
+    // On a thread of its own, so that a timer nobody drives fails the
+    // test instead of hanging it (the call's own bound is on the runtime).
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let caller = {
+        let (rt, connection) = (rt.clone(), connection.clone());
+        std::thread::spawn(move || {
+            let _ = done_tx.send(acquire_within_50ms(&rt, &connection));
+        })
+    };
+    let result = done_rx
+        .recv_timeout(STEP)
+        .expect("a call made while the settler ran reached its deadline");
+    assert!(
+        matches!(result, Err(Error::Timeout { .. })),
+        "the call gave up: {result:?}"
+    );
+    caller.join().expect("the caller");
+    drop(connection);
+    wait_until("the settler lets go of the runtime", || {
+        Arc::strong_count(&rt) == 1
+    });
+    drop(rt);
+    manager
+        .join()
+        .expect("the script ran")
+        .expect("the script")
+        .expect("its steps");
+}
+
+/// give-ups racing the settler's end.
+/// Two threads share one blocking connection and each gives up on many
+/// acquires at once (a zero deadline: the settle wait is over at its first
+/// look); the manager grants each as soon as it reads its cancel, so
+/// settlers start and end all the while. Every grant is given back
+/// exactly once, with no further call, and the settler ends.
+#[test]
+fn give_ups_racing_the_settlers_end_give_every_grant_back_once() {
+    const THREADS: u64 = 2;
+    const ROUNDS: u64 = 150;
+    let (address, key, manager) = scripted_manager(|mut stream, mut buf| async move {
+        let mut releases = std::collections::HashMap::<Owner, u64>::new();
+        let mut total = 0;
+        // Until the client's end.
+        while let Ok(frame) = buf.read_one::<RequestFrame, _>(&mut stream).await {
+            match frame.request {
+                Request::Object {
+                    op: ObjectRequest::Lock(LockRequest::Acquire { .. }),
+                    ..
+                } => {}
+                Request::Object {
+                    op: ObjectRequest::Cancel { request },
+                    ..
+                } => {
+                    // The grant crossed the cancel.
+                    answer(&mut stream, request, Reply::Bool(true)).await?;
+                    answer(&mut stream, frame.id, Reply::Bool(false)).await?;
+                }
+                Request::Object {
+                    op: ObjectRequest::Lock(LockRequest::Release { owner }),
+                    ..
+                } => {
+                    *releases.entry(owner).or_default() += 1;
+                    total += 1;
+                }
+                other => return Err(format!("unexpected {other:?}")),
+            }
+        }
+        Ok::<_, String>((total, releases))
+    });
+    let (rt, connection) = blocking_connection(&address, &key);
+    let threads: Vec<_> = (0..THREADS)
+        .map(|n| {
+            let rt = rt.clone();
+            let connection = connection.clone();
+            std::thread::spawn(move || {
+                for _ in 0..ROUNDS {
+                    let acquire = Request::Object {
+                        target: TARGET,
+                        op: ObjectRequest::Lock(LockRequest::Acquire {
+                            owner: Owner(10 + n),
+                            wait: Wait::Forever,
+                        }),
+                    };
+                    let call = connection.call_within(
+                        acquire.clone(),
+                        Some(Duration::ZERO),
+                        Some(acquire),
+                    );
+                    let result = rt
+                        .block_on(async { tokio::time::timeout(STEP, call).await })
+                        .expect("the call returned");
+                    assert!(
+                        matches!(result, Err(Error::Timeout { .. })),
+                        "the call gave up: {result:?}"
+                    );
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("a calling thread");
+    }
+    // No further call: the settler reads every answer, gives every grant
+    // back, and ends.
+    wait_until("the settler ends", || !connection.settler_runs());
+    wait_until("the settler lets go of the runtime", || {
+        Arc::strong_count(&rt) == 1
+    });
+    drop(connection);
+    drop(rt);
+    let (total, releases) = manager
+        .join()
+        .expect("the script ran")
+        .expect("the script")
+        .expect("its steps");
+    for n in 0..THREADS {
+        assert_eq!(
+            releases.get(&Owner(10 + n)).copied().unwrap_or(0),
+            ROUNDS,
+            "grants given back for thread {n} (total {total})"
+        );
+    }
 }
