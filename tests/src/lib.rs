@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 pub mod containers;
 pub mod custom;
 pub mod fuzz_checks;
+pub mod gate;
 pub mod locks;
 pub mod metrics;
 pub mod pools;

@@ -8,47 +8,11 @@
 //! cancel wait behind it and are answered once it is let go, the acquire
 //! with a grant (the lock is free then).
 
-use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use manager::{CallInfo, CustomObject, CustomType, Error, Manager};
-use serde::{Deserialize, Serialize};
+use manager::{Error, Manager};
 use tests::DEADLINE;
-
-struct Gate;
-
-#[derive(Serialize, Deserialize)]
-enum GateRequest {
-    /// Blocks the object's thread until released, at most [`DEADLINE`].
-    Hold,
-}
-
-impl CustomType for Gate {
-    const TYPE_NAME: &'static str = "tests.review.gate";
-    type Init = ();
-    type Request = GateRequest;
-    type Reply = bool;
-}
-
-/// Whether the `Hold` has begun, and whether it may end.
-static STATE: Mutex<(bool, bool)> = Mutex::new((false, false));
-static CHANGED: Condvar = Condvar::new();
-
-impl CustomObject for Gate {
-    fn create((): ()) -> Result<Self, String> {
-        Ok(Gate)
-    }
-
-    fn handle(&mut self, GateRequest::Hold: GateRequest, _call: &CallInfo<'_>) -> bool {
-        let mut state = STATE.lock().unwrap();
-        state.0 = true;
-        CHANGED.notify_all();
-        let (state, _) = CHANGED
-            .wait_timeout_while(state, DEADLINE, |s| !s.1)
-            .unwrap();
-        state.1
-    }
-}
+use tests::gate::{self, Gate};
 
 #[test]
 fn a_grant_after_the_settle_wait_reaches_an_idle_client_and_goes_back() -> anyhow::Result<()> {
@@ -61,16 +25,10 @@ fn a_grant_after_the_settle_wait_reaches_an_idle_client_and_goes_back() -> anyho
     let idle_lock = idle.lock("l")?.with_timeout(Duration::from_millis(100));
     let other_lock = other.lock("l")?;
 
-    let holder = std::thread::spawn(move || gate.call(GateRequest::Hold));
-    {
-        let state = STATE.lock().unwrap();
-        let (state, _) = CHANGED
-            .wait_timeout_while(state, DEADLINE, |s| !s.0)
-            .unwrap();
-        assert!(state.0, "the hold began within the deadline");
-    }
-    // The manager is busy: the acquire reaches its deadline and its settle
-    // wait (100 ms each) with nothing answered.
+    let holder = gate::hold(gate);
+    // The manager is busy: the acquire's wait (100 ms), the grace the
+    // handle gives the answer (`WAIT_GRACE`) and then the call's settle
+    // wait all pass with nothing answered.
     let gave_up = idle_lock.acquire();
     assert!(
         matches!(gave_up, Err(Error::Timeout { .. })),
@@ -78,11 +36,7 @@ fn a_grant_after_the_settle_wait_reaches_an_idle_client_and_goes_back() -> anyho
     );
     // The manager gets going again: it grants the acquire (the lock is
     // free), then sees its cancel. `idle` makes no further call.
-    {
-        let mut state = STATE.lock().unwrap();
-        state.1 = true;
-        CHANGED.notify_all();
-    }
+    gate::open();
     assert!(holder.join().expect("holder thread")?, "released");
     // Another client gets the lock once the idle one's settler gives the
     // grant back; bounded by the handle's deadline.

@@ -16,10 +16,6 @@ use crate::handshake::Session;
 /// How long any step of the script may take.
 const STEP: Duration = Duration::from_secs(10);
 
-/// A blocking client's connection reads replies only while a call runs.
-/// A lock granted just as the call's deadline passed (the grant crosses
-/// the call's cancel) is given back before the call returns, not at the
-/// client's next call, which may never come.
 /// The object the scripted calls go to, and their owner.
 const TARGET: ObjectId = ObjectId(7);
 const OWNER: Owner = Owner(1);
@@ -94,19 +90,39 @@ fn blocking_connection(
     (rt, connection)
 }
 
+/// The lock acquire of [`OWNER`] on [`TARGET`], waiting for ever, that the
+/// tests' calls make.
+fn acquire_request() -> Request {
+    Request::Object {
+        target: TARGET,
+        op: ObjectRequest::Lock(LockRequest::Acquire {
+            owner: OWNER,
+            wait: Wait::Forever,
+        }),
+    }
+}
+
+/// What the scripted manager's script returned, once its thread ends.
+///
+/// # Panics
+///
+/// If the thread panicked, the script did not end within [`STEP`], or a
+/// step failed.
+fn script_outcome<T>(manager: std::thread::JoinHandle<Result<Result<T, String>, String>>) -> T {
+    manager
+        .join()
+        .expect("the script ran")
+        .expect("the script")
+        .expect("its steps")
+}
+
 /// Runs an acquire of [`TARGET`] with a 50 ms deadline, which takes the
 /// lock if granted; its result.
 fn acquire_within_50ms(
     rt: &tokio::runtime::Runtime,
     connection: &Connection,
 ) -> Result<Reply, Error> {
-    let acquire = Request::Object {
-        target: TARGET,
-        op: ObjectRequest::Lock(LockRequest::Acquire {
-            owner: OWNER,
-            wait: Wait::Forever,
-        }),
-    };
+    let acquire = acquire_request();
     let call = connection.call_within(
         acquire.clone(),
         Some(Duration::from_millis(50)),
@@ -171,11 +187,7 @@ fn a_grant_crossing_the_cancel_is_given_back_before_the_call_returns() {
     );
     // No call runs now: what the manager gets next was sent before the
     // call returned.
-    let next = manager
-        .join()
-        .expect("the script ran")
-        .expect("the script")
-        .expect("its steps");
+    let next = script_outcome(manager);
     assert_eq!(
         next,
         Request::Object {
@@ -220,11 +232,7 @@ fn a_cancel_never_answered_holds_the_call_up_for_a_bounded_time() {
         Arc::strong_count(&rt) == 1
     });
     drop(rt);
-    manager
-        .join()
-        .expect("the script ran")
-        .expect("the script")
-        .expect("its steps");
+    script_outcome(manager);
 }
 
 /// Waits until `done` holds, checking every millisecond, for at most
@@ -292,11 +300,7 @@ fn a_grant_after_the_settle_wait_is_given_back_without_another_call() {
         "the call gave up: {result:?}"
     );
     returned_tx.send(()).expect("the script waits");
-    let next = manager
-        .join()
-        .expect("the script ran")
-        .expect("the script")
-        .expect("its steps");
+    let next = script_outcome(manager);
     assert_eq!(
         next,
         Some(Request::Object {
@@ -324,13 +328,7 @@ fn the_connection_closing_during_the_settle_wait_ends_the_call_at_once() {
         Ok::<_, String>(())
     });
     let (rt, connection) = blocking_connection(&address, &key);
-    let acquire = Request::Object {
-        target: TARGET,
-        op: ObjectRequest::Lock(LockRequest::Acquire {
-            owner: OWNER,
-            wait: Wait::Forever,
-        }),
-    };
+    let acquire = acquire_request();
     // A 1 s deadline: the settle wait would be 1 s more.
     let deadline = Duration::from_secs(1);
     let started = std::time::Instant::now();
@@ -339,11 +337,7 @@ fn the_connection_closing_during_the_settle_wait_ends_the_call_at_once() {
         .block_on(async { tokio::time::timeout(STEP, call).await })
         .expect("the call returned");
     let took = started.elapsed();
-    manager
-        .join()
-        .expect("the script ran")
-        .expect("the script")
-        .expect("its steps");
+    script_outcome(manager);
     assert!(
         matches!(result, Err(Error::Timeout { .. })),
         "the call gave up: {result:?}"
@@ -391,14 +385,7 @@ fn a_settle_wait_holds_up_no_other_thread() {
         }
     });
     let (rt, connection) = blocking_connection(&address, &key);
-    let rt = std::sync::Arc::new(rt);
-    let acquire = Request::Object {
-        target: TARGET,
-        op: ObjectRequest::Lock(LockRequest::Acquire {
-            owner: OWNER,
-            wait: Wait::Forever,
-        }),
-    };
+    let acquire = acquire_request();
     let deadline = Duration::from_millis(300);
     let (a_done_tx, a_done_rx) = std::sync::mpsc::channel();
     let settler = {
@@ -438,12 +425,8 @@ fn a_settle_wait_holds_up_no_other_thread() {
         "the other thread's call waited for the settle wait to end"
     );
     drop(connection);
-    drop(std::sync::Arc::try_unwrap(rt).ok());
-    manager
-        .join()
-        .expect("the script ran")
-        .expect("the script")
-        .expect("its steps");
+    drop(rt);
+    script_outcome(manager);
 }
 
 /// A call whose deadline is zero gives up at once, and its cancel still
@@ -452,8 +435,7 @@ fn a_settle_wait_holds_up_no_other_thread() {
 /// the lock when it is freed, and nobody reads that grant until the
 /// client's next call.
 ///
-/// `cancel_now` sends the cancel while
-/// the call is still among the waiting, so the outbox queues it for its
+/// `cancel_now` sends the cancel while the call is still among the waiting, so the outbox queues it for its
 /// flush task, which runs only while a call runs; it does run, as even a
 /// zero settle wait is pending once.
 #[test]
@@ -472,13 +454,7 @@ fn a_call_with_a_zero_deadline_sends_its_cancel_before_it_returns() {
         }
     });
     let (rt, connection) = blocking_connection(&address, &key);
-    let acquire = Request::Object {
-        target: TARGET,
-        op: ObjectRequest::Lock(LockRequest::Acquire {
-            owner: OWNER,
-            wait: Wait::Forever,
-        }),
-    };
+    let acquire = acquire_request();
     let call = connection.call_within(acquire.clone(), Some(Duration::ZERO), Some(acquire));
     let result = rt
         .block_on(async { tokio::time::timeout(STEP, call).await })
@@ -487,11 +463,7 @@ fn a_call_with_a_zero_deadline_sends_its_cancel_before_it_returns() {
         matches!(result, Err(Error::Timeout { .. })),
         "the call gave up: {result:?}"
     );
-    let next = manager
-        .join()
-        .expect("the script ran")
-        .expect("the script")
-        .expect("its steps");
+    let next = script_outcome(manager);
     let Some((acquire_id, next)) = next else {
         panic!("the cancel was never sent: the acquire stays parked in the manager");
     };
@@ -542,11 +514,7 @@ fn the_managers_last_word_ends_the_settler() {
     );
     assert!(connection.settler_runs(), "a settler reads on");
     returned_tx.send(()).expect("the script waits");
-    manager
-        .join()
-        .expect("the script ran")
-        .expect("the script")
-        .expect("its steps");
+    script_outcome(manager);
     wait_until("the settler ends once the connection is closed", || {
         !connection.settler_runs()
     });
@@ -576,13 +544,7 @@ fn a_connection_whose_runtime_went_before_its_reader_ran_is_closed() {
         .enable_all()
         .build()
         .expect("runtime");
-    let acquire = Request::Object {
-        target: TARGET,
-        op: ObjectRequest::Lock(LockRequest::Acquire {
-            owner: OWNER,
-            wait: Wait::Forever,
-        }),
-    };
+    let acquire = acquire_request();
     let call = connection.call_within(
         acquire.clone(),
         Some(Duration::from_millis(50)),
@@ -600,15 +562,10 @@ fn a_connection_whose_runtime_went_before_its_reader_ran_is_closed() {
     );
     assert!(!connection.settler_runs(), "no settler runs");
     drop(connection);
-    manager
-        .join()
-        .expect("the script ran")
-        .expect("the script")
-        .expect("its steps");
+    script_outcome(manager);
 }
 
-/// while a settler drives the runtime
-/// (a cancel unanswered), another call on the connection from a user
+/// While a settler drives the runtime (a cancel unanswered), another call on the connection from a user
 /// thread is answered as its reply comes; the late grant, sent in the
 /// same write as that reply, is given back exactly once, whichever thread
 /// holds the runtime's core when it is read; and the settler then ends.
@@ -669,11 +626,7 @@ fn a_call_made_while_a_settler_runs_is_answered_and_the_grant_given_back_once() 
     });
     drop(connection);
     drop(rt);
-    let after = manager
-        .join()
-        .expect("the script ran")
-        .expect("the script")
-        .expect("its steps");
+    let after = script_outcome(manager);
     assert_eq!(
         after,
         vec![Request::Object {
@@ -732,11 +685,7 @@ fn a_call_made_while_a_settler_waits_still_reaches_its_deadline() {
         Arc::strong_count(&rt) == 1
     });
     drop(rt);
-    manager
-        .join()
-        .expect("the script ran")
-        .expect("the script")
-        .expect("its steps");
+    script_outcome(manager);
 }
 
 /// give-ups racing the settler's end.
@@ -820,11 +769,7 @@ fn give_ups_racing_the_settlers_end_give_every_grant_back_once() {
     });
     drop(connection);
     drop(rt);
-    let (total, releases) = manager
-        .join()
-        .expect("the script ran")
-        .expect("the script")
-        .expect("its steps");
+    let (total, releases) = script_outcome(manager);
     for n in 0..THREADS {
         assert_eq!(
             releases.get(&Owner(10 + n)).copied().unwrap_or(0),

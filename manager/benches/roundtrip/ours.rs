@@ -105,11 +105,39 @@ pub(crate) async fn async_single(
 ) -> anyhow::Result<Sample> {
     let call = || async move {
         match op {
-            Op::Set => ns.set(ATTRIBUTE, &VALUE).await,
-            Op::Get => ns.get::<i64>(ATTRIBUTE).await.map(|v| assert_eq!(v, VALUE)),
+            Op::Set => ns.set(ATTRIBUTE, &VALUE).await?,
+            Op::Get => ensure!(ns.get::<i64>(ATTRIBUTE).await? == VALUE, "wrong value"),
         }
+        Ok(())
     };
-    for _ in 0..WARMUP_CALLS {
+    timed_calls(row, WARMUP_CALLS, 1, call).await
+}
+
+/// Waves of 64 gets joined: 64 in flight at the start of a wave, fewer as
+/// it drains. A wave is one call.
+pub(crate) async fn async_waves(row: Duration, ns: &proxy::Namespace) -> anyhow::Result<Sample> {
+    let wave = || async {
+        for r in join_all((0..DEPTH).map(|_| ns.get::<i64>(ATTRIBUTE))).await {
+            ensure!(r? == VALUE, "wrong value");
+        }
+        Ok(())
+    };
+    timed_calls(row, WARMUP_CALLS / 10, DEPTH as u64, wave).await
+}
+
+/// Awaits `call` `warmups` times, then again and again until `row` has
+/// passed, timing each; a call counts as `ops_per_call` operations.
+async fn timed_calls<F, Fut>(
+    row: Duration,
+    warmups: usize,
+    ops_per_call: u64,
+    call: F,
+) -> anyhow::Result<Sample>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    for _ in 0..warmups {
         call().await?;
     }
     let start = Instant::now();
@@ -126,38 +154,7 @@ pub(crate) async fn async_single(
                 end: t1,
                 calls,
             };
-            return Ok(summarize(&[timed], 1));
-        }
-    }
-}
-
-/// Waves of 64 gets joined: 64 in flight at the start of a wave, fewer as
-/// it drains. A wave is one call.
-pub(crate) async fn async_waves(row: Duration, ns: &proxy::Namespace) -> anyhow::Result<Sample> {
-    let wave = || async {
-        for r in join_all((0..DEPTH).map(|_| ns.get::<i64>(ATTRIBUTE))).await {
-            ensure!(r? == VALUE, "wrong value");
-        }
-        Ok(())
-    };
-    for _ in 0..WARMUP_CALLS / 10 {
-        wave().await?;
-    }
-    let start = Instant::now();
-    let deadline = start + row;
-    let mut calls = Vec::with_capacity(1024);
-    loop {
-        let t0 = Instant::now();
-        wave().await?;
-        let t1 = Instant::now();
-        calls.push((t1 - t0).as_nanos() as u64);
-        if t1 >= deadline {
-            let timed = Timed {
-                start,
-                end: t1,
-                calls,
-            };
-            return Ok(summarize(&[timed], DEPTH as u64));
+            return Ok(summarize(&[timed], ops_per_call));
         }
     }
 }
