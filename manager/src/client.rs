@@ -106,8 +106,10 @@ impl Client<Blocking> {
 
     /// The async client on this connection. Its calls are answered only
     /// while some thread drives this blocking client's runtime (is in a
-    /// blocking call); once the blocking client and its proxies are gone,
-    /// its calls fail with [`Error::ManagerGone`].
+    /// blocking call, or settles a call that gave up: see
+    /// [`crate::mode`]); once the blocking client and its proxies are gone,
+    /// and no such thread is left, its calls fail with
+    /// [`Error::ManagerGone`].
     pub fn as_async(&self) -> Client {
         Client::from(self.connection.clone())
     }
