@@ -275,7 +275,7 @@ impl Connection {
     /// failed, until the connection's next call, which may never come.
     /// Where a reader task runs all the time, it gives such a grant back
     /// as it comes, and this only makes a timed-out call return later.
-    /// Only the first call on a connection counts.
+    /// Asked again, it changes nothing: the first runtime stays.
     pub fn settle_give_ups(&self, runtime: &Arc<Runtime>) {
         let _ = self.inner.settler.set(Settler::new(runtime));
     }
