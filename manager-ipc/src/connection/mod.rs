@@ -323,7 +323,11 @@ impl Connection {
         self.inner.outbox.submit(&frame, alone).map_err(|_| {
             close(&self.inner, None);
             self.gone()
-        })
+        })?;
+        // Its rest, if the socket took only part of it, must be written
+        // even if no call runs after it (see `settle.rs`).
+        settle::settle_later(&self.inner);
+        Ok(())
     }
 
     /// Sends one request and waits for its reply, within this handle's

@@ -11,7 +11,7 @@ use manager_core::{Encoded, ManagerError, ObjectId};
 use tokio::sync::oneshot;
 
 use super::Connection;
-use super::settle::left_unsettled;
+use super::settle::settle_later;
 
 /// A call waiting for its reply.
 pub(super) struct Waiter {
@@ -154,7 +154,7 @@ impl ForgetOnDrop<'_> {
 
 impl Drop for ForgetOnDrop<'_> {
     fn drop(&mut self) {
-        let (parked_at, unsettled) = {
+        let parked_at = {
             let mut pending = self
                 .client
                 .inner
@@ -171,12 +171,11 @@ impl Drop for ForgetOnDrop<'_> {
                 self.give_back_unread();
                 return;
             };
-            let unsettled = waiter.takes.is_some();
             if let Some(request) = waiter.takes {
                 // If a grant comes later, give it back.
                 abandoned.insert(self.id, request);
             }
-            (waiter.parks, unsettled)
+            waiter.parks
         };
         if let Some(target) = parked_at {
             // Taken back if it is still parked, so it neither waits on in
@@ -185,11 +184,10 @@ impl Drop for ForgetOnDrop<'_> {
             // the lock is released: sending takes it.
             self.send_cancel(target);
         }
-        if unsettled {
-            // Where replies are read only inside calls, something must
-            // read this one's answer (see `settle.rs`).
-            left_unsettled(&self.client.inner);
-        }
+        // Where replies are read and bytes written only inside calls,
+        // something must read this one's answer, or write the rest of its
+        // request (see `settle.rs`).
+        settle_later(&self.client.inner);
     }
 }
 

@@ -13,16 +13,19 @@
 //!   ([`GIVE_UP_WAIT`](super::GIVE_UP_WAIT) at most; see `call.rs`), so
 //!   that in the common case the grant is given back before the call
 //!   returns, ahead of any later request of its caller;
-//! - should the manager answer later than that (it is busy), the
-//!   *settler*, a thread of its own, drives the connection's runtime until
-//!   every given-up call has its answer and every give-back is written,
-//!   then ends. So an idle client holds nothing it does not know of, for
-//!   however long the manager takes.
+//! - should the manager answer later than that (it is busy), or should
+//!   bytes be left to write when the call returns (a large give-back, or
+//!   a request the socket took only part of, to a manager that does not
+//!   read), the *settler*, a thread of its own, drives the connection's
+//!   runtime until every given-up call has its answer and every byte is
+//!   written, then ends. So an idle client holds nothing it does not know
+//!   of, and leaves no frame half-written, for however long the manager
+//!   takes.
 //!
 //! # Bounds
 //!
 //! One settler at most runs per connection, and only while a given-up
-//! call waits for its answer. It ends as soon as none is left, when the
+//! call waits for its answer or bytes wait to be written. It ends as soon as none is left, when the
 //! connection closes (the manager gone: it then releases what the
 //! connection held), when every handle on the connection is dropped, or
 //! when the runtime is gone. It keeps no handle on the connection: only
@@ -61,14 +64,16 @@ impl Settler {
     }
 }
 
-/// Called when a given-up call that may take something is left waiting
-/// for its answer (in `abandoned`): starts the settler if the connection
-/// has one and it does not run yet.
-pub(super) fn left_unsettled(inner: &Arc<Inner>) {
+/// Called where a call gives up, and after a request is sent with no call
+/// to wait for its reply (a cancel, a give-back): on a connection that
+/// settles its give-ups, starts the settler if something is left for the
+/// connection's tasks once no call runs (a given-up call's answer to read,
+/// bytes queued to write) and it does not run yet.
+pub(super) fn settle_later(inner: &Arc<Inner>) {
     let Some(settler) = inner.settler.get() else {
         return;
     };
-    if settler.running.swap(true, Ordering::AcqRel) {
+    if is_settled(inner) || settler.running.swap(true, Ordering::AcqRel) {
         return;
     }
     let connection = Arc::downgrade(inner);

@@ -778,3 +778,67 @@ fn give_ups_racing_the_settlers_end_give_every_grant_back_once() {
         );
     }
 }
+
+/// A give-back larger than the socket takes at once (the `ReturnMany` of
+/// a bulk grant that crossed the cancel in the settle wait) is written
+/// whole though the client makes no further call: the call returns with
+/// its rest queued, and the settler writes it. (Its rest stayed queued
+/// until the client's next call, and the manager, holding half a frame,
+/// closed the connection at its frame timeout: the items were lost.)
+#[test]
+fn a_give_back_larger_than_the_socket_takes_is_written_whole_while_the_client_is_idle() {
+    use manager_core::Encoded;
+    use manager_core::request::QueueRequest;
+    use manager_core::value::TypeTag;
+
+    const ITEMS: usize = 128;
+    const ITEM_BYTES: usize = 64 * 1024;
+    let values: Vec<Encoded> = (0..ITEMS)
+        .map(|n| Encoded::encode(&vec![n as u8; ITEM_BYTES]).expect("bytes encode"))
+        .collect();
+    let granted = values.clone();
+    let (returned_tx, returned_rx) = tokio::sync::oneshot::channel::<()>();
+    let (address, key, manager) = scripted_manager(move |mut stream, mut buf| async move {
+        let get: RequestFrame = buf.read_one(&mut stream).await.map_err(|e| e.to_string())?;
+        let _cancel: RequestFrame = buf.read_one(&mut stream).await.map_err(|e| e.to_string())?;
+        // The grant crosses the cancel: the call reads it in its settle
+        // wait and gives it back, a frame of some 8 MiB.
+        answer(&mut stream, get.id, Reply::Values(granted)).await?;
+        // Nothing is read until the call has returned, so the socket
+        // takes only part of the give-back before it does.
+        returned_rx.await.map_err(|e| e.to_string())?;
+        let back: RequestFrame = buf.read_one(&mut stream).await.map_err(|e| e.to_string())?;
+        Ok::<_, String>(back.request)
+    });
+    let (rt, connection) = blocking_connection(&address, &key);
+    let get = Request::Object {
+        target: TARGET,
+        op: ObjectRequest::Queue(QueueRequest::GetMany {
+            max: ITEMS as u64,
+            expect: TypeTag::of::<Vec<u8>>(),
+            wait: Wait::Forever,
+        }),
+    };
+    // A deadline of 500 ms: a settle wait long enough to read the grant.
+    let call = connection.call_within(get.clone(), Some(Duration::from_millis(500)), Some(get));
+    let result = rt
+        .block_on(async { tokio::time::timeout(STEP, call).await })
+        .expect("the call returned");
+    assert!(
+        matches!(result, Err(Error::Timeout { .. })),
+        "the call gave up: {result:?}"
+    );
+    returned_tx.send(()).expect("the script waits");
+    let back = script_outcome(manager);
+    assert_eq!(
+        back,
+        Request::Object {
+            target: TARGET,
+            op: ObjectRequest::Queue(QueueRequest::ReturnMany { values }),
+        },
+        "the give-back came whole"
+    );
+    wait_until("the settler ends", || !connection.settler_runs());
+    drop(connection);
+    drop(rt);
+}
