@@ -74,12 +74,12 @@ pub enum QueueRequest {
     },
     /// Put back at the front an item a get took after its caller gave up
     /// (its reply came too late): a client sends it so the item is not
-    /// lost. In a full bounded queue it waits for room like a put (so no
-    /// client can push a queue past its bound with returns), then goes to
-    /// the front; it is not a new task for `join`. A connection may return
-    /// only as many items as its gets took and it has not returned (else
-    /// `BadRequest`); if it closes while a return waits, the item goes back
-    /// to the front anyway. Replies `Done`.
+    /// lost. In a full bounded queue it waits for room like a put, then
+    /// goes to the front; it is not a new task for `join`. A connection may
+    /// return only as many items as its gets took and it has not returned
+    /// (else `BadRequest`); if it closes while a return waits, or has as
+    /// many requests parked as it may, the item goes to the front at once,
+    /// past the bound: a give-back is never refused. Replies `Done`.
     Return {
         /// The item, as the get's reply carried it.
         value: Encoded,
@@ -143,8 +143,9 @@ pub enum QueueRequest {
     },
     /// Put back at the front, in order, the items a `GetMany` took after
     /// its caller gave up: as [`QueueRequest::Return`] does for one, it
-    /// waits for room in a bounded queue (its last item enters first, so
-    /// they end in order). Replies `Done` once all are back.
+    /// waits in a bounded queue until there is room for all of it, then
+    /// they enter together (one larger than the bound enters as room
+    /// appears, its last item first). Replies `Done` once all are back.
     ReturnMany {
         /// The items, as the get's reply carried them.
         values: Vec<Encoded>,

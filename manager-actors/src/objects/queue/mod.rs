@@ -47,13 +47,17 @@
 //! room. A `maxsize` of 0 means unbounded, as in Python.
 //!
 //! A client's [`QueueRequest::Return`] (of an item whose get it gave up on)
-//! waits for room the same way, then goes to the front. A connection may
-//! return only as many items as plain gets handed it and it has not given
-//! back; any other return is refused. If the connection closes while a
-//! return waits, the item goes to the front past the bound (it had left the
-//! queue for a get whose caller never had it), as the manager's own
-//! give-backs and a dead consumer's unacknowledged items do. So a bounded
-//! queue holds more than `maxsize` only by items that were in it before.
+//! waits for room the same way, then goes to the front; a
+//! [`QueueRequest::ReturnMany`] waits for room for all its items, so they
+//! enter together. A connection may return only as many items as plain
+//! gets handed it and it has not given back; any other return is refused.
+//! If the connection closes while a return waits, or a return finds its
+//! connection with no parked place left, the items go to the front past
+//! the bound at once (they had left the queue for a get whose caller never
+//! had them; the client sent them without waiting for an answer, so a
+//! refusal would lose them), as the manager's own give-backs and a dead
+//! consumer's unacknowledged items do. So a bounded queue holds more than
+//! `maxsize` only by items gets took from it.
 //!
 //! # What happens when a worker dies
 //!
@@ -315,7 +319,15 @@ impl QueueState {
                 continue;
             }
             let front = putter.data.front;
+            let capacity = usize::try_from(self.maxsize.unwrap_or(u64::MAX)).unwrap_or(usize::MAX);
             match &mut putter.data.items {
+                PutItems::Many { rest, .. } if front && room < rest.len() && rest.len() <= capacity => {
+                    // A return that the bound lets in whole waits to enter
+                    // whole, so that no get takes its later items before
+                    // its first. One larger than the bound enters as room
+                    // appears, the last item first.
+                    return moved;
+                }
                 PutItems::Many { rest, entered } => {
                     let n = room.min(rest.len());
                     if front {
@@ -562,7 +574,7 @@ impl QueueState {
     fn give_back_many(
         &mut self,
         values: Vec<Encoded>,
-        caller: Caller,
+        mut caller: Caller,
         ctx: &mut ObjectContext<'_, Self>,
     ) {
         let n = values.len() as u64;
@@ -580,10 +592,13 @@ impl QueueState {
             *count = count.saturating_sub(n);
         }
         // The manager's own give-back always goes in whole: those items
-        // left the queue a moment ago. A client's waits for room as puts
-        // do (behind them), so no client can push a bounded queue past its
-        // bound with returns.
-        if caller.is_internal() || (self.putters.is_empty() && self.room() >= values.len()) {
+        // left the queue a moment ago. A client's waits for room for all
+        // of it as puts do (behind them), so no client can push a bounded
+        // queue past its bound with returns; but if its connection has no
+        // parked place left it goes in now, past the bound, rather than be
+        // refused and lost, as in `give_back`.
+        let fits = self.putters.is_empty() && self.room() >= values.len();
+        if caller.is_internal() || fits || caller.hold_parked_slot().is_err() {
             for value in values.into_iter().rev() {
                 self.items.push_front(value);
             }
@@ -638,7 +653,7 @@ impl QueueState {
     /// waits for room like a put, so it cannot fill the queue past its
     /// bound: a bounded queue holds more than its bound only by what the
     /// manager gives back.
-    fn give_back(&mut self, value: Encoded, caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
+    fn give_back(&mut self, value: Encoded, mut caller: Caller, ctx: &mut ObjectContext<'_, Self>) {
         // Only what a get handed this connection may come back from it.
         let returnable = self.returnable.get_mut(&caller.connection);
         match returnable {
@@ -652,7 +667,12 @@ impl QueueState {
                 return;
             }
         }
-        if caller.is_internal() || self.has_room() {
+        // A return that must wait takes a parked place. If its connection
+        // has none left it goes in now, past the bound, rather than be
+        // refused: the client sent it without waiting for an answer, and
+        // the item would be lost. So the queue goes past its bound only by
+        // items that gets took from it.
+        if caller.is_internal() || self.has_room() || caller.hold_parked_slot().is_err() {
             self.items.push_front(value);
             caller.reply(Ok(Reply::Done));
             self.settle(ctx);
