@@ -137,3 +137,36 @@ pub struct ReceiveAndHold {
     /// The event it sets once there.
     pub announce: String,
 }
+
+/// Arguments of the `bulk_consume` entry: takes batches of `Option<u64>`
+/// from `queue` with `get_many` until it takes `None`, and records each
+/// batch's numbers with one `put_many` into the queue of `u64` `results`.
+/// With `abandon`, every other take is an async `get_many` whose future is
+/// dropped after a moment (its grant, if any, is given back by the
+/// client).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BulkConsume {
+    /// The queue to take from.
+    pub queue: String,
+    /// Where to record what it took.
+    pub results: String,
+    /// The most items per take.
+    pub batch: usize,
+    /// Drop some takes' futures.
+    pub abandon: bool,
+}
+
+/// Arguments of the `bulk_produce` entry: puts `count` numbers from
+/// `first` on as `Some(n)` into the queue of `Option<u64>` `queue`, with
+/// `put_many` of `batch` at a time (waiting for room).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BulkProduce {
+    /// The queue.
+    pub queue: String,
+    /// The first number.
+    pub first: u64,
+    /// How many.
+    pub count: u64,
+    /// Per `put_many`.
+    pub batch: usize,
+}

@@ -9,8 +9,8 @@ use anyhow::{Context, bail, ensure};
 use manager::launcher::Entries;
 use manager::{Error, ManagerError, blocking};
 use tests::queues::{
-    Announce, BarrierWait, Consume, Expect, GetWhenParked, Holding, Produce, ReceiveAndHold,
-    WaitForEvent, WorkJoinable,
+    Announce, BarrierWait, BulkConsume, BulkProduce, Consume, Expect, GetWhenParked, Holding,
+    Produce, ReceiveAndHold, WaitForEvent, WorkJoinable,
 };
 use tests::{DEADLINE, SHARED};
 
@@ -30,6 +30,78 @@ pub(crate) fn register(entries: Entries) -> Entries {
         .entry("wait_for_event", wait_for_event)
         .entry("barrier_wait", barrier_wait)
         .entry("receive_and_hold", receive_and_hold)
+        .entry("bulk_consume", bulk_consume)
+        .entry("bulk_produce", bulk_produce)
+}
+
+/// Puts its numbers with `put_many`, waiting for room.
+fn bulk_produce(args: BulkProduce) -> anyhow::Result<()> {
+    let client = blocking::Client::from_env()
+        .context("connect")?
+        .with_timeout(PATIENT);
+    let queue = client.queue::<Option<u64>>(&args.queue, None)?;
+    let items: Vec<Option<u64>> = (args.first..args.first + args.count).map(Some).collect();
+    for chunk in items.chunks(args.batch) {
+        let mut rest = chunk;
+        while !rest.is_empty() {
+            let n = queue.put_many(rest)?;
+            rest = &rest[n..];
+        }
+    }
+    Ok(())
+}
+
+/// Takes batches until the sentinel, recording each batch.
+fn bulk_consume(args: BulkConsume) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let client = manager::Client::from_env()
+            .await
+            .context("connect from the environment")?
+            .with_timeout(PATIENT);
+        let queue = client.queue::<Option<u64>>(&args.queue, None).await?;
+        let results = client.queue::<u64>(&args.results, None).await?;
+        let mut turn = 0_u64;
+        loop {
+            turn += 1;
+            let items = if args.abandon && turn.is_multiple_of(2) {
+                // Given up after a moment: a grant that comes later goes
+                // back to the queue.
+                match tokio::time::timeout(
+                    Duration::from_micros(50 + (turn * 37) % 500),
+                    queue.get_many(args.batch),
+                )
+                .await
+                {
+                    Ok(items) => items?,
+                    Err(_) => continue,
+                }
+            } else if turn.is_multiple_of(3) {
+                queue
+                    .get_many_timeout(args.batch, Duration::from_millis(5))
+                    .await?
+            } else {
+                queue.get_many(args.batch).await?
+            };
+            let sentinels = items.iter().filter(|i| i.is_none()).count();
+            let done = sentinels > 0;
+            if sentinels > 1 {
+                // One is this consumer's; the others go back for the rest.
+                queue.put_many(&vec![None; sentinels - 1]).await?;
+            }
+            let numbers: Vec<u64> = items.into_iter().flatten().collect();
+            if !numbers.is_empty() {
+                let n = results.put_many(&numbers).await?;
+                ensure!(n == numbers.len(), "results is unbounded");
+            }
+            if done {
+                return Ok(());
+            }
+        }
+    })
 }
 
 /// Receives an item with a receipt, gets as far as `holding` says with
