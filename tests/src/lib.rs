@@ -56,6 +56,19 @@ pub struct Add {
 /// Name of the namespace the worker entries use.
 pub const SHARED: &str = "shared";
 
+/// Polls `future` once and returns its output if it was ready: far enough
+/// for a call to write its request, which the test may then abandon (drop
+/// the future) to play a caller that gives up.
+pub async fn poll_once<F: std::future::Future + Unpin>(future: &mut F) -> Option<F::Output> {
+    std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(match std::pin::Pin::new(&mut *future).poll(cx) {
+            std::task::Poll::Ready(output) => Some(output),
+            std::task::Poll::Pending => None,
+        })
+    })
+    .await
+}
+
 /// A manager on a private Unix socket, with logs going to the test output
 /// when `RUST_LOG` is set.
 pub fn start_manager() -> anyhow::Result<Manager> {

@@ -5,24 +5,11 @@
 //! arrives, and for a consumer process built with the wrong type, which
 //! fails on the first job instead of draining the queue.
 
-use std::future::Future;
-use std::pin::{Pin, pin};
-use std::task::Poll;
+use std::pin::pin;
 
 use manager::{Error, ManagerError, WorkerError};
 use tests::queues::Consume;
-use tests::{DEADLINE, connect, start_manager, worker_program};
-
-/// Polls `future` once: far enough for a call to write its request.
-async fn poll_once<F: Future + Unpin>(future: &mut F) -> Option<F::Output> {
-    std::future::poll_fn(|cx| {
-        Poll::Ready(match Pin::new(&mut *future).poll(cx) {
-            Poll::Ready(output) => Some(output),
-            Poll::Pending => None,
-        })
-    })
-    .await
-}
+use tests::{DEADLINE, connect, poll_once, start_manager, worker_program};
 
 fn is_wrong_type<T>(result: &Result<T, Error>, queue: &str) -> bool {
     matches!(

@@ -2,11 +2,10 @@
 //! manager granted anyway is given back by the client with `ReturnMany`
 //! (docs/semantics.md, *Bulk queue calls* and *Timeouts and
 //! cancellation*: "Nothing is lost"). In a full bounded queue that return
-//! waits for room "like a put", that is, it parks. A parked request
-//! counts toward the connection's parked cap (`max_parked`), and a
-//! request that would park past it is refused with `LimitReached`: the
-//! returned items are then dropped by the manager, and the client, which
-//! sent the return detached, never learns. The items are lost.
+//! waits for room like a put, holding one of its connection's parked
+//! places (`max_parked`). A connection with none left does not have its
+//! return refused (the client sent it without waiting for an answer, so
+//! the items would be lost): it goes in at once, past the bound.
 //!
 //! Here the cap is 1 and the consumer's connection already has one
 //! request parked (a `get` on another queue, as any consumer of two
@@ -18,22 +17,10 @@
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::{Pin, pin};
-use std::task::Poll;
 use std::time::Duration;
 
 use manager::{Manager, blocking};
-use tests::{DEADLINE, wait_until};
-
-/// Polls `future` once: far enough for a call to write its request.
-async fn poll_once<F: Future + Unpin>(future: &mut F) -> Option<F::Output> {
-    std::future::poll_fn(|cx| {
-        Poll::Ready(match Pin::new(&mut *future).poll(cx) {
-            Poll::Ready(output) => Some(output),
-            Poll::Pending => None,
-        })
-    })
-    .await
-}
+use tests::{DEADLINE, poll_once, wait_until};
 
 /// Waits until the manager reports `n` parked waiters on `object`.
 fn parked(observer: &blocking::Client, object: &str, n: u64) -> anyhow::Result<()> {

@@ -5,23 +5,11 @@
 //! before its first. (It used to enter as room appeared, the last item
 //! first, and a get between two entries took 2 before 1.)
 
-use std::future::Future;
-use std::pin::{Pin, pin};
-use std::task::Poll;
+use std::pin::pin;
 
 use manager::{Manager, blocking};
 use manager_core::inspect::KindDetail;
-use tests::{DEADLINE, wait_until};
-
-async fn poll_once<F: Future + Unpin>(future: &mut F) -> Option<F::Output> {
-    std::future::poll_fn(|cx| {
-        Poll::Ready(match Pin::new(&mut *future).poll(cx) {
-            Poll::Ready(output) => Some(output),
-            Poll::Pending => None,
-        })
-    })
-    .await
-}
+use tests::{DEADLINE, poll_once, wait_until};
 
 fn state(observer: &blocking::Client) -> anyhow::Result<(u64, u64)> {
     let snapshot = observer.inspect()?;
