@@ -69,6 +69,18 @@ pub async fn poll_once<F: std::future::Future + Unpin>(future: &mut F) -> Option
     .await
 }
 
+/// Waits until the manager reports `n` parked waiters on `object`, as
+/// `observer` inspects it.
+pub fn parked(observer: &blocking::Client, object: &str, n: u64) -> anyhow::Result<()> {
+    wait_until(&format!("{n} waiter(s) parked on `{object}`"), || {
+        let snapshot = observer.inspect()?;
+        Ok(snapshot
+            .object(object)
+            .and_then(|o| o.detail.as_ref())
+            .is_some_and(|d| d.waiters == n))
+    })
+}
+
 /// A manager on a private Unix socket, with logs going to the test output
 /// when `RUST_LOG` is set.
 pub fn start_manager() -> anyhow::Result<Manager> {

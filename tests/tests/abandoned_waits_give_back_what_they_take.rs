@@ -6,7 +6,7 @@
 
 use manager::blocking;
 use manager::{Client, Manager};
-use tests::{DEADLINE, wait_until};
+use tests::{DEADLINE, parked, wait_until};
 
 /// A runtime whose one worker drives the async client's tasks.
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -14,17 +14,6 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .worker_threads(1)
         .enable_all()
         .build()?)
-}
-
-/// Waits until the manager reports `n` parked waiters on `object`.
-fn parked(observer: &blocking::Client, object: &str, n: u64) -> anyhow::Result<()> {
-    wait_until(&format!("{n} waiter(s) parked on `{object}`"), || {
-        let snapshot = observer.inspect()?;
-        Ok(snapshot
-            .object(object)
-            .and_then(|o| o.detail.as_ref())
-            .is_some_and(|d| d.waiters == n))
-    })
 }
 
 /// Starts `call` on the async client's runtime, waits until it is parked

@@ -19,19 +19,8 @@ use std::future::Future;
 use std::pin::{Pin, pin};
 use std::time::Duration;
 
-use manager::{Manager, blocking};
-use tests::{DEADLINE, poll_once, wait_until};
-
-/// Waits until the manager reports `n` parked waiters on `object`.
-fn parked(observer: &blocking::Client, object: &str, n: u64) -> anyhow::Result<()> {
-    wait_until(&format!("{n} waiter(s) parked on `{object}`"), || {
-        let snapshot = observer.inspect()?;
-        Ok(snapshot
-            .object(object)
-            .and_then(|o| o.detail.as_ref())
-            .is_some_and(|d| d.waiters == n))
-    })
-}
+use manager::Manager;
+use tests::{DEADLINE, parked, poll_once, wait_until};
 
 /// Sets up a full queue `jobs` (maxsize 2, holding 1 and 2) with a
 /// producer's `put(3)` parked on it, and a consumer connection (async,
