@@ -144,8 +144,9 @@ pub enum QueueRequest {
     /// Put back at the front, in order, the items a `GetMany` took after
     /// its caller gave up: as [`QueueRequest::Return`] does for one, it
     /// waits in a bounded queue until there is room for all of it, then
-    /// they enter together (one larger than the bound enters as room
-    /// appears, its last item first). Replies `Done` once all are back.
+    /// they enter together (once the queue holds nothing else, its first
+    /// items as far as there is room, in order). Replies `Done` once all
+    /// are back.
     ReturnMany {
         /// The items, as the get's reply carried them.
         values: Vec<Encoded>,

@@ -49,7 +49,8 @@
 //! A client's [`QueueRequest::Return`] (of an item whose get it gave up on)
 //! waits for room the same way, then goes to the front; a
 //! [`QueueRequest::ReturnMany`] waits for room for all its items, so they
-//! enter together. A connection may return only as many items as plain
+//! enter together (or, once the queue holds nothing else, its first items
+//! as far as there is room, in order). A connection may return only as many items as plain
 //! gets handed it and it has not given back; any other return is refused.
 //! If the connection closes while a return waits, or a return finds its
 //! connection with no parked place left, the items go to the front past
@@ -319,23 +320,33 @@ impl QueueState {
                 continue;
             }
             let front = putter.data.front;
-            let capacity = usize::try_from(self.maxsize.unwrap_or(u64::MAX)).unwrap_or(usize::MAX);
             match &mut putter.data.items {
-                PutItems::Many { rest, .. } if front && room < rest.len() && rest.len() <= capacity => {
-                    // A return that the bound lets in whole waits to enter
-                    // whole, so that no get takes its later items before
-                    // its first. One larger than the bound enters as room
-                    // appears, the last item first.
+                PutItems::Many { rest, .. }
+                    if front && room < rest.len() && !self.items.is_empty() =>
+                {
+                    // A return waits to enter whole, so that no get takes
+                    // its later items before its first. Once the queue
+                    // holds nothing else, its first items enter as far as
+                    // there is room (and the rest wait for it to be empty
+                    // again), so that room held by items in flight, or a
+                    // return larger than the bound, cannot hold it up for
+                    // good; their order holds all the same.
                     return moved;
                 }
                 PutItems::Many { rest, entered } => {
                     let n = room.min(rest.len());
-                    if front {
-                        // A return: the last items first, to the front, so
-                        // they end in their order; not new tasks.
+                    if front && n == rest.len() {
+                        // A return, whole: the last items first, to the
+                        // front, so they end in their order; not new tasks.
                         for _ in 0..n {
                             let value = rest.pop_back().expect("counted");
                             self.items.push_front(value);
+                        }
+                    } else if front {
+                        // A return's first items, into a queue that holds
+                        // nothing else (see above).
+                        for value in rest.drain(..n) {
+                            self.items.push_back(value);
                         }
                     } else {
                         for value in rest.drain(..n) {
@@ -378,15 +389,19 @@ impl QueueState {
     }
 
     /// Puts a return's items back at the front whole, in order, past the
-    /// bound (its caller is gone).
+    /// bound (its caller is gone). A return whose first items entered
+    /// already (into a queue that held nothing else, which nothing has
+    /// entered behind since: puts wait behind the return) puts the rest
+    /// behind them.
     fn return_whole(&mut self, items: PutItems) {
         match items {
             PutItems::One(value) => self.items.push_front(value),
-            PutItems::Many { rest, .. } => {
+            PutItems::Many { rest, entered: 0 } => {
                 for value in rest.into_iter().rev() {
                     self.items.push_front(value);
                 }
             }
+            PutItems::Many { rest, .. } => self.items.extend(rest),
         }
     }
 
@@ -470,9 +485,9 @@ impl QueueState {
         caller: Caller,
         ctx: &mut ObjectContext<'_, Self>,
     ) {
-        // After `settle`, room means no putter is parked, so this put does
-        // not overtake one.
-        if self.has_room() {
+        // Room with a putter parked is room a return waits to fill whole:
+        // this put must not overtake it.
+        if self.putters.is_empty() && self.has_room() {
             self.items.push_back(value);
             self.unfinished += 1;
             caller.reply(Ok(Reply::Done));
