@@ -50,8 +50,9 @@
 //! waits for room the same way, then goes to the front; a
 //! [`QueueRequest::ReturnMany`] waits for room for all its items, so they
 //! enter together (or, once the queue holds nothing else, its first items
-//! as far as there is room, in order). A connection may return only as many items as plain
-//! gets handed it and it has not given back; any other return is refused.
+//! as far as there is room, in order), and puts wait behind it. A
+//! connection may return only as many items as plain gets handed it and it
+//! has not given back; any other return is refused.
 //! If the connection closes while a return waits, or a return finds its
 //! connection with no parked place left, the items go to the front past
 //! the bound at once (they had left the queue for a get whose caller never
