@@ -102,6 +102,26 @@ fn acquire_request() -> Request {
     }
 }
 
+/// The release of [`OWNER`]'s hold on [`TARGET`]: what gives back a
+/// granted [`acquire_request`].
+fn release_request() -> Request {
+    Request::Object {
+        target: TARGET,
+        op: ObjectRequest::Lock(LockRequest::Release { owner: OWNER }),
+    }
+}
+
+/// A script's step: nothing more comes from the client but its end.
+async fn expect_the_end(
+    stream: &mut tokio::net::TcpStream,
+    buf: &mut FrameBuffer,
+) -> Result<(), String> {
+    match buf.read_one::<RequestFrame, _>(stream).await {
+        Ok(frame) => Err(format!("expected the end, got {:?}", frame.request)),
+        Err(_) => Ok(()),
+    }
+}
+
 /// What the scripted manager's script returned, once its thread ends.
 ///
 /// # Panics
@@ -188,14 +208,7 @@ fn a_grant_crossing_the_cancel_is_given_back_before_the_call_returns() {
     // No call runs now: what the manager gets next was sent before the
     // call returned.
     let next = script_outcome(manager);
-    assert_eq!(
-        next,
-        Request::Object {
-            target: TARGET,
-            op: ObjectRequest::Lock(LockRequest::Release { owner: OWNER }),
-        },
-        "the late grant was given back"
-    );
+    assert_eq!(next, release_request(), "the late grant was given back");
 }
 
 /// A manager that never answers the cancel holds the call up no longer
@@ -205,10 +218,7 @@ fn a_cancel_never_answered_holds_the_call_up_for_a_bounded_time() {
     let (address, key, manager) = scripted_manager(|mut stream, mut buf| async move {
         read_acquire_and_cancel(&mut stream, &mut buf).await?;
         // Nothing is answered; the next thing to come is the client's end.
-        match buf.read_one::<RequestFrame, _>(&mut stream).await {
-            Ok(frame) => Err(format!("expected the end, got {:?}", frame.request)),
-            Err(_) => Ok::<_, String>(()),
-        }
+        expect_the_end(&mut stream, &mut buf).await
     });
     let (rt, connection) = blocking_connection(&address, &key);
     let started = std::time::Instant::now();
@@ -303,10 +313,7 @@ fn a_grant_after_the_settle_wait_is_given_back_without_another_call() {
     let next = script_outcome(manager);
     assert_eq!(
         next,
-        Some(Request::Object {
-            target: TARGET,
-            op: ObjectRequest::Lock(LockRequest::Release { owner: OWNER }),
-        }),
+        Some(release_request()),
         "a grant that came after the settle wait was never given back \
          (the client made no further call)"
     );
@@ -347,14 +354,7 @@ fn the_connection_closing_during_the_settle_wait_ends_the_call_at_once() {
         "the call sat out its settle wait after the connection closed: {took:?}"
     );
     // The next call learns the manager is gone.
-    let next = rt.block_on(connection.call_within(
-        Request::Object {
-            target: TARGET,
-            op: ObjectRequest::Lock(LockRequest::Release { owner: OWNER }),
-        },
-        Some(STEP),
-        None,
-    ));
+    let next = rt.block_on(connection.call_within(release_request(), Some(STEP), None));
     assert!(
         matches!(
             next,
@@ -379,10 +379,7 @@ fn a_settle_wait_holds_up_no_other_thread() {
         let other: RequestFrame = buf.read_one(&mut stream).await.map_err(|e| e.to_string())?;
         answer(&mut stream, other.id, Reply::Count(42)).await?;
         // The acquire is never answered; the next thing is the end.
-        match buf.read_one::<RequestFrame, _>(&mut stream).await {
-            Ok(frame) => Err(format!("expected the end, got {:?}", frame.request)),
-            Err(_) => Ok::<_, String>(()),
-        }
+        expect_the_end(&mut stream, &mut buf).await
     });
     let (rt, connection) = blocking_connection(&address, &key);
     let acquire = acquire_request();
@@ -533,10 +530,7 @@ fn the_managers_last_word_ends_the_settler() {
 fn a_connection_whose_runtime_went_before_its_reader_ran_is_closed() {
     let (address, key, manager) = scripted_manager(|mut stream, mut buf| async move {
         // Nothing comes but the client's end.
-        match buf.read_one::<RequestFrame, _>(&mut stream).await {
-            Ok(frame) => Err(format!("expected the end, got {:?}", frame.request)),
-            Err(_) => Ok::<_, String>(()),
-        }
+        expect_the_end(&mut stream, &mut buf).await
     });
     let (rt, connection) = blocking_connection(&address, &key);
     drop(rt);
@@ -629,10 +623,7 @@ fn a_call_made_while_a_settler_runs_is_answered_and_the_grant_given_back_once() 
     let after = script_outcome(manager);
     assert_eq!(
         after,
-        vec![Request::Object {
-            target: TARGET,
-            op: ObjectRequest::Lock(LockRequest::Release { owner: OWNER }),
-        }],
+        vec![release_request()],
         "the late grant is given back once"
     );
 }
@@ -647,10 +638,7 @@ fn a_call_made_while_a_settler_waits_still_reaches_its_deadline() {
         read_acquire_and_cancel(&mut stream, &mut buf).await?;
         read_acquire_and_cancel(&mut stream, &mut buf).await?;
         // Nothing is answered; the next thing to come is the client's end.
-        match buf.read_one::<RequestFrame, _>(&mut stream).await {
-            Ok(frame) => Err(format!("expected the end, got {:?}", frame.request)),
-            Err(_) => Ok::<_, String>(()),
-        }
+        expect_the_end(&mut stream, &mut buf).await
     });
     let (rt, connection) = blocking_connection(&address, &key);
     let result = acquire_within_50ms(&rt, &connection);

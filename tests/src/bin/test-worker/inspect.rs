@@ -18,10 +18,7 @@ fn inspect_from_worker(lock: String) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let client = manager::Client::from_env()
-            .await
-            .context("connect from the environment")?
-            .with_timeout(DEADLINE);
+        let client = crate::async_client(DEADLINE).await?;
         let snapshot = client.inspect().await?;
         let me = client.connection_id();
         ensure!(

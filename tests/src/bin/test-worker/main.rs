@@ -62,6 +62,15 @@ fn client() -> anyhow::Result<blocking::Client> {
         .with_timeout(DEADLINE))
 }
 
+/// The async client of this worker, from the environment its launcher
+/// set, whose calls fail after `timeout`.
+async fn async_client(timeout: Duration) -> anyhow::Result<manager::Client> {
+    Ok(manager::Client::from_env()
+        .await
+        .context("connect from the environment")?
+        .with_timeout(timeout))
+}
+
 /// Reads what the main process set, then writes `count` attributes of its own.
 fn set_and_read(args: SetAndRead) -> anyhow::Result<()> {
     let ns = client()?.namespace(SHARED)?;

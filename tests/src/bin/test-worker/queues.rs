@@ -1,8 +1,6 @@
 //! Worker entries for the tests of queues, joinable queues, events and barriers.
 
-use std::future::Future;
-use std::pin::{Pin, pin};
-use std::task::Poll;
+use std::pin::pin;
 use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
@@ -12,7 +10,7 @@ use tests::queues::{
     Announce, BarrierWait, BulkConsume, BulkProduce, Consume, Expect, GetWhenParked, Holding,
     Produce, ReceiveAndHold, WaitForEvent, WorkJoinable,
 };
-use tests::{DEADLINE, SHARED};
+use tests::{DEADLINE, SHARED, poll_once};
 
 /// A call timeout far past any test's deadline: for waits whose ending
 /// early is what a test checks, so that their own timeout cannot pass for
@@ -58,10 +56,7 @@ fn bulk_consume(args: BulkConsume) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let client = manager::Client::from_env()
-            .await
-            .context("connect from the environment")?
-            .with_timeout(PATIENT);
+        let client = crate::async_client(PATIENT).await?;
         let queue = client.queue::<Option<u64>>(&args.queue, None).await?;
         let results = client.queue::<u64>(&args.results, None).await?;
         let mut turn = 0_u64;
@@ -168,17 +163,6 @@ fn work_joinable(args: WorkJoinable) -> anyhow::Result<()> {
     }
 }
 
-/// Polls `future` once: far enough for a call to write its request.
-async fn poll_once<F: Future + Unpin>(future: &mut F) -> Option<F::Output> {
-    std::future::poll_fn(|cx| {
-        Poll::Ready(match Pin::new(&mut *future).poll(cx) {
-            Poll::Ready(output) => Some(output),
-            Poll::Pending => None,
-        })
-    })
-    .await
-}
-
 /// Sends a `get`, makes sure it is parked, announces it, and reports the
 /// item it eventually takes.
 fn get_when_parked(args: GetWhenParked) -> anyhow::Result<()> {
@@ -186,10 +170,7 @@ fn get_when_parked(args: GetWhenParked) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let client = manager::Client::from_env()
-            .await
-            .context("connect from the environment")?
-            .with_timeout(PATIENT);
+        let client = crate::async_client(PATIENT).await?;
         let queue = client.queue::<u64>(&args.queue, None).await?;
         let results = client.queue::<u64>(&args.results, None).await?;
 
